@@ -1,0 +1,60 @@
+# Basalt's entry points. `make run` and `make test` do all set-up on a fresh
+# Debian 12 machine (scripts/install-deps installs what is missing).
+BUILD_DIR ?= build
+ASAN_DIR  ?= build-asan
+FUZZ_DIR  ?= build-fuzz
+PYTHON    ?= /usr/bin/python3
+JOBS      ?= $(shell nproc)
+FUZZ_SECONDS ?= 30
+
+.PHONY: deps configure build run test unit-test integration-test test-asan fuzz fuzz-long bench clean
+
+deps:
+	@bash scripts/install-deps
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+configure: deps $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	mkdir -p data
+	$(BUILD_DIR)/basalt-server --bind 127.0.0.1 --port 6379 --dir ./data
+
+unit-test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+integration-test: build
+	BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server $(PYTHON) -m pytest -q tests/integration
+
+# Every test: unit tests (CTest), a short fuzz run, integration tests (pytest).
+test: build
+	@rc=0; \
+	(cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)) || rc=1; \
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20 || rc=1; \
+	BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration || rc=1; \
+	exit $$rc
+
+test-asan: deps
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DBASALT_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	@rc=0; \
+	(cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)) || rc=1; \
+	BASALT_SERVER=$(abspath $(ASAN_DIR))/basalt-server BASALT_SANITIZED=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration || rc=1; \
+	exit $$rc
+
+# libFuzzer targets (clang). `make fuzz` is a short run; `make fuzz-long` runs 10 minutes.
+fuzz: deps
+	@bash fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+fuzz-long: deps
+	@bash fuzz/run $(FUZZ_DIR) 600
+
+bench: build
+	bash bench/compare
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

@@ -1,0 +1,21 @@
+#include "commands/command_context.h"
+
+#include "server/client.h"
+#include "server/server.h"
+
+namespace basalt::commands {
+
+void CommandContext::Error(std::string_view message) {
+  failed = true;
+  server.CountError(message);
+  reply.Error(message);
+}
+
+storage::Database& CommandContext::db() { return server.keyspace().db(client.db()); }
+
+void CommandContext::Propagate(std::span<const std::string_view> a) {
+  server.write_log().Append(client.db(), a);
+  server.AddDirty(1);
+}
+
+}  // namespace basalt::commands

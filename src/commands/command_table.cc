@@ -1,0 +1,162 @@
+#include "commands/command_table.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <strings.h>
+
+#include "common/logging.h"
+
+namespace basalt::commands {
+namespace {
+
+struct FlagName {
+  uint32_t bit;
+  const char* name;
+};
+// In the order Redis lists flags in COMMAND INFO.
+constexpr FlagName kFlagNames[] = {
+    {kWrite, "write"},         {kReadOnly, "readonly"},         {kDenyOom, "denyoom"},
+    {kAdmin, "admin"},         {kPubSub, "pubsub"},             {kNoScript, "noscript"},
+    {kBlocking, "blocking"},   {kLoading, "loading"},           {kStale, "stale"},
+    {kSkipMonitor, "skip_monitor"}, {kSkipSlowlog, "skip_slowlog"}, {kFast, "fast"},
+    {kNoAuth, "no_auth"},      {kMayReplicate, "may_replicate"}, {kSentinel, "sentinel"},
+    {kOnlySentinel, "only_sentinel"}, {kNoMandatoryKeys, "no_mandatory_keys"},
+    {kProtected, "protected"}, {kNoAsyncLoading, "no_async_loading"}, {kNoMulti, "no_multi"},
+    {kMovableKeys, "movablekeys"}, {kAllowBusy, "allow_busy"},
+};
+
+}  // namespace
+
+uint32_t ParseFlags(std::string_view words) {
+  uint32_t flags = 0;
+  size_t p = 0;
+  while (p < words.size()) {
+    size_t e = words.find(' ', p);
+    if (e == std::string_view::npos) e = words.size();
+    std::string_view w = words.substr(p, e - p);
+    if (!w.empty()) {
+      bool found = false;
+      for (const auto& f : kFlagNames) {
+        if (w == f.name) {
+          flags |= f.bit;
+          found = true;
+        }
+      }
+      if (!found) {
+        Log(LogLevel::kWarning, "unknown command flag '%.*s'", int(w.size()), w.data());
+        abort();
+      }
+    }
+    p = e + 1;
+  }
+  return flags;
+}
+
+std::vector<std::string_view> FlagNames(uint32_t flags) {
+  std::vector<std::string_view> out;
+  for (const auto& f : kFlagNames) {
+    if (flags & f.bit) out.push_back(f.name);
+  }
+  return out;
+}
+
+const CommandSpec* CommandSpec::FindSubcommand(std::string_view lower_name) const {
+  for (const auto& s : subcommands) {
+    std::string_view n = s->name;
+    n.remove_prefix(n.find('|') + 1);
+    if (n == lower_name) return s.get();
+  }
+  return nullptr;
+}
+
+std::vector<int> CommandSpec::KeyPositions(std::span<const std::string_view> args) const {
+  std::vector<int> out;
+  int argc = int(args.size());
+  if (!key_specs.empty()) {
+    for (const KeySpec& ks : key_specs) {
+      int begin = -1;
+      if (ks.keyword.empty()) {
+        begin = ks.begin_index;
+      } else {
+        for (int i = ks.keyword_startfrom; i < argc; i++) {
+          if (strcasecmp(std::string(args[i]).c_str(), ks.keyword.c_str()) == 0) {
+            begin = i + 1;
+            break;
+          }
+        }
+      }
+      if (begin < 0 || begin >= argc) continue;
+      if (ks.keynum) {
+        int idx = begin + ks.keynumidx;
+        if (idx >= argc) continue;
+        long n = strtol(std::string(args[idx]).c_str(), nullptr, 10);
+        int first = begin + ks.firstkey;
+        for (long i = 0; i < n && first + i * ks.numstep < argc; i++) {
+          out.push_back(int(first + i * ks.numstep));
+        }
+      } else {
+        int last = ks.lastkey >= 0 ? begin + ks.lastkey : argc + ks.lastkey;
+        if (ks.lastkey < 0 && ks.limit > 1) last = begin + (argc - begin) / ks.limit - 1;
+        for (int i = begin; i <= last && i < argc; i += ks.keystep) out.push_back(i);
+      }
+    }
+    return out;
+  }
+  if (first_key <= 0) return out;
+  int last = last_key < 0 ? argc + last_key : last_key;
+  for (int i = first_key; i <= last && i < argc; i += std::max(step, 1)) out.push_back(i);
+  return out;
+}
+
+CommandSpec& CommandTable::Add(CommandSpec spec) {
+  std::string name = spec.name;
+  auto owned = std::make_unique<CommandSpec>(std::move(spec));
+  CommandSpec& ref = *owned;
+  map_[name] = std::move(owned);
+  all_.push_back(&ref);
+  return ref;
+}
+
+CommandSpec& CommandTable::AddSub(std::string_view parent, CommandSpec spec) {
+  CommandSpec& p = *map_.at(std::string(parent));
+  spec.name = p.name + "|" + spec.name;
+  spec.parent = &p;
+  p.subcommands.push_back(std::make_unique<CommandSpec>(std::move(spec)));
+  return *p.subcommands.back();
+}
+
+const CommandSpec* CommandTable::Find(std::string_view name) const {
+  char buf[64];
+  if (name.size() >= sizeof(buf)) return nullptr;
+  for (size_t i = 0; i < name.size(); i++) {
+    buf[i] = char(std::tolower(static_cast<unsigned char>(name[i])));
+  }
+  // A heterogeneous lookup would avoid this string; names are short (SSO).
+  auto it = map_.find(std::string(buf, name.size()));
+  return it == map_.end() ? nullptr : it->second.get();
+}
+
+void CommandTable::Finalize() {
+  std::sort(all_.begin(), all_.end(),
+            [](const CommandSpec* a, const CommandSpec* b) { return a->name < b->name; });
+  int id = 0;
+  for (const CommandSpec* c : all_) {
+    const_cast<CommandSpec*>(c)->id = id++;
+    by_id_.push_back(c);
+    for (const auto& s : c->subcommands) {
+      s->id = id++;
+      by_id_.push_back(s.get());
+    }
+  }
+}
+
+void RegisterAllFamilies(CommandTable& table) {
+  RegisterConnectionFamily(table);
+  RegisterServerFamily(table);
+  RegisterStringFamily(table);
+  RegisterKeysFamily(table);
+  table.Finalize();
+}
+
+}  // namespace basalt::commands

@@ -1,0 +1,111 @@
+// The command table: every command Basalt implements, its arity, flags, key
+// positions, ACL categories and handler. It is the one source of truth for
+// dispatch, arity checks, COMMAND / COMMAND INFO / COMMAND GETKEYS output and
+// (later) ACL categories. Families register into it from RegisterAllFamilies();
+// there is no static self-registration.
+//
+// Thread-safety: built once at start-up, then read-only from every thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace basalt::commands {
+
+struct CommandContext;
+using Handler = void (*)(CommandContext& ctx);
+
+// Command flags, named as in COMMAND INFO.
+enum CommandFlag : uint32_t {
+  kWrite = 1u << 0,
+  kReadOnly = 1u << 1,
+  kDenyOom = 1u << 2,
+  kAdmin = 1u << 3,
+  kPubSub = 1u << 4,
+  kNoScript = 1u << 5,
+  kBlocking = 1u << 6,
+  kLoading = 1u << 7,
+  kStale = 1u << 8,
+  kSkipMonitor = 1u << 9,
+  kSkipSlowlog = 1u << 10,
+  kFast = 1u << 11,
+  kNoAuth = 1u << 12,
+  kMayReplicate = 1u << 13,
+  kSentinel = 1u << 14,
+  kOnlySentinel = 1u << 15,
+  kNoMandatoryKeys = 1u << 16,
+  kProtected = 1u << 17,
+  kNoAsyncLoading = 1u << 18,
+  kNoMulti = 1u << 19,
+  kMovableKeys = 1u << 20,
+  kAllowBusy = 1u << 21,
+};
+
+// One key specification (COMMAND INFO "key specifications").
+struct KeySpec {
+  std::string flags;          // space separated, e.g. "RW ACCESS UPDATE"
+  int begin_index = 1;        // begin_search type "index" (0 = keyword search)
+  std::string keyword;        // begin_search type "keyword" when non-empty
+  int keyword_startfrom = 1;
+  bool keynum = false;        // find_keys "keynum" instead of "range"
+  int lastkey = 0, keystep = 1, limit = 0;        // range
+  int keynumidx = 0, firstkey = 1, numstep = 1;   // keynum
+};
+
+struct CommandSpec {
+  std::string name;      // lower case; "config|get" style for subcommands
+  int arity = 0;         // Redis convention: >0 exact, <0 minimum
+  uint32_t flags = 0;
+  int first_key = 0, last_key = 0, step = 0;
+  std::string acl;       // "@write @string @slow"
+  Handler handler = nullptr;
+  std::vector<KeySpec> key_specs;
+  std::string tips;      // space separated, e.g. "nondeterministic_output"
+  std::string summary;   // Basalt's own one-line description, for COMMAND DOCS
+  std::string since;     // Redis version that introduced the command
+  std::string group;     // "string", "generic", ...
+  // Container commands (CLIENT, CONFIG, ...): subcommands by lower-case name.
+  std::vector<std::unique_ptr<CommandSpec>> subcommands;
+  const CommandSpec* parent = nullptr;
+  int id = -1;  // dense index, for per-command statistics
+
+  bool is_write() const { return flags & kWrite; }
+  const CommandSpec* FindSubcommand(std::string_view lower_name) const;
+  // The key names among args (COMMAND GETKEYS), from the key specs or first/last/step.
+  std::vector<int> KeyPositions(std::span<const std::string_view> args) const;
+};
+
+class CommandTable {
+ public:
+  CommandSpec& Add(CommandSpec spec);
+  // Adds a subcommand to a registered container command.
+  CommandSpec& AddSub(std::string_view parent, CommandSpec spec);
+  // Case-insensitive lookup of a top-level command.
+  const CommandSpec* Find(std::string_view name) const;
+  const std::vector<const CommandSpec*>& all() const { return all_; }
+  // Every command and subcommand, indexed by id.
+  const std::vector<const CommandSpec*>& by_id() const { return by_id_; }
+  void Finalize();  // assigns ids; call once after registration
+
+ private:
+  std::unordered_map<std::string, std::unique_ptr<CommandSpec>> map_;
+  std::vector<const CommandSpec*> all_;
+  std::vector<const CommandSpec*> by_id_;
+};
+
+// Parses "write denyoom fast" into flag bits (start-up only).
+uint32_t ParseFlags(std::string_view words);
+std::vector<std::string_view> FlagNames(uint32_t flags);
+
+void RegisterAllFamilies(CommandTable& table);
+void RegisterStringFamily(CommandTable& table);
+void RegisterKeysFamily(CommandTable& table);
+void RegisterConnectionFamily(CommandTable& table);
+void RegisterServerFamily(CommandTable& table);
+
+}  // namespace basalt::commands

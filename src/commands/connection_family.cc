@@ -1,0 +1,485 @@
+// Connection commands: PING ECHO QUIT HELLO AUTH RESET and CLIENT
+// (ID SETNAME GETNAME LIST INFO KILL PAUSE UNPAUSE NO-EVICT REPLY HELP).
+#include <vector>
+
+#include "commands/command_context.h"
+#include "commands/command_table.h"
+#include "commands/helpers.h"
+#include "common/clock.h"
+#include "server/client.h"
+#include "server/server.h"
+#include "server/version.h"
+
+namespace basalt::commands {
+namespace {
+
+// PING [message]
+void CmdPing(CommandContext& ctx) {
+  if (ctx.args.size() > 2) {
+    ctx.Error("ERR wrong number of arguments for 'ping' command");
+    return;
+  }
+  if (ctx.args.size() == 2) {
+    ctx.reply.Bulk(ctx.args[1]);
+  } else {
+    ctx.reply.SimpleString("PONG");
+  }
+}
+
+// ECHO message
+void CmdEcho(CommandContext& ctx) { ctx.reply.Bulk(ctx.args[1]); }
+
+// QUIT
+void CmdQuit(CommandContext& ctx) {
+  ctx.reply.Ok();
+  ctx.client.CloseAfterReply();
+}
+
+// Checks a username/password pair against requirepass (the default user).
+bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view pass) {
+  std::string required = ctx.server.config().requirepass();
+  if (user != "default") return false;
+  return required.empty() || pass == required;
+}
+
+constexpr char kWrongPass[] = "WRONGPASS invalid username-password pair or user is disabled.";
+
+// AUTH [username] password
+void CmdAuth(CommandContext& ctx) {
+  if (ctx.args.size() > 3) {
+    ctx.Error(errors::kSyntax);
+    return;
+  }
+  std::string_view user = "default", pass = ctx.args[1];
+  if (ctx.args.size() == 3) {
+    user = ctx.args[1];
+    pass = ctx.args[2];
+  } else if (ctx.server.config().requirepass().empty()) {
+    ctx.Error(
+        "ERR AUTH <password> called without any password configured for the default user. Are "
+        "you sure your configuration is correct?");
+    return;
+  }
+  if (!CheckPassword(ctx, user, pass)) {
+    ctx.Error(kWrongPass);
+    return;
+  }
+  ctx.client.set_authenticated(true);
+  ctx.reply.Ok();
+}
+
+bool ValidClientName(std::string_view name) {
+  for (char c : name) {
+    if (c < '!' || c > '~') return false;
+  }
+  return true;
+}
+constexpr char kBadName[] =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+
+void SetName(CommandContext& ctx, std::string_view name) {
+  std::lock_guard<std::mutex> lock(ctx.server.registry_mu());
+  ctx.client.name = std::string(name);
+}
+
+// HELLO [protover [AUTH username password] [SETNAME clientname]]
+void CmdHello(CommandContext& ctx) {
+  int64_t ver = ctx.client.resp();
+  size_t j = 1;
+  if (ctx.args.size() >= 2) {
+    auto v = ParseInt64(ctx.args[1]);
+    if (!v) {
+      ctx.Error("ERR Protocol version is not an integer or out of range");
+      return;
+    }
+    ver = *v;
+    j = 2;
+    if (ver < 2 || ver > 3) {
+      ctx.Error("NOPROTO unsupported protocol version");
+      return;
+    }
+  }
+  std::string_view user, pass, name;
+  bool auth = false, setname = false;
+  for (; j < ctx.args.size(); j++) {
+    size_t left = ctx.args.size() - j - 1;
+    if (EqualsIgnoreCase(ctx.args[j], "auth") && left >= 2) {
+      auth = true;
+      user = ctx.args[j + 1];
+      pass = ctx.args[j + 2];
+      j += 2;
+    } else if (EqualsIgnoreCase(ctx.args[j], "setname") && left >= 1) {
+      setname = true;
+      name = ctx.args[j + 1];
+      j += 1;
+    } else {
+      ctx.Error("ERR Syntax error in HELLO option '" + std::string(ctx.args[j]) + "'");
+      return;
+    }
+  }
+  if (auth) {
+    if (!CheckPassword(ctx, user, pass)) {
+      ctx.Error(kWrongPass);
+      return;
+    }
+    ctx.client.set_authenticated(true);
+  }
+  if (!ctx.client.authenticated()) {
+    ctx.Error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+        "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
+        "RESP protocol version at the same time");
+    return;
+  }
+  if (setname) {
+    if (!ValidClientName(name)) {
+      ctx.Error(kBadName);
+      return;
+    }
+    SetName(ctx, name);
+  }
+  ctx.client.set_resp(int(ver));
+  auto& r = ctx.reply;
+  r.MapHeader(7);
+  r.Bulk("server");
+  r.Bulk("redis");
+  r.Bulk("version");
+  r.Bulk(kRedisCompatVersion);
+  r.Bulk("proto");
+  r.Integer(ver);
+  r.Bulk("id");
+  r.Integer(int64_t(ctx.client.id));
+  r.Bulk("mode");
+  r.Bulk("standalone");
+  r.Bulk("role");
+  r.Bulk("master");
+  r.Bulk("modules");
+  r.ArrayHeader(0);
+}
+
+// RESET
+void CmdReset(CommandContext& ctx) {
+  ctx.client.set_db(0);
+  ctx.client.set_resp(2);
+  ctx.client.set_reply_mode(server::ReplyMode::kOn);
+  ctx.client.set_no_evict(false);
+  ctx.client.set_authenticated(ctx.server.config().requirepass().empty());
+  SetName(ctx, "");
+  ctx.reply.SimpleString("RESET");
+}
+
+// CLIENT ID
+void CmdClientId(CommandContext& ctx) { ctx.reply.Integer(int64_t(ctx.client.id)); }
+
+// CLIENT SETNAME connection-name
+void CmdClientSetName(CommandContext& ctx) {
+  if (!ValidClientName(ctx.args[2])) {
+    ctx.Error(kBadName);
+    return;
+  }
+  SetName(ctx, ctx.args[2]);
+  ctx.reply.Ok();
+}
+
+// CLIENT GETNAME
+void CmdClientGetName(CommandContext& ctx) {
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(ctx.server.registry_mu());
+    name = ctx.client.name;
+  }
+  if (name.empty()) {
+    ctx.reply.Null();
+  } else {
+    ctx.reply.Bulk(name);
+  }
+}
+
+bool KnownClientType(std::string_view t) {
+  return EqualsIgnoreCase(t, "normal") || EqualsIgnoreCase(t, "master") ||
+         EqualsIgnoreCase(t, "replica") || EqualsIgnoreCase(t, "slave") ||
+         EqualsIgnoreCase(t, "pubsub");
+}
+
+// CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]
+void CmdClientList(CommandContext& ctx) {
+  std::string_view type;
+  std::vector<uint64_t> ids;
+  for (size_t j = 2; j < ctx.args.size(); j++) {
+    if (EqualsIgnoreCase(ctx.args[j], "type") && j + 1 < ctx.args.size()) {
+      type = ctx.args[++j];
+      if (!KnownClientType(type)) {
+        ctx.Error("ERR Unknown client type '" + std::string(type) + "'");
+        return;
+      }
+    } else if (EqualsIgnoreCase(ctx.args[j], "id") && j + 1 < ctx.args.size()) {
+      for (j++; j < ctx.args.size(); j++) {
+        auto v = ParseInt64(ctx.args[j]);
+        if (!v || *v <= 0) {
+          ctx.Error("ERR Invalid client ID");
+          return;
+        }
+        ids.push_back(uint64_t(*v));
+      }
+    } else {
+      ctx.Error(errors::kSyntax);
+      return;
+    }
+  }
+  // Every client here is a normal client until replication and pub/sub exist.
+  bool type_ok = type.empty() || EqualsIgnoreCase(type, "normal");
+  std::vector<std::pair<uint64_t, std::string>> lines;
+  ctx.server.ForEachClient([&](server::Client* c) {
+    if (!type_ok) return;
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), c->id) == ids.end()) return;
+    lines.emplace_back(c->id, c->InfoLine());
+  });
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (auto& [id, l] : lines) {
+    out += l;
+    out += '\n';
+  }
+  ctx.reply.Verbatim(out);
+}
+
+// CLIENT INFO
+void CmdClientInfo(CommandContext& ctx) {
+  std::string line;
+  {
+    std::lock_guard<std::mutex> lock(ctx.server.registry_mu());
+    line = ctx.client.InfoLine();
+  }
+  line += '\n';
+  ctx.reply.Verbatim(line);
+}
+
+// CLIENT KILL ip:port
+// CLIENT KILL [ID id] [TYPE type] [USER user] [ADDR ip:port] [LADDR ip:port] [SKIPME yes/no]
+void CmdClientKill(CommandContext& ctx) {
+  auto& a = ctx.args;
+  if (a.size() == 3) {
+    std::string_view addr = a[2];
+    bool found = false;
+    server::Client* self_target = nullptr;
+    ctx.server.ForEachClient([&](server::Client* c) {
+      if (found || c->addr != addr) return;
+      found = true;
+      if (c == &ctx.client) {
+        self_target = c;
+      } else {
+        ctx.server.KillClient(c);
+      }
+    });
+    if (!found) {
+      ctx.Error("ERR No such client");
+      return;
+    }
+    if (self_target != nullptr) ctx.client.CloseAfterReply();
+    ctx.reply.Ok();
+    return;
+  }
+  if (a.size() % 2 != 0) {
+    ctx.Error(errors::kSyntax);
+    return;
+  }
+  uint64_t id = 0;
+  std::string_view type, user, addr, laddr;
+  bool skipme = true;
+  for (size_t j = 2; j + 1 < a.size(); j += 2) {
+    std::string_view o = a[j], v = a[j + 1];
+    if (EqualsIgnoreCase(o, "id")) {
+      auto n = ParseInt64(v);
+      if (!n || *n <= 0) {
+        ctx.Error("ERR client-id should be greater than 0");
+        return;
+      }
+      id = uint64_t(*n);
+    } else if (EqualsIgnoreCase(o, "type")) {
+      if (!KnownClientType(v)) {
+        ctx.Error("ERR Unknown client type '" + std::string(v) + "'");
+        return;
+      }
+      type = v;
+    } else if (EqualsIgnoreCase(o, "addr")) {
+      addr = v;
+    } else if (EqualsIgnoreCase(o, "laddr")) {
+      laddr = v;
+    } else if (EqualsIgnoreCase(o, "user")) {
+      if (v != "default") {
+        ctx.Error("ERR No such user '" + std::string(v) + "'");
+        return;
+      }
+      user = v;
+    } else if (EqualsIgnoreCase(o, "skipme")) {
+      if (EqualsIgnoreCase(v, "yes")) {
+        skipme = true;
+      } else if (EqualsIgnoreCase(v, "no")) {
+        skipme = false;
+      } else {
+        ctx.Error(errors::kSyntax);
+        return;
+      }
+    } else {
+      ctx.Error(errors::kSyntax);
+      return;
+    }
+  }
+  bool type_ok = type.empty() || EqualsIgnoreCase(type, "normal");
+  int64_t killed = 0;
+  bool kill_self = false;
+  ctx.server.ForEachClient([&](server::Client* c) {
+    if (!type_ok) return;
+    if (id != 0 && c->id != id) return;
+    if (!addr.empty() && c->addr != addr) return;
+    if (!laddr.empty() && c->laddr != laddr) return;
+    if (c == &ctx.client) {
+      if (skipme) return;
+      kill_self = true;
+    } else {
+      ctx.server.KillClient(c);
+    }
+    killed++;
+  });
+  if (kill_self) ctx.client.CloseAfterReply();
+  ctx.reply.Integer(killed);
+}
+
+// CLIENT PAUSE timeout [WRITE | ALL]
+void CmdClientPause(CommandContext& ctx) {
+  auto t = ParseInt64(ctx.args[2]);
+  if (!t) {
+    ctx.Error("ERR timeout is not an integer or out of range");
+    return;
+  }
+  if (*t < 0) {
+    ctx.Error("ERR timeout is negative");
+    return;
+  }
+  bool all = true;
+  if (ctx.args.size() == 4) {
+    if (EqualsIgnoreCase(ctx.args[3], "write")) {
+      all = false;
+    } else if (!EqualsIgnoreCase(ctx.args[3], "all")) {
+      ctx.Error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+      return;
+    }
+  } else if (ctx.args.size() > 4) {
+    ctx.Error(errors::kSyntax);
+    return;
+  }
+  int64_t until = NowMs() + *t;
+  ctx.server.Pause(until > 0 ? until : 1, all);
+  ctx.reply.Ok();
+}
+
+// CLIENT UNPAUSE
+void CmdClientUnpause(CommandContext& ctx) {
+  ctx.server.Unpause();
+  ctx.reply.Ok();
+}
+
+// CLIENT NO-EVICT ON|OFF
+void CmdClientNoEvict(CommandContext& ctx) {
+  if (EqualsIgnoreCase(ctx.args[2], "on")) {
+    ctx.client.set_no_evict(true);
+  } else if (EqualsIgnoreCase(ctx.args[2], "off")) {
+    ctx.client.set_no_evict(false);
+  } else {
+    ctx.Error(errors::kSyntax);
+    return;
+  }
+  ctx.reply.Ok();
+}
+
+// CLIENT REPLY ON|OFF|SKIP
+void CmdClientReply(CommandContext& ctx) {
+  if (EqualsIgnoreCase(ctx.args[2], "on")) {
+    ctx.client.set_reply_mode(server::ReplyMode::kOn);
+    ctx.reply.Ok();
+  } else if (EqualsIgnoreCase(ctx.args[2], "off")) {
+    ctx.client.set_reply_mode(server::ReplyMode::kOff);
+  } else if (EqualsIgnoreCase(ctx.args[2], "skip")) {
+    if (ctx.client.reply_mode() == server::ReplyMode::kOn) {
+      ctx.client.set_reply_mode(server::ReplyMode::kSkip);
+    }
+  } else {
+    ctx.Error(errors::kSyntax);
+  }
+}
+
+// CLIENT HELP
+void CmdClientHelp(CommandContext& ctx) {
+  static const char* kLines[] = {
+      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "ID",
+      "    Return the ID of the current connection.",
+      "INFO",
+      "    Return information about the current client connection.",
+      "KILL <ip:port>",
+      "    Kill connection made from <ip:port>.",
+      "KILL <option> <value> [<option> <value> [...]]",
+      "    Kill connections. Options are: ID, TYPE, USER, ADDR, LADDR, SKIPME.",
+      "LIST [options ...]",
+      "    Return information about client connections. Options: TYPE, ID.",
+      "GETNAME",
+      "    Return the name of the current connection.",
+      "SETNAME <name>",
+      "    Assign the name <name> to the current connection.",
+      "PAUSE <timeout> [WRITE|ALL]",
+      "    Suspend clients (all, or those sending write commands) for <timeout> ms.",
+      "UNPAUSE",
+      "    Stop the current client pause, resuming traffic.",
+      "NO-EVICT (ON|OFF)",
+      "    Protect the current client connection from eviction.",
+      "REPLY (ON|OFF|SKIP)",
+      "    Control the replies sent to the current connection.",
+      "HELP",
+      "    Print this help.",
+  };
+  ctx.reply.ArrayHeader(std::size(kLines));
+  for (const char* l : kLines) ctx.reply.SimpleString(l);
+}
+
+void CmdContainer(CommandContext& ctx) {
+  // Only reached for a container called without a subcommand (arity -2 catches it).
+  ctx.Error("ERR wrong number of arguments for '" + ctx.spec.name + "' command");
+}
+
+}  // namespace
+
+void RegisterConnectionFamily(CommandTable& t) {
+  const char* g = "connection";
+  t.Add(Spec(g, "ping", -1, "fast", 0, 0, 0, "@fast @connection", CmdPing));
+  t.Add(Spec(g, "echo", 2, "fast", 0, 0, 0, "@fast @connection", CmdEcho));
+  t.Add(Spec(g, "quit", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+             "@fast @connection", CmdQuit));
+  t.Add(Spec(g, "auth", -2, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+             "@fast @connection", CmdAuth));
+  t.Add(Spec(g, "hello", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+             "@fast @connection", CmdHello));
+  t.Add(Spec(g, "reset", 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+             "@fast @connection", CmdReset));
+  t.Add(Spec(g, "client", -2, "", 0, 0, 0, "@slow", CmdContainer));
+  auto sub = [&](const char* name, int arity, const char* flags, const char* acl, Handler h) {
+    t.AddSub("client", Spec(g, name, arity, flags, 0, 0, 0, acl, h));
+  };
+  sub("id", 2, "noscript loading stale", "@slow @connection", CmdClientId);
+  sub("setname", 3, "noscript loading stale", "@slow @connection", CmdClientSetName);
+  sub("getname", 2, "noscript loading stale", "@slow @connection", CmdClientGetName);
+  sub("list", -2, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+      CmdClientList);
+  sub("info", 2, "noscript loading stale", "@slow @connection", CmdClientInfo);
+  sub("kill", -3, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+      CmdClientKill);
+  sub("pause", -3, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+      CmdClientPause);
+  sub("unpause", 2, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+      CmdClientUnpause);
+  sub("no-evict", 3, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+      CmdClientNoEvict);
+  sub("reply", 3, "noscript loading stale", "@slow @connection", CmdClientReply);
+  sub("help", 2, "loading stale", "@slow @connection", CmdClientHelp);
+}
+
+}  // namespace basalt::commands

@@ -1,0 +1,94 @@
+#include "commands/helpers.h"
+
+#include "common/clock.h"
+#include "server/server.h"
+
+namespace basalt::commands {
+
+std::optional<int> DbIndexArg(CommandContext& ctx, std::string_view s) {
+  auto v = ParseInt64(s);
+  if (!v) {
+    ctx.Error(errors::kNotInteger);
+    return std::nullopt;
+  }
+  if (*v < 0 || *v >= ctx.server.keyspace().db_count()) {
+    ctx.Error(errors::kDbIndexOutOfRange);
+    return std::nullopt;
+  }
+  return int(*v);
+}
+
+std::string InvalidExpireError(const CommandContext& ctx) {
+  std::string name = ctx.spec.name;
+  return "ERR invalid expire time in '" + name + "' command";
+}
+
+std::optional<int64_t> ExpireArgToAbsMs(CommandContext& ctx, std::string_view arg,
+                                        int64_t unit_ms, bool relative, bool positive) {
+  auto v = ParseInt64(arg);
+  if (!v) {
+    ctx.Error(errors::kNotInteger);
+    return std::nullopt;
+  }
+  int64_t t = *v;
+  if (positive && t <= 0) {
+    ctx.Error(InvalidExpireError(ctx));
+    return std::nullopt;
+  }
+  if (unit_ms != 1) {
+    if (t > INT64_MAX / unit_ms || t < INT64_MIN / unit_ms) {
+      ctx.Error(InvalidExpireError(ctx));
+      return std::nullopt;
+    }
+    t *= unit_ms;
+  }
+  if (relative) {
+    int64_t now = NowMs();
+    if ((t > 0 && now > INT64_MAX - t) || (t < 0 && now < INT64_MIN - t)) {
+      ctx.Error(InvalidExpireError(ctx));
+      return std::nullopt;
+    }
+    t += now;
+  }
+  return t;
+}
+
+void ReplyStringValue(CommandContext& ctx, const storage::Entry* e) {
+  char buf[32];
+  ctx.reply.Bulk(e->StringValue(buf));
+}
+
+std::string_view TypeName(storage::ValueType t) {
+  switch (t) {
+    case storage::ValueType::kString:
+      return "string";
+    case storage::ValueType::kList:
+      return "list";
+    case storage::ValueType::kSet:
+      return "set";
+    case storage::ValueType::kZSet:
+      return "zset";
+    case storage::ValueType::kHash:
+      return "hash";
+    case storage::ValueType::kStream:
+      return "stream";
+  }
+  return "none";
+}
+
+CommandSpec Spec(const char* group, const char* name, int arity, const char* flags, int first,
+                 int last, int step, const char* acl, Handler h) {
+  CommandSpec s;
+  s.group = group;
+  s.name = name;
+  s.arity = arity;
+  s.flags = ParseFlags(flags);
+  s.first_key = first;
+  s.last_key = last;
+  s.step = step;
+  s.acl = acl;
+  s.handler = h;
+  return s;
+}
+
+}  // namespace basalt::commands

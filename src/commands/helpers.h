@@ -1,0 +1,80 @@
+// Helpers shared by command families: locking the shard of a key, argument
+// parsing with Redis's error texts, expire-time arithmetic.
+// Thread-safety: KeyGuard holds a shard lock for its lifetime; use on the
+// client's worker thread.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "commands/command_context.h"
+#include "commands/errors.h"
+#include "common/hash.h"
+#include "common/numbers.h"
+#include "storage/keyspace.h"
+
+namespace basalt::commands {
+
+// Locks the shard that holds `key` in `db`.
+class KeyGuard {
+ public:
+  KeyGuard(storage::Database& db, std::string_view key)
+      : key_(key), hash_(HashKey(key)), shard_(db.ShardFor(hash_)), lock_(shard_.mu) {}
+  storage::Entry** FindLink(bool touch = true) { return shard_.FindLink(key_, hash_, touch); }
+  storage::Entry* Find(bool touch = true) { return shard_.Find(key_, hash_, touch); }
+  void Add(storage::Entry* e) { shard_.Add(e, hash_); }
+  storage::Shard& shard() { return shard_; }
+  uint64_t hash() const { return hash_; }
+  std::string_view key() const { return key_; }
+
+ private:
+  std::string_view key_;
+  uint64_t hash_;
+  storage::Shard& shard_;
+  std::unique_lock<std::mutex> lock_;
+};
+
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = char(x + 32);
+    if (y >= 'A' && y <= 'Z') y = char(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Parses an integer argument; on failure replies with Redis's error.
+inline std::optional<int64_t> IntArg(CommandContext& ctx, std::string_view s) {
+  auto v = ParseInt64(s);
+  if (!v) ctx.Error(errors::kNotInteger);
+  return v;
+}
+
+// Parses a database index (SELECT, MOVE, COPY DB).
+std::optional<int> DbIndexArg(CommandContext& ctx, std::string_view s);
+
+// Converts a relative or absolute expire argument to absolute ms, with
+// Redis's overflow checks. `unit_ms` is 1000 for seconds, 1 for ms. Replies
+// "invalid expire time in '<cmd>' command" on overflow or (if `positive`)
+// non-positive values.
+std::optional<int64_t> ExpireArgToAbsMs(CommandContext& ctx, std::string_view arg,
+                                        int64_t unit_ms, bool relative, bool positive);
+
+std::string InvalidExpireError(const CommandContext& ctx);
+
+// Writes the string value of an entry as a bulk reply.
+void ReplyStringValue(CommandContext& ctx, const storage::Entry* e);
+
+std::string_view TypeName(storage::ValueType t);
+
+// A command table row: group, name, arity, flags ("write denyoom"), key
+// positions, ACL categories, handler.
+CommandSpec Spec(const char* group, const char* name, int arity, const char* flags, int first,
+                 int last, int step, const char* acl, Handler h);
+
+}  // namespace basalt::commands

@@ -1,0 +1,373 @@
+#include "commands/info.h"
+
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "commands/helpers.h"
+#include "common/clock.h"
+#include "server/server.h"
+#include "server/version.h"
+
+#ifdef BASALT_HAVE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#else
+#include <malloc.h>
+#endif
+
+namespace basalt::commands {
+namespace {
+
+std::string Human(double n) {
+  const char* units = "BKMGTPE";
+  int u = 0;
+  while (n >= 1024 && u < 6) {
+    n /= 1024;
+    u++;
+  }
+  char buf[32];
+  if (u == 0) {
+    snprintf(buf, sizeof(buf), "%.0fB", n);
+  } else {
+    snprintf(buf, sizeof(buf), "%.2f%c", n, units[u]);
+  }
+  return buf;
+}
+
+size_t ReadRss() {
+  FILE* f = fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long size = 0, resident = 0;
+  if (fscanf(f, "%lu %lu", &size, &resident) != 2) resident = 0;
+  fclose(f);
+  return size_t(resident) * size_t(sysconf(_SC_PAGESIZE));
+}
+
+size_t TotalSystemMemory() {
+  return size_t(sysconf(_SC_PHYS_PAGES)) * size_t(sysconf(_SC_PAGESIZE));
+}
+
+class InfoWriter {
+ public:
+  explicit InfoWriter(std::string* out) : out_(out) {}
+  void Section(const char* name) {
+    if (!out_->empty()) out_->append("\r\n");
+    out_->append("# ").append(name).append("\r\n");
+  }
+  void Field(std::string_view k, std::string_view v) {
+    out_->append(k).append(":").append(v).append("\r\n");
+  }
+  void Field(std::string_view k, int64_t v) { Field(k, std::to_string(v)); }
+  void Field(std::string_view k, uint64_t v) { Field(k, std::to_string(v)); }
+  void Field(std::string_view k, int v) { Field(k, std::to_string(v)); }
+  void Field(std::string_view k, size_t v, bool) { Field(k, std::to_string(v)); }
+  void FieldF(std::string_view k, double v, int decimals) {
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+    Field(k, buf);
+  }
+
+ private:
+  std::string* out_;
+};
+
+std::atomic<size_t> g_peak{0};
+
+}  // namespace
+
+MemoryStats ReadMemoryStats() {
+  MemoryStats m;
+#ifdef BASALT_HAVE_JEMALLOC
+  uint64_t epoch = 1;
+  size_t sz = sizeof(epoch);
+  mallctl("epoch", &epoch, &sz, &epoch, sz);
+  sz = sizeof(size_t);
+  mallctl("stats.allocated", &m.allocated, &sz, nullptr, 0);
+  mallctl("stats.active", &m.active, &sz, nullptr, 0);
+  mallctl("stats.resident", &m.resident, &sz, nullptr, 0);
+#else
+  struct mallinfo2 mi = mallinfo2();
+  m.allocated = mi.uordblks + mi.hblkhd;
+  m.active = m.allocated;
+  m.resident = m.allocated;
+#endif
+  m.rss = ReadRss();
+  size_t peak = g_peak.load();
+  while (m.allocated > peak && !g_peak.compare_exchange_weak(peak, m.allocated)) {
+  }
+  return m;
+}
+
+std::string AllocatorName() {
+#ifdef BASALT_HAVE_JEMALLOC
+  const char* v = nullptr;
+  size_t sz = sizeof(v);
+  if (mallctl("version", &v, &sz, nullptr, 0) == 0 && v != nullptr) {
+    std::string s(v);
+    return "jemalloc-" + s.substr(0, s.find('-'));
+  }
+  return "jemalloc";
+#else
+  return "libc";
+#endif
+}
+
+std::string MallocStatsText() {
+#ifdef BASALT_HAVE_JEMALLOC
+  std::string out;
+  malloc_stats_print(
+      [](void* arg, const char* s) { static_cast<std::string*>(arg)->append(s); }, &out, nullptr);
+  return out;
+#else
+  return "Stats not supported for the current allocator";
+#endif
+}
+
+void PurgeAllocator() {
+#ifdef BASALT_HAVE_JEMALLOC
+  char cmd[64];
+  snprintf(cmd, sizeof(cmd), "arena.%d.purge", MALLCTL_ARENAS_ALL);
+  mallctl(cmd, nullptr, nullptr, nullptr, 0);
+#endif
+}
+
+std::string BuildInfo(server::Server& s, std::span<const std::string_view> sections) {
+  static const char* kDefault[] = {"server", "clients", "memory", "persistence", "stats",
+                                   "replication", "cpu", "modules", "errorstats", "cluster",
+                                   "keyspace"};
+  std::set<std::string> want;
+  bool everything = false;
+  if (sections.empty()) {
+    for (const char* d : kDefault) want.insert(d);
+  }
+  for (std::string_view sec : sections) {
+    std::string lower(sec);
+    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "default") {
+      for (const char* d : kDefault) want.insert(d);
+    } else if (lower == "all" || lower == "everything") {
+      for (const char* d : kDefault) want.insert(d);
+      want.insert("commandstats");
+      want.insert("latencystats");
+      everything = true;
+    } else {
+      want.insert(lower);
+    }
+  }
+  (void)everything;
+  auto has = [&](const char* n) { return want.count(n) > 0; };
+  std::string out;
+  InfoWriter w(&out);
+  server::Config& cfg = s.config();
+  int64_t now_us = NowUs();
+  int64_t uptime = (now_us / 1000 - s.start_time_ms()) / 1000;
+
+  if (has("server")) {
+    utsname u{};
+    uname(&u);
+    w.Section("Server");
+    w.Field("redis_version", kRedisCompatVersion);
+    w.Field("redis_git_sha1", "00000000");
+    w.Field("redis_git_dirty", "0");
+    w.Field("redis_build_id", "0");
+    w.Field("redis_mode", "standalone");
+    w.Field("basalt_version", kBasaltVersion);
+    w.Field("os", std::string(u.sysname) + " " + u.release + " " + u.machine);
+    w.Field("arch_bits", "64");
+    w.Field("monotonic_clock", "POSIX clock_gettime");
+    w.Field("multiplexing_api", "epoll");
+    w.Field("atomicvar_api", "c11-builtin");
+    w.Field("gcc_version", std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
+                               std::to_string(__GNUC_PATCHLEVEL__));
+    w.Field("process_id", int64_t(getpid()));
+    w.Field("process_supervised", "no");
+    w.Field("run_id", s.run_id());
+    w.Field("tcp_port", int64_t(cfg.port()));
+    w.Field("server_time_usec", now_us);
+    w.Field("uptime_in_seconds", uptime);
+    w.Field("uptime_in_days", uptime / 86400);
+    w.Field("hz", int64_t(cfg.hz()));
+    w.Field("configured_hz", int64_t(cfg.hz()));
+    w.Field("lru_clock", int64_t(storage::LruClock()));
+    w.Field("executable", s.executable);
+    w.Field("config_file", cfg.config_file());
+    w.Field("io_threads_active", "0");
+    w.Field("worker_threads", int64_t(s.workers().size()));
+    w.Field("shards_per_db", int64_t(s.keyspace().shards_per_db()));
+  }
+  if (has("clients")) {
+    w.Section("Clients");
+    w.Field("connected_clients", s.connected_clients.load());
+    w.Field("cluster_connections", "0");
+    w.Field("maxclients", int64_t(cfg.maxclients()));
+    w.Field("client_recent_max_input_buffer", "0");
+    w.Field("client_recent_max_output_buffer", "0");
+    w.Field("blocked_clients", "0");
+    w.Field("tracking_clients", "0");
+    w.Field("clients_in_timeout_table", "0");
+  }
+  if (has("memory")) {
+    MemoryStats m = ReadMemoryStats();
+    size_t peak = std::max(g_peak.load(), m.allocated);
+    w.Section("Memory");
+    w.Field("used_memory", m.allocated, true);
+    w.Field("used_memory_human", Human(double(m.allocated)));
+    w.Field("used_memory_rss", m.rss, true);
+    w.Field("used_memory_rss_human", Human(double(m.rss)));
+    w.Field("used_memory_peak", peak, true);
+    w.Field("used_memory_peak_human", Human(double(peak)));
+    w.FieldF("used_memory_peak_perc", peak ? 100.0 * double(m.allocated) / double(peak) : 0, 2);
+    w.Field("allocator_allocated", m.allocated, true);
+    w.Field("allocator_active", m.active, true);
+    w.Field("allocator_resident", m.resident, true);
+    w.Field("total_system_memory", TotalSystemMemory(), true);
+    w.Field("total_system_memory_human", Human(double(TotalSystemMemory())));
+    w.Field("maxmemory", int64_t(0));
+    w.Field("maxmemory_human", "0B");
+    w.Field("maxmemory_policy", "noeviction");
+    w.FieldF("allocator_frag_ratio", m.allocated ? double(m.active) / double(m.allocated) : 0, 2);
+    w.FieldF("mem_fragmentation_ratio", m.allocated ? double(m.rss) / double(m.allocated) : 0, 2);
+    w.Field("mem_allocator", AllocatorName());
+    w.Field("lazyfree_pending_objects", s.lazy_freer().pending(), true);
+    w.Field("lazyfreed_objects", s.lazy_freer().freed(), true);
+  }
+  if (has("persistence")) {
+    w.Section("Persistence");
+    w.Field("loading", "0");
+    w.Field("async_loading", "0");
+    w.Field("rdb_changes_since_last_save", s.dirty());
+    w.Field("rdb_bgsave_in_progress", "0");
+    w.Field("rdb_last_save_time", s.lastsave());
+    w.Field("rdb_last_bgsave_status", "ok");
+    w.Field("rdb_last_bgsave_time_sec", "-1");
+    w.Field("rdb_current_bgsave_time_sec", "-1");
+    w.Field("rdb_saves", "0");
+    w.Field("aof_enabled", "0");
+    w.Field("aof_rewrite_in_progress", "0");
+    w.Field("aof_rewrite_scheduled", "0");
+    w.Field("aof_last_rewrite_time_sec", "-1");
+    w.Field("aof_current_rewrite_time_sec", "-1");
+    w.Field("aof_last_bgrewrite_status", "ok");
+    w.Field("aof_rewrites", "0");
+    w.Field("aof_last_write_status", "ok");
+  }
+  if (has("stats")) {
+    using server::ThreadStats;
+    uint64_t errors = 0;
+    for (auto& [k, v] : s.ErrorStats()) errors += v;
+    w.Section("Stats");
+    w.Field("total_connections_received", s.total_connections.load());
+    w.Field("total_commands_processed", s.SumStat(&ThreadStats::commands));
+    w.Field("instantaneous_ops_per_sec", s.instantaneous_ops.load());
+    w.Field("total_net_input_bytes", s.SumStat(&ThreadStats::net_in));
+    w.Field("total_net_output_bytes", s.SumStat(&ThreadStats::net_out));
+    w.Field("total_net_repl_input_bytes", "0");
+    w.Field("total_net_repl_output_bytes", "0");
+    w.Field("rejected_connections", s.rejected_connections.load());
+    w.Field("sync_full", "0");
+    w.Field("sync_partial_ok", "0");
+    w.Field("sync_partial_err", "0");
+    w.Field("expired_keys", s.SumStat(&ThreadStats::expired));
+    w.Field("expired_stale_perc", "0.00");
+    w.Field("expired_time_cap_reached_count", "0");
+    w.Field("evicted_keys", "0");
+    w.Field("evicted_clients", "0");
+    w.Field("keyspace_hits", s.SumStat(&ThreadStats::hits));
+    w.Field("keyspace_misses", s.SumStat(&ThreadStats::misses));
+    w.Field("pubsub_channels", "0");
+    w.Field("pubsub_patterns", "0");
+    w.Field("pubsubshard_channels", "0");
+    w.Field("latest_fork_usec", "0");
+    w.Field("total_forks", "0");
+    w.Field("total_error_replies", errors);
+    w.Field("unexpected_error_replies", "0");
+  }
+  if (has("replication")) {
+    replication::WriteLog& log = s.write_log();
+    w.Section("Replication");
+    w.Field("role", "master");
+    w.Field("connected_slaves", "0");
+    w.Field("master_failover_state", "no-failover");
+    w.Field("master_replid", s.replid());
+    w.Field("master_replid2", "0000000000000000000000000000000000000000");
+    w.Field("master_repl_offset", log.offset());
+    w.Field("second_repl_offset", "-1");
+    w.Field("repl_backlog_active", "0");
+    w.Field("repl_backlog_size", log.backlog_size(), true);
+    w.Field("repl_backlog_first_byte_offset", log.backlog_first_offset());
+    w.Field("repl_backlog_histlen", log.backlog_histlen(), true);
+  }
+  if (has("cpu")) {
+    rusage self{}, children{};
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &children);
+    auto secs = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+    w.Section("CPU");
+    w.FieldF("used_cpu_sys", secs(self.ru_stime), 6);
+    w.FieldF("used_cpu_user", secs(self.ru_utime), 6);
+    w.FieldF("used_cpu_sys_children", secs(children.ru_stime), 6);
+    w.FieldF("used_cpu_user_children", secs(children.ru_utime), 6);
+  }
+  if (has("modules")) w.Section("Modules");
+  if (has("errorstats")) {
+    w.Section("Errorstats");
+    for (auto& [k, v] : s.ErrorStats()) w.Field("errorstat_" + k, "count=" + std::to_string(v));
+  }
+  if (has("commandstats")) {
+    w.Section("Commandstats");
+    const auto& all = s.commands().by_id();
+    for (size_t i = 0; i < all.size(); i++) {
+      uint64_t calls = 0, usec = 0, rejected = 0, failed = 0;
+      auto add = [&](server::ThreadStats& t) {
+        calls += t.cmd[i].calls.load(std::memory_order_relaxed);
+        usec += t.cmd[i].usec.load(std::memory_order_relaxed);
+        rejected += t.cmd[i].rejected.load(std::memory_order_relaxed);
+        failed += t.cmd[i].failed.load(std::memory_order_relaxed);
+      };
+      add(s.other_stats());
+      for (auto& wk : s.workers()) add(wk->stats());
+      if (calls == 0 && rejected == 0 && failed == 0) continue;
+      char buf[256];
+      snprintf(buf, sizeof(buf),
+               "calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
+               (unsigned long long)calls, (unsigned long long)usec,
+               calls ? double(usec) / double(calls) : 0.0, (unsigned long long)rejected,
+               (unsigned long long)failed);
+      w.Field("cmdstat_" + all[i]->name, buf);
+    }
+  }
+  if (has("cluster")) {
+    w.Section("Cluster");
+    w.Field("cluster_enabled", "0");
+  }
+  if (has("keyspace")) {
+    w.Section("Keyspace");
+    int64_t now = NowMs();
+    for (int d = 0; d < s.keyspace().db_count(); d++) {
+      storage::Database& db = s.keyspace().db(d);
+      size_t keys = db.ApproxSize();
+      if (keys == 0) continue;
+      size_t expires = db.ApproxExpires();
+      int64_t sum = 0;
+      int n = 0;
+      if (expires > 0) {
+        for (uint32_t i = 0; i < db.shard_count(); i++) {
+          storage::Shard& sh = db.shard(i);
+          std::lock_guard<std::mutex> lock(sh.mu);
+          sum += sh.SumTtlSample(now, &n);
+        }
+      }
+      char buf[128];
+      snprintf(buf, sizeof(buf), "keys=%zu,expires=%zu,avg_ttl=%lld", keys, expires,
+               (long long)(n ? sum / n : 0));
+      w.Field("db" + std::to_string(d), buf);
+    }
+  }
+  return out;
+}
+
+}  // namespace basalt::commands

@@ -1,0 +1,597 @@
+// Server commands: INFO CONFIG COMMAND DEBUG MEMORY OBJECT TIME LASTSAVE
+// SHUTDOWN.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "commands/command_context.h"
+#include "commands/command_table.h"
+#include "commands/helpers.h"
+#include "commands/info.h"
+#include "common/clock.h"
+#include "common/glob.h"
+#include "server/client.h"
+#include "server/server.h"
+
+namespace basalt::commands {
+namespace {
+
+using storage::Encoding;
+using storage::Entry;
+
+void ReplyHelp(CommandContext& ctx, std::initializer_list<const char*> lines) {
+  ctx.reply.ArrayHeader(lines.size());
+  for (const char* l : lines) ctx.reply.SimpleString(l);
+}
+
+// INFO [section [section ...]]
+void CmdInfo(CommandContext& ctx) {
+  std::string text = BuildInfo(ctx.server, ctx.args.subspan(1));
+  ctx.reply.Verbatim(text);
+}
+
+// CONFIG GET parameter [parameter ...]
+void CmdConfigGet(CommandContext& ctx) {
+  auto pairs = ctx.server.config().Get(ctx.args.subspan(2));
+  ctx.reply.MapHeader(pairs.size());
+  for (auto& [k, v] : pairs) {
+    ctx.reply.Bulk(k);
+    ctx.reply.Bulk(v);
+  }
+}
+
+// CONFIG SET parameter value [parameter value ...]
+void CmdConfigSet(CommandContext& ctx) {
+  if (ctx.args.size() % 2 != 0) {
+    ctx.Error("ERR wrong number of arguments for 'config|set' command");
+    return;
+  }
+  Status st = ctx.server.config().Set(ctx.args.subspan(2));
+  if (!st.ok()) {
+    ctx.Error(st.message());
+    return;
+  }
+  ctx.reply.Ok();
+}
+
+// CONFIG RESETSTAT
+void CmdConfigResetStat(CommandContext& ctx) {
+  ctx.server.ResetStats();
+  ctx.reply.Ok();
+}
+
+// CONFIG REWRITE
+void CmdConfigRewrite(CommandContext& ctx) {
+  Status st = ctx.server.config().Rewrite();
+  if (!st.ok()) {
+    ctx.Error(st.message());
+    return;
+  }
+  ctx.reply.Ok();
+}
+
+void CmdConfigHelp(CommandContext& ctx) {
+  ReplyHelp(ctx, {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                  "GET <pattern>",
+                  "    Return parameters matching the glob-like <pattern> and their values.",
+                  "SET <directive> <value>",
+                  "    Set the configuration <directive> to <value>.",
+                  "RESETSTAT",
+                  "    Reset statistics reported by the INFO command.",
+                  "REWRITE",
+                  "    Rewrite the configuration file.",
+                  "HELP",
+                  "    Print this help."});
+}
+
+// ---- COMMAND ----
+
+void ReplyStatusSet(CommandContext& ctx, std::string_view words) {
+  std::vector<std::string_view> items;
+  size_t p = 0;
+  while (p < words.size()) {
+    size_t e = words.find(' ', p);
+    if (e == std::string_view::npos) e = words.size();
+    if (e > p) items.push_back(words.substr(p, e - p));
+    p = e + 1;
+  }
+  ctx.reply.SetHeader(items.size());
+  for (auto w : items) ctx.reply.SimpleString(w);
+}
+
+void ReplyKeySpecs(CommandContext& ctx, const CommandSpec& c) {
+  auto& r = ctx.reply;
+  if (c.first_key <= 0) {
+    r.ArrayHeader(0);
+    return;
+  }
+  // Derived from first/last/step; flags describe the access in general terms.
+  r.ArrayHeader(1);
+  r.MapHeader(3);
+  r.Bulk("flags");
+  ReplyStatusSet(ctx, (c.flags & kWrite) ? "RW UPDATE" : "RO ACCESS");
+  r.Bulk("begin_search");
+  r.MapHeader(2);
+  r.Bulk("type");
+  r.Bulk("index");
+  r.Bulk("spec");
+  r.MapHeader(1);
+  r.Bulk("index");
+  r.Integer(c.first_key);
+  r.Bulk("find_keys");
+  r.MapHeader(2);
+  r.Bulk("type");
+  r.Bulk("range");
+  r.Bulk("spec");
+  r.MapHeader(3);
+  r.Bulk("lastkey");
+  r.Integer(c.last_key < 0 ? c.last_key : c.last_key - c.first_key);
+  r.Bulk("keystep");
+  r.Integer(c.step);
+  r.Bulk("limit");
+  r.Integer(0);
+}
+
+void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& c) {
+  auto& r = ctx.reply;
+  r.ArrayHeader(10);
+  r.Bulk(c.name);
+  r.Integer(c.arity);
+  auto flags = FlagNames(c.flags);
+  r.SetHeader(flags.size());
+  for (auto f : flags) r.SimpleString(f);
+  r.Integer(c.first_key);
+  r.Integer(c.last_key);
+  r.Integer(c.step);
+  ReplyStatusSet(ctx, c.acl);
+  ReplyStatusSet(ctx, c.tips);
+  ReplyKeySpecs(ctx, c);
+  r.ArrayHeader(c.subcommands.size());
+  for (const auto& s : c.subcommands) ReplyCommandInfo(ctx, *s);
+}
+
+// COMMAND
+void CmdCommand(CommandContext& ctx) {
+  const auto& all = ctx.server.commands().all();
+  ctx.reply.ArrayHeader(all.size());
+  for (const CommandSpec* c : all) ReplyCommandInfo(ctx, *c);
+}
+
+// COMMAND COUNT
+void CmdCommandCount(CommandContext& ctx) {
+  ctx.reply.Integer(int64_t(ctx.server.commands().all().size()));
+}
+
+// Finds "get" or "config|get".
+const CommandSpec* LookupFullName(const CommandTable& t, std::string_view name) {
+  size_t bar = name.find('|');
+  const CommandSpec* c = t.Find(name.substr(0, bar));
+  if (c == nullptr || bar == std::string_view::npos) return c;
+  std::string sub(name.substr(bar + 1));
+  for (char& ch : sub) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  return c->FindSubcommand(sub);
+}
+
+// COMMAND INFO [command-name [command-name ...]]
+void CmdCommandInfo(CommandContext& ctx) {
+  if (ctx.args.size() == 2) {
+    CmdCommand(ctx);
+    return;
+  }
+  ctx.reply.ArrayHeader(ctx.args.size() - 2);
+  for (size_t i = 2; i < ctx.args.size(); i++) {
+    const CommandSpec* c = LookupFullName(ctx.server.commands(), ctx.args[i]);
+    if (c == nullptr) {
+      ctx.reply.NullArray();
+    } else {
+      ReplyCommandInfo(ctx, *c);
+    }
+  }
+}
+
+void ReplyCommandDocs(CommandContext& ctx, const CommandSpec& c) {
+  auto& r = ctx.reply;
+  r.MapHeader(c.subcommands.empty() ? 2 : 3);
+  r.Bulk("summary");
+  r.Bulk(c.summary);
+  r.Bulk("group");
+  r.Bulk(c.group);
+  if (!c.subcommands.empty()) {
+    r.Bulk("subcommands");
+    r.MapHeader(c.subcommands.size());
+    for (const auto& s : c.subcommands) {
+      r.Bulk(s->name);
+      ReplyCommandDocs(ctx, *s);
+    }
+  }
+}
+
+// COMMAND DOCS [command-name [command-name ...]]
+void CmdCommandDocs(CommandContext& ctx) {
+  std::vector<const CommandSpec*> list;
+  if (ctx.args.size() == 2) {
+    list = ctx.server.commands().all();
+  } else {
+    for (size_t i = 2; i < ctx.args.size(); i++) {
+      const CommandSpec* c = LookupFullName(ctx.server.commands(), ctx.args[i]);
+      if (c != nullptr) list.push_back(c);
+    }
+  }
+  ctx.reply.MapHeader(list.size());
+  for (const CommandSpec* c : list) {
+    ctx.reply.Bulk(c->name);
+    ReplyCommandDocs(ctx, *c);
+  }
+}
+
+// COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]
+void CmdCommandList(CommandContext& ctx) {
+  std::string_view aclcat, pattern, module;
+  int mode = 0;
+  if (ctx.args.size() == 5 && EqualsIgnoreCase(ctx.args[2], "filterby")) {
+    if (EqualsIgnoreCase(ctx.args[3], "aclcat")) {
+      mode = 1;
+      aclcat = ctx.args[4];
+    } else if (EqualsIgnoreCase(ctx.args[3], "pattern")) {
+      mode = 2;
+      pattern = ctx.args[4];
+    } else if (EqualsIgnoreCase(ctx.args[3], "module")) {
+      mode = 3;
+      module = ctx.args[4];
+    } else {
+      ctx.Error(errors::kSyntax);
+      return;
+    }
+  } else if (ctx.args.size() != 2) {
+    ctx.Error(errors::kSyntax);
+    return;
+  }
+  std::vector<std::string_view> names;
+  auto consider = [&](const CommandSpec& c) {
+    if (mode == 3) return;  // no modules
+    if (mode == 1 && c.acl.find("@" + std::string(aclcat)) == std::string::npos) return;
+    if (mode == 2 && !GlobMatch(pattern, c.name, true)) return;
+    names.push_back(c.name);
+  };
+  for (const CommandSpec* c : ctx.server.commands().all()) {
+    consider(*c);
+    for (const auto& s : c->subcommands) consider(*s);
+  }
+  ctx.reply.ArrayHeader(names.size());
+  for (auto n : names) ctx.reply.Bulk(n);
+}
+
+// COMMAND GETKEYS command [arg [arg ...]]
+void CmdCommandGetKeys(CommandContext& ctx) {
+  auto rest = ctx.args.subspan(2);
+  const CommandSpec* c = ctx.server.commands().Find(rest[0]);
+  if (c != nullptr && !c->subcommands.empty() && rest.size() >= 2) {
+    std::string sub(rest[1]);
+    for (char& ch : sub) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    c = c->FindSubcommand(sub);
+  }
+  if (c == nullptr) {
+    ctx.Error("ERR Invalid command specified");
+    return;
+  }
+  int argc = int(rest.size());
+  if ((c->arity > 0 && argc != c->arity) || argc < -c->arity) {
+    ctx.Error("ERR Invalid number of arguments specified for command");
+    return;
+  }
+  std::vector<int> pos = c->KeyPositions(rest);
+  if (pos.empty()) {
+    ctx.Error("ERR The command has no key arguments");
+    return;
+  }
+  ctx.reply.ArrayHeader(pos.size());
+  for (int p : pos) ctx.reply.Bulk(rest[size_t(p)]);
+}
+
+void CmdCommandHelp(CommandContext& ctx) {
+  ReplyHelp(ctx, {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                  "(no subcommand)",
+                  "    Return details about all commands.",
+                  "COUNT",
+                  "    Return the total number of commands in this server.",
+                  "LIST",
+                  "    Return a list of all commands in this server.",
+                  "INFO [<command-name> ...]",
+                  "    Return details about multiple commands.",
+                  "DOCS [<command-name> ...]",
+                  "    Return documentation details about multiple commands.",
+                  "GETKEYS <full-command>",
+                  "    Return the keys from a full command.",
+                  "HELP",
+                  "    Print this help."});
+}
+
+// ---- OBJECT ----
+
+std::string_view EncodingName(const Entry* e) {
+  switch (e->encoding()) {
+    case Encoding::kInt:
+      return "int";
+    case Encoding::kEmbStr:
+      return "embstr";
+    case Encoding::kRawInline:
+    case Encoding::kRawHeap:
+      return "raw";
+    case Encoding::kObject:
+      break;
+  }
+  return "unknown";
+}
+
+bool LfuPolicy(CommandContext& ctx) {
+  std::string_view name[] = {"maxmemory-policy"};
+  auto v = ctx.server.config().Get(name);
+  return !v.empty() && v[0].second.find("lfu") != std::string::npos;
+}
+
+// OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key
+void ObjectGeneric(CommandContext& ctx, int what) {
+  KeyGuard g(ctx.db(), ctx.args[2]);
+  Entry* e = g.Find(false);
+  if (e == nullptr) {
+    ctx.reply.Null();
+    return;
+  }
+  switch (what) {
+    case 0:
+      ctx.reply.Bulk(EncodingName(e));
+      break;
+    case 1:
+      // Redis shares the objects of small integers (refcount INT_MAX).
+      ctx.reply.Integer(e->IsInt() && e->IntValue() >= 0 && e->IntValue() < 10000 ? 2147483647
+                                                                                   : 1);
+      break;
+    case 2: {
+      if (LfuPolicy(ctx)) {
+        ctx.Error(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that "
+            "when switching between policies at runtime LRU and LFU data will take some time to "
+            "adjust.");
+        return;
+      }
+      int64_t now = storage::LruClock();
+      int64_t lru = e->lru();
+      int64_t idle = now >= lru ? now - lru : now + 0xFFFFFF - lru;
+      ctx.reply.Integer(idle);
+      break;
+    }
+    case 3:
+      if (!LfuPolicy(ctx)) {
+        ctx.Error(
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
+            "note that when switching between policies at runtime LRU and LFU data will take "
+            "some time to adjust.");
+        return;
+      }
+      ctx.reply.Integer(e->lru() & 0xFF);
+      break;
+  }
+}
+void CmdObjectEncoding(CommandContext& ctx) { ObjectGeneric(ctx, 0); }
+void CmdObjectRefcount(CommandContext& ctx) { ObjectGeneric(ctx, 1); }
+void CmdObjectIdletime(CommandContext& ctx) { ObjectGeneric(ctx, 2); }
+void CmdObjectFreq(CommandContext& ctx) { ObjectGeneric(ctx, 3); }
+void CmdObjectHelp(CommandContext& ctx) {
+  ReplyHelp(ctx, {"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                  "ENCODING <key>",
+                  "    Return the kind of internal representation used in order to store the "
+                  "value",
+                  "    associated with a <key>.",
+                  "FREQ <key>",
+                  "    Return the access frequency index of the <key>. The returned integer is",
+                  "    proportional to the logarithm of the recent access frequency of the key.",
+                  "IDLETIME <key>",
+                  "    Return the idle time of the <key>, that is the approximated number of",
+                  "    seconds elapsed since the last access to the key.",
+                  "REFCOUNT <key>",
+                  "    Return the number of references of the value associated with the "
+                  "specified",
+                  "    <key>.",
+                  "HELP",
+                  "    Print this help."});
+}
+
+// ---- MEMORY ----
+
+// MEMORY USAGE key [SAMPLES count]
+void CmdMemoryUsage(CommandContext& ctx) {
+  if (ctx.args.size() == 5) {
+    if (!EqualsIgnoreCase(ctx.args[3], "samples")) {
+      ctx.Error(errors::kSyntax);
+      return;
+    }
+    if (!IntArg(ctx, ctx.args[4])) return;
+  } else if (ctx.args.size() != 3) {
+    ctx.Error(errors::kSyntax);
+    return;
+  }
+  KeyGuard g(ctx.db(), ctx.args[2]);
+  Entry* e = g.Find(false);
+  if (e == nullptr) {
+    ctx.reply.Null();
+    return;
+  }
+  // The entry's allocation(s) plus its share of the bucket array.
+  ctx.reply.Integer(int64_t(e->MemoryUsage() + sizeof(void*)));
+}
+
+void CmdMemoryMallocStats(CommandContext& ctx) { ctx.reply.Verbatim(MallocStatsText()); }
+void CmdMemoryPurge(CommandContext& ctx) {
+  PurgeAllocator();
+  ctx.reply.Ok();
+}
+void CmdMemoryHelp(CommandContext& ctx) {
+  ReplyHelp(ctx, {"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                  "MALLOC-STATS",
+                  "    Return internal statistics report from the memory allocator.",
+                  "PURGE",
+                  "    Attempt to purge dirty pages for reclamation by the allocator.",
+                  "USAGE <key> [SAMPLES <count>]",
+                  "    Return memory in bytes used by <key> and its value.",
+                  "HELP",
+                  "    Print this help."});
+}
+
+// ---- DEBUG ----
+
+// DEBUG SLEEP seconds | OBJECT key | SET-ACTIVE-EXPIRE 0|1 | HELP
+void CmdDebug(CommandContext& ctx) {
+  std::string_view sub = ctx.args[1];
+  if (EqualsIgnoreCase(sub, "sleep") && ctx.args.size() == 3) {
+    auto secs = ParseDouble(ctx.args[2]);
+    if (!secs) {
+      ctx.Error(errors::kNotFloat);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(int64_t(*secs * 1e6)));
+    ctx.reply.Ok();
+  } else if (EqualsIgnoreCase(sub, "set-active-expire") && ctx.args.size() == 3) {
+    auto v = IntArg(ctx, ctx.args[2]);
+    if (!v) return;
+    ctx.server.active_expire_enabled.store(*v != 0);
+    ctx.reply.Ok();
+  } else if (EqualsIgnoreCase(sub, "object") && ctx.args.size() == 3) {
+    KeyGuard g(ctx.db(), ctx.args[2]);
+    Entry* e = g.Find(false);
+    if (e == nullptr) {
+      ctx.Error(errors::kNoSuchKey);
+      return;
+    }
+    char val[32];
+    size_t len = e->type() == storage::ValueType::kString ? e->StringValue(val).size() : 0;
+    char buf[256];
+    snprintf(buf, sizeof(buf),
+             "Value at:%p refcount:1 encoding:%.*s serializedlength:%zu lru:%u "
+             "lru_seconds_idle:%u",
+             static_cast<void*>(e), int(EncodingName(e).size()), EncodingName(e).data(), len + 1,
+             e->lru(), storage::LruClock() - e->lru());
+    ctx.reply.SimpleString(buf);
+  } else if (EqualsIgnoreCase(sub, "help")) {
+    ReplyHelp(ctx, {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "OBJECT <key>",
+                    "    Show low level info about the <key> and associated value.",
+                    "SET-ACTIVE-EXPIRE <0|1>",
+                    "    Setting it to 0 disables expiring keys in background when they are not",
+                    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back "
+                    "the",
+                    "    default.",
+                    "SLEEP <seconds>",
+                    "    Stop the server for <seconds>. Decimals allowed.",
+                    "HELP",
+                    "    Print this help."});
+  } else {
+    ctx.Error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
+              "'. Try DEBUG HELP.");
+  }
+}
+
+// TIME
+void CmdTime(CommandContext& ctx) {
+  int64_t us = NowUs();
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(std::to_string(us / 1000000));
+  ctx.reply.Bulk(std::to_string(us % 1000000));
+}
+
+// LASTSAVE
+void CmdLastSave(CommandContext& ctx) { ctx.reply.Integer(ctx.server.lastsave()); }
+
+// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
+void CmdShutdown(CommandContext& ctx) {
+  bool save = false, abort_flag = false;
+  for (size_t j = 1; j < ctx.args.size(); j++) {
+    std::string_view o = ctx.args[j];
+    if (EqualsIgnoreCase(o, "nosave")) {
+    } else if (EqualsIgnoreCase(o, "save")) {
+      save = true;
+    } else if (EqualsIgnoreCase(o, "now") || EqualsIgnoreCase(o, "force")) {
+    } else if (EqualsIgnoreCase(o, "abort")) {
+      abort_flag = true;
+    } else {
+      ctx.Error(errors::kSyntax);
+      return;
+    }
+  }
+  if (abort_flag) {
+    if (ctx.args.size() != 2) {
+      ctx.Error(errors::kSyntax);
+      return;
+    }
+    ctx.Error("ERR No shutdown in progress.");
+    return;
+  }
+  if (save) {
+    // Persistence (RDB) is not built yet: refuse rather than exit without saving.
+    ctx.Error("ERR SHUTDOWN SAVE is not supported by Basalt yet (no RDB persistence)");
+    return;
+  }
+  ctx.server.RequestShutdown();
+  ctx.client.CloseAfterReply();
+}
+
+void CmdContainer(CommandContext& ctx) {
+  ctx.Error("ERR wrong number of arguments for '" + ctx.spec.name + "' command");
+}
+
+}  // namespace
+
+void RegisterServerFamily(CommandTable& t) {
+  const char* g = "server";
+  t.Add(Spec(g, "info", -1, "loading stale", 0, 0, 0, "@slow @dangerous", CmdInfo)).tips =
+      "nondeterministic_output request_policy:all_shards response_policy:special";
+  t.Add(Spec(g, "time", 1, "loading stale fast", 0, 0, 0, "@fast", CmdTime)).tips =
+      "nondeterministic_output";
+  t.Add(Spec(g, "lastsave", 1, "loading stale fast", 0, 0, 0, "@fast @dangerous", CmdLastSave))
+      .tips = "nondeterministic_output";
+  t.Add(Spec(g, "shutdown", -1, "admin noscript loading stale no_multi allow_busy", 0, 0, 0,
+             "@admin @slow @dangerous", CmdShutdown));
+  t.Add(Spec(g, "debug", -2, "admin noscript loading stale", 0, 0, 0,
+             "@admin @slow @dangerous", CmdDebug));
+
+  t.Add(Spec(g, "config", -2, "", 0, 0, 0, "@slow", CmdContainer));
+  t.AddSub("config", Spec(g, "get", -3, "admin noscript loading stale", 0, 0, 0,
+                          "@admin @slow @dangerous", CmdConfigGet));
+  t.AddSub("config", Spec(g, "set", -4, "admin noscript loading stale", 0, 0, 0,
+                          "@admin @slow @dangerous", CmdConfigSet));
+  t.AddSub("config", Spec(g, "resetstat", 2, "admin noscript loading stale", 0, 0, 0,
+                          "@admin @slow @dangerous", CmdConfigResetStat));
+  t.AddSub("config", Spec(g, "rewrite", 2, "admin noscript loading stale", 0, 0, 0,
+                          "@admin @slow @dangerous", CmdConfigRewrite));
+  t.AddSub("config", Spec(g, "help", 2, "loading stale", 0, 0, 0, "@slow", CmdConfigHelp));
+
+  t.Add(Spec(g, "command", -1, "loading stale", 0, 0, 0, "@slow @connection", CmdCommand));
+  auto cmd = [&](const char* name, int arity, Handler h) {
+    t.AddSub("command", Spec(g, name, arity, "loading stale", 0, 0, 0, "@slow @connection", h));
+  };
+  cmd("count", 2, CmdCommandCount);
+  cmd("info", -2, CmdCommandInfo);
+  cmd("docs", -2, CmdCommandDocs);
+  cmd("list", -2, CmdCommandList);
+  cmd("getkeys", -3, CmdCommandGetKeys);
+  cmd("help", 2, CmdCommandHelp);
+
+  t.Add(Spec(g, "object", -2, "", 0, 0, 0, "@slow", CmdContainer));
+  auto obj = [&](const char* name, Handler h) {
+    t.AddSub("object", Spec("generic", name, 3, "readonly", 2, 2, 1, "@keyspace @read @slow", h));
+  };
+  obj("encoding", CmdObjectEncoding);
+  obj("refcount", CmdObjectRefcount);
+  obj("idletime", CmdObjectIdletime);
+  obj("freq", CmdObjectFreq);
+  t.AddSub("object", Spec("generic", "help", 2, "loading stale", 0, 0, 0, "@keyspace @slow",
+                          CmdObjectHelp));
+
+  t.Add(Spec(g, "memory", -2, "", 0, 0, 0, "@slow", CmdContainer));
+  t.AddSub("memory", Spec(g, "usage", -3, "readonly", 2, 2, 1, "@read @slow", CmdMemoryUsage));
+  t.AddSub("memory", Spec(g, "malloc-stats", 2, "", 0, 0, 0, "@slow", CmdMemoryMallocStats));
+  t.AddSub("memory", Spec(g, "purge", 2, "", 0, 0, 0, "@slow", CmdMemoryPurge));
+  t.AddSub("memory", Spec(g, "help", 2, "loading stale", 0, 0, 0, "@slow", CmdMemoryHelp));
+}
+
+}  // namespace basalt::commands

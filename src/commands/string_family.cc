@@ -1,0 +1,716 @@
+// String commands: GET SET SETNX SETEX PSETEX GETEX GETDEL GETSET MGET MSET
+// MSETNX APPEND STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT GETRANGE SETRANGE
+// SUBSTR LCS. Each write propagates a deterministic command to the write log
+// (relative expiries become absolute PXAT/PEXPIREAT times).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "commands/command_context.h"
+#include "commands/command_table.h"
+#include "commands/helpers.h"
+#include "common/clock.h"
+#include "server/client.h"
+#include "server/server.h"
+
+namespace basalt::commands {
+namespace {
+
+using storage::Encoding;
+using storage::Entry;
+using storage::EntryBuilder;
+using storage::ValueType;
+
+void CountHit(bool hit) {
+  server::ThreadStats& st = server::CurrentStats();
+  server::Bump(hit ? st.hits : st.misses);
+}
+
+// Looks up a string entry for reading; replies WRONGTYPE and returns false
+// for other types. *out is nullptr when the key is missing.
+bool LookupString(CommandContext& ctx, KeyGuard& g, Entry** out) {
+  Entry* e = g.Find();
+  CountHit(e != nullptr);
+  if (e != nullptr && e->type() != ValueType::kString) {
+    ctx.Error(errors::kWrongType);
+    return false;
+  }
+  *out = e;
+  return true;
+}
+
+void StoreString(KeyGuard& g, Entry** link, std::string_view value, bool has_exp, int64_t exp) {
+  Entry* e = EntryBuilder::String(g.key(), value, has_exp, exp);
+  if (link != nullptr) {
+    g.shard().Overwrite(link, e);
+  } else {
+    g.Add(e);
+  }
+}
+
+// GET key
+void CmdGet(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry* e;
+  if (!LookupString(ctx, g, &e)) return;
+  if (e == nullptr) {
+    ctx.reply.Null();
+    return;
+  }
+  ReplyStringValue(ctx, e);
+}
+
+// The options SET and GETEX share, parsed as Redis 7.0 does.
+struct SetOptions {
+  bool nx = false, xx = false, get = false, keepttl = false, persist = false;
+  bool has_expire = false;
+  int64_t expire_abs_ms = 0;
+};
+
+enum Flag { kNX = 1, kXX = 2, kGET = 4, kKEEPTTL = 8, kPERSIST = 16, kEX = 32, kPX = 64,
+            kEXAT = 128, kPXAT = 256 };
+
+bool ParseSetOptions(CommandContext& ctx, size_t first, bool is_set, SetOptions* o) {
+  int flags = 0;
+  std::string_view expire_arg;
+  const int kAnyExpire = kEX | kPX | kEXAT | kPXAT;
+  auto& a = ctx.args;
+  for (size_t j = first; j < a.size(); j++) {
+    std::string_view opt = a[j];
+    bool has_next = j + 1 < a.size();
+    if (is_set && EqualsIgnoreCase(opt, "nx") && !(flags & kXX)) {
+      flags |= kNX;
+    } else if (is_set && EqualsIgnoreCase(opt, "xx") && !(flags & kNX)) {
+      flags |= kXX;
+    } else if (is_set && EqualsIgnoreCase(opt, "get")) {
+      flags |= kGET;
+    } else if (is_set && EqualsIgnoreCase(opt, "keepttl") && !(flags & (kPERSIST | kAnyExpire))) {
+      flags |= kKEEPTTL;
+    } else if (!is_set && EqualsIgnoreCase(opt, "persist") && !(flags & (kKEEPTTL | kAnyExpire))) {
+      flags |= kPERSIST;
+    } else if (has_next && (EqualsIgnoreCase(opt, "ex") || EqualsIgnoreCase(opt, "px") ||
+                            EqualsIgnoreCase(opt, "exat") || EqualsIgnoreCase(opt, "pxat"))) {
+      int f = EqualsIgnoreCase(opt, "ex")   ? kEX
+              : EqualsIgnoreCase(opt, "px") ? kPX
+              : EqualsIgnoreCase(opt, "exat") ? kEXAT
+                                              : kPXAT;
+      if (flags & (kKEEPTTL | kPERSIST | (kAnyExpire & ~f))) {
+        ctx.Error(errors::kSyntax);
+        return false;
+      }
+      flags |= f;
+      expire_arg = a[++j];
+    } else {
+      ctx.Error(errors::kSyntax);
+      return false;
+    }
+  }
+  o->nx = flags & kNX;
+  o->xx = flags & kXX;
+  o->get = flags & kGET;
+  o->keepttl = flags & kKEEPTTL;
+  o->persist = flags & kPERSIST;
+  if (flags & kAnyExpire) {
+    bool seconds = flags & (kEX | kEXAT);
+    bool relative = flags & (kEX | kPX);
+    auto ms = ExpireArgToAbsMs(ctx, expire_arg, seconds ? 1000 : 1, relative, true);
+    if (!ms) return false;
+    o->has_expire = true;
+    o->expire_abs_ms = *ms;
+  }
+  return true;
+}
+
+// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds |
+//     EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]
+void CmdSet(CommandContext& ctx) {
+  SetOptions o;
+  if (ctx.args.size() > 3 && !ParseSetOptions(ctx, 3, true, &o)) return;
+  std::string_view key = ctx.args[1], value = ctx.args[2];
+  KeyGuard g(ctx.db(), key);
+  Entry** link = g.FindLink();
+  Entry* old = link ? *link : nullptr;
+  if (o.get) {
+    if (old != nullptr && old->type() != ValueType::kString) {
+      ctx.Error(errors::kWrongType);
+      return;
+    }
+    if (old == nullptr) {
+      ctx.reply.Null();
+    } else {
+      ReplyStringValue(ctx, old);
+    }
+  }
+  if ((o.nx && old != nullptr) || (o.xx && old == nullptr)) {
+    if (!o.get) ctx.reply.Null();
+    return;
+  }
+  bool has_exp = o.has_expire;
+  int64_t exp = o.expire_abs_ms;
+  if (o.keepttl && old != nullptr && old->has_expire()) {
+    has_exp = true;
+    exp = old->expire_ms();
+  }
+  StoreString(g, link, value, has_exp, exp);
+  if (o.has_expire) {
+    char buf[24];
+    std::string_view ms(buf, FormatInt64(exp, buf));
+    ctx.Propagate({"SET", key, value, "PXAT", ms});
+  } else if (o.keepttl) {
+    ctx.Propagate({"SET", key, value, "KEEPTTL"});
+  } else {
+    ctx.Propagate({"SET", key, value});
+  }
+  if (!o.get) ctx.reply.Ok();
+}
+
+// SETNX key value
+void CmdSetNx(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  if (g.Find() != nullptr) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  StoreString(g, nullptr, ctx.args[2], false, 0);
+  ctx.Propagate({"SET", ctx.args[1], ctx.args[2]});
+  ctx.reply.Integer(1);
+}
+
+// SETEX key seconds value / PSETEX key milliseconds value
+void SetExGeneric(CommandContext& ctx, int64_t unit) {
+  auto ms = ExpireArgToAbsMs(ctx, ctx.args[2], unit, true, true);
+  if (!ms) return;
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StoreString(g, g.FindLink(), ctx.args[3], true, *ms);
+  char buf[24];
+  ctx.Propagate({"SET", ctx.args[1], ctx.args[3], "PXAT", std::string_view(buf, FormatInt64(*ms, buf))});
+  ctx.reply.Ok();
+}
+void CmdSetEx(CommandContext& ctx) { SetExGeneric(ctx, 1000); }
+void CmdPSetEx(CommandContext& ctx) { SetExGeneric(ctx, 1); }
+
+// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+//     PXAT unix-time-milliseconds | PERSIST]
+void CmdGetEx(CommandContext& ctx) {
+  SetOptions o;
+  if (ctx.args.size() > 2 && !ParseSetOptions(ctx, 2, false, &o)) return;
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link = g.FindLink();
+  Entry* e = link ? *link : nullptr;
+  CountHit(e != nullptr);
+  if (e == nullptr) {
+    ctx.reply.Null();
+    return;
+  }
+  if (e->type() != ValueType::kString) {
+    ctx.Error(errors::kWrongType);
+    return;
+  }
+  ReplyStringValue(ctx, e);
+  if (o.has_expire) {
+    if (o.expire_abs_ms <= NowMs()) {
+      // An expire time in the past deletes the key, as Redis does.
+      bool lazy = ctx.server.config().lazyfree_lazy_expire();
+      g.shard().Delete(link);
+      ctx.Propagate({lazy ? "UNLINK" : "DEL", ctx.args[1]});
+      return;
+    }
+    Entry* old = g.shard().Swap(link, EntryBuilder::WithExpire(e, true, o.expire_abs_ms));
+    storage::FreeEntryShell(old);
+    char buf[24];
+    ctx.Propagate({"PEXPIREAT", ctx.args[1], std::string_view(buf, FormatInt64(o.expire_abs_ms, buf))});
+  } else if (o.persist && e->has_expire()) {
+    Entry* old = g.shard().Swap(link, EntryBuilder::WithExpire(e, false, 0));
+    storage::FreeEntryShell(old);
+    ctx.Propagate({"PERSIST", ctx.args[1]});
+  }
+}
+
+// GETDEL key
+void CmdGetDel(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link = g.FindLink();
+  Entry* e = link ? *link : nullptr;
+  CountHit(e != nullptr);
+  if (e == nullptr) {
+    ctx.reply.Null();
+    return;
+  }
+  if (e->type() != ValueType::kString) {
+    ctx.Error(errors::kWrongType);
+    return;
+  }
+  ReplyStringValue(ctx, e);
+  g.shard().Delete(link);
+  ctx.Propagate({"DEL", ctx.args[1]});
+}
+
+// GETSET key value
+void CmdGetSet(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link = g.FindLink();
+  Entry* e = link ? *link : nullptr;
+  CountHit(e != nullptr);
+  if (e != nullptr && e->type() != ValueType::kString) {
+    ctx.Error(errors::kWrongType);
+    return;
+  }
+  if (e == nullptr) {
+    ctx.reply.Null();
+  } else {
+    ReplyStringValue(ctx, e);
+  }
+  StoreString(g, link, ctx.args[2], false, 0);
+  ctx.Propagate({"SET", ctx.args[1], ctx.args[2]});
+}
+
+// MGET key [key ...]
+void CmdMGet(CommandContext& ctx) {
+  storage::Database& db = ctx.db();
+  storage::LockSet locks;
+  for (size_t i = 1; i < ctx.args.size(); i++) locks.AddKey(db, ctx.args[i]);
+  locks.Acquire();
+  ctx.reply.ArrayHeader(ctx.args.size() - 1);
+  for (size_t i = 1; i < ctx.args.size(); i++) {
+    uint64_t h = HashKey(ctx.args[i]);
+    Entry* e = db.ShardFor(h).Find(ctx.args[i], h);
+    CountHit(e != nullptr);
+    if (e == nullptr || e->type() != ValueType::kString) {
+      ctx.reply.Null();
+    } else {
+      ReplyStringValue(ctx, e);
+    }
+  }
+}
+
+// MSET key value [key value ...] / MSETNX key value [key value ...]
+void MSetGeneric(CommandContext& ctx, bool nx) {
+  if (ctx.args.size() % 2 == 0) {
+    ctx.Error("ERR wrong number of arguments for '" + ctx.spec.name + "' command");
+    return;
+  }
+  storage::Database& db = ctx.db();
+  storage::LockSet locks;
+  for (size_t i = 1; i < ctx.args.size(); i += 2) locks.AddKey(db, ctx.args[i]);
+  locks.Acquire();
+  if (nx) {
+    for (size_t i = 1; i < ctx.args.size(); i += 2) {
+      uint64_t h = HashKey(ctx.args[i]);
+      if (db.ShardFor(h).Find(ctx.args[i], h, false) != nullptr) {
+        ctx.reply.Integer(0);
+        return;
+      }
+    }
+  }
+  for (size_t i = 1; i < ctx.args.size(); i += 2) {
+    std::string_view key = ctx.args[i];
+    uint64_t h = HashKey(key);
+    storage::Shard& sh = db.ShardFor(h);
+    Entry** link = sh.FindLink(key, h, false);
+    Entry* e = EntryBuilder::String(key, ctx.args[i + 1], false, 0);
+    if (link != nullptr) {
+      sh.Overwrite(link, e);
+    } else {
+      sh.Add(e, h);
+    }
+  }
+  if (nx) {
+    // MSETNX replicates as MSET: the existence check already happened here.
+    std::vector<std::string_view> cmd(ctx.args.begin(), ctx.args.end());
+    cmd[0] = "MSET";
+    ctx.Propagate(cmd);
+    ctx.reply.Integer(1);
+  } else {
+    ctx.PropagateAsIs();
+    ctx.reply.Ok();
+  }
+}
+void CmdMSet(CommandContext& ctx) { MSetGeneric(ctx, false); }
+void CmdMSetNx(CommandContext& ctx) { MSetGeneric(ctx, true); }
+
+bool CheckStringLength(CommandContext& ctx, uint64_t total) {
+  if (total > uint64_t(ctx.server.config().proto_max_bulk_len())) {
+    ctx.Error(errors::kStringTooLong);
+    return false;
+  }
+  return true;
+}
+
+// Turns a string entry into a heap-buffer string (in place for the table),
+// so APPEND/SETRANGE grow it in amortized O(1). Returns the new entry.
+Entry* MakeMutable(KeyGuard& g, Entry** link, size_t min_cap) {
+  Entry* e = *link;
+  if (e->encoding() == Encoding::kRawHeap) return e;
+  char buf[32];
+  std::string_view v = e->StringValue(buf);
+  storage::HeapString* h = storage::NewHeapString(v, min_cap);
+  Entry* n = EntryBuilder::HeapStr(g.key(), h, e->has_expire(), e->has_expire() ? e->expire_ms() : 0);
+  g.shard().Overwrite(link, n);
+  return n;
+}
+
+// APPEND key value
+void CmdAppend(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link = g.FindLink();
+  std::string_view add = ctx.args[2];
+  if (link == nullptr) {
+    StoreString(g, nullptr, add, false, 0);
+    ctx.PropagateAsIs();
+    ctx.reply.Integer(int64_t(add.size()));
+    return;
+  }
+  Entry* e = *link;
+  if (e->type() != ValueType::kString) {
+    ctx.Error(errors::kWrongType);
+    return;
+  }
+  char buf[32];
+  size_t cur = e->StringValue(buf).size();
+  if (!CheckStringLength(ctx, cur + add.size())) return;
+  e = MakeMutable(g, link, cur + add.size());
+  storage::HeapString* h = storage::GrowHeapString(e->heap_string(), cur + add.size());
+  memcpy(h->data() + h->len, add.data(), add.size());
+  h->len += add.size();
+  e->set_heap_string(h);
+  ctx.PropagateAsIs();
+  ctx.reply.Integer(int64_t(h->len));
+}
+
+// STRLEN key
+void CmdStrlen(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry* e;
+  if (!LookupString(ctx, g, &e)) return;
+  char buf[32];
+  ctx.reply.Integer(e == nullptr ? 0 : int64_t(e->StringValue(buf).size()));
+}
+
+// INCR/DECR/INCRBY/DECRBY: adds `delta` to the integer value of key.
+void IncrGeneric(CommandContext& ctx, int64_t delta) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link = g.FindLink();
+  Entry* e = link ? *link : nullptr;
+  int64_t cur = 0;
+  if (e != nullptr) {
+    if (e->type() != ValueType::kString) {
+      ctx.Error(errors::kWrongType);
+      return;
+    }
+    if (e->IsInt()) {
+      cur = e->IntValue();
+    } else {
+      char buf[32];
+      auto v = ParseInt64(e->StringValue(buf));
+      if (!v) {
+        ctx.Error(errors::kNotInteger);
+        return;
+      }
+      cur = *v;
+    }
+  }
+  if ((cur < 0 && delta < 0 && delta < INT64_MIN - cur) ||
+      (cur > 0 && delta > 0 && delta > INT64_MAX - cur)) {
+    ctx.Error(errors::kOverflow);
+    return;
+  }
+  int64_t result = cur + delta;
+  if (e != nullptr && e->IsInt()) {
+    e->SetIntValue(result);
+  } else if (e != nullptr) {
+    g.shard().Overwrite(link, EntryBuilder::Int(g.key(), result, e->has_expire(),
+                                                e->has_expire() ? e->expire_ms() : 0));
+  } else {
+    g.Add(EntryBuilder::Int(g.key(), result, false, 0));
+  }
+  ctx.PropagateAsIs();
+  ctx.reply.Integer(result);
+}
+void CmdIncr(CommandContext& ctx) { IncrGeneric(ctx, 1); }
+void CmdDecr(CommandContext& ctx) { IncrGeneric(ctx, -1); }
+void CmdIncrBy(CommandContext& ctx) {
+  auto d = IntArg(ctx, ctx.args[2]);
+  if (d) IncrGeneric(ctx, *d);
+}
+void CmdDecrBy(CommandContext& ctx) {
+  auto d = IntArg(ctx, ctx.args[2]);
+  if (!d) return;
+  if (*d == INT64_MIN) {
+    ctx.Error("ERR decrement would overflow");
+    return;
+  }
+  IncrGeneric(ctx, -*d);
+}
+
+// INCRBYFLOAT key increment
+void CmdIncrByFloat(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link = g.FindLink();
+  Entry* e = link ? *link : nullptr;
+  long double cur = 0;
+  if (e != nullptr) {
+    if (e->type() != ValueType::kString) {
+      ctx.Error(errors::kWrongType);
+      return;
+    }
+    char buf[32];
+    auto v = ParseLongDouble(e->StringValue(buf));
+    if (!v) {
+      ctx.Error(errors::kNotFloat);
+      return;
+    }
+    cur = *v;
+  }
+  auto incr = ParseLongDouble(ctx.args[2]);
+  if (!incr) {
+    ctx.Error(errors::kNotFloat);
+    return;
+  }
+  long double result = cur + *incr;
+  if (std::isnan(result) || std::isinf(result)) {
+    ctx.Error(errors::kNanOrInf);
+    return;
+  }
+  auto text = FormatLongDoubleHuman(result);
+  if (!text) {
+    ctx.Error(errors::kNotFloat);
+    return;
+  }
+  bool has_exp = e != nullptr && e->has_expire();
+  Entry* n = EntryBuilder::String(g.key(), *text, has_exp, has_exp ? e->expire_ms() : 0, false);
+  if (link != nullptr) {
+    g.shard().Overwrite(link, n);
+  } else {
+    g.Add(n);
+  }
+  // Replicas must not redo floating-point arithmetic: send the result.
+  ctx.Propagate({"SET", ctx.args[1], *text, "KEEPTTL"});
+  ctx.reply.Bulk(*text);
+}
+
+// GETRANGE key start end (and SUBSTR)
+void CmdGetRange(CommandContext& ctx) {
+  auto start = IntArg(ctx, ctx.args[2]);
+  if (!start) return;
+  auto end = IntArg(ctx, ctx.args[3]);
+  if (!end) return;
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry* e;
+  if (!LookupString(ctx, g, &e)) return;
+  if (e == nullptr) {
+    ctx.reply.Bulk("");
+    return;
+  }
+  char buf[32];
+  std::string_view s = e->StringValue(buf);
+  int64_t len = int64_t(s.size());
+  int64_t a = *start, b = *end;
+  if (a < 0 && b < 0 && a > b) {
+    ctx.reply.Bulk("");
+    return;
+  }
+  if (a < 0) a = len + a;
+  if (b < 0) b = len + b;
+  if (a < 0) a = 0;
+  if (b < 0) b = 0;
+  if (b >= len) b = len - 1;
+  if (a > b || len == 0) {
+    ctx.reply.Bulk("");
+    return;
+  }
+  ctx.reply.Bulk(s.substr(size_t(a), size_t(b - a + 1)));
+}
+
+// SETRANGE key offset value
+void CmdSetRange(CommandContext& ctx) {
+  auto offset = IntArg(ctx, ctx.args[2]);
+  if (!offset) return;
+  if (*offset < 0) {
+    ctx.Error(errors::kOffsetOutOfRange);
+    return;
+  }
+  std::string_view value = ctx.args[3];
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link = g.FindLink();
+  Entry* e = link ? *link : nullptr;
+  if (e != nullptr && e->type() != ValueType::kString) {
+    ctx.Error(errors::kWrongType);
+    return;
+  }
+  char buf[32];
+  size_t cur = e == nullptr ? 0 : e->StringValue(buf).size();
+  if (value.empty()) {
+    ctx.reply.Integer(int64_t(cur));
+    return;
+  }
+  if (!CheckStringLength(ctx, uint64_t(*offset) + value.size())) return;
+  size_t need = std::max(cur, size_t(*offset) + value.size());
+  if (e == nullptr) {
+    storage::HeapString* h = storage::NewHeapString("", need);
+    memset(h->data(), 0, need);
+    h->len = need;
+    memcpy(h->data() + *offset, value.data(), value.size());
+    g.Add(EntryBuilder::HeapStr(g.key(), h, false, 0));
+  } else {
+    e = MakeMutable(g, link, need);
+    storage::HeapString* h = storage::GrowHeapString(e->heap_string(), need);
+    if (need > h->len) memset(h->data() + h->len, 0, need - h->len);
+    h->len = std::max(h->len, need);
+    memcpy(h->data() + *offset, value.data(), value.size());
+    e->set_heap_string(h);
+  }
+  ctx.PropagateAsIs();
+  ctx.reply.Integer(int64_t(need));
+}
+
+// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
+void CmdLcs(CommandContext& ctx) {
+  bool get_len = false, get_idx = false, with_len = false;
+  int64_t min_len = 0;
+  for (size_t j = 3; j < ctx.args.size(); j++) {
+    std::string_view o = ctx.args[j];
+    if (EqualsIgnoreCase(o, "idx")) {
+      get_idx = true;
+    } else if (EqualsIgnoreCase(o, "len")) {
+      get_len = true;
+    } else if (EqualsIgnoreCase(o, "withmatchlen")) {
+      with_len = true;
+    } else if (EqualsIgnoreCase(o, "minmatchlen") && j + 1 < ctx.args.size()) {
+      auto v = IntArg(ctx, ctx.args[++j]);
+      if (!v) return;
+      min_len = *v < 0 ? 0 : *v;
+    } else {
+      ctx.Error(errors::kSyntax);
+      return;
+    }
+  }
+  std::string a, b;
+  {
+    storage::Database& db = ctx.db();
+    storage::LockSet locks;
+    locks.AddKey(db, ctx.args[1]);
+    locks.AddKey(db, ctx.args[2]);
+    locks.Acquire();
+    Entry* ea = nullptr;
+    Entry* eb = nullptr;
+    for (int i = 1; i <= 2; i++) {
+      uint64_t h = HashKey(ctx.args[i]);
+      Entry* e = db.ShardFor(h).Find(ctx.args[i], h);
+      (i == 1 ? ea : eb) = e;
+    }
+    if ((ea && ea->type() != ValueType::kString) || (eb && eb->type() != ValueType::kString)) {
+      ctx.Error("ERR The specified keys must contain string values");
+      return;
+    }
+    char buf[32];
+    if (ea) a = std::string(ea->StringValue(buf));
+    if (eb) b = std::string(eb->StringValue(buf));
+  }
+  if (get_idx && get_len) {
+    ctx.Error("ERR If you want both the length and indexes, please just use IDX.");
+    return;
+  }
+  uint64_t cells = uint64_t(a.size() + 1) * uint64_t(b.size() + 1);
+  if (cells * sizeof(uint32_t) > uint64_t(ctx.server.config().proto_max_bulk_len()) ||
+      cells > UINT32_MAX) {
+    ctx.Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+    return;
+  }
+  size_t alen = a.size(), blen = b.size();
+  std::vector<uint32_t> dp(cells, 0);
+  auto at = [&](size_t i, size_t j) -> uint32_t& { return dp[j * (alen + 1) + i]; };
+  for (size_t i = 1; i <= alen; i++) {
+    for (size_t j = 1; j <= blen; j++) {
+      at(i, j) = a[i - 1] == b[j - 1] ? at(i - 1, j - 1) + 1 : std::max(at(i - 1, j), at(i, j - 1));
+    }
+  }
+  uint32_t total = at(alen, blen);
+  if (get_len) {
+    ctx.reply.Integer(total);
+    return;
+  }
+  // Walk back from the end, collecting the LCS and its matching ranges.
+  std::string lcs(total, '\0');
+  size_t idx = total;
+  struct Match {
+    size_t a0, a1, b0, b1;
+  };
+  std::vector<Match> matches;
+  bool in_range = false;
+  Match cur{};
+  size_t i = alen, j = blen;
+  auto emit = [&] {
+    if (in_range && cur.a1 - cur.a0 + 1 >= size_t(min_len)) matches.push_back(cur);
+    in_range = false;
+  };
+  while (i > 0 && j > 0) {
+    if (a[i - 1] == b[j - 1]) {
+      lcs[--idx] = a[i - 1];
+      if (in_range && cur.a0 == i && cur.b0 == j) {
+        cur.a0 = i - 1;
+        cur.b0 = j - 1;
+      } else {
+        emit();
+        cur = Match{i - 1, i - 1, j - 1, j - 1};
+        in_range = true;
+      }
+      i--;
+      j--;
+    } else if (at(i - 1, j) > at(i, j - 1)) {
+      i--;
+    } else {
+      j--;
+    }
+  }
+  emit();
+  if (!get_idx) {
+    ctx.reply.Bulk(lcs);
+    return;
+  }
+  ctx.reply.MapHeader(2);
+  ctx.reply.Bulk("matches");
+  ctx.reply.ArrayHeader(matches.size());
+  for (const Match& m : matches) {
+    ctx.reply.ArrayHeader(with_len ? 3 : 2);
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Integer(int64_t(m.a0));
+    ctx.reply.Integer(int64_t(m.a1));
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Integer(int64_t(m.b0));
+    ctx.reply.Integer(int64_t(m.b1));
+    if (with_len) ctx.reply.Integer(int64_t(m.a1 - m.a0 + 1));
+  }
+  ctx.reply.Bulk("len");
+  ctx.reply.Integer(total);
+}
+
+}  // namespace
+
+void RegisterStringFamily(CommandTable& t) {
+  t.Add(Spec("string", "get", 2, "readonly fast", 1, 1, 1, "@read @string @fast", CmdGet));
+  t.Add(Spec("string", "set", -3, "write denyoom", 1, 1, 1, "@write @string @slow", CmdSet));
+  t.Add(Spec("string", "setnx", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdSetNx));
+  t.Add(Spec("string", "setex", 4, "write denyoom", 1, 1, 1, "@write @string @slow", CmdSetEx));
+  t.Add(Spec("string", "psetex", 4, "write denyoom", 1, 1, 1, "@write @string @slow", CmdPSetEx));
+  t.Add(Spec("string", "getex", -2, "write fast", 1, 1, 1, "@write @string @fast", CmdGetEx));
+  t.Add(Spec("string", "getdel", 2, "write fast", 1, 1, 1, "@write @string @fast", CmdGetDel));
+  t.Add(Spec("string", "getset", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdGetSet));
+  t.Add(Spec("string", "mget", -2, "readonly fast", 1, -1, 1, "@read @string @fast", CmdMGet));
+  t.Add(Spec("string", "mset", -3, "write denyoom", 1, -1, 2, "@write @string @slow", CmdMSet));
+  t.Add(Spec("string", "msetnx", -3, "write denyoom", 1, -1, 2, "@write @string @slow", CmdMSetNx));
+  t.Add(Spec("string", "append", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdAppend));
+  t.Add(Spec("string", "strlen", 2, "readonly fast", 1, 1, 1, "@read @string @fast", CmdStrlen));
+  t.Add(Spec("string", "incr", 2, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdIncr));
+  t.Add(Spec("string", "decr", 2, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdDecr));
+  t.Add(Spec("string", "incrby", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdIncrBy));
+  t.Add(Spec("string", "decrby", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdDecrBy));
+  t.Add(Spec("string", "incrbyfloat", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast",
+             CmdIncrByFloat));
+  t.Add(Spec("string", "getrange", 4, "readonly", 1, 1, 1, "@read @string @slow", CmdGetRange));
+  t.Add(Spec("string", "substr", 4, "readonly", 1, 1, 1, "@read @string @slow", CmdGetRange));
+  t.Add(Spec("string", "setrange", 4, "write denyoom", 1, 1, 1, "@write @string @slow", CmdSetRange));
+  t.Add(Spec("string", "lcs", -3, "readonly", 1, 2, 1, "@read @string @slow", CmdLcs));
+}
+
+}  // namespace basalt::commands

@@ -1,0 +1,22 @@
+// Wall and monotonic clocks in the units Redis uses (ms and us since the epoch).
+// Thread-safe: stateless functions over clock_gettime (vDSO, no syscall).
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+
+namespace basalt {
+
+inline int64_t NowUs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+inline int64_t NowMs() { return NowUs() / 1000; }
+inline int64_t MonotonicUs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+}  // namespace basalt

@@ -1,0 +1,105 @@
+#include "replication/write_log.h"
+
+#include <cstring>
+
+#include "common/numbers.h"
+
+namespace basalt::replication {
+namespace {
+// Per-thread scratch for encoding outside the lock.
+thread_local std::string t_scratch;
+
+void AppendHeader(char kind, size_t n, std::string* out) {
+  char buf[24];
+  buf[0] = kind;
+  size_t len = 1 + FormatInt64(int64_t(n), buf + 1);
+  buf[len++] = '\r';
+  buf[len++] = '\n';
+  out->append(buf, len);
+}
+}  // namespace
+
+WriteLog::WriteLog(size_t backlog_size) : ring_(backlog_size < 16384 ? 16384 : backlog_size) {}
+
+void WriteLog::EncodeCommand(std::span<const std::string_view> args, std::string* out) {
+  AppendHeader('*', args.size(), out);
+  for (std::string_view a : args) {
+    AppendHeader('$', a.size(), out);
+    out->append(a);
+    out->append("\r\n", 2);
+  }
+}
+
+void WriteLog::AppendBytesLocked(std::string_view bytes) {
+  size_t cap = ring_.size();
+  int64_t off = offset_.load(std::memory_order_relaxed);
+  // Only the tail of a huge append can stay in the ring.
+  if (bytes.size() > cap) {
+    off += int64_t(bytes.size() - cap);
+    bytes.remove_prefix(bytes.size() - cap);
+  }
+  size_t pos = size_t(off % int64_t(cap));
+  size_t first = std::min(bytes.size(), cap - pos);
+  memcpy(ring_.data() + pos, bytes.data(), first);
+  memcpy(ring_.data(), bytes.data() + first, bytes.size() - first);
+  off += int64_t(bytes.size());
+  histlen_ = std::min<int64_t>(histlen_ + int64_t(bytes.size()), int64_t(cap));
+  offset_.store(off, std::memory_order_release);
+}
+
+void WriteLog::SelectLocked(int db) {
+  if (db < 0 || db == last_db_) return;
+  char num[24];
+  std::string_view args[2] = {"SELECT", std::string_view(num, FormatInt64(db, num))};
+  std::string sel;
+  EncodeCommand(args, &sel);
+  AppendBytesLocked(sel);
+  last_db_ = db;
+}
+
+int64_t WriteLog::Append(int db, std::span<const std::string_view> args) {
+  std::string& buf = t_scratch;
+  buf.clear();
+  EncodeCommand(args, &buf);
+  std::lock_guard<std::mutex> lock(mu_);
+  SelectLocked(db);
+  AppendBytesLocked(buf);
+  return offset_.load(std::memory_order_relaxed);
+}
+
+int64_t WriteLog::AppendGroup(int db, std::span<const std::vector<std::string_view>> commands) {
+  std::string& buf = t_scratch;
+  buf.clear();
+  for (const auto& c : commands) EncodeCommand(c, &buf);
+  std::lock_guard<std::mutex> lock(mu_);
+  SelectLocked(db);
+  AppendBytesLocked(buf);
+  return offset_.load(std::memory_order_relaxed);
+}
+
+int64_t WriteLog::backlog_first_offset() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Redis reports the first byte's offset counting from 1.
+  return offset_.load(std::memory_order_relaxed) - histlen_ + 1;
+}
+
+size_t WriteLog::backlog_histlen() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return size_t(histlen_);
+}
+
+bool WriteLog::ReadFrom(int64_t from, std::string* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t end = offset_.load(std::memory_order_relaxed);
+  if (from < end - histlen_ || from > end) return false;
+  size_t cap = ring_.size();
+  for (int64_t o = from; o < end;) {
+    size_t pos = size_t(o % int64_t(cap));
+    size_t n = std::min<size_t>(size_t(end - o), cap - pos);
+    out->append(ring_.data() + pos, n);
+    o += int64_t(n);
+  }
+  return true;
+}
+
+}  // namespace basalt::replication

@@ -1,0 +1,64 @@
+// WriteLog: the one ordered stream of state changes, as RESP commands.
+//
+// Every successful write is appended as the deterministic command(s) that
+// reproduce it. The log assigns byte offsets (Redis's master_repl_offset); an
+// append happens while the writing command still holds its shard locks, so two
+// writes to the same key appear in the log in the order they were applied,
+// while writes to unrelated shards only contend on the short append itself.
+// A SELECT is inserted whenever an entry's database differs from the previous
+// entry's, exactly as a replication stream does.
+//
+// The last `backlog_size` bytes are kept in a ring (the replication backlog):
+// persistence (AOF) and replicas read from it by offset. Consumers will wait on
+// the offset; nothing blocks writers.
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace basalt::replication {
+
+class WriteLog {
+ public:
+  explicit WriteLog(size_t backlog_size = 1 << 20);
+
+  // Appends one command for database `db` (db < 0: no database context, e.g.
+  // FLUSHALL). Returns the log offset just after it.
+  // REQUIRES: the caller holds the shard locks of the keys it changed.
+  int64_t Append(int db, std::span<const std::string_view> args);
+  // Appends a group that must stay contiguous (MULTI ... EXEC).
+  int64_t AppendGroup(int db, std::span<const std::vector<std::string_view>> commands);
+
+  // Offset after the last appended byte (master_repl_offset).
+  int64_t offset() const { return offset_.load(std::memory_order_acquire); }
+  // First offset still in the backlog.
+  int64_t backlog_first_offset() const;
+  size_t backlog_size() const { return ring_.size(); }
+  size_t backlog_histlen() const;
+  // Copies log bytes [from, offset()) into out if they are still in the
+  // backlog; returns false if `from` is older than the backlog keeps.
+  bool ReadFrom(int64_t from, std::string* out) const;
+
+  // Appends the RESP encoding of a command to out (shared with other writers
+  // of RESP command streams, e.g. the AOF rewrite).
+  static void EncodeCommand(std::span<const std::string_view> args, std::string* out);
+
+ private:
+  void AppendBytesLocked(std::string_view bytes);  // REQUIRES: mu_ held
+  void SelectLocked(int db);                       // REQUIRES: mu_ held
+
+  mutable std::mutex mu_;
+  std::vector<char> ring_;        // Guarded by mu_.
+  int64_t histlen_ = 0;           // Guarded by mu_. Valid bytes in ring_.
+  int last_db_ = -1;              // Guarded by mu_.
+  std::atomic<int64_t> offset_{0};
+};
+
+}  // namespace basalt::replication

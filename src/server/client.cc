@@ -1,0 +1,270 @@
+#include "server/client.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include "commands/command_context.h"
+#include "commands/command_table.h"
+#include "common/clock.h"
+#include "common/logging.h"
+#include "server/server.h"
+
+namespace basalt::server {
+namespace {
+constexpr size_t kReadChunk = 16 * 1024;
+// Output beyond this is released after a flush instead of kept for reuse.
+constexpr size_t kKeepOutputCapacity = 64 * 1024;
+
+std::string Truncated(std::string_view s, size_t max) {
+  return std::string(s.substr(0, std::min(s.size(), max)));
+}
+}  // namespace
+
+Client::Client(Server* server, Worker* worker, int fd_in, uint64_t id_in, std::string addr_in,
+               std::string laddr_in, bool unix_in)
+    : id(id_in),
+      fd(fd_in),
+      addr(std::move(addr_in)),
+      laddr(std::move(laddr_in)),
+      is_unix(unix_in),
+      created_ms(NowMs()),
+      last_interaction_ms(created_ms),
+      server_(server),
+      worker_(worker),
+      authenticated_(server->config().requirepass().empty()),
+      reply_(&out_, 2) {}
+
+Client::~Client() = default;
+
+void Client::OnEvent(uint32_t events) {
+  if (closed_) return;
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+    ReadSome();
+    if (!closed_) ProcessInput();
+  }
+  if (!closed_ && (events & EPOLLOUT)) want_write_ = true;
+  if (!closed_) Flush();
+}
+
+void Client::ReadSome() {
+  size_t avail = in_.size() - in_pos_;
+  size_t want = std::max(kReadChunk, parser_.BytesWanted());
+  // Drop consumed bytes before growing.
+  if (in_pos_ > 0 && (in_pos_ == in_.size() || in_pos_ > in_.size() / 2)) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+    parser_.Reset();
+  }
+  size_t old = in_.size();
+  in_.resize(old + want);
+  ssize_t n = read(fd, in_.data() + old, want);
+  if (n <= 0) {
+    in_.resize(old);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    Close();
+    return;
+  }
+  in_.resize(old + size_t(n));
+  Bump(worker_->stats().net_in, uint64_t(n));
+  last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
+  (void)avail;
+  if (in_.size() - in_pos_ > size_t(server_->config().client_query_buffer_limit())) {
+    Log(LogLevel::kWarning, "Closing client that reached max query buffer length (qbuf=%zu)",
+        in_.size() - in_pos_);
+    Close();
+  }
+}
+
+void Client::ProcessInput() {
+  if (processing_ || paused_) return;
+  processing_ = true;
+  protocol::ParserLimits limits;
+  limits.max_bulk_len = server_->config().proto_max_bulk_len();
+  limits.auth_required = !authenticated_;
+  while (!closed_ && !close_after_reply_ && in_pos_ < in_.size()) {
+    std::string_view buf(in_.data() + in_pos_, in_.size() - in_pos_);
+    size_t consumed = 0;
+    auto r = parser_.Parse(buf, limits, &args_, &consumed);
+    if (r == protocol::RequestParser::Result::kNeedMore) break;
+    if (r == protocol::RequestParser::Result::kError) {
+      Log(LogLevel::kVerbose, "Protocol error from client id=%llu: %s",
+          (unsigned long long)id, parser_.error().c_str());
+      server_->CountError(parser_.error());
+      reply_.Error(parser_.error());
+      in_pos_ = in_.size();
+      close_after_reply_ = true;
+      break;
+    }
+    if (args_.empty()) {
+      in_pos_ += consumed;
+      continue;
+    }
+    // CLIENT PAUSE: leave the command in the buffer and retry when it ends.
+    if (server_->paused_any()) {
+      const commands::CommandSpec* spec = server_->commands().Find(args_[0]);
+      bool is_write = spec != nullptr && (spec->flags & (commands::kWrite | commands::kMayReplicate));
+      if (spec != nullptr && server_->MustPause(is_write)) {
+        parser_.Reset();
+        paused_ = true;
+        worker_->PauseClient(this);
+        break;
+      }
+    }
+    in_pos_ += consumed;
+    DispatchOne(args_);
+    limits.auth_required = !authenticated_;
+  }
+  if (in_pos_ == in_.size()) {
+    in_pos_ = 0;
+    in_.clear();
+    if (in_.capacity() > 4 * kReadChunk) in_.shrink_to_fit();
+  }
+  processing_ = false;
+  UpdateSharedSizes();
+}
+
+void Client::Resume() {
+  paused_ = false;
+  if (closed_) return;
+  ProcessInput();
+  Flush();
+}
+
+void Client::DispatchOne(std::vector<std::string_view>& args) {
+  ThreadStats& stats = worker_->stats();
+  Bump(stats.commands);
+  const commands::CommandSpec* spec = server_->commands().Find(args[0]);
+  std::string* target = &out_;
+  if (reply_mode_ == ReplyMode::kOff || reply_mode_ == ReplyMode::kSkipNext) target = &discard_;
+  protocol::ReplyBuilder discard_builder(&discard_, reply_.resp());
+  protocol::ReplyBuilder& rb = target == &out_ ? reply_ : discard_builder;
+  auto reject = [&](std::string msg) {
+    server_->CountError(msg);
+    rb.Error(msg);
+  };
+  if (spec == nullptr) {
+    std::string msg = "ERR unknown command '" + Truncated(args[0], 128) + "', with args beginning with: ";
+    std::string rest;
+    for (size_t i = 1; i < args.size() && rest.size() < 128; i++) {
+      rest += "'" + Truncated(args[i], 128 - rest.size()) + "' ";
+    }
+    reject(msg + rest);
+  } else {
+    if (!spec->subcommands.empty() && args.size() >= 2) {
+      std::string sub(args[1]);
+      for (char& ch : sub) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+      const commands::CommandSpec* s = spec->FindSubcommand(sub);
+      if (s == nullptr) {
+        std::string upper = spec->name;
+        for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+        reject("ERR unknown subcommand '" + Truncated(args[1], 128) + "'. Try " + upper +
+               " HELP.");
+        spec = nullptr;
+      } else {
+        spec = s;
+      }
+    }
+    if (spec != nullptr) {
+      int argc = int(args.size());
+      if ((spec->arity > 0 && argc != spec->arity) || argc < -spec->arity) {
+        Bump(stats.cmd[spec->id].rejected);
+        reject("ERR wrong number of arguments for '" + spec->name + "' command");
+      } else if (!authenticated_ && !(spec->flags & commands::kNoAuth)) {
+        Bump(stats.cmd[spec->id].rejected);
+        reject("NOAUTH Authentication required.");
+      } else {
+        commands::CommandContext ctx{*server_, *this, args, rb, *spec};
+        int64_t start = MonotonicUs();
+        spec->handler(ctx);
+        int64_t took = MonotonicUs() - start;
+        CommandStat& cs = stats.cmd[spec->id];
+        Bump(cs.calls);
+        Bump(cs.usec, uint64_t(took));
+        if (ctx.failed) Bump(cs.failed);
+        last_cmd.store(spec, std::memory_order_relaxed);
+      }
+    }
+  }
+  if (target == &discard_) {
+    discard_.clear();
+    if (reply_mode_ == ReplyMode::kSkipNext) reply_mode_ = ReplyMode::kOn;
+  }
+  if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kSkipNext;
+}
+
+void Client::Flush() {
+  if (closed_) return;
+  while (out_pos_ < out_.size()) {
+    ssize_t n = write(fd, out_.data() + out_pos_, out_.size() - out_pos_);
+    if (n > 0) {
+      out_pos_ += size_t(n);
+      Bump(worker_->stats().net_out, uint64_t(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    Close();
+    return;
+  }
+  bool pending = out_pos_ < out_.size();
+  if (!pending) {
+    out_pos_ = 0;
+    if (out_.capacity() > kKeepOutputCapacity) {
+      std::string().swap(out_);
+    } else {
+      out_.clear();
+    }
+    if (close_after_reply_) {
+      Close();
+      return;
+    }
+  }
+  if (pending != want_write_) {
+    want_write_ = pending;
+    worker_->loop().Modify(fd, pending ? uint32_t(EPOLLIN | EPOLLOUT) : uint32_t(EPOLLIN), this);
+  }
+  obuf_len.store(out_.size() - out_pos_, std::memory_order_relaxed);
+}
+
+void Client::UpdateSharedSizes() {
+  qbuf_len.store(in_.size() - in_pos_, std::memory_order_relaxed);
+  qbuf_cap.store(in_.capacity(), std::memory_order_relaxed);
+}
+
+void Client::Close() {
+  if (closed_) return;
+  closed_ = true;
+  worker_->loop().Remove(fd);
+  close(fd);
+  server_->Unregister(this);
+  worker_->RetireClient(this);
+}
+
+std::string Client::InfoLine() const {
+  int64_t now = NowMs();
+  const commands::CommandSpec* cmd = last_cmd.load(std::memory_order_relaxed);
+  std::string flags = "N";
+  size_t qlen = qbuf_len.load(std::memory_order_relaxed);
+  size_t qcap = qbuf_cap.load(std::memory_order_relaxed);
+  char buf[1024];
+  snprintf(buf, sizeof(buf),
+           "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 "
+           "psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
+           "rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=default redir=-1 "
+           "resp=%d",
+           (unsigned long long)id, addr.c_str(), laddr.c_str(), fd, name.c_str(),
+           (long long)((now - created_ms) / 1000),
+           (long long)((now - last_interaction_ms.load(std::memory_order_relaxed)) / 1000),
+           flags.c_str(), db_.load(std::memory_order_relaxed), qlen, qcap > qlen ? qcap - qlen : 0,
+           qcap, qlen, obuf_len.load(std::memory_order_relaxed), qcap + sizeof(Client),
+           cmd ? cmd->name.c_str() : "NULL", resp_shared_.load(std::memory_order_relaxed));
+  return buf;
+}
+
+}  // namespace basalt::server

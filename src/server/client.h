@@ -1,0 +1,113 @@
+// Client: one connection, owned by the worker thread that accepted it.
+//
+// The owning thread reads, parses, executes and writes for the client; one
+// write(2) per loop iteration covers every reply produced in that iteration
+// (pipelining). Other threads never touch a Client directly except the
+// fields marked "shared", which CLIENT LIST / CLIENT KILL read through the
+// server's client registry (atomics, or guarded by the registry mutex).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/reply_builder.h"
+#include "protocol/request_parser.h"
+#include "server/event_loop.h"
+
+namespace basalt::commands {
+struct CommandSpec;
+}
+
+namespace basalt::server {
+
+class Server;
+class Worker;
+
+enum class ReplyMode { kOn, kOff, kSkip, kSkipNext };
+
+class Client : public EventHandler {
+ public:
+  Client(Server* server, Worker* worker, int fd, uint64_t id, std::string addr, std::string laddr,
+         bool is_unix);
+  ~Client() override;
+
+  void OnEvent(uint32_t events) override;
+  // Parses and runs whatever complete commands the input buffer holds.
+  void ProcessInput();
+  // Writes pending output once; arms EPOLLOUT if the socket is full.
+  void Flush();
+  // Closes now (from the owning thread); the object is deleted after the
+  // current loop iteration.
+  void Close();
+  void CloseAfterReply() { close_after_reply_ = true; }
+  bool closing() const { return closed_; }
+
+  // --- Owner-thread state ---
+  protocol::ReplyBuilder& reply() { return reply_; }
+  int db() const { return db_.load(std::memory_order_relaxed); }
+  void set_db(int db) { db_.store(db, std::memory_order_relaxed); }
+  int resp() const { return reply_.resp(); }
+  void set_resp(int v) {
+    reply_.set_resp(v);
+    resp_shared_.store(v, std::memory_order_relaxed);
+  }
+  bool authenticated() const { return authenticated_; }
+  void set_authenticated(bool v) { authenticated_ = v; }
+  ReplyMode reply_mode() const { return reply_mode_; }
+  void set_reply_mode(ReplyMode m) { reply_mode_ = m; }
+  void set_no_evict(bool v) { no_evict_.store(v, std::memory_order_relaxed); }
+  Worker* worker() const { return worker_; }
+  Server* server() const { return server_; }
+  // True while the client waits for CLIENT PAUSE to end.
+  bool paused() const { return paused_; }
+  void Resume();
+
+  // --- Shared (read by other threads) ---
+  const uint64_t id;
+  const int fd;
+  const std::string addr, laddr;
+  const bool is_unix;
+  const int64_t created_ms;
+  std::atomic<int64_t> last_interaction_ms;
+  std::atomic<const commands::CommandSpec*> last_cmd{nullptr};
+  std::atomic<int> resp_shared_{2};
+  std::atomic<bool> no_evict_{false};
+  std::atomic<size_t> qbuf_len{0}, qbuf_cap{0}, obuf_len{0};
+  std::atomic<bool> kill_requested{false};
+  // CLIENT SETNAME; guarded by the server's registry mutex.
+  std::string name;
+
+  // Formats this client's CLIENT LIST line. Called with the registry mutex held.
+  std::string InfoLine() const;
+
+ private:
+  void ReadSome();
+  void DispatchOne(std::vector<std::string_view>& args);
+  void UpdateSharedSizes();
+
+  Server* server_;
+  Worker* worker_;
+  std::atomic<int> db_{0};
+  bool authenticated_;
+  ReplyMode reply_mode_ = ReplyMode::kOn;
+  bool close_after_reply_ = false;
+  bool closed_ = false;
+  bool paused_ = false;
+  bool want_write_ = false;
+  bool processing_ = false;
+
+  std::string in_;        // unconsumed input starts at in_pos_
+  size_t in_pos_ = 0;
+  std::string out_;       // pending output starts at out_pos_
+  size_t out_pos_ = 0;
+  std::string discard_;   // replies swallowed by CLIENT REPLY OFF/SKIP
+  protocol::ReplyBuilder reply_;
+  protocol::RequestParser parser_;
+  std::vector<std::string_view> args_;
+};
+
+}  // namespace basalt::server

@@ -1,0 +1,113 @@
+#include "server/event_loop.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "common/clock.h"
+#include "common/logging.h"
+
+namespace basalt::server {
+
+EventLoop::EventLoop() {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  Add(wakefd_, EPOLLIN, &waker_);
+}
+
+EventLoop::~EventLoop() {
+  close(wakefd_);
+  close(epfd_);
+}
+
+bool EventLoop::Add(int fd, uint32_t events, EventHandler* h) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = h;
+  return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+bool EventLoop::Modify(int fd, uint32_t events, EventHandler* h) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = h;
+  return epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+void EventLoop::Remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::Post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    posted_.push_back(std::move(fn));
+  }
+  uint64_t one = 1;
+  ssize_t ignored = write(wakefd_, &one, sizeof(one));
+  (void)ignored;
+}
+
+void EventLoop::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  uint64_t one = 1;
+  ssize_t ignored = write(wakefd_, &one, sizeof(one));
+  (void)ignored;
+}
+
+void EventLoop::Waker::OnEvent(uint32_t) {
+  uint64_t v;
+  ssize_t ignored = read(loop_->wakefd_, &v, sizeof(v));
+  (void)ignored;
+}
+
+void EventLoop::AddTimer(std::function<int64_t()> period_ms, std::function<void()> fn) {
+  int64_t first = MonotonicUs() + period_ms() * 1000;
+  timers_.push_back(Timer{std::move(period_ms), std::move(fn), first});
+}
+
+void EventLoop::RunPosted() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks.swap(posted_);
+  }
+  for (auto& t : tasks) t();
+}
+
+void EventLoop::RunTimers() {
+  int64_t now = MonotonicUs();
+  for (auto& t : timers_) {
+    if (now >= t.next_us) {
+      t.fn();
+      t.next_us = now + std::max<int64_t>(1, t.period()) * 1000;
+    }
+  }
+}
+
+void EventLoop::Run() {
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+    }
+    int64_t now = MonotonicUs();
+    int64_t wait_ms = max_wait_ms_;
+    for (auto& t : timers_) wait_ms = std::min<int64_t>(wait_ms, (t.next_us - now + 999) / 1000);
+    if (wait_ms < 0) wait_ms = 0;
+    int n = epoll_wait(epfd_, events, kMaxEvents, int(wait_ms));
+    for (int i = 0; i < n; i++) {
+      static_cast<EventHandler*>(events[i].data.ptr)->OnEvent(events[i].events);
+    }
+    RunPosted();
+    RunTimers();
+    if (after_events_) after_events_();
+  }
+}
+
+}  // namespace basalt::server

@@ -1,0 +1,524 @@
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "common/clock.h"
+#include "common/logging.h"
+#include "server/client.h"
+
+namespace basalt::server {
+namespace {
+
+thread_local ThreadStats* t_stats = nullptr;
+// repl-backlog-size's default; the directive becomes live with replication.
+constexpr size_t kDefaultBacklogSize = 1 << 20;
+ThreadStats* g_other_stats = nullptr;
+
+std::string RandomHex(size_t n) {
+  std::random_device rd;
+  std::mt19937_64 gen((uint64_t(rd()) << 32) ^ rd() ^ uint64_t(NowUs()));
+  static const char kHex[] = "0123456789abcdef";
+  std::string s(n, '0');
+  for (char& c : s) c = kHex[gen() & 15];
+  return s;
+}
+
+std::string FormatAddr(const sockaddr_storage& sa, bool is_unix, const std::string& unix_path) {
+  if (is_unix) return unix_path + ":0";
+  char host[INET6_ADDRSTRLEN] = {0};
+  int port = 0;
+  if (sa.ss_family == AF_INET) {
+    auto* s = reinterpret_cast<const sockaddr_in*>(&sa);
+    inet_ntop(AF_INET, &s->sin_addr, host, sizeof(host));
+    port = ntohs(s->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  auto* s = reinterpret_cast<const sockaddr_in6*>(&sa);
+  inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof(host));
+  port = ntohs(s->sin6_port);
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+// Accepts connections from one listening socket onto one worker. Every worker
+// has an Acceptor per listener; EPOLLEXCLUSIVE wakes one of them per burst.
+class Acceptor : public EventHandler {
+ public:
+  Acceptor(Server* s, Worker* w, int fd, bool is_unix, std::string unix_path)
+      : server_(s), worker_(w), fd_(fd), is_unix_(is_unix), unix_path_(std::move(unix_path)) {}
+
+  void OnEvent(uint32_t) override {
+    for (int i = 0; i < 64; i++) {
+      sockaddr_storage sa{};
+      socklen_t len = sizeof(sa);
+      int cfd = accept4(fd_, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (cfd < 0) return;
+      Accepted(cfd, sa);
+    }
+  }
+
+ private:
+  void Accepted(int cfd, const sockaddr_storage& sa) {
+    Config& cfg = server_->config();
+    if (server_->connected_clients.fetch_add(1) >= cfg.maxclients()) {
+      server_->connected_clients.fetch_sub(1);
+      static const char kMsg[] = "-ERR max number of clients reached\r\n";
+      ssize_t ignored = write(cfd, kMsg, sizeof(kMsg) - 1);
+      (void)ignored;
+      close(cfd);
+      server_->rejected_connections.fetch_add(1);
+      return;
+    }
+    server_->total_connections.fetch_add(1);
+    if (!is_unix_) {
+      int one = 1;
+      setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      int64_t ka = cfg.tcp_keepalive();
+      if (ka > 0) {
+        setsockopt(cfd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+        int idle = int(ka), intvl = std::max(1, int(ka / 3)), cnt = 3;
+        setsockopt(cfd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+        setsockopt(cfd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+        setsockopt(cfd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+      }
+    }
+    sockaddr_storage local{};
+    socklen_t llen = sizeof(local);
+    getsockname(cfd, reinterpret_cast<sockaddr*>(&local), &llen);
+    std::string peer = is_unix_ ? std::string("/unixsocket:0") : FormatAddr(sa, false, "");
+    auto* c = new Client(server_, worker_, cfd, server_->NextClientId(), peer,
+                         FormatAddr(local, is_unix_, unix_path_), is_unix_);
+    worker_->AddClient(c);
+  }
+
+  Server* server_;
+  Worker* worker_;
+  int fd_;
+  bool is_unix_;
+  std::string unix_path_;
+};
+
+}  // namespace
+
+ThreadStats& CurrentStats() { return t_stats ? *t_stats : *g_other_stats; }
+
+// ---------------------------------------------------------------- Worker
+
+Worker::Worker(Server* server, int index)
+    : server_(server), index_(index), stats_(server->commands().by_id().size() + 1) {
+  loop_.AddTimer([server] { return std::max<int64_t>(1, 1000 / server->config().hz()); },
+                 [this] { Cron(); });
+  loop_.SetAfterEvents([this] { AfterEvents(); });
+}
+
+void Worker::AddClient(Client* c) {
+  clients_[c->id] = c;
+  server_->Register(c);
+  loop_.Add(c->fd, EPOLLIN, c);
+}
+
+void Worker::RetireClient(Client* c) {
+  clients_.erase(c->id);
+  std::erase(paused_, c);
+  server_->connected_clients.fetch_sub(1);
+  retired_.push_back(c);
+}
+
+Client* Worker::FindClient(uint64_t id) {
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second;
+}
+
+void Worker::PauseClient(Client* c) {
+  paused_.push_back(c);
+  loop_.SetMaxWaitMs(10);
+}
+
+void Worker::AfterEvents() {
+  if (!paused_.empty()) {
+    // Each paused client retries its command; it re-parks itself if the pause
+    // still applies to it.
+    std::vector<Client*> ready;
+    ready.swap(paused_);
+    for (Client* c : ready) c->Resume();
+    if (paused_.empty()) loop_.SetMaxWaitMs(1000);
+  }
+  for (Client* c : retired_) delete c;
+  retired_.clear();
+}
+
+void Worker::Cron() {
+  int64_t now = NowMs();
+  if (index_ == 0) {
+    storage::UpdateLruClock(now);
+    server_->SampleOps();
+    // Expiry deletes nothing while clients are paused, so the dataset a paused
+    // primary hands over stays still.
+    storage::Shard::SetExpiryEnabled(!server_->paused_any());
+  }
+  int64_t timeout = server_->config().timeout();
+  if (timeout > 0) {
+    std::vector<Client*> idle;
+    for (auto& [id, c] : clients_) {
+      if (now - c->last_interaction_ms.load(std::memory_order_relaxed) > timeout * 1000) {
+        idle.push_back(c);
+      }
+    }
+    for (Client* c : idle) {
+      Log(LogLevel::kVerbose, "Closing idle client");
+      c->Close();
+    }
+  }
+  if (server_->active_expire_enabled.load(std::memory_order_relaxed)) {
+    // Redis's budget: 25% of a cron period, scaled by active-expire-effort.
+    int64_t period_us = 1000000 / std::max<int64_t>(1, server_->config().hz());
+    int64_t effort = server_->config().active_expire_effort();
+    server_->ActiveExpireCycle(index_, period_us * (25 + 2 * (effort - 1)) / 100);
+  }
+  for (uint32_t d = 0; d < uint32_t(server_->keyspace().db_count()); d++) {
+    storage::Database& db = server_->keyspace().db(int(d));
+    for (uint32_t s = uint32_t(index_); s < db.shard_count(); s += uint32_t(server_->workers().size())) {
+      storage::Shard& sh = db.shard(s);
+      std::lock_guard<std::mutex> lock(sh.mu);
+      sh.table().MaybeShrink();
+      sh.table().RehashSteps(100);
+    }
+  }
+}
+
+void Worker::Start() {
+  thread_ = std::thread([this] {
+    t_stats = &stats_;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    loop_.Run();
+    for (auto& [id, c] : clients_) {
+      close(c->fd);
+      delete c;
+    }
+    clients_.clear();
+  });
+}
+
+void Worker::Join() {
+  loop_.Stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+// ---------------------------------------------------------------- Server
+
+Server::Server(std::unique_ptr<Config> config)
+    : config_(std::move(config)),
+      write_log_(kDefaultBacklogSize) {
+  commands::RegisterAllFamilies(commands_);
+  other_stats_ = std::make_unique<ThreadStats>(commands_.by_id().size() + 1);
+  g_other_stats = other_stats_.get();
+  int threads = int(config_->threads());
+  if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  uint32_t shards = uint32_t(threads) * uint32_t(std::max<int64_t>(1, config_->shards_per_thread()));
+  if (shards < 16) shards = 16;
+  keyspace_ = std::make_unique<storage::Keyspace>(int(config_->databases()), shards);
+  storage::Shard::SetListener(this);
+  storage::Shard::SetLazyFreer(&lazy_freer_);
+  for (int i = 0; i < threads; i++) workers_.push_back(std::make_unique<Worker>(this, i));
+  start_ms_ = NowMs();
+  lastsave_ = start_ms_ / 1000;
+  run_id_ = RandomHex(40);
+  replid_ = RandomHex(40);
+  storage::UpdateLruClock(start_ms_);
+}
+
+Server::~Server() {
+  for (auto& w : workers_) w->Join();
+  for (int fd : listen_fds_) close(fd);
+  storage::Shard::SetListener(nullptr);
+}
+
+Status Server::Listen() {
+  int64_t port = config_->port();
+  if (port != 0) {
+    std::vector<std::string> binds = config_->bind();
+    if (binds.empty()) binds = {"*", "-::*"};
+    for (std::string addr : binds) {
+      bool optional = !addr.empty() && addr[0] == '-';
+      if (optional) addr.erase(0, 1);
+      bool v6 = addr.find(':') != std::string::npos;
+      if (addr == "*") addr = "0.0.0.0";
+      if (addr == "::*") addr = "::";
+      int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) return Status::Error(std::string("socket: ") + strerror(errno));
+      int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      sockaddr_storage sa{};
+      socklen_t salen;
+      bool ok;
+      if (v6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        auto* s6 = reinterpret_cast<sockaddr_in6*>(&sa);
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(uint16_t(port));
+        ok = inet_pton(AF_INET6, addr.c_str(), &s6->sin6_addr) == 1;
+        salen = sizeof(sockaddr_in6);
+      } else {
+        auto* s4 = reinterpret_cast<sockaddr_in*>(&sa);
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(uint16_t(port));
+        ok = inet_pton(AF_INET, addr.c_str(), &s4->sin_addr) == 1;
+        salen = sizeof(sockaddr_in);
+      }
+      if (!ok || bind(fd, reinterpret_cast<sockaddr*>(&sa), salen) != 0 ||
+          listen(fd, int(config_->tcp_backlog())) != 0) {
+        std::string err = ok ? strerror(errno) : "Invalid address";
+        close(fd);
+        if (optional) {
+          Log(LogLevel::kWarning, "Could not create server TCP listening socket %s:%lld: %s",
+              addr.c_str(), (long long)port, err.c_str());
+          continue;
+        }
+        return Status::Error("Could not create server TCP listening socket " + addr + ":" +
+                             std::to_string(port) + ": " + err);
+      }
+      listen_fds_.push_back(fd);
+      for (auto& w : workers_) {
+        acceptors_.push_back(std::make_unique<Acceptor>(this, w.get(), fd, false, ""));
+        w->loop().Add(fd, EPOLLIN | EPOLLEXCLUSIVE, acceptors_.back().get());
+      }
+    }
+    bound_port_ = int(port);
+  }
+  std::string path = config_->unixsocket();
+  if (!path.empty()) {
+    unlink(path.c_str());
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_un su{};
+    su.sun_family = AF_UNIX;
+    if (path.size() >= sizeof(su.sun_path)) return Status::Error("unixsocket path too long");
+    memcpy(su.sun_path, path.data(), path.size());
+    if (bind(fd, reinterpret_cast<sockaddr*>(&su), sizeof(su)) != 0 ||
+        listen(fd, int(config_->tcp_backlog())) != 0) {
+      std::string err = strerror(errno);
+      close(fd);
+      return Status::Error("Failed opening Unix socket: " + err);
+    }
+    if (config_->unixsocketperm() != 0) chmod(path.c_str(), mode_t(config_->unixsocketperm()));
+    listen_fds_.push_back(fd);
+    for (auto& w : workers_) {
+      acceptors_.push_back(std::make_unique<Acceptor>(this, w.get(), fd, true, path));
+      w->loop().Add(fd, EPOLLIN | EPOLLEXCLUSIVE, acceptors_.back().get());
+    }
+  }
+  if (listen_fds_.empty()) return Status::Error("Configured to not listen anywhere, exiting.");
+  return Status::Ok();
+}
+
+Status Server::Start() {
+  Status st = Listen();
+  if (!st.ok()) return st;
+  // Signals are taken by the main thread through a signalfd (WaitForShutdown).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  shutdown_fd_ = eventfd(0, EFD_CLOEXEC);
+  for (auto& w : workers_) w->Start();
+  return Status::Ok();
+}
+
+void Server::RequestShutdown() {
+  uint64_t one = 1;
+  ssize_t ignored = write(shutdown_fd_, &one, sizeof(one));
+  (void)ignored;
+}
+
+void Server::WaitForShutdown() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  pollfd fds[2] = {{sfd, POLLIN, 0}, {shutdown_fd_, POLLIN, 0}};
+  for (;;) {
+    int n = poll(fds, 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo si;
+      ssize_t ignored = read(sfd, &si, sizeof(si));
+      (void)ignored;
+      Log(LogLevel::kWarning, "Received %s scheduling shutdown...",
+          si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+      break;
+    }
+    if (fds[1].revents & POLLIN) break;
+  }
+  Log(LogLevel::kWarning, "User requested shutdown...");
+  for (auto& w : workers_) w->Join();
+  lazy_freer_.Drain();
+  std::string path = config_->unixsocket();
+  if (!path.empty()) unlink(path.c_str());
+  close(sfd);
+  Log(LogLevel::kWarning, "Basalt is now ready to exit, bye bye...");
+}
+
+void Server::Register(Client* c) {
+  std::lock_guard<std::mutex> lock(registry_mu_);
+  registry_[c->id] = c;
+}
+
+void Server::Unregister(Client* c) {
+  std::lock_guard<std::mutex> lock(registry_mu_);
+  registry_.erase(c->id);
+}
+
+void Server::KillClient(Client* c) {
+  // REQUIRES: registry_mu_ held by the caller (so c is alive).
+  c->kill_requested.store(true);
+  Worker* w = c->worker();
+  uint64_t id = c->id;
+  w->loop().Post([w, id] {
+    if (Client* target = w->FindClient(id)) target->Close();
+  });
+}
+
+void Server::Pause(int64_t until_ms, bool all) {
+  // A later pause never shortens an earlier one; ALL wins over WRITE.
+  if (until_ms > pause_until_ms_.load()) pause_until_ms_.store(until_ms);
+  if (all) pause_all_.store(true);
+  storage::Shard::SetExpiryEnabled(false);
+}
+
+void Server::Unpause() {
+  pause_until_ms_.store(0);
+  pause_all_.store(false);
+  storage::Shard::SetExpiryEnabled(true);
+  for (auto& w : workers_) w->loop().Post([] {});
+}
+
+bool Server::MustPause(bool is_write) const {
+  int64_t until = pause_until_ms_.load(std::memory_order_relaxed);
+  if (until == 0) return false;
+  if (NowMs() >= until) {
+    auto* self = const_cast<Server*>(this);
+    int64_t expected = until;
+    if (self->pause_until_ms_.compare_exchange_strong(expected, 0)) {
+      self->pause_all_.store(false);
+      storage::Shard::SetExpiryEnabled(true);
+    }
+    return false;
+  }
+  return pause_all_.load(std::memory_order_relaxed) || is_write;
+}
+
+void Server::OnExpired(int db, std::string_view key) {
+  bool lazy = config_->lazyfree_lazy_expire();
+  std::string_view args[2] = {lazy ? "UNLINK" : "DEL", key};
+  write_log_.Append(db, args);
+  ThreadStats& st = CurrentStats();
+  if (&st == other_stats_.get()) {
+    st.expired.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    Bump(st.expired);
+  }
+}
+
+void Server::ActiveExpireCycle(int worker_index, int64_t budget_us) {
+  // Each worker sweeps the shards congruent to its index, round-robin, until
+  // few sampled keys are expired or the time budget is spent.
+  int64_t start = MonotonicUs();
+  int64_t now = NowMs();
+  size_t nworkers = workers_.size();
+  int ndb = keyspace_->db_count();
+  uint32_t nshards = keyspace_->shards_per_db();
+  for (int d = 0; d < ndb; d++) {
+    storage::Database& db = keyspace_->db(d);
+    if (db.ApproxExpires() == 0) continue;
+    for (uint32_t s = uint32_t(worker_index); s < nshards; s += uint32_t(nworkers)) {
+      storage::Shard& sh = db.shard(s);
+      if (sh.approx_expires() == 0) continue;
+      for (;;) {
+        std::pair<int, int> r;
+        {
+          std::lock_guard<std::mutex> lock(sh.mu);
+          r = sh.ActiveExpireSample(20, now);
+        }
+        // Keep going on this shard while more than 10% of samples were expired.
+        if (r.first == 0 || r.second * 10 <= r.first) break;
+        if (MonotonicUs() - start > budget_us) return;
+      }
+      if (MonotonicUs() - start > budget_us) return;
+    }
+  }
+}
+
+void Server::SampleOps() {
+  // Called by worker 0's cron; a simple per-period rate, like Redis's samples.
+  static int64_t last_ms = NowMs();
+  int64_t now = NowMs();
+  int64_t total = int64_t(SumStat(&ThreadStats::commands));
+  int64_t prev = stat_numcommands_at_last_sample.exchange(total);
+  int64_t dt = now - last_ms;
+  last_ms = now;
+  if (dt > 0) instantaneous_ops.store((total - prev) * 1000 / dt);
+}
+
+uint64_t Server::SumStat(std::atomic<uint64_t> ThreadStats::*field) const {
+  uint64_t n = (other_stats_.get()->*field).load(std::memory_order_relaxed);
+  for (auto& w : workers_) n += (w->stats().*field).load(std::memory_order_relaxed);
+  return n;
+}
+
+void Server::CountError(std::string_view message) {
+  size_t sp = message.find(' ');
+  std::string code(message.substr(0, sp == std::string_view::npos ? message.size() : sp));
+  std::lock_guard<std::mutex> lock(error_mu_);
+  error_stats_[code]++;
+}
+
+std::map<std::string, uint64_t> Server::ErrorStats() {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  return error_stats_;
+}
+
+void Server::ResetStats() {
+  auto reset = [&](ThreadStats& s) {
+    s.commands = 0;
+    s.hits = 0;
+    s.misses = 0;
+    s.expired = 0;
+    s.net_in = 0;
+    s.net_out = 0;
+    for (size_t i = 0; i < commands_.by_id().size(); i++) {
+      s.cmd[i].calls = 0;
+      s.cmd[i].usec = 0;
+      s.cmd[i].rejected = 0;
+      s.cmd[i].failed = 0;
+    }
+  };
+  reset(*other_stats_);
+  for (auto& w : workers_) reset(w->stats());
+  total_connections = 0;
+  rejected_connections = 0;
+  std::lock_guard<std::mutex> lock(error_mu_);
+  error_stats_.clear();
+}
+
+}  // namespace basalt::server

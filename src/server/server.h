@@ -1,0 +1,189 @@
+// Server: the process-wide state of a running basalt-server and its workers.
+//
+// Owns the configuration, the keyspace, the write log, the worker threads
+// (each an EventLoop with its clients), the listening sockets, the client
+// registry and the statistics INFO reports. There is exactly one Server per
+// process; it is passed explicitly, never reached through a global.
+//
+// Thread-safety: members are immutable after Start() unless marked; counters
+// are atomics written by their owning worker (relaxed) and summed by readers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "commands/command_table.h"
+#include "common/status.h"
+#include "replication/write_log.h"
+#include "server/config.h"
+#include "server/event_loop.h"
+#include "storage/keyspace.h"
+#include "storage/lazy_free.h"
+
+namespace basalt::server {
+
+class Client;
+class Server;
+
+// Adds to a counter only its owner thread writes: no locked instruction.
+inline void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+struct CommandStat {
+  std::atomic<uint64_t> calls{0}, usec{0}, rejected{0}, failed{0};
+};
+
+// Counters owned by one thread (a worker, or the shared "other" slot whose
+// writers use fetch_add).
+struct ThreadStats {
+  explicit ThreadStats(size_t ncommands) : cmd(new CommandStat[ncommands]) {}
+  std::atomic<uint64_t> commands{0}, hits{0}, misses{0}, expired{0}, net_in{0}, net_out{0};
+  std::unique_ptr<CommandStat[]> cmd;
+};
+
+// The stats slot of the calling thread (a worker's, or a shared one).
+ThreadStats& CurrentStats();
+
+class Worker {
+ public:
+  Worker(Server* server, int index);
+  EventLoop& loop() { return loop_; }
+  int index() const { return index_; }
+  ThreadStats& stats() { return stats_; }
+  void AddClient(Client* c);
+  // Called by a Client when it closes; deletion happens after the iteration.
+  void RetireClient(Client* c);
+  Client* FindClient(uint64_t id);
+  void PauseClient(Client* c);
+  size_t client_count() const { return clients_.size(); }
+
+  void Start();
+  void Join();
+
+ private:
+  void Cron();
+  void AfterEvents();
+
+  Server* server_;
+  int index_;
+  EventLoop loop_;
+  ThreadStats stats_;
+  std::unordered_map<uint64_t, Client*> clients_;  // Owned; loop thread only.
+  std::vector<Client*> retired_;
+  std::vector<Client*> paused_;
+  std::vector<Client*> pending_flush_;
+  std::thread thread_;
+  friend class Client;
+};
+
+class Server : public storage::ExpiryListener {
+ public:
+  explicit Server(std::unique_ptr<Config> config);
+  ~Server() override;
+
+  // Binds listeners and starts the workers. Returns an error if a listener
+  // cannot be set up.
+  Status Start();
+  // Blocks the calling thread until SIGTERM/SIGINT or SHUTDOWN, then stops.
+  void WaitForShutdown();
+  // Asks the main thread to shut down (SHUTDOWN command). Thread-safe.
+  void RequestShutdown();
+
+  Config& config() { return *config_; }
+  storage::Keyspace& keyspace() { return *keyspace_; }
+  replication::WriteLog& write_log() { return write_log_; }
+  storage::LazyFreer& lazy_freer() { return lazy_freer_; }
+  const commands::CommandTable& commands() const { return commands_; }
+  const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
+
+  // --- Client registry (CLIENT LIST/KILL/INFO). ---
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1); }
+  void Register(Client* c);
+  void Unregister(Client* c);
+  // Runs fn(c) for every client with the registry mutex held.
+  template <typename Fn>
+  void ForEachClient(Fn fn) {
+    std::lock_guard<std::mutex> lock(registry_mu_);
+    for (auto& [id, c] : registry_) fn(c);
+  }
+  std::mutex& registry_mu() { return registry_mu_; }
+  // Asks the owning worker to close client `id`. Thread-safe.
+  void KillClient(Client* c);
+
+  // --- CLIENT PAUSE ---
+  void Pause(int64_t until_ms, bool all);
+  void Unpause();
+  // Whether a command with these flags must wait now.
+  bool MustPause(bool is_write) const;
+  bool paused_any() const { return pause_until_ms_.load(std::memory_order_relaxed) != 0; }
+
+  // ExpiryListener: record the deletion in the write log (with the shard lock held).
+  void OnExpired(int db, std::string_view key) override;
+
+  // --- Statistics ---
+  std::atomic<uint64_t> total_connections{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<int64_t> connected_clients{0};
+  std::atomic<int64_t> stat_numcommands_at_last_sample{0};
+  std::atomic<int64_t> instantaneous_ops{0};
+  ThreadStats& other_stats() { return *other_stats_; }
+  uint64_t SumStat(std::atomic<uint64_t> ThreadStats::*field) const;
+  void CountError(std::string_view message);
+  std::map<std::string, uint64_t> ErrorStats();
+  void ResetStats();
+  int64_t start_time_ms() const { return start_ms_; }
+  const std::string& run_id() const { return run_id_; }
+  const std::string& replid() const { return replid_; }
+  int64_t lastsave() const { return lastsave_; }
+  int64_t dirty() const { return dirty_.load(std::memory_order_relaxed); }
+  void AddDirty(int64_t n) { dirty_.fetch_add(n, std::memory_order_relaxed); }
+  std::string executable;
+  int tcp_port_bound() const { return bound_port_; }
+  // Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
+  std::atomic<bool> active_expire_enabled{true};
+
+ private:
+  friend class Worker;
+  Status Listen();
+  void ActiveExpireCycle(int worker_index, int64_t budget_us);
+  void SampleOps();
+
+  std::unique_ptr<Config> config_;
+  std::unique_ptr<storage::Keyspace> keyspace_;
+  replication::WriteLog write_log_;
+  storage::LazyFreer lazy_freer_;
+  commands::CommandTable commands_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<ThreadStats> other_stats_;
+  std::vector<std::unique_ptr<EventHandler>> acceptors_;
+  std::vector<int> listen_fds_;
+  int bound_port_ = 0;
+
+  std::mutex registry_mu_;
+  std::unordered_map<uint64_t, Client*> registry_;  // Guarded by registry_mu_.
+  std::atomic<uint64_t> next_client_id_{1};
+
+  std::atomic<int64_t> pause_until_ms_{0};
+  std::atomic<bool> pause_all_{false};
+
+  std::mutex error_mu_;
+  std::map<std::string, uint64_t> error_stats_;  // Guarded by error_mu_.
+
+  int64_t start_ms_;
+  int64_t lastsave_;
+  std::atomic<int64_t> dirty_{0};
+  std::string run_id_;
+  std::string replid_;
+  int shutdown_fd_ = -1;  // eventfd the main thread waits on with the signals
+  size_t expire_cursor_ = 0;
+};
+
+}  // namespace basalt::server

@@ -1,0 +1,221 @@
+#include "storage/keyspace.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "storage/lazy_free.h"
+
+namespace basalt::storage {
+namespace {
+std::atomic<uint32_t> g_lru_clock{0};
+std::atomic<bool> g_expiry_enabled{true};
+ExpiryListener* g_listener = nullptr;
+LazyFreer* g_lazy_freer = nullptr;
+
+uint64_t NextRandom(uint64_t* state) {
+  // xorshift64*: fast, good enough for sampling.
+  uint64_t x = *state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *state = x;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+int64_t NowMsCached() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+}  // namespace
+
+uint32_t LruClock() { return g_lru_clock.load(std::memory_order_relaxed); }
+void UpdateLruClock(int64_t now_ms) {
+  g_lru_clock.store(uint32_t(now_ms / 1000) & 0xFFFFFF, std::memory_order_relaxed);
+}
+
+void Shard::SetExpiryEnabled(bool on) { g_expiry_enabled.store(on); }
+bool Shard::ExpiryEnabled() { return g_expiry_enabled.load(std::memory_order_relaxed); }
+void Shard::SetListener(ExpiryListener* l) { g_listener = l; }
+void Shard::SetLazyFreer(LazyFreer* f) { g_lazy_freer = f; }
+
+Shard::~Shard() {
+  table_.Clear([](Entry* e) { FreeEntry(e); });
+}
+
+void Shard::ExpireNow(Entry** link) {
+  Entry* e = *link;
+  if (g_listener != nullptr) g_listener->OnExpired(db_, e->key());
+  TtlRemove(e);
+  FreeEntry(table_.Unlink(link));
+  SyncCounters();
+}
+
+Entry** Shard::FindLink(std::string_view key, uint64_t hash, bool touch) {
+  Entry** link = table_.FindLink(key, hash);
+  if (link == nullptr) return nullptr;
+  Entry* e = *link;
+  if (e->has_expire() && e->expire_ms() <= NowMsCached()) {
+    if (ExpiryEnabled()) ExpireNow(link);
+    return nullptr;
+  }
+  if (touch) e->set_lru(LruClock());
+  return link;
+}
+
+void Shard::Add(Entry* e, uint64_t hash) {
+  e->set_lru(LruClock());
+  table_.Insert(e, hash);
+  if (e->has_expire()) TtlAdd(e);
+  SyncCounters();
+}
+
+Entry* Shard::Swap(Entry** link, Entry* e) {
+  Entry* old = *link;
+  table_.Replace(link, e);
+  if (e->lru() == 0) e->set_lru(LruClock());
+  TtlReplace(old, e);
+  SyncCounters();
+  return old;
+}
+
+void Shard::Overwrite(Entry** link, Entry* e) {
+  Entry* old = Swap(link, e);
+  FreeEntry(old);
+}
+
+Entry* Shard::Detach(Entry** link) {
+  Entry* e = *link;
+  TtlRemove(e);
+  table_.Unlink(link);
+  SyncCounters();
+  return e;
+}
+
+void Shard::Delete(Entry** link, bool lazy) {
+  Entry* e = Detach(link);
+  if (lazy && g_lazy_freer != nullptr && e->encoding() == Encoding::kObject) {
+    g_lazy_freer->SubmitEntry(e);
+  } else {
+    FreeEntry(e);
+  }
+}
+
+void Shard::TtlAdd(Entry* e) {
+  e->set_ttl_slot(uint32_t(ttl_.size()));
+  ttl_.push_back(e);
+}
+
+void Shard::TtlRemove(Entry* e) {
+  if (!e->has_expire()) return;
+  uint32_t slot = e->ttl_slot();
+  Entry* last = ttl_.back();
+  ttl_[slot] = last;
+  last->set_ttl_slot(slot);
+  ttl_.pop_back();
+}
+
+void Shard::TtlReplace(Entry* old_e, Entry* new_e) {
+  if (old_e->has_expire() && new_e->has_expire()) {
+    uint32_t slot = old_e->ttl_slot();
+    ttl_[slot] = new_e;
+    new_e->set_ttl_slot(slot);
+    return;
+  }
+  TtlRemove(old_e);
+  if (new_e->has_expire()) TtlAdd(new_e);
+}
+
+std::pair<int, int> Shard::ActiveExpireSample(int max_samples, int64_t now_ms) {
+  int sampled = 0, expired = 0;
+  if (!ExpiryEnabled()) return {0, 0};
+  for (; sampled < max_samples && !ttl_.empty(); sampled++) {
+    Entry* e = ttl_[NextRandom(&rng_) % ttl_.size()];
+    if (e->expire_ms() > now_ms) continue;
+    std::string_view key = e->key();
+    Entry** link = table_.FindLink(key, HashKey(key));
+    if (link != nullptr) {
+      ExpireNow(link);
+      expired++;
+    }
+  }
+  return {sampled, expired};
+}
+
+int64_t Shard::SumTtlSample(int64_t now_ms, int* n) const {
+  // A bounded sample is enough for INFO's avg_ttl estimate.
+  int64_t sum = 0;
+  size_t step = std::max<size_t>(1, ttl_.size() / 16);
+  for (size_t i = 0; i < ttl_.size(); i += step) {
+    int64_t left = ttl_[i]->expire_ms() - now_ms;
+    if (left > 0) {
+      sum += left;
+      (*n)++;
+    }
+  }
+  return sum;
+}
+
+void Shard::Clear(bool async) {
+  ttl_.clear();
+  ttl_.shrink_to_fit();
+  if (async && g_lazy_freer != nullptr && table_.size() > 0) {
+    auto t = std::make_unique<Table>();
+    t->Swap(table_);
+    g_lazy_freer->SubmitTable(std::move(t));
+  } else {
+    table_.Clear([](Entry* e) { FreeEntry(e); });
+  }
+  SyncCounters();
+}
+
+void Shard::SwapContents(Shard& other) {
+  table_.Swap(other.table_);
+  ttl_.swap(other.ttl_);
+  SyncCounters();
+  other.SyncCounters();
+}
+
+// REQUIRES: nshards is a power of two >= 2 (Keyspace ensures it).
+Database::Database(int index, uint32_t nshards) : index_(index) {
+  shift_ = 64 - std::countr_zero(nshards);
+  for (uint32_t i = 0; i < nshards; i++) shards_.push_back(std::make_unique<Shard>(index, i));
+}
+
+size_t Database::ApproxSize() const {
+  size_t n = 0;
+  for (auto& s : shards_) n += s->approx_size();
+  return n;
+}
+
+size_t Database::ApproxExpires() const {
+  size_t n = 0;
+  for (auto& s : shards_) n += s->approx_expires();
+  return n;
+}
+
+Keyspace::Keyspace(int databases, uint32_t shards_per_db) : shards_per_db_(shards_per_db) {
+  // A single shard would need a zero shift; keep at least two.
+  if (shards_per_db_ < 2) shards_per_db_ = 2;
+  shards_per_db_ = std::bit_ceil(shards_per_db_);
+  for (int i = 0; i < databases; i++) dbs_.push_back(std::make_unique<Database>(i, shards_per_db_));
+}
+
+void LockSet::AddAll(Database& db) {
+  for (uint32_t i = 0; i < db.shard_count(); i++) Add(&db.shard(i));
+}
+
+void LockSet::Acquire() {
+  std::sort(shards_.begin(), shards_.end(), [](const Shard* a, const Shard* b) {
+    return a->db() != b->db() ? a->db() < b->db() : a->index() < b->index();
+  });
+  shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
+  for (Shard* s : shards_) s->mu.lock();
+}
+
+void LockSet::Release() {
+  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) (*it)->mu.unlock();
+  shards_.clear();
+}
+
+}  // namespace basalt::storage

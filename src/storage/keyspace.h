@@ -1,0 +1,173 @@
+// The keyspace: `databases` logical databases, each split into a power-of-two
+// number of shards selected by the high bits of the key's hash.
+//
+// A shard owns a Table, an index of the entries that carry an expire time (for
+// O(1) random sampling by the active expiry cycle), and a counter mirror so
+// DBSIZE needs no lock. Every shard has its own mutex; there is no global lock.
+// Commands lock the shards they touch in ascending (db, shard) order, which is
+// the one lock order in the process (see LockSet), so multi-key and
+// multi-database commands cannot deadlock.
+//
+// Expiry: lookups delete an expired entry on access (lazy), and ActiveExpire
+// samples TTL'd entries per shard within a time budget (active). Deletions
+// caused by expiry are reported to an ExpiryListener while the shard lock is
+// held, so the write log records them in order with the writes around them.
+//
+// Thread-safety: Shard members are guarded by Shard::mu (REQUIRES noted on
+// each method); Keyspace/Database structure is immutable after construction.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "common/hash.h"
+#include "storage/entry.h"
+#include "storage/table.h"
+
+namespace basalt::storage {
+
+class LazyFreer;
+
+// Told about keys that expired, with the shard lock held.
+class ExpiryListener {
+ public:
+  virtual ~ExpiryListener() = default;
+  virtual void OnExpired(int db, std::string_view key) = 0;
+};
+
+// The LRU clock: seconds, 24 bits, advanced by the server cron.
+uint32_t LruClock();
+void UpdateLruClock(int64_t now_ms);
+
+class Shard {
+ public:
+  Shard(int db, uint32_t index) : db_(db), index_(index) {}
+  ~Shard();
+
+  std::mutex mu;
+
+  int db() const { return db_; }
+  uint32_t index() const { return index_; }
+
+  // --- Lookups. REQUIRES: mu held. ---
+  // The live entry for key (expired ones are deleted first and reported), or
+  // nullptr. Updates the entry's LRU clock unless `touch` is false.
+  Entry** FindLink(std::string_view key, uint64_t hash, bool touch = true);
+  Entry* Find(std::string_view key, uint64_t hash, bool touch = true) {
+    Entry** l = FindLink(key, hash, touch);
+    return l ? *l : nullptr;
+  }
+  // Whether the entry's time is up (independent of whether it may be deleted).
+  bool IsExpired(const Entry* e, int64_t now_ms) const {
+    return e->has_expire() && e->expire_ms() <= now_ms;
+  }
+
+  // --- Mutations. REQUIRES: mu held. ---
+  // REQUIRES: key absent.
+  void Add(Entry* e, uint64_t hash);
+  // Replaces *link (same key) with e and frees the old entry.
+  void Overwrite(Entry** link, Entry* e);
+  // Replaces *link (same key) with e; returns the old entry without freeing it
+  // (for callers that moved its payload, e.g. via EntryBuilder::WithExpire).
+  Entry* Swap(Entry** link, Entry* e);
+  // Removes and frees the entry (lazily in the background when `lazy` and big).
+  void Delete(Entry** link, bool lazy = false);
+  // Removes the entry and hands it to the caller (RENAME/MOVE reuse payloads).
+  Entry* Detach(Entry** link);
+
+  // Deletes up to `max_samples` sampled expired keys; returns {sampled, expired}.
+  std::pair<int, int> ActiveExpireSample(int max_samples, int64_t now_ms);
+  // Removes everything; with `async`, the entries are freed in the background.
+  void Clear(bool async);
+  // Swaps contents with another shard (SWAPDB). REQUIRES: both locked.
+  void SwapContents(Shard& other);
+
+  Table& table() { return table_; }
+  size_t ttl_count() const { return ttl_.size(); }
+  // Lock-free mirrors for DBSIZE and INFO keyspace.
+  size_t approx_size() const { return keys_.load(std::memory_order_relaxed); }
+  size_t approx_expires() const { return expires_.load(std::memory_order_relaxed); }
+  int64_t SumTtlSample(int64_t now_ms, int* n) const;  // REQUIRES: mu held
+
+  // Whether lookups may delete expired keys (false on replicas and while
+  // clients are paused: the key reads as absent but stays until allowed).
+  static void SetExpiryEnabled(bool on);
+  static bool ExpiryEnabled();
+  static void SetListener(ExpiryListener* l);
+  static void SetLazyFreer(LazyFreer* f);
+
+ private:
+  void TtlAdd(Entry* e);
+  void TtlRemove(Entry* e);
+  void TtlReplace(Entry* old_e, Entry* new_e);
+  void SyncCounters() {
+    keys_.store(table_.size(), std::memory_order_relaxed);
+    expires_.store(ttl_.size(), std::memory_order_relaxed);
+  }
+  void ExpireNow(Entry** link);
+
+  const int db_;
+  const uint32_t index_;
+  Table table_;               // Guarded by mu.
+  std::vector<Entry*> ttl_;   // Guarded by mu. Entries with has_expire().
+  uint64_t rng_ = 0x2545F4914F6CDD1Dull;  // Guarded by mu.
+  std::atomic<size_t> keys_{0};
+  std::atomic<size_t> expires_{0};
+};
+
+class Database {
+ public:
+  Database(int index, uint32_t nshards);
+  int index() const { return index_; }
+  uint32_t shard_count() const { return uint32_t(shards_.size()); }
+  uint32_t ShardIndex(uint64_t hash) const { return uint32_t(hash >> shift_); }
+  Shard& shard(uint32_t i) { return *shards_[i]; }
+  Shard& ShardFor(uint64_t hash) { return *shards_[ShardIndex(hash)]; }
+  size_t ApproxSize() const;
+  size_t ApproxExpires() const;
+
+ private:
+  int index_;
+  int shift_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+class Keyspace {
+ public:
+  Keyspace(int databases, uint32_t shards_per_db);
+  int db_count() const { return int(dbs_.size()); }
+  Database& db(int i) { return *dbs_[i]; }
+  uint32_t shards_per_db() const { return shards_per_db_; }
+
+ private:
+  uint32_t shards_per_db_;
+  std::vector<std::unique_ptr<Database>> dbs_;
+};
+
+// Locks a set of shards in the process-wide order (db, then shard index) and
+// unlocks them on destruction.
+class LockSet {
+ public:
+  LockSet() = default;
+  ~LockSet() { Release(); }
+  LockSet(const LockSet&) = delete;
+  LockSet& operator=(const LockSet&) = delete;
+  LockSet(LockSet&& o) noexcept : shards_(std::move(o.shards_)) { o.shards_.clear(); }
+
+  // Adds a shard to lock; call Acquire() after adding all of them.
+  void Add(Shard* s) { shards_.push_back(s); }
+  void AddKey(Database& db, std::string_view key) { Add(&db.ShardFor(HashKey(key))); }
+  void AddAll(Database& db);
+  void Acquire();
+  void Release();
+
+ private:
+  std::vector<Shard*> shards_;
+};
+
+}  // namespace basalt::storage
