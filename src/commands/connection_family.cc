@@ -99,44 +99,34 @@ void CmdHello(CommandContext& ctx) {
       return;
     }
   }
-  std::string_view user, pass, name;
-  bool auth = false, setname = false;
+  // Redis applies AUTH and SETNAME as it parses them, before any later error.
   for (; j < ctx.args.size(); j++) {
     size_t left = ctx.args.size() - j - 1;
     if (EqualsIgnoreCase(ctx.args[j], "auth") && left >= 2) {
-      auth = true;
-      user = ctx.args[j + 1];
-      pass = ctx.args[j + 2];
+      if (!CheckPassword(ctx, ctx.args[j + 1], ctx.args[j + 2])) {
+        ctx.Error(kWrongPass);
+        return;
+      }
+      ctx.client.set_authenticated(true);
       j += 2;
     } else if (EqualsIgnoreCase(ctx.args[j], "setname") && left >= 1) {
-      setname = true;
-      name = ctx.args[j + 1];
+      if (!ValidClientName(ctx.args[j + 1])) {
+        ctx.Error(kBadName);
+        return;
+      }
+      SetName(ctx, ctx.args[j + 1]);
       j += 1;
     } else {
       ctx.Error("ERR Syntax error in HELLO option '" + std::string(ctx.args[j]) + "'");
       return;
     }
   }
-  if (auth) {
-    if (!CheckPassword(ctx, user, pass)) {
-      ctx.Error(kWrongPass);
-      return;
-    }
-    ctx.client.set_authenticated(true);
-  }
   if (!ctx.client.authenticated()) {
     ctx.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
-        "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
-        "RESP protocol version at the same time");
+        "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
+        "protocol version at the same time");
     return;
-  }
-  if (setname) {
-    if (!ValidClientName(name)) {
-      ctx.Error(kBadName);
-      return;
-    }
-    SetName(ctx, name);
   }
   ctx.client.set_resp(int(ver));
   auto& r = ctx.reply;
@@ -215,7 +205,7 @@ void CmdClientList(CommandContext& ctx) {
     } else if (EqualsIgnoreCase(ctx.args[j], "id") && j + 1 < ctx.args.size()) {
       for (j++; j < ctx.args.size(); j++) {
         auto v = ParseInt64(ctx.args[j]);
-        if (!v || *v <= 0) {
+        if (!v || *v < 0) {
           ctx.Error("ERR Invalid client ID");
           return;
         }
@@ -357,6 +347,10 @@ void CmdClientPause(CommandContext& ctx) {
     return;
   }
   bool all = true;
+  if (ctx.args.size() > 4) {
+    ctx.Error("ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.");
+    return;
+  }
   if (ctx.args.size() == 4) {
     if (EqualsIgnoreCase(ctx.args[3], "write")) {
       all = false;
@@ -364,9 +358,6 @@ void CmdClientPause(CommandContext& ctx) {
       ctx.Error("ERR CLIENT PAUSE mode must be WRITE or ALL");
       return;
     }
-  } else if (ctx.args.size() > 4) {
-    ctx.Error(errors::kSyntax);
-    return;
   }
   int64_t until = NowMs() + *t;
   ctx.server.Pause(until > 0 ? until : 1, all);
@@ -451,7 +442,7 @@ void CmdContainer(CommandContext& ctx) {
 void RegisterConnectionFamily(CommandTable& t) {
   const char* g = "connection";
   t.Add(Spec(g, "ping", -1, "fast", 0, 0, 0, "@fast @connection", CmdPing));
-  t.Add(Spec(g, "echo", 2, "fast", 0, 0, 0, "@fast @connection", CmdEcho));
+  t.Add(Spec(g, "echo", 2, "loading stale fast", 0, 0, 0, "@fast @connection", CmdEcho));
   t.Add(Spec(g, "quit", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
              "@fast @connection", CmdQuit));
   t.Add(Spec(g, "auth", -2, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,

@@ -183,7 +183,7 @@ void CmdCommandInfo(CommandContext& ctx) {
   for (size_t i = 2; i < ctx.args.size(); i++) {
     const CommandSpec* c = LookupFullName(ctx.server.commands(), ctx.args[i]);
     if (c == nullptr) {
-      ctx.reply.NullArray();
+      ctx.reply.Null();
     } else {
       ReplyCommandInfo(ctx, *c);
     }
@@ -275,6 +275,10 @@ void CmdCommandGetKeys(CommandContext& ctx) {
     ctx.Error("ERR Invalid command specified");
     return;
   }
+  if (c->first_key <= 0 && c->key_specs.empty()) {
+    ctx.Error("ERR The command has no key arguments");
+    return;
+  }
   int argc = int(rest.size());
   if ((c->arity > 0 && argc != c->arity) || argc < -c->arity) {
     ctx.Error("ERR Invalid number of arguments specified for command");
@@ -282,7 +286,7 @@ void CmdCommandGetKeys(CommandContext& ctx) {
   }
   std::vector<int> pos = c->KeyPositions(rest);
   if (pos.empty()) {
-    ctx.Error("ERR The command has no key arguments");
+    ctx.Error("ERR Invalid arguments specified for command");
     return;
   }
   ctx.reply.ArrayHeader(pos.size());
@@ -573,7 +577,7 @@ void RegisterServerFamily(CommandTable& t) {
   cmd("info", -2, CmdCommandInfo);
   cmd("docs", -2, CmdCommandDocs);
   cmd("list", -2, CmdCommandList);
-  cmd("getkeys", -3, CmdCommandGetKeys);
+  cmd("getkeys", -4, CmdCommandGetKeys);
   cmd("help", 2, CmdCommandHelp);
 
   t.Add(Spec(g, "object", -2, "", 0, 0, 0, "@slow", CmdContainer));

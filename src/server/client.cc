@@ -21,8 +21,11 @@ constexpr size_t kReadChunk = 16 * 1024;
 // Output beyond this is released after a flush instead of kept for reuse.
 constexpr size_t kKeepOutputCapacity = 64 * 1024;
 
+// At most `max` bytes of s, stopping at a NUL as C string formatting does
+// (Redis's error texts are built that way).
 std::string Truncated(std::string_view s, size_t max) {
-  return std::string(s.substr(0, std::min(s.size(), max)));
+  s = s.substr(0, std::min(s.size(), max));
+  return std::string(s.substr(0, std::min(s.size(), s.find('\0'))));
 }
 }  // namespace
 
@@ -95,8 +98,9 @@ void Client::ProcessInput() {
     if (r == protocol::RequestParser::Result::kError) {
       Log(LogLevel::kVerbose, "Protocol error from client id=%llu: %s",
           (unsigned long long)id, parser_.error().c_str());
-      server_->CountError(parser_.error());
-      reply_.Error(parser_.error());
+      std::string msg = "ERR " + parser_.error();
+      server_->CountError(msg);
+      reply_.Error(msg);
       in_pos_ = in_.size();
       close_after_reply_ = true;
       break;
@@ -140,10 +144,11 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
   ThreadStats& stats = worker_->stats();
   Bump(stats.commands);
   const commands::CommandSpec* spec = server_->commands().Find(args[0]);
-  std::string* target = &out_;
-  if (reply_mode_ == ReplyMode::kOff || reply_mode_ == ReplyMode::kSkipNext) target = &discard_;
-  protocol::ReplyBuilder discard_builder(&discard_, reply_.resp());
-  protocol::ReplyBuilder& rb = target == &out_ ? reply_ : discard_builder;
+  // CLIENT REPLY OFF/SKIP: replies are written, then cut off if the mode in
+  // force when the command ends says so (so CLIENT REPLY ON's +OK survives).
+  size_t mark = out_.size();
+  ReplyMode mode_before = reply_mode_;
+  protocol::ReplyBuilder& rb = reply_;
   auto reject = [&](std::string msg) {
     server_->CountError(msg);
     rb.Error(msg);
@@ -180,6 +185,7 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
         reject("NOAUTH Authentication required.");
       } else {
         commands::CommandContext ctx{*server_, *this, args, rb, *spec};
+        last_cmd.store(spec, std::memory_order_relaxed);
         int64_t start = MonotonicUs();
         spec->handler(ctx);
         int64_t took = MonotonicUs() - start;
@@ -187,15 +193,17 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
         Bump(cs.calls);
         Bump(cs.usec, uint64_t(took));
         if (ctx.failed) Bump(cs.failed);
-        last_cmd.store(spec, std::memory_order_relaxed);
       }
     }
   }
-  if (target == &discard_) {
-    discard_.clear();
-    if (reply_mode_ == ReplyMode::kSkipNext) reply_mode_ = ReplyMode::kOn;
+  bool suppress = reply_mode_ == ReplyMode::kOff ||
+                  (mode_before == ReplyMode::kSkipNext && reply_mode_ == ReplyMode::kSkipNext);
+  if (suppress) out_.resize(mark);
+  if (reply_mode_ == ReplyMode::kSkipNext) {
+    reply_mode_ = ReplyMode::kOn;
+  } else if (reply_mode_ == ReplyMode::kSkip) {
+    reply_mode_ = ReplyMode::kSkipNext;
   }
-  if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kSkipNext;
 }
 
 void Client::Flush() {
@@ -249,7 +257,7 @@ void Client::Close() {
 std::string Client::InfoLine() const {
   int64_t now = NowMs();
   const commands::CommandSpec* cmd = last_cmd.load(std::memory_order_relaxed);
-  std::string flags = "N";
+  std::string flags = is_unix ? "U" : "N";
   size_t qlen = qbuf_len.load(std::memory_order_relaxed);
   size_t qcap = qbuf_cap.load(std::memory_order_relaxed);
   char buf[1024];

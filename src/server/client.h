@@ -104,7 +104,6 @@ class Client : public EventHandler {
   size_t in_pos_ = 0;
   std::string out_;       // pending output starts at out_pos_
   size_t out_pos_ = 0;
-  std::string discard_;   // replies swallowed by CLIENT REPLY OFF/SKIP
   protocol::ReplyBuilder reply_;
   protocol::RequestParser parser_;
   std::vector<std::string_view> args_;

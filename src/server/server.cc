@@ -100,7 +100,7 @@ class Acceptor : public EventHandler {
     sockaddr_storage local{};
     socklen_t llen = sizeof(local);
     getsockname(cfd, reinterpret_cast<sockaddr*>(&local), &llen);
-    std::string peer = is_unix_ ? std::string("/unixsocket:0") : FormatAddr(sa, false, "");
+    std::string peer = is_unix_ ? unix_path_ + ":0" : FormatAddr(sa, false, "");
     auto* c = new Client(server_, worker_, cfd, server_->NextClientId(), peer,
                          FormatAddr(local, is_unix_, unix_path_), is_unix_);
     worker_->AddClient(c);
