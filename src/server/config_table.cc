@@ -1,0 +1,813 @@
+// The directive table and the parsing/formatting of each value type.
+//
+// Every directive redis-server 7.0.15 reports in CONFIG GET * is here (plus
+// its hidden ones), with the type, default, range and mutability observed on
+// redis-server. Rows with a storage slot are implemented by Basalt; the others
+// are kDefaultOnly: their Redis default is accepted and reported, anything else
+// is refused. To implement one, give it a slot (and an accessor in config.h).
+#include <sys/stat.h>
+
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <unordered_map>
+
+#include "common/numbers.h"
+#include "server/config_internal.h"
+
+namespace basalt::server::config_internal {
+namespace {
+
+constexpr int64_t kLLMax = INT64_MAX;
+constexpr int64_t kIntMax = INT32_MAX;
+constexpr int64_t kUIntMax = UINT32_MAX;
+constexpr int kStored = 0;  // slot of the list-valued directives kept in members
+
+using C = Config;
+
+Spec Row(std::string_view name, std::string_view alias, Kind kind, uint32_t flags,
+         std::string_view def, int64_t min, int64_t max, std::string_view enums, int slot) {
+  if (slot < 0) flags |= kDefaultOnly;
+  return Spec{name, alias, kind, flags, def, min, max, enums, slot};
+}
+Spec Bool(std::string_view n, std::string_view a, uint32_t f, bool def, int slot = -1) {
+  return Row(n, a, Kind::kBool, f, def ? "yes" : "no", 0, 1, "", slot);
+}
+Spec Int(std::string_view n, std::string_view a, uint32_t f, std::string_view def, int64_t min,
+         int64_t max, int slot = -1) {
+  return Row(n, a, Kind::kInt, f, def, min, max, "", slot);
+}
+Spec Mem(std::string_view n, std::string_view a, uint32_t f, std::string_view def, int64_t min,
+         int64_t max, int slot = -1) {
+  return Row(n, a, Kind::kMemory, f, def, min, max, "", slot);
+}
+Spec Enum(std::string_view n, std::string_view a, uint32_t f, std::string_view def,
+          std::string_view values, int slot = -1) {
+  return Row(n, a, Kind::kEnum, f, def, 0, 0, values, slot);
+}
+Spec Str(std::string_view n, std::string_view a, uint32_t f, std::string_view def, int slot = -1) {
+  return Row(n, a, Kind::kString, f, def, 0, 0, "", slot);
+}
+Spec Special(std::string_view n, std::string_view a, Kind k, uint32_t f, std::string_view def,
+             int slot = -1) {
+  return Row(n, a, k, f, def, 0, 0, "", slot);
+}
+
+std::vector<Spec> BuildTable() {
+  const uint32_t I = kImmutable;
+  const uint32_t P = kProtected;
+  const uint32_t H = kHidden;
+  return {
+      // ---- Implemented by Basalt ----
+      Special("bind", "", Kind::kBind, 0, "* -::*", kStored),
+      Str("bind-source-addr", "", 0, "", C::kBindSourceAddr),
+      Int("port", "", 0, "6379", 0, 65535, C::kPort),
+      Str("unixsocket", "", I, "", C::kUnixsocket),
+      Row("unixsocketperm", "", Kind::kOctal, I, "0", 0, 0777, "", C::kUnixsocketperm),
+      Int("tcp-backlog", "", I, "511", 0, kIntMax, C::kTcpBacklog),
+      Int("timeout", "", 0, "0", 0, kIntMax, C::kTimeout),
+      Int("tcp-keepalive", "", 0, "300", 0, kIntMax, C::kTcpKeepalive),
+      Bool("protected-mode", "", 0, true, C::kProtectedMode),
+      Bool("daemonize", "", I, false, C::kDaemonize),
+      Str("pidfile", "", I, "", C::kPidfile),
+      Enum("loglevel", "", 0, "notice", "debug verbose notice warning", C::kLoglevel),
+      Str("logfile", "", I, "", C::kLogfile),
+      Bool("syslog-enabled", "", I, false),
+      Int("databases", "", I, "16", 1, kIntMax, C::kDatabases),
+      Str("requirepass", "", 0, "", C::kRequirepass),
+      Int("maxclients", "", 0, "10000", 1, kUIntMax, C::kMaxclients),
+      Int("hz", "", kClampHz, "10", 0, kIntMax, C::kHz),
+      Bool("dynamic-hz", "", 0, true, C::kDynamicHz),
+      Mem("proto-max-bulk-len", "", 0, "536870912", 1024 * 1024, kLLMax, C::kProtoMaxBulkLen),
+      Mem("client-query-buffer-limit", "", 0, "1073741824", 1024 * 1024, kLLMax,
+          C::kClientQueryBufferLimit),
+      Special("dir", "", Kind::kDir, P | kAlwaysRewrite, "", C::kDir),
+      Str("dbfilename", "", P | kFilename, "dump.rdb", C::kDbfilename),
+      Special("save", "", Kind::kSave, kAlwaysRewrite, "3600 1 300 100 60 10000", kStored),
+      Bool("lazyfree-lazy-eviction", "", 0, false, C::kLazyfreeLazyEviction),
+      Bool("lazyfree-lazy-expire", "", 0, false, C::kLazyfreeLazyExpire),
+      Bool("lazyfree-lazy-server-del", "", 0, false, C::kLazyfreeLazyServerDel),
+      Bool("lazyfree-lazy-user-del", "", 0, false, C::kLazyfreeLazyUserDel),
+      Bool("lazyfree-lazy-user-flush", "", 0, false, C::kLazyfreeLazyUserFlush),
+      Bool("latency-tracking", "", 0, true, C::kLatencyTracking),
+      Int("slowlog-log-slower-than", "", 0, "10000", -1, kLLMax, C::kSlowlogLogSlowerThan),
+      Int("slowlog-max-len", "", 0, "128", 0, kLLMax, C::kSlowlogMaxLen),
+      Special("notify-keyspace-events", "", Kind::kNotifyKeyspaceEvents, 0, ""),
+      Int("active-expire-effort", "", 0, "1", 1, 10, C::kActiveExpireEffort),
+      Bool("replica-read-only", "slave-read-only", 0, true, C::kReplicaReadOnly),
+      Bool("appendonly", "", 0, false),
+      Enum("enable-protected-configs", "", I, "no", "no yes local", C::kEnableProtectedConfigs),
+      // Basalt's own.
+      Int("threads", "", I, "0", 0, 1024, C::kThreads),
+      Int("shards-per-thread", "", I | kPowerOfTwo, "8", 1, 1024, C::kShardsPerThread),
+
+      // ---- Known to Redis 7.0, not implemented by Basalt yet: default only ----
+      Enum("acl-pubsub-default", "", 0, "resetchannels", "allchannels resetchannels"),
+      Str("aclfile", "", I, ""),
+      Int("acllog-max-len", "", 0, "128", 0, kLLMax),
+      Int("active-defrag-cycle-max", "", 0, "25", 1, 99),
+      Int("active-defrag-cycle-min", "", 0, "1", 1, 99),
+      Mem("active-defrag-ignore-bytes", "", 0, "104857600", 1, kLLMax),
+      Int("active-defrag-max-scan-fields", "", 0, "1000", 1, kLLMax),
+      Int("active-defrag-threshold-lower", "", 0, "10", 0, 1000),
+      Int("active-defrag-threshold-upper", "", 0, "100", 0, 1000),
+      Bool("activedefrag", "", 0, false),
+      Bool("activerehashing", "", 0, true),
+      Bool("always-show-logo", "", I, false),
+      Bool("aof-disable-auto-gc", "", 0, false),
+      Bool("aof-load-truncated", "", 0, true),
+      Bool("aof-rewrite-incremental-fsync", "", 0, true),
+      Bool("aof-timestamp-enabled", "", 0, false),
+      Bool("aof-use-rdb-preamble", "", 0, true),
+      Str("aof_rewrite_cpulist", "", I, ""),
+      Str("appenddirname", "", I, "appendonlydir"),
+      Str("appendfilename", "", I, "appendonly.aof"),
+      Enum("appendfsync", "", 0, "everysec", "everysec always no"),
+      Mem("auto-aof-rewrite-min-size", "", 0, "67108864", 0, kLLMax),
+      Int("auto-aof-rewrite-percentage", "", 0, "100", 0, kIntMax),
+      Str("bgsave_cpulist", "", I, ""),
+      Str("bio_cpulist", "", I, ""),
+      Int("busy-reply-threshold", "lua-time-limit", 0, "5000", 0, kLLMax),
+      Special("client-output-buffer-limit", "", Kind::kClientOutputBufferLimit, 0,
+              "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+      Bool("cluster-allow-pubsubshard-when-down", "", 0, true),
+      Bool("cluster-allow-reads-when-down", "", 0, false),
+      Bool("cluster-allow-replica-migration", "", 0, true),
+      Int("cluster-announce-bus-port", "", 0, "0", 0, 65535),
+      Str("cluster-announce-hostname", "", 0, ""),
+      Str("cluster-announce-ip", "", 0, ""),
+      Int("cluster-announce-port", "", 0, "0", 0, 65535),
+      Int("cluster-announce-tls-port", "", 0, "0", 0, 65535),
+      Str("cluster-config-file", "", I, "nodes.conf"),
+      Bool("cluster-enabled", "", I, false),
+      Mem("cluster-link-sendbuf-limit", "", kUnsigned, "0", 0, 0),
+      Int("cluster-migration-barrier", "", 0, "1", 0, kIntMax),
+      Int("cluster-node-timeout", "", 0, "15000", 0, kLLMax),
+      Int("cluster-port", "", I, "0", 0, 65535),
+      Enum("cluster-preferred-endpoint-type", "", 0, "ip", "ip hostname unknown-endpoint"),
+      Bool("cluster-replica-no-failover", "cluster-slave-no-failover", 0, false),
+      Int("cluster-replica-validity-factor", "cluster-slave-validity-factor", 0, "10", 0, kIntMax),
+      Bool("cluster-require-full-coverage", "", 0, true),
+      Bool("crash-log-enabled", "", 0, true),
+      Bool("crash-memcheck-enabled", "", 0, true),
+      Bool("disable-thp", "", I, true),
+      Enum("enable-debug-command", "", I, "no", "no yes local"),
+      Enum("enable-module-command", "", I, "no", "no yes local"),
+      Int("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, "512", 0, kLLMax),
+      Mem("hash-max-listpack-value", "hash-max-ziplist-value", 0, "64", 0, kLLMax),
+      Mem("hll-sparse-max-bytes", "", 0, "3000", 0, kLLMax),
+      Str("ignore-warnings", "", 0, ""),
+      Int("io-threads", "", I, "1", 1, 128),
+      Bool("io-threads-do-reads", "", I, false),
+      Bool("jemalloc-bg-thread", "", 0, true),
+      Int("latency-monitor-threshold", "", 0, "0", 0, kLLMax),
+      Special("latency-tracking-info-percentiles", "", Kind::kLatencyPercentiles, 0, "50 99 99.9"),
+      Int("lfu-decay-time", "", 0, "1", 0, kIntMax),
+      Int("lfu-log-factor", "", 0, "10", 0, kIntMax),
+      Int("list-compress-depth", "", 0, "0", 0, kIntMax),
+      Int("list-max-listpack-size", "list-max-ziplist-size", 0, "-2", INT32_MIN, kIntMax),
+      Str("masterauth", "", 0, ""),
+      Str("masteruser", "", 0, ""),
+      Mem("maxmemory", "", kUnsigned, "0", 0, 0),
+      Row("maxmemory-clients", "", Kind::kMemoryOrPercent, 0, "0", 0, kLLMax, "", -1),
+      Int("maxmemory-eviction-tenacity", "", 0, "10", 0, 100),
+      Enum("maxmemory-policy", "", 0, "noeviction",
+           "volatile-lru volatile-lfu volatile-random volatile-ttl allkeys-lru allkeys-lfu "
+           "allkeys-random noeviction"),
+      Int("maxmemory-samples", "", 0, "5", 1, kIntMax),
+      Int("min-replicas-max-lag", "min-slaves-max-lag", 0, "10", 0, kIntMax),
+      Int("min-replicas-to-write", "min-slaves-to-write", 0, "0", 0, kIntMax),
+      Bool("no-appendfsync-on-rewrite", "", 0, false),
+      Enum("oom-score-adj", "", 0, "no", "no yes relative absolute"),
+      Special("oom-score-adj-values", "", Kind::kOomScoreAdjValues, 0, "0 200 800"),
+      Str("proc-title-template", "", 0, "{title} {listen-addr} {server-mode}"),
+      Enum("propagation-error-behavior", "", 0, "ignore", "ignore panic panic-on-replicas"),
+      Bool("rdb-del-sync-files", "", 0, false),
+      Bool("rdb-save-incremental-fsync", "", 0, true),
+      Bool("rdbchecksum", "", I, true),
+      Bool("rdbcompression", "", 0, true),
+      Mem("repl-backlog-size", "", 0, "1048576", 1, kLLMax),
+      Int("repl-backlog-ttl", "", 0, "3600", 0, kLLMax),
+      Bool("repl-disable-tcp-nodelay", "", 0, false),
+      Enum("repl-diskless-load", "", 0, "disabled", "disabled on-empty-db swapdb"),
+      Bool("repl-diskless-sync", "", 0, true),
+      Int("repl-diskless-sync-delay", "", 0, "5", 0, kIntMax),
+      Int("repl-diskless-sync-max-replicas", "", 0, "0", 0, kIntMax),
+      Int("repl-ping-replica-period", "repl-ping-slave-period", 0, "10", 1, kIntMax),
+      Int("repl-timeout", "", 0, "60", 1, kIntMax),
+      Str("replica-announce-ip", "slave-announce-ip", 0, ""),
+      Int("replica-announce-port", "slave-announce-port", 0, "0", 0, 65535),
+      Bool("replica-announced", "", 0, true),
+      Bool("replica-ignore-disk-write-errors", "", 0, false),
+      Bool("replica-ignore-maxmemory", "slave-ignore-maxmemory", 0, true),
+      Bool("replica-lazy-flush", "slave-lazy-flush", 0, false),
+      Int("replica-priority", "slave-priority", 0, "100", 0, kIntMax),
+      Bool("replica-serve-stale-data", "slave-serve-stale-data", 0, true),
+      Special("replicaof", "slaveof", Kind::kReplicaof, I, ""),
+      Enum("sanitize-dump-payload", "", 0, "no", "no yes clients"),
+      Str("server_cpulist", "", I, ""),
+      Int("set-max-intset-entries", "", 0, "512", 0, kLLMax),
+      Bool("set-proc-title", "", I, true),
+      Enum("shutdown-on-sigint", "", 0, "default", "default save nosave now force"),
+      Enum("shutdown-on-sigterm", "", 0, "default", "default save nosave now force"),
+      Int("shutdown-timeout", "", 0, "10", 0, kIntMax),
+      Int("socket-mark-id", "", I, "0", 0, kUIntMax),
+      Bool("stop-writes-on-bgsave-error", "", 0, true),
+      Mem("stream-node-max-bytes", "", 0, "4096", 0, kLLMax),
+      Int("stream-node-max-entries", "", 0, "100", 0, kLLMax),
+      Enum("supervised", "", I, "no", "upstart systemd auto no"),
+      Enum("syslog-facility", "", I, "local0",
+           "user local0 local1 local2 local3 local4 local5 local6 local7"),
+      Str("syslog-ident", "", I, "redis"),
+      Enum("tls-auth-clients", "", 0, "yes", "no yes optional"),
+      Str("tls-ca-cert-dir", "", 0, ""),
+      Str("tls-ca-cert-file", "", 0, ""),
+      Str("tls-cert-file", "", 0, ""),
+      Str("tls-ciphers", "", 0, ""),
+      Str("tls-ciphersuites", "", 0, ""),
+      Str("tls-client-cert-file", "", 0, ""),
+      Str("tls-client-key-file", "", 0, ""),
+      Str("tls-client-key-file-pass", "", 0, ""),
+      Bool("tls-cluster", "", 0, false),
+      Str("tls-dh-params-file", "", 0, ""),
+      Str("tls-key-file", "", 0, ""),
+      Str("tls-key-file-pass", "", 0, ""),
+      Int("tls-port", "", 0, "0", 0, 65535),
+      Bool("tls-prefer-server-ciphers", "", 0, false),
+      Str("tls-protocols", "", 0, ""),
+      Bool("tls-replication", "", 0, false),
+      Int("tls-session-cache-size", "", 0, "20480", 0, kIntMax),
+      Int("tls-session-cache-timeout", "", 0, "300", 0, kIntMax),
+      Bool("tls-session-caching", "", 0, true),
+      Int("tracking-table-max-keys", "", 0, "1000000", 0, kLLMax),
+      Int("zset-max-listpack-entries", "zset-max-ziplist-entries", 0, "128", 0, kLLMax),
+      Mem("zset-max-listpack-value", "zset-max-ziplist-value", 0, "64", 0, kLLMax),
+      // Hidden in Redis: CONFIG GET finds them only by their exact name.
+      Int("key-load-delay", "", H, "0", INT32_MIN, kIntMax),
+      Int("rdb-key-save-delay", "", H, "0", INT32_MIN, kIntMax),
+      Int("loading-process-events-interval-bytes", "", H, "2097152", 1024, kIntMax),
+  };
+}
+
+struct Table {
+  std::vector<Spec> specs;
+  std::unordered_map<std::string, size_t> by_name;  // lower-case name or alias
+  std::vector<Value> defaults;
+};
+
+Table BuildIndexedTable() {
+  Table t;
+  t.specs = BuildTable();
+  for (size_t i = 0; i < t.specs.size(); i++) {
+    t.by_name.emplace(std::string(t.specs[i].name), i);
+    if (!t.specs[i].alias.empty()) t.by_name.emplace(std::string(t.specs[i].alias), i);
+  }
+  return t;
+}
+
+// ---- Parsing helpers ----
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::vector<std::string_view> Words(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(' ', i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+// Redis's memory syntax: decimal digits (possibly none, meaning 0) and an
+// optional case-insensitive unit b, k, kb, m, mb, g, gb. Overflow saturates,
+// as strtoull does in Redis.
+std::optional<uint64_t> ParseMemory(std::string_view s) {
+  uint64_t mul = 1;
+  size_t digits = s.size();
+  auto ends_with = [&](std::string_view suf) {
+    return s.size() >= suf.size() && EqualsNoCase(s.substr(s.size() - suf.size()), suf);
+  };
+  if (ends_with("kb")) {
+    mul = 1024, digits -= 2;
+  } else if (ends_with("mb")) {
+    mul = 1024 * 1024, digits -= 2;
+  } else if (ends_with("gb")) {
+    mul = 1024ull * 1024 * 1024, digits -= 2;
+  } else if (ends_with("k")) {
+    mul = 1000, digits -= 1;
+  } else if (ends_with("m")) {
+    mul = 1000 * 1000, digits -= 1;
+  } else if (ends_with("g")) {
+    mul = 1000ull * 1000 * 1000, digits -= 1;
+  } else if (ends_with("b")) {
+    digits -= 1;
+  }
+  uint64_t v = 0;
+  bool saturated = false;
+  for (size_t i = 0; i < digits; i++) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+    if (!saturated) {
+      if (v > (UINT64_MAX - (s[i] - '0')) / 10) {
+        saturated = true;
+        v = UINT64_MAX;
+      } else {
+        v = v * 10 + (s[i] - '0');
+      }
+    }
+  }
+  if (v != 0 && v > UINT64_MAX / mul) return UINT64_MAX;
+  return v * mul;
+}
+
+// strtoll over the whole string, as Redis parses save points and octal modes:
+// leading blanks and a sign are allowed, trailing garbage is not, overflow
+// saturates.
+std::optional<int64_t> StrToLL(const std::string& s, int base) {
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, base);
+  if (*end != '\0') return std::nullopt;
+  return v;
+}
+
+std::string RangeError(int64_t min, int64_t max) {
+  return "argument must be between " + std::to_string(min) + " and " + std::to_string(max) +
+         " inclusive";
+}
+
+std::string HumanBytes(uint64_t v) {
+  constexpr uint64_t kGb = 1024ull * 1024 * 1024, kMb = 1024 * 1024, kKb = 1024;
+  if (v == 0) return "0";
+  if (v % kGb == 0) return std::to_string(v / kGb) + "gb";
+  if (v % kMb == 0) return std::to_string(v / kMb) + "mb";
+  if (v % kKb == 0) return std::to_string(v / kKb) + "kb";
+  return std::to_string(v);
+}
+
+std::string FormatPercentile(double d) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%f", d);
+  std::string s = buf;
+  if (s.find('.') != std::string::npos) {
+    while (!s.empty() && s.back() == '0') s.pop_back();
+    if (!s.empty() && s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); i++) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+constexpr std::string_view kKeyspaceEventChars = "Ag$lshzxeKEtmdn";
+
+StatusOr<Value> ParseClientOutputBufferLimit(std::span<const std::string> args, const Value& base) {
+  static const std::vector<std::string> kZero = {"normal", "0", "0",      "0", "slave", "0",
+                                                 "0",      "0", "pubsub", "0", "0",     "0"};
+  Value v;
+  v.list = base.list.size() == kZero.size() ? base.list : kZero;
+  if (args.size() % 4 != 0) {
+    return Status::Error("Wrong number of arguments in buffer limit configuration.");
+  }
+  std::vector<std::pair<size_t, std::array<std::string, 3>>> updates;
+  for (size_t i = 0; i < args.size(); i += 4) {
+    size_t cls;
+    if (EqualsNoCase(args[i], "normal")) {
+      cls = 0;
+    } else if (EqualsNoCase(args[i], "slave") || EqualsNoCase(args[i], "replica")) {
+      cls = 1;
+    } else if (EqualsNoCase(args[i], "pubsub")) {
+      cls = 2;
+    } else {
+      return Status::Error("Invalid client class specified in buffer limit configuration.");
+    }
+    auto hard = ParseMemory(args[i + 1]);
+    auto soft = ParseMemory(args[i + 2]);
+    auto secs = StrToLL(args[i + 3], 10);
+    if (!hard || !soft || !secs || *secs < 0 || *hard > uint64_t{INT64_MAX} ||
+        *soft > uint64_t{INT64_MAX}) {
+      return Status::Error(
+          "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+    }
+    updates.push_back({cls, {std::to_string(*hard), std::to_string(*soft), std::to_string(*secs)}});
+  }
+  for (auto& [cls, vals] : updates) {
+    for (size_t k = 0; k < 3; k++) v.list[cls * 4 + 1 + k] = vals[k];
+  }
+  return v;
+}
+
+const Table& GetTable() {
+  static const Table* table = [] {
+    auto* t = new Table(BuildIndexedTable());
+    // Defaults are parsed with the same code as user values, so "is this the
+    // default?" compares like with like.
+    for (const Spec& s : t->specs) {
+      std::vector<std::string> args;
+      if (s.multi_arg()) {
+        args = SplitOnSpaces(s.def);
+      } else if (s.kind == Kind::kReplicaof) {
+        args = {"no", "one"};
+      } else {
+        args = {std::string(s.def)};
+      }
+      if (s.kind == Kind::kDir) {
+        t->defaults.emplace_back();
+        continue;
+      }
+      auto v = ParseValue(s, args, Value{}, "/");
+      if (!v.ok()) {
+        std::fprintf(stderr, "config table: bad default for %s: %s\n", std::string(s.name).c_str(),
+                     v.status().message().c_str());
+        std::abort();
+      }
+      t->defaults.push_back(std::move(v).value());
+    }
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace
+
+bool Spec::multi_arg() const {
+  switch (kind) {
+    case Kind::kSave:
+    case Kind::kBind:
+    case Kind::kClientOutputBufferLimit:
+    case Kind::kOomScoreAdjValues:
+    case Kind::kLatencyPercentiles:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool Spec::numeric() const {
+  switch (kind) {
+    case Kind::kBool:
+    case Kind::kInt:
+    case Kind::kMemory:
+    case Kind::kMemoryOrPercent:
+    case Kind::kEnum:
+    case Kind::kOctal:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::span<const Spec> Specs() { return GetTable().specs; }
+
+const Spec* FindSpec(std::string_view name) {
+  const Table& t = GetTable();
+  auto it = t.by_name.find(Lower(name));
+  return it == t.by_name.end() ? nullptr : &t.specs[it->second];
+}
+
+const Value& DefaultValue(const Spec& spec) {
+  const Table& t = GetTable();
+  return t.defaults[&spec - t.specs.data()];
+}
+
+StatusOr<Value> ParseValue(const Spec& spec, std::span<const std::string> args, const Value& base,
+                           const std::string& cwd) {
+  Value v;
+  const std::string empty;
+  const std::string& a0 = args.empty() ? empty : args[0];
+  switch (spec.kind) {
+    case Kind::kBool:
+      if (EqualsNoCase(a0, "yes")) {
+        v.num = 1;
+      } else if (EqualsNoCase(a0, "no")) {
+        v.num = 0;
+      } else {
+        return Status::Error("argument must be 'yes' or 'no'");
+      }
+      return v;
+    case Kind::kInt: {
+      auto n = ParseInt64(a0);
+      if (!n) return Status::Error("argument couldn't be parsed into an integer");
+      if (*n < spec.min || *n > spec.max) return Status::Error(RangeError(spec.min, spec.max));
+      if (spec.is(kPowerOfTwo) && (*n & (*n - 1)) != 0) {
+        return Status::Error("argument must be a power of two");
+      }
+      v.num = *n;
+      if (spec.is(kClampHz)) v.num = v.num < 1 ? 1 : v.num > 500 ? 500 : v.num;
+      return v;
+    }
+    case Kind::kMemory: {
+      auto n = ParseMemory(a0);
+      if (!n) return Status::Error("argument must be a memory value");
+      if (!spec.is(kUnsigned) &&
+          (*n > static_cast<uint64_t>(spec.max) || static_cast<int64_t>(*n) < spec.min)) {
+        return Status::Error(RangeError(spec.min, spec.max));
+      }
+      v.num = static_cast<int64_t>(*n);
+      return v;
+    }
+    case Kind::kMemoryOrPercent: {
+      if (!a0.empty() && a0.back() == '%') {
+        auto p = ParseInt64(std::string_view(a0).substr(0, a0.size() - 1));
+        if (!p || *p < 0) return Status::Error("argument must be a memory or percent value");
+        if (*p > 100) return Status::Error("percentage argument must be less or equal to 100");
+        v.num = -*p;
+        return v;
+      }
+      auto n = ParseMemory(a0);
+      if (!n) return Status::Error("argument must be a memory or percent value");
+      if (*n > static_cast<uint64_t>(spec.max)) {
+        return Status::Error(RangeError(spec.min, spec.max));
+      }
+      v.num = static_cast<int64_t>(*n);
+      return v;
+    }
+    case Kind::kEnum: {
+      auto words = Words(spec.enum_values);
+      for (size_t i = 0; i < words.size(); i++) {
+        if (EqualsNoCase(a0, words[i])) {
+          v.num = static_cast<int64_t>(i);
+          return v;
+        }
+      }
+      std::string msg = "argument(s) must be one of the following: ";
+      for (size_t i = 0; i < words.size(); i++) {
+        if (i) msg += ", ";
+        msg += words[i];
+      }
+      return Status::Error(msg);
+    }
+    case Kind::kString:
+      if (spec.is(kFilename) && a0.find('/') != std::string::npos) {
+        return Status::Error(std::string(spec.name) + " can't be a path, just a filename");
+      }
+      v.str = a0;
+      return v;
+    case Kind::kOctal: {
+      auto n = a0.empty() ? std::nullopt : StrToLL(a0, 8);
+      if (!n) return Status::Error("argument couldn't be parsed as an octal number");
+      if (*n < spec.min || *n > spec.max) {
+        char buf[96];
+        std::snprintf(buf, sizeof(buf), "argument must be between %llo and %llo inclusive",
+                      static_cast<unsigned long long>(spec.min),
+                      static_cast<unsigned long long>(spec.max));
+        return Status::Error(buf);
+      }
+      v.num = *n;
+      return v;
+    }
+    case Kind::kSave: {
+      if (args.size() == 1 && args[0].empty()) return v;  // save "" disables
+      if (args.size() % 2 != 0) return Status::Error("Invalid save parameters");
+      for (size_t i = 0; i < args.size(); i += 2) {
+        auto secs = StrToLL(args[i], 10);
+        auto changes = StrToLL(args[i + 1], 10);
+        if (!secs || !changes || *secs < 1 || *changes < 0) {
+          return Status::Error("Invalid save parameters");
+        }
+        v.save.push_back({*secs, *changes});
+      }
+      return v;
+    }
+    case Kind::kBind:
+      if (args.size() > 16) return Status::Error("Too many bind addresses specified.");
+      v.list.assign(args.begin(), args.end());
+      return v;
+    case Kind::kDir: {
+      if (a0.empty()) return Status::Error(std::strerror(ENOENT));
+      std::string path = a0[0] == '/' ? a0 : cwd + (cwd.ends_with('/') ? "" : "/") + a0;
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0) return Status::Error(std::strerror(errno));
+      if (!S_ISDIR(st.st_mode)) return Status::Error(std::strerror(ENOTDIR));
+      char* real = ::realpath(path.c_str(), nullptr);
+      if (real == nullptr) return Status::Error(std::strerror(errno));
+      v.str = real;
+      std::free(real);
+      return v;
+    }
+    case Kind::kClientOutputBufferLimit:
+      return ParseClientOutputBufferLimit(args, base);
+    case Kind::kOomScoreAdjValues:
+      if (args.size() != 3) return Status::Error("wrong number of arguments");
+      for (const std::string& a : args) {
+        auto n = ParseInt64(a);
+        if (!n || *n < -2000 || *n > 2000) {
+          return Status::Error(
+              "Invalid oom-score-adj-values, elements must be between -2000 and 2000.");
+        }
+        v.list.push_back(std::to_string(*n));
+      }
+      return v;
+    case Kind::kLatencyPercentiles:
+      for (const std::string& a : args) {
+        char* end = nullptr;
+        double d = a.empty() ? 0 : std::strtod(a.c_str(), &end);
+        if (a.empty() || *end != '\0' || d != d) {
+          return Status::Error("Invalid latency-tracking-info-percentiles parameters");
+        }
+        if (d < 0.0 || d > 100.0) {
+          return Status::Error(
+              "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]");
+        }
+        v.list.push_back(FormatPercentile(d));
+      }
+      return v;
+    case Kind::kNotifyKeyspaceEvents: {
+      bool seen[256] = {};
+      for (char c : a0) {
+        if (kKeyspaceEventChars.find(c) == std::string_view::npos) {
+          return Status::Error("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+        }
+        seen[static_cast<unsigned char>(c)] = true;
+      }
+      // Any non-empty set of classes is a non-default value; its exact
+      // spelling does not matter while only "" is supported.
+      for (char c : kKeyspaceEventChars) {
+        if (seen[static_cast<unsigned char>(c)]) v.str.push_back(c);
+      }
+      return v;
+    }
+    case Kind::kReplicaof: {
+      if (args.size() != 2) return Status::Error("wrong number of arguments");
+      if (EqualsNoCase(args[0], "no") && EqualsNoCase(args[1], "one")) return v;
+      auto port = ParseInt64(args[1]);
+      if (!port || *port < 0 || *port > 65535) return Status::Error("Invalid master port");
+      v.str = args[0] + " " + args[1];
+      return v;
+    }
+  }
+  return Status::Error("internal error: unknown directive kind");
+}
+
+std::string FormatGet(const Spec& spec, const Value& v) {
+  switch (spec.kind) {
+    case Kind::kBool:
+      return v.num ? "yes" : "no";
+    case Kind::kInt:
+      return std::to_string(v.num);
+    case Kind::kMemory:
+      return spec.is(kUnsigned) ? std::to_string(static_cast<uint64_t>(v.num))
+                                : std::to_string(v.num);
+    case Kind::kMemoryOrPercent:
+      return v.num < 0 ? std::to_string(-v.num) + "%" : std::to_string(v.num);
+    case Kind::kEnum: {
+      auto words = Words(spec.enum_values);
+      return v.num >= 0 && static_cast<size_t>(v.num) < words.size() ? std::string(words[v.num])
+                                                                     : std::string();
+    }
+    case Kind::kOctal: {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%llo", static_cast<unsigned long long>(v.num));
+      return buf;
+    }
+    case Kind::kSave: {
+      std::string out;
+      for (const SaveParam& p : v.save) {
+        if (!out.empty()) out += ' ';
+        out += std::to_string(p.seconds) + " " + std::to_string(p.changes);
+      }
+      return out;
+    }
+    case Kind::kBind:
+    case Kind::kClientOutputBufferLimit:
+    case Kind::kOomScoreAdjValues:
+    case Kind::kLatencyPercentiles:
+      return Join(v.list, " ");
+    case Kind::kString:
+    case Kind::kDir:
+    case Kind::kNotifyKeyspaceEvents:
+    case Kind::kReplicaof:
+      return v.str;
+  }
+  return "";
+}
+
+std::vector<std::string> FormatRewrite(const Spec& spec, const Value& v) {
+  switch (spec.kind) {
+    case Kind::kMemory:
+      return {HumanBytes(static_cast<uint64_t>(v.num))};
+    case Kind::kMemoryOrPercent:
+      return {v.num < 0 ? std::to_string(-v.num) + "%" : HumanBytes(v.num)};
+    case Kind::kString:
+    case Kind::kDir:
+    case Kind::kNotifyKeyspaceEvents:
+      return {Repr(v.str)};
+    case Kind::kSave: {
+      if (v.save.empty()) return {"\"\""};
+      std::vector<std::string> lines;
+      for (const SaveParam& p : v.save) {
+        lines.push_back(std::to_string(p.seconds) + " " + std::to_string(p.changes));
+      }
+      return lines;
+    }
+    case Kind::kBind:
+      return {v.list.empty() ? "\"\"" : Join(v.list, " ")};
+    case Kind::kClientOutputBufferLimit: {
+      std::vector<std::string> lines;
+      static const char* const kNames[] = {"normal", "replica", "pubsub"};
+      for (size_t c = 0; c < 3 && v.list.size() == 12; c++) {
+        lines.push_back(std::string(kNames[c]) + " " + HumanBytes(std::stoull(v.list[c * 4 + 1])) +
+                        " " + HumanBytes(std::stoull(v.list[c * 4 + 2])) + " " + v.list[c * 4 + 3]);
+      }
+      return lines;
+    }
+    case Kind::kReplicaof:
+      if (v.str.empty()) return {};
+      return {v.str};
+    default:
+      return {FormatGet(spec, v)};
+  }
+}
+
+std::vector<std::string> SplitOnSpaces(std::string_view s) {
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  size_t start = 0;
+  while (true) {
+    size_t j = s.find(' ', start);
+    if (j == std::string_view::npos) {
+      out.emplace_back(s.substr(start));
+      return out;
+    }
+    out.emplace_back(s.substr(start, j - start));
+    start = j + 1;
+  }
+}
+
+std::string Repr(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      default:
+        if (c >= 0x20 && c < 0x7f) {
+          out += static_cast<char>(c);
+        } else {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+          out += buf;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string NotSupportedReason(const Spec& spec) {
+  if (spec.kind == Kind::kReplicaof) {
+    return "replicaof is not supported by Basalt yet (replication comes later)";
+  }
+  return "'" + std::string(spec.name) + "' other than '" + FormatGet(spec, DefaultValue(spec)) +
+         "' is not supported by Basalt yet";
+}
+
+}  // namespace basalt::server::config_internal
