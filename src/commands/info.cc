@@ -10,14 +10,10 @@
 
 #include "commands/helpers.h"
 #include "common/clock.h"
+#include "server/memory.h"
 #include "server/server.h"
 #include "server/version.h"
 
-#ifdef BASALT_HAVE_JEMALLOC
-#include <jemalloc/jemalloc.h>
-#else
-#include <malloc.h>
-#endif
 
 namespace basalt::commands {
 namespace {
@@ -36,15 +32,6 @@ std::string Human(double n) {
     snprintf(buf, sizeof(buf), "%.2f%c", n, units[u]);
   }
   return buf;
-}
-
-size_t ReadRss() {
-  FILE* f = fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long size = 0, resident = 0;
-  if (fscanf(f, "%lu %lu", &size, &resident) != 2) resident = 0;
-  fclose(f);
-  return size_t(resident) * size_t(sysconf(_SC_PAGESIZE));
 }
 
 size_t TotalSystemMemory() {
@@ -75,65 +62,8 @@ class InfoWriter {
   std::string* out_;
 };
 
-std::atomic<size_t> g_peak{0};
 
 }  // namespace
-
-MemoryStats ReadMemoryStats() {
-  MemoryStats m;
-#ifdef BASALT_HAVE_JEMALLOC
-  uint64_t epoch = 1;
-  size_t sz = sizeof(epoch);
-  mallctl("epoch", &epoch, &sz, &epoch, sz);
-  sz = sizeof(size_t);
-  mallctl("stats.allocated", &m.allocated, &sz, nullptr, 0);
-  mallctl("stats.active", &m.active, &sz, nullptr, 0);
-  mallctl("stats.resident", &m.resident, &sz, nullptr, 0);
-#else
-  struct mallinfo2 mi = mallinfo2();
-  m.allocated = mi.uordblks + mi.hblkhd;
-  m.active = m.allocated;
-  m.resident = m.allocated;
-#endif
-  m.rss = ReadRss();
-  size_t peak = g_peak.load();
-  while (m.allocated > peak && !g_peak.compare_exchange_weak(peak, m.allocated)) {
-  }
-  return m;
-}
-
-std::string AllocatorName() {
-#ifdef BASALT_HAVE_JEMALLOC
-  const char* v = nullptr;
-  size_t sz = sizeof(v);
-  if (mallctl("version", &v, &sz, nullptr, 0) == 0 && v != nullptr) {
-    std::string s(v);
-    return "jemalloc-" + s.substr(0, s.find('-'));
-  }
-  return "jemalloc";
-#else
-  return "libc";
-#endif
-}
-
-std::string MallocStatsText() {
-#ifdef BASALT_HAVE_JEMALLOC
-  std::string out;
-  malloc_stats_print(
-      [](void* arg, const char* s) { static_cast<std::string*>(arg)->append(s); }, &out, nullptr);
-  return out;
-#else
-  return "Stats not supported for the current allocator";
-#endif
-}
-
-void PurgeAllocator() {
-#ifdef BASALT_HAVE_JEMALLOC
-  char cmd[64];
-  snprintf(cmd, sizeof(cmd), "arena.%d.purge", MALLCTL_ARENAS_ALL);
-  mallctl(cmd, nullptr, nullptr, nullptr, 0);
-#endif
-}
 
 std::string BuildInfo(server::Server& s, std::span<const std::string_view> sections) {
   static const char* kDefault[] = {"server", "clients", "memory", "persistence", "stats",
@@ -211,8 +141,8 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
     w.Field("clients_in_timeout_table", "0");
   }
   if (has("memory")) {
-    MemoryStats m = ReadMemoryStats();
-    size_t peak = std::max(g_peak.load(), m.allocated);
+    server::MemoryStats m = server::ReadMemoryStats();
+    size_t peak = std::max(server::PeakMemory(), m.allocated);
     w.Section("Memory");
     w.Field("used_memory", m.allocated, true);
     w.Field("used_memory_human", Human(double(m.allocated)));
@@ -226,12 +156,13 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
     w.Field("allocator_resident", m.resident, true);
     w.Field("total_system_memory", TotalSystemMemory(), true);
     w.Field("total_system_memory_human", Human(double(TotalSystemMemory())));
-    w.Field("maxmemory", int64_t(0));
-    w.Field("maxmemory_human", "0B");
-    w.Field("maxmemory_policy", "noeviction");
+    std::string_view policy_name[] = {"maxmemory-policy"};
+    w.Field("maxmemory", int64_t(cfg.maxmemory()));
+    w.Field("maxmemory_human", Human(double(cfg.maxmemory())));
+    w.Field("maxmemory_policy", cfg.Get(policy_name)[0].second);
     w.FieldF("allocator_frag_ratio", m.allocated ? double(m.active) / double(m.allocated) : 0, 2);
     w.FieldF("mem_fragmentation_ratio", m.allocated ? double(m.rss) / double(m.allocated) : 0, 2);
-    w.Field("mem_allocator", AllocatorName());
+    w.Field("mem_allocator", server::AllocatorName());
     w.Field("lazyfree_pending_objects", s.lazy_freer().pending(), true);
     w.Field("lazyfreed_objects", s.lazy_freer().freed(), true);
   }
@@ -274,7 +205,7 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
     w.Field("expired_keys", s.SumStat(&ThreadStats::expired));
     w.Field("expired_stale_perc", "0.00");
     w.Field("expired_time_cap_reached_count", "0");
-    w.Field("evicted_keys", "0");
+    w.Field("evicted_keys", s.SumStat(&ThreadStats::evicted));
     w.Field("evicted_clients", "0");
     w.Field("keyspace_hits", s.SumStat(&ThreadStats::hits));
     w.Field("keyspace_misses", s.SumStat(&ThreadStats::misses));

@@ -9,6 +9,7 @@
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "commands/info.h"
+#include "server/memory.h"
 #include "common/clock.h"
 #include "common/glob.h"
 #include "server/client.h"
@@ -44,7 +45,7 @@ void CmdConfigGet(CommandContext& ctx) {
 // CONFIG SET parameter value [parameter value ...]
 void CmdConfigSet(CommandContext& ctx) {
   if (ctx.args.size() % 2 != 0) {
-    ctx.Error("ERR wrong number of arguments for 'config|set' command");
+    ctx.Error(errors::kSyntax);
     return;
   }
   Status st = ctx.server.config().Set(ctx.args.subspan(2));
@@ -329,9 +330,8 @@ std::string_view EncodingName(const Entry* e) {
 }
 
 bool LfuPolicy(CommandContext& ctx) {
-  std::string_view name[] = {"maxmemory-policy"};
-  auto v = ctx.server.config().Get(name);
-  return !v.empty() && v[0].second.find("lfu") != std::string::npos;
+  auto p = ctx.server.config().maxmemory_policy();
+  return p == server::MaxmemoryPolicy::kAllkeysLfu || p == server::MaxmemoryPolicy::kVolatileLfu;
 }
 
 // OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key
@@ -359,10 +359,7 @@ void ObjectGeneric(CommandContext& ctx, int what) {
             "adjust.");
         return;
       }
-      int64_t now = storage::LruClock();
-      int64_t lru = e->lru();
-      int64_t idle = now >= lru ? now - lru : now + 0xFFFFFF - lru;
-      ctx.reply.Integer(idle);
+      ctx.reply.Integer(storage::IdleSeconds(e->lru()));
       break;
     }
     case 3:
@@ -373,7 +370,7 @@ void ObjectGeneric(CommandContext& ctx, int what) {
             "some time to adjust.");
         return;
       }
-      ctx.reply.Integer(e->lru() & 0xFF);
+      ctx.reply.Integer(storage::LfuDecayedCounter(e->lru()));
       break;
   }
 }
@@ -425,9 +422,9 @@ void CmdMemoryUsage(CommandContext& ctx) {
   ctx.reply.Integer(int64_t(e->MemoryUsage() + sizeof(void*)));
 }
 
-void CmdMemoryMallocStats(CommandContext& ctx) { ctx.reply.Verbatim(MallocStatsText()); }
+void CmdMemoryMallocStats(CommandContext& ctx) { ctx.reply.Verbatim(server::MallocStatsText()); }
 void CmdMemoryPurge(CommandContext& ctx) {
-  PurgeAllocator();
+  server::PurgeAllocator();
   ctx.reply.Ok();
 }
 void CmdMemoryHelp(CommandContext& ctx) {
@@ -446,6 +443,17 @@ void CmdMemoryHelp(CommandContext& ctx) {
 
 // DEBUG SLEEP seconds | OBJECT key | SET-ACTIVE-EXPIRE 0|1 | HELP
 void CmdDebug(CommandContext& ctx) {
+  auto allowed = ctx.server.config().enable_debug_command();
+  bool local = ctx.client.is_unix || ctx.client.addr.starts_with("127.") ||
+               ctx.client.addr.starts_with("::1:");
+  if (allowed == server::ProtectedConfigs::kNo ||
+      (allowed == server::ProtectedConfigs::kLocal && !local)) {
+    ctx.Error(
+        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+        "you can run it from a local connection, otherwise you need to set this option in the "
+        "configuration file, and then restart the server.");
+    return;
+  }
   std::string_view sub = ctx.args[1];
   if (EqualsIgnoreCase(sub, "sleep") && ctx.args.size() == 3) {
     auto secs = ParseDouble(ctx.args[2]);

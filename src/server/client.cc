@@ -56,30 +56,35 @@ void Client::OnEvent(uint32_t events) {
 }
 
 void Client::ReadSome() {
-  size_t avail = in_.size() - in_pos_;
   size_t want = std::max(kReadChunk, parser_.BytesWanted());
-  // Drop consumed bytes before growing.
-  if (in_pos_ > 0 && (in_pos_ == in_.size() || in_pos_ > in_.size() / 2)) {
-    in_.erase(0, in_pos_);
+  // Drop consumed bytes before growing; the parser keeps offsets relative to
+  // the unconsumed input, so it restarts after a move.
+  if (in_pos_ > 0 && (in_pos_ == in_len_ || in_cap_ - in_len_ < want)) {
+    memmove(in_buf_.get(), in_buf_.get() + in_pos_, in_len_ - in_pos_);
+    in_len_ -= in_pos_;
     in_pos_ = 0;
     parser_.Reset();
   }
-  size_t old = in_.size();
-  in_.resize(old + want);
-  ssize_t n = read(fd, in_.data() + old, want);
+  if (in_cap_ - in_len_ < want) {
+    // Uninitialized growth: a read fills it, so no zeroing per read.
+    size_t cap = std::max(in_cap_ * 2, in_len_ + want);
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    if (in_len_ > 0) memcpy(bigger.get(), in_buf_.get(), in_len_);
+    in_buf_ = std::move(bigger);
+    in_cap_ = cap;
+  }
+  ssize_t n = read(fd, in_buf_.get() + in_len_, in_cap_ - in_len_);
   if (n <= 0) {
-    in_.resize(old);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     Close();
     return;
   }
-  in_.resize(old + size_t(n));
+  in_len_ += size_t(n);
   Bump(worker_->stats().net_in, uint64_t(n));
   last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
-  (void)avail;
-  if (in_.size() - in_pos_ > size_t(server_->config().client_query_buffer_limit())) {
+  if (in_len_ - in_pos_ > size_t(server_->config().client_query_buffer_limit())) {
     Log(LogLevel::kWarning, "Closing client that reached max query buffer length (qbuf=%zu)",
-        in_.size() - in_pos_);
+        in_len_ - in_pos_);
     Close();
   }
 }
@@ -90,8 +95,8 @@ void Client::ProcessInput() {
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_->config().proto_max_bulk_len();
   limits.auth_required = !authenticated_;
-  while (!closed_ && !close_after_reply_ && in_pos_ < in_.size()) {
-    std::string_view buf(in_.data() + in_pos_, in_.size() - in_pos_);
+  while (!closed_ && !close_after_reply_ && in_pos_ < in_len_) {
+    std::string_view buf(in_buf_.get() + in_pos_, in_len_ - in_pos_);
     size_t consumed = 0;
     auto r = parser_.Parse(buf, limits, &args_, &consumed);
     if (r == protocol::RequestParser::Result::kNeedMore) break;
@@ -101,7 +106,7 @@ void Client::ProcessInput() {
       std::string msg = "ERR " + parser_.error();
       server_->CountError(msg);
       reply_.Error(msg);
-      in_pos_ = in_.size();
+      in_pos_ = in_len_;
       close_after_reply_ = true;
       break;
     }
@@ -124,10 +129,14 @@ void Client::ProcessInput() {
     DispatchOne(args_);
     limits.auth_required = !authenticated_;
   }
-  if (in_pos_ == in_.size()) {
+  if (in_pos_ == in_len_) {
     in_pos_ = 0;
-    in_.clear();
-    if (in_.capacity() > 4 * kReadChunk) in_.shrink_to_fit();
+    in_len_ = 0;
+    // Give back buffers grown for a big request.
+    if (in_cap_ > 4 * kReadChunk) {
+      in_buf_.reset();
+      in_cap_ = 0;
+    }
   }
   processing_ = false;
   UpdateSharedSizes();
@@ -183,6 +192,10 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
       } else if (!authenticated_ && !(spec->flags & commands::kNoAuth)) {
         Bump(stats.cmd[spec->id].rejected);
         reject("NOAUTH Authentication required.");
+      } else if (server_->config().maxmemory() > 0 && !server_->EvictIfNeeded() &&
+                 (spec->flags & commands::kDenyOom)) {
+        Bump(stats.cmd[spec->id].rejected);
+        reject("OOM command not allowed when used memory > 'maxmemory'.");
       } else {
         commands::CommandContext ctx{*server_, *this, args, rb, *spec};
         last_cmd.store(spec, std::memory_order_relaxed);
@@ -241,8 +254,8 @@ void Client::Flush() {
 }
 
 void Client::UpdateSharedSizes() {
-  qbuf_len.store(in_.size() - in_pos_, std::memory_order_relaxed);
-  qbuf_cap.store(in_.capacity(), std::memory_order_relaxed);
+  qbuf_len.store(in_len_ - in_pos_, std::memory_order_relaxed);
+  qbuf_cap.store(in_cap_, std::memory_order_relaxed);
 }
 
 void Client::Close() {

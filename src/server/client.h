@@ -100,7 +100,10 @@ class Client : public EventHandler {
   bool want_write_ = false;
   bool processing_ = false;
 
-  std::string in_;        // unconsumed input starts at in_pos_
+  // Input: bytes [in_pos_, in_len_) of in_buf_ are unconsumed.
+  std::unique_ptr<char[]> in_buf_;
+  size_t in_cap_ = 0;
+  size_t in_len_ = 0;
   size_t in_pos_ = 0;
   std::string out_;       // pending output starts at out_pos_
   size_t out_pos_ = 0;

@@ -51,6 +51,17 @@ struct SaveParam {
 
 // enable-protected-configs: who may CONFIG SET directives such as dir/dbfilename.
 enum class ProtectedConfigs { kNo = 0, kYes = 1, kLocal = 2 };
+// maxmemory-policy, in the order of the directive's enum values.
+enum class MaxmemoryPolicy {
+  kVolatileLru = 0,
+  kVolatileLfu,
+  kVolatileRandom,
+  kVolatileTtl,
+  kAllkeysLru,
+  kAllkeysLfu,
+  kAllkeysRandom,
+  kNoEviction,
+};
 
 class Config {
  public:
@@ -143,6 +154,9 @@ class Config {
   // Persistence.
   std::string dir() const { return Str(kDir); }  // absolute
   std::string dbfilename() const { return Str(kDbfilename); }
+  // AOF file names; they matter once appendonly is supported.
+  std::string appendfilename() const { return Str(kAppendfilename); }
+  std::string appenddirname() const { return Str(kAppenddirname); }
   std::vector<SaveParam> save() const;
   // Lazy free.
   bool lazyfree_lazy_eviction() const { return Num(kLazyfreeLazyEviction) != 0; }
@@ -154,6 +168,18 @@ class Config {
   bool latency_tracking() const { return Num(kLatencyTracking) != 0; }
   int64_t slowlog_log_slower_than() const { return Num(kSlowlogLogSlowerThan); }  // us, -1 off
   int64_t slowlog_max_len() const { return Num(kSlowlogMaxLen); }
+  // Memory limit and eviction.
+  int64_t maxmemory() const { return Num(kMaxmemory); }  // bytes, 0 = no limit
+  MaxmemoryPolicy maxmemory_policy() const {
+    return static_cast<MaxmemoryPolicy>(Num(kMaxmemoryPolicy));
+  }
+  int64_t maxmemory_samples() const { return Num(kMaxmemorySamples); }
+  int64_t maxmemory_eviction_tenacity() const { return Num(kMaxmemoryEvictionTenacity); }
+  int64_t lfu_log_factor() const { return Num(kLfuLogFactor); }
+  int64_t lfu_decay_time() const { return Num(kLfuDecayTime); }  // minutes
+  ProtectedConfigs enable_debug_command() const {
+    return static_cast<ProtectedConfigs>(Num(kEnableDebugCommand));
+  }
   // Replication.
   bool replica_read_only() const { return Num(kReplicaReadOnly) != 0; }
 
@@ -187,6 +213,13 @@ class Config {
     kThreads,
     kShardsPerThread,
     kEnableProtectedConfigs,
+    kEnableDebugCommand,
+    kMaxmemory,
+    kMaxmemoryPolicy,
+    kMaxmemorySamples,
+    kMaxmemoryEvictionTenacity,
+    kLfuLogFactor,
+    kLfuDecayTime,
     kNumSlotCount
   };
   enum StrSlot : int {
@@ -197,6 +230,8 @@ class Config {
     kRequirepass,
     kDir,
     kDbfilename,
+    kAppendfilename,
+    kAppenddirname,
     kStrSlotCount
   };
 

@@ -274,7 +274,7 @@ TEST(ConfigTest, LoadErrorReasons) {
       {"notify-keyspace-events KEA",
        "'notify-keyspace-events' other than '' is not supported by Basalt yet"},
       {"notify-keyspace-events Q", "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."},
-      {"maxmemory 1gb", "'maxmemory' other than '0' is not supported by Basalt yet"},
+      {"maxmemory-clients 1gb", "'maxmemory-clients' other than '0' is not supported by Basalt yet"},
       {"maxmemory x", "argument must be a memory value"},
       {"client-output-buffer-limit pubsub 1mb 1mb 60",
        "'client-output-buffer-limit' other than 'normal 0 0 0 slave 268435456 67108864 60 pubsub "

@@ -184,6 +184,8 @@ void Worker::Cron() {
       c->Close();
     }
   }
+  // Keep under maxmemory even when no write arrives (e.g. after CONFIG SET).
+  if (server_->config().maxmemory() > 0) server_->EvictIfNeeded();
   if (server_->active_expire_enabled.load(std::memory_order_relaxed)) {
     // Redis's budget: 25% of a cron period, scaled by active-expire-effort.
     int64_t period_us = 1000000 / std::max<int64_t>(1, server_->config().hz());
@@ -244,6 +246,11 @@ Server::Server(std::unique_ptr<Config> config)
   run_id_ = RandomHex(40);
   replid_ = RandomHex(40);
   storage::UpdateLruClock(start_ms_);
+  ApplyEvictionConfig();
+  for (const char* name : {"maxmemory-policy", "lfu-log-factor", "lfu-decay-time"}) {
+    config_->OnChange(name, [this](const Config&) { ApplyEvictionConfig(); });
+  }
+  config_->OnChange("loglevel", [](const Config& c) { SetLogLevel(c.loglevel()); });
 }
 
 Server::~Server() {
@@ -504,6 +511,7 @@ void Server::ResetStats() {
     s.hits = 0;
     s.misses = 0;
     s.expired = 0;
+    s.evicted = 0;
     s.net_in = 0;
     s.net_out = 0;
     for (size_t i = 0; i < commands_.by_id().size(); i++) {

@@ -45,7 +45,8 @@ struct CommandStat {
 // writers use fetch_add).
 struct ThreadStats {
   explicit ThreadStats(size_t ncommands) : cmd(new CommandStat[ncommands]) {}
-  std::atomic<uint64_t> commands{0}, hits{0}, misses{0}, expired{0}, net_in{0}, net_out{0};
+  std::atomic<uint64_t> commands{0}, hits{0}, misses{0}, expired{0}, evicted{0}, net_in{0},
+      net_out{0};
   std::unique_ptr<CommandStat[]> cmd;
 };
 
@@ -124,6 +125,13 @@ class Server : public storage::ExpiryListener {
   // Whether a command with these flags must wait now.
   bool MustPause(bool is_write) const;
   bool paused_any() const { return pause_until_ms_.load(std::memory_order_relaxed) != 0; }
+
+  // maxmemory: evicts keys by maxmemory-policy until used memory is under the
+  // limit. Returns false when it cannot (noeviction, or nothing evictable).
+  // REQUIRES: the caller holds no shard lock. Defined in eviction.cc.
+  bool EvictIfNeeded();
+  // Applies maxmemory-policy / lfu-* to the storage layer's access tracking.
+  void ApplyEvictionConfig();
 
   // ExpiryListener: record the deletion in the write log (with the shard lock held).
   void OnExpired(int db, std::string_view key) override;

@@ -29,7 +29,57 @@ int64_t NowMsCached() {
 }
 }  // namespace
 
+namespace {
+std::atomic<bool> g_lfu{false};
+std::atomic<int64_t> g_lfu_log_factor{10};
+std::atomic<int64_t> g_lfu_decay{1};
+constexpr uint32_t kLfuInitVal = 5;
+
+uint32_t LfuMinutes() { return uint32_t(NowMsCached() / 60000) & 0xFFFF; }
+}  // namespace
+
 uint32_t LruClock() { return g_lru_clock.load(std::memory_order_relaxed); }
+
+void SetLfuMode(bool lfu, int64_t log_factor, int64_t decay_minutes) {
+  g_lfu_log_factor.store(log_factor);
+  g_lfu_decay.store(decay_minutes);
+  g_lfu.store(lfu);
+}
+bool LfuMode() { return g_lfu.load(std::memory_order_relaxed); }
+
+uint32_t LfuDecayedCounter(uint32_t field) {
+  uint32_t last = (field >> 8) & 0xFFFF;
+  uint32_t counter = field & 0xFF;
+  uint32_t now = LfuMinutes();
+  uint32_t elapsed = now >= last ? now - last : 0xFFFF - last + now;
+  int64_t decay = g_lfu_decay.load(std::memory_order_relaxed);
+  uint32_t periods = decay > 0 ? uint32_t(elapsed / uint64_t(decay)) : 0;
+  return periods > counter ? 0 : counter - periods;
+}
+
+uint32_t IdleSeconds(uint32_t field) {
+  uint32_t now = LruClock();
+  return now >= field ? now - field : 0xFFFFFF - field + now;
+}
+
+uint32_t LruFieldOnCreate() {
+  if (LfuMode()) return (LfuMinutes() << 8) | kLfuInitVal;
+  return LruClock();
+}
+
+uint32_t LruFieldOnAccess(uint32_t field) {
+  if (!LfuMode()) return LruClock();
+  uint32_t counter = LfuDecayedCounter(field);
+  if (counter < 255) {
+    // Logarithmic increment: the higher the counter, the less likely a bump.
+    thread_local uint64_t rng = 0x9E3779B97F4A7C15ull ^ uint64_t(NowMsCached());
+    double r = double(NextRandom(&rng) >> 11) * (1.0 / 9007199254740992.0);
+    double base = counter > kLfuInitVal ? double(counter - kLfuInitVal) : 0.0;
+    double p = 1.0 / (base * double(g_lfu_log_factor.load(std::memory_order_relaxed)) + 1.0);
+    if (r < p) counter++;
+  }
+  return (LfuMinutes() << 8) | counter;
+}
 void UpdateLruClock(int64_t now_ms) {
   g_lru_clock.store(uint32_t(now_ms / 1000) & 0xFFFFFF, std::memory_order_relaxed);
 }
@@ -59,12 +109,12 @@ Entry** Shard::FindLink(std::string_view key, uint64_t hash, bool touch) {
     if (ExpiryEnabled()) ExpireNow(link);
     return nullptr;
   }
-  if (touch) e->set_lru(LruClock());
+  if (touch) e->set_lru(LruFieldOnAccess(e->lru()));
   return link;
 }
 
 void Shard::Add(Entry* e, uint64_t hash) {
-  e->set_lru(LruClock());
+  e->set_lru(LruFieldOnCreate());
   table_.Insert(e, hash);
   if (e->has_expire()) TtlAdd(e);
   SyncCounters();
@@ -73,7 +123,7 @@ void Shard::Add(Entry* e, uint64_t hash) {
 Entry* Shard::Swap(Entry** link, Entry* e) {
   Entry* old = *link;
   table_.Replace(link, e);
-  if (e->lru() == 0) e->set_lru(LruClock());
+  if (e->lru() == 0) e->set_lru(LruFieldOnCreate());
   TtlReplace(old, e);
   SyncCounters();
   return old;
@@ -124,6 +174,14 @@ void Shard::TtlReplace(Entry* old_e, Entry* new_e) {
   }
   TtlRemove(old_e);
   if (new_e->has_expire()) TtlAdd(new_e);
+}
+
+Entry* Shard::RandomEntry(bool volatile_only) {
+  if (volatile_only) {
+    if (ttl_.empty()) return nullptr;
+    return ttl_[NextRandom(&rng_) % ttl_.size()];
+  }
+  return table_.Random(NextRandom(&rng_));
 }
 
 std::pair<int, int> Shard::ActiveExpireSample(int max_samples, int64_t now_ms) {

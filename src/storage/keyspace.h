@@ -44,6 +44,20 @@ class ExpiryListener {
 uint32_t LruClock();
 void UpdateLruClock(int64_t now_ms);
 
+// Access tracking mode of the entries' 24-bit lru field. Under an LFU
+// maxmemory-policy the field holds 16 bits of minutes (last decrement time)
+// and an 8-bit logarithmic access counter, as Redis's LFU does; otherwise it
+// holds the LRU clock. Set from the maxmemory-policy / lfu-* directives.
+void SetLfuMode(bool lfu, int64_t log_factor, int64_t decay_minutes);
+bool LfuMode();
+// The LFU counter of an lru field after applying the time decay.
+uint32_t LfuDecayedCounter(uint32_t field);
+// Seconds since the entry was last touched (LRU mode).
+uint32_t IdleSeconds(uint32_t field);
+// The value an entry's lru field gets on creation / on access.
+uint32_t LruFieldOnCreate();
+uint32_t LruFieldOnAccess(uint32_t field);
+
 class Shard {
  public:
   Shard(int db, uint32_t index) : db_(db), index_(index) {}
@@ -80,6 +94,8 @@ class Shard {
   // Removes the entry and hands it to the caller (RENAME/MOVE reuse payloads).
   Entry* Detach(Entry** link);
 
+  // A random entry (volatile: among entries with an expire), or nullptr.
+  Entry* RandomEntry(bool volatile_only);
   // Deletes up to `max_samples` sampled expired keys; returns {sampled, expired}.
   std::pair<int, int> ActiveExpireSample(int max_samples, int64_t now_ms);
   // Removes everything; with `async`, the entries are freed in the background.

@@ -55,6 +55,7 @@ def test_type(differ):
     ])
 
 
+@pytest.mark.needs_commands('hset', 'rpush', 'sadd', 'zadd')
 def test_type_other_types(differ):
     differ([
         'RPUSH l a',
@@ -222,6 +223,7 @@ def test_expire_flags(differ):
     ])
 
 
+@pytest.mark.needs_commands('rpush')
 def test_expire_other_types(differ):
     differ([
         'RPUSH l a',
@@ -306,6 +308,7 @@ def test_copy(differ):
     ])
 
 
+@pytest.mark.needs_commands('lrange', 'rpush')
 def test_copy_other_types(differ):
     differ([
         'RPUSH l a b',
@@ -504,6 +507,7 @@ def test_scan_match_type(basalt):
     assert set(seen) == {'s:%d' % i for i in range(300) if str(i).startswith('1')}
 
 
+@pytest.mark.needs_commands('rpush')
 def test_scan_other_types(basalt):
     basalt.rpush('l1', 'a')
     basalt.rpush('l2', 'a')

@@ -1,3 +1,4 @@
+import pytest
 """Differential tests of the string commands against redis-server.
 
 Every script runs on Basalt and on the oracle, in RESP2 and RESP3, and the
@@ -570,6 +571,7 @@ def test_lcs(differ):
     ])
 
 
+@pytest.mark.needs_commands('hset', 'rpush', 'sadd')
 def test_string_wrongtype(differ):
     """String commands on keys of other types (needs RPUSH/SADD/HSET)."""
     differ([

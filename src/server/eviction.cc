@@ -1,0 +1,129 @@
+// Eviction under maxmemory: approximated LRU / LFU / TTL / random, as Redis
+// does, by sampling. Each round locks one shard, samples maxmemory-samples
+// entries (all keys, or only those with an expire for volatile-* policies),
+// evicts the best candidate and records a DEL in the write log so replicas
+// and the AOF evict the same key. Rounds go on until used memory is under the
+// limit or the time budget of maxmemory-eviction-tenacity runs out.
+#include <atomic>
+#include <random>
+
+#include "common/clock.h"
+#include "common/logging.h"
+#include "server/memory.h"
+#include "server/server.h"
+
+namespace basalt::server {
+namespace {
+
+using storage::Entry;
+
+// Higher is a better eviction candidate.
+uint64_t Score(const Entry* e, MaxmemoryPolicy p, uint64_t rnd) {
+  switch (p) {
+    case MaxmemoryPolicy::kAllkeysLru:
+    case MaxmemoryPolicy::kVolatileLru:
+      return storage::IdleSeconds(e->lru());
+    case MaxmemoryPolicy::kAllkeysLfu:
+    case MaxmemoryPolicy::kVolatileLfu:
+      return 255 - storage::LfuDecayedCounter(e->lru());
+    case MaxmemoryPolicy::kVolatileTtl:
+      // Sooner expiry first.
+      return UINT64_MAX - uint64_t(e->expire_ms());
+    default:
+      return rnd;
+  }
+}
+
+bool VolatileOnly(MaxmemoryPolicy p) {
+  return p == MaxmemoryPolicy::kVolatileLru || p == MaxmemoryPolicy::kVolatileLfu ||
+         p == MaxmemoryPolicy::kVolatileRandom || p == MaxmemoryPolicy::kVolatileTtl;
+}
+
+}  // namespace
+
+void Server::ApplyEvictionConfig() {
+  MaxmemoryPolicy p = config_->maxmemory_policy();
+  bool lfu = p == MaxmemoryPolicy::kAllkeysLfu || p == MaxmemoryPolicy::kVolatileLfu;
+  storage::SetLfuMode(lfu, config_->lfu_log_factor(), config_->lfu_decay_time());
+}
+
+bool Server::EvictIfNeeded() {
+  int64_t maxmem = config_->maxmemory();
+  if (maxmem <= 0) return true;
+  size_t used = UsedMemory();
+  if (used <= size_t(maxmem)) return true;
+  MaxmemoryPolicy policy = config_->maxmemory_policy();
+  if (policy == MaxmemoryPolicy::kNoEviction) return false;
+  bool volatile_only = VolatileOnly(policy);
+  int samples = int(std::max<int64_t>(1, config_->maxmemory_samples()));
+  bool lazy = config_->lazyfree_lazy_eviction();
+  // Tenacity 10 allows about 500 us per call, growing with the setting.
+  int64_t tenacity = config_->maxmemory_eviction_tenacity();
+  int64_t budget_us = tenacity >= 100 ? INT64_MAX : 50 * tenacity + 1;
+  int64_t start = MonotonicUs();
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  size_t to_free = used - size_t(maxmem);
+  size_t freed = 0;
+  int idle_rounds = 0;
+  while (freed < to_free) {
+    // A random non-empty shard of a random non-empty database.
+    int ndb = keyspace_->db_count();
+    storage::Shard* shard = nullptr;
+    for (int tries = 0; tries < 64 && shard == nullptr; tries++) {
+      storage::Database& db = keyspace_->db(int(rng() % uint64_t(ndb)));
+      size_t have = volatile_only ? db.ApproxExpires() : db.ApproxSize();
+      if (have == 0) continue;
+      storage::Shard& s = db.shard(uint32_t(rng() % db.shard_count()));
+      if ((volatile_only ? s.approx_expires() : s.approx_size()) > 0) shard = &s;
+    }
+    if (shard == nullptr) {
+      // Fall back to a full sweep for the first shard with candidates.
+      for (int d = 0; d < ndb && shard == nullptr; d++) {
+        storage::Database& db = keyspace_->db(d);
+        for (uint32_t i = 0; i < db.shard_count() && shard == nullptr; i++) {
+          storage::Shard& s = db.shard(i);
+          if ((volatile_only ? s.approx_expires() : s.approx_size()) > 0) shard = &s;
+        }
+      }
+    }
+    if (shard == nullptr) return false;  // nothing left to evict
+    {
+      std::lock_guard<std::mutex> lock(shard->mu);
+      Entry* best = nullptr;
+      uint64_t best_score = 0;
+      for (int i = 0; i < samples; i++) {
+        Entry* e = shard->RandomEntry(volatile_only);
+        if (e == nullptr) break;
+        uint64_t sc = Score(e, policy, rng());
+        if (best == nullptr || sc > best_score) {
+          best = e;
+          best_score = sc;
+        }
+      }
+      if (best == nullptr) {
+        if (++idle_rounds > 16) return false;
+        continue;
+      }
+      std::string key(best->key());
+      size_t bytes = best->MemoryUsage();
+      std::string_view args[2] = {lazy ? "UNLINK" : "DEL", key};
+      write_log_.Append(shard->db(), args);
+      Entry** link = shard->table().FindLink(key, HashKey(key));
+      if (link != nullptr) shard->Delete(link, lazy);
+      freed += bytes;
+      NoteMemoryFreed(bytes);
+      ThreadStats& st = CurrentStats();
+      if (&st == other_stats_.get()) {
+        st.evicted.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        Bump(st.evicted);
+      }
+    }
+    if (MonotonicUs() - start > budget_us) break;
+  }
+  // Out of time but made progress: let the command run, as Redis does, and
+  // finish on the next call or in cron.
+  return freed > 0 || UsedMemory() <= size_t(maxmem);
+}
+
+}  // namespace basalt::server
