@@ -503,6 +503,58 @@ void CmdDebug(CommandContext& ctx) {
   }
 }
 
+// SLOWLOG GET [count]
+void CmdSlowlogGet(CommandContext& ctx) {
+  int64_t count = 10;
+  if (ctx.args.size() == 3) {
+    auto v = ParseInt64(ctx.args[2]);
+    if (!v || *v < -1) {
+      ctx.Error("ERR count should be greater than or equal to -1");
+      return;
+    }
+    count = *v;
+  }
+  auto entries = ctx.server.slowlog().Get(count);
+  auto& r = ctx.reply;
+  r.ArrayHeader(entries.size());
+  for (const auto& e : entries) {
+    r.ArrayHeader(6);
+    r.Integer(int64_t(e.id));
+    r.Integer(e.time_s);
+    r.Integer(e.duration_us);
+    r.ArrayHeader(e.args.size());
+    for (const auto& a : e.args) r.Bulk(a);
+    r.Bulk(e.addr);
+    r.Bulk(e.name);
+  }
+}
+
+// SLOWLOG LEN
+void CmdSlowlogLen(CommandContext& ctx) {
+  ctx.reply.Integer(int64_t(ctx.server.slowlog().Len()));
+}
+
+// SLOWLOG RESET
+void CmdSlowlogReset(CommandContext& ctx) {
+  ctx.server.slowlog().Reset();
+  ctx.reply.Ok();
+}
+
+void CmdSlowlogHelp(CommandContext& ctx) {
+  ReplyHelp(ctx, {"SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                  "GET [<count>]",
+                  "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+                  "    Entries are made of:",
+                  "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+                  "    client name",
+                  "LEN",
+                  "    Return the length of the slowlog.",
+                  "RESET",
+                  "    Reset the slowlog.",
+                  "HELP",
+                  "    Print this help."});
+}
+
 // TIME
 void CmdTime(CommandContext& ctx) {
   int64_t us = NowUs();
@@ -565,6 +617,18 @@ void RegisterServerFamily(CommandTable& t) {
              "@admin @slow @dangerous", CmdShutdown));
   t.Add(Spec(g, "debug", -2, "admin noscript loading stale", 0, 0, 0,
              "@admin @slow @dangerous", CmdDebug));
+
+  t.Add(Spec(g, "slowlog", -2, "", 0, 0, 0, "@slow", CmdContainer));
+  t.AddSub("slowlog", Spec(g, "get", -2, "admin loading stale", 0, 0, 0,
+                           "@admin @slow @dangerous", CmdSlowlogGet))
+      .tips = "request_policy:all_nodes nondeterministic_output";
+  t.AddSub("slowlog", Spec(g, "len", 2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous",
+                           CmdSlowlogLen))
+      .tips = "request_policy:all_nodes response_policy:agg_sum nondeterministic_output";
+  t.AddSub("slowlog", Spec(g, "reset", 2, "admin loading stale", 0, 0, 0,
+                           "@admin @slow @dangerous", CmdSlowlogReset))
+      .tips = "request_policy:all_nodes response_policy:all_succeeded";
+  t.AddSub("slowlog", Spec(g, "help", 2, "loading stale", 0, 0, 0, "@slow", CmdSlowlogHelp));
 
   t.Add(Spec(g, "config", -2, "", 0, 0, 0, "@slow", CmdContainer));
   t.AddSub("config", Spec(g, "get", -3, "admin noscript loading stale", 0, 0, 0,

@@ -206,6 +206,7 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
         Bump(cs.calls);
         Bump(cs.usec, uint64_t(took));
         if (ctx.failed) Bump(cs.failed);
+        MaybeLogSlow(*spec, args, took);
       }
     }
   }
@@ -217,6 +218,25 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
   } else if (reply_mode_ == ReplyMode::kSkip) {
     reply_mode_ = ReplyMode::kSkipNext;
   }
+}
+
+void Client::MaybeLogSlow(const commands::CommandSpec& spec,
+                          std::span<const std::string_view> args, int64_t took_us) {
+  int64_t threshold = server_->config().slowlog_log_slower_than();
+  if (threshold < 0 || took_us < threshold || (spec.flags & commands::kSkipSlowlog)) return;
+  // Credentials never reach the slow log.
+  std::vector<std::string_view> shown(args.begin(), args.end());
+  const commands::CommandSpec& top = spec.parent ? *spec.parent : spec;
+  if (top.name == "auth" || top.name == "hello") {
+    for (size_t i = 1; i < shown.size(); i++) shown[i] = "(redacted)";
+  }
+  std::string client_name;
+  {
+    std::lock_guard<std::mutex> lock(server_->registry_mu());
+    client_name = name;
+  }
+  server_->slowlog().Add(shown, took_us, addr, std::move(client_name),
+                         size_t(std::max<int64_t>(0, server_->config().slowlog_max_len())));
 }
 
 void Client::Flush() {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +89,8 @@ class Client : public EventHandler {
   void ReadSome();
   void DispatchOne(std::vector<std::string_view>& args);
   void UpdateSharedSizes();
+  void MaybeLogSlow(const commands::CommandSpec& spec, std::span<const std::string_view> args,
+                    int64_t took_us);
 
   Server* server_;
   Worker* worker_;

@@ -9,6 +9,8 @@
 
 #ifdef BASALT_HAVE_JEMALLOC
 #include <jemalloc/jemalloc.h>
+#elif defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/allocator_interface.h>
 #else
 #include <malloc.h>
 #endif
@@ -38,6 +40,9 @@ size_t ReadAllocated() {
   sz = sizeof(size_t);
   mallctl("stats.allocated", &allocated, &sz, nullptr, 0);
   return allocated;
+#elif defined(__SANITIZE_ADDRESS__)
+  // ASan replaces malloc; its allocator keeps the count.
+  return __sanitizer_get_current_allocated_bytes();
 #else
   struct mallinfo2 mi = mallinfo2();
   return mi.uordblks + mi.hblkhd;

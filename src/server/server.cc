@@ -55,6 +55,20 @@ std::string FormatAddr(const sockaddr_storage& sa, bool is_unix, const std::stri
   return std::string(host) + ":" + std::to_string(port);
 }
 
+bool IsLoopback(const sockaddr_storage& sa) {
+  if (sa.ss_family == AF_INET) {
+    auto* s4 = reinterpret_cast<const sockaddr_in*>(&sa);
+    return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (sa.ss_family == AF_INET6) {
+    auto* s6 = reinterpret_cast<const sockaddr_in6*>(&sa);
+    if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr)) return true;
+    // IPv4-mapped loopback (::ffff:127.x.y.z).
+    return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127;
+  }
+  return false;
+}
+
 // Accepts connections from one listening socket onto one worker. Every worker
 // has an Acceptor per listener; EPOLLEXCLUSIVE wakes one of them per burst.
 class Acceptor : public EventHandler {
@@ -75,6 +89,20 @@ class Acceptor : public EventHandler {
  private:
   void Accepted(int cfd, const sockaddr_storage& sa) {
     Config& cfg = server_->config();
+    if (!is_unix_ && cfg.protected_mode() && cfg.requirepass().empty() && !IsLoopback(sa)) {
+      static const char kDenied[] =
+          "-DENIED Basalt is running in protected mode because protected mode is enabled and no "
+          "password is set for the default user. In this mode connections are only accepted "
+          "from the loopback interface. To accept remote clients, set a password (requirepass), "
+          "or disable protected mode with 'CONFIG SET protected-mode no' from a local connection "
+          "(CONFIG REWRITE makes it permanent), or start the server with '--protected-mode no'."
+          "\r\n";
+      ssize_t ignored = write(cfd, kDenied, sizeof(kDenied) - 1);
+      (void)ignored;
+      close(cfd);
+      server_->rejected_connections.fetch_add(1);
+      return;
+    }
     if (server_->connected_clients.fetch_add(1) >= cfg.maxclients()) {
       server_->connected_clients.fetch_sub(1);
       static const char kMsg[] = "-ERR max number of clients reached\r\n";
@@ -251,66 +279,103 @@ Server::Server(std::unique_ptr<Config> config)
     config_->OnChange(name, [this](const Config&) { ApplyEvictionConfig(); });
   }
   config_->OnChange("loglevel", [](const Config& c) { SetLogLevel(c.loglevel()); });
+  config_->OnChange("slowlog-max-len", [this](const Config& c) {
+    slowlog_.Trim(size_t(std::max<int64_t>(0, c.slowlog_max_len())));
+  });
 }
 
 Server::~Server() {
   for (auto& w : workers_) w->Join();
-  for (int fd : listen_fds_) close(fd);
+  for (auto& l : listeners_) {
+    if (l->fd >= 0) close(l->fd);
+  }
   storage::Shard::SetListener(nullptr);
 }
 
-Status Server::Listen() {
+StatusOr<std::vector<int>> Server::OpenTcpListeners() {
+  std::vector<int> fds;
   int64_t port = config_->port();
-  if (port != 0) {
-    std::vector<std::string> binds = config_->bind();
-    if (binds.empty()) binds = {"*", "-::*"};
-    for (std::string addr : binds) {
-      bool optional = !addr.empty() && addr[0] == '-';
-      if (optional) addr.erase(0, 1);
-      bool v6 = addr.find(':') != std::string::npos;
-      if (addr == "*") addr = "0.0.0.0";
-      if (addr == "::*") addr = "::";
-      int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      if (fd < 0) return Status::Error(std::string("socket: ") + strerror(errno));
-      int one = 1;
-      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-      sockaddr_storage sa{};
-      socklen_t salen;
-      bool ok;
-      if (v6) {
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-        auto* s6 = reinterpret_cast<sockaddr_in6*>(&sa);
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(uint16_t(port));
-        ok = inet_pton(AF_INET6, addr.c_str(), &s6->sin6_addr) == 1;
-        salen = sizeof(sockaddr_in6);
-      } else {
-        auto* s4 = reinterpret_cast<sockaddr_in*>(&sa);
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(uint16_t(port));
-        ok = inet_pton(AF_INET, addr.c_str(), &s4->sin_addr) == 1;
-        salen = sizeof(sockaddr_in);
-      }
-      if (!ok || bind(fd, reinterpret_cast<sockaddr*>(&sa), salen) != 0 ||
-          listen(fd, int(config_->tcp_backlog())) != 0) {
-        std::string err = ok ? strerror(errno) : "Invalid address";
-        close(fd);
-        if (optional) {
-          Log(LogLevel::kWarning, "Could not create server TCP listening socket %s:%lld: %s",
-              addr.c_str(), (long long)port, err.c_str());
-          continue;
-        }
-        return Status::Error("Could not create server TCP listening socket " + addr + ":" +
-                             std::to_string(port) + ": " + err);
-      }
-      listen_fds_.push_back(fd);
-      for (auto& w : workers_) {
-        acceptors_.push_back(std::make_unique<Acceptor>(this, w.get(), fd, false, ""));
-        w->loop().Add(fd, EPOLLIN | EPOLLEXCLUSIVE, acceptors_.back().get());
-      }
+  if (port == 0) return fds;
+  std::vector<std::string> binds = config_->bind();
+  if (binds.empty()) binds = {"*", "-::*"};
+  auto fail = [&](std::string msg) {
+    for (int fd : fds) close(fd);
+    return StatusOr<std::vector<int>>(Status::Error(msg));
+  };
+  for (std::string addr : binds) {
+    bool optional = !addr.empty() && addr[0] == '-';
+    if (optional) addr.erase(0, 1);
+    bool v6 = addr.find(':') != std::string::npos;
+    if (addr == "*") addr = "0.0.0.0";
+    if (addr == "::*") addr = "::";
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail(std::string("socket: ") + strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_storage sa{};
+    socklen_t salen;
+    bool ok;
+    if (v6) {
+      setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+      auto* s6 = reinterpret_cast<sockaddr_in6*>(&sa);
+      s6->sin6_family = AF_INET6;
+      s6->sin6_port = htons(uint16_t(port));
+      ok = inet_pton(AF_INET6, addr.c_str(), &s6->sin6_addr) == 1;
+      salen = sizeof(sockaddr_in6);
+    } else {
+      auto* s4 = reinterpret_cast<sockaddr_in*>(&sa);
+      s4->sin_family = AF_INET;
+      s4->sin_port = htons(uint16_t(port));
+      ok = inet_pton(AF_INET, addr.c_str(), &s4->sin_addr) == 1;
+      salen = sizeof(sockaddr_in);
     }
-    bound_port_ = int(port);
+    if (!ok || bind(fd, reinterpret_cast<sockaddr*>(&sa), salen) != 0 ||
+        listen(fd, int(config_->tcp_backlog())) != 0) {
+      std::string err = ok ? strerror(errno) : "Invalid address";
+      close(fd);
+      if (optional) {
+        Log(LogLevel::kWarning, "Could not create server TCP listening socket %s:%lld: %s",
+            addr.c_str(), (long long)port, err.c_str());
+        continue;
+      }
+      return fail("Could not create server TCP listening socket " + addr + ":" +
+                  std::to_string(port) + ": " + err);
+    }
+    fds.push_back(fd);
   }
+  return fds;
+}
+
+void Server::AttachListener(int fd, bool is_unix, const std::string& path) {
+  auto l = std::make_unique<Listener>();
+  l->fd = fd;
+  l->is_unix = is_unix;
+  for (auto& w : workers_) {
+    l->acceptors.push_back(std::make_unique<Acceptor>(this, w.get(), fd, is_unix, path));
+    // epoll_ctl is thread-safe, so this works before and after the workers start.
+    w->loop().Add(fd, EPOLLIN | EPOLLEXCLUSIVE, l->acceptors.back().get());
+  }
+  listeners_.push_back(std::move(l));
+}
+
+void Server::DetachTcpListeners() {
+  // epoll_ctl is thread-safe, so every worker stops watching the socket now.
+  // A worker already inside its acceptor sees EBADF (or, if the number was
+  // reused, accepts from the new listener, which is just as good). Acceptors
+  // stay allocated until the server ends: a few bytes per re-bind.
+  for (auto& l : listeners_) {
+    if (l->is_unix || l->fd < 0) continue;
+    for (auto& w : workers_) w->loop().Remove(l->fd);
+    close(l->fd);
+    l->fd = -1;
+  }
+}
+
+Status Server::Listen() {
+  auto fds = OpenTcpListeners();
+  if (!fds.ok()) return fds.status();
+  for (int fd : *fds) AttachListener(fd, false, "");
+  bound_port_ = int(config_->port());
   std::string path = config_->unixsocket();
   if (!path.empty()) {
     unlink(path.c_str());
@@ -326,13 +391,29 @@ Status Server::Listen() {
       return Status::Error("Failed opening Unix socket: " + err);
     }
     if (config_->unixsocketperm() != 0) chmod(path.c_str(), mode_t(config_->unixsocketperm()));
-    listen_fds_.push_back(fd);
-    for (auto& w : workers_) {
-      acceptors_.push_back(std::make_unique<Acceptor>(this, w.get(), fd, true, path));
-      w->loop().Add(fd, EPOLLIN | EPOLLEXCLUSIVE, acceptors_.back().get());
-    }
+    AttachListener(fd, true, path);
   }
-  if (listen_fds_.empty()) return Status::Error("Configured to not listen anywhere, exiting.");
+  if (listeners_.empty()) return Status::Error("Configured to not listen anywhere, exiting.");
+  // CONFIG SET port / bind re-bind at run time; a failure rolls the change back.
+  for (const char* name : {"port", "bind"}) {
+    config_->OnApply(name, [this](const Config&) { return Rebind(); });
+  }
+  return Status::Ok();
+}
+
+Status Server::Rebind() {
+  // Old sockets close first so the same port can be bound to other addresses.
+  // On failure the CONFIG SET is rolled back, which calls Rebind again with
+  // the previous values and reopens the previous listeners.
+  std::lock_guard<std::mutex> lock(listen_mu_);
+  DetachTcpListeners();
+  auto fds = OpenTcpListeners();
+  if (!fds.ok()) {
+    Log(LogLevel::kWarning, "%s", fds.status().message().c_str());
+    return Status::Error("Unable to listen on this port. Check server logs.");
+  }
+  for (int fd : *fds) AttachListener(fd, false, "");
+  bound_port_ = int(config_->port());
   return Status::Ok();
 }
 

@@ -24,6 +24,7 @@
 #include "replication/write_log.h"
 #include "server/config.h"
 #include "server/event_loop.h"
+#include "server/slowlog.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
 
@@ -155,12 +156,17 @@ class Server : public storage::ExpiryListener {
   void AddDirty(int64_t n) { dirty_.fetch_add(n, std::memory_order_relaxed); }
   std::string executable;
   int tcp_port_bound() const { return bound_port_; }
+  SlowLog& slowlog() { return slowlog_; }
   // Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
   std::atomic<bool> active_expire_enabled{true};
 
  private:
   friend class Worker;
   Status Listen();
+  StatusOr<std::vector<int>> OpenTcpListeners();
+  void AttachListener(int fd, bool is_unix, const std::string& path);
+  void DetachTcpListeners();
+  Status Rebind();
   void ActiveExpireCycle(int worker_index, int64_t budget_us);
   void SampleOps();
 
@@ -171,8 +177,13 @@ class Server : public storage::ExpiryListener {
   commands::CommandTable commands_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ThreadStats> other_stats_;
-  std::vector<std::unique_ptr<EventHandler>> acceptors_;
-  std::vector<int> listen_fds_;
+  struct Listener {
+    int fd = -1;  // -1 once detached
+    bool is_unix = false;
+    std::vector<std::unique_ptr<EventHandler>> acceptors;  // one per worker
+  };
+  std::mutex listen_mu_;  // serializes re-binds
+  std::vector<std::unique_ptr<Listener>> listeners_;  // Guarded by listen_mu_ after Start().
   int bound_port_ = 0;
 
   std::mutex registry_mu_;
@@ -182,6 +193,7 @@ class Server : public storage::ExpiryListener {
   std::atomic<int64_t> pause_until_ms_{0};
   std::atomic<bool> pause_all_{false};
 
+  SlowLog slowlog_;
   std::mutex error_mu_;
   std::map<std::string, uint64_t> error_stats_;  // Guarded by error_mu_.
 
