@@ -18,4 +18,8 @@ void CommandContext::Propagate(std::span<const std::string_view> a) {
   server.AddDirty(1);
 }
 
+void CommandContext::Changed(std::string_view key, std::string_view event, uint32_t cls) {
+  server.OnKeyChanged(client.db(), key, event, cls);
+}
+
 }  // namespace basalt::commands

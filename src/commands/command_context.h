@@ -19,6 +19,21 @@ class Database;
 
 namespace basalt::commands {
 
+// Keyspace notification classes: the letters of notify-keyspace-events.
+enum NotifyClass : uint32_t {
+  kNotifyGeneric = 1u << 0,  // g: DEL, EXPIRE, RENAME, ...
+  kNotifyString = 1u << 1,   // $
+  kNotifyList = 1u << 2,     // l
+  kNotifySet = 1u << 3,      // s
+  kNotifyHash = 1u << 4,     // h
+  kNotifyZSet = 1u << 5,     // z
+  kNotifyExpired = 1u << 6,  // x
+  kNotifyEvicted = 1u << 7,  // e
+  kNotifyStream = 1u << 8,   // t
+  kNotifyKeyMiss = 1u << 9,  // m
+  kNotifyNew = 1u << 10,     // n
+};
+
 struct CommandContext {
   server::Server& server;
   server::Client& client;
@@ -39,6 +54,11 @@ struct CommandContext {
   }
   // Propagates the command exactly as the client sent it.
   void PropagateAsIs() { Propagate(args); }
+  // Call after every change to `key` in the client's database, while its
+  // shard lock is still held: invalidates WATCHes on the key, publishes the
+  // keyspace notification `event` (e.g. "hset", "del") of class `cls`, and
+  // marks the key ready for clients blocked on it (BLPOP, BZPOPMIN, ...).
+  void Changed(std::string_view key, std::string_view event, uint32_t cls);
 };
 
 }  // namespace basalt::commands

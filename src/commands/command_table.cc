@@ -156,6 +156,12 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterServerFamily(table);
   RegisterStringFamily(table);
   RegisterKeysFamily(table);
+  RegisterHashFamily(table);
+  RegisterListFamily(table);
+  RegisterSetFamily(table);
+  RegisterZSetFamily(table);
+  RegisterBitopsFamily(table);
+  RegisterHllFamily(table);
   table.Finalize();
 }
 

@@ -107,5 +107,11 @@ void RegisterStringFamily(CommandTable& table);
 void RegisterKeysFamily(CommandTable& table);
 void RegisterConnectionFamily(CommandTable& table);
 void RegisterServerFamily(CommandTable& table);
+void RegisterHashFamily(CommandTable& table);
+void RegisterListFamily(CommandTable& table);
+void RegisterSetFamily(CommandTable& table);
+void RegisterZSetFamily(CommandTable& table);
+void RegisterBitopsFamily(CommandTable& table);
+void RegisterHllFamily(CommandTable& table);
 
 }  // namespace basalt::commands

@@ -248,10 +248,6 @@ void CmdCopy(CommandContext& ctx) {
     ctx.reply.Integer(0);
     return;
   }
-  if (e->encoding() == storage::Encoding::kObject) {
-    ctx.Error("ERR COPY of this value type is not supported by Basalt yet");
-    return;
-  }
   Entry* copy = EntryBuilder::Clone(e, dst);
   if (dlink != nullptr) {
     ds.Overwrite(dlink, copy);

@@ -10,6 +10,7 @@
 #include "commands/helpers.h"
 #include "commands/info.h"
 #include "server/memory.h"
+#include "storage/object.h"
 #include "common/clock.h"
 #include "common/glob.h"
 #include "server/client.h"
@@ -324,7 +325,7 @@ std::string_view EncodingName(const Entry* e) {
     case Encoding::kRawHeap:
       return "raw";
     case Encoding::kObject:
-      break;
+      return e->obj()->EncodingName();
   }
   return "unknown";
 }

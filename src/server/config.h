@@ -180,6 +180,14 @@ class Config {
   ProtectedConfigs enable_debug_command() const {
     return static_cast<ProtectedConfigs>(Num(kEnableDebugCommand));
   }
+  // Compact encodings of small collections (see storage/object.h).
+  int64_t hash_max_listpack_entries() const { return Num(kHashMaxListpackEntries); }
+  int64_t hash_max_listpack_value() const { return Num(kHashMaxListpackValue); }
+  // > 0: entries per list node; -1..-5: node size limit of 4/8/16/32/64 KB.
+  int64_t list_max_listpack_size() const { return Num(kListMaxListpackSize); }
+  int64_t set_max_intset_entries() const { return Num(kSetMaxIntsetEntries); }
+  int64_t zset_max_listpack_entries() const { return Num(kZsetMaxListpackEntries); }
+  int64_t zset_max_listpack_value() const { return Num(kZsetMaxListpackValue); }
   // Replication.
   bool replica_read_only() const { return Num(kReplicaReadOnly) != 0; }
 
@@ -220,6 +228,12 @@ class Config {
     kMaxmemoryEvictionTenacity,
     kLfuLogFactor,
     kLfuDecayTime,
+    kHashMaxListpackEntries,
+    kHashMaxListpackValue,
+    kListMaxListpackSize,
+    kSetMaxIntsetEntries,
+    kZsetMaxListpackEntries,
+    kZsetMaxListpackValue,
     kNumSlotCount
   };
   enum StrSlot : int {

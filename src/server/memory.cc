@@ -10,7 +10,8 @@
 #ifdef BASALT_HAVE_JEMALLOC
 #include <jemalloc/jemalloc.h>
 #elif defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+// Provided by the ASan runtime (gcc ships no header for it).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #else
 #include <malloc.h>
 #endif

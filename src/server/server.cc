@@ -528,6 +528,14 @@ void Server::OnExpired(int db, std::string_view key) {
   }
 }
 
+void Server::OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) {
+  // WATCH, keyspace notifications and blocked clients hook in here.
+  (void)db;
+  (void)key;
+  (void)event;
+  (void)cls;
+}
+
 void Server::ActiveExpireCycle(int worker_index, int64_t budget_us) {
   // Each worker sweeps the shards congruent to its index, round-robin, until
   // few sampled keys are expired or the time budget is spent.

@@ -134,6 +134,10 @@ class Server : public storage::ExpiryListener {
   // Applies maxmemory-policy / lfu-* to the storage layer's access tracking.
   void ApplyEvictionConfig();
 
+  // A key of database `db` changed (see CommandContext::Changed). Called with
+  // the key's shard lock held.
+  void OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls);
+
   // ExpiryListener: record the deletion in the write log (with the shard lock held).
   void OnExpired(int db, std::string_view key) override;
 

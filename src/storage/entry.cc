@@ -6,11 +6,10 @@
 #include <new>
 
 #include "common/numbers.h"
+#include "storage/object.h"
 
 namespace basalt::storage {
 namespace {
-
-ObjectDeleter g_object_deleter = nullptr;
 
 size_t VarintSize(uint64_t v) {
   size_t n = 1;
@@ -65,8 +64,6 @@ Entry* Allocate(std::string_view key, ValueType t, Encoding enc, bool has_expire
 }
 
 }  // namespace
-
-void SetObjectDeleter(ObjectDeleter fn) { g_object_deleter = fn; }
 
 std::string_view Entry::key() const {
   uint64_t len;
@@ -125,6 +122,7 @@ std::string_view Entry::StringValue(char* buf) const {
 size_t Entry::MemoryUsage() const {
   size_t n = malloc_usable_size(const_cast<Entry*>(this));
   if (encoding() == Encoding::kRawHeap) n += malloc_usable_size(heap_string());
+  if (encoding() == Encoding::kObject) n += obj()->MemoryUsage();
   return n;
 }
 
@@ -158,8 +156,9 @@ Entry* EntryBuilder::HeapStr(std::string_view key, HeapString* h, bool has_expir
   return e;
 }
 
-Entry* EntryBuilder::Object(std::string_view key, ValueType type, void* obj, bool has_expire,
-                            int64_t expire_ms) {
+Entry* EntryBuilder::Object(std::string_view key, ValueType type, class Object* o,
+                            bool has_expire, int64_t expire_ms) {
+  void* obj = o;
   uint8_t* v;
   Entry* e = Allocate(key, type, Encoding::kObject, has_expire, expire_ms, sizeof(obj), &v);
   memcpy(v, &obj, sizeof(obj));
@@ -207,6 +206,8 @@ Entry* EntryBuilder::Clone(const Entry* src, std::string_view new_key) {
   if (src->encoding() == Encoding::kRawHeap) {
     HeapString* h = src->heap_string();
     e->set_heap_string(NewHeapString({h->data(), h->len}, h->len));
+  } else if (src->encoding() == Encoding::kObject) {
+    e->set_object(src->obj()->Clone().release());
   }
   return e;
 }
@@ -236,8 +237,8 @@ void FreeEntryShell(Entry* e) { free(e); }
 void FreeEntry(Entry* e) {
   if (e->encoding() == Encoding::kRawHeap) {
     free(e->heap_string());
-  } else if (e->encoding() == Encoding::kObject && g_object_deleter != nullptr) {
-    g_object_deleter(e->type(), e->object());
+  } else if (e->encoding() == Encoding::kObject) {
+    delete e->obj();
   }
   free(e);
 }

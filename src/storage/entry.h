@@ -47,6 +47,8 @@ struct HeapString {
 
 constexpr size_t kEmbStrMax = 44;  // Redis's embstr limit, for OBJECT ENCODING.
 
+class Object;
+
 class Entry {
  public:
   Entry() = delete;
@@ -90,6 +92,8 @@ class Entry {
   void set_heap_string(HeapString* h);
   void* object() const;  // REQUIRES: encoding() == kObject
   void set_object(void* p);
+  // The collection value, typed. REQUIRES: encoding() == kObject.
+  class Object* obj() const { return static_cast<class Object*>(object()); }
 
   // Bytes of the allocation and what it owns (MEMORY USAGE).
   size_t MemoryUsage() const;
@@ -119,15 +123,16 @@ class EntryBuilder {
   static Entry* Int(std::string_view key, int64_t value, bool has_expire, int64_t expire_ms);
   // A string kept in a growable heap buffer (after APPEND, SETRANGE, SETBIT...).
   static Entry* HeapStr(std::string_view key, HeapString* h, bool has_expire, int64_t expire_ms);
-  static Entry* Object(std::string_view key, ValueType type, void* obj, bool has_expire,
-                       int64_t expire_ms);
+  // A collection value; the entry takes ownership of obj.
+  static Entry* Object(std::string_view key, ValueType type, class Object* obj,
+                       bool has_expire, int64_t expire_ms);
   // Same key and value under a different key name (RENAME, MOVE, COPY keep the value).
   // Takes ownership of src's payload (heap buffer or object); src must then be
   // released with FreeEntryShell.
   static Entry* Rekey(const Entry* src, std::string_view new_key);
   // Same entry with the expire field added, changed or removed; takes src's payload.
   static Entry* WithExpire(const Entry* src, bool has_expire, int64_t expire_ms);
-  // Deep copy (COPY): duplicates heap buffers. Objects are not yet copyable here.
+  // Deep copy (COPY): duplicates heap buffers and collection objects.
   static Entry* Clone(const Entry* src, std::string_view new_key);
 };
 
@@ -139,9 +144,5 @@ HeapString* GrowHeapString(HeapString* h, size_t need);
 void FreeEntry(Entry* e);
 // Frees only the entry allocation (its payload was moved elsewhere).
 void FreeEntryShell(Entry* e);
-
-// Hook the collection types install to free their objects (set by later layers).
-using ObjectDeleter = void (*)(ValueType type, void* obj);
-void SetObjectDeleter(ObjectDeleter fn);
 
 }  // namespace basalt::storage
