@@ -14,7 +14,12 @@ void CommandContext::Error(std::string_view message) {
 storage::Database& CommandContext::db() { return server.keyspace().db(client.db()); }
 
 void CommandContext::Propagate(std::span<const std::string_view> a) {
-  server.write_log().Append(client.db(), a);
+  if (auto* group = client.exec_log()) {
+    // Inside EXEC: collected and appended as one MULTI ... EXEC unit.
+    group->emplace_back(client.db(), std::vector<std::string>(a.begin(), a.end()));
+  } else {
+    server.write_log().Append(client.db(), a);
+  }
   server.AddDirty(1);
 }
 

@@ -162,6 +162,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterZSetFamily(table);
   RegisterBitopsFamily(table);
   RegisterHllFamily(table);
+  RegisterTransactionFamily(table);
   table.Finalize();
 }
 

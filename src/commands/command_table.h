@@ -113,5 +113,6 @@ void RegisterSetFamily(CommandTable& table);
 void RegisterZSetFamily(CommandTable& table);
 void RegisterBitopsFamily(CommandTable& table);
 void RegisterHllFamily(CommandTable& table);
+void RegisterTransactionFamily(CommandTable& table);
 
 }  // namespace basalt::commands

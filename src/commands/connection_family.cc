@@ -149,6 +149,8 @@ void CmdHello(CommandContext& ctx) {
 
 // RESET
 void CmdReset(CommandContext& ctx) {
+  if (ctx.client.in_multi()) ctx.client.DiscardMulti();
+  ctx.server.UnwatchAll(&ctx.client);
   ctx.client.set_db(0);
   ctx.client.set_resp(2);
   ctx.client.set_reply_mode(server::ReplyMode::kOn);

@@ -22,7 +22,7 @@ namespace basalt::commands {
 class KeyGuard {
  public:
   KeyGuard(storage::Database& db, std::string_view key)
-      : key_(key), hash_(HashKey(key)), shard_(db.ShardFor(hash_)), lock_(shard_.mu) {}
+      : key_(key), hash_(HashKey(key)), shard_(db.ShardFor(hash_)), lock_(shard_) {}
   storage::Entry** FindLink(bool touch = true) { return shard_.FindLink(key_, hash_, touch); }
   storage::Entry* Find(bool touch = true) { return shard_.Find(key_, hash_, touch); }
   void Add(storage::Entry* e) { shard_.Add(e, hash_); }
@@ -34,7 +34,7 @@ class KeyGuard {
   std::string_view key_;
   uint64_t hash_;
   storage::Shard& shard_;
-  std::unique_lock<std::mutex> lock_;
+  storage::ShardLock lock_;
 };
 
 inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {

@@ -288,7 +288,7 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
       if (expires > 0) {
         for (uint32_t i = 0; i < db.shard_count(); i++) {
           storage::Shard& sh = db.shard(i);
-          std::lock_guard<std::mutex> lock(sh.mu);
+          storage::ShardLock lock(sh);
           sum += sh.SumTtlSample(now, &n);
         }
       }

@@ -31,6 +31,7 @@ void DelGeneric(CommandContext& ctx, bool lazy) {
     Entry** link = sh.FindLink(ctx.args[i], h, false);
     if (link == nullptr) continue;
     sh.Delete(link, lazy);
+    ctx.Changed(ctx.args[i], "del", kNotifyGeneric);
     n++;
   }
   if (n > 0) ctx.PropagateAsIs();
@@ -115,11 +116,13 @@ void ExpireGeneric(CommandContext& ctx, int64_t unit, bool relative) {
   if (*when <= NowMs()) {
     bool lazy = ctx.server.config().lazyfree_lazy_expire();
     g.shard().Delete(link, lazy);
+    ctx.Changed(ctx.args[1], "del", kNotifyGeneric);
     ctx.Propagate({lazy ? "UNLINK" : "DEL", ctx.args[1]});
     ctx.reply.Integer(1);
     return;
   }
   storage::FreeEntryShell(g.shard().Swap(link, EntryBuilder::WithExpire(e, true, *when)));
+  ctx.Changed(ctx.args[1], "expire", kNotifyGeneric);
   char buf[24];
   ctx.Propagate({"PEXPIREAT", ctx.args[1], std::string_view(buf, FormatInt64(*when, buf))});
   ctx.reply.Integer(1);
@@ -159,6 +162,7 @@ void CmdPersist(CommandContext& ctx) {
     return;
   }
   storage::FreeEntryShell(g.shard().Swap(link, EntryBuilder::WithExpire(*link, false, 0)));
+  ctx.Changed(ctx.args[1], "persist", kNotifyGeneric);
   ctx.PropagateAsIs();
   ctx.reply.Integer(1);
 }
@@ -199,6 +203,8 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   Entry* moved = EntryBuilder::Rekey(e, dst);
   storage::FreeEntryShell(e);
   ds.Add(moved, hd);
+  ctx.Changed(src, "rename_from", kNotifyGeneric);
+  ctx.Changed(dst, "rename_to", kNotifyGeneric);
   ctx.PropagateAsIs();
   if (nx) {
     ctx.reply.Integer(1);
@@ -254,6 +260,7 @@ void CmdCopy(CommandContext& ctx) {
   } else {
     ds.Add(copy, hd);
   }
+  ctx.server.OnKeyChanged(dst_db, dst, "copy_to", kNotifyGeneric);
   ctx.PropagateAsIs();
   ctx.reply.Integer(1);
 }
@@ -282,6 +289,8 @@ void CmdMove(CommandContext& ctx) {
     return;
   }
   ds.Add(ss.Detach(slink), h);
+  ctx.Changed(key, "move_from", kNotifyGeneric);
+  ctx.server.OnKeyChanged(*d, key, "move_to", kNotifyGeneric);
   ctx.PropagateAsIs();
   ctx.reply.Integer(1);
 }
@@ -292,7 +301,7 @@ void ForEachLiveKey(storage::Database& db, Fn fn) {
   int64_t now = NowMs();
   for (uint32_t s = 0; s < db.shard_count(); s++) {
     storage::Shard& sh = db.shard(s);
-    std::lock_guard<std::mutex> lock(sh.mu);
+    storage::ShardLock lock(sh);
     uint64_t cursor = 0;
     do {
       cursor = sh.table().Scan(cursor, [&](Entry* e) {
@@ -365,7 +374,7 @@ void CmdScan(CommandContext& ctx) {
   while (budget > 0 && int64_t(keys.size()) < count) {
     storage::Shard& sh = db.shard(shard);
     {
-      std::lock_guard<std::mutex> lock(sh.mu);
+      storage::ShardLock lock(sh);
       do {
         tcursor = sh.table().Scan(tcursor, [&](Entry* e) {
           if (sh.IsExpired(e, now)) return;
@@ -408,7 +417,7 @@ void CmdRandomKey(CommandContext& ctx) {
     }
     if (s == db.shard_count()) continue;
     storage::Shard& sh = db.shard(s);
-    std::lock_guard<std::mutex> lock(sh.mu);
+    storage::ShardLock lock(sh);
     Entry* e = sh.table().Random(rng());
     if (e == nullptr || sh.IsExpired(e, now)) continue;
     ctx.reply.Bulk(e->key());
@@ -430,6 +439,16 @@ void CmdSelect(CommandContext& ctx) {
   }
   ctx.client.set_db(int(*d));
   ctx.reply.Ok();
+}
+
+// Whether key exists and is not expired, without deleting it: callers hold
+// the watch registry lock, which expiry would take again.
+// REQUIRES: the key's shard is locked.
+bool LiveWithoutExpiring(storage::Database& db, std::string_view key) {
+  uint64_t h = HashKey(key);
+  storage::Shard& sh = db.ShardFor(h);
+  storage::Entry* e = sh.table().Find(key, h);
+  return e != nullptr && !sh.IsExpired(e, NowMs());
 }
 
 // SWAPDB index1 index2
@@ -456,6 +475,12 @@ void CmdSwapDb(CommandContext& ctx) {
     locks.AddAll(da);
     locks.AddAll(dbb);
     locks.Acquire();
+    // A watched key changes when it exists in either database.
+    auto exists_in_either = [&](std::string_view k) {
+      return LiveWithoutExpiring(da, k) || LiveWithoutExpiring(dbb, k);
+    };
+    ctx.server.TouchWatchedInDb(int(*a), exists_in_either);
+    ctx.server.TouchWatchedInDb(int(*b), exists_in_either);
     for (uint32_t s = 0; s < da.shard_count(); s++) da.shard(s).SwapContents(dbb.shard(s));
     ctx.PropagateAsIs();
   }
@@ -485,6 +510,15 @@ std::optional<bool> FlushMode(CommandContext& ctx) {
   return async;
 }
 
+bool LiveWithoutExpiring(storage::Database& db, std::string_view key);
+
+// Marks watchers of keys that exist in db as touched (before a flush).
+// REQUIRES: all of db's shards are locked.
+void TouchExisting(CommandContext& ctx, storage::Database& db) {
+  ctx.server.TouchWatchedInDb(db.index(),
+                              [&](std::string_view k) { return LiveWithoutExpiring(db, k); });
+}
+
 // FLUSHDB [ASYNC | SYNC]
 void CmdFlushDb(CommandContext& ctx) {
   auto async = FlushMode(ctx);
@@ -493,6 +527,7 @@ void CmdFlushDb(CommandContext& ctx) {
   storage::LockSet locks;
   locks.AddAll(db);
   locks.Acquire();
+  TouchExisting(ctx, db);
   for (uint32_t s = 0; s < db.shard_count(); s++) db.shard(s).Clear(*async);
   ctx.PropagateAsIs();
   ctx.reply.Ok();
@@ -507,6 +542,7 @@ void CmdFlushAll(CommandContext& ctx) {
   for (int d = 0; d < ks.db_count(); d++) locks.AddAll(ks.db(d));
   locks.Acquire();
   for (int d = 0; d < ks.db_count(); d++) {
+    TouchExisting(ctx, ks.db(d));
     for (uint32_t s = 0; s < ks.db(d).shard_count(); s++) ks.db(d).shard(s).Clear(*async);
   }
   ctx.PropagateAsIs();

@@ -153,6 +153,8 @@ void CmdSet(CommandContext& ctx) {
     exp = old->expire_ms();
   }
   StoreString(g, link, value, has_exp, exp);
+  ctx.Changed(key, "set", kNotifyString);
+  if (o.has_expire) ctx.Changed(key, "expire", kNotifyGeneric);
   if (o.has_expire) {
     char buf[24];
     std::string_view ms(buf, FormatInt64(exp, buf));
@@ -173,6 +175,7 @@ void CmdSetNx(CommandContext& ctx) {
     return;
   }
   StoreString(g, nullptr, ctx.args[2], false, 0);
+  ctx.Changed(ctx.args[1], "set", kNotifyString);
   ctx.Propagate({"SET", ctx.args[1], ctx.args[2]});
   ctx.reply.Integer(1);
 }
@@ -183,6 +186,8 @@ void SetExGeneric(CommandContext& ctx, int64_t unit) {
   if (!ms) return;
   KeyGuard g(ctx.db(), ctx.args[1]);
   StoreString(g, g.FindLink(), ctx.args[3], true, *ms);
+  ctx.Changed(ctx.args[1], "set", kNotifyString);
+  ctx.Changed(ctx.args[1], "expire", kNotifyGeneric);
   char buf[24];
   ctx.Propagate({"SET", ctx.args[1], ctx.args[3], "PXAT", std::string_view(buf, FormatInt64(*ms, buf))});
   ctx.reply.Ok();
@@ -213,16 +218,19 @@ void CmdGetEx(CommandContext& ctx) {
       // An expire time in the past deletes the key, as Redis does.
       bool lazy = ctx.server.config().lazyfree_lazy_expire();
       g.shard().Delete(link);
+      ctx.Changed(ctx.args[1], "del", kNotifyGeneric);
       ctx.Propagate({lazy ? "UNLINK" : "DEL", ctx.args[1]});
       return;
     }
     Entry* old = g.shard().Swap(link, EntryBuilder::WithExpire(e, true, o.expire_abs_ms));
     storage::FreeEntryShell(old);
+    ctx.Changed(ctx.args[1], "expire", kNotifyGeneric);
     char buf[24];
     ctx.Propagate({"PEXPIREAT", ctx.args[1], std::string_view(buf, FormatInt64(o.expire_abs_ms, buf))});
   } else if (o.persist && e->has_expire()) {
     Entry* old = g.shard().Swap(link, EntryBuilder::WithExpire(e, false, 0));
     storage::FreeEntryShell(old);
+    ctx.Changed(ctx.args[1], "persist", kNotifyGeneric);
     ctx.Propagate({"PERSIST", ctx.args[1]});
   }
 }
@@ -243,6 +251,7 @@ void CmdGetDel(CommandContext& ctx) {
   }
   ReplyStringValue(ctx, e);
   g.shard().Delete(link);
+  ctx.Changed(ctx.args[1], "del", kNotifyGeneric);
   ctx.Propagate({"DEL", ctx.args[1]});
 }
 
@@ -262,6 +271,7 @@ void CmdGetSet(CommandContext& ctx) {
     ReplyStringValue(ctx, e);
   }
   StoreString(g, link, ctx.args[2], false, 0);
+  ctx.Changed(ctx.args[1], "set", kNotifyString);
   ctx.Propagate({"SET", ctx.args[1], ctx.args[2]});
 }
 
@@ -314,6 +324,7 @@ void MSetGeneric(CommandContext& ctx, bool nx) {
     } else {
       sh.Add(e, h);
     }
+    ctx.Changed(key, "set", kNotifyString);
   }
   if (nx) {
     // MSETNX replicates as MSET: the existence check already happened here.
@@ -357,6 +368,7 @@ void CmdAppend(CommandContext& ctx) {
   std::string_view add = ctx.args[2];
   if (link == nullptr) {
     StoreString(g, nullptr, add, false, 0);
+    ctx.Changed(ctx.args[1], "append", kNotifyString);
     ctx.PropagateAsIs();
     ctx.reply.Integer(int64_t(add.size()));
     return;
@@ -374,6 +386,7 @@ void CmdAppend(CommandContext& ctx) {
   memcpy(h->data() + h->len, add.data(), add.size());
   h->len += add.size();
   e->set_heap_string(h);
+  ctx.Changed(ctx.args[1], "append", kNotifyString);
   ctx.PropagateAsIs();
   ctx.reply.Integer(int64_t(h->len));
 }
@@ -424,6 +437,7 @@ void IncrGeneric(CommandContext& ctx, int64_t delta) {
   } else {
     g.Add(EntryBuilder::Int(g.key(), result, false, 0));
   }
+  ctx.Changed(ctx.args[1], "incrby", kNotifyString);
   ctx.PropagateAsIs();
   ctx.reply.Integer(result);
 }
@@ -484,6 +498,7 @@ void CmdIncrByFloat(CommandContext& ctx) {
   } else {
     g.Add(n);
   }
+  ctx.Changed(ctx.args[1], "incrbyfloat", kNotifyString);
   // Replicas must not redo floating-point arithmetic: send the result.
   ctx.Propagate({"SET", ctx.args[1], *text, "KEEPTTL"});
   ctx.reply.Bulk(*text);
@@ -560,6 +575,7 @@ void CmdSetRange(CommandContext& ctx) {
     memcpy(h->data() + *offset, value.data(), value.size());
     e->set_heap_string(h);
   }
+  ctx.Changed(ctx.args[1], "setrange", kNotifyString);
   ctx.PropagateAsIs();
   ctx.reply.Integer(int64_t(need));
 }

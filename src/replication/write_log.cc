@@ -77,6 +77,29 @@ int64_t WriteLog::AppendGroup(int db, std::span<const std::vector<std::string_vi
   return offset_.load(std::memory_order_relaxed);
 }
 
+int64_t WriteLog::AppendTransaction(
+    std::span<const std::pair<int, std::vector<std::string>>> commands) {
+  std::string& buf = t_scratch;
+  std::lock_guard<std::mutex> lock(mu_);
+  SelectLocked(commands.front().first);
+  buf.clear();
+  std::string_view multi[] = {"MULTI"};
+  EncodeCommand(multi, &buf);
+  AppendBytesLocked(buf);
+  for (const auto& [db, args] : commands) {
+    SelectLocked(db);
+    buf.clear();
+    std::vector<std::string_view> views(args.begin(), args.end());
+    EncodeCommand(views, &buf);
+    AppendBytesLocked(buf);
+  }
+  buf.clear();
+  std::string_view exec[] = {"EXEC"};
+  EncodeCommand(exec, &buf);
+  AppendBytesLocked(buf);
+  return offset_.load(std::memory_order_relaxed);
+}
+
 int64_t WriteLog::backlog_first_offset() const {
   std::lock_guard<std::mutex> lock(mu_);
   // Redis reports the first byte's offset counting from 1.

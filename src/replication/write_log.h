@@ -35,6 +35,10 @@ class WriteLog {
   int64_t Append(int db, std::span<const std::string_view> args);
   // Appends a group that must stay contiguous (MULTI ... EXEC).
   int64_t AppendGroup(int db, std::span<const std::vector<std::string_view>> commands);
+  // Appends the writes of one EXEC as MULTI, the commands (with a SELECT
+  // wherever the database changes), EXEC. REQUIRES: !commands.empty().
+  int64_t AppendTransaction(
+      std::span<const std::pair<int, std::vector<std::string>>> commands);
 
   // Offset after the last appended byte (master_repl_offset).
   int64_t offset() const { return offset_.load(std::memory_order_acquire); }

@@ -53,6 +53,20 @@ TEST(WriteLogTest, EncodesAndInsertsSelect) {
   EXPECT_EQ(cmds[3], (std::vector<std::string>{"SELECT", "3"}));
 }
 
+TEST(WriteLogTest, TransactionIsOneGroupWithSelects) {
+  WriteLog log(1 << 16);
+  std::vector<std::pair<int, std::vector<std::string>>> cmds = {
+      {0, {"SET", "a", "1"}}, {2, {"SET", "b", "2"}}, {2, {"DEL", "c"}}};
+  log.AppendTransaction(cmds);
+  std::string bytes;
+  ASSERT_TRUE(log.ReadFrom(0, &bytes));
+  auto got = Decode(bytes);
+  std::vector<std::vector<std::string>> want = {{"SELECT", "0"}, {"MULTI"},       {"SET", "a", "1"},
+                                                {"SELECT", "2"}, {"SET", "b", "2"}, {"DEL", "c"},
+                                                {"EXEC"}};
+  EXPECT_EQ(got, want);
+}
+
 TEST(WriteLogTest, BacklogKeepsOnlyTheTail) {
   WriteLog log(16384);
   std::string big(10000, 'x');

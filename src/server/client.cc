@@ -12,7 +12,10 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "common/clock.h"
+#include "common/hash.h"
 #include "common/logging.h"
+#include "common/numbers.h"
+#include "storage/keyspace.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -161,6 +164,8 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
   auto reject = [&](std::string msg) {
     server_->CountError(msg);
     rb.Error(msg);
+    // A command refused while queueing dooms the transaction (EXECABORT).
+    if (in_multi_) multi_error_ = true;
   };
   if (spec == nullptr) {
     std::string msg = "ERR unknown command '" + Truncated(args[0], 128) + "', with args beginning with: ";
@@ -196,17 +201,16 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
                  (spec->flags & commands::kDenyOom)) {
         Bump(stats.cmd[spec->id].rejected);
         reject("OOM command not allowed when used memory > 'maxmemory'.");
+      } else if (in_multi_ && !IsTransactionControl(*spec)) {
+        if (spec->flags & commands::kNoMulti) {
+          Bump(stats.cmd[spec->id].rejected);
+          reject("ERR Command not allowed inside a transaction");
+        } else {
+          queued_.push_back(QueuedCommand{spec, std::vector<std::string>(args.begin(), args.end())});
+          rb.SimpleString("QUEUED");
+        }
       } else {
-        commands::CommandContext ctx{*server_, *this, args, rb, *spec};
-        last_cmd.store(spec, std::memory_order_relaxed);
-        int64_t start = MonotonicUs();
-        spec->handler(ctx);
-        int64_t took = MonotonicUs() - start;
-        CommandStat& cs = stats.cmd[spec->id];
-        Bump(cs.calls);
-        Bump(cs.usec, uint64_t(took));
-        if (ctx.failed) Bump(cs.failed);
-        MaybeLogSlow(*spec, args, took);
+        Execute(*spec, args, rb);
       }
     }
   }
@@ -218,6 +222,129 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
   } else if (reply_mode_ == ReplyMode::kSkip) {
     reply_mode_ = ReplyMode::kSkipNext;
   }
+}
+
+bool Client::IsTransactionControl(const commands::CommandSpec& spec) {
+  const std::string& n = spec.parent ? spec.parent->name : spec.name;
+  return n == "exec" || n == "discard" || n == "multi" || n == "watch" || n == "quit" ||
+         n == "reset";
+}
+
+void Client::Execute(const commands::CommandSpec& spec, std::span<const std::string_view> args,
+                     protocol::ReplyBuilder& rb) {
+  commands::CommandContext ctx{*server_, *this, args, rb, spec};
+  last_cmd.store(&spec, std::memory_order_relaxed);
+  int64_t start = MonotonicUs();
+  spec.handler(ctx);
+  int64_t took = MonotonicUs() - start;
+  CommandStat& cs = worker_->stats().cmd[spec.id];
+  Bump(cs.calls);
+  Bump(cs.usec, uint64_t(took));
+  if (ctx.failed) Bump(cs.failed);
+  MaybeLogSlow(spec, args, took);
+}
+
+void Client::BeginMulti() {
+  in_multi_ = true;
+  multi_error_ = false;
+  queued_.clear();
+}
+
+void Client::DiscardMulti() {
+  in_multi_ = false;
+  multi_error_ = false;
+  queued_.clear();
+  server_->UnwatchAll(this);
+}
+
+void Client::Watch(std::string_view key) {
+  for (const auto& w : watched_) {
+    if (w.db == db() && w.key == key) return;
+  }
+  storage::Database& d = server_->keyspace().db(db());
+  bool expired;
+  {
+    uint64_t h = HashKey(key);
+    storage::Shard& sh = d.ShardFor(h);
+    storage::ShardLock lock(sh);
+    storage::Entry* e = sh.table().Find(key, h);
+    expired = e != nullptr && sh.IsExpired(e, NowMs());
+  }
+  watched_.push_back(WatchedKey{db(), std::string(key), expired});
+  server_->Watch(this, db(), key);
+}
+
+void Client::ExecMulti() {
+  protocol::ReplyBuilder& rb = reply_;
+  if (multi_error_) {
+    DiscardMulti();
+    server_->CountError("EXECABORT");
+    rb.Error("EXECABORT Transaction discarded because of previous errors.");
+    return;
+  }
+  // A watched key that expired since WATCH counts as touched (Redis 7.0).
+  bool dirty = watch_dirty_.load();
+  int64_t now = NowMs();
+  for (const auto& w : watched_) {
+    if (dirty || w.expired_at_watch) continue;
+    storage::Database& d = server_->keyspace().db(w.db);
+    uint64_t h = HashKey(w.key);
+    storage::Shard& sh = d.ShardFor(h);
+    storage::ShardLock lock(sh);
+    storage::Entry* e = sh.table().Find(w.key, h);
+    if (e != nullptr && sh.IsExpired(e, now)) dirty = true;
+  }
+  if (dirty) {
+    DiscardMulti();
+    rb.NullArray();
+    return;
+  }
+  std::vector<QueuedCommand> cmds;
+  cmds.swap(queued_);
+  in_multi_ = false;
+  // Lock every shard the queued commands touch, in the global order, before
+  // the first runs; commands without fixed key positions lock everything.
+  storage::LockSet locks;
+  bool all = false;
+  int db_sim = db();
+  for (const auto& q : cmds) {
+    const commands::CommandSpec& spec = *q.spec;
+    const std::string& top = spec.parent ? spec.parent->name : spec.name;
+    if (top == "select") {
+      auto d = ParseInt64(q.args[1]);
+      if (d && *d >= 0 && *d < server_->keyspace().db_count()) db_sim = int(*d);
+      continue;
+    }
+    bool touches_data = spec.flags & (commands::kWrite | commands::kReadOnly);
+    if (!touches_data) continue;
+    if (spec.first_key <= 0 || (spec.flags & commands::kMovableKeys) || top == "move" ||
+        top == "copy") {
+      all = true;
+      break;
+    }
+    std::vector<std::string_view> views(q.args.begin(), q.args.end());
+    for (int p : spec.KeyPositions(views)) {
+      locks.AddKey(server_->keyspace().db(db_sim), q.args[size_t(p)]);
+    }
+  }
+  if (all) {
+    locks.Release();
+    for (int d = 0; d < server_->keyspace().db_count(); d++) locks.AddAll(server_->keyspace().db(d));
+  }
+  locks.Acquire();
+  storage::SetTransactionLocks(&locks.shards(), all);
+  std::vector<std::pair<int, std::vector<std::string>>> log;
+  exec_log_ = &log;
+  rb.ArrayHeader(cmds.size());
+  for (const auto& q : cmds) {
+    std::vector<std::string_view> views(q.args.begin(), q.args.end());
+    Execute(*q.spec, views, rb);
+  }
+  exec_log_ = nullptr;
+  if (!log.empty()) server_->write_log().AppendTransaction(log);
+  storage::SetTransactionLocks(nullptr, false);
+  locks.Release();
+  server_->UnwatchAll(this);
 }
 
 void Client::MaybeLogSlow(const commands::CommandSpec& spec,
@@ -281,6 +408,7 @@ void Client::UpdateSharedSizes() {
 void Client::Close() {
   if (closed_) return;
   closed_ = true;
+  server_->UnwatchAll(this);
   worker_->loop().Remove(fd);
   close(fd);
   server_->Unregister(this);

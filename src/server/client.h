@@ -67,6 +67,21 @@ class Client : public EventHandler {
   bool paused() const { return paused_; }
   void Resume();
 
+  // --- Transactions (owner thread) ---
+  bool in_multi() const { return in_multi_; }
+  void BeginMulti();
+  // Runs the queued commands atomically (EXEC) and writes the reply array.
+  void ExecMulti();
+  void DiscardMulti();
+  void Watch(std::string_view key);
+  void ClearWatches() { watched_.clear(); }
+  bool has_watches() const { return !watched_.empty(); }
+  // While EXEC runs, writes go here (db, command) and reach the write log as
+  // one MULTI ... EXEC group at the end.
+  std::vector<std::pair<int, std::vector<std::string>>>* exec_log() { return exec_log_; }
+  // Set by any thread when a watched key changes.
+  std::atomic<bool> watch_dirty_{false};
+
   // --- Shared (read by other threads) ---
   const uint64_t id;
   const int fd;
@@ -86,6 +101,18 @@ class Client : public EventHandler {
   std::string InfoLine() const;
 
  private:
+  struct QueuedCommand {
+    const commands::CommandSpec* spec;
+    std::vector<std::string> args;
+  };
+  struct WatchedKey {
+    int db;
+    std::string key;
+    bool expired_at_watch;
+  };
+  static bool IsTransactionControl(const commands::CommandSpec& spec);
+  void Execute(const commands::CommandSpec& spec, std::span<const std::string_view> args,
+               protocol::ReplyBuilder& rb);
   void ReadSome();
   void DispatchOne(std::vector<std::string_view>& args);
   void UpdateSharedSizes();
@@ -102,6 +129,11 @@ class Client : public EventHandler {
   bool paused_ = false;
   bool want_write_ = false;
   bool processing_ = false;
+  bool in_multi_ = false;
+  bool multi_error_ = false;
+  std::vector<QueuedCommand> queued_;
+  std::vector<WatchedKey> watched_;
+  std::vector<std::pair<int, std::vector<std::string>>>* exec_log_ = nullptr;
 
   // Input: bytes [in_pos_, in_len_) of in_buf_ are unconsumed.
   std::unique_ptr<char[]> in_buf_;

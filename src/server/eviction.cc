@@ -108,6 +108,7 @@ bool Server::EvictIfNeeded() {
       size_t bytes = best->MemoryUsage();
       std::string_view args[2] = {lazy ? "UNLINK" : "DEL", key};
       write_log_.Append(shard->db(), args);
+      TouchWatched(shard->db(), key);
       Entry** link = shard->table().FindLink(key, HashKey(key));
       if (link != nullptr) shard->Delete(link, lazy);
       freed += bytes;

@@ -517,6 +517,7 @@ bool Server::MustPause(bool is_write) const {
 }
 
 void Server::OnExpired(int db, std::string_view key) {
+  TouchWatched(db, key);
   bool lazy = config_->lazyfree_lazy_expire();
   std::string_view args[2] = {lazy ? "UNLINK" : "DEL", key};
   write_log_.Append(db, args);
@@ -528,10 +529,56 @@ void Server::OnExpired(int db, std::string_view key) {
   }
 }
 
+namespace {
+std::string WatchKey(int db, std::string_view key) {
+  std::string k(reinterpret_cast<const char*>(&db), sizeof(db));
+  k.append(key);
+  return k;
+}
+}  // namespace
+
+void Server::Watch(Client* c, int db, std::string_view key) {
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  auto& v = watched_[WatchKey(db, key)];
+  v.push_back(c);
+  watch_keys_.store(watched_.size(), std::memory_order_relaxed);
+}
+
+void Server::UnwatchAll(Client* c) {
+  if (c->has_watches()) {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    for (auto it = watched_.begin(); it != watched_.end();) {
+      std::erase(it->second, c);
+      it = it->second.empty() ? watched_.erase(it) : std::next(it);
+    }
+    watch_keys_.store(watched_.size(), std::memory_order_relaxed);
+  }
+  c->ClearWatches();
+  c->watch_dirty_.store(false);
+}
+
+void Server::TouchWatched(int db, std::string_view key) {
+  if (watch_keys_.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  auto it = watched_.find(WatchKey(db, key));
+  if (it == watched_.end()) return;
+  for (Client* c : it->second) c->watch_dirty_.store(true);
+}
+
+void Server::TouchWatchedInDb(int db, const std::function<bool(std::string_view)>& exists) {
+  if (watch_keys_.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard<std::mutex> lock(watch_mu_);
+  for (auto& [k, clients] : watched_) {
+    int kdb;
+    memcpy(&kdb, k.data(), sizeof(kdb));
+    if (kdb != db) continue;
+    if (!exists(std::string_view(k).substr(sizeof(kdb)))) continue;
+    for (Client* c : clients) c->watch_dirty_.store(true);
+  }
+}
+
 void Server::OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) {
-  // WATCH, keyspace notifications and blocked clients hook in here.
-  (void)db;
-  (void)key;
+  TouchWatched(db, key);
   (void)event;
   (void)cls;
 }

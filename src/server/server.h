@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -120,6 +121,16 @@ class Server : public storage::ExpiryListener {
   // Asks the owning worker to close client `id`. Thread-safe.
   void KillClient(Client* c);
 
+  // --- WATCH registry ---
+  void Watch(Client* c, int db, std::string_view key);
+  // Drops every watch of c and clears its watch state. Owner thread of c.
+  void UnwatchAll(Client* c);
+  // Marks the watchers of (db, key) dirty.
+  void TouchWatched(int db, std::string_view key);
+  // FLUSHDB/FLUSHALL/SWAPDB: marks watchers of keys of `db` for which
+  // exists(key) is true. REQUIRES: the db's shards are locked by the caller.
+  void TouchWatchedInDb(int db, const std::function<bool(std::string_view)>& exists);
+
   // --- CLIENT PAUSE ---
   void Pause(int64_t until_ms, bool all);
   void Unpause();
@@ -193,6 +204,11 @@ class Server : public storage::ExpiryListener {
   std::mutex registry_mu_;
   std::unordered_map<uint64_t, Client*> registry_;  // Guarded by registry_mu_.
   std::atomic<uint64_t> next_client_id_{1};
+
+  std::mutex watch_mu_;
+  // (db, key) -> clients watching it. Guarded by watch_mu_.
+  std::unordered_map<std::string, std::vector<Client*>> watched_;
+  std::atomic<size_t> watch_keys_{0};
 
   std::atomic<int64_t> pause_until_ms_{0};
   std::atomic<bool> pause_all_{false};

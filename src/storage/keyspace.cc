@@ -259,20 +259,42 @@ Keyspace::Keyspace(int databases, uint32_t shards_per_db) : shards_per_db_(shard
   for (int i = 0; i < databases; i++) dbs_.push_back(std::make_unique<Database>(i, shards_per_db_));
 }
 
+namespace {
+bool ShardLess(const Shard* a, const Shard* b) {
+  return a->db() != b->db() ? a->db() < b->db() : a->index() < b->index();
+}
+thread_local const std::vector<Shard*>* t_held = nullptr;
+thread_local bool t_held_all = false;
+}  // namespace
+
+void SetTransactionLocks(const std::vector<Shard*>* held, bool all) {
+  t_held = held;
+  t_held_all = all;
+}
+
+bool HeldByTransaction(const Shard* s) {
+  if (t_held_all) return true;
+  if (t_held == nullptr) return false;
+  return std::binary_search(t_held->begin(), t_held->end(), s, ShardLess);
+}
+
 void LockSet::AddAll(Database& db) {
   for (uint32_t i = 0; i < db.shard_count(); i++) Add(&db.shard(i));
 }
 
 void LockSet::Acquire() {
-  std::sort(shards_.begin(), shards_.end(), [](const Shard* a, const Shard* b) {
-    return a->db() != b->db() ? a->db() < b->db() : a->index() < b->index();
-  });
+  std::sort(shards_.begin(), shards_.end(), ShardLess);
   shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
-  for (Shard* s : shards_) s->mu.lock();
+  for (Shard* s : shards_) {
+    if (HeldByTransaction(s)) continue;
+    s->mu.lock();
+    owned_.push_back(s);
+  }
 }
 
 void LockSet::Release() {
-  for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) (*it)->mu.unlock();
+  for (auto it = owned_.rbegin(); it != owned_.rend(); ++it) (*it)->mu.unlock();
+  owned_.clear();
   shards_.clear();
 }
 

@@ -165,6 +165,30 @@ class Keyspace {
   std::vector<std::unique_ptr<Database>> dbs_;
 };
 
+// EXEC locks every shard its queued commands touch before the first runs;
+// while it runs them on this thread, ShardLock and LockSet skip those shards
+// instead of locking them again. `held` must be sorted (LockSet order);
+// `all` means every shard. Pass nullptr/false to clear. Thread-local.
+void SetTransactionLocks(const std::vector<Shard*>* held, bool all);
+bool HeldByTransaction(const Shard* s);
+
+// Locks one shard for its lifetime (unless the running EXEC already holds it).
+class ShardLock {
+ public:
+  explicit ShardLock(Shard& s) : s_(&s), owned_(!HeldByTransaction(&s)) {
+    if (owned_) s.mu.lock();
+  }
+  ~ShardLock() {
+    if (owned_) s_->mu.unlock();
+  }
+  ShardLock(const ShardLock&) = delete;
+  ShardLock& operator=(const ShardLock&) = delete;
+
+ private:
+  Shard* s_;
+  bool owned_;
+};
+
 // Locks a set of shards in the process-wide order (db, then shard index) and
 // unlocks them on destruction.
 class LockSet {
@@ -173,8 +197,13 @@ class LockSet {
   ~LockSet() { Release(); }
   LockSet(const LockSet&) = delete;
   LockSet& operator=(const LockSet&) = delete;
-  LockSet(LockSet&& o) noexcept : shards_(std::move(o.shards_)) { o.shards_.clear(); }
+  LockSet(LockSet&& o) noexcept : shards_(std::move(o.shards_)), owned_(std::move(o.owned_)) {
+    o.shards_.clear();
+    o.owned_.clear();
+  }
 
+  // The shards, sorted and deduplicated, after Acquire().
+  const std::vector<Shard*>& shards() const { return shards_; }
   // Adds a shard to lock; call Acquire() after adding all of them.
   void Add(Shard* s) { shards_.push_back(s); }
   void AddKey(Database& db, std::string_view key) { Add(&db.ShardFor(HashKey(key))); }
@@ -184,6 +213,7 @@ class LockSet {
 
  private:
   std::vector<Shard*> shards_;
+  std::vector<Shard*> owned_;  // the subset this LockSet locked itself
 };
 
 }  // namespace basalt::storage

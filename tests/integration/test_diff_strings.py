@@ -1,4 +1,3 @@
-import pytest
 """Differential tests of the string commands against redis-server.
 
 Every script runs on Basalt and on the oracle, in RESP2 and RESP3, and the
@@ -7,6 +6,8 @@ deterministic (TTL right after EX 100 is 100; EXPIRETIME after EXAT T is T).
 """
 
 import time
+
+import pytest
 
 from diff import skip_value
 

@@ -1,0 +1,77 @@
+// Transactions: MULTI EXEC DISCARD WATCH UNWATCH.
+//
+// Queueing happens in the client's dispatcher (everything but these commands,
+// QUIT and RESET is queued after MULTI); EXEC locks every shard the queued
+// commands touch, runs them back to back, and appends their writes to the
+// write log as one MULTI ... EXEC unit (server/client.cc, ExecMulti).
+#include "commands/command_context.h"
+#include "commands/command_table.h"
+#include "commands/helpers.h"
+#include "server/client.h"
+#include "server/server.h"
+
+namespace basalt::commands {
+namespace {
+
+// MULTI
+void CmdMulti(CommandContext& ctx) {
+  if (ctx.client.in_multi()) {
+    ctx.Error("ERR MULTI calls can not be nested");
+    return;
+  }
+  ctx.client.BeginMulti();
+  ctx.reply.Ok();
+}
+
+// EXEC
+void CmdExec(CommandContext& ctx) {
+  if (!ctx.client.in_multi()) {
+    ctx.Error("ERR EXEC without MULTI");
+    return;
+  }
+  ctx.client.ExecMulti();
+}
+
+// DISCARD
+void CmdDiscard(CommandContext& ctx) {
+  if (!ctx.client.in_multi()) {
+    ctx.Error("ERR DISCARD without MULTI");
+    return;
+  }
+  ctx.client.DiscardMulti();
+  ctx.reply.Ok();
+}
+
+// WATCH key [key ...]
+void CmdWatch(CommandContext& ctx) {
+  if (ctx.client.in_multi()) {
+    ctx.Error("ERR WATCH inside MULTI is not allowed");
+    return;
+  }
+  for (size_t i = 1; i < ctx.args.size(); i++) ctx.client.Watch(ctx.args[i]);
+  ctx.reply.Ok();
+}
+
+// UNWATCH
+void CmdUnwatch(CommandContext& ctx) {
+  ctx.server.UnwatchAll(&ctx.client);
+  ctx.reply.Ok();
+}
+
+}  // namespace
+
+void RegisterTransactionFamily(CommandTable& t) {
+  const char* g = "transactions";
+  t.Add(Spec(g, "multi", 1, "noscript loading stale fast allow_busy", 0, 0, 0,
+             "@fast @transaction", CmdMulti));
+  t.Add(Spec(g, "exec", 1, "noscript loading stale skip_slowlog", 0, 0, 0,
+             "@slow @transaction", CmdExec));
+  t.Add(Spec(g, "discard", 1, "noscript loading stale fast allow_busy", 0, 0, 0,
+             "@fast @transaction", CmdDiscard));
+  t.Add(Spec(g, "watch", -2, "noscript loading stale fast allow_busy", 1, -1, 1,
+             "@fast @transaction", CmdWatch));
+  t.Add(Spec(g, "unwatch", 1, "noscript loading stale fast allow_busy", 0, 0, 0,
+             "@fast @transaction", CmdUnwatch));
+}
+
+}  // namespace basalt::commands
