@@ -163,6 +163,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterBitopsFamily(table);
   RegisterHllFamily(table);
   RegisterTransactionFamily(table);
+  RegisterPubsubFamily(table);
   table.Finalize();
 }
 

@@ -114,5 +114,6 @@ void RegisterZSetFamily(CommandTable& table);
 void RegisterBitopsFamily(CommandTable& table);
 void RegisterHllFamily(CommandTable& table);
 void RegisterTransactionFamily(CommandTable& table);
+void RegisterPubsubFamily(CommandTable& table);
 
 }  // namespace basalt::commands

@@ -19,6 +19,14 @@ void CmdPing(CommandContext& ctx) {
     ctx.Error("ERR wrong number of arguments for 'ping' command");
     return;
   }
+  // A RESP2 connection in subscribed mode gets PING's answer as a message.
+  if (ctx.client.resp() == 2 && (ctx.client.sub_count() > 0 ||
+                                 !ctx.client.subscriptions(server::SubKind::kShard).empty())) {
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("pong");
+    ctx.reply.Bulk(ctx.args.size() == 2 ? ctx.args[1] : "");
+    return;
+  }
   if (ctx.args.size() == 2) {
     ctx.reply.Bulk(ctx.args[1]);
   } else {
@@ -151,6 +159,7 @@ void CmdHello(CommandContext& ctx) {
 void CmdReset(CommandContext& ctx) {
   if (ctx.client.in_multi()) ctx.client.DiscardMulti();
   ctx.server.UnwatchAll(&ctx.client);
+  ctx.client.UnsubscribeAll();
   ctx.client.set_db(0);
   ctx.client.set_resp(2);
   ctx.client.set_reply_mode(server::ReplyMode::kOn);

@@ -201,6 +201,11 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
                  (spec->flags & commands::kDenyOom)) {
         Bump(stats.cmd[spec->id].rejected);
         reject("OOM command not allowed when used memory > 'maxmemory'.");
+      } else if (reply_.resp() == 2 && (sub_count() > 0 || !shard_channels_.empty()) &&
+                 !AllowedWhileSubscribed(*spec)) {
+        reject("ERR Can't execute '" + spec->name +
+               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+               "this context");
       } else if (in_multi_ && !IsTransactionControl(*spec)) {
         if (spec->flags & commands::kNoMulti) {
           Bump(stats.cmd[spec->id].rejected);
@@ -222,6 +227,64 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
   } else if (reply_mode_ == ReplyMode::kSkip) {
     reply_mode_ = ReplyMode::kSkipNext;
   }
+}
+
+std::set<std::string>& Client::subscriptions(SubKind kind) {
+  switch (kind) {
+    case SubKind::kChannel:
+      return channels_;
+    case SubKind::kPattern:
+      return patterns_;
+    case SubKind::kShard:
+      break;
+  }
+  return shard_channels_;
+}
+
+void Client::UnsubscribeAll() {
+  for (SubKind k : {SubKind::kChannel, SubKind::kPattern, SubKind::kShard}) {
+    for (const std::string& name : subscriptions(k)) server_->pubsub().Unsubscribe(this, k, name);
+    subscriptions(k).clear();
+  }
+  nsub = 0;
+  npsub = 0;
+  nssub = 0;
+}
+
+void Client::DeliverPush(std::string_view bytes) {
+  if (closed_) return;
+  out_.append(bytes);
+  // client-output-buffer-limit pubsub 32mb 8mb 60 (Redis's defaults): a
+  // subscriber that cannot keep up is disconnected, never buffered forever.
+  constexpr size_t kHard = 32u << 20, kSoft = 8u << 20;
+  constexpr int64_t kSoftSeconds = 60;
+  size_t pending = out_.size() - out_pos_;
+  if (pending > kHard) {
+    Log(LogLevel::kWarning, "Client id=%llu closed for overcoming of output buffer limits.",
+        (unsigned long long)id);
+    Close();
+    return;
+  }
+  if (pending > kSoft) {
+    int64_t now = NowMs();
+    if (obuf_soft_since_ms_ == 0) obuf_soft_since_ms_ = now;
+    if (now - obuf_soft_since_ms_ > kSoftSeconds * 1000) {
+      Log(LogLevel::kWarning, "Client id=%llu closed for overcoming of output buffer limits.",
+          (unsigned long long)id);
+      Close();
+      return;
+    }
+  } else {
+    obuf_soft_since_ms_ = 0;
+  }
+  worker_->ScheduleFlush(this);
+}
+
+bool Client::AllowedWhileSubscribed(const commands::CommandSpec& spec) {
+  const std::string& n = spec.parent ? spec.parent->name : spec.name;
+  return n == "subscribe" || n == "psubscribe" || n == "ssubscribe" || n == "unsubscribe" ||
+         n == "punsubscribe" || n == "sunsubscribe" || n == "ping" || n == "quit" ||
+         n == "reset";
 }
 
 bool Client::IsTransactionControl(const commands::CommandSpec& spec) {
@@ -409,6 +472,7 @@ void Client::Close() {
   if (closed_) return;
   closed_ = true;
   server_->UnwatchAll(this);
+  UnsubscribeAll();
   worker_->loop().Remove(fd);
   close(fd);
   server_->Unregister(this);
@@ -418,19 +482,23 @@ void Client::Close() {
 std::string Client::InfoLine() const {
   int64_t now = NowMs();
   const commands::CommandSpec* cmd = last_cmd.load(std::memory_order_relaxed);
-  std::string flags = is_unix ? "U" : "N";
+  std::string flags;
+  if (nsub.load() + npsub.load() + nssub.load() > 0) flags += "P";
+  if (is_unix) flags += "U";
+  if (flags.empty()) flags = "N";
   size_t qlen = qbuf_len.load(std::memory_order_relaxed);
   size_t qcap = qbuf_cap.load(std::memory_order_relaxed);
   char buf[1024];
   snprintf(buf, sizeof(buf),
-           "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 "
-           "psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
+           "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu "
+           "psub=%zu ssub=%zu multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
            "rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=default redir=-1 "
            "resp=%d",
            (unsigned long long)id, addr.c_str(), laddr.c_str(), fd, name.c_str(),
            (long long)((now - created_ms) / 1000),
            (long long)((now - last_interaction_ms.load(std::memory_order_relaxed)) / 1000),
-           flags.c_str(), db_.load(std::memory_order_relaxed), qlen, qcap > qlen ? qcap - qlen : 0,
+           flags.c_str(), db_.load(std::memory_order_relaxed), nsub.load(), npsub.load(),
+           nssub.load(), qlen, qcap > qlen ? qcap - qlen : 0,
            qcap, qlen, obuf_len.load(std::memory_order_relaxed), qcap + sizeof(Client),
            cmd ? cmd->name.c_str() : "NULL", resp_shared_.load(std::memory_order_relaxed));
   return buf;

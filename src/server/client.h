@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include "protocol/reply_builder.h"
 #include "protocol/request_parser.h"
 #include "server/event_loop.h"
+#include "server/pubsub.h"
 
 namespace basalt::commands {
 struct CommandSpec;
@@ -82,6 +84,15 @@ class Client : public EventHandler {
   // Set by any thread when a watched key changes.
   std::atomic<bool> watch_dirty_{false};
 
+  // --- Pub/Sub (owner thread) ---
+  // Appends a rendered message; enforces client-output-buffer-limit pubsub
+  // and schedules a flush at the end of the loop iteration.
+  void DeliverPush(std::string_view bytes);
+  std::set<std::string>& subscriptions(SubKind kind);
+  // Channels + patterns: the count SUBSCRIBE/UNSUBSCRIBE replies carry.
+  size_t sub_count() const { return channels_.size() + patterns_.size(); }
+  void UnsubscribeAll();
+
   // --- Shared (read by other threads) ---
   const uint64_t id;
   const int fd;
@@ -94,6 +105,7 @@ class Client : public EventHandler {
   std::atomic<bool> no_evict_{false};
   std::atomic<size_t> qbuf_len{0}, qbuf_cap{0}, obuf_len{0};
   std::atomic<bool> kill_requested{false};
+  std::atomic<size_t> nsub{0}, npsub{0}, nssub{0};
   // CLIENT SETNAME; guarded by the server's registry mutex.
   std::string name;
 
@@ -111,6 +123,7 @@ class Client : public EventHandler {
     bool expired_at_watch;
   };
   static bool IsTransactionControl(const commands::CommandSpec& spec);
+  static bool AllowedWhileSubscribed(const commands::CommandSpec& spec);
   void Execute(const commands::CommandSpec& spec, std::span<const std::string_view> args,
                protocol::ReplyBuilder& rb);
   void ReadSome();
@@ -129,6 +142,8 @@ class Client : public EventHandler {
   bool paused_ = false;
   bool want_write_ = false;
   bool processing_ = false;
+  std::set<std::string> channels_, patterns_, shard_channels_;
+  int64_t obuf_soft_since_ms_ = 0;  // when the pending output first passed the soft limit
   bool in_multi_ = false;
   bool multi_error_ = false;
   std::vector<QueuedCommand> queued_;

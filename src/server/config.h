@@ -168,6 +168,8 @@ class Config {
   bool latency_tracking() const { return Num(kLatencyTracking) != 0; }
   int64_t slowlog_log_slower_than() const { return Num(kSlowlogLogSlowerThan); }  // us, -1 off
   int64_t slowlog_max_len() const { return Num(kSlowlogMaxLen); }
+  // Keyspace notifications, canonical letters (e.g. "AKE"; "" = off).
+  std::string notify_keyspace_events() const { return Str(kNotifyKeyspaceEvents); }
   // Memory limit and eviction.
   int64_t maxmemory() const { return Num(kMaxmemory); }  // bytes, 0 = no limit
   MaxmemoryPolicy maxmemory_policy() const {
@@ -246,6 +248,7 @@ class Config {
     kDbfilename,
     kAppendfilename,
     kAppenddirname,
+    kNotifyKeyspaceEvents,
     kStrSlotCount
   };
 

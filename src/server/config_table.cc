@@ -96,7 +96,8 @@ std::vector<Spec> BuildTable() {
       Bool("latency-tracking", "", 0, true, C::kLatencyTracking),
       Int("slowlog-log-slower-than", "", 0, "10000", -1, kLLMax, C::kSlowlogLogSlowerThan),
       Int("slowlog-max-len", "", 0, "128", 0, kLLMax, C::kSlowlogMaxLen),
-      Special("notify-keyspace-events", "", Kind::kNotifyKeyspaceEvents, 0, ""),
+      Special("notify-keyspace-events", "", Kind::kNotifyKeyspaceEvents, 0, "",
+              C::kNotifyKeyspaceEvents),
       Int("active-expire-effort", "", 0, "1", 1, 10, C::kActiveExpireEffort),
       Bool("replica-read-only", "slave-read-only", 0, true, C::kReplicaReadOnly),
       Bool("appendonly", "", 0, false),
@@ -647,9 +648,24 @@ StatusOr<Value> ParseValue(const Spec& spec, std::span<const std::string> args, 
         }
         seen[static_cast<unsigned char>(c)] = true;
       }
-      // Any non-empty set of classes is a non-default value; its exact
-      // spelling does not matter while only "" is supported.
-      for (char c : kKeyspaceEventChars) {
+      // Stored in the canonical spelling CONFIG GET shows: "A" when every
+      // class is on (Redis then drops "n" from the text), else the class
+      // letters in a fixed order, then K, E, and m.
+      constexpr std::string_view kClasses = "g$lshzxetd";
+      bool all = seen[static_cast<unsigned char>('A')];
+      if (!all) {
+        all = true;
+        for (char c : kClasses) all = all && seen[static_cast<unsigned char>(c)];
+        all = all && seen[static_cast<unsigned char>('n')];
+      }
+      if (all) {
+        v.str = "A";
+      } else {
+        for (char c : std::string_view("g$lshzxetdn")) {
+          if (seen[static_cast<unsigned char>(c)]) v.str.push_back(c);
+        }
+      }
+      for (char c : std::string_view("KEm")) {
         if (seen[static_cast<unsigned char>(c)]) v.str.push_back(c);
       }
       return v;

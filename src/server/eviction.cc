@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "commands/command_context.h"
 #include "server/memory.h"
 #include "server/server.h"
 
@@ -109,6 +110,7 @@ bool Server::EvictIfNeeded() {
       std::string_view args[2] = {lazy ? "UNLINK" : "DEL", key};
       write_log_.Append(shard->db(), args);
       TouchWatched(shard->db(), key);
+      Notify(shard->db(), key, "evicted", commands::kNotifyEvicted);
       Entry** link = shard->table().FindLink(key, HashKey(key));
       if (link != nullptr) shard->Delete(link, lazy);
       freed += bytes;

@@ -16,16 +16,19 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <random>
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "commands/command_context.h"
 #include "server/client.h"
 
 namespace basalt::server {
 namespace {
 
 thread_local ThreadStats* t_stats = nullptr;
+thread_local Worker* t_worker = nullptr;
 // repl-backlog-size's default; the directive becomes live with replication.
 constexpr size_t kDefaultBacklogSize = 1 << 20;
 ThreadStats* g_other_stats = nullptr;
@@ -163,6 +166,7 @@ void Worker::AddClient(Client* c) {
 void Worker::RetireClient(Client* c) {
   clients_.erase(c->id);
   std::erase(paused_, c);
+  std::erase(pending_flush_, c);
   server_->connected_clients.fetch_sub(1);
   retired_.push_back(c);
 }
@@ -172,12 +176,23 @@ Client* Worker::FindClient(uint64_t id) {
   return it == clients_.end() ? nullptr : it->second;
 }
 
+void Worker::ScheduleFlush(Client* c) {
+  if (std::find(pending_flush_.begin(), pending_flush_.end(), c) == pending_flush_.end()) {
+    pending_flush_.push_back(c);
+  }
+}
+
 void Worker::PauseClient(Client* c) {
   paused_.push_back(c);
   loop_.SetMaxWaitMs(10);
 }
 
 void Worker::AfterEvents() {
+  if (!pending_flush_.empty()) {
+    std::vector<Client*> flush;
+    flush.swap(pending_flush_);
+    for (Client* c : flush) c->Flush();
+  }
   if (!paused_.empty()) {
     // Each paused client retries its command; it re-parks itself if the pause
     // still applies to it.
@@ -234,6 +249,7 @@ void Worker::Cron() {
 void Worker::Start() {
   thread_ = std::thread([this] {
     t_stats = &stats_;
+    t_worker = this;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -279,6 +295,8 @@ Server::Server(std::unique_ptr<Config> config)
     config_->OnChange(name, [this](const Config&) { ApplyEvictionConfig(); });
   }
   config_->OnChange("loglevel", [](const Config& c) { SetLogLevel(c.loglevel()); });
+  ApplyNotifyConfig();
+  config_->OnChange("notify-keyspace-events", [this](const Config&) { ApplyNotifyConfig(); });
   config_->OnChange("slowlog-max-len", [this](const Config& c) {
     slowlog_.Trim(size_t(std::max<int64_t>(0, c.slowlog_max_len())));
   });
@@ -518,6 +536,7 @@ bool Server::MustPause(bool is_write) const {
 
 void Server::OnExpired(int db, std::string_view key) {
   TouchWatched(db, key);
+  Notify(db, key, "expired", commands::kNotifyExpired);
   bool lazy = config_->lazyfree_lazy_expire();
   std::string_view args[2] = {lazy ? "UNLINK" : "DEL", key};
   write_log_.Append(db, args);
@@ -577,10 +596,59 @@ void Server::TouchWatchedInDb(int db, const std::function<bool(std::string_view)
   }
 }
 
+namespace {
+constexpr uint32_t kNotifyKeyspace = 1u << 16;  // K
+constexpr uint32_t kNotifyKeyevent = 1u << 17;  // E
+}  // namespace
+
+void Server::ApplyNotifyConfig() {
+  uint32_t flags = 0;
+  for (char c : config_->notify_keyspace_events()) {
+    switch (c) {
+      case 'A':
+        flags |= commands::kNotifyGeneric | commands::kNotifyString | commands::kNotifyList |
+                 commands::kNotifySet | commands::kNotifyHash | commands::kNotifyZSet |
+                 commands::kNotifyExpired | commands::kNotifyEvicted | commands::kNotifyStream |
+                 commands::kNotifyNew;
+        break;
+      case 'g': flags |= commands::kNotifyGeneric; break;
+      case '$': flags |= commands::kNotifyString; break;
+      case 'l': flags |= commands::kNotifyList; break;
+      case 's': flags |= commands::kNotifySet; break;
+      case 'h': flags |= commands::kNotifyHash; break;
+      case 'z': flags |= commands::kNotifyZSet; break;
+      case 'x': flags |= commands::kNotifyExpired; break;
+      case 'e': flags |= commands::kNotifyEvicted; break;
+      case 't': flags |= commands::kNotifyStream; break;
+      case 'm': flags |= commands::kNotifyKeyMiss; break;
+      case 'n': flags |= commands::kNotifyNew; break;
+      case 'K': flags |= kNotifyKeyspace; break;
+      case 'E': flags |= kNotifyKeyevent; break;
+      default: break;
+    }
+  }
+  notify_flags_.store(flags);
+}
+
+void Server::Notify(int db, std::string_view key, std::string_view event, uint32_t cls) {
+  uint32_t flags = notify_flags_.load(std::memory_order_relaxed);
+  if (!(flags & cls) || !(flags & (kNotifyKeyspace | kNotifyKeyevent))) return;
+  std::string dbs = std::to_string(db);
+  if (flags & kNotifyKeyspace) {
+    std::string ch = "__keyspace@" + dbs + "__:";
+    ch.append(key);
+    pubsub_.Publish(SubKind::kChannel, ch, event, t_worker);
+  }
+  if (flags & kNotifyKeyevent) {
+    std::string ch = "__keyevent@" + dbs + "__:";
+    ch.append(event);
+    pubsub_.Publish(SubKind::kChannel, ch, key, t_worker);
+  }
+}
+
 void Server::OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) {
   TouchWatched(db, key);
-  (void)event;
-  (void)cls;
+  Notify(db, key, event, cls);
 }
 
 void Server::ActiveExpireCycle(int worker_index, int64_t budget_us) {

@@ -25,6 +25,7 @@
 #include "replication/write_log.h"
 #include "server/config.h"
 #include "server/event_loop.h"
+#include "server/pubsub.h"
 #include "server/slowlog.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
@@ -66,6 +67,8 @@ class Worker {
   void RetireClient(Client* c);
   Client* FindClient(uint64_t id);
   void PauseClient(Client* c);
+  // Flushes c at the end of this loop iteration (pub/sub deliveries).
+  void ScheduleFlush(Client* c);
   size_t client_count() const { return clients_.size(); }
 
   void Start();
@@ -148,6 +151,8 @@ class Server : public storage::ExpiryListener {
   // A key of database `db` changed (see CommandContext::Changed). Called with
   // the key's shard lock held.
   void OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls);
+  // Publishes a keyspace notification if notify-keyspace-events enables it.
+  void Notify(int db, std::string_view key, std::string_view event, uint32_t cls);
 
   // ExpiryListener: record the deletion in the write log (with the shard lock held).
   void OnExpired(int db, std::string_view key) override;
@@ -172,6 +177,7 @@ class Server : public storage::ExpiryListener {
   std::string executable;
   int tcp_port_bound() const { return bound_port_; }
   SlowLog& slowlog() { return slowlog_; }
+  PubSub& pubsub() { return pubsub_; }
   // Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
   std::atomic<bool> active_expire_enabled{true};
 
@@ -214,6 +220,10 @@ class Server : public storage::ExpiryListener {
   std::atomic<bool> pause_all_{false};
 
   SlowLog slowlog_;
+  PubSub pubsub_;
+  // notify-keyspace-events as flag bits (commands::NotifyClass | K | E).
+  std::atomic<uint32_t> notify_flags_{0};
+  void ApplyNotifyConfig();
   std::mutex error_mu_;
   std::map<std::string, uint64_t> error_stats_;  // Guarded by error_mu_.
 
