@@ -410,6 +410,40 @@ void CmdClientReply(CommandContext& ctx) {
   }
 }
 
+// CLIENT UNBLOCK client-id [TIMEOUT | ERROR]
+void CmdClientUnblock(CommandContext& ctx) {
+  auto id = ParseInt64(ctx.args[2]);
+  if (!id) {
+    ctx.Error(errors::kNotInteger);
+    return;
+  }
+  bool error = false;
+  if (ctx.args.size() == 4) {
+    if (EqualsIgnoreCase(ctx.args[3], "error")) {
+      error = true;
+    } else if (!EqualsIgnoreCase(ctx.args[3], "timeout")) {
+      ctx.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      return;
+    }
+  } else if (ctx.args.size() > 4) {
+    ctx.Error(errors::kSyntax);
+    return;
+  }
+  bool found = false;
+  ctx.server.ForEachClient([&](server::Client* c) {
+    if (c->id != uint64_t(*id) || !c->blocked_shared_.load()) return;
+    found = true;
+    server::Worker* w = c->worker();
+    uint64_t cid = c->id;
+    w->loop().Post([w, cid, error] {
+      if (server::Client* t = w->FindClient(cid)) {
+        t->UnblockWith(error ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : "");
+      }
+    });
+  });
+  ctx.reply.Integer(found ? 1 : 0);
+}
+
 // CLIENT HELP
 void CmdClientHelp(CommandContext& ctx) {
   static const char* kLines[] = {
@@ -436,6 +470,8 @@ void CmdClientHelp(CommandContext& ctx) {
       "    Protect the current client connection from eviction.",
       "REPLY (ON|OFF|SKIP)",
       "    Control the replies sent to the current connection.",
+      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+      "    Unblock the specified blocked client.",
       "HELP",
       "    Print this help.",
   };
@@ -481,6 +517,8 @@ void RegisterConnectionFamily(CommandTable& t) {
   sub("no-evict", 3, "admin noscript loading stale", "@admin @slow @dangerous @connection",
       CmdClientNoEvict);
   sub("reply", 3, "noscript loading stale", "@slow @connection", CmdClientReply);
+  sub("unblock", -3, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+      CmdClientUnblock);
   sub("help", 2, "loading stale", "@slow @connection", CmdClientHelp);
 }
 

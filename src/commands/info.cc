@@ -136,7 +136,7 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
     w.Field("maxclients", int64_t(cfg.maxclients()));
     w.Field("client_recent_max_input_buffer", "0");
     w.Field("client_recent_max_output_buffer", "0");
-    w.Field("blocked_clients", "0");
+    w.Field("blocked_clients", int64_t(s.blocking().blocked_clients()));
     w.Field("tracking_clients", "0");
     w.Field("clients_in_timeout_table", "0");
   }

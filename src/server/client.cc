@@ -93,7 +93,7 @@ void Client::ReadSome() {
 }
 
 void Client::ProcessInput() {
-  if (processing_ || paused_) return;
+  if (processing_ || paused_ || blocked_) return;
   processing_ = true;
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_->config().proto_max_bulk_len();
@@ -131,6 +131,8 @@ void Client::ProcessInput() {
     in_pos_ += consumed;
     DispatchOne(args_);
     limits.auth_required = !authenticated_;
+    // A blocked command holds back the rest of the pipeline.
+    if (blocked_) break;
   }
   if (in_pos_ == in_len_) {
     in_pos_ = 0;
@@ -293,6 +295,74 @@ bool Client::IsTransactionControl(const commands::CommandSpec& spec) {
          n == "reset";
 }
 
+void Client::BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms) {
+  block_requested_ = true;
+  if (blocked_) return;  // a retry that found nothing keeps its place
+  blocked_keys_ = keys;
+  blocked_db_ = db();
+  block_deadline_ms_ = deadline_ms;
+}
+
+void Client::FinishBlocking(const commands::CommandSpec& spec,
+                            std::span<const std::string_view> args) {
+  if (!block_requested_ || blocked_) return;
+  // First time this command blocks: remember it to run it again on wake-up.
+  blocked_ = true;
+  blocked_spec_ = &spec;
+  blocked_args_.assign(args.begin(), args.end());
+  blocked_shared_.store(true);
+  server_->blocking().Block(this, blocked_db_, blocked_keys_);
+  worker_->AddBlocked(this);
+}
+
+void Client::EndBlocking() {
+  server_->blocking().Unblock(this, blocked_db_, blocked_keys_);
+  worker_->RemoveBlocked(this);
+  blocked_ = false;
+  blocked_shared_.store(false);
+  block_requested_ = false;
+  blocked_spec_ = nullptr;
+  blocked_args_.clear();
+}
+
+void Client::RetryBlocked() {
+  if (!blocked_ || closed_) return;
+  retrying_ = true;
+  block_requested_ = false;
+  std::vector<std::string_view> views(blocked_args_.begin(), blocked_args_.end());
+  Execute(*blocked_spec_, views, reply_);
+  retrying_ = false;
+  if (block_requested_) {
+    block_requested_ = false;  // still nothing: keep waiting in place
+    return;
+  }
+  std::vector<std::string> keys = std::move(blocked_keys_);
+  int db = blocked_db_;
+  EndBlocking();
+  // What is left may serve the next client in line.
+  for (const std::string& k : keys) server_->blocking().Signal(db, k);
+  Flush();
+  ProcessInput();
+  Flush();
+}
+
+void Client::UnblockWith(std::string_view error) {
+  if (!blocked_ || closed_) return;
+  const std::string& name = blocked_spec_->name;
+  if (!error.empty()) {
+    server_->CountError(error);
+    reply_.Error(error);
+  } else if (name == "blmove" || name == "brpoplpush") {
+    reply_.Null();
+  } else {
+    reply_.NullArray();
+  }
+  EndBlocking();
+  Flush();
+  ProcessInput();
+  Flush();
+}
+
 void Client::Execute(const commands::CommandSpec& spec, std::span<const std::string_view> args,
                      protocol::ReplyBuilder& rb) {
   commands::CommandContext ctx{*server_, *this, args, rb, spec};
@@ -305,6 +375,7 @@ void Client::Execute(const commands::CommandSpec& spec, std::span<const std::str
   Bump(cs.usec, uint64_t(took));
   if (ctx.failed) Bump(cs.failed);
   MaybeLogSlow(spec, args, took);
+  if (block_requested_ && !retrying_) FinishBlocking(spec, args);
 }
 
 void Client::BeginMulti() {
@@ -473,6 +544,7 @@ void Client::Close() {
   closed_ = true;
   server_->UnwatchAll(this);
   UnsubscribeAll();
+  if (blocked_) EndBlocking();
   worker_->loop().Remove(fd);
   close(fd);
   server_->Unregister(this);
@@ -484,6 +556,7 @@ std::string Client::InfoLine() const {
   const commands::CommandSpec* cmd = last_cmd.load(std::memory_order_relaxed);
   std::string flags;
   if (nsub.load() + npsub.load() + nssub.load() > 0) flags += "P";
+  if (blocked_shared_.load()) flags += "b";
   if (is_unix) flags += "U";
   if (flags.empty()) flags = "N";
   size_t qlen = qbuf_len.load(std::memory_order_relaxed);

@@ -84,6 +84,19 @@ class Client : public EventHandler {
   // Set by any thread when a watched key changes.
   std::atomic<bool> watch_dirty_{false};
 
+  // --- Blocking commands (owner thread) ---
+  // Called by a blocking command that found nothing: the command will be run
+  // again when one of `keys` changes, or answered with a null reply (or
+  // `timeout_reply` if given) at deadline_ms (0 = never).
+  void BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms);
+  bool blocked() const { return blocked_; }
+  // True while a blocked command is being re-run after a wake-up.
+  bool retrying_blocked() const { return retrying_; }
+  void RetryBlocked();
+  // Ends the wait with a timeout (null) reply or with `error`.
+  void UnblockWith(std::string_view error);
+  int64_t block_deadline_ms() const { return block_deadline_ms_; }
+
   // --- Pub/Sub (owner thread) ---
   // Appends a rendered message; enforces client-output-buffer-limit pubsub
   // and schedules a flush at the end of the loop iteration.
@@ -106,6 +119,7 @@ class Client : public EventHandler {
   std::atomic<size_t> qbuf_len{0}, qbuf_cap{0}, obuf_len{0};
   std::atomic<bool> kill_requested{false};
   std::atomic<size_t> nsub{0}, npsub{0}, nssub{0};
+  std::atomic<bool> blocked_shared_{false};
   // CLIENT SETNAME; guarded by the server's registry mutex.
   std::string name;
 
@@ -123,6 +137,8 @@ class Client : public EventHandler {
     bool expired_at_watch;
   };
   static bool IsTransactionControl(const commands::CommandSpec& spec);
+  void FinishBlocking(const commands::CommandSpec& spec, std::span<const std::string_view> args);
+  void EndBlocking();
   static bool AllowedWhileSubscribed(const commands::CommandSpec& spec);
   void Execute(const commands::CommandSpec& spec, std::span<const std::string_view> args,
                protocol::ReplyBuilder& rb);
@@ -142,6 +158,15 @@ class Client : public EventHandler {
   bool paused_ = false;
   bool want_write_ = false;
   bool processing_ = false;
+  // Blocking state.
+  bool blocked_ = false;
+  bool retrying_ = false;
+  bool block_requested_ = false;
+  int blocked_db_ = 0;
+  int64_t block_deadline_ms_ = 0;
+  std::vector<std::string> blocked_keys_;
+  const commands::CommandSpec* blocked_spec_ = nullptr;
+  std::vector<std::string> blocked_args_;
   std::set<std::string> channels_, patterns_, shard_channels_;
   int64_t obuf_soft_since_ms_ = 0;  // when the pending output first passed the soft limit
   bool in_multi_ = false;

@@ -176,6 +176,13 @@ Client* Worker::FindClient(uint64_t id) {
   return it == clients_.end() ? nullptr : it->second;
 }
 
+void Worker::AddBlocked(Client* c) {
+  blocked_.push_back(c);
+  loop_.SetMaxWaitMs(10);  // timeouts are checked after every loop iteration
+}
+
+void Worker::RemoveBlocked(Client* c) { std::erase(blocked_, c); }
+
 void Worker::ScheduleFlush(Client* c) {
   if (std::find(pending_flush_.begin(), pending_flush_.end(), c) == pending_flush_.end()) {
     pending_flush_.push_back(c);
@@ -193,13 +200,22 @@ void Worker::AfterEvents() {
     flush.swap(pending_flush_);
     for (Client* c : flush) c->Flush();
   }
+  if (!blocked_.empty()) {
+    int64_t now = NowMs();
+    std::vector<Client*> expired;
+    for (Client* c : blocked_) {
+      if (c->block_deadline_ms() != 0 && now >= c->block_deadline_ms()) expired.push_back(c);
+    }
+    for (Client* c : expired) c->UnblockWith("");
+  }
+  if (paused_.empty() && blocked_.empty()) loop_.SetMaxWaitMs(1000);
   if (!paused_.empty()) {
     // Each paused client retries its command; it re-parks itself if the pause
     // still applies to it.
     std::vector<Client*> ready;
     ready.swap(paused_);
     for (Client* c : ready) c->Resume();
-    if (paused_.empty()) loop_.SetMaxWaitMs(1000);
+    if (paused_.empty() && blocked_.empty()) loop_.SetMaxWaitMs(1000);
   }
   for (Client* c : retired_) delete c;
   retired_.clear();
@@ -649,6 +665,12 @@ void Server::Notify(int db, std::string_view key, std::string_view event, uint32
 void Server::OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) {
   TouchWatched(db, key);
   Notify(db, key, event, cls);
+  // Lists and sorted sets may now serve a blocked client; so may a key that
+  // arrived by RENAME, MOVE or COPY.
+  if ((cls & (commands::kNotifyList | commands::kNotifyZSet)) || event == "rename_to" ||
+      event == "move_to" || event == "copy_to") {
+    blocking_.Signal(db, key);
+  }
 }
 
 void Server::ActiveExpireCycle(int worker_index, int64_t budget_us) {

@@ -25,6 +25,7 @@
 #include "replication/write_log.h"
 #include "server/config.h"
 #include "server/event_loop.h"
+#include "server/blocking.h"
 #include "server/pubsub.h"
 #include "server/slowlog.h"
 #include "storage/keyspace.h"
@@ -67,6 +68,8 @@ class Worker {
   void RetireClient(Client* c);
   Client* FindClient(uint64_t id);
   void PauseClient(Client* c);
+  void AddBlocked(Client* c);
+  void RemoveBlocked(Client* c);
   // Flushes c at the end of this loop iteration (pub/sub deliveries).
   void ScheduleFlush(Client* c);
   size_t client_count() const { return clients_.size(); }
@@ -86,6 +89,7 @@ class Worker {
   std::vector<Client*> retired_;
   std::vector<Client*> paused_;
   std::vector<Client*> pending_flush_;
+  std::vector<Client*> blocked_;  // clients of this worker waiting on keys
   std::thread thread_;
   friend class Client;
 };
@@ -178,6 +182,7 @@ class Server : public storage::ExpiryListener {
   int tcp_port_bound() const { return bound_port_; }
   SlowLog& slowlog() { return slowlog_; }
   PubSub& pubsub() { return pubsub_; }
+  BlockingRegistry& blocking() { return blocking_; }
   // Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
   std::atomic<bool> active_expire_enabled{true};
 
@@ -221,6 +226,7 @@ class Server : public storage::ExpiryListener {
 
   SlowLog slowlog_;
   PubSub pubsub_;
+  BlockingRegistry blocking_;
   // notify-keyspace-events as flag bits (commands::NotifyClass | K | E).
   std::atomic<uint32_t> notify_flags_{0};
   void ApplyNotifyConfig();

@@ -1,0 +1,56 @@
+#include "server/blocking.h"
+
+#include <cstring>
+
+#include "server/client.h"
+#include "server/server.h"
+
+namespace basalt::server {
+
+std::string BlockingRegistry::Key(int db, std::string_view key) {
+  std::string k(reinterpret_cast<const char*>(&db), sizeof(db));
+  k.append(key);
+  return k;
+}
+
+void BlockingRegistry::Block(Client* c, int db, const std::vector<std::string>& keys) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& key : keys) {
+    auto& q = queues_[Key(db, key)];
+    bool present = false;
+    for (const Waiter& w : q) present = present || w.client == c;
+    if (!present) q.push_back(Waiter{c, c->id, c->worker()});
+  }
+  blocked_.fetch_add(1, std::memory_order_relaxed);
+  queued_keys_.store(queues_.size(), std::memory_order_relaxed);
+}
+
+void BlockingRegistry::Unblock(Client* c, int db, const std::vector<std::string>& keys) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& key : keys) {
+    auto it = queues_.find(Key(db, key));
+    if (it == queues_.end()) continue;
+    std::erase_if(it->second, [c](const Waiter& w) { return w.client == c; });
+    if (it->second.empty()) queues_.erase(it);
+  }
+  blocked_.fetch_sub(1, std::memory_order_relaxed);
+  queued_keys_.store(queues_.size(), std::memory_order_relaxed);
+}
+
+void BlockingRegistry::Signal(int db, std::string_view key) {
+  if (queued_keys_.load(std::memory_order_relaxed) == 0) return;
+  Waiter head;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = queues_.find(Key(db, key));
+    if (it == queues_.end() || it->second.empty()) return;
+    head = it->second.front();
+  }
+  Worker* w = head.worker;
+  uint64_t id = head.id;
+  w->loop().Post([w, id] {
+    if (Client* c = w->FindClient(id)) c->RetryBlocked();
+  });
+}
+
+}  // namespace basalt::server

@@ -1,0 +1,50 @@
+// BlockingRegistry: clients blocked on keys (BLPOP, BLMOVE, BZPOPMIN, ...).
+//
+// A blocked client stays on its own worker thread. When a key it waits on
+// changes, the registry posts a wake-up to the worker of the *first* client
+// waiting on that key; that client re-runs its command there. If it gets an
+// element it unblocks and passes the wake-up to the next waiter, so clients
+// are served in the order they blocked (FIFO per key); if another client got
+// there first, it keeps its place in the queue.
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace basalt::server {
+
+class Client;
+class Worker;
+
+class BlockingRegistry {
+ public:
+  // Registers c as waiting on every key (in database db).
+  void Block(Client* c, int db, const std::vector<std::string>& keys);
+  // Removes c from every queue (served, timed out, unblocked, closed).
+  void Unblock(Client* c, int db, const std::vector<std::string>& keys);
+  // Wakes the first waiter of (db, key), if any. Cheap when nobody blocks.
+  void Signal(int db, std::string_view key);
+  size_t blocked_clients() const { return blocked_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Waiter {
+    Client* client;
+    uint64_t id;
+    Worker* worker;
+  };
+  static std::string Key(int db, std::string_view key);
+  std::mutex mu_;
+  std::unordered_map<std::string, std::deque<Waiter>> queues_;  // Guarded by mu_.
+  std::atomic<size_t> blocked_{0};
+  std::atomic<size_t> queued_keys_{0};
+};
+
+}  // namespace basalt::server
