@@ -78,6 +78,11 @@ int main(int argc, char** argv) {
         argv[0]);
   }
 
+  if (!c.save().empty()) {
+    Log(LogLevel::kWarning,
+        "WARNING: 'save' rules are configured but Basalt does not write RDB snapshots yet: "
+        "data lives in memory only. Use --save \"\" to silence this warning.");
+  }
   basalt::server::Server server(std::move(*cfg));
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
