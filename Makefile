@@ -7,7 +7,7 @@ PYTHON    ?= /usr/bin/python3
 JOBS      ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: deps configure build run test unit-test integration-test test-asan fuzz fuzz-long bench clean
+.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench clean
 
 deps:
 	@bash scripts/install-deps
@@ -46,6 +46,17 @@ test-asan: deps
 	BASALT_SERVER=$(abspath $(ASAN_DIR))/basalt-server BASALT_SANITIZED=1 $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration || rc=1; \
 	exit $$rc
 
+# ThreadSanitizer over the multi-threaded suites (data races between workers).
+# TSan's deadlock detector is off: FLUSHALL legitimately holds every shard lock.
+TSAN_DIR ?= build-tsan
+test-tsan: deps
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBASALT_TSAN=ON -DBASALT_TESTS=OFF
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target basalt-server
+	TSAN_OPTIONS="detect_deadlocks=0 halt_on_error=1 exitcode=66" BASALT_SANITIZED=1 \
+	BASALT_SERVER=$(abspath $(TSAN_DIR))/basalt-server $(PYTHON) -m pytest -q -p no:cacheprovider \
+	  tests/integration/test_concurrency.py tests/integration/test_diff_transactions.py \
+	  tests/integration/test_pubsub.py tests/integration/test_clients.py
+
 # libFuzzer targets (clang). `make fuzz` is a short run; `make fuzz-long` runs 10 minutes.
 fuzz: deps
 	@bash fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS)
@@ -57,4 +68,4 @@ bench: build
 	bash bench/compare
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)

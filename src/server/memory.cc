@@ -9,8 +9,8 @@
 
 #ifdef BASALT_HAVE_JEMALLOC
 #include <jemalloc/jemalloc.h>
-#elif defined(__SANITIZE_ADDRESS__)
-// Provided by the ASan runtime (gcc ships no header for it).
+#elif defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// Provided by the ASan/TSan runtimes (gcc ships no header for it).
 extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #else
 #include <malloc.h>
@@ -41,8 +41,8 @@ size_t ReadAllocated() {
   sz = sizeof(size_t);
   mallctl("stats.allocated", &allocated, &sz, nullptr, 0);
   return allocated;
-#elif defined(__SANITIZE_ADDRESS__)
-  // ASan replaces malloc; its allocator keeps the count.
+#elif defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The sanitizer replaces malloc; its allocator keeps the count.
   return __sanitizer_get_current_allocated_bytes();
 #else
   struct mallinfo2 mi = mallinfo2();

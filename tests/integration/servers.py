@@ -29,7 +29,7 @@ DEFAULT_ORACLE = '/usr/bin/redis-server'
 SANITIZED = os.environ.get('BASALT_SANITIZED') == '1'
 # Sanitized builds start, answer and shut down much more slowly.
 TIME_SCALE = 4.0 if SANITIZED else 1.0
-SANITIZER_PATTERNS = ('ERROR: AddressSanitizer', 'runtime error:')
+SANITIZER_PATTERNS = ('ERROR: AddressSanitizer', 'runtime error:', 'WARNING: ThreadSanitizer')
 CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL, signal.SIGFPE,
                  signal.SIGTRAP, signal.SIGSYS}
 
