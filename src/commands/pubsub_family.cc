@@ -171,9 +171,9 @@ void RegisterPubsubFamily(CommandTable& t) {
   t.Add(Spec(g, "punsubscribe", -1, sub_flags, 0, 0, 0, "@pubsub @slow", CmdPUnsubscribe));
   t.Add(Spec(g, "ssubscribe", -2, sub_flags, 1, -1, 1, "@pubsub @slow", CmdSSubscribe));
   t.Add(Spec(g, "sunsubscribe", -1, sub_flags, 1, -1, 1, "@pubsub @slow", CmdSUnsubscribe));
-  t.Add(Spec(g, "publish", 3, "pubsub loading stale fast may_replicate", 0, 0, 0,
+  t.Add(Spec(g, "publish", 3, "pubsub loading stale fast", 0, 0, 0,
              "@pubsub @fast", CmdPublish));
-  t.Add(Spec(g, "spublish", 3, "pubsub loading stale fast may_replicate", 1, 1, 1,
+  t.Add(Spec(g, "spublish", 3, "pubsub loading stale fast", 1, 1, 1,
              "@pubsub @fast", CmdSPublish));
   t.Add(Spec(g, "pubsub", -2, "", 0, 0, 0, "@slow", CmdContainer));
   const char* f = "pubsub loading stale";

@@ -102,37 +102,95 @@ void ReplyStatusSet(CommandContext& ctx, std::string_view words) {
   for (auto w : items) ctx.reply.SimpleString(w);
 }
 
-void ReplyKeySpecs(CommandContext& ctx, const CommandSpec& c) {
-  auto& r = ctx.reply;
-  if (c.first_key <= 0) {
-    r.ArrayHeader(0);
-    return;
+// Key-spec flags as COMMAND INFO prints them: RW/RO/OW/RM upper case, the
+// access kind lower case ("RW access delete").
+std::string KeySpecFlags(std::string_view words) {
+  std::string out;
+  size_t p = 0;
+  while (p < words.size()) {
+    size_t e = words.find(' ', p);
+    if (e == std::string_view::npos) e = words.size();
+    std::string w(words.substr(p, e - p));
+    if (!w.empty()) {
+      bool upper = w == "RW" || w == "RO" || w == "OW" || w == "RM";
+      if (!upper) {
+        for (char& ch : w) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+      }
+      if (!out.empty()) out += ' ';
+      out += w;
+    }
+    p = e + 1;
   }
-  // Derived from first/last/step; flags describe the access in general terms.
-  r.ArrayHeader(1);
+  return out;
+}
+
+void ReplyOneKeySpec(CommandContext& ctx, const KeySpec& ks) {
+  auto& r = ctx.reply;
   r.MapHeader(3);
   r.Bulk("flags");
-  ReplyStatusSet(ctx, (c.flags & kWrite) ? "RW UPDATE" : "RO ACCESS");
+  ReplyStatusSet(ctx, KeySpecFlags(ks.flags));
   r.Bulk("begin_search");
   r.MapHeader(2);
   r.Bulk("type");
-  r.Bulk("index");
-  r.Bulk("spec");
-  r.MapHeader(1);
-  r.Bulk("index");
-  r.Integer(c.first_key);
+  if (ks.keyword.empty()) {
+    r.Bulk("index");
+    r.Bulk("spec");
+    r.MapHeader(1);
+    r.Bulk("index");
+    r.Integer(ks.begin_index);
+  } else {
+    r.Bulk("keyword");
+    r.Bulk("spec");
+    r.MapHeader(2);
+    r.Bulk("keyword");
+    r.Bulk(ks.keyword);
+    r.Bulk("startfrom");
+    r.Integer(ks.keyword_startfrom);
+  }
   r.Bulk("find_keys");
   r.MapHeader(2);
   r.Bulk("type");
-  r.Bulk("range");
-  r.Bulk("spec");
-  r.MapHeader(3);
-  r.Bulk("lastkey");
-  r.Integer(c.last_key < 0 ? c.last_key : c.last_key - c.first_key);
-  r.Bulk("keystep");
-  r.Integer(c.step);
-  r.Bulk("limit");
-  r.Integer(0);
+  if (ks.keynum) {
+    r.Bulk("keynum");
+    r.Bulk("spec");
+    r.MapHeader(3);
+    r.Bulk("keynumidx");
+    r.Integer(ks.keynumidx);
+    r.Bulk("firstkey");
+    r.Integer(ks.firstkey);
+    r.Bulk("keystep");
+    r.Integer(ks.numstep);
+  } else {
+    r.Bulk("range");
+    r.Bulk("spec");
+    r.MapHeader(3);
+    r.Bulk("lastkey");
+    r.Integer(ks.lastkey);
+    r.Bulk("keystep");
+    r.Integer(ks.keystep);
+    r.Bulk("limit");
+    r.Integer(ks.limit);
+  }
+}
+
+void ReplyKeySpecs(CommandContext& ctx, const CommandSpec& c) {
+  if (!c.key_specs.empty()) {
+    ctx.reply.ArrayHeader(c.key_specs.size());
+    for (const KeySpec& ks : c.key_specs) ReplyOneKeySpec(ctx, ks);
+    return;
+  }
+  if (c.first_key <= 0) {
+    ctx.reply.ArrayHeader(0);
+    return;
+  }
+  // Derived from first/last/step; flags describe the access in general terms.
+  KeySpec ks;
+  ks.flags = (c.flags & kWrite) ? "RW UPDATE" : "RO ACCESS";
+  ks.begin_index = c.first_key;
+  ks.lastkey = c.last_key < 0 ? c.last_key : c.last_key - c.first_key;
+  ks.keystep = c.step;
+  ctx.reply.ArrayHeader(1);
+  ReplyOneKeySpec(ctx, ks);
 }
 
 void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& c) {

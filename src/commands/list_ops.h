@@ -1,0 +1,95 @@
+// List operations shared by the list commands (list_family.cc) and the
+// blocking list commands (BLPOP BRPOP BLMPOP BLMOVE BRPOPLPUSH), which serve a
+// client with exactly what the non-blocking command would do: same reply
+// data, same write-log entry, same keyspace events, emptied keys deleted.
+//
+// None of these functions replies to the client: they report what happened
+// and the caller writes the reply (or, for a blocked client, wakes it).
+//
+// Thread-safety: every function REQUIRES the shard locks of the keys it is
+// given to be held by the caller (KeyGuard or storage::LockSet), and runs on
+// the worker thread executing the command.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands/command_context.h"
+#include "commands/helpers.h"
+#include "storage/keyspace.h"
+
+namespace basalt::storage {
+class ListObject;
+}
+
+namespace basalt::commands {
+
+enum class ListEnd { kLeft, kRight };
+
+// Parses "LEFT" / "RIGHT" (any case).
+bool ParseListEnd(std::string_view s, ListEnd* out);
+
+// A key in the client's database whose shard lock the caller holds.
+struct LockedKey {
+  storage::Shard& shard;
+  std::string_view key;
+  uint64_t hash;
+};
+inline LockedKey Locked(KeyGuard& g) { return LockedKey{g.shard(), g.key(), g.hash()}; }
+// For keys locked through a LockSet.
+inline LockedKey Locked(storage::Database& db, std::string_view key) {
+  uint64_t h = HashKey(key);
+  return LockedKey{db.ShardFor(h), key, h};
+}
+
+enum class ListState { kMissing, kList, kWrongType };
+// What `k` holds, looked up as a write command does (no keyspace hit/miss
+// counting). Sets *list when it is a list.
+ListState LookupListForWrite(const LockedKey& k, storage::ListObject** list);
+
+// The first of `keys` that holds a list, as LMPOP/BLPOP/BLMPOP scan them:
+// keys that do not exist are skipped; a key of another type ends the scan
+// with kWrongType (even if a later key holds a list). On kList, *index is the
+// position in `keys` of the list found.
+ListState FindFirstList(std::span<const LockedKey> keys, size_t* index);
+
+// How a pop is written to the write log (as Redis 7.0 propagates it).
+enum class PopLog {
+  kAsIs,       // the client's command unchanged (LPOP, RPOP)
+  kSingle,     // "LPOP key" / "RPOP key" (BLPOP, BRPOP)
+  kWithCount,  // "LPOP key <popped>" / "RPOP key <popped>" (LMPOP, BLMPOP)
+};
+
+// Pops up to `count` (>= 1) elements from `end` of the list at `k` and
+// appends them to *out in the order popped. Deletes the key when emptied;
+// propagates as `log` says; fires "lpop"/"rpop" (then "del" when emptied).
+// Returns false, changing nothing, when `k` holds no list (missing or another
+// type: check with LookupListForWrite / FindFirstList first).
+bool PopElements(CommandContext& ctx, const LockedKey& k, ListEnd end, int64_t count, PopLog log,
+                 std::vector<std::string>* out);
+inline bool PopElements(CommandContext& ctx, KeyGuard& g, ListEnd end, int64_t count, PopLog log,
+                        std::vector<std::string>* out) {
+  return PopElements(ctx, Locked(g), end, count, log, out);
+}
+
+enum class MoveResult {
+  kMoved,      // *out holds the element moved
+  kNoSource,   // src holds no list: nothing changed (dst is not checked)
+  kWrongType,  // src or dst holds another type: nothing changed
+};
+
+// LMOVE: pops one element from `from` of the list at src and pushes it at
+// `to` of the list at dst (created if missing; src and dst may be the same
+// key). Propagates `log_args` (the client's command when empty: pass e.g.
+// {"LMOVE", src, dst, wherefrom, whereto} for BLMOVE, {"RPOPLPUSH", src, dst}
+// for BRPOPLPUSH); fires "lpush"/"rpush" on dst, then "lpop"/"rpop" on src,
+// then "del" on src when emptied.
+// REQUIRES: the shard locks of src and dst are held.
+MoveResult MoveElement(CommandContext& ctx, const LockedKey& src, const LockedKey& dst,
+                       ListEnd from, ListEnd to, std::span<const std::string_view> log_args,
+                       std::string* out);
+
+}  // namespace basalt::commands

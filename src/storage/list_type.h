@@ -1,0 +1,177 @@
+// ListObject: the value of a Redis list key.
+//
+// Structure (what Redis calls a quicklist): a sequence of nodes, each a
+// contiguous byte buffer of encoded elements. An element is stored as
+//   varint(len) | bytes | backlen
+// where backlen encodes the size of varint(len)+bytes so that the buffer can
+// be walked backwards from its end (RPOP, negative ranks, LREM with a negative
+// count) without scanning the node from the front. The node size is bounded by
+// the list's fill factor, Redis's list-max-listpack-size:
+//   fill > 0:   at most `fill` elements per node (and at most 8 KiB, as Redis
+//               caps count-bounded nodes), a larger single element gets a node;
+//   fill < 0:   at most 4/8/16/32/64 KiB per node for -1..-5 (below -5 means -5).
+// Each node keeps free room at both ends, so pushing and popping at either end
+// of the list is amortized O(1), and finding position i walks the nodes from
+// the nearer end (O(nodes)), after which neighbours are reached sequentially.
+//
+// Redis 7.0 always reports the encoding "quicklist" for a list, whatever its
+// size (listpack-encoded lists came with 7.2), so EncodingName() does too.
+//
+// The fill factor is fixed when the list is created (as Redis reads
+// list-max-listpack-size only when it creates a list).
+//
+// Thread-safety: as every Object: touched only with its shard's lock held.
+// Views and iterators are invalidated by any mutation of the list.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/object.h"
+
+namespace basalt::storage {
+
+class ListObject : public Object {
+ public:
+  // A position in the list: a node and the offset of an element's first byte.
+  struct Pos {
+    size_t node = 0;
+    size_t off = 0;
+  };
+
+  // Walks the elements from a position, forwards or backwards.
+  class Iterator {
+   public:
+    bool Valid() const { return valid_; }
+    std::string_view value() const;  // REQUIRES: Valid()
+    // The position of the current element, for Erase / InsertAt.
+    Pos pos() const { return pos_; }
+    void Next();  // one element towards the tail (forward) or the head (backward)
+
+   private:
+    friend class ListObject;
+    Iterator(const ListObject* list, Pos pos, bool forward, bool valid)
+        : list_(list), pos_(pos), forward_(forward), valid_(valid) {}
+    const ListObject* list_;
+    Pos pos_;
+    bool forward_;
+    bool valid_;
+  };
+
+  explicit ListObject(int64_t fill);
+  ~ListObject() override;
+  ListObject(const ListObject&) = delete;
+  ListObject& operator=(const ListObject&) = delete;
+
+  const char* EncodingName() const override { return "quicklist"; }
+  size_t MemoryUsage() const override;
+  std::unique_ptr<Object> Clone() const override;
+  size_t Size() const override { return size_; }
+
+  int64_t fill() const { return fill_; }
+  size_t node_count() const { return nodes_.size() - first_; }
+
+  void PushFront(std::string_view v);
+  void PushBack(std::string_view v);
+  // Removes the first / last element and returns it. REQUIRES: Size() > 0.
+  std::string PopFront();
+  std::string PopBack();
+  // Removes up to n elements from one end, appending them to *out in the
+  // order they were removed.
+  void PopFront(size_t n, std::vector<std::string>* out);
+  void PopBack(size_t n, std::vector<std::string>* out);
+
+  // Normalizes a Redis index (negative counts from the tail); false when out
+  // of range.
+  bool NormalizeIndex(int64_t index, size_t* out) const;
+  // The element at a normalized index. REQUIRES: i < Size().
+  std::string_view At(size_t i) const;
+  // Replaces the element at a normalized index. REQUIRES: i < Size().
+  void Set(size_t i, std::string_view v);
+
+  // Iterator at a normalized index (invalid when i >= Size()).
+  Iterator IteratorAt(size_t i, bool forward) const;
+  Iterator Begin() const { return IteratorAt(0, true); }
+  // Iterator at the last element, walking towards the head.
+  Iterator RBegin() const;
+
+  // Inserts v before or after the first element equal to pivot (LINSERT).
+  // Returns false when the pivot is absent.
+  bool InsertAtPivot(std::string_view pivot, std::string_view v, bool after);
+  // Removes elements equal to v (LREM): the first `count` from the head when
+  // count > 0, the last -count from the tail when count < 0, all when 0.
+  // Returns how many were removed.
+  size_t Remove(std::string_view v, int64_t count);
+  // Removes `front` elements from the head and `back` from the tail (LTRIM).
+  void TrimEnds(size_t front, size_t back);
+  // Indexes of the elements equal to v (LPOS): skipping the first
+  // `skip` matches, collecting up to `count` (0: all), looking at no more than
+  // `maxlen` elements (0: all), from the tail when `from_tail`.
+  std::vector<size_t> Positions(std::string_view v, size_t skip, size_t count, size_t maxlen,
+                                bool from_tail) const;
+
+  // Checks the internal invariants (tests): counts, sizes, node limits.
+  bool CheckInvariants() const;
+
+ private:
+  // A node: a malloc'd buffer holding `count` encoded elements in
+  // [begin, end), with free room before begin and after end.
+  struct Node {
+    uint8_t* buf = nullptr;
+    size_t cap = 0;
+    size_t begin = 0;
+    size_t end = 0;
+    size_t count = 0;
+    size_t bytes() const { return end - begin; }
+  };
+
+  static size_t EncodedSize(size_t len);
+  static size_t Encode(std::string_view v, uint8_t* out);
+  // Size of the element starting at p (header, data and backlen).
+  static size_t ElementSize(const uint8_t* p);
+  static std::string_view Decode(const uint8_t* p);
+  // Start of the element that ends at `end` (exclusive).
+  static const uint8_t* PrevElement(const uint8_t* end);
+
+  bool Fits(size_t count, size_t bytes) const;
+  // The byte limit of a node holding more than one element.
+  size_t MaxNodeBytes() const;
+  static void FreeNode(Node& n);
+  // Makes room for `need` bytes at buffer offset `at` (begin <= at <= end),
+  // moving or reallocating the data; returns the offset of the room.
+  // `prefer_front` places new slack before the data when the node is empty.
+  size_t OpenGap(Node& n, size_t at, size_t need, bool prefer_front) const;
+  // Removes `len` bytes at buffer offset `at`; returns the offset where the
+  // bytes that followed them now start. May shrink the buffer.
+  static size_t CloseGap(Node& n, size_t at, size_t len);
+
+  Node& node(size_t i) { return nodes_[first_ + i]; }
+  const Node& node(size_t i) const { return nodes_[first_ + i]; }
+  void InsertNode(size_t i, Node n);
+  void RemoveNode(size_t i);
+  // Position of a normalized index.
+  Pos Locate(size_t i) const;
+  // Inserts an encoded element at a position (before the element at pos, or
+  // at the end of the node when pos.off == end), splitting the node if it
+  // then exceeds the limits.
+  void InsertAt(Pos pos, std::string_view v);
+  // Splits node i into nodes within the limits, if it exceeds them.
+  void SplitIfNeeded(size_t i);
+  // Merges node i with node i+1 if together they fit.
+  bool TryMerge(size_t i);
+  // Merges every pair of neighbours that fit together (after LREM).
+  void MergeAll();
+
+  int64_t fill_;
+  size_t size_ = 0;
+  // The nodes live in nodes_[first_, nodes_.size()); room before first_
+  // makes adding a node at the head O(1) amortized.
+  std::vector<Node> nodes_;
+  size_t first_ = 0;
+};
+
+}  // namespace basalt::storage
