@@ -1,8 +1,459 @@
-// Hash commands (HSET HGET ...): placeholder until the family is written.
+// Hash commands: HSET HSETNX HMSET HGET HMGET HGETALL HDEL HLEN HEXISTS HKEYS
+// HVALS HINCRBY HINCRBYFLOAT HSTRLEN HRANDFIELD HSCAN, with Redis 7.0.15's
+// replies, errors, encoding conversions (storage/hash_type.h) and keyspace
+// events. Writes propagate as sent, except HINCRBYFLOAT, which propagates the
+// result as HSET so replicas never redo floating-point arithmetic.
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/helpers.h"
+#include "common/glob.h"
+#include "server/client.h"
+#include "server/server.h"
+#include "storage/hash_type.h"
 
 namespace basalt::commands {
+namespace {
 
-void RegisterHashFamily(CommandTable&) {}
+using storage::Entry;
+using storage::EntryBuilder;
+using storage::HashObject;
+using storage::ValueType;
+
+constexpr char kHashNotInteger[] = "ERR hash value is not an integer";
+constexpr char kHashNotFloat[] = "ERR hash value is not a float";
+constexpr char kIncrNanOrInf[] = "ERR value is NaN or Infinity";
+constexpr char kCountOutOfRange[] =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
+constexpr char kOutOfRange[] = "ERR value is out of range";
+
+void CountHit(bool hit) {
+  server::ThreadStats& st = server::CurrentStats();
+  server::Bump(hit ? st.hits : st.misses);
+}
+
+storage::HashLimits Limits(CommandContext& ctx) {
+  const auto& c = ctx.server.config();
+  storage::HashLimits l;
+  l.max_listpack_entries = size_t(std::max<int64_t>(0, c.hash_max_listpack_entries()));
+  l.max_listpack_value = size_t(std::max<int64_t>(0, c.hash_max_listpack_value()));
+  return l;
+}
+
+HashObject* AsHash(Entry* e) { return static_cast<HashObject*>(e->obj()); }
+
+// Looks up a hash for reading and counts the keyspace hit or miss. Replies
+// WRONGTYPE and returns false for other types; *out is nullptr when the key
+// is missing.
+bool LookupRead(CommandContext& ctx, KeyGuard& g, HashObject** out) {
+  Entry* e = g.Find();
+  CountHit(e != nullptr);
+  if (e != nullptr && e->type() != ValueType::kHash) {
+    ctx.Error(errors::kWrongType);
+    return false;
+  }
+  *out = e == nullptr ? nullptr : AsHash(e);
+  return true;
+}
+
+// Looks up a hash for writing. Replies WRONGTYPE and returns false for other
+// types; *link is nullptr when the key is missing.
+bool LookupWrite(CommandContext& ctx, KeyGuard& g, Entry*** link) {
+  Entry** l = g.FindLink();
+  if (l != nullptr && (*l)->type() != ValueType::kHash) {
+    ctx.Error(errors::kWrongType);
+    return false;
+  }
+  *link = l;
+  return true;
+}
+
+// The hash at link, or a new empty one added under the guarded key. Only
+// call once the command can no longer fail, so no empty hash is left behind.
+HashObject* HashForWrite(KeyGuard& g, Entry** link) {
+  if (link != nullptr) return AsHash(*link);
+  auto* h = new HashObject();
+  g.Add(EntryBuilder::Object(g.key(), ValueType::kHash, h, false, 0));
+  return h;
+}
+
+void ReplyArityError(CommandContext& ctx) {
+  ctx.Error("ERR wrong number of arguments for '" + ctx.spec.name + "' command");
+}
+
+// HSET key field value [field value ...] / HMSET key field value [field value ...]
+void HSetGeneric(CommandContext& ctx, bool hmset) {
+  if (ctx.args.size() % 2 != 0) {
+    ReplyArityError(ctx);
+    return;
+  }
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link;
+  if (!LookupWrite(ctx, g, &link)) return;
+  HashObject* h = HashForWrite(g, link);
+  storage::HashLimits limits = Limits(ctx);
+  int64_t created = 0;
+  for (size_t i = 2; i < ctx.args.size(); i += 2) {
+    if (h->Set(ctx.args[i], ctx.args[i + 1], limits)) created++;
+  }
+  ctx.PropagateAsIs();
+  ctx.Changed(ctx.args[1], "hset", kNotifyHash);
+  if (hmset) {
+    ctx.reply.Ok();
+  } else {
+    ctx.reply.Integer(created);
+  }
+}
+void CmdHSet(CommandContext& ctx) { HSetGeneric(ctx, false); }
+void CmdHMSet(CommandContext& ctx) { HSetGeneric(ctx, true); }
+
+// HSETNX key field value
+void CmdHSetNx(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link;
+  if (!LookupWrite(ctx, g, &link)) return;
+  if (link != nullptr && AsHash(*link)->Contains(ctx.args[2])) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  HashForWrite(g, link)->Set(ctx.args[2], ctx.args[3], Limits(ctx));
+  ctx.PropagateAsIs();
+  ctx.Changed(ctx.args[1], "hset", kNotifyHash);
+  ctx.reply.Integer(1);
+}
+
+// HGET key field
+void CmdHGet(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  HashObject* h;
+  if (!LookupRead(ctx, g, &h)) return;
+  auto v = h ? h->Get(ctx.args[2]) : std::nullopt;
+  if (v) {
+    ctx.reply.Bulk(*v);
+  } else {
+    ctx.reply.Null();
+  }
+}
+
+// HMGET key field [field ...]
+void CmdHMGet(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  HashObject* h;
+  if (!LookupRead(ctx, g, &h)) return;
+  ctx.reply.ArrayHeader(ctx.args.size() - 2);
+  for (size_t i = 2; i < ctx.args.size(); i++) {
+    auto v = h ? h->Get(ctx.args[i]) : std::nullopt;
+    if (v) {
+      ctx.reply.Bulk(*v);
+    } else {
+      ctx.reply.Null();
+    }
+  }
+}
+
+// HDEL key field [field ...]
+void CmdHDel(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link;
+  if (!LookupWrite(ctx, g, &link)) return;
+  if (link == nullptr) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  HashObject* h = AsHash(*link);
+  int64_t deleted = 0;
+  for (size_t i = 2; i < ctx.args.size(); i++) {
+    if (h->Delete(ctx.args[i])) deleted++;
+  }
+  if (deleted > 0) {
+    bool emptied = h->Size() == 0;
+    if (emptied) g.shard().Delete(link);
+    ctx.PropagateAsIs();
+    ctx.Changed(ctx.args[1], "hdel", kNotifyHash);
+    if (emptied) ctx.Changed(ctx.args[1], "del", kNotifyGeneric);
+  }
+  ctx.reply.Integer(deleted);
+}
+
+// HLEN key
+void CmdHLen(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  HashObject* h;
+  if (!LookupRead(ctx, g, &h)) return;
+  ctx.reply.Integer(h ? int64_t(h->Size()) : 0);
+}
+
+// HSTRLEN key field
+void CmdHStrlen(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  HashObject* h;
+  if (!LookupRead(ctx, g, &h)) return;
+  auto v = h ? h->Get(ctx.args[2]) : std::nullopt;
+  ctx.reply.Integer(v ? int64_t(v->size()) : 0);
+}
+
+// HEXISTS key field
+void CmdHExists(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  HashObject* h;
+  if (!LookupRead(ctx, g, &h)) return;
+  ctx.reply.Integer(h != nullptr && h->Contains(ctx.args[2]) ? 1 : 0);
+}
+
+// HGETALL key / HKEYS key / HVALS key
+void GetAllGeneric(CommandContext& ctx, bool keys, bool values) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  HashObject* h;
+  if (!LookupRead(ctx, g, &h)) return;
+  size_t n = h ? h->Size() : 0;
+  if (keys && values) {
+    ctx.reply.MapHeader(n);
+  } else {
+    ctx.reply.ArrayHeader(n);
+  }
+  if (h == nullptr) return;
+  protocol::ReplyBuilder& r = ctx.reply;
+  h->ForEach([&](std::string_view f, std::string_view v) {
+    if (keys) r.Bulk(f);
+    if (values) r.Bulk(v);
+  });
+}
+void CmdHGetAll(CommandContext& ctx) { GetAllGeneric(ctx, true, true); }
+void CmdHKeys(CommandContext& ctx) { GetAllGeneric(ctx, true, false); }
+void CmdHVals(CommandContext& ctx) { GetAllGeneric(ctx, false, true); }
+
+// HINCRBY key field increment
+void CmdHIncrBy(CommandContext& ctx) {
+  auto incr = IntArg(ctx, ctx.args[3]);
+  if (!incr) return;
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link;
+  if (!LookupWrite(ctx, g, &link)) return;
+  int64_t cur = 0;
+  if (link != nullptr) {
+    if (auto v = AsHash(*link)->Get(ctx.args[2])) {
+      auto parsed = ParseInt64(*v);
+      if (!parsed) {
+        ctx.Error(kHashNotInteger);
+        return;
+      }
+      cur = *parsed;
+    }
+  }
+  int64_t d = *incr;
+  if ((d < 0 && cur < 0 && d < INT64_MIN - cur) || (d > 0 && cur > 0 && d > INT64_MAX - cur)) {
+    ctx.Error(errors::kOverflow);
+    return;
+  }
+  int64_t result = cur + d;
+  char buf[24];
+  std::string_view text(buf, FormatInt64(result, buf));
+  HashForWrite(g, link)->Set(ctx.args[2], text, Limits(ctx));
+  ctx.PropagateAsIs();
+  ctx.Changed(ctx.args[1], "hincrby", kNotifyHash);
+  ctx.reply.Integer(result);
+}
+
+// HINCRBYFLOAT key field increment
+void CmdHIncrByFloat(CommandContext& ctx) {
+  auto incr = ParseLongDouble(ctx.args[3]);
+  if (!incr) {
+    ctx.Error(errors::kNotFloat);
+    return;
+  }
+  if (std::isnan(*incr) || std::isinf(*incr)) {
+    ctx.Error(kIncrNanOrInf);
+    return;
+  }
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry** link;
+  if (!LookupWrite(ctx, g, &link)) return;
+  long double cur = 0;
+  if (link != nullptr) {
+    if (auto v = AsHash(*link)->Get(ctx.args[2])) {
+      auto parsed = ParseLongDouble(*v);
+      if (!parsed) {
+        ctx.Error(kHashNotFloat);
+        return;
+      }
+      cur = *parsed;
+    }
+  }
+  long double result = cur + *incr;
+  if (std::isnan(result) || std::isinf(result)) {
+    ctx.Error(errors::kNanOrInf);
+    return;
+  }
+  auto text = FormatLongDoubleHuman(result);
+  if (!text) {
+    ctx.Error(kHashNotFloat);
+    return;
+  }
+  HashForWrite(g, link)->Set(ctx.args[2], *text, Limits(ctx));
+  ctx.Propagate({"HSET", ctx.args[1], ctx.args[2], *text});
+  ctx.Changed(ctx.args[1], "hincrbyfloat", kNotifyHash);
+  ctx.reply.Bulk(*text);
+}
+
+uint64_t RandomSeed() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return rng();
+}
+
+// HRANDFIELD key [count [WITHVALUES]]
+void CmdHRandField(CommandContext& ctx) {
+  bool with_count = ctx.args.size() >= 3;
+  bool with_values = false;
+  int64_t count = 1;
+  if (with_count) {
+    auto v = IntArg(ctx, ctx.args[2]);
+    if (!v) return;
+    if (*v == INT64_MIN) {
+      ctx.Error(kCountOutOfRange);
+      return;
+    }
+    count = *v;
+    if (ctx.args.size() > 4 ||
+        (ctx.args.size() == 4 && !EqualsIgnoreCase(ctx.args[3], "withvalues"))) {
+      ctx.Error(errors::kSyntax);
+      return;
+    }
+    with_values = ctx.args.size() == 4;
+    // Twice the count must fit the reply's element count.
+    if (with_values && (count < -INT64_MAX / 2 || count > INT64_MAX / 2)) {
+      ctx.Error(kOutOfRange);
+      return;
+    }
+  }
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  HashObject* h;
+  if (!LookupRead(ctx, g, &h)) return;
+  if (!with_count) {
+    if (h == nullptr) {
+      ctx.reply.Null();
+      return;
+    }
+    h->RandomPairs(1, false, RandomSeed(),
+                   [&](std::string_view f, std::string_view) { ctx.reply.Bulk(f); });
+    return;
+  }
+  if (h == nullptr || count == 0) {
+    ctx.reply.ArrayHeader(0);
+    return;
+  }
+  bool unique = count > 0;
+  uint64_t n = unique ? uint64_t(count) : uint64_t(-count);
+  if (unique && n > h->Size()) n = h->Size();
+  protocol::ReplyBuilder& r = ctx.reply;
+  bool pairs_as_arrays = with_values && r.resp() >= 3;
+  r.ArrayHeader(with_values && !pairs_as_arrays ? n * 2 : n);
+  h->RandomPairs(n, unique, RandomSeed(), [&](std::string_view f, std::string_view v) {
+    if (pairs_as_arrays) r.ArrayHeader(2);
+    r.Bulk(f);
+    if (with_values) r.Bulk(v);
+  });
+}
+
+// Parses a SCAN cursor as Redis does (strtoul in base 10: a sign is
+// accepted, "-1" wraps around, an empty string is 0; leading space is not).
+bool ParseCursor(std::string_view s, uint64_t* out) {
+  std::string tmp(s);
+  if (!tmp.empty() && isspace(static_cast<unsigned char>(tmp[0]))) return false;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = strtoull(tmp.c_str(), &end, 10);
+  if (*end != '\0' || errno == ERANGE) return false;
+  *out = v;
+  return true;
+}
+
+// HSCAN key cursor [MATCH pattern] [COUNT count]
+void CmdHScan(CommandContext& ctx) {
+  uint64_t cursor;
+  if (!ParseCursor(ctx.args[2], &cursor)) {
+    ctx.Error(errors::kInvalidCursor);
+    return;
+  }
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  HashObject* h;
+  if (!LookupRead(ctx, g, &h)) return;
+  if (h == nullptr) {
+    // Redis answers an empty scan before looking at the options.
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk("0");
+    ctx.reply.ArrayHeader(0);
+    return;
+  }
+  int64_t count = 10;
+  std::string_view pattern;
+  bool use_pattern = false;
+  for (size_t j = 3; j < ctx.args.size(); j++) {
+    std::string_view o = ctx.args[j];
+    bool has_next = j + 1 < ctx.args.size();
+    if (EqualsIgnoreCase(o, "count") && has_next) {
+      auto v = IntArg(ctx, ctx.args[++j]);
+      if (!v) return;
+      if (*v < 1) {
+        ctx.Error(errors::kSyntax);
+        return;
+      }
+      count = *v;
+    } else if (EqualsIgnoreCase(o, "match") && has_next) {
+      pattern = ctx.args[++j];
+      use_pattern = pattern != "*";
+    } else {
+      ctx.Error(errors::kSyntax);
+      return;
+    }
+  }
+  std::vector<std::string_view> items;
+  uint64_t next = h->Scan(cursor, size_t(count), [&](std::string_view f, std::string_view v) {
+    if (use_pattern && !GlobMatch(pattern, f)) return;
+    items.push_back(f);
+    items.push_back(v);
+  });
+  char buf[24];
+  int len = snprintf(buf, sizeof(buf), "%llu", static_cast<unsigned long long>(next));
+  ctx.reply.ArrayHeader(2);
+  ctx.reply.Bulk(std::string_view(buf, size_t(len)));
+  ctx.reply.BulkArray(items);
+}
+
+}  // namespace
+
+void RegisterHashFamily(CommandTable& t) {
+  const char* g = "hash";
+  t.Add(Spec(g, "hset", -4, "write denyoom fast", 1, 1, 1, "@write @hash @fast", CmdHSet));
+  t.Add(Spec(g, "hsetnx", 4, "write denyoom fast", 1, 1, 1, "@write @hash @fast", CmdHSetNx));
+  t.Add(Spec(g, "hmset", -4, "write denyoom fast", 1, 1, 1, "@write @hash @fast", CmdHMSet));
+  t.Add(Spec(g, "hget", 3, "readonly fast", 1, 1, 1, "@read @hash @fast", CmdHGet));
+  t.Add(Spec(g, "hmget", -3, "readonly fast", 1, 1, 1, "@read @hash @fast", CmdHMGet));
+  t.Add(Spec(g, "hgetall", 2, "readonly", 1, 1, 1, "@read @hash @slow", CmdHGetAll)).tips =
+      "nondeterministic_output_order";
+  t.Add(Spec(g, "hdel", -3, "write fast", 1, 1, 1, "@write @hash @fast", CmdHDel));
+  t.Add(Spec(g, "hlen", 2, "readonly fast", 1, 1, 1, "@read @hash @fast", CmdHLen));
+  t.Add(Spec(g, "hexists", 3, "readonly fast", 1, 1, 1, "@read @hash @fast", CmdHExists));
+  t.Add(Spec(g, "hkeys", 2, "readonly", 1, 1, 1, "@read @hash @slow", CmdHKeys)).tips =
+      "nondeterministic_output_order";
+  t.Add(Spec(g, "hvals", 2, "readonly", 1, 1, 1, "@read @hash @slow", CmdHVals)).tips =
+      "nondeterministic_output_order";
+  t.Add(Spec(g, "hincrby", 4, "write denyoom fast", 1, 1, 1, "@write @hash @fast", CmdHIncrBy));
+  t.Add(Spec(g, "hincrbyfloat", 4, "write denyoom fast", 1, 1, 1, "@write @hash @fast",
+             CmdHIncrByFloat));
+  t.Add(Spec(g, "hstrlen", 3, "readonly fast", 1, 1, 1, "@read @hash @fast", CmdHStrlen));
+  t.Add(Spec(g, "hrandfield", -2, "readonly", 1, 1, 1, "@read @hash @slow", CmdHRandField)).tips =
+      "nondeterministic_output";
+  t.Add(Spec(g, "hscan", -3, "readonly", 1, 1, 1, "@read @hash @slow", CmdHScan)).tips =
+      "nondeterministic_output";
+}
 
 }  // namespace basalt::commands

@@ -1,6 +1,7 @@
 // Generic key commands: DEL UNLINK EXISTS TYPE EXPIRE PEXPIRE EXPIREAT
 // PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST RENAME RENAMENX COPY MOVE
 // KEYS SCAN RANDOMKEY TOUCH SELECT SWAPDB DBSIZE FLUSHDB FLUSHALL.
+#include <cctype>
 #include <random>
 #include <vector>
 
@@ -334,7 +335,9 @@ void CmdScan(CommandContext& ctx) {
     std::string tmp(c);
     errno = 0;
     cursor = strtoull(tmp.c_str(), &end, 10);
-    if (c.empty() || *end != '\0' || errno == ERANGE || tmp[0] == '-' || tmp[0] == ' ') {
+    // strtoul semantics, as Redis: "" is 0 and "-1" wraps; no leading space.
+    if ((!tmp.empty() && std::isspace(static_cast<unsigned char>(tmp[0]))) || *end != '\0' ||
+        errno == ERANGE) {
       ctx.Error(errors::kInvalidCursor);
       return;
     }

@@ -164,6 +164,14 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
   ReplyMode mode_before = reply_mode_;
   protocol::ReplyBuilder& rb = reply_;
   auto reject = [&](std::string msg) {
+    // A refused EXEC answers EXECABORT (in or out of MULTI) and discards
+    // any transaction, as Redis does.
+    if (spec != nullptr && spec->name == "exec") {
+      if (in_multi_) DiscardMulti();
+      std::string_view why = msg;
+      if (why.starts_with("ERR ")) why.remove_prefix(4);
+      msg = "EXECABORT Transaction discarded because of: " + std::string(why);
+    }
     server_->CountError(msg);
     rb.Error(msg);
     // A command refused while queueing dooms the transaction (EXECABORT).
@@ -336,7 +344,7 @@ void Client::RetryBlocked() {
     block_requested_ = false;  // still nothing: keep waiting in place
     return;
   }
-  std::vector<std::string> keys = std::move(blocked_keys_);
+  std::vector<std::string> keys = blocked_keys_;  // EndBlocking needs them too
   int db = blocked_db_;
   EndBlocking();
   // What is left may serve the next client in line.
@@ -348,12 +356,11 @@ void Client::RetryBlocked() {
 
 void Client::UnblockWith(std::string_view error) {
   if (!blocked_ || closed_) return;
-  const std::string& name = blocked_spec_->name;
+  // Redis answers every timed-out blocking command with a null array, even
+  // BLMOVE/BRPOPLPUSH (whose MULTI form answers a null bulk).
   if (!error.empty()) {
     server_->CountError(error);
     reply_.Error(error);
-  } else if (name == "blmove" || name == "brpoplpush") {
-    reply_.Null();
   } else {
     reply_.NullArray();
   }
