@@ -37,7 +37,9 @@ constexpr char kNotSparse[] = "ERR HLL encoding is not sparse";
 // hll-sparse-max-bytes. The directive has no Config accessor yet, so this is
 // Redis's default; replace with ctx.server.config().hll_sparse_max_bytes()
 // once it exists.
-size_t SparseMaxBytes(CommandContext&) { return hll::kDefaultSparseMaxBytes; }
+size_t SparseMaxBytes(CommandContext& ctx) {
+  return size_t(ctx.server.config().hll_sparse_max_bytes());
+}
 
 void CountHit(bool hit) {
   server::ThreadStats& st = server::CurrentStats();

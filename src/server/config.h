@@ -190,6 +190,7 @@ class Config {
   int64_t set_max_intset_entries() const { return Num(kSetMaxIntsetEntries); }
   int64_t zset_max_listpack_entries() const { return Num(kZsetMaxListpackEntries); }
   int64_t zset_max_listpack_value() const { return Num(kZsetMaxListpackValue); }
+  int64_t hll_sparse_max_bytes() const { return Num(kHllSparseMaxBytes); }
   // Replication.
   bool replica_read_only() const { return Num(kReplicaReadOnly) != 0; }
 
@@ -236,6 +237,7 @@ class Config {
     kSetMaxIntsetEntries,
     kZsetMaxListpackEntries,
     kZsetMaxListpackValue,
+    kHllSparseMaxBytes,
     kNumSlotCount
   };
   enum StrSlot : int {

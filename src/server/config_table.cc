@@ -171,7 +171,7 @@ std::vector<Spec> BuildTable() {
           C::kHashMaxListpackEntries),
       Mem("hash-max-listpack-value", "hash-max-ziplist-value", 0, "64", 0, kLLMax,
           C::kHashMaxListpackValue),
-      Mem("hll-sparse-max-bytes", "", 0, "3000", 0, kLLMax),
+      Mem("hll-sparse-max-bytes", "", 0, "3000", 0, kLLMax, C::kHllSparseMaxBytes),
       Str("ignore-warnings", "", 0, ""),
       Int("io-threads", "", I, "1", 1, 128),
       Bool("io-threads-do-reads", "", I, false),
