@@ -164,6 +164,8 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterHllFamily(table);
   RegisterTransactionFamily(table);
   RegisterPubsubFamily(table);
+  RegisterBlockingFamily(table);
+  RegisterSortFamily(table);
   table.Finalize();
 }
 

@@ -115,5 +115,7 @@ void RegisterBitopsFamily(CommandTable& table);
 void RegisterHllFamily(CommandTable& table);
 void RegisterTransactionFamily(CommandTable& table);
 void RegisterPubsubFamily(CommandTable& table);
+void RegisterBlockingFamily(CommandTable& table);
+void RegisterSortFamily(CommandTable& table);
 
 }  // namespace basalt::commands

@@ -61,7 +61,9 @@ std::optional<T> ParseFloating(std::string_view s, Fn fn) {
   char* end = nullptr;
   errno = 0;
   T v = fn(buf, &end);
-  if (end != buf + s.size() || errno == ERANGE || std::isnan(v)) return std::nullopt;
+  // Redis rejects overflow and underflow to zero, but keeps denormals.
+  bool range_error = errno == ERANGE && (std::isinf(v) || v == 0);
+  if (end != buf + s.size() || range_error || std::isnan(v)) return std::nullopt;
   return v;
 }
 }  // namespace

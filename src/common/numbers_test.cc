@@ -27,6 +27,8 @@ TEST(NumbersTest, ParseDouble) {
   EXPECT_FALSE(ParseDouble(" 1").has_value());
   EXPECT_FALSE(ParseDouble("1x").has_value());
   EXPECT_FALSE(ParseDouble("1e400").has_value());
+  EXPECT_TRUE(ParseDouble("1e-310").has_value());  // denormal: accepted
+  EXPECT_FALSE(ParseDouble("1e-400").has_value());  // underflow to zero: rejected
   EXPECT_FALSE(ParseDouble("").has_value());
 }
 

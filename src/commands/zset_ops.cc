@@ -1,0 +1,264 @@
+#include "commands/zset_ops.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "server/server.h"
+
+namespace basalt::commands {
+
+using storage::Entry;
+using storage::ValueType;
+using storage::ZSetObject;
+
+namespace {
+
+// strtod needs a NUL-terminated copy; most arguments fit the stack buffer.
+class CString {
+ public:
+  explicit CString(std::string_view s) {
+    if (s.size() < sizeof(buf_)) {
+      memcpy(buf_, s.data(), s.size());
+      buf_[s.size()] = '\0';
+      p_ = buf_;
+    } else {
+      heap_.assign(s);
+      p_ = heap_.data();
+    }
+  }
+  const char* c_str() const { return p_; }
+
+ private:
+  char buf_[128];
+  std::string heap_;
+  const char* p_;
+};
+
+// One bound of a score range. Redis parses it with strtod over the C string,
+// so an embedded NUL ends the number and leading spaces are allowed.
+bool ParseScoreBound(std::string_view s, double* v, bool* exclusive) {
+  *exclusive = !s.empty() && s[0] == '(';
+  if (*exclusive) s.remove_prefix(1);
+  CString cs(s);
+  char* end = nullptr;
+  *v = strtod(cs.c_str(), &end);
+  return *end == '\0' && !std::isnan(*v);
+}
+
+bool ParseLexBound(std::string_view s, storage::ZLexBound* b) {
+  if (s.empty()) return false;
+  switch (s[0]) {
+    case '+':
+      if (s.size() != 1) return false;
+      b->kind = storage::ZLexBound::kPlusInf;
+      return true;
+    case '-':
+      if (s.size() != 1) return false;
+      b->kind = storage::ZLexBound::kMinusInf;
+      return true;
+    case '(':
+      b->kind = storage::ZLexBound::kExclusive;
+      b->value = s.substr(1);
+      return true;
+    case '[':
+      b->kind = storage::ZLexBound::kInclusive;
+      b->value = s.substr(1);
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::optional<double> ParseZScore(std::string_view s) {
+  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
+  CString cs(s);
+  char* end = nullptr;
+  errno = 0;
+  double v = strtod(cs.c_str(), &end);
+  if (end != cs.c_str() + s.size()) return std::nullopt;
+  if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || v == 0)) return std::nullopt;
+  if (std::isnan(v)) return std::nullopt;
+  return v;
+}
+
+bool ParseZScoreRange(std::string_view min, std::string_view max, storage::ZScoreRange* out) {
+  return ParseScoreBound(min, &out->min, &out->min_exclusive) &&
+         ParseScoreBound(max, &out->max, &out->max_exclusive);
+}
+
+bool ParseZLexRange(std::string_view min, std::string_view max, storage::ZLexRange* out) {
+  return ParseLexBound(min, &out->min) && ParseLexBound(max, &out->max);
+}
+
+ZSetObject::Limits ZSetLimits(CommandContext& ctx) {
+  int64_t entries = ctx.server.config().zset_max_listpack_entries();
+  int64_t value = ctx.server.config().zset_max_listpack_value();
+  return ZSetObject::Limits{size_t(std::max<int64_t>(entries, 0)),
+                            size_t(std::max<int64_t>(value, 0))};
+}
+
+void CountZLookup(bool hit) {
+  server::ThreadStats& st = server::CurrentStats();
+  server::Bump(hit ? st.hits : st.misses);
+}
+
+ZState LookupZSetForWrite(const ZLockedKey& k, ZSetObject** z) {
+  Entry* e = k.shard.Find(k.key, k.hash);
+  if (e == nullptr) return ZState::kMissing;
+  if (e->type() != ValueType::kZSet) return ZState::kWrongType;
+  if (z != nullptr) *z = static_cast<ZSetObject*>(e->obj());
+  return ZState::kZSet;
+}
+
+ZState FindFirstZSet(std::span<const ZLockedKey> keys, size_t* index) {
+  for (size_t i = 0; i < keys.size(); i++) {
+    ZState st = LookupZSetForWrite(keys[i], nullptr);
+    if (st == ZState::kMissing) continue;
+    if (st == ZState::kZSet) *index = i;
+    return st;
+  }
+  return ZState::kMissing;
+}
+
+bool ZPopElements(CommandContext& ctx, const ZLockedKey& k, bool max, int64_t count, ZPopLog log,
+                  std::vector<ZPopped>* out) {
+  Entry** link = k.shard.FindLink(k.key, k.hash);
+  if (link == nullptr || (*link)->type() != ValueType::kZSet || count < 1) return false;
+  auto* z = static_cast<ZSetObject*>((*link)->obj());
+  size_t size = z->Size();
+  size_t n = uint64_t(count) < size ? size_t(count) : size;
+  auto it = z->AtRank(max ? size - 1 : 0);
+  for (size_t i = 0; i < n && it.Valid(); i++) {
+    out->push_back(ZPopped{std::string(it.member()), it.score()});
+    if (max) {
+      it.Prev();
+    } else {
+      it.Next();
+    }
+  }
+  if (max) {
+    z->RemoveRangeByRank(size - n, size - 1);
+  } else {
+    z->RemoveRangeByRank(0, n - 1);
+  }
+  std::string_view cmd = max ? "ZPOPMAX" : "ZPOPMIN";
+  switch (log) {
+    case ZPopLog::kAsIs:
+      ctx.PropagateAsIs();
+      break;
+    case ZPopLog::kSingle:
+      ctx.Propagate({cmd, k.key});
+      break;
+    case ZPopLog::kWithCount: {
+      char buf[24];
+      ctx.Propagate({cmd, k.key, std::string_view(buf, FormatInt64(int64_t(n), buf))});
+      break;
+    }
+  }
+  // Redis counts one change per member popped (rdb_changes_since_last_save).
+  if (n > 1) ctx.server.AddDirty(int64_t(n) - 1);
+  ctx.Changed(k.key, max ? "zpopmax" : "zpopmin", kNotifyZSet);
+  if (z->Size() == 0) {
+    k.shard.Delete(link);
+    ctx.Changed(k.key, "del", kNotifyGeneric);
+  }
+  return true;
+}
+
+void ReplyZPopped(CommandContext& ctx, std::span<const ZPopped> popped, bool had_count) {
+  auto& r = ctx.reply;
+  if (had_count && r.resp() >= 3) {
+    r.ArrayHeader(popped.size());
+    for (const ZPopped& p : popped) {
+      r.ArrayHeader(2);
+      r.Bulk(p.member);
+      r.Double(p.score);
+    }
+    return;
+  }
+  r.ArrayHeader(popped.size() * 2);
+  for (const ZPopped& p : popped) {
+    r.Bulk(p.member);
+    r.Double(p.score);
+  }
+}
+
+void ReplyZMPop(CommandContext& ctx, std::string_view key, std::span<const ZPopped> popped) {
+  auto& r = ctx.reply;
+  r.ArrayHeader(2);
+  r.Bulk(key);
+  r.ArrayHeader(popped.size());
+  for (const ZPopped& p : popped) {
+    r.ArrayHeader(2);
+    r.Bulk(p.member);
+    r.Double(p.score);
+  }
+}
+
+void ReplyScored(CommandContext& ctx, std::span<const storage::ZMemberScore> items,
+                 bool withscores) {
+  auto& r = ctx.reply;
+  if (!withscores) {
+    r.ArrayHeader(items.size());
+    for (const auto& it : items) r.Bulk(it.member);
+    return;
+  }
+  bool pairs = r.resp() >= 3;
+  r.ArrayHeader(pairs ? items.size() : items.size() * 2);
+  for (const auto& it : items) {
+    if (pairs) r.ArrayHeader(2);
+    r.Bulk(it.member);
+    r.Double(it.score);
+  }
+}
+
+void StoreZSetResult(CommandContext& ctx, const ZLockedKey& dst,
+                     std::span<const storage::ZMemberScore> sorted, std::string_view event) {
+  // Build the new value first: `sorted` may point into the old value of dst.
+  std::unique_ptr<ZSetObject> obj;
+  if (!sorted.empty()) obj = ZSetObject::FromSorted(sorted, ZSetLimits(ctx));
+  Entry** link = dst.shard.FindLink(dst.key, dst.hash);
+  if (obj == nullptr) {
+    if (link == nullptr) return;
+    dst.shard.Delete(link);
+    ctx.PropagateAsIs();
+    ctx.Changed(dst.key, "del", kNotifyGeneric);
+    return;
+  }
+  Entry* e = storage::EntryBuilder::Object(dst.key, ValueType::kZSet, obj.release(), false, 0);
+  if (link != nullptr) {
+    dst.shard.Overwrite(link, e);
+  } else {
+    dst.shard.Add(e, dst.hash);
+  }
+  ctx.PropagateAsIs();
+  ctx.Changed(dst.key, event, kNotifyZSet);
+}
+
+KeySpec ZIndexKeySpec(int index, const char* flags) {
+  KeySpec ks;
+  ks.flags = flags;
+  ks.begin_index = index;
+  ks.lastkey = 0;
+  ks.keystep = 1;
+  ks.limit = 0;
+  return ks;
+}
+
+KeySpec ZNumKeysSpec(int index, const char* flags) {
+  KeySpec ks;
+  ks.flags = flags;
+  ks.begin_index = index;
+  ks.keynum = true;
+  ks.keynumidx = 0;
+  ks.firstkey = 1;
+  ks.numstep = 1;
+  return ks;
+}
+
+}  // namespace basalt::commands

@@ -1,0 +1,127 @@
+// Sorted-set operations shared by the sorted-set commands (zset_family.cc,
+// zset_range.cc) and the blocking ones built on them (BZPOPMIN BZPOPMAX
+// BZMPOP), which must serve a client with exactly what the non-blocking
+// command would do: same reply data, same write-log entry, same keyspace
+// events, emptied keys deleted.
+//
+// Also the argument parsing Redis applies to scores and ranges, so every
+// command rejects the same inputs with the same error text.
+//
+// Thread-safety: functions taking a ZLockedKey REQUIRE the caller to hold
+// that key's shard lock (KeyGuard or storage::LockSet); they run on the
+// worker thread executing the command. The parsers are pure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "commands/command_context.h"
+#include "commands/helpers.h"
+#include "storage/keyspace.h"
+#include "storage/zset_type.h"
+
+namespace basalt::commands {
+
+// --- Error texts specific to sorted sets (Redis 7.0, without the '-') ---
+inline constexpr char kZMinMaxNotFloat[] = "ERR min or max is not a float";
+inline constexpr char kZLexRangeInvalid[] = "ERR min or max not valid string range item";
+inline constexpr char kZNaNResult[] = "ERR resulting score is not a number (NaN)";
+inline constexpr char kZWeightNotFloat[] = "ERR weight value is not a float";
+
+// --- Parsing ---
+// A score argument (ZADD, ZINCRBY, WEIGHTS): the whole argument must be a
+// strtod number, no leading space, not NaN; overflow to +/-inf and
+// underflow to 0 are rejected (denormals are fine), "inf"/"-inf" accepted.
+std::optional<double> ParseZScore(std::string_view s);
+// ZRANGEBYSCORE-style bounds: "(" makes a bound exclusive; otherwise
+// strtod's leniency (leading spaces, "" as 0, overflow to inf) as Redis has it.
+bool ParseZScoreRange(std::string_view min, std::string_view max, storage::ZScoreRange* out);
+// ZRANGEBYLEX-style bounds: "-", "+", "[member" or "(member". The views in
+// *out point into the arguments.
+bool ParseZLexRange(std::string_view min, std::string_view max, storage::ZLexRange* out);
+
+// The listpack limits from the server config.
+storage::ZSetObject::Limits ZSetLimits(CommandContext& ctx);
+
+// Counts a keyspace hit or miss (read lookups only, as Redis does).
+void CountZLookup(bool hit);
+
+// --- Locked keys ---
+// A key in the client's database whose shard lock the caller holds.
+struct ZLockedKey {
+  storage::Shard& shard;
+  std::string_view key;
+  uint64_t hash;
+};
+inline ZLockedKey ZLocked(KeyGuard& g) { return ZLockedKey{g.shard(), g.key(), g.hash()}; }
+// For keys locked through a LockSet.
+inline ZLockedKey ZLocked(storage::Database& db, std::string_view key) {
+  uint64_t h = HashKey(key);
+  return ZLockedKey{db.ShardFor(h), key, h};
+}
+
+enum class ZState { kMissing, kZSet, kWrongType };
+// What `k` holds, looked up as a write command does (no hit/miss counting).
+// Sets *z when it is a sorted set.
+ZState LookupZSetForWrite(const ZLockedKey& k, storage::ZSetObject** z);
+// The first of `keys` holding a sorted set, as ZMPOP/BZMPOP scan them:
+// missing keys are skipped; a key of another type ends the scan with
+// kWrongType. On kZSet, *index is the position in `keys`.
+ZState FindFirstZSet(std::span<const ZLockedKey> keys, size_t* index);
+
+// --- Pops ---
+struct ZPopped {
+  std::string member;
+  double score;
+};
+
+// How a pop is written to the write log (as Redis 7.0 propagates it).
+enum class ZPopLog {
+  kAsIs,       // the client's command unchanged (ZPOPMIN / ZPOPMAX)
+  kSingle,     // "ZPOPMIN key" / "ZPOPMAX key" (BZPOPMIN / BZPOPMAX)
+  kWithCount,  // "ZPOPMIN key <popped>" / "ZPOPMAX key <popped>" (ZMPOP / BZMPOP)
+};
+
+// Pops up to `count` (>= 1) members with the lowest scores (highest with
+// `max`) from the sorted set at `k`, appending them to *out in pop order.
+// Deletes the key when emptied; propagates as `log` says; fires
+// "zpopmin"/"zpopmax" (then "del" when emptied). Returns false, changing
+// nothing, when `k` holds no sorted set (check the type first with
+// LookupZSetForWrite / FindFirstZSet).
+bool ZPopElements(CommandContext& ctx, const ZLockedKey& k, bool max, int64_t count, ZPopLog log,
+                  std::vector<ZPopped>* out);
+
+// --- Replies ---
+// ZPOPMIN/ZPOPMAX: a flat [member, score, ...] array, except with an
+// explicit count under RESP3, where each pair is its own 2-element array.
+void ReplyZPopped(CommandContext& ctx, std::span<const ZPopped> popped, bool had_count);
+// ZMPOP/BZMPOP: [key, [[member, score], ...]] in both protocols.
+void ReplyZMPop(CommandContext& ctx, std::string_view key, std::span<const ZPopped> popped);
+// A ZRANGE-style result: members only, or with scores (RESP2 flat,
+// RESP3 [member, score] pairs).
+void ReplyScored(CommandContext& ctx, std::span<const storage::ZMemberScore> items,
+                 bool withscores);
+
+// Stores `sorted` (ascending, no duplicates) as the sorted set at `dst`,
+// replacing whatever was there (and its TTL), or deletes `dst` when
+// `sorted` is empty; propagates the client's command and fires `event`
+// (or "del") when something changed. The caller replies.
+void StoreZSetResult(CommandContext& ctx, const ZLockedKey& dst,
+                     std::span<const storage::ZMemberScore> sorted, std::string_view event);
+
+// --- Registration ---
+// Key specifications as Redis 7.0's COMMAND INFO reports them: one key at
+// `index` ("RO ACCESS", "RW DELETE", ...), or keys counted by the argument
+// at `index` (ZUNION, ZMPOP, ...).
+KeySpec ZIndexKeySpec(int index, const char* flags);
+KeySpec ZNumKeysSpec(int index, const char* flags);
+
+// Registered by RegisterZSetFamily: the ZRANGE family, ZRANGESTORE and the
+// ZREMRANGEBY* commands (zset_range.cc).
+void RegisterZSetRangeCommands(CommandTable& t);
+
+}  // namespace basalt::commands

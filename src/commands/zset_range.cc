@@ -1,0 +1,326 @@
+// Sorted-set range commands: ZRANGE (BYSCORE BYLEX REV LIMIT WITHSCORES)
+// ZRANGESTORE ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX ZREVRANGEBYLEX
+// ZREVRANGE ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX. All of the
+// ZRANGE forms go through one parser with the option rules Redis 7.0
+// applies (which options each form accepts, and in which order errors win).
+#include <algorithm>
+#include <vector>
+
+#include "commands/command_context.h"
+#include "commands/command_table.h"
+#include "commands/helpers.h"
+#include "commands/zset_ops.h"
+#include "server/server.h"
+
+namespace basalt::commands {
+namespace {
+
+using storage::Entry;
+using storage::ValueType;
+using storage::ZMemberScore;
+using storage::ZSetObject;
+
+enum class RangeType { kAuto, kRank, kScore, kLex };
+enum class Direction { kAuto, kForward, kReverse };
+
+// Turns Redis-style rank arguments (negative counts from the end) into an
+// inclusive [start, end] within [0, size); false when the range is empty.
+bool ClampRanks(int64_t start, int64_t end, size_t size, size_t* s, size_t* e) {
+  int64_t len = int64_t(size);
+  if (start < 0) start += len;
+  if (end < 0) end += len;
+  if (start < 0) start = 0;
+  if (start > end || start >= len) return false;
+  if (end >= len) end = len - 1;
+  *s = size_t(start);
+  *e = size_t(end);
+  return true;
+}
+
+// The members a range selects, in reply order (descending when reverse).
+struct RangeQuery {
+  RangeType type = RangeType::kRank;
+  bool reverse = false;
+  int64_t start = 0, end = 0;  // kRank
+  storage::ZScoreRange score;  // kScore
+  storage::ZLexRange lex;      // kLex
+  int64_t offset = 0, limit = -1;
+};
+
+void CollectRange(const ZSetObject& z, const RangeQuery& q, std::vector<ZMemberScore>* out) {
+  auto step = [&](ZSetObject::Iter& it) {
+    if (q.reverse) {
+      it.Prev();
+    } else {
+      it.Next();
+    }
+  };
+  if (q.type == RangeType::kRank) {
+    size_t s, e;
+    if (!ClampRanks(q.start, q.end, z.Size(), &s, &e)) return;
+    size_t n = e - s + 1;
+    out->reserve(n);
+    auto it = z.AtRank(q.reverse ? z.Size() - 1 - s : s);
+    for (; n > 0 && it.Valid(); n--, step(it)) out->push_back({it.member(), it.score()});
+    return;
+  }
+  if (q.offset < 0) return;
+  ZSetObject::Iter it = q.type == RangeType::kScore ? z.FirstInRange(q.score, q.reverse)
+                                                    : z.FirstInLexRange(q.lex, q.reverse);
+  for (int64_t skip = q.offset; skip > 0 && it.Valid(); skip--) step(it);
+  int64_t left = q.limit;
+  for (; it.Valid() && left != 0; step(it), left--) {
+    bool inside;
+    if (q.type == RangeType::kScore) {
+      inside = q.reverse ? q.score.AboveMin(it.score()) : q.score.BelowMax(it.score());
+    } else {
+      inside = q.reverse ? q.lex.AboveMin(it.member()) : q.lex.BelowMax(it.member());
+    }
+    if (!inside) break;
+    out->push_back({it.member(), it.score()});
+  }
+}
+
+// The shared body of every ZRANGE form. `key_idx` is the source key's
+// position; `store` means ZRANGESTORE (destination at args[1]). A form
+// that fixes the range type or direction passes it; kAuto lets the
+// BYSCORE/BYLEX/REV options choose.
+void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType type, Direction dir) {
+  auto& a = ctx.args;
+  size_t min_idx = key_idx + 1, max_idx = key_idx + 2;
+  bool withscores = false, has_limit = false;
+  RangeQuery q;
+  for (size_t j = key_idx + 3; j < a.size(); j++) {
+    size_t left = a.size() - j - 1;
+    if (!store && EqualsIgnoreCase(a[j], "withscores")) {
+      withscores = true;
+    } else if (left >= 2 && EqualsIgnoreCase(a[j], "limit")) {
+      auto off = IntArg(ctx, a[j + 1]);
+      if (!off) return;
+      auto lim = IntArg(ctx, a[j + 2]);
+      if (!lim) return;
+      q.offset = *off;
+      q.limit = *lim;
+      has_limit = true;
+      j += 2;
+    } else if (dir == Direction::kAuto && EqualsIgnoreCase(a[j], "rev")) {
+      dir = Direction::kReverse;
+    } else if (type == RangeType::kAuto && EqualsIgnoreCase(a[j], "bylex")) {
+      type = RangeType::kLex;
+    } else if (type == RangeType::kAuto && EqualsIgnoreCase(a[j], "byscore")) {
+      type = RangeType::kScore;
+    } else {
+      ctx.Error(errors::kSyntax);
+      return;
+    }
+  }
+  if (dir == Direction::kAuto) dir = Direction::kForward;
+  if (type == RangeType::kAuto) type = RangeType::kRank;
+  if (has_limit && type == RangeType::kRank) {
+    ctx.Error(
+        "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+    return;
+  }
+  if (withscores && type == RangeType::kLex) {
+    ctx.Error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+    return;
+  }
+  q.type = type;
+  q.reverse = dir == Direction::kReverse;
+  // Score and lex ranges are given max first when reversed.
+  if (q.reverse && type != RangeType::kRank) std::swap(min_idx, max_idx);
+  switch (type) {
+    case RangeType::kRank: {
+      auto s = IntArg(ctx, a[min_idx]);
+      if (!s) return;
+      auto e = IntArg(ctx, a[max_idx]);
+      if (!e) return;
+      q.start = *s;
+      q.end = *e;
+      break;
+    }
+    case RangeType::kScore:
+      if (!ParseZScoreRange(a[min_idx], a[max_idx], &q.score)) {
+        ctx.Error(kZMinMaxNotFloat);
+        return;
+      }
+      break;
+    case RangeType::kLex:
+      if (!ParseZLexRange(a[min_idx], a[max_idx], &q.lex)) {
+        ctx.Error(kZLexRangeInvalid);
+        return;
+      }
+      break;
+    case RangeType::kAuto:
+      break;
+  }
+
+  storage::Database& db = ctx.db();
+  std::string_view key = a[key_idx];
+  std::vector<ZMemberScore> items;
+  if (!store) {
+    KeyGuard g(db, key);
+    Entry* e = g.Find();
+    CountZLookup(e != nullptr);
+    if (e != nullptr) {
+      if (e->type() != ValueType::kZSet) {
+        ctx.Error(errors::kWrongType);
+        return;
+      }
+      CollectRange(*static_cast<const ZSetObject*>(e->obj()), q, &items);
+    }
+    ReplyScored(ctx, items, withscores);
+    return;
+  }
+  storage::LockSet locks;
+  locks.AddKey(db, a[1]);
+  locks.AddKey(db, key);
+  locks.Acquire();
+  uint64_t h = HashKey(key);
+  Entry* e = db.ShardFor(h).Find(key, h);
+  CountZLookup(e != nullptr);
+  if (e != nullptr) {
+    if (e->type() != ValueType::kZSet) {
+      ctx.Error(errors::kWrongType);
+      return;
+    }
+    CollectRange(*static_cast<const ZSetObject*>(e->obj()), q, &items);
+  }
+  // Redis builds the destination by inserting the members in reply order
+  // into a set that starts as a listpack (unless a rank range already
+  // exceeds zset-max-listpack-entries) and converts when the next insert
+  // would exceed the limits; members inserted before that lose a -0 score.
+  ZSetObject::Limits lim = ZSetLimits(ctx);
+  size_t convert_at = items.size();
+  if (type == RangeType::kRank && items.size() > lim.max_entries) convert_at = 0;
+  for (size_t i = 0; i < convert_at; i++) {
+    if (i + 1 > lim.max_entries || items[i].member.size() > lim.max_value) convert_at = i;
+  }
+  for (size_t i = 0; i < convert_at; i++) {
+    if (items[i].score == 0) items[i].score = 0.0;
+  }
+  if (q.reverse) std::reverse(items.begin(), items.end());
+  StoreZSetResult(ctx, ZLocked(db, a[1]), items, "zrangestore");
+  ctx.reply.Integer(int64_t(items.size()));
+}
+
+// ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
+void CmdZRange(CommandContext& ctx) {
+  ZRangeGeneric(ctx, 1, false, RangeType::kAuto, Direction::kAuto);
+}
+// ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]
+void CmdZRangeStore(CommandContext& ctx) {
+  ZRangeGeneric(ctx, 2, true, RangeType::kAuto, Direction::kAuto);
+}
+// ZREVRANGE key start stop [WITHSCORES]
+void CmdZRevRange(CommandContext& ctx) {
+  ZRangeGeneric(ctx, 1, false, RangeType::kRank, Direction::kReverse);
+}
+// ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]
+void CmdZRangeByScore(CommandContext& ctx) {
+  ZRangeGeneric(ctx, 1, false, RangeType::kScore, Direction::kForward);
+}
+// ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]
+void CmdZRevRangeByScore(CommandContext& ctx) {
+  ZRangeGeneric(ctx, 1, false, RangeType::kScore, Direction::kReverse);
+}
+// ZRANGEBYLEX key min max [LIMIT offset count]
+void CmdZRangeByLex(CommandContext& ctx) {
+  ZRangeGeneric(ctx, 1, false, RangeType::kLex, Direction::kForward);
+}
+// ZREVRANGEBYLEX key max min [LIMIT offset count]
+void CmdZRevRangeByLex(CommandContext& ctx) {
+  ZRangeGeneric(ctx, 1, false, RangeType::kLex, Direction::kReverse);
+}
+
+// ZREMRANGEBYRANK key start stop / ZREMRANGEBYSCORE key min max /
+// ZREMRANGEBYLEX key min max
+void RemRangeGeneric(CommandContext& ctx, RangeType type) {
+  auto& a = ctx.args;
+  int64_t start = 0, end = 0;
+  storage::ZScoreRange score;
+  storage::ZLexRange lex;
+  const char* event;
+  if (type == RangeType::kRank) {
+    auto s = IntArg(ctx, a[2]);
+    if (!s) return;
+    auto e = IntArg(ctx, a[3]);
+    if (!e) return;
+    start = *s;
+    end = *e;
+    event = "zremrangebyrank";
+  } else if (type == RangeType::kScore) {
+    if (!ParseZScoreRange(a[2], a[3], &score)) {
+      ctx.Error(kZMinMaxNotFloat);
+      return;
+    }
+    event = "zremrangebyscore";
+  } else {
+    if (!ParseZLexRange(a[2], a[3], &lex)) {
+      ctx.Error(kZLexRangeInvalid);
+      return;
+    }
+    event = "zremrangebylex";
+  }
+  std::string_view key = a[1];
+  KeyGuard g(ctx.db(), key);
+  Entry** link = g.FindLink();
+  if (link == nullptr) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  if ((*link)->type() != ValueType::kZSet) {
+    ctx.Error(errors::kWrongType);
+    return;
+  }
+  auto* z = static_cast<ZSetObject*>((*link)->obj());
+  size_t removed = 0;
+  if (type == RangeType::kRank) {
+    size_t s, e;
+    if (ClampRanks(start, end, z->Size(), &s, &e)) removed = z->RemoveRangeByRank(s, e);
+  } else if (type == RangeType::kScore) {
+    removed = z->RemoveRangeByScore(score);
+  } else {
+    removed = z->RemoveRangeByLex(lex);
+  }
+  if (removed > 0) {
+    ctx.PropagateAsIs();
+    if (removed > 1) ctx.server.AddDirty(int64_t(removed) - 1);
+    ctx.Changed(key, event, kNotifyZSet);
+    if (z->Size() == 0) {
+      g.shard().Delete(link);
+      ctx.Changed(key, "del", kNotifyGeneric);
+    }
+  }
+  ctx.reply.Integer(int64_t(removed));
+}
+void CmdZRemRangeByRank(CommandContext& ctx) { RemRangeGeneric(ctx, RangeType::kRank); }
+void CmdZRemRangeByScore(CommandContext& ctx) { RemRangeGeneric(ctx, RangeType::kScore); }
+void CmdZRemRangeByLex(CommandContext& ctx) { RemRangeGeneric(ctx, RangeType::kLex); }
+
+}  // namespace
+
+void RegisterZSetRangeCommands(CommandTable& t) {
+  const char* g = "sorted-set";
+  const char* read = "@read @sortedset @slow";
+  const char* write = "@write @sortedset @slow";
+  auto add = [&](const char* name, int arity, const char* flags, int last, const char* acl,
+                 Handler h, std::vector<KeySpec> specs) {
+    t.Add(Spec(g, name, arity, flags, 1, last, 1, acl, h)).key_specs = std::move(specs);
+  };
+  const KeySpec ro = ZIndexKeySpec(1, "RO ACCESS");
+  const KeySpec del = ZIndexKeySpec(1, "RW DELETE");
+  add("zrange", -4, "readonly", 1, read, CmdZRange, {ro});
+  add("zrangestore", -5, "write denyoom", 2, write, CmdZRangeStore,
+      {ZIndexKeySpec(1, "OW UPDATE"), ZIndexKeySpec(2, "RO ACCESS")});
+  add("zrevrange", -4, "readonly", 1, read, CmdZRevRange, {ro});
+  add("zrangebyscore", -4, "readonly", 1, read, CmdZRangeByScore, {ro});
+  add("zrevrangebyscore", -4, "readonly", 1, read, CmdZRevRangeByScore, {ro});
+  add("zrangebylex", -4, "readonly", 1, read, CmdZRangeByLex, {ro});
+  add("zrevrangebylex", -4, "readonly", 1, read, CmdZRevRangeByLex, {ro});
+  add("zremrangebyrank", 4, "write", 1, write, CmdZRemRangeByRank, {del});
+  add("zremrangebyscore", 4, "write", 1, write, CmdZRemRangeByScore, {del});
+  add("zremrangebylex", 4, "write", 1, write, CmdZRemRangeByLex, {del});
+}
+
+}  // namespace basalt::commands
