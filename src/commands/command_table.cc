@@ -130,10 +130,10 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
   char buf[64];
   if (name.size() >= sizeof(buf)) return nullptr;
   for (size_t i = 0; i < name.size(); i++) {
-    buf[i] = char(std::tolower(static_cast<unsigned char>(name[i])));
+    char c = name[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
   }
-  // A heterogeneous lookup would avoid this string; names are short (SSO).
-  auto it = map_.find(std::string(buf, name.size()));
+  auto it = map_.find(std::string_view(buf, name.size()));
   return it == map_.end() ? nullptr : it->second.get();
 }
 

@@ -93,7 +93,12 @@ class CommandTable {
   void Finalize();  // assigns ids; call once after registration
 
  private:
-  std::unordered_map<std::string, std::unique_ptr<CommandSpec>> map_;
+  // Heterogeneous lookup: Find() hashes a string_view without building a string.
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, std::unique_ptr<CommandSpec>, NameHash, std::equal_to<>> map_;
   std::vector<const CommandSpec*> all_;
   std::vector<const CommandSpec*> by_id_;
 };

@@ -64,6 +64,7 @@ std::optional<std::string> LookupByPattern(storage::Database& db, std::string_vi
 }
 
 struct Item {
+  explicit Item(std::string e) : elem(std::move(e)) {}
   std::string elem;
   double score = 0;
   std::optional<std::string> cmp;  // BY value for ALPHA sorting
@@ -137,18 +138,18 @@ void SortGeneric(CommandContext& ctx, bool readonly) {
     switch (src->type()) {
       case ValueType::kList: {
         auto* l = static_cast<storage::ListObject*>(src->obj());
-        for (auto it = l->Begin(); it.Valid(); it.Next()) items.push_back({std::string(it.value())});
+        for (auto it = l->Begin(); it.Valid(); it.Next()) items.emplace_back(std::string(it.value()));
         break;
       }
       case ValueType::kSet: {
         auto* s = static_cast<storage::SetObject*>(src->obj());
-        for (auto& m : s->Members()) items.push_back({std::move(m)});
+        for (auto& m : s->Members()) items.emplace_back(std::move(m));
         break;
       }
       case ValueType::kZSet: {
         std::vector<storage::ZMemberScore> all;
         static_cast<storage::ZSetObject*>(src->obj())->AppendAll(&all);
-        for (auto& ms : all) items.push_back({std::string(ms.member)});
+        for (auto& ms : all) items.emplace_back(std::string(ms.member));
         if (dontsort && desc) std::reverse(items.begin(), items.end());
         break;
       }

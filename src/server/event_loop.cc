@@ -42,6 +42,7 @@ void EventLoop::Post(std::function<void()> fn) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     posted_.push_back(std::move(fn));
+    has_posted_.store(true, std::memory_order_release);
   }
   uint64_t one = 1;
   ssize_t ignored = write(wakefd_, &one, sizeof(one));
@@ -49,10 +50,7 @@ void EventLoop::Post(std::function<void()> fn) {
 }
 
 void EventLoop::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
+  stop_.store(true, std::memory_order_release);
   uint64_t one = 1;
   ssize_t ignored = write(wakefd_, &one, sizeof(one));
   (void)ignored;
@@ -70,10 +68,12 @@ void EventLoop::AddTimer(std::function<int64_t()> period_ms, std::function<void(
 }
 
 void EventLoop::RunPosted() {
+  if (!has_posted_.load(std::memory_order_acquire)) return;
   std::vector<std::function<void()>> tasks;
   {
     std::lock_guard<std::mutex> lock(mu_);
     tasks.swap(posted_);
+    has_posted_.store(false, std::memory_order_relaxed);
   }
   for (auto& t : tasks) t();
 }
@@ -92,10 +92,7 @@ void EventLoop::Run() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
   for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stop_) return;
-    }
+    if (stop_.load(std::memory_order_acquire)) return;
     int64_t now = MonotonicUs();
     int64_t wait_ms = max_wait_ms_;
     for (auto& t : timers_) wait_ms = std::min<int64_t>(wait_ms, (t.next_us - now + 999) / 1000);

@@ -9,6 +9,7 @@
 // the loop's own thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -67,7 +68,9 @@ class EventLoop {
   Waker waker_{this};
   std::mutex mu_;
   std::vector<std::function<void()>> posted_;  // Guarded by mu_.
-  bool stop_ = false;                          // Guarded by mu_.
+  // Lets an iteration skip the mutex when nothing was posted.
+  std::atomic<bool> has_posted_{false};
+  std::atomic<bool> stop_{false};
   std::vector<Timer> timers_;
   std::function<void()> after_events_;
   int max_wait_ms_ = 1000;
