@@ -550,6 +550,10 @@ bool Server::MustPause(bool is_write) const {
   return pause_all_.load(std::memory_order_relaxed) || is_write;
 }
 
+void Server::OnNewKey(int db, std::string_view key) {
+  Notify(db, key, "new", commands::kNotifyNew);
+}
+
 void Server::OnExpired(int db, std::string_view key) {
   TouchWatched(db, key);
   Notify(db, key, "expired", commands::kNotifyExpired);
@@ -624,9 +628,8 @@ void Server::ApplyNotifyConfig() {
       case 'A':
         flags |= commands::kNotifyGeneric | commands::kNotifyString | commands::kNotifyList |
                  commands::kNotifySet | commands::kNotifyHash | commands::kNotifyZSet |
-                 commands::kNotifyExpired | commands::kNotifyEvicted | commands::kNotifyStream |
-                 commands::kNotifyNew;
-        break;
+                 commands::kNotifyExpired | commands::kNotifyEvicted | commands::kNotifyStream;
+        break;  // "A" leaves out "m" and "n", as in Redis
       case 'g': flags |= commands::kNotifyGeneric; break;
       case '$': flags |= commands::kNotifyString; break;
       case 'l': flags |= commands::kNotifyList; break;
@@ -644,6 +647,8 @@ void Server::ApplyNotifyConfig() {
     }
   }
   notify_flags_.store(flags);
+  storage::Shard::SetNewKeyEvents((flags & commands::kNotifyNew) &&
+                                  (flags & (kNotifyKeyspace | kNotifyKeyevent)));
 }
 
 void Server::Notify(int db, std::string_view key, std::string_view event, uint32_t cls) {

@@ -160,6 +160,7 @@ class Server : public storage::ExpiryListener {
 
   // ExpiryListener: record the deletion in the write log (with the shard lock held).
   void OnExpired(int db, std::string_view key) override;
+  void OnNewKey(int db, std::string_view key) override;
 
   // --- Statistics ---
   std::atomic<uint64_t> total_connections{0};

@@ -9,6 +9,7 @@ namespace basalt::storage {
 namespace {
 std::atomic<uint32_t> g_lru_clock{0};
 std::atomic<bool> g_expiry_enabled{true};
+std::atomic<bool> g_new_key_events{false};
 ExpiryListener* g_listener = nullptr;
 LazyFreer* g_lazy_freer = nullptr;
 
@@ -87,6 +88,7 @@ void UpdateLruClock(int64_t now_ms) {
 void Shard::SetExpiryEnabled(bool on) { g_expiry_enabled.store(on); }
 bool Shard::ExpiryEnabled() { return g_expiry_enabled.load(std::memory_order_relaxed); }
 void Shard::SetListener(ExpiryListener* l) { g_listener = l; }
+void Shard::SetNewKeyEvents(bool on) { g_new_key_events.store(on); }
 void Shard::SetLazyFreer(LazyFreer* f) { g_lazy_freer = f; }
 
 Shard::~Shard() {
@@ -118,6 +120,9 @@ void Shard::Add(Entry* e, uint64_t hash) {
   table_.Insert(e, hash);
   if (e->has_expire()) TtlAdd(e);
   SyncCounters();
+  if (g_new_key_events.load(std::memory_order_relaxed) && g_listener != nullptr) {
+    g_listener->OnNewKey(db_, e->key());
+  }
 }
 
 Entry* Shard::Swap(Entry** link, Entry* e) {

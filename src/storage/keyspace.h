@@ -38,6 +38,9 @@ class ExpiryListener {
  public:
   virtual ~ExpiryListener() = default;
   virtual void OnExpired(int db, std::string_view key) = 0;
+  // A key was created (keyspace "new" events). Only called while
+  // Shard::SetNewKeyEvents(true).
+  virtual void OnNewKey(int db, std::string_view key) = 0;
 };
 
 // The LRU clock: seconds, 24 bits, advanced by the server cron.
@@ -115,6 +118,7 @@ class Shard {
   static void SetExpiryEnabled(bool on);
   static bool ExpiryEnabled();
   static void SetListener(ExpiryListener* l);
+  static void SetNewKeyEvents(bool on);
   static void SetLazyFreer(LazyFreer* f);
 
  private:

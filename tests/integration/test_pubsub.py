@@ -106,6 +106,18 @@ SCENARIOS = {
         (1, ['GETDEL', 'b']), (1, ['SET', 'e', 'v', 'PX', '30']), ('sleep', 0.3),
         (1, ['GET', 'e']), ('drain', 0),
     ],
+    'keyspace_new_with_A': [
+        (1, ['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']),
+        ('send', (0, 'PSUBSCRIBE', '__keyevent@*')), ('drain', 0),
+        (1, ['SET', 'fresh', 'v']), (1, ['SET', 'fresh', 'v2']), (1, ['RPUSH', 'l', 'a']),
+        ('drain', 0),
+    ],
+    'keyspace_new_class': [
+        (1, ['CONFIG', 'SET', 'notify-keyspace-events', 'En$']),
+        ('send', (0, 'PSUBSCRIBE', '__keyevent@*')), ('drain', 0),
+        (1, ['SET', 'fresh', 'v']), (1, ['SET', 'fresh', 'v2']), (1, ['RENAME', 'fresh', 'f2']),
+        (1, ['HSET', 'h', 'a', '1']), ('drain', 0),
+    ],
     'keyspace_classes': [
         (1, ['CONFIG', 'SET', 'notify-keyspace-events', 'Eg']),
         ('send', (0, 'PSUBSCRIBE', '*')), ('drain', 0),
