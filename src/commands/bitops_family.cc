@@ -290,11 +290,6 @@ constexpr char kOverflowTypeError[] = "ERR Invalid OVERFLOW type specified";
 constexpr char kBitfieldRoError[] = "ERR BITFIELD_RO only supports the GET subcommand";
 constexpr char kBitopNotError[] = "ERR BITOP NOT must be called with a single source key.";
 
-void CountHit(bool hit) {
-  server::ThreadStats& st = server::CurrentStats();
-  server::Bump(hit ? st.hits : st.misses);
-}
-
 std::optional<uint64_t> OffsetArg(CommandContext& ctx, std::string_view arg, int hash_bits) {
   auto off = bitops::ParseBitOffset(arg, hash_bits, ctx.server.config().proto_max_bulk_len());
   if (!off) ctx.Error(kBitOffsetError);

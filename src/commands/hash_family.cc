@@ -36,11 +36,6 @@ constexpr char kCountOutOfRange[] =
     "9223372036854775807";
 constexpr char kOutOfRange[] = "ERR value is out of range";
 
-void CountHit(bool hit) {
-  server::ThreadStats& st = server::CurrentStats();
-  server::Bump(hit ? st.hits : st.misses);
-}
-
 storage::HashLimits Limits(CommandContext& ctx) {
   const auto& c = ctx.server.config();
   storage::HashLimits l;

@@ -53,6 +53,11 @@ std::optional<int64_t> ExpireArgToAbsMs(CommandContext& ctx, std::string_view ar
   return t;
 }
 
+void CountHit(bool hit) {
+  server::ThreadStats& st = server::CurrentStats();
+  server::Bump(hit ? st.hits : st.misses);
+}
+
 void ReplyStringValue(CommandContext& ctx, const storage::Entry* e) {
   char buf[32];
   ctx.reply.Bulk(e->StringValue(buf));

@@ -67,6 +67,9 @@ std::optional<int64_t> ExpireArgToAbsMs(CommandContext& ctx, std::string_view ar
 
 std::string InvalidExpireError(const CommandContext& ctx);
 
+// Counts a read lookup as a keyspace hit or miss (INFO keyspace_hits/misses).
+void CountHit(bool hit);
+
 // Writes the string value of an entry as a bulk reply.
 void ReplyStringValue(CommandContext& ctx, const storage::Entry* e);
 

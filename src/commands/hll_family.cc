@@ -41,11 +41,6 @@ size_t SparseMaxBytes(CommandContext& ctx) {
   return size_t(ctx.server.config().hll_sparse_max_bytes());
 }
 
-void CountHit(bool hit) {
-  server::ThreadStats& st = server::CurrentStats();
-  server::Bump(hit ? st.hits : st.misses);
-}
-
 // Replies Redis's error and returns false unless e holds an HLL: another type
 // gets the generic WRONGTYPE, a string that is not an HLL the HLL-specific one.
 bool CheckHll(CommandContext& ctx, const Entry* e) {

@@ -29,11 +29,6 @@ constexpr char kRankZero[] =
 constexpr char kCountNegative[] = "ERR COUNT can't be negative";
 constexpr char kMaxLenNegative[] = "ERR MAXLEN can't be negative";
 
-void CountHit(bool hit) {
-  server::ThreadStats& st = server::CurrentStats();
-  server::Bump(hit ? st.hits : st.misses);
-}
-
 // Looks up a list for a read command (counting a keyspace hit or miss).
 // Replies WRONGTYPE and returns false for another type; *out is nullptr when
 // the key is missing.

@@ -47,11 +47,6 @@ constexpr char kNegativeLimit[] = "ERR LIMIT can't be negative";
 constexpr char kRandReplyTooLarge[] =
     "ERR SRANDMEMBER count is too large: the reply would exceed proto-max-bulk-len";
 
-void CountHit(bool hit) {
-  server::ThreadStats& st = server::CurrentStats();
-  server::Bump(hit ? st.hits : st.misses);
-}
-
 uint64_t RandomSeed() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return rng();

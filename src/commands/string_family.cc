@@ -22,11 +22,6 @@ using storage::Entry;
 using storage::EntryBuilder;
 using storage::ValueType;
 
-void CountHit(bool hit) {
-  server::ThreadStats& st = server::CurrentStats();
-  server::Bump(hit ? st.hits : st.misses);
-}
-
 // Looks up a string entry for reading; replies WRONGTYPE and returns false
 // for other types. *out is nullptr when the key is missing.
 bool LookupString(CommandContext& ctx, KeyGuard& g, Entry** out) {

@@ -102,10 +102,7 @@ ZSetObject::Limits ZSetLimits(CommandContext& ctx) {
                             size_t(std::max<int64_t>(value, 0))};
 }
 
-void CountZLookup(bool hit) {
-  server::ThreadStats& st = server::CurrentStats();
-  server::Bump(hit ? st.hits : st.misses);
-}
+void CountZLookup(bool hit) { CountHit(hit); }
 
 ZState LookupZSetForWrite(const ZLockedKey& k, ZSetObject** z) {
   Entry* e = k.shard.Find(k.key, k.hash);
