@@ -358,26 +358,12 @@ void CmdHRandField(CommandContext& ctx) {
   });
 }
 
-// Parses a SCAN cursor as Redis does (strtoul in base 10: a sign is
-// accepted, "-1" wraps around, an empty string is 0; leading space is not).
-bool ParseCursor(std::string_view s, uint64_t* out) {
-  std::string tmp(s);
-  if (!tmp.empty() && isspace(static_cast<unsigned char>(tmp[0]))) return false;
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = strtoull(tmp.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return false;
-  *out = v;
-  return true;
-}
 
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 void CmdHScan(CommandContext& ctx) {
-  uint64_t cursor;
-  if (!ParseCursor(ctx.args[2], &cursor)) {
-    ctx.Error(errors::kInvalidCursor);
-    return;
-  }
+  auto parsed = CursorArg(ctx, ctx.args[2]);
+  if (!parsed) return;
+  uint64_t cursor = *parsed;
   KeyGuard g(ctx.db(), ctx.args[1]);
   HashObject* h;
   if (!LookupRead(ctx, g, &h)) return;

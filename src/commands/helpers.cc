@@ -1,5 +1,9 @@
 #include "commands/helpers.h"
 
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+
 #include "common/clock.h"
 #include "server/server.h"
 
@@ -51,6 +55,19 @@ std::optional<int64_t> ExpireArgToAbsMs(CommandContext& ctx, std::string_view ar
     t += now;
   }
   return t;
+}
+
+std::optional<uint64_t> CursorArg(CommandContext& ctx, std::string_view s) {
+  std::string tmp(s);
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long v = strtoull(tmp.c_str(), &end, 10);
+  if ((!tmp.empty() && std::isspace(static_cast<unsigned char>(tmp[0]))) || *end != '\0' ||
+      errno == ERANGE) {
+    ctx.Error(errors::kInvalidCursor);
+    return std::nullopt;
+  }
+  return uint64_t(v);
 }
 
 void CountHit(bool hit) {

@@ -67,6 +67,11 @@ std::optional<int64_t> ExpireArgToAbsMs(CommandContext& ctx, std::string_view ar
 
 std::string InvalidExpireError(const CommandContext& ctx);
 
+// Parses a SCAN-family cursor as Redis does (strtoul in base 10: "-1" wraps,
+// "" is 0, a leading space or trailing junk is refused); on failure replies
+// "ERR invalid cursor".
+std::optional<uint64_t> CursorArg(CommandContext& ctx, std::string_view s);
+
 // Counts a read lookup as a keyspace hit or miss (INFO keyspace_hits/misses).
 void CountHit(bool hit);
 

@@ -328,20 +328,9 @@ void CmdKeys(CommandContext& ctx) {
 // SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 // The cursor packs the shard (low bits) and the shard table's own cursor.
 void CmdScan(CommandContext& ctx) {
-  uint64_t cursor;
-  {
-    std::string_view c = ctx.args[1];
-    char* end = nullptr;
-    std::string tmp(c);
-    errno = 0;
-    cursor = strtoull(tmp.c_str(), &end, 10);
-    // strtoul semantics, as Redis: "" is 0 and "-1" wraps; no leading space.
-    if ((!tmp.empty() && std::isspace(static_cast<unsigned char>(tmp[0]))) || *end != '\0' ||
-        errno == ERANGE) {
-      ctx.Error(errors::kInvalidCursor);
-      return;
-    }
-  }
+  auto parsed = CursorArg(ctx, ctx.args[1]);
+  if (!parsed) return;
+  uint64_t cursor = *parsed;
   std::string_view pattern;
   bool has_pattern = false;
   int64_t count = 10;

@@ -644,25 +644,10 @@ void CmdSUnionStore(CommandContext& ctx) { UnionDiffGeneric(ctx, false, true); }
 void CmdSDiff(CommandContext& ctx) { UnionDiffGeneric(ctx, true, false); }
 void CmdSDiffStore(CommandContext& ctx) { UnionDiffGeneric(ctx, true, true); }
 
-// Parses a SCAN-family cursor as Redis does: strtoull over the whole argument,
-// no leading space, no overflow ("-1" wraps, as in Redis).
-std::optional<uint64_t> ParseCursor(std::string_view s) {
-  std::string tmp(s);
-  if (!tmp.empty() && isspace(static_cast<unsigned char>(tmp[0]))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long v = strtoull(tmp.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return std::nullopt;
-  return uint64_t(v);
-}
-
 // SSCAN key cursor [MATCH pattern] [COUNT count]
 void CmdSScan(CommandContext& ctx) {
-  auto cursor = ParseCursor(ctx.args[2]);
-  if (!cursor) {
-    ctx.Error(errors::kInvalidCursor);
-    return;
-  }
+  auto cursor = CursorArg(ctx, ctx.args[2]);
+  if (!cursor) return;
   KeyGuard g(ctx.db(), ctx.args[1]);
   SetObject* set;
   if (!ReadSet(ctx, g, &set)) return;

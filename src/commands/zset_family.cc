@@ -490,19 +490,9 @@ void CmdZRandMember(CommandContext& ctx) {
 // ZSCAN key cursor [MATCH pattern] [COUNT count]
 void CmdZScan(CommandContext& ctx) {
   auto& a = ctx.args;
-  uint64_t cursor;
-  {
-    // Redis parses the cursor with strtoul: "-1" wraps, "" is 0.
-    std::string tmp(a[2]);
-    char* end = nullptr;
-    errno = 0;
-    cursor = strtoull(tmp.c_str(), &end, 10);
-    if ((!tmp.empty() && std::isspace(static_cast<unsigned char>(tmp[0]))) || *end != '\0' ||
-        errno == ERANGE) {
-      ctx.Error(errors::kInvalidCursor);
-      return;
-    }
-  }
+  auto parsed = CursorArg(ctx, a[2]);
+  if (!parsed) return;
+  uint64_t cursor = *parsed;
   KeyGuard g(ctx.db(), a[1]);
   ZSetObject* z;
   if (!LookupZSetRead(ctx, g, &z)) return;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/hash.h"
+#include "common/scan_cursor.h"
 
 namespace basalt::storage {
 namespace {
@@ -97,24 +98,6 @@ class Rng {
   uint64_t s_;
 };
 
-uint64_t ReverseBits(uint64_t v) {
-  v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
-  v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
-  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
-  v = ((v >> 8) & 0x00FF00FF00FF00FFull) | ((v & 0x00FF00FF00FF00FFull) << 8);
-  v = ((v >> 16) & 0x0000FFFF0000FFFFull) | ((v & 0x0000FFFF0000FFFFull) << 16);
-  return (v >> 32) | (v << 32);
-}
-
-// Next cursor in reverse-binary order over the bits of `mask`: the high bits
-// of the bucket index change fastest, so buckets that split or merge in a
-// resize are visited next to each other and the scan survives resizes.
-uint64_t NextCursor(uint64_t cursor, uint64_t mask) {
-  cursor |= ~mask;
-  cursor = ReverseBits(cursor);
-  cursor++;
-  return ReverseBits(cursor);
-}
 
 size_t NextPow2(size_t n) {
   size_t p = 4;
@@ -337,7 +320,7 @@ uint64_t FieldTable::Scan(uint64_t cursor, PairVisitor fn) const {
   if (!rehashing()) {
     uint64_t m0 = t_[0].mask();
     visit(t_[0].slots[cursor & m0]);
-    return NextCursor(cursor, m0);
+    return NextScanCursor(cursor, m0);
   }
   // During a resize, visit the bucket of the smaller array, then every
   // bucket of the larger one that it expands to (they share the low bits).
@@ -348,7 +331,7 @@ uint64_t FieldTable::Scan(uint64_t cursor, PairVisitor fn) const {
   visit(small->slots[cursor & m0]);
   do {
     visit(big->slots[cursor & m1]);
-    cursor = NextCursor(cursor, m1);
+    cursor = NextScanCursor(cursor, m1);
   } while (cursor & (m0 ^ m1));
   return cursor;
 }

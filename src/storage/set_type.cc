@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/hash.h"
+#include "common/scan_cursor.h"
 
 namespace basalt::storage {
 namespace {
@@ -57,24 +58,6 @@ void WriteAt(uint8_t* p, int width, int64_t v) {
   }
 }
 
-uint64_t ReverseBits(uint64_t v) {
-  v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
-  v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
-  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
-  v = ((v >> 8) & 0x00FF00FF00FF00FFull) | ((v & 0x00FF00FF00FF00FFull) << 8);
-  v = ((v >> 16) & 0x0000FFFF0000FFFFull) | ((v & 0x0000FFFF0000FFFFull) << 16);
-  return (v >> 32) | (v << 32);
-}
-
-// Increments the bits of `cursor` under `mask`, most significant first: the
-// reverse-binary order under which a bucket's successors in a table twice or
-// half the size are visited together, so resizes between calls lose nothing.
-uint64_t NextCursor(uint64_t cursor, uint64_t mask) {
-  cursor |= ~mask;
-  cursor = ReverseBits(cursor);
-  cursor++;
-  return ReverseBits(cursor);
-}
 
 // A small deterministic generator, so one caller-supplied seed can drive the
 // several draws a random pick may need.
@@ -327,7 +310,7 @@ uint64_t SetMemberTable::Scan(uint64_t cursor,
   if (!rehashing()) {
     const Buckets& b = t_[0];
     visit(b.slots[cursor & b.mask()]);
-    return NextCursor(cursor, b.mask());
+    return NextScanCursor(cursor, b.mask());
   }
   // Mid-resize: visit the cursor's bucket in the smaller table, then every
   // bucket of the larger table that it expands to.
@@ -338,7 +321,7 @@ uint64_t SetMemberTable::Scan(uint64_t cursor,
   visit(small->slots[cursor & m0]);
   do {
     visit(large->slots[cursor & m1]);
-    cursor = NextCursor(cursor, m1);
+    cursor = NextScanCursor(cursor, m1);
   } while (cursor & (m0 ^ m1));
   return cursor;
 }

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "common/hash.h"
+#include "common/scan_cursor.h"
 
 namespace basalt::storage {
 namespace {
@@ -17,23 +18,6 @@ Entry** AllocSlots(size_t n) {
   return p;
 }
 
-uint64_t ReverseBits(uint64_t v) {
-  v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
-  v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
-  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
-  v = ((v >> 8) & 0x00FF00FF00FF00FFull) | ((v & 0x00FF00FF00FF00FFull) << 8);
-  v = ((v >> 16) & 0x0000FFFF0000FFFFull) | ((v & 0x0000FFFF0000FFFFull) << 16);
-  return (v >> 32) | (v << 32);
-}
-
-// Increments the bits of `cursor` covered by `mask` starting from the most
-// significant one: the reverse-binary order that makes SCAN resize-safe.
-uint64_t NextCursor(uint64_t cursor, uint64_t mask) {
-  cursor |= ~mask;
-  cursor = ReverseBits(cursor);
-  cursor++;
-  return ReverseBits(cursor);
-}
 }  // namespace
 
 Table::~Table() {
@@ -171,7 +155,7 @@ uint64_t Table::Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) {
   };
   if (!rehashing()) {
     visit(t_[0], cursor);
-    return NextCursor(cursor, t_[0].mask());
+    return NextScanCursor(cursor, t_[0].mask());
   }
   // Visit the small table's bucket, then every bucket of the large table that
   // expands from it.
@@ -182,7 +166,7 @@ uint64_t Table::Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) {
   visit(*small, cursor);
   do {
     visit(*large, cursor);
-    cursor = NextCursor(cursor, m1);
+    cursor = NextScanCursor(cursor, m1);
   } while (cursor & (m0 ^ m1));
   return cursor;
 }

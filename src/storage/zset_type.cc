@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "common/hash.h"
+#include "common/scan_cursor.h"
 
 namespace basalt::storage {
 
@@ -156,22 +157,6 @@ uint64_t NextRandom() {
   return state * 0x2545F4914F6CDD1Dull;
 }
 
-uint64_t ReverseBits(uint64_t v) {
-  v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
-  v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
-  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
-  v = ((v >> 8) & 0x00FF00FF00FF00FFull) | ((v & 0x00FF00FF00FF00FFull) << 8);
-  v = ((v >> 16) & 0x0000FFFF0000FFFFull) | ((v & 0x0000FFFF0000FFFFull) << 16);
-  return (v >> 32) | (v << 32);
-}
-
-// Reverse-binary increment of the bits under `mask` (resize-safe SCAN order).
-uint64_t NextCursor(uint64_t cursor, uint64_t mask) {
-  cursor |= ~mask;
-  cursor = ReverseBits(cursor);
-  cursor++;
-  return ReverseBits(cursor);
-}
 
 std::string DoubleText(double d) {
   char buf[32];
@@ -482,7 +467,7 @@ class ZSetObject::Skiplist {
     };
     if (!rehashing()) {
       visit(t_[0], cursor);
-      return NextCursor(cursor, t_[0].size - 1);
+      return NextScanCursor(cursor, t_[0].size - 1);
     }
     // The small array's bucket, then every bucket of the large one that
     // expands from it.
@@ -493,7 +478,7 @@ class ZSetObject::Skiplist {
     visit(*small, cursor);
     do {
       visit(*large, cursor);
-      cursor = NextCursor(cursor, m1);
+      cursor = NextScanCursor(cursor, m1);
     } while (cursor & (m0 ^ m1));
     return cursor;
   }
