@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """Side-by-side benchmark of Basalt and redis-server 7.0; run through bench/compare.
 
-What it measures and why is written in docs/benchmarks.md. In short, four
+What it measures and why is written in docs/benchmarks.md. In short, six
 sections, each against fresh servers started here and stopped here:
 
   throughput  GET/SET with redis-benchmark at -P 16 and -P 1 (-c 50), servers pinned
               to one core, client to another, alternating Basalt/Redis rounds, medians.
   threads     the same -P 16 run with Basalt on 2 worker threads, nothing pinned.
   memory      bytes per key after loading 1,000,000 distinct 16-byte keys / 32-byte values.
+  types-memory      bytes per element of hashes, lists, sets and sorted sets, per encoding.
+  types-throughput  HSET/HGET/LPUSH/LPOP/SADD/ZADD/ZRANGE like the throughput section.
   growth      worst latency a probe client sees while a server grows to 10,000,000 keys.
 
 Progress goes to stderr; the final markdown goes to stdout and, with --write-docs,
@@ -16,7 +18,7 @@ docs/benchmarks.md. Every process started here is stopped on exit, error or
 Ctrl-C (and, through PR_SET_PDEATHSIG, even if this script is killed).
 
 Environment (all optional): BASALT_SERVER, REDIS_SERVER, REDIS_BENCHMARK, REDIS_CLI,
-QUICK=1, ROUNDS, N_P16, N_P1, KEYSPACE, MEM_KEYS, GROWTH=0/1, GROWTH_KEYS,
+QUICK=1, ROUNDS, N_P16, N_P1, N_TYPES_P16, N_TYPES_P1, KEYSPACE, MEM_KEYS, GROWTH=0/1, GROWTH_KEYS,
 GROWTH_ROUNDS, PROBE_INTERVAL_MS, SERVER_CORE, CLIENT_CORE, BASALT_THREADS_MT, SECTIONS,
 WRITE_DOCS=1, DOCS_FILE, JSON_OUT.
 """
@@ -42,9 +44,22 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH_DIR = os.path.join(REPO, "bench")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-ALL_SECTIONS = ("throughput", "threads", "memory", "growth")
+ALL_SECTIONS = ("throughput", "threads", "memory", "types-memory", "types-throughput",
+                "growth")
 TESTS = ("SET", "GET")
 PIPELINES = (16, 1)
+# types-memory workloads (see bench/gen_types.py) and their key counts in a full run.
+TYPE_CASES = (("hash-small", 10_000), ("hash-large", 1), ("list", 1_000),
+              ("set-hashtable", 1_000), ("set-intset", 10_000), ("zset-small", 10_000),
+              ("zset-large", 1_000))
+TYPE_LEN_COMMAND = {"hash": "HLEN", "list": "LLEN", "set": "SCARD", "zset": "ZCARD"}
+TYPE_TESTS = ("HSET", "HGET", "LPUSH", "LPOP", "SADD", "ZADD", "ZRANGE")
+TYPE_HGET_KEYS = 100_000  # myhash:<12 digits> keys that HGET draws from (-r)
+TYPE_LIST_PREFILL = 100_000  # elements in mylist before any LPOP runs
+TYPE_VALUE = b"v" * 8
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_types  # noqa: E402  (bench/gen_types.py, next to this file)
 
 
 # ----------------------------------------------------------------------------- settings
@@ -74,6 +89,8 @@ class Settings:
         self.cli = EnvStr("REDIS_CLI", "/usr/bin/redis-cli")
         self.quick = EnvBool("QUICK", False)
         self.rounds = EnvInt("ROUNDS", 3 if self.quick else 5)
+        # Seven tests per round make types-throughput long: 3 rounds unless ROUNDS is set.
+        self.types_rounds = EnvInt("ROUNDS", 3)
         # Sized so that one redis-benchmark run takes a few seconds on this machine
         # (~600-800k ops/s at -P 16, ~50k ops/s at -P 1).
         self.n = {16: EnvInt("N_P16", 200_000 if self.quick else 2_000_000),
@@ -82,6 +99,13 @@ class Settings:
         self.clients = 50
         self.value_size = 32
         self.mem_keys = EnvInt("MEM_KEYS", 1_000_000)
+        # types-throughput: 5 built-in tests + HGET + ZRANGE per run, ~1-2 s each.
+        self.types_n = {16: EnvInt("N_TYPES_P16", 100_000 if self.quick else 1_000_000),
+                        1: EnvInt("N_TYPES_P1", 10_000 if self.quick else 100_000)}
+        # types-memory: QUICK loads a tenth of the keys (same elements per key, so the
+        # same encodings).
+        self.types_cases = [(case, keys if keys == 1 or not self.quick else keys // 10)
+                            for case, keys in TYPE_CASES]
         self.growth_keys = EnvInt("GROWTH_KEYS", 1_000_000 if self.quick else 10_000_000)
         self.growth_rounds = EnvInt("GROWTH_ROUNDS", 1)
         self.probe_interval_ms = float(EnvStr("PROBE_INTERVAL_MS", "1"))
@@ -374,6 +398,62 @@ def LoadKeys(s, port, count, cpus):
     return elapsed
 
 
+def LoadFile(s, port, path, commands, cpus):
+    """Pipes the RESP stream in `path` (`commands` commands) through redis-cli --pipe."""
+    start = time.perf_counter()
+    with open(path, "rb") as f:
+        cli = PROCS.Spawn(Pinned(cpus, [s.cli, "-h", "127.0.0.1", "-p", str(port), "--pipe"]),
+                          stdin=f, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            out, _ = cli.communicate(timeout=3600)
+        finally:
+            PROCS.Stop(cli)
+    elapsed = time.perf_counter() - start
+    text = out.decode(errors="replace")
+    m = re.search(r"errors: (\d+), replies: (\d+)", text)
+    if cli.returncode != 0 or not m or int(m.group(1)) != 0 or int(m.group(2)) != commands:
+        raise RuntimeError("loading %s (%d commands) failed (redis-cli rc %s): %s"
+                           % (os.path.basename(path), commands, cli.returncode, text[-1500:]))
+    return elapsed
+
+
+def WriteCommands(path, commands):
+    """Writes a list of argument lists as a RESP stream; returns how many."""
+    with open(path, "wb") as f:
+        for args in commands:
+            args = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+            f.write(b"*%d\r\n" % len(args)
+                    + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+    return len(commands)
+
+
+def RunBench(s, port, extra, pipeline, n, cpus, expect):
+    """One redis-benchmark run with `extra` arguments (-t list or one explicit command);
+    returns {first word of the test name: {rps, p50, p99}} and checks `expect` is there."""
+    argv = Pinned(cpus, [s.benchmark, "-h", "127.0.0.1", "-p", str(port), "-n", str(n),
+                         "-r", str(s.keyspace), "-d", "8", "-P", str(pipeline),
+                         "-c", str(s.clients), "--csv"] + list(extra))
+    proc = PROCS.Spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=900)
+    finally:
+        PROCS.Stop(proc)
+    rows = {}
+    for row in csv.DictReader(io.StringIO(out.decode(errors="replace"))):
+        try:
+            rows[row["test"].split()[0].upper()] = {
+                "rps": float(row["rps"]), "p50": float(row["p50_latency_ms"]),
+                "p99": float(row["p99_latency_ms"])}
+        except (KeyError, TypeError, ValueError, IndexError):
+            continue
+    missing = [t for t in expect if t not in rows]
+    if proc.returncode != 0 or missing:
+        raise RuntimeError("redis-benchmark failed (rc %s, missing %s): %s\n%s"
+                           % (proc.returncode, missing, shlex.join(argv),
+                              (out + err).decode(errors="replace")[-1500:]))
+    return rows
+
+
 def ProbePrefix():
     # Real-time priority lets the probe preempt the loader sharing its core, so that
     # what it measures is the server's delay rather than the client core's run queue.
@@ -472,6 +552,127 @@ def SectionMemory(s, workdir, results):
                 % (label, dbsize, seconds, Fmt(out[label]["used_per_key"], 1),
                    out[label]["rss_per_key"]))
     results["memory"] = out
+
+
+def TypeLen(srv, case, key):
+    return srv.conn.Call(TYPE_LEN_COMMAND[case.split("-")[0]], key)
+
+
+def Encoding(srv, key):
+    try:
+        value = srv.conn.Call("OBJECT", "ENCODING", key)
+        return value.decode() if isinstance(value, bytes) else str(value)
+    except RespError as e:
+        return "error: %s" % str(e)[:40]
+
+
+def SectionTypesMemory(s, workdir, results):
+    out = {}
+    for case, keys in s.types_cases:
+        per_key = gen_types.CASES[case][2]
+        elements = keys * per_key
+        path = os.path.join(workdir, "types-%s.resp" % case)
+        with open(path, "wb") as f:
+            commands = gen_types.Stream(case, keys, f)
+        sample = gen_types.KeyName(case, keys - 1)
+        out[case] = {"keys": keys, "per_key": per_key, "elements": elements,
+                     "redis_encoding": gen_types.CASES[case][3]}
+        for label, binary, threads in (("Basalt", s.basalt, 1), ("Redis", s.redis, None)):
+            with Server(label, binary, workdir, s.server_core, threads=threads) as srv:
+                used0, rss0 = srv.UsedMemory(), srv.Rss()
+                seconds = LoadFile(s, srv.port, path, commands, s.client_core)
+                dbsize, length = srv.DbSize(), TypeLen(srv, case, sample)
+                if dbsize != keys or length != per_key:
+                    raise RuntimeError("%s %s: DBSIZE %r (want %d), %s %s = %r (want %d)"
+                                       % (label, case, dbsize, keys,
+                                          TYPE_LEN_COMMAND[case.split("-")[0]],
+                                          sample.decode(), length, per_key))
+                used1, rss1 = srv.UsedMemory(), srv.Rss()
+                out[case][label] = {
+                    "load_s": seconds, "encoding": Encoding(srv, sample),
+                    "used_empty": used0, "used_full": used1, "rss_empty": rss0,
+                    "rss_full": rss1,
+                    "used_per_elem": None if used0 is None or used1 is None
+                    else (used1 - used0) / elements,
+                    "rss_per_elem": (rss1 - rss0) / elements}
+                Log("types-memory %-13s %-7s %d x %d in %.2fs (%s): used/elem %s B, "
+                    "RSS/elem %.1f B" % (case, label, keys, per_key, seconds,
+                                         out[case][label]["encoding"],
+                                         Fmt(out[case][label]["used_per_elem"], 1),
+                                         out[case][label]["rss_per_elem"]))
+        os.remove(path)
+    results["types-memory"] = out
+
+
+def PrepareTypes(s, workdir, srv):
+    """Data the read-side tests need: HGET hits, LPOP never meets an empty list, ZRANGE
+    reads a 100-member (listpack) sorted set."""
+    path = os.path.join(workdir, "types-prefill.resp")
+    commands = [["HSET", b"myhash:%012d" % i, "field", TYPE_VALUE]
+                for i in range(TYPE_HGET_KEYS)]
+    commands += [["RPUSH", "mylist"] + [TYPE_VALUE] * 1000
+                 for _ in range(TYPE_LIST_PREFILL // 1000)]
+    commands.append(["ZADD", "zset100"] + [x for j in range(100)
+                                           for x in (str(j), b"m%07d" % j)])
+    LoadFile(s, srv.port, path, WriteCommands(path, commands), s.client_core)
+    os.remove(path)
+    CheckTypes(srv, before=True)
+
+
+def CheckTypes(srv, before):
+    """redis-benchmark counts error replies as completed requests: check the data."""
+    c = srv.conn
+    problems = []
+    if c.Call("HGET", "myhash:%012d" % (TYPE_HGET_KEYS - 1), "field") != TYPE_VALUE:
+        problems.append("HGET of a prepared key misses")
+    zr = c.Call("ZRANGE", "zset100", "0", "9", "WITHSCORES")
+    if not isinstance(zr, list) or len(zr) != 20 or c.Call("ZCARD", "zset100") != 100:
+        problems.append("ZRANGE zset100 0 9 WITHSCORES gave %r" % (zr,))
+    if c.Call("LLEN", "mylist") < TYPE_LIST_PREFILL:
+        problems.append("LLEN mylist below the prefill (%r)" % c.Call("LLEN", "mylist"))
+    if not before:
+        for cmd, key in (("HLEN", "myhash"), ("SCARD", "myset"), ("ZCARD", "myzset")):
+            if not c.Call(cmd, key):
+                problems.append("%s %s is empty after the run" % (cmd, key))
+    if problems:
+        raise RuntimeError("%s: %s" % (srv.label, "; ".join(problems)))
+
+
+def SectionTypesThroughput(s, workdir, results):
+    servers = [Server("Basalt", s.basalt, workdir, s.server_core, threads=1),
+               Server("Redis", s.redis, workdir, s.server_core)]
+    runs = ((["-t", "hset,lpush,lpop,sadd,zadd"], ("HSET", "LPUSH", "LPOP", "SADD", "ZADD")),
+            (["HGET", "myhash:__rand_int__", "field"], ("HGET",)),
+            (["ZRANGE", "zset100", "0", "9", "WITHSCORES"], ("ZRANGE",)))
+    try:
+        for srv in servers:
+            srv.Start()
+            PrepareTypes(s, workdir, srv)
+        samples = {(srv.label, p): [] for srv in servers for p in PIPELINES}
+        for rnd in range(1, s.types_rounds + 1):
+            for p in PIPELINES:
+                for srv in servers:
+                    rows = {}
+                    for extra, expect in runs:
+                        rows.update(RunBench(s, srv.port, extra, p, s.types_n[p],
+                                             s.client_core, expect))
+                    samples[(srv.label, p)].append(rows)
+                    Log("types-throughput round %d/%d %-7s -P %-2d %s" % (
+                        rnd, s.types_rounds, srv.label, p,
+                        " ".join("%s %.0f" % (t, rows[t]["rps"]) for t in TYPE_TESTS)))
+                    if rnd == 1:
+                        CheckTypes(srv, before=False)
+        results["types-throughput"] = {
+            "%s|%d" % (label, p): {t: {"rps": Median([r[t]["rps"] for r in v]),
+                                       "p50": Median([r[t]["p50"] for r in v]),
+                                       "p99": Median([r[t]["p99"] for r in v]),
+                                       "all_rps": [r[t]["rps"] for r in v]}
+                                   for t in TYPE_TESTS}
+            for (label, p), v in samples.items()}
+        results["types_argv"] = {srv.label: srv.argv for srv in servers}
+    finally:
+        for srv in servers:
+            srv.Stop()
 
 
 def GrowOnce(s, workdir, label, binary, threads, prefix):
@@ -578,9 +779,10 @@ def RenderEnvironment(s, env):
         "- Redis: `%s` (%s)" % (s.redis, env["redis_version"]),
         "- Client: `%s`, loader `%s --pipe`" % (s.benchmark, s.cli),
         "- Settings: rounds %d, -n %d at -P 16, -n %d at -P 1, -r %d, -d %d, -c %d; "
-        "memory %d keys; growth %d keys%s"
+        "memory %d keys; growth %d keys; types: rounds %d, -n %d at -P 16, -n %d at -P 1%s"
         % (s.rounds, s.n[16], s.n[1], s.keyspace, s.value_size, s.clients, s.mem_keys,
-           s.growth_keys, "; QUICK=1 (smoke run, figures not meaningful)" if s.quick else ""),
+           s.growth_keys, s.types_rounds, s.types_n[16], s.types_n[1],
+           "; QUICK=1 (smoke run, figures not meaningful)" if s.quick else ""),
     ]
     if not s.basalt_is_basalt:
         lines.append("- **Validation run: BASALT_SERVER is not a Basalt binary, so both "
@@ -667,11 +869,61 @@ def RenderGrowth(s, results):
                ", ".join(Fmt(x, 3) for x in r["all_max_ms"])))
 
 
+def RenderTypesMemory(s, results):
+    m = results["types-memory"]
+    rows = []
+    for case, _ in s.types_cases:
+        c = m[case]
+        b, r = c["Basalt"], c["Redis"]
+        rows.append(["%s (%s × %s)" % (case, Fmt(c["keys"]), Fmt(c["per_key"])),
+                     "%s / %s" % (b["encoding"], r["encoding"]),
+                     Fmt(b["used_per_elem"], 1), Fmt(r["used_per_elem"], 1),
+                     Ratio(b["used_per_elem"], r["used_per_elem"]),
+                     Fmt(b["rss_per_elem"], 1), Fmt(r["rss_per_elem"], 1),
+                     Ratio(b["rss_per_elem"], r["rss_per_elem"])])
+    return ("Bytes per element: (figure after the load − figure of the empty server) / "
+            "elements, each workload loaded into a fresh server pinned to core %s "
+            "(`redis-cli --pipe` of `bench/gen_types.py` on core %s). Elements are hash "
+            "fields (name f0.. plus 8-byte value), list elements, set members or sorted-set "
+            "members (8 bytes each, integers for the intset). Encoding: `OBJECT ENCODING` of "
+            "the last key, Basalt / Redis.\n\n"
+            % (s.server_core, s.client_core)
+            + Table(["Workload (keys × elements)", "Encoding", "Basalt used B/elem",
+                     "Redis used B/elem", "Basalt/Redis", "Basalt RSS B/elem",
+                     "Redis RSS B/elem", "Basalt/Redis"], rows))
+
+
+def RenderTypesThroughput(s, results):
+    data = results["types-throughput"]
+    names = {"HGET": "HGET myhash:<rand> field", "ZRANGE": "ZRANGE zset100 0 9 WITHSCORES"}
+    rows, detail = [], []
+    for p in PIPELINES:
+        b, r = data["Basalt|%d" % p], data["Redis|%d" % p]
+        for t in TYPE_TESTS:
+            rows.append(["%s -P %d -c 50" % (names.get(t, t), p), Fmt(b[t]["rps"]),
+                         Fmt(r[t]["rps"]), Ratio(b[t]["rps"], r[t]["rps"]),
+                         Fmt(b[t]["p50"], 3), Fmt(r[t]["p50"], 3)])
+            detail.append("- %s -P %d: Basalt %s; Redis %s" % (
+                t, p, ", ".join(Fmt(x) for x in b[t]["all_rps"]),
+                ", ".join(Fmt(x) for x in r[t]["all_rps"])))
+    return ("Basalt `--threads 1` and Redis, each pinned to core %s; redis-benchmark pinned to "
+            "core %s; -n %s at -P 16, -n %s at -P 1, -r %s, -d 8. Medians of %d alternating "
+            "rounds.\n\n"
+            % (s.server_core, s.client_core, Fmt(s.types_n[16]), Fmt(s.types_n[1]),
+               Fmt(s.keyspace), s.types_rounds)
+            + Table(["Test", "Basalt ops/s", "Redis ops/s", "Basalt/Redis", "Basalt p50 ms",
+                     "Redis p50 ms"], rows)
+            + "\n\nEvery round's ops/s, in run order:\n\n" + "\n".join(detail))
+
+
 RENDERERS = {"throughput": RenderThroughput, "threads": RenderThreads,
-             "memory": RenderMemory, "growth": RenderGrowth}
+             "memory": RenderMemory, "types-memory": RenderTypesMemory,
+             "types-throughput": RenderTypesThroughput, "growth": RenderGrowth}
 TITLES = {"environment": "Environment", "throughput": "Throughput (one core each)",
           "threads": "Throughput with Basalt on several threads",
-          "memory": "Memory per key", "growth": "Latency while growing"}
+          "memory": "Memory per key", "types-memory": "Memory per element of collections",
+          "types-throughput": "Collection commands (one core each)",
+          "growth": "Latency while growing"}
 
 
 def WriteDocs(path, blocks):
@@ -783,7 +1035,8 @@ def main():
                                                      " (QUICK)" if s.quick else ""))
         env = Environment(s, workdir)
         sections = {"throughput": SectionThroughput, "threads": SectionThreads,
-                    "memory": SectionMemory, "growth": SectionGrowth}
+                    "memory": SectionMemory, "types-memory": SectionTypesMemory,
+                    "types-throughput": SectionTypesThroughput, "growth": SectionGrowth}
         for name in s.sections:
             Log("--- %s" % name)
             try:
@@ -794,7 +1047,21 @@ def main():
                 failures[name] = str(e)
                 Log("%s FAILED: %s" % (name, e))
         env["load_after"] = ReadLoad()
-        blocks = dict([("environment", RenderEnvironment(s, env))] + list(blocks.items()))
+        if set(s.sections) != set(ALL_SECTIONS):
+            # A partial run must not rewrite the environment block, which describes the
+            # run that produced the other sections' figures: each section it writes
+            # carries its own stamp instead.
+            stamp = ("\n\n_Partial run (`--sections %s`): %s UTC, commit %s, load average "
+                     "before / after %s / %s%s._"
+                     % (",".join(s.sections), env["date"], env["commit"], env["load_before"],
+                        env["load_after"], "; QUICK=1, figures not meaningful"
+                        if s.quick else ""))
+            blocks = {name: body + stamp for name, body in blocks.items()}
+            env_text = RenderEnvironment(s, env)
+            out_blocks = dict([("environment", env_text)] + list(blocks.items()))
+        else:
+            blocks = dict([("environment", RenderEnvironment(s, env))] + list(blocks.items()))
+            out_blocks = blocks
     except KeyboardInterrupt:
         Log("interrupted; stopping every process started here")
         return 130
@@ -803,7 +1070,7 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
 
     out = ["## Basalt vs Redis benchmark", ""]
-    for name, body in blocks.items():
+    for name, body in out_blocks.items():
         out += ["### " + TITLES[name], "", body, ""]
     for name, error in failures.items():
         out += ["### %s: FAILED" % TITLES[name], "", "```", error.strip(), "```", ""]
