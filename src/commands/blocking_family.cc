@@ -231,8 +231,8 @@ void BZPopGeneric(CommandContext& ctx, bool max) {
     storage::LockSet locks;
     for (auto k : names) locks.AddKey(db, k);
     locks.Acquire();
-    std::vector<ZLockedKey> keys;
-    for (auto k : names) keys.push_back(ZLocked(db, k));
+    std::vector<LockedKey> keys;
+    for (auto k : names) keys.push_back(Locked(db, k));
     size_t idx = 0;
     ZState st = FindFirstZSet(keys, &idx);
     if (st == ZState::kWrongType) {
@@ -270,8 +270,8 @@ void CmdBZMPop(CommandContext& ctx) {
     storage::LockSet locks;
     for (auto k : a.keys) locks.AddKey(db, k);
     locks.Acquire();
-    std::vector<ZLockedKey> keys;
-    for (auto k : a.keys) keys.push_back(ZLocked(db, k));
+    std::vector<LockedKey> keys;
+    for (auto k : a.keys) keys.push_back(Locked(db, k));
     size_t idx = 0;
     ZState st = FindFirstZSet(keys, &idx);
     if (st == ZState::kWrongType) {

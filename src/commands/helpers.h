@@ -37,6 +37,19 @@ class KeyGuard {
   storage::ShardLock lock_;
 };
 
+// A key in the client's database whose shard lock the caller holds.
+struct LockedKey {
+  storage::Shard& shard;
+  std::string_view key;
+  uint64_t hash;
+};
+inline LockedKey Locked(KeyGuard& g) { return LockedKey{g.shard(), g.key(), g.hash()}; }
+// For keys locked through a LockSet.
+inline LockedKey Locked(storage::Database& db, std::string_view key) {
+  uint64_t h = HashKey(key);
+  return LockedKey{db.ShardFor(h), key, h};
+}
+
 inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); i++) {

@@ -32,19 +32,6 @@ enum class ListEnd { kLeft, kRight };
 // Parses "LEFT" / "RIGHT" (any case).
 bool ParseListEnd(std::string_view s, ListEnd* out);
 
-// A key in the client's database whose shard lock the caller holds.
-struct LockedKey {
-  storage::Shard& shard;
-  std::string_view key;
-  uint64_t hash;
-};
-inline LockedKey Locked(KeyGuard& g) { return LockedKey{g.shard(), g.key(), g.hash()}; }
-// For keys locked through a LockSet.
-inline LockedKey Locked(storage::Database& db, std::string_view key) {
-  uint64_t h = HashKey(key);
-  return LockedKey{db.ShardFor(h), key, h};
-}
-
 enum class ListState { kMissing, kList, kWrongType };
 // What `k` holds, looked up as a write command does (no keyspace hit/miss
 // counting). Sets *list when it is a list.

@@ -310,14 +310,14 @@ void PopGeneric(CommandContext& ctx, bool max) {
     count = *v;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
-  ZState st = LookupZSetForWrite(ZLocked(g), nullptr);
+  ZState st = LookupZSetForWrite(Locked(g), nullptr);
   if (st == ZState::kWrongType) {
     ctx.Error(errors::kWrongType);
     return;
   }
   std::vector<ZPopped> popped;
   if (st == ZState::kZSet && count > 0) {
-    ZPopElements(ctx, ZLocked(g), max, count, ZPopLog::kAsIs, &popped);
+    ZPopElements(ctx, Locked(g), max, count, ZPopLog::kAsIs, &popped);
   }
   ReplyZPopped(ctx, popped, had_count);
 }
@@ -367,10 +367,10 @@ void CmdZMPop(CommandContext& ctx) {
   }
   storage::Database& db = ctx.db();
   storage::LockSet locks;
-  std::vector<ZLockedKey> keys;
+  std::vector<LockedKey> keys;
   for (size_t i = 2; i < where_idx; i++) {
     locks.AddKey(db, a[i]);
-    keys.push_back(ZLocked(db, a[i]));
+    keys.push_back(Locked(db, a[i]));
   }
   locks.Acquire();
   size_t idx = 0;
@@ -761,7 +761,7 @@ void SetOpGeneric(CommandContext& ctx, SetOp op, bool store, bool card_only) {
   const char* event = op == SetOp::kUnion   ? "zunionstore"
                       : op == SetOp::kInter ? "zinterstore"
                                             : "zdiffstore";
-  StoreZSetResult(ctx, ZLocked(db, a[1]), items, event);
+  StoreZSetResult(ctx, Locked(db, a[1]), items, event);
   ctx.reply.Integer(int64_t(items.size()));
 }
 

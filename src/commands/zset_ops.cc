@@ -104,7 +104,7 @@ ZSetObject::Limits ZSetLimits(CommandContext& ctx) {
 
 void CountZLookup(bool hit) { CountHit(hit); }
 
-ZState LookupZSetForWrite(const ZLockedKey& k, ZSetObject** z) {
+ZState LookupZSetForWrite(const LockedKey& k, ZSetObject** z) {
   Entry* e = k.shard.Find(k.key, k.hash);
   if (e == nullptr) return ZState::kMissing;
   if (e->type() != ValueType::kZSet) return ZState::kWrongType;
@@ -112,7 +112,7 @@ ZState LookupZSetForWrite(const ZLockedKey& k, ZSetObject** z) {
   return ZState::kZSet;
 }
 
-ZState FindFirstZSet(std::span<const ZLockedKey> keys, size_t* index) {
+ZState FindFirstZSet(std::span<const LockedKey> keys, size_t* index) {
   for (size_t i = 0; i < keys.size(); i++) {
     ZState st = LookupZSetForWrite(keys[i], nullptr);
     if (st == ZState::kMissing) continue;
@@ -122,7 +122,7 @@ ZState FindFirstZSet(std::span<const ZLockedKey> keys, size_t* index) {
   return ZState::kMissing;
 }
 
-bool ZPopElements(CommandContext& ctx, const ZLockedKey& k, bool max, int64_t count, ZPopLog log,
+bool ZPopElements(CommandContext& ctx, const LockedKey& k, bool max, int64_t count, ZPopLog log,
                   std::vector<ZPopped>* out) {
   Entry** link = k.shard.FindLink(k.key, k.hash);
   if (link == nullptr || (*link)->type() != ValueType::kZSet || count < 1) return false;
@@ -214,7 +214,7 @@ void ReplyScored(CommandContext& ctx, std::span<const storage::ZMemberScore> ite
   }
 }
 
-void StoreZSetResult(CommandContext& ctx, const ZLockedKey& dst,
+void StoreZSetResult(CommandContext& ctx, const LockedKey& dst,
                      std::span<const storage::ZMemberScore> sorted, std::string_view event) {
   // Build the new value first: `sorted` may point into the old value of dst.
   std::unique_ptr<ZSetObject> obj;

@@ -7,7 +7,7 @@
 // Also the argument parsing Redis applies to scores and ranges, so every
 // command rejects the same inputs with the same error text.
 //
-// Thread-safety: functions taking a ZLockedKey REQUIRE the caller to hold
+// Thread-safety: functions taking a LockedKey REQUIRE the caller to hold
 // that key's shard lock (KeyGuard or storage::LockSet); they run on the
 // worker thread executing the command. The parsers are pure.
 #pragma once
@@ -50,28 +50,14 @@ storage::ZSetObject::Limits ZSetLimits(CommandContext& ctx);
 // Counts a keyspace hit or miss (read lookups only, as Redis does).
 void CountZLookup(bool hit);
 
-// --- Locked keys ---
-// A key in the client's database whose shard lock the caller holds.
-struct ZLockedKey {
-  storage::Shard& shard;
-  std::string_view key;
-  uint64_t hash;
-};
-inline ZLockedKey ZLocked(KeyGuard& g) { return ZLockedKey{g.shard(), g.key(), g.hash()}; }
-// For keys locked through a LockSet.
-inline ZLockedKey ZLocked(storage::Database& db, std::string_view key) {
-  uint64_t h = HashKey(key);
-  return ZLockedKey{db.ShardFor(h), key, h};
-}
-
 enum class ZState { kMissing, kZSet, kWrongType };
 // What `k` holds, looked up as a write command does (no hit/miss counting).
 // Sets *z when it is a sorted set.
-ZState LookupZSetForWrite(const ZLockedKey& k, storage::ZSetObject** z);
+ZState LookupZSetForWrite(const LockedKey& k, storage::ZSetObject** z);
 // The first of `keys` holding a sorted set, as ZMPOP/BZMPOP scan them:
 // missing keys are skipped; a key of another type ends the scan with
 // kWrongType. On kZSet, *index is the position in `keys`.
-ZState FindFirstZSet(std::span<const ZLockedKey> keys, size_t* index);
+ZState FindFirstZSet(std::span<const LockedKey> keys, size_t* index);
 
 // --- Pops ---
 struct ZPopped {
@@ -92,7 +78,7 @@ enum class ZPopLog {
 // "zpopmin"/"zpopmax" (then "del" when emptied). Returns false, changing
 // nothing, when `k` holds no sorted set (check the type first with
 // LookupZSetForWrite / FindFirstZSet).
-bool ZPopElements(CommandContext& ctx, const ZLockedKey& k, bool max, int64_t count, ZPopLog log,
+bool ZPopElements(CommandContext& ctx, const LockedKey& k, bool max, int64_t count, ZPopLog log,
                   std::vector<ZPopped>* out);
 
 // --- Replies ---
@@ -110,7 +96,7 @@ void ReplyScored(CommandContext& ctx, std::span<const storage::ZMemberScore> ite
 // replacing whatever was there (and its TTL), or deletes `dst` when
 // `sorted` is empty; propagates the client's command and fires `event`
 // (or "del") when something changed. The caller replies.
-void StoreZSetResult(CommandContext& ctx, const ZLockedKey& dst,
+void StoreZSetResult(CommandContext& ctx, const LockedKey& dst,
                      std::span<const storage::ZMemberScore> sorted, std::string_view event);
 
 // --- Registration ---

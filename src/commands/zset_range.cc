@@ -200,7 +200,7 @@ void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType ty
     if (items[i].score == 0) items[i].score = 0.0;
   }
   if (q.reverse) std::reverse(items.begin(), items.end());
-  StoreZSetResult(ctx, ZLocked(db, a[1]), items, "zrangestore");
+  StoreZSetResult(ctx, Locked(db, a[1]), items, "zrangestore");
   ctx.reply.Integer(int64_t(items.size()));
 }
 
