@@ -300,7 +300,7 @@ std::optional<uint64_t> OffsetArg(CommandContext& ctx, std::string_view arg, int
 // WRONGTYPE and returns false for other types. *out is nullptr when missing.
 bool LookupRead(CommandContext& ctx, KeyGuard& g, Entry** out) {
   Entry* e = g.Find();
-  CountHit(e != nullptr);
+  CountHit(ctx, g.key(), e != nullptr);
   if (e != nullptr && e->type() != ValueType::kString) {
     ctx.Error(errors::kWrongType);
     return false;
@@ -522,7 +522,7 @@ void CmdBitOp(CommandContext& ctx) {
     std::string_view key = ctx.args[3 + i];
     uint64_t h = HashKey(key);
     Entry* e = db.ShardFor(h).Find(key, h);
-    CountHit(e != nullptr);
+    CountHit(ctx, key, e != nullptr);
     if (e == nullptr) continue;  // a missing key is an empty string
     if (e->type() != ValueType::kString) {
       ctx.Error(errors::kWrongType);

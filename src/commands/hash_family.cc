@@ -51,7 +51,7 @@ HashObject* AsHash(Entry* e) { return static_cast<HashObject*>(e->obj()); }
 // is missing.
 bool LookupRead(CommandContext& ctx, KeyGuard& g, HashObject** out) {
   Entry* e = g.Find();
-  CountHit(e != nullptr);
+  CountHit(ctx, g.key(), e != nullptr);
   if (e != nullptr && e->type() != ValueType::kHash) {
     ctx.Error(errors::kWrongType);
     return false;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "common/clock.h"
+#include "server/client.h"
 #include "server/server.h"
 
 namespace basalt::commands {
@@ -70,9 +71,10 @@ std::optional<uint64_t> CursorArg(CommandContext& ctx, std::string_view s) {
   return uint64_t(v);
 }
 
-void CountHit(bool hit) {
+void CountHit(CommandContext& ctx, std::string_view key, bool hit) {
   server::ThreadStats& st = server::CurrentStats();
   server::Bump(hit ? st.hits : st.misses);
+  if (!hit) ctx.server.Notify(ctx.client.db(), key, "keymiss", kNotifyKeyMiss);
 }
 
 void ReplyStringValue(CommandContext& ctx, const storage::Entry* e) {

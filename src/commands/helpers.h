@@ -85,8 +85,10 @@ std::string InvalidExpireError(const CommandContext& ctx);
 // "ERR invalid cursor".
 std::optional<uint64_t> CursorArg(CommandContext& ctx, std::string_view s);
 
-// Counts a read lookup as a keyspace hit or miss (INFO keyspace_hits/misses).
-void CountHit(bool hit);
+// Counts a read lookup of `key` as a keyspace hit or miss (INFO
+// keyspace_hits/misses); a miss also fires the "keymiss" notification
+// (class m), exactly where Redis fires it.
+void CountHit(CommandContext& ctx, std::string_view key, bool hit);
 
 // Writes the string value of an entry as a bulk reply.
 void ReplyStringValue(CommandContext& ctx, const storage::Entry* e);

@@ -168,7 +168,7 @@ void PfCountUnion(CommandContext& ctx) {
   max->fill(0);
   for (size_t i = 1; i < ctx.args.size(); i++) {
     Entry** link = FindIn(db, ctx.args[i]);
-    CountHit(link != nullptr);
+    CountHit(ctx, ctx.args[i], link != nullptr);
     if (link == nullptr) continue;
     if (!CheckHll(ctx, *link)) return;
     char buf[32];
@@ -189,7 +189,7 @@ void CmdPfCount(CommandContext& ctx) {
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry** link = g.FindLink();
-  CountHit(link != nullptr);
+  CountHit(ctx, ctx.args[1], link != nullptr);
   if (link == nullptr) {
     ctx.reply.Integer(0);
     return;
@@ -226,7 +226,7 @@ void CmdPfMerge(CommandContext& ctx) {
   // An existing destination is one of the inputs.
   for (size_t i = 1; i < ctx.args.size(); i++) {
     Entry** link = FindIn(db, ctx.args[i]);
-    CountHit(link != nullptr);
+    CountHit(ctx, ctx.args[i], link != nullptr);
     if (link == nullptr) continue;
     if (!CheckHll(ctx, *link)) return;
     char buf[32];

@@ -34,7 +34,7 @@ constexpr char kMaxLenNegative[] = "ERR MAXLEN can't be negative";
 // the key is missing.
 bool LookupListRead(CommandContext& ctx, KeyGuard& g, ListObject** out) {
   Entry* e = g.Find();
-  CountHit(e != nullptr);
+  CountHit(ctx, g.key(), e != nullptr);
   *out = nullptr;
   if (e == nullptr) return true;
   if (e->type() != ValueType::kList) {

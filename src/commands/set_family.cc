@@ -64,7 +64,7 @@ SetObject* AsSet(Entry* e) { return static_cast<SetObject*>(e->obj()); }
 // key is missing.
 bool ReadSet(CommandContext& ctx, KeyGuard& g, SetObject** out) {
   Entry* e = g.Find();
-  CountHit(e != nullptr);
+  CountHit(ctx, g.key(), e != nullptr);
   *out = nullptr;
   if (e == nullptr) return true;
   if (e->type() != ValueType::kSet) {
@@ -86,7 +86,7 @@ bool LookupSets(CommandContext& ctx, storage::Database& db, std::span<const std:
   for (std::string_view k : keys) {
     uint64_t h = HashKey(k);
     Entry* e = db.ShardFor(h).Find(k, h);
-    CountHit(e != nullptr);
+    CountHit(ctx, k, e != nullptr);
     if (e != nullptr && e->type() != ValueType::kSet) {
       ctx.Error(errors::kWrongType);
       return false;

@@ -26,7 +26,7 @@ using storage::ValueType;
 // for other types. *out is nullptr when the key is missing.
 bool LookupString(CommandContext& ctx, KeyGuard& g, Entry** out) {
   Entry* e = g.Find();
-  CountHit(e != nullptr);
+  CountHit(ctx, g.key(), e != nullptr);
   if (e != nullptr && e->type() != ValueType::kString) {
     ctx.Error(errors::kWrongType);
     return false;
@@ -198,7 +198,7 @@ void CmdGetEx(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry** link = g.FindLink();
   Entry* e = link ? *link : nullptr;
-  CountHit(e != nullptr);
+  CountHit(ctx, ctx.args[1], e != nullptr);
   if (e == nullptr) {
     ctx.reply.Null();
     return;
@@ -235,7 +235,7 @@ void CmdGetDel(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry** link = g.FindLink();
   Entry* e = link ? *link : nullptr;
-  CountHit(e != nullptr);
+  CountHit(ctx, ctx.args[1], e != nullptr);
   if (e == nullptr) {
     ctx.reply.Null();
     return;
@@ -255,7 +255,7 @@ void CmdGetSet(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry** link = g.FindLink();
   Entry* e = link ? *link : nullptr;
-  CountHit(e != nullptr);
+  CountHit(ctx, ctx.args[1], e != nullptr);
   if (e != nullptr && e->type() != ValueType::kString) {
     ctx.Error(errors::kWrongType);
     return;
@@ -280,7 +280,7 @@ void CmdMGet(CommandContext& ctx) {
   for (size_t i = 1; i < ctx.args.size(); i++) {
     uint64_t h = HashKey(ctx.args[i]);
     Entry* e = db.ShardFor(h).Find(ctx.args[i], h);
-    CountHit(e != nullptr);
+    CountHit(ctx, ctx.args[i], e != nullptr);
     if (e == nullptr || e->type() != ValueType::kString) {
       ctx.reply.Null();
     } else {

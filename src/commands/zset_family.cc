@@ -40,7 +40,7 @@ using storage::ZSetObject;
 // the key is missing.
 bool LookupZSetRead(CommandContext& ctx, KeyGuard& g, ZSetObject** z) {
   Entry* e = g.Find();
-  CountZLookup(e != nullptr);
+  CountHit(ctx, g.key(), e != nullptr);
   *z = nullptr;
   if (e == nullptr) return true;
   if (e->type() != ValueType::kZSet) {
@@ -693,7 +693,7 @@ void SetOpGeneric(CommandContext& ctx, SetOp op, bool store, bool card_only) {
   for (size_t i = 0; i < n; i++) {
     uint64_t h = HashKey(a[first + i]);
     Entry* e = db.ShardFor(h).Find(a[first + i], h);
-    CountZLookup(e != nullptr);
+    CountHit(ctx, a[first + i], e != nullptr);
     if (e == nullptr) continue;
     if (e->type() == ValueType::kZSet) {
       src[i].z = static_cast<const ZSetObject*>(e->obj());

@@ -102,7 +102,6 @@ ZSetObject::Limits ZSetLimits(CommandContext& ctx) {
                             size_t(std::max<int64_t>(value, 0))};
 }
 
-void CountZLookup(bool hit) { CountHit(hit); }
 
 ZState LookupZSetForWrite(const LockedKey& k, ZSetObject** z) {
   Entry* e = k.shard.Find(k.key, k.hash);

@@ -47,8 +47,6 @@ bool ParseZLexRange(std::string_view min, std::string_view max, storage::ZLexRan
 // The listpack limits from the server config.
 storage::ZSetObject::Limits ZSetLimits(CommandContext& ctx);
 
-// Counts a keyspace hit or miss (read lookups only, as Redis does).
-void CountZLookup(bool hit);
 
 enum class ZState { kMissing, kZSet, kWrongType };
 // What `k` holds, looked up as a write command does (no hit/miss counting).

@@ -161,7 +161,7 @@ void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType ty
   if (!store) {
     KeyGuard g(db, key);
     Entry* e = g.Find();
-    CountZLookup(e != nullptr);
+    CountHit(ctx, key, e != nullptr);
     if (e != nullptr) {
       if (e->type() != ValueType::kZSet) {
         ctx.Error(errors::kWrongType);
@@ -178,7 +178,7 @@ void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType ty
   locks.Acquire();
   uint64_t h = HashKey(key);
   Entry* e = db.ShardFor(h).Find(key, h);
-  CountZLookup(e != nullptr);
+  CountHit(ctx, key, e != nullptr);
   if (e != nullptr) {
     if (e->type() != ValueType::kZSet) {
       ctx.Error(errors::kWrongType);

@@ -118,6 +118,14 @@ SCENARIOS = {
         (1, ['SET', 'fresh', 'v']), (1, ['SET', 'fresh', 'v2']), (1, ['RENAME', 'fresh', 'f2']),
         (1, ['HSET', 'h', 'a', '1']), ('drain', 0),
     ],
+    'keyspace_keymiss': [
+        (1, ['CONFIG', 'SET', 'notify-keyspace-events', 'KEm']),
+        ('send', (0, 'PSUBSCRIBE', '__key*')), ('drain', 0),
+        (1, ['GET', 'nope']), (1, ['SET', 'x', '1']), (1, ['GET', 'x']), (1, ['MGET', 'x', 'y']),
+        (1, ['HGET', 'h', 'f']), (1, ['LRANGE', 'l', '0', '-1']), (1, ['SISMEMBER', 's', 'm']),
+        (1, ['ZSCORE', 'z', 'm']), (1, ['STRLEN', 'q']), (1, ['SET', 'x', '2']),
+        ('drain', 0),
+    ],
     'keyspace_classes': [
         (1, ['CONFIG', 'SET', 'notify-keyspace-events', 'Eg']),
         ('send', (0, 'PSUBSCRIBE', '*')), ('drain', 0),
