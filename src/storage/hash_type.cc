@@ -438,7 +438,10 @@ bool HashObject::Set(std::string_view field, std::string_view value, const HashL
     const char* p = GetVarint(lp_.data() + vpos, &old_len);
     size_t old_span = size_t(p - (lp_.data() + vpos)) + old_len;
     size_t new_span = VarintLen(value.size()) + value.size();
-    if (new_span != old_span) lp_.replace(vpos, old_span, new_span, '\0');
+    if (new_span != old_span) {
+      lp_.replace(vpos, old_span, new_span, '\0');
+      TrimCapacity(&lp_);
+    }
     char* w = PutVarint(lp_.data() + vpos, value.size());
     memcpy(w, value.data(), value.size());
     return false;
@@ -446,6 +449,7 @@ bool HashObject::Set(std::string_view field, std::string_view value, const HashL
   size_t at = lp_.size();
   lp_.resize(at + PairBytes(field, value));
   WritePair(lp_.data() + at, field, value);
+  TrimCapacity(&lp_);
   lp_count_++;
   if (lp_count_ > limits.max_listpack_entries) ConvertToTable();
   return true;

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 namespace basalt::storage {
 
@@ -27,5 +28,12 @@ class Object {
   // Number of elements (fields, members, items).
   virtual size_t Size() const = 0;
 };
+
+// Flat encodings live in a std::string that grows by doubling; after a
+// growth, give the slack back so a small collection costs what it holds
+// (Redis reallocates its listpacks to the exact size).
+inline void TrimCapacity(std::string* s) {
+  if (s->capacity() > s->size() + s->size() / 8 + 16) s->shrink_to_fit();
+}
 
 }  // namespace basalt::storage

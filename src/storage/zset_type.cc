@@ -128,20 +128,49 @@ inline uint64_t GetBackLen(const char* end, size_t* n) {
   return v;
 }
 
+// Scores in the flat encoding: an integral score below 2^53 in magnitude is
+// the varint (zigzag(score) << 1) | 1, one byte for small integers (Redis's
+// listpack likewise stores integral scores as integers); any other double is
+// a 0 byte followed by its 8 bytes.
+constexpr double kExactIntLimit = 9007199254740992.0;  // 2^53
+
+size_t PutScore(char* dst, double score) {
+  if (std::trunc(score) == score && std::fabs(score) < kExactIntLimit) {
+    int64_t i = int64_t(score);
+    uint64_t zz = (uint64_t(i) << 1) ^ uint64_t(i >> 63);
+    return PutVarint(dst, (zz << 1) | 1);
+  }
+  dst[0] = 0;
+  memcpy(dst + 1, &score, 8);
+  return 9;
+}
+
+double GetScore(const char* p, size_t* n) {
+  uint64_t v = GetVarint(p, n);
+  if (v & 1) {
+    uint64_t zz = v >> 1;
+    return double(int64_t(zz >> 1) ^ -int64_t(zz & 1));
+  }
+  double score;
+  memcpy(&score, p + 1, 8);
+  *n = 9;
+  return score;
+}
+
 // Appends one encoded entry to `out`.
 void AppendLpEntry(std::string* out, std::string_view member, double score) {
   // The listpack keeps scores as text in Redis, where -0 becomes "0".
   if (score == 0) score = 0.0;
   char hdr[10];
   size_t hn = PutVarint(hdr, member.size());
-  size_t body = hn + member.size() + 8;
+  char tail[10 + 10];
+  size_t sn = PutScore(tail, score);
+  size_t body = hn + member.size() + sn;
   size_t bn = VarintSize(body);
-  char tail[8 + 10];
-  memcpy(tail, &score, 8);
-  PutBackLen(tail + 8, body, bn);
+  PutBackLen(tail + sn, body, bn);
   out->append(hdr, hn);
   out->append(member);
-  out->append(tail, 8 + bn);
+  out->append(tail, sn + bn);
 }
 
 uint64_t NextRandom() {
@@ -733,6 +762,7 @@ std::unique_ptr<ZSetObject> ZSetObject::FromSorted(std::span<const ZMemberScore>
     z->sl_->Build(items);
   } else {
     for (const ZMemberScore& it : items) AppendLpEntry(&z->lp_, it.member, it.score);
+    TrimCapacity(&z->lp_);
   }
   z->size_ = items.size();
   return z;
@@ -763,13 +793,16 @@ void ZSetObject::LpDecode(size_t off, std::string_view* member, double* score) c
   size_t hn;
   uint64_t len = GetVarint(lp_.data() + off, &hn);
   *member = std::string_view(lp_.data() + off + hn, size_t(len));
-  memcpy(score, lp_.data() + off + hn + len, 8);
+  size_t sn;
+  *score = GetScore(lp_.data() + off + hn + len, &sn);
 }
 
 size_t ZSetObject::LpNext(size_t off) const {
   size_t hn;
   uint64_t len = GetVarint(lp_.data() + off, &hn);
-  size_t body = hn + size_t(len) + 8;
+  size_t sn;
+  GetScore(lp_.data() + off + hn + len, &sn);
+  size_t body = hn + size_t(len) + sn;
   return off + body + VarintSize(body);
 }
 
@@ -804,6 +837,7 @@ void ZSetObject::LpInsert(std::string_view member, double score) {
   std::string entry;
   AppendLpEntry(&entry, member, score);
   lp_.insert(off, entry);
+  TrimCapacity(&lp_);
   size_++;
 }
 
