@@ -29,11 +29,12 @@ class Object {
   virtual size_t Size() const = 0;
 };
 
-// Flat encodings live in a std::string that grows by doubling; after a
-// growth, give the slack back so a small collection costs what it holds
-// (Redis reallocates its listpacks to the exact size).
-inline void TrimCapacity(std::string* s) {
-  if (s->capacity() > s->size() + s->size() / 8 + 16) s->shrink_to_fit();
+// Flat encodings live in a std::string or std::vector that grows by
+// doubling; after a growth, give the slack back so a small collection costs
+// what it holds (Redis reallocates its listpacks and intsets to the exact size).
+template <typename Buffer>
+inline void TrimCapacity(Buffer* b) {
+  if (b->capacity() > b->size() + b->size() / 8 + 16) b->shrink_to_fit();
 }
 
 }  // namespace basalt::storage

@@ -124,6 +124,7 @@ bool IntSet::Insert(int64_t v) {
   size_t pos;
   if (Search(v, &pos)) return false;
   data_.insert(data_.begin() + ptrdiff_t(pos * width_), width_, uint8_t(0));
+  TrimCapacity(&data_);
   Set(pos, v);
   return true;
 }
