@@ -299,14 +299,7 @@ std::optional<uint64_t> OffsetArg(CommandContext& ctx, std::string_view arg, int
 // Looks up a string for reading, counting the keyspace hit or miss; replies
 // WRONGTYPE and returns false for other types. *out is nullptr when missing.
 bool LookupRead(CommandContext& ctx, KeyGuard& g, Entry** out) {
-  Entry* e = g.Find();
-  CountHit(ctx, g.key(), e != nullptr);
-  if (e != nullptr && e->type() != ValueType::kString) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  *out = e;
-  return true;
+  return LookupTyped(ctx, g, ValueType::kString, out);
 }
 
 // Turns a string entry into a heap-buffer string (in place for the table),

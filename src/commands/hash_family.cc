@@ -50,12 +50,8 @@ HashObject* AsHash(Entry* e) { return static_cast<HashObject*>(e->obj()); }
 // WRONGTYPE and returns false for other types; *out is nullptr when the key
 // is missing.
 bool LookupRead(CommandContext& ctx, KeyGuard& g, HashObject** out) {
-  Entry* e = g.Find();
-  CountHit(ctx, g.key(), e != nullptr);
-  if (e != nullptr && e->type() != ValueType::kHash) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
+  Entry* e;
+  if (!LookupTyped(ctx, g, ValueType::kHash, &e)) return false;
   *out = e == nullptr ? nullptr : AsHash(e);
   return true;
 }

@@ -77,6 +77,18 @@ void CountHit(CommandContext& ctx, std::string_view key, bool hit) {
   if (!hit) ctx.server.Notify(ctx.client.db(), key, "keymiss", kNotifyKeyMiss);
 }
 
+bool LookupTyped(CommandContext& ctx, KeyGuard& g, storage::ValueType type,
+                 storage::Entry** out) {
+  storage::Entry* e = g.Find();
+  CountHit(ctx, g.key(), e != nullptr);
+  if (e != nullptr && e->type() != type) {
+    ctx.Error(errors::kWrongType);
+    return false;
+  }
+  *out = e;
+  return true;
+}
+
 void ReplyStringValue(CommandContext& ctx, const storage::Entry* e) {
   char buf[32];
   ctx.reply.Bulk(e->StringValue(buf));

@@ -90,6 +90,12 @@ std::optional<uint64_t> CursorArg(CommandContext& ctx, std::string_view s);
 // (class m), exactly where Redis fires it.
 void CountHit(CommandContext& ctx, std::string_view key, bool hit);
 
+// Looks up the guarded key for a read command that works on `type`: counts
+// the keyspace hit or miss, replies WRONGTYPE and returns false for another
+// type. *out is the entry, or nullptr when the key is missing.
+bool LookupTyped(CommandContext& ctx, KeyGuard& g, storage::ValueType type,
+                 storage::Entry** out);
+
 // Writes the string value of an entry as a bulk reply.
 void ReplyStringValue(CommandContext& ctx, const storage::Entry* e);
 

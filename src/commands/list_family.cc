@@ -33,15 +33,9 @@ constexpr char kMaxLenNegative[] = "ERR MAXLEN can't be negative";
 // Replies WRONGTYPE and returns false for another type; *out is nullptr when
 // the key is missing.
 bool LookupListRead(CommandContext& ctx, KeyGuard& g, ListObject** out) {
-  Entry* e = g.Find();
-  CountHit(ctx, g.key(), e != nullptr);
-  *out = nullptr;
-  if (e == nullptr) return true;
-  if (e->type() != ValueType::kList) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  *out = static_cast<ListObject*>(e->obj());
+  Entry* e;
+  if (!LookupTyped(ctx, g, ValueType::kList, &e)) return false;
+  *out = e == nullptr ? nullptr : static_cast<ListObject*>(e->obj());
   return true;
 }
 

@@ -63,15 +63,9 @@ SetObject* AsSet(Entry* e) { return static_cast<SetObject*>(e->obj()); }
 // Replies WRONGTYPE and returns false for other types; *out is null when the
 // key is missing.
 bool ReadSet(CommandContext& ctx, KeyGuard& g, SetObject** out) {
-  Entry* e = g.Find();
-  CountHit(ctx, g.key(), e != nullptr);
-  *out = nullptr;
-  if (e == nullptr) return true;
-  if (e->type() != ValueType::kSet) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  *out = AsSet(e);
+  Entry* e;
+  if (!LookupTyped(ctx, g, ValueType::kSet, &e)) return false;
+  *out = e == nullptr ? nullptr : AsSet(e);
   return true;
 }
 

@@ -25,14 +25,7 @@ using storage::ValueType;
 // Looks up a string entry for reading; replies WRONGTYPE and returns false
 // for other types. *out is nullptr when the key is missing.
 bool LookupString(CommandContext& ctx, KeyGuard& g, Entry** out) {
-  Entry* e = g.Find();
-  CountHit(ctx, g.key(), e != nullptr);
-  if (e != nullptr && e->type() != ValueType::kString) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  *out = e;
-  return true;
+  return LookupTyped(ctx, g, ValueType::kString, out);
 }
 
 void StoreString(KeyGuard& g, Entry** link, std::string_view value, bool has_exp, int64_t exp) {

@@ -39,15 +39,9 @@ using storage::ZSetObject;
 // Replies WRONGTYPE and returns false for other types; *z is nullptr when
 // the key is missing.
 bool LookupZSetRead(CommandContext& ctx, KeyGuard& g, ZSetObject** z) {
-  Entry* e = g.Find();
-  CountHit(ctx, g.key(), e != nullptr);
-  *z = nullptr;
-  if (e == nullptr) return true;
-  if (e->type() != ValueType::kZSet) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  *z = static_cast<ZSetObject*>(e->obj());
+  Entry* e;
+  if (!LookupTyped(ctx, g, ValueType::kZSet, &e)) return false;
+  *z = e == nullptr ? nullptr : static_cast<ZSetObject*>(e->obj());
   return true;
 }
 
