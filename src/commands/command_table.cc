@@ -166,6 +166,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterPubsubFamily(table);
   RegisterBlockingFamily(table);
   RegisterSortFamily(table);
+  RegisterPersistenceFamily(table);
   table.Finalize();
 }
 

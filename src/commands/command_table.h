@@ -122,5 +122,6 @@ void RegisterTransactionFamily(CommandTable& table);
 void RegisterPubsubFamily(CommandTable& table);
 void RegisterBlockingFamily(CommandTable& table);
 void RegisterSortFamily(CommandTable& table);
+void RegisterPersistenceFamily(CommandTable& table);
 
 }  // namespace basalt::commands

@@ -167,24 +167,55 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
     w.Field("lazyfreed_objects", s.lazy_freer().freed(), true);
   }
   if (has("persistence")) {
+    server::PersistenceInfo p = s.persistence().Info();
+    auto ok = [](bool b) { return b ? "ok" : "err"; };
     w.Section("Persistence");
-    w.Field("loading", "0");
+    w.Field("loading", p.loading ? "1" : "0");
     w.Field("async_loading", "0");
+    w.Field("current_cow_peak", p.current_cow_size);
+    w.Field("current_cow_size", p.current_cow_size);
+    w.Field("current_cow_size_age", "0");
+    w.Field("current_fork_perc", "0.00");
+    w.Field("current_save_keys_processed", p.current_save_keys_processed);
+    w.Field("current_save_keys_total", "0");
+    if (p.loading) {
+      w.Field("loading_start_time", p.loading_start_time);
+      w.Field("loading_total_bytes", p.loading_total_bytes);
+      w.Field("loading_rdb_used_mem", "0");
+      w.Field("loading_loaded_bytes", p.loading_loaded_bytes);
+      w.FieldF("loading_loaded_perc", p.loading_loaded_perc, 2);
+      w.Field("loading_eta_seconds", p.loading_eta_seconds);
+    }
     w.Field("rdb_changes_since_last_save", s.dirty());
-    w.Field("rdb_bgsave_in_progress", "0");
-    w.Field("rdb_last_save_time", s.lastsave());
-    w.Field("rdb_last_bgsave_status", "ok");
-    w.Field("rdb_last_bgsave_time_sec", "-1");
-    w.Field("rdb_current_bgsave_time_sec", "-1");
-    w.Field("rdb_saves", "0");
-    w.Field("aof_enabled", "0");
-    w.Field("aof_rewrite_in_progress", "0");
-    w.Field("aof_rewrite_scheduled", "0");
-    w.Field("aof_last_rewrite_time_sec", "-1");
-    w.Field("aof_current_rewrite_time_sec", "-1");
-    w.Field("aof_last_bgrewrite_status", "ok");
-    w.Field("aof_rewrites", "0");
-    w.Field("aof_last_write_status", "ok");
+    w.Field("rdb_bgsave_in_progress", p.rdb_bgsave_in_progress ? "1" : "0");
+    w.Field("rdb_last_save_time", p.rdb_last_save_time);
+    w.Field("rdb_last_bgsave_status", ok(p.rdb_last_bgsave_ok));
+    w.Field("rdb_last_bgsave_time_sec", p.rdb_last_bgsave_time_sec);
+    w.Field("rdb_current_bgsave_time_sec", p.rdb_current_bgsave_time_sec);
+    w.Field("rdb_saves", p.rdb_saves);
+    w.Field("rdb_last_cow_size", p.rdb_last_cow_size);
+    w.Field("rdb_last_load_keys_expired", "0");
+    w.Field("rdb_last_load_keys_loaded", "0");
+    w.Field("aof_enabled", p.aof_enabled ? "1" : "0");
+    w.Field("aof_rewrite_in_progress", p.aof_rewrite_in_progress ? "1" : "0");
+    w.Field("aof_rewrite_scheduled", p.aof_rewrite_scheduled ? "1" : "0");
+    w.Field("aof_last_rewrite_time_sec", p.aof_last_rewrite_time_sec);
+    w.Field("aof_current_rewrite_time_sec", p.aof_current_rewrite_time_sec);
+    w.Field("aof_last_bgrewrite_status", ok(p.aof_last_bgrewrite_ok));
+    w.Field("aof_rewrites", p.aof_rewrites);
+    w.Field("aof_rewrites_consecutive_failures", "0");
+    w.Field("aof_last_write_status", ok(p.aof_last_write_ok));
+    w.Field("aof_last_cow_size", p.aof_last_cow_size);
+    w.Field("module_fork_in_progress", "0");
+    w.Field("module_fork_last_cow_size", "0");
+    if (p.aof_enabled) {
+      w.Field("aof_current_size", p.aof_current_size);
+      w.Field("aof_base_size", p.aof_base_size);
+      w.Field("aof_pending_rewrite", "0");
+      w.Field("aof_buffer_length", p.aof_buffer_length);
+      w.Field("aof_pending_bio_fsync", "0");
+      w.Field("aof_delayed_fsync", p.aof_delayed_fsync);
+    }
   }
   if (has("stats")) {
     using server::ThreadStats;

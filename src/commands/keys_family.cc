@@ -538,6 +538,10 @@ void CmdFlushAll(CommandContext& ctx) {
     for (uint32_t s = 0; s < ks.db(d).shard_count(); s++) ks.db(d).shard(s).Clear(*async);
   }
   ctx.PropagateAsIs();
+  locks.Release();
+  // As Redis does: the running save ends and the now empty dataset is saved
+  // when save rules are configured.
+  if (!ctx.server.persistence().loading()) ctx.server.persistence().AfterFlushAll();
   ctx.reply.Ok();
 }
 

@@ -8,11 +8,13 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
+#include "persistence/digest.h"
 #include "commands/info.h"
 #include "server/memory.h"
 #include "storage/object.h"
 #include "common/clock.h"
 #include "common/glob.h"
+#include "common/logging.h"
 #include "server/client.h"
 #include "server/server.h"
 
@@ -543,10 +545,70 @@ void CmdDebug(CommandContext& ctx) {
              static_cast<void*>(e), int(EncodingName(e).size()), EncodingName(e).data(), len + 1,
              e->lru(), storage::LruClock() - e->lru());
     ctx.reply.SimpleString(buf);
+  } else if (EqualsIgnoreCase(sub, "reload")) {
+    bool save = true, flush = true, merge = false;
+    for (size_t j = 2; j < ctx.args.size(); j++) {
+      std::string_view o = ctx.args[j];
+      if (EqualsIgnoreCase(o, "merge")) {
+        merge = true;
+      } else if (EqualsIgnoreCase(o, "nosave")) {
+        save = false;
+      } else if (EqualsIgnoreCase(o, "noflush")) {
+        flush = false;
+      } else {
+        ctx.Error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        return;
+      }
+    }
+    Status st = ctx.server.persistence().DebugReload(save, flush, merge);
+    if (!st.ok()) {
+      ctx.Error(st.message());
+      return;
+    }
+    Log(LogLevel::kNotice, "DB reloaded by DEBUG RELOAD");
+    ctx.reply.Ok();
+  } else if (EqualsIgnoreCase(sub, "digest") && ctx.args.size() == 2) {
+    storage::Keyspace& ks = ctx.server.keyspace();
+    storage::LockSet locks;
+    for (int d = 0; d < ks.db_count(); d++) locks.AddAll(ks.db(d));
+    locks.Acquire();
+    persistence::DatasetDigest digest;
+    for (int d = 0; d < ks.db_count(); d++) {
+      for (uint32_t s = 0; s < ks.db(d).shard_count(); s++) {
+        storage::Table& t = ks.db(d).shard(s).table();
+        uint64_t cursor = 0;
+        // Scan may repeat an entry while the table resizes; collect first.
+        std::vector<storage::Entry*> entries;
+        do {
+          cursor = t.Scan(cursor, [&](storage::Entry* e) { entries.push_back(e); });
+        } while (cursor != 0);
+        std::sort(entries.begin(), entries.end());
+        entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+        for (storage::Entry* e : entries) digest.Add(d, *e);
+      }
+    }
+    ctx.reply.SimpleString(digest.Hex());
+  } else if (EqualsIgnoreCase(sub, "digest-value")) {
+    ctx.reply.ArrayHeader(ctx.args.size() - 2);
+    for (size_t j = 2; j < ctx.args.size(); j++) {
+      KeyGuard g(ctx.db(), ctx.args[j]);
+      storage::Entry* e = g.Find(false);
+      std::array<uint8_t, 20> d{};
+      if (e != nullptr) d = persistence::DigestValue(*e);
+      ctx.reply.SimpleString(persistence::DigestHex(d));
+    }
   } else if (EqualsIgnoreCase(sub, "help")) {
     ReplyHelp(ctx, {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "DIGEST",
+                    "    Output a hex signature representing the current DB content.",
+                    "DIGEST-VALUE <key> [<key> ...]",
+                    "    Output a hex signature of the values of all the specified keys.",
                     "OBJECT <key>",
                     "    Show low level info about the <key> and associated value.",
+                    "RELOAD [option ...]",
+                    "    Save the RDB on disk and reload it back to memory. Options: MERGE (keys",
+                    "    already in memory are replaced), NOFLUSH (do not empty the dataset first),",
+                    "    NOSAVE (load the existing RDB file without saving first).",
                     "SET-ACTIVE-EXPIRE <0|1>",
                     "    Setting it to 0 disables expiring keys in background when they are not",
                     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back "
@@ -627,10 +689,11 @@ void CmdLastSave(CommandContext& ctx) { ctx.reply.Integer(ctx.server.lastsave())
 
 // SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 void CmdShutdown(CommandContext& ctx) {
-  bool save = false, abort_flag = false;
+  bool save = false, nosave = false, abort_flag = false;
   for (size_t j = 1; j < ctx.args.size(); j++) {
     std::string_view o = ctx.args[j];
     if (EqualsIgnoreCase(o, "nosave")) {
+      nosave = true;
     } else if (EqualsIgnoreCase(o, "save")) {
       save = true;
     } else if (EqualsIgnoreCase(o, "now") || EqualsIgnoreCase(o, "force")) {
@@ -641,20 +704,17 @@ void CmdShutdown(CommandContext& ctx) {
       return;
     }
   }
+  if ((abort_flag && ctx.args.size() != 2) || (save && nosave)) {
+    ctx.Error(errors::kSyntax);
+    return;
+  }
   if (abort_flag) {
-    if (ctx.args.size() != 2) {
-      ctx.Error(errors::kSyntax);
-      return;
-    }
     ctx.Error("ERR No shutdown in progress.");
     return;
   }
-  if (save) {
-    // Persistence (RDB) is not built yet: refuse rather than exit without saving.
-    ctx.Error("ERR SHUTDOWN SAVE is not supported by Basalt yet (no RDB persistence)");
-    return;
-  }
-  ctx.server.RequestShutdown();
+  // The final save happens once every worker has stopped (Server::WaitForShutdown).
+  using Mode = server::Server::ShutdownSave;
+  ctx.server.RequestShutdown(save ? Mode::kSave : nosave ? Mode::kNoSave : Mode::kDefault);
   ctx.client.CloseAfterReply();
 }
 

@@ -30,9 +30,23 @@ void WriteLog::EncodeCommand(std::span<const std::string_view> args, std::string
   }
 }
 
+void WriteLog::SetTap(WriteLogTap* tap, const std::function<void(int64_t)>& at_switch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (at_switch) at_switch(offset_.load(std::memory_order_relaxed));
+  tap_ = tap;
+  last_db_ = -1;
+}
+
+void WriteLog::ResetOffset(int64_t offset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  offset_.store(offset, std::memory_order_release);
+  histlen_ = 0;
+}
+
 void WriteLog::AppendBytesLocked(std::string_view bytes) {
   size_t cap = ring_.size();
   int64_t off = offset_.load(std::memory_order_relaxed);
+  if (tap_ != nullptr) tap_->OnAppend(bytes, off + int64_t(bytes.size()));
   // Only the tail of a huge append can stay in the ring.
   if (bytes.size() > cap) {
     off += int64_t(bytes.size() - cap);
@@ -58,6 +72,7 @@ void WriteLog::SelectLocked(int db) {
 }
 
 int64_t WriteLog::Append(int db, std::span<const std::string_view> args) {
+  if (suspended_.load(std::memory_order_relaxed)) return offset();
   std::string& buf = t_scratch;
   buf.clear();
   EncodeCommand(args, &buf);
@@ -68,6 +83,7 @@ int64_t WriteLog::Append(int db, std::span<const std::string_view> args) {
 }
 
 int64_t WriteLog::AppendGroup(int db, std::span<const std::vector<std::string_view>> commands) {
+  if (suspended_.load(std::memory_order_relaxed)) return offset();
   std::string& buf = t_scratch;
   buf.clear();
   for (const auto& c : commands) EncodeCommand(c, &buf);
@@ -79,6 +95,7 @@ int64_t WriteLog::AppendGroup(int db, std::span<const std::vector<std::string_vi
 
 int64_t WriteLog::AppendTransaction(
     std::span<const std::pair<int, std::vector<std::string>>> commands) {
+  if (suspended_.load(std::memory_order_relaxed)) return offset();
   std::string& buf = t_scratch;
   std::lock_guard<std::mutex> lock(mu_);
   SelectLocked(commands.front().first);

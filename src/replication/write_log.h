@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <string>
@@ -24,6 +25,14 @@
 #include <vector>
 
 namespace basalt::replication {
+
+// Sees every byte appended to the log, in order, with the log's lock held
+// (the AOF). Must be quick: it runs inside every write's append.
+class WriteLogTap {
+ public:
+  virtual ~WriteLogTap() = default;
+  virtual void OnAppend(std::string_view bytes, int64_t end_offset) = 0;
+};
 
 class WriteLog {
  public:
@@ -50,6 +59,17 @@ class WriteLog {
   // backlog; returns false if `from` is older than the backlog keeps.
   bool ReadFrom(int64_t from, std::string* out) const;
 
+  // Installs (or with nullptr removes) the tap. `at_switch` runs under the
+  // log's lock at the switch, so nothing is appended between it and the tap
+  // change; the next append re-selects its database, so a file the tap
+  // starts with names its database first.
+  void SetTap(WriteLogTap* tap, const std::function<void(int64_t offset)>& at_switch = {});
+  // While suspended (loading a dataset), appends are dropped.
+  void SetSuspended(bool on) { suspended_.store(on); }
+  // Sets the offset the log continues from (after loading a dataset that
+  // recorded one). REQUIRES: nothing appended yet.
+  void ResetOffset(int64_t offset);
+
   // Appends the RESP encoding of a command to out (shared with other writers
   // of RESP command streams, e.g. the AOF rewrite).
   static void EncodeCommand(std::span<const std::string_view> args, std::string* out);
@@ -62,6 +82,8 @@ class WriteLog {
   std::vector<char> ring_;        // Guarded by mu_.
   int64_t histlen_ = 0;           // Guarded by mu_. Valid bytes in ring_.
   int last_db_ = -1;              // Guarded by mu_.
+  WriteLogTap* tap_ = nullptr;    // Guarded by mu_.
+  std::atomic<bool> suspended_{false};
   std::atomic<int64_t> offset_{0};
 };
 

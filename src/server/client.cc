@@ -201,12 +201,21 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
     }
     if (spec != nullptr) {
       int argc = int(args.size());
+      std::string refusal;
       if ((spec->arity > 0 && argc != spec->arity) || argc < -spec->arity) {
         Bump(stats.cmd[spec->id].rejected);
         reject("ERR wrong number of arguments for '" + spec->name + "' command");
       } else if (!authenticated_ && !(spec->flags & commands::kNoAuth)) {
         Bump(stats.cmd[spec->id].rejected);
         reject("NOAUTH Authentication required.");
+      } else if (!loader_ && !(spec->flags & commands::kLoading) &&
+                 server_->persistence().loading()) {
+        Bump(stats.cmd[spec->id].rejected);
+        reject("LOADING Redis is loading the dataset in memory");
+      } else if (!loader_ && (spec->is_write() || spec->name == "ping") &&
+                 !(refusal = server_->persistence().WriteRefusal()).empty()) {
+        Bump(stats.cmd[spec->id].rejected);
+        reject(refusal);
       } else if (server_->config().maxmemory() > 0 && !server_->EvictIfNeeded() &&
                  (spec->flags & commands::kDenyOom)) {
         Bump(stats.cmd[spec->id].rejected);
@@ -375,7 +384,14 @@ void Client::Execute(const commands::CommandSpec& spec, std::span<const std::str
   commands::CommandContext ctx{*server_, *this, args, rb, spec};
   last_cmd.store(&spec, std::memory_order_relaxed);
   int64_t start = MonotonicUs();
+  // A running snapshot must see the old value of anything this command may
+  // change in place (storage::SetWriteIntent).
+  storage::SetWriteIntent(!(spec.flags & commands::kReadOnly));
   spec.handler(ctx);
+  storage::SetWriteIntent(false);
+  if (server_->persistence().sync_replies() && spec.is_write()) {
+    durable_wait_ = server_->write_log().offset();
+  }
   int64_t took = MonotonicUs() - start;
   CommandStat& cs = worker_->stats().cmd[spec.id];
   Bump(cs.calls);
@@ -509,6 +525,16 @@ void Client::MaybeLogSlow(const commands::CommandSpec& spec,
 
 void Client::Flush() {
   if (closed_) return;
+  // appendfsync always: a write's reply leaves only once the write is on
+  // disk; the worker syncs once for all its clients after this round.
+  if (durable_wait_ != 0 && out_pos_ < out_.size()) {
+    if (server_->persistence().sync_replies() &&
+        !server_->persistence().IsDurable(durable_wait_)) {
+      worker_->ScheduleFlush(this);
+      return;
+    }
+    durable_wait_ = 0;
+  }
   while (out_pos_ < out_.size()) {
     ssize_t n = write(fd, out_.data() + out_pos_, out_.size() - out_pos_);
     if (n > 0) {

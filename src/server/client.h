@@ -65,6 +65,15 @@ class Client : public EventHandler {
   void set_no_evict(bool v) { no_evict_.store(v, std::memory_order_relaxed); }
   Worker* worker() const { return worker_; }
   Server* server() const { return server_; }
+  // The AOF loader's client: runs commands while the server is loading.
+  void set_loader(bool v) { loader_ = v; }
+  // Runs one command and drops its reply (AOF loading).
+  void RunDetached(std::vector<std::string_view>& args) {
+    DispatchOne(args);
+    out_.clear();
+  }
+  // appendfsync always: the log offset this client's replies wait for.
+  int64_t durable_wait() const { return durable_wait_; }
   // True while the client waits for CLIENT PAUSE to end.
   bool paused() const { return paused_; }
   void Resume();
@@ -180,6 +189,8 @@ class Client : public EventHandler {
   size_t in_cap_ = 0;
   size_t in_len_ = 0;
   size_t in_pos_ = 0;
+  bool loader_ = false;
+  int64_t durable_wait_ = 0;  // see durable_wait()
   std::string out_;       // pending output starts at out_pos_
   size_t out_pos_ = 0;
   protocol::ReplyBuilder reply_;

@@ -191,6 +191,20 @@ class Config {
   int64_t zset_max_listpack_entries() const { return Num(kZsetMaxListpackEntries); }
   int64_t zset_max_listpack_value() const { return Num(kZsetMaxListpackValue); }
   int64_t hll_sparse_max_bytes() const { return Num(kHllSparseMaxBytes); }
+
+  // Persistence.
+  bool appendonly() const { return Num(kAppendonly) != 0; }
+  enum class Appendfsync { kEverysec = 0, kAlways = 1, kNo = 2 };  // directive's enum order
+  Appendfsync appendfsync() const { return static_cast<Appendfsync>(Num(kAppendfsync)); }
+  bool rdbcompression() const { return Num(kRdbcompression) != 0; }
+  bool rdbchecksum() const { return Num(kRdbchecksum) != 0; }
+  bool stop_writes_on_bgsave_error() const { return Num(kStopWritesOnBgsaveError) != 0; }
+  bool aof_load_truncated() const { return Num(kAofLoadTruncated) != 0; }
+  bool aof_use_rdb_preamble() const { return Num(kAofUseRdbPreamble) != 0; }
+  int64_t auto_aof_rewrite_percentage() const { return Num(kAutoAofRewritePercentage); }
+  int64_t auto_aof_rewrite_min_size() const { return Num(kAutoAofRewriteMinSize); }
+  bool rdb_save_incremental_fsync() const { return Num(kRdbSaveIncrementalFsync) != 0; }
+  bool aof_rewrite_incremental_fsync() const { return Num(kAofRewriteIncrementalFsync) != 0; }
   // Replication.
   bool replica_read_only() const { return Num(kReplicaReadOnly) != 0; }
 
@@ -238,6 +252,17 @@ class Config {
     kZsetMaxListpackEntries,
     kZsetMaxListpackValue,
     kHllSparseMaxBytes,
+    kAppendonly,
+    kAppendfsync,
+    kRdbcompression,
+    kRdbchecksum,
+    kStopWritesOnBgsaveError,
+    kAofLoadTruncated,
+    kAofUseRdbPreamble,
+    kAutoAofRewritePercentage,
+    kAutoAofRewriteMinSize,
+    kRdbSaveIncrementalFsync,
+    kAofRewriteIncrementalFsync,
     kNumSlotCount
   };
   enum StrSlot : int {

@@ -269,7 +269,6 @@ TEST(ConfigTest, LoadErrorReasons) {
       {"replicaof x", "wrong number of arguments"},
       {"replicaof a b", "Invalid master port"},
       {"lua-replicate-commands", "Bad directive or wrong number of arguments"},
-      {"appendonly yes", "'appendonly' other than 'no' is not supported by Basalt yet"},
       {"syslog-enabled yes", "'syslog-enabled' other than 'no' is not supported by Basalt yet"},
       {"oom-score-adj yes", "'oom-score-adj' other than 'no' is not supported by Basalt yet"},
       {"notify-keyspace-events Q", "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."},
@@ -417,9 +416,9 @@ TEST(ConfigTest, SetErrorsAreRedisBytes) {
             "parameters");
   EXPECT_EQ(SetError(*c, {"port", "7311", "foo", "1"}),
             "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
-  EXPECT_EQ(SetError(*c, {"appendonly", "yes"}),
-            "ERR CONFIG SET failed (possibly related to argument 'appendonly') - 'appendonly' "
-            "other than 'no' is not supported by Basalt yet");
+  EXPECT_EQ(SetError(*c, {"oom-score-adj", "yes"}),
+            "ERR CONFIG SET failed (possibly related to argument 'oom-score-adj') - "
+            "'oom-score-adj' other than 'no' is not supported by Basalt yet");
   EXPECT_EQ(SetError(*c, {"replicaof", "a 1"}),
             "ERR CONFIG SET failed (possibly related to argument 'replicaof') - can't set "
             "immutable config");

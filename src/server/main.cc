@@ -78,11 +78,6 @@ int main(int argc, char** argv) {
         argv[0]);
   }
 
-  if (!c.save().empty()) {
-    Log(LogLevel::kWarning,
-        "WARNING: 'save' rules are configured but Basalt does not write RDB snapshots yet: "
-        "data lives in memory only. Use --save \"\" to silence this warning.");
-  }
   basalt::server::Server server(std::move(*cfg));
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -96,6 +91,13 @@ int main(int argc, char** argv) {
   WritePidfile(pidfile);
   Log(LogLevel::kNotice, "Server initialized with %zu worker threads, %u shards per database",
       server.workers().size(), server.keyspace().shards_per_db());
+  // Clients that connect while the dataset loads get -LOADING.
+  st = server.persistence().LoadAtStartup();
+  if (!st.ok()) {
+    Log(LogLevel::kWarning, "%s", st.message().c_str());
+    Log(LogLevel::kWarning, "Fatal error loading the DB, exiting.");
+    _exit(1);
+  }
   Log(LogLevel::kNotice, "Ready to accept connections");
   server.WaitForShutdown();
   if (!pidfile.empty()) unlink(pidfile.c_str());

@@ -198,6 +198,11 @@ void Worker::AfterEvents() {
   if (!pending_flush_.empty()) {
     std::vector<Client*> flush;
     flush.swap(pending_flush_);
+    // Group commit: one sync covers every write of this round (and of other
+    // workers' rounds that overlap it).
+    int64_t wait = 0;
+    for (Client* c : flush) wait = std::max(wait, c->durable_wait());
+    if (wait > 0) server_->persistence().WaitDurable(wait);
     for (Client* c : flush) c->Flush();
   }
   if (!blocked_.empty()) {
@@ -226,6 +231,7 @@ void Worker::Cron() {
   if (index_ == 0) {
     storage::UpdateLruClock(now);
     server_->SampleOps();
+    server_->persistence().Cron();
     // Expiry deletes nothing while clients are paused, so the dataset a paused
     // primary hands over stays still.
     storage::Shard::SetExpiryEnabled(!server_->paused_any());
@@ -302,7 +308,10 @@ Server::Server(std::unique_ptr<Config> config)
   storage::Shard::SetLazyFreer(&lazy_freer_);
   for (int i = 0; i < threads; i++) workers_.push_back(std::make_unique<Worker>(this, i));
   start_ms_ = NowMs();
-  lastsave_ = start_ms_ / 1000;
+  persistence_ = std::make_unique<Persistence>(*this);
+  config_->OnApply("appendonly", [this](const Config& c) {
+    return persistence_->SetAppendOnly(c.appendonly());
+  });
   run_id_ = RandomHex(40);
   replid_ = RandomHex(40);
   storage::UpdateLruClock(start_ms_);
@@ -466,6 +475,11 @@ Status Server::Start() {
   return Status::Ok();
 }
 
+void Server::RequestShutdown(ShutdownSave mode) {
+  shutdown_save_.store(mode);
+  RequestShutdown();
+}
+
 void Server::RequestShutdown() {
   uint64_t one = 1;
   ssize_t ignored = write(shutdown_fd_, &one, sizeof(one));
@@ -494,6 +508,11 @@ void Server::WaitForShutdown() {
   }
   Log(LogLevel::kWarning, "User requested shutdown...");
   for (auto& w : workers_) w->Join();
+  // No client runs any more: what is saved now is final.
+  ShutdownSave mode = shutdown_save_.load();
+  bool save = mode == ShutdownSave::kSave ||
+              (mode == ShutdownSave::kDefault && !config_->save().empty());
+  (void)persistence_->OnShutdown(save);
   lazy_freer_.Drain();
   std::string path = config_->unixsocket();
   if (!path.empty()) unlink(path.c_str());

@@ -27,6 +27,7 @@
 #include "server/event_loop.h"
 #include "server/blocking.h"
 #include "server/pubsub.h"
+#include "server/persistence.h"
 #include "server/slowlog.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
@@ -176,7 +177,11 @@ class Server : public storage::ExpiryListener {
   int64_t start_time_ms() const { return start_ms_; }
   const std::string& run_id() const { return run_id_; }
   const std::string& replid() const { return replid_; }
-  int64_t lastsave() const { return lastsave_; }
+  int64_t lastsave() const { return persistence_->lastsave(); }
+  Persistence& persistence() { return *persistence_; }
+  // SHUTDOWN's save mode, read when the process stops.
+  enum class ShutdownSave { kDefault, kSave, kNoSave };
+  void RequestShutdown(ShutdownSave mode);
   int64_t dirty() const { return dirty_.load(std::memory_order_relaxed); }
   void AddDirty(int64_t n) { dirty_.fetch_add(n, std::memory_order_relaxed); }
   std::string executable;
@@ -235,7 +240,8 @@ class Server : public storage::ExpiryListener {
   std::map<std::string, uint64_t> error_stats_;  // Guarded by error_mu_.
 
   int64_t start_ms_;
-  int64_t lastsave_;
+  std::unique_ptr<Persistence> persistence_;
+  std::atomic<ShutdownSave> shutdown_save_{ShutdownSave::kDefault};
   std::atomic<int64_t> dirty_{0};
   std::string run_id_;
   std::string replid_;

@@ -2,7 +2,7 @@
 //
 // Layout (all multi-byte fields accessed with memcpy, so no alignment needs):
 //   Entry* next            8   chain link of the owning hash table bucket
-//   uint32 meta            4   lru:24 | type:3 | enc:3 | has_expire:1 | spare:1
+//   uint32 meta            4   lru:24 | type:3 | enc:3 | has_expire:1 | snap:1
 //   [int64 expire_ms]      8   only when has_expire
 //   [uint32 ttl_slot]      4   only when has_expire: index in the shard's TTL index
 //   varint key_len, key bytes
@@ -65,6 +65,10 @@ class Entry {
   ValueType type() const { return ValueType((meta() >> 24) & 7); }
   Encoding encoding() const { return Encoding((meta() >> 27) & 7); }
   bool has_expire() const { return (meta() >> 30) & 1; }
+  // Snapshot parity: whether the running (or last) snapshot has dealt with
+  // this entry; see storage::SnapshotCapture in keyspace.h.
+  bool snap_mark() const { return (meta() >> 31) & 1; }
+  void set_snap_mark(bool v) { set_meta((meta() & 0x7FFFFFFFu) | (uint32_t(v) << 31)); }
 
   // REQUIRES: has_expire()
   int64_t expire_ms() const {

@@ -12,6 +12,11 @@ std::atomic<bool> g_expiry_enabled{true};
 std::atomic<bool> g_new_key_events{false};
 ExpiryListener* g_listener = nullptr;
 LazyFreer* g_lazy_freer = nullptr;
+// Read with relaxed ordering: they change only while every shard lock is held,
+// and are read with one of those locks held.
+std::atomic<SnapshotCapture*> g_capture{nullptr};
+std::atomic<bool> g_parity{false};
+thread_local bool t_write_intent = false;
 
 uint64_t NextRandom(uint64_t* state) {
   // xorshift64*: fast, good enough for sampling.
@@ -95,8 +100,29 @@ Shard::~Shard() {
   table_.Clear([](Entry* e) { FreeEntry(e); });
 }
 
+bool SnapshotParity() { return g_parity.load(std::memory_order_relaxed); }
+bool SnapshotActive() { return g_capture.load(std::memory_order_relaxed) != nullptr; }
+void SetWriteIntent(bool on) { t_write_intent = on; }
+
+void SetSnapshotCapture(SnapshotCapture* c) {
+  if (c != nullptr) g_parity.store(!g_parity.load());
+  g_capture.store(c);
+}
+
+void Shard::CaptureForSnapshot(Entry* e) {
+  SnapshotCapture* c = g_capture.load(std::memory_order_relaxed);
+  if (c == nullptr) return;
+  bool parity = g_parity.load(std::memory_order_relaxed);
+  if (e->snap_mark() == parity) return;
+  c->Capture(db_, *e);
+  e->set_snap_mark(parity);
+}
+
+void Shard::MarkNew(Entry* e) { e->set_snap_mark(g_parity.load(std::memory_order_relaxed)); }
+
 void Shard::ExpireNow(Entry** link) {
   Entry* e = *link;
+  CaptureForSnapshot(e);
   if (g_listener != nullptr) g_listener->OnExpired(db_, e->key());
   TtlRemove(e);
   FreeEntry(table_.Unlink(link));
@@ -112,11 +138,13 @@ Entry** Shard::FindLink(std::string_view key, uint64_t hash, bool touch) {
     return nullptr;
   }
   if (touch) e->set_lru(LruFieldOnAccess(e->lru()));
+  if (t_write_intent) CaptureForSnapshot(e);
   return link;
 }
 
 void Shard::Add(Entry* e, uint64_t hash) {
   e->set_lru(LruFieldOnCreate());
+  MarkNew(e);
   table_.Insert(e, hash);
   if (e->has_expire()) TtlAdd(e);
   SyncCounters();
@@ -127,6 +155,8 @@ void Shard::Add(Entry* e, uint64_t hash) {
 
 Entry* Shard::Swap(Entry** link, Entry* e) {
   Entry* old = *link;
+  CaptureForSnapshot(old);
+  MarkNew(e);
   table_.Replace(link, e);
   if (e->lru() == 0) e->set_lru(LruFieldOnCreate());
   TtlReplace(old, e);
@@ -141,6 +171,7 @@ void Shard::Overwrite(Entry** link, Entry* e) {
 
 Entry* Shard::Detach(Entry** link) {
   Entry* e = *link;
+  CaptureForSnapshot(e);
   TtlRemove(e);
   table_.Unlink(link);
   SyncCounters();
@@ -222,7 +253,12 @@ int64_t Shard::SumTtlSample(int64_t now_ms, int* n) const {
 void Shard::Clear(bool async) {
   ttl_.clear();
   ttl_.shrink_to_fit();
-  if (async && g_lazy_freer != nullptr && table_.size() > 0) {
+  if (SnapshotCapture* c = g_capture.load(std::memory_order_relaxed);
+      c != nullptr && table_.size() > 0) {
+    auto t = std::make_unique<Table>();
+    t->Swap(table_);
+    c->RetireTable(db_, std::move(t));
+  } else if (async && g_lazy_freer != nullptr && table_.size() > 0) {
     auto t = std::make_unique<Table>();
     t->Swap(table_);
     g_lazy_freer->SubmitTable(std::move(t));
@@ -233,6 +269,16 @@ void Shard::Clear(bool async) {
 }
 
 void Shard::SwapContents(Shard& other) {
+  // The snapshot walks shards by database, so entries changing database
+  // under it are captured first, under their old database.
+  if (SnapshotActive()) {
+    for (Shard* s : {this, &other}) {
+      uint64_t cursor = 0;
+      do {
+        cursor = s->table_.Scan(cursor, [s](Entry* e) { s->CaptureForSnapshot(e); });
+      } while (cursor != 0);
+    }
+  }
   table_.Swap(other.table_);
   ttl_.swap(other.ttl_);
   SyncCounters();

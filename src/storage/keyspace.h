@@ -43,6 +43,36 @@ class ExpiryListener {
   virtual void OnNewKey(int db, std::string_view key) = 0;
 };
 
+// Point-in-time snapshots without fork. While a snapshot runs, every entry
+// that existed at its start instant must reach it with the value it had at
+// that instant. A walker serializes the shards one slice at a time; a writer
+// that is about to change or remove an entry the walker has not reached yet
+// first hands the entry's current value to Capture (copy-before-write, one key
+// at a time). Entry::snap_mark tells the two apart: at the start instant the
+// wanted parity flips, entries created afterwards get the new parity at once,
+// and an entry with the old parity has not been dealt with. Everything runs
+// under the shard's lock, so no entry is both captured and walked.
+class SnapshotCapture {
+ public:
+  virtual ~SnapshotCapture() = default;
+  // Serialize e's current state for database db. Called with e's shard locked.
+  virtual void Capture(int db, const Entry& e) = 0;
+  // A shard was emptied (FLUSHALL/FLUSHDB) while the snapshot ran: its old
+  // table, whose entries nobody else can reach any more, for the snapshot to
+  // serialize (those not yet dealt with) and then free.
+  virtual void RetireTable(int db, std::unique_ptr<Table> table) = 0;
+};
+// The parity entries get once the snapshot has dealt with them.
+bool SnapshotParity();
+// Installs `c` and flips the parity (c non-null), or removes it (nullptr).
+// REQUIRES: every shard of every database locked by the caller.
+void SetSnapshotCapture(SnapshotCapture* c);
+bool SnapshotActive();
+// Whether lookups on this thread are by a command that may write: such
+// lookups hand the entry to the running snapshot before the command changes
+// it in place (a write command may modify a value it found with FindLink).
+void SetWriteIntent(bool on);
+
 // The LRU clock: seconds, 24 bits, advanced by the server cron.
 uint32_t LruClock();
 void UpdateLruClock(int64_t now_ms);
@@ -105,6 +135,8 @@ class Shard {
   void Clear(bool async);
   // Swaps contents with another shard (SWAPDB). REQUIRES: both locked.
   void SwapContents(Shard& other);
+  // Hands e to the running snapshot unless it already dealt with it.
+  void CaptureForSnapshot(Entry* e);
 
   Table& table() { return table_; }
   size_t ttl_count() const { return ttl_.size(); }
@@ -130,6 +162,7 @@ class Shard {
     expires_.store(ttl_.size(), std::memory_order_relaxed);
   }
   void ExpireNow(Entry** link);
+  void MarkNew(Entry* e);
 
   const int db_;
   const uint32_t index_;

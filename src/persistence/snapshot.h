@@ -1,0 +1,123 @@
+// Snapshot: a point-in-time RDB serialization of the keyspace, taken while
+// writes go on, without fork.
+//
+// Begin() is the start instant: with every shard locked it flips the
+// snapshot parity (see storage::SnapshotCapture) and lets the caller read
+// anything that must match that instant (the write-log offset, the RDB aux
+// fields). Run() then walks every shard slice by slice, each slice under its
+// shard's lock, serializing the entries it has not dealt with; writers that
+// change an entry first hand its old value to Capture(), which serializes it
+// into a queue the walker drains between slices. Extra memory is that queue:
+// the values written to since the start that the walker had not reached yet,
+// serialized, until they reach the sink — not a copy of every touched page as
+// with fork.
+//
+// Keys of one database may be interleaved with others' (the captured ones
+// arrive in write order); the stream re-selects the database whenever it
+// changes, which every RDB loader accepts.
+//
+// Thread-safety: Begin() on any thread holding no shard lock (or inside EXEC,
+// whose locks it skips); Run() on one thread; Capture()/RetireTable() from
+// any thread with the shard locked; stats are atomics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/keyspace.h"
+
+namespace basalt::persistence {
+
+// Where the RDB bytes go (a file, a replica's socket).
+class SnapshotSink {
+ public:
+  virtual ~SnapshotSink() = default;
+  virtual Status Write(std::string_view bytes) = 0;
+};
+
+struct SnapshotOptions {
+  bool compress = true;   // rdbcompression
+  bool checksum = true;   // rdbchecksum
+};
+
+class Snapshot final : public storage::SnapshotCapture {
+ public:
+  Snapshot(storage::Keyspace& keyspace, SnapshotOptions options);
+  ~Snapshot() override;
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
+  // The start instant. `at_instant` runs with every shard locked; the aux
+  // fields it returns go into the header. Exactly one snapshot may be active
+  // in the process at a time (the caller serializes them).
+  void Begin(const std::function<std::vector<std::pair<std::string, std::string>>()>& at_instant);
+  // Writes the whole snapshot to sink and ends it. On a sink error the walk
+  // still completes (without serializing) so every entry's parity is right
+  // for the next snapshot; returns the first error.
+  Status Run(SnapshotSink& sink);
+  // Makes Run() stop writing as soon as possible and return an error.
+  void Cancel() { cancelled_.store(true); }
+
+  // storage::SnapshotCapture
+  void Capture(int db, const storage::Entry& e) override;
+  void RetireTable(int db, std::unique_ptr<storage::Table> table) override;
+
+  uint64_t keys_written() const { return keys_.load(std::memory_order_relaxed); }
+  uint64_t bytes_written() const { return bytes_.load(std::memory_order_relaxed); }
+  // Bytes of captured values waiting for the sink, now and at most so far:
+  // the snapshot's extra memory (INFO's rdb_last_cow_size equivalent).
+  size_t pending_bytes() const { return pending_bytes_.load(std::memory_order_relaxed); }
+  size_t peak_pending_bytes() const { return peak_pending_.load(std::memory_order_relaxed); }
+  uint64_t captured_keys() const { return captured_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Pending {
+    int db;
+    std::string bytes;
+  };
+  void LockAll(storage::LockSet& locks);
+  // Appends out_ to the sink (updating the checksum) once it is big enough
+  // or when `force`.
+  void Flush(bool force);
+  void SelectDb(int db);
+  void DrainCaptured();
+  void WalkShard(storage::Shard& shard);
+  void WalkRetired();
+  bool discarding() const { return !error_.ok() || cancelled_.load(std::memory_order_relaxed); }
+
+  storage::Keyspace& keyspace_;
+  SnapshotOptions options_;
+  std::vector<std::pair<std::string, std::string>> aux_;
+  std::vector<std::pair<uint64_t, uint64_t>> db_sizes_;  // keys, expires at the instant
+  std::vector<bool> db_announced_;
+  bool parity_ = false;
+  bool begun_ = false;
+  bool ran_ = false;
+
+  SnapshotSink* sink_ = nullptr;  // during Run()
+  std::string out_;               // Run()'s output buffer
+  int current_db_ = -1;
+  uint64_t crc_ = 0;
+  Status error_ = Status::Ok();
+  std::atomic<bool> cancelled_{false};
+
+  std::mutex mu_;
+  std::vector<Pending> captured_queue_;                                // Guarded by mu_.
+  std::vector<std::pair<int, std::unique_ptr<storage::Table>>> retired_;  // Guarded by mu_.
+
+  std::atomic<uint64_t> keys_{0};
+  std::atomic<uint64_t> bytes_{0};
+  std::atomic<uint64_t> captured_{0};
+  std::atomic<size_t> pending_bytes_{0};
+  std::atomic<size_t> peak_pending_{0};
+};
+
+}  // namespace basalt::persistence
