@@ -184,13 +184,12 @@ Outcome Read(std::string_view data, size_t buffer_size, bool use_pipe) {
       FUZZ_CHECK(out.valid_up_to == data.size());
       break;
     case Result::kTruncated:
-      FUZZ_CHECK(reader.error().rfind("Unexpected end of file reading the append only file: ",
-                                      0) == 0);
+      FUZZ_CHECK(reader.error().rfind("Unexpected end of file reading the append only file: ", 0) ==
+                 0);
       FUZZ_CHECK(reader.bytes_read() == data.size());
       break;
     case Result::kCorrupt:
-      FUZZ_CHECK(reader.error().rfind("Bad file format reading the append only file: ", 0) ==
-                 0);
+      FUZZ_CHECK(reader.error().rfind("Bad file format reading the append only file: ", 0) == 0);
       break;
     case Result::kCommand:
       FUZZ_CHECK(false);

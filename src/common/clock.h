@@ -19,4 +19,15 @@ inline int64_t MonotonicUs() {
   return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
+// The test hooks' pause (rdb-key-save-delay, key-load-delay): microseconds
+// when positive, nanoseconds when negative.
+inline void TestDelay(int64_t v) {
+  if (v == 0) return;
+  timespec ts;
+  int64_t ns = v > 0 ? v * 1000 : -v;
+  ts.tv_sec = time_t(ns / 1000000000);
+  ts.tv_nsec = long(ns % 1000000000);
+  nanosleep(&ts, nullptr);
+}
+
 }  // namespace basalt

@@ -10,7 +10,7 @@
 //   file appendonly.aof.3.incr.aof seq 3 type h
 //   file appendonly.aof.4.incr.aof seq 4 type i
 //
-// Observed on redis-server 7.0.15 (the contract; see docs/compatibility.md):
+// Observed on redis-server 7.0.15 (the contract):
 //  - Writing: the base first, then the history files, then the incremental
 //    files in seq order. A name is written bare unless it holds a byte outside
 //    0x21..0x7e, a '"' or a '\'; then it is double-quoted with \n \r \t \a \b

@@ -196,9 +196,7 @@ TEST(AofManifestTest, RejectsWhatRedisRejects) {
 
 TEST(AofManifestTest, LineLengthLimit) {
   // Redis reads 1024-byte pieces: a 1023-byte line plus its newline fits.
-  auto line = [](size_t len) {
-    return "file " + std::string(len - 18, 'x') + " seq 1 type b";
-  };
+  auto line = [](size_t len) { return "file " + std::string(len - 18, 'x') + " seq 1 type b"; };
   ASSERT_EQ(line(1023).size(), 1023u);
   EXPECT_TRUE(AofManifest::Parse(line(1023) + "\n").ok());
   EXPECT_EQ(ParseError(line(1024) + "\n"), "The AOF manifest file contains too long line (line 1)");

@@ -202,8 +202,8 @@ AofReader::Step AofReader::ReadBulk(int64_t len, std::string* out) {
     return Step::kEof;
   }
   if (c != '\r') {
-    detail_ = "Expected \\r\\n after a bulk string of " + std::to_string(len) +
-              " bytes, got: " + Hex(c);
+    detail_ =
+        "Expected \\r\\n after a bulk string of " + std::to_string(len) + " bytes, got: " + Hex(c);
     return Step::kBad;
   }
   ++pos_;
@@ -213,8 +213,8 @@ AofReader::Step AofReader::ReadBulk(int64_t len, std::string* out) {
     return Step::kEof;
   }
   if (c != '\n') {
-    detail_ = "Expected \\r\\n after a bulk string of " + std::to_string(len) +
-              " bytes, got: 0d" + Hex(c);
+    detail_ = "Expected \\r\\n after a bulk string of " + std::to_string(len) + " bytes, got: 0d" +
+              Hex(c);
     return Step::kBad;
   }
   ++pos_;

@@ -108,8 +108,8 @@ class AofReader {
   size_t buf_size_;
   size_t pos_ = 0;
   size_t end_ = 0;
-  uint64_t buf_offset_;   // file offset of buf_[0]
-  uint64_t read_offset_;  // file offset after the last byte read
+  uint64_t buf_offset_;    // file offset of buf_[0]
+  uint64_t read_offset_;   // file offset after the last byte read
   uint64_t file_end_ = 0;  // size of a regular file; 0 when unknown
   bool eof_ = false;
   int io_errno_ = 0;
@@ -119,7 +119,7 @@ class AofReader {
   uint64_t element_offset_ = 0;  // start of the line / bulk being read
   uint64_t error_offset_ = 0;
   std::string error_;
-  std::string detail_;  // set by the element readers for Fail()
+  std::string detail_;                // set by the element readers for Fail()
   Result sticky_ = Result::kCommand;  // kTruncated / kCorrupt once failed
 };
 

@@ -20,15 +20,15 @@ using storage::Entry;
 using storage::ValueType;
 
 // Fixed seeds: digests must compare across processes and machines.
-constexpr uint64_t kValueSeed = 0x6261736174747631ULL;    // value streams
-constexpr uint64_t kKeySeed = 0x62617361746b6579ULL;      // key streams
-constexpr uint64_t kMemberSeed = 0x626173616d656d62ULL;   // set members
-constexpr uint64_t kFieldSeed = 0x6261736166696c64ULL;    // hash fields
-constexpr uint64_t kTailSeed = 0x626173617461696cULL;     // the last 4 bytes
+constexpr uint64_t kValueSeed = 0x6261736174747631ULL;   // value streams
+constexpr uint64_t kKeySeed = 0x62617361746b6579ULL;     // key streams
+constexpr uint64_t kMemberSeed = 0x626173616d656d62ULL;  // set members
+constexpr uint64_t kFieldSeed = 0x6261736166696c64ULL;   // hash fields
+constexpr uint64_t kTailSeed = 0x626173617461696cULL;    // the last 4 bytes
 
 // Type tags, so equal bytes under different types differ.
-constexpr uint8_t kTagString = 's', kTagList = 'l', kTagSet = 'S', kTagZSet = 'z',
-                  kTagHash = 'h', kTagStream = 'x';
+constexpr uint8_t kTagString = 's', kTagList = 'l', kTagSet = 'S', kTagZSet = 'z', kTagHash = 'h',
+                  kTagStream = 'x';
 
 void PutLe64(uint64_t v, uint8_t* out) {
   for (int i = 0; i < 8; ++i) out[i] = uint8_t(v >> (8 * i));

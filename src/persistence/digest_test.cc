@@ -233,14 +233,14 @@ TEST(DigestTest, DatasetSeesEveryChange) {
   };
   const std::string ref = DatasetHex(a, {0, 1, 2, 3, 4, 5});
   EXPECT_EQ(with(0, 0, Str("s", "7")), ref);
-  EXPECT_NE(with(0, 0, Str("s", "8")), ref);                          // value
-  EXPECT_NE(with(0, 2, Str("s", "7")), ref);                          // db
-  EXPECT_NE(with(0, 0, Str("t", "7")), ref);                          // key
-  EXPECT_NE(with(0, 0, Str("s", "7", true, 5)), ref);                 // expire added
+  EXPECT_NE(with(0, 0, Str("s", "8")), ref);           // value
+  EXPECT_NE(with(0, 2, Str("s", "7")), ref);           // db
+  EXPECT_NE(with(0, 0, Str("t", "7")), ref);           // key
+  EXPECT_NE(with(0, 0, Str("s", "7", true, 5)), ref);  // expire added
   EXPECT_EQ(with(1, 0, Str("ttl", "v", true, 1700000000123)), ref);
-  EXPECT_NE(with(1, 0, Str("ttl", "v", true, 1700000000124)), ref);  // expire moved
-  EXPECT_NE(with(1, 0, Str("ttl", "v")), ref);                        // expire removed
-  EXPECT_NE(with(4, 1, List("l", {"x", "z", "y"})), ref);             // list order
+  EXPECT_NE(with(1, 0, Str("ttl", "v", true, 1700000000124)), ref);      // expire moved
+  EXPECT_NE(with(1, 0, Str("ttl", "v")), ref);                           // expire removed
+  EXPECT_NE(with(4, 1, List("l", {"x", "z", "y"})), ref);                // list order
   EXPECT_NE(with(5, 9, ZSet("z", {{"m", 3}, {"n", 4.5}}, false)), ref);  // score
   EXPECT_NE(with(2, 0, Hash("h", {{"f", "v"}, {"g", "W"}}, false)), ref);
   EXPECT_NE(with(3, 1, Set("s", {"1", "3"}, false)), ref);

@@ -392,8 +392,8 @@ Status ReadString(RdbSource& src, std::string* out) {
       uint64_t clen, rawlen;
       if (Status st = ReadLength(src, &clen); !st.ok()) return st;
       if (Status st = ReadLength(src, &rawlen); !st.ok()) return st;
-      if (rawlen == 0 || clen == 0 || rawlen > clen * kLzfMaxRatio + 300 ||
-          rawlen > UINT_MAX || clen > UINT_MAX) {
+      if (rawlen == 0 || clen == 0 || rawlen > clen * kLzfMaxRatio + 300 || rawlen > UINT_MAX ||
+          clen > UINT_MAX) {
         return src.Corrupt("Invalid LZF compressed string");
       }
       std::string comp;
@@ -728,7 +728,9 @@ Status ParseIntset(std::string_view blob, std::vector<int64_t>* out) {
   out->reserve(out->size() + count);
   for (uint32_t i = 0; i < count; i++) {
     const uint8_t* p = base + 8 + size_t(i) * width;
-    int64_t v = width == 2 ? LoadLE<int16_t>(p) : width == 4 ? LoadLE<int32_t>(p) : LoadLE<int64_t>(p);
+    int64_t v = width == 2   ? LoadLE<int16_t>(p)
+                : width == 4 ? LoadLE<int32_t>(p)
+                             : LoadLE<int64_t>(p);
     if (i > 0 && v <= out->back()) return Status::Error("Intset not sorted or has duplicates");
     out->push_back(v);
   }

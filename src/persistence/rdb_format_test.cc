@@ -49,11 +49,10 @@ TEST(RdbEncoderTest, LengthEncodings) {
   EXPECT_EQ(EncodeLength(16383), Bytes({0x7F, 0xFF}));
   EXPECT_EQ(EncodeLength(16384), Bytes({0x80, 0x00, 0x00, 0x40, 0x00}));
   EXPECT_EQ(EncodeLength(UINT32_MAX), Bytes({0x80, 0xFF, 0xFF, 0xFF, 0xFF}));
-  EXPECT_EQ(EncodeLength(uint64_t(UINT32_MAX) + 1),
-            Bytes({0x81, 0, 0, 0, 1, 0, 0, 0, 0}));
-  for (uint64_t n : {uint64_t(0), uint64_t(1), uint64_t(63), uint64_t(64), uint64_t(16383),
-                     uint64_t(16384), uint64_t(UINT32_MAX), uint64_t(UINT32_MAX) + 1,
-                     uint64_t(1) << 62, UINT64_MAX}) {
+  EXPECT_EQ(EncodeLength(uint64_t(UINT32_MAX) + 1), Bytes({0x81, 0, 0, 0, 1, 0, 0, 0, 0}));
+  for (uint64_t n :
+       {uint64_t(0), uint64_t(1), uint64_t(63), uint64_t(64), uint64_t(16383), uint64_t(16384),
+        uint64_t(UINT32_MAX), uint64_t(UINT32_MAX) + 1, uint64_t(1) << 62, UINT64_MAX}) {
     std::string e = EncodeLength(n);
     StringSource src(e);
     uint64_t got;
@@ -157,8 +156,8 @@ TEST(RdbEncoderTest, HeaderSelectDbEof) {
   std::string out;
   RdbEncoder enc(&out, false);
   WriteRdbHeader(enc, {{"redis-ver", "7.0.15"}, {"redis-bits", "64"}});
-  EXPECT_EQ(out, std::string("REDIS0010") + Bytes({0xFA, 9}) + "redis-ver" + Bytes({6}) +
-                     "7.0.15" + Bytes({0xFA, 10}) + "redis-bits" + Bytes({0xC0, 64}));
+  EXPECT_EQ(out, std::string("REDIS0010") + Bytes({0xFA, 9}) + "redis-ver" + Bytes({6}) + "7.0.15" +
+                     Bytes({0xFA, 10}) + "redis-bits" + Bytes({0xC0, 64}));
   out.clear();
   WriteSelectDb(enc, 3, 100, 2);
   EXPECT_EQ(out, Bytes({0xFE, 3, 0xFB, 0x40, 100, 2}));
@@ -258,20 +257,29 @@ TEST(ListpackTest, MatchesRedisBytes) {
   ListpackWriter lp;
   for (const char* s : {"a", "b", "1", "-5", "100000"}) lp.Add(s);
   EXPECT_EQ(std::string(lp.Finish()),
-            Bytes({0x17, 0, 0, 0, 5, 0, 0x81, 'a', 2, 0x81, 'b', 2, 1, 1, 0xDF, 0xFB, 2, 0xF2,
-                   0xA0, 0x86, 0x01, 4, 0xFF}));
+            Bytes({0x17, 0, 0,    0,    5, 0,    0x81, 'a',  2,    0x81, 'b', 2,
+                   1,    1, 0xDF, 0xFB, 2, 0xF2, 0xA0, 0x86, 0x01, 4,    0xFF}));
 }
 
 TEST(ListpackTest, AllWidthsRoundTrip) {
-  std::vector<int64_t> ints = {0,          1,          127,        128,       -1,
-                               -4096,      4095,       4096,       -4097,     32767,
-                               -32768,     32768,      -32769,     8388607,   -8388608,
-                               8388608,    -8388609,   INT32_MAX,  INT32_MIN, int64_t(INT32_MAX) + 1,
-                               INT64_MAX,  INT64_MIN};
-  std::vector<std::string> strs = {"",    "x",   std::string(63, 'a'), std::string(64, 'b'),
-                                   std::string(127, 'c'), std::string(4095, 'd'),
-                                   std::string(4096, 'e'), std::string(20000, 'f'),
-                                   "01",  "-0",  "+1",  "123456789012345678901", "1.5",
+  std::vector<int64_t> ints = {0,         1,        127,       128,       -1,
+                               -4096,     4095,     4096,      -4097,     32767,
+                               -32768,    32768,    -32769,    8388607,   -8388608,
+                               8388608,   -8388609, INT32_MAX, INT32_MIN, int64_t(INT32_MAX) + 1,
+                               INT64_MAX, INT64_MIN};
+  std::vector<std::string> strs = {"",
+                                   "x",
+                                   std::string(63, 'a'),
+                                   std::string(64, 'b'),
+                                   std::string(127, 'c'),
+                                   std::string(4095, 'd'),
+                                   std::string(4096, 'e'),
+                                   std::string(20000, 'f'),
+                                   "01",
+                                   "-0",
+                                   "+1",
+                                   "123456789012345678901",
+                                   "1.5",
                                    std::string("\0\xff", 2)};
   ListpackWriter lp;
   size_t expect_bytes = 7;
@@ -377,7 +385,12 @@ class ZiplistBuilder {
   // enc: 0xC0 int16, 0xD0 int32, 0xE0 int64, 0xF0 int24, 0xFE int8, 0xF1.. immediate.
   void Int(int64_t v, uint8_t enc) {
     std::string e(1, char(enc));
-    int n = enc == 0xC0 ? 2 : enc == 0xD0 ? 4 : enc == 0xE0 ? 8 : enc == 0xF0 ? 3 : enc == 0xFE ? 1 : 0;
+    int n = enc == 0xC0   ? 2
+            : enc == 0xD0 ? 4
+            : enc == 0xE0 ? 8
+            : enc == 0xF0 ? 3
+            : enc == 0xFE ? 1
+                          : 0;
     for (int i = 0; i < n; i++) e.push_back(char(uint64_t(v) >> (8 * i)));
     Entry(e);
   }
@@ -417,7 +430,7 @@ class ZiplistBuilder {
 TEST(ZiplistTest, AllEncodingsParse) {
   ZiplistBuilder zl;
   zl.Str("abc");
-  zl.Str(std::string(300, 'm'));  // 14-bit length, and the next prevlen takes 5 bytes
+  zl.Str(std::string(300, 'm'));    // 14-bit length, and the next prevlen takes 5 bytes
   zl.Str(std::string(20000, 'n'));  // 32-bit length
   zl.Int(-2, 0xFE);
   zl.Int(-300, 0xC0);

@@ -98,8 +98,7 @@ Status LoadRdb(RdbSource& src, int db_count, const RdbLimits& limits, RdbLoadHan
         if (Status st = handler.OnAux(aux_key, aux_val); !st.ok()) return st;
         continue;
       case kRdbOpModuleAux:
-        return AtOffset("RDB contains module data; Basalt does not support modules",
-                        record_offset);
+        return AtOffset("RDB contains module data; Basalt does not support modules", record_offset);
       case kRdbOpFunction2:
       case kRdbOpFunctionPreGa:
         return AtOffset("RDB contains functions; Basalt does not support functions yet",

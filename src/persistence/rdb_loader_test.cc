@@ -50,7 +50,8 @@ class Collector : public RdbLoadHandler {
     if (freq >= 0) d += " freq=" + std::to_string(freq);
     d += " type=" + std::to_string(int(e->type()));
     entries.push_back(d);
-    if (fail_after >= 0 && int(entries.size()) > fail_after) return Status::Error("handler says no");
+    if (fail_after >= 0 && int(entries.size()) > fail_after)
+      return Status::Error("handler says no");
     return Status::Ok();
   }
   void OnProgress(uint64_t /*bytes*/) override { progress++; }
@@ -102,9 +103,9 @@ TEST(RdbLoaderTest, LoadsWhatWeWrite) {
   EXPECT_EQ(c.aux["redis-bits"], "64");
   EXPECT_EQ(c.aux["ctime"], "1700000000");
   EXPECT_EQ(c.resize, (std::vector<std::string>{"0:2/1", "3:1/0"}));
-  EXPECT_EQ(c.entries, (std::vector<std::string>{"0 a exp=1893456000000 type=0",
-                                                 "0 b idle=10 type=1",
-                                                 std::string("3 c\0c freq=7 type=0", 19)}));
+  EXPECT_EQ(c.entries,
+            (std::vector<std::string>{"0 a exp=1893456000000 type=0", "0 b idle=10 type=1",
+                                      std::string("3 c\0c freq=7 type=0", 19)}));
 }
 
 TEST(RdbLoaderTest, ZeroChecksumIsAccepted) {
@@ -119,8 +120,7 @@ TEST(RdbLoaderTest, BadChecksum) {
   Collector c;
   Status st = Load(f, &c);
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.message().rfind("Bad RDB checksum at offset " + std::to_string(f.size() - 8), 0),
-            0u)
+  EXPECT_EQ(st.message().rfind("Bad RDB checksum at offset " + std::to_string(f.size() - 8), 0), 0u)
       << st.message();
   // A flipped byte inside a value is caught by the checksum too.
   f = SampleFile();
@@ -189,7 +189,8 @@ std::string Prefix() {
 TEST(RdbLoaderTest, UnsupportedAndUnknownRecords) {
   Collector c;
   Status st = Load(Prefix() + std::string(1, char(kRdbOpFunction2)) + "xx", &c);
-  EXPECT_EQ(st.message(), "RDB contains functions; Basalt does not support functions yet at offset 9");
+  EXPECT_EQ(st.message(),
+            "RDB contains functions; Basalt does not support functions yet at offset 9");
   st = Load(Prefix() + std::string(1, char(42)), &c);
   EXPECT_EQ(st.message(), "Unknown RDB type 42 at offset 9");
   st = Load(Prefix() + std::string(1, char(kRdbTypeStreamListpacks2)) + "\x01k", &c);
@@ -262,9 +263,9 @@ TEST(RdbLoaderTest, LoadsARedisFile) {
   EXPECT_EQ(c.aux["redis-ver"], "7.0.15");
   EXPECT_EQ(c.aux["aof-base"], "0");
   EXPECT_EQ(c.resize, (std::vector<std::string>{"0:6/1", "2:1/0"}));
-  EXPECT_EQ(c.entries, (std::vector<std::string>{
-                           "0 n exp=4102444800000 type=0", "0 l type=1", "0 z type=3",
-                           "0 h type=4", "0 s type=2", "0 str type=0", "2 db2key type=0"}));
+  EXPECT_EQ(c.entries, (std::vector<std::string>{"0 n exp=4102444800000 type=0", "0 l type=1",
+                                                 "0 z type=3", "0 h type=4", "0 s type=2",
+                                                 "0 str type=0", "2 db2key type=0"}));
   // Its checksum is verified.
   f[f.size() - 1] ^= 1;
   Collector c2;

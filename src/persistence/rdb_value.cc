@@ -208,7 +208,8 @@ StatusOr<Entry*> DecodeList(uint8_t type, RdbSource& src, std::string_view key, 
         continue;
       }
       items.clear();
-      Status st = type == kRdbTypeListQuicklist2 ? ParseListpack(s, &items) : ParseZiplist(s, &items);
+      Status st =
+          type == kRdbTypeListQuicklist2 ? ParseListpack(s, &items) : ParseZiplist(s, &items);
       if (!st.ok()) return src.Corrupt(st.message());
       // Empty nodes are skipped silently, as Redis does; an empty list as a
       // whole is still an empty key.
@@ -289,7 +290,8 @@ StatusOr<Entry*> DecodeZSet(uint8_t type, RdbSource& src, std::string_view key, 
     for (uint64_t i = 0; i < n; i++) {
       if (Status st = ReadString(src, &m); !st.ok()) return st;
       double score;
-      Status st = type == kRdbTypeZSet2 ? ReadBinaryDouble(src, &score) : ReadTextDouble(src, &score);
+      Status st =
+          type == kRdbTypeZSet2 ? ReadBinaryDouble(src, &score) : ReadTextDouble(src, &score);
       if (!st.ok()) return st;
       if (std::isnan(score)) return src.Corrupt("Zset with NAN score detected");
       pairs.emplace_back(std::move(m), score);
@@ -298,8 +300,8 @@ StatusOr<Entry*> DecodeZSet(uint8_t type, RdbSource& src, std::string_view key, 
     std::string blob;
     if (Status st = ReadString(src, &blob); !st.ok()) return st;
     std::vector<PackedItem> items;
-    Status st = type == kRdbTypeZSetListpack ? ParseListpack(blob, &items)
-                                             : ParseZiplist(blob, &items);
+    Status st =
+        type == kRdbTypeZSetListpack ? ParseListpack(blob, &items) : ParseZiplist(blob, &items);
     if (!st.ok()) return src.Corrupt(st.message());
     if (items.size() % 2 != 0) return src.Corrupt("Zset listpack with an odd element count");
     char buf[24];
@@ -381,8 +383,7 @@ uint8_t RdbTypeOf(const Entry& e) {
     case ValueType::kList:
       return kRdbTypeListQuicklist2;
     case ValueType::kSet:
-      return static_cast<const SetObject*>(e.obj())->is_intset() ? kRdbTypeSetIntset
-                                                                 : kRdbTypeSet;
+      return static_cast<const SetObject*>(e.obj())->is_intset() ? kRdbTypeSetIntset : kRdbTypeSet;
     case ValueType::kZSet:
       return static_cast<const ZSetObject*>(e.obj())->is_listpack() ? kRdbTypeZSetListpack
                                                                     : kRdbTypeZSet2;

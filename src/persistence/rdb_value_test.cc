@@ -172,8 +172,8 @@ void ExpectRoundTrip(const Entry& e, uint8_t want_type, const std::string& want 
     std::string bytes = Encode(e, compress);
     ASSERT_FALSE(bytes.empty());
     EXPECT_EQ(uint8_t(bytes[0]), want_type) << Describe(e);
-    StatusOr<Entry*> got = DecodeAll(bytes, e.key(), RdbLimits(), e.has_expire(),
-                                     e.has_expire() ? e.expire_ms() : 0);
+    StatusOr<Entry*> got =
+        DecodeAll(bytes, e.key(), RdbLimits(), e.has_expire(), e.has_expire() ? e.expire_ms() : 0);
     ASSERT_TRUE(got.ok()) << got.status().message() << " for " << Describe(e);
     EntryPtr owned(*got);
     EXPECT_EQ(Describe(*owned), want.empty() ? Describe(e) : want);
@@ -189,8 +189,7 @@ TEST(RdbValueTest, Strings) {
   ExpectRoundTrip(*Str("k", "-9223372036854775808"), kRdbTypeString);
   ExpectRoundTrip(*Str("k", "007"), kRdbTypeString);
   ExpectRoundTrip(*Str("k", ""), kRdbTypeString);
-  ExpectRoundTrip(*Str(std::string("bin\0key\xff", 8), std::string("v\0\r\n", 4)),
-                  kRdbTypeString);
+  ExpectRoundTrip(*Str(std::string("bin\0key\xff", 8), std::string("v\0\r\n", 4)), kRdbTypeString);
   ExpectRoundTrip(*Str("k", std::string(5000, 'z')), kRdbTypeString);
   ExpectRoundTrip(*Str("k", "with expire", true, 1893456000123), kRdbTypeString);
   EntryPtr i = Str("k", "-42");
@@ -202,13 +201,14 @@ TEST(RdbValueTest, Lists) {
   ExpectRoundTrip(*List("l", {"a", "b", "1", "-5", "100000"}), kRdbTypeListQuicklist2);
   std::vector<std::string> many;
   for (int i = 0; i < 5000; i++) {
-    many.push_back(i % 3 == 0 ? std::to_string(i * 7919 - 100000) : std::string(i % 50, 'a' + i % 26));
+    many.push_back(i % 3 == 0 ? std::to_string(i * 7919 - 100000)
+                              : std::string(i % 50, 'a' + i % 26));
   }
   ExpectRoundTrip(*List("l", many), kRdbTypeListQuicklist2);
   ExpectRoundTrip(*List("l", many, 5), kRdbTypeListQuicklist2);
   ExpectRoundTrip(*List("l", many, -5), kRdbTypeListQuicklist2);
-  std::vector<std::string> big = {"x", std::string(10000, 'B'), "y", std::string(20000, 'C'),
-                                  std::string(100000, 'D'), "z"};
+  std::vector<std::string> big = {
+      "x", std::string(10000, 'B'), "y", std::string(20000, 'C'), std::string(100000, 'D'), "z"};
   ExpectRoundTrip(*List("l", big), kRdbTypeListQuicklist2);
 }
 
@@ -247,8 +247,8 @@ TEST(RdbValueTest, ListNodeLayoutFollowsFill) {
 
 TEST(RdbValueTest, ListMatchesRedisDump) {
   // DUMP of RPUSH l a b 1 -5 100000 from Redis 7.0.15.
-  std::string redis = Hex2Bin(
-      "120102171700000005008161028162020101dffb02f2a0860104ff0a00467a271192aeeabe");
+  std::string redis =
+      Hex2Bin("120102171700000005008161028162020101dffb02f2a0860104ff0a00467a271192aeeabe");
   EXPECT_EQ(DumpPayload(*List("l", {"a", "b", "1", "-5", "100000"}), true), redis);
 }
 
@@ -285,8 +285,13 @@ TEST(RdbValueTest, SortedSets) {
   EXPECT_EQ(DumpPayload(*small, true),
             Hex2Bin("111d1d0000000600816302842d696e6605816102010181620283322e3504ff0a003992339be1"
                     "1f323d"));
-  ExpectRoundTrip(*ZSet("z", {{"a", 0.1}, {"b", 1e300}, {"c", HUGE_VAL}, {"d", -1e-300},
-                              {"e", 123456789012.0}, {"f", 1e17}, {"g", -0.0}}),
+  ExpectRoundTrip(*ZSet("z", {{"a", 0.1},
+                              {"b", 1e300},
+                              {"c", HUGE_VAL},
+                              {"d", -1e-300},
+                              {"e", 123456789012.0},
+                              {"f", 1e17},
+                              {"g", -0.0}}),
                   kRdbTypeZSetListpack);
   EntryPtr sl = ZSet("z", {{"x", 1}, {"y", 2}}, true);
   ExpectRoundTrip(*sl, kRdbTypeZSet2, "z zset/listpack 1:x=1 1:y=2");
@@ -360,10 +365,9 @@ TEST(RdbValueTest, LoadConversionsFollowLimits) {
   // HASH_LISTPACK: kept whatever the element sizes; converted past the count.
   EXPECT_EQ(DescribeDecoded(Bytes({kRdbTypeHashListpack}) + S(Listpack({"a", "bbbbbbbb"})), lim),
             "k hash/listpack 1:a 8:bbbbbbbb");
-  EXPECT_EQ(
-      DescribeDecoded(Bytes({kRdbTypeHashListpack}) + S(Listpack({"a", "1", "b", "2", "c", "3"})),
-                      lim),
-      "k hash/hashtable 1:a 1:1 1:b 1:2 1:c 1:3");
+  EXPECT_EQ(DescribeDecoded(
+                Bytes({kRdbTypeHashListpack}) + S(Listpack({"a", "1", "b", "2", "c", "3"})), lim),
+            "k hash/hashtable 1:a 1:1 1:b 1:2 1:c 1:3");
   // SET / SET_INTSET.
   EXPECT_EQ(DescribeDecoded(Bytes({kRdbTypeSet}) + Len(2) + S("1") + S("2"), lim),
             "k set/intset 1:1 1:2");
@@ -389,9 +393,8 @@ TEST(RdbValueTest, LoadConversionsFollowLimits) {
   // ZSET_LISTPACK: kept unless too many entries.
   EXPECT_EQ(DescribeDecoded(Bytes({kRdbTypeZSetListpack}) + S(Listpack({"abcdef", "1.5"})), lim),
             "k zset/listpack 6:abcdef=1.5");
-  EXPECT_EQ(DescribeDecoded(Bytes({kRdbTypeZSetListpack}) +
-                                S(Listpack({"a", "1", "b", "2", "c", "inf"})),
-                            lim),
+  EXPECT_EQ(DescribeDecoded(
+                Bytes({kRdbTypeZSetListpack}) + S(Listpack({"a", "1", "b", "2", "c", "inf"})), lim),
             "k zset/skiplist 1:a=1 1:b=2 1:c=inf");
 }
 
@@ -407,7 +410,8 @@ TEST(RdbValueTest, LegacyTypes) {
             "k zset/listpack 1:c=-inf 1:a=1.5 1:b=inf");
   std::string zm = Bytes({2, 1}) + "a" + Bytes({1, 0}) + "1" + Bytes({1}) + "b" + Bytes({2, 1}) +
                    "xyz" + Bytes({0xFF});
-  EXPECT_EQ(DescribeDecoded(Bytes({kRdbTypeHashZipmap}) + S(zm)), "k hash/listpack 1:a 1:1 1:b 2:xy");
+  EXPECT_EQ(DescribeDecoded(Bytes({kRdbTypeHashZipmap}) + S(zm)),
+            "k hash/listpack 1:a 1:1 1:b 2:xy");
   RdbLimits lim;
   lim.hash_max_listpack_value = 1;
   EXPECT_EQ(DescribeDecoded(Bytes({kRdbTypeHashZipmap}) + S(zm), lim),
@@ -626,7 +630,7 @@ TEST(RdbValueTest, DumpRestoreRoundTripAndErrors) {
   };
   std::string body = payload.substr(0, payload.size() - 10);
   EXPECT_EQ(restore_error(with_footer(body)), "ok");
-  EXPECT_EQ(restore_error(with_footer(body + "x")), kBadData);               // trailing byte
+  EXPECT_EQ(restore_error(with_footer(body + "x")), kBadData);  // trailing byte
   EXPECT_EQ(restore_error(with_footer(body.substr(0, body.size() - 1))), kBadData);
   EXPECT_EQ(restore_error(with_footer(Bytes({kRdbTypeSet, 0}))), kBadData);  // empty
   EXPECT_EQ(restore_error(with_footer(Bytes({42}))), kBadData);

@@ -1,5 +1,6 @@
 #include "persistence/snapshot.h"
 
+#include "common/clock.h"
 #include "persistence/crc64.h"
 #include "persistence/rdb_format.h"
 #include "persistence/rdb_value.h"
@@ -136,11 +137,12 @@ void Snapshot::DrainCaptured() {
 }
 
 void Snapshot::WalkShard(storage::Shard& shard) {
+  const int slice_entries = options_.key_delay != 0 ? 1 : kSliceEntries;
   uint64_t cursor = 0;
   do {
+    int entries = 0;
     {
       storage::ShardLock lock(shard);
-      int entries = 0;
       size_t start = out_.size();
       RdbEncoder enc(&out_, options_.compress);
       do {
@@ -153,8 +155,11 @@ void Snapshot::WalkShard(storage::Shard& shard) {
           keys_.fetch_add(1, std::memory_order_relaxed);
           entries++;
         });
-      } while (cursor != 0 && entries < kSliceEntries && out_.size() - start < kSliceBytes);
+      } while (cursor != 0 && entries < slice_entries && out_.size() - start < kSliceBytes);
     }
+    // The test hook pauses per key outside the lock, as a forked child would
+    // not hold up writers.
+    for (int i = 0; i < entries; i++) TestDelay(options_.key_delay);
     Flush(false);
     DrainCaptured();
   } while (cursor != 0);

@@ -46,6 +46,7 @@ class SnapshotSink {
 struct SnapshotOptions {
   bool compress = true;   // rdbcompression
   bool checksum = true;   // rdbchecksum
+  int64_t key_delay = 0;  // rdb-key-save-delay (test hook; see TestDelay)
 };
 
 class Snapshot final : public storage::SnapshotCapture {

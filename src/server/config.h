@@ -200,7 +200,10 @@ class Config {
   bool rdbchecksum() const { return Num(kRdbchecksum) != 0; }
   bool stop_writes_on_bgsave_error() const { return Num(kStopWritesOnBgsaveError) != 0; }
   bool aof_load_truncated() const { return Num(kAofLoadTruncated) != 0; }
-  bool aof_use_rdb_preamble() const { return Num(kAofUseRdbPreamble) != 0; }
+  // Test hooks (hidden, as in Redis): a pause per key while saving / loading,
+  // in microseconds (negative: nanoseconds).
+  int64_t key_load_delay() const { return Num(kKeyLoadDelay); }
+  int64_t rdb_key_save_delay() const { return Num(kRdbKeySaveDelay); }
   int64_t auto_aof_rewrite_percentage() const { return Num(kAutoAofRewritePercentage); }
   int64_t auto_aof_rewrite_min_size() const { return Num(kAutoAofRewriteMinSize); }
   bool rdb_save_incremental_fsync() const { return Num(kRdbSaveIncrementalFsync) != 0; }
@@ -258,7 +261,8 @@ class Config {
     kRdbchecksum,
     kStopWritesOnBgsaveError,
     kAofLoadTruncated,
-    kAofUseRdbPreamble,
+    kKeyLoadDelay,
+    kRdbKeySaveDelay,
     kAutoAofRewritePercentage,
     kAutoAofRewriteMinSize,
     kRdbSaveIncrementalFsync,

@@ -118,8 +118,7 @@ std::vector<Spec> BuildTable() {
 
       Bool("aof-load-truncated", "", 0, true, C::kAofLoadTruncated),
       Bool("aof-rewrite-incremental-fsync", "", 0, true, C::kAofRewriteIncrementalFsync),
-      Bool("aof-use-rdb-preamble", "", 0, true, C::kAofUseRdbPreamble),
-      Enum("appendfsync", "", 0, "everysec", "everysec always no", C::kAppendfsync),
+            Enum("appendfsync", "", 0, "everysec", "everysec always no", C::kAppendfsync),
       Mem("auto-aof-rewrite-min-size", "", 0, "67108864", 0, kLLMax, C::kAutoAofRewriteMinSize),
       Int("auto-aof-rewrite-percentage", "", 0, "100", 0, kIntMax, C::kAutoAofRewritePercentage),
       Bool("rdb-save-incremental-fsync", "", 0, true, C::kRdbSaveIncrementalFsync),
@@ -141,6 +140,7 @@ std::vector<Spec> BuildTable() {
       Bool("always-show-logo", "", I, false),
       Bool("aof-disable-auto-gc", "", 0, false),
       Bool("aof-timestamp-enabled", "", 0, false),
+      Bool("aof-use-rdb-preamble", "", 0, true),
       Str("aof_rewrite_cpulist", "", I, ""),
       Str("appenddirname", "", I, "appendonlydir", C::kAppenddirname),
       Str("appendfilename", "", I, "appendonly.aof", C::kAppendfilename),
@@ -254,8 +254,8 @@ std::vector<Spec> BuildTable() {
       Mem("zset-max-listpack-value", "zset-max-ziplist-value", 0, "64", 0, kLLMax,
           C::kZsetMaxListpackValue),
       // Hidden in Redis: CONFIG GET finds them only by their exact name.
-      Int("key-load-delay", "", H, "0", INT32_MIN, kIntMax),
-      Int("rdb-key-save-delay", "", H, "0", INT32_MIN, kIntMax),
+      Int("key-load-delay", "", H, "0", INT32_MIN, kIntMax, C::kKeyLoadDelay),
+      Int("rdb-key-save-delay", "", H, "0", INT32_MIN, kIntMax, C::kRdbKeySaveDelay),
       Int("loading-process-events-interval-bytes", "", H, "2097152", 1024, kIntMax),
   };
 }

@@ -1,6 +1,8 @@
 // basalt-server entry point: parses the configuration (redis-server's command
 // line), starts the server and waits for SIGTERM/SIGINT or SHUTDOWN.
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <climits>
@@ -78,6 +80,13 @@ int main(int argc, char** argv) {
         argv[0]);
   }
 
+  // Every thread inherits this mask: SIGTERM/SIGINT reach only the main
+  // thread's signalfd (Server::WaitForShutdown), which shuts down cleanly.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   basalt::server::Server server(std::move(*cfg));
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

@@ -111,9 +111,9 @@ Status WriteSnapshotFile(persistence::Snapshot& snap, const std::string& tmp,
 class KeyspaceLoader final : public persistence::RdbLoadHandler {
  public:
   KeyspaceLoader(storage::Keyspace& ks, bool merge, bool skip_expired,
-                 std::atomic<uint64_t>* progress, uint64_t progress_base)
+                 std::atomic<uint64_t>* progress, uint64_t progress_base, int64_t key_delay)
       : ks_(ks), merge_(merge), skip_expired_(skip_expired), progress_(progress),
-        base_(progress_base), now_(NowMs()) {}
+        base_(progress_base), now_(NowMs()), key_delay_(key_delay) {}
 
   Status OnAux(std::string_view key, std::string_view value) override {
     if (key == "repl-id") repl_id_ = value;
@@ -130,6 +130,7 @@ class KeyspaceLoader final : public persistence::RdbLoadHandler {
   }
 
   Status OnEntry(int db, storage::Entry* e, int64_t, int) override {
+    TestDelay(key_delay_);
     if (skip_expired_ && e->has_expire() && e->expire_ms() < now_) {
       storage::FreeEntry(e);
       expired_++;
@@ -170,6 +171,7 @@ class KeyspaceLoader final : public persistence::RdbLoadHandler {
   std::atomic<uint64_t>* progress_;
   uint64_t base_;
   int64_t now_;
+  int64_t key_delay_;
   uint64_t keys_ = 0, expired_ = 0;
   std::string repl_id_, repl_offset_;
 };
@@ -198,7 +200,11 @@ uint64_t FileSize(const std::string& path) {
 
 }  // namespace
 
-Persistence::Persistence(Server& server) : server_(server), lastsave_(NowMs() / 1000) {}
+// Loading until LoadAtStartup is done: clients that connect first must not
+// see an empty dataset.
+Persistence::Persistence(Server& server) : server_(server), lastsave_(NowMs() / 1000) {
+  loading_.store(true);
+}
 
 Persistence::~Persistence() {
   {
@@ -230,6 +236,7 @@ persistence::SnapshotOptions Persistence::SnapshotOpts() const {
   persistence::SnapshotOptions o;
   o.compress = server_.config().rdbcompression();
   o.checksum = server_.config().rdbchecksum();
+  o.key_delay = server_.config().rdb_key_save_delay();
   return o;
 }
 
@@ -535,7 +542,6 @@ void Persistence::BeginLoading(uint64_t total) {
 
 void Persistence::EndLoading() {
   server_.write_log().SetSuspended(false);
-  loading_.store(false);
 }
 
 Status Persistence::LoadRdbFile(const std::string& path, bool merge, bool aof_preamble,
@@ -544,7 +550,7 @@ Status Persistence::LoadRdbFile(const std::string& path, bool merge, bool aof_pr
   if (fd < 0) return Status::Error("Can't open " + path + ": " + Errno());
   persistence::FdSource src(fd);
   KeyspaceLoader loader(server_.keyspace(), merge, !aof_preamble, &loading_loaded_,
-                        loading_loaded_.load());
+                        loading_loaded_.load(), server_.config().key_load_delay());
   Status st = persistence::LoadRdb(src, server_.keyspace().db_count(), LimitsOf(server_.config()),
                                    loader);
   ::close(fd);
@@ -560,6 +566,14 @@ Status Persistence::LoadRdbFile(const std::string& path, bool merge, bool aof_pr
 }
 
 Status Persistence::LoadAtStartup() {
+  // Nothing but the loading-safe commands runs until the dataset is in.
+  loading_.store(true);
+  Status st = LoadDataset();
+  loading_.store(false);
+  return st;
+}
+
+Status Persistence::LoadDataset() {
   const Config& c = server_.config();
   if (c.appendonly()) {
     std::string dir = c.appenddirname();

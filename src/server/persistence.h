@@ -129,6 +129,7 @@ class Persistence final : public replication::WriteLogTap {
   void JoinFinished();
   Status LoadRdbFile(const std::string& path, bool merge, bool aof_preamble,
                      std::optional<std::pair<std::string, int64_t>>* repl);
+  Status LoadDataset();
   Status LoadAofSet();
   Status ReplayAofCommands(const std::string& path, uint64_t limit_hint, bool is_last);
   Status CreateAofOnStart();
