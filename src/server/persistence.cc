@@ -686,6 +686,7 @@ Status Persistence::ReplayAofCommands(const std::string& path, uint64_t, bool is
   std::vector<std::string> argv;
   std::vector<std::string_view> views;
   uint64_t base = loading_loaded_.load();
+  uint64_t multi_offset = 0;
   Status result = Status::Ok();
   for (;;) {
     auto r = reader.Next(&argv);
@@ -724,15 +725,28 @@ Status Persistence::ReplayAofCommands(const std::string& path, uint64_t, bool is
                              path + " at offset " + std::to_string(reader.valid_up_to()));
       break;
     }
+    if (argv.size() == 1 && !fake.in_multi() && (argv[0] == "MULTI" || argv[0] == "multi")) {
+      multi_offset = reader.command_offset();
+    }
     views.assign(argv.begin(), argv.end());
     fake.RunDetached(views);
     loading_loaded_.store(base + reader.bytes_read(), std::memory_order_relaxed);
   }
   if (result.ok() && fake.in_multi()) {
     // A MULTI without its EXEC at the end: the transaction never committed.
-    Log(LogLevel::kWarning, "Revert incomplete MULTI/EXEC transaction in AOF file %s",
-        path.c_str());
+    // Cut it off, or commands appended later would land inside it.
     fake.DiscardMulti();
+    if (is_last && server_.config().aof_load_truncated()) {
+      Log(LogLevel::kWarning, "Revert incomplete MULTI/EXEC transaction in AOF file %s",
+          path.c_str());
+      if (ftruncate(fd, off_t(multi_offset)) != 0) {
+        result = Status::Error("Error truncating the AOF file " + path + ": " + Errno());
+      }
+    } else {
+      result = Status::Error("Revert incomplete MULTI/EXEC transaction in AOF file " + path +
+                             " is not possible (aof-load-truncated is off, or it is not the "
+                             "last file)");
+    }
   }
   ::close(fd);
   return result;
@@ -848,6 +862,11 @@ Status Persistence::DebugReload(bool save, bool flush, bool merge) {
 }
 
 // ---------------------------------------------------------------- AOF
+
+void Persistence::ApplyFsyncPolicy() {
+  bool always = server_.config().appendfsync() == Config::Appendfsync::kAlways;
+  sync_replies_.store(aof_on_.load() && always);
+}
 
 void Persistence::StartAofThread() {
   if (aof_thread_.joinable()) return;
@@ -1009,7 +1028,7 @@ void Persistence::AofThread() {
     Config::Appendfsync policy = server_.config().appendfsync();
     bool fsync_now = policy == Config::Appendfsync::kEverysec &&
                      NowMs() - last_fsync_ms_.load() >= 1000 &&
-                     durable_offset_.load() < written_offset_.load() + 1;
+                     durable_offset_.load() < written_offset_.load();
     bool pending;
     {
       std::lock_guard<std::mutex> lock(buf_mu_);

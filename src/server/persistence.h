@@ -87,6 +87,8 @@ class Persistence final : public replication::WriteLogTap {
   StatusOr<std::string> BgRewriteAof();
   // CONFIG SET appendonly.
   Status SetAppendOnly(bool on);
+  // CONFIG SET appendfsync.
+  void ApplyFsyncPolicy();
 
   // DEBUG RELOAD: save (unless !save), empty the keyspace (unless !flush),
   // load the file (replacing duplicates when merge). REQUIRES: no shard lock.

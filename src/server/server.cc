@@ -312,6 +312,7 @@ Server::Server(std::unique_ptr<Config> config)
   config_->OnApply("appendonly", [this](const Config& c) {
     return persistence_->SetAppendOnly(c.appendonly());
   });
+  config_->OnChange("appendfsync", [this](const Config&) { persistence_->ApplyFsyncPolicy(); });
   run_id_ = RandomHex(40);
   replid_ = RandomHex(40);
   storage::UpdateLruClock(start_ms_);
