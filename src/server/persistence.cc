@@ -242,18 +242,23 @@ persistence::SnapshotOptions Persistence::SnapshotOpts() const {
 
 Status Persistence::Save() {
   std::unique_lock<std::mutex> lock(job_mu_);
+  // One snapshot at a time. Waiting for the running one is not an option: the
+  // caller may hold shard locks (FLUSHALL inside EXEC) the walker needs.
   if (job_ == Job::kRdb) return Status::Error("ERR Background save already in progress");
-  // A rewrite owns the one snapshot; the save waits for it, as it would wait
-  // for the disk.
-  job_cv_.wait(lock, [this] { return job_ == Job::kNone; });
+  if (job_ != Job::kNone) {
+    return Status::Error("ERR Background append only file rewriting in progress, can't SAVE "
+                         "right now");
+  }
+  // Reserved before the start instant, which takes every shard lock: never
+  // while holding job_mu_ (a transaction holding shard locks may want it).
+  job_ = Job::kRdb;
+  lock.unlock();
   persistence::Snapshot snap(server_.keyspace(), SnapshotOpts());
   int64_t dirty_at_start = 0;
   snap.Begin([&] {
     dirty_at_start = server_.dirty();
     return AuxFields(false, server_.write_log().offset());
   });
-  job_ = Job::kRdb;
-  lock.unlock();
   std::string final_path = server_.config().dbfilename();
   std::string tmp = "temp-" + std::to_string(getpid()) + ".rdb";
   Status st = WriteSnapshotFile(snap, tmp, final_path, server_.config().rdb_save_incremental_fsync());
@@ -274,7 +279,7 @@ Status Persistence::Save() {
 }
 
 StatusOr<std::string> Persistence::Bgsave(bool schedule) {
-  std::lock_guard<std::mutex> lock(job_mu_);
+  std::unique_lock<std::mutex> lock(job_mu_);
   if (job_ == Job::kRdb) return Status::Error("ERR Background save already in progress");
   if (job_ != Job::kNone) {
     if (schedule) {
@@ -285,7 +290,7 @@ StatusOr<std::string> Persistence::Bgsave(bool schedule) {
         "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE "
         "SCHEDULE in order to schedule a BGSAVE whenever possible.");
   }
-  StartJobLocked(Job::kRdb);
+  StartJobLocked(lock, Job::kRdb);
   return std::string("Background saving started");
 }
 
@@ -300,18 +305,23 @@ void Persistence::JoinFinished() {
   if (t.joinable()) t.join();
 }
 
-void Persistence::StartJobLocked(Job job) {
+void Persistence::StartJobLocked(std::unique_lock<std::mutex>& lock, Job job) {
   // The previous job's thread has finished its work; reap it.
   if (job_thread_.joinable()) {
     job_thread_.join();
     job_finished_ = false;
   }
+  // Reserve, then take the start instant (every shard lock) without job_mu_.
+  job_ = job;
+  snapshot_.reset();
+  bool enabling = enabling_;
+  int64_t new_incr_seq = manifest_.cur_incr_seq + 1;
+  lock.unlock();
   auto snap = std::make_unique<persistence::Snapshot>(server_.keyspace(), SnapshotOpts());
   int64_t dirty_at_start = 0;
   int64_t switch_offset = 0;
   bool aof_base = job == Job::kAofRewrite;
   Status switched = Status::Ok();
-  int64_t new_incr_seq = manifest_.cur_incr_seq + 1;
   snap->Begin([&] {
     dirty_at_start = server_.dirty();
     switch_offset = server_.write_log().offset();
@@ -322,9 +332,12 @@ void Persistence::StartJobLocked(Job job) {
     Log(LogLevel::kWarning, "Can't rewrite the append only file: %s", switched.message().c_str());
     last_rewrite_ok_.store(false);
     snap.reset();  // walks to the end without writing
+    lock.lock();
+    job_ = Job::kNone;
+    job_cv_.notify_all();
     return;
   }
-  job_ = job;
+  lock.lock();
   job_start_ms_ = NowMs();
   last_bgsave_try_ms_.store(job_start_ms_);
   persistence::Snapshot* raw = snap.get();
@@ -339,7 +352,6 @@ void Persistence::StartJobLocked(Job job) {
     });
   } else {
     Log(LogLevel::kNotice, "Background append only file rewriting started");
-    bool enabling = enabling_;
     job_thread_ = std::thread([this, raw, enabling, started = job_start_ms_] {
       Status st = CompleteSwitch(enabling);
       // The base: a snapshot of the instant the new incremental file starts.
@@ -437,18 +449,18 @@ void Persistence::Cron() {
   JoinFinished();
   if (loading()) return;
   int64_t now = NowMs();
-  std::lock_guard<std::mutex> lock(job_mu_);
+  std::unique_lock<std::mutex> lock(job_mu_);
   if (job_ != Job::kNone) return;
   if (rewrite_scheduled_) {
     rewrite_scheduled_ = false;
     if (aof_on_.load()) {
-      StartJobLocked(Job::kAofRewrite);
+      StartJobLocked(lock, Job::kAofRewrite);
       return;
     }
   }
   if (bgsave_scheduled_) {
     bgsave_scheduled_ = false;
-    StartJobLocked(Job::kRdb);
+    StartJobLocked(lock, Job::kRdb);
     return;
   }
   int64_t dirty = server_.dirty();
@@ -457,7 +469,7 @@ void Persistence::Cron() {
         (now - last_bgsave_try_ms_.load() > kBgsaveRetryDelayMs || last_bgsave_ok_.load())) {
       Log(LogLevel::kNotice, "%d changes in %d seconds. Saving...", int(p.changes),
           int(p.seconds));
-      StartJobLocked(Job::kRdb);
+      StartJobLocked(lock, Job::kRdb);
       return;
     }
   }
@@ -469,7 +481,7 @@ void Persistence::Cron() {
       if (growth >= uint64_t(server_.config().auto_aof_rewrite_percentage())) {
         Log(LogLevel::kNotice, "Starting automatic rewriting of AOF on %llu%% growth",
             (unsigned long long)growth);
-        StartJobLocked(Job::kAofRewrite);
+        StartJobLocked(lock, Job::kAofRewrite);
       }
     }
   }
@@ -495,7 +507,12 @@ void Persistence::AfterFlushAll() {
   if (server_.config().save().empty()) return;
   {
     std::lock_guard<std::mutex> lock(job_mu_);
-    if (job_ == Job::kRdb && snapshot_ != nullptr) snapshot_->Cancel();
+    if (job_ != Job::kNone) {
+      // The running save is moot; save the empty dataset once it has ended.
+      if (job_ == Job::kRdb && snapshot_ != nullptr) snapshot_->Cancel();
+      bgsave_scheduled_ = true;
+      return;
+    }
   }
   Status st = Save();
   if (!st.ok()) Log(LogLevel::kWarning, "%s", st.message().c_str());
@@ -1070,7 +1087,7 @@ void Persistence::StopAof() {
 }
 
 StatusOr<std::string> Persistence::BgRewriteAof() {
-  std::lock_guard<std::mutex> lock(job_mu_);
+  std::unique_lock<std::mutex> lock(job_mu_);
   if (job_ == Job::kAofRewrite) {
     return Status::Error("ERR Background append only file rewriting already in progress");
   }
@@ -1081,7 +1098,7 @@ StatusOr<std::string> Persistence::BgRewriteAof() {
   if (!aof_on_.load()) {
     return Status::Error("ERR Background AOF rewrite is only possible while appendonly is on");
   }
-  StartJobLocked(Job::kAofRewrite);
+  StartJobLocked(lock, Job::kAofRewrite);
   if (job_ != Job::kAofRewrite) {
     return Status::Error("ERR Can't execute an AOF background rewriting. Please check the server "
                          "logs for more information.");
@@ -1141,7 +1158,7 @@ Status Persistence::SetAppendOnly(bool on) {
     manifest_ = m;
   }
   Log(LogLevel::kNotice, "Background append only file rewriting started by enabling appendonly");
-  std::lock_guard<std::mutex> lock(job_mu_);
+  std::unique_lock<std::mutex> lock(job_mu_);
   if (job_ != Job::kNone) {
     // The running job ends first; the enabling rewrite follows in Cron.
     enabling_ = true;
@@ -1149,7 +1166,7 @@ Status Persistence::SetAppendOnly(bool on) {
     return Status::Ok();
   }
   enabling_ = true;
-  StartJobLocked(Job::kAofRewrite);
+  StartJobLocked(lock, Job::kAofRewrite);
   return Status::Ok();
 }
 

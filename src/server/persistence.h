@@ -125,8 +125,9 @@ class Persistence final : public replication::WriteLogTap {
 
   std::vector<std::pair<std::string, std::string>> AuxFields(bool aof_base, int64_t offset) const;
   persistence::SnapshotOptions SnapshotOpts() const;
-  // Begins a snapshot of `job` kind. REQUIRES: job_mu_ held, no job running.
-  void StartJobLocked(Job job);
+  // Begins a snapshot of `job` kind. REQUIRES: `lock` holds job_mu_ and no
+  // job runs; it is released around the start instant and held again after.
+  void StartJobLocked(std::unique_lock<std::mutex>& lock, Job job);
   void FinishJob(Job job, Status result, int64_t started_ms, uint64_t cow, int64_t dirty_at_start);
   void JoinFinished();
   Status LoadRdbFile(const std::string& path, bool merge, bool aof_preamble,
