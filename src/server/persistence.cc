@@ -732,9 +732,12 @@ Status Persistence::ReplayAofCommands(const std::string& path, uint64_t, bool is
       break;
     }
     if (r == persistence::AofReader::Result::kCorrupt) {
+      std::string why = reader.error();
+      // The reader's reason starts with the generic phrase; keep only the detail.
+      std::string_view generic = "Bad file format reading the append only file: ";
+      if (std::string_view(why).starts_with(generic)) why.erase(0, generic.size());
       result = Status::Error("Bad file format reading the append only file " + path +
-                             " at offset " + std::to_string(reader.error_offset()) + ": " +
-                             reader.error());
+                             " at offset " + std::to_string(reader.error_offset()) + ": " + why);
       break;
     }
     if (server_.commands().Find(argv[0]) == nullptr) {
