@@ -37,7 +37,8 @@ _handed_out_ports = set()
 
 
 def basalt_binary():
-    return os.environ.get('BASALT_SERVER', DEFAULT_BASALT)
+    # Servers run in their own temp dirs, so a relative path must be resolved here.
+    return os.path.abspath(os.environ.get('BASALT_SERVER', DEFAULT_BASALT))
 
 
 def oracle_binary():
