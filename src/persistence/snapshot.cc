@@ -1,5 +1,7 @@
 #include "persistence/snapshot.h"
 
+#include <thread>
+
 #include "common/clock.h"
 #include "persistence/crc64.h"
 #include "persistence/rdb_format.h"
@@ -35,6 +37,21 @@ Snapshot::~Snapshot() {
     NullSink sink;
     (void)Run(sink);
   }
+}
+
+void Snapshot::Cancel() {
+  cancelled_.store(true);
+  std::lock_guard<std::mutex> lock(mu_);
+  drained_cv_.notify_all();
+}
+
+bool Snapshot::LockForWalk(storage::Shard& shard) {
+  if (storage::HeldByTransaction(&shard)) return false;
+  while (!shard.mu.try_lock()) {
+    DrainCaptured();
+    std::this_thread::yield();
+  }
+  return true;
 }
 
 void Snapshot::LockAll(storage::LockSet& locks) {
@@ -82,6 +99,15 @@ void Snapshot::Capture(int db, const storage::Entry& e) {
   size_t peak = peak_pending_.load(std::memory_order_relaxed);
   while (now > peak && !peak_pending_.compare_exchange_weak(peak, now)) {
   }
+  if (now > options_.max_pending_bytes) {
+    // The disk is slower than the writers: wait (holding this key's shard)
+    // until the walker has written half of the backlog out.
+    std::unique_lock<std::mutex> lock(mu_);
+    drained_cv_.wait(lock, [this] {
+      return pending_bytes_.load() <= options_.max_pending_bytes / 2 || discarding() ||
+             walk_done_;
+    });
+  }
   // Give back what a big value grew the thread's buffer to.
   if (buf.capacity() > (1 << 20)) std::string().swap(buf);
 }
@@ -98,6 +124,9 @@ void Snapshot::Flush(bool force) {
     Status s = sink_->Write(out_);
     if (!s.ok()) {
       error_ = s;
+      failed_.store(true);
+      std::lock_guard<std::mutex> lock(mu_);
+      drained_cv_.notify_all();
     } else {
       bytes_.fetch_add(out_.size(), std::memory_order_relaxed);
     }
@@ -131,8 +160,12 @@ void Snapshot::DrainCaptured() {
       out_.append(p.bytes);
     }
     std::string().swap(p.bytes);
-    pending_bytes_.fetch_sub(n, std::memory_order_relaxed);
     Flush(false);
+    pending_bytes_.fetch_sub(n, std::memory_order_relaxed);
+  }
+  if (!batch.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    drained_cv_.notify_all();
   }
 }
 
@@ -142,7 +175,7 @@ void Snapshot::WalkShard(storage::Shard& shard) {
   do {
     int entries = 0;
     {
-      storage::ShardLock lock(shard);
+      bool locked = LockForWalk(shard);
       size_t start = out_.size();
       RdbEncoder enc(&out_, options_.compress);
       do {
@@ -156,6 +189,7 @@ void Snapshot::WalkShard(storage::Shard& shard) {
           entries++;
         });
       } while (cursor != 0 && entries < slice_entries && out_.size() - start < kSliceBytes);
+      if (locked) shard.mu.unlock();
     }
     // The test hook pauses per key outside the lock, as a forked child would
     // not hold up writers.
@@ -203,11 +237,24 @@ Status Snapshot::Run(SnapshotSink& sink) {
       WalkRetired();
     }
   }
-  // The end: no writer may capture into us after this.
+  // The end: no writer may capture into us after this. Every shard is
+  // locked in the global order, draining while a writer (maybe waiting for
+  // the drain) holds one.
   {
-    storage::LockSet locks;
-    LockAll(locks);
+    std::vector<storage::Shard*> held;
+    for (int d = 0; d < keyspace_.db_count(); d++) {
+      storage::Database& db = keyspace_.db(d);
+      for (uint32_t s = 0; s < db.shard_count(); s++) {
+        if (LockForWalk(db.shard(s))) held.push_back(&db.shard(s));
+      }
+    }
     storage::SetSnapshotCapture(nullptr);
+    for (storage::Shard* sh : held) sh->mu.unlock();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    walk_done_ = true;
+    drained_cv_.notify_all();
   }
   DrainCaptured();
   WalkRetired();

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,6 +48,10 @@ struct SnapshotOptions {
   bool compress = true;   // rdbcompression
   bool checksum = true;   // rdbchecksum
   int64_t key_delay = 0;  // rdb-key-save-delay (test hook; see TestDelay)
+  // Captured bytes waiting for the sink above which a capturing writer waits
+  // for the walker to drain them (backpressure on a slow disk): the bound on
+  // the snapshot's extra memory.
+  size_t max_pending_bytes = 64 << 20;
 };
 
 class Snapshot final : public storage::SnapshotCapture {
@@ -65,7 +70,7 @@ class Snapshot final : public storage::SnapshotCapture {
   // for the next snapshot; returns the first error.
   Status Run(SnapshotSink& sink);
   // Makes Run() stop writing as soon as possible and return an error.
-  void Cancel() { cancelled_.store(true); }
+  void Cancel();
 
   // storage::SnapshotCapture
   void Capture(int db, const storage::Entry& e) override;
@@ -92,7 +97,13 @@ class Snapshot final : public storage::SnapshotCapture {
   void DrainCaptured();
   void WalkShard(storage::Shard& shard);
   void WalkRetired();
-  bool discarding() const { return !error_.ok() || cancelled_.load(std::memory_order_relaxed); }
+  // Locks a shard for the walker, draining captured values while a writer
+  // holds it (that writer may be waiting for the drain). Returns whether it
+  // locked (false: the calling thread's transaction already holds it).
+  bool LockForWalk(storage::Shard& shard);
+  bool discarding() const {
+    return failed_.load(std::memory_order_relaxed) || cancelled_.load(std::memory_order_relaxed);
+  }
 
   storage::Keyspace& keyspace_;
   SnapshotOptions options_;
@@ -109,9 +120,12 @@ class Snapshot final : public storage::SnapshotCapture {
   uint64_t crc_ = 0;
   Status error_ = Status::Ok();
   std::atomic<bool> cancelled_{false};
+  std::atomic<bool> failed_{false};  // error_ is set (readable from writers' threads)
 
   std::mutex mu_;
+  std::condition_variable drained_cv_;  // pending_bytes_ went down, or the snapshot stops
   std::vector<Pending> captured_queue_;                                // Guarded by mu_.
+  bool walk_done_ = false;                                             // Guarded by mu_.
   std::vector<std::pair<int, std::unique_ptr<storage::Table>>> retired_;  // Guarded by mu_.
 
   std::atomic<uint64_t> keys_{0};
