@@ -80,12 +80,26 @@ void Snapshot::Begin(
   begun_ = true;
 }
 
+void Snapshot::Encode(const storage::Entry& e, RdbEncoder& enc) const {
+  switch (options_.access_info) {
+    case SnapshotOptions::AccessInfo::kNone:
+      EncodeKeyValue(e, enc);
+      break;
+    case SnapshotOptions::AccessInfo::kIdle:
+      EncodeKeyValue(e, enc, int64_t(storage::IdleSeconds(e.lru())), -1);
+      break;
+    case SnapshotOptions::AccessInfo::kFreq:
+      EncodeKeyValue(e, enc, -1, int(storage::LfuDecayedCounter(e.lru())));
+      break;
+  }
+}
+
 void Snapshot::Capture(int db, const storage::Entry& e) {
   if (discarding()) return;
   thread_local std::string buf;
   buf.clear();
   RdbEncoder enc(&buf, options_.compress);
-  EncodeKeyValue(e, enc);
+  Encode(e, enc);
   size_t n = buf.size();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -184,7 +198,7 @@ void Snapshot::WalkShard(storage::Shard& shard) {
           e->set_snap_mark(parity_);
           if (discarding()) return;
           SelectDb(shard.db());
-          EncodeKeyValue(*e, enc);
+          Encode(*e, enc);
           keys_.fetch_add(1, std::memory_order_relaxed);
           entries++;
         });
@@ -212,7 +226,7 @@ void Snapshot::WalkRetired() {
       table->Clear([&](storage::Entry* e) {
         if (e->snap_mark() != parity_ && !discarding()) {
           SelectDb(db);
-          EncodeKeyValue(*e, enc);
+          Encode(*e, enc);
           keys_.fetch_add(1, std::memory_order_relaxed);
           Flush(false);
         }

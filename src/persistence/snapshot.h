@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "persistence/rdb_format.h"
 #include "storage/keyspace.h"
 
 namespace basalt::persistence {
@@ -52,6 +53,10 @@ struct SnapshotOptions {
   // for the walker to drain them (backpressure on a slow disk): the bound on
   // the snapshot's extra memory.
   size_t max_pending_bytes = 64 << 20;
+  // Per-key access data, as Redis saves it under an LRU or LFU
+  // maxmemory-policy: IDLE (seconds) or FREQ (the LFU counter).
+  enum class AccessInfo { kNone, kIdle, kFreq };
+  AccessInfo access_info = AccessInfo::kNone;
 };
 
 class Snapshot final : public storage::SnapshotCapture {
@@ -97,6 +102,7 @@ class Snapshot final : public storage::SnapshotCapture {
   void DrainCaptured();
   void WalkShard(storage::Shard& shard);
   void WalkRetired();
+  void Encode(const storage::Entry& e, RdbEncoder& enc) const;
   // Locks a shard for the walker, draining captured values while a writer
   // holds it (that writer may be waiting for the drain). Returns whether it
   // locked (false: the calling thread's transaction already holds it).

@@ -129,7 +129,7 @@ class KeyspaceLoader final : public persistence::RdbLoadHandler {
     return Status::Ok();
   }
 
-  Status OnEntry(int db, storage::Entry* e, int64_t, int) override {
+  Status OnEntry(int db, storage::Entry* e, int64_t lru_idle_s, int lfu_freq) override {
     TestDelay(key_delay_);
     if (skip_expired_ && e->has_expire() && e->expire_ms() < now_) {
       storage::FreeEntry(e);
@@ -150,6 +150,13 @@ class KeyspaceLoader final : public persistence::RdbLoadHandler {
       sh.Overwrite(link, e);
     } else {
       sh.Add(e, h);
+    }
+    // Access data saved under an LRU/LFU policy carries over when this
+    // server tracks the same kind.
+    if (lfu_freq >= 0 && storage::LfuMode()) {
+      e->set_lru((e->lru() & 0xFFFF00) | uint32_t(lfu_freq & 0xFF));
+    } else if (lru_idle_s >= 0 && !storage::LfuMode()) {
+      e->set_lru((storage::LruClock() - uint32_t(lru_idle_s)) & 0xFFFFFF);
     }
     keys_++;
     return Status::Ok();
@@ -237,6 +244,18 @@ persistence::SnapshotOptions Persistence::SnapshotOpts() const {
   o.compress = server_.config().rdbcompression();
   o.checksum = server_.config().rdbchecksum();
   o.key_delay = server_.config().rdb_key_save_delay();
+  switch (server_.config().maxmemory_policy()) {
+    case MaxmemoryPolicy::kVolatileLru:
+    case MaxmemoryPolicy::kAllkeysLru:
+      o.access_info = persistence::SnapshotOptions::AccessInfo::kIdle;
+      break;
+    case MaxmemoryPolicy::kVolatileLfu:
+    case MaxmemoryPolicy::kAllkeysLfu:
+      o.access_info = persistence::SnapshotOptions::AccessInfo::kFreq;
+      break;
+    default:
+      break;
+  }
   return o;
 }
 

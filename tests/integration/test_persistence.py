@@ -569,3 +569,30 @@ def test_flushall_saves_when_rules_exist(make_server):
     basalt.proc.wait()
     basalt.start()
     assert basalt.client().dbsize() == 0
+
+
+@pytest.mark.parametrize('binary', ['basalt', 'redis'])
+def test_access_data_survives_restart(make_server, binary):
+    """Under LRU/LFU policies the RDB carries IDLE/FREQ per key, both ways."""
+    kw = {} if binary == 'basalt' else {'binary': oracle_binary()}
+    lru = make_server('--maxmemory-policy', 'allkeys-lru', **kw)
+    c = lru.client()
+    c.set('src', 'v')
+    payload = c.dump('src')
+    c.restore('idle', 0, payload, idletime=5000)
+    c.save()
+    target = make_server('--maxmemory-policy', 'allkeys-lru')
+    target.stop()
+    shutil.copy(os.path.join(lru.dir, 'dump.rdb'), os.path.join(target.dir, 'dump.rdb'))
+    target.start()
+    assert target.client().object('idletime', 'idle') >= 5000
+    lfu = make_server('--maxmemory-policy', 'allkeys-lfu', **kw)
+    c = lfu.client()
+    c.restore('hot', 0, payload, frequency=200)
+    assert c.object('freq', 'hot') == 200
+    c.save()
+    target = make_server('--maxmemory-policy', 'allkeys-lfu')
+    target.stop()
+    shutil.copy(os.path.join(lfu.dir, 'dump.rdb'), os.path.join(target.dir, 'dump.rdb'))
+    target.start()
+    assert target.client().object('freq', 'hot') == 200

@@ -207,7 +207,8 @@ def test_aof_always_kill9_under_load_loses_no_acked_write(make_server):
     lists = {t: [] for t in range(nthreads)}   # Verified content so far.
     counters = {t: 0 for t in range(nthreads)}
     acked_sets = {}
-    for rnd in range(6):
+    # `make soak-persistence` raises the count (CRASH_ROUNDS).
+    for rnd in range(int(os.environ.get('CRASH_ROUNDS', '6'))):
         writers = [Writer(srv, t, rnd, rand.randrange(1 << 30)) for t in range(nthreads)]
         for w in writers:
             w.start()
