@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "persistence/aof_commands.h"
 #include "persistence/crc64.h"
 #include "persistence/rdb_format.h"
 #include "persistence/rdb_value.h"
@@ -81,6 +82,10 @@ void Snapshot::Begin(
 }
 
 void Snapshot::Encode(const storage::Entry& e, RdbEncoder& enc) const {
+  if (options_.commands) {
+    AppendEntryCommands(e, enc.out());
+    return;
+  }
   switch (options_.access_info) {
     case SnapshotOptions::AccessInfo::kNone:
       EncodeKeyValue(e, enc);
@@ -151,6 +156,10 @@ void Snapshot::Flush(bool force) {
 void Snapshot::SelectDb(int db) {
   if (db == current_db_) return;
   current_db_ = db;
+  if (options_.commands) {
+    AppendSelectCommand(db, &out_);
+    return;
+  }
   RdbEncoder enc(&out_, options_.compress);
   if (!db_announced_[size_t(db)]) {
     db_announced_[size_t(db)] = true;
@@ -240,7 +249,7 @@ void Snapshot::WalkRetired() {
 Status Snapshot::Run(SnapshotSink& sink) {
   ran_ = true;
   sink_ = &sink;
-  {
+  if (!options_.commands) {
     RdbEncoder enc(&out_, options_.compress);
     WriteRdbHeader(enc, aux_);
   }
@@ -272,7 +281,9 @@ Status Snapshot::Run(SnapshotSink& sink) {
   }
   DrainCaptured();
   WalkRetired();
-  if (!discarding()) {
+  if (options_.commands) {
+    Flush(true);
+  } else if (!discarding()) {
     WriteRdbEof(&out_);
     // The checksum covers every byte before it, so flush first.
     Flush(true);

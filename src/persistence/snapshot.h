@@ -57,6 +57,9 @@ struct SnapshotOptions {
   // maxmemory-policy: IDLE (seconds) or FREQ (the LFU counter).
   enum class AccessInfo { kNone, kIdle, kFreq };
   AccessInfo access_info = AccessInfo::kNone;
+  // Write RESP commands instead of RDB (an AOF base with
+  // aof-use-rdb-preamble no): no header, no checksum.
+  bool commands = false;
 };
 
 class Snapshot final : public storage::SnapshotCapture {

@@ -200,6 +200,7 @@ class Config {
   bool rdbchecksum() const { return Num(kRdbchecksum) != 0; }
   bool stop_writes_on_bgsave_error() const { return Num(kStopWritesOnBgsaveError) != 0; }
   bool aof_load_truncated() const { return Num(kAofLoadTruncated) != 0; }
+  bool aof_use_rdb_preamble() const { return Num(kAofUseRdbPreamble) != 0; }
   // Test hooks (hidden, as in Redis): a pause per key while saving / loading,
   // in microseconds (negative: nanoseconds).
   int64_t key_load_delay() const { return Num(kKeyLoadDelay); }
@@ -261,6 +262,7 @@ class Config {
     kRdbchecksum,
     kStopWritesOnBgsaveError,
     kAofLoadTruncated,
+    kAofUseRdbPreamble,
     kKeyLoadDelay,
     kRdbKeySaveDelay,
     kAutoAofRewritePercentage,

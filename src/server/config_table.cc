@@ -118,6 +118,7 @@ std::vector<Spec> BuildTable() {
 
       Bool("aof-load-truncated", "", 0, true, C::kAofLoadTruncated),
       Bool("aof-rewrite-incremental-fsync", "", 0, true, C::kAofRewriteIncrementalFsync),
+      Bool("aof-use-rdb-preamble", "", 0, true, C::kAofUseRdbPreamble),
             Enum("appendfsync", "", 0, "everysec", "everysec always no", C::kAppendfsync),
       Mem("auto-aof-rewrite-min-size", "", 0, "67108864", 0, kLLMax, C::kAutoAofRewriteMinSize),
       Int("auto-aof-rewrite-percentage", "", 0, "100", 0, kIntMax, C::kAutoAofRewritePercentage),
@@ -140,7 +141,6 @@ std::vector<Spec> BuildTable() {
       Bool("always-show-logo", "", I, false),
       Bool("aof-disable-auto-gc", "", 0, false),
       Bool("aof-timestamp-enabled", "", 0, false),
-      Bool("aof-use-rdb-preamble", "", 0, true),
       Str("aof_rewrite_cpulist", "", I, ""),
       Str("appenddirname", "", I, "appendonlydir", C::kAppenddirname),
       Str("appendfilename", "", I, "appendonly.aof", C::kAppendfilename),

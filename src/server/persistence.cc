@@ -239,8 +239,9 @@ std::vector<std::pair<std::string, std::string>> Persistence::AuxFields(bool aof
   };
 }
 
-persistence::SnapshotOptions Persistence::SnapshotOpts() const {
+persistence::SnapshotOptions Persistence::SnapshotOpts(bool aof_commands) const {
   persistence::SnapshotOptions o;
+  o.commands = aof_commands;
   o.compress = server_.config().rdbcompression();
   o.checksum = server_.config().rdbchecksum();
   o.key_delay = server_.config().rdb_key_save_delay();
@@ -336,7 +337,9 @@ void Persistence::StartJobLocked(std::unique_lock<std::mutex>& lock, Job job) {
   bool enabling = enabling_;
   int64_t new_incr_seq = manifest_.cur_incr_seq + 1;
   lock.unlock();
-  auto snap = std::make_unique<persistence::Snapshot>(server_.keyspace(), SnapshotOpts());
+  bool preamble = server_.config().aof_use_rdb_preamble();
+  auto snap = std::make_unique<persistence::Snapshot>(
+      server_.keyspace(), SnapshotOpts(job == Job::kAofRewrite && !preamble));
   int64_t dirty_at_start = 0;
   int64_t switch_offset = 0;
   bool aof_base = job == Job::kAofRewrite;
@@ -371,13 +374,13 @@ void Persistence::StartJobLocked(std::unique_lock<std::mutex>& lock, Job job) {
     });
   } else {
     Log(LogLevel::kNotice, "Background append only file rewriting started");
-    job_thread_ = std::thread([this, raw, enabling, started = job_start_ms_] {
+    job_thread_ = std::thread([this, raw, enabling, preamble, started = job_start_ms_] {
       Status st = CompleteSwitch(enabling);
       // The base: a snapshot of the instant the new incremental file starts.
       std::string tmp = AofPath("temp-rewriteaof-bg-" + std::to_string(getpid()) + ".aof");
       int64_t base_seq = manifest_.cur_base_seq + 1;
       std::string base_name = persistence::AofManifest::BaseName(
-          server_.config().appendfilename(), base_seq, true);
+          server_.config().appendfilename(), base_seq, preamble);
       if (st.ok()) {
         st = WriteSnapshotFile(*raw, tmp, AofPath(base_name),
                                server_.config().aof_rewrite_incremental_fsync());
@@ -678,10 +681,11 @@ Status Persistence::CreateAofOnStart() {
   persistence::AofManifest m;
   m.cur_base_seq = 1;
   m.cur_incr_seq = 1;
-  std::string base = persistence::AofManifest::BaseName(prefix, 1, true);
+  bool preamble = server_.config().aof_use_rdb_preamble();
+  std::string base = persistence::AofManifest::BaseName(prefix, 1, preamble);
   Log(LogLevel::kNotice, "Creating AOF base file %s on server start", base.c_str());
   {
-    persistence::Snapshot snap(server_.keyspace(), SnapshotOpts());
+    persistence::Snapshot snap(server_.keyspace(), SnapshotOpts(!preamble));
     snap.Begin([&] { return AuxFields(true, server_.write_log().offset()); });
     Status st = WriteSnapshotFile(snap, AofPath("temp-" + base), AofPath(base), true);
     if (!st.ok()) return st;

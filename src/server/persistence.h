@@ -124,7 +124,8 @@ class Persistence final : public replication::WriteLogTap {
   enum class Job { kNone, kRdb, kAofRewrite };
 
   std::vector<std::pair<std::string, std::string>> AuxFields(bool aof_base, int64_t offset) const;
-  persistence::SnapshotOptions SnapshotOpts() const;
+  // aof_commands: an AOF base without RDB preamble.
+  persistence::SnapshotOptions SnapshotOpts(bool aof_commands = false) const;
   // Begins a snapshot of `job` kind. REQUIRES: `lock` holds job_mu_ and no
   // job runs; it is released around the start instant and held again after.
   void StartJobLocked(std::unique_lock<std::mutex>& lock, Job job);

@@ -596,3 +596,33 @@ def test_access_data_survives_restart(make_server, binary):
     shutil.copy(os.path.join(lfu.dir, 'dump.rdb'), os.path.join(target.dir, 'dump.rdb'))
     target.start()
     assert target.client().object('freq', 'hot') == 200
+
+
+def test_aof_base_without_rdb_preamble(make_server):
+    basalt = make_server('--appendonly', 'yes', '--aof-use-rdb-preamble', 'no')
+    c = bclient(basalt)
+    populate(c)
+    c.execute_command('BGREWRITEAOF')
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        info = c.info('persistence')
+        if not info['aof_rewrite_in_progress'] and info['aof_rewrites']:
+            break
+        time.sleep(0.05)
+    c.set(b'after', b'1')
+    want = snapshot(c)
+    d = os.path.join(basalt.dir, 'appendonlydir')
+    assert 'appendonly.aof.2.base.aof' in os.listdir(d)
+    with open(os.path.join(d, 'appendonly.aof.2.base.aof'), 'rb') as f:
+        assert f.read(1) == b'*'   # commands, not an RDB
+    time.sleep(0.2)
+    aof_check(basalt.dir)
+    basalt.restart()
+    assert snapshot(bclient(basalt)) == want
+    redis = make_server('--appendonly', 'yes', binary=oracle_binary())
+    redis.stop()
+    shutil.rmtree(os.path.join(redis.dir, 'appendonlydir'), ignore_errors=True)
+    basalt.stop()
+    shutil.copytree(d, os.path.join(redis.dir, 'appendonlydir'))
+    redis.start()
+    assert snapshot(bclient(redis)) == want
