@@ -572,9 +572,9 @@ Status Persistence::OnShutdown(bool save) {
 // ---------------------------------------------------------------- loading
 
 void Persistence::BeginLoading(uint64_t total) {
-  loading_start_ms_.store(NowMs());
   loading_total_.store(total);
   loading_loaded_.store(0);
+  loading_start_ms_.store(NowMs());  // last: INFO shows loading once this is set
   loading_.store(true);
   server_.write_log().SetSuspended(true);
 }
@@ -608,7 +608,8 @@ Status Persistence::LoadAtStartup() {
   // Nothing but the loading-safe commands runs until the dataset is in.
   loading_.store(true);
   Status st = LoadDataset();
-  loading_.store(false);
+  // On failure the process exits: stay "loading" so nobody sees a partial dataset.
+  if (st.ok()) loading_.store(false, std::memory_order_release);
   return st;
 }
 
@@ -912,6 +913,7 @@ void Persistence::ApplyFsyncPolicy() {
 }
 
 void Persistence::StartAofThread() {
+  std::lock_guard<std::mutex> lock(aof_thread_mu_);
   if (aof_thread_.joinable()) return;
   aof_thread_stop_.store(false);
   aof_thread_ = std::thread([this] { AofThread(); });
@@ -1103,7 +1105,10 @@ void Persistence::StopAof() {
   server_.write_log().SetTap(nullptr);
   aof_thread_stop_.store(true);
   aof_wake_cv_.notify_all();
-  if (aof_thread_.joinable()) aof_thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(aof_thread_mu_);
+    if (aof_thread_.joinable()) aof_thread_.join();
+  }
   FlushAof(true);
   sync_cv_.notify_all();
   std::lock_guard<std::mutex> io(io_mu_);
@@ -1198,7 +1203,9 @@ Status Persistence::SetAppendOnly(bool on) {
 
 PersistenceInfo Persistence::Info() const {
   PersistenceInfo i;
-  i.loading = loading();
+  // From the start of process until a file is opened there is nothing to
+  // report; commands are refused all the same (loading()).
+  i.loading = loading() && loading_start_ms_.load() != 0;
   int64_t now = NowMs();
   if (i.loading) {
     i.loading_start_time = loading_start_ms_.load() / 1000;

@@ -77,7 +77,7 @@ class Persistence final : public replication::WriteLogTap {
   // RDB file) and opens the AOF. Clients get -LOADING meanwhile. An error
   // names the file, offset and reason; the caller exits.
   Status LoadAtStartup();
-  bool loading() const { return loading_.load(std::memory_order_relaxed); }
+  bool loading() const { return loading_.load(std::memory_order_acquire); }
 
   // SAVE: a snapshot written before returning.
   Status Save();
@@ -211,6 +211,8 @@ class Persistence final : public replication::WriteLogTap {
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   bool sync_leader_ = false;                    // Guarded by sync_mu_.
+  std::mutex aof_thread_mu_;                    // guards aof_thread_ (started and joined
+                                                // from different threads)
   std::thread aof_thread_;
   std::atomic<bool> aof_thread_stop_{false};
   std::mutex aof_wake_mu_;
