@@ -7,7 +7,7 @@ PYTHON    ?= /usr/bin/python3
 JOBS      ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench clean
+.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence soak-persistence clean
 
 deps:
 	@bash scripts/install-deps
@@ -66,6 +66,18 @@ fuzz-long: deps
 
 bench: build
 	bash bench/compare
+
+# Persistence side by side with Redis: AOF throughput per appendfsync policy, BGSAVE of 10M
+# keys under a write load, load time at start-up (~20 min, a few GB of RAM and disk).
+bench-persistence: build
+	bash bench/persistence
+
+# Crash soak: kill -9 under an appendfsync-always write load, CRASH_ROUNDS times.
+CRASH_ROUNDS ?= 100
+soak-persistence: build
+	CRASH_ROUNDS=$(CRASH_ROUNDS) BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_persistence_faults.py \
+	  -k kill9_under_load
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)
