@@ -12,17 +12,6 @@
 namespace basalt::commands {
 namespace {
 
-persistence::RdbLimits LimitsOf(const server::Config& c) {
-  persistence::RdbLimits l;
-  l.hash_max_listpack_entries = size_t(c.hash_max_listpack_entries());
-  l.hash_max_listpack_value = size_t(c.hash_max_listpack_value());
-  l.set_max_intset_entries = size_t(c.set_max_intset_entries());
-  l.zset_max_listpack_entries = size_t(c.zset_max_listpack_entries());
-  l.zset_max_listpack_value = size_t(c.zset_max_listpack_value());
-  l.list_max_listpack_size = c.list_max_listpack_size();
-  return l;
-}
-
 // SAVE
 void CmdSave(CommandContext& ctx) {
   Status st = ctx.server.persistence().Save();
@@ -121,7 +110,7 @@ void CmdRestore(CommandContext& ctx) {
   int64_t expire_ms = 0;
   if (*ttl > 0) expire_ms = absttl ? *ttl : NowMs() + *ttl;
   auto restored = persistence::RestorePayload(ctx.args[3], ctx.args[1], *ttl > 0, expire_ms,
-                                              LimitsOf(ctx.server.config()));
+                                              server::RdbLimitsOf(ctx.server.config()));
   if (!restored.ok()) {
     ctx.Error(restored.status().message());
     return;

@@ -183,17 +183,6 @@ class KeyspaceLoader final : public persistence::RdbLoadHandler {
   std::string repl_id_, repl_offset_;
 };
 
-persistence::RdbLimits LimitsOf(const Config& c) {
-  persistence::RdbLimits l;
-  l.hash_max_listpack_entries = size_t(c.hash_max_listpack_entries());
-  l.hash_max_listpack_value = size_t(c.hash_max_listpack_value());
-  l.set_max_intset_entries = size_t(c.set_max_intset_entries());
-  l.zset_max_listpack_entries = size_t(c.zset_max_listpack_entries());
-  l.zset_max_listpack_value = size_t(c.zset_max_listpack_value());
-  l.list_max_listpack_size = c.list_max_listpack_size();
-  return l;
-}
-
 bool FileExists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
@@ -206,6 +195,17 @@ uint64_t FileSize(const std::string& path) {
 }
 
 }  // namespace
+
+persistence::RdbLimits RdbLimitsOf(const Config& c) {
+  persistence::RdbLimits l;
+  l.hash_max_listpack_entries = size_t(c.hash_max_listpack_entries());
+  l.hash_max_listpack_value = size_t(c.hash_max_listpack_value());
+  l.set_max_intset_entries = size_t(c.set_max_intset_entries());
+  l.zset_max_listpack_entries = size_t(c.zset_max_listpack_entries());
+  l.zset_max_listpack_value = size_t(c.zset_max_listpack_value());
+  l.list_max_listpack_size = c.list_max_listpack_size();
+  return l;
+}
 
 // Loading until LoadAtStartup is done: clients that connect first must not
 // see an empty dataset.
@@ -590,7 +590,7 @@ Status Persistence::LoadRdbFile(const std::string& path, bool merge, bool aof_pr
   persistence::FdSource src(fd);
   KeyspaceLoader loader(server_.keyspace(), merge, !aof_preamble, &loading_loaded_,
                         loading_loaded_.load(), server_.config().key_load_delay());
-  Status st = persistence::LoadRdb(src, server_.keyspace().db_count(), LimitsOf(server_.config()),
+  Status st = persistence::LoadRdb(src, server_.keyspace().db_count(), RdbLimitsOf(server_.config()),
                                    loader);
   ::close(fd);
   if (!st.ok()) return Status::Error("Error loading " + path + ": " + st.message());
@@ -699,20 +699,7 @@ Status Persistence::CreateAofOnStart() {
   if (!st.ok()) return st;
   st = WriteManifest(m);
   if (!st.ok()) return st;
-  {
-    std::lock_guard<std::mutex> io(io_mu_);
-    manifest_ = m;
-  }
-  base_size_.store(FileSize(AofPath(base)));
-  server_.write_log().SetTap(this, [this](int64_t off) {
-    std::lock_guard<std::mutex> lock(buf_mu_);
-    buf_end_offset_ = off;
-    written_offset_.store(off);
-    durable_offset_.store(off);
-  });
-  aof_on_.store(true);
-  sync_replies_.store(server_.config().appendfsync() == Config::Appendfsync::kAlways);
-  StartAofThread();
+  AppendTo(m);
   return Status::Ok();
 }
 
@@ -866,20 +853,7 @@ Status Persistence::LoadAofSet() {
     st = WriteManifest(m);
     if (!st.ok()) return st;
   }
-  {
-    std::lock_guard<std::mutex> io(io_mu_);
-    manifest_ = m;
-  }
-  base_size_.store(m.base ? FileSize(AofPath(m.base->name)) : 0);
-  server_.write_log().SetTap(this, [this](int64_t off) {
-    std::lock_guard<std::mutex> lock(buf_mu_);
-    buf_end_offset_ = off;
-    written_offset_.store(off);
-    durable_offset_.store(off);
-  });
-  aof_on_.store(true);
-  sync_replies_.store(c.appendfsync() == Config::Appendfsync::kAlways);
-  StartAofThread();
+  AppendTo(m);
   return Status::Ok();
 }
 
@@ -910,6 +884,24 @@ Status Persistence::DebugReload(bool save, bool flush, bool merge) {
 void Persistence::ApplyFsyncPolicy() {
   bool always = server_.config().appendfsync() == Config::Appendfsync::kAlways;
   sync_replies_.store(aof_on_.load() && always);
+}
+
+void Persistence::AppendTo(const persistence::AofManifest& m) {
+  {
+    std::lock_guard<std::mutex> io(io_mu_);
+    manifest_ = m;
+  }
+  base_size_.store(m.base ? FileSize(AofPath(m.base->name)) : 0);
+  // From here on every log byte goes to the buffer, in order.
+  server_.write_log().SetTap(this, [this](int64_t off) {
+    std::lock_guard<std::mutex> lock(buf_mu_);
+    buf_end_offset_ = off;
+    written_offset_.store(off);
+    durable_offset_.store(off);
+  });
+  aof_on_.store(true);
+  ApplyFsyncPolicy();
+  StartAofThread();
 }
 
 void Persistence::StartAofThread() {

@@ -28,12 +28,17 @@
 
 #include "common/status.h"
 #include "persistence/aof_manifest.h"
+#include "persistence/rdb_value.h"
 #include "persistence/snapshot.h"
 #include "replication/write_log.h"
 
 namespace basalt::server {
 
 class Server;
+class Config;
+
+// The *-max-listpack-* thresholds that decide encodings on load / RESTORE.
+persistence::RdbLimits RdbLimitsOf(const Config& c);
 
 struct PersistenceInfo {
   bool loading = false;
@@ -145,6 +150,8 @@ class Persistence final : public replication::WriteLogTap {
   bool FlushAof(bool fsync);
   void StopAof();
   void StartAofThread();
+  // Starts appending to the manifest's last incremental file (opened).
+  void AppendTo(const persistence::AofManifest& m);
   // At a rewrite's start instant: opens incremental file `seq` and directs
   // the log's bytes from `offset` on into it. REQUIRES: every shard locked.
   Status SwitchIncrAtInstant(int64_t seq, int64_t offset);

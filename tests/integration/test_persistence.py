@@ -432,6 +432,18 @@ def aof_check(path):
     assert r.returncode == 0 and 'valid' in r.stdout, r.stdout + r.stderr
 
 
+def assert_redis_starts_from_aof_of(make_server, basalt, want):
+    """Stops basalt and starts redis-server on a copy of its AOF directory."""
+    redis = make_server('--appendonly', 'yes', binary=oracle_binary())
+    redis.stop()
+    shutil.rmtree(os.path.join(redis.dir, 'appendonlydir'), ignore_errors=True)
+    basalt.stop()
+    shutil.copytree(os.path.join(basalt.dir, 'appendonlydir'),
+                    os.path.join(redis.dir, 'appendonlydir'))
+    redis.start()
+    assert snapshot(bclient(redis)) == want
+
+
 def test_aof_files_and_restart(make_server):
     basalt = make_server('--appendonly', 'yes', threads=2)
     d = os.path.join(basalt.dir, 'appendonlydir')
@@ -453,13 +465,7 @@ def test_aof_files_and_restart(make_server):
     basalt.restart()
     assert snapshot(bclient(basalt)) == want
     # Redis 7.0 starts from Basalt's AOF directory with the same data.
-    redis = make_server('--appendonly', 'yes', binary=oracle_binary())
-    redis.stop()
-    shutil.rmtree(os.path.join(redis.dir, 'appendonlydir'), ignore_errors=True)
-    basalt.stop()
-    shutil.copytree(d, os.path.join(redis.dir, 'appendonlydir'))
-    redis.start()
-    assert snapshot(bclient(redis)) == want
+    assert_redis_starts_from_aof_of(make_server, basalt, want)
 
 
 def test_aof_rewrite_under_writes(make_server):
@@ -619,10 +625,4 @@ def test_aof_base_without_rdb_preamble(make_server):
     aof_check(basalt.dir)
     basalt.restart()
     assert snapshot(bclient(basalt)) == want
-    redis = make_server('--appendonly', 'yes', binary=oracle_binary())
-    redis.stop()
-    shutil.rmtree(os.path.join(redis.dir, 'appendonlydir'), ignore_errors=True)
-    basalt.stop()
-    shutil.copytree(d, os.path.join(redis.dir, 'appendonlydir'))
-    redis.start()
-    assert snapshot(bclient(redis)) == want
+    assert_redis_starts_from_aof_of(make_server, basalt, want)
