@@ -106,15 +106,17 @@ void Snapshot::Capture(int db, const storage::Entry& e) {
   RdbEncoder enc(&buf, options_.compress);
   Encode(e, enc);
   size_t n = buf.size();
+  size_t now;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (captured_queue_.empty() || captured_queue_.back().db != db) {
       captured_queue_.push_back(Pending{db, {}});
     }
     captured_queue_.back().bytes.append(buf);
+    // Counted with the bytes, under mu_, so the walker never subtracts first.
+    now = pending_bytes_.fetch_add(n, std::memory_order_relaxed) + n;
   }
   captured_.fetch_add(1, std::memory_order_relaxed);
-  size_t now = pending_bytes_.fetch_add(n, std::memory_order_relaxed) + n;
   size_t peak = peak_pending_.load(std::memory_order_relaxed);
   while (now > peak && !peak_pending_.compare_exchange_weak(peak, now)) {
   }
