@@ -139,9 +139,15 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _PR_SET_PDEATHSIG = 1
 
 
+_DRIVER_PID = os.getpid()
+
+
 def _DieWithParent():
     # Children get SIGTERM if this script dies without running its cleanup (SIGKILL).
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    # The driver may have died between fork and prctl: then nobody will signal us.
+    if os.getppid() != _DRIVER_PID:
+        os._exit(1)
 
 
 class Processes:
