@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 
 #include "common/clock.h"
 #include "common/hash.h"
@@ -111,8 +112,9 @@ Status WriteSnapshotFile(persistence::Snapshot& snap, const std::string& tmp,
 class KeyspaceLoader final : public persistence::RdbLoadHandler {
  public:
   KeyspaceLoader(storage::Keyspace& ks, bool merge, bool skip_expired,
-                 std::atomic<uint64_t>* progress, uint64_t progress_base, int64_t key_delay)
-      : ks_(ks), merge_(merge), skip_expired_(skip_expired), progress_(progress),
+                 std::function<void(uint64_t)> progress, uint64_t progress_base,
+                 int64_t key_delay)
+      : ks_(ks), merge_(merge), skip_expired_(skip_expired), progress_(std::move(progress)),
         base_(progress_base), now_(NowMs()), key_delay_(key_delay) {}
 
   Status OnAux(std::string_view key, std::string_view value) override {
@@ -163,7 +165,7 @@ class KeyspaceLoader final : public persistence::RdbLoadHandler {
   }
 
   void OnProgress(uint64_t bytes) override {
-    if (progress_ != nullptr) progress_->store(base_ + bytes, std::memory_order_relaxed);
+    if (progress_ != nullptr) progress_(base_ + bytes);
   }
 
   uint64_t keys() const { return keys_; }
@@ -175,7 +177,7 @@ class KeyspaceLoader final : public persistence::RdbLoadHandler {
   storage::Keyspace& ks_;
   bool merge_;
   bool skip_expired_;
-  std::atomic<uint64_t>* progress_;
+  std::function<void(uint64_t)> progress_;
   uint64_t base_;
   int64_t now_;
   int64_t key_delay_;
@@ -572,11 +574,23 @@ Status Persistence::OnShutdown(bool save) {
 // ---------------------------------------------------------------- loading
 
 void Persistence::BeginLoading(uint64_t total) {
+  last_progress_log_ms_ = NowMs();
   loading_total_.store(total);
   loading_loaded_.store(0);
   loading_start_ms_.store(NowMs());  // last: INFO shows loading once this is set
   loading_.store(true);
   server_.write_log().SetSuspended(true);
+}
+
+void Persistence::NoteLoadProgress(uint64_t loaded) {
+  loading_loaded_.store(loaded, std::memory_order_relaxed);
+  int64_t now = NowMs();
+  if (now - last_progress_log_ms_ < 5000) return;
+  last_progress_log_ms_ = now;
+  uint64_t total = loading_total_.load();
+  Log(LogLevel::kNotice, "Loading the dataset: %.0f%% (%llu of %llu MB)",
+      total ? 100.0 * double(loaded) / double(total) : 0.0,
+      (unsigned long long)(loaded >> 20), (unsigned long long)(total >> 20));
 }
 
 void Persistence::EndLoading() {
@@ -588,8 +602,9 @@ Status Persistence::LoadRdbFile(const std::string& path, bool merge, bool aof_pr
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::Error("Can't open " + path + ": " + Errno());
   persistence::FdSource src(fd);
-  KeyspaceLoader loader(server_.keyspace(), merge, !aof_preamble, &loading_loaded_,
-                        loading_loaded_.load(), server_.config().key_load_delay());
+  KeyspaceLoader loader(server_.keyspace(), merge, !aof_preamble,
+                        [this](uint64_t n) { NoteLoadProgress(n); }, loading_loaded_.load(),
+                        server_.config().key_load_delay());
   Status st = persistence::LoadRdb(src, server_.keyspace().db_count(), RdbLimitsOf(server_.config()),
                                    loader);
   ::close(fd);
@@ -761,7 +776,7 @@ Status Persistence::ReplayAofCommands(const std::string& path, uint64_t, bool is
     }
     views.assign(argv.begin(), argv.end());
     fake.RunDetached(views);
-    loading_loaded_.store(base + reader.bytes_read(), std::memory_order_relaxed);
+    NoteLoadProgress(base + reader.bytes_read());
   }
   if (result.ok() && fake.in_multi()) {
     // A MULTI without its EXEC at the end: the transaction never committed.

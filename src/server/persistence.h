@@ -159,6 +159,8 @@ class Persistence final : public replication::WriteLogTap {
   // one in the manifest (unless the AOF is being enabled).
   Status CompleteSwitch(bool enabling);
   void BeginLoading(uint64_t total);
+  // Records bytes loaded so far; logs the progress every 5 seconds.
+  void NoteLoadProgress(uint64_t loaded);
   void EndLoading();
 
   Server& server_;
@@ -167,6 +169,7 @@ class Persistence final : public replication::WriteLogTap {
   std::atomic<bool> loading_{false};
   std::atomic<int64_t> loading_start_ms_{0};
   std::atomic<uint64_t> loading_total_{0}, loading_loaded_{0};
+  int64_t last_progress_log_ms_ = 0;  // loading thread only
 
   // Snapshot jobs.
   mutable std::mutex job_mu_;
