@@ -167,6 +167,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterBlockingFamily(table);
   RegisterSortFamily(table);
   RegisterPersistenceFamily(table);
+  RegisterReplicationFamily(table);
   table.Finalize();
 }
 

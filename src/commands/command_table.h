@@ -123,5 +123,6 @@ void RegisterPubsubFamily(CommandTable& table);
 void RegisterBlockingFamily(CommandTable& table);
 void RegisterSortFamily(CommandTable& table);
 void RegisterPersistenceFamily(CommandTable& table);
+void RegisterReplicationFamily(CommandTable& table);
 
 }  // namespace basalt::commands

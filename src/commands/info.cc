@@ -11,6 +11,7 @@
 #include "commands/helpers.h"
 #include "common/clock.h"
 #include "server/memory.h"
+#include "server/replica_link.h"
 #include "server/server.h"
 #include "server/version.h"
 
@@ -252,7 +253,18 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
     replication::WriteLog& log = s.write_log();
     w.Section("Replication");
     w.Field("role", "master");
-    w.Field("connected_slaves", "0");
+    auto replicas = s.Replicas();
+    w.Field("connected_slaves", uint64_t(replicas.size()));
+    int64_t now_ms = NowMs();
+    for (size_t i = 0; i < replicas.size(); i++) {
+      const auto& r = replicas[i];
+      static const char* kStates[] = {"wait_bgsave", "send_bulk", "online"};
+      w.Field("slave" + std::to_string(i),
+              "ip=" + r->ip() + ",port=" + std::to_string(r->listening_port()) +
+                  ",state=" + kStates[int(r->state())] +
+                  ",offset=" + std::to_string(r->ack_offset()) +
+                  ",lag=" + std::to_string((now_ms - r->last_ack_ms()) / 1000));
+    }
     w.Field("master_failover_state", "no-failover");
     w.Field("master_replid", s.replid());
     w.Field("master_replid2", "0000000000000000000000000000000000000000");

@@ -37,6 +37,18 @@ void WriteLog::SetTap(WriteLogTap* tap, const std::function<void(int64_t)>& at_s
   last_db_ = -1;
 }
 
+void WriteLog::AddTap(WriteLogTap* tap, const std::function<void(int64_t)>& at_add) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (at_add) at_add(offset_.load(std::memory_order_relaxed));
+  extra_taps_.push_back(tap);
+  last_db_ = -1;  // the new consumer's stream starts with a SELECT
+}
+
+void WriteLog::RemoveTap(WriteLogTap* tap) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase(extra_taps_, tap);
+}
+
 void WriteLog::ResetOffset(int64_t offset) {
   std::lock_guard<std::mutex> lock(mu_);
   offset_.store(offset, std::memory_order_release);
@@ -47,6 +59,7 @@ void WriteLog::AppendBytesLocked(std::string_view bytes) {
   size_t cap = ring_.size();
   int64_t off = offset_.load(std::memory_order_relaxed);
   if (tap_ != nullptr) tap_->OnAppend(bytes, off + int64_t(bytes.size()));
+  for (WriteLogTap* t : extra_taps_) t->OnAppend(bytes, off + int64_t(bytes.size()));
   // Only the tail of a huge append can stay in the ring.
   if (bytes.size() > cap) {
     off += int64_t(bytes.size() - cap);

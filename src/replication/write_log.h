@@ -64,6 +64,10 @@ class WriteLog {
   // change; the next append re-selects its database, so a file the tap
   // starts with names its database first.
   void SetTap(WriteLogTap* tap, const std::function<void(int64_t offset)>& at_switch = {});
+  // More consumers (replicas): `at_add` runs under the log's lock when the
+  // tap is added, with the offset from which the tap sees every byte.
+  void AddTap(WriteLogTap* tap, const std::function<void(int64_t offset)>& at_add = {});
+  void RemoveTap(WriteLogTap* tap);
   // While suspended (loading a dataset), appends are dropped.
   void SetSuspended(bool on) { suspended_.store(on); }
   // Sets the offset the log continues from (after loading a dataset that
@@ -83,6 +87,7 @@ class WriteLog {
   int64_t histlen_ = 0;           // Guarded by mu_. Valid bytes in ring_.
   int last_db_ = -1;              // Guarded by mu_.
   WriteLogTap* tap_ = nullptr;    // Guarded by mu_.
+  std::vector<WriteLogTap*> extra_taps_;  // Guarded by mu_.
   std::atomic<bool> suspended_{false};
   std::atomic<int64_t> offset_{0};
 };

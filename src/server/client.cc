@@ -1,5 +1,7 @@
 #include "server/client.h"
 
+#include "server/replica_link.h"
+
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -524,7 +526,7 @@ void Client::MaybeLogSlow(const commands::CommandSpec& spec,
 }
 
 void Client::Flush() {
-  if (closed_) return;
+  if (closed_ || raw_transfer_) return;
   // appendfsync always: a write's reply leaves only once the write is on
   // disk; the worker syncs once for all its clients after this round.
   if (durable_wait_ != 0 && out_pos_ < out_.size()) {
@@ -575,6 +577,10 @@ void Client::UpdateSharedSizes() {
 void Client::Close() {
   if (closed_) return;
   closed_ = true;
+  if (replica_link_) {
+    replica_link_->Detach();
+    replica_link_.reset();
+  }
   server_->UnwatchAll(this);
   UnsubscribeAll();
   if (blocked_) EndBlocking();

@@ -72,6 +72,13 @@ class Client : public EventHandler {
     DispatchOne(args);
     out_.clear();
   }
+  // Replication: while a full sync streams the snapshot to this client's
+  // socket from another thread, this client writes nothing itself.
+  void set_raw_transfer(bool on) { raw_transfer_ = on; }
+  // Appends bytes to the output as they are (the replication stream).
+  void AppendRaw(std::string_view bytes) { out_.append(bytes); }
+  // The replica behind this connection (after PSYNC/SYNC), or null.
+  std::shared_ptr<class ReplicaLink>& replica_link() { return replica_link_; }
   // appendfsync always: the log offset this client's replies wait for.
   int64_t durable_wait() const { return durable_wait_; }
   // True while the client waits for CLIENT PAUSE to end.
@@ -190,6 +197,8 @@ class Client : public EventHandler {
   size_t in_len_ = 0;
   size_t in_pos_ = 0;
   bool loader_ = false;
+  bool raw_transfer_ = false;
+  std::shared_ptr<class ReplicaLink> replica_link_;
   int64_t durable_wait_ = 0;  // see durable_wait()
   std::string out_;       // pending output starts at out_pos_
   size_t out_pos_ = 0;

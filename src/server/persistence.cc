@@ -427,10 +427,43 @@ void Persistence::StartJobLocked(std::unique_lock<std::mutex>& lock, Job job) {
   }
 }
 
+Status Persistence::StartReplicaSync(std::function<void(int64_t)> at_instant,
+                                     std::shared_ptr<persistence::SnapshotSink> sink,
+                                     std::function<void(Status)> done) {
+  std::unique_lock<std::mutex> lock(job_mu_);
+  if (job_ != Job::kNone) return Status::Error("another snapshot is in progress");
+  if (job_thread_.joinable()) {
+    job_thread_.join();
+    job_finished_ = false;
+  }
+  job_ = Job::kReplica;
+  lock.unlock();
+  auto snap = std::make_unique<persistence::Snapshot>(server_.keyspace(), SnapshotOpts());
+  snap->Begin([&] {
+    int64_t offset = server_.write_log().offset();
+    at_instant(offset);
+    return AuxFields(false, offset);
+  });
+  lock.lock();
+  job_start_ms_ = NowMs();
+  persistence::Snapshot* raw = snap.get();
+  snapshot_ = std::move(snap);
+  job_thread_ = std::thread([this, raw, sink, done, started = job_start_ms_] {
+    Status st = raw->Run(*sink);
+    done(st);
+    FinishJob(Job::kReplica, st, started, raw->peak_pending_bytes(), 0);
+  });
+  return Status::Ok();
+}
+
 void Persistence::FinishJob(Job job, Status result, int64_t started_ms, uint64_t cow,
                             int64_t dirty_at_start) {
   int64_t took = (NowMs() - started_ms) / 1000;
-  if (job == Job::kRdb) {
+  if (job == Job::kReplica) {
+    if (!result.ok()) {
+      Log(LogLevel::kWarning, "Full sync to a replica failed: %s", result.message().c_str());
+    }
+  } else if (job == Job::kRdb) {
     if (result.ok()) {
       Log(LogLevel::kNotice, "Background saving terminated with success");
       server_.AddDirty(-dirty_at_start);

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -90,6 +91,12 @@ class Persistence final : public replication::WriteLogTap {
   StatusOr<std::string> Bgsave(bool schedule);
   // BGREWRITEAOF: the status reply text, or an error.
   StatusOr<std::string> BgRewriteAof();
+  // A full sync to a replica: a snapshot whose start instant runs
+  // `at_instant(offset)` (every shard locked), written to `sink` on a thread,
+  // then `done(status)` on that thread. Fails when another snapshot runs.
+  Status StartReplicaSync(std::function<void(int64_t offset)> at_instant,
+                          std::shared_ptr<persistence::SnapshotSink> sink,
+                          std::function<void(Status)> done);
   // CONFIG SET appendonly.
   Status SetAppendOnly(bool on);
   // CONFIG SET appendfsync.
@@ -126,7 +133,7 @@ class Persistence final : public replication::WriteLogTap {
   void OnAppend(std::string_view bytes, int64_t end_offset) override;
 
  private:
-  enum class Job { kNone, kRdb, kAofRewrite };
+  enum class Job { kNone, kRdb, kAofRewrite, kReplica };
 
   std::vector<std::pair<std::string, std::string>> AuxFields(bool aof_base, int64_t offset) const;
   // aof_commands: an AOF base without RDB preamble.

@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include "server/replica_link.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -232,6 +234,15 @@ void Worker::Cron() {
     storage::UpdateLruClock(now);
     server_->SampleOps();
     server_->persistence().Cron();
+    // Replicas get a PING in the stream every 10 s (repl-ping-replica-period),
+    // so an idle primary still shows it is alive.
+    if (now - server_->last_replica_ping_ms_ >= 10000) {
+      server_->last_replica_ping_ms_ = now;
+      if (!server_->Replicas().empty()) {
+        std::string_view ping[1] = {"PING"};
+        server_->write_log().Append(-1, ping);
+      }
+    }
     // Expiry deletes nothing while clients are paused, so the dataset a paused
     // primary hands over stays still.
     storage::Shard::SetExpiryEnabled(!server_->paused_any());
@@ -519,6 +530,21 @@ void Server::WaitForShutdown() {
   if (!path.empty()) unlink(path.c_str());
   close(sfd);
   Log(LogLevel::kWarning, "Basalt is now ready to exit, bye bye...");
+}
+
+void Server::AddReplica(std::shared_ptr<ReplicaLink> r) {
+  std::lock_guard<std::mutex> lock(replicas_mu_);
+  replicas_.push_back(std::move(r));
+}
+
+void Server::RemoveReplica(ReplicaLink* r) {
+  std::lock_guard<std::mutex> lock(replicas_mu_);
+  std::erase_if(replicas_, [r](const auto& p) { return p.get() == r; });
+}
+
+std::vector<std::shared_ptr<ReplicaLink>> Server::Replicas() {
+  std::lock_guard<std::mutex> lock(replicas_mu_);
+  return replicas_;
 }
 
 void Server::Register(Client* c) {

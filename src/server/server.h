@@ -35,6 +35,7 @@
 namespace basalt::server {
 
 class Client;
+class ReplicaLink;
 class Server;
 
 // Adds to a counter only its owner thread writes: no locked instruction.
@@ -129,6 +130,11 @@ class Server : public storage::ExpiryListener {
   // Asks the owning worker to close client `id`. Thread-safe.
   void KillClient(Client* c);
 
+  // --- Replicas (primary side) ---
+  void AddReplica(std::shared_ptr<ReplicaLink> r);
+  void RemoveReplica(ReplicaLink* r);
+  std::vector<std::shared_ptr<ReplicaLink>> Replicas();
+
   // --- WATCH registry ---
   void Watch(Client* c, int db, std::string_view key);
   // Drops every watch of c and clears its watch state. Owner thread of c.
@@ -222,6 +228,9 @@ class Server : public storage::ExpiryListener {
   std::unordered_map<uint64_t, Client*> registry_;  // Guarded by registry_mu_.
   std::atomic<uint64_t> next_client_id_{1};
 
+  std::mutex replicas_mu_;
+  std::vector<std::shared_ptr<ReplicaLink>> replicas_;  // Guarded by replicas_mu_.
+  int64_t last_replica_ping_ms_ = 0;                    // worker 0's cron only
   std::mutex watch_mu_;
   // (db, key) -> clients watching it. Guarded by watch_mu_.
   std::unordered_map<std::string, std::vector<Client*>> watched_;

@@ -1,0 +1,104 @@
+// Replication commands, primary side: REPLCONF PSYNC SYNC ROLE.
+#include "commands/command_context.h"
+#include "commands/command_table.h"
+#include "commands/errors.h"
+#include "commands/helpers.h"
+#include "common/numbers.h"
+#include "server/client.h"
+#include "server/replica_link.h"
+#include "server/server.h"
+
+namespace basalt::commands {
+namespace {
+
+server::ReplicaLink& LinkOf(CommandContext& ctx) {
+  auto& link = ctx.client.replica_link();
+  if (!link) {
+    link = std::make_shared<server::ReplicaLink>(ctx.server, &ctx.client);
+    ctx.server.AddReplica(link);
+  }
+  return *link;
+}
+
+// REPLCONF <option> <value> [<option> <value> ...]
+void CmdReplconf(CommandContext& ctx) {
+  if (ctx.args.size() % 2 == 0) {
+    ctx.Error(errors::kSyntax);
+    return;
+  }
+  for (size_t j = 1; j < ctx.args.size(); j += 2) {
+    std::string_view opt = ctx.args[j];
+    std::string_view val = ctx.args[j + 1];
+    if (EqualsIgnoreCase(opt, "listening-port")) {
+      auto port = ParseInt64(val);
+      if (!port) {
+        ctx.Error(errors::kNotInteger);
+        return;
+      }
+      LinkOf(ctx).set_listening_port(int(*port));
+    } else if (EqualsIgnoreCase(opt, "ip-address") || EqualsIgnoreCase(opt, "capa") ||
+               EqualsIgnoreCase(opt, "rdb-only") || EqualsIgnoreCase(opt, "rdb-filter-only")) {
+      // Accepted: Basalt always streams diskless (capa eof) and has no filters.
+    } else if (EqualsIgnoreCase(opt, "ack")) {
+      // From a replica: its processed offset. Never answered.
+      auto off = ParseInt64(val);
+      if (off && ctx.client.replica_link()) ctx.client.replica_link()->Ack(*off);
+      return;
+    } else if (EqualsIgnoreCase(opt, "getack")) {
+      return;  // only meaningful on a replica
+    } else {
+      ctx.Error("ERR Unrecognized REPLCONF option: " + std::string(opt));
+      return;
+    }
+  }
+  ctx.reply.Ok();
+}
+
+void StartSync(CommandContext& ctx, bool psync) {
+  // Replies already queued must reach the socket before the snapshot does.
+  ctx.client.Flush();
+  std::string err = LinkOf(ctx).StartFullSync(psync);
+  if (!err.empty()) ctx.Error(err);
+}
+
+// PSYNC replicationid offset — Basalt answers every request with a full
+// resynchronization (partial resync comes with the replication backlog work).
+void CmdPsync(CommandContext& ctx) { StartSync(ctx, true); }
+
+// SYNC
+void CmdSync(CommandContext& ctx) { StartSync(ctx, false); }
+
+// ROLE
+void CmdRole(CommandContext& ctx) {
+  auto replicas = ctx.server.Replicas();
+  std::vector<std::shared_ptr<server::ReplicaLink>> online;
+  for (auto& r : replicas) {
+    if (r->state() == server::ReplicaLink::State::kOnline) online.push_back(r);
+  }
+  ctx.reply.ArrayHeader(3);
+  ctx.reply.Bulk("master");
+  ctx.reply.Integer(ctx.server.write_log().offset());
+  ctx.reply.ArrayHeader(online.size());
+  for (auto& r : online) {
+    ctx.reply.ArrayHeader(3);
+    ctx.reply.Bulk(r->ip());
+    ctx.reply.Bulk(std::to_string(r->listening_port()));
+    ctx.reply.Bulk(std::to_string(r->ack_offset()));
+  }
+}
+
+}  // namespace
+
+void RegisterReplicationFamily(CommandTable& t) {
+  const char* g = "server";
+  t.Add(Spec(g, "replconf", -1, "admin noscript loading stale allow_busy", 0, 0, 0,
+             "@admin @slow", CmdReplconf));
+  t.Add(Spec(g, "psync", -3, "admin noscript no_async_loading no_multi", 0, 0, 0,
+             "@admin @slow @dangerous", CmdPsync));
+  t.Add(Spec(g, "sync", 1, "admin noscript no_async_loading no_multi", 0, 0, 0,
+             "@admin @slow @dangerous", CmdSync));
+  t.Add(Spec(g, "role", 1, "noscript loading stale fast", 0, 0, 0, "@admin @fast @dangerous",
+             CmdRole));
+}
+
+}  // namespace basalt::commands

@@ -1,0 +1,83 @@
+// ReplicaLink: the primary's side of one connected replica.
+//
+// A replica connects as a client and sends PSYNC. The primary answers with a
+// full resynchronization: a point-in-time snapshot (persistence::Snapshot)
+// streamed straight to the replica's socket in the diskless format
+// (`$EOF:<40 bytes>` ... `<40 bytes>`), whose start instant is also where the
+// link starts taking the write log's bytes. Once the snapshot is through, the
+// link waits for the replica's first REPLCONF ACK (a diskless replica finds
+// the end of the snapshot by its last 40 bytes, so nothing may follow them
+// until it has loaded it), then hands the buffered stream, and every new
+// write, to the client's output on the client's own worker thread.
+//
+// Thread-safety: OnAppend runs under the write log's lock on any thread; the
+// rest on the client's worker thread unless noted. Statistics are atomics.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "replication/write_log.h"
+
+namespace basalt::server {
+
+class Client;
+class Server;
+class Worker;
+
+class ReplicaLink final : public replication::WriteLogTap,
+                          public std::enable_shared_from_this<ReplicaLink> {
+ public:
+  enum class State { kWaitBgsave = 0, kSendBulk = 1, kOnline = 2 };
+
+  ReplicaLink(Server& server, Client* client);
+  ~ReplicaLink() override;
+
+  // PSYNC / SYNC: starts the full sync. Returns an error text when it cannot
+  // start (the client then gets it as an error reply).
+  std::string StartFullSync(bool psync);
+  // REPLCONF ACK <offset>.
+  void Ack(int64_t offset);
+  // The client is closing: stop taking the log. Worker thread.
+  void Detach();
+
+  // replication::WriteLogTap
+  void OnAppend(std::string_view bytes, int64_t end_offset) override;
+
+  // For INFO / ROLE (any thread).
+  std::string ip() const { return ip_; }
+  int listening_port() const { return listening_port_.load(); }
+  void set_listening_port(int p) { listening_port_.store(p); }
+  State state() const { return state_.load(); }
+  int64_t ack_offset() const { return ack_offset_.load(); }
+  int64_t last_ack_ms() const { return last_ack_ms_.load(); }
+
+ private:
+  // Snapshot done (worker thread): go online, or drop the client on error.
+  void TransferDone(bool ok);
+  // The replica acknowledged the snapshot: start streaming (worker thread).
+  void GoOnline();
+  // Moves the buffered stream into the client's output (worker thread).
+  void Pump();
+
+  Server& server_;
+  Client* client_;  // worker thread; null once detached
+  Worker* worker_;
+  bool transfer_done_ = false;  // worker thread
+  std::string ip_;
+  std::atomic<int> listening_port_{0};
+  std::atomic<State> state_{State::kWaitBgsave};
+  std::atomic<int64_t> ack_offset_{0};
+  std::atomic<int64_t> last_ack_ms_{0};
+
+  std::mutex mu_;
+  std::string pending_;   // Guarded by mu_: log bytes not yet handed to the client
+  bool online_ = false;   // Guarded by mu_
+  bool posted_ = false;   // Guarded by mu_: a Pump is queued on the worker
+  bool tapped_ = false;   // Guarded by mu_
+};
+
+}  // namespace basalt::server
