@@ -13,10 +13,7 @@ namespace {
 
 server::ReplicaLink& LinkOf(CommandContext& ctx) {
   auto& link = ctx.client.replica_link();
-  if (!link) {
-    link = std::make_shared<server::ReplicaLink>(ctx.server, &ctx.client);
-    ctx.server.AddReplica(link);
-  }
+  if (!link) link = std::make_shared<server::ReplicaLink>(ctx.server, &ctx.client);
   return *link;
 }
 
@@ -57,8 +54,18 @@ void CmdReplconf(CommandContext& ctx) {
 void StartSync(CommandContext& ctx, bool psync) {
   // Replies already queued must reach the socket before the snapshot does.
   ctx.client.Flush();
+  if (ctx.client.replica_link() &&
+      ctx.client.replica_link()->state() != server::ReplicaLink::State::kWaitBgsave) {
+    ctx.Error("ERR Replica already synchronizing or synchronized");
+    return;
+  }
   std::string err = LinkOf(ctx).StartFullSync(psync);
-  if (!err.empty()) ctx.Error(err);
+  if (!err.empty()) {
+    ctx.Error(err);
+    return;
+  }
+  // Counted as a replica from its SYNC/PSYNC on, as in Redis.
+  ctx.server.AddReplica(ctx.client.replica_link());
 }
 
 // PSYNC replicationid offset — Basalt answers every request with a full
