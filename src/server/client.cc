@@ -1,7 +1,5 @@
 #include "server/client.h"
 
-#include "server/replica_link.h"
-
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,6 +16,7 @@
 #include "common/logging.h"
 #include "common/numbers.h"
 #include "storage/keyspace.h"
+#include "server/replica_link.h"
 #include "server/server.h"
 
 namespace basalt::server {

@@ -1,7 +1,5 @@
 #include "server/server.h"
 
-#include "server/replica_link.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -25,6 +23,7 @@
 #include "common/logging.h"
 #include "commands/command_context.h"
 #include "server/client.h"
+#include "server/replica_link.h"
 
 namespace basalt::server {
 namespace {
