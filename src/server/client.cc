@@ -583,9 +583,11 @@ void Client::Close() {
   server_->UnwatchAll(this);
   UnsubscribeAll();
   if (blocked_) EndBlocking();
+  // Out of the registry before the socket closes: once the peer sees the
+  // close, CLIENT KILL/LIST must no longer find this client.
+  server_->Unregister(this);
   worker_->loop().Remove(fd);
   close(fd);
-  server_->Unregister(this);
   worker_->RetireClient(this);
 }
 
