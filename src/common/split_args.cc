@@ -1,5 +1,6 @@
 #include "common/split_args.h"
 
+#include <cstdio>
 #include <cstring>
 
 namespace basalt {
@@ -96,6 +97,45 @@ std::optional<std::vector<std::string>> SplitArgs(std::string_view line) {
     }
     args.push_back(std::move(arg));
   }
+}
+
+std::string QuoteArg(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      default:
+        if (c >= 0x20 && c < 0x7f) {
+          out += static_cast<char>(c);
+        } else {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+          out += buf;
+        }
+    }
+  }
+  out += '"';
+  return out;
 }
 
 }  // namespace basalt

@@ -25,4 +25,9 @@ namespace basalt {
 
 std::optional<std::vector<std::string>> SplitArgs(std::string_view line);
 
+// The inverse: s in double quotes with \\ \" \n \r \t \a \b escaped and
+// other bytes outside 0x20..0x7e as \xHH (Redis's sdscatrepr), as written in
+// rewritten config files and AOF manifests.
+std::string QuoteArg(std::string_view s);
+
 }  // namespace basalt

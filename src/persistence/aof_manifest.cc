@@ -187,44 +187,7 @@ std::string AofManifest::QuoteName(std::string_view name) {
       break;
     }
   }
-  if (!needs_quotes) return std::string(name);
-  std::string out = "\"";
-  for (char ch : name) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      default:
-        if (c >= 0x20 && c < 0x7f) {
-          out += char(c);
-        } else {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-          out += buf;
-        }
-    }
-  }
-  out += '"';
-  return out;
+  return needs_quotes ? QuoteArg(name) : std::string(name);
 }
 
 std::string AofManifest::BaseName(std::string_view prefix, int64_t seq, bool rdb_preamble) {

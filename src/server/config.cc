@@ -295,7 +295,7 @@ StatusOr<std::unique_ptr<Config>> Config::Load(int argc, const char* const* argv
       continue;
     }
     if (!options.empty() && options.back() != '\n') options += ' ';
-    options += config_internal::Repr(a);
+    options += QuoteArg(a);
     option_values++;
   }
   close_save();

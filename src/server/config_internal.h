@@ -101,7 +101,6 @@ std::vector<std::string> FormatRewrite(const Spec& spec, const Value& v);
 // "a  b" gives {"a", "", "b"}.
 std::vector<std::string> SplitOnSpaces(std::string_view s);
 // Quotes like Redis's sdscatrepr: "..." with \n \r \t \a \b \\ \" and \xHH.
-std::string Repr(std::string_view s);
 // ASCII lower-casing.
 std::string Lower(std::string_view s);
 

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "common/numbers.h"
+#include "common/split_args.h"
 #include "server/config_internal.h"
 
 namespace basalt::server::config_internal {
@@ -734,7 +735,7 @@ std::vector<std::string> FormatRewrite(const Spec& spec, const Value& v) {
     case Kind::kString:
     case Kind::kDir:
     case Kind::kNotifyKeyspaceEvents:
-      return {Repr(v.str)};
+      return {QuoteArg(v.str)};
     case Kind::kSave: {
       if (v.save.empty()) return {"\"\""};
       std::vector<std::string> lines;
@@ -777,44 +778,6 @@ std::vector<std::string> SplitOnSpaces(std::string_view s) {
   }
 }
 
-std::string Repr(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      default:
-        if (c >= 0x20 && c < 0x7f) {
-          out += static_cast<char>(c);
-        } else {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\x%02x", c);
-          out += buf;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
