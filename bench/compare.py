@@ -433,15 +433,15 @@ def WriteCommands(path, commands):
     return len(commands)
 
 
-def RunBench(s, port, extra, pipeline, n, cpus, expect):
+def RunBench(s, port, extra, pipeline, n, cpus, expect, value_size=8, timeout=900):
     """One redis-benchmark run with `extra` arguments (-t list or one explicit command);
     returns {first word of the test name: {rps, p50, p99}} and checks `expect` is there."""
     argv = Pinned(cpus, [s.benchmark, "-h", "127.0.0.1", "-p", str(port), "-n", str(n),
-                         "-r", str(s.keyspace), "-d", "8", "-P", str(pipeline),
+                         "-r", str(s.keyspace), "-d", str(value_size), "-P", str(pipeline),
                          "-c", str(s.clients), "--csv"] + list(extra))
     proc = PROCS.Spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        out, err = proc.communicate(timeout=900)
+        out, err = proc.communicate(timeout=timeout)
     finally:
         PROCS.Stop(proc)
     rows = {}

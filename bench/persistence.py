@@ -31,9 +31,7 @@ SERVER_CORE, CLIENT_CORE, BASALT_THREADS, SECTIONS, WRITE_DOCS=1, DOCS_FILE, JSO
 """
 
 import argparse
-import csv
 import datetime
-import io
 import json
 import mmap
 import os
@@ -315,29 +313,8 @@ def ExpectDbSize(srv, want, what):
 
 def RunWriteBench(s, port, pipeline, n):
     """redis-benchmark -t set,incr,lpush; returns {SET|INCR|LPUSH: {rps, p50, p99}}."""
-    argv = Pinned(s.client_core, [s.benchmark, "-h", "127.0.0.1", "-p", str(port),
-                                  "-t", "set,incr,lpush", "-n", str(n), "-r", str(s.keyspace),
-                                  "-d", str(s.value_size), "-P", str(pipeline),
-                                  "-c", str(s.clients), "--csv"])
-    proc = PROCS.Spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        out, err = proc.communicate(timeout=1800)
-    finally:
-        PROCS.Stop(proc)
-    rows = {}
-    for row in csv.DictReader(io.StringIO(out.decode(errors="replace"))):
-        try:
-            rows[row["test"].split()[0].upper()] = {
-                "rps": float(row["rps"]), "p50": float(row["p50_latency_ms"]),
-                "p99": float(row["p99_latency_ms"])}
-        except (KeyError, TypeError, ValueError, IndexError):
-            continue
-    missing = [t for t in AOF_TESTS if t not in rows]
-    if proc.returncode != 0 or missing:
-        raise RuntimeError("redis-benchmark failed (rc %s, missing %s): %s\n%s"
-                           % (proc.returncode, missing, shlex.join(argv),
-                              (out + err).decode(errors="replace")[-1500:]))
-    return rows
+    return compare.RunBench(s, port, ["-t", "set,incr,lpush"], pipeline, n, s.client_core,
+                            AOF_TESTS, value_size=s.value_size, timeout=1800)
 
 
 def CheckAofRun(srv, aof_dir, bytes_before, n):
