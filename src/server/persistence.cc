@@ -190,6 +190,21 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+StatusOr<persistence::AofManifest> ReadManifest(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::Error("Can't open the AOF manifest " + path + ": " + Errno());
+  std::string text;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) text.append(buf, size_t(n));
+  ::close(fd);
+  auto parsed = persistence::AofManifest::Parse(text);
+  if (!parsed.ok()) {
+    return Status::Error("Invalid AOF manifest " + path + ": " + parsed.status().message());
+  }
+  return parsed;
+}
+
 uint64_t FileSize(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return 0;
@@ -834,20 +849,8 @@ Status Persistence::ReplayAofCommands(const std::string& path, uint64_t, bool is
 Status Persistence::LoadAofSet() {
   const Config& c = server_.config();
   std::string manifest_path = AofPath(persistence::AofManifest::ManifestName(c.appendfilename()));
-  std::string text;
-  {
-    int fd = ::open(manifest_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::Error("Can't open the AOF manifest " + manifest_path + ": " + Errno());
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof(buf))) > 0) text.append(buf, size_t(n));
-    ::close(fd);
-  }
-  auto parsed = persistence::AofManifest::Parse(text);
-  if (!parsed.ok()) {
-    return Status::Error("Invalid AOF manifest " + manifest_path + ": " +
-                         parsed.status().message());
-  }
+  auto parsed = ReadManifest(manifest_path);
+  if (!parsed.ok()) return parsed.status();
   persistence::AofManifest m = *parsed;
   if (!m.base && m.incr.empty()) return CreateAofOnStart();
   uint64_t total = 0;
@@ -1202,15 +1205,7 @@ Status Persistence::SetAppendOnly(bool on) {
   persistence::AofManifest m;
   std::string mpath = AofPath(persistence::AofManifest::ManifestName(c.appendfilename()));
   if (FileExists(mpath)) {
-    std::string text;
-    int fd = ::open(mpath.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      char buf[65536];
-      ssize_t n;
-      while ((n = ::read(fd, buf, sizeof(buf))) > 0) text.append(buf, size_t(n));
-      ::close(fd);
-    }
-    auto parsed = persistence::AofManifest::Parse(text);
+    auto parsed = ReadManifest(mpath);
     if (parsed.ok()) m = *parsed;
   }
   {
