@@ -528,16 +528,19 @@ def test_failed_bgsave_refuses_writes_until_a_save_succeeds(request, make_server
 @pytest.mark.skipif(os.geteuid() != 0, reason='mounting a tmpfs needs root')
 def test_full_disk_refuses_writes_then_recovers(make_server):
     mnt = tempfile.mkdtemp(prefix='basalt-it-tmpfs-')
-    mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt],
+    mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
         os.rmdir(mnt)
         pytest.skip('cannot mount a tmpfs: ' + mounted.stderr.strip())
     srv = None
     try:
+        # Freeing the filler must make room for everything the AOF buffered
+        # after the disk filled (writes are acked until the AOF thread, every
+        # few ms, sees the error), so it is large.
         filler = os.path.join(mnt, 'filler')
         with open(filler, 'wb') as f:
-            f.write(b'\0' * (512 * 1024))
+            f.write(b'\0' * (4 * 1024 * 1024))
         srv = make_server('--dir', mnt, '--appendonly', 'yes', '--appendfsync', 'everysec')
         c = srv.client()
         small = {'small:%d' % i: str(i) for i in range(10)}
