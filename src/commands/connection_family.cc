@@ -202,6 +202,13 @@ bool KnownClientType(std::string_view t) {
          EqualsIgnoreCase(t, "pubsub");
 }
 
+// Whether c is of CLIENT LIST/KILL's TYPE `type` ("slave" = "replica").
+bool IsClientType(const server::Client& c, std::string_view type) {
+  std::string_view kind = c.TypeName();
+  if (EqualsIgnoreCase(type, "slave")) type = "replica";
+  return EqualsIgnoreCase(kind, type);
+}
+
 // CLIENT LIST [TYPE NORMAL|MASTER|REPLICA|PUBSUB] [ID client-id [client-id ...]]
 void CmdClientList(CommandContext& ctx) {
   std::string_view type;
@@ -227,11 +234,9 @@ void CmdClientList(CommandContext& ctx) {
       return;
     }
   }
-  // Every client here is a normal client until replication and pub/sub exist.
-  bool type_ok = type.empty() || EqualsIgnoreCase(type, "normal");
   std::vector<std::pair<uint64_t, std::string>> lines;
   ctx.server.ForEachClient([&](server::Client* c) {
-    if (!type_ok) return;
+    if (!type.empty() && !IsClientType(*c, type)) return;
     if (!ids.empty() && std::find(ids.begin(), ids.end(), c->id) == ids.end()) return;
     lines.emplace_back(c->id, c->InfoLine());
   });
@@ -326,11 +331,10 @@ void CmdClientKill(CommandContext& ctx) {
       return;
     }
   }
-  bool type_ok = type.empty() || EqualsIgnoreCase(type, "normal");
   int64_t killed = 0;
   bool kill_self = false;
   ctx.server.ForEachClient([&](server::Client* c) {
-    if (!type_ok) return;
+    if (!type.empty() && !IsClientType(*c, type)) return;
     if (id != 0 && c->id != id) return;
     if (!addr.empty() && c->addr != addr) return;
     if (!laddr.empty() && c->laddr != laddr) return;

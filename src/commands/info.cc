@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "server/memory.h"
 #include "server/replica_link.h"
+#include "server/replication.h"
 #include "server/server.h"
 #include "server/version.h"
 
@@ -231,9 +232,9 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
     w.Field("total_net_repl_input_bytes", "0");
     w.Field("total_net_repl_output_bytes", "0");
     w.Field("rejected_connections", s.rejected_connections.load());
-    w.Field("sync_full", "0");
-    w.Field("sync_partial_ok", "0");
-    w.Field("sync_partial_err", "0");
+    w.Field("sync_full", s.replication().sync_full.load());
+    w.Field("sync_partial_ok", s.replication().sync_partial_ok.load());
+    w.Field("sync_partial_err", s.replication().sync_partial_err.load());
     w.Field("expired_keys", s.SumStat(&ThreadStats::expired));
     w.Field("expired_stale_perc", "0.00");
     w.Field("expired_time_cap_reached_count", "0");
@@ -251,8 +252,37 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
   }
   if (has("replication")) {
     replication::WriteLog& log = s.write_log();
+    server::Replication& repl = s.replication();
     w.Section("Replication");
-    w.Field("role", "master");
+    if (repl.is_replica()) {
+      server::ReplicaSideInfo ri = repl.Info();
+      w.Field("role", "slave");
+      w.Field("master_host", ri.host);
+      w.Field("master_port", int64_t(ri.port));
+      w.Field("master_link_status", ri.link_up ? "up" : "down");
+      w.Field("master_last_io_seconds_ago", ri.last_io_seconds_ago);
+      w.Field("master_sync_in_progress", ri.sync_in_progress ? "1" : "0");
+      w.Field("slave_read_repl_offset", ri.read_offset);
+      w.Field("slave_repl_offset", ri.applied_offset);
+      if (ri.sync_in_progress) {
+        w.Field("master_sync_total_bytes", ri.sync_total_bytes);
+        w.Field("master_sync_read_bytes", ri.sync_read_bytes);
+        w.Field("master_sync_left_bytes",
+                ri.sync_total_bytes < 0 ? int64_t(-1) : ri.sync_total_bytes - ri.sync_read_bytes);
+        w.FieldF("master_sync_perc",
+                 ri.sync_total_bytes > 0
+                     ? 100.0 * double(ri.sync_read_bytes) / double(ri.sync_total_bytes)
+                     : 0.0,
+                 2);
+        w.Field("master_sync_last_io_seconds_ago", ri.sync_last_io_seconds_ago);
+      }
+      if (!ri.link_up) w.Field("master_link_down_since_seconds", ri.link_down_since_seconds);
+      w.Field("slave_priority", cfg.replica_priority());
+      w.Field("slave_read_only", cfg.replica_read_only() ? "1" : "0");
+      w.Field("replica_announced", cfg.replica_announced() ? "1" : "0");
+    } else {
+      w.Field("role", "master");
+    }
     auto replicas = s.Replicas();
     w.Field("connected_slaves", uint64_t(replicas.size()));
     int64_t now_ms = NowMs();
@@ -266,11 +296,12 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
                   ",lag=" + std::to_string((now_ms - r->last_ack_ms()) / 1000));
     }
     w.Field("master_failover_state", "no-failover");
-    w.Field("master_replid", s.replid());
-    w.Field("master_replid2", "0000000000000000000000000000000000000000");
+    w.Field("master_replid", repl.replid());
+    w.Field("master_replid2", repl.replid2());
     w.Field("master_repl_offset", log.offset());
-    w.Field("second_repl_offset", "-1");
-    w.Field("repl_backlog_active", "0");
+    w.Field("second_repl_offset", repl.second_offset());
+    bool backlog = log.backlog_histlen() > 0 || !replicas.empty() || repl.is_replica();
+    w.Field("repl_backlog_active", backlog ? "1" : "0");
     w.Field("repl_backlog_size", log.backlog_size(), true);
     w.Field("repl_backlog_first_byte_offset", log.backlog_first_offset());
     w.Field("repl_backlog_histlen", log.backlog_histlen(), true);

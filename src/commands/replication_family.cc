@@ -1,4 +1,4 @@
-// Replication commands, primary side: REPLCONF PSYNC SYNC ROLE.
+// Replication commands: REPLCONF PSYNC SYNC ROLE REPLICAOF SLAVEOF.
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
@@ -6,6 +6,7 @@
 #include "common/numbers.h"
 #include "server/client.h"
 #include "server/replica_link.h"
+#include "server/replication.h"
 #include "server/server.h"
 
 namespace basalt::commands {
@@ -42,7 +43,9 @@ void CmdReplconf(CommandContext& ctx) {
       if (off && ctx.client.replica_link()) ctx.client.replica_link()->Ack(*off);
       return;
     } else if (EqualsIgnoreCase(opt, "getack")) {
-      return;  // only meaningful on a replica
+      // From our primary: the primary client acknowledges after every batch
+      // it applies, this one included. Never answered.
+      return;
     } else {
       ctx.Error("ERR Unrecognized REPLCONF option: " + std::string(opt));
       return;
@@ -52,6 +55,11 @@ void CmdReplconf(CommandContext& ctx) {
 }
 
 void StartSync(CommandContext& ctx, bool psync) {
+  server::Replication& repl = ctx.server.replication();
+  if (repl.is_replica() && !repl.link_up()) {
+    ctx.Error("NOMASTERLINK Can't SYNC while not connected with my master");
+    return;
+  }
   // Replies already queued must reach the socket before the snapshot does.
   ctx.client.Flush();
   if (ctx.client.replica_link() &&
@@ -59,24 +67,70 @@ void StartSync(CommandContext& ctx, bool psync) {
     ctx.Error("ERR Replica already synchronizing or synchronized");
     return;
   }
+  if (psync) {
+    std::string_view replid = ctx.args[1];
+    auto offset = ParseInt64(ctx.args[2]);
+    if (!offset) {
+      ctx.Error(errors::kNotInteger);
+      return;
+    }
+    if (repl.CanContinue(replid, *offset) &&
+        LinkOf(ctx).StartPartialSync(*offset - 1, repl.replid())) {
+      repl.sync_partial_ok.fetch_add(1);
+      ctx.client.link_kind_.store(1);
+      ctx.server.AddReplica(ctx.client.replica_link());
+      return;
+    }
+    if (replid != "?") repl.sync_partial_err.fetch_add(1);
+  }
   std::string err = LinkOf(ctx).StartFullSync(psync);
   if (!err.empty()) {
     ctx.Error(err);
     return;
   }
+  repl.sync_full.fetch_add(1);
+  ctx.client.link_kind_.store(1);
   // Counted as a replica from its SYNC/PSYNC on, as in Redis.
   ctx.server.AddReplica(ctx.client.replica_link());
 }
 
-// PSYNC replicationid offset — Basalt answers every request with a full
-// resynchronization (partial resync comes with the replication backlog work).
+// PSYNC replicationid offset: +CONTINUE from the backlog when the id and
+// offset allow it, a full resynchronization otherwise.
 void CmdPsync(CommandContext& ctx) { StartSync(ctx, true); }
 
 // SYNC
 void CmdSync(CommandContext& ctx) { StartSync(ctx, false); }
 
+// REPLICAOF host port | NO ONE (and its old name SLAVEOF)
+void CmdReplicaof(CommandContext& ctx) {
+  server::Replication& repl = ctx.server.replication();
+  if (EqualsIgnoreCase(ctx.args[1], "no") && EqualsIgnoreCase(ctx.args[2], "one")) {
+    repl.Promote();
+    ctx.reply.Ok();
+    return;
+  }
+  auto port = ParseInt64(ctx.args[2]);
+  if (!port || *port < 0 || *port > 65535) {
+    ctx.Error("ERR Invalid master port");
+    return;
+  }
+  std::string r = repl.SetPrimary(std::string(ctx.args[1]), int(*port));
+  ctx.reply.SimpleString(r);
+}
+
 // ROLE
 void CmdRole(CommandContext& ctx) {
+  server::Replication& repl = ctx.server.replication();
+  if (repl.is_replica()) {
+    server::ReplicaSideInfo info = repl.Info();
+    ctx.reply.ArrayHeader(5);
+    ctx.reply.Bulk("slave");
+    ctx.reply.Bulk(info.host);
+    ctx.reply.Integer(info.port);
+    ctx.reply.Bulk(info.state);
+    ctx.reply.Integer(info.link_up ? info.applied_offset : -1);
+    return;
+  }
   auto replicas = ctx.server.Replicas();
   std::vector<std::shared_ptr<server::ReplicaLink>> online;
   for (auto& r : replicas) {
@@ -104,6 +158,10 @@ void RegisterReplicationFamily(CommandTable& t) {
              "@admin @slow @dangerous", CmdPsync));
   t.Add(Spec(g, "sync", 1, "admin noscript no_async_loading no_multi", 0, 0, 0,
              "@admin @slow @dangerous", CmdSync));
+  t.Add(Spec(g, "replicaof", 3, "admin noscript stale no_async_loading", 0, 0, 0,
+             "@admin @slow @dangerous", CmdReplicaof));
+  t.Add(Spec(g, "slaveof", 3, "admin noscript stale no_async_loading", 0, 0, 0,
+             "@admin @slow @dangerous", CmdReplicaof));
   t.Add(Spec(g, "role", 1, "noscript loading stale fast", 0, 0, 0, "@admin @fast @dangerous",
              CmdRole));
 }

@@ -182,6 +182,8 @@ class FdSource final : public RdbSource {
   explicit FdSource(int fd, uint64_t limit = UINT64_MAX, int timeout_ms = -1);
   // Bytes taken from the fd so far (offset() plus what is buffered).
   uint64_t fd_bytes() const { return fd_bytes_; }
+  // Bytes read from the fd but not consumed yet (what followed the RDB).
+  std::string_view buffered() const { return {buf_.data() + pos_, end_ - pos_}; }
 
  protected:
   long ReadSome(void* dst, size_t n) override;

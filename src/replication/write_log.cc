@@ -1,5 +1,6 @@
 #include "replication/write_log.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/numbers.h"
@@ -35,6 +36,7 @@ void WriteLog::SetTap(WriteLogTap* tap, const std::function<void(int64_t)>& at_s
   if (at_switch) at_switch(offset_.load(std::memory_order_relaxed));
   tap_ = tap;
   last_db_ = -1;
+  tap_db_ = -1;
 }
 
 void WriteLog::AddTap(WriteLogTap* tap, const std::function<void(int64_t)>& at_add) {
@@ -42,6 +44,72 @@ void WriteLog::AddTap(WriteLogTap* tap, const std::function<void(int64_t)>& at_a
   if (at_add) at_add(offset_.load(std::memory_order_relaxed));
   extra_taps_.push_back(tap);
   last_db_ = -1;  // the new consumer's stream starts with a SELECT
+}
+
+bool WriteLog::AddTapFrom(WriteLogTap* tap, int64_t from) {
+  std::string backlog;
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t end = offset_.load(std::memory_order_relaxed);
+  if (from < end - histlen_ || from > end) return false;
+  size_t cap = ring_.size();
+  for (int64_t o = from; o < end;) {
+    size_t pos = size_t(o % int64_t(cap));
+    size_t n = std::min<size_t>(size_t(end - o), cap - pos);
+    backlog.append(ring_.data() + pos, n);
+    o += int64_t(n);
+  }
+  if (!backlog.empty()) tap->OnAppend(backlog, end);
+  extra_taps_.push_back(tap);
+  return true;
+}
+
+void WriteLog::ResizeBacklog(size_t size) {
+  size = std::max<size_t>(size, 16384);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (size == ring_.size()) return;
+  int64_t end = offset_.load(std::memory_order_relaxed);
+  int64_t keep = std::min<int64_t>(histlen_, int64_t(size));
+  std::vector<char> ring(size);
+  size_t cap = ring_.size();
+  for (int64_t o = end - keep; o < end; o++) {
+    ring[size_t(o % int64_t(size))] = ring_[size_t(o % int64_t(cap))];
+  }
+  ring_.swap(ring);
+  histlen_ = keep;
+}
+
+void WriteLog::SetReplicaMode(bool on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  replica_mode_.store(on);
+  last_db_ = -1;
+  tap_db_ = -1;
+}
+
+int64_t WriteLog::AppendRaw(std::string_view bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The tap (AOF) gets what the replica executes instead; see TapOnlyLocked.
+  // It only learns the new offset, so durability waits on it still end.
+  WriteLogTap* tap = tap_;
+  tap_ = nullptr;
+  AppendBytesLocked(bytes);
+  tap_ = tap;
+  int64_t end = offset_.load(std::memory_order_relaxed);
+  if (tap_ != nullptr) tap_->OnAppend({}, end);
+  return end;
+}
+
+void WriteLog::TapOnlyLocked(int db, std::string_view bytes) {
+  if (tap_ == nullptr) return;
+  int64_t off = offset_.load(std::memory_order_relaxed);
+  if (db >= 0 && db != tap_db_) {
+    char num[24];
+    std::string_view args[2] = {"SELECT", std::string_view(num, FormatInt64(db, num))};
+    std::string sel;
+    EncodeCommand(args, &sel);
+    tap_->OnAppend(sel, off);
+    tap_db_ = db;
+  }
+  tap_->OnAppend(bytes, off);
 }
 
 void WriteLog::RemoveTap(WriteLogTap* tap) {
@@ -90,6 +158,10 @@ int64_t WriteLog::Append(int db, std::span<const std::string_view> args) {
   buf.clear();
   EncodeCommand(args, &buf);
   std::lock_guard<std::mutex> lock(mu_);
+  if (replica_mode_.load(std::memory_order_relaxed)) {
+    TapOnlyLocked(db, buf);
+    return offset_.load(std::memory_order_relaxed);
+  }
   SelectLocked(db);
   AppendBytesLocked(buf);
   return offset_.load(std::memory_order_relaxed);
@@ -101,6 +173,10 @@ int64_t WriteLog::AppendGroup(int db, std::span<const std::vector<std::string_vi
   buf.clear();
   for (const auto& c : commands) EncodeCommand(c, &buf);
   std::lock_guard<std::mutex> lock(mu_);
+  if (replica_mode_.load(std::memory_order_relaxed)) {
+    TapOnlyLocked(db, buf);
+    return offset_.load(std::memory_order_relaxed);
+  }
   SelectLocked(db);
   AppendBytesLocked(buf);
   return offset_.load(std::memory_order_relaxed);
@@ -111,6 +187,24 @@ int64_t WriteLog::AppendTransaction(
   if (suspended_.load(std::memory_order_relaxed)) return offset();
   std::string& buf = t_scratch;
   std::lock_guard<std::mutex> lock(mu_);
+  if (replica_mode_.load(std::memory_order_relaxed)) {
+    // The AOF of a replica: the same MULTI ... EXEC, with its own SELECTs.
+    buf.clear();
+    std::string_view multi[] = {"MULTI"};
+    EncodeCommand(multi, &buf);
+    TapOnlyLocked(-1, buf);
+    for (const auto& [db, args] : commands) {
+      buf.clear();
+      std::vector<std::string_view> views(args.begin(), args.end());
+      EncodeCommand(views, &buf);
+      TapOnlyLocked(db, buf);
+    }
+    buf.clear();
+    std::string_view exec[] = {"EXEC"};
+    EncodeCommand(exec, &buf);
+    TapOnlyLocked(-1, buf);
+    return offset_.load(std::memory_order_relaxed);
+  }
   SelectLocked(commands.front().first);
   buf.clear();
   std::string_view multi[] = {"MULTI"};

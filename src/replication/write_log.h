@@ -70,6 +70,23 @@ class WriteLog {
   void RemoveTap(WriteLogTap* tap);
   // While suspended (loading a dataset), appends are dropped.
   void SetSuspended(bool on) { suspended_.store(on); }
+
+  // --- Replica mode ---
+  // A replica's log carries its primary's stream byte for byte (AppendRaw),
+  // so its offsets are the primary's and its own replicas can continue from
+  // them. The commands the replica executes (Append*) then reach only the
+  // tap (the AOF), with the tap's own SELECTs, and count in no offset.
+  // Leaving replica mode (promotion) makes the next append select its db.
+  void SetReplicaMode(bool on);
+  bool replica_mode() const { return replica_mode_.load(std::memory_order_relaxed); }
+  // Appends bytes of the primary's stream. REQUIRES: replica mode.
+  int64_t AppendRaw(std::string_view bytes);
+  // Adds a tap that first gets the log bytes [from, offset()) from the
+  // backlog (partial resync), all under the lock so nothing is missed.
+  // Returns false, adding nothing, when the backlog no longer has `from`.
+  bool AddTapFrom(WriteLogTap* tap, int64_t from);
+  // repl-backlog-size: keeps the newest bytes that fit.
+  void ResizeBacklog(size_t size);
   // Sets the offset the log continues from (after loading a dataset that
   // recorded one). REQUIRES: nothing appended yet.
   void ResetOffset(int64_t offset);
@@ -81,6 +98,8 @@ class WriteLog {
  private:
   void AppendBytesLocked(std::string_view bytes);  // REQUIRES: mu_ held
   void SelectLocked(int db);                       // REQUIRES: mu_ held
+  // Replica mode: the encoded command(s) go to the tap only.
+  void TapOnlyLocked(int db, std::string_view bytes);  // REQUIRES: mu_ held
 
   mutable std::mutex mu_;
   std::vector<char> ring_;        // Guarded by mu_.
@@ -88,7 +107,9 @@ class WriteLog {
   int last_db_ = -1;              // Guarded by mu_.
   WriteLogTap* tap_ = nullptr;    // Guarded by mu_.
   std::vector<WriteLogTap*> extra_taps_;  // Guarded by mu_.
+  int tap_db_ = -1;               // Guarded by mu_. Replica mode: the tap's db.
   std::atomic<bool> suspended_{false};
+  std::atomic<bool> replica_mode_{false};
   std::atomic<int64_t> offset_{0};
 };
 

@@ -17,6 +17,7 @@
 #include "common/numbers.h"
 #include "storage/keyspace.h"
 #include "server/replica_link.h"
+#include "server/replication.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -85,6 +86,7 @@ void Client::ReadSome() {
   }
   in_len_ += size_t(n);
   Bump(worker_->stats().net_in, uint64_t(n));
+  if (primary_link_) server_->replication().NoteRead(size_t(n));
   last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
   if (in_len_ - in_pos_ > size_t(server_->config().client_query_buffer_limit())) {
     Log(LogLevel::kWarning, "Closing client that reached max query buffer length (qbuf=%zu)",
@@ -118,6 +120,12 @@ void Client::ProcessInput() {
       in_pos_ += consumed;
       continue;
     }
+    if (primary_link_) {
+      std::string_view raw(in_buf_.get() + in_pos_, consumed);
+      in_pos_ += consumed;
+      RunFromPrimary(args_, raw);
+      continue;
+    }
     // CLIENT PAUSE: leave the command in the buffer and retry when it ends.
     if (server_->paused_any()) {
       const commands::CommandSpec* spec = server_->commands().Find(args_[0]);
@@ -146,6 +154,75 @@ void Client::ProcessInput() {
   }
   processing_ = false;
   UpdateSharedSizes();
+  // A replica acknowledges what it applied at once: WAIT and synchronous
+  // replication on the primary see it without a round of GETACK.
+  if (primary_link_ && !closed_ && server_->write_log().offset() != primary_acked_) {
+    primary_acked_ = server_->write_log().offset();
+    server_->replication().SendAck(this);
+  }
+}
+
+void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_view raw) {
+  Replication& repl = server_->replication();
+  if (repl.generation() != primary_gen_) {
+    // REPLICAOF moved on: nothing more of this stream may apply.
+    Close();
+    return;
+  }
+  std::lock_guard<std::mutex> apply(repl.apply_mu());
+  size_t mark = out_.size();
+  storage::SetPrimaryContext(true);
+  Replication::SetApplyingThread(true);
+  DispatchOne(args);
+  Replication::SetApplyingThread(false);
+  storage::SetPrimaryContext(false);
+  if (out_.size() > mark && out_[mark] == '-') {
+    static std::atomic<int64_t> last_log_ms{0};
+    int64_t now = NowMs();
+    if (now - last_log_ms.load(std::memory_order_relaxed) >= 1000) {
+      last_log_ms.store(now, std::memory_order_relaxed);
+      size_t end = out_.find('\r', mark);
+      Log(LogLevel::kWarning, "Command '%s' received from MASTER failed: %s",
+          Truncated(args[0], 64).c_str(), out_.substr(mark + 1, end - mark - 1).c_str());
+    }
+  }
+  out_.resize(mark);  // the primary gets no replies, only ACKs
+  primary_pending_.append(raw);
+  if (!in_multi_) {
+    repl.OnPrimaryApplied(primary_pending_);
+    primary_pending_.clear();
+  }
+}
+
+void Client::set_primary_link(uint64_t gen) {
+  primary_link_ = true;
+  primary_gen_ = gen;
+  authenticated_ = true;
+  link_kind_.store(2);
+}
+
+void Client::FeedInput(std::string_view bytes) {
+  if (in_cap_ - in_len_ < bytes.size()) {
+    size_t cap = std::max(in_cap_ * 2, in_len_ + bytes.size() + kReadChunk);
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    if (in_len_ > 0) memcpy(bigger.get(), in_buf_.get(), in_len_);
+    in_buf_ = std::move(bigger);
+    in_cap_ = cap;
+  }
+  memcpy(in_buf_.get() + in_len_, bytes.data(), bytes.size());
+  in_len_ += bytes.size();
+}
+
+std::string_view Client::TypeName() const {
+  switch (link_kind_.load(std::memory_order_relaxed)) {
+    case 1:
+      return "replica";
+    case 2:
+      return "master";
+    default:
+      break;
+  }
+  return nsub.load() + npsub.load() + nssub.load() > 0 ? "pubsub" : "normal";
 }
 
 void Client::Resume() {
@@ -209,15 +286,27 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
       } else if (!authenticated_ && !(spec->flags & commands::kNoAuth)) {
         Bump(stats.cmd[spec->id].rejected);
         reject("NOAUTH Authentication required.");
-      } else if (!loader_ && !(spec->flags & commands::kLoading) &&
+      } else if (!loader_ && !primary_link_ && !(spec->flags & commands::kLoading) &&
                  server_->persistence().loading()) {
         Bump(stats.cmd[spec->id].rejected);
         reject("LOADING Redis is loading the dataset in memory");
-      } else if (!loader_ && (spec->is_write() || spec->name == "ping") &&
+      } else if (!loader_ && !primary_link_ && (spec->is_write() || spec->name == "ping") &&
                  !(refusal = server_->persistence().WriteRefusal()).empty()) {
         Bump(stats.cmd[spec->id].rejected);
         reject(refusal);
-      } else if (server_->config().maxmemory() > 0 && !server_->EvictIfNeeded() &&
+      } else if (!primary_link_ && spec->is_write() && server_->replication().is_replica() &&
+                 server_->config().replica_read_only()) {
+        Bump(stats.cmd[spec->id].rejected);
+        reject("READONLY You can't write against a read only replica.");
+      } else if (!primary_link_ && !(spec->flags & commands::kStale) &&
+                 !server_->config().replica_serve_stale_data() &&
+                 server_->replication().is_replica() && !server_->replication().link_up()) {
+        Bump(stats.cmd[spec->id].rejected);
+        reject("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+      } else if (server_->config().maxmemory() > 0 && !primary_link_ &&
+                 !(server_->replication().is_replica() &&
+                   server_->config().replica_ignore_maxmemory()) &&
+                 !server_->EvictIfNeeded() &&
                  (spec->flags & commands::kDenyOom)) {
         Bump(stats.cmd[spec->id].rejected);
         reject("OOM command not allowed when used memory > 'maxmemory'.");
@@ -580,6 +669,7 @@ void Client::Close() {
     replica_link_->Detach();
     replica_link_.reset();
   }
+  if (primary_link_) server_->replication().OnPrimaryClientClosed(this);
   server_->UnwatchAll(this);
   UnsubscribeAll();
   if (blocked_) EndBlocking();
@@ -595,6 +685,8 @@ std::string Client::InfoLine() const {
   int64_t now = NowMs();
   const commands::CommandSpec* cmd = last_cmd.load(std::memory_order_relaxed);
   std::string flags;
+  if (link_kind_.load() == 2) flags += "M";
+  if (link_kind_.load() == 1) flags += "S";
   if (nsub.load() + npsub.load() + nssub.load() > 0) flags += "P";
   if (blocked_shared_.load()) flags += "b";
   if (is_unix) flags += "U";

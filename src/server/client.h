@@ -77,6 +77,15 @@ class Client : public EventHandler {
   void set_raw_transfer(bool on) { raw_transfer_ = on; }
   // Appends bytes to the output as they are (the replication stream).
   void AppendRaw(std::string_view bytes) { out_.append(bytes); }
+  // This connection is the link to our primary (replica side): its commands
+  // are the replication stream of REPLICAOF generation `gen`.
+  void set_primary_link(uint64_t gen);
+  bool is_primary_link() const { return primary_link_; }
+  // Input received before the connection became a client (the bytes read
+  // past a full sync's snapshot).
+  void FeedInput(std::string_view bytes);
+  // CLIENT LIST / KILL TYPE: normal, master, replica or pubsub.
+  std::string_view TypeName() const;
   // The replica behind this connection (after PSYNC/SYNC), or null.
   std::shared_ptr<class ReplicaLink>& replica_link() { return replica_link_; }
   // appendfsync always: the log offset this client's replies wait for.
@@ -136,6 +145,8 @@ class Client : public EventHandler {
   std::atomic<bool> kill_requested{false};
   std::atomic<size_t> nsub{0}, npsub{0}, nssub{0};
   std::atomic<bool> blocked_shared_{false};
+  // 0 normal, 1 replica (sent SYNC/PSYNC), 2 our primary.
+  std::atomic<int> link_kind_{0};
   // CLIENT SETNAME; guarded by the server's registry mutex.
   std::string name;
 
@@ -160,6 +171,8 @@ class Client : public EventHandler {
                protocol::ReplyBuilder& rb);
   void ReadSome();
   void DispatchOne(std::vector<std::string_view>& args);
+  // Applies one command of the primary's stream (raw: its bytes).
+  void RunFromPrimary(std::vector<std::string_view>& args, std::string_view raw);
   void UpdateSharedSizes();
   void MaybeLogSlow(const commands::CommandSpec& spec, std::span<const std::string_view> args,
                     int64_t took_us);
@@ -198,6 +211,10 @@ class Client : public EventHandler {
   size_t in_pos_ = 0;
   bool loader_ = false;
   bool raw_transfer_ = false;
+  bool primary_link_ = false;
+  uint64_t primary_gen_ = 0;
+  int64_t primary_acked_ = -1;    // offset of the last REPLCONF ACK we sent
+  std::string primary_pending_;   // stream bytes of a MULTI not yet EXECed
   std::shared_ptr<class ReplicaLink> replica_link_;
   int64_t durable_wait_ = 0;  // see durable_wait()
   std::string out_;       // pending output starts at out_pos_

@@ -211,6 +211,26 @@ class Config {
   bool aof_rewrite_incremental_fsync() const { return Num(kAofRewriteIncrementalFsync) != 0; }
   // Replication.
   bool replica_read_only() const { return Num(kReplicaReadOnly) != 0; }
+  // "host port", or "" when this server is a primary.
+  std::string replicaof() const { return Str(kReplicaof); }
+  // REPLICAOF changes it at runtime (CONFIG SET may not), so CONFIG REWRITE
+  // writes the current primary.
+  void set_replicaof(const std::string& v) {
+    std::lock_guard<std::mutex> l(mu_);
+    strs_[kReplicaof] = v;
+  }
+  std::string masterauth() const { return Str(kMasterauth); }
+  std::string masteruser() const { return Str(kMasteruser); }
+  std::string replica_announce_ip() const { return Str(kReplicaAnnounceIp); }
+  int64_t replica_announce_port() const { return Num(kReplicaAnnouncePort); }
+  bool replica_announced() const { return Num(kReplicaAnnounced) != 0; }
+  int64_t replica_priority() const { return Num(kReplicaPriority); }
+  bool replica_serve_stale_data() const { return Num(kReplicaServeStaleData) != 0; }
+  bool replica_ignore_maxmemory() const { return Num(kReplicaIgnoreMaxmemory) != 0; }
+  int64_t repl_backlog_size() const { return Num(kReplBacklogSize); }
+  int64_t repl_backlog_ttl() const { return Num(kReplBacklogTtl); }  // seconds
+  int64_t repl_timeout() const { return Num(kReplTimeout); }          // seconds
+  int64_t repl_ping_replica_period() const { return Num(kReplPingReplicaPeriod); }  // seconds
 
   // Storage slots of the directives Basalt implements. Internal: used by the
   // directive table (config_table.cc) to say where a directive lives.
@@ -239,6 +259,15 @@ class Config {
     kSlowlogMaxLen,
     kActiveExpireEffort,
     kReplicaReadOnly,
+    kReplicaAnnouncePort,
+    kReplicaAnnounced,
+    kReplicaPriority,
+    kReplicaServeStaleData,
+    kReplicaIgnoreMaxmemory,
+    kReplBacklogSize,
+    kReplBacklogTtl,
+    kReplTimeout,
+    kReplPingReplicaPeriod,
     kThreads,
     kShardsPerThread,
     kEnableProtectedConfigs,
@@ -282,6 +311,10 @@ class Config {
     kAppendfilename,
     kAppenddirname,
     kNotifyKeyspaceEvents,
+    kReplicaof,
+    kMasterauth,
+    kMasteruser,
+    kReplicaAnnounceIp,
     kStrSlotCount
   };
 

@@ -16,6 +16,7 @@
 #include "common/hash.h"
 #include "common/logging.h"
 #include "server/config.h"
+#include "server/replication.h"
 #include "server/server.h"
 #include "server/version.h"
 
@@ -107,6 +108,7 @@ int main(int argc, char** argv) {
     Log(LogLevel::kWarning, "Fatal error loading the DB, exiting.");
     _exit(1);
   }
+  server.replication().Start();
   Log(LogLevel::kNotice, "Ready to accept connections");
   server.WaitForShutdown();
   if (!pidfile.empty()) unlink(pidfile.c_str());

@@ -16,6 +16,7 @@
 #include "persistence/rdb_loader.h"
 #include "server/client.h"
 #include "server/memory.h"
+#include "server/replication.h"
 #include "server/server.h"
 #include "server/version.h"
 
@@ -120,6 +121,7 @@ class KeyspaceLoader final : public persistence::RdbLoadHandler {
   Status OnAux(std::string_view key, std::string_view value) override {
     if (key == "repl-id") repl_id_ = value;
     if (key == "repl-offset") repl_offset_ = std::string(value);
+    if (key == "repl-stream-db") repl_stream_db_ = std::atoi(std::string(value).c_str());
     if (key == "redis-ver") {
       Log(LogLevel::kNotice, "Loading RDB produced by version %.*s", int(value.size()),
           value.data());
@@ -172,6 +174,7 @@ class KeyspaceLoader final : public persistence::RdbLoadHandler {
   uint64_t expired() const { return expired_; }
   const std::string& repl_id() const { return repl_id_; }
   const std::string& repl_offset() const { return repl_offset_; }
+  int repl_stream_db() const { return repl_stream_db_; }
 
  private:
   storage::Keyspace& ks_;
@@ -183,6 +186,7 @@ class KeyspaceLoader final : public persistence::RdbLoadHandler {
   int64_t key_delay_;
   uint64_t keys_ = 0, expired_ = 0;
   std::string repl_id_, repl_offset_;
+  int repl_stream_db_ = 0;
 };
 
 bool FileExists(const std::string& path) {
@@ -249,7 +253,7 @@ std::vector<std::pair<std::string, std::string>> Persistence::AuxFields(bool aof
       {"redis-bits", "64"},
       {"ctime", std::to_string(NowMs() / 1000)},
       {"used-mem", std::to_string(UsedMemory())},
-      {"repl-stream-db", "0"},
+      {"repl-stream-db", std::to_string(server_.replication().stream_db())},
       {"repl-id", server_.replid()},
       {"repl-offset", std::to_string(offset)},
       {"aof-base", aof_base ? "1" : "0"},
@@ -292,10 +296,13 @@ Status Persistence::Save() {
   lock.unlock();
   persistence::Snapshot snap(server_.keyspace(), SnapshotOpts());
   int64_t dirty_at_start = 0;
+  auto hold = server_.replication().HoldApply();  // see Replication::apply_mu
   snap.Begin([&] {
     dirty_at_start = server_.dirty();
     return AuxFields(false, server_.write_log().offset());
   });
+  if (hold.owns_lock()) hold.unlock();
+
   std::string final_path = server_.config().dbfilename();
   std::string tmp = "temp-" + std::to_string(getpid()) + ".rdb";
   Status st = WriteSnapshotFile(snap, tmp, final_path, server_.config().rdb_save_incremental_fsync());
@@ -361,12 +368,15 @@ void Persistence::StartJobLocked(std::unique_lock<std::mutex>& lock, Job job) {
   int64_t switch_offset = 0;
   bool aof_base = job == Job::kAofRewrite;
   Status switched = Status::Ok();
+  auto hold = server_.replication().HoldApply();  // see Replication::apply_mu
   snap->Begin([&] {
     dirty_at_start = server_.dirty();
     switch_offset = server_.write_log().offset();
     if (aof_base) switched = SwitchIncrAtInstant(new_incr_seq, switch_offset);
     return AuxFields(aof_base, switch_offset);
   });
+  if (hold.owns_lock()) hold.unlock();
+
   if (!switched.ok()) {
     Log(LogLevel::kWarning, "Can't rewrite the append only file: %s", switched.message().c_str());
     last_rewrite_ok_.store(false);
@@ -454,11 +464,14 @@ Status Persistence::StartReplicaSync(std::function<void(int64_t)> at_instant,
   job_ = Job::kReplica;
   lock.unlock();
   auto snap = std::make_unique<persistence::Snapshot>(server_.keyspace(), SnapshotOpts());
+  auto hold = server_.replication().HoldApply();  // see Replication::apply_mu
   snap->Begin([&] {
     int64_t offset = server_.write_log().offset();
     at_instant(offset);
     return AuxFields(false, offset);
   });
+  if (hold.owns_lock()) hold.unlock();
+
   lock.lock();
   job_start_ms_ = NowMs();
   persistence::Snapshot* raw = snap.get();
@@ -646,7 +659,7 @@ void Persistence::EndLoading() {
 }
 
 Status Persistence::LoadRdbFile(const std::string& path, bool merge, bool aof_preamble,
-                                std::optional<std::pair<std::string, int64_t>>* repl) {
+                                ReplAux* repl) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::Error("Can't open " + path + ": " + Errno());
   persistence::FdSource src(fd);
@@ -661,9 +674,45 @@ Status Persistence::LoadRdbFile(const std::string& path, bool merge, bool aof_pr
     Log(LogLevel::kNotice, "Done loading RDB, keys loaded: %llu, keys expired: %llu.",
         (unsigned long long)loader.keys(), (unsigned long long)loader.expired());
   }
-  if (repl != nullptr && !loader.repl_id().empty()) {
-    *repl = std::make_pair(loader.repl_id(), std::atoll(loader.repl_offset().c_str()));
+  if (repl != nullptr && !loader.repl_id().empty() && !loader.repl_offset().empty()) {
+    repl->replid = loader.repl_id();
+    repl->offset = std::atoll(loader.repl_offset().c_str());
+    repl->stream_db = loader.repl_stream_db();
   }
+  return Status::Ok();
+}
+
+void Persistence::EmptyKeyspace() {
+  storage::Keyspace& ks = server_.keyspace();
+  for (int d = 0; d < ks.db_count(); d++) {
+    for (uint32_t s = 0; s < ks.db(d).shard_count(); s++) {
+      storage::ShardLock lock(ks.db(d).shard(s));
+      ks.db(d).shard(s).Clear(true);
+    }
+  }
+}
+
+Status Persistence::LoadFromPrimary(persistence::RdbSource& src, uint64_t total, ReplAux* aux,
+                                    std::function<void(uint64_t)> progress) {
+  BeginLoading(total);
+  EmptyKeyspace();
+  KeyspaceLoader loader(server_.keyspace(), false, false,
+                        [this, &progress](uint64_t n) {
+                          NoteLoadProgress(n);
+                          if (progress) progress(n);
+                        },
+                        0, server_.config().key_load_delay());
+  Status st = persistence::LoadRdb(src, server_.keyspace().db_count(),
+                                   RdbLimitsOf(server_.config()), loader);
+  if (!st.ok()) EmptyKeyspace();
+  EndLoading();
+  loading_.store(false, std::memory_order_release);
+  if (!st.ok()) return st;
+  aux->replid = loader.repl_id();
+  aux->offset = loader.repl_offset().empty() ? -1 : std::atoll(loader.repl_offset().c_str());
+  aux->stream_db = loader.repl_stream_db();
+  Log(LogLevel::kNotice, "MASTER <-> REPLICA sync: %llu keys loaded",
+      (unsigned long long)loader.keys());
   return Status::Ok();
 }
 
@@ -694,11 +743,13 @@ Status Persistence::LoadDataset() {
   if (!FileExists(path)) return Status::Ok();
   int64_t start = NowMs();
   BeginLoading(FileSize(path));
-  std::optional<std::pair<std::string, int64_t>> repl;
+  ReplAux repl;
   Status st = LoadRdbFile(path, false, false, &repl);
   EndLoading();
   server_.AddDirty(-server_.dirty());
   if (!st.ok()) return st;
+  // Replicas (ours, or our primary) may continue partially from here.
+  if (repl.offset >= 0) server_.replication().RestoreFromRdb(repl.replid, repl.offset, repl.stream_db);
   Log(LogLevel::kNotice, "DB loaded from disk: %.3f seconds", double(NowMs() - start) / 1000);
   return Status::Ok();
 }

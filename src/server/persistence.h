@@ -97,6 +97,18 @@ class Persistence final : public replication::WriteLogTap {
   Status StartReplicaSync(std::function<void(int64_t offset)> at_instant,
                           std::shared_ptr<persistence::SnapshotSink> sink,
                           std::function<void(Status)> done);
+  // Replication facts an RDB file records (aux fields).
+  struct ReplAux {
+    std::string replid;
+    int64_t offset = -1;
+    int stream_db = 0;
+  };
+  // A replica's full sync: empties the keyspace and loads the primary's
+  // snapshot from `src` (clients get -LOADING meanwhile). `total` is its size
+  // when known (0: streamed). On failure the keyspace is left empty.
+  // REQUIRES: the caller holds no shard lock.
+  Status LoadFromPrimary(persistence::RdbSource& src, uint64_t total, ReplAux* aux,
+                         std::function<void(uint64_t)> progress);
   // CONFIG SET appendonly.
   Status SetAppendOnly(bool on);
   // CONFIG SET appendfsync.
@@ -143,8 +155,8 @@ class Persistence final : public replication::WriteLogTap {
   void StartJobLocked(std::unique_lock<std::mutex>& lock, Job job);
   void FinishJob(Job job, Status result, int64_t started_ms, uint64_t cow, int64_t dirty_at_start);
   void JoinFinished();
-  Status LoadRdbFile(const std::string& path, bool merge, bool aof_preamble,
-                     std::optional<std::pair<std::string, int64_t>>* repl);
+  Status LoadRdbFile(const std::string& path, bool merge, bool aof_preamble, ReplAux* repl);
+  void EmptyKeyspace();
   Status LoadDataset();
   Status LoadAofSet();
   Status ReplayAofCommands(const std::string& path, uint64_t limit_hint, bool is_last);

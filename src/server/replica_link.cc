@@ -118,6 +118,38 @@ std::string ReplicaLink::StartFullSync(bool psync) {
   return "";
 }
 
+bool ReplicaLink::StartPartialSync(int64_t from, const std::string& replid) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    online_ = true;
+    tapped_ = true;
+  }
+  if (!server_.write_log().AddTapFrom(this, from)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    online_ = false;
+    tapped_ = false;
+    return false;
+  }
+  // The backlog waits in pending_ for a Pump on this thread, which runs
+  // after this command: the reply goes out first.
+  client_->AppendRaw("+CONTINUE " + replid + "\r\n");
+  state_.store(State::kOnline);
+  last_ack_ms_.store(NowMs());
+  ack_offset_.store(from);
+  Log(LogLevel::kNotice, "Partial resynchronization request from %s:%d accepted. Sending %lld "
+      "bytes of backlog starting from offset %lld.", ip_.c_str(), listening_port(),
+      (long long)(server_.write_log().offset() - from), (long long)(from + 1));
+  return true;
+}
+
+void ReplicaLink::Disconnect() {
+  std::weak_ptr<ReplicaLink> weak = weak_from_this();
+  worker_->loop().Post([weak] {
+    auto link = weak.lock();
+    if (link && link->client_ != nullptr) link->client_->Close();
+  });
+}
+
 void ReplicaLink::TransferDone(bool ok) {
   if (client_ == nullptr) return;
   client_->set_raw_transfer(false);

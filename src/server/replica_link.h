@@ -39,6 +39,11 @@ class ReplicaLink final : public replication::WriteLogTap,
   // PSYNC / SYNC: starts the full sync. Returns an error text when it cannot
   // start (the client then gets it as an error reply).
   std::string StartFullSync(bool psync);
+  // PSYNC that can continue: +CONTINUE, then the log from `from` on.
+  // Returns false (nothing sent) if the backlog no longer holds `from`.
+  bool StartPartialSync(int64_t from, const std::string& replid);
+  // Closes the replica's connection (any thread); it reconnects and resyncs.
+  void Disconnect();
   // REPLCONF ACK <offset>.
   void Ack(int64_t offset);
   // The client is closing: stop taking the log. Worker thread.

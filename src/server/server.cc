@@ -24,15 +24,16 @@
 #include "commands/command_context.h"
 #include "server/client.h"
 #include "server/replica_link.h"
+#include "server/replication.h"
 
 namespace basalt::server {
 namespace {
 
 thread_local ThreadStats* t_stats = nullptr;
 thread_local Worker* t_worker = nullptr;
-// repl-backlog-size's default; the directive becomes live with replication.
-constexpr size_t kDefaultBacklogSize = 1 << 20;
 ThreadStats* g_other_stats = nullptr;
+
+}  // namespace
 
 std::string RandomHex(size_t n) {
   std::random_device rd;
@@ -42,6 +43,8 @@ std::string RandomHex(size_t n) {
   for (char& c : s) c = kHex[gen() & 15];
   return s;
 }
+
+namespace {
 
 std::string FormatAddr(const sockaddr_storage& sa, bool is_unix, const std::string& unix_path) {
   if (is_unix) return unix_path + ":0";
@@ -233,19 +236,20 @@ void Worker::Cron() {
     storage::UpdateLruClock(now);
     server_->SampleOps();
     server_->persistence().Cron();
-    // Replicas get a PING in the stream every 10 s (repl-ping-replica-period),
-    // so an idle primary still shows it is alive.
-    if (now - server_->last_replica_ping_ms_ >= 10000) {
+    // Replicas get a PING in the stream every repl-ping-replica-period, so
+    // an idle primary still shows it is alive (a replica's replicas get its
+    // primary's PINGs).
+    int64_t period_ms = server_->config().repl_ping_replica_period() * 1000;
+    if (now - server_->last_replica_ping_ms_ >= period_ms) {
       server_->last_replica_ping_ms_ = now;
-      if (!server_->Replicas().empty()) {
+      if (!server_->Replicas().empty() && !server_->replication().is_replica()) {
         std::string_view ping[1] = {"PING"};
         server_->write_log().Append(-1, ping);
       }
     }
-    // Expiry deletes nothing while clients are paused, so the dataset a paused
-    // primary hands over stays still.
-    storage::Shard::SetExpiryEnabled(!server_->paused_any());
+    server_->UpdateExpiryEnabled();
   }
+  server_->replication().CronOnWorker(this);
   int64_t timeout = server_->config().timeout();
   if (timeout > 0) {
     std::vector<Client*> idle;
@@ -305,7 +309,7 @@ void Worker::Join() {
 
 Server::Server(std::unique_ptr<Config> config)
     : config_(std::move(config)),
-      write_log_(kDefaultBacklogSize) {
+      write_log_(size_t(config_->repl_backlog_size())) {
   commands::RegisterAllFamilies(commands_);
   other_stats_ = std::make_unique<ThreadStats>(commands_.by_id().size() + 1);
   g_other_stats = other_stats_.get();
@@ -324,7 +328,10 @@ Server::Server(std::unique_ptr<Config> config)
   });
   config_->OnChange("appendfsync", [this](const Config&) { persistence_->ApplyFsyncPolicy(); });
   run_id_ = RandomHex(40);
-  replid_ = RandomHex(40);
+  replication_ = std::make_unique<Replication>(*this);
+  config_->OnChange("repl-backlog-size", [this](const Config& c) {
+    write_log_.ResizeBacklog(size_t(c.repl_backlog_size()));
+  });
   storage::UpdateLruClock(start_ms_);
   ApplyEvictionConfig();
   for (const char* name : {"maxmemory-policy", "lfu-log-factor", "lfu-decay-time"}) {
@@ -339,6 +346,7 @@ Server::Server(std::unique_ptr<Config> config)
 }
 
 Server::~Server() {
+  replication_->Stop();
   for (auto& w : workers_) w->Join();
   for (auto& l : listeners_) {
     if (l->fd >= 0) close(l->fd);
@@ -518,6 +526,7 @@ void Server::WaitForShutdown() {
     if (fds[1].revents & POLLIN) break;
   }
   Log(LogLevel::kWarning, "User requested shutdown...");
+  replication_->Stop();
   for (auto& w : workers_) w->Join();
   // No client runs any more: what is saved now is final.
   ShutdownSave mode = shutdown_save_.load();
@@ -530,6 +539,8 @@ void Server::WaitForShutdown() {
   close(sfd);
   Log(LogLevel::kWarning, "Basalt is now ready to exit, bye bye...");
 }
+
+std::string Server::replid() const { return replication_->replid(); }
 
 void Server::AddReplica(std::shared_ptr<ReplicaLink> r) {
   std::lock_guard<std::mutex> lock(replicas_mu_);
@@ -570,13 +581,19 @@ void Server::Pause(int64_t until_ms, bool all) {
   // A later pause never shortens an earlier one; ALL wins over WRITE.
   if (until_ms > pause_until_ms_.load()) pause_until_ms_.store(until_ms);
   if (all) pause_all_.store(true);
-  storage::Shard::SetExpiryEnabled(false);
+  UpdateExpiryEnabled();
+}
+
+void Server::UpdateExpiryEnabled() {
+  // Expiry deletes nothing while clients are paused, so the dataset a paused
+  // primary hands over stays still; a replica leaves expiry to its primary.
+  storage::Shard::SetExpiryEnabled(!paused_any() && !replication_->is_replica());
 }
 
 void Server::Unpause() {
   pause_until_ms_.store(0);
   pause_all_.store(false);
-  storage::Shard::SetExpiryEnabled(true);
+  UpdateExpiryEnabled();
   for (auto& w : workers_) w->loop().Post([] {});
 }
 
@@ -588,7 +605,7 @@ bool Server::MustPause(bool is_write) const {
     int64_t expected = until;
     if (self->pause_until_ms_.compare_exchange_strong(expected, 0)) {
       self->pause_all_.store(false);
-      storage::Shard::SetExpiryEnabled(true);
+      self->UpdateExpiryEnabled();
     }
     return false;
   }

@@ -36,7 +36,11 @@ namespace basalt::server {
 
 class Client;
 class ReplicaLink;
+class Replication;
 class Server;
+
+// n random lowercase hex digits (run ids, replication ids).
+std::string RandomHex(size_t n);
 
 // Adds to a counter only its owner thread writes: no locked instruction.
 inline void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
@@ -182,7 +186,10 @@ class Server : public storage::ExpiryListener {
   void ResetStats();
   int64_t start_time_ms() const { return start_ms_; }
   const std::string& run_id() const { return run_id_; }
-  const std::string& replid() const { return replid_; }
+  std::string replid() const;
+  Replication& replication() { return *replication_; }
+  // Turns expiry on or off for what the server is now (paused, a replica).
+  void UpdateExpiryEnabled();
   int64_t lastsave() const { return persistence_->lastsave(); }
   Persistence& persistence() { return *persistence_; }
   // SHUTDOWN's save mode, read when the process stops.
@@ -253,7 +260,7 @@ class Server : public storage::ExpiryListener {
   std::atomic<ShutdownSave> shutdown_save_{ShutdownSave::kDefault};
   std::atomic<int64_t> dirty_{0};
   std::string run_id_;
-  std::string replid_;
+  std::unique_ptr<Replication> replication_;
   int shutdown_fd_ = -1;  // eventfd the main thread waits on with the signals
   size_t expire_cursor_ = 0;
 };

@@ -17,6 +17,7 @@ LazyFreer* g_lazy_freer = nullptr;
 std::atomic<SnapshotCapture*> g_capture{nullptr};
 std::atomic<bool> g_parity{false};
 thread_local bool t_write_intent = false;
+thread_local bool t_primary_context = false;
 
 uint64_t NextRandom(uint64_t* state) {
   // xorshift64*: fast, good enough for sampling.
@@ -103,6 +104,7 @@ Shard::~Shard() {
 bool SnapshotParity() { return g_parity.load(std::memory_order_relaxed); }
 bool SnapshotActive() { return g_capture.load(std::memory_order_relaxed) != nullptr; }
 void SetWriteIntent(bool on) { t_write_intent = on; }
+void SetPrimaryContext(bool on) { t_primary_context = on; }
 
 void SetSnapshotCapture(SnapshotCapture* c) {
   if (c != nullptr) g_parity.store(!g_parity.load());
@@ -133,8 +135,10 @@ Entry** Shard::FindLink(std::string_view key, uint64_t hash, bool touch) {
   Entry** link = table_.FindLink(key, hash);
   if (link == nullptr) return nullptr;
   Entry* e = *link;
-  if (e->has_expire() && e->expire_ms() <= NowMsCached()) {
-    if (ExpiryEnabled()) ExpireNow(link);
+  if (e->has_expire() && !t_primary_context && e->expire_ms() <= NowMsCached()) {
+    // With expiry off (a replica, or clients paused) a write still removes
+    // the dead key first, so it never sits beside the key the write adds.
+    if (ExpiryEnabled() || t_write_intent) ExpireNow(link);
     return nullptr;
   }
   if (touch) e->set_lru(LruFieldOnAccess(e->lru()));

@@ -72,6 +72,11 @@ bool SnapshotActive();
 // lookups hand the entry to the running snapshot before the command changes
 // it in place (a write command may modify a value it found with FindLink).
 void SetWriteIntent(bool on);
+// Whether commands on this thread come from this replica's primary: they see
+// keys whose time is up as live, because the primary decides when a key
+// expires (its DEL follows in the stream). Other lookups on a replica treat
+// such keys as absent, and only a write deletes them locally.
+void SetPrimaryContext(bool on);
 
 // The LRU clock: seconds, 24 bits, advanced by the server cron.
 uint32_t LruClock();

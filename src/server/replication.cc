@@ -1,0 +1,715 @@
+#include "server/replication.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <initializer_list>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/logging.h"
+#include "common/numbers.h"
+#include "persistence/rdb_format.h"
+#include "replication/write_log.h"
+#include "server/client.h"
+#include "server/replica_link.h"
+#include "server/server.h"
+#include "storage/keyspace.h"
+
+namespace basalt::server {
+namespace {
+
+constexpr char kNoReplid[] = "0000000000000000000000000000000000000000";
+thread_local bool t_applying = false;
+
+std::string Errno() { return std::strerror(errno); }
+
+std::string SockName(int fd, bool peer) {
+  sockaddr_storage sa{};
+  socklen_t len = sizeof(sa);
+  int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len)
+                : getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  if (rc != 0) return "?:0";
+  char host[INET6_ADDRSTRLEN] = {0};
+  int port = 0;
+  if (sa.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&sa);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    port = ntohs(in->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&sa);
+  inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+  port = ntohs(in6->sin6_port);
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+// The handshake's blocking conversation with the primary: one command out,
+// one line back, each within the deadline, and given up at once when the
+// socket is shut down by a newer REPLICAOF.
+class Conn {
+ public:
+  Conn(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
+
+  Status Send(std::initializer_list<std::string_view> args) {
+    std::string out;
+    std::vector<std::string_view> v(args);
+    replication::WriteLog::EncodeCommand(v, &out);
+    std::string_view rest = out;
+    while (!rest.empty()) {
+      ssize_t n = ::write(fd_, rest.data(), rest.size());
+      if (n > 0) {
+        rest.remove_prefix(size_t(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) {
+        pollfd p{fd_, POLLOUT, 0};
+        if (poll(&p, 1, timeout_ms_) <= 0) return Status::Error("Timeout writing to the master");
+        continue;
+      }
+      return Status::Error("Error writing to the master: " + Errno());
+    }
+    return Status::Ok();
+  }
+
+  // A line without its CR LF. Byte by byte: nothing past the line is taken
+  // from the socket, so what follows (an RDB, the stream) stays there.
+  StatusOr<std::string> ReadLine() {
+    std::string line;
+    for (;;) {
+      char c;
+      ssize_t n = ::read(fd_, &c, 1);
+      if (n == 1) {
+        if (c == '\n') {
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          return line;
+        }
+        line.push_back(c);
+        if (line.size() > 64 * 1024) return Status::Error("Reply line from the master too long");
+        continue;
+      }
+      if (n == 0) return Status::Error("Connection closed by the master");
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        pollfd p{fd_, POLLIN, 0};
+        int r = poll(&p, 1, timeout_ms_);
+        if (r == 0) return Status::Error("Timeout reading from the master");
+        if (r < 0 && errno != EINTR) return Status::Error("poll: " + Errno());
+        continue;
+      }
+      return Status::Error("Error reading from the master: " + Errno());
+    }
+  }
+
+  // A reply line, skipping the empty lines a primary sends to keep the
+  // link alive while it prepares a snapshot.
+  StatusOr<std::string> ReadReply() {
+    for (;;) {
+      auto line = ReadLine();
+      if (!line.ok() || !line.value().empty()) return line;
+    }
+  }
+
+ private:
+  int fd_;
+  int timeout_ms_;
+};
+
+StatusOr<int> ConnectTo(const std::string& host, int port, int timeout_ms) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  std::string service = std::to_string(port);
+  int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
+  if (rc != 0) return Status::Error(std::string("Can't resolve ") + host + ": " + gai_strerror(rc));
+  std::string err = "no address";
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      err = Errno();
+      continue;
+    }
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int r = poll(&p, 1, timeout_ms);
+      int so_error = 0;
+      socklen_t len = sizeof(so_error);
+      if (r > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error == 0) {
+        freeaddrinfo(res);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        return fd;
+      }
+      err = r == 0 ? "connection timed out" : std::strerror(so_error ? so_error : errno);
+    } else {
+      err = Errno();
+    }
+    ::close(fd);
+  }
+  freeaddrinfo(res);
+  return Status::Error(err);
+}
+
+std::vector<std::string> SplitOnSpace(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find(' ', i);
+    if (j == std::string::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+bool IsIgnorableAuthReply(const std::string& line) {
+  // Redis's replica goes on when the primary asks for a password it was not
+  // given: the PSYNC then fails with a clear error.
+  return line.starts_with("-NOAUTH") || line.starts_with("-NOPERM") ||
+         line.starts_with("-ERR operation not permitted");
+}
+
+}  // namespace
+
+Replication::Replication(Server& server)
+    : server_(server), replid_(RandomHex(40)), replid2_(kNoReplid) {}
+
+Replication::~Replication() { Stop(); }
+
+void Replication::Start() {
+  std::string conf = server_.config().replicaof();
+  if (!conf.empty()) {
+    auto space = conf.rfind(' ');
+    std::string host = conf.substr(0, space);
+    int port = std::atoi(conf.c_str() + space + 1);
+    std::lock_guard<std::mutex> lock(mu_);
+    host_ = host;
+    port_ = port;
+    replica_.store(true);
+    state_ = LinkState::kConnect;
+    server_.write_log().SetReplicaMode(true);
+    Log(LogLevel::kNotice, "Connecting to MASTER %s:%d", host.c_str(), port);
+  }
+  server_.UpdateExpiryEnabled();
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Replication::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    if (sync_fd_ >= 0) shutdown(sync_fd_, SHUT_RDWR);
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string Replication::replid() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return replid_;
+}
+
+std::string Replication::replid2() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return replid2_;
+}
+
+int64_t Replication::second_offset() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return second_offset_;
+}
+
+int Replication::stream_db() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return primary_client_ != nullptr ? primary_client_->db() : stream_db_;
+}
+
+void Replication::RestoreFromRdb(const std::string& replid, int64_t offset, int stream_db) {
+  if (replid.size() != 40 || offset < 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  replid_ = replid;
+  stream_db_ = stream_db;
+  have_history_ = true;
+  server_.write_log().ResetOffset(offset);
+  read_offset_.store(offset);
+  Log(LogLevel::kNotice, "Replication id %s and offset %lld restored from the RDB file",
+      replid.c_str(), (long long)offset);
+}
+
+bool Replication::Current(uint64_t gen) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !stop_ && generation_ == gen;
+}
+
+void Replication::SetState(LinkState s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  state_ = s;
+}
+
+std::string Replication::SetPrimary(const std::string& host, int port) {
+  {
+    std::lock_guard<std::mutex> apply(apply_mu_);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (replica_.load() && host_ == host && port_ == port) {
+      return "OK Already connected to specified master";
+    }
+    if (!replica_.load()) {
+      // A primary turned replica offers its own history: the new primary
+      // may have it (a promoted sibling's replid2) and continue partially.
+      have_history_ = true;
+      stream_db_ = 0;
+    }
+    host_ = host;
+    port_ = port;
+    generation_.fetch_add(1);
+    DropPrimaryClientLocked();
+    if (sync_fd_ >= 0) shutdown(sync_fd_, SHUT_RDWR);
+    replica_.store(true, std::memory_order_release);
+    server_.write_log().SetReplicaMode(true);
+    state_ = LinkState::kConnect;
+    link_down_since_ms_ = 0;
+  }
+  server_.config().set_replicaof(host + " " + std::to_string(port));
+  server_.UpdateExpiryEnabled();
+  Log(LogLevel::kNotice, "Connecting to MASTER %s:%d", host.c_str(), port);
+  // Our replicas follow the new history from us (partially where they can).
+  DisconnectReplicas();
+  cv_.notify_all();
+  return "OK";
+}
+
+void Replication::Promote() {
+  {
+    std::lock_guard<std::mutex> apply(apply_mu_);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!replica_.load()) return;
+    host_.clear();
+    port_ = 0;
+    generation_.fetch_add(1);
+    DropPrimaryClientLocked();
+    if (sync_fd_ >= 0) shutdown(sync_fd_, SHUT_RDWR);
+    ShiftReplidLocked();
+    replica_.store(false, std::memory_order_release);
+    // The next write selects its database: replicas continuing from here
+    // may be in any database.
+    server_.write_log().SetReplicaMode(false);
+    state_ = LinkState::kNone;
+    Log(LogLevel::kNotice, "MASTER MODE enabled (user request); new replication ID %s, "
+        "previous ID %s valid up to offset %lld",
+        replid_.c_str(), replid2_.c_str(), (long long)second_offset_);
+  }
+  server_.config().set_replicaof("");
+  server_.UpdateExpiryEnabled();
+  // They reconnect at once and continue from replid2 (Redis does the same
+  // to tell them the id changed).
+  DisconnectReplicas();
+  cv_.notify_all();
+}
+
+void Replication::ShiftReplidLocked() {
+  replid2_ = replid_;
+  second_offset_ = server_.write_log().offset() + 1;
+  replid_ = RandomHex(40);
+}
+
+void Replication::DropPrimaryClientLocked() {
+  if (primary_client_ == nullptr) {
+    attached_ = false;
+    return;
+  }
+  Worker* w = primary_worker_;
+  uint64_t id = primary_client_->id;
+  w->loop().Post([w, id] {
+    if (Client* c = w->FindClient(id)) c->Close();
+  });
+}
+
+void Replication::DisconnectReplicas() {
+  for (auto& r : server_.Replicas()) r->Disconnect();
+}
+
+bool Replication::link_up() const {
+  if (!replica_.load(std::memory_order_acquire)) return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  return primary_client_ != nullptr;
+}
+
+ReplicaSideInfo Replication::Info() const {
+  ReplicaSideInfo info;
+  int64_t now = NowMs();
+  std::lock_guard<std::mutex> lock(mu_);
+  info.host = host_;
+  info.port = port_;
+  static const char* kStates[] = {"none", "connect", "connecting", "handshake", "sync",
+                                  "connected"};
+  info.state = kStates[int(state_)];
+  info.link_up = primary_client_ != nullptr;
+  int64_t last_io = last_io_ms_.load();
+  info.last_io_seconds_ago = info.link_up && last_io > 0 ? (now - last_io) / 1000 : -1;
+  info.sync_in_progress = state_ == LinkState::kSync;
+  info.sync_total_bytes = sync_total_;
+  info.sync_read_bytes = sync_read_.load();
+  info.sync_last_io_seconds_ago = last_io > 0 ? (now - last_io) / 1000 : 0;
+  info.link_down_since_seconds =
+      info.link_up ? 0 : (link_down_since_ms_ == 0 ? -1 : (now - link_down_since_ms_) / 1000);
+  info.applied_offset = server_.write_log().offset();
+  info.read_offset = std::max(read_offset_.load(), info.applied_offset);
+  return info;
+}
+
+bool Replication::CanContinue(std::string_view replid, int64_t psync_offset) const {
+  replication::WriteLog& log = server_.write_log();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (replid != replid_ && (replid != replid2_ || psync_offset > second_offset_)) return false;
+  int64_t from = psync_offset - 1;
+  int64_t end = log.offset();
+  return from <= end && from >= end - int64_t(log.backlog_histlen());
+}
+
+// ------------------------------------------------------------ link thread
+
+void Replication::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    if (host_.empty() || attached_) {
+      cv_.wait(lock);
+      continue;
+    }
+    uint64_t gen = generation_.load();
+    std::string host = host_;
+    int port = port_;
+    state_ = LinkState::kConnecting;
+    lock.unlock();
+    Status st = SyncOnce(gen, host, port);
+    lock.lock();
+    if (sync_fd_ >= 0) {
+      ::close(sync_fd_);
+      sync_fd_ = -1;
+    }
+    if (!st.ok() && !stop_ && generation_.load() == gen) {
+      Log(LogLevel::kWarning, "Replication with MASTER %s:%d: %s", host.c_str(), port,
+          st.message().c_str());
+      state_ = LinkState::kConnect;
+      cv_.wait_for(lock, std::chrono::seconds(1),
+                   [&] { return stop_ || generation_.load() != gen; });
+    }
+  }
+}
+
+Status Replication::SyncOnce(uint64_t gen, const std::string& host, int port) {
+  const Config& cfg = server_.config();
+  int timeout_ms = int(std::min<int64_t>(cfg.repl_timeout(), 3600)) * 1000;
+  auto fd_or = ConnectTo(host, port, timeout_ms);
+  if (!fd_or.ok()) return Status::Error("Error condition on socket for SYNC: " + fd_or.status().message());
+  int fd = fd_or.value();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ || generation_.load() != gen) {
+      ::close(fd);
+      return Status::Ok();
+    }
+    sync_fd_ = fd;  // closed by Run(); shut down by a newer REPLICAOF
+    state_ = LinkState::kHandshake;
+  }
+  Log(LogLevel::kNotice, "MASTER <-> REPLICA sync started");
+  Conn conn(fd, timeout_ms);
+  Status st = conn.Send({"PING"});
+  if (!st.ok()) return st;
+  auto line = conn.ReadReply();
+  if (!line.ok()) return line.status();
+  if (line.value().starts_with("-") && !IsIgnorableAuthReply(line.value())) {
+    return Status::Error("Error reply to PING from master: '" + line.value() + "'");
+  }
+  std::string auth = cfg.masterauth();
+  if (!auth.empty()) {
+    std::string user = cfg.masteruser();
+    st = user.empty() ? conn.Send({"AUTH", auth}) : conn.Send({"AUTH", user, auth});
+    if (!st.ok()) return st;
+    line = conn.ReadReply();
+    if (!line.ok()) return line.status();
+    if (line.value().starts_with("-")) {
+      return Status::Error("Unable to AUTH to MASTER: " + line.value());
+    }
+  }
+  int64_t my_port = cfg.replica_announce_port();
+  if (my_port == 0) my_port = server_.tcp_port_bound();
+  std::string port_str = std::to_string(my_port);
+  st = conn.Send({"REPLCONF", "listening-port", port_str});
+  if (!st.ok()) return st;
+  line = conn.ReadReply();
+  if (!line.ok()) return line.status();
+  if (line.value().starts_with("-")) {
+    Log(LogLevel::kNotice, "(Non critical) Master does not understand REPLCONF listening-port: %s",
+        line.value().c_str());
+  }
+  std::string announce_ip = cfg.replica_announce_ip();
+  if (!announce_ip.empty()) {
+    st = conn.Send({"REPLCONF", "ip-address", announce_ip});
+    if (!st.ok()) return st;
+    line = conn.ReadReply();
+    if (!line.ok()) return line.status();
+  }
+  st = conn.Send({"REPLCONF", "capa", "eof", "capa", "psync2"});
+  if (!st.ok()) return st;
+  line = conn.ReadReply();
+  if (!line.ok()) return line.status();
+
+  std::string my_replid;
+  int64_t my_offset;
+  int my_db;
+  bool history;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    my_replid = replid_;
+    my_offset = server_.write_log().offset();
+    my_db = stream_db_;
+    history = have_history_;
+  }
+  std::string psync_id = history ? my_replid : "?";
+  std::string psync_off = history ? std::to_string(my_offset + 1) : "-1";
+  st = conn.Send({"PSYNC", psync_id, psync_off});
+  if (!st.ok()) return st;
+  line = conn.ReadReply();
+  if (!line.ok()) return line.status();
+  const std::string& reply = line.value();
+  if (reply.starts_with("+CONTINUE")) {
+    std::string new_id = reply.size() > 10 ? reply.substr(10) : "";
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (generation_.load() != gen) return Status::Ok();
+      if (new_id.size() == 40 && new_id != replid_) {
+        // The primary was promoted: our history continues under its new id.
+        replid2_ = replid_;
+        second_offset_ = server_.write_log().offset() + 1;
+        replid_ = new_id;
+      }
+    }
+    if (new_id.size() == 40 && new_id != my_replid) DisconnectReplicas();
+    Log(LogLevel::kNotice, "Successful partial resynchronization with master; MASTER <-> "
+        "REPLICA sync: Master accepted a Partial Resynchronization.");
+    AttachPrimaryClient(fd, gen, "", my_db);
+    return Status::Ok();
+  }
+  if (reply.starts_with("+FULLRESYNC")) {
+    // +FULLRESYNC <replid> <offset>
+    auto parts = SplitOnSpace(reply);
+    if (parts.size() != 3 || parts[1].size() != 40) {
+      return Status::Error("Bad +FULLRESYNC reply from master: '" + reply + "'");
+    }
+    auto off = ParseInt64(parts[2]);
+    if (!off || *off < 0) return Status::Error("Bad +FULLRESYNC offset: '" + reply + "'");
+    Log(LogLevel::kNotice, "Full resync from master: %s:%lld", parts[1].c_str(), (long long)*off);
+    std::string leftover;
+    int db = 0;
+    st = FullSync(fd, gen, parts[1], *off, &leftover, &db);
+    if (!st.ok()) return st;
+    AttachPrimaryClient(fd, gen, std::move(leftover), db);
+    return Status::Ok();
+  }
+  if (reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING")) {
+    return Status::Error("Master is currently unable to PSYNC but should be in the future: " +
+                         reply);
+  }
+  return Status::Error("Unexpected reply to PSYNC from master: " + reply);
+}
+
+Status Replication::FullSync(int fd, uint64_t gen, const std::string& replid, int64_t offset,
+                             std::string* leftover, int* stream_db) {
+  const Config& cfg = server_.config();
+  int timeout_ms = int(std::min<int64_t>(cfg.repl_timeout(), 3600)) * 1000;
+  Conn conn(fd, timeout_ms);
+  auto line = conn.ReadReply();
+  if (!line.ok()) return line.status();
+  const std::string& header = line.value();
+  if (header.starts_with("-")) return Status::Error("MASTER aborted replication: " + header);
+  if (!header.starts_with("$")) {
+    return Status::Error("Bad protocol from MASTER, the first byte is not '$': '" + header + "'");
+  }
+  std::string mark;
+  uint64_t limit = UINT64_MAX;
+  if (header.starts_with("$EOF:")) {
+    mark = header.substr(5);
+    if (mark.size() != 40) return Status::Error("Bad $EOF mark from MASTER: '" + header + "'");
+  } else {
+    auto len = ParseInt64(std::string_view(header).substr(1));
+    if (!len || *len < 0) return Status::Error("Bad bulk length from MASTER: '" + header + "'");
+    limit = uint64_t(*len);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ || generation_.load() != gen) return Status::Error("replication target changed");
+    state_ = LinkState::kSync;
+    sync_total_ = mark.empty() ? int64_t(limit) : -1;
+  }
+  sync_read_.store(0);
+  last_io_ms_.store(NowMs());
+  Log(LogLevel::kNotice, "MASTER <-> REPLICA sync: receiving %s from master to memory",
+      mark.empty() ? (std::to_string(limit) + " bytes").c_str() : "streamed RDB");
+  // Our own replicas' data is about to be replaced: they resync after us.
+  DisconnectReplicas();
+  persistence::FdSource src(fd, limit, timeout_ms);
+  Persistence::ReplAux aux;
+  Status st = server_.persistence().LoadFromPrimary(
+      src, mark.empty() ? limit : 0, &aux, [this](uint64_t n) {
+        sync_read_.store(int64_t(n));
+        last_io_ms_.store(NowMs());
+      });
+  if (!st.ok()) return Status::Error("Failed trying to load the MASTER synchronization DB: " +
+                                     st.message());
+  if (!mark.empty()) {
+    // The snapshot ends with the mark; what the source read past the RDB
+    // is its start.
+    std::string tail(src.buffered());
+    while (tail.size() < mark.size()) {
+      char buf[64];
+      size_t want = mark.size() - tail.size();
+      ssize_t n = ::read(fd, buf, want);
+      if (n > 0) {
+        tail.append(buf, size_t(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, timeout_ms) <= 0) return Status::Error("Timeout reading the EOF mark");
+        continue;
+      }
+      return Status::Error("Error reading the EOF mark from MASTER");
+    }
+    if (tail.compare(0, mark.size(), mark) != 0) {
+      return Status::Error("The RDB from MASTER does not end with its EOF mark");
+    }
+    *leftover = tail.substr(mark.size());
+  }
+  {
+    std::lock_guard<std::mutex> apply(apply_mu_);
+    std::lock_guard<std::mutex> lock(mu_);
+    replid_ = replid;
+    replid2_ = kNoReplid;
+    second_offset_ = -1;
+    have_history_ = true;
+    server_.write_log().ResetOffset(offset);
+    read_offset_.store(offset);
+  }
+  *stream_db = aux.stream_db;
+  Log(LogLevel::kNotice, "MASTER <-> REPLICA sync: Finished with success");
+  if (server_.config().appendonly()) {
+    // The AOF still holds the old dataset: a rewrite makes it this one.
+    auto r = server_.persistence().BgRewriteAof();
+    if (!r.ok()) Log(LogLevel::kWarning, "AOF rewrite after the sync: %s", r.status().message().c_str());
+  }
+  return Status::Ok();
+}
+
+void Replication::AttachPrimaryClient(int fd, uint64_t gen, std::string leftover, int db) {
+  Worker* w = server_.workers()[0].get();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ || generation_.load() != gen) return;  // Run() closes sync_fd_
+    sync_fd_ = -1;  // the client owns the socket from here
+    attached_ = true;
+    state_ = LinkState::kConnected;
+  }
+  last_io_ms_.store(NowMs());
+  std::string addr = SockName(fd, true), laddr = SockName(fd, false);
+  w->loop().Post([this, w, fd, gen, db, addr, laddr, leftover = std::move(leftover)] {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_ || generation_.load() != gen || !attached_) {
+        ::close(fd);
+        if (generation_.load() == gen) attached_ = false;
+        cv_.notify_all();
+        return;
+      }
+    }
+    server_.connected_clients.fetch_add(1);
+    auto* c = new Client(&server_, w, fd, server_.NextClientId(), addr, laddr, false);
+    c->set_primary_link(gen);
+    c->set_db(db);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      primary_client_ = c;
+      primary_worker_ = w;
+    }
+    w->AddClient(c);
+    last_ack_ms_ = 0;
+    if (!leftover.empty()) c->FeedInput(leftover);
+    c->ProcessInput();
+    SendAck(c);
+  });
+}
+
+void Replication::SetApplyingThread(bool on) { t_applying = on; }
+
+std::unique_lock<std::mutex> Replication::HoldApply() {
+  if (t_applying) return std::unique_lock<std::mutex>();
+  return std::unique_lock<std::mutex>(apply_mu_);
+}
+
+void Replication::OnPrimaryApplied(std::string_view raw) {
+  server_.write_log().AppendRaw(raw);
+}
+
+void Replication::NoteRead(size_t n) {
+  last_io_ms_.store(NowMs(), std::memory_order_relaxed);
+  read_offset_.fetch_add(int64_t(n), std::memory_order_relaxed);
+}
+
+void Replication::OnPrimaryClientClosed(Client* c) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (primary_client_ != c) return;
+    primary_client_ = nullptr;
+    primary_worker_ = nullptr;
+    attached_ = false;
+    stream_db_ = c->db();
+    if (replica_.load()) {
+      link_down_since_ms_ = NowMs();
+      state_ = LinkState::kConnect;
+      Log(LogLevel::kNotice, "Connection with master lost; caching the master's state to "
+          "continue partially at offset %lld", (long long)server_.write_log().offset());
+    }
+  }
+  read_offset_.store(server_.write_log().offset());
+  cv_.notify_all();
+}
+
+void Replication::SendAck(Client* c) {
+  char num[24];
+  size_t n = FormatInt64(server_.write_log().offset(), num);
+  std::string_view args[3] = {"REPLCONF", "ACK", std::string_view(num, n)};
+  std::string out;
+  replication::WriteLog::EncodeCommand(args, &out);
+  c->AppendRaw(out);
+  c->Flush();
+  last_ack_ms_ = NowMs();
+}
+
+void Replication::CronOnWorker(Worker* w) {
+  Client* c = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (primary_worker_ == w) c = primary_client_;
+  }
+  if (c == nullptr) return;
+  int64_t now = NowMs();
+  int64_t timeout_ms = server_.config().repl_timeout() * 1000;
+  if (now - last_io_ms_.load() > timeout_ms) {
+    Log(LogLevel::kWarning, "MASTER timeout: no data nor PING received...");
+    c->Close();
+    return;
+  }
+  if (now - last_ack_ms_ >= 1000) SendAck(c);
+}
+
+}  // namespace basalt::server
