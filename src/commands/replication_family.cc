@@ -83,11 +83,7 @@ void StartSync(CommandContext& ctx, bool psync) {
     }
     if (replid != "?") repl.sync_partial_err.fetch_add(1);
   }
-  std::string err = LinkOf(ctx).StartFullSync(psync);
-  if (!err.empty()) {
-    ctx.Error(err);
-    return;
-  }
+  LinkOf(ctx).StartFullSync(psync);
   repl.sync_full.fetch_add(1);
   ctx.client.link_kind_.store(1);
   // Counted as a replica from its SYNC/PSYNC on, as in Redis.

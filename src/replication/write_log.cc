@@ -63,6 +63,11 @@ bool WriteLog::AddTapFrom(WriteLogTap* tap, int64_t from) {
   return true;
 }
 
+void WriteLog::ClearBacklog() {
+  std::lock_guard<std::mutex> lock(mu_);
+  histlen_ = 0;
+}
+
 void WriteLog::ResizeBacklog(size_t size) {
   size = std::max<size_t>(size, 16384);
   std::lock_guard<std::mutex> lock(mu_);

@@ -85,6 +85,8 @@ class WriteLog {
   // backlog (partial resync), all under the lock so nothing is missed.
   // Returns false, adding nothing, when the backlog no longer has `from`.
   bool AddTapFrom(WriteLogTap* tap, int64_t from);
+  // Drops the backlog's history (repl-backlog-ttl); offsets go on.
+  void ClearBacklog();
   // repl-backlog-size: keeps the newest bytes that fit.
   void ResizeBacklog(size_t size);
   // Sets the offset the log continues from (after loading a dataset that

@@ -80,6 +80,85 @@ TEST(WriteLogTest, BacklogKeepsOnlyTheTail) {
   EXPECT_EQ(int64_t(out.size()), 10020);
 }
 
+// Collects what a tap sees.
+class CollectTap : public WriteLogTap {
+ public:
+  void OnAppend(std::string_view bytes, int64_t end_offset) override {
+    seen.append(bytes);
+    end = end_offset;
+  }
+  std::string seen;
+  int64_t end = -1;
+};
+
+TEST(WriteLogTest, ReplicaModeStreamIsRawAndTheTapGetsWhatRan) {
+  WriteLog log(1 << 16);
+  CollectTap aof, replica;
+  log.SetTap(&aof);
+  log.AddTap(&replica);
+  log.SetReplicaMode(true);
+  std::string raw = "*1\r\n$4\r\nPING\r\n";
+  std::string_view set[] = {"SET", "k", "v"};
+  // What the replica executes reaches the AOF only, with its own SELECT.
+  log.Append(2, set);
+  EXPECT_EQ(log.offset(), 0);
+  log.AppendRaw(raw);
+  EXPECT_EQ(log.offset(), int64_t(raw.size()));
+  EXPECT_EQ(replica.seen, raw);
+  auto got = Decode(aof.seen);
+  EXPECT_EQ(got, (std::vector<std::vector<std::string>>{{"SELECT", "2"}, {"SET", "k", "v"}}));
+  EXPECT_EQ(aof.end, log.offset());  // durability waits on raw offsets still end
+  // Promotion: the next own write selects its database in the stream.
+  log.SetReplicaMode(false);
+  log.Append(2, set);
+  std::string tail;
+  ASSERT_TRUE(log.ReadFrom(int64_t(raw.size()), &tail));
+  EXPECT_EQ(Decode(tail), (std::vector<std::vector<std::string>>{{"SELECT", "2"}, {"SET", "k", "v"}}));
+}
+
+TEST(WriteLogTest, AddTapFromReplaysTheBacklogOrRefuses) {
+  WriteLog log(16384);
+  std::string_view set[] = {"SET", "k", "v"};
+  log.Append(0, set);
+  int64_t mid = log.offset();
+  log.Append(0, set);
+  CollectTap t;
+  ASSERT_TRUE(log.AddTapFrom(&t, mid));
+  EXPECT_EQ(Decode(t.seen), (std::vector<std::vector<std::string>>{{"SET", "k", "v"}}));
+  log.Append(0, set);
+  EXPECT_EQ(Decode(t.seen).size(), 2u);
+  log.RemoveTap(&t);
+  CollectTap late;
+  EXPECT_FALSE(log.AddTapFrom(&late, log.offset() + 1));
+  log.ClearBacklog();
+  EXPECT_FALSE(log.AddTapFrom(&late, mid));
+  EXPECT_TRUE(log.AddTapFrom(&late, log.offset()));  // nothing to replay, still continues
+  EXPECT_TRUE(late.seen.empty());
+  log.RemoveTap(&late);
+}
+
+TEST(WriteLogTest, ResizeBacklogKeepsTheNewestBytes) {
+  WriteLog log(16384);
+  std::string v(1000, 'a');
+  for (int i = 0; i < 30; i++) {
+    v[0] = char('a' + i % 26);
+    std::string_view cmd[] = {"SET", "k", v};
+    log.Append(-1, cmd);
+  }
+  std::string before;
+  int64_t from = log.offset() - 16000;
+  ASSERT_TRUE(log.ReadFrom(from, &before));
+  log.ResizeBacklog(32768);
+  std::string after;
+  ASSERT_TRUE(log.ReadFrom(from, &after));
+  EXPECT_EQ(before, after);
+  log.ResizeBacklog(16384);
+  after.clear();
+  ASSERT_TRUE(log.ReadFrom(from, &after));
+  EXPECT_EQ(before, after);
+  EXPECT_FALSE(log.ReadFrom(log.offset() - 16385, &after));
+}
+
 // Writers on several threads update keys under per-key "shard" locks and
 // append while holding them, as commands do. For every key, the log must show
 // its values in the order they were applied, and offsets must be contiguous.

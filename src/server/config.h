@@ -227,6 +227,7 @@ class Config {
   int64_t replica_priority() const { return Num(kReplicaPriority); }
   bool replica_serve_stale_data() const { return Num(kReplicaServeStaleData) != 0; }
   bool replica_ignore_maxmemory() const { return Num(kReplicaIgnoreMaxmemory) != 0; }
+  bool repl_diskless_sync() const { return Num(kReplDisklessSync) != 0; }
   int64_t repl_backlog_size() const { return Num(kReplBacklogSize); }
   int64_t repl_backlog_ttl() const { return Num(kReplBacklogTtl); }  // seconds
   int64_t repl_timeout() const { return Num(kReplTimeout); }          // seconds
@@ -265,6 +266,7 @@ class Config {
     kReplicaServeStaleData,
     kReplicaIgnoreMaxmemory,
     kReplBacklogSize,
+    kReplDisklessSync,
     kReplBacklogTtl,
     kReplTimeout,
     kReplPingReplicaPeriod,

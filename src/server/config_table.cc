@@ -201,7 +201,7 @@ std::vector<Spec> BuildTable() {
       Int("repl-backlog-ttl", "", 0, "3600", 0, kLLMax, C::kReplBacklogTtl),
       Bool("repl-disable-tcp-nodelay", "", 0, false),
       Enum("repl-diskless-load", "", 0, "disabled", "disabled on-empty-db swapdb"),
-      Bool("repl-diskless-sync", "", 0, true),
+      Bool("repl-diskless-sync", "", 0, true, C::kReplDisklessSync),
       Int("repl-diskless-sync-delay", "", 0, "5", 0, kIntMax),
       Int("repl-diskless-sync-max-replicas", "", 0, "0", 0, kIntMax),
       Int("repl-ping-replica-period", "repl-ping-slave-period", 0, "10", 1, kIntMax,

@@ -109,6 +109,11 @@ class Persistence final : public replication::WriteLogTap {
   // REQUIRES: the caller holds no shard lock.
   Status LoadFromPrimary(persistence::RdbSource& src, uint64_t total, ReplAux* aux,
                          std::function<void(uint64_t)> progress);
+  // Whether a snapshot job (save, rewrite or full sync) runs now.
+  bool snapshot_running() const {
+    std::lock_guard<std::mutex> lock(job_mu_);
+    return job_ != Job::kNone;
+  }
   // CONFIG SET appendonly.
   Status SetAppendOnly(bool on);
   // CONFIG SET appendfsync.

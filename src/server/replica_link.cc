@@ -1,5 +1,6 @@
 #include "server/replica_link.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -16,25 +17,71 @@
 namespace basalt::server {
 namespace {
 
-// Writes the full-sync reply and the snapshot to the replica's socket from
-// the snapshot thread, on its own descriptor (a dup), so the worker closing
-// the client never leaves it writing to a reused fd.
+// Takes a full sync's snapshot from the snapshot thread. Diskless: the reply
+// and the snapshot go straight to the replica's socket, framed by the
+// `$EOF:<mark>` ... `<mark>` of Redis's diskless format. On disk
+// (repl-diskless-sync no): the snapshot goes to a file while the socket gets
+// a newline every second (Redis's keep-alive), then `$<size>` and the file.
+// The socket is its own descriptor (a dup), so the worker closing the client
+// never leaves this writing to a reused fd.
 class ReplicaSink final : public persistence::SnapshotSink {
  public:
-  explicit ReplicaSink(int fd) : fd_(dup(fd)) {}
+  ReplicaSink(int fd, std::string disk_path) : fd_(dup(fd)), path_(std::move(disk_path)) {
+    if (!path_.empty()) {
+      file_ = ::open(path_.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
+    }
+  }
   ~ReplicaSink() override {
     if (fd_ >= 0) close(fd_);
+    if (file_ >= 0) {
+      close(file_);
+      ::unlink(path_.c_str());
+    }
   }
+  bool disk() const { return !path_.empty(); }
   void set_preamble(std::string p) { preamble_ = std::move(p); }
+
   Status Write(std::string_view bytes) override {
     if (!preamble_.empty()) {
       std::string p;
       p.swap(preamble_);
       Status st = WriteAll(p);
       if (!st.ok()) return st;
+      last_keepalive_ms_ = NowMs();
     }
-    return WriteAll(bytes);
+    if (!disk()) return WriteAll(bytes);
+    if (file_ < 0) return Status::Error("can't create the sync file " + path_);
+    while (!bytes.empty()) {
+      ssize_t n = ::write(file_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::Error("error writing the sync file: " + std::string(strerror(errno)));
+      bytes.remove_prefix(size_t(n));
+    }
+    int64_t now = NowMs();
+    if (now - last_keepalive_ms_ >= 1000) {
+      last_keepalive_ms_ = now;
+      return WriteAll("\n");
+    }
+    return Status::Ok();
   }
+
+  // After the snapshot: the end mark, or the file with its length.
+  Status Finish(const std::string& mark) {
+    if (!disk()) return WriteAll(mark);
+    off_t size = lseek(file_, 0, SEEK_END);
+    if (size < 0 || lseek(file_, 0, SEEK_SET) != 0) return Status::Error("can't read the sync file");
+    Status st = WriteAll("$" + std::to_string(size) + "\r\n");
+    std::string buf(1 << 16, '\0');
+    while (st.ok()) {
+      ssize_t n = ::read(file_, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::Error("error reading the sync file");
+      if (n == 0) break;
+      st = WriteAll(std::string_view(buf.data(), size_t(n)));
+    }
+    return st;
+  }
+
   Status WriteAll(std::string_view bytes) {
     if (fd_ < 0) return Status::Error("dup failed");
     while (!bytes.empty()) {
@@ -56,6 +103,9 @@ class ReplicaSink final : public persistence::SnapshotSink {
 
  private:
   int fd_;
+  std::string path_;
+  int file_ = -1;
+  int64_t last_keepalive_ms_ = 0;
   std::string preamble_;
 };
 
@@ -79,13 +129,40 @@ ReplicaLink::ReplicaLink(Server& server, Client* client)
 
 ReplicaLink::~ReplicaLink() = default;
 
-std::string ReplicaLink::StartFullSync(bool psync) {
+void ReplicaLink::StartFullSync(bool psync) {
+  psync_ = psync;
+  waiting_ = true;
+  // From here on the snapshot (or keep-alives) own the socket's output.
+  client_->set_raw_transfer(true);
+  if (!TryStartSnapshot()) {
+    Log(LogLevel::kNotice, "Replica %s:%d asks for synchronization; waiting for the running "
+        "snapshot to end", ip_.c_str(), listening_port());
+  }
+}
+
+void ReplicaLink::WaitTick() {
+  if (!waiting_ || client_ == nullptr) return;
+  if (TryStartSnapshot()) return;
+  int64_t now = NowMs();
+  if (now - last_keepalive_ms_ >= 1000) {
+    // Redis's keep-alive while the primary prepares the sync: an empty line.
+    last_keepalive_ms_ = now;
+    ssize_t ignored = ::write(client_->fd, "\n", 1);
+    (void)ignored;
+  }
+}
+
+bool ReplicaLink::TryStartSnapshot() {
+  if (server_.persistence().snapshot_running()) return false;
   std::string mark = RandomMark();
-  auto sink = std::make_shared<ReplicaSink>(client_->fd);
+  bool disk = !server_.config().repl_diskless_sync();
+  std::string path;
+  if (disk) path = "temp-repl-" + std::to_string(getpid()) + "-" + std::to_string(client_->id) + ".rdb";
+  auto sink = std::make_shared<ReplicaSink>(client_->fd, path);
   std::weak_ptr<ReplicaLink> weak = weak_from_this();
   Worker* worker = worker_;
   std::string replid = server_.replid();
-  client_->set_raw_transfer(true);
+  bool psync = psync_;
   Status st = server_.persistence().StartReplicaSync(
       [&](int64_t offset) {
         // The instant: the replica's stream starts exactly here.
@@ -96,26 +173,25 @@ std::string ReplicaLink::StartFullSync(bool psync) {
         }
         std::string pre;
         if (psync) pre = "+FULLRESYNC " + replid + " " + std::to_string(offset) + "\r\n";
-        pre += "$EOF:" + mark + "\r\n";
+        if (!disk) pre += "$EOF:" + mark + "\r\n";
         sink->set_preamble(std::move(pre));
         ack_offset_.store(0);
       },
       sink,
       [sink, mark, weak, worker](Status result) {
-        if (result.ok()) result = sink->WriteAll(mark);
+        if (result.ok()) result = sink->Finish(mark);
         bool ok = result.ok();
-        worker->loop().Post([weak, ok] {
-          if (auto link = weak.lock()) link->TransferDone(ok);
+        bool on_disk = sink->disk();
+        worker->loop().Post([weak, ok, on_disk] {
+          if (auto link = weak.lock()) link->TransferDone(ok, on_disk);
         });
       });
-  if (!st.ok()) {
-    client_->set_raw_transfer(false);
-    return "ERR " + st.message() + ", retry the sync later";
-  }
+  if (!st.ok()) return false;  // another snapshot started first: wait more
+  waiting_ = false;
   state_.store(State::kSendBulk);
-  Log(LogLevel::kNotice, "Replica %s:%d asks for synchronization; starting a diskless full sync",
-      ip_.c_str(), listening_port());
-  return "";
+  Log(LogLevel::kNotice, "Replica %s:%d asks for synchronization; starting a %s full sync",
+      ip_.c_str(), listening_port(), disk ? "disk-based" : "diskless");
+  return true;
 }
 
 bool ReplicaLink::StartPartialSync(int64_t from, const std::string& replid) {
@@ -150,11 +226,17 @@ void ReplicaLink::Disconnect() {
   });
 }
 
-void ReplicaLink::TransferDone(bool ok) {
+void ReplicaLink::TransferDone(bool ok, bool on_disk) {
   if (client_ == nullptr) return;
   client_->set_raw_transfer(false);
   if (!ok) {
     client_->Close();
+    return;
+  }
+  if (on_disk) {
+    // A replica that knows the length needs no ACK to find the end.
+    transfer_done_ = true;
+    GoOnline();
     return;
   }
   // A diskless replica finds the end of the snapshot by its last 40 bytes, so

@@ -36,9 +36,12 @@ class ReplicaLink final : public replication::WriteLogTap,
   ReplicaLink(Server& server, Client* client);
   ~ReplicaLink() override;
 
-  // PSYNC / SYNC: starts the full sync. Returns an error text when it cannot
-  // start (the client then gets it as an error reply).
-  std::string StartFullSync(bool psync);
+  // PSYNC / SYNC: starts the full sync, or waits (with Redis's keep-alive
+  // newlines) while another snapshot runs; WaitTick retries.
+  void StartFullSync(bool psync);
+  // Worker cron: retries a waiting full sync.
+  void WaitTick();
+  Worker* worker() const { return worker_; }
   // PSYNC that can continue: +CONTINUE, then the log from `from` on.
   // Returns false (nothing sent) if the backlog no longer holds `from`.
   bool StartPartialSync(int64_t from, const std::string& replid);
@@ -61,8 +64,9 @@ class ReplicaLink final : public replication::WriteLogTap,
   int64_t last_ack_ms() const { return last_ack_ms_.load(); }
 
  private:
+  bool TryStartSnapshot();
   // Snapshot done (worker thread): go online, or drop the client on error.
-  void TransferDone(bool ok);
+  void TransferDone(bool ok, bool on_disk);
   // The replica acknowledged the snapshot: start streaming (worker thread).
   void GoOnline();
   // Moves the buffered stream into the client's output (worker thread).
@@ -72,6 +76,9 @@ class ReplicaLink final : public replication::WriteLogTap,
   Client* client_;  // worker thread; null once detached
   Worker* worker_;
   bool transfer_done_ = false;  // worker thread
+  bool waiting_ = false;        // worker thread: a full sync waits for its snapshot
+  bool psync_ = true;           // worker thread
+  int64_t last_keepalive_ms_ = 0;  // worker thread
   std::string ip_;
   std::atomic<int> listening_port_{0};
   std::atomic<State> state_{State::kWaitBgsave};

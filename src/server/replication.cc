@@ -684,6 +684,27 @@ void Replication::OnPrimaryClientClosed(Client* c) {
   cv_.notify_all();
 }
 
+void Replication::ExpireBacklog(bool alone) {
+  int64_t now = NowMs();
+  if (!alone || replica_.load()) {
+    alone_since_ms_ = 0;
+    return;
+  }
+  if (alone_since_ms_ == 0) alone_since_ms_ = now;
+  int64_t ttl = server_.config().repl_backlog_ttl();
+  replication::WriteLog& log = server_.write_log();
+  if (ttl == 0 || now - alone_since_ms_ < ttl * 1000 || log.backlog_histlen() == 0) return;
+  // As in Redis: with the history gone, a new id keeps replicas that come
+  // back from asking to continue it.
+  log.ClearBacklog();
+  std::lock_guard<std::mutex> lock(mu_);
+  replid_ = RandomHex(40);
+  replid2_ = kNoReplid;
+  second_offset_ = -1;
+  Log(LogLevel::kNotice, "Replication backlog freed after %lld seconds without connected "
+      "replicas.", (long long)ttl);
+}
+
 void Replication::SendAck(Client* c) {
   char num[24];
   size_t n = FormatInt64(server_.write_log().offset(), num);
@@ -696,6 +717,11 @@ void Replication::SendAck(Client* c) {
 }
 
 void Replication::CronOnWorker(Worker* w) {
+  auto replicas = server_.Replicas();
+  for (auto& r : replicas) {
+    if (r->worker() == w) r->WaitTick();
+  }
+  if (w->index() == 0) ExpireBacklog(replicas.empty());
   Client* c = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -130,6 +130,8 @@ class Replication {
   // The primary client, if any, is told to close (from any thread).
   void DropPrimaryClientLocked();  // REQUIRES: mu_ held
   void ShiftReplidLocked();        // REQUIRES: mu_ held
+  // repl-backlog-ttl (worker 0's cron): `alone` = no replica connected.
+  void ExpireBacklog(bool alone);
 
   Server& server_;
   std::atomic<bool> replica_{false};
@@ -158,6 +160,7 @@ class Replication {
   std::atomic<int64_t> last_io_ms_{0};
   std::atomic<int64_t> read_offset_{0};  // bytes read from the primary (offset)
   int64_t last_ack_ms_ = 0;        // primary client's worker only
+  int64_t alone_since_ms_ = 0;     // worker 0's cron: a primary without replicas since
   std::thread thread_;
 };
 
