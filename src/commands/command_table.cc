@@ -168,6 +168,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterSortFamily(table);
   RegisterPersistenceFamily(table);
   RegisterReplicationFamily(table);
+  RegisterWaitFamily(table);
   table.Finalize();
 }
 

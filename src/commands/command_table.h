@@ -124,5 +124,6 @@ void RegisterBlockingFamily(CommandTable& table);
 void RegisterSortFamily(CommandTable& table);
 void RegisterPersistenceFamily(CommandTable& table);
 void RegisterReplicationFamily(CommandTable& table);
+void RegisterWaitFamily(CommandTable& table);
 
 }  // namespace basalt::commands

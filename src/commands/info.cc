@@ -11,6 +11,7 @@
 #include "commands/helpers.h"
 #include "common/clock.h"
 #include "server/memory.h"
+#include "server/replica_acks.h"
 #include "server/replica_link.h"
 #include "server/replication.h"
 #include "server/server.h"
@@ -294,6 +295,9 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
                   ",state=" + kStates[int(r->state())] +
                   ",offset=" + std::to_string(r->ack_offset()) +
                   ",lag=" + std::to_string((now_ms - r->last_ack_ms()) / 1000));
+    }
+    if (!repl.is_replica() && cfg.min_replicas_to_write() > 0 && cfg.min_replicas_max_lag() > 0) {
+      w.Field("min_slaves_good_slaves", int64_t(s.replica_acks().GoodReplicas()));
     }
     w.Field("master_failover_state", "no-failover");
     w.Field("master_replid", repl.replid());

@@ -96,6 +96,9 @@ server::Worker* CurrentWorker(CommandContext& ctx) { return ctx.client.worker();
 void CmdPublish(CommandContext& ctx) {
   ctx.reply.Integer(ctx.server.pubsub().Publish(SubKind::kChannel, ctx.args[1], ctx.args[2],
                                                 CurrentWorker(ctx)));
+  // Replicas' subscribers get it too (as in Redis; not written to the AOF).
+  std::string_view cmd[3] = {"PUBLISH", ctx.args[1], ctx.args[2]};
+  ctx.server.write_log().AppendStreamOnly(cmd);
 }
 
 // SPUBLISH shardchannel message

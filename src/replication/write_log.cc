@@ -172,6 +172,22 @@ int64_t WriteLog::Append(int db, std::span<const std::string_view> args) {
   return offset_.load(std::memory_order_relaxed);
 }
 
+int64_t WriteLog::AppendStreamOnly(std::span<const std::string_view> args) {
+  if (suspended_.load(std::memory_order_relaxed)) return offset();
+  std::string& buf = t_scratch;
+  buf.clear();
+  EncodeCommand(args, &buf);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (replica_mode_.load(std::memory_order_relaxed)) return offset_.load(std::memory_order_relaxed);
+  WriteLogTap* tap = tap_;
+  tap_ = nullptr;
+  AppendBytesLocked(buf);
+  tap_ = tap;
+  int64_t end = offset_.load(std::memory_order_relaxed);
+  if (tap_ != nullptr) tap_->OnAppend({}, end);
+  return end;
+}
+
 int64_t WriteLog::AppendGroup(int db, std::span<const std::vector<std::string_view>> commands) {
   if (suspended_.load(std::memory_order_relaxed)) return offset();
   std::string& buf = t_scratch;

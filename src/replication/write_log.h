@@ -42,6 +42,9 @@ class WriteLog {
   // FLUSHALL). Returns the log offset just after it.
   // REQUIRES: the caller holds the shard locks of the keys it changed.
   int64_t Append(int db, std::span<const std::string_view> args);
+  // Appends a command only replicas get (PUBLISH, PING, REPLCONF GETACK):
+  // the tap (AOF) learns only the new offset. Dropped in replica mode.
+  int64_t AppendStreamOnly(std::span<const std::string_view> args);
   // Appends a group that must stay contiguous (MULTI ... EXEC).
   int64_t AppendGroup(int db, std::span<const std::vector<std::string_view>> commands);
   // Appends the writes of one EXEC as MULTI, the commands (with a SELECT

@@ -16,6 +16,7 @@
 #include "common/logging.h"
 #include "common/numbers.h"
 #include "storage/keyspace.h"
+#include "server/replica_acks.h"
 #include "server/replica_link.h"
 #include "server/replication.h"
 #include "server/server.h"
@@ -96,7 +97,7 @@ void Client::ReadSome() {
 }
 
 void Client::ProcessInput() {
-  if (processing_ || paused_ || blocked_) return;
+  if (processing_ || paused_ || blocked_ || waiting_replicas_) return;
   processing_ = true;
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_->config().proto_max_bulk_len();
@@ -140,8 +141,8 @@ void Client::ProcessInput() {
     in_pos_ += consumed;
     DispatchOne(args_);
     limits.auth_required = !authenticated_;
-    // A blocked command holds back the rest of the pipeline.
-    if (blocked_) break;
+    // A blocked command (or a WAIT) holds back the rest of the pipeline.
+    if (blocked_ || waiting_replicas_) break;
   }
   if (in_pos_ == in_len_) {
     in_pos_ = 0;
@@ -169,7 +170,7 @@ void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_vie
     Close();
     return;
   }
-  std::lock_guard<std::mutex> apply(repl.apply_mu());
+  std::lock_guard<std::timed_mutex> apply(repl.apply_mu());
   size_t mark = out_.size();
   storage::SetPrimaryContext(true);
   Replication::SetApplyingThread(true);
@@ -294,6 +295,12 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
                  !(refusal = server_->persistence().WriteRefusal()).empty()) {
         Bump(stats.cmd[spec->id].rejected);
         reject(refusal);
+      } else if (!loader_ && !primary_link_ &&
+                 (spec->is_write() || (spec->name == "exec" && QueuedWrites())) &&
+                 !(refusal = server_->replica_acks().WriteRefusal()).empty()) {
+        // min-replicas-to-write / min-replicas-ack: too few replicas.
+        Bump(stats.cmd[spec->id].rejected);
+        reject(refusal);
       } else if (!primary_link_ && spec->is_write() && server_->replication().is_replica() &&
                  server_->config().replica_read_only()) {
         Bump(stats.cmd[spec->id].rejected);
@@ -336,6 +343,7 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
   } else if (reply_mode_ == ReplyMode::kSkip) {
     reply_mode_ = ReplyMode::kSkipNext;
   }
+  if (sync_offset_ != 0) HoldForReplicas(mark);
 }
 
 std::set<std::string>& Client::subscriptions(SubKind kind) {
@@ -363,21 +371,24 @@ void Client::UnsubscribeAll() {
 void Client::DeliverPush(std::string_view bytes) {
   if (closed_) return;
   out_.append(bytes);
-  // client-output-buffer-limit pubsub 32mb 8mb 60 (Redis's defaults): a
+  // client-output-buffer-limit pubsub (32mb 8mb 60 by default): a
   // subscriber that cannot keep up is disconnected, never buffered forever.
-  constexpr size_t kHard = 32u << 20, kSoft = 8u << 20;
-  constexpr int64_t kSoftSeconds = 60;
+  Config::ObufLimit limit =
+      server_->config().client_output_buffer_limit(Config::ObufClass::kPubsub);
+  size_t hard = limit.hard > 0 ? size_t(limit.hard) : SIZE_MAX;
+  size_t soft = limit.soft > 0 ? size_t(limit.soft) : SIZE_MAX;
+  int64_t soft_seconds = limit.soft_seconds;
   size_t pending = out_.size() - out_pos_;
-  if (pending > kHard) {
+  if (pending > hard) {
     Log(LogLevel::kWarning, "Client id=%llu closed for overcoming of output buffer limits.",
         (unsigned long long)id);
     Close();
     return;
   }
-  if (pending > kSoft) {
+  if (pending > soft) {
     int64_t now = NowMs();
     if (obuf_soft_since_ms_ == 0) obuf_soft_since_ms_ = now;
-    if (now - obuf_soft_since_ms_ > kSoftSeconds * 1000) {
+    if (now - obuf_soft_since_ms_ > soft_seconds * 1000) {
       Log(LogLevel::kWarning, "Client id=%llu closed for overcoming of output buffer limits.",
           (unsigned long long)id);
       Close();
@@ -437,7 +448,9 @@ void Client::RetryBlocked() {
   retrying_ = true;
   block_requested_ = false;
   std::vector<std::string_view> views(blocked_args_.begin(), blocked_args_.end());
+  size_t mark = out_.size();
   Execute(*blocked_spec_, views, reply_);
+  if (sync_offset_ != 0) HoldForReplicas(mark);
   retrying_ = false;
   if (block_requested_) {
     block_requested_ = false;  // still nothing: keep waiting in place
@@ -454,6 +467,11 @@ void Client::RetryBlocked() {
 }
 
 void Client::UnblockWith(std::string_view error) {
+  if (waiting_replicas_ && !closed_) {
+    // CLIENT UNBLOCK of a WAIT: TIMEOUT answers the count so far.
+    EndReplicaWait(error);
+    return;
+  }
   if (!blocked_ || closed_) return;
   // Redis answers every timed-out blocking command with a null array, even
   // BLMOVE/BRPOPLPUSH (whose MULTI form answers a null bulk).
@@ -474,13 +492,29 @@ void Client::Execute(const commands::CommandSpec& spec, std::span<const std::str
   commands::CommandContext ctx{*server_, *this, args, rb, spec};
   last_cmd.store(&spec, std::memory_order_relaxed);
   int64_t start = MonotonicUs();
+  int64_t log_before = server_->write_log().offset();
   // A running snapshot must see the old value of anything this command may
   // change in place (storage::SetWriteIntent).
   storage::SetWriteIntent(!(spec.flags & commands::kReadOnly));
   spec.handler(ctx);
   storage::SetWriteIntent(false);
-  if (server_->persistence().sync_replies() && spec.is_write()) {
-    durable_wait_ = server_->write_log().offset();
+  if (spec.is_write()) wrote_ = true;
+  // Inside EXEC the writes reach the log only when the transaction ends, so
+  // the offsets replies wait for are taken by the EXEC itself.
+  if (exec_log_ == nullptr) {
+    int64_t log_now = server_->write_log().offset();
+    if (wrote_) {
+      wrote_ = false;
+      // appendfsync always: the reply waits until the write is on disk.
+      if (server_->persistence().sync_replies()) durable_wait_ = log_now;
+      // min-replicas-ack: the reply waits for the replicas (DispatchOne).
+      if (!primary_link_ && !loader_ && server_->replica_acks().sync_enabled()) {
+        sync_offset_ = log_now;
+      }
+    }
+    // WAIT counts replicas against the offset of this client's last command
+    // that added to the log, as Redis does.
+    if (log_now != log_before) woff_ = log_now;
   }
   int64_t took = MonotonicUs() - start;
   CommandStat& cs = worker_->stats().cmd[spec.id];
@@ -625,8 +659,11 @@ void Client::Flush() {
     }
     durable_wait_ = 0;
   }
-  while (out_pos_ < out_.size()) {
-    ssize_t n = write(fd, out_.data() + out_pos_, out_.size() - out_pos_);
+  // min-replicas-ack: from the first held reply on, output waits for the
+  // replicas' acknowledgements (OnReplicaAcks flushes again).
+  size_t limit = ack_holds_.empty() ? out_.size() : ack_holds_.front().begin;
+  while (out_pos_ < limit) {
+    ssize_t n = write(fd, out_.data() + out_pos_, limit - out_pos_);
     if (n > 0) {
       out_pos_ += size_t(n);
       Bump(worker_->stats().net_out, uint64_t(n));
@@ -638,6 +675,8 @@ void Client::Flush() {
     return;
   }
   bool pending = out_pos_ < out_.size();
+  // Only output the socket refused asks for EPOLLOUT, not held output.
+  bool socket_full = out_pos_ < limit;
   if (!pending) {
     out_pos_ = 0;
     if (out_.capacity() > kKeepOutputCapacity) {
@@ -649,10 +688,22 @@ void Client::Flush() {
       Close();
       return;
     }
+  } else if (!ack_holds_.empty() && !processing_ && out_pos_ >= kKeepOutputCapacity &&
+             out_pos_ * 2 >= out_.size()) {
+    // Held replies keep the output from ever emptying under a steady stream
+    // of writes: drop what was sent. (Not while a command runs: DispatchOne
+    // keeps a position in out_.)
+    out_.erase(0, out_pos_);
+    for (AckHold& h : ack_holds_) {
+      h.begin -= out_pos_;
+      h.end -= out_pos_;
+    }
+    out_pos_ = 0;
   }
-  if (pending != want_write_) {
-    want_write_ = pending;
-    worker_->loop().Modify(fd, pending ? uint32_t(EPOLLIN | EPOLLOUT) : uint32_t(EPOLLIN), this);
+  if (socket_full != want_write_) {
+    want_write_ = socket_full;
+    worker_->loop().Modify(fd, socket_full ? uint32_t(EPOLLIN | EPOLLOUT) : uint32_t(EPOLLIN),
+                           this);
   }
   obuf_len.store(out_.size() - out_pos_, std::memory_order_relaxed);
 }
@@ -670,6 +721,14 @@ void Client::Close() {
     replica_link_.reset();
   }
   if (primary_link_) server_->replication().OnPrimaryClientClosed(this);
+  if (ack_waiter_) {
+    server_->replica_acks().RemoveWaiter(this);
+    ack_waiter_ = false;
+  }
+  if (waiting_replicas_) {
+    waiting_replicas_ = false;
+    blocked_shared_.store(false);
+  }
   server_->UnwatchAll(this);
   UnsubscribeAll();
   if (blocked_) EndBlocking();
@@ -679,6 +738,109 @@ void Client::Close() {
   worker_->loop().Remove(fd);
   close(fd);
   worker_->RetireClient(this);
+}
+
+// ---------------------------------------------------------------- Replica acks
+
+bool Client::QueuedWrites() const {
+  if (!in_multi_) return false;
+  for (const QueuedCommand& q : queued_) {
+    if (q.spec->is_write()) return true;
+  }
+  return false;
+}
+
+void Client::HoldForReplicas(size_t begin) {
+  int64_t offset = sync_offset_;
+  sync_offset_ = 0;
+  // No reply (CLIENT REPLY OFF, or a blocking command that parked): nothing
+  // to hold back.
+  if (closed_ || out_.size() <= begin) return;
+  const Config& cfg = server_->config();
+  int64_t needed = cfg.min_replicas_ack();
+  if (needed <= 0) return;
+  int64_t timeout = cfg.min_replicas_ack_timeout();
+  ack_holds_.push_back(AckHold{begin, out_.size(), offset, NowMs() + timeout, needed, timeout});
+  server_->replica_acks().RequestAck(offset);
+  UpdateAckWaiter();
+}
+
+void Client::WaitForReplicas(int64_t numreplicas, int64_t deadline_ms) {
+  waiting_replicas_ = true;
+  wait_numreplicas_ = numreplicas;
+  wait_offset_ = woff_;
+  wait_deadline_ms_ = deadline_ms;
+  blocked_shared_.store(true);
+  // As Redis: every WAIT that has to wait asks the replicas for an ACK.
+  server_->replica_acks().RequestAck(woff_, true);
+  UpdateAckWaiter();
+}
+
+void Client::EndReplicaWait(std::string_view error) {
+  waiting_replicas_ = false;
+  blocked_shared_.store(false);
+  if (!error.empty()) {
+    server_->CountError(error);
+    reply_.Error(error);
+  } else {
+    reply_.Integer(server_->replica_acks().CountAcked(wait_offset_));
+  }
+  UpdateAckWaiter();
+  Flush();
+  ProcessInput();
+  Flush();
+}
+
+void Client::OnReplicaAcks(std::span<const int64_t> acks, int64_t now_ms) {
+  if (closed_) return;
+  bool released = false;
+  while (!ack_holds_.empty()) {
+    AckHold& h = ack_holds_.front();
+    if (CountAckedAtLeast(acks, h.offset) < h.needed) {
+      if (now_ms < h.deadline_ms) break;
+      // Too late: the write stays applied here, but its client must not take
+      // it as replicated. Only a write's own reply is replaced.
+      std::string msg = SyncTimeoutError(h.needed, h.timeout_ms);
+      server_->CountError(msg);
+      std::string wire = "-" + msg + "\r\n";
+      out_.replace(h.begin, h.end - h.begin, wire);
+      size_t old_len = h.end - h.begin;
+      for (size_t i = 1; i < ack_holds_.size(); i++) {
+        ack_holds_[i].begin = ack_holds_[i].begin - old_len + wire.size();
+        ack_holds_[i].end = ack_holds_[i].end - old_len + wire.size();
+      }
+    }
+    ack_holds_.pop_front();
+    released = true;
+  }
+  if (waiting_replicas_) {
+    int64_t n = CountAckedAtLeast(acks, wait_offset_);
+    if (n >= wait_numreplicas_ || (wait_deadline_ms_ != 0 && now_ms >= wait_deadline_ms_)) {
+      EndReplicaWait("");
+      return;
+    }
+  }
+  UpdateAckWaiter();
+  if (released) Flush();
+}
+
+int64_t Client::ack_deadline_ms() const {
+  int64_t d = ack_holds_.empty() ? 0 : ack_holds_.front().deadline_ms;
+  if (waiting_replicas_ && wait_deadline_ms_ != 0 && (d == 0 || wait_deadline_ms_ < d)) {
+    d = wait_deadline_ms_;
+  }
+  return d;
+}
+
+void Client::UpdateAckWaiter() {
+  bool want = !closed_ && (waiting_replicas_ || !ack_holds_.empty());
+  if (want == ack_waiter_) return;
+  ack_waiter_ = want;
+  if (want) {
+    server_->replica_acks().AddWaiter(this);
+  } else {
+    server_->replica_acks().RemoveWaiter(this);
+  }
 }
 
 std::string Client::InfoLine() const {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <set>
 #include <span>
@@ -122,6 +123,21 @@ class Client : public EventHandler {
   void UnblockWith(std::string_view error);
   int64_t block_deadline_ms() const { return block_deadline_ms_; }
 
+  // --- Replica acknowledgements (owner thread; see server/replica_acks.h) ---
+  // Log offset after this client's last command that added to the log (WAIT).
+  int64_t woff() const { return woff_; }
+  // WAIT: holds the client (and its pipeline) until `numreplicas` replicas
+  // acknowledged woff(), or until deadline_ms (0 = never); then replies the
+  // number that did.
+  void WaitForReplicas(int64_t numreplicas, int64_t deadline_ms);
+  bool waiting_for_replicas() const { return waiting_replicas_; }
+  // Acknowledgements moved or time passed (`acks`: each online replica's
+  // acknowledged offset): releases held replies, replaces timed-out ones by
+  // an error, ends a WAIT.
+  void OnReplicaAcks(std::span<const int64_t> acks, int64_t now_ms);
+  // The earliest deadline of this client's waits for acknowledgements, 0 if none.
+  int64_t ack_deadline_ms() const;
+
   // --- Pub/Sub (owner thread) ---
   // Appends a rendered message; enforces client-output-buffer-limit pubsub
   // and schedules a flush at the end of the loop iteration.
@@ -164,6 +180,15 @@ class Client : public EventHandler {
     bool expired_at_watch;
   };
   static bool IsTransactionControl(const commands::CommandSpec& spec);
+  // The reply just written from `begin` on belongs to a write run under
+  // min-replicas-ack: it (and all output after it) waits for acknowledgements.
+  void HoldForReplicas(size_t begin);
+  // Ends a WAIT with the count of replicas, or with `error` if non-empty.
+  void EndReplicaWait(std::string_view error);
+  // Joins or leaves the worker's list of clients waiting for acknowledgements.
+  void UpdateAckWaiter();
+  // Whether EXEC now would run a queued write (min-replicas gates).
+  bool QueuedWrites() const;
   void FinishBlocking(const commands::CommandSpec& spec, std::span<const std::string_view> args);
   void EndBlocking();
   static bool AllowedWhileSubscribed(const commands::CommandSpec& spec);
@@ -217,6 +242,22 @@ class Client : public EventHandler {
   std::string primary_pending_;   // stream bytes of a MULTI not yet EXECed
   std::shared_ptr<class ReplicaLink> replica_link_;
   int64_t durable_wait_ = 0;  // see durable_wait()
+  // Replica acknowledgements. A held reply is out_[begin, end); nothing from
+  // the first hold's begin on is written until it is released.
+  struct AckHold {
+    size_t begin, end;
+    int64_t offset;       // what `needed` replicas must acknowledge
+    int64_t deadline_ms;  // then the reply is replaced by an error
+    int64_t needed;
+    int64_t timeout_ms;
+  };
+  bool wrote_ = false;           // a write ran whose bytes may not be in the log yet (EXEC)
+  int64_t sync_offset_ = 0;      // a write under min-replicas-ack waits for this
+  int64_t woff_ = 0;             // see woff()
+  std::deque<AckHold> ack_holds_;  // oldest first
+  bool waiting_replicas_ = false;   // WAIT in progress
+  int64_t wait_numreplicas_ = 0, wait_offset_ = 0, wait_deadline_ms_ = 0;
+  bool ack_waiter_ = false;  // listed by ReplicaAcks for this worker
   std::string out_;       // pending output starts at out_pos_
   size_t out_pos_ = 0;
   protocol::ReplyBuilder reply_;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -95,6 +96,9 @@ Value Config::Impl::Current(const Config& c, const Spec& spec) {
     case Kind::kSave:
       v.save = c.save_;
       break;
+    case Kind::kClientOutputBufferLimit:
+      v.list = c.obuf_list_;
+      break;
     default:
       v.str = c.strs_[spec.slot];
   }
@@ -115,6 +119,16 @@ void Config::Impl::Store(Config& c, const Spec& spec, const Value& v) {
     case Kind::kSave:
       c.save_ = v.save;
       break;
+    case Kind::kClientOutputBufferLimit:
+      // Words: class hard soft seconds, for normal, replica, pubsub.
+      c.obuf_list_ = v.list;
+      for (size_t cls = 0; cls < 3 && v.list.size() == 12; cls++) {
+        for (size_t k = 0; k < 3; k++) {
+          c.obuf_[cls * 3 + k].store(std::strtoll(v.list[cls * 4 + 1 + k].c_str(), nullptr, 10),
+                                     std::memory_order_relaxed);
+        }
+      }
+      break;
     default:
       c.strs_[spec.slot] = v.str;
   }
@@ -122,6 +136,7 @@ void Config::Impl::Store(Config& c, const Spec& spec, const Value& v) {
 
 Config::Config() {
   for (auto& n : nums_) n.store(0, std::memory_order_relaxed);
+  for (auto& n : obuf_) n.store(0, std::memory_order_relaxed);
   for (const Spec& s : Specs()) Impl::Store(*this, s, DefaultValue(s));
   std::lock_guard<std::mutex> l(mu_);
   strs_[kDir] = GetCwd();

@@ -228,10 +228,29 @@ class Config {
   bool replica_serve_stale_data() const { return Num(kReplicaServeStaleData) != 0; }
   bool replica_ignore_maxmemory() const { return Num(kReplicaIgnoreMaxmemory) != 0; }
   bool repl_diskless_sync() const { return Num(kReplDisklessSync) != 0; }
+  int64_t repl_diskless_sync_delay() const { return Num(kReplDisklessSyncDelay); }  // seconds
   int64_t repl_backlog_size() const { return Num(kReplBacklogSize); }
   int64_t repl_backlog_ttl() const { return Num(kReplBacklogTtl); }  // seconds
   int64_t repl_timeout() const { return Num(kReplTimeout); }          // seconds
   int64_t repl_ping_replica_period() const { return Num(kReplPingReplicaPeriod); }  // seconds
+  // Writes refused (-NOREPLICAS) with fewer than min-replicas-to-write replicas
+  // acknowledging within min-replicas-max-lag seconds (0 in either: off).
+  int64_t min_replicas_to_write() const { return Num(kMinReplicasToWrite); }
+  int64_t min_replicas_max_lag() const { return Num(kMinReplicasMaxLag); }  // seconds
+  // Basalt's synchronous replication: a write's reply waits until this many
+  // replicas acknowledged it (0: off), at most min-replicas-ack-timeout ms.
+  int64_t min_replicas_ack() const { return Num(kMinReplicasAck); }
+  int64_t min_replicas_ack_timeout() const { return Num(kMinReplicasAckTimeout); }  // ms
+  // client-output-buffer-limit of one class (0 = no limit). Lock-free.
+  enum class ObufClass { kNormal = 0, kReplica = 1, kPubsub = 2 };
+  struct ObufLimit {
+    int64_t hard = 0, soft = 0, soft_seconds = 0;
+  };
+  ObufLimit client_output_buffer_limit(ObufClass cls) const {
+    int i = static_cast<int>(cls) * 3;
+    return {obuf_[i].load(std::memory_order_relaxed), obuf_[i + 1].load(std::memory_order_relaxed),
+            obuf_[i + 2].load(std::memory_order_relaxed)};
+  }
 
   // Storage slots of the directives Basalt implements. Internal: used by the
   // directive table (config_table.cc) to say where a directive lives.
@@ -267,9 +286,14 @@ class Config {
     kReplicaIgnoreMaxmemory,
     kReplBacklogSize,
     kReplDisklessSync,
+    kReplDisklessSyncDelay,
     kReplBacklogTtl,
     kReplTimeout,
     kReplPingReplicaPeriod,
+    kMinReplicasToWrite,
+    kMinReplicasMaxLag,
+    kMinReplicasAck,
+    kMinReplicasAckTimeout,
     kThreads,
     kShardsPerThread,
     kEnableProtectedConfigs,
@@ -336,6 +360,8 @@ class Config {
   std::string strs_[kStrSlotCount];  // Guarded by mu_
   std::vector<std::string> bind_;    // Guarded by mu_
   std::vector<SaveParam> save_;      // Guarded by mu_
+  std::vector<std::string> obuf_list_;  // Guarded by mu_: client-output-buffer-limit's words
+  std::atomic<int64_t> obuf_[9];        // the same, as numbers: hard, soft, seconds per class
 
   std::mutex set_mu_;  // serializes Set() and Rewrite()
 

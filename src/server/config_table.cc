@@ -116,6 +116,9 @@ std::vector<Spec> BuildTable() {
       Int("lfu-log-factor", "", 0, "10", 0, kIntMax, C::kLfuLogFactor),
       Int("lfu-decay-time", "", 0, "1", 0, kIntMax, C::kLfuDecayTime),
       Int("shards-per-thread", "", I | kPowerOfTwo, "8", 1, 1024, C::kShardsPerThread),
+      // Synchronous replication (docs/replication.md).
+      Int("min-replicas-ack", "", 0, "0", 0, kIntMax, C::kMinReplicasAck),
+      Int("min-replicas-ack-timeout", "", 0, "1000", 1, kIntMax, C::kMinReplicasAckTimeout),
 
       Bool("aof-load-truncated", "", 0, true, C::kAofLoadTruncated),
       Bool("aof-rewrite-incremental-fsync", "", 0, true, C::kAofRewriteIncrementalFsync),
@@ -149,7 +152,7 @@ std::vector<Spec> BuildTable() {
       Str("bio_cpulist", "", I, ""),
       Int("busy-reply-threshold", "lua-time-limit", 0, "5000", 0, kLLMax),
       Special("client-output-buffer-limit", "", Kind::kClientOutputBufferLimit, 0,
-              "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+              "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", kStored),
       Bool("cluster-allow-pubsubshard-when-down", "", 0, true),
       Bool("cluster-allow-reads-when-down", "", 0, false),
       Bool("cluster-allow-replica-migration", "", 0, true),
@@ -189,8 +192,10 @@ std::vector<Spec> BuildTable() {
       Str("masterauth", "", 0, "", C::kMasterauth),
       Str("masteruser", "", 0, "", C::kMasteruser),
       Row("maxmemory-clients", "", Kind::kMemoryOrPercent, 0, "0", 0, kLLMax, "", -1),
-      Int("min-replicas-max-lag", "min-slaves-max-lag", 0, "10", 0, kIntMax),
-      Int("min-replicas-to-write", "min-slaves-to-write", 0, "0", 0, kIntMax),
+      Int("min-replicas-max-lag", "min-slaves-max-lag", 0, "10", 0, kIntMax,
+          C::kMinReplicasMaxLag),
+      Int("min-replicas-to-write", "min-slaves-to-write", 0, "0", 0, kIntMax,
+          C::kMinReplicasToWrite),
       Bool("no-appendfsync-on-rewrite", "", 0, false),
       Enum("oom-score-adj", "", 0, "no", "no yes relative absolute"),
       Special("oom-score-adj-values", "", Kind::kOomScoreAdjValues, 0, "0 200 800"),
@@ -202,7 +207,7 @@ std::vector<Spec> BuildTable() {
       Bool("repl-disable-tcp-nodelay", "", 0, false),
       Enum("repl-diskless-load", "", 0, "disabled", "disabled on-empty-db swapdb"),
       Bool("repl-diskless-sync", "", 0, true, C::kReplDisklessSync),
-      Int("repl-diskless-sync-delay", "", 0, "5", 0, kIntMax),
+      Int("repl-diskless-sync-delay", "", 0, "5", 0, kIntMax, C::kReplDisklessSyncDelay),
       Int("repl-diskless-sync-max-replicas", "", 0, "0", 0, kIntMax),
       Int("repl-ping-replica-period", "repl-ping-slave-period", 0, "10", 1, kIntMax,
           C::kReplPingReplicaPeriod),
@@ -426,6 +431,12 @@ StatusOr<Value> ParseClientOutputBufferLimit(std::span<const std::string> args, 
   }
   for (auto& [cls, vals] : updates) {
     for (size_t k = 0; k < 3; k++) v.list[cls * 4 + 1 + k] = vals[k];
+  }
+  // Replica and pubsub limits are enforced; normal clients' are not (yet), so
+  // only their default is accepted rather than a limit that would do nothing.
+  if (v.list[1] != "0" || v.list[2] != "0" || v.list[3] != "0") {
+    return Status::Error(
+        "client-output-buffer-limit normal other than '0 0 0' is not supported by Basalt yet");
   }
   return v;
 }
@@ -792,9 +803,6 @@ std::string Lower(std::string_view s) {
 }
 
 std::string NotSupportedReason(const Spec& spec) {
-  if (spec.kind == Kind::kReplicaof) {
-    return "replicaof is not supported by Basalt yet (replication comes later)";
-  }
   return "'" + std::string(spec.name) + "' other than '" + FormatGet(spec, DefaultValue(spec)) +
          "' is not supported by Basalt yet";
 }

@@ -127,8 +127,9 @@ TEST(ConfigTest, EveryRedisDirectiveIsKnown) {
   std::string_view all[] = {"*"};
   auto r = c->Get(all);
   // 192 names (aliases included) in redis-server 7.0.15's CONFIG GET *,
-  // plus threads and shards-per-thread.
-  EXPECT_EQ(r.size(), 194u);
+  // plus threads, shards-per-thread, min-replicas-ack and
+  // min-replicas-ack-timeout.
+  EXPECT_EQ(r.size(), 196u);
 }
 
 // ---- Loading files ----
@@ -218,6 +219,17 @@ TEST(ConfigTest, StockDefaultsOfUnsupportedDirectivesLoad) {
   EXPECT_EQ(GetOne(*c, "latency-tracking-info-percentiles"), "50 99 99.9");
 }
 
+TEST(ConfigTest, ReplicaofLoadsAndRewrites) {
+  auto c = MustLoad("slaveof 127.0.0.1 6380\nmasterauth secret\nrepl-backlog-size 16kb\n");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->replicaof(), "127.0.0.1 6380");
+  EXPECT_EQ(GetOne(*c, "replicaof"), "127.0.0.1 6380");
+  EXPECT_EQ(c->masterauth(), "secret");
+  EXPECT_EQ(c->repl_backlog_size(), 16384);
+  c->set_replicaof("");  // REPLICAOF NO ONE
+  EXPECT_EQ(GetOne(*c, "replicaof"), "");
+}
+
 // ---- Load errors ----
 
 TEST(ConfigTest, ErrorReportGivesLineAndReason) {
@@ -262,10 +274,6 @@ TEST(ConfigTest, LoadErrorReasons) {
       {"include", "Bad directive or wrong number of arguments"},
       {"rename-command FLUSHALL \"\"", "rename-command is not supported by Basalt yet"},
       {"rename-command a", "Bad directive or wrong number of arguments"},
-      {"replicaof 127.0.0.1 6380",
-       "replicaof is not supported by Basalt yet (replication comes later)"},
-      {"slaveof 127.0.0.1 6380",
-       "replicaof is not supported by Basalt yet (replication comes later)"},
       {"replicaof x", "wrong number of arguments"},
       {"replicaof a b", "Invalid master port"},
       {"lua-replicate-commands", "Bad directive or wrong number of arguments"},
@@ -274,9 +282,8 @@ TEST(ConfigTest, LoadErrorReasons) {
       {"notify-keyspace-events Q", "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."},
       {"maxmemory-clients 1gb", "'maxmemory-clients' other than '0' is not supported by Basalt yet"},
       {"maxmemory x", "argument must be a memory value"},
-      {"client-output-buffer-limit pubsub 1mb 1mb 60",
-       "'client-output-buffer-limit' other than 'normal 0 0 0 slave 268435456 67108864 60 pubsub "
-       "33554432 8388608 60' is not supported by Basalt yet"},
+      {"client-output-buffer-limit normal 1mb 1mb 60",
+       "client-output-buffer-limit normal other than '0 0 0' is not supported by Basalt yet"},
       {"client-output-buffer-limit foo 1 1 1",
        "Invalid client class specified in buffer limit configuration."},
       {"oom-score-adj-values 1 2", "wrong number of arguments"},

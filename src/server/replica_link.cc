@@ -12,6 +12,7 @@
 #include "common/logging.h"
 #include "persistence/snapshot.h"
 #include "server/client.h"
+#include "server/replica_acks.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -132,11 +133,17 @@ ReplicaLink::~ReplicaLink() = default;
 void ReplicaLink::StartFullSync(bool psync) {
   psync_ = psync;
   waiting_ = true;
+  // repl-diskless-sync-delay: Redis's pause before a diskless sync (there, to
+  // let more replicas share one fork); kept so timing matches what is set.
+  if (server_.config().repl_diskless_sync()) {
+    not_before_ms_ = NowMs() + server_.config().repl_diskless_sync_delay() * 1000;
+  }
   // From here on the snapshot (or keep-alives) own the socket's output.
   client_->set_raw_transfer(true);
   if (!TryStartSnapshot()) {
-    Log(LogLevel::kNotice, "Replica %s:%d asks for synchronization; waiting for the running "
-        "snapshot to end", ip_.c_str(), listening_port());
+    Log(LogLevel::kNotice, "Replica %s:%d asks for synchronization; %s", ip_.c_str(),
+        listening_port(), NowMs() < not_before_ms_ ? "delaying it by repl-diskless-sync-delay"
+                                                   : "waiting for the running snapshot to end");
   }
 }
 
@@ -153,7 +160,7 @@ void ReplicaLink::WaitTick() {
 }
 
 bool ReplicaLink::TryStartSnapshot() {
-  if (server_.persistence().snapshot_running()) return false;
+  if (NowMs() < not_before_ms_ || server_.persistence().snapshot_running()) return false;
   std::string mark = RandomMark();
   bool disk = !server_.config().repl_diskless_sync();
   std::string path;
@@ -278,12 +285,60 @@ void ReplicaLink::Pump() {
   if (client_ == nullptr || data.empty()) return;
   client_->AppendRaw(data);
   client_->Flush();
+  CheckOutputLimit();
+}
+
+void ReplicaLink::CheckOutputLimitSoon() {
+  std::weak_ptr<ReplicaLink> weak = weak_from_this();
+  worker_->loop().Post([weak] {
+    if (auto link = weak.lock()) link->CheckOutputLimit();
+  });
+}
+
+bool ReplicaLink::CheckOutputLimit() {
+  if (client_ == nullptr) return false;
+  size_t waiting;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiting = pending_.size();
+  }
+  // What the log handed over but the socket has not taken yet counts too.
+  waiting += client_->obuf_len.load(std::memory_order_relaxed);
+  Config::ObufLimit limit =
+      server_.config().client_output_buffer_limit(Config::ObufClass::kReplica);
+  bool over = limit.hard > 0 && waiting > size_t(limit.hard);
+  if (limit.soft > 0 && waiting > size_t(limit.soft)) {
+    int64_t now = NowMs();
+    if (obuf_soft_since_ms_ == 0) {
+      obuf_soft_since_ms_ = now;
+    } else if (now - obuf_soft_since_ms_ > limit.soft_seconds * 1000) {
+      over = true;
+    }
+  } else {
+    obuf_soft_since_ms_ = 0;
+  }
+  if (!over) return false;
+  if (MarkDropping()) {
+    Log(LogLevel::kWarning,
+        "Client id=%llu addr=%s (replica %s:%d, %zu bytes waiting) scheduled to be closed ASAP "
+        "for overcoming of output buffer limits.",
+        (unsigned long long)client_->id, client_->addr.c_str(), ip_.c_str(), listening_port(),
+        waiting);
+    Disconnect();
+  }
+  return true;
 }
 
 void ReplicaLink::Ack(int64_t offset) {
-  ack_offset_.store(offset);
-  last_ack_ms_.store(NowMs());
-  if (transfer_done_ && state_.load() != State::kOnline) GoOnline();
+  // Acknowledgements only move forward (a reordered or stale ACK is ignored).
+  if (offset > ack_offset_.load()) ack_offset_.store(offset);
+  int64_t now = NowMs();
+  int64_t prev = last_ack_ms_.exchange(now);
+  bool was_online = state_.load() == State::kOnline;
+  if (transfer_done_ && !was_online) GoOnline();
+  // The good/online counts change only when a replica comes online or was
+  // silent for a while; other ACKs just wake whoever waits.
+  server_.replica_acks().OnAck(!was_online || now - prev >= 1000);
 }
 
 void ReplicaLink::Detach() {

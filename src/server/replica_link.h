@@ -63,6 +63,13 @@ class ReplicaLink final : public replication::WriteLogTap,
   int64_t ack_offset() const { return ack_offset_.load(); }
   int64_t last_ack_ms() const { return last_ack_ms_.load(); }
 
+  // Dropping (repl-timeout, output-buffer limit; see server/replica_acks.h).
+  // True for the first caller only, which then drops the link. Any thread.
+  bool MarkDropping() { return !dropping_.exchange(true); }
+  // Checks client-output-buffer-limit replica on the link's worker soon.
+  // Any thread.
+  void CheckOutputLimitSoon();
+
  private:
   bool TryStartSnapshot();
   // Snapshot done (worker thread): go online, or drop the client on error.
@@ -71,6 +78,11 @@ class ReplicaLink final : public replication::WriteLogTap,
   void GoOnline();
   // Moves the buffered stream into the client's output (worker thread).
   void Pump();
+  // client-output-buffer-limit replica: drops the link when the stream bytes
+  // waiting for the replica pass the hard limit, or the soft one for longer
+  // than its seconds. Returns true when the link is being dropped. Worker
+  // thread.
+  bool CheckOutputLimit();
 
   Server& server_;
   Client* client_;  // worker thread; null once detached
@@ -79,11 +91,14 @@ class ReplicaLink final : public replication::WriteLogTap,
   bool waiting_ = false;        // worker thread: a full sync waits for its snapshot
   bool psync_ = true;           // worker thread
   int64_t last_keepalive_ms_ = 0;  // worker thread
+  int64_t not_before_ms_ = 0;      // worker thread: repl-diskless-sync-delay
   std::string ip_;
   std::atomic<int> listening_port_{0};
   std::atomic<State> state_{State::kWaitBgsave};
   std::atomic<int64_t> ack_offset_{0};
   std::atomic<int64_t> last_ack_ms_{0};
+  std::atomic<bool> dropping_{false};
+  int64_t obuf_soft_since_ms_ = 0;  // worker thread: over the soft limit since
 
   std::mutex mu_;
   std::string pending_;   // Guarded by mu_: log bytes not yet handed to the client

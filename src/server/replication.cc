@@ -258,7 +258,7 @@ void Replication::SetState(LinkState s) {
 
 std::string Replication::SetPrimary(const std::string& host, int port) {
   {
-    std::lock_guard<std::mutex> apply(apply_mu_);
+    std::unique_lock<std::timed_mutex> apply = HoldApplyForRoleChange();
     std::lock_guard<std::mutex> lock(mu_);
     if (replica_.load() && host_ == host && port_ == port) {
       return "OK Already connected to specified master";
@@ -290,7 +290,7 @@ std::string Replication::SetPrimary(const std::string& host, int port) {
 
 void Replication::Promote() {
   {
-    std::lock_guard<std::mutex> apply(apply_mu_);
+    std::unique_lock<std::timed_mutex> apply = HoldApplyForRoleChange();
     std::lock_guard<std::mutex> lock(mu_);
     if (!replica_.load()) return;
     host_.clear();
@@ -314,6 +314,17 @@ void Replication::Promote() {
   // to tell them the id changed).
   DisconnectReplicas();
   cv_.notify_all();
+}
+
+std::unique_lock<std::timed_mutex> Replication::HoldApplyForRoleChange() {
+  std::unique_lock<std::timed_mutex> apply(apply_mu_, std::chrono::milliseconds(500));
+  if (!apply.owns_lock()) {
+    // Only a transaction holding the shards the primary client waits for
+    // gets here: go on rather than deadlock; the command being applied may
+    // land just before or after the switch.
+    Log(LogLevel::kWarning, "REPLICAOF: the primary client is busy; switching without it");
+  }
+  return apply;
 }
 
 void Replication::ShiftReplidLocked() {
@@ -592,7 +603,7 @@ Status Replication::FullSync(int fd, uint64_t gen, const std::string& replid, in
     *leftover = tail.substr(mark.size());
   }
   {
-    std::lock_guard<std::mutex> apply(apply_mu_);
+    std::lock_guard<std::timed_mutex> apply(apply_mu_);
     std::lock_guard<std::mutex> lock(mu_);
     replid_ = replid;
     replid2_ = kNoReplid;
@@ -651,9 +662,9 @@ void Replication::AttachPrimaryClient(int fd, uint64_t gen, std::string leftover
 
 void Replication::SetApplyingThread(bool on) { t_applying = on; }
 
-std::unique_lock<std::mutex> Replication::HoldApply() {
-  if (t_applying) return std::unique_lock<std::mutex>();
-  return std::unique_lock<std::mutex>(apply_mu_);
+std::unique_lock<std::timed_mutex> Replication::HoldApply() {
+  if (t_applying) return std::unique_lock<std::timed_mutex>();
+  return std::unique_lock<std::timed_mutex>(apply_mu_);
 }
 
 void Replication::OnPrimaryApplied(std::string_view raw) {

@@ -23,6 +23,7 @@
 #include "common/logging.h"
 #include "commands/command_context.h"
 #include "server/client.h"
+#include "server/replica_acks.h"
 #include "server/replica_link.h"
 #include "server/replication.h"
 
@@ -199,6 +200,9 @@ void Worker::PauseClient(Client* c) {
 }
 
 void Worker::AfterEvents() {
+  // Replies released by replicas' acknowledgements leave with this round's
+  // flushes (WAIT, synchronous replication).
+  server_->replica_acks().ServeWaiters(*this);
   if (!pending_flush_.empty()) {
     std::vector<Client*> flush;
     flush.swap(pending_flush_);
@@ -226,6 +230,9 @@ void Worker::AfterEvents() {
     for (Client* c : ready) c->Resume();
     if (paused_.empty() && blocked_.empty()) loop_.SetMaxWaitMs(1000);
   }
+  // A GETACK for what this round's writes wait for; short sleeps while a wait
+  // has a deadline.
+  server_->replica_acks().EndRound(*this);
   for (Client* c : retired_) delete c;
   retired_.clear();
 }
@@ -244,9 +251,11 @@ void Worker::Cron() {
       server_->last_replica_ping_ms_ = now;
       if (!server_->Replicas().empty() && !server_->replication().is_replica()) {
         std::string_view ping[1] = {"PING"};
-        server_->write_log().Append(-1, ping);
+        server_->write_log().AppendStreamOnly(ping);
       }
     }
+    // Good-replica counts, repl-timeout and output limits of replicas.
+    server_->replica_acks().Cron(now);
     server_->UpdateExpiryEnabled();
   }
   server_->replication().CronOnWorker(this);
@@ -329,6 +338,7 @@ Server::Server(std::unique_ptr<Config> config)
   config_->OnChange("appendfsync", [this](const Config&) { persistence_->ApplyFsyncPolicy(); });
   run_id_ = RandomHex(40);
   replication_ = std::make_unique<Replication>(*this);
+  replica_acks_ = std::make_unique<ReplicaAcks>(*this);
   config_->OnChange("repl-backlog-size", [this](const Config& c) {
     write_log_.ResizeBacklog(size_t(c.repl_backlog_size()));
   });

@@ -35,6 +35,7 @@
 namespace basalt::server {
 
 class Client;
+class ReplicaAcks;
 class ReplicaLink;
 class Replication;
 class Server;
@@ -188,6 +189,8 @@ class Server : public storage::ExpiryListener {
   const std::string& run_id() const { return run_id_; }
   std::string replid() const;
   Replication& replication() { return *replication_; }
+  // WAIT, min-replicas-*, synchronous replication (server/replica_acks.h).
+  ReplicaAcks& replica_acks() { return *replica_acks_; }
   // Turns expiry on or off for what the server is now (paused, a replica).
   void UpdateExpiryEnabled();
   int64_t lastsave() const { return persistence_->lastsave(); }
@@ -261,6 +264,7 @@ class Server : public storage::ExpiryListener {
   std::atomic<int64_t> dirty_{0};
   std::string run_id_;
   std::unique_ptr<Replication> replication_;
+  std::unique_ptr<ReplicaAcks> replica_acks_;
   int shutdown_fd_ = -1;  // eventfd the main thread waits on with the signals
   size_t expire_cursor_ = 0;
 };

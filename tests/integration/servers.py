@@ -108,6 +108,9 @@ class ServerProcess:
             cmd.append(self.config_file)
         cmd += ['--port', str(self.port), '--bind', '127.0.0.1', '--dir', self.dir,
                 '--save', '']
+        # Full syncs start at once (Redis's default waits 5 s for more replicas).
+        if '--repl-diskless-sync-delay' not in self.extra_args:
+            cmd += ['--repl-diskless-sync-delay', '0']
         if not is_basalt(self.binary):
             cmd += ['--appendonly', 'no', '--daemonize', 'no']
         if is_basalt(self.binary):

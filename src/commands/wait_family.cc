@@ -1,0 +1,70 @@
+// WAIT: block until replicas acknowledged this client's writes.
+#include <cstdint>
+
+#include "commands/command_context.h"
+#include "commands/command_table.h"
+#include "commands/errors.h"
+#include "commands/helpers.h"
+#include "common/clock.h"
+#include "common/numbers.h"
+#include "server/client.h"
+#include "server/replica_acks.h"
+#include "server/replication.h"
+#include "server/server.h"
+
+namespace basalt::commands {
+namespace {
+
+// WAIT numreplicas timeout
+//
+// Replies how many replicas acknowledged the offset of the client's last
+// write (server::Client::woff), at once if enough already have, else when
+// enough have or after `timeout` milliseconds (0: no limit).
+void CmdWait(CommandContext& ctx) {
+  if (ctx.server.replication().is_replica()) {
+    ctx.Error(
+        "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 "
+        "if a replica is configured to be writable (which is not the default) writes to "
+        "replicas are just local and are not propagated.");
+    return;
+  }
+  auto numreplicas = ParseInt64(ctx.args[1]);
+  if (!numreplicas) {
+    ctx.Error(errors::kNotInteger);
+    return;
+  }
+  auto timeout = ParseInt64(ctx.args[2]);
+  if (!timeout) {
+    ctx.Error("ERR timeout is not an integer or out of range");
+    return;
+  }
+  if (*timeout < 0) {
+    ctx.Error("ERR timeout is negative");
+    return;
+  }
+  server::Client& client = ctx.client;
+  bool in_exec = client.exec_log() != nullptr;
+  // Inside EXEC the transaction's own writes reach the log only when it ends:
+  // no replica can have them yet.
+  int64_t acked = in_exec && !client.exec_log()->empty()
+                      ? 0
+                      : ctx.server.replica_acks().CountAcked(client.woff());
+  // Inside a transaction nothing may block: the count is the answer.
+  if (acked >= *numreplicas || in_exec) {
+    ctx.reply.Integer(acked);
+    return;
+  }
+  int64_t now = NowMs();
+  // A timeout too large for the clock never ends, as in Redis.
+  int64_t deadline = *timeout == 0 || *timeout > INT64_MAX - now ? 0 : now + *timeout;
+  client.WaitForReplicas(*numreplicas, deadline);
+}
+
+}  // namespace
+
+void RegisterWaitFamily(CommandTable& t) {
+  t.Add(Spec("generic", "wait", 3, "noscript", 0, 0, 0, "@slow @connection", CmdWait)).tips =
+      "request_policy:all_shards response_policy:agg_min";
+}
+
+}  // namespace basalt::commands

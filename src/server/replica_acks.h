@@ -1,0 +1,122 @@
+// ReplicaAcks: what a primary does with its replicas' acknowledgements.
+//
+// Replicas report the write-log offset they have applied (REPLCONF ACK); from
+// those reports this class serves
+//   - WAIT numreplicas timeout: a client waits until enough replicas acked
+//     the offset of its last write;
+//   - min-replicas-to-write / min-replicas-max-lag: while fewer replicas than
+//     required acked within the lag ("good" replicas), writes get -NOREPLICAS;
+//   - synchronous replication (Basalt's min-replicas-ack N): a write's reply
+//     leaves only once N replicas acked its offset, and is replaced by an
+//     error if they have not within min-replicas-ack-timeout ms
+//     (docs/replication.md states the guarantee);
+//   - the primary's side of repl-timeout and of client-output-buffer-limit
+//     replica (a replica that stops acknowledging, or falls too far behind,
+//     is dropped; it reconnects and resyncs).
+//
+// Waiting clients stay on their own worker: each worker lists its clients
+// that wait (a WAIT, or replies held for acknowledgement) and looks at them
+// at the end of a loop round in which acknowledgements moved or a deadline
+// passed. An ACK arrives on the replica's worker, which wakes the other
+// workers through EventLoop::Post. While someone waits, the primary asks its
+// replicas to acknowledge with REPLCONF GETACK * — through the write log
+// (stream only, not the AOF), because replicas count those bytes in their
+// offsets — at most once per loop round, and only when the last request does
+// not already cover the offset waited for.
+//
+// Thread-safety: WriteRefusal, the counters, CountAcked, RequestAck and OnAck
+// may be called from any thread. AddWaiter, RemoveWaiter, ServeWaiters and
+// EndRound only from the worker thread the client (or the Worker) belongs to.
+// Cron runs on worker 0.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace basalt::server {
+
+class Client;
+class Server;
+class Worker;
+
+// How many of `acks` (acknowledged offsets) are at least `offset`.
+int CountAckedAtLeast(std::span<const int64_t> acks, int64_t offset);
+
+// Whether a replica that last acknowledged at `last_ack_ms` counts as good for
+// min-replicas-max-lag `max_lag_s` at `now_ms` (lag in whole seconds, as Redis).
+inline bool IsGoodReplica(int64_t last_ack_ms, int64_t now_ms, int64_t max_lag_s) {
+  return (now_ms - last_ack_ms) / 1000 <= max_lag_s;
+}
+
+// The error a timed-out synchronous write's reply is replaced with.
+std::string SyncTimeoutError(int64_t needed, int64_t timeout_ms);
+
+class ReplicaAcks {
+ public:
+  explicit ReplicaAcks(Server& server);
+  ~ReplicaAcks();
+  ReplicaAcks(const ReplicaAcks&) = delete;
+  ReplicaAcks& operator=(const ReplicaAcks&) = delete;
+
+  // --- Gates (any thread; two relaxed loads when both features are off) ---
+  // The error (without '-') a write must be refused with now, or "": too few
+  // good replicas for min-replicas-to-write, or fewer online replicas than
+  // min-replicas-ack. Never refuses on a replica.
+  std::string WriteRefusal() const;
+  // Whether a write's reply must wait for min-replicas-ack acknowledgements.
+  bool sync_enabled() const;
+  // Replicas online and acknowledged within min-replicas-max-lag (INFO's
+  // min_slaves_good_slaves); refreshed by Cron and by every ACK.
+  int GoodReplicas() const { return good_.load(std::memory_order_relaxed); }
+  int OnlineReplicas() const { return online_.load(std::memory_order_relaxed); }
+
+  // --- Counting (any thread) ---
+  // Online replicas whose acknowledged offset is at least `offset`.
+  int CountAcked(int64_t offset) const;
+  // Every online replica's acknowledged offset.
+  std::vector<int64_t> AckedOffsets() const;
+
+  // --- Waiting ---
+  // `c` waits for acknowledgements (c's worker thread).
+  void AddWaiter(Client* c);
+  void RemoveWaiter(Client* c);
+  // Someone waits for `offset`: a GETACK goes out at the end of the round
+  // unless one already follows `offset` in the log (force: in any case, as
+  // Redis does for every WAIT that blocks). Any thread.
+  void RequestAck(int64_t offset, bool force = false);
+  // A replica acknowledged (any thread): wakes the workers that have
+  // waiters; `recount` when the replica may have become good or online.
+  void OnAck(bool recount);
+  // After worker `w`'s events (its thread): answers its waiters whose
+  // acknowledgements arrived or whose time is up.
+  void ServeWaiters(Worker& w);
+  // End of `w`'s loop round (its thread): sends a requested GETACK; keeps
+  // the loop's sleeps short while a waiter has a deadline.
+  void EndRound(Worker& w);
+  // Worker 0's cron: refreshes the counters, drops replicas silent for longer
+  // than repl-timeout and checks their output-buffer limit.
+  void Cron(int64_t now_ms);
+
+ private:
+  struct Slot;
+  // Recounts good and online replicas.
+  void Refresh(int64_t now_ms);
+  void MaybeSendGetAck();
+
+  Server& server_;
+  std::unique_ptr<Slot[]> slots_;  // one per worker
+  size_t nslots_;
+  std::atomic<int> good_{0};
+  std::atomic<int> online_{0};
+  // Bumped by every ACK: a worker re-examines its waiters when it moved.
+  std::atomic<uint64_t> ack_generation_{0};
+  std::atomic<bool> getack_wanted_{false};
+  // Log offset before the last GETACK sent: an ACK answering it covers this.
+  std::atomic<int64_t> getack_covers_{-1};
+};
+
+}  // namespace basalt::server
