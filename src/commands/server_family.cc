@@ -91,7 +91,7 @@ void CmdConfigHelp(CommandContext& ctx) {
 
 // ---- COMMAND ----
 
-void ReplyStatusSet(CommandContext& ctx, std::string_view words) {
+std::vector<std::string_view> Words(std::string_view words) {
   std::vector<std::string_view> items;
   size_t p = 0;
   while (p < words.size()) {
@@ -100,8 +100,20 @@ void ReplyStatusSet(CommandContext& ctx, std::string_view words) {
     if (e > p) items.push_back(words.substr(p, e - p));
     p = e + 1;
   }
+  return items;
+}
+
+void ReplyStatusSet(CommandContext& ctx, std::string_view words) {
+  std::vector<std::string_view> items = Words(words);
   ctx.reply.SetHeader(items.size());
   for (auto w : items) ctx.reply.SimpleString(w);
+}
+
+// Command tips: an array of bulk strings, as Redis sends them.
+void ReplyTips(CommandContext& ctx, std::string_view words) {
+  std::vector<std::string_view> items = Words(words);
+  ctx.reply.ArrayHeader(items.size());
+  for (auto w : items) ctx.reply.Bulk(w);
 }
 
 // Key-spec flags as COMMAND INFO prints them: RW/RO/OW/RM upper case, the
@@ -207,7 +219,7 @@ void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& c) {
   r.Integer(c.last_key);
   r.Integer(c.step);
   ReplyStatusSet(ctx, c.acl);
-  ReplyStatusSet(ctx, c.tips);
+  ReplyTips(ctx, c.tips);
   ReplyKeySpecs(ctx, c);
   r.ArrayHeader(c.subcommands.size());
   for (const auto& s : c.subcommands) ReplyCommandInfo(ctx, *s);

@@ -561,6 +561,9 @@ Status Replication::FullSync(int fd, uint64_t gen, const std::string& replid, in
     if (stop_ || generation_.load() != gen) return Status::Error("replication target changed");
     state_ = LinkState::kSync;
     sync_total_ = mark.empty() ? int64_t(limit) : -1;
+    // The dataset is about to be replaced: if the load fails, what is left
+    // matches no offset, and the next attempt must not ask to continue.
+    have_history_ = false;
   }
   sync_read_.store(0);
   last_io_ms_.store(NowMs());

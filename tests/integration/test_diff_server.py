@@ -576,3 +576,12 @@ def test_debug_disabled_by_default(make_server, oracle_bin):
         ro = o.command('DEBUG', 'SLEEP', '0')
     assert rb == ro
     assert ro.startswith(b'-ERR DEBUG command not allowed')
+
+
+def test_command_info_tips_are_bulk_strings(basalt_server, oracle_server):
+    # Tips are an array of bulk strings in Redis (flags and ACL categories are
+    # status replies); clients that check types see the difference.
+    for name in ('keys', 'info', 'dbsize', 'wait'):
+        ours = basalt_server.raw().command('COMMAND', 'INFO', name)
+        theirs = oracle_server.raw().command('COMMAND', 'INFO', name)
+        assert ours == theirs, name
