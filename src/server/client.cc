@@ -190,7 +190,7 @@ void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_vie
   out_.resize(mark);  // the primary gets no replies, only ACKs
   primary_pending_.append(raw);
   if (!in_multi_) {
-    repl.OnPrimaryApplied(primary_pending_);
+    repl.OnPrimaryApplied(primary_pending_, db());
     primary_pending_.clear();
   }
 }

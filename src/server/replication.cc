@@ -229,16 +229,13 @@ int64_t Replication::second_offset() const {
   return second_offset_;
 }
 
-int Replication::stream_db() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return primary_client_ != nullptr ? primary_client_->db() : stream_db_;
-}
+int Replication::stream_db() const { return stream_db_.load(std::memory_order_acquire); }
 
 void Replication::RestoreFromRdb(const std::string& replid, int64_t offset, int stream_db) {
   if (replid.size() != 40 || offset < 0) return;
   std::lock_guard<std::mutex> lock(mu_);
   replid_ = replid;
-  stream_db_ = stream_db;
+  stream_db_.store(stream_db);
   have_history_ = true;
   server_.write_log().ResetOffset(offset);
   read_offset_.store(offset);
@@ -267,7 +264,7 @@ std::string Replication::SetPrimary(const std::string& host, int port) {
       // A primary turned replica offers its own history: the new primary
       // may have it (a promoted sibling's replid2) and continue partially.
       have_history_ = true;
-      stream_db_ = 0;
+      stream_db_.store(0);
     }
     host_ = host;
     port_ = port;
@@ -477,13 +474,12 @@ Status Replication::SyncOnce(uint64_t gen, const std::string& host, int port) {
 
   std::string my_replid;
   int64_t my_offset;
-  int my_db;
+  int my_db = stream_db();
   bool history;
   {
     std::lock_guard<std::mutex> lock(mu_);
     my_replid = replid_;
     my_offset = server_.write_log().offset();
-    my_db = stream_db_;
     history = have_history_;
   }
   std::string psync_id = history ? my_replid : "?";
@@ -635,6 +631,7 @@ void Replication::AttachPrimaryClient(int fd, uint64_t gen, std::string leftover
     state_ = LinkState::kConnected;
   }
   last_io_ms_.store(NowMs());
+  stream_db_.store(db);
   std::string addr = SockName(fd, true), laddr = SockName(fd, false);
   w->loop().Post([this, w, fd, gen, db, addr, laddr, leftover = std::move(leftover)] {
     {
@@ -670,8 +667,9 @@ std::unique_lock<std::timed_mutex> Replication::HoldApply() {
   return std::unique_lock<std::timed_mutex>(apply_mu_);
 }
 
-void Replication::OnPrimaryApplied(std::string_view raw) {
+void Replication::OnPrimaryApplied(std::string_view raw, int db) {
   server_.write_log().AppendRaw(raw);
+  stream_db_.store(db, std::memory_order_release);
 }
 
 void Replication::NoteRead(size_t n) {
@@ -686,7 +684,6 @@ void Replication::OnPrimaryClientClosed(Client* c) {
     primary_client_ = nullptr;
     primary_worker_ = nullptr;
     attached_ = false;
-    stream_db_ = c->db();
     if (replica_.load()) {
       link_down_since_ms_ = NowMs();
       state_ = LinkState::kConnect;

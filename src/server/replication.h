@@ -97,7 +97,8 @@ class Replication {
   // --- The primary client (its worker thread) ---
   // One command of the primary's stream was applied: `raw` are its bytes.
   // REQUIRES: apply_mu() held since before the command ran.
-  void OnPrimaryApplied(std::string_view raw);
+  // `db`: the primary client's database after it.
+  void OnPrimaryApplied(std::string_view raw, int db);
   // Held while a primary-client command runs and its bytes enter the log, so
   // a snapshot's start instant sees both or neither.
   std::timed_mutex& apply_mu() { return apply_mu_; }
@@ -156,7 +157,7 @@ class Replication {
   bool have_history_ = false;      // Guarded by mu_: replid/offset worth a PSYNC
   Client* primary_client_ = nullptr;    // Guarded by mu_.
   Worker* primary_worker_ = nullptr;    // Guarded by mu_.
-  int stream_db_ = 0;              // Guarded by mu_: the stream's db between links
+  std::atomic<int> stream_db_{0};  // the stream's database after the last applied command
   int64_t link_down_since_ms_ = 0; // Guarded by mu_. 0: never up
   int64_t sync_total_ = -1;        // Guarded by mu_.
   std::atomic<int64_t> sync_read_{0};
