@@ -7,7 +7,7 @@ PYTHON    ?= /usr/bin/python3
 JOBS      ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence soak-persistence clean
+.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication soak-persistence clean
 
 deps:
 	@bash scripts/install-deps
@@ -55,7 +55,9 @@ test-tsan: deps
 	TSAN_OPTIONS="detect_deadlocks=0 halt_on_error=1 exitcode=66" BASALT_SANITIZED=1 \
 	BASALT_SERVER=$(abspath $(TSAN_DIR))/basalt-server $(PYTHON) -m pytest -q -p no:cacheprovider \
 	  tests/integration/test_concurrency.py tests/integration/test_diff_transactions.py \
-	  tests/integration/test_pubsub.py tests/integration/test_clients.py
+	  tests/integration/test_pubsub.py tests/integration/test_clients.py \
+	  tests/integration/test_replication.py tests/integration/test_replication_sync.py \
+	  tests/integration/test_replication_interop.py tests/integration/test_replication_faults.py
 
 # libFuzzer targets (clang). `make fuzz` is a short run; `make fuzz-long` runs 10 minutes.
 fuzz: deps
@@ -71,6 +73,9 @@ bench: build
 # keys under a write load, load time at start-up (~20 min, a few GB of RAM and disk).
 bench-persistence: build
 	bash bench/persistence
+
+bench-replication: build
+	bash bench/replication
 
 # Crash soak: kill -9 under an appendfsync-always write load, CRASH_ROUNDS times.
 CRASH_ROUNDS ?= 100

@@ -170,7 +170,7 @@ void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_vie
     Close();
     return;
   }
-  std::lock_guard<std::timed_mutex> apply(repl.apply_mu());
+  std::lock_guard<std::mutex> apply(repl.apply_mu());
   size_t mark = out_.size();
   storage::SetPrimaryContext(true);
   Replication::SetApplyingThread(true);

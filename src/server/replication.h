@@ -101,12 +101,12 @@ class Replication {
   void OnPrimaryApplied(std::string_view raw, int db);
   // Held while a primary-client command runs and its bytes enter the log, so
   // a snapshot's start instant sees both or neither.
-  std::timed_mutex& apply_mu() { return apply_mu_; }
+  std::mutex& apply_mu() { return apply_mu_; }
   // Marks the calling thread as applying (it holds apply_mu()).
   static void SetApplyingThread(bool on);
   // For a snapshot's start instant: apply_mu() held, unless the calling
   // thread is the one applying (a FLUSHALL from the primary saving).
-  std::unique_lock<std::timed_mutex> HoldApply();
+  std::unique_lock<std::mutex> HoldApply();
   void OnPrimaryClientClosed(Client* c);
   // The primary client read `n` bytes.
   void NoteRead(size_t n);
@@ -131,15 +131,16 @@ class Replication {
   // The primary client, if any, is told to close (from any thread).
   void DropPrimaryClientLocked();  // REQUIRES: mu_ held
   void ShiftReplidLocked();        // REQUIRES: mu_ held
-  std::unique_lock<std::timed_mutex> HoldApplyForRoleChange();
+  std::unique_lock<std::mutex> HoldApplyForRoleChange();
   // repl-backlog-ttl (worker 0's cron): `alone` = no replica connected.
   void ExpireBacklog(bool alone);
 
   Server& server_;
   std::atomic<bool> replica_{false};
-  // A timed mutex: REPLICAOF inside a MULTI that also holds shard locks must
-  // not wait forever for a primary client waiting on those shards.
-  std::timed_mutex apply_mu_;
+  // REPLICAOF inside a MULTI that also holds shard locks must not wait
+  // forever for a primary client waiting on those shards: role changes take
+  // it with a bounded wait (HoldApplyForRoleChange).
+  std::mutex apply_mu_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
