@@ -11,6 +11,7 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/helpers.h"
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/logging.h"
@@ -155,10 +156,10 @@ void Client::ProcessInput() {
   }
   processing_ = false;
   UpdateSharedSizes();
-  // A replica acknowledges what it applied at once: WAIT and synchronous
-  // replication on the primary see it without a round of GETACK.
-  if (primary_link_ && !closed_ && server_->write_log().offset() != primary_acked_) {
-    primary_acked_ = server_->write_log().offset();
+  // REPLCONF GETACK: answered once the whole batch that carried it is
+  // applied (the cron acknowledges once a second otherwise).
+  if (primary_link_ && !closed_ && primary_ack_asked_) {
+    primary_ack_asked_ = false;
     server_->replication().SendAck(this);
   }
 }
@@ -169,6 +170,10 @@ void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_vie
     // REPLICAOF moved on: nothing more of this stream may apply.
     Close();
     return;
+  }
+  if (args.size() >= 2 && commands::EqualsIgnoreCase(args[0], "replconf") &&
+      commands::EqualsIgnoreCase(args[1], "getack")) {
+    primary_ack_asked_ = true;
   }
   std::lock_guard<std::mutex> apply(repl.apply_mu());
   size_t mark = out_.size();

@@ -238,7 +238,7 @@ class Client : public EventHandler {
   bool raw_transfer_ = false;
   bool primary_link_ = false;
   uint64_t primary_gen_ = 0;
-  int64_t primary_acked_ = -1;    // offset of the last REPLCONF ACK we sent
+  bool primary_ack_asked_ = false;  // the batch being applied had a REPLCONF GETACK
   std::string primary_pending_;   // stream bytes of a MULTI not yet EXECed
   std::shared_ptr<class ReplicaLink> replica_link_;
   int64_t durable_wait_ = 0;  // see durable_wait()
