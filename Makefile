@@ -7,7 +7,7 @@ PYTHON    ?= /usr/bin/python3
 JOBS      ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication soak-persistence clean
+.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication soak-persistence soak-replication clean
 
 deps:
 	@bash scripts/install-deps
@@ -83,6 +83,14 @@ soak-persistence: build
 	CRASH_ROUNDS=$(CRASH_ROUNDS) BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_persistence_faults.py \
 	  -k kill9_under_load
+
+# Synchronous replication: kill -9 of the primary under load, promote, no
+# acknowledged write missing, SYNC_ROUNDS times.
+SYNC_ROUNDS ?= 50
+soak-replication: build
+	SYNC_ROUNDS=$(SYNC_ROUNDS) BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_replication_sync.py \
+	  -k kill9
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)

@@ -998,26 +998,28 @@ def Report(s, env, results, failures):
         Log("updated %s (%s)" % (s.docs_file, ", ".join(blocks)))
 
 
-def main():
-    parser = argparse.ArgumentParser(description="Basalt vs redis-server persistence "
-                                     "benchmark (see docs/benchmarks.md).")
+def BenchMain(name, sections, settings_cls, from_json, check_tools, run, report):
+    """The command line shared by bench/persistence and bench/replication:
+    --write-docs, --sections, --json, --from-json; stops every process on a signal."""
+    parser = argparse.ArgumentParser(description="Basalt vs redis-server %s "
+                                     "benchmark (see docs/benchmarks.md)." % name)
     parser.add_argument("--write-docs", action="store_true",
-                        help="update the marked persistence sections of docs/benchmarks.md "
-                        "(or DOCS_FILE)")
-    parser.add_argument("--sections", help="comma list of %s" % ",".join(ALL_SECTIONS))
+                        help="update the marked %s sections of docs/benchmarks.md "
+                        "(or DOCS_FILE)" % name)
+    parser.add_argument("--sections", help="comma list of %s" % ",".join(sections))
     parser.add_argument("--json", help="also write the raw results as JSON to this file")
     parser.add_argument("--from-json", help="run nothing: render the report (and with "
                         "--write-docs the docs) again from a file written by --json")
     args = parser.parse_args()
-    s = Settings(args)
+    s = settings_cls(args)
     if args.from_json:
-        env, results, failures = FromJson(s, args.from_json)
+        env, results, failures = from_json(s, args.from_json)
     else:
-        CheckTools(s)
+        check_tools(s)
     if s.write_docs and not s.basalt_is_basalt and s.docs_file == s.default_docs:
-        raise SystemExit("bench/persistence: refusing to write %s from a run where "
+        raise SystemExit("bench/%s: refusing to write %s from a run where "
                          "BASALT_SERVER is not Basalt (set DOCS_FILE to write elsewhere)"
-                         % s.docs_file)
+                         % (name, s.docs_file))
     if not args.from_json:
         def OnSignal(signum, frame):
             raise KeyboardInterrupt("signal %d" % signum)
@@ -1025,7 +1027,7 @@ def main():
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, OnSignal)
         try:
-            env, results, failures = Run(s)
+            env, results, failures = run(s)
         except KeyboardInterrupt:
             Log("interrupted; every process started here is stopped")
             return 130
@@ -1033,8 +1035,12 @@ def main():
             with open(s.json_out, "w") as f:
                 json.dump({"settings": vars(s), "environment": env, "results": results,
                            "failures": failures}, f, indent=1, default=str)
-    Report(s, env, results, failures)
+    report(s, env, results, failures)
     return 1 if failures else 0
+
+
+def main():
+    return BenchMain("persistence", ALL_SECTIONS, Settings, FromJson, CheckTools, Run, Report)
 
 
 if __name__ == "__main__":

@@ -1319,42 +1319,8 @@ def FromJson(s, path):
 def main():
     if "--client" in sys.argv[1:]:
         return ClientMain(sys.argv[1:])
-    parser = argparse.ArgumentParser(description="Basalt vs redis-server replication "
-                                     "benchmark (see docs/benchmarks.md).")
-    parser.add_argument("--write-docs", action="store_true",
-                        help="update the marked replication blocks of docs/benchmarks.md "
-                        "(or DOCS_FILE)")
-    parser.add_argument("--sections", help="comma list of %s" % ",".join(ALL_SECTIONS))
-    parser.add_argument("--json", help="also write the raw results as JSON to this file")
-    parser.add_argument("--from-json", help="run nothing: render the report (and with "
-                        "--write-docs the docs) again from a file written by --json")
-    args = parser.parse_args()
-    s = Settings(args)
-    if args.from_json:
-        env, results, failures = FromJson(s, args.from_json)
-    else:
-        CheckTools(s)
-    if s.write_docs and not s.basalt_is_basalt and s.docs_file == s.default_docs:
-        raise SystemExit("bench/replication: refusing to write %s from a run where "
-                         "BASALT_SERVER is not Basalt (set DOCS_FILE to write elsewhere)"
-                         % s.docs_file)
-    if not args.from_json:
-        def OnSignal(signum, frame):
-            raise KeyboardInterrupt("signal %d" % signum)
-        # SIGINT explicitly too: a shell that starts us in the background leaves it ignored.
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, OnSignal)
-        try:
-            env, results, failures = Run(s)
-        except KeyboardInterrupt:
-            Log("interrupted; every process started here is stopped")
-            return 130
-        if s.json_out:
-            with open(s.json_out, "w") as f:
-                json.dump({"settings": vars(s), "environment": env, "results": results,
-                           "failures": failures}, f, indent=1, default=str)
-    Report(s, env, results, failures)
-    return 1 if failures else 0
+    return persistence.BenchMain("replication", ALL_SECTIONS, Settings, FromJson, CheckTools,
+                                 Run, Report)
 
 
 if __name__ == "__main__":
