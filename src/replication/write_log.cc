@@ -51,13 +51,7 @@ bool WriteLog::AddTapFrom(WriteLogTap* tap, int64_t from) {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t end = offset_.load(std::memory_order_relaxed);
   if (from < end - histlen_ || from > end) return false;
-  size_t cap = ring_.size();
-  for (int64_t o = from; o < end;) {
-    size_t pos = size_t(o % int64_t(cap));
-    size_t n = std::min<size_t>(size_t(end - o), cap - pos);
-    backlog.append(ring_.data() + pos, n);
-    o += int64_t(n);
-  }
+  CopyLocked(from, end, &backlog);
   if (!backlog.empty()) tap->OnAppend(backlog, end);
   extra_taps_.push_back(tap);
   return true;
@@ -93,7 +87,11 @@ void WriteLog::SetReplicaMode(bool on) {
 int64_t WriteLog::AppendRaw(std::string_view bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   // The tap (AOF) gets what the replica executes instead; see TapOnlyLocked.
-  // It only learns the new offset, so durability waits on it still end.
+  return AppendPastTapLocked(bytes);
+}
+
+int64_t WriteLog::AppendPastTapLocked(std::string_view bytes) {
+  // The tap only learns the new offset, so durability waits on it still end.
   WriteLogTap* tap = tap_;
   tap_ = nullptr;
   AppendBytesLocked(bytes);
@@ -179,13 +177,7 @@ int64_t WriteLog::AppendStreamOnly(std::span<const std::string_view> args) {
   EncodeCommand(args, &buf);
   std::lock_guard<std::mutex> lock(mu_);
   if (replica_mode_.load(std::memory_order_relaxed)) return offset_.load(std::memory_order_relaxed);
-  WriteLogTap* tap = tap_;
-  tap_ = nullptr;
-  AppendBytesLocked(buf);
-  tap_ = tap;
-  int64_t end = offset_.load(std::memory_order_relaxed);
-  if (tap_ != nullptr) tap_->OnAppend({}, end);
-  return end;
+  return AppendPastTapLocked(buf);
 }
 
 int64_t WriteLog::AppendGroup(int db, std::span<const std::vector<std::string_view>> commands) {
@@ -245,6 +237,16 @@ int64_t WriteLog::AppendTransaction(
   return offset_.load(std::memory_order_relaxed);
 }
 
+void WriteLog::CopyLocked(int64_t from, int64_t end, std::string* out) const {
+  size_t cap = ring_.size();
+  for (int64_t o = from; o < end;) {
+    size_t pos = size_t(o % int64_t(cap));
+    size_t n = std::min<size_t>(size_t(end - o), cap - pos);
+    out->append(ring_.data() + pos, n);
+    o += int64_t(n);
+  }
+}
+
 int64_t WriteLog::backlog_first_offset() const {
   std::lock_guard<std::mutex> lock(mu_);
   // Redis reports the first byte's offset counting from 1.
@@ -260,13 +262,7 @@ bool WriteLog::ReadFrom(int64_t from, std::string* out) const {
   std::lock_guard<std::mutex> lock(mu_);
   int64_t end = offset_.load(std::memory_order_relaxed);
   if (from < end - histlen_ || from > end) return false;
-  size_t cap = ring_.size();
-  for (int64_t o = from; o < end;) {
-    size_t pos = size_t(o % int64_t(cap));
-    size_t n = std::min<size_t>(size_t(end - o), cap - pos);
-    out->append(ring_.data() + pos, n);
-    o += int64_t(n);
-  }
+  CopyLocked(from, end, out);
   return true;
 }
 

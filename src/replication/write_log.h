@@ -103,6 +103,10 @@ class WriteLog {
  private:
   void AppendBytesLocked(std::string_view bytes);  // REQUIRES: mu_ held
   void SelectLocked(int db);                       // REQUIRES: mu_ held
+  // Appends bytes to the stream (ring, extra taps) but not to the tap.
+  int64_t AppendPastTapLocked(std::string_view bytes);  // REQUIRES: mu_ held
+  // Appends ring bytes [from, end) to out. REQUIRES: mu_ held, in the backlog.
+  void CopyLocked(int64_t from, int64_t end, std::string* out) const;
   // Replica mode: the encoded command(s) go to the tap only.
   void TapOnlyLocked(int db, std::string_view bytes);  // REQUIRES: mu_ held
 
