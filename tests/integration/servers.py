@@ -1,7 +1,9 @@
 """Starting and stopping server processes (Basalt or redis-server) for tests.
 
 Every server listens on 127.0.0.1 only, on a free port, with its own temp
-directory and its log captured in that directory. Stopping a server sends
+directory and its log captured in that directory. The one exception are
+servers placed in a private network namespace by netns.py (prefix, host and
+connector below), which bind that namespace's address. Stopping a server sends
 SIGTERM, then SIGKILL, and reports a crash (death by a signal we did not
 send, or sanitizer reports in the log when BASALT_SANITIZED=1).
 
@@ -80,13 +82,22 @@ class ServerStartError(Exception):
 class ServerProcess:
     """A server process on 127.0.0.1 with its own temp directory.
 
-    Attributes: binary, port (0 if TCP is disabled), dir, log_path, proc,
+    Attributes: binary, port (0 if TCP is disabled), host, dir, log_path, proc,
     unixsocket (path or None), extra_args.
+
+    For netns.py only: prefix is an argv list the command line is run under
+    (`ip netns exec <ns>`), host the address bound instead of 127.0.0.1, and
+    connector the object whose redis(host, port, **kw) and raw(host, port,
+    timeout) make the client connections (from the client namespace).
     """
 
     def __init__(self, binary, args=(), port=None, config_file=None, threads=None,
-                 ready_timeout=10.0, password=None):
+                 ready_timeout=10.0, password=None, prefix=(), host='127.0.0.1',
+                 connector=None):
         self.binary = binary
+        self.prefix = [str(a) for a in prefix]
+        self.host = host
+        self.connector = connector
         self.extra_args = [str(a) for a in args]
         self.port = free_port() if port is None else port
         self.config_file = config_file
@@ -103,10 +114,10 @@ class ServerProcess:
     # --- lifecycle -------------------------------------------------------
 
     def command_line(self):
-        cmd = [self.binary]
+        cmd = self.prefix + [self.binary]
         if self.config_file:
             cmd.append(self.config_file)
-        cmd += ['--port', str(self.port), '--bind', '127.0.0.1', '--dir', self.dir,
+        cmd += ['--port', str(self.port), '--bind', self.host, '--dir', self.dir,
                 '--save', '']
         # Full syncs start at once (Redis's default waits 5 s for more replicas).
         if '--repl-diskless-sync-delay' not in self.extra_args:
@@ -240,6 +251,9 @@ class ServerProcess:
         kw.setdefault('socket_timeout', 10 * TIME_SCALE)
         if self.password is not None:
             kw.setdefault('password', self.password)
+        if self.connector is not None:
+            return self.connector.redis(self.host, self.port, decode_responses=decode_responses,
+                                        **kw)
         if self.port == 0:
             return redis.Redis(unix_socket_path=self.unixsocket,
                                decode_responses=decode_responses, **kw)
@@ -248,6 +262,8 @@ class ServerProcess:
 
     def raw(self, timeout=None):
         timeout = 10 * TIME_SCALE if timeout is None else timeout
+        if self.connector is not None:
+            return self.connector.raw(self.host, self.port, timeout)
         if self.port == 0:
             return RawClient(unix_path=self.unixsocket, timeout=timeout)
         return RawClient(self.port, timeout=timeout)
