@@ -11,6 +11,7 @@ continuing partially (also with REPLICAOF inside MULTI as Sentinel sends it),
 read-only and stale-data replies of a replica, expiry driven by the primary,
 and INFO replication field names. Link faults are in test_replication_faults.py.
 """
+import os
 import time
 
 import pytest
@@ -367,3 +368,28 @@ def test_info_replication_fields_match_redis(make_server, kind):
     for field in ('sync_full', 'sync_partial_ok', 'sync_partial_err'):
         assert field in info(p_ours, 'stats')
     assert sync_stats(p_ours) == (1, 0, 0) == sync_stats(p_theirs)
+
+
+@pytest.mark.parametrize('pair', PAIRS)
+def test_publish_reaches_subscribers_of_replicas_but_not_the_aof(make_server, pair):
+    # Redis replicates PUBLISH, so a subscriber on a replica hears what is
+    # published on the primary; Basalt keeps it out of its AOF.
+    pk, rk = pair
+    primary = start(make_server, pk, '--appendonly', 'yes')
+    replica = start(make_server, rk, replicaof=primary)
+    wait_link_up(replica)
+    sub = replica.client().pubsub()
+    sub.subscribe('__sentinel__:hello')
+    assert sub.get_message(timeout=5)['type'] == 'subscribe'
+    primary.client().publish('__sentinel__:hello', '127.0.0.1,26379,abc,0,mymaster')
+    msg = None
+    deadline = time.time() + ru.TIMEOUT
+    while msg is None and time.time() < deadline:
+        msg = sub.get_message(timeout=1)
+    assert msg is not None and msg['data'] == '127.0.0.1,26379,abc,0,mymaster'
+    sub.close()
+    if servers.is_basalt(ru.binary_of(pk)):
+        aof_dir = os.path.join(primary.dir, 'appendonlydir')
+        text = b''.join(open(os.path.join(aof_dir, f), 'rb').read()
+                        for f in os.listdir(aof_dir) if f.endswith('.aof'))
+        assert b'PUBLISH' not in text.upper()
