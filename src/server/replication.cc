@@ -243,16 +243,6 @@ void Replication::RestoreFromRdb(const std::string& replid, int64_t offset, int 
       replid.c_str(), (long long)offset);
 }
 
-bool Replication::Current(uint64_t gen) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return !stop_ && generation_ == gen;
-}
-
-void Replication::SetState(LinkState s) {
-  std::lock_guard<std::mutex> lock(mu_);
-  state_ = s;
-}
-
 std::string Replication::SetPrimary(const std::string& host, int port) {
   {
     std::unique_lock<std::mutex> apply = HoldApplyForRoleChange();

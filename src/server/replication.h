@@ -126,8 +126,6 @@ class Replication {
   Status FullSync(int fd, uint64_t gen, const std::string& replid, int64_t offset,
                   std::string* leftover, int* stream_db);
   void AttachPrimaryClient(int fd, uint64_t gen, std::string leftover, int db);
-  bool Current(uint64_t gen) const;  // REQUIRES: !mu_ held
-  void SetState(LinkState s);
   // The primary client, if any, is told to close (from any thread).
   void DropPrimaryClientLocked();  // REQUIRES: mu_ held
   void ShiftReplidLocked();        // REQUIRES: mu_ held
