@@ -116,7 +116,7 @@ class WriteLog {
   int last_db_ = -1;              // Guarded by mu_.
   WriteLogTap* tap_ = nullptr;    // Guarded by mu_.
   std::vector<WriteLogTap*> extra_taps_;  // Guarded by mu_.
-  int tap_db_ = -1;               // Guarded by mu_. Replica mode: the tap's db.
+  int tap_db_ = -1;                       // Guarded by mu_. Replica mode: the tap's db.
   std::atomic<bool> suspended_{false};
   std::atomic<bool> replica_mode_{false};
   std::atomic<int64_t> offset_{0};

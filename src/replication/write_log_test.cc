@@ -113,7 +113,8 @@ TEST(WriteLogTest, ReplicaModeStreamIsRawAndTheTapGetsWhatRan) {
   log.Append(2, set);
   std::string tail;
   ASSERT_TRUE(log.ReadFrom(int64_t(raw.size()), &tail));
-  EXPECT_EQ(Decode(tail), (std::vector<std::vector<std::string>>{{"SELECT", "2"}, {"SET", "k", "v"}}));
+  EXPECT_EQ(Decode(tail),
+            (std::vector<std::vector<std::string>>{{"SELECT", "2"}, {"SET", "k", "v"}}));
 }
 
 TEST(WriteLogTest, AddTapFromReplaysTheBacklogOrRefuses) {

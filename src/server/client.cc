@@ -16,11 +16,11 @@
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/numbers.h"
-#include "storage/keyspace.h"
 #include "server/replica_acks.h"
 #include "server/replica_link.h"
 #include "server/replication.h"
 #include "server/server.h"
+#include "storage/keyspace.h"
 
 namespace basalt::server {
 namespace {
@@ -318,8 +318,7 @@ void Client::DispatchOne(std::vector<std::string_view>& args) {
       } else if (server_->config().maxmemory() > 0 && !primary_link_ &&
                  !(server_->replication().is_replica() &&
                    server_->config().replica_ignore_maxmemory()) &&
-                 !server_->EvictIfNeeded() &&
-                 (spec->flags & commands::kDenyOom)) {
+                 !server_->EvictIfNeeded() && (spec->flags & commands::kDenyOom)) {
         Bump(stats.cmd[spec->id].rejected);
         reject("OOM command not allowed when used memory > 'maxmemory'.");
       } else if (reply_.resp() == 2 && (sub_count() > 0 || !shard_channels_.empty()) &&

@@ -239,7 +239,7 @@ class Client : public EventHandler {
   bool primary_link_ = false;
   uint64_t primary_gen_ = 0;
   bool primary_ack_asked_ = false;  // the batch being applied had a REPLCONF GETACK
-  std::string primary_pending_;   // stream bytes of a MULTI not yet EXECed
+  std::string primary_pending_;     // stream bytes of a MULTI not yet EXECed
   std::shared_ptr<class ReplicaLink> replica_link_;
   int64_t durable_wait_ = 0;  // see durable_wait()
   // Replica acknowledgements. A held reply is out_[begin, end); nothing from
@@ -251,11 +251,11 @@ class Client : public EventHandler {
     int64_t needed;
     int64_t timeout_ms;
   };
-  bool wrote_ = false;           // a write ran whose bytes may not be in the log yet (EXEC)
-  int64_t sync_offset_ = 0;      // a write under min-replicas-ack waits for this
-  int64_t woff_ = 0;             // see woff()
+  bool wrote_ = false;             // a write ran whose bytes may not be in the log yet (EXEC)
+  int64_t sync_offset_ = 0;        // a write under min-replicas-ack waits for this
+  int64_t woff_ = 0;               // see woff()
   std::deque<AckHold> ack_holds_;  // oldest first
-  bool waiting_replicas_ = false;   // WAIT in progress
+  bool waiting_replicas_ = false;  // WAIT in progress
   int64_t wait_numreplicas_ = 0, wait_offset_ = 0, wait_deadline_ms_ = 0;
   bool ack_waiter_ = false;  // listed by ReplicaAcks for this worker
   std::string out_;       // pending output starts at out_pos_

@@ -230,8 +230,8 @@ class Config {
   bool repl_diskless_sync() const { return Num(kReplDisklessSync) != 0; }
   int64_t repl_diskless_sync_delay() const { return Num(kReplDisklessSyncDelay); }  // seconds
   int64_t repl_backlog_size() const { return Num(kReplBacklogSize); }
-  int64_t repl_backlog_ttl() const { return Num(kReplBacklogTtl); }  // seconds
-  int64_t repl_timeout() const { return Num(kReplTimeout); }          // seconds
+  int64_t repl_backlog_ttl() const { return Num(kReplBacklogTtl); }                 // seconds
+  int64_t repl_timeout() const { return Num(kReplTimeout); }                        // seconds
   int64_t repl_ping_replica_period() const { return Num(kReplPingReplicaPeriod); }  // seconds
   // Writes refused (-NOREPLICAS) with fewer than min-replicas-to-write replicas
   // acknowledging within min-replicas-max-lag seconds (0 in either: off).

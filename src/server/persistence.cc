@@ -696,12 +696,13 @@ Status Persistence::LoadFromPrimary(persistence::RdbSource& src, uint64_t total,
                                     std::function<void(uint64_t)> progress) {
   BeginLoading(total);
   EmptyKeyspace();
-  KeyspaceLoader loader(server_.keyspace(), false, false,
-                        [this, &progress](uint64_t n) {
-                          NoteLoadProgress(n);
-                          if (progress) progress(n);
-                        },
-                        0, server_.config().key_load_delay());
+  KeyspaceLoader loader(
+      server_.keyspace(), false, false,
+      [this, &progress](uint64_t n) {
+        NoteLoadProgress(n);
+        if (progress) progress(n);
+      },
+      0, server_.config().key_load_delay());
   Status st = persistence::LoadRdb(src, server_.keyspace().db_count(),
                                    RdbLimitsOf(server_.config()), loader);
   if (!st.ok()) EmptyKeyspace();
@@ -749,7 +750,8 @@ Status Persistence::LoadDataset() {
   server_.AddDirty(-server_.dirty());
   if (!st.ok()) return st;
   // Replicas (ours, or our primary) may continue partially from here.
-  if (repl.offset >= 0) server_.replication().RestoreFromRdb(repl.replid, repl.offset, repl.stream_db);
+  if (repl.offset >= 0)
+    server_.replication().RestoreFromRdb(repl.replid, repl.offset, repl.stream_db);
   Log(LogLevel::kNotice, "DB loaded from disk: %.3f seconds", double(NowMs() - start) / 1000);
   return Status::Ok();
 }

@@ -31,11 +31,11 @@ std::string SyncTimeoutError(int64_t needed, int64_t timeout_ms) {
 }
 
 struct ReplicaAcks::Slot {
-  std::vector<Client*> waiters;   // worker thread
-  uint64_t seen_generation = 0;   // worker thread
-  int64_t next_deadline_ms = 0;   // worker thread; 0: no waiter has a deadline
-  bool dirty = false;             // worker thread: a wait began since the last look
-  std::atomic<size_t> count{0};   // waiters.size(), for OnAck on other threads
+  std::vector<Client*> waiters;  // worker thread
+  uint64_t seen_generation = 0;  // worker thread
+  int64_t next_deadline_ms = 0;  // worker thread; 0: no waiter has a deadline
+  bool dirty = false;            // worker thread: a wait began since the last look
+  std::atomic<size_t> count{0};  // waiters.size(), for OnAck on other threads
   std::atomic<bool> wake_posted{false};
 };
 
@@ -144,8 +144,8 @@ void ReplicaAcks::ServeWaiters(Worker& w) {
   s.wake_posted.store(false, std::memory_order_release);
   int64_t now = NowMs();
   uint64_t gen = ack_generation_.load(std::memory_order_acquire);
-  bool due = s.dirty || gen != s.seen_generation ||
-             (s.next_deadline_ms != 0 && now >= s.next_deadline_ms);
+  bool due =
+      s.dirty || gen != s.seen_generation || (s.next_deadline_ms != 0 && now >= s.next_deadline_ms);
   if (due) {
     s.dirty = false;
     s.seen_generation = gen;

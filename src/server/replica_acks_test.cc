@@ -80,7 +80,8 @@ TEST(ReplicaAcksTest, DirectiveDefaultsAndSet) {
   EXPECT_EQ(r.soft, 64 << 20);
   EXPECT_EQ(r.soft_seconds, 60);
 
-  std::string_view set[] = {"min-replicas-ack", "2", "min-replicas-ack-timeout", "30",
+  std::string_view set[] = {"min-replicas-ack",           "2",
+                            "min-replicas-ack-timeout",   "30",
                             "client-output-buffer-limit", "slave 10mb 0 0"};
   ASSERT_TRUE(cfg.Set(set).ok());
   EXPECT_EQ(cfg.min_replicas_ack(), 2);

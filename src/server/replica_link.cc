@@ -55,7 +55,8 @@ class ReplicaSink final : public persistence::SnapshotSink {
     while (!bytes.empty()) {
       ssize_t n = ::write(file_, bytes.data(), bytes.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Status::Error("error writing the sync file: " + std::string(strerror(errno)));
+      if (n < 0)
+        return Status::Error("error writing the sync file: " + std::string(strerror(errno)));
       bytes.remove_prefix(size_t(n));
     }
     int64_t now = NowMs();
@@ -70,7 +71,8 @@ class ReplicaSink final : public persistence::SnapshotSink {
   Status Finish(const std::string& mark) {
     if (!disk()) return WriteAll(mark);
     off_t size = lseek(file_, 0, SEEK_END);
-    if (size < 0 || lseek(file_, 0, SEEK_SET) != 0) return Status::Error("can't read the sync file");
+    if (size < 0 || lseek(file_, 0, SEEK_SET) != 0)
+      return Status::Error("can't read the sync file");
     Status st = WriteAll("$" + std::to_string(size) + "\r\n");
     std::string buf(1 << 16, '\0');
     while (st.ok()) {
@@ -142,8 +144,9 @@ void ReplicaLink::StartFullSync(bool psync) {
   client_->set_raw_transfer(true);
   if (!TryStartSnapshot()) {
     Log(LogLevel::kNotice, "Replica %s:%d asks for synchronization; %s", ip_.c_str(),
-        listening_port(), NowMs() < not_before_ms_ ? "delaying it by repl-diskless-sync-delay"
-                                                   : "waiting for the running snapshot to end");
+        listening_port(),
+        NowMs() < not_before_ms_ ? "delaying it by repl-diskless-sync-delay"
+                                 : "waiting for the running snapshot to end");
   }
 }
 
@@ -164,7 +167,8 @@ bool ReplicaLink::TryStartSnapshot() {
   std::string mark = RandomMark();
   bool disk = !server_.config().repl_diskless_sync();
   std::string path;
-  if (disk) path = "temp-repl-" + std::to_string(getpid()) + "-" + std::to_string(client_->id) + ".rdb";
+  if (disk)
+    path = "temp-repl-" + std::to_string(getpid()) + "-" + std::to_string(client_->id) + ".rdb";
   auto sink = std::make_shared<ReplicaSink>(client_->fd, path);
   std::weak_ptr<ReplicaLink> weak = weak_from_this();
   Worker* worker = worker_;
@@ -219,9 +223,11 @@ bool ReplicaLink::StartPartialSync(int64_t from, const std::string& replid) {
   state_.store(State::kOnline);
   last_ack_ms_.store(NowMs());
   ack_offset_.store(from);
-  Log(LogLevel::kNotice, "Partial resynchronization request from %s:%d accepted. Sending %lld "
-      "bytes of backlog starting from offset %lld.", ip_.c_str(), listening_port(),
-      (long long)(server_.write_log().offset() - from), (long long)(from + 1));
+  Log(LogLevel::kNotice,
+      "Partial resynchronization request from %s:%d accepted. Sending %lld "
+      "bytes of backlog starting from offset %lld.",
+      ip_.c_str(), listening_port(), (long long)(server_.write_log().offset() - from),
+      (long long)(from + 1));
   return true;
 }
 

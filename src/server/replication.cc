@@ -291,7 +291,8 @@ void Replication::Promote() {
     // may be in any database.
     server_.write_log().SetReplicaMode(false);
     state_ = LinkState::kNone;
-    Log(LogLevel::kNotice, "MASTER MODE enabled (user request); new replication ID %s, "
+    Log(LogLevel::kNotice,
+        "MASTER MODE enabled (user request); new replication ID %s, "
         "previous ID %s valid up to offset %lld",
         replid_.c_str(), replid2_.c_str(), (long long)second_offset_);
   }
@@ -354,8 +355,8 @@ ReplicaSideInfo Replication::Info() const {
   std::lock_guard<std::mutex> lock(mu_);
   info.host = host_;
   info.port = port_;
-  static const char* kStates[] = {"none", "connect", "connecting", "handshake", "sync",
-                                  "connected"};
+  static const char* kStates[] = {"none",      "connect", "connecting",
+                                  "handshake", "sync",    "connected"};
   info.state = kStates[int(state_)];
   info.link_up = primary_client_ != nullptr;
   int64_t last_io = last_io_ms_.load();
@@ -414,7 +415,8 @@ Status Replication::SyncOnce(uint64_t gen, const std::string& host, int port) {
   const Config& cfg = server_.config();
   int timeout_ms = int(std::min<int64_t>(cfg.repl_timeout(), 3600)) * 1000;
   auto fd_or = ConnectTo(host, port, timeout_ms);
-  if (!fd_or.ok()) return Status::Error("Error condition on socket for SYNC: " + fd_or.status().message());
+  if (!fd_or.ok())
+    return Status::Error("Error condition on socket for SYNC: " + fd_or.status().message());
   int fd = fd_or.value();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -498,7 +500,8 @@ Status Replication::SyncOnce(uint64_t gen, const std::string& host, int port) {
       }
     }
     if (new_id.size() == 40 && new_id != my_replid) DisconnectReplicas();
-    Log(LogLevel::kNotice, "Successful partial resynchronization with master; MASTER <-> "
+    Log(LogLevel::kNotice,
+        "Successful partial resynchronization with master; MASTER <-> "
         "REPLICA sync: Master accepted a Partial Resynchronization.");
     AttachPrimaryClient(fd, gen, "", my_db);
     return Status::Ok();
@@ -565,13 +568,13 @@ Status Replication::FullSync(int fd, uint64_t gen, const std::string& replid, in
   DisconnectReplicas();
   persistence::FdSource src(fd, limit, timeout_ms);
   Persistence::ReplAux aux;
-  Status st = server_.persistence().LoadFromPrimary(
-      src, mark.empty() ? limit : 0, &aux, [this](uint64_t n) {
-        sync_read_.store(int64_t(n));
-        last_io_ms_.store(NowMs());
-      });
-  if (!st.ok()) return Status::Error("Failed trying to load the MASTER synchronization DB: " +
-                                     st.message());
+  Status st = server_.persistence().LoadFromPrimary(src, mark.empty() ? limit : 0, &aux,
+                                                    [this](uint64_t n) {
+                                                      sync_read_.store(int64_t(n));
+                                                      last_io_ms_.store(NowMs());
+                                                    });
+  if (!st.ok())
+    return Status::Error("Failed trying to load the MASTER synchronization DB: " + st.message());
   if (!mark.empty()) {
     // The snapshot ends with the mark; what the source read past the RDB
     // is its start.
@@ -612,7 +615,8 @@ Status Replication::FullSync(int fd, uint64_t gen, const std::string& replid, in
   if (server_.config().appendonly()) {
     // The AOF still holds the old dataset: a rewrite makes it this one.
     auto r = server_.persistence().BgRewriteAof();
-    if (!r.ok()) Log(LogLevel::kWarning, "AOF rewrite after the sync: %s", r.status().message().c_str());
+    if (!r.ok())
+      Log(LogLevel::kWarning, "AOF rewrite after the sync: %s", r.status().message().c_str());
   }
   return Status::Ok();
 }
@@ -622,7 +626,7 @@ void Replication::AttachPrimaryClient(int fd, uint64_t gen, std::string leftover
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_ || generation_.load() != gen) return;  // Run() closes sync_fd_
-    sync_fd_ = -1;  // the client owns the socket from here
+    sync_fd_ = -1;                                   // the client owns the socket from here
     attached_ = true;
     state_ = LinkState::kConnected;
   }
@@ -683,8 +687,10 @@ void Replication::OnPrimaryClientClosed(Client* c) {
     if (replica_.load()) {
       link_down_since_ms_ = NowMs();
       state_ = LinkState::kConnect;
-      Log(LogLevel::kNotice, "Connection with master lost; caching the master's state to "
-          "continue partially at offset %lld", (long long)server_.write_log().offset());
+      Log(LogLevel::kNotice,
+          "Connection with master lost; caching the master's state to "
+          "continue partially at offset %lld",
+          (long long)server_.write_log().offset());
     }
   }
   read_offset_.store(server_.write_log().offset());
@@ -708,8 +714,10 @@ void Replication::ExpireBacklog(bool alone) {
   replid_ = RandomHex(40);
   replid2_ = kNoReplid;
   second_offset_ = -1;
-  Log(LogLevel::kNotice, "Replication backlog freed after %lld seconds without connected "
-      "replicas.", (long long)ttl);
+  Log(LogLevel::kNotice,
+      "Replication backlog freed after %lld seconds without connected "
+      "replicas.",
+      (long long)ttl);
 }
 
 void Replication::SendAck(Client* c) {

@@ -142,28 +142,28 @@ class Replication {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::string replid_, replid2_;   // Guarded by mu_.
-  int64_t second_offset_ = -1;     // Guarded by mu_.
-  std::string host_;               // Guarded by mu_. Empty: a primary.
-  int port_ = 0;                   // Guarded by mu_.
+  std::string replid_, replid2_;  // Guarded by mu_.
+  int64_t second_offset_ = -1;    // Guarded by mu_.
+  std::string host_;              // Guarded by mu_. Empty: a primary.
+  int port_ = 0;                  // Guarded by mu_.
   // Bumped by every REPLICAOF (written under mu_): a primary client or sync
   // attempt of an older generation stops.
   std::atomic<uint64_t> generation_{0};
-  bool stop_ = false;              // Guarded by mu_.
+  bool stop_ = false;                   // Guarded by mu_.
   LinkState state_ = LinkState::kNone;  // Guarded by mu_.
-  int sync_fd_ = -1;               // Guarded by mu_: socket of the attempt in progress
-  bool attached_ = false;          // Guarded by mu_: a primary client exists or is being made
-  bool have_history_ = false;      // Guarded by mu_: replid/offset worth a PSYNC
+  int sync_fd_ = -1;                    // Guarded by mu_: socket of the attempt in progress
+  bool attached_ = false;               // Guarded by mu_: a primary client exists or is being made
+  bool have_history_ = false;           // Guarded by mu_: replid/offset worth a PSYNC
   Client* primary_client_ = nullptr;    // Guarded by mu_.
   Worker* primary_worker_ = nullptr;    // Guarded by mu_.
-  std::atomic<int> stream_db_{0};  // the stream's database after the last applied command
-  int64_t link_down_since_ms_ = 0; // Guarded by mu_. 0: never up
-  int64_t sync_total_ = -1;        // Guarded by mu_.
+  std::atomic<int> stream_db_{0};       // the stream's database after the last applied command
+  int64_t link_down_since_ms_ = 0;      // Guarded by mu_. 0: never up
+  int64_t sync_total_ = -1;             // Guarded by mu_.
   std::atomic<int64_t> sync_read_{0};
   std::atomic<int64_t> last_io_ms_{0};
   std::atomic<int64_t> read_offset_{0};  // bytes read from the primary (offset)
-  int64_t last_ack_ms_ = 0;        // primary client's worker only
-  int64_t alone_since_ms_ = 0;     // worker 0's cron: a primary without replicas since
+  int64_t last_ack_ms_ = 0;              // primary client's worker only
+  int64_t alone_since_ms_ = 0;           // worker 0's cron: a primary without replicas since
   std::thread thread_;
 };
 

@@ -14,14 +14,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <algorithm>
 #include <random>
 
+#include "commands/command_context.h"
 #include "common/clock.h"
 #include "common/logging.h"
-#include "commands/command_context.h"
 #include "server/client.h"
 #include "server/replica_acks.h"
 #include "server/replica_link.h"
@@ -317,8 +317,7 @@ void Worker::Join() {
 // ---------------------------------------------------------------- Server
 
 Server::Server(std::unique_ptr<Config> config)
-    : config_(std::move(config)),
-      write_log_(size_t(config_->repl_backlog_size())) {
+    : config_(std::move(config)), write_log_(size_t(config_->repl_backlog_size())) {
   commands::RegisterAllFamilies(commands_);
   other_stats_ = std::make_unique<ThreadStats>(commands_.by_id().size() + 1);
   g_other_stats = other_stats_.get();
