@@ -41,9 +41,7 @@ std::string Lower(std::string_view s) {
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) { return Lower(a) == Lower(b); }
 
 // Redis reads these numbers with atoi(), i.e. (int)strtol(s, NULL, 10).
-int64_t AtoI(const std::string& s) {
-  return static_cast<int>(std::strtol(s.c_str(), nullptr, 10));
-}
+int64_t AtoI(const std::string& s) { return static_cast<int>(std::strtol(s.c_str(), nullptr, 10)); }
 
 uint64_t StrToULL(const std::string& s) { return std::strtoull(s.c_str(), nullptr, 10); }
 
@@ -233,10 +231,16 @@ Status ApplyGlobal(SentinelState* state, const std::string& opt, const std::stri
 }
 
 bool IsMasterOption(const std::string& opt) {
-  static const char* const kOptions[] = {
-      "down-after-milliseconds", "failover-timeout", "parallel-syncs",
-      "master-reboot-down-after-period", "notification-script", "client-reconfig-script",
-      "auth-pass", "auth-user", "config-epoch", "leader-epoch"};
+  static const char* const kOptions[] = {"down-after-milliseconds",
+                                         "failover-timeout",
+                                         "parallel-syncs",
+                                         "master-reboot-down-after-period",
+                                         "notification-script",
+                                         "client-reconfig-script",
+                                         "auth-pass",
+                                         "auth-user",
+                                         "config-epoch",
+                                         "leader-epoch"};
   for (const char* o : kOptions) {
     if (opt == o) return true;
   }
@@ -244,9 +248,15 @@ bool IsMasterOption(const std::string& opt) {
 }
 
 bool IsGlobalOption(const std::string& opt) {
-  static const char* const kOptions[] = {
-      "myid", "current-epoch", "announce-ip", "announce-port", "sentinel-user", "sentinel-pass",
-      "deny-scripts-reconfig", "resolve-hostnames", "announce-hostnames"};
+  static const char* const kOptions[] = {"myid",
+                                         "current-epoch",
+                                         "announce-ip",
+                                         "announce-port",
+                                         "sentinel-user",
+                                         "sentinel-pass",
+                                         "deny-scripts-reconfig",
+                                         "resolve-hostnames",
+                                         "announce-hostnames"};
   for (const char* o : kOptions) {
     if (opt == o) return true;
   }
@@ -478,8 +488,8 @@ Status RewriteSentinelConfigFile(const std::string& path, const SentinelState& s
   const std::string content = RewriteSentinelConfigText(old_content, FormatSentinelState(state));
 
   static std::atomic<uint64_t> counter{0};
-  const std::string tmp = target + ".tmp-" + std::to_string(::getpid()) + "-" +
-                          std::to_string(counter.fetch_add(1));
+  const std::string tmp =
+      target + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
   fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return RewriteError(errno);
   auto fail = [&](int err) {

@@ -109,8 +109,8 @@ struct SentinelState {
 Status ApplySentinelDirective(SentinelState* state, const std::vector<std::string>& argv);
 
 // Parses all the `sentinel` lines of a config file in Redis's three passes
-// (see above) and generates a run id when none was given. On error, *error_index (if not null) is set to
-// the index of the refused directive.
+// (see above) and generates a run id when none was given. On error, *error_index (if not null) is
+// set to the index of the refused directive.
 StatusOr<SentinelState> ParseSentinelDirectives(
     const std::vector<std::vector<std::string>>& directives, size_t* error_index = nullptr);
 
