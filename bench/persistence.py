@@ -970,32 +970,40 @@ def FromJson(s, path):
     return data["environment"], data["results"], data["failures"]
 
 
-def Report(s, env, results, failures):
-    """Prints the markdown report and, with --write-docs, updates the docs file."""
-    blocks = {"environment": RenderEnvironment(s, env)}
+def PrintReport(s, env, results, failures, what, env_block, renderers, titles, all_sections,
+                write_docs, stamp_extra=""):
+    """Prints the markdown report of a bench/persistence or bench/replication run and,
+    with --write-docs, hands the blocks to write_docs(path, blocks)."""
+    blocks = {"environment": env_block}
     for name in s.sections:
         if name in results and name not in failures:
-            blocks[name] = RENDERERS[name](s, results)
-    out = ["## Basalt vs Redis: persistence", ""]
+            blocks[name] = renderers[name](s, results)
+    out = ["## Basalt vs Redis: %s" % what, ""]
     for name, body in blocks.items():
-        out += ["### " + TITLES[name], "", body, ""]
+        out += ["### " + titles[name], "", body, ""]
     for name, error in failures.items():
-        out += ["### %s: FAILED" % TITLES[name], "", "```", error.strip(), "```", ""]
+        out += ["### %s: FAILED" % titles[name], "", "```", error.strip(), "```", ""]
     sys.stdout.write("\n".join(out).rstrip("\n") + "\n")
     sys.stdout.flush()
     if not s.write_docs:
         return
     # The environment block describes the run that wrote the other blocks, so a run
     # with failures, or of only some sections, leaves it alone and stamps its own.
-    if failures or set(s.sections) != set(ALL_SECTIONS):
+    if failures or set(s.sections) != set(all_sections):
         stamp = ("\n\n_Partial run (`--sections %s`): %s UTC, commit %s, load average "
-                 "before / after %s / %s._"
+                 "before / after %s / %s%s._"
                  % (",".join(s.sections), env["date"], env["commit"], env["load_before"],
-                    env["load_after"]))
+                    env["load_after"], stamp_extra))
         blocks = {k: v + stamp for k, v in blocks.items() if k != "environment"}
     if blocks:
-        WriteDocs(s.docs_file, blocks)
+        write_docs(s.docs_file, blocks)
         Log("updated %s (%s)" % (s.docs_file, ", ".join(blocks)))
+
+
+def Report(s, env, results, failures):
+    """Prints the markdown report and, with --write-docs, updates the docs file."""
+    PrintReport(s, env, results, failures, "persistence", RenderEnvironment(s, env), RENDERERS,
+                TITLES, ALL_SECTIONS, WriteDocs)
 
 
 def BenchMain(name, sections, settings_cls, from_json, check_tools, run, report):

@@ -1278,30 +1278,11 @@ def Run(s):
 
 
 def Report(s, env, results, failures):
-    blocks = {"environment": RenderEnvironment(s, env)}
-    for name in s.sections:
-        if name in results and name not in failures:
-            blocks[name] = RENDERERS[name](s, results)
-    out = ["## Basalt vs Redis: replication", ""]
-    for name, body in blocks.items():
-        out += ["### " + TITLES[name], "", body, ""]
-    for name, error in failures.items():
-        out += ["### %s: FAILED" % TITLES[name], "", "```", error.strip(), "```", ""]
-    sys.stdout.write("\n".join(out).rstrip("\n") + "\n")
-    sys.stdout.flush()
-    if not s.write_docs:
-        return
-    # As bench/persistence: the environment block describes the run that wrote the other
-    # blocks, so a partial or failed run leaves it alone and stamps the blocks it writes.
-    if failures or set(s.sections) != set(ALL_SECTIONS):
-        stamp = ("\n\n_Partial run (`--sections %s`): %s UTC, commit %s, load average "
-                 "before / after %s / %s%s._"
-                 % (",".join(s.sections), env["date"], env["commit"], env["load_before"],
-                    env["load_after"], "; QUICK=1" if s.quick else ""))
-        blocks = {k: v + stamp for k, v in blocks.items() if k != "environment"}
-    if blocks:
-        compare.WriteDocs(s.docs_file, {DOC_PREFIX + k: v for k, v in blocks.items()})
-        Log("updated %s (%s)" % (s.docs_file, ", ".join(blocks)))
+    def Write(path, blocks):
+        compare.WriteDocs(path, {DOC_PREFIX + k: v for k, v in blocks.items()})
+    persistence.PrintReport(s, env, results, failures, "replication", RenderEnvironment(s, env),
+                            RENDERERS, TITLES, ALL_SECTIONS, Write,
+                            "; QUICK=1" if s.quick else "")
 
 
 def FromJson(s, path):

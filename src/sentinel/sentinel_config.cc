@@ -18,6 +18,7 @@
 #include <optional>
 #include <random>
 
+#include "common/config_file.h"
 #include "common/split_args.h"
 
 namespace basalt::sentinel {
@@ -280,10 +281,6 @@ std::string SentinelOptionOf(std::string_view line) {
   return opt;
 }
 
-Status RewriteError(int err) {
-  return Status::Error(std::string("ERR Rewriting config file: ") + std::strerror(err));
-}
-
 }  // namespace
 
 MonitoredMaster* SentinelState::FindMaster(std::string_view name) {
@@ -466,65 +463,11 @@ Status RewriteSentinelConfigFile(const std::string& path, const SentinelState& s
   }
   std::string old_content;
   mode_t mode = 0644;
-  int fd = ::open(target.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno != ENOENT) return RewriteError(errno);
-  if (fd >= 0) {
-    struct stat st;
-    if (::fstat(fd, &st) == 0) mode = st.st_mode & 07777;
-    char buf[65536];
-    while (true) {
-      const ssize_t n = ::read(fd, buf, sizeof(buf));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const int err = errno;
-        ::close(fd);
-        return RewriteError(err);
-      }
-      if (n == 0) break;
-      old_content.append(buf, static_cast<size_t>(n));
-    }
-    ::close(fd);
-  }
+  bool exists = false;
+  Status st = ReadConfigFile(target, &old_content, &mode, &exists);
+  if (!st.ok()) return st;
   const std::string content = RewriteSentinelConfigText(old_content, FormatSentinelState(state));
-
-  static std::atomic<uint64_t> counter{0};
-  const std::string tmp =
-      target + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
-  fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return RewriteError(errno);
-  auto fail = [&](int err) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return RewriteError(err);
-  };
-  size_t off = 0;
-  while (off < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(errno);
-    off += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, mode) != 0) return fail(errno);
-  if (::fsync(fd) != 0) return fail(errno);
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return RewriteError(err);
-  }
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return RewriteError(err);
-  }
-  // Make the rename itself durable.
-  std::string dir = target.substr(0, target.find_last_of('/') + 1);
-  if (dir.empty()) dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
+  return WriteConfigFileAtomically(target, content, mode);
 }
 
 }  // namespace basalt::sentinel

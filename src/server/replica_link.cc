@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "persistence/snapshot.h"
+#include "server/blocking_io.h"
 #include "server/client.h"
 #include "server/replica_acks.h"
 #include "server/server.h"
@@ -87,21 +88,7 @@ class ReplicaSink final : public persistence::SnapshotSink {
 
   Status WriteAll(std::string_view bytes) {
     if (fd_ < 0) return Status::Error("dup failed");
-    while (!bytes.empty()) {
-      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n > 0) {
-        bytes.remove_prefix(size_t(n));
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN) {
-        pollfd p{fd_, POLLOUT, 0};
-        if (poll(&p, 1, 60000) <= 0) return Status::Error("timeout writing to the replica");
-        continue;
-      }
-      return Status::Error(std::string("error writing to the replica: ") + strerror(errno));
-    }
-    return Status::Ok();
+    return WriteFully(fd_, bytes, 60000, "replica");
   }
 
  private:

@@ -17,8 +17,10 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/numbers.h"
+#include "common/split_args.h"
 #include "persistence/rdb_format.h"
 #include "replication/write_log.h"
+#include "server/blocking_io.h"
 #include "server/client.h"
 #include "server/replica_link.h"
 #include "server/server.h"
@@ -63,22 +65,7 @@ class Conn {
     std::string out;
     std::vector<std::string_view> v(args);
     replication::WriteLog::EncodeCommand(v, &out);
-    std::string_view rest = out;
-    while (!rest.empty()) {
-      ssize_t n = ::write(fd_, rest.data(), rest.size());
-      if (n > 0) {
-        rest.remove_prefix(size_t(n));
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN) {
-        pollfd p{fd_, POLLOUT, 0};
-        if (poll(&p, 1, timeout_ms_) <= 0) return Status::Error("Timeout writing to the master");
-        continue;
-      }
-      return Status::Error("Error writing to the master: " + Errno());
-    }
-    return Status::Ok();
+    return WriteFully(fd_, out, timeout_ms_, "master");
   }
 
   // A line without its CR LF. Byte by byte: nothing past the line is taken
@@ -86,27 +73,14 @@ class Conn {
   StatusOr<std::string> ReadLine() {
     std::string line;
     for (;;) {
-      char c;
-      ssize_t n = ::read(fd_, &c, 1);
-      if (n == 1) {
-        if (c == '\n') {
-          if (!line.empty() && line.back() == '\r') line.pop_back();
-          return line;
-        }
-        line.push_back(c);
-        if (line.size() > 64 * 1024) return Status::Error("Reply line from the master too long");
-        continue;
+      Status st = ReadFully(fd_, 1, &line, timeout_ms_, "master");
+      if (!st.ok()) return st;
+      if (line.back() == '\n') {
+        line.pop_back();
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        return line;
       }
-      if (n == 0) return Status::Error("Connection closed by the master");
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) {
-        pollfd p{fd_, POLLIN, 0};
-        int r = poll(&p, 1, timeout_ms_);
-        if (r == 0) return Status::Error("Timeout reading from the master");
-        if (r < 0 && errno != EINTR) return Status::Error("poll: " + Errno());
-        continue;
-      }
-      return Status::Error("Error reading from the master: " + Errno());
+      if (line.size() > 64 * 1024) return Status::Error("Reply line from the master too long");
     }
   }
 
@@ -158,18 +132,6 @@ StatusOr<int> ConnectTo(const std::string& host, int port, int timeout_ms) {
   }
   freeaddrinfo(res);
   return Status::Error(err);
-}
-
-std::vector<std::string> SplitOnSpace(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find(' ', i);
-    if (j == std::string::npos) j = s.size();
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
 }
 
 bool IsIgnorableAuthReply(const std::string& line) {
@@ -508,7 +470,7 @@ Status Replication::SyncOnce(uint64_t gen, const std::string& host, int port) {
   }
   if (reply.starts_with("+FULLRESYNC")) {
     // +FULLRESYNC <replid> <offset>
-    auto parts = SplitOnSpace(reply);
+    std::vector<std::string> parts = SplitArgs(reply).value_or(std::vector<std::string>{});
     if (parts.size() != 3 || parts[1].size() != 40) {
       return Status::Error("Bad +FULLRESYNC reply from master: '" + reply + "'");
     }
@@ -579,21 +541,9 @@ Status Replication::FullSync(int fd, uint64_t gen, const std::string& replid, in
     // The snapshot ends with the mark; what the source read past the RDB
     // is its start.
     std::string tail(src.buffered());
-    while (tail.size() < mark.size()) {
-      char buf[64];
-      size_t want = mark.size() - tail.size();
-      ssize_t n = ::read(fd, buf, want);
-      if (n > 0) {
-        tail.append(buf, size_t(n));
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN) {
-        pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, timeout_ms) <= 0) return Status::Error("Timeout reading the EOF mark");
-        continue;
-      }
-      return Status::Error("Error reading the EOF mark from MASTER");
+    if (tail.size() < mark.size()) {
+      Status st = ReadFully(fd, mark.size() - tail.size(), &tail, timeout_ms, "master");
+      if (!st.ok()) return Status::Error("Reading the EOF mark: " + st.message());
     }
     if (tail.compare(0, mark.size(), mark) != 0) {
       return Status::Error("The RDB from MASTER does not end with its EOF mark");

@@ -1,0 +1,66 @@
+#include "server/blocking_io.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace basalt::server {
+namespace {
+
+// Waits for `events` on fd; false on timeout or error.
+bool Wait(int fd, short events, int timeout_ms) {
+  pollfd p{fd, events, 0};
+  for (;;) {
+    int r = poll(&p, 1, timeout_ms);
+    if (r < 0 && errno == EINTR) continue;
+    return r > 0;
+  }
+}
+
+}  // namespace
+
+Status WriteFully(int fd, std::string_view bytes, int timeout_ms, std::string_view peer) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n > 0) {
+      bytes.remove_prefix(size_t(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      if (!Wait(fd, POLLOUT, timeout_ms)) {
+        return Status::Error("Timeout writing to the " + std::string(peer));
+      }
+      continue;
+    }
+    return Status::Error("Error writing to the " + std::string(peer) + ": " + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Status ReadFully(int fd, size_t n, std::string* out, int timeout_ms, std::string_view peer) {
+  char buf[4096];
+  while (n > 0) {
+    ssize_t r = ::read(fd, buf, std::min(n, sizeof(buf)));
+    if (r > 0) {
+      out->append(buf, size_t(r));
+      n -= size_t(r);
+      continue;
+    }
+    if (r == 0) return Status::Error("Connection closed by the " + std::string(peer));
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {
+      if (!Wait(fd, POLLIN, timeout_ms)) {
+        return Status::Error("Timeout reading from the " + std::string(peer));
+      }
+      continue;
+    }
+    return Status::Error("Error reading from the " + std::string(peer) + ": " + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+}  // namespace basalt::server
