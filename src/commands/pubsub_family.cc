@@ -97,8 +97,11 @@ void CmdPublish(CommandContext& ctx) {
   ctx.reply.Integer(ctx.server.pubsub().Publish(SubKind::kChannel, ctx.args[1], ctx.args[2],
                                                 CurrentWorker(ctx)));
   // Replicas' subscribers get it too (as in Redis; not written to the AOF).
-  std::string_view cmd[3] = {"PUBLISH", ctx.args[1], ctx.args[2]};
-  ctx.server.write_log().AppendStreamOnly(cmd);
+  // Without replicas there is nobody to feed: no trip through the log's lock.
+  if (ctx.server.has_replicas()) {
+    std::string_view cmd[3] = {"PUBLISH", ctx.args[1], ctx.args[2]};
+    ctx.server.write_log().AppendStreamOnly(cmd);
+  }
 }
 
 // SPUBLISH shardchannel message

@@ -127,7 +127,7 @@ void ReplicaAcks::MaybeSendGetAck() {
   if (!getack_wanted_.load(std::memory_order_relaxed)) return;
   if (!getack_wanted_.exchange(false, std::memory_order_relaxed)) return;
   // A replica's log is its primary's stream byte for byte: it never adds.
-  if (server_.replication().is_replica() || server_.Replicas().empty()) return;
+  if (server_.replication().is_replica() || !server_.has_replicas()) return;
   int64_t before = server_.write_log().offset();
   std::string_view args[3] = {"REPLCONF", "GETACK", "*"};
   server_.write_log().AppendStreamOnly(args);

@@ -249,7 +249,7 @@ void Worker::Cron() {
     int64_t period_ms = server_->config().repl_ping_replica_period() * 1000;
     if (now - server_->last_replica_ping_ms_ >= period_ms) {
       server_->last_replica_ping_ms_ = now;
-      if (!server_->Replicas().empty() && !server_->replication().is_replica()) {
+      if (server_->has_replicas() && !server_->replication().is_replica()) {
         std::string_view ping[1] = {"PING"};
         server_->write_log().AppendStreamOnly(ping);
       }
@@ -554,11 +554,13 @@ std::string Server::replid() const { return replication_->replid(); }
 void Server::AddReplica(std::shared_ptr<ReplicaLink> r) {
   std::lock_guard<std::mutex> lock(replicas_mu_);
   replicas_.push_back(std::move(r));
+  replica_count_.store(replicas_.size(), std::memory_order_relaxed);
 }
 
 void Server::RemoveReplica(ReplicaLink* r) {
   std::lock_guard<std::mutex> lock(replicas_mu_);
   std::erase_if(replicas_, [r](const auto& p) { return p.get() == r; });
+  replica_count_.store(replicas_.size(), std::memory_order_relaxed);
 }
 
 std::vector<std::shared_ptr<ReplicaLink>> Server::Replicas() {

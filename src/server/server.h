@@ -139,6 +139,8 @@ class Server : public storage::ExpiryListener {
   void AddReplica(std::shared_ptr<ReplicaLink> r);
   void RemoveReplica(ReplicaLink* r);
   std::vector<std::shared_ptr<ReplicaLink>> Replicas();
+  // Lock-free: whether any replica is connected (hot paths that only feed them).
+  bool has_replicas() const { return replica_count_.load(std::memory_order_relaxed) > 0; }
 
   // --- WATCH registry ---
   void Watch(Client* c, int db, std::string_view key);
@@ -240,6 +242,7 @@ class Server : public storage::ExpiryListener {
 
   std::mutex replicas_mu_;
   std::vector<std::shared_ptr<ReplicaLink>> replicas_;  // Guarded by replicas_mu_.
+  std::atomic<size_t> replica_count_{0};                // replicas_.size()
   int64_t last_replica_ping_ms_ = 0;                    // worker 0's cron only
   std::mutex watch_mu_;
   // (db, key) -> clients watching it. Guarded by watch_mu_.
