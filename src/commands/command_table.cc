@@ -137,6 +137,22 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
   return it == map_.end() ? nullptr : it->second.get();
 }
 
+CommandSpec* CommandTable::FindMutable(std::string_view name) {
+  return const_cast<CommandSpec*>(Find(name));
+}
+
+void CommandTable::RetainOnly(std::span<const std::string_view> keep) {
+  for (auto it = map_.begin(); it != map_.end();) {
+    if (std::find(keep.begin(), keep.end(), it->first) == keep.end()) {
+      const CommandSpec* gone = it->second.get();
+      all_.erase(std::remove(all_.begin(), all_.end(), gone), all_.end());
+      it = map_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void CommandTable::Finalize() {
   std::sort(all_.begin(), all_.end(),
             [](const CommandSpec* a, const CommandSpec* b) { return a->name < b->name; });

@@ -87,6 +87,10 @@ class CommandTable {
   CommandSpec& AddSub(std::string_view parent, CommandSpec spec);
   // Case-insensitive lookup of a top-level command.
   const CommandSpec* Find(std::string_view name) const;
+  // Start-up only (before Finalize): a registered command to adjust, or null.
+  CommandSpec* FindMutable(std::string_view name);
+  // Start-up only (before Finalize): drops every command not named in `keep`.
+  void RetainOnly(std::span<const std::string_view> keep);
   const std::vector<const CommandSpec*>& all() const { return all_; }
   // Every command and subcommand, indexed by id.
   const std::vector<const CommandSpec*>& by_id() const { return by_id_; }
@@ -108,6 +112,8 @@ uint32_t ParseFlags(std::string_view words);
 std::vector<std::string_view> FlagNames(uint32_t flags);
 
 void RegisterAllFamilies(CommandTable& table);
+// The table of sentinel mode: SENTINEL and the few commands a sentinel has.
+void RegisterSentinelFamilies(CommandTable& table);
 void RegisterStringFamily(CommandTable& table);
 void RegisterKeysFamily(CommandTable& table);
 void RegisterConnectionFamily(CommandTable& table);

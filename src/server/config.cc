@@ -335,6 +335,12 @@ StatusOr<std::unique_ptr<Config>> Config::Load(int argc, const char* const* argv
   std::unique_ptr<Config> c(new Config());
   c->sentinel_mode_ = sentinel;
   c->config_file_ = abs_path;
+  if (sentinel) {
+    // A sentinel's defaults (redis-sentinel's): its own port, and no
+    // snapshots of the (empty) dataset. The file and options may override.
+    Status st = Impl::LoadText(*c, "port 26379\nsave \"\"\n", Origin{"", SIZE_MAX});
+    if (!st.ok()) return st;
+  }
   Origin origin{path, static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1};
   std::string text = content + "\n" + options;
   Status st = Impl::LoadText(*c, text, origin);

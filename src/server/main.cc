@@ -11,11 +11,14 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/logging.h"
 #include "server/config.h"
+#include "sentinel/sentinel.h"
+#include "server/pubsub.h"
 #include "server/replication.h"
 #include "server/server.h"
 #include "server/version.h"
@@ -54,7 +57,12 @@ int main(int argc, char** argv) {
   std::random_device rd;
   basalt::SetHashSeed((uint64_t(rd()) << 32) ^ rd() ^ uint64_t(basalt::NowUs()));
 
-  auto cfg = basalt::server::Config::Load(argc, argv);
+  // Invoked as basalt-sentinel: the same as `basalt-server ... --sentinel`.
+  std::vector<const char*> args(argv, argv + argc);
+  const char* base = strrchr(argv[0], '/');
+  base = base ? base + 1 : argv[0];
+  if (strcmp(base, "basalt-sentinel") == 0) args.push_back("--sentinel");
+  auto cfg = basalt::server::Config::Load(int(args.size()), args.data());
   if (!cfg.ok()) {
     fprintf(stderr, "%s\n", cfg.status().message().c_str());
     return 1;
@@ -66,7 +74,36 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  basalt::SetLogOptions(c.loglevel(), c.logfile(), 'M');
+  const bool sentinel_mode = c.sentinel_mode();
+  std::unique_ptr<basalt::sentinel::Sentinel> sentinel;
+  if (sentinel_mode) {
+    // As redis-sentinel: the state lives in the config file, so there must be
+    // one we can rewrite.
+    if (c.config_file().empty()) {
+      fprintf(stderr, "Sentinel needs config file on disk to save state. Exiting...\n");
+      return 1;
+    }
+    if (access(c.config_file().c_str(), W_OK) != 0) {
+      fprintf(stderr, "Sentinel config file %s is not writable: %s. Exiting...\n",
+              c.config_file().c_str(), strerror(errno));
+      return 1;
+    }
+    size_t bad = 0;
+    auto state = basalt::sentinel::ParseSentinelDirectives(c.sentinel_directives(), &bad);
+    if (!state.ok()) {
+      fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR ***\n>>> 'sentinel");
+      if (bad < c.sentinel_directives().size()) {
+        for (const std::string& a : c.sentinel_directives()[bad]) fprintf(stderr, " %s", a.c_str());
+      }
+      fprintf(stderr, "'\n%s\n", state.status().message().c_str());
+      return 1;
+    }
+    basalt::sentinel::Sentinel::Options opts;
+    opts.config_file = c.config_file();
+    opts.port = int(c.port());
+    sentinel = std::make_unique<basalt::sentinel::Sentinel>(std::move(*state), std::move(opts));
+  }
+  basalt::SetLogOptions(c.loglevel(), c.logfile(), sentinel_mode ? 'X' : 'M');
   std::string dir = c.dir();
   if (!dir.empty() && chdir(dir.c_str()) != 0) {
     Log(LogLevel::kWarning, "Can't chdir to '%s': %s", dir.c_str(), strerror(errno));
@@ -89,6 +126,12 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   basalt::server::Server server(std::move(*cfg));
+  if (sentinel) {
+    sentinel->set_publish([&server](std::string_view channel, std::string_view message) {
+      server.pubsub().Publish(basalt::server::SubKind::kChannel, channel, message, nullptr);
+    });
+    server.set_sentinel(std::move(sentinel));
+  }
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   server.executable = n > 0 ? std::string(exe, size_t(n)) : std::string(argv[0]);
@@ -101,6 +144,17 @@ int main(int argc, char** argv) {
   WritePidfile(pidfile);
   Log(LogLevel::kNotice, "Server initialized with %zu worker threads, %u shards per database",
       server.workers().size(), server.keyspace().shards_per_db());
+  if (server.sentinel() != nullptr) {
+    Log(LogLevel::kNotice, "Running mode=sentinel, port=%d.", server.tcp_port_bound());
+    st = server.sentinel()->Start();
+    if (!st.ok()) {
+      Log(LogLevel::kWarning, "%s", st.message().c_str());
+      return 1;
+    }
+    server.WaitForShutdown();
+    if (!pidfile.empty()) unlink(pidfile.c_str());
+    return 0;
+  }
   // Clients that connect while the dataset loads get -LOADING.
   st = server.persistence().LoadAtStartup();
   if (!st.ok()) {

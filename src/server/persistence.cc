@@ -231,7 +231,8 @@ persistence::RdbLimits RdbLimitsOf(const Config& c) {
 // Loading until LoadAtStartup is done: clients that connect first must not
 // see an empty dataset.
 Persistence::Persistence(Server& server) : server_(server), lastsave_(NowMs() / 1000) {
-  loading_.store(true);
+  // A sentinel has no dataset to load.
+  loading_.store(!server.config().sentinel_mode());
 }
 
 Persistence::~Persistence() {

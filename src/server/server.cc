@@ -318,7 +318,11 @@ void Worker::Join() {
 
 Server::Server(std::unique_ptr<Config> config)
     : config_(std::move(config)), write_log_(size_t(config_->repl_backlog_size())) {
-  commands::RegisterAllFamilies(commands_);
+  if (config_->sentinel_mode()) {
+    commands::RegisterSentinelFamilies(commands_);
+  } else {
+    commands::RegisterAllFamilies(commands_);
+  }
   other_stats_ = std::make_unique<ThreadStats>(commands_.by_id().size() + 1);
   g_other_stats = other_stats_.get();
   int threads = int(config_->threads());
@@ -355,6 +359,7 @@ Server::Server(std::unique_ptr<Config> config)
 }
 
 Server::~Server() {
+  if (sentinel_) sentinel_->Stop();
   replication_->Stop();
   for (auto& w : workers_) w->Join();
   for (auto& l : listeners_) {

@@ -29,6 +29,7 @@
 #include "server/pubsub.h"
 #include "server/persistence.h"
 #include "server/slowlog.h"
+#include "sentinel/sentinel.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
 
@@ -207,6 +208,10 @@ class Server : public storage::ExpiryListener {
   SlowLog& slowlog() { return slowlog_; }
   PubSub& pubsub() { return pubsub_; }
   BlockingRegistry& blocking() { return blocking_; }
+  // Sentinel mode only (null otherwise): the sentinel engine, set once by
+  // main() before Start().
+  sentinel::Sentinel* sentinel() { return sentinel_.get(); }
+  void set_sentinel(std::unique_ptr<sentinel::Sentinel> s) { sentinel_ = std::move(s); }
   // Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
   std::atomic<bool> active_expire_enabled{true};
 
@@ -268,6 +273,7 @@ class Server : public storage::ExpiryListener {
   std::string run_id_;
   std::unique_ptr<Replication> replication_;
   std::unique_ptr<ReplicaAcks> replica_acks_;
+  std::unique_ptr<sentinel::Sentinel> sentinel_;
   int shutdown_fd_ = -1;  // eventfd the main thread waits on with the signals
   size_t expire_cursor_ = 0;
 };
