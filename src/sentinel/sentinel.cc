@@ -950,7 +950,10 @@ StatusOr<std::vector<Fields>> Sentinel::Replicas(std::string_view name) {
     if (m->name != name) continue;
     std::vector<Fields> out;
     int64_t now = Now();
-    for (auto& r : m->replicas) out.push_back(Describe(r.get(), now));
+    for (auto& r : m->replicas) {
+      // replica-announced no: the replica asked not to be listed to clients.
+      if (r->replica_announced) out.push_back(Describe(r.get(), now));
+    }
     return out;
   }
   return NoSuchMaster();
@@ -1155,14 +1158,15 @@ Status Sentinel::Set(std::string_view name, const std::vector<std::string>& args
       }
       if (opt == "quorum") m->config.quorum = int(*v);
       if (opt == "parallel-syncs") m->config.parallel_syncs = int(*v);
-    } else if (opt == "auth-pass") {
-      m->config.auth_pass = value;
-      m->cmd.Close();  // reconnect with the new credentials
-      m->pubsub.Close();
-    } else if (opt == "auth-user") {
-      m->config.auth_user = value;
+    } else if (opt == "auth-pass" || opt == "auth-user") {
+      (opt == "auth-pass" ? m->config.auth_pass : m->config.auth_user) = value;
+      // Reconnect with the new credentials.
       m->cmd.Close();
       m->pubsub.Close();
+      for (auto& r : m->replicas) {
+        r->cmd.Close();
+        r->pubsub.Close();
+      }
     } else if (opt == "notification-script" || opt == "client-reconfig-script") {
       if (global_.deny_scripts_reconfig) {
         result = Status::Error(
