@@ -7,7 +7,7 @@ PYTHON    ?= /usr/bin/python3
 JOBS      ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication soak-persistence soak-replication clean
+.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication bench-failover ha-demo soak-persistence soak-replication clean
 
 deps:
 	@bash scripts/install-deps
@@ -76,6 +76,16 @@ bench-persistence: build
 
 bench-replication: build
 	bash bench/replication
+
+# Failover time, kill -9 of the primary to the first write acknowledged by the new one:
+# redis-server + redis-sentinel against Basalt + Basalt's sentinel (~1 min).
+bench-failover: build
+	BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server bash bench/failover
+
+# A primary, two replicas and three sentinels on 127.0.0.1 to try failover by hand;
+# `scripts/ha-demo stop` stops them.
+ha-demo: build
+	BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server bash scripts/ha-demo
 
 # Crash soak: kill -9 under an appendfsync-always write load, CRASH_ROUNDS times.
 CRASH_ROUNDS ?= 100
