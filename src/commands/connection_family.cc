@@ -7,6 +7,7 @@
 #include "commands/helpers.h"
 #include "common/clock.h"
 #include "server/client.h"
+#include "server/replication.h"
 #include "server/server.h"
 #include "server/version.h"
 
@@ -138,7 +139,9 @@ void CmdHello(CommandContext& ctx) {
   }
   ctx.client.set_resp(int(ver));
   auto& r = ctx.reply;
-  r.MapHeader(7);
+  // A sentinel has no role field, as in redis-sentinel.
+  const bool sentinel = ctx.server.sentinel() != nullptr;
+  r.MapHeader(sentinel ? 6 : 7);
   r.Bulk("server");
   r.Bulk("redis");
   r.Bulk("version");
@@ -148,9 +151,11 @@ void CmdHello(CommandContext& ctx) {
   r.Bulk("id");
   r.Integer(int64_t(ctx.client.id));
   r.Bulk("mode");
-  r.Bulk("standalone");
-  r.Bulk("role");
-  r.Bulk("master");
+  r.Bulk(sentinel ? "sentinel" : "standalone");
+  if (!sentinel) {
+    r.Bulk("role");
+    r.Bulk(ctx.server.replication().is_replica() ? "replica" : "master");
+  }
   r.Bulk("modules");
   r.ArrayHeader(0);
 }

@@ -118,6 +118,9 @@ void CmdRemove(CommandContext& ctx) { ReplyStatus(ctx, S(ctx).Remove(ctx.args[2]
 
 // SENTINEL SET <name> <option> <value> [<option> <value> ...]
 void CmdSet(CommandContext& ctx) {
+  if (ctx.args.size() < 5) {
+    return ctx.Error("ERR wrong number of arguments for 'sentinel|set' command");
+  }
   std::vector<std::string> rest;
   for (size_t i = 3; i < ctx.args.size(); i++) rest.push_back(Arg(ctx, i));
   ReplyStatus(ctx, S(ctx).Set(ctx.args[2], rest));
