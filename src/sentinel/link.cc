@@ -56,6 +56,19 @@ void AppendBulk(std::string* out, const std::string& s) {
 
 }  // namespace
 
+std::string NumericAddress(const std::string& host) {
+  sockaddr_storage sa;
+  socklen_t len;
+  if (!ToSockaddr(host, 0, /*resolve=*/true, &sa, &len)) return "";
+  char ip[INET6_ADDRSTRLEN] = "";
+  if (sa.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&sa)->sin_addr, ip, sizeof(ip));
+  } else {
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&sa)->sin6_addr, ip, sizeof(ip));
+  }
+  return ip;
+}
+
 bool Link::Connect(const std::string& host, int port, bool resolve) {
   Close();
   sockaddr_storage sa;

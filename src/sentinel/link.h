@@ -25,6 +25,10 @@
 
 namespace basalt::sentinel {
 
+// The numeric address of `host` (itself if already numeric), resolved with
+// getaddrinfo; empty if it does not resolve. Blocking.
+std::string NumericAddress(const std::string& host);
+
 class Link {
  public:
   using Callback = std::function<void(const protocol::Reply&)>;

@@ -79,11 +79,13 @@ bool ParseAtoiPort(std::string_view s, int* port) {
 // ------------------------------------------------------------ life cycle
 
 Sentinel::Sentinel(SentinelState state, Options options) : options_(std::move(options)) {
+  global_.resolve_hostnames = state.resolve_hostnames;
+  global_.announce_hostnames = state.announce_hostnames;
   for (MonitoredMaster& mm : state.masters) {
     auto m = std::make_unique<Master>();
     m->flags = kFlagMaster;
     m->name = mm.name;
-    m->ip = mm.host;
+    m->ip = HostForDisplay(mm.host);
     m->port = mm.port;
     m->leader_epoch = mm.leader_epoch;
     m->config = mm;
@@ -93,7 +95,9 @@ Sentinel::Sentinel(SentinelState state, Options options) : options_(std::move(op
     m->role_reported_time = now;
     m->last_avail_time = now;
     m->last_pong_time = now;
-    for (const KnownReplica& kr : mm.known_replicas) AddReplica(m.get(), kr.ip, kr.port, false);
+    for (const KnownReplica& kr : mm.known_replicas) {
+      AddReplica(m.get(), HostForDisplay(kr.ip), kr.port, false);
+    }
     for (const KnownSentinel& ks : mm.known_sentinels) {
       if (ks.runid.empty()) continue;
       auto si = std::make_unique<Instance>();
@@ -329,7 +333,8 @@ void Sentinel::ResetMaster(Master* m, bool keep_sentinels) {
   m->reboot_since = 0;
 }
 
-void Sentinel::ChangeMasterAddress(Master* m, const std::string& ip, int port) {
+void Sentinel::ChangeMasterAddress(Master* m, const std::string& host, int port) {
+  const std::string ip = HostForDisplay(host);
   std::vector<std::pair<std::string, int>> replicas;
   for (auto& r : m->replicas) {
     if (r->ip == ip && r->port == port) continue;
@@ -488,6 +493,12 @@ void Sentinel::OnPingReply(Instance* ri, const protocol::Reply& r, int64_t now) 
 std::string Sentinel::AnnounceIp(Instance* via) const {
   if (!global_.announce_ip.empty()) return global_.announce_ip;
   return via->cmd.LocalIp();
+}
+
+std::string Sentinel::HostForDisplay(const std::string& host) const {
+  if (!global_.resolve_hostnames || global_.announce_hostnames) return host;
+  std::string ip = NumericAddress(host);
+  return ip.empty() ? host : ip;
 }
 
 int Sentinel::AnnouncePort() const {
@@ -1072,7 +1083,7 @@ Status Sentinel::Monitor(std::string_view name, std::string_view host, std::stri
   auto m = std::make_unique<Master>();
   m->flags = kFlagMaster;
   m->name = std::string(name);
-  m->ip = std::string(host);
+  m->ip = HostForDisplay(std::string(host));
   m->port = int(*port);
   m->config = probe.masters[0];
   m->master = m.get();

@@ -151,7 +151,7 @@ class Sentinel {
                          uint64_t* leader_epoch);
   bool SendReplicaOf(Instance* ri, const std::string& host, int port);
   void ResetMaster(Master* m, bool keep_sentinels);
-  void ChangeMasterAddress(Master* m, const std::string& ip, int port);
+  void ChangeMasterAddress(Master* m, const std::string& host, int port);
   Master* FindMasterByAddr(std::string_view ip, int port);
   Instance* AddReplica(Master* m, const std::string& ip, int port, bool announce);
   Fields Describe(const Instance* ri, int64_t now);
@@ -160,6 +160,10 @@ class Sentinel {
   void SaveConfig();
   SentinelState Snapshot() const;
   std::string AnnounceIp(Instance* via) const;
+  // How an instance's host is kept and shown: with resolve-hostnames yes and
+  // announce-hostnames no, a name is replaced by its address (as Redis
+  // announces it); otherwise the host as given.
+  std::string HostForDisplay(const std::string& host) const;
   int AnnouncePort() const;
   void Retire(std::unique_ptr<Instance> ri);
 

@@ -19,6 +19,7 @@ replica, 'slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379'.
 """
 import os
 import re
+import signal
 import time
 
 import pytest
@@ -30,6 +31,7 @@ import sentinel_util as su
 from repl_util import crash
 from resp_client import RespError
 from sentinel_util import CONVERT_TIMEOUT, MASTER, Topology, as_dict, wait_for
+from servers import ServerProcess
 
 LONG = os.environ.get('SENTINEL_LONG') == '1'
 HEX40 = re.compile(r'^[0-9a-f]{40}$')
@@ -764,3 +766,86 @@ def test_most_advanced_replica_chosen(topologies, combo):
         new.port, _run_id(new), offsets().get(new.port, -1), a.port, offsets().get(a.port, -1))
     assert new.client().get('late199') == 'y' * 100
     wait_for(lambda: b.client().get('late199') == 'y' * 100, what='lagging replica caught up')
+
+
+# --- start-up variants, hostnames, TILT ------------------------------------------
+
+SENTINEL_KINDS = [pytest.param(k, id='sentinel_' + k) for k in ('basalt', 'redis')]
+
+
+def test_invoked_as_basalt_sentinel(tmp_path):
+    """A binary named basalt-sentinel runs in sentinel mode (port from its conf)."""
+    if not servers.target_is_basalt():
+        pytest.skip('Basalt-only: the basalt-sentinel program name')
+    primary = ServerProcess(su.data_binary('basalt')).start()
+    try:
+        link = tmp_path / 'basalt-sentinel'
+        os.symlink(servers.basalt_binary(), str(link))
+        s = su.SentinelProcess(str(link), [su.Monitor(MASTER, '127.0.0.1', primary.port, 1)])
+        s.command_line = lambda: [str(link), s.conf_path]  # no --sentinel
+        s.start()
+        try:
+            assert q(s, 'ROLE') == ['sentinel', [MASTER]]
+            assert q(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER) == [
+                '127.0.0.1', str(primary.port)]
+            assert su.parse_info(su.raw_call(s, 'INFO', 'server'))['redis_mode'] == 'sentinel'
+        finally:
+            s.stop()
+            s.cleanup()
+    finally:
+        primary.stop()
+        primary.cleanup()
+
+
+@pytest.mark.parametrize('kind', SENTINEL_KINDS)
+@pytest.mark.parametrize('announce', ['no', 'yes'])
+def test_resolve_and_announce_hostnames(kind, announce):
+    """With resolve-hostnames yes a primary may be named; announce-hostnames
+    decides whether replies and the saved file show the name or its address."""
+    primary = ServerProcess(su.data_binary()).start()
+    s = su.launch_sentinel(
+        su.sentinel_binary(kind), [su.Monitor(MASTER, 'localhost', primary.port, 1)],
+        ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames %s' % announce])
+    try:
+        shown = '127.0.0.1' if announce == 'no' else 'localhost'
+        assert q(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER) == [shown, str(primary.port)]
+        assert as_dict(q(s, 'SENTINEL', 'MASTER', MASTER))['ip'] == shown
+        wait_for(lambda: 'flags' in as_dict(q(s, 'SENTINEL', 'MASTER', MASTER)) and
+                 'disconnected' not in as_dict(q(s, 'SENTINEL', 'MASTER', MASTER))['flags'],
+                 what='the sentinel connected to the primary by name')
+        assert 'sentinel monitor %s %s %d 1' % (MASTER, shown, primary.port) in \
+            s.config_lines('sentinel monitor')
+    finally:
+        s.stop()
+        s.cleanup()
+        primary.stop()
+        primary.cleanup()
+
+
+@pytest.mark.parametrize('kind', SENTINEL_KINDS)
+def test_tilt_after_the_sentinel_was_stopped(kind):
+    """A sentinel whose timer stalls (here: SIGSTOP for 3 s) enters TILT and
+    announces it, instead of trusting its stale timings."""
+    primary = ServerProcess(su.data_binary()).start()
+    s = su.launch_sentinel(su.sentinel_binary(kind),
+                           [su.Monitor(MASTER, '127.0.0.1', primary.port, 1)])
+    try:
+        with su.EventCollector(s) as events:
+            time.sleep(0.5)
+            assert s.info()['sentinel_tilt'] == '0'
+            s.proc.send_signal(signal.SIGSTOP)
+            time.sleep(3)
+            s.proc.send_signal(signal.SIGCONT)
+            events.wait('+tilt', timeout=10 * servers.TIME_SCALE)
+            assert events.messages('+tilt') == ['#tilt mode entered']
+        info = s.info()
+        assert info['sentinel_tilt'] == '1'
+        assert int(info['sentinel_tilt_since_seconds']) >= 0
+        # In TILT nothing is judged down, even a primary that is gone.
+        primary.stop()
+        time.sleep(2)
+        assert 's_down' not in as_dict(q(s, 'SENTINEL', 'MASTER', MASTER))['flags']
+    finally:
+        s.stop()
+        s.cleanup()
+        primary.cleanup()
