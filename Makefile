@@ -7,7 +7,7 @@ PYTHON    ?= /usr/bin/python3
 JOBS      ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication bench-failover ha-demo soak-persistence soak-replication clean
+.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication bench-failover ha-demo soak-persistence soak-replication soak-sentinel clean
 
 deps:
 	@bash scripts/install-deps
@@ -57,7 +57,8 @@ test-tsan: deps
 	  tests/integration/test_concurrency.py tests/integration/test_diff_transactions.py \
 	  tests/integration/test_pubsub.py tests/integration/test_clients.py \
 	  tests/integration/test_replication.py tests/integration/test_replication_sync.py \
-	  tests/integration/test_replication_interop.py tests/integration/test_replication_faults.py
+	  tests/integration/test_replication_interop.py tests/integration/test_replication_faults.py \
+	  tests/integration/test_sentinel.py
 
 # libFuzzer targets (clang). `make fuzz` is a short run; `make fuzz-long` runs 10 minutes.
 fuzz: deps
@@ -86,6 +87,12 @@ bench-failover: build
 # `scripts/ha-demo stop` stops them.
 ha-demo: build
 	BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server bash scripts/ha-demo
+
+# Sentinel fault drills (kill -9, SIGSTOP, sentinel crash, partition), SENTINEL_ROUNDS failovers each.
+SENTINEL_ROUNDS ?= 10
+soak-sentinel: build
+	SENTINEL_DRILL_ROUNDS=$(SENTINEL_ROUNDS) BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_sentinel_faults.py
 
 # Crash soak: kill -9 under an appendfsync-always write load, CRASH_ROUNDS times.
 CRASH_ROUNDS ?= 100
