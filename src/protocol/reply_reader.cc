@@ -62,7 +62,7 @@ ReplyReader::Result ReplyReader::ParseValue(size_t* pos, int depth, Reply* out) 
       break;
     case '$': {
       int64_t len;
-      if (!ParseInt(line, &len) || len < -1 || uint64_t(len) > max_bulk_) {
+      if (!ParseInt(line, &len) || len < -1 || (len >= 0 && uint64_t(len) > max_bulk_)) {
         error_ = "invalid bulk length";
         return Result::kError;
       }
@@ -82,7 +82,7 @@ ReplyReader::Result ReplyReader::ParseValue(size_t* pos, int depth, Reply* out) 
     }
     case '*': {
       int64_t n;
-      if (!ParseInt(line, &n) || n < -1 || uint64_t(n) > max_elements_) {
+      if (!ParseInt(line, &n) || n < -1 || (n >= 0 && uint64_t(n) > max_elements_)) {
         error_ = "invalid array length";
         return Result::kError;
       }

@@ -40,6 +40,7 @@ import time
 import redis
 
 import servers
+from resp_client import ConnectionClosed, ReplyTimeout
 from servers import ServerProcess, ServerStartError, basalt_binary, oracle_binary
 
 MASTER = 'mymaster'
@@ -94,7 +95,9 @@ def wait_for(fn, timeout=TIMEOUT, what='condition', interval=0.05, detail=None):
             value = fn()
             if value:
                 return value
-        except (redis.RedisError, OSError) as e:
+        except (redis.RedisError, OSError, ConnectionClosed, ReplyTimeout) as e:
+            # ConnectionClosed: e.g. a sentinel's CLIENT KILL TYPE normal,
+            # sent with every role change, closed our connection mid-call.
             last_err = e
         if time.monotonic() > deadline:
             state = ''
