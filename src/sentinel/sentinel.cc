@@ -446,7 +446,7 @@ void Sentinel::ReconnectIfNeeded(Instance* ri, int64_t now) {
         ri->pubsub_last_activity = Now();
         if (r.type != protocol::Reply::Type::kArray || r.elements.size() != 3) return;
         if (r.elements[0].str != "message" || r.elements[1].str != kHelloChannel) return;
-        OnHello(r.elements[2].str, ri);
+        OnHello(r.elements[2].str);
       };
     }
   }
@@ -685,10 +685,10 @@ void Sentinel::OnInfoReply(Instance* ri, const std::string& info) {
 
 void Sentinel::ProcessHello(std::string_view message) {
   std::lock_guard<std::mutex> lock(mu_);
-  OnHello(message, nullptr);
+  OnHello(message);
 }
 
-void Sentinel::OnHello(std::string_view message, Instance* via) {
+void Sentinel::OnHello(std::string_view message) {
   std::vector<std::string> tok;
   size_t p = 0;
   while (tok.size() < 8) {
@@ -714,7 +714,6 @@ void Sentinel::OnHello(std::string_view message, Instance* via) {
     if (mm->name == tok[4]) m = mm.get();
   }
   if (m == nullptr) return;
-  (void)via;
   int64_t now = Now();
   Instance* si = nullptr;
   for (auto& s : m->sentinels) {
@@ -1086,6 +1085,7 @@ Status Sentinel::Monitor(std::string_view name, std::string_view host, std::stri
   m->ip = HostForDisplay(std::string(host));
   m->port = int(*port);
   m->config = probe.masters[0];
+  m->config.down_after_ms = default_down_after_;  // SENTINEL DEBUG DEFAULT-DOWN-AFTER
   m->master = m.get();
   m->role_known = true;
   int64_t now = Now();

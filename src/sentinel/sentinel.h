@@ -134,7 +134,7 @@ class Sentinel {
   void AskMasterStateToOtherSentinels(Master* m, int64_t now, bool force);
   void OnPingReply(Instance* ri, const protocol::Reply& r, int64_t now);
   void OnInfoReply(Instance* ri, const std::string& info);
-  void OnHello(std::string_view message, Instance* via);
+  void OnHello(std::string_view message);
   void StartFailoverIfNeeded(Master* m, int64_t now);
   void FailoverStep(Master* m, int64_t now);
   void FailoverWaitStart(Master* m, int64_t now);
