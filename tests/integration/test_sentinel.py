@@ -849,3 +849,68 @@ def test_tilt_after_the_sentinel_was_stopped(kind):
         s.stop()
         s.cleanup()
         primary.cleanup()
+
+
+@pytest.mark.parametrize('kind', SENTINEL_KINDS)
+def test_auth_pass_reaches_password_protected_nodes(kind):
+    """auth-pass: the sentinel authenticates to a primary and replica that
+    require a password, reads their INFO (run ids), and can fail them over."""
+    secret = 's3cret pass'
+    primary = ServerProcess(su.data_binary(), ['--requirepass', secret],
+                            password=secret).start()
+    replica = ServerProcess(su.data_binary(), [
+        '--requirepass', secret, '--masterauth', secret,
+        '--replicaof', '127.0.0.1', str(primary.port)], password=secret).start()
+    s = su.launch_sentinel(su.sentinel_binary(kind), [su.Monitor(
+        MASTER, '127.0.0.1', primary.port, 1, extra=['auth-pass "%s"' % secret])])
+    try:
+        def discovered():
+            m = master_state(s)
+            reps = replicas_state(s)
+            return (m['runid'] and 'disconnected' not in m['flags'] and len(reps) == 1 and
+                    reps[0]['runid'] and reps[0]['master-link-status'] == 'ok')
+        wait_for(discovered, what='the sentinel reading INFO through AUTH')
+        assert master_state(s)['runid'] == primary.client().info('server')['run_id']
+        assert q(s, 'SENTINEL', 'FAILOVER', MASTER) == 'OK'
+        wait_for(lambda: q(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER) ==
+                 ['127.0.0.1', str(replica.port)], what='failover to the replica')
+        wait_for(lambda: replica.client().info('replication')['role'] == 'master',
+                 what='the replica promoted')
+    finally:
+        s.stop()
+        s.cleanup()
+        for srv in (replica, primary):
+            srv.stop()
+            srv.cleanup()
+
+
+@pytest.mark.parametrize('kind', SENTINEL_KINDS)
+def test_announce_ip_and_port(kind):
+    """announce-ip / announce-port: what a sentinel puts in its hello
+    messages, hence the address the other sentinels list for it."""
+    primary = ServerProcess(su.data_binary()).start()
+    announced_port = servers.free_port()
+    mon = [su.Monitor(MASTER, '127.0.0.1', primary.port, 1)]
+    a = su.launch_sentinel(su.sentinel_binary(kind), mon)
+    b = su.launch_sentinel(su.sentinel_binary(kind), mon, [
+        'sentinel announce-ip 127.0.0.1', 'sentinel announce-port %d' % announced_port])
+    try:
+        b_id = b.myid()
+
+        def listed():
+            return [(x['ip'], x['port']) for x in sentinels_state(a) if x['runid'] == b_id]
+        assert wait_for(listed, what='sentinel b in a\'s list') == [
+            ('127.0.0.1', str(announced_port))]
+        assert q(b, 'SENTINEL', 'CONFIG', 'GET', 'announce-port') == [
+            'announce-port', str(announced_port)]
+        # And a's own (default) announcement is its real port, as b lists it.
+        a_id = a.myid()
+        wait_for(lambda: [(x['ip'], x['port']) for x in sentinels_state(b)
+                          if x['runid'] == a_id] == [('127.0.0.1', str(a.port))],
+                 what='sentinel a in b\'s list')
+    finally:
+        for srv in (b, a):
+            srv.stop()
+            srv.cleanup()
+        primary.stop()
+        primary.cleanup()
