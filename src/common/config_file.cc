@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 namespace basalt {
@@ -16,8 +17,8 @@ Status RewriteError(int err) {
   return Status::Error(std::string("ERR Rewriting config file: ") + std::strerror(err));
 }
 
-}  // namespace
-
+// The whole file into *out; a missing file reads as empty with *exists false.
+// *mode gets the file's permission bits when it exists.
 Status ReadConfigFile(const std::string& path, std::string* out, mode_t* mode, bool* exists) {
   *exists = false;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -80,6 +81,37 @@ Status WriteConfigFileAtomically(const std::string& path, std::string_view conte
     ::close(dfd);
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status RewriteConfigFile(const std::string& path,
+                         const std::function<std::string(const std::string&)>& rewrite) {
+  // Write through a symlink to its target rather than replacing the link.
+  std::string target = path;
+  if (char* real = ::realpath(path.c_str(), nullptr)) {
+    target = real;
+    std::free(real);
+  }
+  std::string old;
+  mode_t mode = 0644;
+  bool exists = false;
+  Status st = ReadConfigFile(target, &old, &mode, &exists);
+  if (!st.ok()) return st;
+  return WriteConfigFileAtomically(target, rewrite(old), exists ? mode : 0644);
+}
+
+std::string JoinConfigLines(const std::vector<std::string>& lines) {
+  std::string out;
+  bool prev_blank = false;
+  for (const std::string& l : lines) {
+    const bool blank = l.empty();
+    if (blank && prev_blank) continue;
+    prev_blank = blank;
+    out += l;
+    out += '\n';
+  }
+  return out;
 }
 
 }  // namespace basalt

@@ -8,18 +8,25 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
 namespace basalt {
 
-// Reads the whole file into *out; a missing file reads as empty with
-// *exists false. *mode gets the file's permission bits when it exists.
-Status ReadConfigFile(const std::string& path, std::string* out, mode_t* mode, bool* exists);
-// Replaces `path` with `content` (mode `mode`): temp file, fsync, rename,
-// directory fsync. A failure leaves the old file.
-Status WriteConfigFileAtomically(const std::string& path, std::string_view content, mode_t mode);
+// Rewrites the config file at `path`: follows a symlink to its target, reads
+// the old text (empty if there is no file), and replaces the file with
+// rewrite(old_text) crash-safely (temp file in the same directory, fsync,
+// rename, directory fsync), keeping its permission bits (0644 for a new
+// file). A failure leaves the old file.
+Status RewriteConfigFile(const std::string& path,
+                         const std::function<std::string(const std::string&)>& rewrite);
+
+// A file's text from its lines, each ended by '\n', with runs of blank lines
+// collapsed into one (what CONFIG REWRITE does to the lines it keeps).
+std::string JoinConfigLines(const std::vector<std::string>& lines);
 
 }  // namespace basalt

@@ -2,15 +2,11 @@
 // rules observed on redis-sentinel 7.0.15.
 #include "sentinel/sentinel_config.h"
 
-#include <fcntl.h>
 #include <netdb.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -442,32 +438,13 @@ std::string RewriteSentinelConfigText(std::string_view old_content,
   if (!appended.empty() && !has_signature) lines.emplace_back(kSignature);
   for (std::string& l : appended) lines.push_back(std::move(l));
 
-  std::string out;
-  bool prev_blank = false;
-  for (const std::string& l : lines) {
-    const bool blank = l.empty();
-    if (blank && prev_blank) continue;
-    prev_blank = blank;
-    out += l;
-    out += '\n';
-  }
-  return out;
+  return JoinConfigLines(lines);
 }
 
 Status RewriteSentinelConfigFile(const std::string& path, const SentinelState& state) {
-  // Write through a symlink to its target rather than replacing the link.
-  std::string target = path;
-  if (char* real = ::realpath(path.c_str(), nullptr)) {
-    target = real;
-    std::free(real);
-  }
-  std::string old_content;
-  mode_t mode = 0644;
-  bool exists = false;
-  Status st = ReadConfigFile(target, &old_content, &mode, &exists);
-  if (!st.ok()) return st;
-  const std::string content = RewriteSentinelConfigText(old_content, FormatSentinelState(state));
-  return WriteConfigFileAtomically(target, content, mode);
+  return RewriteConfigFile(path, [&](const std::string& old) {
+    return RewriteSentinelConfigText(old, FormatSentinelState(state));
+  });
 }
 
 }  // namespace basalt::sentinel

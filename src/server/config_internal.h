@@ -125,6 +125,8 @@ struct Config::Impl {
   static Status ApplyLine(Config& c, const std::vector<std::string>& argv, bool* save_seen);
   static Status LoadText(Config& c, std::string_view text, const config_internal::Origin& origin);
   static Status Rewrite(Config& c);
+  // The new text of the config file whose old text is `old` (CONFIG REWRITE).
+  static std::string RewriteText(const Config& c, const std::string& old);
 };
 
 }  // namespace basalt::server

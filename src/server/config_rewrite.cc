@@ -10,15 +10,9 @@
 //     not parse are commented out with "# ??? ".
 // The new file is written to a temporary file in the same directory, fsynced
 // and renamed over the old one (through symlinks), keeping its permissions.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "common/config_file.h"
 #include "common/split_args.h"
@@ -59,18 +53,11 @@ Status Config::Impl::Rewrite(Config& c) {
   if (c.config_file_.empty()) {
     return Status::Error("ERR The server is running without a config file");
   }
-  // Write through a symlink rather than replacing it.
-  std::string path = c.config_file_;
-  if (char* real = ::realpath(path.c_str(), nullptr)) {
-    path = real;
-    std::free(real);
-  }
-  std::string old;
-  mode_t mode = 0644;
-  bool exists = false;
-  Status st = ReadConfigFile(path, &old, &mode, &exists);
-  if (!st.ok()) return st;
+  return RewriteConfigFile(c.config_file_,
+                           [&c](const std::string& old) { return RewriteText(c, old); });
+}
 
+std::string Config::Impl::RewriteText(const Config& c, const std::string& old) {
   std::vector<std::string> lines;
   std::map<std::string, std::vector<size_t>, std::less<>> slots;  // directive -> its lines
   bool has_marker = false;
@@ -126,16 +113,7 @@ Status Config::Impl::Rewrite(Config& c) {
     for (std::string& l : appended) lines.push_back(std::move(l));
   }
 
-  std::string out;
-  bool prev_blank = false;
-  for (const std::string& l : lines) {
-    const bool blank = l.empty();
-    if (blank && prev_blank) continue;
-    out += l;
-    out += '\n';
-    prev_blank = blank;
-  }
-  return WriteConfigFileAtomically(path, out, exists ? mode : 0644);
+  return JoinConfigLines(lines);
 }
 
 }  // namespace basalt::server
