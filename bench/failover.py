@@ -615,16 +615,8 @@ def Run(s):
                                   workdir)
         env["basalt_built"] = datetime.datetime.fromtimestamp(
             os.path.getmtime(s.basalt), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
-        for name in s.sections:
-            started = time.time()
-            try:
-                SectionTime(s, workdir, results)
-            except (RuntimeError, OSError, RespError, subprocess.SubprocessError,
-                    ValueError, KeyError) as e:
-                failures[name] = "%s: %s" % (type(e).__name__, e)
-                results.pop(name, None)
-                Log("%s FAILED: %s" % (name, e))
-            Log("--- %s took %.0f s" % (name, time.time() - started))
+        persistence.RunSections(s.sections, {"time": SectionTime}, s, workdir, results,
+                                failures)
         env["load_after"] = compare.ReadLoad()
     finally:
         PROCS.StopAll()

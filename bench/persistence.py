@@ -918,6 +918,23 @@ def CheckTools(s):
         raise SystemExit("bench/persistence: " + "; ".join(problems) + hint)
 
 
+def RunSections(names, runners, s, workdir, results, failures):
+    """Runs runners[name](s, workdir, results) for each name; a section that fails is
+    logged and recorded in failures[name] (and its partial results dropped), and the
+    others still run. Shared by bench/persistence, bench/replication, bench/failover."""
+    for name in names:
+        Log("--- %s" % name)
+        started = time.time()
+        try:
+            runners[name](s, workdir, results)
+        except (RuntimeError, OSError, RespError, subprocess.SubprocessError,
+                ValueError, KeyError) as e:
+            failures[name] = "%s: %s" % (type(e).__name__, e)
+            results.pop(name, None)
+            Log("%s FAILED: %s" % (name, e))
+        Log("--- %s took %.0f s" % (name, time.time() - started))
+
+
 def Run(s):
     """Runs the sections; returns (environment, results, failures)."""
     # The driver samples memory and polls INFO while the servers work: keep it on the
@@ -938,16 +955,7 @@ def Run(s):
             "%.1f us" % (env["fs"]["type"], env["fs"]["device"], env["fs"]["fsync_ms"],
                          env["fault_us"], env["cow_us"]))
         sections = {"aof": SectionAof, "bgsave": SectionBgsave, "load": SectionLoad}
-        for name in s.sections:
-            Log("--- %s" % name)
-            started = time.time()
-            try:
-                sections[name](s, workdir, results)
-            except (RuntimeError, OSError, RespError, subprocess.SubprocessError,
-                    ValueError, KeyError) as e:
-                failures[name] = "%s: %s" % (type(e).__name__, e)
-                Log("%s FAILED: %s" % (name, e))
-            Log("--- %s took %.0f s" % (name, time.time() - started))
+        RunSections(s.sections, sections, s, workdir, results, failures)
         env["load_after"] = compare.ReadLoad()
     finally:
         PROCS.StopAll()

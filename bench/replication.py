@@ -1259,17 +1259,7 @@ def Run(s):
             os.path.getmtime(s.basalt), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
         sections = {"throughput": SectionThroughput, "lag": SectionLag,
                     "fullsync": SectionFullSync, "syncrepl": SectionSyncRepl}
-        for name in s.sections:
-            Log("--- %s" % name)
-            started = time.time()
-            try:
-                sections[name](s, workdir, results)
-            except (RuntimeError, OSError, RespError, subprocess.SubprocessError,
-                    ValueError, KeyError) as e:
-                failures[name] = "%s: %s" % (type(e).__name__, e)
-                results.pop(name, None)
-                Log("%s FAILED: %s" % (name, e))
-            Log("--- %s took %.0f s" % (name, time.time() - started))
+        persistence.RunSections(s.sections, sections, s, workdir, results, failures)
         env["load_after"] = compare.ReadLoad()
     finally:
         PROCS.StopAll()
