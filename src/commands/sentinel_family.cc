@@ -262,8 +262,8 @@ void CmdSentinelInfo(CommandContext& ctx) {
     }
     if (!text.empty() && !part.empty()) text += "\r\n";
     text += part;
-    while (text.size() >= 2 && text.compare(text.size() - 2, 2, "\r\n") == 0 &&
-           text.size() >= 4 && text.compare(text.size() - 4, 4, "\r\n\r\n") == 0) {
+    while (text.size() >= 2 && text.compare(text.size() - 2, 2, "\r\n") == 0 && text.size() >= 4 &&
+           text.compare(text.size() - 4, 4, "\r\n\r\n") == 0) {
       text.resize(text.size() - 2);
     }
   }
@@ -303,8 +303,8 @@ void RegisterSentinelFamilies(CommandTable& t) {
   // What redis-sentinel 7.0 answers (COMMAND LIST there), plus QUIT, which
   // Redis handles before its command table.
   static const std::string_view kKept[] = {
-      "auth", "client", "command", "hello", "info", "ping", "psubscribe", "publish",
-      "punsubscribe", "role", "shutdown", "subscribe", "unsubscribe", "quit"};
+      "auth",    "client",       "command", "hello",    "info",      "ping",        "psubscribe",
+      "publish", "punsubscribe", "role",    "shutdown", "subscribe", "unsubscribe", "quit"};
   t.RetainOnly(kKept);
   t.FindMutable("info")->handler = CmdSentinelInfo;
   t.FindMutable("role")->handler = CmdSentinelRole;
@@ -314,12 +314,11 @@ void RegisterSentinelFamilies(CommandTable& t) {
   publish->key_specs.clear();
 
   const char* g = "sentinel";
-  t.Add(Spec(g, "sentinel", -2, "admin sentinel only_sentinel", 0, 0, 0,
-             "@admin @slow @dangerous", CmdSentinelContainer));
+  t.Add(Spec(g, "sentinel", -2, "admin sentinel only_sentinel", 0, 0, 0, "@admin @slow @dangerous",
+             CmdSentinelContainer));
   auto sub = [&](const char* name, int arity, Handler h) {
-    t.AddSub("sentinel",
-             Spec(g, name, arity, "admin sentinel only_sentinel", 0, 0, 0,
-                  "@admin @slow @dangerous", h));
+    t.AddSub("sentinel", Spec(g, name, arity, "admin sentinel only_sentinel", 0, 0, 0,
+                              "@admin @slow @dangerous", h));
   };
   sub("ckquorum", 3, CmdCkQuorum);
   sub("config", -3, CmdConfig);

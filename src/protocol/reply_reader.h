@@ -22,14 +22,12 @@ namespace basalt::protocol {
 struct Reply {
   enum class Type { kStatus, kError, kInteger, kBulk, kNil, kArray };
   Type type = Type::kNil;
-  std::string str;            // kStatus, kError, kBulk
-  int64_t integer = 0;        // kInteger
+  std::string str;              // kStatus, kError, kBulk
+  int64_t integer = 0;          // kInteger
   std::vector<Reply> elements;  // kArray
 
   bool is_error() const { return type == Type::kError; }
-  bool is_string() const {
-    return type == Type::kStatus || type == Type::kBulk;
-  }
+  bool is_string() const { return type == Type::kStatus || type == Type::kBulk; }
 };
 
 class ReplyReader {

@@ -59,13 +59,7 @@ bool Sentinel::SendReplicaOf(Instance* ri, const std::string& host, int port) {
   ri->cmd.Send({Mapped(m, "EXEC")});
   // Read the new role right away instead of at the next INFO period: this is
   // what lets the promotion be noticed within a round trip.
-  if (!ri->info_pending) {
-    ri->info_pending = true;
-    ri->cmd.Send({"INFO"}, [this, ri](const protocol::Reply& r) {
-      ri->info_pending = false;
-      if (r.type == protocol::Reply::Type::kBulk) OnInfoReply(ri, r.str);
-    });
-  }
+  RequestInfo(ri);
   return true;
 }
 
@@ -76,13 +70,13 @@ std::string Sentinel::VoteLeader(Master* m, uint64_t req_epoch, const std::strin
   if (req_epoch > global_.current_epoch) {
     global_.current_epoch = req_epoch;
     SaveConfig();
-    EventText(int(LogLevel::kWarning), "+new-epoch", std::to_string(global_.current_epoch));
+    EventText(LogLevel::kWarning, "+new-epoch", std::to_string(global_.current_epoch));
   }
   if (m->leader_epoch < req_epoch && global_.current_epoch <= req_epoch) {
     m->leader = req_runid;
     m->leader_epoch = global_.current_epoch;
     SaveConfig();
-    EventText(int(LogLevel::kWarning), "+vote-for-leader",
+    EventText(LogLevel::kWarning, "+vote-for-leader",
               m->leader + " " + std::to_string(m->leader_epoch));
     // Having voted for another sentinel, give it time before trying ourselves.
     if (m->leader != global_.myid) m->failover_start_time = Now() + Desync();
@@ -140,8 +134,8 @@ void Sentinel::StartFailoverIfNeeded(Master* m, int64_t now) {
   m->flags |= kFlagFailoverInProgress;
   global_.current_epoch++;
   m->failover_epoch = global_.current_epoch;
-  EventText(int(LogLevel::kWarning), "+new-epoch", std::to_string(global_.current_epoch));
-  Event(int(LogLevel::kWarning), "+try-failover", m, "");
+  EventText(LogLevel::kWarning, "+new-epoch", std::to_string(global_.current_epoch));
+  Event(LogLevel::kWarning, "+try-failover", m, "");
   m->failover_start_time = now + Desync();
 }
 
@@ -152,7 +146,8 @@ Status Sentinel::Failover(std::string_view name) {
     if (mm->name == name) m = mm.get();
   }
   if (m == nullptr) return Status::Error("ERR No such master with that name");
-  if (m->flags & kFlagFailoverInProgress) return Status::Error("INPROG Failover already in progress");
+  if (m->flags & kFlagFailoverInProgress)
+    return Status::Error("INPROG Failover already in progress");
   int64_t now = Now();
   if (SelectReplica(m, now, false) == nullptr) {
     return Status::Error("NOGOODSLAVE No suitable replica to promote");
@@ -163,8 +158,8 @@ Status Sentinel::Failover(std::string_view name) {
   m->flags |= kFlagFailoverInProgress | kFlagForceFailover;
   global_.current_epoch++;
   m->failover_epoch = global_.current_epoch;
-  EventText(int(LogLevel::kWarning), "+new-epoch", std::to_string(global_.current_epoch));
-  Event(int(LogLevel::kWarning), "+try-failover", m, "");
+  EventText(LogLevel::kWarning, "+new-epoch", std::to_string(global_.current_epoch));
+  Event(LogLevel::kWarning, "+try-failover", m, "");
   m->failover_start_time = now;
   SaveConfig();
   uint64_t wake = 1;
@@ -214,30 +209,22 @@ void Sentinel::FailoverWaitStart(Master* m, int64_t now) {
   if (!elected && !(m->flags & kFlagForceFailover)) {
     int64_t election_timeout = std::min(election_timeout_, m->config.failover_timeout_ms);
     if (now - m->failover_start_time > election_timeout) {
-      Event(int(LogLevel::kWarning), "-failover-abort-not-elected", m, "");
+      Event(LogLevel::kWarning, "-failover-abort-not-elected", m, "");
       AbortFailover(m);
     }
     return;
   }
-  Event(int(LogLevel::kWarning), "+elected-leader", m, "");
+  Event(LogLevel::kWarning, "+elected-leader", m, "");
   if (simulate_failure_.load() & kCrashAfterElection) {
     Log(LogLevel::kWarning, "Simulated failure: crash after election");
     _exit(99);
   }
   m->failover_state = FailoverState::kSelectReplica;
   m->failover_state_change_time = now;
-  Event(int(LogLevel::kWarning), "+failover-state-select-slave", m, "");
+  Event(LogLevel::kWarning, "+failover-state-select-slave", m, "");
   // Fresh offsets for the choice: ask every replica now rather than waiting
   // for the next INFO period.
-  for (auto& r : m->replicas) {
-    if (!r->cmd.connected() || r->info_pending) continue;
-    r->info_pending = true;
-    Instance* ri = r.get();
-    r->cmd.Send({"INFO"}, [this, ri](const protocol::Reply& reply) {
-      ri->info_pending = false;
-      if (reply.type == protocol::Reply::Type::kBulk) OnInfoReply(ri, reply.str);
-    });
-  }
+  for (auto& r : m->replicas) RequestInfo(r.get());
 }
 
 Instance* Sentinel::SelectReplica(Master* m, int64_t now, bool require_fresh_info) {
@@ -258,7 +245,8 @@ Instance* Sentinel::SelectReplica(Master* m, int64_t now, bool require_fresh_inf
   }
   if (candidates.empty()) return nullptr;
   std::sort(candidates.begin(), candidates.end(), [](const Instance* a, const Instance* b) {
-    if (a->replica_priority != b->replica_priority) return a->replica_priority < b->replica_priority;
+    if (a->replica_priority != b->replica_priority)
+      return a->replica_priority < b->replica_priority;
     if (a->replica_repl_offset != b->replica_repl_offset) {
       return a->replica_repl_offset > b->replica_repl_offset;
     }
@@ -284,16 +272,16 @@ void Sentinel::FailoverSelectReplica(Master* m, int64_t now) {
   if (waiting && !waited_enough) return;
   Instance* r = SelectReplica(m, now, false);
   if (r == nullptr) {
-    Event(int(LogLevel::kWarning), "-failover-abort-no-good-slave", m, "");
+    Event(LogLevel::kWarning, "-failover-abort-no-good-slave", m, "");
     AbortFailover(m);
     return;
   }
-  Event(int(LogLevel::kWarning), "+selected-slave", r, "");
+  Event(LogLevel::kWarning, "+selected-slave", r, "");
   r->flags |= kFlagPromoted;
   m->promoted = r;
   m->failover_state = FailoverState::kSendReplicaOfNoOne;
   m->failover_state_change_time = now;
-  Event(int(LogLevel::kNotice), "+failover-state-send-slaveof-noone", r, "");
+  Event(LogLevel::kNotice, "+failover-state-send-slaveof-noone", r, "");
   FailoverSendReplicaOfNoOne(m, now);
 }
 
@@ -301,13 +289,13 @@ void Sentinel::FailoverSendReplicaOfNoOne(Master* m, int64_t now) {
   Instance* r = m->promoted;
   if (!r->cmd.connected()) {
     if (now - m->failover_state_change_time > m->config.failover_timeout_ms) {
-      Event(int(LogLevel::kWarning), "-failover-abort-slave-timeout", r, "");
+      Event(LogLevel::kWarning, "-failover-abort-slave-timeout", r, "");
       AbortFailover(m);
     }
     return;
   }
   if (!SendReplicaOf(r, "", 0)) return;
-  Event(int(LogLevel::kNotice), "+failover-state-wait-promotion", r, "");
+  Event(LogLevel::kNotice, "+failover-state-wait-promotion", r, "");
   m->failover_state = FailoverState::kWaitPromotion;
   m->failover_state_change_time = now;
 }
@@ -315,7 +303,7 @@ void Sentinel::FailoverSendReplicaOfNoOne(Master* m, int64_t now) {
 void Sentinel::FailoverWaitPromotion(Master* m, int64_t now) {
   // The promotion itself is seen in the replica's INFO (OnInfoReply).
   if (now - m->failover_state_change_time > m->config.failover_timeout_ms) {
-    Event(int(LogLevel::kWarning), "-failover-abort-slave-timeout", m->promoted, "");
+    Event(LogLevel::kWarning, "-failover-abort-slave-timeout", m->promoted, "");
     AbortFailover(m);
   }
 }
@@ -329,7 +317,7 @@ void Sentinel::FailoverReconfNextReplica(Master* m, int64_t now) {
     Instance* r = rp.get();
     if (r->flags & (kFlagPromoted | kFlagReconfDone)) continue;
     if ((r->flags & kFlagReconfSent) && now - r->reconf_sent_time > slave_reconf_timeout_) {
-      Event(int(LogLevel::kNotice), "-slave-reconf-sent-timeout", r, "");
+      Event(LogLevel::kNotice, "-slave-reconf-sent-timeout", r, "");
       r->flags = (r->flags & ~kFlagReconfSent) | kFlagReconfDone;
       continue;
     }
@@ -339,7 +327,7 @@ void Sentinel::FailoverReconfNextReplica(Master* m, int64_t now) {
     if (SendReplicaOf(r, m->promoted->ip, m->promoted->port)) {
       r->flags |= kFlagReconfSent;
       r->reconf_sent_time = now;
-      Event(int(LogLevel::kNotice), "+slave-reconf-sent", r, "");
+      Event(LogLevel::kNotice, "+slave-reconf-sent", r, "");
       in_progress++;
     }
   }
@@ -357,8 +345,8 @@ void Sentinel::FailoverDetectEnd(Master* m, int64_t now) {
   }
   bool timeout = now - m->failover_state_change_time > m->config.failover_timeout_ms;
   if (not_reconfigured > 0 && !timeout) return;
-  if (timeout) Event(int(LogLevel::kWarning), "+failover-end-for-timeout", m, "");
-  Event(int(LogLevel::kWarning), "+failover-end", m, "");
+  if (timeout) Event(LogLevel::kWarning, "+failover-end-for-timeout", m, "");
+  Event(LogLevel::kWarning, "+failover-end", m, "");
   m->failover_state = FailoverState::kUpdateConfig;
   m->failover_state_change_time = now;
   if (timeout) {
@@ -367,7 +355,7 @@ void Sentinel::FailoverDetectEnd(Master* m, int64_t now) {
       Instance* r = rp.get();
       if (r->flags & (kFlagPromoted | kFlagReconfDone | kFlagReconfSent)) continue;
       if (SendReplicaOf(r, promoted->ip, promoted->port)) {
-        Event(int(LogLevel::kNotice), "+slave-reconf-sent-be", r, "");
+        Event(LogLevel::kNotice, "+slave-reconf-sent-be", r, "");
         r->flags |= kFlagReconfSent;
       }
     }
@@ -378,7 +366,7 @@ void Sentinel::SwitchToPromoted(Master* m) {
   const Instance* ref = m->promoted ? m->promoted : m;
   std::string ip = ref->ip;
   int port = ref->port;
-  EventText(int(LogLevel::kWarning), "+switch-master",
+  EventText(LogLevel::kWarning, "+switch-master",
             m->name + " " + m->ip + " " + std::to_string(m->port) + " " + ip + " " +
                 std::to_string(port));
   ChangeMasterAddress(m, ip, port);

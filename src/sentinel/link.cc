@@ -41,8 +41,10 @@ bool ToSockaddr(const std::string& host, int port, bool resolve, sockaddr_storag
   memcpy(sa, res->ai_addr, res->ai_addrlen);
   *len = socklen_t(res->ai_addrlen);
   freeaddrinfo(res);
-  if (sa->ss_family == AF_INET) s4->sin_port = htons(uint16_t(port));
-  else s6->sin6_port = htons(uint16_t(port));
+  if (sa->ss_family == AF_INET)
+    s4->sin_port = htons(uint16_t(port));
+  else
+    s6->sin6_port = htons(uint16_t(port));
   return true;
 }
 

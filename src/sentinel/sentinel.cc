@@ -47,18 +47,20 @@ std::string InstanceText(const Instance* ri) {
 }
 
 std::string FlagsText(const Instance* ri) {
-  static const std::pair<uint32_t, const char*> kNames[] = {
-      {kFlagSDown, "s_down"}, {kFlagODown, "o_down"}, {kFlagMaster, "master"},
-      {kFlagReplica, "slave"}, {kFlagSentinel, "sentinel"}};
+  static const std::pair<uint32_t, const char*> kNames[] = {{kFlagSDown, "s_down"},
+                                                            {kFlagODown, "o_down"},
+                                                            {kFlagMaster, "master"},
+                                                            {kFlagReplica, "slave"},
+                                                            {kFlagSentinel, "sentinel"}};
   std::string s;
   for (auto [bit, name] : kNames) {
     if (ri->flags & bit) s += std::string(name) + ",";
   }
   if (ri->cmd.closed() || !ri->cmd.connected()) s += "disconnected,";
   static const std::pair<uint32_t, const char*> kMore[] = {
-      {kFlagMasterDown, "master_down"}, {kFlagFailoverInProgress, "failover_in_progress"},
-      {kFlagPromoted, "promoted"},      {kFlagReconfSent, "reconf_sent"},
-      {kFlagReconfInprog, "reconf_inprog"}, {kFlagReconfDone, "reconf_done"},
+      {kFlagMasterDown, "master_down"},      {kFlagFailoverInProgress, "failover_in_progress"},
+      {kFlagPromoted, "promoted"},           {kFlagReconfSent, "reconf_sent"},
+      {kFlagReconfInprog, "reconf_inprog"},  {kFlagReconfDone, "reconf_done"},
       {kFlagForceFailover, "force_failover"}};
   for (auto [bit, name] : kMore) {
     if (ri->flags & bit) s += std::string(name) + ",";
@@ -126,7 +128,8 @@ Status Sentinel::Start() {
     if (!m->config.notification_script.empty() || !m->config.client_reconfig_script.empty()) {
       return Status::Error(
           "sentinel notification-script and client-reconfig-script are not supported by Basalt "
-          "yet (master '" + m->name + "')");
+          "yet (master '" +
+          m->name + "')");
     }
   }
   if (!options_.config_file.empty()) {
@@ -135,7 +138,7 @@ Status Sentinel::Start() {
   }
   Log(LogLevel::kWarning, "Sentinel ID is %s", global_.myid.c_str());
   for (const auto& m : masters_) {
-    EventText(int(LogLevel::kWarning), "+monitor",
+    EventText(LogLevel::kWarning, "+monitor",
               InstanceText(m.get()) + " quorum " + std::to_string(m->config.quorum));
   }
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -215,12 +218,12 @@ void Sentinel::Run() {
 
 // ------------------------------------------------------------ events
 
-void Sentinel::EventText(int level, std::string_view type, const std::string& text) {
-  Log(LogLevel(level), "%.*s %s", int(type.size()), type.data(), text.c_str());
-  if (level != int(LogLevel::kDebug) && options_.publish) options_.publish(type, text);
+void Sentinel::EventText(LogLevel level, std::string_view type, const std::string& text) {
+  Log(level, "%.*s %s", int(type.size()), type.data(), text.c_str());
+  if (level != LogLevel::kDebug && options_.publish) options_.publish(type, text);
 }
 
-void Sentinel::Event(int level, std::string_view type, const Instance* ri,
+void Sentinel::Event(LogLevel level, std::string_view type, const Instance* ri,
                      const std::string& tail) {
   std::string text = InstanceText(ri);
   if (!tail.empty()) text += " " + tail;
@@ -258,7 +261,8 @@ void Sentinel::SaveConfig() {
   if (st.ok()) {
     Log(LogLevel::kVerbose, "Sentinel new configuration saved on disk");
   } else {
-    Log(LogLevel::kWarning, "WARNING: Sentinel was not able to save the new configuration on disk!!!: %s",
+    Log(LogLevel::kWarning,
+        "WARNING: Sentinel was not able to save the new configuration on disk!!!: %s",
         st.message().c_str());
   }
 }
@@ -282,7 +286,7 @@ Instance* Sentinel::AddReplica(Master* m, const std::string& ip, int port, bool 
   r->last_avail_time = r->last_pong_time = now;
   Instance* raw = r.get();
   m->replicas.push_back(std::move(r));
-  if (announce) Event(int(LogLevel::kNotice), "+slave", raw, "");
+  if (announce) Event(LogLevel::kNotice, "+slave", raw, "");
   return raw;
 }
 
@@ -354,17 +358,16 @@ void Sentinel::ChangeMasterAddress(Master* m, const std::string& host, int port)
 
 void Sentinel::Tick(int64_t now) {
   int64_t wall = NowMs();
-  if (previous_tick_ != 0 &&
-      (now - previous_tick_ > tilt_trigger_ || wall < previous_wall_)) {
+  if (previous_tick_ != 0 && (now - previous_tick_ > tilt_trigger_ || wall < previous_wall_)) {
     tilt_ = true;
     tilt_start_ = now;
-    EventText(int(LogLevel::kWarning), "+tilt", "#tilt mode entered");
+    EventText(LogLevel::kWarning, "+tilt", "#tilt mode entered");
   }
   previous_tick_ = now;
   previous_wall_ = wall;
   if (tilt_ && now - tilt_start_ >= tilt_period_) {
     tilt_ = false;
-    EventText(int(LogLevel::kWarning), "-tilt", "#tilt mode exited");
+    EventText(LogLevel::kWarning, "-tilt", "#tilt mode exited");
   }
   for (size_t i = 0; i < masters_.size(); i++) HandleMaster(masters_[i].get(), now);
 }
@@ -401,15 +404,15 @@ void Sentinel::ReconnectIfNeeded(Instance* ri, int64_t now) {
     bool stale = now - ri->link_created > min_link_reconnect_ && ri->act_ping_time != 0 &&
                  now - ri->act_ping_time > down_after / 2 &&
                  now - ri->last_pong_time > down_after / 2;
-    bool stuck_connecting = !ri->cmd.connected() &&
-                            now - ri->link_created > std::max<int64_t>(down_after, 1000);
+    bool stuck_connecting =
+        !ri->cmd.connected() && now - ri->link_created > std::max<int64_t>(down_after, 1000);
     if (stale || stuck_connecting) ri->cmd.Close();
   }
   if (!ri->pubsub.closed()) {
     bool stale = now - ri->pubsub_created > min_link_reconnect_ &&
                  now - ri->pubsub_last_activity > publish_period_ * 3;
-    bool stuck_connecting = !ri->pubsub.connected() &&
-                            now - ri->pubsub_created > std::max<int64_t>(down_after, 1000);
+    bool stuck_connecting =
+        !ri->pubsub.connected() && now - ri->pubsub_created > std::max<int64_t>(down_after, 1000);
     if (stale || stuck_connecting) ri->pubsub.Close();
   }
   bool data_node = !ri->is_sentinel();
@@ -456,19 +459,13 @@ void Sentinel::SendPeriodic(Instance* ri, int64_t now) {
   if (!ri->cmd.connected() || ri->cmd.pending() >= kMaxPendingCommands) return;
   Master* m = ri->master;
   int64_t info_period = info_period_;
-  if (ri->is_replica() &&
-      ((m->flags & (kFlagODown | kFlagSDown | kFlagFailoverInProgress)) ||
-       ri->master_link_down_time > 0)) {
+  if (ri->is_replica() && ((m->flags & (kFlagODown | kFlagSDown | kFlagFailoverInProgress)) ||
+                           ri->master_link_down_time > 0)) {
     info_period = 1000;
   }
   int64_t ping_period = std::min(ping_period_, m->config.down_after_ms);
-  if (!ri->is_sentinel() && !ri->info_pending &&
-      (ri->info_refresh == 0 || now - ri->info_refresh > info_period)) {
-    ri->info_pending = true;
-    ri->cmd.Send({"INFO"}, [this, ri](const protocol::Reply& r) {
-      ri->info_pending = false;
-      if (r.type == protocol::Reply::Type::kBulk) OnInfoReply(ri, r.str);
-    });
+  if (!ri->is_sentinel() && (ri->info_refresh == 0 || now - ri->info_refresh > info_period)) {
+    RequestInfo(ri);
   }
   if (!ri->pinged_on_link ||
       (now - ri->last_pong_time > ping_period && now - ri->last_ping_time > ping_period / 2)) {
@@ -478,6 +475,15 @@ void Sentinel::SendPeriodic(Instance* ri, int64_t now) {
     ri->cmd.Send({"PING"}, [this, ri](const protocol::Reply& r) { OnPingReply(ri, r, Now()); });
   }
   if (now - ri->last_pub_time > publish_period_) SendHello(ri);
+}
+
+void Sentinel::RequestInfo(Instance* ri) {
+  if (!ri->cmd.connected() || ri->info_pending) return;
+  ri->info_pending = true;
+  ri->cmd.Send({"INFO"}, [this, ri](const protocol::Reply& r) {
+    ri->info_pending = false;
+    if (r.type == protocol::Reply::Type::kBulk) OnInfoReply(ri, r.str);
+  });
 }
 
 void Sentinel::OnPingReply(Instance* ri, const protocol::Reply& r, int64_t now) {
@@ -520,6 +526,19 @@ void Sentinel::SendHello(Instance* ri) {
 }
 
 // ------------------------------------------------------------ INFO
+
+// Whether the sentinels' view of m can be imposed on its replicas: m reports
+// being a primary, is not down, and its INFO is recent.
+bool Sentinel::MasterLooksSane(const Master* m, int64_t now) const {
+  return m->role_is_master && !(m->flags & (kFlagSDown | kFlagODown)) && m->info_refresh != 0 &&
+         now - m->info_refresh < info_period_ * 2;
+}
+
+// Whether ri has not been (subjectively or objectively) down for `ms`.
+bool Sentinel::NoDownFor(const Instance* ri, int64_t ms, int64_t now) {
+  int64_t most_recent_down = std::max(ri->s_down_since, ri->o_down_since);
+  return most_recent_down == 0 || now - most_recent_down > ms;
+}
 
 void Sentinel::OnInfoReply(Instance* ri, const std::string& info) {
   int64_t now = Now();
@@ -583,7 +602,7 @@ void Sentinel::OnInfoReply(Instance* ri, const std::string& info) {
   }
   if (!runid.empty() && runid != ri->runid) {
     if (!ri->runid.empty()) {
-      Event(int(LogLevel::kNotice), "+reboot", ri, "");
+      Event(LogLevel::kNotice, "+reboot", ri, "");
       if (ri->is_master()) m->reboot_since = now;
     }
     ri->runid = runid;
@@ -613,7 +632,7 @@ void Sentinel::OnInfoReply(Instance* ri, const std::string& info) {
     ri->role_reported_time = now;
     if (!role_master) ri->replica_conf_change_time = now;
     bool as_expected = role_master ? ri->is_master() : ri->is_replica();
-    Event(int(LogLevel::kVerbose), as_expected ? "+role-change" : "-role-change", ri,
+    Event(LogLevel::kVerbose, as_expected ? "+role-change" : "-role-change", ri,
           std::string("new reported role is ") + (role_master ? "master" : "slave"));
   }
   if (tilt_ || !ri->is_replica()) return;
@@ -627,12 +646,12 @@ void Sentinel::OnInfoReply(Instance* ri, const std::string& info) {
       m->failover_state = FailoverState::kReconfReplicas;
       m->failover_state_change_time = now;
       SaveConfig();
-      Event(int(LogLevel::kWarning), "+promoted-slave", ri, "");
+      Event(LogLevel::kWarning, "+promoted-slave", ri, "");
       if (simulate_failure_.load() & kCrashAfterPromotion) {
         Log(LogLevel::kWarning, "Simulated failure: crash after promotion");
         _exit(99);
       }
-      Event(int(LogLevel::kWarning), "+failover-state-reconf-slaves", m, "");
+      Event(LogLevel::kWarning, "+failover-state-reconf-slaves", m, "");
       // Tell the other sentinels at once (hello carries the new config epoch).
       m->last_pub_time = 0;
       for (auto& r : m->replicas) r->last_pub_time = 0;
@@ -640,13 +659,10 @@ void Sentinel::OnInfoReply(Instance* ri, const std::string& info) {
     } else if (!(ri->flags & kFlagPromoted) && !(m->flags & kFlagFailoverInProgress)) {
       // A replica turned primary without us: after a while, if our primary
       // looks fine, make it a replica again (a returning old primary, too).
-      bool master_sane = m->role_is_master && !(m->flags & (kFlagSDown | kFlagODown)) &&
-                         m->info_refresh != 0 && now - m->info_refresh < info_period_ * 2;
-      int64_t most_recent_down = std::max(ri->s_down_since, ri->o_down_since);
-      bool no_down_for = most_recent_down == 0 || now - most_recent_down > wait_time;
-      if (master_sane && no_down_for && now - ri->role_reported_time > wait_time) {
+      if (MasterLooksSane(m, now) && NoDownFor(ri, wait_time, now) &&
+          now - ri->role_reported_time > wait_time) {
         if (SendReplicaOf(ri, m->ip, m->port)) {
-          Event(int(LogLevel::kNotice), "+convert-to-slave", ri, "");
+          Event(LogLevel::kNotice, "+convert-to-slave", ri, "");
         }
       }
     }
@@ -656,13 +672,10 @@ void Sentinel::OnInfoReply(Instance* ri, const std::string& info) {
   bool wrong_master = ri->replica_master_port != m->port || ri->replica_master_host != m->ip;
   if (wrong_master && !(m->flags & kFlagFailoverInProgress) &&
       !(ri->flags & (kFlagReconfSent | kFlagReconfInprog))) {
-    bool master_sane = m->role_is_master && !(m->flags & (kFlagSDown | kFlagODown)) &&
-                       m->info_refresh != 0 && now - m->info_refresh < info_period_ * 2;
-    int64_t most_recent_down = std::max(ri->s_down_since, ri->o_down_since);
-    bool no_down_for = most_recent_down == 0 || now - most_recent_down > wait_time;
-    if (master_sane && no_down_for && now - ri->replica_conf_change_time > wait_time) {
+    if (MasterLooksSane(m, now) && NoDownFor(ri, wait_time, now) &&
+        now - ri->replica_conf_change_time > wait_time) {
       if (SendReplicaOf(ri, m->ip, m->port)) {
-        Event(int(LogLevel::kNotice), "+fix-slave-config", ri, "");
+        Event(LogLevel::kNotice, "+fix-slave-config", ri, "");
       }
     }
   }
@@ -672,11 +685,11 @@ void Sentinel::OnInfoReply(Instance* ri, const std::string& info) {
     if ((ri->flags & kFlagReconfSent) && ri->replica_master_host == m->promoted->ip &&
         ri->replica_master_port == m->promoted->port) {
       ri->flags = (ri->flags & ~kFlagReconfSent) | kFlagReconfInprog;
-      Event(int(LogLevel::kNotice), "+slave-reconf-inprog", ri, "");
+      Event(LogLevel::kNotice, "+slave-reconf-inprog", ri, "");
     }
     if ((ri->flags & kFlagReconfInprog) && link_up) {
       ri->flags = (ri->flags & ~kFlagReconfInprog) | kFlagReconfDone;
-      Event(int(LogLevel::kNotice), "+slave-reconf-done", ri, "");
+      Event(LogLevel::kNotice, "+slave-reconf-done", ri, "");
     }
   }
 }
@@ -726,7 +739,7 @@ void Sentinel::OnHello(std::string_view message) {
     for (size_t i = 0; i < m->sentinels.size();) {
       Instance* old = m->sentinels[i].get();
       if (old->ip == ip && old->port == int(*port)) {
-        Event(int(LogLevel::kNotice), "+sentinel-invalid-addr", old, "");
+        Event(LogLevel::kNotice, "+sentinel-invalid-addr", old, "");
         Retire(std::move(m->sentinels[i]));
         m->sentinels.erase(m->sentinels.begin() + long(i));
       } else {
@@ -743,26 +756,26 @@ void Sentinel::OnHello(std::string_view message) {
     s->last_avail_time = s->last_pong_time = now;
     si = s.get();
     m->sentinels.push_back(std::move(s));
-    Event(int(LogLevel::kNotice), "+sentinel", si, "");
+    Event(LogLevel::kNotice, "+sentinel", si, "");
     save = true;
   } else if (si->ip != ip || si->port != int(*port)) {
     si->cmd.Close();
     si->ip = ip;
     si->port = int(*port);
-    Event(int(LogLevel::kNotice), "+sentinel-address-switch", si, "");
+    Event(LogLevel::kNotice, "+sentinel-address-switch", si, "");
     save = true;
   }
   if (uint64_t(*epoch) > global_.current_epoch) {
     global_.current_epoch = uint64_t(*epoch);
-    EventText(int(LogLevel::kWarning), "+new-epoch", std::to_string(global_.current_epoch));
+    EventText(LogLevel::kWarning, "+new-epoch", std::to_string(global_.current_epoch));
     save = true;
   }
   if (uint64_t(*mepoch) > m->config.config_epoch) {
     m->config.config_epoch = uint64_t(*mepoch);
     save = true;
     if (tok[5] != m->ip || int(*mport) != m->port) {
-      Event(int(LogLevel::kWarning), "+config-update-from", si, "");
-      EventText(int(LogLevel::kWarning), "+switch-master",
+      Event(LogLevel::kWarning, "+config-update-from", si, "");
+      EventText(LogLevel::kWarning, "+switch-master",
                 m->name + " " + m->ip + " " + std::to_string(m->port) + " " + tok[5] + " " +
                     std::to_string(*mport));
       ChangeMasterAddress(m, tok[5], int(*mport));
@@ -796,12 +809,12 @@ void Sentinel::CheckSubjectivelyDown(Instance* ri, int64_t now) {
   }
   if (down) {
     if (!(ri->flags & kFlagSDown)) {
-      Event(int(LogLevel::kWarning), "+sdown", ri, "");
+      Event(LogLevel::kWarning, "+sdown", ri, "");
       ri->s_down_since = now;
       ri->flags |= kFlagSDown;
     }
   } else if (ri->flags & kFlagSDown) {
-    Event(int(LogLevel::kWarning), "-sdown", ri, "");
+    Event(LogLevel::kWarning, "-sdown", ri, "");
     ri->flags &= ~kFlagSDown;
   }
 }
@@ -818,13 +831,13 @@ void Sentinel::CheckObjectivelyDown(Master* m, int64_t now) {
   }
   if (odown) {
     if (!(m->flags & kFlagODown)) {
-      Event(int(LogLevel::kWarning), "+odown", m,
+      Event(LogLevel::kWarning, "+odown", m,
             "#quorum " + std::to_string(votes) + "/" + std::to_string(m->config.quorum));
       m->flags |= kFlagODown;
       m->o_down_since = now;
     }
   } else if (m->flags & kFlagODown) {
-    Event(int(LogLevel::kWarning), "-odown", m, "");
+    Event(LogLevel::kWarning, "-odown", m, "");
     m->flags &= ~kFlagODown;
   }
 }
@@ -1016,7 +1029,7 @@ int64_t Sentinel::Reset(std::string_view pattern) {
   for (auto& m : masters_) {
     if (!GlobMatch(pattern, m->name)) continue;
     ResetMaster(m.get(), /*keep_sentinels=*/false);
-    Event(int(LogLevel::kWarning), "+reset-master", m.get(), "");
+    Event(LogLevel::kWarning, "+reset-master", m.get(), "");
     n++;
   }
   if (n) SaveConfig();
@@ -1065,9 +1078,8 @@ Status Sentinel::Monitor(std::string_view name, std::string_view host, std::stri
   // Through the config parser, so the same checks apply as to sentinel.conf.
   SentinelState probe;
   probe.resolve_hostnames = global_.resolve_hostnames;
-  Status st = ApplySentinelDirective(
-      &probe, {"monitor", std::string(name), std::string(host), std::string(port_s),
-               std::string(quorum_s)});
+  Status st = ApplySentinelDirective(&probe, {"monitor", std::string(name), std::string(host),
+                                              std::string(port_s), std::string(quorum_s)});
   if (!st.ok()) {
     if (st.message().find("address") != std::string::npos ||
         st.message().find("hostname") != std::string::npos ||
@@ -1093,7 +1105,7 @@ Status Sentinel::Monitor(std::string_view name, std::string_view host, std::stri
   Master* raw = m.get();
   masters_.push_back(std::move(m));
   SaveConfig();
-  Event(int(LogLevel::kWarning), "+monitor", raw, "quorum " + std::to_string(*quorum));
+  Event(LogLevel::kWarning, "+monitor", raw, "quorum " + std::to_string(*quorum));
   return Status::Ok();
 }
 
@@ -1102,7 +1114,7 @@ Status Sentinel::Remove(std::string_view name) {
   for (size_t i = 0; i < masters_.size(); i++) {
     if (masters_[i]->name != name) continue;
     Master* m = masters_[i].get();
-    Event(int(LogLevel::kWarning), "-monitor", m, "");
+    Event(LogLevel::kWarning, "-monitor", m, "");
     ResetMaster(m, /*keep_sentinels=*/false);
     retired_masters_.push_back(std::move(masters_[i]));
     masters_.erase(masters_.begin() + long(i));
@@ -1138,7 +1150,7 @@ Status Sentinel::Set(std::string_view name, const std::vector<std::string>& args
                               }),
                rc.end());
       if (strcasecmp(from.c_str(), to.c_str()) != 0) rc.push_back({from, to});
-      Event(int(LogLevel::kWarning), "+set", m, "rename-command " + from + " " + to);
+      Event(LogLevel::kWarning, "+set", m, "rename-command " + from + " " + to);
       changed = true;
       i++;
       continue;
@@ -1193,7 +1205,7 @@ Status Sentinel::Set(std::string_view name, const std::vector<std::string>& args
       break;
     }
     bool secret = opt == "auth-pass";
-    Event(int(LogLevel::kWarning), "+set", m, args[i] + " " + (secret ? "******" : value));
+    Event(LogLevel::kWarning, "+set", m, args[i] + " " + (secret ? "******" : value));
     changed = true;
   }
   if (changed) SaveConfig();
@@ -1228,8 +1240,8 @@ Status Sentinel::ConfigSet(std::string_view option, std::string_view value) {
   std::string o(option);
   for (char& ch : o) ch = char(tolower(static_cast<unsigned char>(ch)));
   auto bad = [&]() {
-    return Status::Error("ERR Invalid value '" + std::string(value) +
-                         "' to SENTINEL CONFIG SET '" + std::string(option) + "'");
+    return Status::Error("ERR Invalid value '" + std::string(value) + "' to SENTINEL CONFIG SET '" +
+                         std::string(option) + "'");
   };
   auto yesno = [&](bool* out) {
     if (strcasecmp(std::string(value).c_str(), "yes") == 0) {
@@ -1326,8 +1338,8 @@ Status Sentinel::SetDebugPeriod(std::string_view name, std::string_view value) {
                          std::string(name) + "'");
   }
   if (!v || *v <= 0) {
-    return Status::Error("ERR Invalid argument '" + std::string(value) +
-                         "' for SENTINEL DEBUG '" + std::string(name) + "'");
+    return Status::Error("ERR Invalid argument '" + std::string(value) + "' for SENTINEL DEBUG '" +
+                         std::string(name) + "'");
   }
   *field = *v;
   return Status::Ok();
@@ -1339,8 +1351,8 @@ std::string Sentinel::InfoSection() {
   std::string s;
   s += "sentinel_masters:" + std::to_string(masters_.size()) + "\r\n";
   s += std::string("sentinel_tilt:") + (tilt_ ? "1" : "0") + "\r\n";
-  s += "sentinel_tilt_since_seconds:" +
-       std::to_string(tilt_ ? (now - tilt_start_) / 1000 : -1) + "\r\n";
+  s += "sentinel_tilt_since_seconds:" + std::to_string(tilt_ ? (now - tilt_start_) / 1000 : -1) +
+       "\r\n";
   s += "sentinel_running_scripts:0\r\n";
   s += "sentinel_scripts_queue_length:0\r\n";
   s += "sentinel_simulate_failure_flags:" + std::to_string(simulate_failure_.load()) + "\r\n";

@@ -42,6 +42,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/logging.h"
 #include "common/status.h"
 #include "sentinel/sentinel_config.h"
 
@@ -134,6 +135,10 @@ class Sentinel {
   void AskMasterStateToOtherSentinels(Master* m, int64_t now, bool force);
   void OnPingReply(Instance* ri, const protocol::Reply& r, int64_t now);
   void OnInfoReply(Instance* ri, const std::string& info);
+  // Sends INFO unless one is pending; the reply goes to OnInfoReply.
+  void RequestInfo(Instance* ri);
+  bool MasterLooksSane(const Master* m, int64_t now) const;
+  static bool NoDownFor(const Instance* ri, int64_t ms, int64_t now);
   void OnHello(std::string_view message);
   void StartFailoverIfNeeded(Master* m, int64_t now);
   void FailoverStep(Master* m, int64_t now);
@@ -155,8 +160,8 @@ class Sentinel {
   Master* FindMasterByAddr(std::string_view ip, int port);
   Instance* AddReplica(Master* m, const std::string& ip, int port, bool announce);
   Fields Describe(const Instance* ri, int64_t now);
-  void Event(int level, std::string_view type, const Instance* ri, const std::string& fmt_tail);
-  void EventText(int level, std::string_view type, const std::string& text);
+  void Event(LogLevel level, std::string_view type, const Instance* ri, const std::string& tail);
+  void EventText(LogLevel level, std::string_view type, const std::string& text);
   void SaveConfig();
   SentinelState Snapshot() const;
   std::string AnnounceIp(Instance* via) const;

@@ -51,8 +51,8 @@ struct Instance {
   Master* master = nullptr;  // replicas and sentinels: the master they belong to
 
   Link cmd;
-  Link pubsub;  // masters and replicas only
-  int64_t link_created = 0;     // when cmd was last (re)connected
+  Link pubsub;               // masters and replicas only
+  int64_t link_created = 0;  // when cmd was last (re)connected
   int64_t pubsub_created = 0;
   int64_t pubsub_last_activity = 0;
   int64_t act_ping_time = 0;    // oldest PING without a valid reply (0: none pending)
