@@ -131,14 +131,12 @@ void CmdMyId(CommandContext& ctx) { ctx.reply.Bulk(S(ctx).MyId()); }
 
 // SENTINEL CONFIG GET <pattern> | SET <option> <value>
 void CmdConfig(CommandContext& ctx) {
-  std::string verb = Arg(ctx, 2);
-  for (char& c : verb) c = char(tolower(static_cast<unsigned char>(c)));
-  if (verb == "get" && ctx.args.size() == 4) {
+  if (EqualsIgnoreCase(ctx.args[2], "get") && ctx.args.size() == 4) {
     auto f = S(ctx).ConfigGet(ctx.args[3]);
     if (!f.ok()) return ctx.Error(f.status().message());
     return ReplyFields(ctx, *f);
   }
-  if (verb == "set" && ctx.args.size() == 5) {
+  if (EqualsIgnoreCase(ctx.args[2], "set") && ctx.args.size() == 5) {
     return ReplyStatus(ctx, S(ctx).ConfigSet(ctx.args[3], ctx.args[4]));
   }
   ctx.Error("ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.");
@@ -186,13 +184,12 @@ void CmdPendingScripts(CommandContext& ctx) { ctx.reply.ArrayHeader(0); }
 void CmdSimulateFailure(CommandContext& ctx) {
   uint32_t flags = 0;
   for (size_t i = 2; i < ctx.args.size(); i++) {
-    std::string a = Arg(ctx, i);
-    for (char& c : a) c = char(tolower(static_cast<unsigned char>(c)));
-    if (a == "crash-after-election") {
+    std::string_view a = ctx.args[i];
+    if (EqualsIgnoreCase(a, "crash-after-election")) {
       flags |= sentinel::Sentinel::kCrashAfterElection;
-    } else if (a == "crash-after-promotion") {
+    } else if (EqualsIgnoreCase(a, "crash-after-promotion")) {
       flags |= sentinel::Sentinel::kCrashAfterPromotion;
-    } else if (a == "help") {
+    } else if (EqualsIgnoreCase(a, "help")) {
       ctx.reply.ArrayHeader(2);
       ctx.reply.Bulk("crash-after-election");
       ctx.reply.Bulk("crash-after-promotion");
