@@ -701,14 +701,14 @@ void CmdBitFieldRo(CommandContext& ctx) { BitFieldGeneric(ctx, true); }
 }  // namespace
 
 void RegisterBitopsFamily(CommandTable& t) {
-  t.Add(Spec("bitmap", "setbit", 4, "write denyoom", 1, 1, 1, "@write @bitmap @slow", CmdSetBit));
-  t.Add(Spec("bitmap", "getbit", 3, "readonly fast", 1, 1, 1, "@read @bitmap @fast", CmdGetBit));
-  t.Add(Spec("bitmap", "bitcount", -2, "readonly", 1, 1, 1, "@read @bitmap @slow", CmdBitCount));
-  t.Add(Spec("bitmap", "bitpos", -3, "readonly", 1, 1, 1, "@read @bitmap @slow", CmdBitPos));
-  t.Add(Spec("bitmap", "bitop", -4, "write denyoom", 2, -1, 1, "@write @bitmap @slow", CmdBitOp));
-  t.Add(Spec("bitmap", "bitfield", -2, "write denyoom", 1, 1, 1, "@write @bitmap @slow",
+  t.Add(Spec("bitmap", "setbit", 4, kWrite | kDenyOom, 1, 1, 1, "@write @bitmap @slow", CmdSetBit));
+  t.Add(Spec("bitmap", "getbit", 3, kReadOnly | kFast, 1, 1, 1, "@read @bitmap @fast", CmdGetBit));
+  t.Add(Spec("bitmap", "bitcount", -2, kReadOnly, 1, 1, 1, "@read @bitmap @slow", CmdBitCount));
+  t.Add(Spec("bitmap", "bitpos", -3, kReadOnly, 1, 1, 1, "@read @bitmap @slow", CmdBitPos));
+  t.Add(Spec("bitmap", "bitop", -4, kWrite | kDenyOom, 2, -1, 1, "@write @bitmap @slow", CmdBitOp));
+  t.Add(Spec("bitmap", "bitfield", -2, kWrite | kDenyOom, 1, 1, 1, "@write @bitmap @slow",
              CmdBitField));
-  t.Add(Spec("bitmap", "bitfield_ro", -2, "readonly fast", 1, 1, 1, "@read @bitmap @fast",
+  t.Add(Spec("bitmap", "bitfield_ro", -2, kReadOnly | kFast, 1, 1, 1, "@read @bitmap @fast",
              CmdBitFieldRo));
 }
 

@@ -307,22 +307,22 @@ KeySpec NumKeysSpec() {
 }  // namespace
 
 void RegisterBlockingFamily(CommandTable& t) {
-  t.Add(Spec("list", "blpop", -3, "write noscript blocking", 1, -2, 1, "@write @list @slow @blocking",
+  t.Add(Spec("list", "blpop", -3, kWrite | kNoScript | kBlocking, 1, -2, 1, "@write @list @slow @blocking",
              CmdBLPop));
-  t.Add(Spec("list", "brpop", -3, "write noscript blocking", 1, -2, 1, "@write @list @slow @blocking",
+  t.Add(Spec("list", "brpop", -3, kWrite | kNoScript | kBlocking, 1, -2, 1, "@write @list @slow @blocking",
              CmdBRPop));
-  t.Add(Spec("list", "blmove", 6, "write denyoom noscript blocking", 1, 2, 1,
+  t.Add(Spec("list", "blmove", 6, kWrite | kDenyOom | kNoScript | kBlocking, 1, 2, 1,
              "@write @list @slow @blocking", CmdBLMove));
-  t.Add(Spec("list", "brpoplpush", 4, "write denyoom noscript blocking", 1, 2, 1,
+  t.Add(Spec("list", "brpoplpush", 4, kWrite | kDenyOom | kNoScript | kBlocking, 1, 2, 1,
              "@write @list @slow @blocking", CmdBRPopLPush));
-  t.Add(Spec("list", "blmpop", -5, "write blocking movablekeys", 0, 0, 0,
+  t.Add(Spec("list", "blmpop", -5, kWrite | kBlocking | kMovableKeys, 0, 0, 0,
              "@write @list @slow @blocking", CmdBLMPop))
       .key_specs = {NumKeysSpec()};
-  t.Add(Spec("sorted_set", "bzpopmin", -3, "write noscript blocking fast", 1, -2, 1,
+  t.Add(Spec("sorted_set", "bzpopmin", -3, kWrite | kNoScript | kBlocking | kFast, 1, -2, 1,
              "@write @sortedset @fast @blocking", CmdBZPopMin));
-  t.Add(Spec("sorted_set", "bzpopmax", -3, "write noscript blocking fast", 1, -2, 1,
+  t.Add(Spec("sorted_set", "bzpopmax", -3, kWrite | kNoScript | kBlocking | kFast, 1, -2, 1,
              "@write @sortedset @fast @blocking", CmdBZPopMax));
-  t.Add(Spec("sorted_set", "bzmpop", -5, "write blocking movablekeys", 0, 0, 0,
+  t.Add(Spec("sorted_set", "bzmpop", -5, kWrite | kBlocking | kMovableKeys, 0, 0, 0,
              "@write @sortedset @slow @blocking", CmdBZMPop))
       .key_specs = {NumKeysSpec()};
 }

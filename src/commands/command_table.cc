@@ -28,31 +28,6 @@ constexpr FlagName kFlagNames[] = {
 
 }  // namespace
 
-uint32_t ParseFlags(std::string_view words) {
-  uint32_t flags = 0;
-  size_t p = 0;
-  while (p < words.size()) {
-    size_t e = words.find(' ', p);
-    if (e == std::string_view::npos) e = words.size();
-    std::string_view w = words.substr(p, e - p);
-    if (!w.empty()) {
-      bool found = false;
-      for (const auto& f : kFlagNames) {
-        if (w == f.name) {
-          flags |= f.bit;
-          found = true;
-        }
-      }
-      if (!found) {
-        Log(LogLevel::kWarning, "unknown command flag '%.*s'", int(w.size()), w.data());
-        abort();
-      }
-    }
-    p = e + 1;
-  }
-  return flags;
-}
-
 std::vector<std::string_view> FlagNames(uint32_t flags) {
   std::vector<std::string_view> out;
   for (const auto& f : kFlagNames) {

@@ -20,7 +20,9 @@ namespace basalt::commands {
 struct CommandContext;
 using Handler = void (*)(CommandContext& ctx);
 
-// Command flags, named as in COMMAND INFO.
+// Command flags, named as in COMMAND INFO. Registrations combine them with
+// `|` (kWrite | kDenyOom), which stays a CommandFlag: a misspelt flag or a bare
+// integer does not compile.
 enum CommandFlag : uint32_t {
   kWrite = 1u << 0,
   kReadOnly = 1u << 1,
@@ -44,7 +46,11 @@ enum CommandFlag : uint32_t {
   kNoMulti = 1u << 19,
   kMovableKeys = 1u << 20,
   kAllowBusy = 1u << 21,
+  kNoFlags = 0,
 };
+constexpr CommandFlag operator|(CommandFlag a, CommandFlag b) {
+  return CommandFlag(uint32_t(a) | uint32_t(b));
+}
 
 // One key specification (COMMAND INFO "key specifications").
 struct KeySpec {
@@ -107,8 +113,6 @@ class CommandTable {
   std::vector<const CommandSpec*> by_id_;
 };
 
-// Parses "write denyoom fast" into flag bits (start-up only).
-uint32_t ParseFlags(std::string_view words);
 std::vector<std::string_view> FlagNames(uint32_t flags);
 
 void RegisterAllFamilies(CommandTable& table);

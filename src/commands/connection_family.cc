@@ -497,38 +497,38 @@ void CmdContainer(CommandContext& ctx) {
 
 void RegisterConnectionFamily(CommandTable& t) {
   const char* g = "connection";
-  t.Add(Spec(g, "ping", -1, "fast", 0, 0, 0, "@fast @connection", CmdPing));
-  t.Add(Spec(g, "echo", 2, "loading stale fast", 0, 0, 0, "@fast @connection", CmdEcho));
-  t.Add(Spec(g, "quit", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+  t.Add(Spec(g, "ping", -1, kFast, 0, 0, 0, "@fast @connection", CmdPing));
+  t.Add(Spec(g, "echo", 2, kLoading | kStale | kFast, 0, 0, 0, "@fast @connection", CmdEcho));
+  t.Add(Spec(g, "quit", -1, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0, 0,
              "@fast @connection", CmdQuit));
-  t.Add(Spec(g, "auth", -2, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+  t.Add(Spec(g, "auth", -2, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0, 0,
              "@fast @connection", CmdAuth));
-  t.Add(Spec(g, "hello", -1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+  t.Add(Spec(g, "hello", -1, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0, 0,
              "@fast @connection", CmdHello));
-  t.Add(Spec(g, "reset", 1, "noscript loading stale fast no_auth allow_busy", 0, 0, 0,
+  t.Add(Spec(g, "reset", 1, kNoScript | kLoading | kStale | kFast | kNoAuth | kAllowBusy, 0, 0, 0,
              "@fast @connection", CmdReset));
-  t.Add(Spec(g, "client", -2, "", 0, 0, 0, "@slow", CmdContainer));
-  auto sub = [&](const char* name, int arity, const char* flags, const char* acl, Handler h) {
+  t.Add(Spec(g, "client", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
+  auto sub = [&](const char* name, int arity, CommandFlag flags, const char* acl, Handler h) {
     t.AddSub("client", Spec(g, name, arity, flags, 0, 0, 0, acl, h));
   };
-  sub("id", 2, "noscript loading stale", "@slow @connection", CmdClientId);
-  sub("setname", 3, "noscript loading stale", "@slow @connection", CmdClientSetName);
-  sub("getname", 2, "noscript loading stale", "@slow @connection", CmdClientGetName);
-  sub("list", -2, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+  sub("id", 2, kNoScript | kLoading | kStale, "@slow @connection", CmdClientId);
+  sub("setname", 3, kNoScript | kLoading | kStale, "@slow @connection", CmdClientSetName);
+  sub("getname", 2, kNoScript | kLoading | kStale, "@slow @connection", CmdClientGetName);
+  sub("list", -2, kAdmin | kNoScript | kLoading | kStale, "@admin @slow @dangerous @connection",
       CmdClientList);
-  sub("info", 2, "noscript loading stale", "@slow @connection", CmdClientInfo);
-  sub("kill", -3, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+  sub("info", 2, kNoScript | kLoading | kStale, "@slow @connection", CmdClientInfo);
+  sub("kill", -3, kAdmin | kNoScript | kLoading | kStale, "@admin @slow @dangerous @connection",
       CmdClientKill);
-  sub("pause", -3, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+  sub("pause", -3, kAdmin | kNoScript | kLoading | kStale, "@admin @slow @dangerous @connection",
       CmdClientPause);
-  sub("unpause", 2, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+  sub("unpause", 2, kAdmin | kNoScript | kLoading | kStale, "@admin @slow @dangerous @connection",
       CmdClientUnpause);
-  sub("no-evict", 3, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+  sub("no-evict", 3, kAdmin | kNoScript | kLoading | kStale, "@admin @slow @dangerous @connection",
       CmdClientNoEvict);
-  sub("reply", 3, "noscript loading stale", "@slow @connection", CmdClientReply);
-  sub("unblock", -3, "admin noscript loading stale", "@admin @slow @dangerous @connection",
+  sub("reply", 3, kNoScript | kLoading | kStale, "@slow @connection", CmdClientReply);
+  sub("unblock", -3, kAdmin | kNoScript | kLoading | kStale, "@admin @slow @dangerous @connection",
       CmdClientUnblock);
-  sub("help", 2, "loading stale", "@slow @connection", CmdClientHelp);
+  sub("help", 2, kLoading | kStale, "@slow @connection", CmdClientHelp);
 }
 
 }  // namespace basalt::commands

@@ -112,13 +112,13 @@ std::string_view TypeName(storage::ValueType t) {
   return "none";
 }
 
-CommandSpec Spec(const char* group, const char* name, int arity, const char* flags, int first,
+CommandSpec Spec(const char* group, const char* name, int arity, CommandFlag flags, int first,
                  int last, int step, const char* acl, Handler h) {
   CommandSpec s;
   s.group = group;
   s.name = name;
   s.arity = arity;
-  s.flags = ParseFlags(flags);
+  s.flags = flags;
   s.first_key = first;
   s.last_key = last;
   s.step = step;

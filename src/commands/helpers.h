@@ -103,7 +103,7 @@ std::string_view TypeName(storage::ValueType t);
 
 // A command table row: group, name, arity, flags ("write denyoom"), key
 // positions, ACL categories, handler.
-CommandSpec Spec(const char* group, const char* name, int arity, const char* flags, int first,
+CommandSpec Spec(const char* group, const char* name, int arity, CommandFlag flags, int first,
                  int last, int step, const char* acl, Handler h);
 
 }  // namespace basalt::commands

@@ -327,12 +327,12 @@ void CmdPfSelfTest(CommandContext& ctx) {
 
 void RegisterHllFamily(CommandTable& t) {
   const char* g = "hyperloglog";
-  t.Add(Spec(g, "pfadd", -2, "write denyoom fast", 1, 1, 1, "@write @hyperloglog @fast", CmdPfAdd));
-  t.Add(Spec(g, "pfcount", -2, "readonly", 1, -1, 1, "@read @hyperloglog @slow", CmdPfCount));
-  t.Add(Spec(g, "pfmerge", -2, "write denyoom", 1, -1, 1, "@write @hyperloglog @slow", CmdPfMerge));
-  t.Add(Spec(g, "pfdebug", 3, "write denyoom admin", 2, 2, 1,
+  t.Add(Spec(g, "pfadd", -2, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @hyperloglog @fast", CmdPfAdd));
+  t.Add(Spec(g, "pfcount", -2, kReadOnly, 1, -1, 1, "@read @hyperloglog @slow", CmdPfCount));
+  t.Add(Spec(g, "pfmerge", -2, kWrite | kDenyOom, 1, -1, 1, "@write @hyperloglog @slow", CmdPfMerge));
+  t.Add(Spec(g, "pfdebug", 3, kWrite | kDenyOom | kAdmin, 2, 2, 1,
              "@write @hyperloglog @admin @slow @dangerous", CmdPfDebug));
-  t.Add(Spec(g, "pfselftest", 1, "admin", 0, 0, 0, "@hyperloglog @admin @slow @dangerous",
+  t.Add(Spec(g, "pfselftest", 1, kAdmin, 0, 0, 0, "@hyperloglog @admin @slow @dangerous",
              CmdPfSelfTest));
 }
 

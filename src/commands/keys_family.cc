@@ -549,41 +549,41 @@ void CmdFlushAll(CommandContext& ctx) {
 
 void RegisterKeysFamily(CommandTable& t) {
   const char* g = "generic";
-  t.Add(Spec(g, "del", -2, "write", 1, -1, 1, "@keyspace @write @slow", CmdDel));
-  t.Add(Spec(g, "unlink", -2, "write fast", 1, -1, 1, "@keyspace @write @fast", CmdUnlink));
-  t.Add(Spec(g, "exists", -2, "readonly fast", 1, -1, 1, "@keyspace @read @fast", CmdExists));
-  t.Add(Spec(g, "touch", -2, "readonly fast", 1, -1, 1, "@keyspace @read @fast", CmdTouch));
-  t.Add(Spec(g, "type", 2, "readonly fast", 1, 1, 1, "@keyspace @read @fast", CmdType));
-  t.Add(Spec(g, "expire", -3, "write fast", 1, 1, 1, "@keyspace @write @fast", CmdExpire));
-  t.Add(Spec(g, "pexpire", -3, "write fast", 1, 1, 1, "@keyspace @write @fast", CmdPExpire));
-  t.Add(Spec(g, "expireat", -3, "write fast", 1, 1, 1, "@keyspace @write @fast", CmdExpireAt));
-  t.Add(Spec(g, "pexpireat", -3, "write fast", 1, 1, 1, "@keyspace @write @fast", CmdPExpireAt));
-  t.Add(Spec(g, "ttl", 2, "readonly fast", 1, 1, 1, "@keyspace @read @fast", CmdTtl));
-  t.Add(Spec(g, "pttl", 2, "readonly fast", 1, 1, 1, "@keyspace @read @fast", CmdPTtl));
-  t.Add(Spec(g, "expiretime", 2, "readonly fast", 1, 1, 1, "@keyspace @read @fast", CmdExpireTime));
-  t.Add(Spec(g, "pexpiretime", 2, "readonly fast", 1, 1, 1, "@keyspace @read @fast",
+  t.Add(Spec(g, "del", -2, kWrite, 1, -1, 1, "@keyspace @write @slow", CmdDel));
+  t.Add(Spec(g, "unlink", -2, kWrite | kFast, 1, -1, 1, "@keyspace @write @fast", CmdUnlink));
+  t.Add(Spec(g, "exists", -2, kReadOnly | kFast, 1, -1, 1, "@keyspace @read @fast", CmdExists));
+  t.Add(Spec(g, "touch", -2, kReadOnly | kFast, 1, -1, 1, "@keyspace @read @fast", CmdTouch));
+  t.Add(Spec(g, "type", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdType));
+  t.Add(Spec(g, "expire", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdExpire));
+  t.Add(Spec(g, "pexpire", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPExpire));
+  t.Add(Spec(g, "expireat", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdExpireAt));
+  t.Add(Spec(g, "pexpireat", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPExpireAt));
+  t.Add(Spec(g, "ttl", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdTtl));
+  t.Add(Spec(g, "pttl", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdPTtl));
+  t.Add(Spec(g, "expiretime", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdExpireTime));
+  t.Add(Spec(g, "pexpiretime", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast",
              CmdPExpireTime));
-  t.Add(Spec(g, "persist", 2, "write fast", 1, 1, 1, "@keyspace @write @fast", CmdPersist));
-  t.Add(Spec(g, "rename", 3, "write", 1, 2, 1, "@keyspace @write @slow", CmdRename));
-  t.Add(Spec(g, "renamenx", 3, "write fast", 1, 2, 1, "@keyspace @write @fast", CmdRenameNx));
-  t.Add(Spec(g, "copy", -3, "write denyoom", 1, 2, 1, "@keyspace @write @slow", CmdCopy));
-  t.Add(Spec(g, "move", 3, "write fast", 1, 1, 1, "@keyspace @write @fast", CmdMove));
-  t.Add(Spec(g, "keys", 2, "readonly", 0, 0, 0, "@keyspace @read @slow @dangerous", CmdKeys))
+  t.Add(Spec(g, "persist", 2, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPersist));
+  t.Add(Spec(g, "rename", 3, kWrite, 1, 2, 1, "@keyspace @write @slow", CmdRename));
+  t.Add(Spec(g, "renamenx", 3, kWrite | kFast, 1, 2, 1, "@keyspace @write @fast", CmdRenameNx));
+  t.Add(Spec(g, "copy", -3, kWrite | kDenyOom, 1, 2, 1, "@keyspace @write @slow", CmdCopy));
+  t.Add(Spec(g, "move", 3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdMove));
+  t.Add(Spec(g, "keys", 2, kReadOnly, 0, 0, 0, "@keyspace @read @slow @dangerous", CmdKeys))
       .tips = "request_policy:all_shards nondeterministic_output_order";
-  t.Add(Spec(g, "scan", -2, "readonly", 0, 0, 0, "@keyspace @read @slow", CmdScan)).tips =
+  t.Add(Spec(g, "scan", -2, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdScan)).tips =
       "nondeterministic_output request_policy:special";
-  t.Add(Spec(g, "randomkey", 1, "readonly", 0, 0, 0, "@keyspace @read @slow", CmdRandomKey))
+  t.Add(Spec(g, "randomkey", 1, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdRandomKey))
       .tips = "request_policy:all_shards nondeterministic_output";
-  t.Add(Spec("connection", "select", 2, "loading stale fast", 0, 0, 0,
+  t.Add(Spec("connection", "select", 2, kLoading | kStale | kFast, 0, 0, 0,
              "@keyspace @fast", CmdSelect));
-  t.Add(Spec("server", "swapdb", 3, "write fast", 0, 0, 0, "@keyspace @write @fast @dangerous",
+  t.Add(Spec("server", "swapdb", 3, kWrite | kFast, 0, 0, 0, "@keyspace @write @fast @dangerous",
              CmdSwapDb));
-  t.Add(Spec("server", "dbsize", 1, "readonly fast", 0, 0, 0, "@keyspace @read @fast", CmdDbSize))
+  t.Add(Spec("server", "dbsize", 1, kReadOnly | kFast, 0, 0, 0, "@keyspace @read @fast", CmdDbSize))
       .tips = "request_policy:all_shards response_policy:agg_sum";
-  t.Add(Spec("server", "flushdb", -1, "write", 0, 0, 0, "@keyspace @write @slow @dangerous",
+  t.Add(Spec("server", "flushdb", -1, kWrite, 0, 0, 0, "@keyspace @write @slow @dangerous",
              CmdFlushDb))
       .tips = "request_policy:all_shards response_policy:all_succeeded";
-  t.Add(Spec("server", "flushall", -1, "write", 0, 0, 0, "@keyspace @write @slow @dangerous",
+  t.Add(Spec("server", "flushall", -1, kWrite, 0, 0, 0, "@keyspace @write @slow @dangerous",
              CmdFlushAll))
       .tips = "request_policy:all_shards response_policy:all_succeeded";
 }

@@ -465,7 +465,7 @@ KeySpec IndexKey(int index, const char* flags) {
 
 void RegisterListFamily(CommandTable& t) {
   const char* g = "list";
-  auto add = [&](const char* name, int arity, const char* flags, int first, int last,
+  auto add = [&](const char* name, int arity, CommandFlag flags, int first, int last,
                  const char* acl, Handler h, std::vector<KeySpec> specs) {
     CommandSpec& c = t.Add(Spec(g, name, arity, flags, first, last, first > 0 ? 1 : 0, acl, h));
     c.key_specs = std::move(specs);
@@ -473,28 +473,28 @@ void RegisterListFamily(CommandTable& t) {
   };
   const char* kInsert = "RW INSERT";
   const char* kPopSpec = "RW ACCESS DELETE";
-  add("lpush", -3, "write denyoom fast", 1, 1, "@write @list @fast", CmdLPush,
+  add("lpush", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdLPush,
       {IndexKey(1, kInsert)});
-  add("rpush", -3, "write denyoom fast", 1, 1, "@write @list @fast", CmdRPush,
+  add("rpush", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdRPush,
       {IndexKey(1, kInsert)});
-  add("lpushx", -3, "write denyoom fast", 1, 1, "@write @list @fast", CmdLPushX,
+  add("lpushx", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdLPushX,
       {IndexKey(1, kInsert)});
-  add("rpushx", -3, "write denyoom fast", 1, 1, "@write @list @fast", CmdRPushX,
+  add("rpushx", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdRPushX,
       {IndexKey(1, kInsert)});
-  add("lpop", -2, "write fast", 1, 1, "@write @list @fast", CmdLPop, {IndexKey(1, kPopSpec)});
-  add("rpop", -2, "write fast", 1, 1, "@write @list @fast", CmdRPop, {IndexKey(1, kPopSpec)});
-  add("llen", 2, "readonly fast", 1, 1, "@read @list @fast", CmdLLen, {IndexKey(1, "RO")});
-  add("lrange", 4, "readonly", 1, 1, "@read @list @slow", CmdLRange, {IndexKey(1, "RO ACCESS")});
-  add("lindex", 3, "readonly", 1, 1, "@read @list @slow", CmdLIndex, {IndexKey(1, "RO ACCESS")});
-  add("lset", 4, "write denyoom", 1, 1, "@write @list @slow", CmdLSet, {IndexKey(1, "RW UPDATE")});
-  add("linsert", 5, "write denyoom", 1, 1, "@write @list @slow", CmdLInsert,
+  add("lpop", -2, kWrite | kFast, 1, 1, "@write @list @fast", CmdLPop, {IndexKey(1, kPopSpec)});
+  add("rpop", -2, kWrite | kFast, 1, 1, "@write @list @fast", CmdRPop, {IndexKey(1, kPopSpec)});
+  add("llen", 2, kReadOnly | kFast, 1, 1, "@read @list @fast", CmdLLen, {IndexKey(1, "RO")});
+  add("lrange", 4, kReadOnly, 1, 1, "@read @list @slow", CmdLRange, {IndexKey(1, "RO ACCESS")});
+  add("lindex", 3, kReadOnly, 1, 1, "@read @list @slow", CmdLIndex, {IndexKey(1, "RO ACCESS")});
+  add("lset", 4, kWrite | kDenyOom, 1, 1, "@write @list @slow", CmdLSet, {IndexKey(1, "RW UPDATE")});
+  add("linsert", 5, kWrite | kDenyOom, 1, 1, "@write @list @slow", CmdLInsert,
       {IndexKey(1, kInsert)});
-  add("lrem", 4, "write", 1, 1, "@write @list @slow", CmdLRem, {IndexKey(1, "RW DELETE")});
-  add("ltrim", 4, "write", 1, 1, "@write @list @slow", CmdLTrim, {IndexKey(1, "RW DELETE")});
-  add("lpos", -3, "readonly", 1, 1, "@read @list @slow", CmdLPos, {IndexKey(1, "RO ACCESS")});
-  add("lmove", 5, "write denyoom", 1, 2, "@write @list @slow", CmdLMove,
+  add("lrem", 4, kWrite, 1, 1, "@write @list @slow", CmdLRem, {IndexKey(1, "RW DELETE")});
+  add("ltrim", 4, kWrite, 1, 1, "@write @list @slow", CmdLTrim, {IndexKey(1, "RW DELETE")});
+  add("lpos", -3, kReadOnly, 1, 1, "@read @list @slow", CmdLPos, {IndexKey(1, "RO ACCESS")});
+  add("lmove", 5, kWrite | kDenyOom, 1, 2, "@write @list @slow", CmdLMove,
       {IndexKey(1, kPopSpec), IndexKey(2, kInsert)});
-  add("rpoplpush", 3, "write denyoom", 1, 2, "@write @list @slow", CmdRPopLPush,
+  add("rpoplpush", 3, kWrite | kDenyOom, 1, 2, "@write @list @slow", CmdRPopLPush,
       {IndexKey(1, kPopSpec), IndexKey(2, kInsert)});
   KeySpec numkeys;
   numkeys.flags = kPopSpec;
@@ -503,7 +503,7 @@ void RegisterListFamily(CommandTable& t) {
   numkeys.keynumidx = 0;
   numkeys.firstkey = 1;
   numkeys.numstep = 1;
-  add("lmpop", -4, "write movablekeys", 0, 0, "@write @list @slow", CmdLMPop, {numkeys});
+  add("lmpop", -4, kWrite | kMovableKeys, 0, 0, "@write @list @slow", CmdLMPop, {numkeys});
 }
 
 }  // namespace basalt::commands

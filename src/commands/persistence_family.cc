@@ -159,15 +159,15 @@ void CmdRestore(CommandContext& ctx) {
 
 void RegisterPersistenceFamily(CommandTable& t) {
   const char* g = "server";
-  t.Add(Spec(g, "save", 1, "admin noscript no_async_loading no_multi", 0, 0, 0,
+  t.Add(Spec(g, "save", 1, kAdmin | kNoScript | kNoAsyncLoading | kNoMulti, 0, 0, 0,
              "@admin @slow @dangerous", CmdSave));
-  t.Add(Spec(g, "bgsave", -1, "admin noscript no_async_loading", 0, 0, 0,
+  t.Add(Spec(g, "bgsave", -1, kAdmin | kNoScript | kNoAsyncLoading, 0, 0, 0,
              "@admin @slow @dangerous", CmdBgsave));
-  t.Add(Spec(g, "bgrewriteaof", 1, "admin noscript no_async_loading", 0, 0, 0,
+  t.Add(Spec(g, "bgrewriteaof", 1, kAdmin | kNoScript | kNoAsyncLoading, 0, 0, 0,
              "@admin @slow @dangerous", CmdBgRewriteAof));
-  t.Add(Spec("generic", "dump", 2, "readonly", 1, 1, 1, "@keyspace @read @slow", CmdDump)).tips =
+  t.Add(Spec("generic", "dump", 2, kReadOnly, 1, 1, 1, "@keyspace @read @slow", CmdDump)).tips =
       "nondeterministic_output";
-  t.Add(Spec("generic", "restore", -4, "write denyoom", 1, 1, 1,
+  t.Add(Spec("generic", "restore", -4, kWrite | kDenyOom, 1, 1, 1,
              "@keyspace @write @slow @dangerous", CmdRestore));
 }
 

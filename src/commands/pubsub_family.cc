@@ -170,19 +170,19 @@ void CmdContainer(CommandContext& ctx) {
 
 void RegisterPubsubFamily(CommandTable& t) {
   const char* g = "pubsub";
-  const char* sub_flags = "pubsub noscript loading stale";
+  const CommandFlag sub_flags = kPubSub | kNoScript | kLoading | kStale;
   t.Add(Spec(g, "subscribe", -2, sub_flags, 0, 0, 0, "@pubsub @slow", CmdSubscribe));
   t.Add(Spec(g, "unsubscribe", -1, sub_flags, 0, 0, 0, "@pubsub @slow", CmdUnsubscribe));
   t.Add(Spec(g, "psubscribe", -2, sub_flags, 0, 0, 0, "@pubsub @slow", CmdPSubscribe));
   t.Add(Spec(g, "punsubscribe", -1, sub_flags, 0, 0, 0, "@pubsub @slow", CmdPUnsubscribe));
   t.Add(Spec(g, "ssubscribe", -2, sub_flags, 1, -1, 1, "@pubsub @slow", CmdSSubscribe));
   t.Add(Spec(g, "sunsubscribe", -1, sub_flags, 1, -1, 1, "@pubsub @slow", CmdSUnsubscribe));
-  t.Add(Spec(g, "publish", 3, "pubsub loading stale fast", 0, 0, 0,
+  t.Add(Spec(g, "publish", 3, kPubSub | kLoading | kStale | kFast, 0, 0, 0,
              "@pubsub @fast", CmdPublish));
-  t.Add(Spec(g, "spublish", 3, "pubsub loading stale fast", 1, 1, 1,
+  t.Add(Spec(g, "spublish", 3, kPubSub | kLoading | kStale | kFast, 1, 1, 1,
              "@pubsub @fast", CmdSPublish));
-  t.Add(Spec(g, "pubsub", -2, "", 0, 0, 0, "@slow", CmdContainer));
-  const char* f = "pubsub loading stale";
+  t.Add(Spec(g, "pubsub", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
+  const CommandFlag f = kPubSub | kLoading | kStale;
   t.AddSub("pubsub", Spec(g, "channels", -2, f, 0, 0, 0, "@pubsub @slow", CmdPubsubChannels));
   t.AddSub("pubsub", Spec(g, "numsub", -2, f, 0, 0, 0, "@pubsub @slow", CmdPubsubNumSub));
   t.AddSub("pubsub", Spec(g, "numpat", 2, f, 0, 0, 0, "@pubsub @slow", CmdPubsubNumPat));
@@ -190,7 +190,7 @@ void RegisterPubsubFamily(CommandTable& t) {
                           CmdPubsubShardChannels));
   t.AddSub("pubsub", Spec(g, "shardnumsub", -2, f, 0, 0, 0, "@pubsub @slow",
                           CmdPubsubShardNumSub));
-  t.AddSub("pubsub", Spec(g, "help", 2, "loading stale", 0, 0, 0, "@slow", CmdPubsubHelp));
+  t.AddSub("pubsub", Spec(g, "help", 2, kLoading | kStale, 0, 0, 0, "@slow", CmdPubsubHelp));
 }
 
 }  // namespace basalt::commands

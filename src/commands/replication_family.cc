@@ -148,17 +148,17 @@ void CmdRole(CommandContext& ctx) {
 
 void RegisterReplicationFamily(CommandTable& t) {
   const char* g = "server";
-  t.Add(Spec(g, "replconf", -1, "admin noscript loading stale allow_busy", 0, 0, 0,
+  t.Add(Spec(g, "replconf", -1, kAdmin | kNoScript | kLoading | kStale | kAllowBusy, 0, 0, 0,
              "@admin @slow", CmdReplconf));
-  t.Add(Spec(g, "psync", -3, "admin noscript no_async_loading no_multi", 0, 0, 0,
+  t.Add(Spec(g, "psync", -3, kAdmin | kNoScript | kNoAsyncLoading | kNoMulti, 0, 0, 0,
              "@admin @slow @dangerous", CmdPsync));
-  t.Add(Spec(g, "sync", 1, "admin noscript no_async_loading no_multi", 0, 0, 0,
+  t.Add(Spec(g, "sync", 1, kAdmin | kNoScript | kNoAsyncLoading | kNoMulti, 0, 0, 0,
              "@admin @slow @dangerous", CmdSync));
-  t.Add(Spec(g, "replicaof", 3, "admin noscript stale no_async_loading", 0, 0, 0,
+  t.Add(Spec(g, "replicaof", 3, kAdmin | kNoScript | kStale | kNoAsyncLoading, 0, 0, 0,
              "@admin @slow @dangerous", CmdReplicaof));
-  t.Add(Spec(g, "slaveof", 3, "admin noscript stale no_async_loading", 0, 0, 0,
+  t.Add(Spec(g, "slaveof", 3, kAdmin | kNoScript | kStale | kNoAsyncLoading, 0, 0, 0,
              "@admin @slow @dangerous", CmdReplicaof));
-  t.Add(Spec(g, "role", 1, "noscript loading stale fast", 0, 0, 0, "@admin @fast @dangerous",
+  t.Add(Spec(g, "role", 1, kNoScript | kLoading | kStale | kFast, 0, 0, 0, "@admin @fast @dangerous",
              CmdRole));
 }
 

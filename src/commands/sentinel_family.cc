@@ -311,10 +311,10 @@ void RegisterSentinelFamilies(CommandTable& t) {
   publish->key_specs.clear();
 
   const char* g = "sentinel";
-  t.Add(Spec(g, "sentinel", -2, "admin sentinel only_sentinel", 0, 0, 0, "@admin @slow @dangerous",
+  t.Add(Spec(g, "sentinel", -2, kAdmin | kSentinel | kOnlySentinel, 0, 0, 0, "@admin @slow @dangerous",
              CmdSentinelContainer));
   auto sub = [&](const char* name, int arity, Handler h) {
-    t.AddSub("sentinel", Spec(g, name, arity, "admin sentinel only_sentinel", 0, 0, 0,
+    t.AddSub("sentinel", Spec(g, name, arity, kAdmin | kSentinel | kOnlySentinel, 0, 0, 0,
                               "@admin @slow @dangerous", h));
   };
   sub("ckquorum", 3, CmdCkQuorum);

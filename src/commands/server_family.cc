@@ -738,43 +738,43 @@ void CmdContainer(CommandContext& ctx) {
 
 void RegisterServerFamily(CommandTable& t) {
   const char* g = "server";
-  t.Add(Spec(g, "info", -1, "loading stale", 0, 0, 0, "@slow @dangerous", CmdInfo)).tips =
+  t.Add(Spec(g, "info", -1, kLoading | kStale, 0, 0, 0, "@slow @dangerous", CmdInfo)).tips =
       "nondeterministic_output request_policy:all_shards response_policy:special";
-  t.Add(Spec(g, "time", 1, "loading stale fast", 0, 0, 0, "@fast", CmdTime)).tips =
+  t.Add(Spec(g, "time", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast", CmdTime)).tips =
       "nondeterministic_output";
-  t.Add(Spec(g, "lastsave", 1, "loading stale fast", 0, 0, 0, "@fast @dangerous", CmdLastSave))
+  t.Add(Spec(g, "lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast @dangerous", CmdLastSave))
       .tips = "nondeterministic_output";
-  t.Add(Spec(g, "shutdown", -1, "admin noscript loading stale no_multi allow_busy", 0, 0, 0,
+  t.Add(Spec(g, "shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy, 0, 0, 0,
              "@admin @slow @dangerous", CmdShutdown));
-  t.Add(Spec(g, "debug", -2, "admin noscript loading stale", 0, 0, 0,
+  t.Add(Spec(g, "debug", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
              "@admin @slow @dangerous", CmdDebug));
 
-  t.Add(Spec(g, "slowlog", -2, "", 0, 0, 0, "@slow", CmdContainer));
-  t.AddSub("slowlog", Spec(g, "get", -2, "admin loading stale", 0, 0, 0,
+  t.Add(Spec(g, "slowlog", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
+  t.AddSub("slowlog", Spec(g, "get", -2, kAdmin | kLoading | kStale, 0, 0, 0,
                            "@admin @slow @dangerous", CmdSlowlogGet))
       .tips = "request_policy:all_nodes nondeterministic_output";
-  t.AddSub("slowlog", Spec(g, "len", 2, "admin loading stale", 0, 0, 0, "@admin @slow @dangerous",
+  t.AddSub("slowlog", Spec(g, "len", 2, kAdmin | kLoading | kStale, 0, 0, 0, "@admin @slow @dangerous",
                            CmdSlowlogLen))
       .tips = "request_policy:all_nodes response_policy:agg_sum nondeterministic_output";
-  t.AddSub("slowlog", Spec(g, "reset", 2, "admin loading stale", 0, 0, 0,
+  t.AddSub("slowlog", Spec(g, "reset", 2, kAdmin | kLoading | kStale, 0, 0, 0,
                            "@admin @slow @dangerous", CmdSlowlogReset))
       .tips = "request_policy:all_nodes response_policy:all_succeeded";
-  t.AddSub("slowlog", Spec(g, "help", 2, "loading stale", 0, 0, 0, "@slow", CmdSlowlogHelp));
+  t.AddSub("slowlog", Spec(g, "help", 2, kLoading | kStale, 0, 0, 0, "@slow", CmdSlowlogHelp));
 
-  t.Add(Spec(g, "config", -2, "", 0, 0, 0, "@slow", CmdContainer));
-  t.AddSub("config", Spec(g, "get", -3, "admin noscript loading stale", 0, 0, 0,
+  t.Add(Spec(g, "config", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
+  t.AddSub("config", Spec(g, "get", -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
                           "@admin @slow @dangerous", CmdConfigGet));
-  t.AddSub("config", Spec(g, "set", -4, "admin noscript loading stale", 0, 0, 0,
+  t.AddSub("config", Spec(g, "set", -4, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
                           "@admin @slow @dangerous", CmdConfigSet));
-  t.AddSub("config", Spec(g, "resetstat", 2, "admin noscript loading stale", 0, 0, 0,
+  t.AddSub("config", Spec(g, "resetstat", 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
                           "@admin @slow @dangerous", CmdConfigResetStat));
-  t.AddSub("config", Spec(g, "rewrite", 2, "admin noscript loading stale", 0, 0, 0,
+  t.AddSub("config", Spec(g, "rewrite", 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
                           "@admin @slow @dangerous", CmdConfigRewrite));
-  t.AddSub("config", Spec(g, "help", 2, "loading stale", 0, 0, 0, "@slow", CmdConfigHelp));
+  t.AddSub("config", Spec(g, "help", 2, kLoading | kStale, 0, 0, 0, "@slow", CmdConfigHelp));
 
-  t.Add(Spec(g, "command", -1, "loading stale", 0, 0, 0, "@slow @connection", CmdCommand));
+  t.Add(Spec(g, "command", -1, kLoading | kStale, 0, 0, 0, "@slow @connection", CmdCommand));
   auto cmd = [&](const char* name, int arity, Handler h) {
-    t.AddSub("command", Spec(g, name, arity, "loading stale", 0, 0, 0, "@slow @connection", h));
+    t.AddSub("command", Spec(g, name, arity, kLoading | kStale, 0, 0, 0, "@slow @connection", h));
   };
   cmd("count", 2, CmdCommandCount);
   cmd("info", -2, CmdCommandInfo);
@@ -783,22 +783,22 @@ void RegisterServerFamily(CommandTable& t) {
   cmd("getkeys", -4, CmdCommandGetKeys);
   cmd("help", 2, CmdCommandHelp);
 
-  t.Add(Spec(g, "object", -2, "", 0, 0, 0, "@slow", CmdContainer));
+  t.Add(Spec(g, "object", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
   auto obj = [&](const char* name, Handler h) {
-    t.AddSub("object", Spec("generic", name, 3, "readonly", 2, 2, 1, "@keyspace @read @slow", h));
+    t.AddSub("object", Spec("generic", name, 3, kReadOnly, 2, 2, 1, "@keyspace @read @slow", h));
   };
   obj("encoding", CmdObjectEncoding);
   obj("refcount", CmdObjectRefcount);
   obj("idletime", CmdObjectIdletime);
   obj("freq", CmdObjectFreq);
-  t.AddSub("object", Spec("generic", "help", 2, "loading stale", 0, 0, 0, "@keyspace @slow",
+  t.AddSub("object", Spec("generic", "help", 2, kLoading | kStale, 0, 0, 0, "@keyspace @slow",
                           CmdObjectHelp));
 
-  t.Add(Spec(g, "memory", -2, "", 0, 0, 0, "@slow", CmdContainer));
-  t.AddSub("memory", Spec(g, "usage", -3, "readonly", 2, 2, 1, "@read @slow", CmdMemoryUsage));
-  t.AddSub("memory", Spec(g, "malloc-stats", 2, "", 0, 0, 0, "@slow", CmdMemoryMallocStats));
-  t.AddSub("memory", Spec(g, "purge", 2, "", 0, 0, 0, "@slow", CmdMemoryPurge));
-  t.AddSub("memory", Spec(g, "help", 2, "loading stale", 0, 0, 0, "@slow", CmdMemoryHelp));
+  t.Add(Spec(g, "memory", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
+  t.AddSub("memory", Spec(g, "usage", -3, kReadOnly, 2, 2, 1, "@read @slow", CmdMemoryUsage));
+  t.AddSub("memory", Spec(g, "malloc-stats", 2, kNoFlags, 0, 0, 0, "@slow", CmdMemoryMallocStats));
+  t.AddSub("memory", Spec(g, "purge", 2, kNoFlags, 0, 0, 0, "@slow", CmdMemoryPurge));
+  t.AddSub("memory", Spec(g, "help", 2, kLoading | kStale, 0, 0, 0, "@slow", CmdMemoryHelp));
 }
 
 }  // namespace basalt::commands

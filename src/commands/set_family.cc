@@ -689,21 +689,21 @@ void CmdSScan(CommandContext& ctx) {
 
 void RegisterSetFamily(CommandTable& t) {
   const char* g = "set";
-  t.Add(Spec(g, "sadd", -3, "write denyoom fast", 1, 1, 1, "@write @set @fast", CmdSAdd));
-  t.Add(Spec(g, "srem", -3, "write fast", 1, 1, 1, "@write @set @fast", CmdSRem));
-  t.Add(Spec(g, "scard", 2, "readonly fast", 1, 1, 1, "@read @set @fast", CmdSCard));
-  t.Add(Spec(g, "sismember", 3, "readonly fast", 1, 1, 1, "@read @set @fast", CmdSIsMember));
-  t.Add(Spec(g, "smismember", -3, "readonly fast", 1, 1, 1, "@read @set @fast", CmdSMIsMember));
-  t.Add(Spec(g, "smembers", 2, "readonly", 1, 1, 1, "@read @set @slow", CmdSMembers)).tips =
+  t.Add(Spec(g, "sadd", -3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @set @fast", CmdSAdd));
+  t.Add(Spec(g, "srem", -3, kWrite | kFast, 1, 1, 1, "@write @set @fast", CmdSRem));
+  t.Add(Spec(g, "scard", 2, kReadOnly | kFast, 1, 1, 1, "@read @set @fast", CmdSCard));
+  t.Add(Spec(g, "sismember", 3, kReadOnly | kFast, 1, 1, 1, "@read @set @fast", CmdSIsMember));
+  t.Add(Spec(g, "smismember", -3, kReadOnly | kFast, 1, 1, 1, "@read @set @fast", CmdSMIsMember));
+  t.Add(Spec(g, "smembers", 2, kReadOnly, 1, 1, 1, "@read @set @slow", CmdSMembers)).tips =
       "nondeterministic_output_order";
-  t.Add(Spec(g, "srandmember", -2, "readonly", 1, 1, 1, "@read @set @slow", CmdSRandMember)).tips =
+  t.Add(Spec(g, "srandmember", -2, kReadOnly, 1, 1, 1, "@read @set @slow", CmdSRandMember)).tips =
       "nondeterministic_output";
-  t.Add(Spec(g, "spop", -2, "write fast", 1, 1, 1, "@write @set @fast", CmdSPop)).tips =
+  t.Add(Spec(g, "spop", -2, kWrite | kFast, 1, 1, 1, "@write @set @fast", CmdSPop)).tips =
       "nondeterministic_output";
-  t.Add(Spec(g, "smove", 4, "write fast", 1, 2, 1, "@write @set @fast", CmdSMove));
-  t.Add(Spec(g, "sinter", -2, "readonly", 1, -1, 1, "@read @set @slow", CmdSInter)).tips =
+  t.Add(Spec(g, "smove", 4, kWrite | kFast, 1, 2, 1, "@write @set @fast", CmdSMove));
+  t.Add(Spec(g, "sinter", -2, kReadOnly, 1, -1, 1, "@read @set @slow", CmdSInter)).tips =
       "nondeterministic_output_order";
-  CommandSpec& card = t.Add(Spec(g, "sintercard", -3, "readonly movablekeys", 0, 0, 0,
+  CommandSpec& card = t.Add(Spec(g, "sintercard", -3, kReadOnly | kMovableKeys, 0, 0, 0,
                                  "@read @set @slow", CmdSInterCard));
   KeySpec ks;
   ks.flags = "RO ACCESS";
@@ -713,14 +713,14 @@ void RegisterSetFamily(CommandTable& t) {
   ks.firstkey = 1;
   ks.numstep = 1;
   card.key_specs.push_back(ks);
-  t.Add(Spec(g, "sinterstore", -3, "write denyoom", 1, -1, 1, "@write @set @slow", CmdSInterStore));
-  t.Add(Spec(g, "sunion", -2, "readonly", 1, -1, 1, "@read @set @slow", CmdSUnion)).tips =
+  t.Add(Spec(g, "sinterstore", -3, kWrite | kDenyOom, 1, -1, 1, "@write @set @slow", CmdSInterStore));
+  t.Add(Spec(g, "sunion", -2, kReadOnly, 1, -1, 1, "@read @set @slow", CmdSUnion)).tips =
       "nondeterministic_output_order";
-  t.Add(Spec(g, "sunionstore", -3, "write denyoom", 1, -1, 1, "@write @set @slow", CmdSUnionStore));
-  t.Add(Spec(g, "sdiff", -2, "readonly", 1, -1, 1, "@read @set @slow", CmdSDiff)).tips =
+  t.Add(Spec(g, "sunionstore", -3, kWrite | kDenyOom, 1, -1, 1, "@write @set @slow", CmdSUnionStore));
+  t.Add(Spec(g, "sdiff", -2, kReadOnly, 1, -1, 1, "@read @set @slow", CmdSDiff)).tips =
       "nondeterministic_output_order";
-  t.Add(Spec(g, "sdiffstore", -3, "write denyoom", 1, -1, 1, "@write @set @slow", CmdSDiffStore));
-  t.Add(Spec(g, "sscan", -3, "readonly", 1, 1, 1, "@read @set @slow", CmdSScan)).tips =
+  t.Add(Spec(g, "sdiffstore", -3, kWrite | kDenyOom, 1, -1, 1, "@write @set @slow", CmdSDiffStore));
+  t.Add(Spec(g, "sscan", -3, kReadOnly, 1, 1, 1, "@read @set @slow", CmdSScan)).tips =
       "nondeterministic_output";
 }
 

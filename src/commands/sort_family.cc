@@ -259,10 +259,10 @@ void RegisterSortFamily(CommandTable& t) {
   dest.flags = "OW UPDATE";
   dest.keyword = "STORE";
   dest.keyword_startfrom = 1;
-  t.Add(Spec("generic", "sort", -2, "write denyoom movablekeys", 1, 1, 1,
+  t.Add(Spec("generic", "sort", -2, kWrite | kDenyOom | kMovableKeys, 1, 1, 1,
              "@write @set @sortedset @list @slow @dangerous", CmdSort))
       .key_specs = {source, dest};
-  t.Add(Spec("generic", "sort_ro", -2, "readonly movablekeys", 1, 1, 1,
+  t.Add(Spec("generic", "sort_ro", -2, kReadOnly | kMovableKeys, 1, 1, 1,
              "@read @set @sortedset @list @slow @dangerous", CmdSortRo))
       .key_specs = {source};
 }

@@ -692,29 +692,29 @@ void CmdLcs(CommandContext& ctx) {
 }  // namespace
 
 void RegisterStringFamily(CommandTable& t) {
-  t.Add(Spec("string", "get", 2, "readonly fast", 1, 1, 1, "@read @string @fast", CmdGet));
-  t.Add(Spec("string", "set", -3, "write denyoom", 1, 1, 1, "@write @string @slow", CmdSet));
-  t.Add(Spec("string", "setnx", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdSetNx));
-  t.Add(Spec("string", "setex", 4, "write denyoom", 1, 1, 1, "@write @string @slow", CmdSetEx));
-  t.Add(Spec("string", "psetex", 4, "write denyoom", 1, 1, 1, "@write @string @slow", CmdPSetEx));
-  t.Add(Spec("string", "getex", -2, "write fast", 1, 1, 1, "@write @string @fast", CmdGetEx));
-  t.Add(Spec("string", "getdel", 2, "write fast", 1, 1, 1, "@write @string @fast", CmdGetDel));
-  t.Add(Spec("string", "getset", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdGetSet));
-  t.Add(Spec("string", "mget", -2, "readonly fast", 1, -1, 1, "@read @string @fast", CmdMGet));
-  t.Add(Spec("string", "mset", -3, "write denyoom", 1, -1, 2, "@write @string @slow", CmdMSet));
-  t.Add(Spec("string", "msetnx", -3, "write denyoom", 1, -1, 2, "@write @string @slow", CmdMSetNx));
-  t.Add(Spec("string", "append", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdAppend));
-  t.Add(Spec("string", "strlen", 2, "readonly fast", 1, 1, 1, "@read @string @fast", CmdStrlen));
-  t.Add(Spec("string", "incr", 2, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdIncr));
-  t.Add(Spec("string", "decr", 2, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdDecr));
-  t.Add(Spec("string", "incrby", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdIncrBy));
-  t.Add(Spec("string", "decrby", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast", CmdDecrBy));
-  t.Add(Spec("string", "incrbyfloat", 3, "write denyoom fast", 1, 1, 1, "@write @string @fast",
+  t.Add(Spec("string", "get", 2, kReadOnly | kFast, 1, 1, 1, "@read @string @fast", CmdGet));
+  t.Add(Spec("string", "set", -3, kWrite | kDenyOom, 1, 1, 1, "@write @string @slow", CmdSet));
+  t.Add(Spec("string", "setnx", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdSetNx));
+  t.Add(Spec("string", "setex", 4, kWrite | kDenyOom, 1, 1, 1, "@write @string @slow", CmdSetEx));
+  t.Add(Spec("string", "psetex", 4, kWrite | kDenyOom, 1, 1, 1, "@write @string @slow", CmdPSetEx));
+  t.Add(Spec("string", "getex", -2, kWrite | kFast, 1, 1, 1, "@write @string @fast", CmdGetEx));
+  t.Add(Spec("string", "getdel", 2, kWrite | kFast, 1, 1, 1, "@write @string @fast", CmdGetDel));
+  t.Add(Spec("string", "getset", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdGetSet));
+  t.Add(Spec("string", "mget", -2, kReadOnly | kFast, 1, -1, 1, "@read @string @fast", CmdMGet));
+  t.Add(Spec("string", "mset", -3, kWrite | kDenyOom, 1, -1, 2, "@write @string @slow", CmdMSet));
+  t.Add(Spec("string", "msetnx", -3, kWrite | kDenyOom, 1, -1, 2, "@write @string @slow", CmdMSetNx));
+  t.Add(Spec("string", "append", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdAppend));
+  t.Add(Spec("string", "strlen", 2, kReadOnly | kFast, 1, 1, 1, "@read @string @fast", CmdStrlen));
+  t.Add(Spec("string", "incr", 2, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdIncr));
+  t.Add(Spec("string", "decr", 2, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdDecr));
+  t.Add(Spec("string", "incrby", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdIncrBy));
+  t.Add(Spec("string", "decrby", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdDecrBy));
+  t.Add(Spec("string", "incrbyfloat", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast",
              CmdIncrByFloat));
-  t.Add(Spec("string", "getrange", 4, "readonly", 1, 1, 1, "@read @string @slow", CmdGetRange));
-  t.Add(Spec("string", "substr", 4, "readonly", 1, 1, 1, "@read @string @slow", CmdGetRange));
-  t.Add(Spec("string", "setrange", 4, "write denyoom", 1, 1, 1, "@write @string @slow", CmdSetRange));
-  t.Add(Spec("string", "lcs", -3, "readonly", 1, 2, 1, "@read @string @slow", CmdLcs));
+  t.Add(Spec("string", "getrange", 4, kReadOnly, 1, 1, 1, "@read @string @slow", CmdGetRange));
+  t.Add(Spec("string", "substr", 4, kReadOnly, 1, 1, 1, "@read @string @slow", CmdGetRange));
+  t.Add(Spec("string", "setrange", 4, kWrite | kDenyOom, 1, 1, 1, "@write @string @slow", CmdSetRange));
+  t.Add(Spec("string", "lcs", -3, kReadOnly, 1, 2, 1, "@read @string @slow", CmdLcs));
 }
 
 }  // namespace basalt::commands

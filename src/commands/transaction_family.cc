@@ -62,15 +62,15 @@ void CmdUnwatch(CommandContext& ctx) {
 
 void RegisterTransactionFamily(CommandTable& t) {
   const char* g = "transactions";
-  t.Add(Spec(g, "multi", 1, "noscript loading stale fast allow_busy", 0, 0, 0,
+  t.Add(Spec(g, "multi", 1, kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0, 0,
              "@fast @transaction", CmdMulti));
-  t.Add(Spec(g, "exec", 1, "noscript loading stale skip_slowlog", 0, 0, 0,
+  t.Add(Spec(g, "exec", 1, kNoScript | kLoading | kStale | kSkipSlowlog, 0, 0, 0,
              "@slow @transaction", CmdExec));
-  t.Add(Spec(g, "discard", 1, "noscript loading stale fast allow_busy", 0, 0, 0,
+  t.Add(Spec(g, "discard", 1, kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0, 0,
              "@fast @transaction", CmdDiscard));
-  t.Add(Spec(g, "watch", -2, "noscript loading stale fast allow_busy", 1, -1, 1,
+  t.Add(Spec(g, "watch", -2, kNoScript | kLoading | kStale | kFast | kAllowBusy, 1, -1, 1,
              "@fast @transaction", CmdWatch));
-  t.Add(Spec(g, "unwatch", 1, "noscript loading stale fast allow_busy", 0, 0, 0,
+  t.Add(Spec(g, "unwatch", 1, kNoScript | kLoading | kStale | kFast | kAllowBusy, 0, 0, 0,
              "@fast @transaction", CmdUnwatch));
 }
 

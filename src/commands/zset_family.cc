@@ -776,42 +776,42 @@ void RegisterZSetFamily(CommandTable& t) {
   const char* read_slow = "@read @sortedset @slow";
   const char* write_slow = "@write @sortedset @slow";
   // One key at index 1.
-  auto one = [&](const char* name, int arity, const char* flags, const char* acl, Handler h,
+  auto one = [&](const char* name, int arity, CommandFlag flags, const char* acl, Handler h,
                  const char* key_flags) -> CommandSpec& {
     CommandSpec& c = t.Add(Spec(g, name, arity, flags, 1, 1, 1, acl, h));
     c.key_specs = {ZIndexKeySpec(1, key_flags)};
     return c;
   };
   // Keys after a numkeys argument at index 1.
-  auto numkeys = [&](const char* name, int arity, const char* flags, const char* acl, Handler h,
+  auto numkeys = [&](const char* name, int arity, CommandFlag flags, const char* acl, Handler h,
                      const char* key_flags) {
     t.Add(Spec(g, name, arity, flags, 0, 0, 0, acl, h)).key_specs = {ZNumKeysSpec(1, key_flags)};
   };
   // A destination, then numkeys at index 2.
   auto store = [&](const char* name, Handler h) {
-    t.Add(Spec(g, name, -4, "write denyoom movablekeys", 1, 1, 1, write_slow, h)).key_specs = {
+    t.Add(Spec(g, name, -4, kWrite | kDenyOom | kMovableKeys, 1, 1, 1, write_slow, h)).key_specs = {
         ZIndexKeySpec(1, "OW UPDATE"), ZNumKeysSpec(2, "RO ACCESS")};
   };
-  one("zadd", -4, "write denyoom fast", write_fast, CmdZAdd, "RW UPDATE");
-  one("zincrby", 4, "write denyoom fast", write_fast, CmdZIncrBy, "RW ACCESS UPDATE");
-  one("zrem", -3, "write fast", write_fast, CmdZRem, "RW DELETE");
-  one("zcard", 2, "readonly fast", read_fast, CmdZCard, "RO");
-  one("zscore", 3, "readonly fast", read_fast, CmdZScore, "RO ACCESS");
-  one("zmscore", -3, "readonly fast", read_fast, CmdZMScore, "RO ACCESS");
-  one("zrank", 3, "readonly fast", read_fast, CmdZRank, "RO ACCESS");
-  one("zrevrank", 3, "readonly fast", read_fast, CmdZRevRank, "RO ACCESS");
-  one("zcount", 4, "readonly fast", read_fast, CmdZCount, "RO ACCESS");
-  one("zlexcount", 4, "readonly fast", read_fast, CmdZLexCount, "RO ACCESS");
-  one("zpopmin", -2, "write fast", write_fast, CmdZPopMin, "RW ACCESS DELETE");
-  one("zpopmax", -2, "write fast", write_fast, CmdZPopMax, "RW ACCESS DELETE");
-  one("zrandmember", -2, "readonly", read_slow, CmdZRandMember, "RO ACCESS").tips =
+  one("zadd", -4, kWrite | kDenyOom | kFast, write_fast, CmdZAdd, "RW UPDATE");
+  one("zincrby", 4, kWrite | kDenyOom | kFast, write_fast, CmdZIncrBy, "RW ACCESS UPDATE");
+  one("zrem", -3, kWrite | kFast, write_fast, CmdZRem, "RW DELETE");
+  one("zcard", 2, kReadOnly | kFast, read_fast, CmdZCard, "RO");
+  one("zscore", 3, kReadOnly | kFast, read_fast, CmdZScore, "RO ACCESS");
+  one("zmscore", -3, kReadOnly | kFast, read_fast, CmdZMScore, "RO ACCESS");
+  one("zrank", 3, kReadOnly | kFast, read_fast, CmdZRank, "RO ACCESS");
+  one("zrevrank", 3, kReadOnly | kFast, read_fast, CmdZRevRank, "RO ACCESS");
+  one("zcount", 4, kReadOnly | kFast, read_fast, CmdZCount, "RO ACCESS");
+  one("zlexcount", 4, kReadOnly | kFast, read_fast, CmdZLexCount, "RO ACCESS");
+  one("zpopmin", -2, kWrite | kFast, write_fast, CmdZPopMin, "RW ACCESS DELETE");
+  one("zpopmax", -2, kWrite | kFast, write_fast, CmdZPopMax, "RW ACCESS DELETE");
+  one("zrandmember", -2, kReadOnly, read_slow, CmdZRandMember, "RO ACCESS").tips =
       "nondeterministic_output";
-  one("zscan", -3, "readonly", read_slow, CmdZScan, "RO ACCESS").tips = "nondeterministic_output";
-  numkeys("zmpop", -4, "write movablekeys", write_slow, CmdZMPop, "RW ACCESS DELETE");
-  numkeys("zunion", -3, "readonly movablekeys", read_slow, CmdZUnion, "RO ACCESS");
-  numkeys("zinter", -3, "readonly movablekeys", read_slow, CmdZInter, "RO ACCESS");
-  numkeys("zdiff", -3, "readonly movablekeys", read_slow, CmdZDiff, "RO ACCESS");
-  numkeys("zintercard", -3, "readonly movablekeys", read_slow, CmdZInterCard, "RO ACCESS");
+  one("zscan", -3, kReadOnly, read_slow, CmdZScan, "RO ACCESS").tips = "nondeterministic_output";
+  numkeys("zmpop", -4, kWrite | kMovableKeys, write_slow, CmdZMPop, "RW ACCESS DELETE");
+  numkeys("zunion", -3, kReadOnly | kMovableKeys, read_slow, CmdZUnion, "RO ACCESS");
+  numkeys("zinter", -3, kReadOnly | kMovableKeys, read_slow, CmdZInter, "RO ACCESS");
+  numkeys("zdiff", -3, kReadOnly | kMovableKeys, read_slow, CmdZDiff, "RO ACCESS");
+  numkeys("zintercard", -3, kReadOnly | kMovableKeys, read_slow, CmdZInterCard, "RO ACCESS");
   store("zunionstore", CmdZUnionStore);
   store("zinterstore", CmdZInterStore);
   store("zdiffstore", CmdZDiffStore);

@@ -304,23 +304,23 @@ void RegisterZSetRangeCommands(CommandTable& t) {
   const char* g = "sorted-set";
   const char* read = "@read @sortedset @slow";
   const char* write = "@write @sortedset @slow";
-  auto add = [&](const char* name, int arity, const char* flags, int last, const char* acl,
+  auto add = [&](const char* name, int arity, CommandFlag flags, int last, const char* acl,
                  Handler h, std::vector<KeySpec> specs) {
     t.Add(Spec(g, name, arity, flags, 1, last, 1, acl, h)).key_specs = std::move(specs);
   };
   const KeySpec ro = ZIndexKeySpec(1, "RO ACCESS");
   const KeySpec del = ZIndexKeySpec(1, "RW DELETE");
-  add("zrange", -4, "readonly", 1, read, CmdZRange, {ro});
-  add("zrangestore", -5, "write denyoom", 2, write, CmdZRangeStore,
+  add("zrange", -4, kReadOnly, 1, read, CmdZRange, {ro});
+  add("zrangestore", -5, kWrite | kDenyOom, 2, write, CmdZRangeStore,
       {ZIndexKeySpec(1, "OW UPDATE"), ZIndexKeySpec(2, "RO ACCESS")});
-  add("zrevrange", -4, "readonly", 1, read, CmdZRevRange, {ro});
-  add("zrangebyscore", -4, "readonly", 1, read, CmdZRangeByScore, {ro});
-  add("zrevrangebyscore", -4, "readonly", 1, read, CmdZRevRangeByScore, {ro});
-  add("zrangebylex", -4, "readonly", 1, read, CmdZRangeByLex, {ro});
-  add("zrevrangebylex", -4, "readonly", 1, read, CmdZRevRangeByLex, {ro});
-  add("zremrangebyrank", 4, "write", 1, write, CmdZRemRangeByRank, {del});
-  add("zremrangebyscore", 4, "write", 1, write, CmdZRemRangeByScore, {del});
-  add("zremrangebylex", 4, "write", 1, write, CmdZRemRangeByLex, {del});
+  add("zrevrange", -4, kReadOnly, 1, read, CmdZRevRange, {ro});
+  add("zrangebyscore", -4, kReadOnly, 1, read, CmdZRangeByScore, {ro});
+  add("zrevrangebyscore", -4, kReadOnly, 1, read, CmdZRevRangeByScore, {ro});
+  add("zrangebylex", -4, kReadOnly, 1, read, CmdZRangeByLex, {ro});
+  add("zrevrangebylex", -4, kReadOnly, 1, read, CmdZRevRangeByLex, {ro});
+  add("zremrangebyrank", 4, kWrite, 1, write, CmdZRemRangeByRank, {del});
+  add("zremrangebyscore", 4, kWrite, 1, write, CmdZRemRangeByScore, {del});
+  add("zremrangebylex", 4, kWrite, 1, write, CmdZRemRangeByLex, {del});
 }
 
 }  // namespace basalt::commands
