@@ -95,7 +95,7 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
   auto has = [&](const char* n) { return want.count(n) > 0; };
   std::string out;
   InfoWriter w(&out);
-  server::Config& cfg = s.config();
+  config::Config& cfg = s.config();
   int64_t now_us = NowUs();
   int64_t uptime = (now_us / 1000 - s.start_time_ms()) / 1000;
 

@@ -404,7 +404,7 @@ std::string_view EncodingName(const Entry* e) {
 
 bool LfuPolicy(CommandContext& ctx) {
   auto p = ctx.server.config().maxmemory_policy();
-  return p == server::MaxmemoryPolicy::kAllkeysLfu || p == server::MaxmemoryPolicy::kVolatileLfu;
+  return p == config::MaxmemoryPolicy::kAllkeysLfu || p == config::MaxmemoryPolicy::kVolatileLfu;
 }
 
 // OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key
@@ -519,8 +519,8 @@ void CmdDebug(CommandContext& ctx) {
   auto allowed = ctx.server.config().enable_debug_command();
   bool local = ctx.client.is_unix || ctx.client.addr.starts_with("127.") ||
                ctx.client.addr.starts_with("::1:");
-  if (allowed == server::ProtectedConfigs::kNo ||
-      (allowed == server::ProtectedConfigs::kLocal && !local)) {
+  if (allowed == config::ProtectedConfigs::kNo ||
+      (allowed == config::ProtectedConfigs::kLocal && !local)) {
     ctx.Error(
         "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
         "you can run it from a local connection, otherwise you need to set this option in the "

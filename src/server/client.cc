@@ -1,3 +1,4 @@
+#include "config/config.h"
 #include "server/client.h"
 
 #include <sys/epoll.h>
@@ -23,6 +24,11 @@
 #include "storage/keyspace.h"
 
 namespace basalt::server {
+
+using config::Config;
+using config::MaxmemoryPolicy;
+using config::ProtectedConfigs;
+using config::SaveParam;
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
 // Output beyond this is released after a flush instead of kept for reuse.

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <random>
 
+#include "config/config.h"
 #include "common/clock.h"
 #include "common/logging.h"
 #include "commands/command_context.h"
@@ -14,6 +15,11 @@
 #include "server/server.h"
 
 namespace basalt::server {
+
+using config::Config;
+using config::MaxmemoryPolicy;
+using config::ProtectedConfigs;
+using config::SaveParam;
 namespace {
 
 using storage::Entry;

@@ -16,7 +16,7 @@
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/logging.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "sentinel/sentinel.h"
 #include "server/pubsub.h"
 #include "server/replication.h"

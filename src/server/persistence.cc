@@ -1,3 +1,4 @@
+#include "config/config.h"
 #include "server/persistence.h"
 
 #include <fcntl.h>
@@ -21,6 +22,11 @@
 #include "server/version.h"
 
 namespace basalt::server {
+
+using config::Config;
+using config::MaxmemoryPolicy;
+using config::ProtectedConfigs;
+using config::SaveParam;
 namespace {
 
 // Incremental fsync of big files (rdb-save-incremental-fsync and

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/config.h"
 #include "common/status.h"
 #include "persistence/aof_manifest.h"
 #include "persistence/rdb_value.h"
@@ -34,6 +35,11 @@
 #include "replication/write_log.h"
 
 namespace basalt::server {
+
+using config::Config;
+using config::MaxmemoryPolicy;
+using config::ProtectedConfigs;
+using config::SaveParam;
 
 class Server;
 class Config;

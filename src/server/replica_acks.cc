@@ -1,3 +1,4 @@
+#include "config/config.h"
 #include "server/replica_acks.h"
 
 #include <algorithm>
@@ -11,6 +12,11 @@
 #include "server/server.h"
 
 namespace basalt::server {
+
+using config::Config;
+using config::MaxmemoryPolicy;
+using config::ProtectedConfigs;
+using config::SaveParam;
 namespace {
 // Redis's error for min-replicas-to-write, also used when synchronous
 // replication has too few replicas to even try.

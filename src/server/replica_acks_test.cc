@@ -5,9 +5,14 @@
 #include <string_view>
 #include <vector>
 
-#include "server/config.h"
+#include "config/config.h"
 
 namespace basalt::server {
+
+using config::Config;
+using config::MaxmemoryPolicy;
+using config::ProtectedConfigs;
+using config::SaveParam;
 namespace {
 
 TEST(ReplicaAcksTest, CountAckedAtLeast) {

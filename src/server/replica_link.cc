@@ -1,3 +1,4 @@
+#include "config/config.h"
 #include "server/replica_link.h"
 
 #include <fcntl.h>
@@ -17,6 +18,11 @@
 #include "server/server.h"
 
 namespace basalt::server {
+
+using config::Config;
+using config::MaxmemoryPolicy;
+using config::ProtectedConfigs;
+using config::SaveParam;
 namespace {
 
 // Takes a full sync's snapshot from the snapshot thread. Diskless: the reply

@@ -1,3 +1,4 @@
+#include "config/config.h"
 #include "server/replication.h"
 
 #include <arpa/inet.h>
@@ -27,6 +28,11 @@
 #include "storage/keyspace.h"
 
 namespace basalt::server {
+
+using config::Config;
+using config::MaxmemoryPolicy;
+using config::ProtectedConfigs;
+using config::SaveParam;
 namespace {
 
 constexpr char kNoReplid[] = "0000000000000000000000000000000000000000";

@@ -1,3 +1,4 @@
+#include "config/config.h"
 #include "server/server.h"
 
 #include <arpa/inet.h>
@@ -28,6 +29,11 @@
 #include "server/replication.h"
 
 namespace basalt::server {
+
+using config::Config;
+using config::MaxmemoryPolicy;
+using config::ProtectedConfigs;
+using config::SaveParam;
 namespace {
 
 thread_local ThreadStats* t_stats = nullptr;

@@ -23,7 +23,7 @@
 #include "commands/command_table.h"
 #include "common/status.h"
 #include "replication/write_log.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "server/event_loop.h"
 #include "server/blocking.h"
 #include "server/pubsub.h"
@@ -34,6 +34,11 @@
 #include "storage/lazy_free.h"
 
 namespace basalt::server {
+
+using config::Config;
+using config::MaxmemoryPolicy;
+using config::ProtectedConfigs;
+using config::SaveParam;
 
 class Client;
 class ReplicaAcks;

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "common/status.h"
-#include "server/config.h"
+#include "config/config.h"
 
-namespace basalt::server::config_internal {
+namespace basalt::config::config_internal {
 
 enum class Kind : uint8_t {
   kBool,
@@ -113,9 +113,9 @@ struct Origin {
   size_t last_file_line;  // lines after this one come from the command line
 };
 
-}  // namespace basalt::server::config_internal
+}  // namespace basalt::config::config_internal
 
-namespace basalt::server {
+namespace basalt::config {
 
 // The private helpers of Config, shared by config.cc and config_rewrite.cc.
 struct Config::Impl {
@@ -129,4 +129,4 @@ struct Config::Impl {
   static std::string RewriteText(const Config& c, const std::string& old);
 };
 
-}  // namespace basalt::server
+}  // namespace basalt::config

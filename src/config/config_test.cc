@@ -1,4 +1,4 @@
-#include "server/config.h"
+#include "config/config.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <sstream>
 #include <thread>
 
-namespace basalt::server {
+namespace basalt::config {
 namespace {
 
 std::unique_ptr<Config> MustLoad(std::string_view text) {
@@ -618,4 +618,4 @@ TEST(ConfigTest, ConcurrentReadersDuringSet) {
 }
 
 }  // namespace
-}  // namespace basalt::server
+}  // namespace basalt::config

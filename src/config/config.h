@@ -40,7 +40,7 @@
 #include "common/logging.h"
 #include "common/status.h"
 
-namespace basalt::server {
+namespace basalt::config {
 
 // One "save <seconds> <changes>" point.
 struct SaveParam {
@@ -373,4 +373,4 @@ class Config {
   std::map<std::string, std::vector<std::function<Status(const Config&)>>, std::less<>> on_apply_;
 };
 
-}  // namespace basalt::server
+}  // namespace basalt::config

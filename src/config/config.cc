@@ -1,6 +1,6 @@
 // Config: loading (file, stdin, argv), CONFIG GET and CONFIG SET. The table
 // and value types are in config_table.cc, CONFIG REWRITE in config_rewrite.cc.
-#include "server/config.h"
+#include "config/config.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,9 +19,9 @@
 
 #include "common/glob.h"
 #include "common/split_args.h"
-#include "server/config_internal.h"
+#include "config/config_internal.h"
 
-namespace basalt::server {
+namespace basalt::config {
 
 using config_internal::DefaultValue;
 using config_internal::FindSpec;
@@ -485,4 +485,4 @@ void Config::OnApply(std::string_view name, std::function<Status(const Config&)>
   on_apply_[spec ? std::string(spec->name) : Lower(name)].push_back(std::move(fn));
 }
 
-}  // namespace basalt::server
+}  // namespace basalt::config

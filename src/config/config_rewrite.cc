@@ -16,10 +16,10 @@
 
 #include "common/config_file.h"
 #include "common/split_args.h"
-#include "server/config.h"
-#include "server/config_internal.h"
+#include "config/config.h"
+#include "config/config_internal.h"
 
-namespace basalt::server {
+namespace basalt::config {
 
 using config_internal::DefaultValue;
 using config_internal::FindSpec;
@@ -116,4 +116,4 @@ std::string Config::Impl::RewriteText(const Config& c, const std::string& old) {
   return JoinConfigLines(lines);
 }
 
-}  // namespace basalt::server
+}  // namespace basalt::config

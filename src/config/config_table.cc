@@ -18,9 +18,9 @@
 
 #include "common/numbers.h"
 #include "common/split_args.h"
-#include "server/config_internal.h"
+#include "config/config_internal.h"
 
-namespace basalt::server::config_internal {
+namespace basalt::config::config_internal {
 namespace {
 
 constexpr int64_t kLLMax = INT64_MAX;
@@ -806,4 +806,4 @@ std::string NotSupportedReason(const Spec& spec) {
          "' is not supported by Basalt yet";
 }
 
-}  // namespace basalt::server::config_internal
+}  // namespace basalt::config::config_internal
