@@ -12,7 +12,6 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
-#include "server/server.h"
 
 namespace basalt::commands {
 
@@ -291,7 +290,7 @@ constexpr char kBitfieldRoError[] = "ERR BITFIELD_RO only supports the GET subco
 constexpr char kBitopNotError[] = "ERR BITOP NOT must be called with a single source key.";
 
 std::optional<uint64_t> OffsetArg(CommandContext& ctx, std::string_view arg, int hash_bits) {
-  auto off = bitops::ParseBitOffset(arg, hash_bits, ctx.server.config().proto_max_bulk_len());
+  auto off = bitops::ParseBitOffset(arg, hash_bits, ctx.config().proto_max_bulk_len());
   if (!off) ctx.Error(kBitOffsetError);
   return off;
 }
@@ -541,7 +540,7 @@ void CmdBitOp(CommandContext& ctx) {
     ctx.PropagateAsIs();
     ctx.Changed(dest, "set", kNotifyString);
   } else if (link != nullptr) {
-    sh.Delete(link, ctx.server.config().lazyfree_lazy_server_del());
+    sh.Delete(link, ctx.config().lazyfree_lazy_server_del());
     ctx.PropagateAsIs();
     ctx.Changed(dest, "del", kNotifyGeneric);
   }
@@ -685,7 +684,7 @@ void BitFieldGeneric(CommandContext& ctx, bool read_only_cmd) {
   if (changes > 0) {
     ctx.PropagateAsIs();
     // Redis's dirty counter grows by one per changing operation.
-    ctx.server.AddDirty(changes - 1);
+    ctx.host.AddDirty(changes - 1);
     ctx.Changed(ctx.args[1], "setbit", kNotifyString);
   } else if (w.grown) {
     // Every write failed under OVERFLOW FAIL but the key was still created or

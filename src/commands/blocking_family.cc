@@ -17,8 +17,6 @@
 #include "commands/list_ops.h"
 #include "commands/zset_ops.h"
 #include "common/clock.h"
-#include "server/client.h"
-#include "server/server.h"
 
 namespace basalt::commands {
 namespace {
@@ -45,10 +43,12 @@ std::optional<int64_t> TimeoutArg(CommandContext& ctx, std::string_view arg) {
 }
 
 // Inside EXEC the command must not wait (Redis answers as if it timed out).
-bool MustNotBlock(CommandContext& ctx) { return ctx.client.exec_log() != nullptr; }
+bool MustNotBlock(CommandContext& ctx) {
+  return !ctx.session.can_block() || ctx.session.exec_log() != nullptr;
+}
 
 void Block(CommandContext& ctx, std::vector<std::string> keys, int64_t deadline) {
-  ctx.client.BlockOn(keys, deadline);
+  ctx.session.BlockOn(keys, deadline);
 }
 
 // BLPOP key [key ...] timeout / BRPOP key [key ...] timeout

@@ -1,30 +1,30 @@
 #include "commands/command_context.h"
 
-#include "server/client.h"
-#include "server/server.h"
+#include "replication/write_log.h"
+#include "storage/keyspace.h"
 
 namespace basalt::commands {
 
 void CommandContext::Error(std::string_view message) {
   failed = true;
-  server.CountError(message);
+  host.CountError(message);
   reply.Error(message);
 }
 
-storage::Database& CommandContext::db() { return server.keyspace().db(client.db()); }
+storage::Database& CommandContext::db() { return host.keyspace().db(session.db()); }
 
 void CommandContext::Propagate(std::span<const std::string_view> a) {
-  if (auto* group = client.exec_log()) {
+  if (ExecLog* group = session.exec_log()) {
     // Inside EXEC: collected and appended as one MULTI ... EXEC unit.
-    group->emplace_back(client.db(), std::vector<std::string>(a.begin(), a.end()));
+    group->emplace_back(session.db(), std::vector<std::string>(a.begin(), a.end()));
   } else {
-    server.write_log().Append(client.db(), a);
+    host.write_log().Append(session.db(), a);
   }
-  server.AddDirty(1);
+  host.AddDirty(1);
 }
 
 void CommandContext::Changed(std::string_view key, std::string_view event, uint32_t cls) {
-  server.OnKeyChanged(client.db(), key, event, cls);
+  host.OnKeyChanged(session.db(), key, event, cls);
 }
 
 }  // namespace basalt::commands

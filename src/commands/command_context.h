@@ -1,6 +1,7 @@
-// CommandContext: what a command handler gets: the server, the calling
-// client, its arguments and the reply builder. Handlers run on the client's
-// worker thread and lock the shards they touch themselves.
+// CommandContext: what a command handler gets: the host (the server's data
+// plane, and its admin side for the families that need it), the session it
+// runs for, its arguments and the reply builder. Handlers run on the session's
+// thread and lock the shards they touch themselves.
 #pragma once
 
 #include <span>
@@ -9,10 +10,9 @@
 #include "commands/command_table.h"
 #include "protocol/reply_builder.h"
 
-namespace basalt::server {
-class Server;
-class Client;
-}  // namespace basalt::server
+#include "commands/host.h"
+#include "commands/session.h"
+
 namespace basalt::storage {
 class Database;
 }
@@ -35,8 +35,8 @@ enum NotifyClass : uint32_t {
 };
 
 struct CommandContext {
-  server::Server& server;
-  server::Client& client;
+  Host& host;
+  Session& session;
   std::span<const std::string_view> args;
   protocol::ReplyBuilder& reply;
   const CommandSpec& spec;
@@ -44,8 +44,12 @@ struct CommandContext {
 
   // Replies with an error and counts it (failed_calls, errorstats).
   void Error(std::string_view message);
-  // The client's selected database.
+  // The session's selected database.
   storage::Database& db();
+  // The configuration (read it on every call: CONFIG SET changes it).
+  config::Config& config() { return host.config(); }
+  // The administration side, for CLIENT, REPLICAOF, SAVE, DEBUG, ...
+  Admin& admin() { return host.admin(); }
   // Appends the command that reproduces a change to the write log and counts
   // it as a change. REQUIRES: the shard locks of the changed keys are held.
   void Propagate(std::span<const std::string_view> args);

@@ -4,12 +4,10 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/executor.h"
 #include "commands/helpers.h"
 #include "common/clock.h"
-#include "server/client.h"
-#include "server/replication.h"
-#include "server/server.h"
-#include "server/version.h"
+#include "common/version.h"
 
 namespace basalt::commands {
 namespace {
@@ -21,8 +19,8 @@ void CmdPing(CommandContext& ctx) {
     return;
   }
   // A RESP2 connection in subscribed mode gets PING's answer as a message.
-  if (ctx.client.resp() == 2 && (ctx.client.sub_count() > 0 ||
-                                 !ctx.client.subscriptions(server::SubKind::kShard).empty())) {
+  if (ctx.session.resp() == 2 && (ctx.session.sub_count() > 0 ||
+                                 !ctx.session.subscriptions(SubKind::kShard).empty())) {
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk("pong");
     ctx.reply.Bulk(ctx.args.size() == 2 ? ctx.args[1] : "");
@@ -41,12 +39,12 @@ void CmdEcho(CommandContext& ctx) { ctx.reply.Bulk(ctx.args[1]); }
 // QUIT
 void CmdQuit(CommandContext& ctx) {
   ctx.reply.Ok();
-  ctx.client.CloseAfterReply();
+  ctx.session.CloseAfterReply();
 }
 
 // Checks a username/password pair against requirepass (the default user).
 bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view pass) {
-  std::string required = ctx.server.config().requirepass();
+  std::string required = ctx.config().requirepass();
   if (user != "default") return false;
   return required.empty() || pass == required;
 }
@@ -63,7 +61,7 @@ void CmdAuth(CommandContext& ctx) {
   if (ctx.args.size() == 3) {
     user = ctx.args[1];
     pass = ctx.args[2];
-  } else if (ctx.server.config().requirepass().empty()) {
+  } else if (ctx.config().requirepass().empty()) {
     ctx.Error(
         "ERR AUTH <password> called without any password configured for the default user. Are "
         "you sure your configuration is correct?");
@@ -73,7 +71,7 @@ void CmdAuth(CommandContext& ctx) {
     ctx.Error(kWrongPass);
     return;
   }
-  ctx.client.set_authenticated(true);
+  ctx.session.set_authenticated(true);
   ctx.reply.Ok();
 }
 
@@ -87,13 +85,13 @@ constexpr char kBadName[] =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 
 void SetName(CommandContext& ctx, std::string_view name) {
-  std::lock_guard<std::mutex> lock(ctx.server.registry_mu());
-  ctx.client.name = std::string(name);
+  std::lock_guard<std::mutex> lock(ctx.host.registry_mu());
+  ctx.session.name = std::string(name);
 }
 
 // HELLO [protover [AUTH username password] [SETNAME clientname]]
 void CmdHello(CommandContext& ctx) {
-  int64_t ver = ctx.client.resp();
+  int64_t ver = ctx.session.resp();
   size_t j = 1;
   if (ctx.args.size() >= 2) {
     auto v = ParseInt64(ctx.args[1]);
@@ -116,7 +114,7 @@ void CmdHello(CommandContext& ctx) {
         ctx.Error(kWrongPass);
         return;
       }
-      ctx.client.set_authenticated(true);
+      ctx.session.set_authenticated(true);
       j += 2;
     } else if (EqualsIgnoreCase(ctx.args[j], "setname") && left >= 1) {
       if (!ValidClientName(ctx.args[j + 1])) {
@@ -130,17 +128,17 @@ void CmdHello(CommandContext& ctx) {
       return;
     }
   }
-  if (!ctx.client.authenticated()) {
+  if (!ctx.session.authenticated()) {
     ctx.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
         "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
         "protocol version at the same time");
     return;
   }
-  ctx.client.set_resp(int(ver));
+  ctx.session.set_resp(int(ver));
   auto& r = ctx.reply;
   // A sentinel has no role field, as in redis-sentinel.
-  const bool sentinel = ctx.server.sentinel() != nullptr;
+  const bool sentinel = ctx.admin().sentinel() != nullptr;
   r.MapHeader(sentinel ? 6 : 7);
   r.Bulk("server");
   r.Bulk("redis");
@@ -149,12 +147,12 @@ void CmdHello(CommandContext& ctx) {
   r.Bulk("proto");
   r.Integer(ver);
   r.Bulk("id");
-  r.Integer(int64_t(ctx.client.id));
+  r.Integer(int64_t(ctx.session.id));
   r.Bulk("mode");
   r.Bulk(sentinel ? "sentinel" : "standalone");
   if (!sentinel) {
     r.Bulk("role");
-    r.Bulk(ctx.server.replication().is_replica() ? "replica" : "master");
+    r.Bulk(ctx.host.is_replica() ? "replica" : "master");
   }
   r.Bulk("modules");
   r.ArrayHeader(0);
@@ -162,20 +160,20 @@ void CmdHello(CommandContext& ctx) {
 
 // RESET
 void CmdReset(CommandContext& ctx) {
-  if (ctx.client.in_multi()) ctx.client.DiscardMulti();
-  ctx.server.UnwatchAll(&ctx.client);
-  ctx.client.UnsubscribeAll();
-  ctx.client.set_db(0);
-  ctx.client.set_resp(2);
-  ctx.client.set_reply_mode(server::ReplyMode::kOn);
-  ctx.client.set_no_evict(false);
-  ctx.client.set_authenticated(ctx.server.config().requirepass().empty());
+  if (ctx.session.in_multi()) ctx.host.executor().DiscardMulti(ctx.session);
+  ctx.host.executor().Unwatch(ctx.session);
+  ctx.admin().pubsub().UnsubscribeAll(&ctx.session);
+  ctx.session.set_db(0);
+  ctx.session.set_resp(2);
+  ctx.session.set_reply_mode(ReplyMode::kOn);
+  ctx.session.set_no_evict(false);
+  ctx.session.set_authenticated(ctx.config().requirepass().empty());
   SetName(ctx, "");
   ctx.reply.SimpleString("RESET");
 }
 
 // CLIENT ID
-void CmdClientId(CommandContext& ctx) { ctx.reply.Integer(int64_t(ctx.client.id)); }
+void CmdClientId(CommandContext& ctx) { ctx.reply.Integer(int64_t(ctx.session.id)); }
 
 // CLIENT SETNAME connection-name
 void CmdClientSetName(CommandContext& ctx) {
@@ -191,8 +189,8 @@ void CmdClientSetName(CommandContext& ctx) {
 void CmdClientGetName(CommandContext& ctx) {
   std::string name;
   {
-    std::lock_guard<std::mutex> lock(ctx.server.registry_mu());
-    name = ctx.client.name;
+    std::lock_guard<std::mutex> lock(ctx.host.registry_mu());
+    name = ctx.session.name;
   }
   if (name.empty()) {
     ctx.reply.Null();
@@ -208,7 +206,7 @@ bool KnownClientType(std::string_view t) {
 }
 
 // Whether c is of CLIENT LIST/KILL's TYPE `type` ("slave" = "replica").
-bool IsClientType(const server::Client& c, std::string_view type) {
+bool IsClientType(const Session& c, std::string_view type) {
   std::string_view kind = c.TypeName();
   if (EqualsIgnoreCase(type, "slave")) type = "replica";
   return EqualsIgnoreCase(kind, type);
@@ -240,10 +238,10 @@ void CmdClientList(CommandContext& ctx) {
     }
   }
   std::vector<std::pair<uint64_t, std::string>> lines;
-  ctx.server.ForEachClient([&](server::Client* c) {
-    if (!type.empty() && !IsClientType(*c, type)) return;
-    if (!ids.empty() && std::find(ids.begin(), ids.end(), c->id) == ids.end()) return;
-    lines.emplace_back(c->id, c->InfoLine());
+  ctx.admin().ForEachSession([&](Session& c) {
+    if (!type.empty() && !IsClientType(c, type)) return;
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), c.id) == ids.end()) return;
+    lines.emplace_back(c.id, c.InfoLine());
   });
   std::sort(lines.begin(), lines.end());
   std::string out;
@@ -258,8 +256,8 @@ void CmdClientList(CommandContext& ctx) {
 void CmdClientInfo(CommandContext& ctx) {
   std::string line;
   {
-    std::lock_guard<std::mutex> lock(ctx.server.registry_mu());
-    line = ctx.client.InfoLine();
+    std::lock_guard<std::mutex> lock(ctx.host.registry_mu());
+    line = ctx.session.InfoLine();
   }
   line += '\n';
   ctx.reply.Verbatim(line);
@@ -272,21 +270,21 @@ void CmdClientKill(CommandContext& ctx) {
   if (a.size() == 3) {
     std::string_view addr = a[2];
     bool found = false;
-    server::Client* self_target = nullptr;
-    ctx.server.ForEachClient([&](server::Client* c) {
-      if (found || c->addr != addr) return;
+    Session* self_target = nullptr;
+    ctx.admin().ForEachSession([&](Session& c) {
+      if (found || c.address() != addr) return;
       found = true;
-      if (c == &ctx.client) {
-        self_target = c;
+      if (&c == &ctx.session) {
+        self_target = &c;
       } else {
-        ctx.server.KillClient(c);
+        ctx.admin().KillSession(c);
       }
     });
     if (!found) {
       ctx.Error("ERR No such client");
       return;
     }
-    if (self_target != nullptr) ctx.client.CloseAfterReply();
+    if (self_target != nullptr) ctx.session.CloseAfterReply();
     ctx.reply.Ok();
     return;
   }
@@ -338,20 +336,20 @@ void CmdClientKill(CommandContext& ctx) {
   }
   int64_t killed = 0;
   bool kill_self = false;
-  ctx.server.ForEachClient([&](server::Client* c) {
-    if (!type.empty() && !IsClientType(*c, type)) return;
-    if (id != 0 && c->id != id) return;
-    if (!addr.empty() && c->addr != addr) return;
-    if (!laddr.empty() && c->laddr != laddr) return;
-    if (c == &ctx.client) {
+  ctx.admin().ForEachSession([&](Session& c) {
+    if (!type.empty() && !IsClientType(c, type)) return;
+    if (id != 0 && c.id != id) return;
+    if (!addr.empty() && c.address() != addr) return;
+    if (!laddr.empty() && c.local_address() != laddr) return;
+    if (&c == &ctx.session) {
       if (skipme) return;
       kill_self = true;
     } else {
-      ctx.server.KillClient(c);
+      ctx.admin().KillSession(c);
     }
     killed++;
   });
-  if (kill_self) ctx.client.CloseAfterReply();
+  if (kill_self) ctx.session.CloseAfterReply();
   ctx.reply.Integer(killed);
 }
 
@@ -380,22 +378,22 @@ void CmdClientPause(CommandContext& ctx) {
     }
   }
   int64_t until = NowMs() + *t;
-  ctx.server.Pause(until > 0 ? until : 1, all);
+  ctx.admin().Pause(until > 0 ? until : 1, all);
   ctx.reply.Ok();
 }
 
 // CLIENT UNPAUSE
 void CmdClientUnpause(CommandContext& ctx) {
-  ctx.server.Unpause();
+  ctx.admin().Unpause();
   ctx.reply.Ok();
 }
 
 // CLIENT NO-EVICT ON|OFF
 void CmdClientNoEvict(CommandContext& ctx) {
   if (EqualsIgnoreCase(ctx.args[2], "on")) {
-    ctx.client.set_no_evict(true);
+    ctx.session.set_no_evict(true);
   } else if (EqualsIgnoreCase(ctx.args[2], "off")) {
-    ctx.client.set_no_evict(false);
+    ctx.session.set_no_evict(false);
   } else {
     ctx.Error(errors::kSyntax);
     return;
@@ -406,13 +404,13 @@ void CmdClientNoEvict(CommandContext& ctx) {
 // CLIENT REPLY ON|OFF|SKIP
 void CmdClientReply(CommandContext& ctx) {
   if (EqualsIgnoreCase(ctx.args[2], "on")) {
-    ctx.client.set_reply_mode(server::ReplyMode::kOn);
+    ctx.session.set_reply_mode(ReplyMode::kOn);
     ctx.reply.Ok();
   } else if (EqualsIgnoreCase(ctx.args[2], "off")) {
-    ctx.client.set_reply_mode(server::ReplyMode::kOff);
+    ctx.session.set_reply_mode(ReplyMode::kOff);
   } else if (EqualsIgnoreCase(ctx.args[2], "skip")) {
-    if (ctx.client.reply_mode() == server::ReplyMode::kOn) {
-      ctx.client.set_reply_mode(server::ReplyMode::kSkip);
+    if (ctx.session.reply_mode() == ReplyMode::kOn) {
+      ctx.session.set_reply_mode(ReplyMode::kSkip);
     }
   } else {
     ctx.Error(errors::kSyntax);
@@ -438,19 +436,7 @@ void CmdClientUnblock(CommandContext& ctx) {
     ctx.Error(errors::kSyntax);
     return;
   }
-  bool found = false;
-  ctx.server.ForEachClient([&](server::Client* c) {
-    if (c->id != uint64_t(*id) || !c->blocked_shared_.load()) return;
-    found = true;
-    server::Worker* w = c->worker();
-    uint64_t cid = c->id;
-    w->loop().Post([w, cid, error] {
-      if (server::Client* t = w->FindClient(cid)) {
-        t->UnblockWith(error ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : "");
-      }
-    });
-  });
-  ctx.reply.Integer(found ? 1 : 0);
+  ctx.reply.Integer(ctx.admin().UnblockSession(uint64_t(*id), error) ? 1 : 0);
 }
 
 // CLIENT HELP

@@ -1,7 +1,39 @@
-// Error replies, byte for byte what Redis 7.0 sends (without the leading '-').
+// Error replies, byte for byte what Redis 7.0 sends (without the leading '-'):
+// the dispatch errors the executor answers (NOAUTH, LOADING, READONLY,
+// MASTERDOWN, OOM, EXECABORT, ...) and the ones handlers share. MISCONF and
+// NOREPLICAS are built where their numbers are (persistence, replica acks).
 #pragma once
 
+#include <string>
+#include <string_view>
+
 namespace basalt::commands::errors {
+
+// --- Dispatch (commands/executor.cc) ---
+inline constexpr char kNoAuth[] = "NOAUTH Authentication required.";
+inline constexpr char kLoading[] = "LOADING Redis is loading the dataset in memory";
+inline constexpr char kReadOnlyReplica[] = "READONLY You can't write against a read only replica.";
+inline constexpr char kMasterDown[] =
+    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+inline constexpr char kOom[] = "OOM command not allowed when used memory > 'maxmemory'.";
+inline constexpr char kNotInMulti[] = "ERR Command not allowed inside a transaction";
+inline constexpr char kExecAbortPrevious[] =
+    "EXECABORT Transaction discarded because of previous errors.";
+inline constexpr char kExecAbortPrefix[] = "EXECABORT Transaction discarded because of: ";
+
+// "ERR wrong number of arguments for '<name>' command" (name in lower case,
+// "config|get" for a subcommand, as Redis 7.0 writes it).
+inline std::string WrongArity(std::string_view name) {
+  return "ERR wrong number of arguments for '" + std::string(name) + "' command";
+}
+// "ERR Can't execute '<name>': only (P|S)SUBSCRIBE / ... are allowed in this context"
+inline std::string SubscribedContext(std::string_view name) {
+  return "ERR Can't execute '" + std::string(name) +
+         "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+         "context";
+}
+
+// --- Shared by handlers ---
 
 inline constexpr char kWrongType[] =
     "WRONGTYPE Operation against a key holding the wrong kind of value";

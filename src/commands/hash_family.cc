@@ -16,8 +16,6 @@
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "common/glob.h"
-#include "server/client.h"
-#include "server/server.h"
 #include "storage/hash_type.h"
 
 namespace basalt::commands {
@@ -37,7 +35,7 @@ constexpr char kCountOutOfRange[] =
 constexpr char kOutOfRange[] = "ERR value is out of range";
 
 storage::HashLimits Limits(CommandContext& ctx) {
-  const auto& c = ctx.server.config();
+  const auto& c = ctx.config();
   storage::HashLimits l;
   l.max_listpack_entries = size_t(std::max<int64_t>(0, c.hash_max_listpack_entries()));
   l.max_listpack_value = size_t(std::max<int64_t>(0, c.hash_max_listpack_value()));

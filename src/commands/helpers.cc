@@ -5,8 +5,6 @@
 #include <cstdlib>
 
 #include "common/clock.h"
-#include "server/client.h"
-#include "server/server.h"
 
 namespace basalt::commands {
 
@@ -16,7 +14,7 @@ std::optional<int> DbIndexArg(CommandContext& ctx, std::string_view s) {
     ctx.Error(errors::kNotInteger);
     return std::nullopt;
   }
-  if (*v < 0 || *v >= ctx.server.keyspace().db_count()) {
+  if (*v < 0 || *v >= ctx.host.keyspace().db_count()) {
     ctx.Error(errors::kDbIndexOutOfRange);
     return std::nullopt;
   }
@@ -72,9 +70,9 @@ std::optional<uint64_t> CursorArg(CommandContext& ctx, std::string_view s) {
 }
 
 void CountHit(CommandContext& ctx, std::string_view key, bool hit) {
-  server::ThreadStats& st = server::CurrentStats();
-  server::Bump(hit ? st.hits : st.misses);
-  if (!hit) ctx.server.Notify(ctx.client.db(), key, "keymiss", kNotifyKeyMiss);
+  ThreadStats& st = CurrentStats();
+  Bump(hit ? st.hits : st.misses);
+  if (!hit) ctx.host.Notify(ctx.session.db(), key, "keymiss", kNotifyKeyMiss);
 }
 
 bool LookupTyped(CommandContext& ctx, KeyGuard& g, storage::ValueType type,

@@ -11,9 +11,11 @@
 #include <string_view>
 
 #include "commands/command_context.h"
+#include "commands/command_stats.h"
 #include "commands/errors.h"
 #include "common/hash.h"
 #include "common/numbers.h"
+#include "config/config.h"
 #include "storage/keyspace.h"
 
 namespace basalt::commands {

@@ -18,7 +18,6 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
-#include "server/server.h"
 #include "storage/hyperloglog.h"
 
 namespace basalt::commands {
@@ -35,10 +34,10 @@ constexpr char kNoKey[] = "ERR The specified key does not exist";
 constexpr char kNotSparse[] = "ERR HLL encoding is not sparse";
 
 // hll-sparse-max-bytes. The directive has no Config accessor yet, so this is
-// Redis's default; replace with ctx.server.config().hll_sparse_max_bytes()
+// Redis's default; replace with ctx.config().hll_sparse_max_bytes()
 // once it exists.
 size_t SparseMaxBytes(CommandContext& ctx) {
-  return size_t(ctx.server.config().hll_sparse_max_bytes());
+  return size_t(ctx.config().hll_sparse_max_bytes());
 }
 
 // Replies Redis's error and returns false unless e holds an HLL: another type
@@ -152,7 +151,7 @@ void CmdPfAdd(CommandContext& ctx) {
   if (updated > 0) {
     hll::InvalidateCache(b.data());
     ctx.PropagateAsIs();
-    ctx.server.AddDirty(updated - 1);
+    ctx.host.AddDirty(updated - 1);
     ctx.Changed(g.key(), "pfadd", kNotifyString);
   }
   ctx.reply.Integer(updated > 0 ? 1 : 0);

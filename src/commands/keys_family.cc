@@ -8,10 +8,9 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
+#include "commands/watch_registry.h"
 #include "common/clock.h"
 #include "common/glob.h"
-#include "server/client.h"
-#include "server/server.h"
 
 namespace basalt::commands {
 namespace {
@@ -39,7 +38,7 @@ void DelGeneric(CommandContext& ctx, bool lazy) {
   ctx.reply.Integer(n);
 }
 void CmdDel(CommandContext& ctx) {
-  DelGeneric(ctx, ctx.server.config().lazyfree_lazy_user_del());
+  DelGeneric(ctx, ctx.config().lazyfree_lazy_user_del());
 }
 void CmdUnlink(CommandContext& ctx) { DelGeneric(ctx, true); }
 
@@ -115,7 +114,7 @@ void ExpireGeneric(CommandContext& ctx, int64_t unit, bool relative) {
     return;
   }
   if (*when <= NowMs()) {
-    bool lazy = ctx.server.config().lazyfree_lazy_expire();
+    bool lazy = ctx.config().lazyfree_lazy_expire();
     g.shard().Delete(link, lazy);
     ctx.Changed(ctx.args[1], "del", kNotifyGeneric);
     ctx.Propagate({lazy ? "UNLINK" : "DEL", ctx.args[1]});
@@ -197,7 +196,7 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     ctx.reply.Integer(0);
     return;
   }
-  if (dlink != nullptr) ds.Delete(dlink, ctx.server.config().lazyfree_lazy_server_del());
+  if (dlink != nullptr) ds.Delete(dlink, ctx.config().lazyfree_lazy_server_del());
   // Re-find: deleting may have moved links within a shared shard.
   slink = ss.FindLink(src, hs, false);
   Entry* e = ss.Detach(slink);
@@ -218,7 +217,7 @@ void CmdRenameNx(CommandContext& ctx) { RenameGeneric(ctx, true); }
 
 // COPY source destination [DB destination-db] [REPLACE]
 void CmdCopy(CommandContext& ctx) {
-  int dst_db = ctx.client.db();
+  int dst_db = ctx.session.db();
   bool replace = false;
   for (size_t j = 3; j < ctx.args.size(); j++) {
     if (EqualsIgnoreCase(ctx.args[j], "replace")) {
@@ -233,12 +232,12 @@ void CmdCopy(CommandContext& ctx) {
     }
   }
   std::string_view src = ctx.args[1], dst = ctx.args[2];
-  if (dst_db == ctx.client.db() && src == dst) {
+  if (dst_db == ctx.session.db() && src == dst) {
     ctx.Error(errors::kSameObject);
     return;
   }
   storage::Database& sdb = ctx.db();
-  storage::Database& ddb = ctx.server.keyspace().db(dst_db);
+  storage::Database& ddb = ctx.host.keyspace().db(dst_db);
   storage::LockSet locks;
   locks.AddKey(sdb, src);
   locks.AddKey(ddb, dst);
@@ -261,7 +260,7 @@ void CmdCopy(CommandContext& ctx) {
   } else {
     ds.Add(copy, hd);
   }
-  ctx.server.OnKeyChanged(dst_db, dst, "copy_to", kNotifyGeneric);
+  ctx.host.OnKeyChanged(dst_db, dst, "copy_to", kNotifyGeneric);
   ctx.PropagateAsIs();
   ctx.reply.Integer(1);
 }
@@ -270,13 +269,13 @@ void CmdCopy(CommandContext& ctx) {
 void CmdMove(CommandContext& ctx) {
   auto d = DbIndexArg(ctx, ctx.args[2]);
   if (!d) return;
-  if (*d == ctx.client.db()) {
+  if (*d == ctx.session.db()) {
     ctx.Error(errors::kSameObject);
     return;
   }
   std::string_view key = ctx.args[1];
   storage::Database& sdb = ctx.db();
-  storage::Database& ddb = ctx.server.keyspace().db(*d);
+  storage::Database& ddb = ctx.host.keyspace().db(*d);
   storage::LockSet locks;
   locks.AddKey(sdb, key);
   locks.AddKey(ddb, key);
@@ -291,7 +290,7 @@ void CmdMove(CommandContext& ctx) {
   }
   ds.Add(ss.Detach(slink), h);
   ctx.Changed(key, "move_from", kNotifyGeneric);
-  ctx.server.OnKeyChanged(*d, key, "move_to", kNotifyGeneric);
+  ctx.host.OnKeyChanged(*d, key, "move_to", kNotifyGeneric);
   ctx.PropagateAsIs();
   ctx.reply.Integer(1);
 }
@@ -425,11 +424,11 @@ void CmdSelect(CommandContext& ctx) {
     ctx.Error(errors::kNotInteger);
     return;
   }
-  if (*d < 0 || *d >= ctx.server.keyspace().db_count()) {
+  if (*d < 0 || *d >= ctx.host.keyspace().db_count()) {
     ctx.Error(errors::kDbIndexOutOfRange);
     return;
   }
-  ctx.client.set_db(int(*d));
+  ctx.session.set_db(int(*d));
   ctx.reply.Ok();
 }
 
@@ -455,14 +454,14 @@ void CmdSwapDb(CommandContext& ctx) {
     ctx.Error("ERR invalid second DB index");
     return;
   }
-  int n = ctx.server.keyspace().db_count();
+  int n = ctx.host.keyspace().db_count();
   if (*a < 0 || *a >= n || *b < 0 || *b >= n) {
     ctx.Error(errors::kDbIndexOutOfRange);
     return;
   }
   if (*a != *b) {
-    storage::Database& da = ctx.server.keyspace().db(int(*a));
-    storage::Database& dbb = ctx.server.keyspace().db(int(*b));
+    storage::Database& da = ctx.host.keyspace().db(int(*a));
+    storage::Database& dbb = ctx.host.keyspace().db(int(*b));
     storage::LockSet locks;
     locks.AddAll(da);
     locks.AddAll(dbb);
@@ -471,8 +470,8 @@ void CmdSwapDb(CommandContext& ctx) {
     auto exists_in_either = [&](std::string_view k) {
       return LiveWithoutExpiring(da, k) || LiveWithoutExpiring(dbb, k);
     };
-    ctx.server.TouchWatchedInDb(int(*a), exists_in_either);
-    ctx.server.TouchWatchedInDb(int(*b), exists_in_either);
+    ctx.host.watches().TouchInDb(int(*a), exists_in_either);
+    ctx.host.watches().TouchInDb(int(*b), exists_in_either);
     for (uint32_t s = 0; s < da.shard_count(); s++) da.shard(s).SwapContents(dbb.shard(s));
     ctx.PropagateAsIs();
   }
@@ -484,7 +483,7 @@ void CmdDbSize(CommandContext& ctx) { ctx.reply.Integer(int64_t(ctx.db().ApproxS
 
 // Parses the optional ASYNC|SYNC of FLUSHDB/FLUSHALL; nullopt after an error.
 std::optional<bool> FlushMode(CommandContext& ctx) {
-  bool async = ctx.server.config().lazyfree_lazy_user_flush();
+  bool async = ctx.config().lazyfree_lazy_user_flush();
   if (ctx.args.size() > 2) {
     ctx.Error(errors::kSyntax);
     return std::nullopt;
@@ -507,7 +506,7 @@ bool LiveWithoutExpiring(storage::Database& db, std::string_view key);
 // Marks watchers of keys that exist in db as touched (before a flush).
 // REQUIRES: all of db's shards are locked.
 void TouchExisting(CommandContext& ctx, storage::Database& db) {
-  ctx.server.TouchWatchedInDb(db.index(),
+  ctx.host.watches().TouchInDb(db.index(),
                               [&](std::string_view k) { return LiveWithoutExpiring(db, k); });
 }
 
@@ -529,7 +528,7 @@ void CmdFlushDb(CommandContext& ctx) {
 void CmdFlushAll(CommandContext& ctx) {
   auto async = FlushMode(ctx);
   if (!async) return;
-  storage::Keyspace& ks = ctx.server.keyspace();
+  storage::Keyspace& ks = ctx.host.keyspace();
   storage::LockSet locks;
   for (int d = 0; d < ks.db_count(); d++) locks.AddAll(ks.db(d));
   locks.Acquire();
@@ -541,7 +540,7 @@ void CmdFlushAll(CommandContext& ctx) {
   locks.Release();
   // As Redis does: the running save ends and the now empty dataset is saved
   // when save rules are configured.
-  if (!ctx.server.persistence().loading()) ctx.server.persistence().AfterFlushAll();
+  if (!ctx.host.loading()) ctx.admin().AfterFlushAll();
   ctx.reply.Ok();
 }
 

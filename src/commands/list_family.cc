@@ -9,7 +9,6 @@
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "commands/list_ops.h"
-#include "server/server.h"
 #include "storage/list_type.h"
 
 namespace basalt::commands {
@@ -66,7 +65,7 @@ void PushGeneric(CommandContext& ctx, ListEnd end, bool only_existing) {
       ctx.reply.Integer(0);
       return;
     }
-    l = new ListObject(ctx.server.config().list_max_listpack_size());
+    l = new ListObject(ctx.config().list_max_listpack_size());
     g.Add(storage::EntryBuilder::Object(g.key(), ValueType::kList, l, false, 0));
   }
   for (size_t i = 2; i < ctx.args.size(); i++) {

@@ -1,6 +1,5 @@
 #include "commands/list_ops.h"
 
-#include "server/server.h"
 #include "storage/list_type.h"
 
 namespace basalt::commands {
@@ -92,7 +91,7 @@ MoveResult MoveElement(CommandContext& ctx, const LockedKey& src, const LockedKe
   }
   *out = from == ListEnd::kLeft ? sl->PopFront() : sl->PopBack();
   if (dl == nullptr) {
-    dl = new ListObject(ctx.server.config().list_max_listpack_size());
+    dl = new ListObject(ctx.config().list_max_listpack_size());
     // Adding to the table may move its buckets: src is looked up again below.
     dst.shard.Add(storage::EntryBuilder::Object(dst.key, ValueType::kList, dl, false, 0), dst.hash);
   }

@@ -6,15 +6,13 @@
 #include "common/clock.h"
 #include "common/numbers.h"
 #include "persistence/rdb_value.h"
-#include "server/client.h"
-#include "server/server.h"
 
 namespace basalt::commands {
 namespace {
 
 // SAVE
 void CmdSave(CommandContext& ctx) {
-  Status st = ctx.server.persistence().Save();
+  Status st = ctx.admin().Save();
   if (!st.ok()) {
     ctx.Error(st.message());
     return;
@@ -33,7 +31,7 @@ void CmdBgsave(CommandContext& ctx) {
       return;
     }
   }
-  auto r = ctx.server.persistence().Bgsave(schedule);
+  auto r = ctx.admin().Bgsave(schedule);
   if (!r.ok()) {
     ctx.Error(r.status().message());
     return;
@@ -43,7 +41,7 @@ void CmdBgsave(CommandContext& ctx) {
 
 // BGREWRITEAOF
 void CmdBgRewriteAof(CommandContext& ctx) {
-  auto r = ctx.server.persistence().BgRewriteAof();
+  auto r = ctx.admin().BgRewriteAof();
   if (!r.ok()) {
     ctx.Error(r.status().message());
     return;
@@ -60,7 +58,7 @@ void CmdDump(CommandContext& ctx) {
     ctx.reply.Null();
     return;
   }
-  ctx.reply.Bulk(persistence::DumpPayload(*e, ctx.server.config().rdbcompression()));
+  ctx.reply.Bulk(persistence::DumpPayload(*e, ctx.config().rdbcompression()));
 }
 
 // RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]
@@ -110,7 +108,7 @@ void CmdRestore(CommandContext& ctx) {
   int64_t expire_ms = 0;
   if (*ttl > 0) expire_ms = absttl ? *ttl : NowMs() + *ttl;
   auto restored = persistence::RestorePayload(ctx.args[3], ctx.args[1], *ttl > 0, expire_ms,
-                                              server::RdbLimitsOf(ctx.server.config()));
+                                              persistence::RdbLimitsOf(ctx.config()));
   if (!restored.ok()) {
     ctx.Error(restored.status().message());
     return;

@@ -7,13 +7,11 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
-#include "server/client.h"
-#include "server/server.h"
+#include "replication/write_log.h"
 
 namespace basalt::commands {
 namespace {
 
-using server::SubKind;
 
 const char* Verb(SubKind kind, bool sub) {
   switch (kind) {
@@ -29,21 +27,19 @@ const char* Verb(SubKind kind, bool sub) {
 
 // The count a (un)subscribe reply carries: shard channels are counted apart.
 int64_t Count(CommandContext& ctx, SubKind kind) {
-  return kind == SubKind::kShard ? int64_t(ctx.client.subscriptions(kind).size())
-                                 : int64_t(ctx.client.sub_count());
+  return kind == SubKind::kShard ? int64_t(ctx.session.subscriptions(kind).size())
+                                 : int64_t(ctx.session.sub_count());
 }
 
 void UpdateCounters(CommandContext& ctx) {
-  ctx.client.nsub = ctx.client.subscriptions(SubKind::kChannel).size();
-  ctx.client.npsub = ctx.client.subscriptions(SubKind::kPattern).size();
-  ctx.client.nssub = ctx.client.subscriptions(SubKind::kShard).size();
+  ctx.session.UpdateSubCounts();
 }
 
 void SubscribeGeneric(CommandContext& ctx, SubKind kind) {
-  auto& mine = ctx.client.subscriptions(kind);
+  auto& mine = ctx.session.subscriptions(kind);
   for (size_t i = 1; i < ctx.args.size(); i++) {
     std::string name(ctx.args[i]);
-    if (mine.insert(name).second) ctx.server.pubsub().Subscribe(&ctx.client, kind, name);
+    if (mine.insert(name).second) ctx.admin().pubsub().Subscribe(&ctx.session, kind, name);
     UpdateCounters(ctx);
     ctx.reply.PushHeader(3);
     ctx.reply.Bulk(Verb(kind, true));
@@ -53,7 +49,7 @@ void SubscribeGeneric(CommandContext& ctx, SubKind kind) {
 }
 
 void UnsubscribeGeneric(CommandContext& ctx, SubKind kind) {
-  auto& mine = ctx.client.subscriptions(kind);
+  auto& mine = ctx.session.subscriptions(kind);
   std::vector<std::string> names;
   if (ctx.args.size() > 1) {
     for (size_t i = 1; i < ctx.args.size(); i++) names.emplace_back(ctx.args[i]);
@@ -68,7 +64,7 @@ void UnsubscribeGeneric(CommandContext& ctx, SubKind kind) {
     }
   }
   for (const std::string& name : names) {
-    if (mine.erase(name) > 0) ctx.server.pubsub().Unsubscribe(&ctx.client, kind, name);
+    if (mine.erase(name) > 0) ctx.admin().pubsub().Unsubscribe(&ctx.session, kind, name);
     UpdateCounters(ctx);
     ctx.reply.PushHeader(3);
     ctx.reply.Bulk(Verb(kind, false));
@@ -90,24 +86,22 @@ void CmdSSubscribe(CommandContext& ctx) { SubscribeGeneric(ctx, SubKind::kShard)
 // SUNSUBSCRIBE [shardchannel [shardchannel ...]]
 void CmdSUnsubscribe(CommandContext& ctx) { UnsubscribeGeneric(ctx, SubKind::kShard); }
 
-server::Worker* CurrentWorker(CommandContext& ctx) { return ctx.client.worker(); }
-
 // PUBLISH channel message
 void CmdPublish(CommandContext& ctx) {
-  ctx.reply.Integer(ctx.server.pubsub().Publish(SubKind::kChannel, ctx.args[1], ctx.args[2],
-                                                CurrentWorker(ctx)));
+  ctx.reply.Integer(ctx.admin().pubsub().Publish(SubKind::kChannel, ctx.args[1], ctx.args[2],
+                                                &ctx.session));
   // Replicas' subscribers get it too (as in Redis; not written to the AOF).
   // Without replicas there is nobody to feed: no trip through the log's lock.
-  if (ctx.server.has_replicas()) {
+  if (ctx.admin().has_replicas()) {
     std::string_view cmd[3] = {"PUBLISH", ctx.args[1], ctx.args[2]};
-    ctx.server.write_log().AppendStreamOnly(cmd);
+    ctx.host.write_log().AppendStreamOnly(cmd);
   }
 }
 
 // SPUBLISH shardchannel message
 void CmdSPublish(CommandContext& ctx) {
-  ctx.reply.Integer(ctx.server.pubsub().Publish(SubKind::kShard, ctx.args[1], ctx.args[2],
-                                                CurrentWorker(ctx)));
+  ctx.reply.Integer(ctx.admin().pubsub().Publish(SubKind::kShard, ctx.args[1], ctx.args[2],
+                                                &ctx.session));
 }
 
 void ChannelsGeneric(CommandContext& ctx, SubKind kind) {
@@ -117,7 +111,7 @@ void ChannelsGeneric(CommandContext& ctx, SubKind kind) {
     return;
   }
   bool all = ctx.args.size() == 2;
-  auto names = ctx.server.pubsub().Channels(kind, all ? "" : ctx.args[2], all);
+  auto names = ctx.admin().pubsub().Channels(kind, all ? "" : ctx.args[2], all);
   ctx.reply.ArrayHeader(names.size());
   for (const auto& n : names) ctx.reply.Bulk(n);
 }
@@ -126,7 +120,7 @@ void NumSubGeneric(CommandContext& ctx, SubKind kind) {
   ctx.reply.ArrayHeader((ctx.args.size() - 2) * 2);
   for (size_t i = 2; i < ctx.args.size(); i++) {
     ctx.reply.Bulk(ctx.args[i]);
-    ctx.reply.Integer(ctx.server.pubsub().NumSub(kind, ctx.args[i]));
+    ctx.reply.Integer(ctx.admin().pubsub().NumSub(kind, ctx.args[i]));
   }
 }
 
@@ -139,7 +133,7 @@ void CmdPubsubNumSub(CommandContext& ctx) { NumSubGeneric(ctx, SubKind::kChannel
 // PUBSUB SHARDNUMSUB [shardchannel [shardchannel ...]]
 void CmdPubsubShardNumSub(CommandContext& ctx) { NumSubGeneric(ctx, SubKind::kShard); }
 // PUBSUB NUMPAT
-void CmdPubsubNumPat(CommandContext& ctx) { ctx.reply.Integer(ctx.server.pubsub().NumPat()); }
+void CmdPubsubNumPat(CommandContext& ctx) { ctx.reply.Integer(ctx.admin().pubsub().NumPat()); }
 
 void CmdPubsubHelp(CommandContext& ctx) {
   static const char* kLines[] = {

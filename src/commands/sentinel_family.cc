@@ -11,10 +11,8 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
-#include "commands/info.h"
 #include "common/numbers.h"
 #include "sentinel/sentinel.h"
-#include "server/server.h"
 
 namespace basalt::commands {
 
@@ -22,7 +20,7 @@ namespace {
 
 using sentinel::Fields;
 
-sentinel::Sentinel& S(CommandContext& ctx) { return *ctx.server.sentinel(); }
+sentinel::Sentinel& S(CommandContext& ctx) { return *ctx.admin().sentinel(); }
 
 void ReplyFields(CommandContext& ctx, const Fields& f) {
   ctx.reply.MapHeader(f.size());
@@ -252,7 +250,7 @@ void CmdSentinelInfo(CommandContext& ctx) {
   for (const char* section : {"server", "clients", "stats", "cpu"}) {
     if (!wanted(section)) continue;
     std::string_view sv = section;
-    std::string part = BuildInfo(ctx.server, std::span<const std::string_view>(&sv, 1));
+    std::string part = ctx.admin().Info(std::span<const std::string_view>(&sv, 1));
     if (sv == "server") {
       size_t p = part.find("redis_mode:standalone");
       if (p != std::string::npos) part.replace(p, 21, "redis_mode:sentinel");

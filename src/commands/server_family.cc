@@ -9,14 +9,12 @@
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "persistence/digest.h"
-#include "commands/info.h"
-#include "server/memory.h"
+#include "commands/slowlog.h"
+#include "common/memory.h"
 #include "storage/object.h"
 #include "common/clock.h"
 #include "common/glob.h"
 #include "common/logging.h"
-#include "server/client.h"
-#include "server/server.h"
 
 namespace basalt::commands {
 namespace {
@@ -31,13 +29,13 @@ void ReplyHelp(CommandContext& ctx, std::initializer_list<const char*> lines) {
 
 // INFO [section [section ...]]
 void CmdInfo(CommandContext& ctx) {
-  std::string text = BuildInfo(ctx.server, ctx.args.subspan(1));
+  std::string text = ctx.admin().Info(ctx.args.subspan(1));
   ctx.reply.Verbatim(text);
 }
 
 // CONFIG GET parameter [parameter ...]
 void CmdConfigGet(CommandContext& ctx) {
-  auto pairs = ctx.server.config().Get(ctx.args.subspan(2));
+  auto pairs = ctx.config().Get(ctx.args.subspan(2));
   ctx.reply.MapHeader(pairs.size());
   for (auto& [k, v] : pairs) {
     ctx.reply.Bulk(k);
@@ -51,7 +49,7 @@ void CmdConfigSet(CommandContext& ctx) {
     ctx.Error(errors::kSyntax);
     return;
   }
-  Status st = ctx.server.config().Set(ctx.args.subspan(2));
+  Status st = ctx.config().Set(ctx.args.subspan(2));
   if (!st.ok()) {
     ctx.Error(st.message());
     return;
@@ -61,13 +59,13 @@ void CmdConfigSet(CommandContext& ctx) {
 
 // CONFIG RESETSTAT
 void CmdConfigResetStat(CommandContext& ctx) {
-  ctx.server.ResetStats();
+  ctx.admin().ResetStats();
   ctx.reply.Ok();
 }
 
 // CONFIG REWRITE
 void CmdConfigRewrite(CommandContext& ctx) {
-  Status st = ctx.server.config().Rewrite();
+  Status st = ctx.config().Rewrite();
   if (!st.ok()) {
     ctx.Error(st.message());
     return;
@@ -227,14 +225,14 @@ void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& c) {
 
 // COMMAND
 void CmdCommand(CommandContext& ctx) {
-  const auto& all = ctx.server.commands().all();
+  const auto& all = ctx.host.commands().all();
   ctx.reply.ArrayHeader(all.size());
   for (const CommandSpec* c : all) ReplyCommandInfo(ctx, *c);
 }
 
 // COMMAND COUNT
 void CmdCommandCount(CommandContext& ctx) {
-  ctx.reply.Integer(int64_t(ctx.server.commands().all().size()));
+  ctx.reply.Integer(int64_t(ctx.host.commands().all().size()));
 }
 
 // Finds "get" or "config|get".
@@ -255,7 +253,7 @@ void CmdCommandInfo(CommandContext& ctx) {
   }
   ctx.reply.ArrayHeader(ctx.args.size() - 2);
   for (size_t i = 2; i < ctx.args.size(); i++) {
-    const CommandSpec* c = LookupFullName(ctx.server.commands(), ctx.args[i]);
+    const CommandSpec* c = LookupFullName(ctx.host.commands(), ctx.args[i]);
     if (c == nullptr) {
       ctx.reply.Null();
     } else {
@@ -285,10 +283,10 @@ void ReplyCommandDocs(CommandContext& ctx, const CommandSpec& c) {
 void CmdCommandDocs(CommandContext& ctx) {
   std::vector<const CommandSpec*> list;
   if (ctx.args.size() == 2) {
-    list = ctx.server.commands().all();
+    list = ctx.host.commands().all();
   } else {
     for (size_t i = 2; i < ctx.args.size(); i++) {
-      const CommandSpec* c = LookupFullName(ctx.server.commands(), ctx.args[i]);
+      const CommandSpec* c = LookupFullName(ctx.host.commands(), ctx.args[i]);
       if (c != nullptr) list.push_back(c);
     }
   }
@@ -328,7 +326,7 @@ void CmdCommandList(CommandContext& ctx) {
     if (mode == 2 && !GlobMatch(pattern, c.name, true)) return;
     names.push_back(c.name);
   };
-  for (const CommandSpec* c : ctx.server.commands().all()) {
+  for (const CommandSpec* c : ctx.host.commands().all()) {
     consider(*c);
     for (const auto& s : c->subcommands) consider(*s);
   }
@@ -339,7 +337,7 @@ void CmdCommandList(CommandContext& ctx) {
 // COMMAND GETKEYS command [arg [arg ...]]
 void CmdCommandGetKeys(CommandContext& ctx) {
   auto rest = ctx.args.subspan(2);
-  const CommandSpec* c = ctx.server.commands().Find(rest[0]);
+  const CommandSpec* c = ctx.host.commands().Find(rest[0]);
   if (c != nullptr && !c->subcommands.empty() && rest.size() >= 2) {
     std::string sub(rest[1]);
     for (char& ch : sub) ch = char(std::tolower(static_cast<unsigned char>(ch)));
@@ -403,7 +401,7 @@ std::string_view EncodingName(const Entry* e) {
 }
 
 bool LfuPolicy(CommandContext& ctx) {
-  auto p = ctx.server.config().maxmemory_policy();
+  auto p = ctx.config().maxmemory_policy();
   return p == config::MaxmemoryPolicy::kAllkeysLfu || p == config::MaxmemoryPolicy::kVolatileLfu;
 }
 
@@ -495,9 +493,9 @@ void CmdMemoryUsage(CommandContext& ctx) {
   ctx.reply.Integer(int64_t(e->MemoryUsage() + sizeof(void*)));
 }
 
-void CmdMemoryMallocStats(CommandContext& ctx) { ctx.reply.Verbatim(server::MallocStatsText()); }
+void CmdMemoryMallocStats(CommandContext& ctx) { ctx.reply.Verbatim(MallocStatsText()); }
 void CmdMemoryPurge(CommandContext& ctx) {
-  server::PurgeAllocator();
+  PurgeAllocator();
   ctx.reply.Ok();
 }
 void CmdMemoryHelp(CommandContext& ctx) {
@@ -516,9 +514,9 @@ void CmdMemoryHelp(CommandContext& ctx) {
 
 // DEBUG SLEEP seconds | OBJECT key | SET-ACTIVE-EXPIRE 0|1 | HELP
 void CmdDebug(CommandContext& ctx) {
-  auto allowed = ctx.server.config().enable_debug_command();
-  bool local = ctx.client.is_unix || ctx.client.addr.starts_with("127.") ||
-               ctx.client.addr.starts_with("::1:");
+  auto allowed = ctx.config().enable_debug_command();
+  bool local = ctx.session.unix_socket() || ctx.session.address().starts_with("127.") ||
+               ctx.session.address().starts_with("::1:");
   if (allowed == config::ProtectedConfigs::kNo ||
       (allowed == config::ProtectedConfigs::kLocal && !local)) {
     ctx.Error(
@@ -539,7 +537,7 @@ void CmdDebug(CommandContext& ctx) {
   } else if (EqualsIgnoreCase(sub, "set-active-expire") && ctx.args.size() == 3) {
     auto v = IntArg(ctx, ctx.args[2]);
     if (!v) return;
-    ctx.server.active_expire_enabled.store(*v != 0);
+    ctx.admin().SetActiveExpire(*v != 0);
     ctx.reply.Ok();
   } else if (EqualsIgnoreCase(sub, "object") && ctx.args.size() == 3) {
     KeyGuard g(ctx.db(), ctx.args[2]);
@@ -572,7 +570,7 @@ void CmdDebug(CommandContext& ctx) {
         return;
       }
     }
-    Status st = ctx.server.persistence().DebugReload(save, flush, merge);
+    Status st = ctx.admin().DebugReload(save, flush, merge);
     if (!st.ok()) {
       ctx.Error(st.message());
       return;
@@ -580,7 +578,7 @@ void CmdDebug(CommandContext& ctx) {
     Log(LogLevel::kNotice, "DB reloaded by DEBUG RELOAD");
     ctx.reply.Ok();
   } else if (EqualsIgnoreCase(sub, "digest") && ctx.args.size() == 2) {
-    storage::Keyspace& ks = ctx.server.keyspace();
+    storage::Keyspace& ks = ctx.host.keyspace();
     storage::LockSet locks;
     for (int d = 0; d < ks.db_count(); d++) locks.AddAll(ks.db(d));
     locks.Acquire();
@@ -647,7 +645,7 @@ void CmdSlowlogGet(CommandContext& ctx) {
     }
     count = *v;
   }
-  auto entries = ctx.server.slowlog().Get(count);
+  auto entries = ctx.host.slowlog().Get(count);
   auto& r = ctx.reply;
   r.ArrayHeader(entries.size());
   for (const auto& e : entries) {
@@ -664,12 +662,12 @@ void CmdSlowlogGet(CommandContext& ctx) {
 
 // SLOWLOG LEN
 void CmdSlowlogLen(CommandContext& ctx) {
-  ctx.reply.Integer(int64_t(ctx.server.slowlog().Len()));
+  ctx.reply.Integer(int64_t(ctx.host.slowlog().Len()));
 }
 
 // SLOWLOG RESET
 void CmdSlowlogReset(CommandContext& ctx) {
-  ctx.server.slowlog().Reset();
+  ctx.host.slowlog().Reset();
   ctx.reply.Ok();
 }
 
@@ -697,7 +695,7 @@ void CmdTime(CommandContext& ctx) {
 }
 
 // LASTSAVE
-void CmdLastSave(CommandContext& ctx) { ctx.reply.Integer(ctx.server.lastsave()); }
+void CmdLastSave(CommandContext& ctx) { ctx.reply.Integer(ctx.admin().lastsave()); }
 
 // SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 void CmdShutdown(CommandContext& ctx) {
@@ -725,9 +723,9 @@ void CmdShutdown(CommandContext& ctx) {
     return;
   }
   // The final save happens once every worker has stopped (Server::WaitForShutdown).
-  using Mode = server::Server::ShutdownSave;
-  ctx.server.RequestShutdown(save ? Mode::kSave : nosave ? Mode::kNoSave : Mode::kDefault);
-  ctx.client.CloseAfterReply();
+  using Mode = ShutdownSave;
+  ctx.admin().RequestShutdown(save ? Mode::kSave : nosave ? Mode::kNoSave : Mode::kDefault);
+  ctx.session.CloseAfterReply();
 }
 
 void CmdContainer(CommandContext& ctx) {

@@ -23,8 +23,6 @@
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "common/glob.h"
-#include "server/client.h"
-#include "server/server.h"
 #include "storage/set_type.h"
 
 namespace basalt::commands {
@@ -53,7 +51,7 @@ uint64_t RandomSeed() {
 }
 
 size_t MaxIntsetEntries(CommandContext& ctx) {
-  int64_t v = ctx.server.config().set_max_intset_entries();
+  int64_t v = ctx.config().set_max_intset_entries();
   return v < 0 ? 0 : size_t(v);
 }
 
@@ -260,7 +258,7 @@ void SRandMemberWithCount(CommandContext& ctx) {
     uint64_t sample_bytes = 0;
     for (int i = 0; i < 8; i++) sample_bytes += set->RandomMember(RandomSeed(), buf).size();
     uint64_t per_member = sample_bytes / 8 + 16;  // "$<len>\r\n...\r\n"
-    uint64_t limit = uint64_t(std::max<int64_t>(ctx.server.config().proto_max_bulk_len(), 1));
+    uint64_t limit = uint64_t(std::max<int64_t>(ctx.config().proto_max_bulk_len(), 1));
     if (n > limit / per_member) {
       ctx.Error(kRandReplyTooLarge);
       return;
@@ -328,7 +326,7 @@ void SPopWithCount(CommandContext& ctx) {
   if (uint64_t(*count) >= size) {
     // The whole set: reply with it and drop the key; replicas get a DEL.
     ReplyMembers(ctx, *set);
-    g.shard().Delete(link, ctx.server.config().lazyfree_lazy_server_del());
+    g.shard().Delete(link, ctx.config().lazyfree_lazy_server_del());
     ctx.Propagate({"DEL", key});
     ctx.Changed(key, "spop", kNotifySet);
     ctx.Changed(key, "del", kNotifyGeneric);
@@ -477,7 +475,7 @@ void StoreResult(CommandContext& ctx, storage::Database& db, std::string_view ds
     return;
   }
   if (link != nullptr) {
-    sh.Delete(link, ctx.server.config().lazyfree_lazy_server_del());
+    sh.Delete(link, ctx.config().lazyfree_lazy_server_del());
     ctx.PropagateAsIs();
     ctx.Changed(dst, "del", kNotifyGeneric);
   }

@@ -18,8 +18,6 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
-#include "server/client.h"
-#include "server/server.h"
 #include "storage/hash_type.h"
 #include "storage/list_type.h"
 #include "storage/set_type.h"
@@ -233,7 +231,7 @@ void SortGeneric(CommandContext& ctx, bool readonly) {
     ctx.reply.Integer(0);
     return;
   }
-  auto* list = new storage::ListObject(ctx.server.config().list_max_listpack_size());
+  auto* list = new storage::ListObject(ctx.config().list_max_listpack_size());
   for (const auto& v : out) list->PushBack(v ? std::string_view(*v) : std::string_view());
   Entry* e = storage::EntryBuilder::Object(store, ValueType::kList, list, false, 0);
   if (dlink != nullptr) {

@@ -11,8 +11,6 @@
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "common/clock.h"
-#include "server/client.h"
-#include "server/server.h"
 
 namespace basalt::commands {
 namespace {
@@ -204,7 +202,7 @@ void CmdGetEx(CommandContext& ctx) {
   if (o.has_expire) {
     if (o.expire_abs_ms <= NowMs()) {
       // An expire time in the past deletes the key, as Redis does.
-      bool lazy = ctx.server.config().lazyfree_lazy_expire();
+      bool lazy = ctx.config().lazyfree_lazy_expire();
       g.shard().Delete(link);
       ctx.Changed(ctx.args[1], "del", kNotifyGeneric);
       ctx.Propagate({lazy ? "UNLINK" : "DEL", ctx.args[1]});
@@ -329,7 +327,7 @@ void CmdMSet(CommandContext& ctx) { MSetGeneric(ctx, false); }
 void CmdMSetNx(CommandContext& ctx) { MSetGeneric(ctx, true); }
 
 bool CheckStringLength(CommandContext& ctx, uint64_t total) {
-  if (total > uint64_t(ctx.server.config().proto_max_bulk_len())) {
+  if (total > uint64_t(ctx.config().proto_max_bulk_len())) {
     ctx.Error(errors::kStringTooLong);
     return false;
   }
@@ -616,7 +614,7 @@ void CmdLcs(CommandContext& ctx) {
     return;
   }
   uint64_t cells = uint64_t(a.size() + 1) * uint64_t(b.size() + 1);
-  if (cells * sizeof(uint32_t) > uint64_t(ctx.server.config().proto_max_bulk_len()) ||
+  if (cells * sizeof(uint32_t) > uint64_t(ctx.config().proto_max_bulk_len()) ||
       cells > UINT32_MAX) {
     ctx.Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
     return;

@@ -6,55 +6,54 @@
 // write log as one MULTI ... EXEC unit (server/client.cc, ExecMulti).
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/executor.h"
 #include "commands/helpers.h"
-#include "server/client.h"
-#include "server/server.h"
 
 namespace basalt::commands {
 namespace {
 
 // MULTI
 void CmdMulti(CommandContext& ctx) {
-  if (ctx.client.in_multi()) {
+  if (ctx.session.in_multi()) {
     ctx.Error("ERR MULTI calls can not be nested");
     return;
   }
-  ctx.client.BeginMulti();
+  ctx.host.executor().BeginMulti(ctx.session);
   ctx.reply.Ok();
 }
 
 // EXEC
 void CmdExec(CommandContext& ctx) {
-  if (!ctx.client.in_multi()) {
+  if (!ctx.session.in_multi()) {
     ctx.Error("ERR EXEC without MULTI");
     return;
   }
-  ctx.client.ExecMulti();
+  ctx.host.executor().Exec(ctx.session, ctx.reply);
 }
 
 // DISCARD
 void CmdDiscard(CommandContext& ctx) {
-  if (!ctx.client.in_multi()) {
+  if (!ctx.session.in_multi()) {
     ctx.Error("ERR DISCARD without MULTI");
     return;
   }
-  ctx.client.DiscardMulti();
+  ctx.host.executor().DiscardMulti(ctx.session);
   ctx.reply.Ok();
 }
 
 // WATCH key [key ...]
 void CmdWatch(CommandContext& ctx) {
-  if (ctx.client.in_multi()) {
+  if (ctx.session.in_multi()) {
     ctx.Error("ERR WATCH inside MULTI is not allowed");
     return;
   }
-  for (size_t i = 1; i < ctx.args.size(); i++) ctx.client.Watch(ctx.args[i]);
+  for (size_t i = 1; i < ctx.args.size(); i++) ctx.host.executor().Watch(ctx.session, ctx.args[i]);
   ctx.reply.Ok();
 }
 
 // UNWATCH
 void CmdUnwatch(CommandContext& ctx) {
-  ctx.server.UnwatchAll(&ctx.client);
+  ctx.host.executor().Unwatch(ctx.session);
   ctx.reply.Ok();
 }
 

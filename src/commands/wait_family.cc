@@ -7,10 +7,6 @@
 #include "commands/helpers.h"
 #include "common/clock.h"
 #include "common/numbers.h"
-#include "server/client.h"
-#include "server/replica_acks.h"
-#include "server/replication.h"
-#include "server/server.h"
 
 namespace basalt::commands {
 namespace {
@@ -18,10 +14,10 @@ namespace {
 // WAIT numreplicas timeout
 //
 // Replies how many replicas acknowledged the offset of the client's last
-// write (server::Client::woff), at once if enough already have, else when
+// write (Session::woff), at once if enough already have, else when
 // enough have or after `timeout` milliseconds (0: no limit).
 void CmdWait(CommandContext& ctx) {
-  if (ctx.server.replication().is_replica()) {
+  if (ctx.host.is_replica()) {
     ctx.Error(
         "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 "
         "if a replica is configured to be writable (which is not the default) writes to "
@@ -42,13 +38,13 @@ void CmdWait(CommandContext& ctx) {
     ctx.Error("ERR timeout is negative");
     return;
   }
-  server::Client& client = ctx.client;
+  Session& client = ctx.session;
   bool in_exec = client.exec_log() != nullptr;
   // Inside EXEC the transaction's own writes reach the log only when it ends:
   // no replica can have them yet.
   int64_t acked = in_exec && !client.exec_log()->empty()
                       ? 0
-                      : ctx.server.replica_acks().CountAcked(client.woff());
+                      : ctx.admin().CountAcked(client.woff());
   // Inside a transaction nothing may block: the count is the answer.
   if (acked >= *numreplicas || in_exec) {
     ctx.reply.Integer(acked);
@@ -57,7 +53,7 @@ void CmdWait(CommandContext& ctx) {
   int64_t now = NowMs();
   // A timeout too large for the clock never ends, as in Redis.
   int64_t deadline = *timeout == 0 || *timeout > INT64_MAX - now ? 0 : now + *timeout;
-  client.WaitForReplicas(*numreplicas, deadline);
+  if (!ctx.admin().WaitForReplicas(client, *numreplicas, deadline)) ctx.reply.Integer(acked);
 }
 
 }  // namespace

@@ -23,7 +23,6 @@
 #include "commands/helpers.h"
 #include "commands/zset_ops.h"
 #include "common/glob.h"
-#include "server/server.h"
 #include "storage/set_type.h"
 
 namespace basalt::commands {
@@ -157,7 +156,7 @@ void ZAddGeneric(CommandContext& ctx, bool zincrby) {
   if (added > 0 || updated > 0) {
     ctx.PropagateAsIs();
     // Redis counts one change per member added or updated.
-    if (added + updated > 1) ctx.server.AddDirty(added + updated - 1);
+    if (added + updated > 1) ctx.host.AddDirty(added + updated - 1);
     ctx.Changed(key, incr ? "zincr" : "zadd", kNotifyZSet);
   }
   if (nan) {
@@ -196,7 +195,7 @@ void CmdZRem(CommandContext& ctx) {
   }
   if (deleted > 0) {
     ctx.PropagateAsIs();
-    if (deleted > 1) ctx.server.AddDirty(deleted - 1);
+    if (deleted > 1) ctx.host.AddDirty(deleted - 1);
     ctx.Changed(key, "zrem", kNotifyZSet);
     if (z->Size() == 0) {
       g.shard().Delete(link);

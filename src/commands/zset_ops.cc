@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "server/server.h"
 
 namespace basalt::commands {
 
@@ -96,8 +95,8 @@ bool ParseZLexRange(std::string_view min, std::string_view max, storage::ZLexRan
 }
 
 ZSetObject::Limits ZSetLimits(CommandContext& ctx) {
-  int64_t entries = ctx.server.config().zset_max_listpack_entries();
-  int64_t value = ctx.server.config().zset_max_listpack_value();
+  int64_t entries = ctx.config().zset_max_listpack_entries();
+  int64_t value = ctx.config().zset_max_listpack_value();
   return ZSetObject::Limits{size_t(std::max<int64_t>(entries, 0)),
                             size_t(std::max<int64_t>(value, 0))};
 }
@@ -157,7 +156,7 @@ bool ZPopElements(CommandContext& ctx, const LockedKey& k, bool max, int64_t cou
     }
   }
   // Redis counts one change per member popped (rdb_changes_since_last_save).
-  if (n > 1) ctx.server.AddDirty(int64_t(n) - 1);
+  if (n > 1) ctx.host.AddDirty(int64_t(n) - 1);
   ctx.Changed(k.key, max ? "zpopmax" : "zpopmin", kNotifyZSet);
   if (z->Size() == 0) {
     k.shard.Delete(link);

@@ -10,7 +10,6 @@
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "commands/zset_ops.h"
-#include "server/server.h"
 
 namespace basalt::commands {
 namespace {
@@ -285,7 +284,7 @@ void RemRangeGeneric(CommandContext& ctx, RangeType type) {
   }
   if (removed > 0) {
     ctx.PropagateAsIs();
-    if (removed > 1) ctx.server.AddDirty(int64_t(removed) - 1);
+    if (removed > 1) ctx.host.AddDirty(int64_t(removed) - 1);
     ctx.Changed(key, event, kNotifyZSet);
     if (z->Size() == 0) {
       g.shard().Delete(link);

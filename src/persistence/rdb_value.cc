@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/numbers.h"
+#include "config/config.h"
 #include "persistence/crc64.h"
 #include "storage/hash_type.h"
 #include "storage/list_type.h"
@@ -521,6 +522,17 @@ StatusOr<Entry*> RestorePayload(std::string_view payload, std::string_view key, 
     return Status::Error("ERR Bad data format");
   }
   return e;
+}
+
+RdbLimits RdbLimitsOf(const config::Config& c) {
+  RdbLimits l;
+  l.hash_max_listpack_entries = size_t(c.hash_max_listpack_entries());
+  l.hash_max_listpack_value = size_t(c.hash_max_listpack_value());
+  l.set_max_intset_entries = size_t(c.set_max_intset_entries());
+  l.zset_max_listpack_entries = size_t(c.zset_max_listpack_entries());
+  l.zset_max_listpack_value = size_t(c.zset_max_listpack_value());
+  l.list_max_listpack_size = c.list_max_listpack_size();
+  return l;
 }
 
 }  // namespace basalt::persistence

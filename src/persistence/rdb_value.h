@@ -21,6 +21,10 @@
 #include "persistence/rdb_format.h"
 #include "storage/entry.h"
 
+namespace basalt::config {
+class Config;
+}
+
 namespace basalt::persistence {
 
 // The thresholds that decide the encodings of loaded values (the server's
@@ -33,6 +37,9 @@ struct RdbLimits {
   size_t zset_max_listpack_entries = 128, zset_max_listpack_value = 64;
   int64_t list_max_listpack_size = -2;
 };
+// The limits in force under this configuration (its *-max-listpack-* and
+// set-max-intset-entries).
+RdbLimits RdbLimitsOf(const config::Config& c);
 
 // The RDB type byte Redis 7.0 writes for the entry's value and encoding.
 // REQUIRES: e.type() is not kStream (Basalt has no streams).

@@ -44,7 +44,7 @@ std::string Truncated(std::string_view s, size_t max) {
 
 Client::Client(Server* server, Worker* worker, int fd_in, uint64_t id_in, std::string addr_in,
                std::string laddr_in, bool unix_in)
-    : id(id_in),
+    : commands::Session(id_in, commands::Origin::kClient, server->config().requirepass().empty()),
       fd(fd_in),
       addr(std::move(addr_in)),
       laddr(std::move(laddr_in)),
@@ -53,7 +53,6 @@ Client::Client(Server* server, Worker* worker, int fd_in, uint64_t id_in, std::s
       last_interaction_ms(created_ms),
       server_(server),
       worker_(worker),
-      authenticated_(server->config().requirepass().empty()),
       reply_(&out_, 2) {}
 
 Client::~Client() = default;
@@ -94,7 +93,7 @@ void Client::ReadSome() {
   }
   in_len_ += size_t(n);
   Bump(worker_->stats().net_in, uint64_t(n));
-  if (primary_link_) server_->replication().NoteRead(size_t(n));
+  if (is_primary_link()) server_->replication().NoteRead(size_t(n));
   last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
   if (in_len_ - in_pos_ > size_t(server_->config().client_query_buffer_limit())) {
     Log(LogLevel::kWarning, "Closing client that reached max query buffer length (qbuf=%zu)",
@@ -108,7 +107,7 @@ void Client::ProcessInput() {
   processing_ = true;
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_->config().proto_max_bulk_len();
-  limits.auth_required = !authenticated_;
+  limits.auth_required = !authenticated();
   while (!closed_ && !close_after_reply_ && in_pos_ < in_len_) {
     std::string_view buf(in_buf_.get() + in_pos_, in_len_ - in_pos_);
     size_t consumed = 0;
@@ -128,7 +127,7 @@ void Client::ProcessInput() {
       in_pos_ += consumed;
       continue;
     }
-    if (primary_link_) {
+    if (is_primary_link()) {
       std::string_view raw(in_buf_.get() + in_pos_, consumed);
       in_pos_ += consumed;
       RunFromPrimary(args_, raw);
@@ -147,7 +146,7 @@ void Client::ProcessInput() {
     }
     in_pos_ += consumed;
     DispatchOne(args_);
-    limits.auth_required = !authenticated_;
+    limits.auth_required = !authenticated();
     // A blocked command (or a WAIT) holds back the rest of the pipeline.
     if (blocked_ || waiting_replicas_) break;
   }
@@ -164,7 +163,7 @@ void Client::ProcessInput() {
   UpdateSharedSizes();
   // REPLCONF GETACK: answered once the whole batch that carried it is
   // applied (the cron acknowledges once a second otherwise).
-  if (primary_link_ && !closed_ && primary_ack_asked_) {
+  if (is_primary_link() && !closed_ && primary_ack_asked_) {
     primary_ack_asked_ = false;
     server_->replication().SendAck(this);
   }
@@ -200,16 +199,16 @@ void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_vie
   }
   out_.resize(mark);  // the primary gets no replies, only ACKs
   primary_pending_.append(raw);
-  if (!in_multi_) {
+  if (!in_multi()) {
     repl.OnPrimaryApplied(primary_pending_, db());
     primary_pending_.clear();
   }
 }
 
 void Client::set_primary_link(uint64_t gen) {
-  primary_link_ = true;
+  set_origin(commands::Origin::kPrimary);
   primary_gen_ = gen;
-  authenticated_ = true;
+  set_authenticated(true);
   link_kind_.store(2);
 }
 
@@ -244,138 +243,32 @@ void Client::Resume() {
   Flush();
 }
 
-void Client::DispatchOne(std::vector<std::string_view>& args) {
-  ThreadStats& stats = worker_->stats();
-  Bump(stats.commands);
-  const commands::CommandSpec* spec = server_->commands().Find(args[0]);
+void Client::DispatchOne(std::span<const std::string_view> args) {
   // CLIENT REPLY OFF/SKIP: replies are written, then cut off if the mode in
   // force when the command ends says so (so CLIENT REPLY ON's +OK survives).
   size_t mark = out_.size();
-  ReplyMode mode_before = reply_mode_;
-  protocol::ReplyBuilder& rb = reply_;
-  auto reject = [&](std::string msg) {
-    // A refused EXEC answers EXECABORT (in or out of MULTI) and discards
-    // any transaction, as Redis does.
-    if (spec != nullptr && spec->name == "exec") {
-      if (in_multi_) DiscardMulti();
-      std::string_view why = msg;
-      if (why.starts_with("ERR ")) why.remove_prefix(4);
-      msg = "EXECABORT Transaction discarded because of: " + std::string(why);
-    }
-    server_->CountError(msg);
-    rb.Error(msg);
-    // A command refused while queueing dooms the transaction (EXECABORT).
-    if (in_multi_) multi_error_ = true;
-  };
-  if (spec == nullptr) {
-    std::string msg = "ERR unknown command '" + Truncated(args[0], 128) + "', with args beginning with: ";
-    std::string rest;
-    for (size_t i = 1; i < args.size() && rest.size() < 128; i++) {
-      rest += "'" + Truncated(args[i], 128 - rest.size()) + "' ";
-    }
-    reject(msg + rest);
-  } else {
-    if (!spec->subcommands.empty() && args.size() >= 2) {
-      std::string sub(args[1]);
-      for (char& ch : sub) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-      const commands::CommandSpec* s = spec->FindSubcommand(sub);
-      if (s == nullptr) {
-        std::string upper = spec->name;
-        for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
-        reject("ERR unknown subcommand '" + Truncated(args[1], 128) + "'. Try " + upper +
-               " HELP.");
-        spec = nullptr;
-      } else {
-        spec = s;
-      }
-    }
-    if (spec != nullptr) {
-      int argc = int(args.size());
-      std::string refusal;
-      if ((spec->arity > 0 && argc != spec->arity) || argc < -spec->arity) {
-        Bump(stats.cmd[spec->id].rejected);
-        reject("ERR wrong number of arguments for '" + spec->name + "' command");
-      } else if (!authenticated_ && !(spec->flags & commands::kNoAuth)) {
-        Bump(stats.cmd[spec->id].rejected);
-        reject("NOAUTH Authentication required.");
-      } else if (!loader_ && !primary_link_ && !(spec->flags & commands::kLoading) &&
-                 server_->persistence().loading()) {
-        Bump(stats.cmd[spec->id].rejected);
-        reject("LOADING Redis is loading the dataset in memory");
-      } else if (!loader_ && !primary_link_ && (spec->is_write() || spec->name == "ping") &&
-                 !(refusal = server_->persistence().WriteRefusal()).empty()) {
-        Bump(stats.cmd[spec->id].rejected);
-        reject(refusal);
-      } else if (!loader_ && !primary_link_ &&
-                 (spec->is_write() || (spec->name == "exec" && QueuedWrites())) &&
-                 !(refusal = server_->replica_acks().WriteRefusal()).empty()) {
-        // min-replicas-to-write / min-replicas-ack: too few replicas.
-        Bump(stats.cmd[spec->id].rejected);
-        reject(refusal);
-      } else if (!primary_link_ && spec->is_write() && server_->replication().is_replica() &&
-                 server_->config().replica_read_only()) {
-        Bump(stats.cmd[spec->id].rejected);
-        reject("READONLY You can't write against a read only replica.");
-      } else if (!primary_link_ && !(spec->flags & commands::kStale) &&
-                 !server_->config().replica_serve_stale_data() &&
-                 server_->replication().is_replica() && !server_->replication().link_up()) {
-        Bump(stats.cmd[spec->id].rejected);
-        reject("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
-      } else if (server_->config().maxmemory() > 0 && !primary_link_ &&
-                 !(server_->replication().is_replica() &&
-                   server_->config().replica_ignore_maxmemory()) &&
-                 !server_->EvictIfNeeded() && (spec->flags & commands::kDenyOom)) {
-        Bump(stats.cmd[spec->id].rejected);
-        reject("OOM command not allowed when used memory > 'maxmemory'.");
-      } else if (reply_.resp() == 2 && (sub_count() > 0 || !shard_channels_.empty()) &&
-                 !AllowedWhileSubscribed(*spec)) {
-        reject("ERR Can't execute '" + spec->name +
-               "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
-               "this context");
-      } else if (in_multi_ && !IsTransactionControl(*spec)) {
-        if (spec->flags & commands::kNoMulti) {
-          Bump(stats.cmd[spec->id].rejected);
-          reject("ERR Command not allowed inside a transaction");
-        } else {
-          queued_.push_back(QueuedCommand{spec, std::vector<std::string>(args.begin(), args.end())});
-          rb.SimpleString("QUEUED");
-        }
-      } else {
-        Execute(*spec, args, rb);
-      }
-    }
-  }
-  bool suppress = reply_mode_ == ReplyMode::kOff ||
-                  (mode_before == ReplyMode::kSkipNext && reply_mode_ == ReplyMode::kSkipNext);
+  ReplyMode mode_before = reply_mode();
+  server_->executor().Dispatch(*this, args, reply_);
+  bool suppress = reply_mode() == ReplyMode::kOff ||
+                  (mode_before == ReplyMode::kSkipNext && reply_mode() == ReplyMode::kSkipNext);
   if (suppress) out_.resize(mark);
-  if (reply_mode_ == ReplyMode::kSkipNext) {
-    reply_mode_ = ReplyMode::kOn;
-  } else if (reply_mode_ == ReplyMode::kSkip) {
-    reply_mode_ = ReplyMode::kSkipNext;
+  if (reply_mode() == ReplyMode::kSkipNext) {
+    set_reply_mode(ReplyMode::kOn);
+  } else if (reply_mode() == ReplyMode::kSkip) {
+    set_reply_mode(ReplyMode::kSkipNext);
   }
   if (sync_offset_ != 0) HoldForReplicas(mark);
 }
 
-std::set<std::string>& Client::subscriptions(SubKind kind) {
-  switch (kind) {
-    case SubKind::kChannel:
-      return channels_;
-    case SubKind::kPattern:
-      return patterns_;
-    case SubKind::kShard:
-      break;
-  }
-  return shard_channels_;
+void Client::OnWrite(int64_t log_offset) {
+  // appendfsync always: the reply waits until the write is on disk.
+  if (server_->persistence().sync_replies()) durable_wait_ = log_offset;
+  // min-replicas-ack: the reply waits for the replicas (DispatchOne).
+  if (admitted() && server_->replica_acks().sync_enabled()) sync_offset_ = log_offset;
 }
 
-void Client::UnsubscribeAll() {
-  for (SubKind k : {SubKind::kChannel, SubKind::kPattern, SubKind::kShard}) {
-    for (const std::string& name : subscriptions(k)) server_->pubsub().Unsubscribe(this, k, name);
-    subscriptions(k).clear();
-  }
-  nsub = 0;
-  npsub = 0;
-  nssub = 0;
+void Client::OnExecuted(const commands::CommandSpec& spec, std::span<const std::string_view> args) {
+  if (block_requested_ && !retrying_) FinishBlocking(spec, args);
 }
 
 void Client::DeliverPush(std::string_view bytes) {
@@ -408,19 +301,6 @@ void Client::DeliverPush(std::string_view bytes) {
     obuf_soft_since_ms_ = 0;
   }
   worker_->ScheduleFlush(this);
-}
-
-bool Client::AllowedWhileSubscribed(const commands::CommandSpec& spec) {
-  const std::string& n = spec.parent ? spec.parent->name : spec.name;
-  return n == "subscribe" || n == "psubscribe" || n == "ssubscribe" || n == "unsubscribe" ||
-         n == "punsubscribe" || n == "sunsubscribe" || n == "ping" || n == "quit" ||
-         n == "reset";
-}
-
-bool Client::IsTransactionControl(const commands::CommandSpec& spec) {
-  const std::string& n = spec.parent ? spec.parent->name : spec.name;
-  return n == "exec" || n == "discard" || n == "multi" || n == "watch" || n == "quit" ||
-         n == "reset";
 }
 
 void Client::BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms) {
@@ -459,7 +339,7 @@ void Client::RetryBlocked() {
   block_requested_ = false;
   std::vector<std::string_view> views(blocked_args_.begin(), blocked_args_.end());
   size_t mark = out_.size();
-  Execute(*blocked_spec_, views, reply_);
+  server_->executor().Execute(*this, *blocked_spec_, views, reply_);
   if (sync_offset_ != 0) HoldForReplicas(mark);
   retrying_ = false;
   if (block_requested_) {
@@ -495,166 +375,6 @@ void Client::UnblockWith(std::string_view error) {
   Flush();
   ProcessInput();
   Flush();
-}
-
-void Client::Execute(const commands::CommandSpec& spec, std::span<const std::string_view> args,
-                     protocol::ReplyBuilder& rb) {
-  commands::CommandContext ctx{*server_, *this, args, rb, spec};
-  last_cmd.store(&spec, std::memory_order_relaxed);
-  int64_t start = MonotonicUs();
-  int64_t log_before = server_->write_log().offset();
-  // A running snapshot must see the old value of anything this command may
-  // change in place (storage::SetWriteIntent).
-  storage::SetWriteIntent(!(spec.flags & commands::kReadOnly));
-  spec.handler(ctx);
-  storage::SetWriteIntent(false);
-  if (spec.is_write()) wrote_ = true;
-  // Inside EXEC the writes reach the log only when the transaction ends, so
-  // the offsets replies wait for are taken by the EXEC itself.
-  if (exec_log_ == nullptr) {
-    int64_t log_now = server_->write_log().offset();
-    if (wrote_) {
-      wrote_ = false;
-      // appendfsync always: the reply waits until the write is on disk.
-      if (server_->persistence().sync_replies()) durable_wait_ = log_now;
-      // min-replicas-ack: the reply waits for the replicas (DispatchOne).
-      if (!primary_link_ && !loader_ && server_->replica_acks().sync_enabled()) {
-        sync_offset_ = log_now;
-      }
-    }
-    // WAIT counts replicas against the offset of this client's last command
-    // that added to the log, as Redis does.
-    if (log_now != log_before) woff_ = log_now;
-  }
-  int64_t took = MonotonicUs() - start;
-  CommandStat& cs = worker_->stats().cmd[spec.id];
-  Bump(cs.calls);
-  Bump(cs.usec, uint64_t(took));
-  if (ctx.failed) Bump(cs.failed);
-  MaybeLogSlow(spec, args, took);
-  if (block_requested_ && !retrying_) FinishBlocking(spec, args);
-}
-
-void Client::BeginMulti() {
-  in_multi_ = true;
-  multi_error_ = false;
-  queued_.clear();
-}
-
-void Client::DiscardMulti() {
-  in_multi_ = false;
-  multi_error_ = false;
-  queued_.clear();
-  server_->UnwatchAll(this);
-}
-
-void Client::Watch(std::string_view key) {
-  for (const auto& w : watched_) {
-    if (w.db == db() && w.key == key) return;
-  }
-  storage::Database& d = server_->keyspace().db(db());
-  bool expired;
-  {
-    uint64_t h = HashKey(key);
-    storage::Shard& sh = d.ShardFor(h);
-    storage::ShardLock lock(sh);
-    storage::Entry* e = sh.table().Find(key, h);
-    expired = e != nullptr && sh.IsExpired(e, NowMs());
-  }
-  watched_.push_back(WatchedKey{db(), std::string(key), expired});
-  server_->Watch(this, db(), key);
-}
-
-void Client::ExecMulti() {
-  protocol::ReplyBuilder& rb = reply_;
-  if (multi_error_) {
-    DiscardMulti();
-    server_->CountError("EXECABORT");
-    rb.Error("EXECABORT Transaction discarded because of previous errors.");
-    return;
-  }
-  // A watched key that expired since WATCH counts as touched (Redis 7.0).
-  bool dirty = watch_dirty_.load();
-  int64_t now = NowMs();
-  for (const auto& w : watched_) {
-    if (dirty || w.expired_at_watch) continue;
-    storage::Database& d = server_->keyspace().db(w.db);
-    uint64_t h = HashKey(w.key);
-    storage::Shard& sh = d.ShardFor(h);
-    storage::ShardLock lock(sh);
-    storage::Entry* e = sh.table().Find(w.key, h);
-    if (e != nullptr && sh.IsExpired(e, now)) dirty = true;
-  }
-  if (dirty) {
-    DiscardMulti();
-    rb.NullArray();
-    return;
-  }
-  std::vector<QueuedCommand> cmds;
-  cmds.swap(queued_);
-  in_multi_ = false;
-  // Lock every shard the queued commands touch, in the global order, before
-  // the first runs; commands without fixed key positions lock everything.
-  storage::LockSet locks;
-  bool all = false;
-  int db_sim = db();
-  for (const auto& q : cmds) {
-    const commands::CommandSpec& spec = *q.spec;
-    const std::string& top = spec.parent ? spec.parent->name : spec.name;
-    if (top == "select") {
-      auto d = ParseInt64(q.args[1]);
-      if (d && *d >= 0 && *d < server_->keyspace().db_count()) db_sim = int(*d);
-      continue;
-    }
-    bool touches_data = spec.flags & (commands::kWrite | commands::kReadOnly);
-    if (!touches_data) continue;
-    if (spec.first_key <= 0 || (spec.flags & commands::kMovableKeys) || top == "move" ||
-        top == "copy") {
-      all = true;
-      break;
-    }
-    std::vector<std::string_view> views(q.args.begin(), q.args.end());
-    for (int p : spec.KeyPositions(views)) {
-      locks.AddKey(server_->keyspace().db(db_sim), q.args[size_t(p)]);
-    }
-  }
-  if (all) {
-    locks.Release();
-    for (int d = 0; d < server_->keyspace().db_count(); d++) locks.AddAll(server_->keyspace().db(d));
-  }
-  locks.Acquire();
-  storage::SetTransactionLocks(&locks.shards(), all);
-  std::vector<std::pair<int, std::vector<std::string>>> log;
-  exec_log_ = &log;
-  rb.ArrayHeader(cmds.size());
-  for (const auto& q : cmds) {
-    std::vector<std::string_view> views(q.args.begin(), q.args.end());
-    Execute(*q.spec, views, rb);
-  }
-  exec_log_ = nullptr;
-  if (!log.empty()) server_->write_log().AppendTransaction(log);
-  storage::SetTransactionLocks(nullptr, false);
-  locks.Release();
-  server_->UnwatchAll(this);
-}
-
-void Client::MaybeLogSlow(const commands::CommandSpec& spec,
-                          std::span<const std::string_view> args, int64_t took_us) {
-  int64_t threshold = server_->config().slowlog_log_slower_than();
-  if (threshold < 0 || took_us < threshold || (spec.flags & commands::kSkipSlowlog)) return;
-  // Credentials never reach the slow log.
-  std::vector<std::string_view> shown(args.begin(), args.end());
-  const commands::CommandSpec& top = spec.parent ? *spec.parent : spec;
-  if (top.name == "auth" || top.name == "hello") {
-    for (size_t i = 1; i < shown.size(); i++) shown[i] = "(redacted)";
-  }
-  std::string client_name;
-  {
-    std::lock_guard<std::mutex> lock(server_->registry_mu());
-    client_name = name;
-  }
-  server_->slowlog().Add(shown, took_us, addr, std::move(client_name),
-                         size_t(std::max<int64_t>(0, server_->config().slowlog_max_len())));
 }
 
 void Client::Flush() {
@@ -730,7 +450,7 @@ void Client::Close() {
     replica_link_->Detach();
     replica_link_.reset();
   }
-  if (primary_link_) server_->replication().OnPrimaryClientClosed(this);
+  if (is_primary_link()) server_->replication().OnPrimaryClientClosed(this);
   if (ack_waiter_) {
     server_->replica_acks().RemoveWaiter(this);
     ack_waiter_ = false;
@@ -739,8 +459,8 @@ void Client::Close() {
     waiting_replicas_ = false;
     blocked_shared_.store(false);
   }
-  server_->UnwatchAll(this);
-  UnsubscribeAll();
+  server_->watches().RemoveAll(this);
+  server_->pubsub().UnsubscribeAll(this);
   if (blocked_) EndBlocking();
   // Out of the registry before the socket closes: once the peer sees the
   // close, CLIENT KILL/LIST must no longer find this client.
@@ -751,14 +471,6 @@ void Client::Close() {
 }
 
 // ---------------------------------------------------------------- Replica acks
-
-bool Client::QueuedWrites() const {
-  if (!in_multi_) return false;
-  for (const QueuedCommand& q : queued_) {
-    if (q.spec->is_write()) return true;
-  }
-  return false;
-}
 
 void Client::HoldForReplicas(size_t begin) {
   int64_t offset = sync_offset_;
@@ -778,11 +490,11 @@ void Client::HoldForReplicas(size_t begin) {
 void Client::WaitForReplicas(int64_t numreplicas, int64_t deadline_ms) {
   waiting_replicas_ = true;
   wait_numreplicas_ = numreplicas;
-  wait_offset_ = woff_;
+  wait_offset_ = woff();
   wait_deadline_ms_ = deadline_ms;
   blocked_shared_.store(true);
   // As Redis: every WAIT that has to wait asks the replicas for an ACK.
-  server_->replica_acks().RequestAck(woff_, true);
+  server_->replica_acks().RequestAck(woff(), true);
   UpdateAckWaiter();
 }
 
@@ -874,7 +586,7 @@ std::string Client::InfoLine() const {
            (unsigned long long)id, addr.c_str(), laddr.c_str(), fd, name.c_str(),
            (long long)((now - created_ms) / 1000),
            (long long)((now - last_interaction_ms.load(std::memory_order_relaxed)) / 1000),
-           flags.c_str(), db_.load(std::memory_order_relaxed), nsub.load(), npsub.load(),
+           flags.c_str(), db(), nsub.load(), npsub.load(),
            nssub.load(), qlen, qcap > qlen ? qcap - qlen : 0,
            qcap, qlen, obuf_len.load(std::memory_order_relaxed), qcap + sizeof(Client),
            cmd ? cmd->name.c_str() : "NULL", resp_shared_.load(std::memory_order_relaxed));

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "commands/session.h"
 #include "protocol/reply_builder.h"
 #include "protocol/request_parser.h"
 #include "server/event_loop.h"
@@ -30,10 +31,12 @@ namespace basalt::server {
 
 class Server;
 class Worker;
+using commands::ReplyMode;
 
-enum class ReplyMode { kOn, kOff, kSkip, kSkipNext };
-
-class Client : public EventHandler {
+// A connection is a commands::Session (database, authentication, MULTI,
+// WATCH, subscriptions: the state the executor works on) plus its socket,
+// buffers, blocking state and the replies it holds for durability or replicas.
+class Client final : public EventHandler, public commands::Session {
  public:
   Client(Server* server, Worker* worker, int fd, uint64_t id, std::string addr, std::string laddr,
          bool is_unix);
@@ -43,36 +46,32 @@ class Client : public EventHandler {
   // Parses and runs whatever complete commands the input buffer holds.
   void ProcessInput();
   // Writes pending output once; arms EPOLLOUT if the socket is full.
-  void Flush();
+  void Flush() override;
   // Closes now (from the owning thread); the object is deleted after the
   // current loop iteration.
   void Close();
-  void CloseAfterReply() { close_after_reply_ = true; }
+  void CloseAfterReply() override { close_after_reply_ = true; }
   bool closing() const { return closed_; }
 
-  // --- Owner-thread state ---
-  protocol::ReplyBuilder& reply() { return reply_; }
-  int db() const { return db_.load(std::memory_order_relaxed); }
-  void set_db(int db) { db_.store(db, std::memory_order_relaxed); }
-  int resp() const { return reply_.resp(); }
-  void set_resp(int v) {
+  // --- commands::Session ---
+  bool is_connection() const override { return true; }
+  int resp() const override { return reply_.resp(); }
+  void set_resp(int v) override {
     reply_.set_resp(v);
     resp_shared_.store(v, std::memory_order_relaxed);
   }
-  bool authenticated() const { return authenticated_; }
-  void set_authenticated(bool v) { authenticated_ = v; }
-  ReplyMode reply_mode() const { return reply_mode_; }
-  void set_reply_mode(ReplyMode m) { reply_mode_ = m; }
-  void set_no_evict(bool v) { no_evict_.store(v, std::memory_order_relaxed); }
+  bool can_block() const override { return true; }
+  void OnWrite(int64_t log_offset) override;
+  void OnExecuted(const commands::CommandSpec& spec,
+                  std::span<const std::string_view> args) override;
+  std::string_view address() const override { return addr; }
+  std::string_view local_address() const override { return laddr; }
+  bool unix_socket() const override { return is_unix; }
+
+  // --- Owner-thread state ---
+  protocol::ReplyBuilder& reply() { return reply_; }
   Worker* worker() const { return worker_; }
   Server* server() const { return server_; }
-  // The AOF loader's client: runs commands while the server is loading.
-  void set_loader(bool v) { loader_ = v; }
-  // Runs one command and drops its reply (AOF loading).
-  void RunDetached(std::vector<std::string_view>& args) {
-    DispatchOne(args);
-    out_.clear();
-  }
   // Replication: while a full sync streams the snapshot to this client's
   // socket from another thread, this client writes nothing itself.
   void set_raw_transfer(bool on) { raw_transfer_ = on; }
@@ -81,12 +80,11 @@ class Client : public EventHandler {
   // This connection is the link to our primary (replica side): its commands
   // are the replication stream of REPLICAOF generation `gen`.
   void set_primary_link(uint64_t gen);
-  bool is_primary_link() const { return primary_link_; }
   // Input received before the connection became a client (the bytes read
   // past a full sync's snapshot).
   void FeedInput(std::string_view bytes);
   // CLIENT LIST / KILL TYPE: normal, master, replica or pubsub.
-  std::string_view TypeName() const;
+  std::string_view TypeName() const override;
   // The replica behind this connection (after PSYNC/SYNC), or null.
   std::shared_ptr<class ReplicaLink>& replica_link() { return replica_link_; }
   // appendfsync always: the log offset this client's replies wait for.
@@ -95,26 +93,11 @@ class Client : public EventHandler {
   bool paused() const { return paused_; }
   void Resume();
 
-  // --- Transactions (owner thread) ---
-  bool in_multi() const { return in_multi_; }
-  void BeginMulti();
-  // Runs the queued commands atomically (EXEC) and writes the reply array.
-  void ExecMulti();
-  void DiscardMulti();
-  void Watch(std::string_view key);
-  void ClearWatches() { watched_.clear(); }
-  bool has_watches() const { return !watched_.empty(); }
-  // While EXEC runs, writes go here (db, command) and reach the write log as
-  // one MULTI ... EXEC group at the end.
-  std::vector<std::pair<int, std::vector<std::string>>>* exec_log() { return exec_log_; }
-  // Set by any thread when a watched key changes.
-  std::atomic<bool> watch_dirty_{false};
-
   // --- Blocking commands (owner thread) ---
   // Called by a blocking command that found nothing: the command will be run
   // again when one of `keys` changes, or answered with a null reply (or
   // `timeout_reply` if given) at deadline_ms (0 = never).
-  void BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms);
+  void BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms) override;
   bool blocked() const { return blocked_; }
   // True while a blocked command is being re-run after a wake-up.
   bool retrying_blocked() const { return retrying_; }
@@ -124,8 +107,6 @@ class Client : public EventHandler {
   int64_t block_deadline_ms() const { return block_deadline_ms_; }
 
   // --- Replica acknowledgements (owner thread; see server/replica_acks.h) ---
-  // Log offset after this client's last command that added to the log (WAIT).
-  int64_t woff() const { return woff_; }
   // WAIT: holds the client (and its pipeline) until `numreplicas` replicas
   // acknowledged woff(), or until deadline_ms (0 = never); then replies the
   // number that did.
@@ -142,44 +123,24 @@ class Client : public EventHandler {
   // Appends a rendered message; enforces client-output-buffer-limit pubsub
   // and schedules a flush at the end of the loop iteration.
   void DeliverPush(std::string_view bytes);
-  std::set<std::string>& subscriptions(SubKind kind);
-  // Channels + patterns: the count SUBSCRIBE/UNSUBSCRIBE replies carry.
-  size_t sub_count() const { return channels_.size() + patterns_.size(); }
-  void UnsubscribeAll();
 
   // --- Shared (read by other threads) ---
-  const uint64_t id;
   const int fd;
   const std::string addr, laddr;
   const bool is_unix;
   const int64_t created_ms;
   std::atomic<int64_t> last_interaction_ms;
-  std::atomic<const commands::CommandSpec*> last_cmd{nullptr};
   std::atomic<int> resp_shared_{2};
-  std::atomic<bool> no_evict_{false};
   std::atomic<size_t> qbuf_len{0}, qbuf_cap{0}, obuf_len{0};
   std::atomic<bool> kill_requested{false};
-  std::atomic<size_t> nsub{0}, npsub{0}, nssub{0};
   std::atomic<bool> blocked_shared_{false};
   // 0 normal, 1 replica (sent SYNC/PSYNC), 2 our primary.
   std::atomic<int> link_kind_{0};
-  // CLIENT SETNAME; guarded by the server's registry mutex.
-  std::string name;
 
   // Formats this client's CLIENT LIST line. Called with the registry mutex held.
-  std::string InfoLine() const;
+  std::string InfoLine() const override;
 
  private:
-  struct QueuedCommand {
-    const commands::CommandSpec* spec;
-    std::vector<std::string> args;
-  };
-  struct WatchedKey {
-    int db;
-    std::string key;
-    bool expired_at_watch;
-  };
-  static bool IsTransactionControl(const commands::CommandSpec& spec);
   // The reply just written from `begin` on belongs to a write run under
   // min-replicas-ack: it (and all output after it) waits for acknowledgements.
   void HoldForReplicas(size_t begin);
@@ -187,26 +148,18 @@ class Client : public EventHandler {
   void EndReplicaWait(std::string_view error);
   // Joins or leaves the worker's list of clients waiting for acknowledgements.
   void UpdateAckWaiter();
-  // Whether EXEC now would run a queued write (min-replicas gates).
-  bool QueuedWrites() const;
   void FinishBlocking(const commands::CommandSpec& spec, std::span<const std::string_view> args);
   void EndBlocking();
-  static bool AllowedWhileSubscribed(const commands::CommandSpec& spec);
-  void Execute(const commands::CommandSpec& spec, std::span<const std::string_view> args,
-               protocol::ReplyBuilder& rb);
   void ReadSome();
-  void DispatchOne(std::vector<std::string_view>& args);
+  // Runs one request through the executor, then applies CLIENT REPLY and
+  // holds the reply for replicas if the write asked for it.
+  void DispatchOne(std::span<const std::string_view> args);
   // Applies one command of the primary's stream (raw: its bytes).
   void RunFromPrimary(std::vector<std::string_view>& args, std::string_view raw);
   void UpdateSharedSizes();
-  void MaybeLogSlow(const commands::CommandSpec& spec, std::span<const std::string_view> args,
-                    int64_t took_us);
 
   Server* server_;
   Worker* worker_;
-  std::atomic<int> db_{0};
-  bool authenticated_;
-  ReplyMode reply_mode_ = ReplyMode::kOn;
   bool close_after_reply_ = false;
   bool closed_ = false;
   bool paused_ = false;
@@ -221,22 +174,14 @@ class Client : public EventHandler {
   std::vector<std::string> blocked_keys_;
   const commands::CommandSpec* blocked_spec_ = nullptr;
   std::vector<std::string> blocked_args_;
-  std::set<std::string> channels_, patterns_, shard_channels_;
   int64_t obuf_soft_since_ms_ = 0;  // when the pending output first passed the soft limit
-  bool in_multi_ = false;
-  bool multi_error_ = false;
-  std::vector<QueuedCommand> queued_;
-  std::vector<WatchedKey> watched_;
-  std::vector<std::pair<int, std::vector<std::string>>>* exec_log_ = nullptr;
 
   // Input: bytes [in_pos_, in_len_) of in_buf_ are unconsumed.
   std::unique_ptr<char[]> in_buf_;
   size_t in_cap_ = 0;
   size_t in_len_ = 0;
   size_t in_pos_ = 0;
-  bool loader_ = false;
   bool raw_transfer_ = false;
-  bool primary_link_ = false;
   uint64_t primary_gen_ = 0;
   bool primary_ack_asked_ = false;  // the batch being applied had a REPLCONF GETACK
   std::string primary_pending_;     // stream bytes of a MULTI not yet EXECed
@@ -251,9 +196,7 @@ class Client : public EventHandler {
     int64_t needed;
     int64_t timeout_ms;
   };
-  bool wrote_ = false;             // a write ran whose bytes may not be in the log yet (EXEC)
   int64_t sync_offset_ = 0;        // a write under min-replicas-ack waits for this
-  int64_t woff_ = 0;               // see woff()
   std::deque<AckHold> ack_holds_;  // oldest first
   bool waiting_replicas_ = false;  // WAIT in progress
   int64_t wait_numreplicas_ = 0, wait_offset_ = 0, wait_deadline_ms_ = 0;

@@ -11,7 +11,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "commands/command_context.h"
-#include "server/memory.h"
+#include "common/memory.h"
 #include "server/server.h"
 
 namespace basalt::server {

@@ -21,7 +21,7 @@
 #include "server/pubsub.h"
 #include "server/replication.h"
 #include "server/server.h"
-#include "server/version.h"
+#include "common/version.h"
 
 namespace {
 
@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
   basalt::server::Server server(std::move(*cfg));
   if (sentinel) {
     sentinel->set_publish([&server](std::string_view channel, std::string_view message) {
-      server.pubsub().Publish(basalt::server::SubKind::kChannel, channel, message, nullptr);
+      server.pubsub().PublishFrom(basalt::server::SubKind::kChannel, channel, message, nullptr);
     });
     server.set_sentinel(std::move(sentinel));
   }

@@ -16,10 +16,10 @@
 #include "persistence/aof_reader.h"
 #include "persistence/rdb_loader.h"
 #include "server/client.h"
-#include "server/memory.h"
+#include "common/memory.h"
 #include "server/replication.h"
 #include "server/server.h"
-#include "server/version.h"
+#include "common/version.h"
 
 namespace basalt::server {
 
@@ -223,16 +223,6 @@ uint64_t FileSize(const std::string& path) {
 
 }  // namespace
 
-persistence::RdbLimits RdbLimitsOf(const Config& c) {
-  persistence::RdbLimits l;
-  l.hash_max_listpack_entries = size_t(c.hash_max_listpack_entries());
-  l.hash_max_listpack_value = size_t(c.hash_max_listpack_value());
-  l.set_max_intset_entries = size_t(c.set_max_intset_entries());
-  l.zset_max_listpack_entries = size_t(c.zset_max_listpack_entries());
-  l.zset_max_listpack_value = size_t(c.zset_max_listpack_value());
-  l.list_max_listpack_size = c.list_max_listpack_size();
-  return l;
-}
 
 // Loading until LoadAtStartup is done: clients that connect first must not
 // see an empty dataset.
@@ -673,7 +663,7 @@ Status Persistence::LoadRdbFile(const std::string& path, bool merge, bool aof_pr
   KeyspaceLoader loader(server_.keyspace(), merge, !aof_preamble,
                         [this](uint64_t n) { NoteLoadProgress(n); }, loading_loaded_.load(),
                         server_.config().key_load_delay());
-  Status st = persistence::LoadRdb(src, server_.keyspace().db_count(), RdbLimitsOf(server_.config()),
+  Status st = persistence::LoadRdb(src, server_.keyspace().db_count(), persistence::RdbLimitsOf(server_.config()),
                                    loader);
   ::close(fd);
   if (!st.ok()) return Status::Error("Error loading " + path + ": " + st.message());
@@ -711,7 +701,7 @@ Status Persistence::LoadFromPrimary(persistence::RdbSource& src, uint64_t total,
       },
       0, server_.config().key_load_delay());
   Status st = persistence::LoadRdb(src, server_.keyspace().db_count(),
-                                   RdbLimitsOf(server_.config()), loader);
+                                   persistence::RdbLimitsOf(server_.config()), loader);
   if (!st.ok()) EmptyKeyspace();
   EndLoading();
   loading_.store(false, std::memory_order_release);
@@ -830,10 +820,11 @@ Status Persistence::ReplayAofCommands(const std::string& path, uint64_t, bool is
   int fd = ::open(path.c_str(), is_last ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::Error("Can't open the append-only file " + path + ": " + Errno());
   persistence::AofReader reader(fd);
-  Worker loader_worker(&server_, -1);
-  Client fake(&server_, &loader_worker, -1, 0, "", "", false);
-  fake.set_authenticated(true);
-  fake.set_loader(true);
+  // The commands run through the executor as a detached session of origin
+  // kLoader (admitted while loading, no statistics); replies are dropped.
+  commands::DetachedSession loader(0, commands::Origin::kLoader);
+  std::string dropped;
+  protocol::ReplyBuilder rb(&dropped, 2);
   std::vector<std::string> argv;
   std::vector<std::string_view> views;
   uint64_t base = loading_loaded_.load();
@@ -879,17 +870,18 @@ Status Persistence::ReplayAofCommands(const std::string& path, uint64_t, bool is
                              path + " at offset " + std::to_string(reader.valid_up_to()));
       break;
     }
-    if (argv.size() == 1 && !fake.in_multi() && (argv[0] == "MULTI" || argv[0] == "multi")) {
+    if (argv.size() == 1 && !loader.in_multi() && (argv[0] == "MULTI" || argv[0] == "multi")) {
       multi_offset = reader.command_offset();
     }
     views.assign(argv.begin(), argv.end());
-    fake.RunDetached(views);
+    server_.executor().Dispatch(loader, views, rb);
+    dropped.clear();
     NoteLoadProgress(base + reader.bytes_read());
   }
-  if (result.ok() && fake.in_multi()) {
+  if (result.ok() && loader.in_multi()) {
     // A MULTI without its EXEC at the end: the transaction never committed.
     // Cut it off, or commands appended later would land inside it.
-    fake.DiscardMulti();
+    server_.executor().DiscardMulti(loader);
     if (is_last && server_.config().aof_load_truncated()) {
       Log(LogLevel::kWarning, "Revert incomplete MULTI/EXEC transaction in AOF file %s",
           path.c_str());

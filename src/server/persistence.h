@@ -42,10 +42,6 @@ using config::ProtectedConfigs;
 using config::SaveParam;
 
 class Server;
-class Config;
-
-// The *-max-listpack-* thresholds that decide encodings on load / RESTORE.
-persistence::RdbLimits RdbLimitsOf(const Config& c);
 
 struct PersistenceInfo {
   bool loading = false;

@@ -48,7 +48,9 @@ PubSub::Map& PubSub::MapFor(SubKind kind) {
   return shard_;
 }
 
-bool PubSub::Subscribe(Client* c, SubKind kind, std::string_view name) {
+bool PubSub::Subscribe(commands::Session* s, SubKind kind, std::string_view name) {
+  if (!s->is_connection()) return false;
+  Client* c = static_cast<Client*>(s);
   std::lock_guard<std::mutex> lock(mu_);
   auto& v = MapFor(kind)[std::string(name)];
   if (std::find(v.begin(), v.end(), c) != v.end()) return false;
@@ -57,7 +59,9 @@ bool PubSub::Subscribe(Client* c, SubKind kind, std::string_view name) {
   return true;
 }
 
-bool PubSub::Unsubscribe(Client* c, SubKind kind, std::string_view name) {
+bool PubSub::Unsubscribe(commands::Session* s, SubKind kind, std::string_view name) {
+  if (!s->is_connection()) return false;
+  Client* c = static_cast<Client*>(s);
   std::lock_guard<std::mutex> lock(mu_);
   Map& m = MapFor(kind);
   auto it = m.find(std::string(name));
@@ -70,13 +74,28 @@ bool PubSub::Unsubscribe(Client* c, SubKind kind, std::string_view name) {
   return true;
 }
 
+void PubSub::UnsubscribeAll(commands::Session* s) {
+  for (SubKind k : {SubKind::kChannel, SubKind::kPattern, SubKind::kShard}) {
+    for (const std::string& n : s->subscriptions(k)) Unsubscribe(s, k, n);
+    s->subscriptions(k).clear();
+  }
+  s->UpdateSubCounts();
+}
+
 bool PubSub::Active() const {
   std::lock_guard<std::mutex> lock(mu_);
   return total_ > 0;
 }
 
 int64_t PubSub::Publish(SubKind kind, std::string_view channel, std::string_view message,
-                        Worker* current) {
+                        commands::Session* from) {
+  Worker* current = from != nullptr && from->is_connection() ? static_cast<Client*>(from)->worker()
+                                                             : nullptr;
+  return PublishFrom(kind, channel, message, current);
+}
+
+int64_t PubSub::PublishFrom(SubKind kind, std::string_view channel, std::string_view message,
+                            Worker* current) {
   struct Target {
     Client* client;
     uint64_t id;

@@ -16,26 +16,34 @@
 #include <unordered_map>
 #include <vector>
 
+#include "commands/host.h"
+#include "commands/session.h"
+
 namespace basalt::server {
 
 class Client;
 class Worker;
+using commands::SubKind;
 
-enum class SubKind { kChannel, kPattern, kShard };
-
-class PubSub {
+class PubSub final : public commands::PubSubHub {
  public:
-  // Returns true if the client was not yet subscribed to `name`.
-  bool Subscribe(Client* c, SubKind kind, std::string_view name);
-  bool Unsubscribe(Client* c, SubKind kind, std::string_view name);
+  // Returns true if the session was not yet subscribed to `name`. Only a
+  // connection (a Client) can subscribe; for any other session it is false.
+  bool Subscribe(commands::Session* s, SubKind kind, std::string_view name) override;
+  bool Unsubscribe(commands::Session* s, SubKind kind, std::string_view name) override;
+  void UnsubscribeAll(commands::Session* s) override;
   // Delivers to channel (or shard channel) subscribers and, for kChannel,
   // to matching pattern subscribers. Returns the number of receivers.
+  // `current` is the calling worker (null on other threads).
+  int64_t PublishFrom(SubKind kind, std::string_view channel, std::string_view message,
+                      Worker* current);
+  // PUBLISH from a session: PublishFrom its worker.
   int64_t Publish(SubKind kind, std::string_view channel, std::string_view message,
-                  Worker* current);
+                  commands::Session* from) override;
 
-  std::vector<std::string> Channels(SubKind kind, std::string_view pattern, bool all);
-  int64_t NumSub(SubKind kind, std::string_view channel);
-  int64_t NumPat();
+  std::vector<std::string> Channels(SubKind kind, std::string_view pattern, bool all) override;
+  int64_t NumSub(SubKind kind, std::string_view channel) override;
+  int64_t NumPat() override;
   bool Active() const;  // any subscription at all (cheap pre-check)
 
  private:

@@ -36,9 +36,7 @@ using config::ProtectedConfigs;
 using config::SaveParam;
 namespace {
 
-thread_local ThreadStats* t_stats = nullptr;
 thread_local Worker* t_worker = nullptr;
-ThreadStats* g_other_stats = nullptr;
 
 }  // namespace
 
@@ -157,7 +155,6 @@ class Acceptor : public EventHandler {
 
 }  // namespace
 
-ThreadStats& CurrentStats() { return t_stats ? *t_stats : *g_other_stats; }
 
 // ---------------------------------------------------------------- Worker
 
@@ -299,7 +296,7 @@ void Worker::Cron() {
 
 void Worker::Start() {
   thread_ = std::thread([this] {
-    t_stats = &stats_;
+    commands::SetThreadStats(&stats_);
     t_worker = this;
     sigset_t set;
     sigemptyset(&set);
@@ -330,7 +327,7 @@ Server::Server(std::unique_ptr<Config> config)
     commands::RegisterAllFamilies(commands_);
   }
   other_stats_ = std::make_unique<ThreadStats>(commands_.by_id().size() + 1);
-  g_other_stats = other_stats_.get();
+  commands::SetSharedStats(other_stats_.get());
   int threads = int(config_->threads());
   if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
   uint32_t shards = uint32_t(threads) * uint32_t(std::max<int64_t>(1, config_->shards_per_thread()));
@@ -653,54 +650,6 @@ void Server::OnExpired(int db, std::string_view key) {
 }
 
 namespace {
-std::string WatchKey(int db, std::string_view key) {
-  std::string k(reinterpret_cast<const char*>(&db), sizeof(db));
-  k.append(key);
-  return k;
-}
-}  // namespace
-
-void Server::Watch(Client* c, int db, std::string_view key) {
-  std::lock_guard<std::mutex> lock(watch_mu_);
-  auto& v = watched_[WatchKey(db, key)];
-  v.push_back(c);
-  watch_keys_.store(watched_.size(), std::memory_order_relaxed);
-}
-
-void Server::UnwatchAll(Client* c) {
-  if (c->has_watches()) {
-    std::lock_guard<std::mutex> lock(watch_mu_);
-    for (auto it = watched_.begin(); it != watched_.end();) {
-      std::erase(it->second, c);
-      it = it->second.empty() ? watched_.erase(it) : std::next(it);
-    }
-    watch_keys_.store(watched_.size(), std::memory_order_relaxed);
-  }
-  c->ClearWatches();
-  c->watch_dirty_.store(false);
-}
-
-void Server::TouchWatched(int db, std::string_view key) {
-  if (watch_keys_.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard<std::mutex> lock(watch_mu_);
-  auto it = watched_.find(WatchKey(db, key));
-  if (it == watched_.end()) return;
-  for (Client* c : it->second) c->watch_dirty_.store(true);
-}
-
-void Server::TouchWatchedInDb(int db, const std::function<bool(std::string_view)>& exists) {
-  if (watch_keys_.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard<std::mutex> lock(watch_mu_);
-  for (auto& [k, clients] : watched_) {
-    int kdb;
-    memcpy(&kdb, k.data(), sizeof(kdb));
-    if (kdb != db) continue;
-    if (!exists(std::string_view(k).substr(sizeof(kdb)))) continue;
-    for (Client* c : clients) c->watch_dirty_.store(true);
-  }
-}
-
-namespace {
 constexpr uint32_t kNotifyKeyspace = 1u << 16;  // K
 constexpr uint32_t kNotifyKeyevent = 1u << 17;  // E
 }  // namespace
@@ -742,12 +691,12 @@ void Server::Notify(int db, std::string_view key, std::string_view event, uint32
   if (flags & kNotifyKeyspace) {
     std::string ch = "__keyspace@" + dbs + "__:";
     ch.append(key);
-    pubsub_.Publish(SubKind::kChannel, ch, event, t_worker);
+    pubsub_.PublishFrom(SubKind::kChannel, ch, event, t_worker);
   }
   if (flags & kNotifyKeyevent) {
     std::string ch = "__keyevent@" + dbs + "__:";
     ch.append(event);
-    pubsub_.Publish(SubKind::kChannel, ch, key, t_worker);
+    pubsub_.PublishFrom(SubKind::kChannel, ch, key, t_worker);
   }
 }
 

@@ -20,7 +20,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "commands/command_stats.h"
 #include "commands/command_table.h"
+#include "commands/executor.h"
+#include "commands/host.h"
+#include "commands/slowlog.h"
+#include "commands/watch_registry.h"
 #include "common/status.h"
 #include "replication/write_log.h"
 #include "config/config.h"
@@ -28,7 +33,6 @@
 #include "server/blocking.h"
 #include "server/pubsub.h"
 #include "server/persistence.h"
-#include "server/slowlog.h"
 #include "sentinel/sentinel.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
@@ -49,26 +53,10 @@ class Server;
 // n random lowercase hex digits (run ids, replication ids).
 std::string RandomHex(size_t n);
 
-// Adds to a counter only its owner thread writes: no locked instruction.
-inline void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
-  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-}
-
-struct CommandStat {
-  std::atomic<uint64_t> calls{0}, usec{0}, rejected{0}, failed{0};
-};
-
-// Counters owned by one thread (a worker, or the shared "other" slot whose
-// writers use fetch_add).
-struct ThreadStats {
-  explicit ThreadStats(size_t ncommands) : cmd(new CommandStat[ncommands]) {}
-  std::atomic<uint64_t> commands{0}, hits{0}, misses{0}, expired{0}, evicted{0}, net_in{0},
-      net_out{0};
-  std::unique_ptr<CommandStat[]> cmd;
-};
-
-// The stats slot of the calling thread (a worker's, or a shared one).
-ThreadStats& CurrentStats();
+using commands::Bump;
+using commands::CommandStat;
+using commands::CurrentStats;
+using commands::ThreadStats;
 
 class Worker {
  public:
@@ -107,7 +95,11 @@ class Worker {
   friend class Client;
 };
 
-class Server : public storage::ExpiryListener {
+// The server implements the command layer's Host (the data plane handlers
+// and the executor use) and Admin (what CLIENT, REPLICAOF, SAVE, DEBUG, INFO
+// ... need); see commands/host.h. Its overrides are final, so calls through
+// Server itself are direct.
+class Server final : public storage::ExpiryListener, public commands::Host, public commands::Admin {
  public:
   explicit Server(std::unique_ptr<Config> config);
   ~Server() override;
@@ -120,11 +112,69 @@ class Server : public storage::ExpiryListener {
   // Asks the main thread to shut down (SHUTDOWN command). Thread-safe.
   void RequestShutdown();
 
-  Config& config() { return *config_; }
-  storage::Keyspace& keyspace() { return *keyspace_; }
-  replication::WriteLog& write_log() { return write_log_; }
+  // --- commands::Host ---
+  Config& config() final { return *config_; }
+  storage::Keyspace& keyspace() final { return *keyspace_; }
+  replication::WriteLog& write_log() final { return write_log_; }
+  const commands::CommandTable& commands() const final { return commands_; }
+  commands::Executor& executor() final { return executor_; }
+  commands::WatchRegistry& watches() final { return watches_; }
+  commands::SlowLog& slowlog() final { return slowlog_; }
+  std::mutex& registry_mu() final { return registry_mu_; }
+  void AddDirty(int64_t n) final { dirty_.fetch_add(n, std::memory_order_relaxed); }
+  // A key of database `db` changed (see CommandContext::Changed). Called with
+  // the key's shard lock held.
+  void OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) final;
+  // Publishes a keyspace notification if notify-keyspace-events enables it.
+  void Notify(int db, std::string_view key, std::string_view event, uint32_t cls) final;
+  void CountError(std::string_view message) final;
+  bool loading() const final;
+  std::string PersistenceWriteRefusal() const final;
+  std::string ReplicasWriteRefusal() const final;
+  bool is_replica() const final;
+  bool primary_link_up() const final;
+  // maxmemory: evicts keys by maxmemory-policy until used memory is under the
+  // limit. Returns false when it cannot (noeviction, or nothing evictable).
+  // REQUIRES: the caller holds no shard lock. Defined in eviction.cc.
+  bool EvictIfNeeded() final;
+  commands::Admin& admin() final { return *this; }
+
+  // --- commands::Admin (server_admin.cc) ---
+  void ForEachSession(const std::function<void(commands::Session&)>& fn) final;
+  void KillSession(commands::Session& s) final;
+  bool UnblockSession(uint64_t id, bool error) final;
+  void Pause(int64_t until_ms, bool all) final;
+  void Unpause() final;
+  PubSub& pubsub() final { return pubsub_; }
+  // Lock-free: whether any replica is connected (hot paths that only feed them).
+  bool has_replicas() const final { return replica_count_.load(std::memory_order_relaxed) > 0; }
+  void ReplconfListeningPort(commands::Session& s, int port) final;
+  void ReplconfAck(commands::Session& s, int64_t offset) final;
+  Status PrepareSync(commands::Session& s) final;
+  void StartSync(commands::Session& s, bool psync, std::string_view replid, int64_t offset) final;
+  std::string SetPrimary(std::string_view host, int port) final;
+  void Promote() final;
+  void WriteRole(protocol::ReplyBuilder& rb) final;
+  int64_t CountAcked(int64_t offset) final;
+  bool WaitForReplicas(commands::Session& s, int64_t numreplicas, int64_t deadline_ms) final;
+  Status Save() final;
+  StatusOr<std::string> Bgsave(bool schedule) final;
+  StatusOr<std::string> BgRewriteAof() final;
+  Status DebugReload(bool save, bool flush, bool merge) final;
+  int64_t lastsave() const final;
+  void AfterFlushAll() final;
+  std::string Info(std::span<const std::string_view> sections) final;
+  void ResetStats() final;
+  // SHUTDOWN's save mode, read when the process stops.
+  using ShutdownSave = commands::ShutdownSave;
+  void RequestShutdown(ShutdownSave mode) final;
+  void SetActiveExpire(bool on) final { active_expire_enabled.store(on); }
+  // Sentinel mode only (null otherwise): the sentinel engine, set once by
+  // main() before Start().
+  sentinel::Sentinel* sentinel() final { return sentinel_.get(); }
+  void set_sentinel(std::unique_ptr<sentinel::Sentinel> s) { sentinel_ = std::move(s); }
+
   storage::LazyFreer& lazy_freer() { return lazy_freer_; }
-  const commands::CommandTable& commands() const { return commands_; }
   const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
 
   // --- Client registry (CLIENT LIST/KILL/INFO). ---
@@ -137,7 +187,6 @@ class Server : public storage::ExpiryListener {
     std::lock_guard<std::mutex> lock(registry_mu_);
     for (auto& [id, c] : registry_) fn(c);
   }
-  std::mutex& registry_mu() { return registry_mu_; }
   // Asks the owning worker to close client `id`. Thread-safe.
   void KillClient(Client* c);
 
@@ -145,38 +194,16 @@ class Server : public storage::ExpiryListener {
   void AddReplica(std::shared_ptr<ReplicaLink> r);
   void RemoveReplica(ReplicaLink* r);
   std::vector<std::shared_ptr<ReplicaLink>> Replicas();
-  // Lock-free: whether any replica is connected (hot paths that only feed them).
-  bool has_replicas() const { return replica_count_.load(std::memory_order_relaxed) > 0; }
-
-  // --- WATCH registry ---
-  void Watch(Client* c, int db, std::string_view key);
-  // Drops every watch of c and clears its watch state. Owner thread of c.
-  void UnwatchAll(Client* c);
-  // Marks the watchers of (db, key) dirty.
-  void TouchWatched(int db, std::string_view key);
-  // FLUSHDB/FLUSHALL/SWAPDB: marks watchers of keys of `db` for which
-  // exists(key) is true. REQUIRES: the db's shards are locked by the caller.
-  void TouchWatchedInDb(int db, const std::function<bool(std::string_view)>& exists);
 
   // --- CLIENT PAUSE ---
-  void Pause(int64_t until_ms, bool all);
-  void Unpause();
   // Whether a command with these flags must wait now.
   bool MustPause(bool is_write) const;
   bool paused_any() const { return pause_until_ms_.load(std::memory_order_relaxed) != 0; }
 
-  // maxmemory: evicts keys by maxmemory-policy until used memory is under the
-  // limit. Returns false when it cannot (noeviction, or nothing evictable).
-  // REQUIRES: the caller holds no shard lock. Defined in eviction.cc.
-  bool EvictIfNeeded();
   // Applies maxmemory-policy / lfu-* to the storage layer's access tracking.
   void ApplyEvictionConfig();
-
-  // A key of database `db` changed (see CommandContext::Changed). Called with
-  // the key's shard lock held.
-  void OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls);
-  // Publishes a keyspace notification if notify-keyspace-events enables it.
-  void Notify(int db, std::string_view key, std::string_view event, uint32_t cls);
+  // Marks the watchers of (db, key) dirty.
+  void TouchWatched(int db, std::string_view key) { watches_.Touch(db, key); }
 
   // ExpiryListener: record the deletion in the write log (with the shard lock held).
   void OnExpired(int db, std::string_view key) override;
@@ -190,9 +217,7 @@ class Server : public storage::ExpiryListener {
   std::atomic<int64_t> instantaneous_ops{0};
   ThreadStats& other_stats() { return *other_stats_; }
   uint64_t SumStat(std::atomic<uint64_t> ThreadStats::*field) const;
-  void CountError(std::string_view message);
   std::map<std::string, uint64_t> ErrorStats();
-  void ResetStats();
   int64_t start_time_ms() const { return start_ms_; }
   const std::string& run_id() const { return run_id_; }
   std::string replid() const;
@@ -201,22 +226,11 @@ class Server : public storage::ExpiryListener {
   ReplicaAcks& replica_acks() { return *replica_acks_; }
   // Turns expiry on or off for what the server is now (paused, a replica).
   void UpdateExpiryEnabled();
-  int64_t lastsave() const { return persistence_->lastsave(); }
   Persistence& persistence() { return *persistence_; }
-  // SHUTDOWN's save mode, read when the process stops.
-  enum class ShutdownSave { kDefault, kSave, kNoSave };
-  void RequestShutdown(ShutdownSave mode);
   int64_t dirty() const { return dirty_.load(std::memory_order_relaxed); }
-  void AddDirty(int64_t n) { dirty_.fetch_add(n, std::memory_order_relaxed); }
   std::string executable;
   int tcp_port_bound() const { return bound_port_; }
-  SlowLog& slowlog() { return slowlog_; }
-  PubSub& pubsub() { return pubsub_; }
   BlockingRegistry& blocking() { return blocking_; }
-  // Sentinel mode only (null otherwise): the sentinel engine, set once by
-  // main() before Start().
-  sentinel::Sentinel* sentinel() { return sentinel_.get(); }
-  void set_sentinel(std::unique_ptr<sentinel::Sentinel> s) { sentinel_ = std::move(s); }
   // Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
   std::atomic<bool> active_expire_enabled{true};
 
@@ -235,6 +249,7 @@ class Server : public storage::ExpiryListener {
   replication::WriteLog write_log_;
   storage::LazyFreer lazy_freer_;
   commands::CommandTable commands_;
+  commands::Executor executor_{*this};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ThreadStats> other_stats_;
   struct Listener {
@@ -254,15 +269,12 @@ class Server : public storage::ExpiryListener {
   std::vector<std::shared_ptr<ReplicaLink>> replicas_;  // Guarded by replicas_mu_.
   std::atomic<size_t> replica_count_{0};                // replicas_.size()
   int64_t last_replica_ping_ms_ = 0;                    // worker 0's cron only
-  std::mutex watch_mu_;
-  // (db, key) -> clients watching it. Guarded by watch_mu_.
-  std::unordered_map<std::string, std::vector<Client*>> watched_;
-  std::atomic<size_t> watch_keys_{0};
+  commands::WatchRegistry watches_;
 
   std::atomic<int64_t> pause_until_ms_{0};
   std::atomic<bool> pause_all_{false};
 
-  SlowLog slowlog_;
+  commands::SlowLog slowlog_;
   PubSub pubsub_;
   BlockingRegistry blocking_;
   // notify-keyspace-events as flag bits (commands::NotifyClass | K | E).

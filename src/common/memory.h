@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <string>
 
-namespace basalt::server {
+namespace basalt {
 
 struct MemoryStats {
   size_t allocated = 0;  // bytes handed out to the program (used_memory)
@@ -26,4 +26,4 @@ std::string AllocatorName();
 std::string MallocStatsText();
 void PurgeAllocator();
 
-}  // namespace basalt::server
+}  // namespace basalt

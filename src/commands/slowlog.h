@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace basalt::server {
+namespace basalt::commands {
 
 class SlowLog {
  public:
@@ -40,4 +40,4 @@ class SlowLog {
   uint64_t next_id_ = 0;       // Guarded by mu_.
 };
 
-}  // namespace basalt::server
+}  // namespace basalt::commands

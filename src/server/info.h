@@ -7,12 +7,10 @@
 #include <string_view>
 
 namespace basalt::server {
-class Server;
-}
 
-namespace basalt::commands {
+class Server;
 
 // `sections` as given to INFO (empty = "default"). Unknown names add nothing.
-std::string BuildInfo(server::Server& server, std::span<const std::string_view> sections);
+std::string BuildInfo(Server& server, std::span<const std::string_view> sections);
 
-}  // namespace basalt::commands
+}  // namespace basalt::server

@@ -1,4 +1,4 @@
-#include "server/memory.h"
+#include "common/memory.h"
 
 #include <unistd.h>
 
@@ -16,7 +16,7 @@ extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #include <malloc.h>
 #endif
 
-namespace basalt::server {
+namespace basalt {
 namespace {
 
 std::atomic<size_t> g_peak{0};
@@ -124,4 +124,4 @@ void PurgeAllocator() {
 #endif
 }
 
-}  // namespace basalt::server
+}  // namespace basalt

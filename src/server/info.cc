@@ -1,4 +1,4 @@
-#include "commands/info.h"
+#include "server/info.h"
 
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -10,15 +10,17 @@
 
 #include "commands/helpers.h"
 #include "common/clock.h"
-#include "server/memory.h"
+#include "common/memory.h"
 #include "server/replica_acks.h"
 #include "server/replica_link.h"
 #include "server/replication.h"
 #include "server/server.h"
-#include "server/version.h"
+#include "common/version.h"
 
 
-namespace basalt::commands {
+namespace basalt::server {
+
+using config::Config;
 namespace {
 
 std::string Human(double n) {
@@ -68,7 +70,7 @@ class InfoWriter {
 
 }  // namespace
 
-std::string BuildInfo(server::Server& s, std::span<const std::string_view> sections) {
+std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
   static const char* kDefault[] = {"server", "clients", "memory", "persistence", "stats",
                                    "replication", "cpu", "modules", "errorstats", "cluster",
                                    "keyspace"};
@@ -144,8 +146,8 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
     w.Field("clients_in_timeout_table", "0");
   }
   if (has("memory")) {
-    server::MemoryStats m = server::ReadMemoryStats();
-    size_t peak = std::max(server::PeakMemory(), m.allocated);
+    MemoryStats m = ReadMemoryStats();
+    size_t peak = std::max(PeakMemory(), m.allocated);
     w.Section("Memory");
     w.Field("used_memory", m.allocated, true);
     w.Field("used_memory_human", Human(double(m.allocated)));
@@ -165,12 +167,12 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
     w.Field("maxmemory_policy", cfg.Get(policy_name)[0].second);
     w.FieldF("allocator_frag_ratio", m.allocated ? double(m.active) / double(m.allocated) : 0, 2);
     w.FieldF("mem_fragmentation_ratio", m.allocated ? double(m.rss) / double(m.allocated) : 0, 2);
-    w.Field("mem_allocator", server::AllocatorName());
+    w.Field("mem_allocator", AllocatorName());
     w.Field("lazyfree_pending_objects", s.lazy_freer().pending(), true);
     w.Field("lazyfreed_objects", s.lazy_freer().freed(), true);
   }
   if (has("persistence")) {
-    server::PersistenceInfo p = s.persistence().Info();
+    PersistenceInfo p = s.persistence().Info();
     auto ok = [](bool b) { return b ? "ok" : "err"; };
     w.Section("Persistence");
     w.Field("loading", p.loading ? "1" : "0");
@@ -221,7 +223,6 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
     }
   }
   if (has("stats")) {
-    using server::ThreadStats;
     uint64_t errors = 0;
     for (auto& [k, v] : s.ErrorStats()) errors += v;
     w.Section("Stats");
@@ -253,10 +254,10 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
   }
   if (has("replication")) {
     replication::WriteLog& log = s.write_log();
-    server::Replication& repl = s.replication();
+    Replication& repl = s.replication();
     w.Section("Replication");
     if (repl.is_replica()) {
-      server::ReplicaSideInfo ri = repl.Info();
+      ReplicaSideInfo ri = repl.Info();
       w.Field("role", "slave");
       w.Field("master_host", ri.host);
       w.Field("master_port", int64_t(ri.port));
@@ -331,7 +332,7 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
     const auto& all = s.commands().by_id();
     for (size_t i = 0; i < all.size(); i++) {
       uint64_t calls = 0, usec = 0, rejected = 0, failed = 0;
-      auto add = [&](server::ThreadStats& t) {
+      auto add = [&](ThreadStats& t) {
         calls += t.cmd[i].calls.load(std::memory_order_relaxed);
         usec += t.cmd[i].usec.load(std::memory_order_relaxed);
         rejected += t.cmd[i].rejected.load(std::memory_order_relaxed);
@@ -379,4 +380,4 @@ std::string BuildInfo(server::Server& s, std::span<const std::string_view> secti
   return out;
 }
 
-}  // namespace basalt::commands
+}  // namespace basalt::server

@@ -1,8 +1,8 @@
-#include "server/slowlog.h"
+#include "commands/slowlog.h"
 
 #include "common/clock.h"
 
-namespace basalt::server {
+namespace basalt::commands {
 namespace {
 constexpr size_t kMaxArgs = 32;
 constexpr size_t kMaxArgLen = 128;
@@ -56,4 +56,4 @@ void SlowLog::Trim(size_t max_len) {
   while (entries_.size() > max_len) entries_.pop_back();
 }
 
-}  // namespace basalt::server
+}  // namespace basalt::commands

@@ -1,0 +1,324 @@
+#include "commands/executor.h"
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+
+#include "commands/command_context.h"
+#include "commands/command_stats.h"
+#include "commands/command_table.h"
+#include "commands/errors.h"
+#include "commands/host.h"
+#include "commands/session.h"
+#include "commands/slowlog.h"
+#include "commands/watch_registry.h"
+#include "common/clock.h"
+#include "common/hash.h"
+#include "common/numbers.h"
+#include "config/config.h"
+#include "protocol/reply_builder.h"
+#include "replication/write_log.h"
+#include "storage/keyspace.h"
+
+namespace basalt::commands {
+namespace {
+
+// At most `max` bytes of s, stopping at a NUL as C string formatting does
+// (Redis's error texts are built that way).
+std::string Truncated(std::string_view s, size_t max) {
+  s = s.substr(0, std::min(s.size(), max));
+  return std::string(s.substr(0, std::min(s.size(), s.find('\0'))));
+}
+
+const std::string& TopName(const CommandSpec& spec) {
+  return spec.parent ? spec.parent->name : spec.name;
+}
+
+bool IsTransactionControl(const CommandSpec& spec) {
+  const std::string& n = TopName(spec);
+  return n == "exec" || n == "discard" || n == "multi" || n == "watch" || n == "quit" ||
+         n == "reset";
+}
+
+bool AllowedWhileSubscribed(const CommandSpec& spec) {
+  const std::string& n = TopName(spec);
+  return n == "subscribe" || n == "psubscribe" || n == "ssubscribe" || n == "unsubscribe" ||
+         n == "punsubscribe" || n == "sunsubscribe" || n == "ping" || n == "quit" ||
+         n == "reset";
+}
+
+std::string UnknownCommand(std::span<const std::string_view> args) {
+  std::string msg =
+      "ERR unknown command '" + Truncated(args[0], 128) + "', with args beginning with: ";
+  std::string rest;
+  for (size_t i = 1; i < args.size() && rest.size() < 128; i++) {
+    rest += "'" + Truncated(args[i], 128 - rest.size()) + "' ";
+  }
+  return msg + rest;
+}
+
+}  // namespace
+
+void Executor::Reject(Session& s, const CommandSpec* spec, std::string msg,
+                      protocol::ReplyBuilder& rb) {
+  // A refused EXEC answers EXECABORT (in or out of MULTI) and discards any
+  // transaction, as Redis does.
+  if (spec != nullptr && spec->name == "exec") {
+    if (s.in_multi_) DiscardMulti(s);
+    std::string_view why = msg;
+    if (why.starts_with("ERR ")) why.remove_prefix(4);
+    msg = errors::kExecAbortPrefix + std::string(why);
+  }
+  host_.CountError(msg);
+  rb.Error(msg);
+  // A command refused while queueing dooms the transaction (EXECABORT).
+  if (s.in_multi_) s.multi_error_ = true;
+}
+
+std::string Executor::Admission(Session& s, const CommandSpec& spec, protocol::ReplyBuilder&) {
+  const bool admitted = s.admitted();
+  const bool primary = s.is_primary_link();
+  if (!s.authenticated() && !(spec.flags & kNoAuth)) return errors::kNoAuth;
+  if (admitted && !(spec.flags & kLoading) && host_.loading()) return errors::kLoading;
+  std::string refusal;
+  if (admitted && (spec.is_write() || spec.name == "ping") &&
+      !(refusal = host_.PersistenceWriteRefusal()).empty()) {
+    return refusal;
+  }
+  if (admitted && (spec.is_write() || (spec.name == "exec" && QueuedWrites(s))) &&
+      !(refusal = host_.ReplicasWriteRefusal()).empty()) {
+    // min-replicas-to-write / min-replicas-ack: too few replicas.
+    return refusal;
+  }
+  const config::Config& cfg = host_.config();
+  if (!primary && spec.is_write() && host_.is_replica() && cfg.replica_read_only()) {
+    return errors::kReadOnlyReplica;
+  }
+  if (!primary && !(spec.flags & kStale) && !cfg.replica_serve_stale_data() &&
+      host_.is_replica() && !host_.primary_link_up()) {
+    return errors::kMasterDown;
+  }
+  if (cfg.maxmemory() > 0 && !primary &&
+      !(host_.is_replica() && cfg.replica_ignore_maxmemory()) && !host_.EvictIfNeeded() &&
+      (spec.flags & kDenyOom)) {
+    return errors::kOom;
+  }
+  return "";
+}
+
+void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
+                        protocol::ReplyBuilder& rb) {
+  ThreadStats& stats = CurrentStats();
+  if (!s.is_loader()) Bump(stats.commands);
+  const CommandSpec* spec = host_.commands().Find(args[0]);
+  if (spec == nullptr) return Reject(s, nullptr, UnknownCommand(args), rb);
+  if (!spec->subcommands.empty() && args.size() >= 2) {
+    std::string sub(args[1]);
+    for (char& ch : sub) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    const CommandSpec* found = spec->FindSubcommand(sub);
+    if (found == nullptr) {
+      std::string upper = spec->name;
+      for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+      return Reject(s, spec,
+                    "ERR unknown subcommand '" + Truncated(args[1], 128) + "'. Try " + upper +
+                        " HELP.",
+                    rb);
+    }
+    spec = found;
+  }
+  int argc = int(args.size());
+  std::string refusal;
+  if ((spec->arity > 0 && argc != spec->arity) || argc < -spec->arity) {
+    refusal = errors::WrongArity(spec->name);
+  } else {
+    refusal = Admission(s, *spec, rb);
+  }
+  if (!refusal.empty()) {
+    if (!s.is_loader()) Bump(stats.cmd[spec->id].rejected);
+    return Reject(s, spec, std::move(refusal), rb);
+  }
+  if (s.resp() == 2 && s.subscribed() && !AllowedWhileSubscribed(*spec)) {
+    return Reject(s, spec, errors::SubscribedContext(spec->name), rb);
+  }
+  if (s.in_multi_ && !IsTransactionControl(*spec)) {
+    if (spec->flags & kNoMulti) {
+      if (!s.is_loader()) Bump(stats.cmd[spec->id].rejected);
+      return Reject(s, spec, errors::kNotInMulti, rb);
+    }
+    s.queued_.push_back(
+        Session::QueuedCommand{spec, std::vector<std::string>(args.begin(), args.end())});
+    rb.SimpleString("QUEUED");
+    return;
+  }
+  Execute(s, *spec, args, rb);
+}
+
+void Executor::Execute(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
+                       protocol::ReplyBuilder& rb) {
+  CommandContext ctx{host_, s, args, rb, spec};
+  s.last_cmd.store(&spec, std::memory_order_relaxed);
+  int64_t start = MonotonicUs();
+  replication::WriteLog& log = host_.write_log();
+  int64_t log_before = log.offset();
+  // A running snapshot must see the old value of anything this command may
+  // change in place (storage::SetWriteIntent).
+  storage::SetWriteIntent(!(spec.flags & kReadOnly));
+  spec.handler(ctx);
+  storage::SetWriteIntent(false);
+  if (spec.is_write()) s.wrote_ = true;
+  // Inside EXEC the writes reach the log only when the transaction ends, so
+  // the offsets replies wait for are taken by the EXEC itself.
+  if (s.exec_log_ == nullptr) {
+    int64_t log_now = log.offset();
+    if (s.wrote_) {
+      s.wrote_ = false;
+      s.OnWrite(log_now);
+    }
+    // WAIT counts replicas against the offset of this session's last command
+    // that added to the log, as Redis does.
+    if (log_now != log_before) s.woff_ = log_now;
+  }
+  if (s.is_loader()) return;  // AOF replay counts no statistics (as Redis)
+  int64_t took = MonotonicUs() - start;
+  CommandStat& cs = CurrentStats().cmd[spec.id];
+  Bump(cs.calls);
+  Bump(cs.usec, uint64_t(took));
+  if (ctx.failed) Bump(cs.failed);
+  MaybeLogSlow(s, spec, args, took);
+  s.OnExecuted(spec, args);
+}
+
+void Executor::MaybeLogSlow(Session& s, const CommandSpec& spec,
+                            std::span<const std::string_view> args, int64_t took_us) {
+  const config::Config& cfg = host_.config();
+  int64_t threshold = cfg.slowlog_log_slower_than();
+  if (threshold < 0 || took_us < threshold || (spec.flags & kSkipSlowlog)) return;
+  // Credentials never reach the slow log.
+  std::vector<std::string_view> shown(args.begin(), args.end());
+  const std::string& top = TopName(spec);
+  if (top == "auth" || top == "hello") {
+    for (size_t i = 1; i < shown.size(); i++) shown[i] = "(redacted)";
+  }
+  std::string client_name;
+  {
+    std::lock_guard<std::mutex> lock(host_.registry_mu());
+    client_name = s.name;
+  }
+  host_.slowlog().Add(shown, took_us, std::string(s.address()), std::move(client_name),
+                      size_t(std::max<int64_t>(0, cfg.slowlog_max_len())));
+}
+
+// ---------------------------------------------------------------- Transactions
+
+bool Executor::QueuedWrites(const Session& s) {
+  if (!s.in_multi_) return false;
+  for (const Session::QueuedCommand& q : s.queued_) {
+    if (q.spec->is_write()) return true;
+  }
+  return false;
+}
+
+void Executor::BeginMulti(Session& s) {
+  s.in_multi_ = true;
+  s.multi_error_ = false;
+  s.queued_.clear();
+}
+
+void Executor::DiscardMulti(Session& s) {
+  s.in_multi_ = false;
+  s.multi_error_ = false;
+  s.queued_.clear();
+  host_.watches().RemoveAll(&s);
+}
+
+void Executor::Unwatch(Session& s) { host_.watches().RemoveAll(&s); }
+
+void Executor::Watch(Session& s, std::string_view key) {
+  int db = s.db();
+  for (const auto& w : s.watched_) {
+    if (w.db == db && w.key == key) return;
+  }
+  storage::Database& d = host_.keyspace().db(db);
+  bool expired;
+  {
+    uint64_t h = HashKey(key);
+    storage::Shard& sh = d.ShardFor(h);
+    storage::ShardLock lock(sh);
+    storage::Entry* e = sh.table().Find(key, h);
+    expired = e != nullptr && sh.IsExpired(e, NowMs());
+  }
+  s.watched_.push_back(Session::WatchedKey{db, std::string(key), expired});
+  host_.watches().Add(&s, db, key);
+}
+
+void Executor::Exec(Session& s, protocol::ReplyBuilder& rb) {
+  if (s.multi_error_) {
+    DiscardMulti(s);
+    host_.CountError("EXECABORT");
+    rb.Error(errors::kExecAbortPrevious);
+    return;
+  }
+  storage::Keyspace& ks = host_.keyspace();
+  // A watched key that expired since WATCH counts as touched (Redis 7.0).
+  bool dirty = s.watch_dirty_.load();
+  int64_t now = NowMs();
+  for (const auto& w : s.watched_) {
+    if (dirty || w.expired_at_watch) continue;
+    storage::Database& d = ks.db(w.db);
+    uint64_t h = HashKey(w.key);
+    storage::Shard& sh = d.ShardFor(h);
+    storage::ShardLock lock(sh);
+    storage::Entry* e = sh.table().Find(w.key, h);
+    if (e != nullptr && sh.IsExpired(e, now)) dirty = true;
+  }
+  if (dirty) {
+    DiscardMulti(s);
+    rb.NullArray();
+    return;
+  }
+  std::vector<Session::QueuedCommand> cmds;
+  cmds.swap(s.queued_);
+  s.in_multi_ = false;
+  // Lock every shard the queued commands touch, in the global order, before
+  // the first runs; commands without fixed key positions lock everything.
+  storage::LockSet locks;
+  bool all = false;
+  int db_sim = s.db();
+  for (const auto& q : cmds) {
+    const CommandSpec& spec = *q.spec;
+    const std::string& top = TopName(spec);
+    if (top == "select") {
+      auto d = ParseInt64(q.args[1]);
+      if (d && *d >= 0 && *d < ks.db_count()) db_sim = int(*d);
+      continue;
+    }
+    bool touches_data = spec.flags & (kWrite | kReadOnly);
+    if (!touches_data) continue;
+    if (spec.first_key <= 0 || (spec.flags & kMovableKeys) || top == "move" || top == "copy") {
+      all = true;
+      break;
+    }
+    std::vector<std::string_view> views(q.args.begin(), q.args.end());
+    for (int p : spec.KeyPositions(views)) locks.AddKey(ks.db(db_sim), q.args[size_t(p)]);
+  }
+  if (all) {
+    locks.Release();
+    for (int d = 0; d < ks.db_count(); d++) locks.AddAll(ks.db(d));
+  }
+  locks.Acquire();
+  storage::SetTransactionLocks(&locks.shards(), all);
+  ExecLog log;
+  s.exec_log_ = &log;
+  rb.ArrayHeader(cmds.size());
+  for (const auto& q : cmds) {
+    std::vector<std::string_view> views(q.args.begin(), q.args.end());
+    Execute(s, *q.spec, views, rb);
+  }
+  s.exec_log_ = nullptr;
+  if (!log.empty()) host_.write_log().AppendTransaction(log);
+  storage::SetTransactionLocks(nullptr, false);
+  locks.Release();
+  host_.watches().RemoveAll(&s);
+}
+
+}  // namespace basalt::commands

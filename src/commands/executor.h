@@ -1,0 +1,65 @@
+// Executor: the one way a command runs. Whoever has a command — a client
+// connection, AOF replay, the primary's stream on a replica, EXEC, and next a
+// script's redis.call or FCALL — hands it the parsed arguments, the Session it
+// runs for (database, identity, origin) and a reply builder. Lookup,
+// subcommand and arity checks, admission (auth, loading, MISCONF, NOREPLICAS,
+// READONLY, MASTERDOWN, OOM, the RESP2 subscribed context), MULTI queueing,
+// the handler, statistics, the slow log, and the write bookkeeping a
+// connection's reply waits on happen here once.
+//
+// CLIENT PAUSE is not an admission check here: a paused connection leaves the
+// request unparsed in its buffer (server::Client), as Redis does.
+//
+// Thread-safety: stateless apart from the host; any worker thread may call it
+// for a Session it owns.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace basalt::protocol {
+class ReplyBuilder;
+}
+
+namespace basalt::commands {
+
+class Host;
+class Session;
+struct CommandSpec;
+
+class Executor {
+ public:
+  explicit Executor(Host& host) : host_(host) {}
+
+  // Runs one request of `s` through every check and answers into rb.
+  void Dispatch(Session& s, std::span<const std::string_view> args, protocol::ReplyBuilder& rb);
+  // Runs a resolved command now: the handler, statistics, the slow log and
+  // the write bookkeeping (Session::OnWrite, woff). Blocked commands re-run
+  // through here.
+  void Execute(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
+               protocol::ReplyBuilder& rb);
+
+  // --- Transactions ---
+  void BeginMulti(Session& s);
+  // EXEC: runs the queued commands atomically (every shard they touch locked
+  // first) and writes the reply array; the writes reach the log as one group.
+  void Exec(Session& s, protocol::ReplyBuilder& rb);
+  void DiscardMulti(Session& s);
+  void Watch(Session& s, std::string_view key);
+  void Unwatch(Session& s);
+
+ private:
+  // Whether EXEC now would run a queued write (min-replicas gates it).
+  static bool QueuedWrites(const Session& s);
+  // The reason to refuse spec for s now, or "" (see the header comment).
+  std::string Admission(Session& s, const CommandSpec& spec, protocol::ReplyBuilder& rb);
+  void Reject(Session& s, const CommandSpec* spec, std::string msg, protocol::ReplyBuilder& rb);
+  void MaybeLogSlow(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
+                    int64_t took_us);
+
+  Host& host_;
+};
+
+}  // namespace basalt::commands

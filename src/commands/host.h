@@ -1,0 +1,175 @@
+// Host: what command handlers and the executor may ask of the running server,
+// declared here and implemented by server::Server (dependencies point down:
+// commands/ never includes server/). Two parts:
+//   - the data plane every family uses: the keyspace, the configuration, the
+//     write log, the dirty counter, change notification (WATCH, keyspace
+//     events, blocked clients), and the admission state the executor checks;
+//   - Admin, for the families that administer the process (CLIENT, PUBSUB,
+//     REPLICAOF/PSYNC/REPLCONF, SAVE/BGSAVE, SHUTDOWN, DEBUG, INFO, WAIT).
+//
+// Thread-safety: every method may be called from any worker thread while the
+// server runs; each says what it requires beyond that.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace basalt::config {
+class Config;
+}
+namespace basalt::protocol {
+class ReplyBuilder;
+}
+namespace basalt::replication {
+class WriteLog;
+}
+namespace basalt::sentinel {
+class Sentinel;
+}
+namespace basalt::storage {
+class Keyspace;
+}
+
+namespace basalt::commands {
+
+class CommandTable;
+class Executor;
+class Session;
+class SlowLog;
+class WatchRegistry;
+enum class SubKind;
+
+// Pub/Sub channels and their subscribers (server/pubsub.h implements it).
+class PubSubHub {
+ public:
+  virtual ~PubSubHub() = default;
+  // Adds/removes one subscription of s; s must be a connection.
+  virtual bool Subscribe(Session* s, SubKind kind, std::string_view name) = 0;
+  virtual bool Unsubscribe(Session* s, SubKind kind, std::string_view name) = 0;
+  // Drops every subscription of s (RESET, a closing connection).
+  virtual void UnsubscribeAll(Session* s) = 0;
+  // Delivers to every subscriber; returns how many received it. `from` is the
+  // publishing session (its thread delivers to its own worker's subscribers).
+  virtual int64_t Publish(SubKind kind, std::string_view channel, std::string_view message,
+                          Session* from) = 0;
+  virtual std::vector<std::string> Channels(SubKind kind, std::string_view pattern, bool all) = 0;
+  virtual int64_t NumSub(SubKind kind, std::string_view channel) = 0;
+  virtual int64_t NumPat() = 0;
+};
+
+// How SHUTDOWN asked to stop.
+enum class ShutdownSave { kDefault, kSave, kNoSave };
+
+// The administration side of the server.
+class Admin {
+ public:
+  virtual ~Admin() = default;
+
+  // --- Clients ---
+  // Runs fn for every connected session with the registry mutex held.
+  virtual void ForEachSession(const std::function<void(Session&)>& fn) = 0;
+  // Asks the session's worker to close it. REQUIRES: the registry mutex is held
+  // (from inside ForEachSession).
+  virtual void KillSession(Session& s) = 0;
+  // CLIENT UNBLOCK: ends the wait of a blocked session (error or timeout
+  // reply) on its own worker. Returns whether `id` is blocked.
+  virtual bool UnblockSession(uint64_t id, bool error) = 0;
+  // CLIENT PAUSE / UNPAUSE.
+  virtual void Pause(int64_t until_ms, bool all) = 0;
+  virtual void Unpause() = 0;
+
+  // --- Pub/Sub ---
+  virtual PubSubHub& pubsub() = 0;
+  // Whether any replica is connected (PUBLISH feeds them).
+  virtual bool has_replicas() const = 0;
+
+  // --- Replication ---
+  virtual bool is_replica() const = 0;
+  // REPLCONF listening-port / ack from the replica behind s.
+  virtual void ReplconfListeningPort(Session& s, int port) = 0;
+  virtual void ReplconfAck(Session& s, int64_t offset) = 0;
+  // SYNC/PSYNC, first step: refuses (NOMASTERLINK, already syncing) or
+  // writes s's pending replies out so they precede the snapshot.
+  virtual Status PrepareSync(Session& s) = 0;
+  // SYNC (psync false) or PSYNC replid offset: turns s into a replica link,
+  // continuing from the backlog or with a full sync.
+  virtual void StartSync(Session& s, bool psync, std::string_view replid, int64_t offset) = 0;
+  // REPLICAOF host port: the +OK text; REPLICAOF NO ONE: Promote().
+  virtual std::string SetPrimary(std::string_view host, int port) = 0;
+  virtual void Promote() = 0;
+  // ROLE's reply.
+  virtual void WriteRole(protocol::ReplyBuilder& rb) = 0;
+  // WAIT: how many replicas acknowledged `offset`.
+  virtual int64_t CountAcked(int64_t offset) = 0;
+  // WAIT: parks s until `numreplicas` acknowledged its woff() or deadline_ms
+  // (0 = never); the connection then replies the count. Returns false if s
+  // cannot wait (not a connection).
+  virtual bool WaitForReplicas(Session& s, int64_t numreplicas, int64_t deadline_ms) = 0;
+
+  // --- Persistence ---
+  virtual Status Save() = 0;
+  virtual StatusOr<std::string> Bgsave(bool schedule) = 0;
+  virtual StatusOr<std::string> BgRewriteAof() = 0;
+  virtual Status DebugReload(bool save, bool flush, bool merge) = 0;
+  virtual int64_t lastsave() const = 0;
+  // FLUSHALL: what a flush of everything means for saving (dirty, a save
+  // point's RDB), as Redis does.
+  virtual void AfterFlushAll() = 0;
+
+  // --- The process ---
+  // The INFO text for these sections (all defaults when empty).
+  virtual std::string Info(std::span<const std::string_view> sections) = 0;
+  virtual void ResetStats() = 0;
+  virtual void RequestShutdown(ShutdownSave mode) = 0;
+  virtual void SetActiveExpire(bool on) = 0;
+  // Sentinel mode only (null otherwise).
+  virtual sentinel::Sentinel* sentinel() = 0;
+};
+
+class Host {
+ public:
+  virtual ~Host() = default;
+
+  // --- Data plane ---
+  virtual storage::Keyspace& keyspace() = 0;
+  virtual config::Config& config() = 0;
+  virtual replication::WriteLog& write_log() = 0;
+  virtual const CommandTable& commands() const = 0;
+  virtual Executor& executor() = 0;
+  virtual WatchRegistry& watches() = 0;
+  virtual SlowLog& slowlog() = 0;
+  // The mutex that guards every Session::name.
+  virtual std::mutex& registry_mu() = 0;
+  virtual void AddDirty(int64_t n) = 0;
+  // A key of database `db` changed: WATCH invalidation, the keyspace
+  // notification, and waking clients blocked on it. REQUIRES: its shard lock.
+  virtual void OnKeyChanged(int db, std::string_view key, std::string_view event,
+                            uint32_t cls) = 0;
+  // Publishes a keyspace notification if notify-keyspace-events enables it.
+  virtual void Notify(int db, std::string_view key, std::string_view event, uint32_t cls) = 0;
+  // Counts an error reply (errorstats).
+  virtual void CountError(std::string_view message) = 0;
+
+  // --- Admission state (the executor's checks) ---
+  virtual bool loading() const = 0;
+  // MISCONF: writes refused after a failed background save; "" if allowed.
+  virtual std::string PersistenceWriteRefusal() const = 0;
+  // NOREPLICAS: min-replicas-to-write / min-replicas-ack not met; "" if allowed.
+  virtual std::string ReplicasWriteRefusal() const = 0;
+  virtual bool is_replica() const = 0;
+  virtual bool primary_link_up() const = 0;
+  // maxmemory: evicts until under the limit; false when it cannot.
+  // REQUIRES: the caller holds no shard lock.
+  virtual bool EvictIfNeeded() = 0;
+
+  virtual Admin& admin() = 0;
+};
+
+}  // namespace basalt::commands

@@ -1,0 +1,172 @@
+// Server's side of the command layer's interfaces (commands/host.h): the
+// admission state the executor reads and the Admin operations (clients,
+// replication, persistence, INFO) the admin families call.
+#include <mutex>
+
+#include "commands/session.h"
+#include "protocol/reply_builder.h"
+#include "server/client.h"
+#include "server/info.h"
+#include "server/replica_acks.h"
+#include "server/replica_link.h"
+#include "server/replication.h"
+#include "server/server.h"
+
+namespace basalt::server {
+namespace {
+
+// The Client behind a session, or null for a session without a connection.
+Client* ConnectionOf(commands::Session& s) {
+  return s.is_connection() ? static_cast<Client*>(&s) : nullptr;
+}
+
+// The replica link of the connection c, created on its first REPLCONF/SYNC.
+ReplicaLink& LinkOf(Server& server, Client& c) {
+  auto& link = c.replica_link();
+  if (!link) link = std::make_shared<ReplicaLink>(server, &c);
+  return *link;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Admission
+
+bool Server::loading() const { return persistence_->loading(); }
+std::string Server::PersistenceWriteRefusal() const { return persistence_->WriteRefusal(); }
+std::string Server::ReplicasWriteRefusal() const { return replica_acks_->WriteRefusal(); }
+bool Server::is_replica() const { return replication_->is_replica(); }
+bool Server::primary_link_up() const { return replication_->link_up(); }
+
+// ---------------------------------------------------------------- Clients
+
+void Server::ForEachSession(const std::function<void(commands::Session&)>& fn) {
+  std::lock_guard<std::mutex> lock(registry_mu_);
+  for (auto& [id, c] : registry_) fn(*c);
+}
+
+void Server::KillSession(commands::Session& s) {
+  if (Client* c = ConnectionOf(s)) KillClient(c);
+}
+
+bool Server::UnblockSession(uint64_t id, bool error) {
+  bool found = false;
+  ForEachClient([&](Client* c) {
+    if (c->id != id || !c->blocked_shared_.load()) return;
+    found = true;
+    Worker* w = c->worker();
+    w->loop().Post([w, id, error] {
+      if (Client* t = w->FindClient(id)) {
+        t->UnblockWith(error ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : "");
+      }
+    });
+  });
+  return found;
+}
+
+// ---------------------------------------------------------------- Replication
+
+void Server::ReplconfListeningPort(commands::Session& s, int port) {
+  if (Client* c = ConnectionOf(s)) LinkOf(*this, *c).set_listening_port(port);
+}
+
+void Server::ReplconfAck(commands::Session& s, int64_t offset) {
+  Client* c = ConnectionOf(s);
+  if (c != nullptr && c->replica_link()) c->replica_link()->Ack(offset);
+}
+
+Status Server::PrepareSync(commands::Session& s) {
+  Client* c = ConnectionOf(s);
+  if (c == nullptr) return Status::Error("ERR SYNC needs a client connection");
+  if (replication_->is_replica() && !replication_->link_up()) {
+    return Status::Error("NOMASTERLINK Can't SYNC while not connected with my master");
+  }
+  // Replies already queued must reach the socket before the snapshot does.
+  c->Flush();
+  if (c->replica_link() && c->replica_link()->state() != ReplicaLink::State::kWaitBgsave) {
+    return Status::Error("ERR Replica already synchronizing or synchronized");
+  }
+  return Status::Ok();
+}
+
+void Server::StartSync(commands::Session& s, bool psync, std::string_view replid,
+                       int64_t offset) {
+  Client* c = ConnectionOf(s);
+  if (c == nullptr) return;
+  Replication& repl = *replication_;
+  if (psync) {
+    if (repl.CanContinue(replid, offset) &&
+        LinkOf(*this, *c).StartPartialSync(offset - 1, repl.replid())) {
+      repl.sync_partial_ok.fetch_add(1);
+      c->link_kind_.store(1);
+      AddReplica(c->replica_link());
+      return;
+    }
+    if (replid != "?") repl.sync_partial_err.fetch_add(1);
+  }
+  LinkOf(*this, *c).StartFullSync(psync);
+  repl.sync_full.fetch_add(1);
+  c->link_kind_.store(1);
+  // Counted as a replica from its SYNC/PSYNC on, as in Redis.
+  AddReplica(c->replica_link());
+}
+
+std::string Server::SetPrimary(std::string_view host, int port) {
+  return replication_->SetPrimary(std::string(host), port);
+}
+
+void Server::Promote() { replication_->Promote(); }
+
+void Server::WriteRole(protocol::ReplyBuilder& rb) {
+  if (replication_->is_replica()) {
+    ReplicaSideInfo info = replication_->Info();
+    rb.ArrayHeader(5);
+    rb.Bulk("slave");
+    rb.Bulk(info.host);
+    rb.Integer(info.port);
+    rb.Bulk(info.state);
+    rb.Integer(info.link_up ? info.applied_offset : -1);
+    return;
+  }
+  std::vector<std::shared_ptr<ReplicaLink>> online;
+  for (auto& r : Replicas()) {
+    if (r->state() == ReplicaLink::State::kOnline) online.push_back(r);
+  }
+  rb.ArrayHeader(3);
+  rb.Bulk("master");
+  rb.Integer(write_log_.offset());
+  rb.ArrayHeader(online.size());
+  for (auto& r : online) {
+    rb.ArrayHeader(3);
+    rb.Bulk(r->ip());
+    rb.Bulk(std::to_string(r->listening_port()));
+    rb.Bulk(std::to_string(r->ack_offset()));
+  }
+}
+
+int64_t Server::CountAcked(int64_t offset) { return replica_acks_->CountAcked(offset); }
+
+bool Server::WaitForReplicas(commands::Session& s, int64_t numreplicas, int64_t deadline_ms) {
+  Client* c = ConnectionOf(s);
+  if (c == nullptr) return false;
+  c->WaitForReplicas(numreplicas, deadline_ms);
+  return true;
+}
+
+// ---------------------------------------------------------------- Persistence
+
+Status Server::Save() { return persistence_->Save(); }
+StatusOr<std::string> Server::Bgsave(bool schedule) { return persistence_->Bgsave(schedule); }
+StatusOr<std::string> Server::BgRewriteAof() { return persistence_->BgRewriteAof(); }
+Status Server::DebugReload(bool save, bool flush, bool merge) {
+  return persistence_->DebugReload(save, flush, merge);
+}
+int64_t Server::lastsave() const { return persistence_->lastsave(); }
+void Server::AfterFlushAll() { persistence_->AfterFlushAll(); }
+
+// ---------------------------------------------------------------- INFO
+
+std::string Server::Info(std::span<const std::string_view> sections) {
+  return BuildInfo(*this, sections);
+}
+
+}  // namespace basalt::server
