@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -77,11 +78,10 @@ TEST(SnapshotTest, PointInTimeWithBoundedBacklog) {
   snap.Begin([] { return std::vector<std::pair<std::string, std::string>>{{"redis-bits", "64"}}; });
   SlowSink sink(200);
   Status result = Status::Ok();
-  std::thread walker([&] { result = snap.Run(sink); });
-
+  std::atomic<int> written{0};
   std::vector<std::thread> writers;
   for (int t = 0; t < 2; t++) {
-    writers.emplace_back([&ks, t] {
+    writers.emplace_back([&ks, &written, t] {
       storage::SetWriteIntent(true);
       for (int i = t; i < kKeys; i += 2) {
         if (i % 3 == 0) {
@@ -90,10 +90,16 @@ TEST(SnapshotTest, PointInTimeWithBoundedBacklog) {
           Put(ks, i % 2, Key(i), "new-" + std::to_string(i));
         }
         Put(ks, i % 2, "added:" + std::to_string(i), "x");
+        written.fetch_add(1);
       }
       storage::SetWriteIntent(false);
     });
   }
+  // The walker starts once the writers have changed entries it has not
+  // reached, so some are captured however the threads get scheduled (a few
+  // records stay far under the bound, so the writers cannot block first).
+  while (written.load() < 10) std::this_thread::yield();
+  std::thread walker([&] { result = snap.Run(sink); });
   for (auto& w : writers) w.join();
   walker.join();
   ASSERT_TRUE(result.ok()) << result.message();
