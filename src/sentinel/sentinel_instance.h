@@ -1,6 +1,7 @@
 // The sentinel's view of the instances it watches: a monitored primary
 // (Master), its replicas and the other sentinels watching it (Instance).
-// Internal to src/sentinel (sentinel.cc, failover.cc).
+// Internal to src/sentinel (sentinel.cc, sentinel_monitor.cc,
+// sentinel_discovery.cc, sentinel_api.cc, failover.cc).
 //
 // Thread-safety: guarded by Sentinel::mu_.
 #pragma once
