@@ -39,13 +39,20 @@ SCRIPT = os.path.join(CLIENT_DIR, 'sentinel_client.js')
 TIMEOUT = 30 * servers.TIME_SCALE
 
 
+def missing_dependency(reason):
+    # Under CI a dependency that failed to install is a failure, never a skip.
+    if os.environ.get('CI') == 'true':
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def node_or_skip():
     node = shutil.which('node')
     if node is None:
-        pytest.skip('node not installed (scripts/install-deps installs nodejs)')
+        missing_dependency('node not installed (scripts/install-deps installs nodejs)')
     if not os.path.isfile(os.path.join(CLIENT_DIR, 'node_modules', 'ioredis', 'package.json')):
-        pytest.skip('ioredis not installed in tests/interop/ioredis (scripts/install-deps runs '
-                    '`npm ci` there; it warned if the npm registry was unreachable)')
+        missing_dependency('ioredis not installed in tests/interop/ioredis (scripts/install-deps '
+                           'runs `npm ci` there; it warned if the npm registry was unreachable)')
     return node
 
 
