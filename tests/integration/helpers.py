@@ -9,7 +9,8 @@ clients are in servers.py.
            detail, between, raise_on_timeout)
   TIMEOUT, TRANSIENT_ERRORS
   parse_info(text), parse_info_sections(text)
-  info(target, *sections), info_field(target, section, field),
+  info(target, *sections), info_sections(target, *sections), info_text(target, *sections),
+  info_field(target, section, field),
   info_int(target, section, field), repl_info(target), slave_line(value)
   link_up(replica, primary=None), online_replicas(primary),
   wait_link_up(*replicas, primary=None, ...), wait_synced(primary, *replicas, ...)
@@ -145,6 +146,12 @@ def info_text(target, *sections):
 def info(target, *sections):
     """INFO [section ...] of target as parse_info's {field: str}."""
     return parse_info(info_text(target, *sections))
+
+
+def info_sections(target, *sections):
+    """INFO [section ...] of target as parse_info_sections' {section: {field: str}}
+    (strict about the format)."""
+    return parse_info_sections(info_text(target, *sections))
 
 
 def info_field(target, section, field):
