@@ -9,9 +9,9 @@ clients are in servers.py.
            detail, between, raise_on_timeout)
   TIMEOUT, TRANSIENT_ERRORS
   parse_info(text), parse_info_sections(text)
-  info(target, *sections), info_sections(target, *sections), info_text(target, *sections),
-  info_field(target, section, field),
-  info_int(target, section, field), repl_info(target), slave_line(value)
+  info(target, *sections), info_sections(target, *sections), info_text(target, *sections)
+  info_field(target, section, field), info_int(target, section, field)
+  repl_info(target), slave_line(value)
   link_up(replica, primary=None), online_replicas(primary),
   wait_link_up(*replicas, primary=None, ...), wait_synced(primary, *replicas, ...)
 
