@@ -7,10 +7,10 @@ shows that a test expects what Redis itself does, and stays out of `make test`.
 With BASALT_SERVER=/usr/bin/redis-server every role is redis, which validates
 the whole file the same way.
 
-Also here: INFO parsed without redis-py's value guessing (a replid made only of
-digits would become an int), polling with deadlines, background writers, and
+Also here: sync counters, data comparison, background writers, and
 FakeReplica, a raw socket that performs the replica handshake and records the
-command stream a primary sends.
+command stream a primary sends. Polling, INFO parsing and link checks are in
+helpers.py.
 
 Not thread-safe except Writers, which owns its threads and clients.
 """
@@ -23,6 +23,7 @@ import time
 import pytest
 
 import servers
+from helpers import info, info_int, wait_for, wait_synced
 from resp_client import Incomplete, RawClient, encode_command, parse_reply
 from servers import basalt_binary, is_basalt, oracle_binary
 from test_persistence import bclient, snapshot
@@ -75,69 +76,10 @@ def same_binary(a, b):
 
 # --- observing servers -------------------------------------------------------
 
-def info(srv, section='replication'):
-    """INFO <section> as {field: str}; slaveN lines stay as their raw text."""
-    with srv.raw() as c:
-        text = c.call('INFO', section)
-    out = {}
-    for line in text.decode().splitlines():
-        if not line or line.startswith('#') or ':' not in line:
-            continue
-        k, v = line.split(':', 1)
-        out[k] = v
-    return out
-
-
-def info_int(srv, field, section='replication'):
-    return int(info(srv, section)[field])
-
-
-def slave_line(value):
-    """'ip=..,port=..,state=..' -> dict of str."""
-    return dict(kv.split('=', 1) for kv in value.split(','))
-
-
 def sync_stats(srv):
     """(sync_full, sync_partial_ok, sync_partial_err) from INFO stats."""
     s = info(srv, 'stats')
     return int(s['sync_full']), int(s['sync_partial_ok']), int(s['sync_partial_err'])
-
-
-def link_up(srv):
-    return info(srv).get('master_link_status') == 'up'
-
-
-def wait_for(fn, timeout=TIMEOUT, what='condition'):
-    """Polls fn until it is truthy; fails with `what` after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('timed out after %.0fs waiting for %s' % (timeout, what))
-        time.sleep(0.05)
-
-
-def wait_link_up(*replicas, timeout=TIMEOUT):
-    for r in replicas:
-        wait_for(lambda: link_up(r), timeout, 'master_link_status:up on port %d' % r.port)
-
-
-def wait_synced(primary, *replicas, timeout=TIMEOUT):
-    """Waits until every replica's master_repl_offset equals the primary's.
-
-    The primary is read before and after the replicas so that a PING it sends
-    in between (which moves its offset) cannot make a stale match pass.
-    """
-    def synced():
-        before = info_int(primary, 'master_repl_offset')
-        offs = [info_int(r, 'master_repl_offset') for r in replicas]
-        after = info_int(primary, 'master_repl_offset')
-        # A tuple, so that offset 0 (nothing written yet) still counts as done.
-        return (after,) if before == after and all(o == after for o in offs) else None
-    return wait_for(synced, timeout, 'replicas %s at the primary %d offset' % (
-        [r.port for r in replicas], primary.port))[0]
 
 
 def assert_identical(primary, *replicas):
@@ -153,7 +95,7 @@ def assert_identical(primary, *replicas):
         if same_binary(primary, r):
             assert (bclient(r).execute_command('DEBUG', 'DIGEST') ==
                     bclient(primary).execute_command('DEBUG', 'DIGEST'))
-    assert info_int(primary, 'master_repl_offset') >= offset
+    assert info_int(primary, 'replication', 'master_repl_offset') >= offset
     return offset
 
 
@@ -379,12 +321,13 @@ class FakeReplica:
         return self.cmds
 
     def wait_command(self, pred, timeout=TIMEOUT, what='command'):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def find():
             for cmd in self.poll(0.1):
                 if pred(cmd):
-                    return cmd
-        raise AssertionError('no %s in the stream; got %r' % (what, self.cmds[-20:]))
+                    return (cmd,)  # A tuple: the command itself may be falsy.
+            return None
+        return wait_for(find, timeout, '%s in the stream' % what, interval=0,
+                        detail=lambda: 'got %r' % (self.cmds[-20:],))[0]
 
     def close(self):
         try:

@@ -36,6 +36,7 @@ import redis.sentinel
 
 import sentinel_util
 import servers
+from helpers import TRANSIENT_ERRORS, link_up, repl_info, wait_for, wait_link_up, wait_synced
 
 SERVICE = sentinel_util.MASTER
 SCALE = servers.TIME_SCALE
@@ -231,19 +232,17 @@ class DrillWriter:
                     if (node is None or a.node == tuple(node)) and
                     (after is None or a.sent > after)]
         base = len(matching())
-        deadline = time.monotonic() + timeout * SCALE
-        while True:
+
+        def enough():
             got = matching()
             if len(got) >= base + n:
                 return got
             if self.crashed:
                 raise AssertionError('writer failed: %s' % self.crashed)
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    'timed out after %.0fs waiting for %s: %d of %d acknowledged; errors %s, '
-                    'last %s' % (timeout * SCALE, what or '%d acknowledged writes' % n,
-                                 len(got) - base, n, self.error_counts(), self.last_error))
-            time.sleep(0.05)
+            return None
+        return wait_for(enough, timeout * SCALE, what or '%d acknowledged writes' % n,
+                        detail=lambda: '%d of %d acknowledged; errors %s, last %s' % (
+                            len(matching()) - base, n, self.error_counts(), self.last_error))
 
 
 # --- accounting ------------------------------------------------------------------
@@ -348,7 +347,7 @@ def replica_offsets(topo, replicas, timeout=2):
         out = {}
         for r in replicas:
             try:
-                out[topo.addr(r)] = int(topo.repl_info(r)['slave_repl_offset'])
+                out[topo.addr(r)] = int(repl_info(r)['slave_repl_offset'])
             except (redis.RedisError, OSError, KeyError, ValueError):
                 pass
         return out
@@ -374,12 +373,13 @@ def wait_stable(topo, timeout=sentinel_util.TIMEOUT):
         if len(addrs) != 1:
             return None
         p = topo.node_at(addrs.pop())
-        if topo.repl_info(p).get('role') != 'master':
+        if repl_info(p).get('role') != 'master':
             return None
-        if all(topo.link_up(n, p) for n in topo.data_nodes if n is not p):
+        if all(link_up(n, p) for n in topo.data_nodes if n is not p):
             return p
         return None
-    p = sentinel_util.wait_for(stable, timeout, 'sentinels and data nodes to agree on one primary')
+    p = wait_for(stable, timeout, 'sentinels and data nodes to agree on one primary',
+                 retry_on=TRANSIENT_ERRORS)
     topo.primary = p
     return p
 
@@ -400,17 +400,5 @@ def wait_settled(topo, timeout=sentinel_util.TIMEOUT):
     link up and at its offset (the primary is read before and after, so a PING
     in between cannot make a stale match pass); returns the offset."""
     primary, replicas = topo.primary, topo.replicas
-    for r in replicas:
-        sentinel_util.wait_for(lambda: topo.link_up(r, primary), timeout,
-                               'data node %s:%d to replicate from %s:%d' % (
-                                   r.host, r.port, primary.host, primary.port))
-
-    def offset(srv):
-        return int(topo.repl_info(srv)['master_repl_offset'])
-
-    def synced():
-        before = offset(primary)
-        offs = [offset(r) for r in replicas]
-        after = offset(primary)
-        return (after,) if before == after and all(o == after for o in offs) else None
-    return sentinel_util.wait_for(synced, timeout, 'replicas at the primary\'s offset')[0]
+    wait_link_up(*replicas, primary=primary, timeout=timeout, retry_on=TRANSIENT_ERRORS)
+    return wait_synced(primary, *replicas, timeout=timeout, retry_on=TRANSIENT_ERRORS)

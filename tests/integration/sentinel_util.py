@@ -22,7 +22,11 @@ API (kept small and stable; test_sentinel*.py import it):
       .master_addr(), .wait_discovered(), .wait_failover(old_addr)
       .node_at(addr), .addr(srv), .role(srv), .sentinel_addrs()
   EventCollector(sentinel)   PSUBSCRIBE * in a thread; .events, .wait(), .close()
-  sentinel_cmd(srv, *args), raw_call(srv, *args), parse_info(text), as_dict(flat_list)
+  sentinel_cmd(srv, *args), raw_call(srv, *args), as_dict(flat_list)
+
+Polling (wait_for, with retry_on=TRANSIENT_ERRORS wherever a node may be
+restarting or closing our connection), INFO and replication link checks are
+in helpers.py.
 
 Processes placed elsewhere (network namespaces, netns.py) come from the
 factories a Topology accepts: data_factory(index, binary, args) and
@@ -37,10 +41,8 @@ import os
 import threading
 import time
 
-import redis
-
 import servers
-from resp_client import ConnectionClosed, ReplyTimeout
+from helpers import TRANSIENT_ERRORS, info, link_up, repl_info, wait_for
 from servers import ServerProcess, ServerStartError, basalt_binary, oracle_binary
 
 MASTER = 'mymaster'
@@ -81,36 +83,6 @@ def data_binary(kind=None):
     return basalt_binary() if kind == 'basalt' else oracle_binary()
 
 
-def wait_for(fn, timeout=TIMEOUT, what='condition', interval=0.05, detail=None):
-    """Polls fn until it returns something truthy, which is returned.
-
-    Exceptions from fn (a connection refused while a process restarts) count
-    as "not yet"; the last one is reported on time-out, with detail() (a
-    description of the state, for the failure message) if given.
-    """
-    deadline = time.monotonic() + timeout
-    last_err = None
-    while True:
-        try:
-            value = fn()
-            if value:
-                return value
-        except (redis.RedisError, OSError, ConnectionClosed, ReplyTimeout) as e:
-            # ConnectionClosed: e.g. a sentinel's CLIENT KILL TYPE normal,
-            # sent with every role change, closed our connection mid-call.
-            last_err = e
-        if time.monotonic() > deadline:
-            state = ''
-            if detail is not None:
-                try:
-                    state = '\nstate: %s' % (detail(),)
-                except Exception as e:  # The description is best effort.
-                    state = '\nstate: unavailable (%r)' % e
-            raise AssertionError('timed out after %.0fs waiting for %s%s%s' % (
-                timeout, what, ' (last error: %r)' % last_err if last_err else '', state))
-        time.sleep(interval)
-
-
 # --- replies -----------------------------------------------------------------
 
 def as_dict(flat):
@@ -118,18 +90,6 @@ def as_dict(flat):
     if isinstance(flat, dict):
         return flat
     return dict(zip(flat[0::2], flat[1::2]))
-
-
-def parse_info(text):
-    """INFO text -> {field: str} (no type guessing); section headers dropped."""
-    if isinstance(text, bytes):
-        text = text.decode()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith('#') and ':' in line:
-            k, v = line.split(':', 1)
-            out[k] = v
-    return out
 
 
 def sentinel_cmd(srv, *args):
@@ -236,7 +196,7 @@ class SentinelProcess(ServerProcess):
         return _str(self.sentinel('MYID'))
 
     def info(self, section='sentinel'):
-        return parse_info(raw_call(self, 'INFO', section))
+        return info(self, section)
 
 
 def _str(v):
@@ -354,7 +314,8 @@ class Topology:
                 binary, args = self._data_args(i, replicaof=self.primary)
                 self.data_nodes.append(self.data_factory(i, binary, args).start())
             for r in self.replicas:
-                wait_for(lambda: self.link_up(r), what='replica %s linked' % r.port)
+                wait_for(lambda: link_up(r, self.primary), what='replica %s linked' % r.port,
+                         retry_on=TRANSIENT_ERRORS)
             for i in range(self.n_sentinels):
                 self.add_sentinel(self.sentinel_kinds[i])
             if wait:
@@ -421,19 +382,6 @@ class Topology:
         finally:
             c.close()
 
-    @staticmethod
-    def repl_info(srv):
-        return parse_info(raw_call(srv, 'INFO', 'replication'))
-
-    def link_up(self, replica, primary=None):
-        """True if replica replicates from primary (default self.primary),
-        link up."""
-        primary = primary or self.primary
-        i = self.repl_info(replica)
-        return (i.get('role') == 'slave' and i.get('master_host') == primary.host and
-                int(i.get('master_port', -1)) == primary.port and
-                i.get('master_link_status') == 'up')
-
     # --- what the sentinels say ----------------------------------------------
 
     def sentinel_addrs(self):
@@ -473,6 +421,7 @@ class Topology:
             wait_for(lambda: self._knows_all(s, replicas, sentinels, links_ok), timeout,
                      'sentinel %d to discover %d replicas and %d other sentinels' % (
                          s.port, len(replicas), sentinels - 1),
+                     retry_on=TRANSIENT_ERRORS,
                      detail=lambda: (s.sentinel('REPLICAS', self.name),
                                      s.sentinel('SENTINELS', self.name)))
 
@@ -490,17 +439,18 @@ class Topology:
                 return addrs.pop()
             return None
         new_addr = wait_for(agreed, timeout, 'sentinels to agree on a primary other than %s:%d'
-                            % old_addr, detail=lambda: [self.master_addr(s) for s in live])
+                            % old_addr, retry_on=TRANSIENT_ERRORS,
+                            detail=lambda: [self.master_addr(s) for s in live])
         new = self.node_at(new_addr)
-        wait_for(lambda: self.repl_info(new).get('role') == 'master', timeout,
-                 'new primary %d to report role master' % new.port)
+        wait_for(lambda: repl_info(new).get('role') == 'master', timeout,
+                 'new primary %d to report role master' % new.port, retry_on=TRANSIENT_ERRORS)
         if followers is None:
             followers = [n for n in self.data_nodes
                          if n is not new and n.alive() and self.addr(n) != old_addr]
         for f in followers:
-            wait_for(lambda: self.link_up(f, new), timeout,
+            wait_for(lambda: link_up(f, new), timeout,
                      'data node %d to replicate from the new primary %d' % (f.port, new.port),
-                     detail=lambda: self.repl_info(f))
+                     retry_on=TRANSIENT_ERRORS, detail=lambda: repl_info(f))
         self.primary = new
         return new
 
@@ -571,7 +521,7 @@ class EventCollector:
                     return (m,)
             return None
         try:
-            return wait_for(find, timeout, 'event %s' % channel)[0]
+            return wait_for(find, timeout, 'event %s' % channel, retry_on=TRANSIENT_ERRORS)[0]
         except AssertionError:
             raise AssertionError('no %s event within %.0fs from sentinel %d; got %r' % (
                 channel, timeout, self.sentinel.port, self.events[-40:]))

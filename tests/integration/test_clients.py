@@ -1,7 +1,6 @@
 """Client limits and access: maxclients, idle timeout, unix sockets, requirepass."""
 
 import os
-import re
 import shutil
 import socket
 import tempfile
@@ -9,6 +8,7 @@ import time
 
 import pytest
 
+from helpers import info, wait_for
 from resp_client import RawClient, RespMap
 
 
@@ -20,16 +20,10 @@ def sock_dir():
 
 
 def wait_connected(raw, n, timeout=5.0):
-    """Waits until INFO clients reports n connected clients (raw included)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        info = raw.call('INFO', 'clients').decode()
-        m = re.search(r'^connected_clients:(\d+)\r$', info, re.M)
-        if m and int(m.group(1)) == n:
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
+    """True once INFO clients reports n connected clients (raw included), False
+    if it does not within timeout."""
+    return wait_for(lambda: info(raw, 'clients').get('connected_clients') == str(n), timeout,
+                    interval=0.02, raise_on_timeout=False)
 
 
 def test_maxclients(make_server):

@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from helpers import info_int
+
 INT64_MAX = 2 ** 63 - 1
 INT64_MIN = -2 ** 63
 
@@ -631,25 +633,14 @@ def test_offset_limit_follows_proto_max_bulk_len(differ, small_bulk_len):
     ])
 
 
-def _info_int(server, section, field):
-    with server.raw() as c:
-        text = c.call('INFO', section)
-    if isinstance(text, bytes):
-        text = text.decode()
-    for line in text.split('\r\n'):
-        if line.startswith(field + ':'):
-            return int(line.split(':', 1)[1])
-    raise AssertionError('%s not in INFO %s' % (field, section))
-
-
 def _deltas(server, field_section, field, script):
     out = []
     with server.raw() as c:
         c.call('FLUSHALL')
         for args in script:
-            before = _info_int(server, field_section, field)
+            before = info_int(server, field_section, field)
             c.call(*args.split(' '))
-            out.append((args, _info_int(server, field_section, field) - before))
+            out.append((args, info_int(server, field_section, field) - before))
     return out
 
 
@@ -706,9 +697,9 @@ def test_bitfield_failed_write_creating_key_is_propagated(basalt_server):
     # propagates the command so replicas and the AOF get the key too.
     with basalt_server.raw() as c:
         c.call('FLUSHALL')
-        before = _info_int(basalt_server, 'persistence', 'rdb_changes_since_last_save')
+        before = info_int(basalt_server, 'persistence', 'rdb_changes_since_last_save')
         c.call('BITFIELD', 'nk', 'OVERFLOW', 'FAIL', 'SET', 'u8', '0', '1000')
-        after = _info_int(basalt_server, 'persistence', 'rdb_changes_since_last_save')
+        after = info_int(basalt_server, 'persistence', 'rdb_changes_since_last_save')
         assert c.call('EXISTS', 'nk') == 1
         assert after - before == 1
 

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from diff import skip_value
+from helpers import wait_for
 from resp_client import RespError, RespMap, encode_command
 
 
@@ -246,14 +247,10 @@ def test_client_info_list(basalt_server):
 
 def _wait_clients(raw, n, timeout=5.0):
     """Waits until CLIENT LIST shows n normal clients (raw included)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = raw.call('CLIENT', 'LIST', 'TYPE', 'normal').decode().splitlines()
-        if len(lines) == n:
-            return
-        assert time.monotonic() < deadline, 'expected %d clients, have:\n%s' % (
-            n, '\n'.join(lines))
-        time.sleep(0.02)
+    def clients():
+        return raw.call('CLIENT', 'LIST', 'TYPE', 'normal').decode().splitlines()
+    wait_for(lambda: len(clients()) == n, timeout, '%d clients' % n, interval=0.02,
+             detail=lambda: 'have:\n' + '\n'.join(clients()))
 
 
 def test_client_kill(make_server):

@@ -12,6 +12,7 @@ import pytest
 
 import servers
 from diff import Differ, skip_value, unordered_pairs
+from helpers import info_sections
 
 # DEBUG is disabled by default in Redis 7; the DEBUG tests run on their own pair
 # of servers that allow it from loopback connections.
@@ -54,38 +55,9 @@ DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'repl
                     'keyspace']
 
 
-def parse_info(text):
-    """Returns {section_lower: {field: value}} from INFO text, in order."""
-    if isinstance(text, bytes):
-        text = text.decode()
-    assert '\r\n' in text, 'INFO lines must end with CRLF'
-    sections = {}
-    cur = None
-    for line in text.split('\r\n'):
-        if not line:
-            continue
-        if line.startswith('# '):
-            cur = line[2:].strip().lower()
-            assert cur not in sections, 'section %s twice' % cur
-            sections[cur] = {}
-            continue
-        assert cur is not None, 'field before any section: %r' % line
-        k, sep, v = line.partition(':')
-        assert sep, 'line without colon: %r' % line
-        sections[cur][k] = v
-    return sections
-
-
-def info(srv, *section):
-    with srv.raw() as c:
-        r = c.call('INFO', *section)
-    assert isinstance(r, bytes), r
-    return parse_info(r)
-
-
 def test_info_default_sections_and_fields(basalt_server):
     srv = basalt_server
-    secs = info(srv)
+    secs = info_sections(srv)
     for s in DEFAULT_SECTIONS:
         assert s in secs, 'INFO lacks section %s; has %s' % (s, list(secs))
     assert 'commandstats' not in secs
@@ -131,15 +103,15 @@ def test_info_default_sections_and_fields(basalt_server):
 
 def test_info_section_selection(basalt_server, oracle_server):
     for srv in (basalt_server, oracle_server):
-        assert list(info(srv, 'server')) == ['server']
-        assert list(info(srv, 'SERVER')) == ['server']
-        assert list(info(srv, 'memory')) == ['memory']
-        assert list(info(srv, 'keyspace')) == ['keyspace']
-        assert set(info(srv, 'server', 'clients')) == {'server', 'clients'}
-        every = info(srv, 'everything')
+        assert list(info_sections(srv, 'server')) == ['server']
+        assert list(info_sections(srv, 'SERVER')) == ['server']
+        assert list(info_sections(srv, 'memory')) == ['memory']
+        assert list(info_sections(srv, 'keyspace')) == ['keyspace']
+        assert set(info_sections(srv, 'server', 'clients')) == {'server', 'clients'}
+        every = info_sections(srv, 'everything')
         for s in DEFAULT_SECTIONS + ['commandstats']:
             assert s in every, (srv.binary, s, list(every))
-        assert 'commandstats' in info(srv, 'all')
+        assert 'commandstats' in info_sections(srv, 'all')
         with srv.raw() as c:
             assert c.command('INFO', 'nosuchsection') == b'$0\r\n\r\n'
 
@@ -148,7 +120,7 @@ def test_info_stats_and_keyspace(basalt_server):
     srv = basalt_server
     c = srv.client()
     c.flushall()
-    before = info(srv, 'stats')['stats']
+    before = info_sections(srv, 'stats')['stats']
     c.set('a', '1')
     c.set('b', '2', ex=1000)
     c.get('a')
@@ -157,11 +129,11 @@ def test_info_stats_and_keyspace(basalt_server):
     c.execute_command('SELECT', '5')
     c.set('z', '1')
     c.execute_command('SELECT', '0')
-    after = info(srv, 'stats')['stats']
+    after = info_sections(srv, 'stats')['stats']
     assert int(after['keyspace_hits']) - int(before['keyspace_hits']) == 2
     assert int(after['keyspace_misses']) - int(before['keyspace_misses']) == 1
     assert int(after['total_commands_processed']) - int(before['total_commands_processed']) >= 7
-    ks = info(srv, 'keyspace')['keyspace']
+    ks = info_sections(srv, 'keyspace')['keyspace']
     assert set(ks) == {'db0', 'db5'}, ks
     m = re.fullmatch(r'keys=(\d+),expires=(\d+),avg_ttl=(\d+)', ks['db0'])
     assert m, ks['db0']
@@ -169,7 +141,7 @@ def test_info_stats_and_keyspace(basalt_server):
     assert 0 <= int(m.group(3)) <= 1000 * 1000
     assert ks['db5'] == 'keys=1,expires=0,avg_ttl=0'
     c.flushall()
-    assert info(srv, 'keyspace')['keyspace'] == {}
+    assert info_sections(srv, 'keyspace')['keyspace'] == {}
     c.close()
 
 
@@ -188,7 +160,7 @@ def test_info_commandstats(basalt_server):
         c.execute_command('SET', 'k', 'v', 'EX', '0')
     except Exception:
         pass
-    cs = info(srv, 'commandstats')['commandstats']
+    cs = info_sections(srv, 'commandstats')['commandstats']
     pat = re.compile(r'calls=(\d+),usec=(\d+),usec_per_call=([0-9.]+),rejected_calls=(\d+),'
                      r'failed_calls=(\d+)')
     for name, v in cs.items():

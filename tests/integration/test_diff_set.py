@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+import helpers
 from diff import skip_value, unordered
 from resp_client import RawClient
 
@@ -679,14 +680,6 @@ def test_big_sets(differ):
     ])
 
 
-def _info_stats(c):
-    raw = c.call('INFO', 'stats')
-    if isinstance(raw, bytes):
-        raw = raw.decode()
-    stats = dict(line.split(':', 1) for line in raw.splitlines() if ':' in line)
-    return int(stats['keyspace_hits']), int(stats['keyspace_misses'])
-
-
 def test_keyspace_hits_and_misses(basalt_server, oracle_server):
     steps = [['SADD', 's', '1', '2'], ['SCARD', 's'], ['SCARD', 'no'], ['SISMEMBER', 's', '1'],
              ['SMISMEMBER', 'no', 'a'], ['SMEMBERS', 's'], ['SRANDMEMBER', 'no'],
@@ -702,7 +695,8 @@ def test_keyspace_hits_and_misses(basalt_server, oracle_server):
             c.command('CONFIG', 'RESETSTAT')
             for s in steps:
                 c.command(*s)
-            results.append(_info_stats(c))
+            stats = helpers.info(c, 'stats')
+            results.append((int(stats['keyspace_hits']), int(stats['keyspace_misses'])))
     assert results[0] == results[1]
 
 
@@ -854,14 +848,6 @@ def test_type_and_generic_commands(differ):
     ])
 
 
-def _repl_offset(c):
-    raw = c.call('INFO', 'replication')
-    if isinstance(raw, bytes):
-        raw = raw.decode()
-    info = dict(line.split(':', 1) for line in raw.splitlines() if ':' in line)
-    return int(info['master_repl_offset'])
-
-
 @pytest.mark.basalt_only('the write log offset grows without replicas only on Basalt')
 def test_propagation_sizes(basalt_server):
     """Each write appends exactly the deterministic command(s) Redis 7.0
@@ -877,9 +863,9 @@ def test_propagation_sizes(basalt_server):
         c.command('SET', 'warm', 'up')  # the SELECT goes out with this one
 
         def run(args):
-            before = _repl_offset(c)
+            before = helpers.info_int(c, 'replication', 'master_repl_offset')
             reply = c.call(*args)
-            return reply, _repl_offset(c) - before
+            return reply, helpers.info_int(c, 'replication', 'master_repl_offset') - before
 
         assert run(['SADD', 's', '1', '2', '3'])[1] == size(['SADD', 's', '1', '2', '3'])
         assert run(['SADD', 's', '1'])[1] == 0

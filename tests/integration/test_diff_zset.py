@@ -19,6 +19,7 @@ import random
 import pytest
 
 from diff import skip_value, unordered_pairs
+from helpers import info_int
 
 BIN = b'\x00\x01\r\n\xfe\xff'
 DEFAULT_LIMITS = ['CONFIG SET zset-max-listpack-entries 128',
@@ -1337,14 +1338,6 @@ def test_keyspace_events(basalt_server, oracle_server):
     assert ('zpopmax', 'z') in eo and ('zrangestore', 'd') in eo
 
 
-def _info_field(c, section, field):
-    info = c.call('INFO', section).decode()
-    for line in info.split('\r\n'):
-        if line.startswith(field + ':'):
-            return int(line.split(':', 1)[1])
-    raise AssertionError('no %s in INFO %s' % (field, section))
-
-
 def test_keyspace_hits_misses(basalt_server, oracle_server):
     """Read commands (ZUNIONSTORE's sources included) count hits and misses;
     write commands do not."""
@@ -1367,11 +1360,11 @@ def test_keyspace_hits_misses(basalt_server, oracle_server):
             c.call('SADD', 'st', 'a')
             out = []
             for step in script:
-                h0 = _info_field(c, 'stats', 'keyspace_hits')
-                m0 = _info_field(c, 'stats', 'keyspace_misses')
+                h0 = info_int(c, 'stats', 'keyspace_hits')
+                m0 = info_int(c, 'stats', 'keyspace_misses')
                 c.call(*step.split(' '))
-                out.append((step, _info_field(c, 'stats', 'keyspace_hits') - h0,
-                            _info_field(c, 'stats', 'keyspace_misses') - m0))
+                out.append((step, info_int(c, 'stats', 'keyspace_hits') - h0,
+                            info_int(c, 'stats', 'keyspace_misses') - m0))
             return out
 
     assert stats(basalt_server) == stats(oracle_server)
@@ -1393,9 +1386,9 @@ def test_dirty_counter(basalt_server, oracle_server):
             c.call('FLUSHALL')
             out = []
             for step in script:
-                before = _info_field(c, 'persistence', 'rdb_changes_since_last_save')
+                before = info_int(c, 'persistence', 'rdb_changes_since_last_save')
                 c.call(*step.split(' '))
-                out.append((step, _info_field(c, 'persistence', 'rdb_changes_since_last_save')
+                out.append((step, info_int(c, 'persistence', 'rdb_changes_since_last_save')
                             - before))
             return out
 
@@ -1444,8 +1437,8 @@ def test_propagation(basalt_server):
         c.call('FLUSHALL')
         c.call('SET', 'warm', 'up')  # the SELECT for db 0 goes in before the cases
         for cmd, expect in cases:
-            before = _info_field(c, 'replication', 'master_repl_offset')
+            before = info_int(c, 'replication', 'master_repl_offset')
             c.call(*cmd)
-            delta = _info_field(c, 'replication', 'master_repl_offset') - before
+            delta = info_int(c, 'replication', 'master_repl_offset') - before
             want = 0 if expect is None else _resp_len(*(cmd if expect == 'same' else expect))
             assert delta == want, (cmd, delta, want)

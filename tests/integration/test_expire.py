@@ -8,6 +8,7 @@ import time
 import pytest
 
 import servers
+from helpers import info, wait_for
 from resp_client import RawClient
 
 DEBUG_ARGS = ('--enable-debug-command', 'local')
@@ -38,18 +39,7 @@ def keyspace_line(client, db=0):
     """The raw 'dbN:' value of INFO keyspace (redis-py would parse it)."""
     port = client.connection_pool.connection_kwargs['port']
     with RawClient(port) as rc:
-        raw = rc.call('INFO', 'keyspace').decode()
-    m = re.search(r'^db%d:(\S+)\r$' % db, raw, re.M)
-    return m.group(1) if m else None
-
-
-def wait_for(pred, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout * servers.TIME_SCALE
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(interval)
-    return pred()
+        return info(rc, 'keyspace').get('db%d' % db)
 
 
 def test_lazy_expiry_on_access(active_expire_off):
@@ -101,7 +91,8 @@ def test_active_expiry_removes_untouched_keys(basalt):
         pipe.set('ae:%d' % i, 'v', px=100)
     pipe.set('persistent', 'v')
     pipe.execute()
-    assert wait_for(lambda: basalt.dbsize() == 1, timeout=5), (
+    assert wait_for(lambda: basalt.dbsize() == 1, 5 * servers.TIME_SCALE,
+                    raise_on_timeout=False), (
         'active expiry left %d keys after 5s' % (basalt.dbsize() - 1))
     assert expired_keys(basalt) - before == 1000
     assert basalt.get('persistent') == 'v'
@@ -113,7 +104,8 @@ def test_active_expiry_in_other_db(basalt):
     try:
         for i in range(50):
             basalt.set('x:%d' % i, 'v', px=50)
-        assert wait_for(lambda: basalt.dbsize() == 0, timeout=5)
+        assert wait_for(lambda: basalt.dbsize() == 0, 5 * servers.TIME_SCALE,
+                        raise_on_timeout=False)
     finally:
         basalt.execute_command('SELECT', '0')
 
@@ -128,7 +120,8 @@ def test_set_active_expire_off_stops_cycle(active_expire_off):
     assert c.dbsize() == 200
     assert keyspace_line(c).startswith('keys=200,expires=200,')
     assert c.execute_command('DEBUG', 'SET-ACTIVE-EXPIRE', '1') == 'OK'
-    assert wait_for(lambda: c.dbsize() == 0, timeout=5)
+    assert wait_for(lambda: c.dbsize() == 0, 5 * servers.TIME_SCALE,
+                    raise_on_timeout=False)
 
 
 def test_keyspace_expires_count(basalt):

@@ -14,6 +14,7 @@ import pytest
 
 import netns
 import servers
+from helpers import link_up, repl_info, wait_for
 from servers import basalt_binary, oracle_binary
 
 TIMEOUT = 15 * servers.TIME_SCALE
@@ -33,23 +34,6 @@ def net_factory():
     for net in made:
         net.close()
     assert netns.our_leftovers() == []
-
-
-def wait_for(what, predicate, timeout=TIMEOUT, between=None):
-    """Polls predicate until true; between() runs on every round (writes)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError('timed out after %.0fs waiting for %s' % (timeout, what))
-        if between is not None:
-            between()
-        time.sleep(0.05)
-
-
-def link_status(replica_client):
-    return replica_client.info('replication').get('master_link_status')
 
 
 def reachable(net, from_node, srv):
@@ -107,11 +91,11 @@ def test_replica_link_survives_partition(net_factory, kind):
             srv.start()
             started.append(srv)
         pc, rc = primary.client(), replica.client()
-        wait_for('the link up', lambda: link_status(rc) == 'up')
+        wait_for(lambda: link_up(replica), TIMEOUT, 'the link up')
 
         for i in range(100):
             pc.set('before:%d' % i, i)
-        wait_for('the writes on the replica', lambda: rc.get('before:99') == '99')
+        wait_for(lambda: rc.get('before:99') == '99', TIMEOUT, 'the writes on the replica')
 
         net.isolate('primary', ['replica'])
         written = []
@@ -122,7 +106,8 @@ def test_replica_link_survives_partition(net_factory, kind):
             written.append(key)
 
         cut_at = time.monotonic()
-        wait_for('the link down', lambda: link_status(rc) == 'down', between=write)
+        wait_for(lambda: repl_info(replica).get('master_link_status') == 'down', TIMEOUT,
+                 'the link down', between=write)
         down_after = time.monotonic() - cut_at
         # repl-timeout is 2 s: not before about that, and not much later.
         assert 1.0 < down_after < 10 * servers.TIME_SCALE, down_after
@@ -131,9 +116,9 @@ def test_replica_link_survives_partition(net_factory, kind):
         assert reachable(net, 'replica', primary) is False
 
         net.heal()
-        wait_for('the link up again', lambda: link_status(rc) == 'up')
+        wait_for(lambda: link_up(replica), TIMEOUT, 'the link up again')
         pc.set('after', 'heal')
-        wait_for('the replica to catch up', lambda: rc.get('after') == 'heal')
+        wait_for(lambda: rc.get('after') == 'heal', TIMEOUT, 'the replica to catch up')
         keys = sorted(pc.keys('*'))
         assert sorted(rc.keys('*')) == keys
         assert len(keys) == 100 + len(written) + 1

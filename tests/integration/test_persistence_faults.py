@@ -21,7 +21,9 @@ import time
 
 import pytest
 
+import helpers
 import servers
+from helpers import parse_info, wait_for
 from resp_client import ConnectionClosed, RawClient, RespError
 from servers import ServerStartError, is_basalt
 
@@ -35,31 +37,6 @@ MISCONF_RDB = ("MISCONF Redis is configured to save RDB snapshots, but it's curr
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout * T
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError('timed out after %.0fs waiting for %s' % (timeout * T, what))
-
-
-def persistence_info(srv):
-    """INFO persistence as a dict of str -> str (read with a raw client)."""
-    with srv.raw() as c:
-        text = c.call('INFO', 'persistence')
-    return parse_info(text)
-
-
-def parse_info(text):
-    fields = {}
-    for line in text.decode().split('\r\n'):
-        if ':' in line and not line.startswith('#'):
-            k, v = line.split(':', 1)
-            fields[k] = v
-    return fields
 
 
 def aof_dir(data_dir):
@@ -119,16 +96,16 @@ def bgsave_and_wait(srv):
     deadline = time.monotonic() + 60 * T
     with srv.raw() as c:
         while True:
-            wait_for(lambda: persistence_info(srv)['rdb_bgsave_in_progress'] == '0', 60,
-                     'the running BGSAVE to end')
+            wait_for(lambda: helpers.info(srv, 'persistence')['rdb_bgsave_in_progress'] == '0',
+                     60 * T, 'the running BGSAVE to end')
             reply = c.call('BGSAVE')
             if not (isinstance(reply, RespError) and b'in progress' in reply.message):
                 break
             assert time.monotonic() < deadline, 'BGSAVE kept answering %r' % (reply,)
         assert reply == b'Background saving started', reply
-    wait_for(lambda: persistence_info(srv)['rdb_bgsave_in_progress'] == '0', 60,
+    wait_for(lambda: helpers.info(srv, 'persistence')['rdb_bgsave_in_progress'] == '0', 60 * T,
              'BGSAVE to end')
-    return persistence_info(srv)['rdb_last_bgsave_status']
+    return helpers.info(srv, 'persistence')['rdb_last_bgsave_status']
 
 
 def fetch_all(client, keys):
@@ -563,7 +540,7 @@ def test_full_disk_refuses_writes_then_recovers(make_server):
                 acked[key] = value
         assert isinstance(reply, RespError) and reply.message.startswith(b'MISCONF'), reply
         assert len(acked) > 10
-        wait_for(lambda: persistence_info(srv)['aof_last_write_status'] == 'err', 30,
+        wait_for(lambda: helpers.info(srv, 'persistence')['aof_last_write_status'] == 'err', 30 * T,
                  'aof_last_write_status:err')
         with srv.raw() as rc:
             for args in (('SET', 'x', '1'), ('PING',)):
@@ -578,7 +555,7 @@ def test_full_disk_refuses_writes_then_recovers(make_server):
         assert not [n for n in os.listdir(mnt) if n.startswith('temp-')], os.listdir(mnt)
 
         os.unlink(filler)
-        wait_for(lambda: persistence_info(srv)['aof_last_write_status'] == 'ok', 30,
+        wait_for(lambda: helpers.info(srv, 'persistence')['aof_last_write_status'] == 'ok', 30 * T,
                  'aof_last_write_status:ok after freeing space')
         with srv.raw() as rc:
             assert rc.call('SET', 'after', 'recovery') == b'OK'

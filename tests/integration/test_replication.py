@@ -7,22 +7,9 @@ Basalt as a replica, WAIT and min-replicas are not built yet (issue 5).
 import threading
 import time
 
+from helpers import link_up, wait_for
 from servers import oracle_binary
 from test_persistence import bclient, populate, snapshot
-
-
-def wait_for(fn, timeout=30, what='condition'):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if fn():
-            return
-        time.sleep(0.05)
-    raise AssertionError('timed out waiting for ' + what)
-
-
-def link_up(replica):
-    info = replica.client().info('replication')
-    return info.get('master_link_status') == 'up'
 
 
 def test_redis_replica_of_basalt_full_sync_and_stream(make_server):

@@ -11,8 +11,9 @@ import os
 
 import pytest
 
-from repl_util import (PAIRS, Writers, assert_identical, info, info_int, link_up, pause, rdb_aux,
-                       resume, start, sync_stats, wait_for, wait_link_up, wait_synced, write_bulk)
+from helpers import info_int, link_up, repl_info, wait_for, wait_link_up, wait_synced
+from repl_util import (PAIRS, Writers, assert_identical, pause, rdb_aux, resume, start, sync_stats,
+                       write_bulk)
 from test_persistence import bclient, populate
 
 
@@ -50,7 +51,7 @@ def test_client_kill_master_resyncs_partially(make_server, kinds):
     assert sync_stats(primary)[2] == before[2]
     wait_link_up(replica)
     assert_identical(primary, replica)
-    assert info_int(primary, 'connected_slaves') == 1
+    assert info_int(primary, 'replication', 'connected_slaves') == 1
 
 
 @pytest.mark.parametrize('beyond', [False, True], ids=['in-backlog', 'beyond-backlog'])
@@ -61,12 +62,13 @@ def test_link_dropped_by_primary_while_replica_stopped(make_server, kinds, beyon
     a full sync, counted as sync_partial_err because the replica asked for PSYNC."""
     primary, replica = setup_pair(make_server, kinds, ('--repl-backlog-size', '16kb'))
     before = sync_stats(primary)
-    assert info(primary)['repl_backlog_size'] == str(16 * 1024)
+    assert repl_info(primary)['repl_backlog_size'] == str(16 * 1024)
     pause(replica)
     try:
         kind = 'slave' if beyond else 'replica'   # Both names are accepted.
         assert primary.client().execute_command('CLIENT', 'KILL', 'TYPE', kind) == 1
-        wait_for(lambda: info_int(primary, 'connected_slaves') == 0, what='replica dropped')
+        wait_for(lambda: info_int(primary, 'replication', 'connected_slaves') == 0,
+                 what='replica dropped')
         # 8 KB fit in the backlog, 100 KB do not.
         write_bulk(primary, 'while-stopped', 100 if beyond else 8, size=1000)
         write_bulk(primary, 'db3', 3, size=10, db=3)
@@ -90,7 +92,7 @@ def test_replica_stopped_past_repl_timeout(make_server, kinds):
     pause(replica)
     try:
         write_bulk(primary, 'before-timeout', 20, size=100)
-        wait_for(lambda: info_int(primary, 'connected_slaves') == 0, timeout=15,
+        wait_for(lambda: info_int(primary, 'replication', 'connected_slaves') == 0, timeout=15,
                  what='the primary to drop the silent replica after repl-timeout')
         write_bulk(primary, 'after-timeout', 20, size=100)
     finally:
@@ -98,7 +100,7 @@ def test_replica_stopped_past_repl_timeout(make_server, kinds):
     wait_partial(primary, before, 'SIGSTOP/SIGCONT past repl-timeout')
     wait_link_up(replica)
     assert_identical(primary, replica)
-    assert info_int(primary, 'connected_slaves') == 1
+    assert info_int(primary, 'replication', 'connected_slaves') == 1
 
 
 @pytest.mark.parametrize('kinds', PAIRS)
@@ -113,7 +115,7 @@ def test_primary_stopped_past_repl_timeout(make_server, kinds):
     try:
         wait_for(lambda: not link_up(replica), timeout=15,
                  what='the replica to give up on the silent primary after repl-timeout')
-        assert int(info(replica)['master_link_down_since_seconds']) >= 0
+        assert int(repl_info(replica)['master_link_down_since_seconds']) >= 0
     finally:
         resume(primary)
     write_bulk(primary, 'after-stop', 20, size=100)
@@ -134,9 +136,10 @@ def test_replica_restart_resumes_from_its_rdb(make_server, kinds):
     replica.proc.wait(timeout=30)
     assert replica.proc.returncode == 0
     aux = rdb_aux(os.path.join(replica.dir, 'dump.rdb'))
-    assert aux.get('repl-id') == info(primary)['master_replid'], aux
+    assert aux.get('repl-id') == repl_info(primary)['master_replid'], aux
     # At least what was synced; more if the primary sent a PING meanwhile.
-    assert offset <= int(aux.get('repl-offset', -1)) <= info_int(primary, 'master_repl_offset')
+    assert offset <= int(aux.get('repl-offset', -1)) <= info_int(primary, 'replication',
+                                                                  'master_repl_offset')
     write_bulk(primary, 'while-down', 30, size=100)
     replica.start()
     wait_partial(primary, before, 'the replica restart')

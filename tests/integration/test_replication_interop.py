@@ -18,9 +18,10 @@ import pytest
 
 import repl_util as ru
 import servers
-from repl_util import (PAIRS, FakeReplica, Writers, assert_identical, crash, info, info_int,
-                       roles, slave_line, start, sync_stats, wait_for, wait_link_up, wait_synced,
-                       write_bulk)
+from helpers import (info, info_int, link_up, repl_info, slave_line, wait_for, wait_link_up,
+                     wait_synced)
+from repl_util import (PAIRS, FakeReplica, Writers, assert_identical, crash, roles, start,
+                       sync_stats, write_bulk)
 from resp_client import RespError
 from servers import free_port
 from test_persistence import bclient, populate
@@ -83,14 +84,14 @@ def test_full_sync_under_writes(make_server, kinds, diskless):
     mutate(pc)
     assert sync_stats(primary)[0] == 1
     assert_identical(primary, replica)
-    pi, ri = info(primary), info(replica)
+    pi, ri = repl_info(primary), repl_info(replica)
     assert ri['master_replid'] == pi['master_replid']
     assert pi['connected_slaves'] == '1'
     slave = slave_line(pi['slave0'])
     assert slave['ip'] == '127.0.0.1' and slave['port'] == str(replica.port)
     assert slave['state'] == 'online'
-    wait_for(lambda: slave_line(info(primary)['slave0'])['offset'] ==
-             info(primary)['master_repl_offset'], what='REPLCONF ACK of the final offset')
+    wait_for(lambda: slave_line(repl_info(primary)['slave0'])['offset'] ==
+             repl_info(primary)['master_repl_offset'], what='REPLCONF ACK of the final offset')
     rc = replica.client()
     assert rc.execute_command('ROLE')[:4] == ['slave', '127.0.0.1', primary.port, 'connected']
 
@@ -111,12 +112,12 @@ def test_chain_of_replicas(make_server, kinds):
         wait_for(lambda: w.count() > 300, what='writes through the chain')
     mutate(pc)
     assert_identical(primary, r1, r2)
-    replid = info(primary)['master_replid']
-    assert info(r1)['master_replid'] == replid and info(r2)['master_replid'] == replid
-    r1i = info(r1)
+    replid = repl_info(primary)['master_replid']
+    assert repl_info(r1)['master_replid'] == replid and repl_info(r2)['master_replid'] == replid
+    r1i = repl_info(r1)
     assert r1i['role'] == 'slave' and r1i['connected_slaves'] == '1'
     assert slave_line(r1i['slave0'])['port'] == str(r2.port)
-    assert info(r2)['master_port'] == str(r1.port)
+    assert repl_info(r2)['master_port'] == str(r1.port)
     # The middle replica is still read-only.
     assert err(r1, 'SET', 'x', '1') == READONLY
 
@@ -156,16 +157,16 @@ def test_promotion_siblings_continue_partially(make_server, kinds, sentinel_styl
     wait_link_up(r1, r2)
     mutate(pc)
     synced_at = assert_identical(primary, r1, r2)
-    old_replid = info(primary)['master_replid']
+    old_replid = repl_info(primary)['master_replid']
     crash(primary)
-    wait_for(lambda: not ru.link_up(r1) and not ru.link_up(r2), what='links down')
+    wait_for(lambda: not link_up(r1) and not link_up(r2), what='links down')
     # The primary may have sent a PING after the check above: both got it.
-    old_offset = info_int(r1, 'master_repl_offset')
+    old_offset = info_int(r1, 'replication', 'master_repl_offset')
     assert old_offset >= synced_at
-    assert info_int(r2, 'master_repl_offset') == old_offset
+    assert info_int(r2, 'replication', 'master_repl_offset') == old_offset
 
     replicaof(r1, 'NO', 'ONE', sentinel_style=sentinel_style)
-    i1 = info(r1)
+    i1 = repl_info(r1)
     assert i1['role'] == 'master'
     assert i1['master_replid2'] == old_replid
     assert i1['master_replid'] != old_replid and len(i1['master_replid']) == 40
@@ -178,7 +179,7 @@ def test_promotion_siblings_continue_partially(make_server, kinds, sentinel_styl
     wait_link_up(r2)
     wait_for(lambda: sync_stats(r1)[1] == before[1] + 1, what='sync_partial_ok on the new primary')
     assert sync_stats(r1)[0] == before[0], 'the sibling needed a full sync'
-    assert info(r2)['master_replid'] == i1['master_replid']
+    assert repl_info(r2)['master_replid'] == i1['master_replid']
     # The new primary takes writes and its replica follows.
     r1c = bclient(r1)
     r1c.set(b'after-promotion', b'1')
@@ -199,7 +200,7 @@ def test_replica_read_only_and_stale_data(make_server, kind):
     assert err(replica, 'SET', 'k', 'v') == READONLY
     assert err(replica, 'INCR', 'n') == READONLY
     assert c.get('k') is None   # Stale data is served by default.
-    i = info(replica)
+    i = repl_info(replica)
     assert i['role'] == 'slave' and i['master_link_status'] == 'down'
     assert i['slave_read_only'] == '1'
     assert c.config_set('replica-serve-stale-data', 'no')
@@ -208,19 +209,19 @@ def test_replica_read_only_and_stale_data(make_server, kind):
     assert err(replica, 'DBSIZE') == MASTERDOWN
     assert err(replica, 'SET', 'k', 'v') == READONLY
     assert c.execute_command('ECHO', 'x') == 'x'
-    assert info(replica)['role'] == 'slave'
+    assert repl_info(replica)['role'] == 'slave'
     assert c.execute_command('ROLE')[0] == 'slave'
     assert c.config_get('replica-serve-stale-data') == {'replica-serve-stale-data': 'no'}
     assert c.config_set('replica-serve-stale-data', 'yes')
     assert c.dbsize() == 0
     # replica-read-only no: local writes are allowed.
     assert c.config_set('replica-read-only', 'no')
-    assert info(replica)['slave_read_only'] == '0'
+    assert repl_info(replica)['slave_read_only'] == '0'
     assert c.set('k', 'v') and c.get('k') == 'v'
     # REPLICAOF NO ONE makes it a writable primary again.
     assert c.config_set('replica-read-only', 'yes')
     assert c.execute_command('REPLICAOF', 'NO', 'ONE') == 'OK'
-    assert c.set('k', 'w') and info(replica)['role'] == 'master'
+    assert c.set('k', 'w') and repl_info(replica)['role'] == 'master'
 
 
 @pytest.mark.parametrize('kinds', PAIRS)
@@ -283,11 +284,11 @@ def test_psync_replies_on_the_wire(make_server, kind):
     first = FakeReplica(primary)
     try:
         assert first.reply.startswith(b'+FULLRESYNC ') and len(first.replid) == 40
-        assert first.replid == info(primary)['master_replid'].encode()
+        assert first.replid == repl_info(primary)['master_replid'].encode()
         pc.set(b'one', b'1')
         first.wait_command(lambda c: c == [b'SET', b'one', b'1'], what='SET one')
         wait_for(lambda: first.poll(0.05) is not None and
-                 first.offset == info_int(primary, 'master_repl_offset'),
+                 first.offset == info_int(primary, 'replication', 'master_repl_offset'),
                  what='the fake replica at the primary offset')
     finally:
         first.close()
@@ -301,12 +302,12 @@ def test_psync_replies_on_the_wire(make_server, kind):
         assert [b'SET', b'two', b'2'] in second.commands()
         assert [b'SET', b'one', b'1'] not in second.commands()
         wait_for(lambda: second.poll(0.05) is not None and
-                 second.offset == info_int(primary, 'master_repl_offset'),
+                 second.offset == info_int(primary, 'replication', 'master_repl_offset'),
                  what='the continued stream at the primary offset')
     finally:
         second.close()
     assert sync_stats(primary) == (1, 1, 0)
-    now = info_int(primary, 'master_repl_offset')
+    now = info_int(primary, 'replication', 'master_repl_offset')
     for bad in (('f' * 40, now + 1), (replid.decode(), now + 1000)):
         f = FakeReplica(primary, *bad)
         f.close()
@@ -319,7 +320,7 @@ def test_psync_replies_on_the_wire(make_server, kind):
 
 
 def _replica_fields(srv):
-    return set(info(srv))
+    return set(repl_info(srv))
 
 
 @pytest.mark.parametrize('kind', ['basalt'] + (['redis'] if ru.CONTROL else []))
@@ -336,24 +337,24 @@ def test_info_replication_fields_match_redis(make_server, kind):
                  'master_sync_in_progress', 'connected_slaves', 'master_replid',
                  'slave_priority', 'replica_announced', 'master_replid2', 'second_repl_offset',
                  'repl_backlog_active'):
-        assert info(ours)[name] == info(theirs)[name], name
+        assert repl_info(ours)[name] == repl_info(theirs)[name], name
     # Offsets are compared in a loop: the primary may PING between two reads.
     offsets = ('master_repl_offset', 'slave_repl_offset', 'slave_read_repl_offset')
 
     def same_offsets():
-        want = info(primary)['master_repl_offset']
-        a, b = info(ours), info(theirs)
+        want = repl_info(primary)['master_repl_offset']
+        a, b = repl_info(ours), repl_info(theirs)
         role = ours.client().execute_command('ROLE')
         return (all(a[f] == b[f] == want for f in offsets) and role[4] == int(want) and
-                info(primary)['master_repl_offset'] == want)
+                repl_info(primary)['master_repl_offset'] == want)
     wait_for(same_offsets, what='the same offsets in INFO and ROLE')
     ri = ours.client().execute_command('ROLE')
     assert ri[:4] == ['slave', '127.0.0.1', primary.port, 'connected']
     # Link down: master_link_down_since_seconds appears on both.
     crash(primary)
-    wait_for(lambda: not ru.link_up(ours) and not ru.link_up(theirs), what='links down')
+    wait_for(lambda: not link_up(ours) and not link_up(theirs), what='links down')
     assert _replica_fields(ours) == _replica_fields(theirs)
-    assert 'master_link_down_since_seconds' in info(ours)
+    assert 'master_link_down_since_seconds' in repl_info(ours)
     # Primary side: a primary of our kind with a redis replica, against a
     # redis primary with a redis replica.
     p_ours = start(make_server, kind)
@@ -361,7 +362,7 @@ def test_info_replication_fields_match_redis(make_server, kind):
     r_ours = start(make_server, 'redis', replicaof=p_ours)
     r_theirs = start(make_server, 'redis', replicaof=p_theirs)
     wait_link_up(r_ours, r_theirs)
-    a, b = info(p_ours), info(p_theirs)
+    a, b = repl_info(p_ours), repl_info(p_theirs)
     assert set(a) == set(b)
     assert set(slave_line(a['slave0'])) == set(slave_line(b['slave0']))
     assert a['role'] == 'master' and a['connected_slaves'] == '1'

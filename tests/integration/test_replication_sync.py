@@ -20,6 +20,7 @@ import pytest
 import redis
 
 import servers
+from helpers import online_replicas, repl_info, wait_for, wait_link_up
 from servers import basalt_binary, oracle_binary, start_server
 from test_persistence import bclient, snapshot
 
@@ -40,37 +41,11 @@ BOTH_PRIMARIES = [pytest.param('target', id='primary-target'),
                   pytest.param('redis', id='primary-redis')]
 
 
-def wait_for(fn, timeout=20, what='condition'):
-    deadline = time.time() + timeout * SCALE
-    while time.time() < deadline:
-        if fn():
-            return
-        time.sleep(0.05)
-    raise AssertionError('timed out waiting for ' + what)
-
-
-def info(srv, section='replication'):
-    """INFO as a dict of strings (no value guessing)."""
-    with srv.raw() as c:
-        text = c.call('INFO', section)
-    out = {}
-    for line in text.decode().splitlines():
-        if ':' in line and not line.startswith('#'):
-            k, v = line.split(':', 1)
-            out[k] = v
-    return out
-
-
-def online_replicas(primary):
-    return sum(1 for k, v in info(primary).items()
-               if k.startswith('slave') and k[5:].isdigit() and 'state=online' in v)
-
-
 def replicate(make_server, primary, kind='redis', *args):
     """Starts a replica of `primary` and waits until the primary streams to it."""
     replica = make_server('--replicaof', '127.0.0.1', str(primary.port), *args,
                           binary=binary(kind))
-    wait_for(lambda: info(replica).get('master_link_status') == 'up', what='replica link up')
+    wait_link_up(replica)
     wait_for(lambda: online_replicas(primary) >= 1, what='replica online on the primary')
     return replica
 
@@ -212,7 +187,7 @@ def test_min_replicas_to_write_refusal_and_recovery(make_server, primary_kind):
             except redis.ResponseError as e:
                 assert str(e) == NOREPLICAS
                 return True
-        wait_for(refused, timeout=10, what='NOREPLICAS')
+        wait_for(refused, timeout=10 * SCALE, what='NOREPLICAS')
         assert c.get('try:%d' % attempts[0]) is None
         raw = primary.raw()
         assert raw.command('PUBLISH', 'ch', 'm') == b':0\r\n'
@@ -231,7 +206,7 @@ def test_min_replicas_to_write_refusal_and_recovery(make_server, primary_kind):
         assert c.set('k', 'v4')
         c.config_set('min-replicas-max-lag', 2)
         raw.close()
-    wait_for(lambda: accepted(c, 'k', 'v5'), timeout=10, what='writes accepted again')
+    wait_for(lambda: accepted(c, 'k', 'v5'), timeout=10 * SCALE, what='writes accepted again')
     assert c.config_get('min-replicas-to-write') == {'min-replicas-to-write': '1'}
     wait_for(lambda: replica.client().get('k') == 'v5', what='replica caught up')
 
@@ -259,12 +234,12 @@ def test_replica_silent_past_repl_timeout_is_dropped(make_server, primary_kind):
     c = bclient(primary)
     c.set(b'before', b'1')
     with stopped(replica):
-        wait_for(lambda: info(primary)['connected_slaves'] == '0', timeout=10,
+        wait_for(lambda: repl_info(primary)['connected_slaves'] == '0', timeout=10 * SCALE,
                  what='primary drops the silent replica')
         c.set(b'during', b'2')
-    wait_for(lambda: online_replicas(primary) == 1, timeout=20, what='replica back')
-    off = int(info(primary)['master_repl_offset'])
-    wait_for(lambda: int(info(replica)['master_repl_offset']) >= off, what='replica caught up')
+    wait_for(lambda: online_replicas(primary) == 1, timeout=20 * SCALE, what='replica back')
+    off = int(repl_info(primary)['master_repl_offset'])
+    wait_for(lambda: int(repl_info(replica)['master_repl_offset']) >= off, what='replica caught up')
     assert snapshot(bclient(replica)) == snapshot(c)
 
 
@@ -282,12 +257,12 @@ def test_replica_over_output_limit_is_dropped_and_resyncs(make_server, primary_k
         # the primary, past the limit.
         for i in range(40):
             c.set(b'big:%d' % (i % 8), value)
-        wait_for(lambda: info(primary)['connected_slaves'] == '0', timeout=10,
+        wait_for(lambda: repl_info(primary)['connected_slaves'] == '0', timeout=10 * SCALE,
                  what='replica dropped for its output buffer')
     c.config_set('client-output-buffer-limit', 'replica 256mb 64mb 60')
-    wait_for(lambda: online_replicas(primary) == 1, timeout=20, what='replica back')
-    off = int(info(primary)['master_repl_offset'])
-    wait_for(lambda: int(info(replica)['master_repl_offset']) >= off, what='replica caught up')
+    wait_for(lambda: online_replicas(primary) == 1, timeout=20 * SCALE, what='replica back')
+    off = int(repl_info(primary)['master_repl_offset'])
+    wait_for(lambda: int(repl_info(replica)['master_repl_offset']) >= off, what='replica caught up')
     assert snapshot(bclient(replica)) == snapshot(c)
 
 
@@ -430,8 +405,7 @@ def test_sync_kill9_primary_and_promote_loses_no_acknowledged_write():
                           '--min-replicas-ack-timeout', '3000', threads=2) as primary:
             with start_server(basalt_binary(), '--replicaof', '127.0.0.1', str(primary.port),
                               threads=2) as replica:
-                wait_for(lambda: info(replica).get('master_link_status') == 'up',
-                         what='replica link up')
+                wait_link_up(replica)
                 wait_for(lambda: online_replicas(primary) == 1, what='replica online')
                 acked, counters = kill_under_load(primary, writers=4)
                 rc = replica.client(decode_responses=False)

@@ -26,11 +26,13 @@ import pytest
 import redis
 import redis.sentinel
 
+import helpers
 import servers
 import sentinel_util as su
+from helpers import TRANSIENT_ERRORS, link_up, parse_info, repl_info, wait_for
 from repl_util import crash
 from resp_client import RespError
-from sentinel_util import CONVERT_TIMEOUT, MASTER, Topology, as_dict, wait_for
+from sentinel_util import CONVERT_TIMEOUT, MASTER, Topology, as_dict
 from servers import ServerProcess
 
 LONG = os.environ.get('SENTINEL_LONG') == '1'
@@ -188,7 +190,7 @@ def test_masters_and_master(topo):
         assert list(m) == list(master_state(s))
         assert m['name'] == MASTER
         assert (m['ip'], int(m['port'])) == (p.host, p.port)
-        assert m['runid'] == su.parse_info(su.raw_call(p, 'INFO', 'server'))['run_id']
+        assert m['runid'] == helpers.info(p, 'server')['run_id']
         assert m['flags'] == 'master'
         assert m['role-reported'] == 'master'
         assert m['num-slaves'] == '2'
@@ -277,7 +279,8 @@ def test_is_master_down_by_addr_and_votes(topo):
         def saved():
             assert q(other, 'SENTINEL', 'FLUSHCONFIG') == 'OK'
             return 'sentinel current-epoch 100' in other.config_lines('sentinel current-epoch')
-        wait_for(saved, what='current-epoch 100 on sentinel %d' % other.port)
+        wait_for(saved, what='current-epoch 100 on sentinel %d' % other.port,
+                 retry_on=TRANSIENT_ERRORS)
 
 
 def test_config_get_set(topo):
@@ -308,11 +311,11 @@ def test_info_cache(topo):
     run_ids = []
     for age, text in entries:
         assert isinstance(age, int) and age >= 0
-        info = su.parse_info(text)
+        info = parse_info(text)
         run_ids.append(info['run_id'])
-    assert su.parse_info(entries[0][1])['role'] == 'master'
-    assert all(su.parse_info(t)['role'] == 'slave' for _, t in entries[1:])
-    want = {su.parse_info(su.raw_call(n, 'INFO', 'server'))['run_id'] for n in topo.data_nodes}
+    assert parse_info(entries[0][1])['role'] == 'master'
+    assert all(parse_info(t)['role'] == 'slave' for _, t in entries[1:])
+    want = {helpers.info(n, 'server')['run_id'] for n in topo.data_nodes}
     assert set(run_ids) == want
     assert q(s, 'SENTINEL', 'INFO-CACHE', 'nope') == []
     # Unknown names are skipped.
@@ -626,7 +629,8 @@ def test_automatic_failover(topologies, combo):
         for i in range(100):
             assert new.client().get('k%d' % i) == str(i)
         # redis-py's client reconnects through the sentinels to the new primary.
-        wait_for(lambda: m.set('after', 'x'), what='redis-py master_for to write again')
+        wait_for(lambda: m.set('after', 'x'), what='redis-py master_for to write again',
+                 retry_on=TRANSIENT_ERRORS)
         assert new.client().get('after') == 'x'
         assert client.discover_master(MASTER) == topo.addr(new)
         sub.wait('+switch-master')
@@ -643,7 +647,8 @@ def test_automatic_failover(topologies, combo):
                 return ('sentinel monitor %s %s %d 2' % ((MASTER,) + topo.addr(new)) in lines
                         and any(ln.startswith('sentinel current-epoch ') and
                                 int(ln.split()[-1]) >= 1 for ln in lines))
-            wait_for(rewritten, what='sentinel %d config rewritten' % s.port)
+            wait_for(rewritten, what='sentinel %d config rewritten' % s.port,
+                     retry_on=TRANSIENT_ERRORS)
             lines = s.config_lines('sentinel')
             for r in [old] + [r for r in topo.replicas if r is not new]:
                 assert 'sentinel known-replica %s %s %d' % (MASTER, r.host, r.port) in lines
@@ -654,10 +659,12 @@ def test_automatic_failover(topologies, combo):
         for c in collectors:
             c.wait('+sdown', lambda msg: msg == convert)
         old.restart()
-        wait_for(lambda: topo.link_up(old, new), CONVERT_TIMEOUT,
+        wait_for(lambda: link_up(old, new), CONVERT_TIMEOUT,
                  'old primary %d to replicate from %d' % (old.port, new.port),
-                 detail=lambda: (topo.repl_info(old), [c.events[-8:] for c in collectors]))
-        wait_for(lambda: old.client().get('after') == 'x', what='old primary resynced')
+                 retry_on=TRANSIENT_ERRORS,
+                 detail=lambda: (repl_info(old), [c.events[-8:] for c in collectors]))
+        wait_for(lambda: old.client().get('after') == 'x', what='old primary resynced',
+                 retry_on=TRANSIENT_ERRORS)
         assert any(convert in c.messages('+convert-to-slave') for c in collectors), \
             [c.events[-10:] for c in collectors]
         for c in collectors:
@@ -710,9 +717,9 @@ def test_manual_failover_skips_priority_zero(topologies, combo):
         assert '+odown' not in ev.channels()
         ev.wait('+failover-end')
     # The old primary was alive all along; it is turned into a replica too.
-    wait_for(lambda: topo.link_up(old, new), CONVERT_TIMEOUT,
+    wait_for(lambda: link_up(old, new), CONVERT_TIMEOUT,
              'old primary %d to replicate from %d' % (old.port, new.port),
-             detail=lambda: topo.repl_info(old))
+             retry_on=TRANSIENT_ERRORS, detail=lambda: repl_info(old))
 
 
 @pytest.mark.parametrize('combo', MATRIX)
@@ -720,7 +727,8 @@ def test_no_good_replica(topologies, combo):
     topo = topologies(combo, replicas=1, sentinels=1, quorum=1,
                       node_args={1: ['--replica-priority', '0']})
     s = topo.sentinels[0]
-    wait_for(lambda: replicas_state(s)[0]['slave-priority'] == '0', what='priority seen')
+    wait_for(lambda: replicas_state(s)[0]['slave-priority'] == '0', what='priority seen',
+             retry_on=TRANSIENT_ERRORS)
     with su.EventCollector(s) as ev:
         assert err(s, 'SENTINEL', 'FAILOVER', MASTER) == (
             'NOGOODSLAVE No suitable replica to promote')
@@ -730,7 +738,7 @@ def test_no_good_replica(topologies, combo):
 
 
 def _run_id(srv):
-    return su.parse_info(su.raw_call(srv, 'INFO', 'server'))['run_id']
+    return helpers.info(srv, 'server')['run_id']
 
 
 @pytest.mark.parametrize('combo', MATRIX)
@@ -759,13 +767,15 @@ def test_most_advanced_replica_chosen(topologies, combo):
 
     def offsets():
         return {int(r['port']): int(r['slave-repl-offset']) for r in replicas_state(s)}
-    wait_for(lambda: offsets()[a.port] > offsets()[b.port], what='offsets seen by the sentinel')
+    wait_for(lambda: offsets()[a.port] > offsets()[b.port], what='offsets seen by the sentinel',
+             retry_on=TRANSIENT_ERRORS)
     assert q(s, 'SENTINEL', 'FAILOVER', MASTER) == 'OK'
     new = topo.wait_failover(topo.addr(old), followers=[b])
     assert new is a, 'promoted %d (run id %s, offset %d), not %d (offset %d)' % (
         new.port, _run_id(new), offsets().get(new.port, -1), a.port, offsets().get(a.port, -1))
     assert new.client().get('late199') == 'y' * 100
-    wait_for(lambda: b.client().get('late199') == 'y' * 100, what='lagging replica caught up')
+    wait_for(lambda: b.client().get('late199') == 'y' * 100, what='lagging replica caught up',
+             retry_on=TRANSIENT_ERRORS)
 
 
 # --- start-up variants, hostnames, TILT ------------------------------------------
@@ -788,7 +798,7 @@ def test_invoked_as_basalt_sentinel(tmp_path):
             assert q(s, 'ROLE') == ['sentinel', [MASTER]]
             assert q(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER) == [
                 '127.0.0.1', str(primary.port)]
-            assert su.parse_info(su.raw_call(s, 'INFO', 'server'))['redis_mode'] == 'sentinel'
+            assert helpers.info(s, 'server')['redis_mode'] == 'sentinel'
         finally:
             s.stop()
             s.cleanup()
@@ -812,7 +822,7 @@ def test_resolve_and_announce_hostnames(kind, announce):
         assert as_dict(q(s, 'SENTINEL', 'MASTER', MASTER))['ip'] == shown
         wait_for(lambda: 'flags' in as_dict(q(s, 'SENTINEL', 'MASTER', MASTER)) and
                  'disconnected' not in as_dict(q(s, 'SENTINEL', 'MASTER', MASTER))['flags'],
-                 what='the sentinel connected to the primary by name')
+                 what='the sentinel connected to the primary by name', retry_on=TRANSIENT_ERRORS)
         assert 'sentinel monitor %s %s %d 1' % (MASTER, shown, primary.port) in \
             s.config_lines('sentinel monitor')
     finally:
@@ -869,13 +879,15 @@ def test_auth_pass_reaches_password_protected_nodes(kind):
             reps = replicas_state(s)
             return (m['runid'] and 'disconnected' not in m['flags'] and len(reps) == 1 and
                     reps[0]['runid'] and reps[0]['master-link-status'] == 'ok')
-        wait_for(discovered, what='the sentinel reading INFO through AUTH')
+        wait_for(discovered, what='the sentinel reading INFO through AUTH',
+                 retry_on=TRANSIENT_ERRORS)
         assert master_state(s)['runid'] == primary.client().info('server')['run_id']
         assert q(s, 'SENTINEL', 'FAILOVER', MASTER) == 'OK'
         wait_for(lambda: q(s, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER) ==
-                 ['127.0.0.1', str(replica.port)], what='failover to the replica')
+                 ['127.0.0.1', str(replica.port)], what='failover to the replica',
+                 retry_on=TRANSIENT_ERRORS)
         wait_for(lambda: replica.client().info('replication')['role'] == 'master',
-                 what='the replica promoted')
+                 what='the replica promoted', retry_on=TRANSIENT_ERRORS)
     finally:
         s.stop()
         s.cleanup()
@@ -899,7 +911,7 @@ def test_announce_ip_and_port(kind):
 
         def listed():
             return [(x['ip'], x['port']) for x in sentinels_state(a) if x['runid'] == b_id]
-        assert wait_for(listed, what='sentinel b in a\'s list') == [
+        assert wait_for(listed, what='sentinel b in a\'s list', retry_on=TRANSIENT_ERRORS) == [
             ('127.0.0.1', str(announced_port))]
         assert q(b, 'SENTINEL', 'CONFIG', 'GET', 'announce-port') == [
             'announce-port', str(announced_port)]
@@ -907,7 +919,7 @@ def test_announce_ip_and_port(kind):
         a_id = a.myid()
         wait_for(lambda: [(x['ip'], x['port']) for x in sentinels_state(b)
                           if x['runid'] == a_id] == [('127.0.0.1', str(a.port))],
-                 what='sentinel a in b\'s list')
+                 what='sentinel a in b\'s list', retry_on=TRANSIENT_ERRORS)
     finally:
         for srv in (b, a):
             srv.stop()

@@ -41,9 +41,10 @@ import pytest
 import netns
 import sentinel_util
 import servers
+from helpers import TRANSIENT_ERRORS, repl_info, wait_for
 from sentinel_drill import (MAX_LAG, DrillWriter, account, node_args, replica_offsets,
                             sentinels_quiet, wait_settled, wait_stable)
-from sentinel_util import CONVERT_TIMEOUT, TIMEOUT, EventCollector, Topology, wait_for
+from sentinel_util import CONVERT_TIMEOUT, TIMEOUT, EventCollector, Topology
 
 ROUNDS = int(os.environ.get('SENTINEL_DRILL_ROUNDS', '1'))
 SCALE = servers.TIME_SCALE
@@ -93,7 +94,8 @@ def stopped(pid):
 
 def sigstop(topo, old, ctx):
     os.kill(old.proc.pid, signal.SIGSTOP)
-    wait_for(lambda: stopped(old.proc.pid), TIMEOUT, 'process %d stopped' % old.proc.pid)
+    wait_for(lambda: stopped(old.proc.pid), TIMEOUT, 'process %d stopped' % old.proc.pid,
+             retry_on=TRANSIENT_ERRORS)
 
     def undo():
         os.kill(old.proc.pid, signal.SIGCONT)
@@ -113,7 +115,7 @@ def sentinel_and_primary(topo, old, ctx):
         new = topo.addr(topo.primary)
         wait_for(lambda: topo.master_addr(victim) == new, TIMEOUT,
                  'the restarted sentinel %d to learn the new primary %s:%d' % (
-                     (victim.port,) + new))
+                     (victim.port,) + new), retry_on=TRANSIENT_ERRORS)
     return undo
 
 
@@ -129,7 +131,7 @@ def diagnosis(topo, old):
     out = []
     for label, srv in [('old primary', old), ('new primary', topo.primary)]:
         try:
-            out.append('%s %s:%d: %s' % (label, srv.host, srv.port, topo.repl_info(srv)))
+            out.append('%s %s:%d: %s' % (label, srv.host, srv.port, repl_info(srv)))
         except Exception as e:  # Diagnostics only.
             out.append('%s: %r' % (label, e))
         out.append(srv.log_tail(30))
@@ -218,9 +220,11 @@ def between_rounds(topo):
     sometimes meets sentinels still busy with the last one, which then fail
     over a second time (seen with redis-sentinel)."""
     topo.wait_discovered()
-    wait_for(lambda: sentinels_quiet(topo), TIMEOUT, 'the sentinels to be quiet')
+    wait_for(lambda: sentinels_quiet(topo), TIMEOUT, 'the sentinels to be quiet',
+             retry_on=TRANSIENT_ERRORS)
     time.sleep(3 * SCALE)
-    wait_for(lambda: sentinels_quiet(topo), TIMEOUT, 'the sentinels to be quiet')
+    wait_for(lambda: sentinels_quiet(topo), TIMEOUT, 'the sentinels to be quiet',
+             retry_on=TRANSIENT_ERRORS)
     wait_stable(topo)
 
 

@@ -25,13 +25,13 @@ import queue
 import shutil
 import subprocess
 import threading
-import time
 
 import pytest
 
 import servers
+from helpers import TRANSIENT_ERRORS, wait_for
 from repl_util import crash
-from sentinel_util import CONVERT_TIMEOUT, MASTER, Topology, data_binary, wait_for
+from sentinel_util import CONVERT_TIMEOUT, MASTER, Topology, data_binary
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT_DIR = os.path.join(os.path.dirname(HERE), 'interop', 'ioredis')
@@ -98,8 +98,7 @@ class IoredisClient:
     def wait_write_to(self, port, count=1, timeout=TIMEOUT, after=0):
         """Waits for `count` acknowledged writes with index >= after that port carried;
         returns them."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def written():
             self._drain(0.1)
             got = [w for w in self.writes() if w['port'] == port and w['i'] >= after]
             if len(got) >= count:
@@ -108,24 +107,23 @@ class IoredisClient:
             assert not fatal, 'ioredis client failed: %r\nstderr: %s' % (fatal, self.tail())
             assert self.proc.poll() is None, 'ioredis client exited with %s: %s' % (
                 self.proc.returncode, self.tail())
-            if time.monotonic() > deadline:
-                raise AssertionError('ioredis made no write to port %d within %.0fs; last '
-                                     'events: %r\nstderr: %s' % (
-                                         port, timeout, self.events[-15:], self.tail()))
+            return None
+        return wait_for(written, timeout, 'ioredis to write to port %d' % port, interval=0,
+                        detail=lambda: 'last events: %r\nstderr: %s' % (self.events[-15:],
+                                                                          self.tail()))
 
     def wait_tail_on(self, port, n=5, timeout=TIMEOUT):
         """Waits until the last n writes all went to port."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def stays():
             self._drain(0.1)
             tail = self.writes()[-n:]
             if len(tail) == n and all(w['port'] == port for w in tail):
-                return
+                return True
             assert self.proc.poll() is None, 'ioredis client exited with %s: %s' % (
                 self.proc.returncode, self.tail())
-            if time.monotonic() > deadline:
-                raise AssertionError('ioredis does not stay on port %d: last events %r' % (
-                    port, self.events[-15:]))
+            return False
+        wait_for(stays, timeout, 'ioredis to stay on port %d' % port, interval=0,
+                 detail=lambda: 'last events %r' % (self.events[-15:],))
 
     def last_index(self):
         self._drain()
@@ -228,7 +226,7 @@ def test_ioredis_follows_failover(fault):
         key, value = 'io-%s:%d' % (fault, writes[-1]['i']), str(writes[-1]['i'])
         for r in [n for n in topo.data_nodes if n is not new and n is not old and n.alive()]:
             wait_for(lambda: get(r, key) == value, TIMEOUT,
-                     'replica %d to have the last write' % r.port)
+                     'replica %d to have the last write' % r.port, retry_on=TRANSIENT_ERRORS)
 
 
 def get(srv, key):

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from helpers import info_int
 from resp_client import RawClient
 from servers import free_port, oracle_binary
 
@@ -97,19 +98,11 @@ def _encode(*args):
     return b''.join(out)
 
 
-def info_field(c, section, name):
-    text = c.call('INFO', section).decode()
-    for line in text.split('\r\n'):
-        if line.startswith(name + ':'):
-            return line.split(':', 1)[1]
-    raise KeyError(name)
-
-
 @pytest.mark.parametrize('policy', ['allkeys-lru', 'allkeys-lfu', 'allkeys-random'])
 def test_maxmemory_evicts_to_stay_under_limit(make_server, policy):
     srv = make_server('--maxmemory-policy', policy)
     with srv.raw() as c:
-        base = int(info_field(c, 'memory', 'used_memory'))
+        base = info_int(c, 'memory', 'used_memory')
         limit = base + 4 * 1024 * 1024
         assert c.command('CONFIG', 'SET', 'maxmemory', str(limit)) == b'+OK\r\n'
         fill(c, 60000)  # ~15 MB of data into a 4 MB allowance
@@ -118,12 +111,12 @@ def test_maxmemory_evicts_to_stay_under_limit(make_server, policy):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             time.sleep(0.2)
-            now = (c.call('DBSIZE'), int(info_field(c, 'stats', 'evicted_keys')))
+            now = (c.call('DBSIZE'), info_int(c, 'stats', 'evicted_keys'))
             if now == prev:
                 break
             prev = now
         keys, evicted = prev
-        used = int(info_field(c, 'memory', 'used_memory'))
+        used = info_int(c, 'memory', 'used_memory')
         assert evicted > 0
         assert keys + evicted == 60000
         # Within the limit, give or take what one round may overshoot.
@@ -133,9 +126,9 @@ def test_maxmemory_evicts_to_stay_under_limit(make_server, policy):
 def test_volatile_ttl_evicts_only_keys_with_ttl(make_server):
     srv = make_server('--maxmemory-policy', 'volatile-ttl')
     with srv.raw() as c:
-        base = int(info_field(c, 'memory', 'used_memory'))
+        base = info_int(c, 'memory', 'used_memory')
         fill(c, 2000, prefix='keep')
-        limit = int(info_field(c, 'memory', 'used_memory')) + 2 * 1024 * 1024
+        limit = info_int(c, 'memory', 'used_memory') + 2 * 1024 * 1024
         assert c.command('CONFIG', 'SET', 'maxmemory', str(limit)) == b'+OK\r\n'
         value = 'v' * 200
         for start in range(0, 30000, 500):
@@ -143,7 +136,7 @@ def test_volatile_ttl_evicts_only_keys_with_ttl(make_server):
                                for i in range(start, start + 500))
             c.send(payload)
             c.read_replies(500)
-        assert int(info_field(c, 'stats', 'evicted_keys')) > 0
+        assert info_int(c, 'stats', 'evicted_keys') > 0
         # No key without a TTL was evicted.
         assert c.call('EXISTS', *['keep:%d' % i for i in range(2000)]) == 2000
         assert base > 0
