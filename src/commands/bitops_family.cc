@@ -10,6 +10,7 @@
 
 #include "commands/bitops.h"
 #include "commands/command_context.h"
+#include "commands/errors.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 
@@ -279,26 +280,11 @@ using storage::EntryBuilder;
 using storage::HeapString;
 using storage::ValueType;
 
-constexpr char kBitOffsetError[] = "ERR bit offset is not an integer or out of range";
-constexpr char kBitValueError[] = "ERR bit is not an integer or out of range";
-constexpr char kBitArgError[] = "ERR The bit argument must be 1 or 0.";
-constexpr char kFieldTypeError[] =
-    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but "
-    "i64 is.";
-constexpr char kOverflowTypeError[] = "ERR Invalid OVERFLOW type specified";
-constexpr char kBitfieldRoError[] = "ERR BITFIELD_RO only supports the GET subcommand";
-constexpr char kBitopNotError[] = "ERR BITOP NOT must be called with a single source key.";
 
 std::optional<uint64_t> OffsetArg(CommandContext& ctx, std::string_view arg, int hash_bits) {
   auto off = bitops::ParseBitOffset(arg, hash_bits, ctx.config().proto_max_bulk_len());
-  if (!off) ctx.Error(kBitOffsetError);
+  if (!off) ctx.Error(errors::kBitOffsetError);
   return off;
-}
-
-// Looks up a string for reading, counting the keyspace hit or miss; replies
-// WRONGTYPE and returns false for other types. *out is nullptr when missing.
-bool LookupRead(CommandContext& ctx, KeyGuard& g, Entry** out) {
-  return LookupTyped(ctx, g, ValueType::kString, out);
 }
 
 // Turns a string entry into a heap-buffer string (in place for the table),
@@ -336,7 +322,7 @@ bool PrepareWrite(CommandContext& ctx, KeyGuard& g, size_t len, WritableString* 
     out->grown = true;
     return true;
   }
-  if ((*link)->type() != ValueType::kString) {
+  if (!Holds<Entry>((*link))) {
     ctx.Error(errors::kWrongType);
     return false;
   }
@@ -359,7 +345,7 @@ void CmdSetBit(CommandContext& ctx) {
   if (!offset) return;
   auto value = ParseInt64(ctx.args[3]);
   if (!value || (*value != 0 && *value != 1)) {
-    ctx.Error(kBitValueError);
+    ctx.Error(errors::kBitValueError);
     return;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
@@ -380,7 +366,7 @@ void CmdGetBit(CommandContext& ctx) {
   if (!offset) return;
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry* e;
-  if (!LookupRead(ctx, g, &e)) return;
+  if (!LookupForRead<Entry>(ctx, g, &e)) return;
   if (e == nullptr) {
     ctx.reply.Integer(0);
     return;
@@ -408,7 +394,7 @@ void CmdBitCount(CommandContext& ctx) {
   // answers 0 whatever the other arguments are.
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry* e;
-  if (!LookupRead(ctx, g, &e)) return;
+  if (!LookupForRead<Entry>(ctx, g, &e)) return;
   if (e == nullptr) {
     ctx.reply.Integer(0);
     return;
@@ -439,12 +425,12 @@ void CmdBitPos(CommandContext& ctx) {
   auto bit = IntArg(ctx, ctx.args[2]);
   if (!bit) return;
   if (*bit != 0 && *bit != 1) {
-    ctx.Error(kBitArgError);
+    ctx.Error(errors::kBitArgError);
     return;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry* e;
-  if (!LookupRead(ctx, g, &e)) return;
+  if (!LookupForRead<Entry>(ctx, g, &e)) return;
   if (e == nullptr) {
     // A missing key is an infinite run of zero bits.
     ctx.reply.Integer(*bit ? -1 : 0);
@@ -498,7 +484,7 @@ void CmdBitOp(CommandContext& ctx) {
     return;
   }
   if (op == bitops::BitOpKind::kNot && ctx.args.size() != 4) {
-    ctx.Error(kBitopNotError);
+    ctx.Error(errors::kBitopNotError);
     return;
   }
   std::string_view dest = ctx.args[2];
@@ -516,7 +502,7 @@ void CmdBitOp(CommandContext& ctx) {
     Entry* e = db.ShardFor(h).Find(key, h);
     CountHit(ctx, key, e != nullptr);
     if (e == nullptr) continue;  // a missing key is an empty string
-    if (e->type() != ValueType::kString) {
+    if (!Holds<Entry>(e)) {
       ctx.Error(errors::kWrongType);
       return;
     }
@@ -587,7 +573,7 @@ bool ParseFieldOps(CommandContext& ctx, std::vector<FieldOp>* ops, bool* writes,
       } else if (EqualsIgnoreCase(how, "fail")) {
         overflow = bitops::Overflow::kFail;
       } else {
-        ctx.Error(kOverflowTypeError);
+        ctx.Error(errors::kOverflowTypeError);
         return false;
       }
       continue;
@@ -597,7 +583,7 @@ bool ParseFieldOps(CommandContext& ctx, std::vector<FieldOp>* ops, bool* writes,
     }
     auto type = bitops::ParseFieldType(a[j + 1]);
     if (!type) {
-      ctx.Error(kFieldTypeError);
+      ctx.Error(errors::kFieldTypeError);
       return false;
     }
     auto offset = OffsetArg(ctx, a[j + 2], type->bits);
@@ -635,7 +621,7 @@ void BitFieldGeneric(CommandContext& ctx, bool read_only_cmd) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   if (!writes) {
     Entry* e;
-    if (!LookupRead(ctx, g, &e)) return;
+    if (!LookupForRead<Entry>(ctx, g, &e)) return;
     char buf[32];
     std::string_view s = e == nullptr ? std::string_view() : e->StringValue(buf);
     ctx.reply.ArrayHeader(ops.size());
@@ -644,7 +630,7 @@ void BitFieldGeneric(CommandContext& ctx, bool read_only_cmd) {
     return;
   }
   if (read_only_cmd) {
-    ctx.Error(kBitfieldRoError);
+    ctx.Error(errors::kBitfieldRoError);
     return;
   }
   WritableString w;

@@ -128,15 +128,39 @@ void CommandTable::RetainOnly(std::span<const std::string_view> keep) {
   }
 }
 
+namespace {
+
+// The executor's per-command traits, from the top-level command's name.
+void DeriveTraits(CommandSpec& c) {
+  const std::string& n = c.parent ? c.parent->name : c.name;
+  auto is = [&](std::initializer_list<std::string_view> names) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
+  CommandSpec::Traits& t = c.traits;
+  t.misconf_gated = c.is_write() || c.name == "ping";
+  t.is_exec = c.name == "exec";
+  t.transaction_control = is({"exec", "discard", "multi", "watch", "quit", "reset"});
+  t.subscribed_ok = is({"subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe",
+                        "sunsubscribe", "ping", "quit", "reset"});
+  t.select = n == "select";
+  t.locks_all = n == "move" || n == "copy";
+  t.redact_args = n == "auth" || n == "hello";
+}
+
+}  // namespace
+
 void CommandTable::Finalize() {
   std::sort(all_.begin(), all_.end(),
             [](const CommandSpec* a, const CommandSpec* b) { return a->name < b->name; });
   int id = 0;
   for (const CommandSpec* c : all_) {
-    const_cast<CommandSpec*>(c)->id = id++;
+    auto* mc = const_cast<CommandSpec*>(c);
+    mc->id = id++;
+    DeriveTraits(*mc);
     by_id_.push_back(c);
     for (const auto& s : c->subcommands) {
       s->id = id++;
+      DeriveTraits(*s);
       by_id_.push_back(s.get());
     }
   }

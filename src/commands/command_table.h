@@ -80,6 +80,18 @@ struct CommandSpec {
   const CommandSpec* parent = nullptr;
   int id = -1;  // dense index, for per-command statistics
 
+  // Derived by CommandTable::Finalize() from the (top-level) name, so the
+  // executor's checks compare no strings per request.
+  struct Traits {
+    bool misconf_gated = false;        // writes and PING: refused after a failed save
+    bool is_exec = false;              // EXEC (EXECABORT on refusal)
+    bool transaction_control = false;  // runs inside MULTI instead of being queued
+    bool subscribed_ok = false;        // allowed in RESP2 subscribed mode
+    bool select = false;               // SELECT (EXEC follows the db it selects)
+    bool locks_all = false;            // EXEC locks every shard for it (MOVE, COPY)
+    bool redact_args = false;          // AUTH, HELLO: the slow log hides the arguments
+  } traits;
+
   bool is_write() const { return flags & kWrite; }
   const CommandSpec* FindSubcommand(std::string_view lower_name) const;
   // The key names among args (COMMAND GETKEYS), from the key specs or first/last/step.

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "commands/command_context.h"
+#include "commands/errors.h"
 #include "commands/command_table.h"
 #include "commands/executor.h"
 #include "commands/helpers.h"
@@ -49,7 +50,6 @@ bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view 
   return required.empty() || pass == required;
 }
 
-constexpr char kWrongPass[] = "WRONGPASS invalid username-password pair or user is disabled.";
 
 // AUTH [username] password
 void CmdAuth(CommandContext& ctx) {
@@ -68,7 +68,7 @@ void CmdAuth(CommandContext& ctx) {
     return;
   }
   if (!CheckPassword(ctx, user, pass)) {
-    ctx.Error(kWrongPass);
+    ctx.Error(errors::kWrongPass);
     return;
   }
   ctx.session.set_authenticated(true);
@@ -81,8 +81,6 @@ bool ValidClientName(std::string_view name) {
   }
   return true;
 }
-constexpr char kBadName[] =
-    "ERR Client names cannot contain spaces, newlines or special characters.";
 
 void SetName(CommandContext& ctx, std::string_view name) {
   std::lock_guard<std::mutex> lock(ctx.host.registry_mu());
@@ -111,14 +109,14 @@ void CmdHello(CommandContext& ctx) {
     size_t left = ctx.args.size() - j - 1;
     if (EqualsIgnoreCase(ctx.args[j], "auth") && left >= 2) {
       if (!CheckPassword(ctx, ctx.args[j + 1], ctx.args[j + 2])) {
-        ctx.Error(kWrongPass);
+        ctx.Error(errors::kWrongPass);
         return;
       }
       ctx.session.set_authenticated(true);
       j += 2;
     } else if (EqualsIgnoreCase(ctx.args[j], "setname") && left >= 1) {
       if (!ValidClientName(ctx.args[j + 1])) {
-        ctx.Error(kBadName);
+        ctx.Error(errors::kBadName);
         return;
       }
       SetName(ctx, ctx.args[j + 1]);
@@ -178,7 +176,7 @@ void CmdClientId(CommandContext& ctx) { ctx.reply.Integer(int64_t(ctx.session.id
 // CLIENT SETNAME connection-name
 void CmdClientSetName(CommandContext& ctx) {
   if (!ValidClientName(ctx.args[2])) {
-    ctx.Error(kBadName);
+    ctx.Error(errors::kBadName);
     return;
   }
   SetName(ctx, ctx.args[2]);

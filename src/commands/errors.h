@@ -41,6 +41,7 @@ inline constexpr char kNotInteger[] = "ERR value is not an integer or out of ran
 inline constexpr char kNotFloat[] = "ERR value is not a valid float";
 inline constexpr char kSyntax[] = "ERR syntax error";
 inline constexpr char kOverflow[] = "ERR increment or decrement would overflow";
+inline constexpr char kDecrOverflow[] = "ERR decrement would overflow";
 inline constexpr char kNoSuchKey[] = "ERR no such key";
 inline constexpr char kDbIndexOutOfRange[] = "ERR DB index is out of range";
 inline constexpr char kSameObject[] = "ERR source and destination objects are the same";
@@ -49,5 +50,49 @@ inline constexpr char kStringTooLong[] =
 inline constexpr char kInvalidCursor[] = "ERR invalid cursor";
 inline constexpr char kNanOrInf[] = "ERR increment would produce NaN or Infinity";
 inline constexpr char kOffsetOutOfRange[] = "ERR offset is out of range";
+
+// --- By family ---
+// bitops
+inline constexpr char kBitOffsetError[] = "ERR bit offset is not an integer or out of range";
+inline constexpr char kBitValueError[] = "ERR bit is not an integer or out of range";
+inline constexpr char kBitArgError[] = "ERR The bit argument must be 1 or 0.";
+inline constexpr char kFieldTypeError[] =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but "
+    "i64 is.";
+inline constexpr char kOverflowTypeError[] = "ERR Invalid OVERFLOW type specified";
+inline constexpr char kBitfieldRoError[] = "ERR BITFIELD_RO only supports the GET subcommand";
+inline constexpr char kBitopNotError[] = "ERR BITOP NOT must be called with a single source key.";
+// connection
+inline constexpr char kWrongPass[] =
+    "WRONGPASS invalid username-password pair or user is disabled.";
+inline constexpr char kBadName[] =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+// hash
+inline constexpr char kHashNotInteger[] = "ERR hash value is not an integer";
+inline constexpr char kHashNotFloat[] = "ERR hash value is not a float";
+inline constexpr char kIncrNanOrInf[] = "ERR value is NaN or Infinity";
+inline constexpr char kCountOutOfRange[] =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
+inline constexpr char kOutOfRange[] = "ERR value is out of range";
+// hll
+inline constexpr char kNotHll[] = "WRONGTYPE Key is not a valid HyperLogLog string value.";
+inline constexpr char kNoKey[] = "ERR The specified key does not exist";
+inline constexpr char kNotSparse[] = "ERR HLL encoding is not sparse";
+// list
+inline constexpr char kPopCountError[] = "ERR value is out of range, must be positive";
+inline constexpr char kNumKeysError[] = "ERR numkeys should be greater than 0";
+inline constexpr char kCountError[] = "ERR count should be greater than 0";
+inline constexpr char kIndexOutOfRange[] = "ERR index out of range";
+inline constexpr char kRankZero[] =
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
+    "negative to start from the end of the list";
+inline constexpr char kCountNegative[] = "ERR COUNT can't be negative";
+inline constexpr char kMaxLenNegative[] = "ERR MAXLEN can't be negative";
+// set
+inline constexpr char kTooManyKeys[] = "ERR Number of keys can't be greater than number of args";
+inline constexpr char kNegativeLimit[] = "ERR LIMIT can't be negative";
+inline constexpr char kRandReplyTooLarge[] =
+    "ERR SRANDMEMBER count is too large: the reply would exceed proto-max-bulk-len";
 
 }  // namespace basalt::commands::errors

@@ -30,23 +30,6 @@ std::string Truncated(std::string_view s, size_t max) {
   return std::string(s.substr(0, std::min(s.size(), s.find('\0'))));
 }
 
-const std::string& TopName(const CommandSpec& spec) {
-  return spec.parent ? spec.parent->name : spec.name;
-}
-
-bool IsTransactionControl(const CommandSpec& spec) {
-  const std::string& n = TopName(spec);
-  return n == "exec" || n == "discard" || n == "multi" || n == "watch" || n == "quit" ||
-         n == "reset";
-}
-
-bool AllowedWhileSubscribed(const CommandSpec& spec) {
-  const std::string& n = TopName(spec);
-  return n == "subscribe" || n == "psubscribe" || n == "ssubscribe" || n == "unsubscribe" ||
-         n == "punsubscribe" || n == "sunsubscribe" || n == "ping" || n == "quit" ||
-         n == "reset";
-}
-
 std::string UnknownCommand(std::span<const std::string_view> args) {
   std::string msg =
       "ERR unknown command '" + Truncated(args[0], 128) + "', with args beginning with: ";
@@ -63,7 +46,7 @@ void Executor::Reject(Session& s, const CommandSpec* spec, std::string msg,
                       protocol::ReplyBuilder& rb) {
   // A refused EXEC answers EXECABORT (in or out of MULTI) and discards any
   // transaction, as Redis does.
-  if (spec != nullptr && spec->name == "exec") {
+  if (spec != nullptr && spec->traits.is_exec) {
     if (s.in_multi_) DiscardMulti(s);
     std::string_view why = msg;
     if (why.starts_with("ERR ")) why.remove_prefix(4);
@@ -75,41 +58,52 @@ void Executor::Reject(Session& s, const CommandSpec* spec, std::string msg,
   if (s.in_multi_) s.multi_error_ = true;
 }
 
-std::string Executor::Admission(Session& s, const CommandSpec& spec, protocol::ReplyBuilder&) {
-  const bool admitted = s.admitted();
-  const bool primary = s.is_primary_link();
-  if (!s.authenticated() && !(spec.flags & kNoAuth)) return errors::kNoAuth;
-  if (admitted && !(spec.flags & kLoading) && host_.loading()) return errors::kLoading;
-  std::string refusal;
-  if (admitted && (spec.is_write() || spec.name == "ping") &&
-      !(refusal = host_.PersistenceWriteRefusal()).empty()) {
-    return refusal;
+bool Executor::Admit(Session& s, const CommandSpec& spec, std::string* refusal) {
+  const uint32_t flags = spec.flags;
+  if (!s.authenticated() && !(flags & kNoAuth)) {
+    *refusal = errors::kNoAuth;
+    return false;
   }
-  if (admitted && (spec.is_write() || (spec.name == "exec" && QueuedWrites(s))) &&
-      !(refusal = host_.ReplicasWriteRefusal()).empty()) {
-    // min-replicas-to-write / min-replicas-ack: too few replicas.
-    return refusal;
+  const bool write = flags & kWrite;
+  if (s.admitted()) {
+    if (!(flags & kLoading) && host_.loading()) {
+      *refusal = errors::kLoading;
+      return false;
+    }
+    if (spec.traits.misconf_gated) {
+      *refusal = host_.PersistenceWriteRefusal();
+      if (!refusal->empty()) return false;
+    }
+    if (write || (spec.traits.is_exec && QueuedWrites(s))) {
+      // min-replicas-to-write / min-replicas-ack: too few replicas.
+      *refusal = host_.ReplicasWriteRefusal();
+      if (!refusal->empty()) return false;
+    }
   }
+  if (s.is_primary_link()) return true;
   const config::Config& cfg = host_.config();
-  if (!primary && spec.is_write() && host_.is_replica() && cfg.replica_read_only()) {
-    return errors::kReadOnlyReplica;
+  if (write && host_.is_replica() && cfg.replica_read_only()) {
+    *refusal = errors::kReadOnlyReplica;
+    return false;
   }
-  if (!primary && !(spec.flags & kStale) && !cfg.replica_serve_stale_data() &&
-      host_.is_replica() && !host_.primary_link_up()) {
-    return errors::kMasterDown;
+  if (!(flags & kStale) && !cfg.replica_serve_stale_data() && host_.is_replica() &&
+      !host_.primary_link_up()) {
+    *refusal = errors::kMasterDown;
+    return false;
   }
-  if (cfg.maxmemory() > 0 && !primary &&
-      !(host_.is_replica() && cfg.replica_ignore_maxmemory()) && !host_.EvictIfNeeded() &&
-      (spec.flags & kDenyOom)) {
-    return errors::kOom;
+  if (cfg.maxmemory() > 0 && !(host_.is_replica() && cfg.replica_ignore_maxmemory()) &&
+      !host_.EvictIfNeeded() && (flags & kDenyOom)) {
+    *refusal = errors::kOom;
+    return false;
   }
-  return "";
+  return true;
 }
 
 void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
                         protocol::ReplyBuilder& rb) {
   ThreadStats& stats = CurrentStats();
-  if (!s.is_loader()) Bump(stats.commands);
+  const bool counted = !s.is_loader();
+  if (counted) Bump(stats.commands);
   const CommandSpec* spec = host_.commands().Find(args[0]);
   if (spec == nullptr) return Reject(s, nullptr, UnknownCommand(args), rb);
   if (!spec->subcommands.empty() && args.size() >= 2) {
@@ -127,22 +121,21 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
     spec = found;
   }
   int argc = int(args.size());
-  std::string refusal;
   if ((spec->arity > 0 && argc != spec->arity) || argc < -spec->arity) {
-    refusal = errors::WrongArity(spec->name);
-  } else {
-    refusal = Admission(s, *spec, rb);
+    if (counted) Bump(stats.cmd[spec->id].rejected);
+    return Reject(s, spec, errors::WrongArity(spec->name), rb);
   }
-  if (!refusal.empty()) {
-    if (!s.is_loader()) Bump(stats.cmd[spec->id].rejected);
+  std::string refusal;
+  if (!Admit(s, *spec, &refusal)) {
+    if (counted) Bump(stats.cmd[spec->id].rejected);
     return Reject(s, spec, std::move(refusal), rb);
   }
-  if (s.resp() == 2 && s.subscribed() && !AllowedWhileSubscribed(*spec)) {
+  if (s.resp() == 2 && s.subscribed() && !spec->traits.subscribed_ok) {
     return Reject(s, spec, errors::SubscribedContext(spec->name), rb);
   }
-  if (s.in_multi_ && !IsTransactionControl(*spec)) {
+  if (s.in_multi_ && !spec->traits.transaction_control) {
     if (spec->flags & kNoMulti) {
-      if (!s.is_loader()) Bump(stats.cmd[spec->id].rejected);
+      if (counted) Bump(stats.cmd[spec->id].rejected);
       return Reject(s, spec, errors::kNotInMulti, rb);
     }
     s.queued_.push_back(
@@ -195,8 +188,7 @@ void Executor::MaybeLogSlow(Session& s, const CommandSpec& spec,
   if (threshold < 0 || took_us < threshold || (spec.flags & kSkipSlowlog)) return;
   // Credentials never reach the slow log.
   std::vector<std::string_view> shown(args.begin(), args.end());
-  const std::string& top = TopName(spec);
-  if (top == "auth" || top == "hello") {
+  if (spec.traits.redact_args) {
     for (size_t i = 1; i < shown.size(); i++) shown[i] = "(redacted)";
   }
   std::string client_name;
@@ -286,15 +278,14 @@ void Executor::Exec(Session& s, protocol::ReplyBuilder& rb) {
   int db_sim = s.db();
   for (const auto& q : cmds) {
     const CommandSpec& spec = *q.spec;
-    const std::string& top = TopName(spec);
-    if (top == "select") {
+    if (spec.traits.select) {
       auto d = ParseInt64(q.args[1]);
       if (d && *d >= 0 && *d < ks.db_count()) db_sim = int(*d);
       continue;
     }
     bool touches_data = spec.flags & (kWrite | kReadOnly);
     if (!touches_data) continue;
-    if (spec.first_key <= 0 || (spec.flags & kMovableKeys) || top == "move" || top == "copy") {
+    if (spec.first_key <= 0 || (spec.flags & kMovableKeys) || spec.traits.locks_all) {
       all = true;
       break;
     }

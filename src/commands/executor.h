@@ -53,8 +53,8 @@ class Executor {
  private:
   // Whether EXEC now would run a queued write (min-replicas gates it).
   static bool QueuedWrites(const Session& s);
-  // The reason to refuse spec for s now, or "" (see the header comment).
-  std::string Admission(Session& s, const CommandSpec& spec, protocol::ReplyBuilder& rb);
+  // Whether spec may run for s now; if not, *refusal is the error to send.
+  bool Admit(Session& s, const CommandSpec& spec, std::string* refusal);
   void Reject(Session& s, const CommandSpec* spec, std::string msg, protocol::ReplyBuilder& rb);
   void MaybeLogSlow(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
                     int64_t took_us);

@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "commands/arg_parser.h"
 #include "commands/command_context.h"
+#include "commands/errors.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "common/glob.h"
@@ -26,13 +28,6 @@ using storage::EntryBuilder;
 using storage::HashObject;
 using storage::ValueType;
 
-constexpr char kHashNotInteger[] = "ERR hash value is not an integer";
-constexpr char kHashNotFloat[] = "ERR hash value is not a float";
-constexpr char kIncrNanOrInf[] = "ERR value is NaN or Infinity";
-constexpr char kCountOutOfRange[] =
-    "ERR value is out of range, value must between -9223372036854775807 and "
-    "9223372036854775807";
-constexpr char kOutOfRange[] = "ERR value is out of range";
 
 storage::HashLimits Limits(CommandContext& ctx) {
   const auto& c = ctx.config();
@@ -42,34 +37,10 @@ storage::HashLimits Limits(CommandContext& ctx) {
   return l;
 }
 
-HashObject* AsHash(Entry* e) { return static_cast<HashObject*>(e->obj()); }
-
-// Looks up a hash for reading and counts the keyspace hit or miss. Replies
-// WRONGTYPE and returns false for other types; *out is nullptr when the key
-// is missing.
-bool LookupRead(CommandContext& ctx, KeyGuard& g, HashObject** out) {
-  Entry* e;
-  if (!LookupTyped(ctx, g, ValueType::kHash, &e)) return false;
-  *out = e == nullptr ? nullptr : AsHash(e);
-  return true;
-}
-
-// Looks up a hash for writing. Replies WRONGTYPE and returns false for other
-// types; *link is nullptr when the key is missing.
-bool LookupWrite(CommandContext& ctx, KeyGuard& g, Entry*** link) {
-  Entry** l = g.FindLink();
-  if (l != nullptr && (*l)->type() != ValueType::kHash) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
-  *link = l;
-  return true;
-}
-
 // The hash at link, or a new empty one added under the guarded key. Only
 // call once the command can no longer fail, so no empty hash is left behind.
 HashObject* HashForWrite(KeyGuard& g, Entry** link) {
-  if (link != nullptr) return AsHash(*link);
+  if (link != nullptr) return ValueAs<HashObject>(*link);
   auto* h = new HashObject();
   g.Add(EntryBuilder::Object(g.key(), ValueType::kHash, h, false, 0));
   return h;
@@ -87,7 +58,7 @@ void HSetGeneric(CommandContext& ctx, bool hmset) {
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry** link;
-  if (!LookupWrite(ctx, g, &link)) return;
+  if (!LookupForWrite<HashObject>(ctx, g, &link)) return;
   HashObject* h = HashForWrite(g, link);
   storage::HashLimits limits = Limits(ctx);
   int64_t created = 0;
@@ -109,8 +80,8 @@ void CmdHMSet(CommandContext& ctx) { HSetGeneric(ctx, true); }
 void CmdHSetNx(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry** link;
-  if (!LookupWrite(ctx, g, &link)) return;
-  if (link != nullptr && AsHash(*link)->Contains(ctx.args[2])) {
+  if (!LookupForWrite<HashObject>(ctx, g, &link)) return;
+  if (link != nullptr && ValueAs<HashObject>(*link)->Contains(ctx.args[2])) {
     ctx.reply.Integer(0);
     return;
   }
@@ -124,7 +95,7 @@ void CmdHSetNx(CommandContext& ctx) {
 void CmdHGet(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   HashObject* h;
-  if (!LookupRead(ctx, g, &h)) return;
+  if (!LookupForRead<HashObject>(ctx, g, &h)) return;
   auto v = h ? h->Get(ctx.args[2]) : std::nullopt;
   if (v) {
     ctx.reply.Bulk(*v);
@@ -137,7 +108,7 @@ void CmdHGet(CommandContext& ctx) {
 void CmdHMGet(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   HashObject* h;
-  if (!LookupRead(ctx, g, &h)) return;
+  if (!LookupForRead<HashObject>(ctx, g, &h)) return;
   ctx.reply.ArrayHeader(ctx.args.size() - 2);
   for (size_t i = 2; i < ctx.args.size(); i++) {
     auto v = h ? h->Get(ctx.args[i]) : std::nullopt;
@@ -153,12 +124,12 @@ void CmdHMGet(CommandContext& ctx) {
 void CmdHDel(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry** link;
-  if (!LookupWrite(ctx, g, &link)) return;
+  if (!LookupForWrite<HashObject>(ctx, g, &link)) return;
   if (link == nullptr) {
     ctx.reply.Integer(0);
     return;
   }
-  HashObject* h = AsHash(*link);
+  HashObject* h = ValueAs<HashObject>(*link);
   int64_t deleted = 0;
   for (size_t i = 2; i < ctx.args.size(); i++) {
     if (h->Delete(ctx.args[i])) deleted++;
@@ -177,7 +148,7 @@ void CmdHDel(CommandContext& ctx) {
 void CmdHLen(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   HashObject* h;
-  if (!LookupRead(ctx, g, &h)) return;
+  if (!LookupForRead<HashObject>(ctx, g, &h)) return;
   ctx.reply.Integer(h ? int64_t(h->Size()) : 0);
 }
 
@@ -185,7 +156,7 @@ void CmdHLen(CommandContext& ctx) {
 void CmdHStrlen(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   HashObject* h;
-  if (!LookupRead(ctx, g, &h)) return;
+  if (!LookupForRead<HashObject>(ctx, g, &h)) return;
   auto v = h ? h->Get(ctx.args[2]) : std::nullopt;
   ctx.reply.Integer(v ? int64_t(v->size()) : 0);
 }
@@ -194,7 +165,7 @@ void CmdHStrlen(CommandContext& ctx) {
 void CmdHExists(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   HashObject* h;
-  if (!LookupRead(ctx, g, &h)) return;
+  if (!LookupForRead<HashObject>(ctx, g, &h)) return;
   ctx.reply.Integer(h != nullptr && h->Contains(ctx.args[2]) ? 1 : 0);
 }
 
@@ -202,7 +173,7 @@ void CmdHExists(CommandContext& ctx) {
 void GetAllGeneric(CommandContext& ctx, bool keys, bool values) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   HashObject* h;
-  if (!LookupRead(ctx, g, &h)) return;
+  if (!LookupForRead<HashObject>(ctx, g, &h)) return;
   size_t n = h ? h->Size() : 0;
   if (keys && values) {
     ctx.reply.MapHeader(n);
@@ -226,13 +197,13 @@ void CmdHIncrBy(CommandContext& ctx) {
   if (!incr) return;
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry** link;
-  if (!LookupWrite(ctx, g, &link)) return;
+  if (!LookupForWrite<HashObject>(ctx, g, &link)) return;
   int64_t cur = 0;
   if (link != nullptr) {
-    if (auto v = AsHash(*link)->Get(ctx.args[2])) {
+    if (auto v = ValueAs<HashObject>(*link)->Get(ctx.args[2])) {
       auto parsed = ParseInt64(*v);
       if (!parsed) {
-        ctx.Error(kHashNotInteger);
+        ctx.Error(errors::kHashNotInteger);
         return;
       }
       cur = *parsed;
@@ -260,18 +231,18 @@ void CmdHIncrByFloat(CommandContext& ctx) {
     return;
   }
   if (std::isnan(*incr) || std::isinf(*incr)) {
-    ctx.Error(kIncrNanOrInf);
+    ctx.Error(errors::kIncrNanOrInf);
     return;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry** link;
-  if (!LookupWrite(ctx, g, &link)) return;
+  if (!LookupForWrite<HashObject>(ctx, g, &link)) return;
   long double cur = 0;
   if (link != nullptr) {
-    if (auto v = AsHash(*link)->Get(ctx.args[2])) {
+    if (auto v = ValueAs<HashObject>(*link)->Get(ctx.args[2])) {
       auto parsed = ParseLongDouble(*v);
       if (!parsed) {
-        ctx.Error(kHashNotFloat);
+        ctx.Error(errors::kHashNotFloat);
         return;
       }
       cur = *parsed;
@@ -284,7 +255,7 @@ void CmdHIncrByFloat(CommandContext& ctx) {
   }
   auto text = FormatLongDoubleHuman(result);
   if (!text) {
-    ctx.Error(kHashNotFloat);
+    ctx.Error(errors::kHashNotFloat);
     return;
   }
   HashForWrite(g, link)->Set(ctx.args[2], *text, Limits(ctx));
@@ -307,7 +278,7 @@ void CmdHRandField(CommandContext& ctx) {
     auto v = IntArg(ctx, ctx.args[2]);
     if (!v) return;
     if (*v == INT64_MIN) {
-      ctx.Error(kCountOutOfRange);
+      ctx.Error(errors::kCountOutOfRange);
       return;
     }
     count = *v;
@@ -319,13 +290,13 @@ void CmdHRandField(CommandContext& ctx) {
     with_values = ctx.args.size() == 4;
     // Twice the count must fit the reply's element count.
     if (with_values && (count < -INT64_MAX / 2 || count > INT64_MAX / 2)) {
-      ctx.Error(kOutOfRange);
+      ctx.Error(errors::kOutOfRange);
       return;
     }
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
   HashObject* h;
-  if (!LookupRead(ctx, g, &h)) return;
+  if (!LookupForRead<HashObject>(ctx, g, &h)) return;
   if (!with_count) {
     if (h == nullptr) {
       ctx.reply.Null();
@@ -360,7 +331,7 @@ void CmdHScan(CommandContext& ctx) {
   uint64_t cursor = *parsed;
   KeyGuard g(ctx.db(), ctx.args[1]);
   HashObject* h;
-  if (!LookupRead(ctx, g, &h)) return;
+  if (!LookupForRead<HashObject>(ctx, g, &h)) return;
   if (h == nullptr) {
     // Redis answers an empty scan before looking at the options.
     ctx.reply.ArrayHeader(2);
@@ -368,31 +339,11 @@ void CmdHScan(CommandContext& ctx) {
     ctx.reply.ArrayHeader(0);
     return;
   }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t j = 3; j < ctx.args.size(); j++) {
-    std::string_view o = ctx.args[j];
-    bool has_next = j + 1 < ctx.args.size();
-    if (EqualsIgnoreCase(o, "count") && has_next) {
-      auto v = IntArg(ctx, ctx.args[++j]);
-      if (!v) return;
-      if (*v < 1) {
-        ctx.Error(errors::kSyntax);
-        return;
-      }
-      count = *v;
-    } else if (EqualsIgnoreCase(o, "match") && has_next) {
-      pattern = ctx.args[++j];
-      use_pattern = pattern != "*";
-    } else {
-      ctx.Error(errors::kSyntax);
-      return;
-    }
-  }
+  ScanOptions opts;
+  if (!ParseScanOptions(ctx, 3, false, &opts)) return;
   std::vector<std::string_view> items;
-  uint64_t next = h->Scan(cursor, size_t(count), [&](std::string_view f, std::string_view v) {
-    if (use_pattern && !GlobMatch(pattern, f)) return;
+  uint64_t next = h->Scan(cursor, size_t(opts.count), [&](std::string_view f, std::string_view v) {
+    if (!opts.Matches(f)) return;
     items.push_back(f);
     items.push_back(v);
   });

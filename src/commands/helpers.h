@@ -16,7 +16,11 @@
 #include "common/hash.h"
 #include "common/numbers.h"
 #include "config/config.h"
+#include "storage/hash_type.h"
 #include "storage/keyspace.h"
+#include "storage/list_type.h"
+#include "storage/set_type.h"
+#include "storage/zset_type.h"
 
 namespace basalt::commands {
 
@@ -97,6 +101,72 @@ void CountHit(CommandContext& ctx, std::string_view key, bool hit);
 // type. *out is the entry, or nullptr when the key is missing.
 bool LookupTyped(CommandContext& ctx, KeyGuard& g, storage::ValueType type,
                  storage::Entry** out);
+
+// The value a type's commands work on: the Object subclass of a collection,
+// or the Entry itself for strings (whose value lives in the entry).
+template <typename T>
+struct ValueTraits;
+template <>
+struct ValueTraits<storage::Entry> {
+  static constexpr storage::ValueType kType = storage::ValueType::kString;
+  static storage::Entry* From(storage::Entry* e) { return e; }
+};
+template <typename T>
+struct CollectionTraits {
+  static T* From(storage::Entry* e) { return static_cast<T*>(e->obj()); }
+};
+template <>
+struct ValueTraits<storage::HashObject> : CollectionTraits<storage::HashObject> {
+  static constexpr storage::ValueType kType = storage::ValueType::kHash;
+};
+template <>
+struct ValueTraits<storage::ListObject> : CollectionTraits<storage::ListObject> {
+  static constexpr storage::ValueType kType = storage::ValueType::kList;
+};
+template <>
+struct ValueTraits<storage::SetObject> : CollectionTraits<storage::SetObject> {
+  static constexpr storage::ValueType kType = storage::ValueType::kSet;
+};
+template <>
+struct ValueTraits<storage::ZSetObject> : CollectionTraits<storage::ZSetObject> {
+  static constexpr storage::ValueType kType = storage::ValueType::kZSet;
+};
+
+// Whether e (non-null) holds a T.
+template <typename T>
+bool Holds(const storage::Entry* e) {
+  return e->type() == ValueTraits<T>::kType;
+}
+// e's value as a T. REQUIRES: Holds<T>(e).
+template <typename T>
+T* ValueAs(storage::Entry* e) {
+  return ValueTraits<T>::From(e);
+}
+
+// The one lookup for a read command on a T (Entry for strings): counts the
+// keyspace hit or miss; replies WRONGTYPE and returns false for another type.
+// *out is null when the key is missing.
+template <typename T>
+bool LookupForRead(CommandContext& ctx, KeyGuard& g, T** out) {
+  storage::Entry* e;
+  if (!LookupTyped(ctx, g, ValueTraits<T>::kType, &e)) return false;
+  *out = e == nullptr ? nullptr : ValueAs<T>(e);
+  return true;
+}
+
+// The one lookup for a write command on a T: no hit/miss counting (Redis
+// counts reads only); replies WRONGTYPE and returns false for another type.
+// *link is the entry's link in its chain, null when the key is missing.
+template <typename T>
+bool LookupForWrite(CommandContext& ctx, KeyGuard& g, storage::Entry*** link) {
+  storage::Entry** l = g.FindLink();
+  if (l != nullptr && !Holds<T>(*l)) {
+    ctx.Error(errors::kWrongType);
+    return false;
+  }
+  *link = l;
+  return true;
+}
 
 // Writes the string value of an entry as a bulk reply.
 void ReplyStringValue(CommandContext& ctx, const storage::Entry* e);

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "commands/command_context.h"
+#include "commands/errors.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "storage/hyperloglog.h"
@@ -29,9 +30,6 @@ using storage::EntryBuilder;
 using storage::ValueType;
 namespace hll = storage::hll;
 
-constexpr char kNotHll[] = "WRONGTYPE Key is not a valid HyperLogLog string value.";
-constexpr char kNoKey[] = "ERR The specified key does not exist";
-constexpr char kNotSparse[] = "ERR HLL encoding is not sparse";
 
 // hll-sparse-max-bytes. The directive has no Config accessor yet, so this is
 // Redis's default; replace with ctx.config().hll_sparse_max_bytes()
@@ -43,13 +41,13 @@ size_t SparseMaxBytes(CommandContext& ctx) {
 // Replies Redis's error and returns false unless e holds an HLL: another type
 // gets the generic WRONGTYPE, a string that is not an HLL the HLL-specific one.
 bool CheckHll(CommandContext& ctx, const Entry* e) {
-  if (e->type() != ValueType::kString) {
+  if (!Holds<Entry>(e)) {
     ctx.Error(errors::kWrongType);
     return false;
   }
   char buf[32];
   if (e->IsInt() || !hll::IsHll(e->StringValue(buf))) {
-    ctx.Error(kNotHll);
+    ctx.Error(errors::kNotHll);
     return false;
   }
   return true;
@@ -277,7 +275,7 @@ void CmdPfDebug(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[2]);
   Entry** link = g.FindLink();
   if (link == nullptr) {
-    ctx.Error(kNoKey);
+    ctx.Error(errors::kNoKey);
     return;
   }
   if (!CheckHll(ctx, *link)) return;
@@ -301,7 +299,7 @@ void CmdPfDebug(CommandContext& ctx) {
     for (uint32_t i = 0; i < hll::kRegisters; i++) ctx.reply.Integer(hll::DenseGet(regs, i));
   } else if (EqualsIgnoreCase(sub, "decode")) {
     if (!sparse) {
-      ctx.Error(kNotSparse);
+      ctx.Error(errors::kNotSparse);
       return;
     }
     ctx.reply.Bulk(hll::DecodeSparse(b.view()));

@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "commands/arg_parser.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
@@ -330,31 +331,9 @@ void CmdScan(CommandContext& ctx) {
   auto parsed = CursorArg(ctx, ctx.args[1]);
   if (!parsed) return;
   uint64_t cursor = *parsed;
-  std::string_view pattern;
-  bool has_pattern = false;
-  int64_t count = 10;
-  std::string_view type;
-  for (size_t j = 2; j < ctx.args.size(); j++) {
-    std::string_view o = ctx.args[j];
-    bool has_next = j + 1 < ctx.args.size();
-    if (EqualsIgnoreCase(o, "count") && has_next) {
-      auto v = IntArg(ctx, ctx.args[++j]);
-      if (!v) return;
-      if (*v < 1) {
-        ctx.Error(errors::kSyntax);
-        return;
-      }
-      count = *v;
-    } else if (EqualsIgnoreCase(o, "match") && has_next) {
-      pattern = ctx.args[++j];
-      has_pattern = !(pattern == "*");
-    } else if (EqualsIgnoreCase(o, "type") && has_next) {
-      type = ctx.args[++j];
-    } else {
-      ctx.Error(errors::kSyntax);
-      return;
-    }
-  }
+  ScanOptions opts;
+  if (!ParseScanOptions(ctx, 2, true, &opts)) return;
+  const int64_t count = opts.count;
   storage::Database& db = ctx.db();
   uint32_t nshards = db.shard_count();
   uint32_t shard = uint32_t(cursor % nshards);
@@ -369,9 +348,9 @@ void CmdScan(CommandContext& ctx) {
       do {
         tcursor = sh.table().Scan(tcursor, [&](Entry* e) {
           if (sh.IsExpired(e, now)) return;
-          if (!type.empty() && !EqualsIgnoreCase(type, TypeName(e->type()))) return;
+          if (!opts.type.empty() && !EqualsIgnoreCase(opts.type, TypeName(e->type()))) return;
           std::string_view k = e->key();
-          if (has_pattern && !GlobMatch(pattern, k)) return;
+          if (!opts.Matches(k)) return;
           keys.emplace_back(k);
         });
         budget--;

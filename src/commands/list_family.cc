@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "commands/command_context.h"
+#include "commands/errors.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "commands/list_ops.h"
@@ -18,27 +19,9 @@ using storage::Entry;
 using storage::ListObject;
 using storage::ValueType;
 
-constexpr char kPopCountError[] = "ERR value is out of range, must be positive";
-constexpr char kNumKeysError[] = "ERR numkeys should be greater than 0";
-constexpr char kCountError[] = "ERR count should be greater than 0";
-constexpr char kIndexOutOfRange[] = "ERR index out of range";
-constexpr char kRankZero[] =
-    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
-    "negative to start from the end of the list";
-constexpr char kCountNegative[] = "ERR COUNT can't be negative";
-constexpr char kMaxLenNegative[] = "ERR MAXLEN can't be negative";
 
-// Looks up a list for a read command (counting a keyspace hit or miss).
-// Replies WRONGTYPE and returns false for another type; *out is nullptr when
-// the key is missing.
-bool LookupListRead(CommandContext& ctx, KeyGuard& g, ListObject** out) {
-  Entry* e;
-  if (!LookupTyped(ctx, g, ValueType::kList, &e)) return false;
-  *out = e == nullptr ? nullptr : static_cast<ListObject*>(e->obj());
-  return true;
-}
-
-// As LookupListRead for write commands (no hit/miss counting).
+// Looks up a list for a write command (no hit/miss counting): list_ops's
+// LookupListForWrite, with the WRONGTYPE reply.
 bool LookupListWrite(CommandContext& ctx, KeyGuard& g, ListObject** out) {
   *out = nullptr;
   if (LookupListForWrite(Locked(g), out) == ListState::kWrongType) {
@@ -100,7 +83,7 @@ void PopGeneric(CommandContext& ctx, ListEnd end) {
   if (has_count) {
     auto v = ParseInt64(ctx.args[2]);
     if (!v || *v < 0) {
-      ctx.Error(kPopCountError);
+      ctx.Error(errors::kPopCountError);
       return;
     }
     count = *v;
@@ -136,7 +119,7 @@ void CmdRPop(CommandContext& ctx) { PopGeneric(ctx, ListEnd::kRight); }
 void CmdLMPop(CommandContext& ctx) {
   auto numkeys = ParseInt64(ctx.args[1]);
   if (!numkeys || *numkeys <= 0) {
-    ctx.Error(kNumKeysError);
+    ctx.Error(errors::kNumKeysError);
     return;
   }
   // The keys, then the direction: numkeys must leave room for it.
@@ -157,7 +140,7 @@ void CmdLMPop(CommandContext& ctx) {
     if (!has_count && EqualsIgnoreCase(ctx.args[i], "count") && i + 1 < ctx.args.size()) {
       auto v = ParseInt64(ctx.args[++i]);
       if (!v || *v <= 0) {
-        ctx.Error(kCountError);
+        ctx.Error(errors::kCountError);
         return;
       }
       count = *v;
@@ -197,7 +180,7 @@ void CmdLMPop(CommandContext& ctx) {
 void CmdLLen(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   ListObject* l;
-  if (!LookupListRead(ctx, g, &l)) return;
+  if (!LookupForRead<ListObject>(ctx, g, &l)) return;
   ctx.reply.Integer(l == nullptr ? 0 : int64_t(l->Size()));
 }
 
@@ -209,7 +192,7 @@ void CmdLRange(CommandContext& ctx) {
   if (!stop) return;
   KeyGuard g(ctx.db(), ctx.args[1]);
   ListObject* l;
-  if (!LookupListRead(ctx, g, &l)) return;
+  if (!LookupForRead<ListObject>(ctx, g, &l)) return;
   int64_t len = l == nullptr ? 0 : int64_t(l->Size());
   int64_t s = *start, e = *stop;
   if (s < 0) s += len;
@@ -238,7 +221,7 @@ void CmdLRange(CommandContext& ctx) {
 void CmdLIndex(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   ListObject* l;
-  if (!LookupListRead(ctx, g, &l)) return;
+  if (!LookupForRead<ListObject>(ctx, g, &l)) return;
   if (l == nullptr) {
     ctx.reply.Null();
     return;
@@ -266,7 +249,7 @@ void CmdLSet(CommandContext& ctx) {
   if (!index) return;
   size_t i;
   if (!l->NormalizeIndex(*index, &i)) {
-    ctx.Error(kIndexOutOfRange);
+    ctx.Error(errors::kIndexOutOfRange);
     return;
   }
   l->Set(i, ctx.args[3]);
@@ -369,14 +352,14 @@ void CmdLPos(CommandContext& ctx) {
       auto v = IntArg(ctx, ctx.args[++i]);
       if (!v) return;
       if (*v == 0) {
-        ctx.Error(kRankZero);
+        ctx.Error(errors::kRankZero);
         return;
       }
       rank = *v;
     } else if (EqualsIgnoreCase(opt, "count") && has_value) {
       auto v = ParseInt64(ctx.args[++i]);
       if (!v || *v < 0) {
-        ctx.Error(kCountNegative);
+        ctx.Error(errors::kCountNegative);
         return;
       }
       count = *v;
@@ -384,7 +367,7 @@ void CmdLPos(CommandContext& ctx) {
     } else if (EqualsIgnoreCase(opt, "maxlen") && has_value) {
       auto v = ParseInt64(ctx.args[++i]);
       if (!v || *v < 0) {
-        ctx.Error(kMaxLenNegative);
+        ctx.Error(errors::kMaxLenNegative);
         return;
       }
       maxlen = *v;
@@ -395,7 +378,7 @@ void CmdLPos(CommandContext& ctx) {
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
   ListObject* l;
-  if (!LookupListRead(ctx, g, &l)) return;
+  if (!LookupForRead<ListObject>(ctx, g, &l)) return;
   std::vector<size_t> found;
   if (l != nullptr) {
     // RANK -N starts from the tail; INT64_MIN has no positive counterpart and

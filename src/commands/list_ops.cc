@@ -23,7 +23,7 @@ bool ParseListEnd(std::string_view s, ListEnd* out) {
 ListState LookupListForWrite(const LockedKey& k, ListObject** list) {
   Entry* e = k.shard.Find(k.key, k.hash);
   if (e == nullptr) return ListState::kMissing;
-  if (e->type() != ValueType::kList) return ListState::kWrongType;
+  if (!Holds<ListObject>(e)) return ListState::kWrongType;
   *list = static_cast<ListObject*>(e->obj());
   return ListState::kList;
 }
@@ -42,7 +42,7 @@ ListState FindFirstList(std::span<const LockedKey> keys, size_t* index) {
 bool PopElements(CommandContext& ctx, const LockedKey& k, ListEnd end, int64_t count, PopLog log,
                  std::vector<std::string>* out) {
   Entry** link = k.shard.FindLink(k.key, k.hash);
-  if (link == nullptr || (*link)->type() != ValueType::kList) return false;
+  if (link == nullptr || !Holds<ListObject>((*link))) return false;
   auto* list = static_cast<ListObject*>((*link)->obj());
   size_t before = out->size();
   size_t n = count < 1 ? 1 : size_t(count);

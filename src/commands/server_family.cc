@@ -547,7 +547,7 @@ void CmdDebug(CommandContext& ctx) {
       return;
     }
     char val[32];
-    size_t len = e->type() == storage::ValueType::kString ? e->StringValue(val).size() : 0;
+    size_t len = Holds<Entry>(e) ? e->StringValue(val).size() : 0;
     char buf[256];
     snprintf(buf, sizeof(buf),
              "Value at:%p refcount:1 encoding:%.*s serializedlength:%zu lru:%u "

@@ -19,7 +19,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "commands/arg_parser.h"
 #include "commands/command_context.h"
+#include "commands/errors.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "common/glob.h"
@@ -33,17 +35,8 @@ using storage::EntryBuilder;
 using storage::SetObject;
 using storage::ValueType;
 
-constexpr char kPopCountRange[] = "ERR value is out of range, must be positive";
-constexpr char kRandCountRange[] =
-    "ERR value is out of range, value must between -9223372036854775807 and "
-    "9223372036854775807";
-constexpr char kNumKeys[] = "ERR numkeys should be greater than 0";
-constexpr char kTooManyKeys[] = "ERR Number of keys can't be greater than number of args";
-constexpr char kNegativeLimit[] = "ERR LIMIT can't be negative";
 // Basalt-only guard: Redis 7.0 builds any SRANDMEMBER reply however large
 // (a count of -2^63+1 exhausts memory); we refuse replies past proto-max-bulk-len.
-constexpr char kRandReplyTooLarge[] =
-    "ERR SRANDMEMBER count is too large: the reply would exceed proto-max-bulk-len";
 
 uint64_t RandomSeed() {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -53,18 +46,6 @@ uint64_t RandomSeed() {
 size_t MaxIntsetEntries(CommandContext& ctx) {
   int64_t v = ctx.config().set_max_intset_entries();
   return v < 0 ? 0 : size_t(v);
-}
-
-SetObject* AsSet(Entry* e) { return static_cast<SetObject*>(e->obj()); }
-
-// Looks up a set for a read-only command, counting the keyspace hit or miss.
-// Replies WRONGTYPE and returns false for other types; *out is null when the
-// key is missing.
-bool ReadSet(CommandContext& ctx, KeyGuard& g, SetObject** out) {
-  Entry* e;
-  if (!LookupTyped(ctx, g, ValueType::kSet, &e)) return false;
-  *out = e == nullptr ? nullptr : AsSet(e);
-  return true;
 }
 
 // Looks up every key (their shards must be locked); missing keys give null.
@@ -79,11 +60,11 @@ bool LookupSets(CommandContext& ctx, storage::Database& db, std::span<const std:
     uint64_t h = HashKey(k);
     Entry* e = db.ShardFor(h).Find(k, h);
     CountHit(ctx, k, e != nullptr);
-    if (e != nullptr && e->type() != ValueType::kSet) {
+    if (e != nullptr && !Holds<SetObject>(e)) {
       ctx.Error(errors::kWrongType);
       return false;
     }
-    out->push_back(e == nullptr ? nullptr : AsSet(e));
+    out->push_back(e == nullptr ? nullptr : ValueAs<SetObject>(e));
   }
   return true;
 }
@@ -145,11 +126,11 @@ void CmdSAdd(CommandContext& ctx) {
   Entry** link = g.FindLink();
   SetObject* set;
   if (link != nullptr) {
-    if ((*link)->type() != ValueType::kSet) {
+    if (!Holds<SetObject>((*link))) {
       ctx.Error(errors::kWrongType);
       return;
     }
-    set = AsSet(*link);
+    set = ValueAs<SetObject>(*link);
   } else {
     auto obj = std::make_unique<SetObject>();
     set = obj.get();
@@ -174,11 +155,11 @@ void CmdSRem(CommandContext& ctx) {
     ctx.reply.Integer(0);
     return;
   }
-  if ((*link)->type() != ValueType::kSet) {
+  if (!Holds<SetObject>((*link))) {
     ctx.Error(errors::kWrongType);
     return;
   }
-  SetObject* set = AsSet(*link);
+  SetObject* set = ValueAs<SetObject>(*link);
   int64_t removed = 0;
   for (size_t i = 2; i < ctx.args.size() && set->Size() > 0; i++) {
     removed += set->Remove(ctx.args[i]) ? 1 : 0;
@@ -197,7 +178,7 @@ void CmdSRem(CommandContext& ctx) {
 void CmdSCard(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   SetObject* set;
-  if (!ReadSet(ctx, g, &set)) return;
+  if (!LookupForRead<SetObject>(ctx, g, &set)) return;
   ctx.reply.Integer(set == nullptr ? 0 : int64_t(set->Size()));
 }
 
@@ -205,7 +186,7 @@ void CmdSCard(CommandContext& ctx) {
 void CmdSIsMember(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   SetObject* set;
-  if (!ReadSet(ctx, g, &set)) return;
+  if (!LookupForRead<SetObject>(ctx, g, &set)) return;
   ctx.reply.Integer(set != nullptr && set->Contains(ctx.args[2]) ? 1 : 0);
 }
 
@@ -213,7 +194,7 @@ void CmdSIsMember(CommandContext& ctx) {
 void CmdSMIsMember(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   SetObject* set;
-  if (!ReadSet(ctx, g, &set)) return;
+  if (!LookupForRead<SetObject>(ctx, g, &set)) return;
   ctx.reply.ArrayHeader(ctx.args.size() - 2);
   for (size_t i = 2; i < ctx.args.size(); i++) {
     ctx.reply.Integer(set != nullptr && set->Contains(ctx.args[i]) ? 1 : 0);
@@ -224,7 +205,7 @@ void CmdSMIsMember(CommandContext& ctx) {
 void CmdSMembers(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   SetObject* set;
-  if (!ReadSet(ctx, g, &set)) return;
+  if (!LookupForRead<SetObject>(ctx, g, &set)) return;
   if (set == nullptr) {
     ctx.reply.SetHeader(0);
     return;
@@ -241,12 +222,12 @@ void SRandMemberWithCount(CommandContext& ctx) {
     return;
   }
   if (*count == INT64_MIN) {
-    ctx.Error(kRandCountRange);
+    ctx.Error(errors::kCountOutOfRange);
     return;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
   SetObject* set;
-  if (!ReadSet(ctx, g, &set)) return;
+  if (!LookupForRead<SetObject>(ctx, g, &set)) return;
   if (set == nullptr || *count == 0) {
     ctx.reply.ArrayHeader(0);
     return;
@@ -260,7 +241,7 @@ void SRandMemberWithCount(CommandContext& ctx) {
     uint64_t per_member = sample_bytes / 8 + 16;  // "$<len>\r\n...\r\n"
     uint64_t limit = uint64_t(std::max<int64_t>(ctx.config().proto_max_bulk_len(), 1));
     if (n > limit / per_member) {
-      ctx.Error(kRandReplyTooLarge);
+      ctx.Error(errors::kRandReplyTooLarge);
       return;
     }
     ctx.reply.ArrayHeader(n);
@@ -290,7 +271,7 @@ void CmdSRandMember(CommandContext& ctx) {
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
   SetObject* set;
-  if (!ReadSet(ctx, g, &set)) return;
+  if (!LookupForRead<SetObject>(ctx, g, &set)) return;
   if (set == nullptr) {
     ctx.reply.Null();
     return;
@@ -303,7 +284,7 @@ void CmdSRandMember(CommandContext& ctx) {
 void SPopWithCount(CommandContext& ctx) {
   auto count = ParseInt64(ctx.args[2]);
   if (!count || *count < 0) {
-    ctx.Error(kPopCountRange);
+    ctx.Error(errors::kPopCountError);
     return;
   }
   std::string_view key = ctx.args[1];
@@ -313,7 +294,7 @@ void SPopWithCount(CommandContext& ctx) {
     ctx.reply.SetHeader(0);
     return;
   }
-  if ((*link)->type() != ValueType::kSet) {
+  if (!Holds<SetObject>((*link))) {
     ctx.Error(errors::kWrongType);
     return;
   }
@@ -321,7 +302,7 @@ void SPopWithCount(CommandContext& ctx) {
     ctx.reply.SetHeader(0);
     return;
   }
-  SetObject* set = AsSet(*link);
+  SetObject* set = ValueAs<SetObject>(*link);
   size_t size = set->Size();
   if (uint64_t(*count) >= size) {
     // The whole set: reply with it and drop the key; replicas get a DEL.
@@ -368,11 +349,11 @@ void CmdSPop(CommandContext& ctx) {
     ctx.reply.Null();
     return;
   }
-  if ((*link)->type() != ValueType::kSet) {
+  if (!Holds<SetObject>((*link))) {
     ctx.Error(errors::kWrongType);
     return;
   }
-  SetObject* set = AsSet(*link);
+  SetObject* set = ValueAs<SetObject>(*link);
   std::string m = set->PopRandom(RandomSeed());
   bool emptied = set->Size() == 0;
   if (emptied) g.shard().Delete(link);
@@ -397,11 +378,11 @@ void CmdSMove(CommandContext& ctx) {
     ctx.reply.Integer(0);
     return;
   }
-  if (se->type() != ValueType::kSet || (de != nullptr && de->type() != ValueType::kSet)) {
+  if (!Holds<SetObject>(se) || (de != nullptr && !Holds<SetObject>(de))) {
     ctx.Error(errors::kWrongType);
     return;
   }
-  SetObject* sset = AsSet(se);
+  SetObject* sset = ValueAs<SetObject>(se);
   if (se == de) {
     // Same set: nothing moves; the reply only says whether it is a member.
     ctx.reply.Integer(sset->Contains(member) ? 1 : 0);
@@ -422,7 +403,7 @@ void CmdSMove(CommandContext& ctx) {
     dset = obj.get();
     ds.Add(EntryBuilder::Object(dst, ValueType::kSet, obj.release(), false, 0), hd);
   } else {
-    dset = AsSet(de);
+    dset = ValueAs<SetObject>(de);
   }
   bool added = dset->Add(member, MaxIntsetEntries(ctx));
   ctx.PropagateAsIs();
@@ -503,11 +484,11 @@ void CmdSInter(CommandContext& ctx) {
 void CmdSInterCard(CommandContext& ctx) {
   auto numkeys = ParseInt64(ctx.args[1]);
   if (!numkeys || *numkeys < 1) {
-    ctx.Error(kNumKeys);
+    ctx.Error(errors::kNumKeysError);
     return;
   }
   if (uint64_t(*numkeys) > ctx.args.size() - 2) {
-    ctx.Error(kTooManyKeys);
+    ctx.Error(errors::kTooManyKeys);
     return;
   }
   size_t nkeys = size_t(*numkeys);
@@ -516,7 +497,7 @@ void CmdSInterCard(CommandContext& ctx) {
     if (EqualsIgnoreCase(ctx.args[j], "limit") && j + 1 < ctx.args.size()) {
       auto v = ParseInt64(ctx.args[++j]);
       if (!v || *v < 0) {
-        ctx.Error(kNegativeLimit);
+        ctx.Error(errors::kNegativeLimit);
         return;
       }
       limit = *v;
@@ -642,7 +623,7 @@ void CmdSScan(CommandContext& ctx) {
   if (!cursor) return;
   KeyGuard g(ctx.db(), ctx.args[1]);
   SetObject* set;
-  if (!ReadSet(ctx, g, &set)) return;
+  if (!LookupForRead<SetObject>(ctx, g, &set)) return;
   if (set == nullptr) {
     // Redis answers a missing key before looking at the options.
     ctx.reply.ArrayHeader(2);
@@ -650,31 +631,12 @@ void CmdSScan(CommandContext& ctx) {
     ctx.reply.ArrayHeader(0);
     return;
   }
-  std::string_view pattern;
-  bool use_pattern = false;
-  int64_t count = 10;
-  for (size_t j = 3; j < ctx.args.size(); j++) {
-    bool has_next = j + 1 < ctx.args.size();
-    if (EqualsIgnoreCase(ctx.args[j], "count") && has_next) {
-      auto v = IntArg(ctx, ctx.args[++j]);
-      if (!v) return;
-      if (*v < 1) {
-        ctx.Error(errors::kSyntax);
-        return;
-      }
-      count = *v;
-    } else if (EqualsIgnoreCase(ctx.args[j], "match") && has_next) {
-      pattern = ctx.args[++j];
-      use_pattern = pattern != "*";
-    } else {
-      ctx.Error(errors::kSyntax);
-      return;
-    }
-  }
+  ScanOptions opts;
+  if (!ParseScanOptions(ctx, 3, false, &opts)) return;
   std::vector<std::string> found;
-  uint64_t next = set->Scan(*cursor, size_t(count), [&](std::string_view m) {
+  uint64_t next = set->Scan(*cursor, size_t(opts.count), [&](std::string_view m) {
     // As Redis, COUNT bounds the members visited, before MATCH filters them.
-    if (!use_pattern || GlobMatch(pattern, m)) found.emplace_back(m);
+    if (opts.Matches(m)) found.emplace_back(m);
   });
   char buf[24];
   int n = snprintf(buf, sizeof(buf), "%llu", static_cast<unsigned long long>(next));

@@ -51,12 +51,12 @@ std::optional<std::string> LookupByPattern(storage::Database& db, std::string_vi
   Entry* e = FindLocked(db, key);
   if (e == nullptr) return std::nullopt;
   if (arrow != std::string_view::npos) {
-    if (e->type() != ValueType::kHash) return std::nullopt;
+    if (!Holds<storage::HashObject>(e)) return std::nullopt;
     auto v = static_cast<storage::HashObject*>(e->obj())->Get(pattern.substr(arrow + 2));
     if (!v) return std::nullopt;
     return std::string(*v);
   }
-  if (e->type() != ValueType::kString) return std::nullopt;
+  if (!Holds<Entry>(e)) return std::nullopt;
   char buf[32];
   return std::string(e->StringValue(buf));
 }
@@ -119,14 +119,14 @@ void SortGeneric(CommandContext& ctx, bool readonly) {
   locks.AddAll(db);
   locks.Acquire();
   Entry* src = FindLocked(db, a[1]);
-  if (src != nullptr && src->type() != ValueType::kList && src->type() != ValueType::kSet &&
-      src->type() != ValueType::kZSet) {
+  if (src != nullptr && !Holds<storage::ListObject>(src) && !Holds<storage::SetObject>(src) &&
+      !Holds<storage::ZSetObject>(src)) {
     ctx.Error(errors::kWrongType);
     return;
   }
   // A set has no order of its own: when the result is stored, sort it anyway
   // so that replicas and the AOF get the same list.
-  if (dontsort && src != nullptr && src->type() == ValueType::kSet && has_store) {
+  if (dontsort && src != nullptr && Holds<storage::SetObject>(src) && has_store) {
     dontsort = false;
     alpha = true;
     has_by = false;

@@ -11,6 +11,7 @@
 #include "commands/command_table.h"
 #include "commands/helpers.h"
 #include "common/clock.h"
+#include "common/status.h"
 
 namespace basalt::commands {
 namespace {
@@ -19,12 +20,6 @@ using storage::Encoding;
 using storage::Entry;
 using storage::EntryBuilder;
 using storage::ValueType;
-
-// Looks up a string entry for reading; replies WRONGTYPE and returns false
-// for other types. *out is nullptr when the key is missing.
-bool LookupString(CommandContext& ctx, KeyGuard& g, Entry** out) {
-  return LookupTyped(ctx, g, ValueType::kString, out);
-}
 
 void StoreString(KeyGuard& g, Entry** link, std::string_view value, bool has_exp, int64_t exp) {
   Entry* e = EntryBuilder::String(g.key(), value, has_exp, exp);
@@ -39,7 +34,7 @@ void StoreString(KeyGuard& g, Entry** link, std::string_view value, bool has_exp
 void CmdGet(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry* e;
-  if (!LookupString(ctx, g, &e)) return;
+  if (!LookupForRead<Entry>(ctx, g, &e)) return;
   if (e == nullptr) {
     ctx.reply.Null();
     return;
@@ -118,7 +113,7 @@ void CmdSet(CommandContext& ctx) {
   Entry** link = g.FindLink();
   Entry* old = link ? *link : nullptr;
   if (o.get) {
-    if (old != nullptr && old->type() != ValueType::kString) {
+    if (old != nullptr && !Holds<Entry>(old)) {
       ctx.Error(errors::kWrongType);
       return;
     }
@@ -194,7 +189,7 @@ void CmdGetEx(CommandContext& ctx) {
     ctx.reply.Null();
     return;
   }
-  if (e->type() != ValueType::kString) {
+  if (!Holds<Entry>(e)) {
     ctx.Error(errors::kWrongType);
     return;
   }
@@ -231,7 +226,7 @@ void CmdGetDel(CommandContext& ctx) {
     ctx.reply.Null();
     return;
   }
-  if (e->type() != ValueType::kString) {
+  if (!Holds<Entry>(e)) {
     ctx.Error(errors::kWrongType);
     return;
   }
@@ -247,7 +242,7 @@ void CmdGetSet(CommandContext& ctx) {
   Entry** link = g.FindLink();
   Entry* e = link ? *link : nullptr;
   CountHit(ctx, ctx.args[1], e != nullptr);
-  if (e != nullptr && e->type() != ValueType::kString) {
+  if (e != nullptr && !Holds<Entry>(e)) {
     ctx.Error(errors::kWrongType);
     return;
   }
@@ -272,7 +267,7 @@ void CmdMGet(CommandContext& ctx) {
     uint64_t h = HashKey(ctx.args[i]);
     Entry* e = db.ShardFor(h).Find(ctx.args[i], h);
     CountHit(ctx, ctx.args[i], e != nullptr);
-    if (e == nullptr || e->type() != ValueType::kString) {
+    if (e == nullptr || !Holds<Entry>(e)) {
       ctx.reply.Null();
     } else {
       ReplyStringValue(ctx, e);
@@ -360,7 +355,7 @@ void CmdAppend(CommandContext& ctx) {
     return;
   }
   Entry* e = *link;
-  if (e->type() != ValueType::kString) {
+  if (!Holds<Entry>(e)) {
     ctx.Error(errors::kWrongType);
     return;
   }
@@ -381,38 +376,37 @@ void CmdAppend(CommandContext& ctx) {
 void CmdStrlen(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry* e;
-  if (!LookupString(ctx, g, &e)) return;
+  if (!LookupForRead<Entry>(ctx, g, &e)) return;
   char buf[32];
   ctx.reply.Integer(e == nullptr ? 0 : int64_t(e->StringValue(buf).size()));
 }
 
-// INCR/DECR/INCRBY/DECRBY: adds `delta` to the integer value of key.
-void IncrGeneric(CommandContext& ctx, int64_t delta) {
-  KeyGuard g(ctx.db(), ctx.args[1]);
+// ---------------------------------------------------------------- Operations
+// What INCR* and INCRBYFLOAT do to the keyspace, apart from parsing and
+// replying: each takes a key whose shard lock the caller holds and returns
+// the new value or the error, and knows nothing of RESP (the pattern for new
+// commands: an Op* per storage change, a Cmd* that parses, calls it,
+// notifies, propagates and replies).
+
+// Adds delta to the integer at key (0 when missing), keeping its TTL.
+StatusOr<int64_t> OpIncrBy(KeyGuard& g, int64_t delta) {
   Entry** link = g.FindLink();
   Entry* e = link ? *link : nullptr;
   int64_t cur = 0;
   if (e != nullptr) {
-    if (e->type() != ValueType::kString) {
-      ctx.Error(errors::kWrongType);
-      return;
-    }
+    if (!Holds<Entry>(e)) return Status::Error(errors::kWrongType);
     if (e->IsInt()) {
       cur = e->IntValue();
     } else {
       char buf[32];
       auto v = ParseInt64(e->StringValue(buf));
-      if (!v) {
-        ctx.Error(errors::kNotInteger);
-        return;
-      }
+      if (!v) return Status::Error(errors::kNotInteger);
       cur = *v;
     }
   }
   if ((cur < 0 && delta < 0 && delta < INT64_MIN - cur) ||
       (cur > 0 && delta > 0 && delta > INT64_MAX - cur)) {
-    ctx.Error(errors::kOverflow);
-    return;
+    return Status::Error(errors::kOverflow);
   }
   int64_t result = cur + delta;
   if (e != nullptr && e->IsInt()) {
@@ -423,21 +417,62 @@ void IncrGeneric(CommandContext& ctx, int64_t delta) {
   } else {
     g.Add(EntryBuilder::Int(g.key(), result, false, 0));
   }
+  return result;
+}
+
+// Adds incr to the number at key (0 when missing), keeping its TTL; returns
+// the new value as Redis formats it.
+StatusOr<std::string> OpIncrByFloat(KeyGuard& g, long double incr) {
+  Entry** link = g.FindLink();
+  Entry* e = link ? *link : nullptr;
+  long double cur = 0;
+  if (e != nullptr) {
+    if (!Holds<Entry>(e)) return Status::Error(errors::kWrongType);
+    char buf[32];
+    auto v = ParseLongDouble(e->StringValue(buf));
+    if (!v) return Status::Error(errors::kNotFloat);
+    cur = *v;
+  }
+  long double result = cur + incr;
+  if (std::isnan(result) || std::isinf(result)) return Status::Error(errors::kNanOrInf);
+  auto text = FormatLongDoubleHuman(result);
+  if (!text) return Status::Error(errors::kNotFloat);
+  bool has_exp = e != nullptr && e->has_expire();
+  Entry* n = EntryBuilder::String(g.key(), *text, has_exp, has_exp ? e->expire_ms() : 0, false);
+  if (link != nullptr) {
+    g.shard().Overwrite(link, n);
+  } else {
+    g.Add(n);
+  }
+  return std::move(*text);
+}
+
+// ---------------------------------------------------------------- Handlers
+
+// INCR/DECR/INCRBY/DECRBY: adds `delta` to the integer value of key.
+void IncrGeneric(CommandContext& ctx, int64_t delta) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StatusOr<int64_t> r = OpIncrBy(g, delta);
+  if (!r.ok()) return ctx.Error(r.status().message());
   ctx.Changed(ctx.args[1], "incrby", kNotifyString);
   ctx.PropagateAsIs();
-  ctx.reply.Integer(result);
+  ctx.reply.Integer(*r);
 }
+// INCR key
 void CmdIncr(CommandContext& ctx) { IncrGeneric(ctx, 1); }
+// DECR key
 void CmdDecr(CommandContext& ctx) { IncrGeneric(ctx, -1); }
+// INCRBY key increment
 void CmdIncrBy(CommandContext& ctx) {
   auto d = IntArg(ctx, ctx.args[2]);
   if (d) IncrGeneric(ctx, *d);
 }
+// DECRBY key decrement
 void CmdDecrBy(CommandContext& ctx) {
   auto d = IntArg(ctx, ctx.args[2]);
   if (!d) return;
   if (*d == INT64_MIN) {
-    ctx.Error("ERR decrement would overflow");
+    ctx.Error(errors::kDecrOverflow);
     return;
   }
   IncrGeneric(ctx, -*d);
@@ -446,48 +481,18 @@ void CmdDecrBy(CommandContext& ctx) {
 // INCRBYFLOAT key increment
 void CmdIncrByFloat(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry** link = g.FindLink();
-  Entry* e = link ? *link : nullptr;
-  long double cur = 0;
-  if (e != nullptr) {
-    if (e->type() != ValueType::kString) {
-      ctx.Error(errors::kWrongType);
-      return;
-    }
-    char buf[32];
-    auto v = ParseLongDouble(e->StringValue(buf));
-    if (!v) {
-      ctx.Error(errors::kNotFloat);
-      return;
-    }
-    cur = *v;
-  }
   auto incr = ParseLongDouble(ctx.args[2]);
   if (!incr) {
-    ctx.Error(errors::kNotFloat);
-    return;
+    // A key of another type is reported before a bad increment, as Redis does.
+    Entry* e = g.Find();
+    return ctx.Error(e != nullptr && !Holds<Entry>(e) ? errors::kWrongType : errors::kNotFloat);
   }
-  long double result = cur + *incr;
-  if (std::isnan(result) || std::isinf(result)) {
-    ctx.Error(errors::kNanOrInf);
-    return;
-  }
-  auto text = FormatLongDoubleHuman(result);
-  if (!text) {
-    ctx.Error(errors::kNotFloat);
-    return;
-  }
-  bool has_exp = e != nullptr && e->has_expire();
-  Entry* n = EntryBuilder::String(g.key(), *text, has_exp, has_exp ? e->expire_ms() : 0, false);
-  if (link != nullptr) {
-    g.shard().Overwrite(link, n);
-  } else {
-    g.Add(n);
-  }
+  StatusOr<std::string> r = OpIncrByFloat(g, *incr);
+  if (!r.ok()) return ctx.Error(r.status().message());
   ctx.Changed(ctx.args[1], "incrbyfloat", kNotifyString);
   // Replicas must not redo floating-point arithmetic: send the result.
-  ctx.Propagate({"SET", ctx.args[1], *text, "KEEPTTL"});
-  ctx.reply.Bulk(*text);
+  ctx.Propagate({"SET", ctx.args[1], *r, "KEEPTTL"});
+  ctx.reply.Bulk(*r);
 }
 
 // GETRANGE key start end (and SUBSTR)
@@ -498,7 +503,7 @@ void CmdGetRange(CommandContext& ctx) {
   if (!end) return;
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry* e;
-  if (!LookupString(ctx, g, &e)) return;
+  if (!LookupForRead<Entry>(ctx, g, &e)) return;
   if (e == nullptr) {
     ctx.reply.Bulk("");
     return;
@@ -535,7 +540,7 @@ void CmdSetRange(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   Entry** link = g.FindLink();
   Entry* e = link ? *link : nullptr;
-  if (e != nullptr && e->type() != ValueType::kString) {
+  if (e != nullptr && !Holds<Entry>(e)) {
     ctx.Error(errors::kWrongType);
     return;
   }
@@ -601,7 +606,7 @@ void CmdLcs(CommandContext& ctx) {
       Entry* e = db.ShardFor(h).Find(ctx.args[i], h);
       (i == 1 ? ea : eb) = e;
     }
-    if ((ea && ea->type() != ValueType::kString) || (eb && eb->type() != ValueType::kString)) {
+    if ((ea && !Holds<Entry>(ea)) || (eb && !Holds<Entry>(eb))) {
       ctx.Error("ERR The specified keys must contain string values");
       return;
     }

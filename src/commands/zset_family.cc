@@ -18,6 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "commands/arg_parser.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/helpers.h"
@@ -33,16 +34,6 @@ using storage::EntryBuilder;
 using storage::ValueType;
 using storage::ZMemberScore;
 using storage::ZSetObject;
-
-// Looks up a sorted set for a read command (counting the hit or miss).
-// Replies WRONGTYPE and returns false for other types; *z is nullptr when
-// the key is missing.
-bool LookupZSetRead(CommandContext& ctx, KeyGuard& g, ZSetObject** z) {
-  Entry* e;
-  if (!LookupTyped(ctx, g, ValueType::kZSet, &e)) return false;
-  *z = e == nullptr ? nullptr : static_cast<ZSetObject*>(e->obj());
-  return true;
-}
 
 uint64_t Rng() {
   thread_local std::mt19937_64 rng(std::random_device{}());
@@ -108,7 +99,7 @@ void ZAddGeneric(CommandContext& ctx, bool zincrby) {
   std::string_view key = ctx.args[1];
   KeyGuard g(ctx.db(), key);
   Entry* e = g.Find();
-  if (e != nullptr && e->type() != ValueType::kZSet) {
+  if (e != nullptr && !Holds<ZSetObject>(e)) {
     ctx.Error(errors::kWrongType);
     return;
   }
@@ -183,7 +174,7 @@ void CmdZRem(CommandContext& ctx) {
     ctx.reply.Integer(0);
     return;
   }
-  if ((*link)->type() != ValueType::kZSet) {
+  if (!Holds<ZSetObject>((*link))) {
     ctx.Error(errors::kWrongType);
     return;
   }
@@ -209,7 +200,7 @@ void CmdZRem(CommandContext& ctx) {
 void CmdZCard(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   ZSetObject* z;
-  if (!LookupZSetRead(ctx, g, &z)) return;
+  if (!LookupForRead<ZSetObject>(ctx, g, &z)) return;
   ctx.reply.Integer(z ? int64_t(z->Size()) : 0);
 }
 
@@ -217,7 +208,7 @@ void CmdZCard(CommandContext& ctx) {
 void CmdZScore(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   ZSetObject* z;
-  if (!LookupZSetRead(ctx, g, &z)) return;
+  if (!LookupForRead<ZSetObject>(ctx, g, &z)) return;
   std::optional<double> s;
   if (z != nullptr) s = z->Score(ctx.args[2]);
   if (s) {
@@ -231,7 +222,7 @@ void CmdZScore(CommandContext& ctx) {
 void CmdZMScore(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   ZSetObject* z;
-  if (!LookupZSetRead(ctx, g, &z)) return;
+  if (!LookupForRead<ZSetObject>(ctx, g, &z)) return;
   ctx.reply.ArrayHeader(ctx.args.size() - 2);
   for (size_t i = 2; i < ctx.args.size(); i++) {
     std::optional<double> s;
@@ -248,7 +239,7 @@ void CmdZMScore(CommandContext& ctx) {
 void RankGeneric(CommandContext& ctx, bool reverse) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   ZSetObject* z;
-  if (!LookupZSetRead(ctx, g, &z)) return;
+  if (!LookupForRead<ZSetObject>(ctx, g, &z)) return;
   std::optional<size_t> r;
   if (z != nullptr) r = z->Rank(ctx.args[2], reverse);
   if (r) {
@@ -269,7 +260,7 @@ void CmdZCount(CommandContext& ctx) {
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
   ZSetObject* z;
-  if (!LookupZSetRead(ctx, g, &z)) return;
+  if (!LookupForRead<ZSetObject>(ctx, g, &z)) return;
   ctx.reply.Integer(z ? int64_t(z->CountInRange(range)) : 0);
 }
 
@@ -282,7 +273,7 @@ void CmdZLexCount(CommandContext& ctx) {
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
   ZSetObject* z;
-  if (!LookupZSetRead(ctx, g, &z)) return;
+  if (!LookupForRead<ZSetObject>(ctx, g, &z)) return;
   ctx.reply.Integer(z ? int64_t(z->CountInLexRange(range)) : 0);
 }
 
@@ -394,7 +385,7 @@ void CmdZRandMember(CommandContext& ctx) {
   if (a.size() == 2) {
     KeyGuard g(ctx.db(), a[1]);
     ZSetObject* z;
-    if (!LookupZSetRead(ctx, g, &z)) return;
+    if (!LookupForRead<ZSetObject>(ctx, g, &z)) return;
     if (z == nullptr) {
       ctx.reply.Null();
       return;
@@ -424,7 +415,7 @@ void CmdZRandMember(CommandContext& ctx) {
   }
   KeyGuard g(ctx.db(), a[1]);
   ZSetObject* z;
-  if (!LookupZSetRead(ctx, g, &z)) return;
+  if (!LookupForRead<ZSetObject>(ctx, g, &z)) return;
   if (z == nullptr || *count == 0) {
     ctx.reply.ArrayHeader(0);
     return;
@@ -488,39 +479,18 @@ void CmdZScan(CommandContext& ctx) {
   uint64_t cursor = *parsed;
   KeyGuard g(ctx.db(), a[1]);
   ZSetObject* z;
-  if (!LookupZSetRead(ctx, g, &z)) return;
+  if (!LookupForRead<ZSetObject>(ctx, g, &z)) return;
   if (z == nullptr) {
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk("0");
     ctx.reply.ArrayHeader(0);
     return;
   }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool has_pattern = false;
-  for (size_t j = 3; j < a.size(); j++) {
-    bool has_next = j + 1 < a.size();
-    if (EqualsIgnoreCase(a[j], "count") && has_next) {
-      auto v = IntArg(ctx, a[++j]);
-      if (!v) return;
-      if (*v < 1) {
-        ctx.Error(errors::kSyntax);
-        return;
-      }
-      count = *v;
-    } else if (EqualsIgnoreCase(a[j], "match") && has_next) {
-      pattern = a[++j];
-      has_pattern = pattern != "*";
-    } else {
-      ctx.Error(errors::kSyntax);
-      return;
-    }
-  }
+  ScanOptions opts;
+  if (!ParseScanOptions(ctx, 3, false, &opts)) return;
   std::vector<std::pair<std::string_view, std::string>> items;
-  uint64_t next = z->Scan(cursor, size_t(count), &items);
-  if (has_pattern) {
-    std::erase_if(items, [&](const auto& p) { return !GlobMatch(pattern, p.first); });
-  }
+  uint64_t next = z->Scan(cursor, size_t(opts.count), &items);
+  std::erase_if(items, [&](const auto& p) { return !opts.Matches(p.first); });
   char buf[24];
   int n = snprintf(buf, sizeof(buf), "%llu", static_cast<unsigned long long>(next));
   ctx.reply.ArrayHeader(2);
@@ -688,9 +658,9 @@ void SetOpGeneric(CommandContext& ctx, SetOp op, bool store, bool card_only) {
     Entry* e = db.ShardFor(h).Find(a[first + i], h);
     CountHit(ctx, a[first + i], e != nullptr);
     if (e == nullptr) continue;
-    if (e->type() == ValueType::kZSet) {
+    if (Holds<ZSetObject>(e)) {
       src[i].z = static_cast<const ZSetObject*>(e->obj());
-    } else if (e->type() == ValueType::kSet) {
+    } else if (Holds<storage::SetObject>(e)) {
       src[i].s = static_cast<const storage::SetObject*>(e->obj());
     } else {
       ctx.Error(errors::kWrongType);

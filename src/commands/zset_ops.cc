@@ -105,7 +105,7 @@ ZSetObject::Limits ZSetLimits(CommandContext& ctx) {
 ZState LookupZSetForWrite(const LockedKey& k, ZSetObject** z) {
   Entry* e = k.shard.Find(k.key, k.hash);
   if (e == nullptr) return ZState::kMissing;
-  if (e->type() != ValueType::kZSet) return ZState::kWrongType;
+  if (!Holds<ZSetObject>(e)) return ZState::kWrongType;
   if (z != nullptr) *z = static_cast<ZSetObject*>(e->obj());
   return ZState::kZSet;
 }
@@ -123,7 +123,7 @@ ZState FindFirstZSet(std::span<const LockedKey> keys, size_t* index) {
 bool ZPopElements(CommandContext& ctx, const LockedKey& k, bool max, int64_t count, ZPopLog log,
                   std::vector<ZPopped>* out) {
   Entry** link = k.shard.FindLink(k.key, k.hash);
-  if (link == nullptr || (*link)->type() != ValueType::kZSet || count < 1) return false;
+  if (link == nullptr || !Holds<ZSetObject>((*link)) || count < 1) return false;
   auto* z = static_cast<ZSetObject*>((*link)->obj());
   size_t size = z->Size();
   size_t n = uint64_t(count) < size ? size_t(count) : size;

@@ -162,7 +162,7 @@ void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType ty
     Entry* e = g.Find();
     CountHit(ctx, key, e != nullptr);
     if (e != nullptr) {
-      if (e->type() != ValueType::kZSet) {
+      if (!Holds<ZSetObject>(e)) {
         ctx.Error(errors::kWrongType);
         return;
       }
@@ -179,7 +179,7 @@ void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType ty
   Entry* e = db.ShardFor(h).Find(key, h);
   CountHit(ctx, key, e != nullptr);
   if (e != nullptr) {
-    if (e->type() != ValueType::kZSet) {
+    if (!Holds<ZSetObject>(e)) {
       ctx.Error(errors::kWrongType);
       return;
     }
@@ -268,7 +268,7 @@ void RemRangeGeneric(CommandContext& ctx, RangeType type) {
     ctx.reply.Integer(0);
     return;
   }
-  if ((*link)->type() != ValueType::kZSet) {
+  if (!Holds<ZSetObject>((*link))) {
     ctx.Error(errors::kWrongType);
     return;
   }
