@@ -83,7 +83,7 @@ class TestHost final : public Host {
   storage::Keyspace keyspace_;
   replication::WriteLog log_;
   CommandTable commands_;
-  Executor executor_{*this};
+  Executor executor_{*this, *config_, log_, commands_};
   WatchRegistry watches_;
   SlowLog slowlog_;
   std::mutex registry_mu_;

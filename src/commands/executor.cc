@@ -71,17 +71,23 @@ bool Executor::Admit(Session& s, const CommandSpec& spec, std::string* refusal) 
       return false;
     }
     if (spec.traits.misconf_gated) {
-      *refusal = host_.PersistenceWriteRefusal();
-      if (!refusal->empty()) return false;
+      std::string why = host_.PersistenceWriteRefusal();
+      if (!why.empty()) {
+        *refusal = std::move(why);
+        return false;
+      }
     }
     if (write || (spec.traits.is_exec && QueuedWrites(s))) {
       // min-replicas-to-write / min-replicas-ack: too few replicas.
-      *refusal = host_.ReplicasWriteRefusal();
-      if (!refusal->empty()) return false;
+      std::string why = host_.ReplicasWriteRefusal();
+      if (!why.empty()) {
+        *refusal = std::move(why);
+        return false;
+      }
     }
   }
   if (s.is_primary_link()) return true;
-  const config::Config& cfg = host_.config();
+  const config::Config& cfg = config_;
   if (write && host_.is_replica() && cfg.replica_read_only()) {
     *refusal = errors::kReadOnlyReplica;
     return false;
@@ -104,7 +110,7 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
   ThreadStats& stats = CurrentStats();
   const bool counted = !s.is_loader();
   if (counted) Bump(stats.commands);
-  const CommandSpec* spec = host_.commands().Find(args[0]);
+  const CommandSpec* spec = table_.Find(args[0]);
   if (spec == nullptr) return Reject(s, nullptr, UnknownCommand(args), rb);
   if (!spec->subcommands.empty() && args.size() >= 2) {
     std::string sub(args[1]);
@@ -130,7 +136,7 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
     if (counted) Bump(stats.cmd[spec->id].rejected);
     return Reject(s, spec, std::move(refusal), rb);
   }
-  if (s.resp() == 2 && s.subscribed() && !spec->traits.subscribed_ok) {
+  if (s.subscribed() && !spec->traits.subscribed_ok && s.resp() == 2) {
     return Reject(s, spec, errors::SubscribedContext(spec->name), rb);
   }
   if (s.in_multi_ && !spec->traits.transaction_control) {
@@ -143,16 +149,20 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
     rb.SimpleString("QUEUED");
     return;
   }
-  Execute(s, *spec, args, rb);
+  Run(s, *spec, args, rb, stats);
 }
 
 void Executor::Execute(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
                        protocol::ReplyBuilder& rb) {
+  Run(s, spec, args, rb, CurrentStats());
+}
+
+void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
+                   protocol::ReplyBuilder& rb, ThreadStats& stats) {
   CommandContext ctx{host_, s, args, rb, spec};
   s.last_cmd.store(&spec, std::memory_order_relaxed);
   int64_t start = MonotonicUs();
-  replication::WriteLog& log = host_.write_log();
-  int64_t log_before = log.offset();
+  int64_t log_before = log_.offset();
   // A running snapshot must see the old value of anything this command may
   // change in place (storage::SetWriteIntent).
   storage::SetWriteIntent(!(spec.flags & kReadOnly));
@@ -162,7 +172,7 @@ void Executor::Execute(Session& s, const CommandSpec& spec, std::span<const std:
   // Inside EXEC the writes reach the log only when the transaction ends, so
   // the offsets replies wait for are taken by the EXEC itself.
   if (s.exec_log_ == nullptr) {
-    int64_t log_now = log.offset();
+    int64_t log_now = log_.offset();
     if (s.wrote_) {
       s.wrote_ = false;
       s.OnWrite(log_now);
@@ -173,19 +183,19 @@ void Executor::Execute(Session& s, const CommandSpec& spec, std::span<const std:
   }
   if (s.is_loader()) return;  // AOF replay counts no statistics (as Redis)
   int64_t took = MonotonicUs() - start;
-  CommandStat& cs = CurrentStats().cmd[spec.id];
+  CommandStat& cs = stats.cmd[spec.id];
   Bump(cs.calls);
   Bump(cs.usec, uint64_t(took));
   if (ctx.failed) Bump(cs.failed);
-  MaybeLogSlow(s, spec, args, took);
+  int64_t threshold = config_.slowlog_log_slower_than();
+  if (threshold >= 0 && took >= threshold && !(spec.flags & kSkipSlowlog)) {
+    LogSlow(s, spec, args, took);
+  }
   s.OnExecuted(spec, args);
 }
 
-void Executor::MaybeLogSlow(Session& s, const CommandSpec& spec,
-                            std::span<const std::string_view> args, int64_t took_us) {
-  const config::Config& cfg = host_.config();
-  int64_t threshold = cfg.slowlog_log_slower_than();
-  if (threshold < 0 || took_us < threshold || (spec.flags & kSkipSlowlog)) return;
+void Executor::LogSlow(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
+                       int64_t took_us) {
   // Credentials never reach the slow log.
   std::vector<std::string_view> shown(args.begin(), args.end());
   if (spec.traits.redact_args) {
@@ -197,7 +207,7 @@ void Executor::MaybeLogSlow(Session& s, const CommandSpec& spec,
     client_name = s.name;
   }
   host_.slowlog().Add(shown, took_us, std::string(s.address()), std::move(client_name),
-                      size_t(std::max<int64_t>(0, cfg.slowlog_max_len())));
+                      size_t(std::max<int64_t>(0, config_.slowlog_max_len())));
 }
 
 // ---------------------------------------------------------------- Transactions
@@ -306,7 +316,7 @@ void Executor::Exec(Session& s, protocol::ReplyBuilder& rb) {
     Execute(s, *q.spec, views, rb);
   }
   s.exec_log_ = nullptr;
-  if (!log.empty()) host_.write_log().AppendTransaction(log);
+  if (!log.empty()) log_.AppendTransaction(log);
   storage::SetTransactionLocks(nullptr, false);
   locks.Release();
   host_.watches().RemoveAll(&s);

@@ -19,19 +19,32 @@
 #include <string>
 #include <string_view>
 
+namespace basalt::config {
+class Config;
+}
 namespace basalt::protocol {
 class ReplyBuilder;
+}
+namespace basalt::replication {
+class WriteLog;
 }
 
 namespace basalt::commands {
 
+class CommandTable;
 class Host;
 class Session;
 struct CommandSpec;
+struct ThreadStats;
 
 class Executor {
  public:
-  explicit Executor(Host& host) : host_(host) {}
+  // The host's configuration, write log and command table are passed
+  // directly so the hot path makes no virtual call to reach them; they must
+  // outlive the executor (the host owns all four).
+  Executor(Host& host, config::Config& config, replication::WriteLog& log,
+           const CommandTable& table)
+      : host_(host), config_(config), log_(log), table_(table) {}
 
   // Runs one request of `s` through every check and answers into rb.
   void Dispatch(Session& s, std::span<const std::string_view> args, protocol::ReplyBuilder& rb);
@@ -56,10 +69,15 @@ class Executor {
   // Whether spec may run for s now; if not, *refusal is the error to send.
   bool Admit(Session& s, const CommandSpec& spec, std::string* refusal);
   void Reject(Session& s, const CommandSpec* spec, std::string msg, protocol::ReplyBuilder& rb);
-  void MaybeLogSlow(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
-                    int64_t took_us);
+  void Run(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
+           protocol::ReplyBuilder& rb, ThreadStats& stats);
+  void LogSlow(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
+               int64_t took_us);
 
   Host& host_;
+  config::Config& config_;
+  replication::WriteLog& log_;
+  const CommandTable& table_;
 };
 
 }  // namespace basalt::commands

@@ -249,7 +249,7 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   replication::WriteLog write_log_;
   storage::LazyFreer lazy_freer_;
   commands::CommandTable commands_;
-  commands::Executor executor_{*this};
+  commands::Executor executor_{*this, *config_, write_log_, commands_};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ThreadStats> other_stats_;
   struct Listener {
