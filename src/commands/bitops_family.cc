@@ -10,8 +10,8 @@
 
 #include "commands/bitops.h"
 #include "commands/command_context.h"
-#include "commands/errors.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 
 namespace basalt::commands {
@@ -279,7 +279,6 @@ using storage::Entry;
 using storage::EntryBuilder;
 using storage::HeapString;
 using storage::ValueType;
-
 
 std::optional<uint64_t> OffsetArg(CommandContext& ctx, std::string_view arg, int hash_bits) {
   auto off = bitops::ParseBitOffset(arg, hash_bits, ctx.config().proto_max_bulk_len());

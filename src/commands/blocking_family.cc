@@ -13,6 +13,7 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "commands/list_ops.h"
 #include "commands/zset_ops.h"
@@ -26,16 +27,16 @@ namespace {
 std::optional<int64_t> TimeoutArg(CommandContext& ctx, std::string_view arg) {
   auto v = ParseLongDouble(arg);
   if (!v) {
-    ctx.Error("ERR timeout is not a float or out of range");
+    ctx.Error(errors::kTimeoutNotFloat);
     return std::nullopt;
   }
   if (*v < 0) {
-    ctx.Error("ERR timeout is negative");
+    ctx.Error(errors::kTimeoutNegative);
     return std::nullopt;
   }
   long double ms = *v * 1000.0L;
   if (ms > static_cast<long double>(INT64_MAX / 2)) {
-    ctx.Error("ERR timeout is out of range");
+    ctx.Error(errors::kTimeoutOutOfRange);
     return std::nullopt;
   }
   int64_t t = static_cast<int64_t>(std::ceil(ms));
@@ -145,7 +146,7 @@ bool ParseMPop(CommandContext& ctx, size_t first, bool (*where_ok)(std::string_v
                MPopArgs* out) {
   auto n = ParseInt64(ctx.args[first]);
   if (!n || *n <= 0) {
-    ctx.Error("ERR numkeys should be greater than 0");
+    ctx.Error(errors::kNumKeysError);
     return false;
   }
   size_t where_idx = first + 1 + size_t(*n);
@@ -164,7 +165,7 @@ bool ParseMPop(CommandContext& ctx, size_t first, bool (*where_ok)(std::string_v
     if (!have_count && EqualsIgnoreCase(ctx.args[j], "count") && j + 1 < ctx.args.size()) {
       auto c = ParseInt64(ctx.args[++j]);
       if (!c || *c <= 0) {
-        ctx.Error("ERR count should be greater than 0");
+        ctx.Error(errors::kCountError);
         return false;
       }
       out->count = *c;
@@ -307,10 +308,10 @@ KeySpec NumKeysSpec() {
 }  // namespace
 
 void RegisterBlockingFamily(CommandTable& t) {
-  t.Add(Spec("list", "blpop", -3, kWrite | kNoScript | kBlocking, 1, -2, 1, "@write @list @slow @blocking",
-             CmdBLPop));
-  t.Add(Spec("list", "brpop", -3, kWrite | kNoScript | kBlocking, 1, -2, 1, "@write @list @slow @blocking",
-             CmdBRPop));
+  t.Add(Spec("list", "blpop", -3, kWrite | kNoScript | kBlocking, 1, -2, 1,
+             "@write @list @slow @blocking", CmdBLPop));
+  t.Add(Spec("list", "brpop", -3, kWrite | kNoScript | kBlocking, 1, -2, 1,
+             "@write @list @slow @blocking", CmdBRPop));
   t.Add(Spec("list", "blmove", 6, kWrite | kDenyOom | kNoScript | kBlocking, 1, 2, 1,
              "@write @list @slow @blocking", CmdBLMove));
   t.Add(Spec("list", "brpoplpush", 4, kWrite | kDenyOom | kNoScript | kBlocking, 1, 2, 1,

@@ -8,10 +8,9 @@
 #include <string_view>
 
 #include "commands/command_table.h"
-#include "protocol/reply_builder.h"
-
 #include "commands/host.h"
 #include "commands/session.h"
+#include "protocol/reply_builder.h"
 
 namespace basalt::storage {
 class Database;

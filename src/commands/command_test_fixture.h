@@ -143,11 +143,16 @@ class CommandTest : public ::testing::Test {
   }
   static std::string Show(const protocol::Reply& r) {
     switch (r.type) {
-      case protocol::Reply::Type::kStatus: return "+" + r.str;
-      case protocol::Reply::Type::kError: return "-" + r.str;
-      case protocol::Reply::Type::kInteger: return ":" + std::to_string(r.integer);
-      case protocol::Reply::Type::kBulk: return "$" + r.str;
-      case protocol::Reply::Type::kNil: return "(nil)";
+      case protocol::Reply::Type::kStatus:
+        return "+" + r.str;
+      case protocol::Reply::Type::kError:
+        return "-" + r.str;
+      case protocol::Reply::Type::kInteger:
+        return ":" + std::to_string(r.integer);
+      case protocol::Reply::Type::kBulk:
+        return "$" + r.str;
+      case protocol::Reply::Type::kNil:
+        return "(nil)";
       case protocol::Reply::Type::kArray: {
         std::string s = "[";
         for (const auto& e : r.elements) s += Show(e) + " ";

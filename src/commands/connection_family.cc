@@ -3,8 +3,8 @@
 #include <vector>
 
 #include "commands/command_context.h"
-#include "commands/errors.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/executor.h"
 #include "commands/helpers.h"
 #include "common/clock.h"
@@ -16,12 +16,12 @@ namespace {
 // PING [message]
 void CmdPing(CommandContext& ctx) {
   if (ctx.args.size() > 2) {
-    ctx.Error("ERR wrong number of arguments for 'ping' command");
+    ctx.Error(errors::WrongArity("ping"));
     return;
   }
   // A RESP2 connection in subscribed mode gets PING's answer as a message.
-  if (ctx.session.resp() == 2 && (ctx.session.sub_count() > 0 ||
-                                 !ctx.session.subscriptions(SubKind::kShard).empty())) {
+  if (ctx.session.resp() == 2 &&
+      (ctx.session.sub_count() > 0 || !ctx.session.subscriptions(SubKind::kShard).empty())) {
     ctx.reply.ArrayHeader(2);
     ctx.reply.Bulk("pong");
     ctx.reply.Bulk(ctx.args.size() == 2 ? ctx.args[1] : "");
@@ -49,7 +49,6 @@ bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view 
   if (user != "default") return false;
   return required.empty() || pass == required;
 }
-
 
 // AUTH [username] password
 void CmdAuth(CommandContext& ctx) {
@@ -94,13 +93,13 @@ void CmdHello(CommandContext& ctx) {
   if (ctx.args.size() >= 2) {
     auto v = ParseInt64(ctx.args[1]);
     if (!v) {
-      ctx.Error("ERR Protocol version is not an integer or out of range");
+      ctx.Error(errors::kProtoVersionNotInteger);
       return;
     }
     ver = *v;
     j = 2;
     if (ver < 2 || ver > 3) {
-      ctx.Error("NOPROTO unsupported protocol version");
+      ctx.Error(errors::kNoProto);
       return;
     }
   }
@@ -225,7 +224,7 @@ void CmdClientList(CommandContext& ctx) {
       for (j++; j < ctx.args.size(); j++) {
         auto v = ParseInt64(ctx.args[j]);
         if (!v || *v < 0) {
-          ctx.Error("ERR Invalid client ID");
+          ctx.Error(errors::kInvalidClientId);
           return;
         }
         ids.push_back(uint64_t(*v));
@@ -279,7 +278,7 @@ void CmdClientKill(CommandContext& ctx) {
       }
     });
     if (!found) {
-      ctx.Error("ERR No such client");
+      ctx.Error(errors::kNoSuchClient);
       return;
     }
     if (self_target != nullptr) ctx.session.CloseAfterReply();
@@ -298,7 +297,7 @@ void CmdClientKill(CommandContext& ctx) {
     if (EqualsIgnoreCase(o, "id")) {
       auto n = ParseInt64(v);
       if (!n || *n <= 0) {
-        ctx.Error("ERR client-id should be greater than 0");
+        ctx.Error(errors::kClientIdPositive);
         return;
       }
       id = uint64_t(*n);
@@ -355,23 +354,23 @@ void CmdClientKill(CommandContext& ctx) {
 void CmdClientPause(CommandContext& ctx) {
   auto t = ParseInt64(ctx.args[2]);
   if (!t) {
-    ctx.Error("ERR timeout is not an integer or out of range");
+    ctx.Error(errors::kTimeoutNotInteger);
     return;
   }
   if (*t < 0) {
-    ctx.Error("ERR timeout is negative");
+    ctx.Error(errors::kTimeoutNegative);
     return;
   }
   bool all = true;
   if (ctx.args.size() > 4) {
-    ctx.Error("ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.");
+    ctx.Error(errors::kClientPauseArity);
     return;
   }
   if (ctx.args.size() == 4) {
     if (EqualsIgnoreCase(ctx.args[3], "write")) {
       all = false;
     } else if (!EqualsIgnoreCase(ctx.args[3], "all")) {
-      ctx.Error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+      ctx.Error(errors::kClientPauseMode);
       return;
     }
   }
@@ -427,7 +426,7 @@ void CmdClientUnblock(CommandContext& ctx) {
     if (EqualsIgnoreCase(ctx.args[3], "error")) {
       error = true;
     } else if (!EqualsIgnoreCase(ctx.args[3], "timeout")) {
-      ctx.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      ctx.Error(errors::kClientUnblockReason);
       return;
     }
   } else if (ctx.args.size() > 4) {
@@ -474,7 +473,7 @@ void CmdClientHelp(CommandContext& ctx) {
 
 void CmdContainer(CommandContext& ctx) {
   // Only reached for a container called without a subcommand (arity -2 catches it).
-  ctx.Error("ERR wrong number of arguments for '" + ctx.spec.name + "' command");
+  ctx.Error(errors::WrongArity(ctx.spec.name));
 }
 
 }  // namespace

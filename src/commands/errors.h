@@ -95,4 +95,72 @@ inline constexpr char kNegativeLimit[] = "ERR LIMIT can't be negative";
 inline constexpr char kRandReplyTooLarge[] =
     "ERR SRANDMEMBER count is too large: the reply would exceed proto-max-bulk-len";
 
+// blocking
+inline constexpr char kTimeoutNotFloat[] = "ERR timeout is not a float or out of range";
+inline constexpr char kTimeoutNegative[] = "ERR timeout is negative";
+inline constexpr char kTimeoutOutOfRange[] = "ERR timeout is out of range";
+// connection
+inline constexpr char kProtoVersionNotInteger[] =
+    "ERR Protocol version is not an integer or out of range";
+inline constexpr char kNoProto[] = "NOPROTO unsupported protocol version";
+inline constexpr char kInvalidClientId[] = "ERR Invalid client ID";
+inline constexpr char kNoSuchClient[] = "ERR No such client";
+inline constexpr char kClientIdPositive[] = "ERR client-id should be greater than 0";
+inline constexpr char kTimeoutNotInteger[] = "ERR timeout is not an integer or out of range";
+inline constexpr char kClientPauseArity[] =
+    "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.";
+inline constexpr char kClientPauseMode[] = "ERR CLIENT PAUSE mode must be WRITE or ALL";
+inline constexpr char kClientUnblockReason[] =
+    "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+// keys
+inline constexpr char kExpireNxXxGtLt[] =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+inline constexpr char kGtLt[] = "ERR GT and LT options at the same time are not compatible";
+inline constexpr char kInvalidFirstDbIndex[] = "ERR invalid first DB index";
+inline constexpr char kInvalidSecondDbIndex[] = "ERR invalid second DB index";
+// persistence
+inline constexpr char kInvalidIdletime[] = "ERR Invalid IDLETIME value, must be >= 0";
+inline constexpr char kInvalidFreq[] = "ERR Invalid FREQ value, must be >= 0 and <= 255";
+inline constexpr char kBusyKey[] = "BUSYKEY Target key name already exists.";
+inline constexpr char kInvalidTtl[] = "ERR Invalid TTL value, must be >= 0";
+// replication
+inline constexpr char kInvalidMasterPort[] = "ERR Invalid master port";
+// sentinel
+inline constexpr char kSentinelConfigGetSet[] =
+    "ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.";
+inline constexpr char kUnknownFailureSimulation[] = "ERR Unknown failure simulation specified";
+inline constexpr char kSentinelOnlyHello[] =
+    "ERR Only HELLO messages are accepted by Sentinel instances.";
+// server
+inline constexpr char kGetKeysNoCommand[] = "ERR Invalid command specified";
+inline constexpr char kGetKeysNoKeys[] = "ERR The command has no key arguments";
+inline constexpr char kGetKeysArity[] = "ERR Invalid number of arguments specified for command";
+inline constexpr char kGetKeysInvalid[] = "ERR Invalid arguments specified for command";
+inline constexpr char kDebugReloadOptions[] =
+    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
+inline constexpr char kSlowlogCountRange[] = "ERR count should be greater than or equal to -1";
+inline constexpr char kNoShutdownInProgress[] = "ERR No shutdown in progress.";
+// sort
+inline constexpr char kSortScoreNotDouble[] =
+    "ERR One or more scores can't be converted into double";
+// string
+inline constexpr char kLcsNotStrings[] = "ERR The specified keys must contain string values";
+inline constexpr char kLcsLenAndIdx[] =
+    "ERR If you want both the length and indexes, please just use IDX.";
+inline constexpr char kLcsTooLarge[] =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+// transaction
+inline constexpr char kNestedMulti[] = "ERR MULTI calls can not be nested";
+inline constexpr char kExecWithoutMulti[] = "ERR EXEC without MULTI";
+inline constexpr char kDiscardWithoutMulti[] = "ERR DISCARD without MULTI";
+inline constexpr char kWatchInMulti[] = "ERR WATCH inside MULTI is not allowed";
+// zset
+inline constexpr char kXxNx[] = "ERR XX and NX options at the same time are not compatible";
+inline constexpr char kZAddGtLtNx[] =
+    "ERR GT, LT, and/or NX options at the same time are not compatible";
+inline constexpr char kZAddIncrPair[] = "ERR INCR option supports a single increment-element pair";
+// zset_range
+inline constexpr char kWithScoresByLex[] =
+    "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+
 }  // namespace basalt::commands::errors

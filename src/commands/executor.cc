@@ -119,10 +119,9 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
     if (found == nullptr) {
       std::string upper = spec->name;
       for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
-      return Reject(s, spec,
-                    "ERR unknown subcommand '" + Truncated(args[1], 128) + "'. Try " + upper +
-                        " HELP.",
-                    rb);
+      return Reject(
+          s, spec,
+          "ERR unknown subcommand '" + Truncated(args[1], 128) + "'. Try " + upper + " HELP.", rb);
     }
     spec = found;
   }

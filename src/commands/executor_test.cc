@@ -15,8 +15,8 @@ TEST_F(ExecutorTest, UnknownCommandQuotesItsArguments) {
 }
 
 TEST_F(ExecutorTest, UnknownSubcommandNamesTheContainer) {
-  EXPECT_TRUE(IsError(Run({"OBJECT", "nosuch", "k"}),
-                      "ERR unknown subcommand 'nosuch'. Try OBJECT HELP."));
+  EXPECT_TRUE(
+      IsError(Run({"OBJECT", "nosuch", "k"}), "ERR unknown subcommand 'nosuch'. Try OBJECT HELP."));
 }
 
 TEST_F(ExecutorTest, WrongArityNamesTheCommandInLowerCase) {
@@ -56,7 +56,8 @@ TEST_F(ExecutorTest, MultiQueuesAndExecRunsTheGroupAsOneLogEntry) {
 TEST_F(ExecutorTest, ErrorWhileQueueingAbortsExec) {
   EXPECT_TRUE(IsStatus(Run({"MULTI"}), "OK"));
   EXPECT_TRUE(IsError(Run({"SET", "a"}), "ERR wrong number of arguments"));
-  EXPECT_TRUE(IsError(Run({"EXEC"}), "EXECABORT Transaction discarded because of previous errors."));
+  EXPECT_TRUE(
+      IsError(Run({"EXEC"}), "EXECABORT Transaction discarded because of previous errors."));
   EXPECT_TRUE(IsNil(Run({"GET", "a"})));
 }
 

@@ -14,8 +14,8 @@
 
 #include "commands/arg_parser.h"
 #include "commands/command_context.h"
-#include "commands/errors.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "common/glob.h"
 #include "storage/hash_type.h"
@@ -27,7 +27,6 @@ using storage::Entry;
 using storage::EntryBuilder;
 using storage::HashObject;
 using storage::ValueType;
-
 
 storage::HashLimits Limits(CommandContext& ctx) {
   const auto& c = ctx.config();
@@ -46,9 +45,7 @@ HashObject* HashForWrite(KeyGuard& g, Entry** link) {
   return h;
 }
 
-void ReplyArityError(CommandContext& ctx) {
-  ctx.Error("ERR wrong number of arguments for '" + ctx.spec.name + "' command");
-}
+void ReplyArityError(CommandContext& ctx) { ctx.Error(errors::WrongArity(ctx.spec.name)); }
 
 // HSET key field value [field value ...] / HMSET key field value [field value ...]
 void HSetGeneric(CommandContext& ctx, bool hmset) {
@@ -372,7 +369,8 @@ void RegisterHashFamily(CommandTable& t) {
       "nondeterministic_output_order";
   t.Add(Spec(g, "hvals", 2, kReadOnly, 1, 1, 1, "@read @hash @slow", CmdHVals)).tips =
       "nondeterministic_output_order";
-  t.Add(Spec(g, "hincrby", 4, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @hash @fast", CmdHIncrBy));
+  t.Add(
+      Spec(g, "hincrby", 4, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @hash @fast", CmdHIncrBy));
   t.Add(Spec(g, "hincrbyfloat", 4, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @hash @fast",
              CmdHIncrByFloat));
   t.Add(Spec(g, "hstrlen", 3, kReadOnly | kFast, 1, 1, 1, "@read @hash @fast", CmdHStrlen));

@@ -16,8 +16,8 @@
 #include <string>
 
 #include "commands/command_context.h"
-#include "commands/errors.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "storage/hyperloglog.h"
 
@@ -30,13 +30,10 @@ using storage::EntryBuilder;
 using storage::ValueType;
 namespace hll = storage::hll;
 
-
 // hll-sparse-max-bytes. The directive has no Config accessor yet, so this is
 // Redis's default; replace with ctx.config().hll_sparse_max_bytes()
 // once it exists.
-size_t SparseMaxBytes(CommandContext& ctx) {
-  return size_t(ctx.config().hll_sparse_max_bytes());
-}
+size_t SparseMaxBytes(CommandContext& ctx) { return size_t(ctx.config().hll_sparse_max_bytes()); }
 
 // Replies Redis's error and returns false unless e holds an HLL: another type
 // gets the generic WRONGTYPE, a string that is not an HLL the HLL-specific one.
@@ -324,9 +321,11 @@ void CmdPfSelfTest(CommandContext& ctx) {
 
 void RegisterHllFamily(CommandTable& t) {
   const char* g = "hyperloglog";
-  t.Add(Spec(g, "pfadd", -2, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @hyperloglog @fast", CmdPfAdd));
+  t.Add(Spec(g, "pfadd", -2, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @hyperloglog @fast",
+             CmdPfAdd));
   t.Add(Spec(g, "pfcount", -2, kReadOnly, 1, -1, 1, "@read @hyperloglog @slow", CmdPfCount));
-  t.Add(Spec(g, "pfmerge", -2, kWrite | kDenyOom, 1, -1, 1, "@write @hyperloglog @slow", CmdPfMerge));
+  t.Add(
+      Spec(g, "pfmerge", -2, kWrite | kDenyOom, 1, -1, 1, "@write @hyperloglog @slow", CmdPfMerge));
   t.Add(Spec(g, "pfdebug", 3, kWrite | kDenyOom | kAdmin, 2, 2, 1,
              "@write @hyperloglog @admin @slow @dangerous", CmdPfDebug));
   t.Add(Spec(g, "pfselftest", 1, kAdmin, 0, 0, 0, "@hyperloglog @admin @slow @dangerous",

@@ -150,8 +150,7 @@ class Host {
   virtual void AddDirty(int64_t n) = 0;
   // A key of database `db` changed: WATCH invalidation, the keyspace
   // notification, and waking clients blocked on it. REQUIRES: its shard lock.
-  virtual void OnKeyChanged(int db, std::string_view key, std::string_view event,
-                            uint32_t cls) = 0;
+  virtual void OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) = 0;
   // Publishes a keyspace notification if notify-keyspace-events enables it.
   virtual void Notify(int db, std::string_view key, std::string_view event, uint32_t cls) = 0;
   // Counts an error reply (errorstats).

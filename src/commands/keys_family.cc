@@ -8,6 +8,7 @@
 #include "commands/arg_parser.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "commands/watch_registry.h"
 #include "common/clock.h"
@@ -38,9 +39,7 @@ void DelGeneric(CommandContext& ctx, bool lazy) {
   if (n > 0) ctx.PropagateAsIs();
   ctx.reply.Integer(n);
 }
-void CmdDel(CommandContext& ctx) {
-  DelGeneric(ctx, ctx.config().lazyfree_lazy_user_del());
-}
+void CmdDel(CommandContext& ctx) { DelGeneric(ctx, ctx.config().lazyfree_lazy_user_del()); }
 void CmdUnlink(CommandContext& ctx) { DelGeneric(ctx, true); }
 
 // EXISTS key [key ...]
@@ -91,11 +90,11 @@ void ExpireGeneric(CommandContext& ctx, int64_t unit, bool relative) {
     }
   }
   if (nx && (xx || gt || lt)) {
-    ctx.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+    ctx.Error(errors::kExpireNxXxGtLt);
     return;
   }
   if (gt && lt) {
-    ctx.Error("ERR GT and LT options at the same time are not compatible");
+    ctx.Error(errors::kGtLt);
     return;
   }
   auto when = ExpireArgToAbsMs(ctx, ctx.args[2], unit, relative, false);
@@ -425,12 +424,12 @@ bool LiveWithoutExpiring(storage::Database& db, std::string_view key) {
 void CmdSwapDb(CommandContext& ctx) {
   auto a = ParseInt64(ctx.args[1]);
   if (!a) {
-    ctx.Error("ERR invalid first DB index");
+    ctx.Error(errors::kInvalidFirstDbIndex);
     return;
   }
   auto b = ParseInt64(ctx.args[2]);
   if (!b) {
-    ctx.Error("ERR invalid second DB index");
+    ctx.Error(errors::kInvalidSecondDbIndex);
     return;
   }
   int n = ctx.host.keyspace().db_count();
@@ -486,7 +485,7 @@ bool LiveWithoutExpiring(storage::Database& db, std::string_view key);
 // REQUIRES: all of db's shards are locked.
 void TouchExisting(CommandContext& ctx, storage::Database& db) {
   ctx.host.watches().TouchInDb(db.index(),
-                              [&](std::string_view k) { return LiveWithoutExpiring(db, k); });
+                               [&](std::string_view k) { return LiveWithoutExpiring(db, k); });
 }
 
 // FLUSHDB [ASYNC | SYNC]
@@ -538,7 +537,8 @@ void RegisterKeysFamily(CommandTable& t) {
   t.Add(Spec(g, "pexpireat", -3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPExpireAt));
   t.Add(Spec(g, "ttl", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdTtl));
   t.Add(Spec(g, "pttl", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdPTtl));
-  t.Add(Spec(g, "expiretime", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdExpireTime));
+  t.Add(
+      Spec(g, "expiretime", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast", CmdExpireTime));
   t.Add(Spec(g, "pexpiretime", 2, kReadOnly | kFast, 1, 1, 1, "@keyspace @read @fast",
              CmdPExpireTime));
   t.Add(Spec(g, "persist", 2, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdPersist));
@@ -546,14 +546,14 @@ void RegisterKeysFamily(CommandTable& t) {
   t.Add(Spec(g, "renamenx", 3, kWrite | kFast, 1, 2, 1, "@keyspace @write @fast", CmdRenameNx));
   t.Add(Spec(g, "copy", -3, kWrite | kDenyOom, 1, 2, 1, "@keyspace @write @slow", CmdCopy));
   t.Add(Spec(g, "move", 3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdMove));
-  t.Add(Spec(g, "keys", 2, kReadOnly, 0, 0, 0, "@keyspace @read @slow @dangerous", CmdKeys))
-      .tips = "request_policy:all_shards nondeterministic_output_order";
+  t.Add(Spec(g, "keys", 2, kReadOnly, 0, 0, 0, "@keyspace @read @slow @dangerous", CmdKeys)).tips =
+      "request_policy:all_shards nondeterministic_output_order";
   t.Add(Spec(g, "scan", -2, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdScan)).tips =
       "nondeterministic_output request_policy:special";
-  t.Add(Spec(g, "randomkey", 1, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdRandomKey))
-      .tips = "request_policy:all_shards nondeterministic_output";
-  t.Add(Spec("connection", "select", 2, kLoading | kStale | kFast, 0, 0, 0,
-             "@keyspace @fast", CmdSelect));
+  t.Add(Spec(g, "randomkey", 1, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdRandomKey)).tips =
+      "request_policy:all_shards nondeterministic_output";
+  t.Add(Spec("connection", "select", 2, kLoading | kStale | kFast, 0, 0, 0, "@keyspace @fast",
+             CmdSelect));
   t.Add(Spec("server", "swapdb", 3, kWrite | kFast, 0, 0, 0, "@keyspace @write @fast @dangerous",
              CmdSwapDb));
   t.Add(Spec("server", "dbsize", 1, kReadOnly | kFast, 0, 0, 0, "@keyspace @read @fast", CmdDbSize))

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "commands/command_context.h"
-#include "commands/errors.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "commands/list_ops.h"
 #include "storage/list_type.h"
@@ -18,7 +18,6 @@ namespace {
 using storage::Entry;
 using storage::ListObject;
 using storage::ValueType;
-
 
 // Looks up a list for a write command (no hit/miss counting): list_ops's
 // LookupListForWrite, with the WRONGTYPE reply.
@@ -75,7 +74,7 @@ void ReplyElements(CommandContext& ctx, const std::vector<std::string>& items) {
 // LPOP key [count] / RPOP key [count]
 void PopGeneric(CommandContext& ctx, ListEnd end) {
   if (ctx.args.size() > 3) {
-    ctx.Error("ERR wrong number of arguments for '" + ctx.spec.name + "' command");
+    ctx.Error(errors::WrongArity(ctx.spec.name));
     return;
   }
   bool has_count = ctx.args.size() == 3;
@@ -468,7 +467,8 @@ void RegisterListFamily(CommandTable& t) {
   add("llen", 2, kReadOnly | kFast, 1, 1, "@read @list @fast", CmdLLen, {IndexKey(1, "RO")});
   add("lrange", 4, kReadOnly, 1, 1, "@read @list @slow", CmdLRange, {IndexKey(1, "RO ACCESS")});
   add("lindex", 3, kReadOnly, 1, 1, "@read @list @slow", CmdLIndex, {IndexKey(1, "RO ACCESS")});
-  add("lset", 4, kWrite | kDenyOom, 1, 1, "@write @list @slow", CmdLSet, {IndexKey(1, "RW UPDATE")});
+  add("lset", 4, kWrite | kDenyOom, 1, 1, "@write @list @slow", CmdLSet,
+      {IndexKey(1, "RW UPDATE")});
   add("linsert", 5, kWrite | kDenyOom, 1, 1, "@write @list @slow", CmdLInsert,
       {IndexKey(1, kInsert)});
   add("lrem", 4, kWrite, 1, 1, "@write @list @slow", CmdLRem, {IndexKey(1, "RW DELETE")});

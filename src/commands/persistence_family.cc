@@ -76,7 +76,7 @@ void CmdRestore(CommandContext& ctx) {
       auto v = IntArg(ctx, ctx.args[++j]);
       if (!v) return;
       if (*v < 0) {
-        ctx.Error("ERR Invalid IDLETIME value, must be >= 0");
+        ctx.Error(errors::kInvalidIdletime);
         return;
       }
       idle = *v;
@@ -84,7 +84,7 @@ void CmdRestore(CommandContext& ctx) {
       auto v = IntArg(ctx, ctx.args[++j]);
       if (!v) return;
       if (*v < 0 || *v > 255) {
-        ctx.Error("ERR Invalid FREQ value, must be >= 0 and <= 255");
+        ctx.Error(errors::kInvalidFreq);
         return;
       }
       freq = *v;
@@ -96,13 +96,13 @@ void CmdRestore(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
   storage::Entry** link = g.FindLink(false);
   if (link != nullptr && !replace) {
-    ctx.Error("BUSYKEY Target key name already exists.");
+    ctx.Error(errors::kBusyKey);
     return;
   }
   auto ttl = IntArg(ctx, ctx.args[2]);
   if (!ttl) return;
   if (*ttl < 0) {
-    ctx.Error("ERR Invalid TTL value, must be >= 0");
+    ctx.Error(errors::kInvalidTtl);
     return;
   }
   int64_t expire_ms = 0;

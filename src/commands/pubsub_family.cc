@@ -6,12 +6,12 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "replication/write_log.h"
 
 namespace basalt::commands {
 namespace {
-
 
 const char* Verb(SubKind kind, bool sub) {
   switch (kind) {
@@ -31,9 +31,7 @@ int64_t Count(CommandContext& ctx, SubKind kind) {
                                  : int64_t(ctx.session.sub_count());
 }
 
-void UpdateCounters(CommandContext& ctx) {
-  ctx.session.UpdateSubCounts();
-}
+void UpdateCounters(CommandContext& ctx) { ctx.session.UpdateSubCounts(); }
 
 void SubscribeGeneric(CommandContext& ctx, SubKind kind) {
   auto& mine = ctx.session.subscriptions(kind);
@@ -88,8 +86,8 @@ void CmdSUnsubscribe(CommandContext& ctx) { UnsubscribeGeneric(ctx, SubKind::kSh
 
 // PUBLISH channel message
 void CmdPublish(CommandContext& ctx) {
-  ctx.reply.Integer(ctx.admin().pubsub().Publish(SubKind::kChannel, ctx.args[1], ctx.args[2],
-                                                &ctx.session));
+  ctx.reply.Integer(
+      ctx.admin().pubsub().Publish(SubKind::kChannel, ctx.args[1], ctx.args[2], &ctx.session));
   // Replicas' subscribers get it too (as in Redis; not written to the AOF).
   // Without replicas there is nobody to feed: no trip through the log's lock.
   if (ctx.admin().has_replicas()) {
@@ -100,8 +98,8 @@ void CmdPublish(CommandContext& ctx) {
 
 // SPUBLISH shardchannel message
 void CmdSPublish(CommandContext& ctx) {
-  ctx.reply.Integer(ctx.admin().pubsub().Publish(SubKind::kShard, ctx.args[1], ctx.args[2],
-                                                &ctx.session));
+  ctx.reply.Integer(
+      ctx.admin().pubsub().Publish(SubKind::kShard, ctx.args[1], ctx.args[2], &ctx.session));
 }
 
 void ChannelsGeneric(CommandContext& ctx, SubKind kind) {
@@ -156,9 +154,7 @@ void CmdPubsubHelp(CommandContext& ctx) {
   for (const char* l : kLines) ctx.reply.SimpleString(l);
 }
 
-void CmdContainer(CommandContext& ctx) {
-  ctx.Error("ERR wrong number of arguments for '" + ctx.spec.name + "' command");
-}
+void CmdContainer(CommandContext& ctx) { ctx.Error(errors::WrongArity(ctx.spec.name)); }
 
 }  // namespace
 
@@ -171,10 +167,10 @@ void RegisterPubsubFamily(CommandTable& t) {
   t.Add(Spec(g, "punsubscribe", -1, sub_flags, 0, 0, 0, "@pubsub @slow", CmdPUnsubscribe));
   t.Add(Spec(g, "ssubscribe", -2, sub_flags, 1, -1, 1, "@pubsub @slow", CmdSSubscribe));
   t.Add(Spec(g, "sunsubscribe", -1, sub_flags, 1, -1, 1, "@pubsub @slow", CmdSUnsubscribe));
-  t.Add(Spec(g, "publish", 3, kPubSub | kLoading | kStale | kFast, 0, 0, 0,
-             "@pubsub @fast", CmdPublish));
-  t.Add(Spec(g, "spublish", 3, kPubSub | kLoading | kStale | kFast, 1, 1, 1,
-             "@pubsub @fast", CmdSPublish));
+  t.Add(Spec(g, "publish", 3, kPubSub | kLoading | kStale | kFast, 0, 0, 0, "@pubsub @fast",
+             CmdPublish));
+  t.Add(Spec(g, "spublish", 3, kPubSub | kLoading | kStale | kFast, 1, 1, 1, "@pubsub @fast",
+             CmdSPublish));
   t.Add(Spec(g, "pubsub", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
   const CommandFlag f = kPubSub | kLoading | kStale;
   t.AddSub("pubsub", Spec(g, "channels", -2, f, 0, 0, 0, "@pubsub @slow", CmdPubsubChannels));

@@ -3,8 +3,8 @@
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/helpers.h"
-#include "common/status.h"
 #include "common/numbers.h"
+#include "common/status.h"
 
 namespace basalt::commands {
 namespace {
@@ -71,7 +71,7 @@ void CmdReplicaof(CommandContext& ctx) {
   }
   auto port = ParseInt64(ctx.args[2]);
   if (!port || *port < 0 || *port > 65535) {
-    ctx.Error("ERR Invalid master port");
+    ctx.Error(errors::kInvalidMasterPort);
     return;
   }
   ctx.reply.SimpleString(ctx.admin().SetPrimary(ctx.args[1], int(*port)));
@@ -94,8 +94,8 @@ void RegisterReplicationFamily(CommandTable& t) {
              "@admin @slow @dangerous", CmdReplicaof));
   t.Add(Spec(g, "slaveof", 3, kAdmin | kNoScript | kStale | kNoAsyncLoading, 0, 0, 0,
              "@admin @slow @dangerous", CmdReplicaof));
-  t.Add(Spec(g, "role", 1, kNoScript | kLoading | kStale | kFast, 0, 0, 0, "@admin @fast @dangerous",
-             CmdRole));
+  t.Add(Spec(g, "role", 1, kNoScript | kLoading | kStale | kFast, 0, 0, 0,
+             "@admin @fast @dangerous", CmdRole));
 }
 
 }  // namespace basalt::commands

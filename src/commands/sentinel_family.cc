@@ -10,6 +10,7 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "common/numbers.h"
 #include "sentinel/sentinel.h"
@@ -82,7 +83,7 @@ void CmdGetMasterAddr(CommandContext& ctx) {
 void CmdIsMasterDown(CommandContext& ctx) {
   auto port = ParseInt64(ctx.args[3]);
   auto epoch = ParseInt64(ctx.args[4]);
-  if (!port || !epoch) return ctx.Error("ERR value is not an integer or out of range");
+  if (!port || !epoch) return ctx.Error(errors::kNotInteger);
   auto r = S(ctx).IsMasterDownByAddr(ctx.args[2], int(*port), uint64_t(*epoch), ctx.args[5]);
   ctx.reply.ArrayHeader(3);
   ctx.reply.Integer(r.down ? 1 : 0);
@@ -117,7 +118,7 @@ void CmdRemove(CommandContext& ctx) { ReplyStatus(ctx, S(ctx).Remove(ctx.args[2]
 // SENTINEL SET <name> <option> <value> [<option> <value> ...]
 void CmdSet(CommandContext& ctx) {
   if (ctx.args.size() < 5) {
-    return ctx.Error("ERR wrong number of arguments for 'sentinel|set' command");
+    return ctx.Error(errors::WrongArity("sentinel|set"));
   }
   std::vector<std::string> rest;
   for (size_t i = 3; i < ctx.args.size(); i++) rest.push_back(Arg(ctx, i));
@@ -137,7 +138,7 @@ void CmdConfig(CommandContext& ctx) {
   if (EqualsIgnoreCase(ctx.args[2], "set") && ctx.args.size() == 5) {
     return ReplyStatus(ctx, S(ctx).ConfigSet(ctx.args[3], ctx.args[4]));
   }
-  ctx.Error("ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.");
+  ctx.Error(errors::kSentinelConfigGetSet);
 }
 
 // SENTINEL INFO-CACHE [<name> ...]
@@ -193,7 +194,7 @@ void CmdSimulateFailure(CommandContext& ctx) {
       ctx.reply.Bulk("crash-after-promotion");
       return;
     } else {
-      return ctx.Error("ERR Unknown failure simulation specified");
+      return ctx.Error(errors::kUnknownFailureSimulation);
     }
   }
   S(ctx).SimulateFailure(flags);
@@ -227,9 +228,7 @@ void CmdHelp(CommandContext& ctx) {
   for (const char* l : kLines) ctx.reply.SimpleString(l);
 }
 
-void CmdSentinelContainer(CommandContext& ctx) {
-  ctx.Error("ERR wrong number of arguments for 'sentinel' command");
-}
+void CmdSentinelContainer(CommandContext& ctx) { ctx.Error(errors::WrongArity("sentinel")); }
 
 // INFO [section ...] in sentinel mode: the server's sections a sentinel has,
 // then # Sentinel.
@@ -282,7 +281,7 @@ void CmdSentinelRole(CommandContext& ctx) {
 // other this way.
 void CmdSentinelPublish(CommandContext& ctx) {
   if (ctx.args[1] != "__sentinel__:hello") {
-    return ctx.Error("ERR Only HELLO messages are accepted by Sentinel instances.");
+    return ctx.Error(errors::kSentinelOnlyHello);
   }
   S(ctx).ProcessHello(ctx.args[2]);
   ctx.reply.Integer(1);
@@ -309,8 +308,8 @@ void RegisterSentinelFamilies(CommandTable& t) {
   publish->key_specs.clear();
 
   const char* g = "sentinel";
-  t.Add(Spec(g, "sentinel", -2, kAdmin | kSentinel | kOnlySentinel, 0, 0, 0, "@admin @slow @dangerous",
-             CmdSentinelContainer));
+  t.Add(Spec(g, "sentinel", -2, kAdmin | kSentinel | kOnlySentinel, 0, 0, 0,
+             "@admin @slow @dangerous", CmdSentinelContainer));
   auto sub = [&](const char* name, int arity, Handler h) {
     t.AddSub("sentinel", Spec(g, name, arity, kAdmin | kSentinel | kOnlySentinel, 0, 0, 0,
                               "@admin @slow @dangerous", h));

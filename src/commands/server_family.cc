@@ -7,14 +7,15 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
-#include "persistence/digest.h"
 #include "commands/slowlog.h"
-#include "common/memory.h"
-#include "storage/object.h"
 #include "common/clock.h"
 #include "common/glob.h"
 #include "common/logging.h"
+#include "common/memory.h"
+#include "persistence/digest.h"
+#include "storage/object.h"
 
 namespace basalt::commands {
 namespace {
@@ -344,21 +345,21 @@ void CmdCommandGetKeys(CommandContext& ctx) {
     c = c->FindSubcommand(sub);
   }
   if (c == nullptr) {
-    ctx.Error("ERR Invalid command specified");
+    ctx.Error(errors::kGetKeysNoCommand);
     return;
   }
   if (c->first_key <= 0 && c->key_specs.empty()) {
-    ctx.Error("ERR The command has no key arguments");
+    ctx.Error(errors::kGetKeysNoKeys);
     return;
   }
   int argc = int(rest.size());
   if ((c->arity > 0 && argc != c->arity) || argc < -c->arity) {
-    ctx.Error("ERR Invalid number of arguments specified for command");
+    ctx.Error(errors::kGetKeysArity);
     return;
   }
   std::vector<int> pos = c->KeyPositions(rest);
   if (pos.empty()) {
-    ctx.Error("ERR Invalid arguments specified for command");
+    ctx.Error(errors::kGetKeysInvalid);
     return;
   }
   ctx.reply.ArrayHeader(pos.size());
@@ -566,7 +567,7 @@ void CmdDebug(CommandContext& ctx) {
       } else if (EqualsIgnoreCase(o, "noflush")) {
         flush = false;
       } else {
-        ctx.Error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        ctx.Error(errors::kDebugReloadOptions);
         return;
       }
     }
@@ -640,7 +641,7 @@ void CmdSlowlogGet(CommandContext& ctx) {
   if (ctx.args.size() == 3) {
     auto v = ParseInt64(ctx.args[2]);
     if (!v || *v < -1) {
-      ctx.Error("ERR count should be greater than or equal to -1");
+      ctx.Error(errors::kSlowlogCountRange);
       return;
     }
     count = *v;
@@ -661,9 +662,7 @@ void CmdSlowlogGet(CommandContext& ctx) {
 }
 
 // SLOWLOG LEN
-void CmdSlowlogLen(CommandContext& ctx) {
-  ctx.reply.Integer(int64_t(ctx.host.slowlog().Len()));
-}
+void CmdSlowlogLen(CommandContext& ctx) { ctx.reply.Integer(int64_t(ctx.host.slowlog().Len())); }
 
 // SLOWLOG RESET
 void CmdSlowlogReset(CommandContext& ctx) {
@@ -719,7 +718,7 @@ void CmdShutdown(CommandContext& ctx) {
     return;
   }
   if (abort_flag) {
-    ctx.Error("ERR No shutdown in progress.");
+    ctx.Error(errors::kNoShutdownInProgress);
     return;
   }
   // The final save happens once every worker has stopped (Server::WaitForShutdown).
@@ -728,9 +727,7 @@ void CmdShutdown(CommandContext& ctx) {
   ctx.session.CloseAfterReply();
 }
 
-void CmdContainer(CommandContext& ctx) {
-  ctx.Error("ERR wrong number of arguments for '" + ctx.spec.name + "' command");
-}
+void CmdContainer(CommandContext& ctx) { ctx.Error(errors::WrongArity(ctx.spec.name)); }
 
 }  // namespace
 
@@ -742,8 +739,8 @@ void RegisterServerFamily(CommandTable& t) {
       "nondeterministic_output";
   t.Add(Spec(g, "lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast @dangerous", CmdLastSave))
       .tips = "nondeterministic_output";
-  t.Add(Spec(g, "shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy, 0, 0, 0,
-             "@admin @slow @dangerous", CmdShutdown));
+  t.Add(Spec(g, "shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy, 0,
+             0, 0, "@admin @slow @dangerous", CmdShutdown));
   t.Add(Spec(g, "debug", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
              "@admin @slow @dangerous", CmdDebug));
 
@@ -751,8 +748,8 @@ void RegisterServerFamily(CommandTable& t) {
   t.AddSub("slowlog", Spec(g, "get", -2, kAdmin | kLoading | kStale, 0, 0, 0,
                            "@admin @slow @dangerous", CmdSlowlogGet))
       .tips = "request_policy:all_nodes nondeterministic_output";
-  t.AddSub("slowlog", Spec(g, "len", 2, kAdmin | kLoading | kStale, 0, 0, 0, "@admin @slow @dangerous",
-                           CmdSlowlogLen))
+  t.AddSub("slowlog", Spec(g, "len", 2, kAdmin | kLoading | kStale, 0, 0, 0,
+                           "@admin @slow @dangerous", CmdSlowlogLen))
       .tips = "request_policy:all_nodes response_policy:agg_sum nondeterministic_output";
   t.AddSub("slowlog", Spec(g, "reset", 2, kAdmin | kLoading | kStale, 0, 0, 0,
                            "@admin @slow @dangerous", CmdSlowlogReset))

@@ -114,7 +114,7 @@ class Session {
 
   // --- Pub/Sub (owner thread) ---
   std::set<std::string>& subscriptions(SubKind kind) {
-    return kind == SubKind::kChannel ? channels_
+    return kind == SubKind::kChannel   ? channels_
            : kind == SubKind::kPattern ? patterns_
                                        : shard_channels_;
   }

@@ -21,8 +21,8 @@
 
 #include "commands/arg_parser.h"
 #include "commands/command_context.h"
-#include "commands/errors.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "common/glob.h"
 #include "storage/set_type.h"
@@ -673,10 +673,12 @@ void RegisterSetFamily(CommandTable& t) {
   ks.firstkey = 1;
   ks.numstep = 1;
   card.key_specs.push_back(ks);
-  t.Add(Spec(g, "sinterstore", -3, kWrite | kDenyOom, 1, -1, 1, "@write @set @slow", CmdSInterStore));
+  t.Add(
+      Spec(g, "sinterstore", -3, kWrite | kDenyOom, 1, -1, 1, "@write @set @slow", CmdSInterStore));
   t.Add(Spec(g, "sunion", -2, kReadOnly, 1, -1, 1, "@read @set @slow", CmdSUnion)).tips =
       "nondeterministic_output_order";
-  t.Add(Spec(g, "sunionstore", -3, kWrite | kDenyOom, 1, -1, 1, "@write @set @slow", CmdSUnionStore));
+  t.Add(
+      Spec(g, "sunionstore", -3, kWrite | kDenyOom, 1, -1, 1, "@write @set @slow", CmdSUnionStore));
   t.Add(Spec(g, "sdiff", -2, kReadOnly, 1, -1, 1, "@read @set @slow", CmdSDiff)).tips =
       "nondeterministic_output_order";
   t.Add(Spec(g, "sdiffstore", -3, kWrite | kDenyOom, 1, -1, 1, "@write @set @slow", CmdSDiffStore));

@@ -17,6 +17,7 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "storage/hash_type.h"
 #include "storage/list_type.h"
@@ -166,7 +167,7 @@ void SortGeneric(CommandContext& ctx, bool readonly) {
       } else {
         const std::string* text = has_by ? (byval ? &*byval : nullptr) : &it.elem;
         if (text != nullptr && !ToScore(*text, &it.score)) {
-          ctx.Error("ERR One or more scores can't be converted into double");
+          ctx.Error(errors::kSortScoreNotDouble);
           return;
         }
       }

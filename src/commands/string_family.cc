@@ -9,6 +9,7 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "common/clock.h"
 #include "common/status.h"
@@ -278,7 +279,7 @@ void CmdMGet(CommandContext& ctx) {
 // MSET key value [key value ...] / MSETNX key value [key value ...]
 void MSetGeneric(CommandContext& ctx, bool nx) {
   if (ctx.args.size() % 2 == 0) {
-    ctx.Error("ERR wrong number of arguments for '" + ctx.spec.name + "' command");
+    ctx.Error(errors::WrongArity(ctx.spec.name));
     return;
   }
   storage::Database& db = ctx.db();
@@ -607,7 +608,7 @@ void CmdLcs(CommandContext& ctx) {
       (i == 1 ? ea : eb) = e;
     }
     if ((ea && !Holds<Entry>(ea)) || (eb && !Holds<Entry>(eb))) {
-      ctx.Error("ERR The specified keys must contain string values");
+      ctx.Error(errors::kLcsNotStrings);
       return;
     }
     char buf[32];
@@ -615,13 +616,13 @@ void CmdLcs(CommandContext& ctx) {
     if (eb) b = std::string(eb->StringValue(buf));
   }
   if (get_idx && get_len) {
-    ctx.Error("ERR If you want both the length and indexes, please just use IDX.");
+    ctx.Error(errors::kLcsLenAndIdx);
     return;
   }
   uint64_t cells = uint64_t(a.size() + 1) * uint64_t(b.size() + 1);
   if (cells * sizeof(uint32_t) > uint64_t(ctx.config().proto_max_bulk_len()) ||
       cells > UINT32_MAX) {
-    ctx.Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+    ctx.Error(errors::kLcsTooLarge);
     return;
   }
   size_t alen = a.size(), blen = b.size();
@@ -697,26 +698,35 @@ void CmdLcs(CommandContext& ctx) {
 void RegisterStringFamily(CommandTable& t) {
   t.Add(Spec("string", "get", 2, kReadOnly | kFast, 1, 1, 1, "@read @string @fast", CmdGet));
   t.Add(Spec("string", "set", -3, kWrite | kDenyOom, 1, 1, 1, "@write @string @slow", CmdSet));
-  t.Add(Spec("string", "setnx", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdSetNx));
+  t.Add(Spec("string", "setnx", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast",
+             CmdSetNx));
   t.Add(Spec("string", "setex", 4, kWrite | kDenyOom, 1, 1, 1, "@write @string @slow", CmdSetEx));
   t.Add(Spec("string", "psetex", 4, kWrite | kDenyOom, 1, 1, 1, "@write @string @slow", CmdPSetEx));
   t.Add(Spec("string", "getex", -2, kWrite | kFast, 1, 1, 1, "@write @string @fast", CmdGetEx));
   t.Add(Spec("string", "getdel", 2, kWrite | kFast, 1, 1, 1, "@write @string @fast", CmdGetDel));
-  t.Add(Spec("string", "getset", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdGetSet));
+  t.Add(Spec("string", "getset", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast",
+             CmdGetSet));
   t.Add(Spec("string", "mget", -2, kReadOnly | kFast, 1, -1, 1, "@read @string @fast", CmdMGet));
   t.Add(Spec("string", "mset", -3, kWrite | kDenyOom, 1, -1, 2, "@write @string @slow", CmdMSet));
-  t.Add(Spec("string", "msetnx", -3, kWrite | kDenyOom, 1, -1, 2, "@write @string @slow", CmdMSetNx));
-  t.Add(Spec("string", "append", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdAppend));
+  t.Add(
+      Spec("string", "msetnx", -3, kWrite | kDenyOom, 1, -1, 2, "@write @string @slow", CmdMSetNx));
+  t.Add(Spec("string", "append", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast",
+             CmdAppend));
   t.Add(Spec("string", "strlen", 2, kReadOnly | kFast, 1, 1, 1, "@read @string @fast", CmdStrlen));
-  t.Add(Spec("string", "incr", 2, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdIncr));
-  t.Add(Spec("string", "decr", 2, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdDecr));
-  t.Add(Spec("string", "incrby", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdIncrBy));
-  t.Add(Spec("string", "decrby", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast", CmdDecrBy));
+  t.Add(Spec("string", "incr", 2, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast",
+             CmdIncr));
+  t.Add(Spec("string", "decr", 2, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast",
+             CmdDecr));
+  t.Add(Spec("string", "incrby", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast",
+             CmdIncrBy));
+  t.Add(Spec("string", "decrby", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast",
+             CmdDecrBy));
   t.Add(Spec("string", "incrbyfloat", 3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @string @fast",
              CmdIncrByFloat));
   t.Add(Spec("string", "getrange", 4, kReadOnly, 1, 1, 1, "@read @string @slow", CmdGetRange));
   t.Add(Spec("string", "substr", 4, kReadOnly, 1, 1, 1, "@read @string @slow", CmdGetRange));
-  t.Add(Spec("string", "setrange", 4, kWrite | kDenyOom, 1, 1, 1, "@write @string @slow", CmdSetRange));
+  t.Add(Spec("string", "setrange", 4, kWrite | kDenyOom, 1, 1, 1, "@write @string @slow",
+             CmdSetRange));
   t.Add(Spec("string", "lcs", -3, kReadOnly, 1, 2, 1, "@read @string @slow", CmdLcs));
 }
 

@@ -6,6 +6,7 @@
 // write log as one MULTI ... EXEC unit (server/client.cc, ExecMulti).
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/executor.h"
 #include "commands/helpers.h"
 
@@ -15,7 +16,7 @@ namespace {
 // MULTI
 void CmdMulti(CommandContext& ctx) {
   if (ctx.session.in_multi()) {
-    ctx.Error("ERR MULTI calls can not be nested");
+    ctx.Error(errors::kNestedMulti);
     return;
   }
   ctx.host.executor().BeginMulti(ctx.session);
@@ -25,7 +26,7 @@ void CmdMulti(CommandContext& ctx) {
 // EXEC
 void CmdExec(CommandContext& ctx) {
   if (!ctx.session.in_multi()) {
-    ctx.Error("ERR EXEC without MULTI");
+    ctx.Error(errors::kExecWithoutMulti);
     return;
   }
   ctx.host.executor().Exec(ctx.session, ctx.reply);
@@ -34,7 +35,7 @@ void CmdExec(CommandContext& ctx) {
 // DISCARD
 void CmdDiscard(CommandContext& ctx) {
   if (!ctx.session.in_multi()) {
-    ctx.Error("ERR DISCARD without MULTI");
+    ctx.Error(errors::kDiscardWithoutMulti);
     return;
   }
   ctx.host.executor().DiscardMulti(ctx.session);
@@ -44,7 +45,7 @@ void CmdDiscard(CommandContext& ctx) {
 // WATCH key [key ...]
 void CmdWatch(CommandContext& ctx) {
   if (ctx.session.in_multi()) {
-    ctx.Error("ERR WATCH inside MULTI is not allowed");
+    ctx.Error(errors::kWatchInMulti);
     return;
   }
   for (size_t i = 1; i < ctx.args.size(); i++) ctx.host.executor().Watch(ctx.session, ctx.args[i]);

@@ -31,20 +31,19 @@ void CmdWait(CommandContext& ctx) {
   }
   auto timeout = ParseInt64(ctx.args[2]);
   if (!timeout) {
-    ctx.Error("ERR timeout is not an integer or out of range");
+    ctx.Error(errors::kTimeoutNotInteger);
     return;
   }
   if (*timeout < 0) {
-    ctx.Error("ERR timeout is negative");
+    ctx.Error(errors::kTimeoutNegative);
     return;
   }
   Session& client = ctx.session;
   bool in_exec = client.exec_log() != nullptr;
   // Inside EXEC the transaction's own writes reach the log only when it ends:
   // no replica can have them yet.
-  int64_t acked = in_exec && !client.exec_log()->empty()
-                      ? 0
-                      : ctx.admin().CountAcked(client.woff());
+  int64_t acked =
+      in_exec && !client.exec_log()->empty() ? 0 : ctx.admin().CountAcked(client.woff());
   // Inside a transaction nothing may block: the count is the answer.
   if (acked >= *numreplicas || in_exec) {
     ctx.reply.Integer(acked);

@@ -21,6 +21,7 @@
 #include "commands/arg_parser.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "commands/zset_ops.h"
 #include "common/glob.h"
@@ -76,15 +77,15 @@ void ZAddGeneric(CommandContext& ctx, bool zincrby) {
   const bool gt = flags & ZSetObject::kAddGT, lt = flags & ZSetObject::kAddLT;
   const bool incr = flags & ZSetObject::kAddIncr;
   if (nx && xx) {
-    ctx.Error("ERR XX and NX options at the same time are not compatible");
+    ctx.Error(errors::kXxNx);
     return;
   }
   if ((gt && nx) || (lt && nx) || (gt && lt)) {
-    ctx.Error("ERR GT, LT, and/or NX options at the same time are not compatible");
+    ctx.Error(errors::kZAddGtLtNx);
     return;
   }
   if (incr && elements > 1) {
-    ctx.Error("ERR INCR option supports a single increment-element pair");
+    ctx.Error(errors::kZAddIncrPair);
     return;
   }
   std::vector<double> scores(elements);
@@ -288,7 +289,7 @@ void PopGeneric(CommandContext& ctx, bool max) {
   if (had_count) {
     auto v = ParseInt64(ctx.args[2]);
     if (!v || *v < 0) {
-      ctx.Error("ERR value is out of range, must be positive");
+      ctx.Error(errors::kPopCountError);
       return;
     }
     count = *v;
@@ -313,7 +314,7 @@ void CmdZMPop(CommandContext& ctx) {
   auto& a = ctx.args;
   auto numkeys = ParseInt64(a[1]);
   if (!numkeys || *numkeys < 1) {
-    ctx.Error("ERR numkeys should be greater than 0");
+    ctx.Error(errors::kNumKeysError);
     return;
   }
   if (uint64_t(*numkeys) > a.size() - 3) {
@@ -339,7 +340,7 @@ void CmdZMPop(CommandContext& ctx) {
     }
     auto c = ParseInt64(a[j + 1]);
     if (!c || *c < 1) {
-      ctx.Error("ERR count should be greater than 0");
+      ctx.Error(errors::kCountError);
       return;
     }
     count = *c;
@@ -410,7 +411,7 @@ void CmdZRandMember(CommandContext& ctx) {
   }
   const bool withscores = a.size() == 4;
   if (withscores && (*count < -(INT64_MAX / 2) || *count > INT64_MAX / 2)) {
-    ctx.Error("ERR value is out of range");
+    ctx.Error(errors::kOutOfRange);
     return;
   }
   KeyGuard g(ctx.db(), a[1]);
@@ -699,7 +700,7 @@ void SetOpGeneric(CommandContext& ctx, SetOp op, bool store, bool card_only) {
     } else if (card_only && remaining >= 1 && EqualsIgnoreCase(a[j], "limit")) {
       auto l = ParseInt64(a[++j]);
       if (!l || *l < 0) {
-        ctx.Error("ERR LIMIT can't be negative");
+        ctx.Error(errors::kNegativeLimit);
         return;
       }
       limit = size_t(*l);

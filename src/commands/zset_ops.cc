@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <cstring>
 
-
 namespace basalt::commands {
 
 using storage::Entry;

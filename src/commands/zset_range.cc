@@ -8,6 +8,7 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/errors.h"
 #include "commands/helpers.h"
 #include "commands/zset_ops.h"
 
@@ -121,7 +122,7 @@ void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType ty
     return;
   }
   if (withscores && type == RangeType::kLex) {
-    ctx.Error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+    ctx.Error(errors::kWithScoresByLex);
     return;
   }
   q.type = type;

@@ -108,8 +108,8 @@ std::string AllocatorName() {
 std::string MallocStatsText() {
 #ifdef BASALT_HAVE_JEMALLOC
   std::string out;
-  malloc_stats_print(
-      [](void* arg, const char* s) { static_cast<std::string*>(arg)->append(s); }, &out, nullptr);
+  malloc_stats_print([](void* arg, const char* s) { static_cast<std::string*>(arg)->append(s); },
+                     &out, nullptr);
   return out;
 #else
   return "Stats not supported for the current allocator";

@@ -357,9 +357,9 @@ class Config {
 
   std::atomic<int64_t> nums_[kNumSlotCount];
   mutable std::mutex mu_;
-  std::string strs_[kStrSlotCount];  // Guarded by mu_
-  std::vector<std::string> bind_;    // Guarded by mu_
-  std::vector<SaveParam> save_;      // Guarded by mu_
+  std::string strs_[kStrSlotCount];     // Guarded by mu_
+  std::vector<std::string> bind_;       // Guarded by mu_
+  std::vector<SaveParam> save_;         // Guarded by mu_
   std::vector<std::string> obuf_list_;  // Guarded by mu_: client-output-buffer-limit's words
   std::atomic<int64_t> obuf_[9];        // the same, as numbers: hard, soft, seconds per class
 

@@ -792,7 +792,6 @@ std::vector<std::string> SplitOnSpaces(std::string_view s) {
   }
 }
 
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {

@@ -1,4 +1,3 @@
-#include "config/config.h"
 #include "server/client.h"
 
 #include <sys/epoll.h>
@@ -17,6 +16,7 @@
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/numbers.h"
+#include "config/config.h"
 #include "server/replica_acks.h"
 #include "server/replica_link.h"
 #include "server/replication.h"
@@ -586,10 +586,10 @@ std::string Client::InfoLine() const {
            (unsigned long long)id, addr.c_str(), laddr.c_str(), fd, name.c_str(),
            (long long)((now - created_ms) / 1000),
            (long long)((now - last_interaction_ms.load(std::memory_order_relaxed)) / 1000),
-           flags.c_str(), db(), nsub.load(), npsub.load(),
-           nssub.load(), qlen, qcap > qlen ? qcap - qlen : 0,
-           qcap, qlen, obuf_len.load(std::memory_order_relaxed), qcap + sizeof(Client),
-           cmd ? cmd->name.c_str() : "NULL", resp_shared_.load(std::memory_order_relaxed));
+           flags.c_str(), db(), nsub.load(), npsub.load(), nssub.load(), qlen,
+           qcap > qlen ? qcap - qlen : 0, qcap, qlen, obuf_len.load(std::memory_order_relaxed),
+           qcap + sizeof(Client), cmd ? cmd->name.c_str() : "NULL",
+           resp_shared_.load(std::memory_order_relaxed));
   return buf;
 }
 

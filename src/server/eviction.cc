@@ -7,11 +7,11 @@
 #include <atomic>
 #include <random>
 
-#include "config/config.h"
+#include "commands/command_context.h"
 #include "common/clock.h"
 #include "common/logging.h"
-#include "commands/command_context.h"
 #include "common/memory.h"
+#include "config/config.h"
 #include "server/server.h"
 
 namespace basalt::server {

@@ -11,12 +11,11 @@
 #include "commands/helpers.h"
 #include "common/clock.h"
 #include "common/memory.h"
+#include "common/version.h"
 #include "server/replica_acks.h"
 #include "server/replica_link.h"
 #include "server/replication.h"
 #include "server/server.h"
-#include "common/version.h"
-
 
 namespace basalt::server {
 
@@ -67,13 +66,12 @@ class InfoWriter {
   std::string* out_;
 };
 
-
 }  // namespace
 
 std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
-  static const char* kDefault[] = {"server", "clients", "memory", "persistence", "stats",
-                                   "replication", "cpu", "modules", "errorstats", "cluster",
-                                   "keyspace"};
+  static const char* kDefault[] = {"server",     "clients",     "memory",  "persistence",
+                                   "stats",      "replication", "cpu",     "modules",
+                                   "errorstats", "cluster",     "keyspace"};
   std::set<std::string> want;
   bool everything = false;
   if (sections.empty()) {
@@ -292,9 +290,8 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
       const auto& r = replicas[i];
       static const char* kStates[] = {"wait_bgsave", "send_bulk", "online"};
       w.Field("slave" + std::to_string(i),
-              "ip=" + r->ip() + ",port=" + std::to_string(r->listening_port()) +
-                  ",state=" + kStates[int(r->state())] +
-                  ",offset=" + std::to_string(r->ack_offset()) +
+              "ip=" + r->ip() + ",port=" + std::to_string(r->listening_port()) + ",state=" +
+                  kStates[int(r->state())] + ",offset=" + std::to_string(r->ack_offset()) +
                   ",lag=" + std::to_string((now_ms - r->last_ack_ms()) / 1000));
     }
     if (!repl.is_replica() && cfg.min_replicas_to_write() > 0 && cfg.min_replicas_max_lag() > 0) {

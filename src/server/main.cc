@@ -16,12 +16,12 @@
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/logging.h"
+#include "common/version.h"
 #include "config/config.h"
 #include "sentinel/sentinel.h"
 #include "server/pubsub.h"
 #include "server/replication.h"
 #include "server/server.h"
-#include "common/version.h"
 
 namespace {
 

@@ -89,8 +89,8 @@ bool PubSub::Active() const {
 
 int64_t PubSub::Publish(SubKind kind, std::string_view channel, std::string_view message,
                         commands::Session* from) {
-  Worker* current = from != nullptr && from->is_connection() ? static_cast<Client*>(from)->worker()
-                                                             : nullptr;
+  Worker* current =
+      from != nullptr && from->is_connection() ? static_cast<Client*>(from)->worker() : nullptr;
   return PublishFrom(kind, channel, message, current);
 }
 

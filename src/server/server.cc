@@ -1,4 +1,3 @@
-#include "config/config.h"
 #include "server/server.h"
 
 #include <arpa/inet.h>
@@ -23,6 +22,7 @@
 #include "commands/command_context.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "config/config.h"
 #include "server/client.h"
 #include "server/replica_acks.h"
 #include "server/replica_link.h"
@@ -154,7 +154,6 @@ class Acceptor : public EventHandler {
 };
 
 }  // namespace
-
 
 // ---------------------------------------------------------------- Worker
 

@@ -10,8 +10,8 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,13 +27,13 @@
 #include "commands/slowlog.h"
 #include "commands/watch_registry.h"
 #include "common/status.h"
-#include "replication/write_log.h"
 #include "config/config.h"
-#include "server/event_loop.h"
-#include "server/blocking.h"
-#include "server/pubsub.h"
-#include "server/persistence.h"
+#include "replication/write_log.h"
 #include "sentinel/sentinel.h"
+#include "server/blocking.h"
+#include "server/event_loop.h"
+#include "server/persistence.h"
+#include "server/pubsub.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
 

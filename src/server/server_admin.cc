@@ -88,8 +88,7 @@ Status Server::PrepareSync(commands::Session& s) {
   return Status::Ok();
 }
 
-void Server::StartSync(commands::Session& s, bool psync, std::string_view replid,
-                       int64_t offset) {
+void Server::StartSync(commands::Session& s, bool psync, std::string_view replid, int64_t offset) {
   Client* c = ConnectionOf(s);
   if (c == nullptr) return;
   Replication& repl = *replication_;
