@@ -1,9 +1,9 @@
 // Transactions: MULTI EXEC DISCARD WATCH UNWATCH.
 //
-// Queueing happens in the client's dispatcher (everything but these commands,
+// Queueing happens in the executor (everything but these commands,
 // QUIT and RESET is queued after MULTI); EXEC locks every shard the queued
 // commands touch, runs them back to back, and appends their writes to the
-// write log as one MULTI ... EXEC unit (server/client.cc, ExecMulti).
+// write log as one MULTI ... EXEC unit (commands/executor.cc, Executor::Exec).
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
