@@ -28,10 +28,10 @@ TEST_F(BitopsFamilyTest, SetBitGrowsTheStringAndGetBitReadsPastTheEnd) {
 TEST_F(BitopsFamilyTest, SetBitArgumentErrors) {
   EXPECT_TRUE(IsError(Run({"SETBIT", "b", "4294967296", "1"}),
                       "ERR bit offset is not an integer or out of range"));
-  EXPECT_TRUE(IsError(Run({"SETBIT", "b", "-1", "1"}),
-                      "ERR bit offset is not an integer or out of range"));
-  EXPECT_TRUE(IsError(Run({"GETBIT", "b", "-1"}),
-                      "ERR bit offset is not an integer or out of range"));
+  EXPECT_TRUE(
+      IsError(Run({"SETBIT", "b", "-1", "1"}), "ERR bit offset is not an integer or out of range"));
+  EXPECT_TRUE(
+      IsError(Run({"GETBIT", "b", "-1"}), "ERR bit offset is not an integer or out of range"));
   EXPECT_TRUE(IsError(Run({"SETBIT", "b", "0", "2"}), "ERR bit is not an integer or out of range"));
   EXPECT_TRUE(IsError(Run({"SETBIT", "b", "0", "x"}), "ERR bit is not an integer or out of range"));
   EXPECT_TRUE(IsInt(Run({"EXISTS", "b"}), 0));
@@ -76,8 +76,8 @@ TEST_F(BitopsFamilyTest, BitCountArgumentErrors) {
   EXPECT_TRUE(IsStatus(Run({"SET", "s", "foobar"}), "OK"));
   EXPECT_TRUE(IsError(Run({"BITCOUNT", "s", "0"}), "ERR syntax error"));
   EXPECT_TRUE(IsError(Run({"BITCOUNT", "s", "0", "1", "FOO"}), "ERR syntax error"));
-  EXPECT_TRUE(IsError(Run({"BITCOUNT", "s", "x", "1"}),
-                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(
+      IsError(Run({"BITCOUNT", "s", "x", "1"}), "ERR value is not an integer or out of range"));
 }
 
 TEST_F(BitopsFamilyTest, BitPosByteAndBitRanges) {
@@ -110,20 +110,16 @@ TEST_F(BitopsFamilyTest, BitPosForAClearBitPastTheEnd) {
 }
 
 TEST_F(BitopsFamilyTest, BitFieldOverflowModes) {
-  EXPECT_EQ(Show(Run({"BITFIELD", "b", "SET", "u8", "0", "255", "GET", "u8", "0"})),
-            "[:0 :255 ]");
+  EXPECT_EQ(Show(Run({"BITFIELD", "b", "SET", "u8", "0", "255", "GET", "u8", "0"})), "[:0 :255 ]");
   EXPECT_EQ(Show(Run({"BITFIELD", "b", "INCRBY", "u8", "0", "10"})), "[:9 ]");  // WRAP default
   EXPECT_EQ(Show(Run({"BITFIELD", "b", "SET", "u8", "0", "250"})), "[:9 ]");
-  EXPECT_EQ(Show(Run({"BITFIELD", "b", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "10"})),
-            "[:255 ]");
-  EXPECT_EQ(Show(Run({"BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1"})),
-            "[(nil) ]");
+  EXPECT_EQ(Show(Run({"BITFIELD", "b", "OVERFLOW", "SAT", "INCRBY", "u8", "0", "10"})), "[:255 ]");
+  EXPECT_EQ(Show(Run({"BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1"})), "[(nil) ]");
   EXPECT_EQ(Show(Run({"BITFIELD", "b", "OVERFLOW", "WRAP", "INCRBY", "u8", "0", "1"})), "[:0 ]");
   EXPECT_EQ(Show(Run({"BITFIELD", "b", "OVERFLOW", "SAT", "INCRBY", "i8", "8", "200", "INCRBY",
                       "i8", "8", "-300"})),
             "[:127 :-128 ]");
-  EXPECT_EQ(Show(Run({"BITFIELD", "b", "OVERFLOW", "FAIL", "SET", "i8", "8", "200"})),
-            "[(nil) ]");
+  EXPECT_EQ(Show(Run({"BITFIELD", "b", "OVERFLOW", "FAIL", "SET", "i8", "8", "200"})), "[(nil) ]");
   EXPECT_EQ(Show(Run({"BITFIELD", "b", "SET", "i8", "8", "200"})), "[:-128 ]");
   EXPECT_EQ(Show(Run({"BITFIELD", "b", "GET", "i8", "8"})), "[:-56 ]");
   EXPECT_EQ(Show(Run({"BITFIELD", "b", "OVERFLOW", "SAT", "SET", "u8", "16", "-5"})), "[:0 ]");
@@ -137,8 +133,8 @@ TEST_F(BitopsFamilyTest, BitFieldSixtyFourBitSigned) {
   EXPECT_EQ(Show(Run({"BITFIELD", "i", "SET", "i64", "0", "9223372036854775807", "INCRBY", "i64",
                       "0", "1"})),
             "[:0 :-9223372036854775808 ]");
-  EXPECT_EQ(Show(Run({"BITFIELD", "i", "OVERFLOW", "SAT", "SET", "i64", "0",
-                      "9223372036854775807", "INCRBY", "i64", "0", "1"})),
+  EXPECT_EQ(Show(Run({"BITFIELD", "i", "OVERFLOW", "SAT", "SET", "i64", "0", "9223372036854775807",
+                      "INCRBY", "i64", "0", "1"})),
             "[:-9223372036854775808 :9223372036854775807 ]");
   EXPECT_EQ(Show(Run({"BITFIELD", "i", "GET", "u63", "0"})), "[:4611686018427387903 ]");
 }
@@ -152,8 +148,8 @@ TEST_F(BitopsFamilyTest, BitFieldErrorsAndReadOnlyVariant) {
   EXPECT_TRUE(IsError(Run({"BITFIELD", "b", "GET", "x8", "0"}), kBadType));
   EXPECT_TRUE(IsError(Run({"BITFIELD", "b", "GET", "u8", "-1"}),
                       "ERR bit offset is not an integer or out of range"));
-  EXPECT_TRUE(IsError(Run({"BITFIELD", "b", "OVERFLOW", "FOO"}),
-                      "ERR Invalid OVERFLOW type specified"));
+  EXPECT_TRUE(
+      IsError(Run({"BITFIELD", "b", "OVERFLOW", "FOO"}), "ERR Invalid OVERFLOW type specified"));
   EXPECT_TRUE(IsError(Run({"BITFIELD", "b", "FOO"}), "ERR syntax error"));
   EXPECT_TRUE(IsError(Run({"BITFIELD", "b", "GET", "u8"}), "ERR syntax error"));
   EXPECT_TRUE(IsError(Run({"BITFIELD", "b", "INCRBY", "u8", "0", "x"}),
@@ -171,8 +167,7 @@ TEST_F(BitopsFamilyTest, BitFieldErrorsAndReadOnlyVariant) {
 TEST_F(BitopsFamilyTest, BitFieldLogsOnlyWhenBitsChange) {
   EXPECT_EQ(Show(Run({"BITFIELD", "b", "SET", "u8", "0", "255"})), "[:0 ]");
   EXPECT_EQ(Show(Run({"BITFIELD", "b", "SET", "u8", "0", "255"})), "[:255 ]");
-  EXPECT_EQ(Show(Run({"BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1"})),
-            "[(nil) ]");
+  EXPECT_EQ(Show(Run({"BITFIELD", "b", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "1"})), "[(nil) ]");
   EXPECT_EQ(Show(Run({"BITFIELD", "b", "GET", "u8", "0"})), "[:255 ]");
   EXPECT_EQ(LogCommands(), std::vector<std::string>{"BITFIELD b SET u8 0 255"});
 }
@@ -182,8 +177,8 @@ TEST_F(BitopsFamilyTest, BitOpNotArityAndOperations) {
   EXPECT_TRUE(IsStatus(Run({"SET", "s2", std::string_view("\x0f\xff", 2)}), "OK"));
   EXPECT_TRUE(IsError(Run({"BITOP", "NOT", "dst", "s1", "s2"}),
                       "ERR BITOP NOT must be called with a single source key."));
-  EXPECT_TRUE(IsError(Run({"BITOP", "NOT", "dst"}),
-                      "ERR wrong number of arguments for 'bitop' command"));
+  EXPECT_TRUE(
+      IsError(Run({"BITOP", "NOT", "dst"}), "ERR wrong number of arguments for 'bitop' command"));
   EXPECT_TRUE(IsError(Run({"BITOP", "FOO", "dst", "s1"}), "ERR syntax error"));
   EXPECT_TRUE(IsInt(Run({"BITOP", "NOT", "dst", "s1"}), 1));
   EXPECT_TRUE(IsBulk(Run({"GET", "dst"}), std::string_view("\x0f", 1)));

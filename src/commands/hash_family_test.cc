@@ -34,9 +34,11 @@ TEST_F(HashFamilyTest, HSetNxLeavesAnExistingFieldAlone) {
 
 TEST_F(HashFamilyTest, HIncrByOverflowAndNonIntegerFields) {
   EXPECT_TRUE(IsInt(Run({"HSET", "n", "v", "9223372036854775807"}), 1));
-  EXPECT_TRUE(IsError(Run({"HINCRBY", "n", "v", "1"}), "ERR increment or decrement would overflow"));
+  EXPECT_TRUE(
+      IsError(Run({"HINCRBY", "n", "v", "1"}), "ERR increment or decrement would overflow"));
   EXPECT_TRUE(IsBulk(Run({"HGET", "n", "v"}), "9223372036854775807"));
-  EXPECT_TRUE(IsError(Run({"HINCRBY", "n", "v", "x"}), "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(
+      IsError(Run({"HINCRBY", "n", "v", "x"}), "ERR value is not an integer or out of range"));
   EXPECT_TRUE(IsInt(Run({"HSET", "n", "s", "abc", "f", "1.5", "big", "9223372036854775808"}), 3));
   EXPECT_TRUE(IsError(Run({"HINCRBY", "n", "s", "1"}), "ERR hash value is not an integer"));
   EXPECT_TRUE(IsError(Run({"HINCRBY", "n", "f", "1"}), "ERR hash value is not an integer"));
@@ -98,7 +100,8 @@ TEST_F(HashFamilyTest, HRandFieldNegativeCountRepeatsAndPairsValues) {
 
 TEST_F(HashFamilyTest, HRandFieldArgumentErrors) {
   EXPECT_TRUE(IsInt(Run({"HSET", "h", "a", "1"}), 1));
-  EXPECT_TRUE(IsError(Run({"HRANDFIELD", "h", "x"}), "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(
+      IsError(Run({"HRANDFIELD", "h", "x"}), "ERR value is not an integer or out of range"));
   EXPECT_TRUE(IsError(Run({"HRANDFIELD", "h", "1", "WITHSCORES"}), "ERR syntax error"));
   EXPECT_TRUE(IsError(Run({"HRANDFIELD", "h", "1", "WITHVALUES", "x"}), "ERR syntax error"));
   // The one count whose absolute value does not fit, refused before any work.

@@ -56,8 +56,8 @@ TEST_F(KeysFamilyTest, DelAndExistsCountRepeatedKeys) {
   EXPECT_TRUE(IsStatus(Run({"SET", "c", "3"}), "OK"));
   EXPECT_TRUE(IsInt(Run({"UNLINK", "c", "missing"}), 1));
   // A DEL that removed nothing is not logged.
-  EXPECT_EQ(LogCommands(), (std::vector<std::string>{"MSET a 1 b 2", "DEL a b a missing",
-                                                     "SET c 3", "UNLINK c missing"}));
+  EXPECT_EQ(LogCommands(), (std::vector<std::string>{"MSET a 1 b 2", "DEL a b a missing", "SET c 3",
+                                                     "UNLINK c missing"}));
 }
 
 TEST_F(KeysFamilyTest, RenameOntoItselfAndMissingSource) {
@@ -96,8 +96,8 @@ TEST_F(KeysFamilyTest, CopyReplaceAndOtherDatabase) {
   EXPECT_TRUE(IsInt(Run({"COPY", "k", "k", "DB", "1"}), 1));
   EXPECT_TRUE(IsInt(Run({"COPY", "k", "k", "DB", "1"}), 0));
   EXPECT_TRUE(IsError(Run({"COPY", "k", "c", "DB", "16"}), "ERR DB index is out of range"));
-  EXPECT_TRUE(IsError(Run({"COPY", "k", "c", "DB", "x"}),
-                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(
+      IsError(Run({"COPY", "k", "c", "DB", "x"}), "ERR value is not an integer or out of range"));
   EXPECT_TRUE(IsError(Run({"COPY", "k", "c", "FOO"}), "ERR syntax error"));
   EXPECT_TRUE(IsInt(Run({"COPY", "k", "c", "DB", "0", "REPLACE"}), 1));
   EXPECT_TRUE(IsStatus(Run({"SELECT", "1"}), "OK"));
@@ -193,8 +193,7 @@ TEST_F(KeysFamilyTest, ExpireInThePastDeletesAndIsLoggedAsDel) {
   EXPECT_TRUE(IsStatus(Run({"SET", "f", "v"}), "OK"));
   EXPECT_TRUE(IsInt(Run({"EXPIREAT", "f", "100"}), 1));
   EXPECT_TRUE(IsInt(Run({"EXISTS", "f"}), 0));
-  EXPECT_EQ(LogCommands(),
-            (std::vector<std::string>{"SET e v", "DEL e", "SET f v", "DEL f"}));
+  EXPECT_EQ(LogCommands(), (std::vector<std::string>{"SET e v", "DEL e", "SET f v", "DEL f"}));
 }
 
 TEST_F(KeysFamilyTest, PersistAndTtlReplies) {
@@ -271,8 +270,7 @@ TEST_F(KeysFamilyTest, ScanMatchCountType) {
   }
   EXPECT_EQ(ScanAll({}).size(), 45u);
   EXPECT_EQ(ScanAll({"COUNT", "3"}).size(), 45u);  // small steps still cover every key once
-  EXPECT_EQ(ScanAll({"MATCH", "k*"}),
-            (std::multiset<std::string>{"k1", "k2", "klist", "kset"}));
+  EXPECT_EQ(ScanAll({"MATCH", "k*"}), (std::multiset<std::string>{"k1", "k2", "klist", "kset"}));
   EXPECT_EQ(ScanAll({"MATCH", "k*", "TYPE", "string", "COUNT", "2"}),
             (std::multiset<std::string>{"k1", "k2"}));
   EXPECT_EQ(ScanAll({"TYPE", "LIST"}), std::multiset<std::string>{"klist"});
@@ -284,8 +282,8 @@ TEST_F(KeysFamilyTest, ScanMatchCountType) {
 TEST_F(KeysFamilyTest, ScanArgumentErrors) {
   EXPECT_TRUE(IsError(Run({"SCAN", "0", "COUNT", "0"}), "ERR syntax error"));
   EXPECT_TRUE(IsError(Run({"SCAN", "0", "COUNT", "-1"}), "ERR syntax error"));
-  EXPECT_TRUE(IsError(Run({"SCAN", "0", "COUNT", "x"}),
-                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(
+      IsError(Run({"SCAN", "0", "COUNT", "x"}), "ERR value is not an integer or out of range"));
   EXPECT_TRUE(IsError(Run({"SCAN", "x"}), "ERR invalid cursor"));
   EXPECT_TRUE(IsError(Run({"SCAN", "18446744073709551616"}), "ERR invalid cursor"));
   EXPECT_TRUE(IsError(Run({"SCAN", "0", "FOO"}), "ERR syntax error"));

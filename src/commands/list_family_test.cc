@@ -152,17 +152,17 @@ TEST_F(ListFamilyTest, BlockingPopsInsideMultiServeDataAndAreLoggedNonBlocking) 
   EXPECT_TRUE(IsStatus(Run({"BRPOPLPUSH", "full", "dst", "0"}), "QUEUED"));
   EXPECT_TRUE(IsStatus(Run({"BLMPOP", "0", "1", "dst", "LEFT", "COUNT", "2"}), "QUEUED"));
   EXPECT_EQ(Show(Run({"EXEC"})), "[:3 [$full $a ] $c $b [$dst [$b $c ] ] ]");
-  EXPECT_EQ(LogCommands(),
-            (std::vector<std::string>{"MULTI", "RPUSH full a b c", "LPOP full",
-                                      "LMOVE full dst RIGHT LEFT", "RPOPLPUSH full dst",
-                                      "LPOP dst 2", "EXEC"}));
+  EXPECT_EQ(LogCommands(), (std::vector<std::string>{"MULTI", "RPUSH full a b c", "LPOP full",
+                                                     "LMOVE full dst RIGHT LEFT",
+                                                     "RPOPLPUSH full dst", "LPOP dst 2", "EXEC"}));
 }
 
 TEST_F(ListFamilyTest, BlockingArgumentErrors) {
   EXPECT_TRUE(IsError(Run({"BLPOP", "empty", "-1"}), "ERR timeout is negative"));
-  EXPECT_TRUE(IsError(Run({"BLPOP", "empty", "abc"}), "ERR timeout is not a float or out of range"));
-  EXPECT_TRUE(IsError(Run({"BLMPOP", "0", "0", "empty", "LEFT"}),
-                      "ERR numkeys should be greater than 0"));
+  EXPECT_TRUE(
+      IsError(Run({"BLPOP", "empty", "abc"}), "ERR timeout is not a float or out of range"));
+  EXPECT_TRUE(
+      IsError(Run({"BLMPOP", "0", "0", "empty", "LEFT"}), "ERR numkeys should be greater than 0"));
   EXPECT_TRUE(IsError(Run({"BLMPOP", "0", "1", "empty", "UP"}), "ERR syntax error"));
   EXPECT_TRUE(IsError(Run({"BLMPOP", "0", "2", "empty", "LEFT"}), "ERR syntax error"));
   EXPECT_TRUE(IsInt(Run({"RPUSH", "ll", "a", "b", "c"}), 3));

@@ -38,8 +38,7 @@ TEST_F(SetFamilyTest, SMoveBetweenKeysAndOntoItself) {
   // Moving the last member removes the source key.
   EXPECT_TRUE(IsInt(Run({"SMOVE", "s", "d", "b"}), 1));
   EXPECT_TRUE(IsInt(Run({"EXISTS", "s"}), 0));
-  EXPECT_EQ(LogCommands(),
-            (std::vector<std::string>{"SADD s a b", "SMOVE s d a", "SMOVE s d b"}));
+  EXPECT_EQ(LogCommands(), (std::vector<std::string>{"SADD s a b", "SMOVE s d a", "SMOVE s d b"}));
 }
 
 TEST_F(SetFamilyTest, SMoveWrongTypeOnEitherEnd) {

@@ -79,8 +79,7 @@ TEST_F(SortFamilyTest, HashFieldPatterns) {
   EXPECT_TRUE(IsInt(Run({"HSET", "hw_3", "f", "2"}), 1));
   EXPECT_TRUE(IsInt(Run({"HSET", "hw_10", "f", "0"}), 1));
   EXPECT_TRUE(IsArray(Run({"SORT", "l", "BY", "hw_*->f"}), {"10", "2", "3", "1"}));
-  EXPECT_TRUE(IsArray(Run({"SORT", "l", "BY", "hw_*->f", "GET", "hw_*->f"}),
-                      {"0", "1", "2", "3"}));
+  EXPECT_TRUE(IsArray(Run({"SORT", "l", "BY", "hw_*->f", "GET", "hw_*->f"}), {"0", "1", "2", "3"}));
   EXPECT_EQ(Show(Run({"SORT", "l", "GET", "hw_*->missing"})), "[(nil) (nil) (nil) (nil) ]");
   EXPECT_EQ(Show(Run({"SORT", "l", "GET", "hw_*->"})), "[(nil) (nil) (nil) (nil) ]");
 }
@@ -98,10 +97,9 @@ TEST_F(SortFamilyTest, StoreWritesAListAndDeletesOnEmpty) {
   EXPECT_TRUE(IsInt(Run({"SORT", "missing", "STORE", "dst2"}), 0));
   EXPECT_TRUE(IsInt(Run({"EXISTS", "dst2"}), 0));
   EXPECT_TRUE(IsArray(Run({"SORT", "l", "LIMIT", "0", "1"}), {"1"}));  // a read: not logged
-  EXPECT_EQ(LogCommands(),
-            (std::vector<std::string>{"RPUSH l 3 1 2 10", "SORT l STORE dst",
-                                      "SORT l DESC ALPHA LIMIT 0 1 STORE dst",
-                                      "SORT l LIMIT 0 0 STORE dst"}));
+  EXPECT_EQ(LogCommands(), (std::vector<std::string>{"RPUSH l 3 1 2 10", "SORT l STORE dst",
+                                                     "SORT l DESC ALPHA LIMIT 0 1 STORE dst",
+                                                     "SORT l LIMIT 0 0 STORE dst"}));
 }
 
 TEST_F(SortFamilyTest, SortRoReadsButRefusesStore) {

@@ -78,8 +78,8 @@ TEST_F(ZSetFamilyTest, InfiniteScoresAndNaNResults) {
   EXPECT_TRUE(IsBulk(Run({"ZADD", "z", "INCR", "+inf", "a"}), "inf"));
   EXPECT_TRUE(IsError(Run({"ZADD", "z", "INCR", "-inf", "a"}),
                       "ERR resulting score is not a number (NaN)"));
-  EXPECT_TRUE(IsError(Run({"ZINCRBY", "z", "-inf", "a"}),
-                      "ERR resulting score is not a number (NaN)"));
+  EXPECT_TRUE(
+      IsError(Run({"ZINCRBY", "z", "-inf", "a"}), "ERR resulting score is not a number (NaN)"));
   EXPECT_TRUE(IsBulk(Run({"ZSCORE", "z", "a"}), "inf"));
   EXPECT_TRUE(IsError(Run({"ZINCRBY", "z", "nan", "b"}), "ERR value is not a valid float"));
   EXPECT_TRUE(IsError(Run({"ZINCRBY", "z", "x", "b"}), "ERR value is not a valid float"));
@@ -105,8 +105,8 @@ TEST_F(ZSetFamilyTest, ZAddWithTheSameScoreIsNotLogged) {
 TEST_F(ZSetFamilyTest, ZRangeByScoreRevLimit) {
   EXPECT_TRUE(IsInt(Run({"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"}), 5));
   EXPECT_TRUE(IsArray(Run({"ZRANGE", "z", "(1", "3", "BYSCORE"}), {"b", "c"}));
-  EXPECT_TRUE(IsArray(Run({"ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "1", "2"}),
-                      {"b", "c"}));
+  EXPECT_TRUE(
+      IsArray(Run({"ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "1", "2"}), {"b", "c"}));
   EXPECT_TRUE(IsArray(Run({"ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "1", "-1"}),
                       {"b", "c", "d", "e"}));
   EXPECT_TRUE(IsArray(Run({"ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "-1", "2"}), {}));
@@ -114,21 +114,21 @@ TEST_F(ZSetFamilyTest, ZRangeByScoreRevLimit) {
                       {"e", "5", "d", "4", "c", "3"}));
   // REV takes max first: min-then-max is an empty range.
   EXPECT_TRUE(IsArray(Run({"ZRANGE", "z", "1", "5", "BYSCORE", "REV"}), {}));
-  EXPECT_TRUE(IsArray(Run({"ZRANGE", "z", "(5", "(1", "BYSCORE", "REV", "LIMIT", "0", "2"}),
-                      {"d", "c"}));
+  EXPECT_TRUE(
+      IsArray(Run({"ZRANGE", "z", "(5", "(1", "BYSCORE", "REV", "LIMIT", "0", "2"}), {"d", "c"}));
   EXPECT_TRUE(IsArray(Run({"ZRANGE", "z", "0", "-1", "REV"}), {"e", "d", "c", "b", "a"}));
   EXPECT_TRUE(IsArray(Run({"ZRANGEBYSCORE", "z", "(1", "+inf", "LIMIT", "1", "1"}), {"c"}));
-  EXPECT_TRUE(IsArray(
-      Run({"ZREVRANGEBYSCORE", "z", "+inf", "-inf", "WITHSCORES", "LIMIT", "0", "2"}),
-      {"e", "5", "d", "4"}));
+  EXPECT_TRUE(
+      IsArray(Run({"ZREVRANGEBYSCORE", "z", "+inf", "-inf", "WITHSCORES", "LIMIT", "0", "2"}),
+              {"e", "5", "d", "4"}));
 }
 
 TEST_F(ZSetFamilyTest, ZRangeByLexAndIndexRanges) {
   EXPECT_TRUE(IsInt(Run({"ZADD", "l", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e"}), 5));
   EXPECT_TRUE(IsArray(Run({"ZRANGE", "l", "[b", "(d", "BYLEX"}), {"b", "c"}));
   EXPECT_TRUE(IsArray(Run({"ZRANGE", "l", "-", "+", "BYLEX", "LIMIT", "1", "2"}), {"b", "c"}));
-  EXPECT_TRUE(IsArray(Run({"ZRANGE", "l", "+", "-", "BYLEX", "REV", "LIMIT", "0", "2"}),
-                      {"e", "d"}));
+  EXPECT_TRUE(
+      IsArray(Run({"ZRANGE", "l", "+", "-", "BYLEX", "REV", "LIMIT", "0", "2"}), {"e", "d"}));
   EXPECT_TRUE(IsArray(Run({"ZRANGE", "l", "(d", "[b", "BYLEX", "REV"}), {"c", "b"}));
   EXPECT_TRUE(IsArray(Run({"ZRANGE", "l", "[d", "[b", "BYLEX"}), {}));
   EXPECT_TRUE(IsArray(Run({"ZRANGEBYLEX", "l", "[b", "[c"}), {"b", "c"}));
@@ -155,13 +155,13 @@ TEST_F(ZSetFamilyTest, ZRangeOptionErrors) {
 TEST_F(ZSetFamilyTest, ZRangeStoreStoresDeletesAndOverwrites) {
   EXPECT_TRUE(IsInt(Run({"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"}), 5));
   EXPECT_TRUE(IsInt(Run({"ZRANGESTORE", "dst", "z", "1", "3", "BYSCORE"}), 3));
-  EXPECT_TRUE(IsArray(Run({"ZRANGE", "dst", "0", "-1", "WITHSCORES"}),
-                      {"a", "1", "b", "2", "c", "3"}));
+  EXPECT_TRUE(
+      IsArray(Run({"ZRANGE", "dst", "0", "-1", "WITHSCORES"}), {"a", "1", "b", "2", "c", "3"}));
   // An empty result deletes the destination.
   EXPECT_TRUE(IsInt(Run({"ZRANGESTORE", "dst", "z", "100", "200"}), 0));
   EXPECT_TRUE(IsInt(Run({"EXISTS", "dst"}), 0));
-  EXPECT_TRUE(IsError(Run({"ZRANGESTORE", "dst2", "z", "0", "-1", "WITHSCORES"}),
-                      "ERR syntax error"));
+  EXPECT_TRUE(
+      IsError(Run({"ZRANGESTORE", "dst2", "z", "0", "-1", "WITHSCORES"}), "ERR syntax error"));
   EXPECT_TRUE(IsInt(Run({"ZRANGESTORE", "dst2", "z", "(2", "(1", "BYSCORE", "REV"}), 0));
   EXPECT_TRUE(IsStatus(Run({"SET", "str", "x"}), "OK"));
   // The destination's old type does not matter; the source's does.
