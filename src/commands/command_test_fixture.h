@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
@@ -110,7 +111,24 @@ class CommandTest : public ::testing::Test {
   // The write log's bytes so far (what replicas and the AOF receive).
   std::string Log() {
     std::string out;
-    host_.write_log().ReadFrom(host_.write_log().backlog_first_offset(), &out);
+    // ReadFrom counts from 0; backlog_first_offset() is INFO's, counting from 1.
+    const replication::WriteLog& log = host_.write_log();
+    log.ReadFrom(log.offset() - int64_t(log.backlog_histlen()), &out);
+    return out;
+  }
+
+  // The commands in the write log, each as its arguments joined by spaces,
+  // with the SELECTs left out: {"SREM s a", "PEXPIREAT k 1700000000000"}.
+  std::vector<std::string> LogCommands() {
+    protocol::ReplyReader reader;
+    reader.Feed(Log());
+    std::vector<std::string> out;
+    protocol::Reply r;
+    while (reader.Next(&r) == protocol::ReplyReader::Result::kReply) {
+      std::string line;
+      for (const auto& e : r.elements) line += (line.empty() ? "" : " ") + e.str;
+      if (!line.starts_with("SELECT ")) out.push_back(line);
+    }
     return out;
   }
 
@@ -133,6 +151,34 @@ class CommandTest : public ::testing::Test {
   static ::testing::AssertionResult IsNil(const protocol::Reply& r) {
     if (r.type == protocol::Reply::Type::kNil) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "expected nil, got " << Show(r);
+  }
+  // An array of bulk strings equal to `want`, in order.
+  static ::testing::AssertionResult IsArray(const protocol::Reply& r,
+                                            std::initializer_list<std::string_view> want) {
+    return ArrayMatches(r, std::vector<std::string>(want.begin(), want.end()), false);
+  }
+  // An array of bulk strings holding the elements of `want` in any order
+  // (SMEMBERS, HGETALL, ...); duplicates count.
+  static ::testing::AssertionResult IsUnorderedArray(const protocol::Reply& r,
+                                                     std::initializer_list<std::string_view> want) {
+    return ArrayMatches(r, std::vector<std::string>(want.begin(), want.end()), true);
+  }
+  static ::testing::AssertionResult ArrayMatches(const protocol::Reply& r,
+                                                 std::vector<std::string> want, bool unordered) {
+    std::vector<std::string> got;
+    bool ok = r.type == protocol::Reply::Type::kArray;
+    for (const auto& e : r.elements) {
+      ok = ok && e.type == protocol::Reply::Type::kBulk;
+      got.push_back(e.str);
+    }
+    if (unordered) {
+      std::sort(got.begin(), got.end());
+      std::sort(want.begin(), want.end());
+    }
+    if (ok && got == want) return ::testing::AssertionSuccess();
+    std::string w = "[";
+    for (const auto& s : want) w += "$" + s + " ";
+    return ::testing::AssertionFailure() << "expected " << w << "], got " << Show(r);
   }
   // An error reply whose text starts with `prefix`.
   static ::testing::AssertionResult IsError(const protocol::Reply& r, std::string_view prefix) {
