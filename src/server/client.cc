@@ -17,6 +17,7 @@
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/numbers.h"
+#include "persistence/aof_writer.h"
 #include "server/replica_acks.h"
 #include "server/replica_link.h"
 #include "server/replication.h"
@@ -262,7 +263,7 @@ void Client::DispatchOne(std::span<const std::string_view> args) {
 
 void Client::OnWrite(int64_t log_offset) {
   // appendfsync always: the reply waits until the write is on disk.
-  if (server_->persistence().sync_replies()) durable_wait_ = log_offset;
+  if (server_->aof_writer().sync_replies()) durable_wait_ = log_offset;
   // min-replicas-ack: the reply waits for the replicas (DispatchOne).
   if (admitted() && server_->replica_acks().sync_enabled()) sync_offset_ = log_offset;
 }
@@ -382,8 +383,8 @@ void Client::Flush() {
   // appendfsync always: a write's reply leaves only once the write is on
   // disk; the worker syncs once for all its clients after this round.
   if (durable_wait_ != 0 && out_pos_ < out_.size()) {
-    if (server_->persistence().sync_replies() &&
-        !server_->persistence().IsDurable(durable_wait_)) {
+    if (server_->aof_writer().sync_replies() &&
+        !server_->aof_writer().IsDurable(durable_wait_)) {
       worker_->ScheduleFlush(this);
       return;
     }

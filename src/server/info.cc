@@ -11,6 +11,10 @@
 #include "commands/helpers.h"
 #include "common/clock.h"
 #include "common/memory.h"
+#include "persistence/aof_writer.h"
+#include "persistence/dataset_loader.h"
+#include "persistence/info_fields.h"
+#include "persistence/save_jobs.h"
 #include "server/replica_acks.h"
 #include "server/replica_link.h"
 #include "server/replication.h"
@@ -172,7 +176,10 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("lazyfreed_objects", s.lazy_freer().freed(), true);
   }
   if (has("persistence")) {
-    PersistenceInfo p = s.persistence().Info();
+    persistence::InfoFields p;
+    s.dataset_loader().FillInfo(&p);
+    s.save_jobs().FillInfo(&p);
+    s.aof_writer().FillInfo(&p);
     auto ok = [](bool b) { return b ? "ok" : "err"; };
     w.Section("Persistence");
     w.Field("loading", p.loading ? "1" : "0");

@@ -17,6 +17,7 @@
 #include "common/hash.h"
 #include "common/logging.h"
 #include "config/config.h"
+#include "persistence/dataset_loader.h"
 #include "sentinel/sentinel.h"
 #include "server/pubsub.h"
 #include "server/replication.h"
@@ -156,7 +157,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   // Clients that connect while the dataset loads get -LOADING.
-  st = server.persistence().LoadAtStartup();
+  st = server.dataset_loader().LoadAtStartup();
   if (!st.ok()) {
     Log(LogLevel::kWarning, "%s", st.message().c_str());
     Log(LogLevel::kWarning, "Fatal error loading the DB, exiting.");

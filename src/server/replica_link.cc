@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/logging.h"
+#include "persistence/save_jobs.h"
 #include "persistence/snapshot.h"
 #include "server/blocking_io.h"
 #include "server/client.h"
@@ -156,7 +157,7 @@ void ReplicaLink::WaitTick() {
 }
 
 bool ReplicaLink::TryStartSnapshot() {
-  if (NowMs() < not_before_ms_ || server_.persistence().snapshot_running()) return false;
+  if (NowMs() < not_before_ms_ || server_.save_jobs().snapshot_running()) return false;
   std::string mark = RandomMark();
   bool disk = !server_.config().repl_diskless_sync();
   std::string path;
@@ -167,7 +168,7 @@ bool ReplicaLink::TryStartSnapshot() {
   Worker* worker = worker_;
   std::string replid = server_.replid();
   bool psync = psync_;
-  Status st = server_.persistence().StartReplicaSync(
+  Status st = server_.save_jobs().StartReplicaSync(
       [&](int64_t offset) {
         // The instant: the replica's stream starts exactly here.
         server_.write_log().AddTap(this);

@@ -19,7 +19,9 @@
 #include "common/logging.h"
 #include "common/numbers.h"
 #include "common/split_args.h"
+#include "persistence/dataset_loader.h"
 #include "persistence/rdb_format.h"
+#include "persistence/save_jobs.h"
 #include "replication/write_log.h"
 #include "server/blocking_io.h"
 #include "server/client.h"
@@ -535,12 +537,12 @@ Status Replication::FullSync(int fd, uint64_t gen, const std::string& replid, in
   // Our own replicas' data is about to be replaced: they resync after us.
   DisconnectReplicas();
   persistence::FdSource src(fd, limit, timeout_ms);
-  Persistence::ReplAux aux;
-  Status st = server_.persistence().LoadFromPrimary(src, mark.empty() ? limit : 0, &aux,
-                                                    [this](uint64_t n) {
-                                                      sync_read_.store(int64_t(n));
-                                                      last_io_ms_.store(NowMs());
-                                                    });
+  persistence::ReplicationAux aux;
+  Status st = server_.dataset_loader().LoadFromPrimary(src, mark.empty() ? limit : 0, &aux,
+                                                        [this](uint64_t n) {
+                                                          sync_read_.store(int64_t(n));
+                                                          last_io_ms_.store(NowMs());
+                                                        });
   if (!st.ok())
     return Status::Error("Failed trying to load the MASTER synchronization DB: " + st.message());
   if (!mark.empty()) {
@@ -570,7 +572,7 @@ Status Replication::FullSync(int fd, uint64_t gen, const std::string& replid, in
   Log(LogLevel::kNotice, "MASTER <-> REPLICA sync: Finished with success");
   if (server_.config().appendonly()) {
     // The AOF still holds the old dataset: a rewrite makes it this one.
-    auto r = server_.persistence().BgRewriteAof();
+    auto r = server_.save_jobs().BgRewriteAof();
     if (!r.ok())
       Log(LogLevel::kWarning, "AOF rewrite after the sync: %s", r.status().message().c_str());
   }

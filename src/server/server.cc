@@ -23,7 +23,11 @@
 #include "commands/command_context.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "persistence/aof_writer.h"
+#include "persistence/dataset_loader.h"
+#include "persistence/save_jobs.h"
 #include "server/client.h"
+#include "server/persistence_hooks.h"
 #include "server/replica_acks.h"
 #include "server/replica_link.h"
 #include "server/replication.h"
@@ -213,7 +217,7 @@ void Worker::AfterEvents() {
     // workers' rounds that overlap it).
     int64_t wait = 0;
     for (Client* c : flush) wait = std::max(wait, c->durable_wait());
-    if (wait > 0) server_->persistence().WaitDurable(wait);
+    if (wait > 0) server_->aof_writer().WaitDurable(wait);
     for (Client* c : flush) c->Flush();
   }
   if (!blocked_.empty()) {
@@ -245,7 +249,7 @@ void Worker::Cron() {
   if (index_ == 0) {
     storage::UpdateLruClock(now);
     server_->SampleOps();
-    server_->persistence().Cron();
+    server_->save_jobs().Cron();
     // Replicas get a PING in the stream every repl-ping-replica-period, so
     // an idle primary still shows it is alive (a replica's replicas get its
     // primary's PINGs).
@@ -337,11 +341,15 @@ Server::Server(std::unique_ptr<Config> config)
   storage::Shard::SetLazyFreer(&lazy_freer_);
   for (int i = 0; i < threads; i++) workers_.push_back(std::make_unique<Worker>(this, i));
   start_ms_ = NowMs();
-  persistence_ = std::make_unique<Persistence>(*this);
+  persistence_hooks_ = std::make_unique<PersistenceHooks>(*this);
+  aof_writer_ = std::make_unique<persistence::AofWriter>(*persistence_hooks_);
+  dataset_loader_ = std::make_unique<persistence::DatasetLoader>(*persistence_hooks_, *aof_writer_);
+  save_jobs_ = std::make_unique<persistence::SaveJobs>(*persistence_hooks_, *aof_writer_,
+                                                       *dataset_loader_);
   config_->OnApply("appendonly", [this](const Config& c) {
-    return persistence_->SetAppendOnly(c.appendonly());
+    return save_jobs_->SetAppendOnly(c.appendonly());
   });
-  config_->OnChange("appendfsync", [this](const Config&) { persistence_->ApplyFsyncPolicy(); });
+  config_->OnChange("appendfsync", [this](const Config&) { aof_writer_->ApplyFsyncPolicy(); });
   run_id_ = RandomHex(40);
   replication_ = std::make_unique<Replication>(*this);
   replica_acks_ = std::make_unique<ReplicaAcks>(*this);
@@ -549,7 +557,7 @@ void Server::WaitForShutdown() {
   ShutdownSave mode = shutdown_save_.load();
   bool save = mode == ShutdownSave::kSave ||
               (mode == ShutdownSave::kDefault && !config_->save().empty());
-  (void)persistence_->OnShutdown(save);
+  (void)save_jobs_->OnShutdown(save);
   lazy_freer_.Drain();
   std::string path = config_->unixsocket();
   if (!path.empty()) unlink(path.c_str());

@@ -32,10 +32,15 @@
 #include "server/event_loop.h"
 #include "server/blocking.h"
 #include "server/pubsub.h"
-#include "server/persistence.h"
 #include "sentinel/sentinel.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
+
+namespace basalt::persistence {
+class AofWriter;
+class DatasetLoader;
+class SaveJobs;
+}
 
 namespace basalt::server {
 
@@ -45,6 +50,7 @@ using config::ProtectedConfigs;
 using config::SaveParam;
 
 class Client;
+class PersistenceHooks;
 class ReplicaAcks;
 class ReplicaLink;
 class Replication;
@@ -226,7 +232,10 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   ReplicaAcks& replica_acks() { return *replica_acks_; }
   // Turns expiry on or off for what the server is now (paused, a replica).
   void UpdateExpiryEnabled();
-  Persistence& persistence() { return *persistence_; }
+  // The persistence jobs (src/persistence/), each its responsibility.
+  persistence::SaveJobs& save_jobs() { return *save_jobs_; }
+  persistence::DatasetLoader& dataset_loader() { return *dataset_loader_; }
+  persistence::AofWriter& aof_writer() { return *aof_writer_; }
   int64_t dirty() const { return dirty_.load(std::memory_order_relaxed); }
   std::string executable;
   int tcp_port_bound() const { return bound_port_; }
@@ -284,7 +293,12 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   std::map<std::string, uint64_t> error_stats_;  // Guarded by error_mu_.
 
   int64_t start_ms_;
-  std::unique_ptr<Persistence> persistence_;
+  // Declared in the order they depend on each other; destroyed in reverse
+  // (the save jobs' thread first, then the AOF writer's).
+  std::unique_ptr<PersistenceHooks> persistence_hooks_;
+  std::unique_ptr<persistence::AofWriter> aof_writer_;
+  std::unique_ptr<persistence::DatasetLoader> dataset_loader_;
+  std::unique_ptr<persistence::SaveJobs> save_jobs_;
   std::atomic<ShutdownSave> shutdown_save_{ShutdownSave::kDefault};
   std::atomic<int64_t> dirty_{0};
   std::string run_id_;

@@ -4,6 +4,9 @@
 #include <mutex>
 
 #include "commands/session.h"
+#include "persistence/aof_writer.h"
+#include "persistence/dataset_loader.h"
+#include "persistence/save_jobs.h"
 #include "protocol/reply_builder.h"
 #include "server/client.h"
 #include "server/info.h"
@@ -31,8 +34,11 @@ ReplicaLink& LinkOf(Server& server, Client& c) {
 
 // ---------------------------------------------------------------- Admission
 
-bool Server::loading() const { return persistence_->loading(); }
-std::string Server::PersistenceWriteRefusal() const { return persistence_->WriteRefusal(); }
+bool Server::loading() const { return dataset_loader_->loading(); }
+std::string Server::PersistenceWriteRefusal() const {
+  std::string refusal = save_jobs_->WriteRefusal();
+  return refusal.empty() ? aof_writer_->WriteRefusal() : refusal;
+}
 std::string Server::ReplicasWriteRefusal() const { return replica_acks_->WriteRefusal(); }
 bool Server::is_replica() const { return replication_->is_replica(); }
 bool Server::primary_link_up() const { return replication_->link_up(); }
@@ -154,14 +160,20 @@ bool Server::WaitForReplicas(commands::Session& s, int64_t numreplicas, int64_t 
 
 // ---------------------------------------------------------------- Persistence
 
-Status Server::Save() { return persistence_->Save(); }
-StatusOr<std::string> Server::Bgsave(bool schedule) { return persistence_->Bgsave(schedule); }
-StatusOr<std::string> Server::BgRewriteAof() { return persistence_->BgRewriteAof(); }
+Status Server::Save() { return save_jobs_->Save(); }
+StatusOr<std::string> Server::Bgsave(bool schedule) { return save_jobs_->Bgsave(schedule); }
+StatusOr<std::string> Server::BgRewriteAof() { return save_jobs_->BgRewriteAof(); }
+// DEBUG RELOAD: save (unless !save), empty the keyspace (unless !flush), load
+// the file (replacing duplicates when merge).
 Status Server::DebugReload(bool save, bool flush, bool merge) {
-  return persistence_->DebugReload(save, flush, merge);
+  if (save) {
+    Status st = save_jobs_->Save();
+    if (!st.ok()) return st;
+  }
+  return dataset_loader_->Reload(flush, merge);
 }
-int64_t Server::lastsave() const { return persistence_->lastsave(); }
-void Server::AfterFlushAll() { persistence_->AfterFlushAll(); }
+int64_t Server::lastsave() const { return save_jobs_->lastsave(); }
+void Server::AfterFlushAll() { save_jobs_->AfterFlushAll(); }
 
 // ---------------------------------------------------------------- INFO
 
