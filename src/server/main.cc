@@ -18,9 +18,9 @@
 #include "common/logging.h"
 #include "config/config.h"
 #include "persistence/dataset_loader.h"
+#include "replication/role.h"
 #include "sentinel/sentinel.h"
 #include "server/pubsub.h"
-#include "server/replication.h"
 #include "server/server.h"
 #include "common/version.h"
 
@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
     Log(LogLevel::kWarning, "Fatal error loading the DB, exiting.");
     _exit(1);
   }
-  server.replication().Start();
+  server.replication_role().Start();
   Log(LogLevel::kNotice, "Ready to accept connections");
   server.WaitForShutdown();
   if (!pidfile.empty()) unlink(pidfile.c_str());

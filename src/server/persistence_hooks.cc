@@ -7,7 +7,7 @@
 #include "commands/executor.h"
 #include "commands/session.h"
 #include "protocol/reply_builder.h"
-#include "server/replication.h"
+#include "replication/role.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -46,15 +46,15 @@ int64_t PersistenceHooks::dirty() const { return server_.dirty(); }
 void PersistenceHooks::AddDirty(int64_t n) { server_.AddDirty(n); }
 
 std::unique_lock<std::mutex> PersistenceHooks::HoldReplicationApply() {
-  return server_.replication().HoldApply();  // see Replication::apply_mu
+  return server_.replication_role().HoldApply();  // see Role::apply_mu
 }
 
 std::string PersistenceHooks::replid() const { return server_.replid(); }
-int PersistenceHooks::repl_stream_db() const { return server_.replication().stream_db(); }
+int PersistenceHooks::repl_stream_db() const { return server_.replication_role().stream_db(); }
 
 void PersistenceHooks::RestoreReplication(const std::string& replid, int64_t offset,
                                           int stream_db) {
-  server_.replication().RestoreFromRdb(replid, offset, stream_db);
+  server_.replication_role().RestoreFromRdb(replid, offset, stream_db);
 }
 
 std::unique_ptr<persistence::CommandReplayer> PersistenceHooks::NewCommandReplayer() {

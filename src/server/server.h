@@ -27,6 +27,8 @@
 #include "commands/slowlog.h"
 #include "commands/watch_registry.h"
 #include "common/status.h"
+#include "replication/connection.h"
+#include "replication/replica_session.h"
 #include "replication/write_log.h"
 #include "config/config.h"
 #include "server/event_loop.h"
@@ -41,6 +43,10 @@ class AofWriter;
 class DatasetLoader;
 class SaveJobs;
 }
+namespace basalt::replication {
+class AckTracker;
+class Role;
+}
 
 namespace basalt::server {
 
@@ -51,24 +57,24 @@ using config::SaveParam;
 
 class Client;
 class PersistenceHooks;
-class ReplicaAcks;
-class ReplicaLink;
-class Replication;
+class ReplicationHooks;
 class Server;
-
-// n random lowercase hex digits (run ids, replication ids).
-std::string RandomHex(size_t n);
 
 using commands::Bump;
 using commands::CommandStat;
 using commands::CurrentStats;
 using commands::ThreadStats;
 
-class Worker {
+// A worker thread: its event loop and the clients accepted onto it. It is
+// replication's WorkerThread (posting tasks to it, closing its connections).
+class Worker final : public replication::WorkerThread {
  public:
   Worker(Server* server, int index);
   EventLoop& loop() { return loop_; }
-  int index() const { return index_; }
+  int index() const override { return index_; }
+  // replication::WorkerThread (any thread).
+  void Post(std::function<void()> task) override { loop_.Post(std::move(task)); }
+  void CloseConnection(uint64_t id) override;
   ThreadStats& stats() { return stats_; }
   void AddClient(Client* c);
   // Called by a Client when it closes; deletion happens after the iteration.
@@ -153,7 +159,7 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   void Unpause() final;
   PubSub& pubsub() final { return pubsub_; }
   // Lock-free: whether any replica is connected (hot paths that only feed them).
-  bool has_replicas() const final { return replica_count_.load(std::memory_order_relaxed) > 0; }
+  bool has_replicas() const final { return replicas_.any(); }
   void ReplconfListeningPort(commands::Session& s, int port) final;
   void ReplconfAck(commands::Session& s, int64_t offset) final;
   Status PrepareSync(commands::Session& s) final;
@@ -196,10 +202,15 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   // Asks the owning worker to close client `id`. Thread-safe.
   void KillClient(Client* c);
 
-  // --- Replicas (primary side) ---
-  void AddReplica(std::shared_ptr<ReplicaLink> r);
-  void RemoveReplica(ReplicaLink* r);
-  std::vector<std::shared_ptr<ReplicaLink>> Replicas();
+  // --- Replication (src/replication/) ---
+  // This server's role, replication ids and link to its primary.
+  replication::Role& replication_role() { return *replication_role_; }
+  // The primary's replicas (sessions of connections that sent SYNC/PSYNC).
+  replication::ReplicaRegistry& replicas() { return replicas_; }
+  // WAIT, min-replicas-*, synchronous replication.
+  replication::AckTracker& ack_tracker() { return *ack_tracker_; }
+  // What the replication objects reach the server through.
+  replication::ServerHooks& replication_hooks();
 
   // --- CLIENT PAUSE ---
   // Whether a command with these flags must wait now.
@@ -227,9 +238,6 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   int64_t start_time_ms() const { return start_ms_; }
   const std::string& run_id() const { return run_id_; }
   std::string replid() const;
-  Replication& replication() { return *replication_; }
-  // WAIT, min-replicas-*, synchronous replication (server/replica_acks.h).
-  ReplicaAcks& replica_acks() { return *replica_acks_; }
   // Turns expiry on or off for what the server is now (paused, a replica).
   void UpdateExpiryEnabled();
   // The persistence jobs (src/persistence/), each its responsibility.
@@ -274,10 +282,8 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   std::unordered_map<uint64_t, Client*> registry_;  // Guarded by registry_mu_.
   std::atomic<uint64_t> next_client_id_{1};
 
-  std::mutex replicas_mu_;
-  std::vector<std::shared_ptr<ReplicaLink>> replicas_;  // Guarded by replicas_mu_.
-  std::atomic<size_t> replica_count_{0};                // replicas_.size()
-  int64_t last_replica_ping_ms_ = 0;                    // worker 0's cron only
+  replication::ReplicaRegistry replicas_;
+  int64_t last_replica_ping_ms_ = 0;  // worker 0's cron only
   commands::WatchRegistry watches_;
 
   std::atomic<int64_t> pause_until_ms_{0};
@@ -302,8 +308,9 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   std::atomic<ShutdownSave> shutdown_save_{ShutdownSave::kDefault};
   std::atomic<int64_t> dirty_{0};
   std::string run_id_;
-  std::unique_ptr<Replication> replication_;
-  std::unique_ptr<ReplicaAcks> replica_acks_;
+  std::unique_ptr<ReplicationHooks> replication_hooks_;
+  std::unique_ptr<replication::Role> replication_role_;
+  std::unique_ptr<replication::AckTracker> ack_tracker_;
   std::unique_ptr<sentinel::Sentinel> sentinel_;
   int shutdown_fd_ = -1;  // eventfd the main thread waits on with the signals
   size_t expire_cursor_ = 0;
