@@ -219,7 +219,7 @@ class Client final : public EventHandler,
   std::deque<AckHold> ack_holds_;  // oldest first
   bool waiting_replicas_ = false;  // WAIT in progress
   int64_t wait_numreplicas_ = 0, wait_offset_ = 0, wait_deadline_ms_ = 0;
-  bool ack_waiter_ = false;  // listed by ReplicaAcks for this worker
+  bool ack_waiter_ = false;  // listed by the AckTracker for this worker
   std::string out_;       // pending output starts at out_pos_
   size_t out_pos_ = 0;
   protocol::ReplyBuilder reply_;
