@@ -17,9 +17,10 @@
 #include "common/logging.h"
 #include "common/numbers.h"
 #include "config/config.h"
-#include "server/replica_acks.h"
-#include "server/replica_link.h"
-#include "server/replication.h"
+#include "persistence/aof_writer.h"
+#include "replication/ack_tracker.h"
+#include "replication/replica_session.h"
+#include "replication/role.h"
 #include "server/server.h"
 #include "storage/keyspace.h"
 
@@ -93,7 +94,7 @@ void Client::ReadSome() {
   }
   in_len_ += size_t(n);
   Bump(worker_->stats().net_in, uint64_t(n));
-  if (is_primary_link()) server_->replication().NoteRead(size_t(n));
+  if (is_primary_link()) server_->replication_role().NoteRead(size_t(n));
   last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
   if (in_len_ - in_pos_ > size_t(server_->config().client_query_buffer_limit())) {
     Log(LogLevel::kWarning, "Closing client that reached max query buffer length (qbuf=%zu)",
@@ -165,13 +166,13 @@ void Client::ProcessInput() {
   // applied (the cron acknowledges once a second otherwise).
   if (is_primary_link() && !closed_ && primary_ack_asked_) {
     primary_ack_asked_ = false;
-    server_->replication().SendAck(this);
+    server_->replication_role().SendAck(this);
   }
 }
 
 void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_view raw) {
-  Replication& repl = server_->replication();
-  if (repl.generation() != primary_gen_) {
+  replication::Role& role = server_->replication_role();
+  if (role.generation() != primary_gen_) {
     // REPLICAOF moved on: nothing more of this stream may apply.
     Close();
     return;
@@ -180,12 +181,12 @@ void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_vie
       commands::EqualsIgnoreCase(args[1], "getack")) {
     primary_ack_asked_ = true;
   }
-  std::lock_guard<std::mutex> apply(repl.apply_mu());
+  std::lock_guard<std::mutex> apply(role.apply_mu());
   size_t mark = out_.size();
   storage::SetPrimaryContext(true);
-  Replication::SetApplyingThread(true);
+  replication::Role::SetApplyingThread(true);
   DispatchOne(args);
-  Replication::SetApplyingThread(false);
+  replication::Role::SetApplyingThread(false);
   storage::SetPrimaryContext(false);
   if (out_.size() > mark && out_[mark] == '-') {
     static std::atomic<int64_t> last_log_ms{0};
@@ -200,7 +201,7 @@ void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_vie
   out_.resize(mark);  // the primary gets no replies, only ACKs
   primary_pending_.append(raw);
   if (!in_multi()) {
-    repl.OnPrimaryApplied(primary_pending_, db());
+    role.OnPrimaryApplied(primary_pending_, db());
     primary_pending_.clear();
   }
 }
@@ -211,6 +212,15 @@ void Client::set_primary_link(uint64_t gen) {
   set_authenticated(true);
   link_kind_.store(2);
 }
+
+void Client::StartStream(std::string_view already_read) {
+  if (!already_read.empty()) FeedInput(already_read);
+  ProcessInput();
+}
+
+replication::WorkerThread& Client::owner() const { return *worker_; }
+
+int Client::worker_index() const { return worker_->index(); }
 
 void Client::FeedInput(std::string_view bytes) {
   if (in_cap_ - in_len_ < bytes.size()) {
@@ -262,9 +272,9 @@ void Client::DispatchOne(std::span<const std::string_view> args) {
 
 void Client::OnWrite(int64_t log_offset) {
   // appendfsync always: the reply waits until the write is on disk.
-  if (server_->persistence().sync_replies()) durable_wait_ = log_offset;
+  if (server_->aof_writer().sync_replies()) durable_wait_ = log_offset;
   // min-replicas-ack: the reply waits for the replicas (DispatchOne).
-  if (admitted() && server_->replica_acks().sync_enabled()) sync_offset_ = log_offset;
+  if (admitted() && server_->ack_tracker().sync_enabled()) sync_offset_ = log_offset;
 }
 
 void Client::OnExecuted(const commands::CommandSpec& spec, std::span<const std::string_view> args) {
@@ -382,8 +392,8 @@ void Client::Flush() {
   // appendfsync always: a write's reply leaves only once the write is on
   // disk; the worker syncs once for all its clients after this round.
   if (durable_wait_ != 0 && out_pos_ < out_.size()) {
-    if (server_->persistence().sync_replies() &&
-        !server_->persistence().IsDurable(durable_wait_)) {
+    if (server_->aof_writer().sync_replies() &&
+        !server_->aof_writer().IsDurable(durable_wait_)) {
       worker_->ScheduleFlush(this);
       return;
     }
@@ -446,13 +456,13 @@ void Client::UpdateSharedSizes() {
 void Client::Close() {
   if (closed_) return;
   closed_ = true;
-  if (replica_link_) {
-    replica_link_->Detach();
-    replica_link_.reset();
+  if (replica_session_) {
+    replica_session_->Detach();
+    replica_session_.reset();
   }
-  if (is_primary_link()) server_->replication().OnPrimaryClientClosed(this);
+  if (is_primary_link()) server_->replication_role().OnPrimaryClientClosed(this);
   if (ack_waiter_) {
-    server_->replica_acks().RemoveWaiter(this);
+    server_->ack_tracker().RemoveWaiter(this);
     ack_waiter_ = false;
   }
   if (waiting_replicas_) {
@@ -483,7 +493,7 @@ void Client::HoldForReplicas(size_t begin) {
   if (needed <= 0) return;
   int64_t timeout = cfg.min_replicas_ack_timeout();
   ack_holds_.push_back(AckHold{begin, out_.size(), offset, NowMs() + timeout, needed, timeout});
-  server_->replica_acks().RequestAck(offset);
+  server_->ack_tracker().RequestAck(offset);
   UpdateAckWaiter();
 }
 
@@ -494,7 +504,7 @@ void Client::WaitForReplicas(int64_t numreplicas, int64_t deadline_ms) {
   wait_deadline_ms_ = deadline_ms;
   blocked_shared_.store(true);
   // As Redis: every WAIT that has to wait asks the replicas for an ACK.
-  server_->replica_acks().RequestAck(woff(), true);
+  server_->ack_tracker().RequestAck(woff(), true);
   UpdateAckWaiter();
 }
 
@@ -505,7 +515,7 @@ void Client::EndReplicaWait(std::string_view error) {
     server_->CountError(error);
     reply_.Error(error);
   } else {
-    reply_.Integer(server_->replica_acks().CountAcked(wait_offset_));
+    reply_.Integer(server_->ack_tracker().CountAcked(wait_offset_));
   }
   UpdateAckWaiter();
   Flush();
@@ -518,11 +528,11 @@ void Client::OnReplicaAcks(std::span<const int64_t> acks, int64_t now_ms) {
   bool released = false;
   while (!ack_holds_.empty()) {
     AckHold& h = ack_holds_.front();
-    if (CountAckedAtLeast(acks, h.offset) < h.needed) {
+    if (replication::CountAckedAtLeast(acks, h.offset) < h.needed) {
       if (now_ms < h.deadline_ms) break;
       // Too late: the write stays applied here, but its client must not take
       // it as replicated. Only a write's own reply is replaced.
-      std::string msg = SyncTimeoutError(h.needed, h.timeout_ms);
+      std::string msg = replication::SyncTimeoutError(h.needed, h.timeout_ms);
       server_->CountError(msg);
       std::string wire = "-" + msg + "\r\n";
       out_.replace(h.begin, h.end - h.begin, wire);
@@ -536,7 +546,7 @@ void Client::OnReplicaAcks(std::span<const int64_t> acks, int64_t now_ms) {
     released = true;
   }
   if (waiting_replicas_) {
-    int64_t n = CountAckedAtLeast(acks, wait_offset_);
+    int64_t n = replication::CountAckedAtLeast(acks, wait_offset_);
     if (n >= wait_numreplicas_ || (wait_deadline_ms_ != 0 && now_ms >= wait_deadline_ms_)) {
       EndReplicaWait("");
       return;
@@ -559,9 +569,9 @@ void Client::UpdateAckWaiter() {
   if (want == ack_waiter_) return;
   ack_waiter_ = want;
   if (want) {
-    server_->replica_acks().AddWaiter(this);
+    server_->ack_tracker().AddWaiter(this);
   } else {
-    server_->replica_acks().RemoveWaiter(this);
+    server_->ack_tracker().RemoveWaiter(this);
   }
 }
 

@@ -20,11 +20,16 @@
 #include "commands/session.h"
 #include "protocol/reply_builder.h"
 #include "protocol/request_parser.h"
+#include "replication/ack_tracker.h"
+#include "replication/connection.h"
 #include "server/event_loop.h"
 #include "server/pubsub.h"
 
 namespace basalt::commands {
 struct CommandSpec;
+}
+namespace basalt::replication {
+class ReplicaSession;
 }
 
 namespace basalt::server {
@@ -36,7 +41,13 @@ using commands::ReplyMode;
 // A connection is a commands::Session (database, authentication, MULTI,
 // WATCH, subscriptions: the state the executor works on) plus its socket,
 // buffers, blocking state and the replies it holds for durability or replicas.
-class Client final : public EventHandler, public commands::Session {
+// Replication sees it as a replication::Connection (a replica's connection, or
+// the link to our primary) and, while it waits for replicas' acknowledgements,
+// as a replication::AckWaiter.
+class Client final : public EventHandler,
+                     public commands::Session,
+                     public replication::Connection,
+                     public replication::AckWaiter {
  public:
   Client(Server* server, Worker* worker, int fd, uint64_t id, std::string addr, std::string laddr,
          bool is_unix);
@@ -49,9 +60,9 @@ class Client final : public EventHandler, public commands::Session {
   void Flush() override;
   // Closes now (from the owning thread); the object is deleted after the
   // current loop iteration.
-  void Close();
+  void Close() override;
   void CloseAfterReply() override { close_after_reply_ = true; }
-  bool closing() const { return closed_; }
+  bool closing() const override { return closed_; }
 
   // --- commands::Session ---
   bool is_connection() const override { return true; }
@@ -68,25 +79,29 @@ class Client final : public EventHandler, public commands::Session {
   std::string_view local_address() const override { return laddr; }
   bool unix_socket() const override { return is_unix; }
 
+  // --- replication::Connection ---
+  replication::WorkerThread& owner() const override;
+  size_t output_pending() const override { return obuf_len.load(std::memory_order_relaxed); }
+  uint64_t connection_id() const override { return id; }
+  int socket_fd() const override { return fd; }
+  // Replication: while a full sync streams the snapshot to this client's
+  // socket from another thread, this client writes nothing itself.
+  void set_raw_transfer(bool on) override { raw_transfer_ = on; }
+  // Appends bytes to the output as they are (the replication stream).
+  void AppendRaw(std::string_view bytes) override { out_.append(bytes); }
+  void StartStream(std::string_view already_read) override;
+
   // --- Owner-thread state ---
   protocol::ReplyBuilder& reply() { return reply_; }
   Worker* worker() const { return worker_; }
   Server* server() const { return server_; }
-  // Replication: while a full sync streams the snapshot to this client's
-  // socket from another thread, this client writes nothing itself.
-  void set_raw_transfer(bool on) { raw_transfer_ = on; }
-  // Appends bytes to the output as they are (the replication stream).
-  void AppendRaw(std::string_view bytes) { out_.append(bytes); }
   // This connection is the link to our primary (replica side): its commands
   // are the replication stream of REPLICAOF generation `gen`.
   void set_primary_link(uint64_t gen);
-  // Input received before the connection became a client (the bytes read
-  // past a full sync's snapshot).
-  void FeedInput(std::string_view bytes);
   // CLIENT LIST / KILL TYPE: normal, master, replica or pubsub.
   std::string_view TypeName() const override;
-  // The replica behind this connection (after PSYNC/SYNC), or null.
-  std::shared_ptr<class ReplicaLink>& replica_link() { return replica_link_; }
+  // The replica behind this connection (after REPLCONF or PSYNC/SYNC), or null.
+  std::shared_ptr<replication::ReplicaSession>& replica_session() { return replica_session_; }
   // appendfsync always: the log offset this client's replies wait for.
   int64_t durable_wait() const { return durable_wait_; }
   // True while the client waits for CLIENT PAUSE to end.
@@ -106,7 +121,7 @@ class Client final : public EventHandler, public commands::Session {
   void UnblockWith(std::string_view error);
   int64_t block_deadline_ms() const { return block_deadline_ms_; }
 
-  // --- Replica acknowledgements (owner thread; see server/replica_acks.h) ---
+  // --- Replica acknowledgements (owner thread; see replication/ack_tracker.h) ---
   // WAIT: holds the client (and its pipeline) until `numreplicas` replicas
   // acknowledged woff(), or until deadline_ms (0 = never); then replies the
   // number that did.
@@ -115,9 +130,10 @@ class Client final : public EventHandler, public commands::Session {
   // Acknowledgements moved or time passed (`acks`: each online replica's
   // acknowledged offset): releases held replies, replaces timed-out ones by
   // an error, ends a WAIT.
-  void OnReplicaAcks(std::span<const int64_t> acks, int64_t now_ms);
+  void OnReplicaAcks(std::span<const int64_t> acks, int64_t now_ms) override;
   // The earliest deadline of this client's waits for acknowledgements, 0 if none.
-  int64_t ack_deadline_ms() const;
+  int64_t ack_deadline_ms() const override;
+  int worker_index() const override;
 
   // --- Pub/Sub (owner thread) ---
   // Appends a rendered message; enforces client-output-buffer-limit pubsub
@@ -141,6 +157,9 @@ class Client final : public EventHandler, public commands::Session {
   std::string InfoLine() const override;
 
  private:
+  // Input received before the connection became a client (the bytes read
+  // past a full sync's snapshot).
+  void FeedInput(std::string_view bytes);
   // The reply just written from `begin` on belongs to a write run under
   // min-replicas-ack: it (and all output after it) waits for acknowledgements.
   void HoldForReplicas(size_t begin);
@@ -185,7 +204,7 @@ class Client final : public EventHandler, public commands::Session {
   uint64_t primary_gen_ = 0;
   bool primary_ack_asked_ = false;  // the batch being applied had a REPLCONF GETACK
   std::string primary_pending_;     // stream bytes of a MULTI not yet EXECed
-  std::shared_ptr<class ReplicaLink> replica_link_;
+  std::shared_ptr<replication::ReplicaSession> replica_session_;
   int64_t durable_wait_ = 0;  // see durable_wait()
   // Replica acknowledgements. A held reply is out_[begin, end); nothing from
   // the first hold's begin on is written until it is released.
@@ -200,7 +219,7 @@ class Client final : public EventHandler, public commands::Session {
   std::deque<AckHold> ack_holds_;  // oldest first
   bool waiting_replicas_ = false;  // WAIT in progress
   int64_t wait_numreplicas_ = 0, wait_offset_ = 0, wait_deadline_ms_ = 0;
-  bool ack_waiter_ = false;  // listed by ReplicaAcks for this worker
+  bool ack_waiter_ = false;  // listed by the AckTracker for this worker
   std::string out_;       // pending output starts at out_pos_
   size_t out_pos_ = 0;
   protocol::ReplyBuilder reply_;

@@ -12,9 +12,13 @@
 #include "common/clock.h"
 #include "common/memory.h"
 #include "common/version.h"
-#include "server/replica_acks.h"
-#include "server/replica_link.h"
-#include "server/replication.h"
+#include "persistence/aof_writer.h"
+#include "persistence/dataset_loader.h"
+#include "persistence/info_fields.h"
+#include "persistence/save_jobs.h"
+#include "replication/ack_tracker.h"
+#include "replication/replica_session.h"
+#include "replication/role.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -170,7 +174,10 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("lazyfreed_objects", s.lazy_freer().freed(), true);
   }
   if (has("persistence")) {
-    PersistenceInfo p = s.persistence().Info();
+    persistence::InfoFields p;
+    s.dataset_loader().FillInfo(&p);
+    s.save_jobs().FillInfo(&p);
+    s.aof_writer().FillInfo(&p);
     auto ok = [](bool b) { return b ? "ok" : "err"; };
     w.Section("Persistence");
     w.Field("loading", p.loading ? "1" : "0");
@@ -232,9 +239,9 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("total_net_repl_input_bytes", "0");
     w.Field("total_net_repl_output_bytes", "0");
     w.Field("rejected_connections", s.rejected_connections.load());
-    w.Field("sync_full", s.replication().sync_full.load());
-    w.Field("sync_partial_ok", s.replication().sync_partial_ok.load());
-    w.Field("sync_partial_err", s.replication().sync_partial_err.load());
+    w.Field("sync_full", s.replication_role().sync_full.load());
+    w.Field("sync_partial_ok", s.replication_role().sync_partial_ok.load());
+    w.Field("sync_partial_err", s.replication_role().sync_partial_err.load());
     w.Field("expired_keys", s.SumStat(&ThreadStats::expired));
     w.Field("expired_stale_perc", "0.00");
     w.Field("expired_time_cap_reached_count", "0");
@@ -252,10 +259,10 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
   }
   if (has("replication")) {
     replication::WriteLog& log = s.write_log();
-    Replication& repl = s.replication();
+    replication::Role& repl = s.replication_role();
     w.Section("Replication");
     if (repl.is_replica()) {
-      ReplicaSideInfo ri = repl.Info();
+      replication::ReplicaSideInfo ri = repl.Info();
       w.Field("role", "slave");
       w.Field("master_host", ri.host);
       w.Field("master_port", int64_t(ri.port));
@@ -283,7 +290,7 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     } else {
       w.Field("role", "master");
     }
-    auto replicas = s.Replicas();
+    auto replicas = s.replicas().List();
     w.Field("connected_slaves", uint64_t(replicas.size()));
     int64_t now_ms = NowMs();
     for (size_t i = 0; i < replicas.size(); i++) {
@@ -295,7 +302,7 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
                   ",lag=" + std::to_string((now_ms - r->last_ack_ms()) / 1000));
     }
     if (!repl.is_replica() && cfg.min_replicas_to_write() > 0 && cfg.min_replicas_max_lag() > 0) {
-      w.Field("min_slaves_good_slaves", int64_t(s.replica_acks().GoodReplicas()));
+      w.Field("min_slaves_good_slaves", int64_t(s.ack_tracker().GoodReplicas()));
     }
     w.Field("master_failover_state", "no-failover");
     w.Field("master_replid", repl.replid());

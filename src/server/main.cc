@@ -18,9 +18,10 @@
 #include "common/logging.h"
 #include "common/version.h"
 #include "config/config.h"
+#include "persistence/dataset_loader.h"
+#include "replication/role.h"
 #include "sentinel/sentinel.h"
 #include "server/pubsub.h"
-#include "server/replication.h"
 #include "server/server.h"
 
 namespace {
@@ -156,13 +157,13 @@ int main(int argc, char** argv) {
     return 0;
   }
   // Clients that connect while the dataset loads get -LOADING.
-  st = server.persistence().LoadAtStartup();
+  st = server.dataset_loader().LoadAtStartup();
   if (!st.ok()) {
     Log(LogLevel::kWarning, "%s", st.message().c_str());
     Log(LogLevel::kWarning, "Fatal error loading the DB, exiting.");
     _exit(1);
   }
-  server.replication().Start();
+  server.replication_role().Start();
   Log(LogLevel::kNotice, "Ready to accept connections");
   server.WaitForShutdown();
   if (!pidfile.empty()) unlink(pidfile.c_str());

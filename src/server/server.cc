@@ -17,16 +17,20 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <random>
 
 #include "commands/command_context.h"
 #include "common/clock.h"
 #include "common/logging.h"
 #include "config/config.h"
+#include "common/random.h"
+#include "persistence/aof_writer.h"
+#include "persistence/dataset_loader.h"
+#include "persistence/save_jobs.h"
+#include "replication/ack_tracker.h"
+#include "replication/role.h"
 #include "server/client.h"
-#include "server/replica_acks.h"
-#include "server/replica_link.h"
-#include "server/replication.h"
+#include "server/persistence_hooks.h"
+#include "server/replication_hooks.h"
 
 namespace basalt::server {
 
@@ -37,19 +41,6 @@ using config::SaveParam;
 namespace {
 
 thread_local Worker* t_worker = nullptr;
-
-}  // namespace
-
-std::string RandomHex(size_t n) {
-  std::random_device rd;
-  std::mt19937_64 gen((uint64_t(rd()) << 32) ^ rd() ^ uint64_t(NowUs()));
-  static const char kHex[] = "0123456789abcdef";
-  std::string s(n, '0');
-  for (char& c : s) c = kHex[gen() & 15];
-  return s;
-}
-
-namespace {
 
 std::string FormatAddr(const sockaddr_storage& sa, bool is_unix, const std::string& unix_path) {
   if (is_unix) return unix_path + ":0";
@@ -183,6 +174,12 @@ Client* Worker::FindClient(uint64_t id) {
   return it == clients_.end() ? nullptr : it->second;
 }
 
+void Worker::CloseConnection(uint64_t id) {
+  loop_.Post([this, id] {
+    if (Client* c = FindClient(id)) c->Close();
+  });
+}
+
 void Worker::AddBlocked(Client* c) {
   blocked_.push_back(c);
   loop_.SetMaxWaitMs(10);  // timeouts are checked after every loop iteration
@@ -204,7 +201,7 @@ void Worker::PauseClient(Client* c) {
 void Worker::AfterEvents() {
   // Replies released by replicas' acknowledgements leave with this round's
   // flushes (WAIT, synchronous replication).
-  server_->replica_acks().ServeWaiters(*this);
+  server_->ack_tracker().ServeWaiters(index_);
   if (!pending_flush_.empty()) {
     std::vector<Client*> flush;
     flush.swap(pending_flush_);
@@ -212,7 +209,7 @@ void Worker::AfterEvents() {
     // workers' rounds that overlap it).
     int64_t wait = 0;
     for (Client* c : flush) wait = std::max(wait, c->durable_wait());
-    if (wait > 0) server_->persistence().WaitDurable(wait);
+    if (wait > 0) server_->aof_writer().WaitDurable(wait);
     for (Client* c : flush) c->Flush();
   }
   if (!blocked_.empty()) {
@@ -234,7 +231,9 @@ void Worker::AfterEvents() {
   }
   // A GETACK for what this round's writes wait for; short sleeps while a wait
   // has a deadline.
-  server_->replica_acks().EndRound(*this);
+  if (server_->ack_tracker().EndRound(index_)) {
+    loop_.SetMaxWaitMs(replication::AckTracker::kDeadlinePollMs);
+  }
   for (Client* c : retired_) delete c;
   retired_.clear();
 }
@@ -244,23 +243,23 @@ void Worker::Cron() {
   if (index_ == 0) {
     storage::UpdateLruClock(now);
     server_->SampleOps();
-    server_->persistence().Cron();
+    server_->save_jobs().Cron();
     // Replicas get a PING in the stream every repl-ping-replica-period, so
     // an idle primary still shows it is alive (a replica's replicas get its
     // primary's PINGs).
     int64_t period_ms = server_->config().repl_ping_replica_period() * 1000;
     if (now - server_->last_replica_ping_ms_ >= period_ms) {
       server_->last_replica_ping_ms_ = now;
-      if (server_->has_replicas() && !server_->replication().is_replica()) {
+      if (server_->has_replicas() && !server_->replication_role().is_replica()) {
         std::string_view ping[1] = {"PING"};
         server_->write_log().AppendStreamOnly(ping);
       }
     }
     // Good-replica counts, repl-timeout and output limits of replicas.
-    server_->replica_acks().Cron(now);
+    server_->ack_tracker().Cron(now);
     server_->UpdateExpiryEnabled();
   }
-  server_->replication().CronOnWorker(this);
+  server_->replication_role().CronOnWorker(*this);
   int64_t timeout = server_->config().timeout();
   if (timeout > 0) {
     std::vector<Client*> idle;
@@ -336,14 +335,20 @@ Server::Server(std::unique_ptr<Config> config)
   storage::Shard::SetLazyFreer(&lazy_freer_);
   for (int i = 0; i < threads; i++) workers_.push_back(std::make_unique<Worker>(this, i));
   start_ms_ = NowMs();
-  persistence_ = std::make_unique<Persistence>(*this);
+  persistence_hooks_ = std::make_unique<PersistenceHooks>(*this);
+  aof_writer_ = std::make_unique<persistence::AofWriter>(*persistence_hooks_);
+  dataset_loader_ = std::make_unique<persistence::DatasetLoader>(*persistence_hooks_, *aof_writer_);
+  save_jobs_ = std::make_unique<persistence::SaveJobs>(*persistence_hooks_, *aof_writer_,
+                                                       *dataset_loader_);
   config_->OnApply("appendonly", [this](const Config& c) {
-    return persistence_->SetAppendOnly(c.appendonly());
+    return save_jobs_->SetAppendOnly(c.appendonly());
   });
-  config_->OnChange("appendfsync", [this](const Config&) { persistence_->ApplyFsyncPolicy(); });
+  config_->OnChange("appendfsync", [this](const Config&) { aof_writer_->ApplyFsyncPolicy(); });
   run_id_ = RandomHex(40);
-  replication_ = std::make_unique<Replication>(*this);
-  replica_acks_ = std::make_unique<ReplicaAcks>(*this);
+  replication_hooks_ = std::make_unique<ReplicationHooks>(*this);
+  replication_role_ = std::make_unique<replication::Role>(*replication_hooks_, replicas_);
+  ack_tracker_ = std::make_unique<replication::AckTracker>(*replication_hooks_,
+                                                           *replication_role_, replicas_);
   config_->OnChange("repl-backlog-size", [this](const Config& c) {
     write_log_.ResizeBacklog(size_t(c.repl_backlog_size()));
   });
@@ -362,7 +367,7 @@ Server::Server(std::unique_ptr<Config> config)
 
 Server::~Server() {
   if (sentinel_) sentinel_->Stop();
-  replication_->Stop();
+  replication_role_->Stop();
   for (auto& w : workers_) w->Join();
   for (auto& l : listeners_) {
     if (l->fd >= 0) close(l->fd);
@@ -542,13 +547,13 @@ void Server::WaitForShutdown() {
     if (fds[1].revents & POLLIN) break;
   }
   Log(LogLevel::kWarning, "User requested shutdown...");
-  replication_->Stop();
+  replication_role_->Stop();
   for (auto& w : workers_) w->Join();
   // No client runs any more: what is saved now is final.
   ShutdownSave mode = shutdown_save_.load();
   bool save = mode == ShutdownSave::kSave ||
               (mode == ShutdownSave::kDefault && !config_->save().empty());
-  (void)persistence_->OnShutdown(save);
+  (void)save_jobs_->OnShutdown(save);
   lazy_freer_.Drain();
   std::string path = config_->unixsocket();
   if (!path.empty()) unlink(path.c_str());
@@ -556,24 +561,9 @@ void Server::WaitForShutdown() {
   Log(LogLevel::kWarning, "Basalt is now ready to exit, bye bye...");
 }
 
-std::string Server::replid() const { return replication_->replid(); }
+std::string Server::replid() const { return replication_role_->replid(); }
 
-void Server::AddReplica(std::shared_ptr<ReplicaLink> r) {
-  std::lock_guard<std::mutex> lock(replicas_mu_);
-  replicas_.push_back(std::move(r));
-  replica_count_.store(replicas_.size(), std::memory_order_relaxed);
-}
-
-void Server::RemoveReplica(ReplicaLink* r) {
-  std::lock_guard<std::mutex> lock(replicas_mu_);
-  std::erase_if(replicas_, [r](const auto& p) { return p.get() == r; });
-  replica_count_.store(replicas_.size(), std::memory_order_relaxed);
-}
-
-std::vector<std::shared_ptr<ReplicaLink>> Server::Replicas() {
-  std::lock_guard<std::mutex> lock(replicas_mu_);
-  return replicas_;
-}
+replication::ServerHooks& Server::replication_hooks() { return *replication_hooks_; }
 
 void Server::Register(Client* c) {
   std::lock_guard<std::mutex> lock(registry_mu_);
@@ -605,7 +595,7 @@ void Server::Pause(int64_t until_ms, bool all) {
 void Server::UpdateExpiryEnabled() {
   // Expiry deletes nothing while clients are paused, so the dataset a paused
   // primary hands over stays still; a replica leaves expiry to its primary.
-  storage::Shard::SetExpiryEnabled(!paused_any() && !replication_->is_replica());
+  storage::Shard::SetExpiryEnabled(!paused_any() && !replication_role_->is_replica());
 }
 
 void Server::Unpause() {

@@ -27,15 +27,26 @@
 #include "commands/slowlog.h"
 #include "commands/watch_registry.h"
 #include "common/status.h"
-#include "config/config.h"
+#include "replication/connection.h"
+#include "replication/replica_session.h"
 #include "replication/write_log.h"
-#include "sentinel/sentinel.h"
-#include "server/blocking.h"
+#include "config/config.h"
 #include "server/event_loop.h"
-#include "server/persistence.h"
+#include "server/blocking.h"
 #include "server/pubsub.h"
+#include "sentinel/sentinel.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
+
+namespace basalt::persistence {
+class AofWriter;
+class DatasetLoader;
+class SaveJobs;
+}
+namespace basalt::replication {
+class AckTracker;
+class Role;
+}
 
 namespace basalt::server {
 
@@ -45,24 +56,25 @@ using config::ProtectedConfigs;
 using config::SaveParam;
 
 class Client;
-class ReplicaAcks;
-class ReplicaLink;
-class Replication;
+class PersistenceHooks;
+class ReplicationHooks;
 class Server;
-
-// n random lowercase hex digits (run ids, replication ids).
-std::string RandomHex(size_t n);
 
 using commands::Bump;
 using commands::CommandStat;
 using commands::CurrentStats;
 using commands::ThreadStats;
 
-class Worker {
+// A worker thread: its event loop and the clients accepted onto it. It is
+// replication's WorkerThread (posting tasks to it, closing its connections).
+class Worker final : public replication::WorkerThread {
  public:
   Worker(Server* server, int index);
   EventLoop& loop() { return loop_; }
-  int index() const { return index_; }
+  int index() const override { return index_; }
+  // replication::WorkerThread (any thread).
+  void Post(std::function<void()> task) override { loop_.Post(std::move(task)); }
+  void CloseConnection(uint64_t id) override;
   ThreadStats& stats() { return stats_; }
   void AddClient(Client* c);
   // Called by a Client when it closes; deletion happens after the iteration.
@@ -147,7 +159,7 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   void Unpause() final;
   PubSub& pubsub() final { return pubsub_; }
   // Lock-free: whether any replica is connected (hot paths that only feed them).
-  bool has_replicas() const final { return replica_count_.load(std::memory_order_relaxed) > 0; }
+  bool has_replicas() const final { return replicas_.any(); }
   void ReplconfListeningPort(commands::Session& s, int port) final;
   void ReplconfAck(commands::Session& s, int64_t offset) final;
   Status PrepareSync(commands::Session& s) final;
@@ -190,10 +202,15 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   // Asks the owning worker to close client `id`. Thread-safe.
   void KillClient(Client* c);
 
-  // --- Replicas (primary side) ---
-  void AddReplica(std::shared_ptr<ReplicaLink> r);
-  void RemoveReplica(ReplicaLink* r);
-  std::vector<std::shared_ptr<ReplicaLink>> Replicas();
+  // --- Replication (src/replication/) ---
+  // This server's role, replication ids and link to its primary.
+  replication::Role& replication_role() { return *replication_role_; }
+  // The primary's replicas (sessions of connections that sent SYNC/PSYNC).
+  replication::ReplicaRegistry& replicas() { return replicas_; }
+  // WAIT, min-replicas-*, synchronous replication.
+  replication::AckTracker& ack_tracker() { return *ack_tracker_; }
+  // What the replication objects reach the server through.
+  replication::ServerHooks& replication_hooks();
 
   // --- CLIENT PAUSE ---
   // Whether a command with these flags must wait now.
@@ -221,12 +238,12 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   int64_t start_time_ms() const { return start_ms_; }
   const std::string& run_id() const { return run_id_; }
   std::string replid() const;
-  Replication& replication() { return *replication_; }
-  // WAIT, min-replicas-*, synchronous replication (server/replica_acks.h).
-  ReplicaAcks& replica_acks() { return *replica_acks_; }
   // Turns expiry on or off for what the server is now (paused, a replica).
   void UpdateExpiryEnabled();
-  Persistence& persistence() { return *persistence_; }
+  // The persistence jobs (src/persistence/), each its responsibility.
+  persistence::SaveJobs& save_jobs() { return *save_jobs_; }
+  persistence::DatasetLoader& dataset_loader() { return *dataset_loader_; }
+  persistence::AofWriter& aof_writer() { return *aof_writer_; }
   int64_t dirty() const { return dirty_.load(std::memory_order_relaxed); }
   std::string executable;
   int tcp_port_bound() const { return bound_port_; }
@@ -265,10 +282,8 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   std::unordered_map<uint64_t, Client*> registry_;  // Guarded by registry_mu_.
   std::atomic<uint64_t> next_client_id_{1};
 
-  std::mutex replicas_mu_;
-  std::vector<std::shared_ptr<ReplicaLink>> replicas_;  // Guarded by replicas_mu_.
-  std::atomic<size_t> replica_count_{0};                // replicas_.size()
-  int64_t last_replica_ping_ms_ = 0;                    // worker 0's cron only
+  replication::ReplicaRegistry replicas_;
+  int64_t last_replica_ping_ms_ = 0;  // worker 0's cron only
   commands::WatchRegistry watches_;
 
   std::atomic<int64_t> pause_until_ms_{0};
@@ -284,12 +299,18 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   std::map<std::string, uint64_t> error_stats_;  // Guarded by error_mu_.
 
   int64_t start_ms_;
-  std::unique_ptr<Persistence> persistence_;
+  // Declared in the order they depend on each other; destroyed in reverse
+  // (the save jobs' thread first, then the AOF writer's).
+  std::unique_ptr<PersistenceHooks> persistence_hooks_;
+  std::unique_ptr<persistence::AofWriter> aof_writer_;
+  std::unique_ptr<persistence::DatasetLoader> dataset_loader_;
+  std::unique_ptr<persistence::SaveJobs> save_jobs_;
   std::atomic<ShutdownSave> shutdown_save_{ShutdownSave::kDefault};
   std::atomic<int64_t> dirty_{0};
   std::string run_id_;
-  std::unique_ptr<Replication> replication_;
-  std::unique_ptr<ReplicaAcks> replica_acks_;
+  std::unique_ptr<ReplicationHooks> replication_hooks_;
+  std::unique_ptr<replication::Role> replication_role_;
+  std::unique_ptr<replication::AckTracker> ack_tracker_;
   std::unique_ptr<sentinel::Sentinel> sentinel_;
   int shutdown_fd_ = -1;  // eventfd the main thread waits on with the signals
   size_t expire_cursor_ = 0;

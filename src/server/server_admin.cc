@@ -4,12 +4,15 @@
 #include <mutex>
 
 #include "commands/session.h"
+#include "persistence/aof_writer.h"
+#include "persistence/dataset_loader.h"
+#include "persistence/save_jobs.h"
 #include "protocol/reply_builder.h"
+#include "replication/ack_tracker.h"
+#include "replication/replica_session.h"
+#include "replication/role.h"
 #include "server/client.h"
 #include "server/info.h"
-#include "server/replica_acks.h"
-#include "server/replica_link.h"
-#include "server/replication.h"
 #include "server/server.h"
 
 namespace basalt::server {
@@ -20,22 +23,29 @@ Client* ConnectionOf(commands::Session& s) {
   return s.is_connection() ? static_cast<Client*>(&s) : nullptr;
 }
 
-// The replica link of the connection c, created on its first REPLCONF/SYNC.
-ReplicaLink& LinkOf(Server& server, Client& c) {
-  auto& link = c.replica_link();
-  if (!link) link = std::make_shared<ReplicaLink>(server, &c);
-  return *link;
+// The replica session of the connection c, created on its first REPLCONF/SYNC.
+replication::ReplicaSession& SessionOf(Server& server, Client& c) {
+  auto& session = c.replica_session();
+  if (!session) {
+    session = std::make_shared<replication::ReplicaSession>(
+        server.replication_hooks(), server.replication_role(), server.ack_tracker(),
+        server.replicas(), &c);
+  }
+  return *session;
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------- Admission
 
-bool Server::loading() const { return persistence_->loading(); }
-std::string Server::PersistenceWriteRefusal() const { return persistence_->WriteRefusal(); }
-std::string Server::ReplicasWriteRefusal() const { return replica_acks_->WriteRefusal(); }
-bool Server::is_replica() const { return replication_->is_replica(); }
-bool Server::primary_link_up() const { return replication_->link_up(); }
+bool Server::loading() const { return dataset_loader_->loading(); }
+std::string Server::PersistenceWriteRefusal() const {
+  std::string refusal = save_jobs_->WriteRefusal();
+  return refusal.empty() ? aof_writer_->WriteRefusal() : refusal;
+}
+std::string Server::ReplicasWriteRefusal() const { return ack_tracker_->WriteRefusal(); }
+bool Server::is_replica() const { return replication_role_->is_replica(); }
+bool Server::primary_link_up() const { return replication_role_->link_up(); }
 
 // ---------------------------------------------------------------- Clients
 
@@ -66,23 +76,24 @@ bool Server::UnblockSession(uint64_t id, bool error) {
 // ---------------------------------------------------------------- Replication
 
 void Server::ReplconfListeningPort(commands::Session& s, int port) {
-  if (Client* c = ConnectionOf(s)) LinkOf(*this, *c).set_listening_port(port);
+  if (Client* c = ConnectionOf(s)) SessionOf(*this, *c).set_listening_port(port);
 }
 
 void Server::ReplconfAck(commands::Session& s, int64_t offset) {
   Client* c = ConnectionOf(s);
-  if (c != nullptr && c->replica_link()) c->replica_link()->Ack(offset);
+  if (c != nullptr && c->replica_session()) c->replica_session()->Ack(offset);
 }
 
 Status Server::PrepareSync(commands::Session& s) {
   Client* c = ConnectionOf(s);
   if (c == nullptr) return Status::Error("ERR SYNC needs a client connection");
-  if (replication_->is_replica() && !replication_->link_up()) {
+  if (replication_role_->is_replica() && !replication_role_->link_up()) {
     return Status::Error("NOMASTERLINK Can't SYNC while not connected with my master");
   }
   // Replies already queued must reach the socket before the snapshot does.
   c->Flush();
-  if (c->replica_link() && c->replica_link()->state() != ReplicaLink::State::kWaitBgsave) {
+  if (c->replica_session() &&
+      c->replica_session()->state() != replication::ReplicaSession::State::kWaitBgsave) {
     return Status::Error("ERR Replica already synchronizing or synchronized");
   }
   return Status::Ok();
@@ -91,33 +102,33 @@ Status Server::PrepareSync(commands::Session& s) {
 void Server::StartSync(commands::Session& s, bool psync, std::string_view replid, int64_t offset) {
   Client* c = ConnectionOf(s);
   if (c == nullptr) return;
-  Replication& repl = *replication_;
+  replication::Role& role = *replication_role_;
   if (psync) {
-    if (repl.CanContinue(replid, offset) &&
-        LinkOf(*this, *c).StartPartialSync(offset - 1, repl.replid())) {
-      repl.sync_partial_ok.fetch_add(1);
+    if (role.CanContinue(replid, offset) &&
+        SessionOf(*this, *c).StartPartialSync(offset - 1, role.replid())) {
+      role.sync_partial_ok.fetch_add(1);
       c->link_kind_.store(1);
-      AddReplica(c->replica_link());
+      replicas_.Add(c->replica_session());
       return;
     }
-    if (replid != "?") repl.sync_partial_err.fetch_add(1);
+    if (replid != "?") role.sync_partial_err.fetch_add(1);
   }
-  LinkOf(*this, *c).StartFullSync(psync);
-  repl.sync_full.fetch_add(1);
+  SessionOf(*this, *c).StartFullSync(psync);
+  role.sync_full.fetch_add(1);
   c->link_kind_.store(1);
   // Counted as a replica from its SYNC/PSYNC on, as in Redis.
-  AddReplica(c->replica_link());
+  replicas_.Add(c->replica_session());
 }
 
 std::string Server::SetPrimary(std::string_view host, int port) {
-  return replication_->SetPrimary(std::string(host), port);
+  return replication_role_->SetPrimary(std::string(host), port);
 }
 
-void Server::Promote() { replication_->Promote(); }
+void Server::Promote() { replication_role_->Promote(); }
 
 void Server::WriteRole(protocol::ReplyBuilder& rb) {
-  if (replication_->is_replica()) {
-    ReplicaSideInfo info = replication_->Info();
+  if (replication_role_->is_replica()) {
+    replication::ReplicaSideInfo info = replication_role_->Info();
     rb.ArrayHeader(5);
     rb.Bulk("slave");
     rb.Bulk(info.host);
@@ -126,9 +137,9 @@ void Server::WriteRole(protocol::ReplyBuilder& rb) {
     rb.Integer(info.link_up ? info.applied_offset : -1);
     return;
   }
-  std::vector<std::shared_ptr<ReplicaLink>> online;
-  for (auto& r : Replicas()) {
-    if (r->state() == ReplicaLink::State::kOnline) online.push_back(r);
+  std::vector<std::shared_ptr<replication::ReplicaSession>> online;
+  for (auto& r : replicas_.List()) {
+    if (r->state() == replication::ReplicaSession::State::kOnline) online.push_back(r);
   }
   rb.ArrayHeader(3);
   rb.Bulk("master");
@@ -142,7 +153,7 @@ void Server::WriteRole(protocol::ReplyBuilder& rb) {
   }
 }
 
-int64_t Server::CountAcked(int64_t offset) { return replica_acks_->CountAcked(offset); }
+int64_t Server::CountAcked(int64_t offset) { return ack_tracker_->CountAcked(offset); }
 
 bool Server::WaitForReplicas(commands::Session& s, int64_t numreplicas, int64_t deadline_ms) {
   Client* c = ConnectionOf(s);
@@ -153,14 +164,20 @@ bool Server::WaitForReplicas(commands::Session& s, int64_t numreplicas, int64_t 
 
 // ---------------------------------------------------------------- Persistence
 
-Status Server::Save() { return persistence_->Save(); }
-StatusOr<std::string> Server::Bgsave(bool schedule) { return persistence_->Bgsave(schedule); }
-StatusOr<std::string> Server::BgRewriteAof() { return persistence_->BgRewriteAof(); }
+Status Server::Save() { return save_jobs_->Save(); }
+StatusOr<std::string> Server::Bgsave(bool schedule) { return save_jobs_->Bgsave(schedule); }
+StatusOr<std::string> Server::BgRewriteAof() { return save_jobs_->BgRewriteAof(); }
+// DEBUG RELOAD: save (unless !save), empty the keyspace (unless !flush), load
+// the file (replacing duplicates when merge).
 Status Server::DebugReload(bool save, bool flush, bool merge) {
-  return persistence_->DebugReload(save, flush, merge);
+  if (save) {
+    Status st = save_jobs_->Save();
+    if (!st.ok()) return st;
+  }
+  return dataset_loader_->Reload(flush, merge);
 }
-int64_t Server::lastsave() const { return persistence_->lastsave(); }
-void Server::AfterFlushAll() { persistence_->AfterFlushAll(); }
+int64_t Server::lastsave() const { return save_jobs_->lastsave(); }
+void Server::AfterFlushAll() { save_jobs_->AfterFlushAll(); }
 
 // ---------------------------------------------------------------- INFO
 

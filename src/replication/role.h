@@ -1,16 +1,19 @@
-// Replication: this server's role (a primary, or a replica of a primary),
-// its replication ids, and the replica's side of Redis's PSYNC protocol.
+// Role: this server's place in replication (a primary, or a replica of a
+// primary), its replication ids, and the replica's side of Redis's PSYNC
+// protocol.
 //
-// The replica side runs on one control thread (the "link thread"): connect,
-// handshake (PING, AUTH, REPLCONF, PSYNC), and on +FULLRESYNC load the
-// primary's snapshot straight from the socket. Then the socket becomes an
-// ordinary connection on a worker thread, the primary client, whose commands
-// run like any client's (replies dropped) in the primary's context: keys
-// whose time is up stay visible to it, because the primary decides when a key
-// expires. Each applied command's bytes go into this server's write log
-// verbatim (WriteLog::AppendRaw), so this server's offsets are its primary's,
-// its own replicas can continue from them, and a promoted replica keeps its
-// siblings' offsets valid. A MULTI ... EXEC block counts as applied at EXEC.
+// The replica side runs on one control thread (the "link thread",
+// primary_link.cc): connect, handshake (PING, AUTH, REPLCONF, PSYNC), and on
+// +FULLRESYNC load the primary's snapshot straight from the socket (through
+// ServerHooks::LoadFromPrimary, a persistence job). Then the socket becomes
+// an ordinary connection on worker 0 (ServerHooks::AttachPrimaryClient), the
+// primary client, whose commands run like any client's (replies dropped) in
+// the primary's context: keys whose time is up stay visible to it, because
+// the primary decides when a key expires. Each applied command's bytes go
+// into this server's write log verbatim (WriteLog::AppendRaw), so this
+// server's offsets are its primary's, its own replicas can continue from
+// them, and a promoted replica keeps its siblings' offsets valid. A MULTI ...
+// EXEC block counts as applied at EXEC.
 //
 // Replication ids work as in Redis 7.0: `replid` names the history this
 // server's offsets belong to; on promotion it moves to `replid2`, valid up to
@@ -18,8 +21,13 @@
 // continue partially. The id and offset are saved in RDB files (aux fields)
 // and restored at start-up, so a restarted server resumes partially too.
 //
-// Thread-safety: all public methods may be called from any thread. The link
-// thread and the primary client's worker cooperate through mu_.
+// On a primary it answers whether a PSYNC can continue, counts syncs, drops
+// the backlog after repl-backlog-ttl without replicas, and disconnects the
+// replicas (ReplicaRegistry) when the history changes.
+//
+// Thread-safety: all public methods may be called from any thread unless
+// noted. The link thread and the primary client's worker cooperate through
+// mu_.
 #pragma once
 
 #include <atomic>
@@ -33,11 +41,12 @@
 
 #include "common/status.h"
 
-namespace basalt::server {
+namespace basalt::replication {
 
-class Client;
-class Server;
-class Worker;
+class Connection;
+class ReplicaRegistry;
+class ServerHooks;
+class WorkerThread;
 
 // What INFO replication and ROLE show about the replica side.
 struct ReplicaSideInfo {
@@ -54,12 +63,12 @@ struct ReplicaSideInfo {
   int64_t applied_offset = 0;            // slave_repl_offset
 };
 
-class Replication {
+class Role {
  public:
-  explicit Replication(Server& server);
-  ~Replication();
-  Replication(const Replication&) = delete;
-  Replication& operator=(const Replication&) = delete;
+  Role(ServerHooks& hooks, ReplicaRegistry& replicas);
+  ~Role();
+  Role(const Role&) = delete;
+  Role& operator=(const Role&) = delete;
 
   // Takes `replicaof` from the configuration and starts the link thread.
   // Called once the dataset is loaded and the workers run.
@@ -107,16 +116,20 @@ class Replication {
   // For a snapshot's start instant: apply_mu() held, unless the calling
   // thread is the one applying (a FLUSHALL from the primary saving).
   std::unique_lock<std::mutex> HoldApply();
-  void OnPrimaryClientClosed(Client* c);
+  void OnPrimaryClientClosed(Connection* c);
   // The primary client read `n` bytes.
   void NoteRead(size_t n);
-  // Worker cron: REPLCONF ACK every second, repl-timeout on a silent link.
-  void CronOnWorker(Worker* w);
+  // Worker `w`'s cron (its thread): retries full syncs waiting for a
+  // snapshot, REPLCONF ACK every second, repl-timeout on a silent link, and
+  // (worker 0) repl-backlog-ttl.
+  void CronOnWorker(WorkerThread& w);
   // Sends REPLCONF ACK <offset> on the primary client (its worker thread).
-  void SendAck(Client* c);
+  void SendAck(Connection* c);
 
  private:
   enum class LinkState { kNone, kConnect, kConnecting, kHandshake, kSync, kConnected };
+  // replid2 while there is no previous history.
+  static constexpr char kNoReplid[] = "0000000000000000000000000000000000000000";
   void Run();
   // One attempt: connect, handshake, sync. Attaches the primary client on
   // success. `gen` is the REPLICAOF generation the attempt belongs to.
@@ -133,7 +146,8 @@ class Replication {
   // repl-backlog-ttl (worker 0's cron): `alone` = no replica connected.
   void ExpireBacklog(bool alone);
 
-  Server& server_;
+  ServerHooks& hooks_;
+  ReplicaRegistry& replicas_;
   std::atomic<bool> replica_{false};
   // REPLICAOF inside a MULTI that also holds shard locks must not wait
   // forever for a primary client waiting on those shards: role changes take
@@ -154,8 +168,8 @@ class Replication {
   int sync_fd_ = -1;                    // Guarded by mu_: socket of the attempt in progress
   bool attached_ = false;               // Guarded by mu_: a primary client exists or is being made
   bool have_history_ = false;           // Guarded by mu_: replid/offset worth a PSYNC
-  Client* primary_client_ = nullptr;    // Guarded by mu_.
-  Worker* primary_worker_ = nullptr;    // Guarded by mu_.
+  Connection* primary_client_ = nullptr;    // Guarded by mu_.
+  WorkerThread* primary_worker_ = nullptr;  // Guarded by mu_.
   std::atomic<int> stream_db_{0};       // the stream's database after the last applied command
   int64_t link_down_since_ms_ = 0;      // Guarded by mu_. 0: never up
   int64_t sync_total_ = -1;             // Guarded by mu_.
@@ -167,4 +181,4 @@ class Replication {
   std::thread thread_;
 };
 
-}  // namespace basalt::server
+}  // namespace basalt::replication

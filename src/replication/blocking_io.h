@@ -12,7 +12,7 @@
 
 #include "common/status.h"
 
-namespace basalt::server {
+namespace basalt::replication {
 
 // Writes all of `bytes`, waiting up to `timeout_ms` each time the socket is
 // full. `peer` names the other side in errors ("master", "replica").
@@ -21,4 +21,4 @@ Status WriteFully(int fd, std::string_view bytes, int timeout_ms, std::string_vi
 // each time nothing is there; the end of the stream is an error.
 Status ReadFully(int fd, size_t n, std::string* out, int timeout_ms, std::string_view peer);
 
-}  // namespace basalt::server
+}  // namespace basalt::replication

@@ -1,4 +1,4 @@
-// ReplicaAcks: what a primary does with its replicas' acknowledgements.
+// AckTracker: what a primary does with its replicas' acknowledgements.
 //
 // Replicas report the write-log offset they have applied (REPLCONF ACK); from
 // those reports this class serves
@@ -15,18 +15,19 @@
 //     is dropped; it reconnects and resyncs).
 //
 // Waiting clients stay on their own worker: each worker lists its clients
-// that wait (a WAIT, or replies held for acknowledgement) and looks at them
-// at the end of a loop round in which acknowledgements moved or a deadline
-// passed. An ACK arrives on the replica's worker, which wakes the other
-// workers through EventLoop::Post. While someone waits, the primary asks its
-// replicas to acknowledge with REPLCONF GETACK * — through the write log
-// (stream only, not the AOF), because replicas count those bytes in their
+// that wait (a WAIT, or replies held for acknowledgement: an AckWaiter,
+// which server::Client implements, holding the replies itself) and looks at
+// them at the end of a loop round in which acknowledgements moved or a
+// deadline passed. An ACK arrives on the replica's worker, which wakes the
+// other workers through WorkerThread::Post. While someone waits, the primary
+// asks its replicas to acknowledge with REPLCONF GETACK * — through the write
+// log (stream only, not the AOF), because replicas count those bytes in their
 // offsets — at most once per loop round, and only when the last request does
 // not already cover the offset waited for.
 //
 // Thread-safety: WriteRefusal, the counters, CountAcked, RequestAck and OnAck
 // may be called from any thread. AddWaiter, RemoveWaiter, ServeWaiters and
-// EndRound only from the worker thread the client (or the Worker) belongs to.
+// EndRound only from the worker thread the waiter (or the round) belongs to.
 // Cron runs on worker 0.
 #pragma once
 
@@ -37,11 +38,11 @@
 #include <string>
 #include <vector>
 
-namespace basalt::server {
+namespace basalt::replication {
 
-class Client;
-class Server;
-class Worker;
+class ReplicaRegistry;
+class Role;
+class ServerHooks;
 
 // How many of `acks` (acknowledged offsets) are at least `offset`.
 int CountAckedAtLeast(std::span<const int64_t> acks, int64_t offset);
@@ -55,12 +56,30 @@ inline bool IsGoodReplica(int64_t last_ack_ms, int64_t now_ms, int64_t max_lag_s
 // The error a timed-out synchronous write's reply is replaced with.
 std::string SyncTimeoutError(int64_t needed, int64_t timeout_ms);
 
-class ReplicaAcks {
+// A client that waits for acknowledgements (server::Client): a WAIT, or
+// replies held under min-replicas-ack. Used on its worker's thread only.
+class AckWaiter {
  public:
-  explicit ReplicaAcks(Server& server);
-  ~ReplicaAcks();
-  ReplicaAcks(const ReplicaAcks&) = delete;
-  ReplicaAcks& operator=(const ReplicaAcks&) = delete;
+  virtual ~AckWaiter() = default;
+  virtual int worker_index() const = 0;
+  virtual bool closing() const = 0;
+  // Acknowledgements moved or time passed (`acks`: each online replica's
+  // acknowledged offset): release held replies, replace timed-out ones by an
+  // error, end a WAIT.
+  virtual void OnReplicaAcks(std::span<const int64_t> acks, int64_t now_ms) = 0;
+  // The earliest deadline of its waits, 0 if none.
+  virtual int64_t ack_deadline_ms() const = 0;
+};
+
+class AckTracker {
+ public:
+  // While a waiter has a deadline, a worker's loop wakes at least this often.
+  static constexpr int kDeadlinePollMs = 10;
+
+  AckTracker(ServerHooks& hooks, const Role& role, ReplicaRegistry& replicas);
+  ~AckTracker();
+  AckTracker(const AckTracker&) = delete;
+  AckTracker& operator=(const AckTracker&) = delete;
 
   // --- Gates (any thread; two relaxed loads when both features are off) ---
   // The error (without '-') a write must be refused with now, or "": too few
@@ -81,9 +100,9 @@ class ReplicaAcks {
   std::vector<int64_t> AckedOffsets() const;
 
   // --- Waiting ---
-  // `c` waits for acknowledgements (c's worker thread).
-  void AddWaiter(Client* c);
-  void RemoveWaiter(Client* c);
+  // `w` waits for acknowledgements (w's worker thread).
+  void AddWaiter(AckWaiter* w);
+  void RemoveWaiter(AckWaiter* w);
   // Someone waits for `offset`: a GETACK goes out at the end of the round
   // unless one already follows `offset` in the log (force: in any case, as
   // Redis does for every WAIT that blocks). Any thread.
@@ -91,12 +110,13 @@ class ReplicaAcks {
   // A replica acknowledged (any thread): wakes the workers that have
   // waiters; `recount` when the replica may have become good or online.
   void OnAck(bool recount);
-  // After worker `w`'s events (its thread): answers its waiters whose
+  // After worker `worker`'s events (its thread): answers its waiters whose
   // acknowledgements arrived or whose time is up.
-  void ServeWaiters(Worker& w);
-  // End of `w`'s loop round (its thread): sends a requested GETACK; keeps
-  // the loop's sleeps short while a waiter has a deadline.
-  void EndRound(Worker& w);
+  void ServeWaiters(int worker);
+  // End of `worker`'s loop round (its thread): sends a requested GETACK.
+  // Returns true while the loop must wake at least every kDeadlinePollMs
+  // (a waiter has a deadline, or began waiting this round).
+  bool EndRound(int worker);
   // Worker 0's cron: refreshes the counters, drops replicas silent for longer
   // than repl-timeout and checks their output-buffer limit.
   void Cron(int64_t now_ms);
@@ -107,7 +127,9 @@ class ReplicaAcks {
   void Refresh(int64_t now_ms);
   void MaybeSendGetAck();
 
-  Server& server_;
+  ServerHooks& hooks_;
+  const Role& role_;
+  ReplicaRegistry& replicas_;
   std::unique_ptr<Slot[]> slots_;  // one per worker
   size_t nslots_;
   std::atomic<int> good_{0};
@@ -119,4 +141,4 @@ class ReplicaAcks {
   std::atomic<int64_t> getack_covers_{-1};
 };
 
-}  // namespace basalt::server
+}  // namespace basalt::replication

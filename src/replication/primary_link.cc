@@ -1,5 +1,8 @@
-#include "config/config.h"
-#include "server/replication.h"
+// Role's link thread, the replica side of Redis's PSYNC protocol: connect,
+// handshake (PING, AUTH, REPLCONF, PSYNC), a full sync's snapshot loaded
+// from the socket, and the socket handed over to worker 0 as the primary
+// client. See role.h.
+#include "replication/role.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -19,24 +22,17 @@
 #include "common/logging.h"
 #include "common/numbers.h"
 #include "common/split_args.h"
-#include "persistence/rdb_format.h"
+#include "config/config.h"
+#include "replication/blocking_io.h"
+#include "replication/connection.h"
+#include "replication/server_hooks.h"
 #include "replication/write_log.h"
-#include "server/blocking_io.h"
-#include "server/client.h"
-#include "server/replica_link.h"
-#include "server/server.h"
-#include "storage/keyspace.h"
 
-namespace basalt::server {
+namespace basalt::replication {
 
 using config::Config;
-using config::MaxmemoryPolicy;
-using config::ProtectedConfigs;
-using config::SaveParam;
-namespace {
 
-constexpr char kNoReplid[] = "0000000000000000000000000000000000000000";
-thread_local bool t_applying = false;
+namespace {
 
 std::string Errno() { return std::strerror(errno); }
 
@@ -149,209 +145,9 @@ bool IsIgnorableAuthReply(const std::string& line) {
 
 }  // namespace
 
-Replication::Replication(Server& server)
-    : server_(server), replid_(RandomHex(40)), replid2_(kNoReplid) {}
-
-Replication::~Replication() { Stop(); }
-
-void Replication::Start() {
-  std::string conf = server_.config().replicaof();
-  if (!conf.empty()) {
-    auto space = conf.rfind(' ');
-    std::string host = conf.substr(0, space);
-    int port = std::atoi(conf.c_str() + space + 1);
-    std::lock_guard<std::mutex> lock(mu_);
-    host_ = host;
-    port_ = port;
-    replica_.store(true);
-    state_ = LinkState::kConnect;
-    server_.write_log().SetReplicaMode(true);
-    Log(LogLevel::kNotice, "Connecting to MASTER %s:%d", host.c_str(), port);
-  }
-  server_.UpdateExpiryEnabled();
-  thread_ = std::thread([this] { Run(); });
-}
-
-void Replication::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-    if (sync_fd_ >= 0) shutdown(sync_fd_, SHUT_RDWR);
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-std::string Replication::replid() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return replid_;
-}
-
-std::string Replication::replid2() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return replid2_;
-}
-
-int64_t Replication::second_offset() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return second_offset_;
-}
-
-int Replication::stream_db() const { return stream_db_.load(std::memory_order_acquire); }
-
-void Replication::RestoreFromRdb(const std::string& replid, int64_t offset, int stream_db) {
-  if (replid.size() != 40 || offset < 0) return;
-  std::lock_guard<std::mutex> lock(mu_);
-  replid_ = replid;
-  stream_db_.store(stream_db);
-  have_history_ = true;
-  server_.write_log().ResetOffset(offset);
-  read_offset_.store(offset);
-  Log(LogLevel::kNotice, "Replication id %s and offset %lld restored from the RDB file",
-      replid.c_str(), (long long)offset);
-}
-
-std::string Replication::SetPrimary(const std::string& host, int port) {
-  {
-    std::unique_lock<std::mutex> apply = HoldApplyForRoleChange();
-    std::lock_guard<std::mutex> lock(mu_);
-    if (replica_.load() && host_ == host && port_ == port) {
-      return "OK Already connected to specified master";
-    }
-    if (!replica_.load()) {
-      // A primary turned replica offers its own history: the new primary
-      // may have it (a promoted sibling's replid2) and continue partially.
-      have_history_ = true;
-      stream_db_.store(0);
-    }
-    host_ = host;
-    port_ = port;
-    generation_.fetch_add(1);
-    DropPrimaryClientLocked();
-    if (sync_fd_ >= 0) shutdown(sync_fd_, SHUT_RDWR);
-    replica_.store(true, std::memory_order_release);
-    server_.write_log().SetReplicaMode(true);
-    state_ = LinkState::kConnect;
-    link_down_since_ms_ = 0;
-  }
-  server_.config().set_replicaof(host + " " + std::to_string(port));
-  server_.UpdateExpiryEnabled();
-  Log(LogLevel::kNotice, "Connecting to MASTER %s:%d", host.c_str(), port);
-  // Our replicas follow the new history from us (partially where they can).
-  DisconnectReplicas();
-  cv_.notify_all();
-  return "OK";
-}
-
-void Replication::Promote() {
-  {
-    std::unique_lock<std::mutex> apply = HoldApplyForRoleChange();
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!replica_.load()) return;
-    host_.clear();
-    port_ = 0;
-    generation_.fetch_add(1);
-    DropPrimaryClientLocked();
-    if (sync_fd_ >= 0) shutdown(sync_fd_, SHUT_RDWR);
-    ShiftReplidLocked();
-    replica_.store(false, std::memory_order_release);
-    // The next write selects its database: replicas continuing from here
-    // may be in any database.
-    server_.write_log().SetReplicaMode(false);
-    state_ = LinkState::kNone;
-    Log(LogLevel::kNotice,
-        "MASTER MODE enabled (user request); new replication ID %s, "
-        "previous ID %s valid up to offset %lld",
-        replid_.c_str(), replid2_.c_str(), (long long)second_offset_);
-  }
-  server_.config().set_replicaof("");
-  server_.UpdateExpiryEnabled();
-  // They reconnect at once and continue from replid2 (Redis does the same
-  // to tell them the id changed).
-  DisconnectReplicas();
-  cv_.notify_all();
-}
-
-std::unique_lock<std::mutex> Replication::HoldApplyForRoleChange() {
-  // try_lock in a loop rather than a timed mutex: ThreadSanitizer does not
-  // follow pthread_mutex_clocklock.
-  std::unique_lock<std::mutex> apply(apply_mu_, std::try_to_lock);
-  for (int i = 0; i < 500 && !apply.owns_lock(); i++) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    apply.try_lock();
-  }
-  if (!apply.owns_lock()) {
-    // Only a transaction holding the shards the primary client waits for
-    // gets here: go on rather than deadlock; the command being applied may
-    // land just before or after the switch.
-    Log(LogLevel::kWarning, "REPLICAOF: the primary client is busy; switching without it");
-  }
-  return apply;
-}
-
-void Replication::ShiftReplidLocked() {
-  replid2_ = replid_;
-  second_offset_ = server_.write_log().offset() + 1;
-  replid_ = RandomHex(40);
-}
-
-void Replication::DropPrimaryClientLocked() {
-  if (primary_client_ == nullptr) {
-    attached_ = false;
-    return;
-  }
-  Worker* w = primary_worker_;
-  uint64_t id = primary_client_->id;
-  w->loop().Post([w, id] {
-    if (Client* c = w->FindClient(id)) c->Close();
-  });
-}
-
-void Replication::DisconnectReplicas() {
-  for (auto& r : server_.Replicas()) r->Disconnect();
-}
-
-bool Replication::link_up() const {
-  if (!replica_.load(std::memory_order_acquire)) return true;
-  std::lock_guard<std::mutex> lock(mu_);
-  return primary_client_ != nullptr;
-}
-
-ReplicaSideInfo Replication::Info() const {
-  ReplicaSideInfo info;
-  int64_t now = NowMs();
-  std::lock_guard<std::mutex> lock(mu_);
-  info.host = host_;
-  info.port = port_;
-  static const char* kStates[] = {"none",      "connect", "connecting",
-                                  "handshake", "sync",    "connected"};
-  info.state = kStates[int(state_)];
-  info.link_up = primary_client_ != nullptr;
-  int64_t last_io = last_io_ms_.load();
-  info.last_io_seconds_ago = info.link_up && last_io > 0 ? (now - last_io) / 1000 : -1;
-  info.sync_in_progress = state_ == LinkState::kSync;
-  info.sync_total_bytes = sync_total_;
-  info.sync_read_bytes = sync_read_.load();
-  info.sync_last_io_seconds_ago = last_io > 0 ? (now - last_io) / 1000 : 0;
-  info.link_down_since_seconds =
-      info.link_up ? 0 : (link_down_since_ms_ == 0 ? -1 : (now - link_down_since_ms_) / 1000);
-  info.applied_offset = server_.write_log().offset();
-  info.read_offset = std::max(read_offset_.load(), info.applied_offset);
-  return info;
-}
-
-bool Replication::CanContinue(std::string_view replid, int64_t psync_offset) const {
-  replication::WriteLog& log = server_.write_log();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (replid != replid_ && (replid != replid2_ || psync_offset > second_offset_)) return false;
-  int64_t from = psync_offset - 1;
-  int64_t end = log.offset();
-  return from <= end && from >= end - int64_t(log.backlog_histlen());
-}
-
 // ------------------------------------------------------------ link thread
 
-void Replication::Run() {
+void Role::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
     if (host_.empty() || attached_) {
@@ -379,8 +175,8 @@ void Replication::Run() {
   }
 }
 
-Status Replication::SyncOnce(uint64_t gen, const std::string& host, int port) {
-  const Config& cfg = server_.config();
+Status Role::SyncOnce(uint64_t gen, const std::string& host, int port) {
+  const Config& cfg = hooks_.config();
   int timeout_ms = int(std::min<int64_t>(cfg.repl_timeout(), 3600)) * 1000;
   auto fd_or = ConnectTo(host, port, timeout_ms);
   if (!fd_or.ok())
@@ -416,7 +212,7 @@ Status Replication::SyncOnce(uint64_t gen, const std::string& host, int port) {
     }
   }
   int64_t my_port = cfg.replica_announce_port();
-  if (my_port == 0) my_port = server_.tcp_port_bound();
+  if (my_port == 0) my_port = hooks_.listening_port();
   std::string port_str = std::to_string(my_port);
   st = conn.Send({"REPLCONF", "listening-port", port_str});
   if (!st.ok()) return st;
@@ -445,7 +241,7 @@ Status Replication::SyncOnce(uint64_t gen, const std::string& host, int port) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     my_replid = replid_;
-    my_offset = server_.write_log().offset();
+    my_offset = hooks_.write_log().offset();
     history = have_history_;
   }
   std::string psync_id = history ? my_replid : "?";
@@ -463,7 +259,7 @@ Status Replication::SyncOnce(uint64_t gen, const std::string& host, int port) {
       if (new_id.size() == 40 && new_id != replid_) {
         // The primary was promoted: our history continues under its new id.
         replid2_ = replid_;
-        second_offset_ = server_.write_log().offset() + 1;
+        second_offset_ = hooks_.write_log().offset() + 1;
         replid_ = new_id;
       }
     }
@@ -497,9 +293,9 @@ Status Replication::SyncOnce(uint64_t gen, const std::string& host, int port) {
   return Status::Error("Unexpected reply to PSYNC from master: " + reply);
 }
 
-Status Replication::FullSync(int fd, uint64_t gen, const std::string& replid, int64_t offset,
+Status Role::FullSync(int fd, uint64_t gen, const std::string& replid, int64_t offset,
                              std::string* leftover, int* stream_db) {
-  const Config& cfg = server_.config();
+  const Config& cfg = hooks_.config();
   int timeout_ms = int(std::min<int64_t>(cfg.repl_timeout(), 3600)) * 1000;
   Conn conn(fd, timeout_ms);
   auto line = conn.ReadReply();
@@ -534,19 +330,19 @@ Status Replication::FullSync(int fd, uint64_t gen, const std::string& replid, in
       mark.empty() ? (std::to_string(limit) + " bytes").c_str() : "streamed RDB");
   // Our own replicas' data is about to be replaced: they resync after us.
   DisconnectReplicas();
-  persistence::FdSource src(fd, limit, timeout_ms);
-  Persistence::ReplAux aux;
-  Status st = server_.persistence().LoadFromPrimary(src, mark.empty() ? limit : 0, &aux,
-                                                    [this](uint64_t n) {
-                                                      sync_read_.store(int64_t(n));
-                                                      last_io_ms_.store(NowMs());
-                                                    });
+  LoadedSnapshot loaded;
+  Status st = hooks_.LoadFromPrimary(fd, limit, mark.empty() ? limit : 0, timeout_ms,
+                                     [this](uint64_t n) {
+                                       sync_read_.store(int64_t(n));
+                                       last_io_ms_.store(NowMs());
+                                     },
+                                     &loaded);
   if (!st.ok())
     return Status::Error("Failed trying to load the MASTER synchronization DB: " + st.message());
   if (!mark.empty()) {
     // The snapshot ends with the mark; what the source read past the RDB
     // is its start.
-    std::string tail(src.buffered());
+    std::string tail = std::move(loaded.read_past);
     if (tail.size() < mark.size()) {
       Status st = ReadFully(fd, mark.size() - tail.size(), &tail, timeout_ms, "master");
       if (!st.ok()) return Status::Error("Reading the EOF mark: " + st.message());
@@ -563,22 +359,22 @@ Status Replication::FullSync(int fd, uint64_t gen, const std::string& replid, in
     replid2_ = kNoReplid;
     second_offset_ = -1;
     have_history_ = true;
-    server_.write_log().ResetOffset(offset);
+    hooks_.write_log().ResetOffset(offset);
     read_offset_.store(offset);
   }
-  *stream_db = aux.stream_db;
+  *stream_db = loaded.stream_db;
   Log(LogLevel::kNotice, "MASTER <-> REPLICA sync: Finished with success");
-  if (server_.config().appendonly()) {
+  if (hooks_.config().appendonly()) {
     // The AOF still holds the old dataset: a rewrite makes it this one.
-    auto r = server_.persistence().BgRewriteAof();
+    auto r = hooks_.BgRewriteAof();
     if (!r.ok())
       Log(LogLevel::kWarning, "AOF rewrite after the sync: %s", r.status().message().c_str());
   }
   return Status::Ok();
 }
 
-void Replication::AttachPrimaryClient(int fd, uint64_t gen, std::string leftover, int db) {
-  Worker* w = server_.workers()[0].get();
+void Role::AttachPrimaryClient(int fd, uint64_t gen, std::string leftover, int db) {
+  WorkerThread* w = &hooks_.worker(0);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_ || generation_.load() != gen) return;  // Run() closes sync_fd_
@@ -589,7 +385,7 @@ void Replication::AttachPrimaryClient(int fd, uint64_t gen, std::string leftover
   last_io_ms_.store(NowMs());
   stream_db_.store(db);
   std::string addr = SockName(fd, true), laddr = SockName(fd, false);
-  w->loop().Post([this, w, fd, gen, db, addr, laddr, leftover = std::move(leftover)] {
+  w->Post([this, w, fd, gen, db, addr, laddr, leftover = std::move(leftover)] {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_ || generation_.load() != gen || !attached_) {
@@ -599,114 +395,16 @@ void Replication::AttachPrimaryClient(int fd, uint64_t gen, std::string leftover
         return;
       }
     }
-    server_.connected_clients.fetch_add(1);
-    auto* c = new Client(&server_, w, fd, server_.NextClientId(), addr, laddr, false);
-    c->set_primary_link(gen);
-    c->set_db(db);
+    Connection* c = hooks_.AttachPrimaryClient(*w, fd, gen, db, addr, laddr);
     {
       std::lock_guard<std::mutex> lock(mu_);
       primary_client_ = c;
       primary_worker_ = w;
     }
-    w->AddClient(c);
     last_ack_ms_ = 0;
-    if (!leftover.empty()) c->FeedInput(leftover);
-    c->ProcessInput();
+    c->StartStream(leftover);
     SendAck(c);
   });
 }
 
-void Replication::SetApplyingThread(bool on) { t_applying = on; }
-
-std::unique_lock<std::mutex> Replication::HoldApply() {
-  if (t_applying) return std::unique_lock<std::mutex>();
-  return std::unique_lock<std::mutex>(apply_mu_);
-}
-
-void Replication::OnPrimaryApplied(std::string_view raw, int db) {
-  server_.write_log().AppendRaw(raw);
-  stream_db_.store(db, std::memory_order_release);
-}
-
-void Replication::NoteRead(size_t n) {
-  last_io_ms_.store(NowMs(), std::memory_order_relaxed);
-  read_offset_.fetch_add(int64_t(n), std::memory_order_relaxed);
-}
-
-void Replication::OnPrimaryClientClosed(Client* c) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (primary_client_ != c) return;
-    primary_client_ = nullptr;
-    primary_worker_ = nullptr;
-    attached_ = false;
-    if (replica_.load()) {
-      link_down_since_ms_ = NowMs();
-      state_ = LinkState::kConnect;
-      Log(LogLevel::kNotice,
-          "Connection with master lost; caching the master's state to "
-          "continue partially at offset %lld",
-          (long long)server_.write_log().offset());
-    }
-  }
-  read_offset_.store(server_.write_log().offset());
-  cv_.notify_all();
-}
-
-void Replication::ExpireBacklog(bool alone) {
-  int64_t now = NowMs();
-  if (!alone || replica_.load()) {
-    alone_since_ms_ = 0;
-    return;
-  }
-  if (alone_since_ms_ == 0) alone_since_ms_ = now;
-  int64_t ttl = server_.config().repl_backlog_ttl();
-  replication::WriteLog& log = server_.write_log();
-  if (ttl == 0 || now - alone_since_ms_ < ttl * 1000 || log.backlog_histlen() == 0) return;
-  // As in Redis: with the history gone, a new id keeps replicas that come
-  // back from asking to continue it.
-  log.ClearBacklog();
-  std::lock_guard<std::mutex> lock(mu_);
-  replid_ = RandomHex(40);
-  replid2_ = kNoReplid;
-  second_offset_ = -1;
-  Log(LogLevel::kNotice,
-      "Replication backlog freed after %lld seconds without connected "
-      "replicas.",
-      (long long)ttl);
-}
-
-void Replication::SendAck(Client* c) {
-  char num[24];
-  size_t n = FormatInt64(server_.write_log().offset(), num);
-  std::string_view args[3] = {"REPLCONF", "ACK", std::string_view(num, n)};
-  std::string out;
-  replication::WriteLog::EncodeCommand(args, &out);
-  c->AppendRaw(out);
-  c->Flush();
-  last_ack_ms_ = NowMs();
-}
-
-void Replication::CronOnWorker(Worker* w) {
-  auto replicas = server_.Replicas();
-  for (auto& r : replicas) {
-    if (r->worker() == w) r->WaitTick();
-  }
-  if (w->index() == 0) ExpireBacklog(replicas.empty());
-  Client* c = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (primary_worker_ == w) c = primary_client_;
-  }
-  if (c == nullptr) return;
-  int64_t now = NowMs();
-  int64_t timeout_ms = server_.config().repl_timeout() * 1000;
-  if (now - last_io_ms_.load() > timeout_ms) {
-    Log(LogLevel::kWarning, "MASTER timeout: no data nor PING received...");
-    c->Close();
-    return;
-  }
-  if (now - last_ack_ms_ >= 1000) SendAck(c);
-}
-
-}  // namespace basalt::server
+}  // namespace basalt::replication

@@ -1,28 +1,27 @@
-#include "config/config.h"
-#include "server/replica_link.h"
+#include "replication/replica_session.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
 
 #include "common/clock.h"
 #include "common/logging.h"
-#include "persistence/snapshot.h"
-#include "server/blocking_io.h"
-#include "server/client.h"
-#include "server/replica_acks.h"
-#include "server/server.h"
+#include "config/config.h"
+#include "replication/ack_tracker.h"
+#include "replication/blocking_io.h"
+#include "replication/connection.h"
+#include "replication/role.h"
+#include "replication/server_hooks.h"
 
-namespace basalt::server {
+namespace basalt::replication {
 
 using config::Config;
-using config::MaxmemoryPolicy;
-using config::ProtectedConfigs;
-using config::SaveParam;
+
 namespace {
 
 // Takes a full sync's snapshot from the snapshot thread. Diskless: the reply
@@ -32,7 +31,7 @@ namespace {
 // a newline every second (Redis's keep-alive), then `$<size>` and the file.
 // The socket is its own descriptor (a dup), so the worker closing the client
 // never leaves this writing to a reused fd.
-class ReplicaSink final : public persistence::SnapshotSink {
+class ReplicaSink final : public FullSyncSink {
  public:
   ReplicaSink(int fd, std::string disk_path) : fd_(dup(fd)), path_(std::move(disk_path)) {
     if (!path_.empty()) {
@@ -115,26 +114,32 @@ std::string RandomMark() {
 
 }  // namespace
 
-ReplicaLink::ReplicaLink(Server& server, Client* client)
-    : server_(server), client_(client), worker_(client->worker()) {
-  std::string addr = client->addr;
+ReplicaSession::ReplicaSession(ServerHooks& hooks, const Role& role, AckTracker& acks,
+                               ReplicaRegistry& replicas, Connection* conn)
+    : hooks_(hooks),
+      role_(role),
+      acks_(acks),
+      replicas_(replicas),
+      conn_(conn),
+      worker_(&conn->owner()) {
+  std::string addr(conn->address());
   auto colon = addr.rfind(':');
   ip_ = colon == std::string::npos ? addr : addr.substr(0, colon);
   last_ack_ms_.store(NowMs());
 }
 
-ReplicaLink::~ReplicaLink() = default;
+ReplicaSession::~ReplicaSession() = default;
 
-void ReplicaLink::StartFullSync(bool psync) {
+void ReplicaSession::StartFullSync(bool psync) {
   psync_ = psync;
   waiting_ = true;
   // repl-diskless-sync-delay: Redis's pause before a diskless sync (there, to
   // let more replicas share one fork); kept so timing matches what is set.
-  if (server_.config().repl_diskless_sync()) {
-    not_before_ms_ = NowMs() + server_.config().repl_diskless_sync_delay() * 1000;
+  if (hooks_.config().repl_diskless_sync()) {
+    not_before_ms_ = NowMs() + hooks_.config().repl_diskless_sync_delay() * 1000;
   }
   // From here on the snapshot (or keep-alives) own the socket's output.
-  client_->set_raw_transfer(true);
+  conn_->set_raw_transfer(true);
   if (!TryStartSnapshot()) {
     Log(LogLevel::kNotice, "Replica %s:%d asks for synchronization; %s", ip_.c_str(),
         listening_port(),
@@ -143,34 +148,36 @@ void ReplicaLink::StartFullSync(bool psync) {
   }
 }
 
-void ReplicaLink::WaitTick() {
-  if (!waiting_ || client_ == nullptr) return;
+void ReplicaSession::WaitTick() {
+  if (!waiting_ || conn_ == nullptr) return;
   if (TryStartSnapshot()) return;
   int64_t now = NowMs();
   if (now - last_keepalive_ms_ >= 1000) {
     // Redis's keep-alive while the primary prepares the sync: an empty line.
     last_keepalive_ms_ = now;
-    ssize_t ignored = ::write(client_->fd, "\n", 1);
+    ssize_t ignored = ::write(conn_->socket_fd(), "\n", 1);
     (void)ignored;
   }
 }
 
-bool ReplicaLink::TryStartSnapshot() {
-  if (NowMs() < not_before_ms_ || server_.persistence().snapshot_running()) return false;
+bool ReplicaSession::TryStartSnapshot() {
+  if (NowMs() < not_before_ms_ || hooks_.snapshot_running()) return false;
   std::string mark = RandomMark();
-  bool disk = !server_.config().repl_diskless_sync();
+  bool disk = !hooks_.config().repl_diskless_sync();
   std::string path;
-  if (disk)
-    path = "temp-repl-" + std::to_string(getpid()) + "-" + std::to_string(client_->id) + ".rdb";
-  auto sink = std::make_shared<ReplicaSink>(client_->fd, path);
-  std::weak_ptr<ReplicaLink> weak = weak_from_this();
-  Worker* worker = worker_;
-  std::string replid = server_.replid();
+  if (disk) {
+    path = "temp-repl-" + std::to_string(getpid()) + "-" +
+           std::to_string(conn_->connection_id()) + ".rdb";
+  }
+  auto sink = std::make_shared<ReplicaSink>(conn_->socket_fd(), path);
+  std::weak_ptr<ReplicaSession> weak = weak_from_this();
+  WorkerThread* worker = worker_;
+  std::string replid = role_.replid();
   bool psync = psync_;
-  Status st = server_.persistence().StartReplicaSync(
+  Status st = hooks_.StartFullSyncSnapshot(
       [&](int64_t offset) {
         // The instant: the replica's stream starts exactly here.
-        server_.write_log().AddTap(this);
+        hooks_.write_log().AddTap(this);
         {
           std::lock_guard<std::mutex> lock(mu_);
           tapped_ = true;
@@ -186,8 +193,8 @@ bool ReplicaLink::TryStartSnapshot() {
         if (result.ok()) result = sink->Finish(mark);
         bool ok = result.ok();
         bool on_disk = sink->disk();
-        worker->loop().Post([weak, ok, on_disk] {
-          if (auto link = weak.lock()) link->TransferDone(ok, on_disk);
+        worker->Post([weak, ok, on_disk] {
+          if (auto session = weak.lock()) session->TransferDone(ok, on_disk);
         });
       });
   if (!st.ok()) return false;  // another snapshot started first: wait more
@@ -198,13 +205,13 @@ bool ReplicaLink::TryStartSnapshot() {
   return true;
 }
 
-bool ReplicaLink::StartPartialSync(int64_t from, const std::string& replid) {
+bool ReplicaSession::StartPartialSync(int64_t from, const std::string& replid) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     online_ = true;
     tapped_ = true;
   }
-  if (!server_.write_log().AddTapFrom(this, from)) {
+  if (!hooks_.write_log().AddTapFrom(this, from)) {
     std::lock_guard<std::mutex> lock(mu_);
     online_ = false;
     tapped_ = false;
@@ -212,31 +219,31 @@ bool ReplicaLink::StartPartialSync(int64_t from, const std::string& replid) {
   }
   // The backlog waits in pending_ for a Pump on this thread, which runs
   // after this command: the reply goes out first.
-  client_->AppendRaw("+CONTINUE " + replid + "\r\n");
+  conn_->AppendRaw("+CONTINUE " + replid + "\r\n");
   state_.store(State::kOnline);
   last_ack_ms_.store(NowMs());
   ack_offset_.store(from);
   Log(LogLevel::kNotice,
       "Partial resynchronization request from %s:%d accepted. Sending %lld "
       "bytes of backlog starting from offset %lld.",
-      ip_.c_str(), listening_port(), (long long)(server_.write_log().offset() - from),
+      ip_.c_str(), listening_port(), (long long)(hooks_.write_log().offset() - from),
       (long long)(from + 1));
   return true;
 }
 
-void ReplicaLink::Disconnect() {
-  std::weak_ptr<ReplicaLink> weak = weak_from_this();
-  worker_->loop().Post([weak] {
-    auto link = weak.lock();
-    if (link && link->client_ != nullptr) link->client_->Close();
+void ReplicaSession::Disconnect() {
+  std::weak_ptr<ReplicaSession> weak = weak_from_this();
+  worker_->Post([weak] {
+    auto session = weak.lock();
+    if (session && session->conn_ != nullptr) session->conn_->Close();
   });
 }
 
-void ReplicaLink::TransferDone(bool ok, bool on_disk) {
-  if (client_ == nullptr) return;
-  client_->set_raw_transfer(false);
+void ReplicaSession::TransferDone(bool ok, bool on_disk) {
+  if (conn_ == nullptr) return;
+  conn_->set_raw_transfer(false);
   if (!ok) {
-    client_->Close();
+    conn_->Close();
     return;
   }
   if (on_disk) {
@@ -251,7 +258,7 @@ void ReplicaLink::TransferDone(bool ok, bool on_disk) {
   last_ack_ms_.store(NowMs());
 }
 
-void ReplicaLink::GoOnline() {
+void ReplicaSession::GoOnline() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     online_ = true;
@@ -262,49 +269,49 @@ void ReplicaLink::GoOnline() {
   Pump();
 }
 
-void ReplicaLink::OnAppend(std::string_view bytes, int64_t) {
+void ReplicaSession::OnAppend(std::string_view bytes, int64_t) {
   std::lock_guard<std::mutex> lock(mu_);
   pending_.append(bytes);
   if (online_ && !posted_) {
     posted_ = true;
-    std::weak_ptr<ReplicaLink> weak = weak_from_this();
-    worker_->loop().Post([weak] {
-      if (auto link = weak.lock()) link->Pump();
+    std::weak_ptr<ReplicaSession> weak = weak_from_this();
+    worker_->Post([weak] {
+      if (auto session = weak.lock()) session->Pump();
     });
   }
 }
 
-void ReplicaLink::Pump() {
+void ReplicaSession::Pump() {
   std::string data;
   {
     std::lock_guard<std::mutex> lock(mu_);
     posted_ = false;
     data.swap(pending_);
   }
-  if (client_ == nullptr || data.empty()) return;
-  client_->AppendRaw(data);
-  client_->Flush();
+  if (conn_ == nullptr || data.empty()) return;
+  conn_->AppendRaw(data);
+  conn_->Flush();
   CheckOutputLimit();
 }
 
-void ReplicaLink::CheckOutputLimitSoon() {
-  std::weak_ptr<ReplicaLink> weak = weak_from_this();
-  worker_->loop().Post([weak] {
-    if (auto link = weak.lock()) link->CheckOutputLimit();
+void ReplicaSession::CheckOutputLimitSoon() {
+  std::weak_ptr<ReplicaSession> weak = weak_from_this();
+  worker_->Post([weak] {
+    if (auto session = weak.lock()) session->CheckOutputLimit();
   });
 }
 
-bool ReplicaLink::CheckOutputLimit() {
-  if (client_ == nullptr) return false;
+bool ReplicaSession::CheckOutputLimit() {
+  if (conn_ == nullptr) return false;
   size_t waiting;
   {
     std::lock_guard<std::mutex> lock(mu_);
     waiting = pending_.size();
   }
   // What the log handed over but the socket has not taken yet counts too.
-  waiting += client_->obuf_len.load(std::memory_order_relaxed);
+  waiting += conn_->output_pending();
   Config::ObufLimit limit =
-      server_.config().client_output_buffer_limit(Config::ObufClass::kReplica);
+      hooks_.config().client_output_buffer_limit(Config::ObufClass::kReplica);
   bool over = limit.hard > 0 && waiting > size_t(limit.hard);
   if (limit.soft > 0 && waiting > size_t(limit.soft)) {
     int64_t now = NowMs();
@@ -321,14 +328,14 @@ bool ReplicaLink::CheckOutputLimit() {
     Log(LogLevel::kWarning,
         "Client id=%llu addr=%s (replica %s:%d, %zu bytes waiting) scheduled to be closed ASAP "
         "for overcoming of output buffer limits.",
-        (unsigned long long)client_->id, client_->addr.c_str(), ip_.c_str(), listening_port(),
-        waiting);
+        (unsigned long long)conn_->connection_id(), std::string(conn_->address()).c_str(),
+        ip_.c_str(), listening_port(), waiting);
     Disconnect();
   }
   return true;
 }
 
-void ReplicaLink::Ack(int64_t offset) {
+void ReplicaSession::Ack(int64_t offset) {
   // Acknowledgements only move forward (a reordered or stale ACK is ignored).
   if (offset > ack_offset_.load()) ack_offset_.store(offset);
   int64_t now = NowMs();
@@ -337,10 +344,10 @@ void ReplicaLink::Ack(int64_t offset) {
   if (transfer_done_ && !was_online) GoOnline();
   // The good/online counts change only when a replica comes online or was
   // silent for a while; other ACKs just wake whoever waits.
-  server_.replica_acks().OnAck(!was_online || now - prev >= 1000);
+  acks_.OnAck(!was_online || now - prev >= 1000);
 }
 
-void ReplicaLink::Detach() {
+void ReplicaSession::Detach() {
   bool tapped;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -348,9 +355,28 @@ void ReplicaLink::Detach() {
     tapped_ = false;
     online_ = false;
   }
-  if (tapped) server_.write_log().RemoveTap(this);
-  client_ = nullptr;
-  server_.RemoveReplica(this);
+  if (tapped) hooks_.write_log().RemoveTap(this);
+  conn_ = nullptr;
+  replicas_.Remove(this);
 }
 
-}  // namespace basalt::server
+// ---------------------------------------------------------------- ReplicaRegistry
+
+void ReplicaRegistry::Add(std::shared_ptr<ReplicaSession> r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  replicas_.push_back(std::move(r));
+  count_.store(replicas_.size(), std::memory_order_relaxed);
+}
+
+void ReplicaRegistry::Remove(ReplicaSession* r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(replicas_, [r](const auto& p) { return p.get() == r; });
+  count_.store(replicas_.size(), std::memory_order_relaxed);
+}
+
+std::vector<std::shared_ptr<ReplicaSession>> ReplicaRegistry::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return replicas_;
+}
+
+}  // namespace basalt::replication

@@ -1,4 +1,4 @@
-#include "server/blocking_io.h"
+#include "replication/blocking_io.h"
 
 #include <poll.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace basalt::server {
+namespace basalt::replication {
 namespace {
 
 // Waits for `events` on fd; false on timeout or error.
@@ -63,4 +63,4 @@ Status ReadFully(int fd, size_t n, std::string* out, int timeout_ms, std::string
   return Status::Ok();
 }
 
-}  // namespace basalt::server
+}  // namespace basalt::replication

@@ -1,4 +1,4 @@
-#include "server/replica_acks.h"
+#include "replication/ack_tracker.h"
 
 #include <gtest/gtest.h>
 
@@ -7,15 +7,13 @@
 
 #include "config/config.h"
 
-namespace basalt::server {
+namespace basalt::replication {
 
 using config::Config;
-using config::MaxmemoryPolicy;
-using config::ProtectedConfigs;
-using config::SaveParam;
+
 namespace {
 
-TEST(ReplicaAcksTest, CountAckedAtLeast) {
+TEST(AckTrackerTest, CountAckedAtLeast) {
   std::vector<int64_t> acks = {100, 250, 250, 40};
   EXPECT_EQ(CountAckedAtLeast(acks, 0), 4);
   EXPECT_EQ(CountAckedAtLeast(acks, 40), 4);
@@ -25,7 +23,7 @@ TEST(ReplicaAcksTest, CountAckedAtLeast) {
   EXPECT_EQ(CountAckedAtLeast({}, 0), 0);
 }
 
-TEST(ReplicaAcksTest, GoodReplicaLagInWholeSeconds) {
+TEST(AckTrackerTest, GoodReplicaLagInWholeSeconds) {
   // Redis: lag = now - last ack, in seconds; good while lag <= max-lag.
   EXPECT_TRUE(IsGoodReplica(10'000, 10'000, 0));
   EXPECT_TRUE(IsGoodReplica(10'000, 10'999, 0));
@@ -34,7 +32,7 @@ TEST(ReplicaAcksTest, GoodReplicaLagInWholeSeconds) {
   EXPECT_FALSE(IsGoodReplica(10'000, 21'000, 10));
 }
 
-TEST(ReplicaAcksTest, TimeoutErrorNamesWhatWasMissing) {
+TEST(AckTrackerTest, TimeoutErrorNamesWhatWasMissing) {
   EXPECT_EQ(SyncTimeoutError(2, 1500),
             "NOREPLICAS Write applied locally but not acknowledged by 2 replica(s) within "
             "1500 ms; it may be lost on failover");
@@ -44,7 +42,7 @@ Config::ObufLimit Limit(const Config& c, Config::ObufClass cls) {
   return c.client_output_buffer_limit(cls);
 }
 
-TEST(ReplicaAcksTest, Directives) {
+TEST(AckTrackerTest, Directives) {
   auto c = Config::LoadFromString(
       "min-replicas-to-write 2\n"
       "min-slaves-max-lag 7\n"
@@ -72,7 +70,7 @@ TEST(ReplicaAcksTest, Directives) {
   EXPECT_EQ(v[0].second, "normal 0 0 0 slave 1048576 524288 5 pubsub 33554432 8388608 60");
 }
 
-TEST(ReplicaAcksTest, DirectiveDefaultsAndSet) {
+TEST(AckTrackerTest, DirectiveDefaultsAndSet) {
   auto c = Config::LoadFromString("");
   ASSERT_TRUE(c.ok());
   Config& cfg = **c;
@@ -107,4 +105,4 @@ TEST(ReplicaAcksTest, DirectiveDefaultsAndSet) {
 }
 
 }  // namespace
-}  // namespace basalt::server
+}  // namespace basalt::replication
