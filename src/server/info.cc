@@ -138,7 +138,7 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
   }
   if (has("clients")) {
     w.Section("Clients");
-    w.Field("connected_clients", s.connected_clients.load());
+    w.Field("connected_clients", s.connected_clients());
     w.Field("cluster_connections", "0");
     w.Field("maxclients", int64_t(cfg.maxclients()));
     w.Field("client_recent_max_input_buffer", "0");
@@ -231,14 +231,14 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     uint64_t errors = 0;
     for (auto& [k, v] : s.ErrorStats()) errors += v;
     w.Section("Stats");
-    w.Field("total_connections_received", s.total_connections.load());
+    w.Field("total_connections_received", s.total_connections());
     w.Field("total_commands_processed", s.SumStat(&ThreadStats::commands));
-    w.Field("instantaneous_ops_per_sec", s.instantaneous_ops.load());
+    w.Field("instantaneous_ops_per_sec", s.instantaneous_ops());
     w.Field("total_net_input_bytes", s.SumStat(&ThreadStats::net_in));
     w.Field("total_net_output_bytes", s.SumStat(&ThreadStats::net_out));
     w.Field("total_net_repl_input_bytes", "0");
     w.Field("total_net_repl_output_bytes", "0");
-    w.Field("rejected_connections", s.rejected_connections.load());
+    w.Field("rejected_connections", s.rejected_connections());
     w.Field("sync_full", s.replication_role().sync_full.load());
     w.Field("sync_partial_ok", s.replication_role().sync_partial_ok.load());
     w.Field("sync_partial_err", s.replication_role().sync_partial_err.load());

@@ -42,7 +42,7 @@ replication::Connection* ReplicationHooks::AttachPrimaryClient(replication::Work
                                                                std::string addr,
                                                                std::string laddr) {
   Worker* worker = server_.workers()[size_t(w.index())].get();
-  server_.connected_clients.fetch_add(1);
+  server_.CountPrimaryLinkClient();
   auto* c = new Client(&server_, worker, fd, server_.NextClientId(), std::move(addr),
                        std::move(laddr), false);
   c->set_primary_link(gen);

@@ -34,6 +34,7 @@
 #include "server/event_loop.h"
 #include "server/blocking.h"
 #include "server/pubsub.h"
+#include "server/worker.h"
 #include "sentinel/sentinel.h"
 #include "storage/keyspace.h"
 #include "storage/lazy_free.h"
@@ -64,48 +65,6 @@ using commands::Bump;
 using commands::CommandStat;
 using commands::CurrentStats;
 using commands::ThreadStats;
-
-// A worker thread: its event loop and the clients accepted onto it. It is
-// replication's WorkerThread (posting tasks to it, closing its connections).
-class Worker final : public replication::WorkerThread {
- public:
-  Worker(Server* server, int index);
-  EventLoop& loop() { return loop_; }
-  int index() const override { return index_; }
-  // replication::WorkerThread (any thread).
-  void Post(std::function<void()> task) override { loop_.Post(std::move(task)); }
-  void CloseConnection(uint64_t id) override;
-  ThreadStats& stats() { return stats_; }
-  void AddClient(Client* c);
-  // Called by a Client when it closes; deletion happens after the iteration.
-  void RetireClient(Client* c);
-  Client* FindClient(uint64_t id);
-  void PauseClient(Client* c);
-  void AddBlocked(Client* c);
-  void RemoveBlocked(Client* c);
-  // Flushes c at the end of this loop iteration (pub/sub deliveries).
-  void ScheduleFlush(Client* c);
-  size_t client_count() const { return clients_.size(); }
-
-  void Start();
-  void Join();
-
- private:
-  void Cron();
-  void AfterEvents();
-
-  Server* server_;
-  int index_;
-  EventLoop loop_;
-  ThreadStats stats_;
-  std::unordered_map<uint64_t, Client*> clients_;  // Owned; loop thread only.
-  std::vector<Client*> retired_;
-  std::vector<Client*> paused_;
-  std::vector<Client*> pending_flush_;
-  std::vector<Client*> blocked_;  // clients of this worker waiting on keys
-  std::thread thread_;
-  friend class Client;
-};
 
 // The server implements the command layer's Host (the data plane handlers
 // and the executor use) and Admin (what CLIENT, REPLICAOF, SAVE, DEBUG, INFO
@@ -180,7 +139,7 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   // SHUTDOWN's save mode, read when the process stops.
   using ShutdownSave = commands::ShutdownSave;
   void RequestShutdown(ShutdownSave mode) final;
-  void SetActiveExpire(bool on) final { active_expire_enabled.store(on); }
+  void SetActiveExpire(bool on) final { active_expire_enabled_.store(on); }
   // Sentinel mode only (null otherwise): the sentinel engine, set once by
   // main() before Start().
   sentinel::Sentinel* sentinel() final { return sentinel_.get(); }
@@ -226,12 +185,19 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   void OnExpired(int db, std::string_view key) override;
   void OnNewKey(int db, std::string_view key) override;
 
-  // --- Statistics ---
-  std::atomic<uint64_t> total_connections{0};
-  std::atomic<uint64_t> rejected_connections{0};
-  std::atomic<int64_t> connected_clients{0};
-  std::atomic<int64_t> stat_numcommands_at_last_sample{0};
-  std::atomic<int64_t> instantaneous_ops{0};
+  // --- Statistics (INFO clients/stats) ---
+  // A connection was accepted: counts it if fewer than maxclients are
+  // connected and returns true; otherwise counts a rejection.
+  bool AdmitConnection(int64_t maxclients);
+  void CountRejectedConnection() { rejected_connections_.fetch_add(1); }
+  // A connection that AdmitConnection counted (or the primary link) ended.
+  void ConnectionClosed() { connected_clients_.fetch_sub(1); }
+  // The primary link's client is counted without going through the acceptor.
+  void CountPrimaryLinkClient() { connected_clients_.fetch_add(1); }
+  int64_t connected_clients() const { return connected_clients_.load(); }
+  uint64_t total_connections() const { return total_connections_.load(); }
+  uint64_t rejected_connections() const { return rejected_connections_.load(); }
+  int64_t instantaneous_ops() const { return instantaneous_ops_.load(); }
   ThreadStats& other_stats() { return *other_stats_; }
   uint64_t SumStat(std::atomic<uint64_t> ThreadStats::*field) const;
   std::map<std::string, uint64_t> ErrorStats();
@@ -249,10 +215,18 @@ class Server final : public storage::ExpiryListener, public commands::Host, publ
   int tcp_port_bound() const { return bound_port_; }
   BlockingRegistry& blocking() { return blocking_; }
   // Active expiry on/off (DEBUG SET-ACTIVE-EXPIRE).
-  std::atomic<bool> active_expire_enabled{true};
+  bool active_expire_enabled() const {
+    return active_expire_enabled_.load(std::memory_order_relaxed);
+  }
 
  private:
   friend class Worker;
+  std::atomic<uint64_t> total_connections_{0};
+  std::atomic<uint64_t> rejected_connections_{0};
+  std::atomic<int64_t> connected_clients_{0};
+  std::atomic<int64_t> stat_numcommands_at_last_sample_{0};
+  std::atomic<int64_t> instantaneous_ops_{0};
+  std::atomic<bool> active_expire_enabled_{true};
   Status Listen();
   StatusOr<std::vector<int>> OpenTcpListeners();
   void AttachListener(int fd, bool is_unix, const std::string& path);

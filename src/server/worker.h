@@ -1,0 +1,69 @@
+// Worker: one worker thread, its event loop and the clients accepted onto it.
+// A client's commands run on its worker; other threads reach a worker only
+// through Post (its task queue) and CloseConnection.
+//
+// Thread-safety: Post and CloseConnection from any thread; everything else on
+// the worker's own thread (the loop thread), or before Start / after Join.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "commands/command_stats.h"
+#include "replication/connection.h"
+#include "server/event_loop.h"
+
+namespace basalt::server {
+
+class Client;
+class Server;
+using commands::ThreadStats;
+
+// A worker thread: its event loop and the clients accepted onto it. It is
+// replication's WorkerThread (posting tasks to it, closing its connections).
+class Worker final : public replication::WorkerThread {
+ public:
+  Worker(Server* server, int index);
+  EventLoop& loop() { return loop_; }
+  int index() const override { return index_; }
+  // replication::WorkerThread (any thread).
+  void Post(std::function<void()> task) override { loop_.Post(std::move(task)); }
+  void CloseConnection(uint64_t id) override;
+  ThreadStats& stats() { return stats_; }
+  void AddClient(Client* c);
+  // Called by a Client when it closes; deletion happens after the iteration.
+  void RetireClient(Client* c);
+  Client* FindClient(uint64_t id);
+  void PauseClient(Client* c);
+  void AddBlocked(Client* c);
+  void RemoveBlocked(Client* c);
+  // Flushes c at the end of this loop iteration (pub/sub deliveries).
+  void ScheduleFlush(Client* c);
+  size_t client_count() const { return clients_.size(); }
+
+  void Start();
+  void Join();
+  // The worker whose thread is calling, or null on any other thread.
+  static Worker* Current();
+
+ private:
+  void Cron();
+  void AfterEvents();
+
+  Server* server_;
+  int index_;
+  EventLoop loop_;
+  ThreadStats stats_;
+  std::unordered_map<uint64_t, Client*> clients_;  // Owned; loop thread only.
+  std::vector<Client*> retired_;
+  std::vector<Client*> paused_;
+  std::vector<Client*> pending_flush_;
+  std::vector<Client*> blocked_;  // clients of this worker waiting on keys
+  std::thread thread_;
+  friend class Client;
+};
+
+}  // namespace basalt::server
