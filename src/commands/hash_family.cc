@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "commands/errors.h"
 #include "commands/helpers.h"
 #include "common/glob.h"
+#include "common/status.h"
 #include "storage/hash_type.h"
 
 namespace basalt::commands {
@@ -47,6 +49,113 @@ HashObject* HashForWrite(KeyGuard& g, Entry** link) {
 
 void ReplyArityError(CommandContext& ctx) { ctx.Error(errors::WrongArity(ctx.spec.name)); }
 
+// ---------------------------------------------------------------- Operations
+// What the hash writes do to the keyspace, apart from parsing and replying:
+// each takes a key whose shard lock the caller holds and already-parsed
+// arguments, and returns what the handler replies and propagates, or the
+// Redis error (WRONGTYPE before anything else). None knows RESP.
+
+// The hash at the guarded key: null when missing, WRONGTYPE for another type.
+StatusOr<Entry**> FindHashLink(KeyGuard& g) {
+  Entry** link = g.FindLink();
+  if (link != nullptr && !Holds<HashObject>(*link)) return Status::Error(errors::kWrongType);
+  return link;
+}
+
+// Sets each (field, value) pair of `pairs`, creating the hash if missing;
+// returns the number of fields that were new.
+StatusOr<int64_t> OpHSet(KeyGuard& g, std::span<const std::string_view> pairs,
+                         const storage::HashLimits& limits) {
+  StatusOr<Entry**> link = FindHashLink(g);
+  if (!link.ok()) return link.status();
+  HashObject* h = HashForWrite(g, *link);
+  int64_t created = 0;
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+    if (h->Set(pairs[i], pairs[i + 1], limits)) created++;
+  }
+  return created;
+}
+
+// Sets field to value unless the field exists; returns whether it was set.
+StatusOr<bool> OpHSetNx(KeyGuard& g, std::string_view field, std::string_view value,
+                        const storage::HashLimits& limits) {
+  StatusOr<Entry**> link = FindHashLink(g);
+  if (!link.ok()) return link.status();
+  if (*link != nullptr && ValueAs<HashObject>(**link)->Contains(field)) return false;
+  HashForWrite(g, *link)->Set(field, value, limits);
+  return true;
+}
+
+struct HDelResult {
+  int64_t deleted = 0;
+  bool emptied = false;  // the last field went, and the key with it
+};
+
+// Deletes `fields`; deletes the key when the hash becomes empty.
+StatusOr<HDelResult> OpHDel(KeyGuard& g, std::span<const std::string_view> fields) {
+  StatusOr<Entry**> link = FindHashLink(g);
+  if (!link.ok()) return link.status();
+  HDelResult r;
+  if (*link == nullptr) return r;
+  HashObject* h = ValueAs<HashObject>(**link);
+  for (std::string_view f : fields) {
+    if (h->Delete(f)) r.deleted++;
+  }
+  if (r.deleted > 0 && h->Size() == 0) {
+    g.shard().Delete(*link);
+    r.emptied = true;
+  }
+  return r;
+}
+
+// Adds delta to the integer in field (0 when missing); returns the new value.
+StatusOr<int64_t> OpHIncrBy(KeyGuard& g, std::string_view field, int64_t delta,
+                            const storage::HashLimits& limits) {
+  StatusOr<Entry**> link = FindHashLink(g);
+  if (!link.ok()) return link.status();
+  int64_t cur = 0;
+  if (*link != nullptr) {
+    if (auto v = ValueAs<HashObject>(**link)->Get(field)) {
+      auto parsed = ParseInt64(*v);
+      if (!parsed) return Status::Error(errors::kHashNotInteger);
+      cur = *parsed;
+    }
+  }
+  if ((delta < 0 && cur < 0 && delta < INT64_MIN - cur) ||
+      (delta > 0 && cur > 0 && delta > INT64_MAX - cur)) {
+    return Status::Error(errors::kOverflow);
+  }
+  int64_t result = cur + delta;
+  char buf[24];
+  std::string_view text(buf, FormatInt64(result, buf));
+  HashForWrite(g, *link)->Set(field, text, limits);
+  return result;
+}
+
+// Adds incr (finite) to the number in field (0 when missing); returns the new
+// value as Redis formats it.
+StatusOr<std::string> OpHIncrByFloat(KeyGuard& g, std::string_view field, long double incr,
+                                     const storage::HashLimits& limits) {
+  StatusOr<Entry**> link = FindHashLink(g);
+  if (!link.ok()) return link.status();
+  long double cur = 0;
+  if (*link != nullptr) {
+    if (auto v = ValueAs<HashObject>(**link)->Get(field)) {
+      auto parsed = ParseLongDouble(*v);
+      if (!parsed) return Status::Error(errors::kHashNotFloat);
+      cur = *parsed;
+    }
+  }
+  long double result = cur + incr;
+  if (std::isnan(result) || std::isinf(result)) return Status::Error(errors::kNanOrInf);
+  auto text = FormatLongDoubleHuman(result);
+  if (!text) return Status::Error(errors::kHashNotFloat);
+  HashForWrite(g, *link)->Set(field, *text, limits);
+  return std::move(*text);
+}
+
+// ---------------------------------------------------------------- Handlers
+
 // HSET key field value [field value ...] / HMSET key field value [field value ...]
 void HSetGeneric(CommandContext& ctx, bool hmset) {
   if (ctx.args.size() % 2 != 0) {
@@ -54,20 +163,14 @@ void HSetGeneric(CommandContext& ctx, bool hmset) {
     return;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry** link;
-  if (!LookupForWrite<HashObject>(ctx, g, &link)) return;
-  HashObject* h = HashForWrite(g, link);
-  storage::HashLimits limits = Limits(ctx);
-  int64_t created = 0;
-  for (size_t i = 2; i < ctx.args.size(); i += 2) {
-    if (h->Set(ctx.args[i], ctx.args[i + 1], limits)) created++;
-  }
+  StatusOr<int64_t> created = OpHSet(g, ctx.args.subspan(2), Limits(ctx));
+  if (!created.ok()) return ctx.Error(created.status().message());
   ctx.PropagateAsIs();
   ctx.Changed(ctx.args[1], "hset", kNotifyHash);
   if (hmset) {
     ctx.reply.Ok();
   } else {
-    ctx.reply.Integer(created);
+    ctx.reply.Integer(*created);
   }
 }
 void CmdHSet(CommandContext& ctx) { HSetGeneric(ctx, false); }
@@ -76,16 +179,61 @@ void CmdHMSet(CommandContext& ctx) { HSetGeneric(ctx, true); }
 // HSETNX key field value
 void CmdHSetNx(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry** link;
-  if (!LookupForWrite<HashObject>(ctx, g, &link)) return;
-  if (link != nullptr && ValueAs<HashObject>(*link)->Contains(ctx.args[2])) {
+  StatusOr<bool> set = OpHSetNx(g, ctx.args[2], ctx.args[3], Limits(ctx));
+  if (!set.ok()) return ctx.Error(set.status().message());
+  if (!*set) {
     ctx.reply.Integer(0);
     return;
   }
-  HashForWrite(g, link)->Set(ctx.args[2], ctx.args[3], Limits(ctx));
   ctx.PropagateAsIs();
   ctx.Changed(ctx.args[1], "hset", kNotifyHash);
   ctx.reply.Integer(1);
+}
+
+// HDEL key field [field ...]
+void CmdHDel(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StatusOr<HDelResult> r = OpHDel(g, ctx.args.subspan(2));
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (r->deleted > 0) {
+    ctx.PropagateAsIs();
+    ctx.Changed(ctx.args[1], "hdel", kNotifyHash);
+    if (r->emptied) ctx.Changed(ctx.args[1], "del", kNotifyGeneric);
+  }
+  ctx.reply.Integer(r->deleted);
+}
+
+// HINCRBY key field increment
+void CmdHIncrBy(CommandContext& ctx) {
+  auto incr = IntArg(ctx, ctx.args[3]);
+  if (!incr) return;
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StatusOr<int64_t> r = OpHIncrBy(g, ctx.args[2], *incr, Limits(ctx));
+  if (!r.ok()) return ctx.Error(r.status().message());
+  ctx.PropagateAsIs();
+  ctx.Changed(ctx.args[1], "hincrby", kNotifyHash);
+  ctx.reply.Integer(*r);
+}
+
+// HINCRBYFLOAT key field increment
+void CmdHIncrByFloat(CommandContext& ctx) {
+  // A bad increment is reported before a key of another type, as Redis does.
+  auto incr = ParseLongDouble(ctx.args[3]);
+  if (!incr) {
+    ctx.Error(errors::kNotFloat);
+    return;
+  }
+  if (std::isnan(*incr) || std::isinf(*incr)) {
+    ctx.Error(errors::kIncrNanOrInf);
+    return;
+  }
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StatusOr<std::string> text = OpHIncrByFloat(g, ctx.args[2], *incr, Limits(ctx));
+  if (!text.ok()) return ctx.Error(text.status().message());
+  // Replicas must not redo floating-point arithmetic: send the result.
+  ctx.Propagate({"HSET", ctx.args[1], ctx.args[2], *text});
+  ctx.Changed(ctx.args[1], "hincrbyfloat", kNotifyHash);
+  ctx.reply.Bulk(*text);
 }
 
 // HGET key field
@@ -115,30 +263,6 @@ void CmdHMGet(CommandContext& ctx) {
       ctx.reply.Null();
     }
   }
-}
-
-// HDEL key field [field ...]
-void CmdHDel(CommandContext& ctx) {
-  KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry** link;
-  if (!LookupForWrite<HashObject>(ctx, g, &link)) return;
-  if (link == nullptr) {
-    ctx.reply.Integer(0);
-    return;
-  }
-  HashObject* h = ValueAs<HashObject>(*link);
-  int64_t deleted = 0;
-  for (size_t i = 2; i < ctx.args.size(); i++) {
-    if (h->Delete(ctx.args[i])) deleted++;
-  }
-  if (deleted > 0) {
-    bool emptied = h->Size() == 0;
-    if (emptied) g.shard().Delete(link);
-    ctx.PropagateAsIs();
-    ctx.Changed(ctx.args[1], "hdel", kNotifyHash);
-    if (emptied) ctx.Changed(ctx.args[1], "del", kNotifyGeneric);
-  }
-  ctx.reply.Integer(deleted);
 }
 
 // HLEN key
@@ -188,79 +312,6 @@ void CmdHGetAll(CommandContext& ctx) { GetAllGeneric(ctx, true, true); }
 void CmdHKeys(CommandContext& ctx) { GetAllGeneric(ctx, true, false); }
 void CmdHVals(CommandContext& ctx) { GetAllGeneric(ctx, false, true); }
 
-// HINCRBY key field increment
-void CmdHIncrBy(CommandContext& ctx) {
-  auto incr = IntArg(ctx, ctx.args[3]);
-  if (!incr) return;
-  KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry** link;
-  if (!LookupForWrite<HashObject>(ctx, g, &link)) return;
-  int64_t cur = 0;
-  if (link != nullptr) {
-    if (auto v = ValueAs<HashObject>(*link)->Get(ctx.args[2])) {
-      auto parsed = ParseInt64(*v);
-      if (!parsed) {
-        ctx.Error(errors::kHashNotInteger);
-        return;
-      }
-      cur = *parsed;
-    }
-  }
-  int64_t d = *incr;
-  if ((d < 0 && cur < 0 && d < INT64_MIN - cur) || (d > 0 && cur > 0 && d > INT64_MAX - cur)) {
-    ctx.Error(errors::kOverflow);
-    return;
-  }
-  int64_t result = cur + d;
-  char buf[24];
-  std::string_view text(buf, FormatInt64(result, buf));
-  HashForWrite(g, link)->Set(ctx.args[2], text, Limits(ctx));
-  ctx.PropagateAsIs();
-  ctx.Changed(ctx.args[1], "hincrby", kNotifyHash);
-  ctx.reply.Integer(result);
-}
-
-// HINCRBYFLOAT key field increment
-void CmdHIncrByFloat(CommandContext& ctx) {
-  auto incr = ParseLongDouble(ctx.args[3]);
-  if (!incr) {
-    ctx.Error(errors::kNotFloat);
-    return;
-  }
-  if (std::isnan(*incr) || std::isinf(*incr)) {
-    ctx.Error(errors::kIncrNanOrInf);
-    return;
-  }
-  KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry** link;
-  if (!LookupForWrite<HashObject>(ctx, g, &link)) return;
-  long double cur = 0;
-  if (link != nullptr) {
-    if (auto v = ValueAs<HashObject>(*link)->Get(ctx.args[2])) {
-      auto parsed = ParseLongDouble(*v);
-      if (!parsed) {
-        ctx.Error(errors::kHashNotFloat);
-        return;
-      }
-      cur = *parsed;
-    }
-  }
-  long double result = cur + *incr;
-  if (std::isnan(result) || std::isinf(result)) {
-    ctx.Error(errors::kNanOrInf);
-    return;
-  }
-  auto text = FormatLongDoubleHuman(result);
-  if (!text) {
-    ctx.Error(errors::kHashNotFloat);
-    return;
-  }
-  HashForWrite(g, link)->Set(ctx.args[2], *text, Limits(ctx));
-  ctx.Propagate({"HSET", ctx.args[1], ctx.args[2], *text});
-  ctx.Changed(ctx.args[1], "hincrbyfloat", kNotifyHash);
-  ctx.reply.Bulk(*text);
-}
-
 uint64_t RandomSeed() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return rng();
@@ -272,24 +323,20 @@ void CmdHRandField(CommandContext& ctx) {
   bool with_values = false;
   int64_t count = 1;
   if (with_count) {
-    auto v = IntArg(ctx, ctx.args[2]);
-    if (!v) return;
-    if (*v == INT64_MIN) {
-      ctx.Error(errors::kCountOutOfRange);
-      return;
+    ArgParser p(ctx.args, 2);
+    count = p.Next<int64_t>();
+    if (p.ok() && count == INT64_MIN) p.Fail(errors::kCountOutOfRange);
+    if (p.HasNext()) {
+      // WITHVALUES must be the last argument.
+      if (p.remaining() == 1 && p.Check("WITHVALUES")) {
+        with_values = true;
+        // Twice the count must fit the reply's element count.
+        if (count < -INT64_MAX / 2 || count > INT64_MAX / 2) p.Fail(errors::kOutOfRange);
+      } else {
+        p.Fail(errors::kSyntax);
+      }
     }
-    count = *v;
-    if (ctx.args.size() > 4 ||
-        (ctx.args.size() == 4 && !EqualsIgnoreCase(ctx.args[3], "withvalues"))) {
-      ctx.Error(errors::kSyntax);
-      return;
-    }
-    with_values = ctx.args.size() == 4;
-    // Twice the count must fit the reply's element count.
-    if (with_values && (count < -INT64_MAX / 2 || count > INT64_MAX / 2)) {
-      ctx.Error(errors::kOutOfRange);
-      return;
-    }
+    if (!p.ok()) return ctx.Error(p.error());
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
   HashObject* h;

@@ -159,5 +159,40 @@ TEST_F(HashFamilyTest, HDelRemovesTheEmptyKeyAndWrongTypeIsRefused) {
   EXPECT_TRUE(IsError(Run({"HRANDFIELD", "s", "1"}), "WRONGTYPE"));
 }
 
+TEST_F(HashFamilyTest, ArgumentErrorsComeBeforeWrongType) {
+  EXPECT_TRUE(IsStatus(Run({"SET", "s", "x"}), "OK"));
+  EXPECT_TRUE(IsError(Run({"HINCRBYFLOAT", "s", "f", "abc"}), "ERR value is not a valid float"));
+  EXPECT_TRUE(IsError(Run({"HINCRBYFLOAT", "s", "f", "inf"}), "ERR value is NaN or Infinity"));
+  EXPECT_TRUE(IsError(Run({"HINCRBYFLOAT", "s", "f", "1"}), "WRONGTYPE"));
+  EXPECT_TRUE(
+      IsError(Run({"HINCRBY", "s", "f", "x"}), "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(IsError(Run({"HINCRBY", "s", "f", "1"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"HSET", "s", "a"}), "ERR wrong number of arguments for 'hset' command"));
+  EXPECT_TRUE(IsError(Run({"HSETNX", "s", "f", "v"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"HDEL", "s", "f"}), "WRONGTYPE"));
+  EXPECT_TRUE(
+      IsError(Run({"HRANDFIELD", "s", "x"}), "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(IsError(Run({"HRANDFIELD", "s", "1", "foo"}), "ERR syntax error"));
+  // Nothing failed reached the write log, and neither did an HDEL of nothing.
+  EXPECT_TRUE(IsInt(Run({"HDEL", "missing", "f"}), 0));
+  EXPECT_EQ(LogCommands(), std::vector<std::string>{"SET s x"});
+}
+
+TEST_F(HashFamilyTest, HRandFieldOptionOrderAndWithValuesRange) {
+  EXPECT_TRUE(IsInt(Run({"HSET", "h", "a", "1", "b", "2"}), 2));
+  // The count is checked first, then the options, then WITHVALUES' range.
+  EXPECT_TRUE(IsError(Run({"HRANDFIELD", "h", "x", "WITHSCORES"}),
+                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(IsError(Run({"HRANDFIELD", "h", "-9223372036854775808", "WITHSCORES"}),
+                      "ERR value is out of range, value must between"));
+  EXPECT_EQ(Show(Run({"HRANDFIELD", "h", "4611686018427387904", "WITHVALUES"})),
+            "-ERR value is out of range");
+  EXPECT_EQ(Show(Run({"HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"})),
+            "-ERR value is out of range");
+  EXPECT_TRUE(IsUnorderedArray(Run({"HRANDFIELD", "h", "4611686018427387903", "withvalues"}),
+                               {"a", "1", "b", "2"}));
+  EXPECT_TRUE(IsUnorderedArray(Run({"HRANDFIELD", "h", "4611686018427387904"}), {"a", "b"}));
+}
+
 }  // namespace
 }  // namespace basalt::commands

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "commands/errors.h"
 #include "commands/helpers.h"
 #include "common/glob.h"
+#include "common/status.h"
 #include "storage/set_type.h"
 
 namespace basalt::commands {
@@ -119,59 +121,296 @@ std::vector<std::string> PickDistinct(const SetObject& s, size_t count) {
   return out;
 }
 
-// SADD key member [member ...]
-void CmdSAdd(CommandContext& ctx) {
-  std::string_view key = ctx.args[1];
-  KeyGuard g(ctx.db(), key);
+// Calls fn(member) for each member of the intersection of `sets` (none null),
+// walking the smallest set; stops after `limit` members when limit > 0.
+template <typename Fn>
+void ForEachInIntersection(std::vector<SetObject*> sets, size_t limit, Fn fn) {
+  std::stable_sort(sets.begin(), sets.end(),
+                   [](const SetObject* a, const SetObject* b) { return a->Size() < b->Size(); });
+  const SetObject* first = sets[0];
+  size_t found = 0;
+  first->ForEach([&](std::string_view m) {
+    for (size_t j = 1; j < sets.size(); j++) {
+      if (sets[j] != first && !sets[j]->Contains(m)) return true;
+    }
+    fn(m);
+    found++;
+    return limit == 0 || found < limit;
+  });
+}
+
+bool AnyNull(const std::vector<SetObject*>& sets) {
+  return std::find(sets.begin(), sets.end(), nullptr) != sets.end();
+}
+
+// The union, or the difference sets[0] - sets[1] - ..., of sets (null = empty),
+// built by adding members to a fresh set so its encoding follows Redis's.
+std::unique_ptr<SetObject> UnionOrDiff(const std::vector<SetObject*>& sets, bool diff,
+                                       size_t max_intset) {
+  auto result = std::make_unique<SetObject>();
+  auto add = [&](std::string_view m) {
+    result->Add(m, max_intset);
+    return true;
+  };
+  if (!diff) {
+    for (const SetObject* s : sets) {
+      if (s != nullptr) s->ForEach(add);
+    }
+    return result;
+  }
+  const SetObject* first = sets[0];
+  if (first == nullptr) return result;
+  // Redis 7.0 picks between (1) testing each member of the first set against
+  // the others and (2) copying the first set and removing the others' members,
+  // by estimated work. The choice shows in the stored encoding: (2) converts
+  // to a hashtable whenever the first set alone would, even if the final
+  // result would fit an intset.
+  uint64_t work_test = 0, work_copy = 0;
+  for (const SetObject* s : sets) {
+    if (s == nullptr) continue;
+    work_test += first->Size();
+    work_copy += s->Size();
+  }
+  work_test /= 2;
+  if (work_test <= work_copy) {
+    std::vector<const SetObject*> others;
+    for (size_t j = 1; j < sets.size(); j++) {
+      if (sets[j] != nullptr) others.push_back(sets[j]);
+    }
+    // Largest first: a member is most likely to be found there.
+    std::stable_sort(others.begin(), others.end(),
+                     [](const SetObject* a, const SetObject* b) { return a->Size() > b->Size(); });
+    first->ForEach([&](std::string_view m) {
+      for (const SetObject* o : others) {
+        if (o->Contains(m)) return true;
+      }
+      result->Add(m, max_intset);
+      return true;
+    });
+    return result;
+  }
+  first->ForEach(add);
+  for (size_t j = 1; j < sets.size() && result->Size() > 0; j++) {
+    if (sets[j] == nullptr) continue;
+    sets[j]->ForEach([&](std::string_view m) {
+      result->Remove(m);
+      return result->Size() > 0;
+    });
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- Operations
+// What the set writes do to the keyspace, apart from parsing and replying:
+// each takes keys whose shard locks the caller holds (and, for the *STORE
+// commands, the source sets the handler looked up) plus already-parsed
+// arguments, and returns what the handler replies and propagates, or the
+// Redis error. None knows RESP.
+
+// Adds members, creating the set if missing; returns how many were new.
+StatusOr<int64_t> OpSAdd(KeyGuard& g, std::span<const std::string_view> members,
+                         size_t max_intset) {
   Entry** link = g.FindLink();
   SetObject* set;
   if (link != nullptr) {
-    if (!Holds<SetObject>((*link))) {
-      ctx.Error(errors::kWrongType);
-      return;
-    }
+    if (!Holds<SetObject>(*link)) return Status::Error(errors::kWrongType);
     set = ValueAs<SetObject>(*link);
   } else {
     auto obj = std::make_unique<SetObject>();
     set = obj.get();
-    g.Add(EntryBuilder::Object(key, ValueType::kSet, obj.release(), false, 0));
+    g.Add(EntryBuilder::Object(g.key(), ValueType::kSet, obj.release(), false, 0));
   }
-  size_t max = MaxIntsetEntries(ctx);
   int64_t added = 0;
-  for (size_t i = 2; i < ctx.args.size(); i++) added += set->Add(ctx.args[i], max) ? 1 : 0;
-  if (added > 0) {
+  for (std::string_view m : members) added += set->Add(m, max_intset) ? 1 : 0;
+  return added;
+}
+
+struct RemoveResult {
+  int64_t removed = 0;
+  bool emptied = false;  // the last member went, and the key with it
+};
+
+// Removes members; deletes the key when the set becomes empty.
+StatusOr<RemoveResult> OpSRem(KeyGuard& g, std::span<const std::string_view> members) {
+  RemoveResult r;
+  Entry** link = g.FindLink();
+  if (link == nullptr) return r;
+  if (!Holds<SetObject>(*link)) return Status::Error(errors::kWrongType);
+  SetObject* set = ValueAs<SetObject>(*link);
+  for (size_t i = 0; i < members.size() && set->Size() > 0; i++) {
+    r.removed += set->Remove(members[i]) ? 1 : 0;
+  }
+  if (r.removed > 0 && set->Size() == 0) {
+    g.shard().Delete(link);
+    r.emptied = true;
+  }
+  return r;
+}
+
+struct PopOneResult {
+  std::string member;
+  bool emptied = false;  // it was the last member, and the key went with it
+};
+
+// Pops one random member; nullopt when the key is missing.
+StatusOr<std::optional<PopOneResult>> OpSPop(KeyGuard& g) {
+  Entry** link = g.FindLink();
+  if (link == nullptr) return std::optional<PopOneResult>();
+  if (!Holds<SetObject>(*link)) return Status::Error(errors::kWrongType);
+  SetObject* set = ValueAs<SetObject>(*link);
+  PopOneResult r;
+  r.member = set->PopRandom(RandomSeed());
+  if (set->Size() == 0) {
+    g.shard().Delete(link);
+    r.emptied = true;
+  }
+  return std::optional<PopOneResult>(std::move(r));
+}
+
+struct PopResult {
+  std::vector<std::string> popped;  // in the order to reply with
+  bool took_all = false;            // the whole set, and the key with it
+};
+
+// Pops `count` distinct random members (the whole set, deleting the key, when
+// count >= its size). Nothing for a missing key or a count of 0.
+StatusOr<PopResult> OpSPopCount(KeyGuard& g, uint64_t count, bool lazy_free) {
+  PopResult r;
+  Entry** link = g.FindLink();
+  if (link == nullptr) return r;
+  if (!Holds<SetObject>(*link)) return Status::Error(errors::kWrongType);
+  if (count == 0) return r;
+  SetObject* set = ValueAs<SetObject>(*link);
+  size_t size = set->Size();
+  if (count >= size) {
+    r.popped = set->Members();
+    r.took_all = true;
+    g.shard().Delete(link, lazy_free);
+    return r;
+  }
+  size_t n = size_t(count);
+  if (n * 5 > size) {
+    r.popped = PickDistinct(*set, n);
+    for (const std::string& m : r.popped) set->Remove(m);
+  } else {
+    r.popped.reserve(n);
+    for (size_t i = 0; i < n; i++) r.popped.push_back(set->PopRandom(RandomSeed()));
+  }
+  return r;
+}
+
+struct MoveResult {
+  int64_t reply = 0;         // 1 when member was moved (or is in the set, when src is dst)
+  bool moved = false;        // the keyspace changed
+  bool src_emptied = false;  // the source lost its last member and was deleted
+  bool dst_added = false;    // the destination did not have the member yet
+};
+
+// Moves member from the set at src to the set at dst (created if missing).
+StatusOr<MoveResult> OpSMove(LockedKey src, LockedKey dst, std::string_view member,
+                             size_t max_intset) {
+  MoveResult r;
+  Entry* se = src.shard.Find(src.key, src.hash);
+  Entry* de = dst.shard.Find(dst.key, dst.hash);
+  if (se == nullptr) return r;
+  if (!Holds<SetObject>(se) || (de != nullptr && !Holds<SetObject>(de))) {
+    return Status::Error(errors::kWrongType);
+  }
+  SetObject* sset = ValueAs<SetObject>(se);
+  if (se == de) {
+    // Same set: nothing moves; the reply only says whether it is a member.
+    r.reply = sset->Contains(member) ? 1 : 0;
+    return r;
+  }
+  if (!sset->Remove(member)) return r;
+  r.reply = 1;
+  r.moved = true;
+  if (sset->Size() == 0) {
+    src.shard.Delete(src.shard.FindLink(src.key, src.hash, false));
+    r.src_emptied = true;
+  }
+  SetObject* dset;
+  if (de == nullptr) {
+    auto obj = std::make_unique<SetObject>();
+    dset = obj.get();
+    dst.shard.Add(EntryBuilder::Object(dst.key, ValueType::kSet, obj.release(), false, 0),
+                  dst.hash);
+  } else {
+    dset = ValueAs<SetObject>(de);
+  }
+  r.dst_added = dset->Add(member, max_intset);
+  return r;
+}
+
+struct StoreResult {
+  int64_t stored = 0;    // the cardinality of the stored set
+  bool deleted = false;  // an empty result deleted an existing destination
+};
+
+// Stores `result` at dst (overwriting any value and TTL), or deletes dst when
+// the result is empty.
+StoreResult StoreSet(LockedKey dst, std::unique_ptr<SetObject> result, bool lazy_free) {
+  StoreResult r;
+  Entry** link = dst.shard.FindLink(dst.key, dst.hash, false);
+  if (result != nullptr && result->Size() > 0) {
+    r.stored = int64_t(result->Size());
+    Entry* e = EntryBuilder::Object(dst.key, ValueType::kSet, result.release(), false, 0);
+    if (link != nullptr) {
+      dst.shard.Overwrite(link, e);
+    } else {
+      dst.shard.Add(e, dst.hash);
+    }
+  } else if (link != nullptr) {
+    dst.shard.Delete(link, lazy_free);
+    r.deleted = true;
+  }
+  return r;
+}
+
+// Stores the intersection of `sets` (null = missing, so empty) at dst.
+StatusOr<StoreResult> OpSInterStore(LockedKey dst, const std::vector<SetObject*>& sets,
+                                    size_t max_intset, bool lazy_free) {
+  std::unique_ptr<SetObject> result;
+  if (!AnyNull(sets)) {
+    result = std::make_unique<SetObject>();
+    ForEachInIntersection(sets, 0, [&](std::string_view m) { result->Add(m, max_intset); });
+  }
+  return StoreSet(dst, std::move(result), lazy_free);
+}
+
+// Stores the union, or the difference sets[0] - sets[1] - ..., of `sets` at dst.
+StatusOr<StoreResult> OpSUnionDiffStore(LockedKey dst, const std::vector<SetObject*>& sets,
+                                        bool diff, size_t max_intset, bool lazy_free) {
+  return StoreSet(dst, UnionOrDiff(sets, diff, max_intset), lazy_free);
+}
+
+// ---------------------------------------------------------------- Handlers
+
+// SADD key member [member ...]
+void CmdSAdd(CommandContext& ctx) {
+  std::string_view key = ctx.args[1];
+  KeyGuard g(ctx.db(), key);
+  StatusOr<int64_t> added = OpSAdd(g, ctx.args.subspan(2), MaxIntsetEntries(ctx));
+  if (!added.ok()) return ctx.Error(added.status().message());
+  if (*added > 0) {
     ctx.PropagateAsIs();
     ctx.Changed(key, "sadd", kNotifySet);
   }
-  ctx.reply.Integer(added);
+  ctx.reply.Integer(*added);
 }
 
 // SREM key member [member ...]
 void CmdSRem(CommandContext& ctx) {
   std::string_view key = ctx.args[1];
   KeyGuard g(ctx.db(), key);
-  Entry** link = g.FindLink();
-  if (link == nullptr) {
-    ctx.reply.Integer(0);
-    return;
-  }
-  if (!Holds<SetObject>((*link))) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  SetObject* set = ValueAs<SetObject>(*link);
-  int64_t removed = 0;
-  for (size_t i = 2; i < ctx.args.size() && set->Size() > 0; i++) {
-    removed += set->Remove(ctx.args[i]) ? 1 : 0;
-  }
-  if (removed > 0) {
-    bool emptied = set->Size() == 0;
-    if (emptied) g.shard().Delete(link);
+  StatusOr<RemoveResult> r = OpSRem(g, ctx.args.subspan(2));
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (r->removed > 0) {
     ctx.PropagateAsIs();
     ctx.Changed(key, "srem", kNotifySet);
-    if (emptied) ctx.Changed(key, "del", kNotifyGeneric);
+    if (r->emptied) ctx.Changed(key, "del", kNotifyGeneric);
   }
-  ctx.reply.Integer(removed);
+  ctx.reply.Integer(r->removed);
 }
 
 // SCARD key
@@ -289,45 +528,22 @@ void SPopWithCount(CommandContext& ctx) {
   }
   std::string_view key = ctx.args[1];
   KeyGuard g(ctx.db(), key);
-  Entry** link = g.FindLink();
-  if (link == nullptr) {
-    ctx.reply.SetHeader(0);
-    return;
-  }
-  if (!Holds<SetObject>((*link))) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  if (*count == 0) {
-    ctx.reply.SetHeader(0);
-    return;
-  }
-  SetObject* set = ValueAs<SetObject>(*link);
-  size_t size = set->Size();
-  if (uint64_t(*count) >= size) {
-    // The whole set: reply with it and drop the key; replicas get a DEL.
-    ReplyMembers(ctx, *set);
-    g.shard().Delete(link, ctx.config().lazyfree_lazy_server_del());
+  StatusOr<PopResult> r = OpSPopCount(g, uint64_t(*count), ctx.config().lazyfree_lazy_server_del());
+  if (!r.ok()) return ctx.Error(r.status().message());
+  ReplyStrings(ctx, r->popped, true);
+  if (r->popped.empty()) return;
+  if (r->took_all) {
+    // The whole set went: replicas get a DEL.
     ctx.Propagate({"DEL", key});
     ctx.Changed(key, "spop", kNotifySet);
     ctx.Changed(key, "del", kNotifyGeneric);
     return;
   }
-  size_t n = size_t(*count);
-  std::vector<std::string> popped;
-  if (n * 5 > size) {
-    popped = PickDistinct(*set, n);
-    for (const std::string& m : popped) set->Remove(m);
-  } else {
-    popped.reserve(n);
-    for (size_t i = 0; i < n; i++) popped.push_back(set->PopRandom(RandomSeed()));
-  }
-  ReplyStrings(ctx, popped, true);
   std::vector<std::string_view> cmd;
-  cmd.reserve(popped.size() + 2);
+  cmd.reserve(r->popped.size() + 2);
   cmd.push_back("SREM");
   cmd.push_back(key);
-  for (const std::string& m : popped) cmd.push_back(m);
+  for (const std::string& m : r->popped) cmd.push_back(m);
   ctx.Propagate(cmd);
   ctx.Changed(key, "spop", kNotifySet);
 }
@@ -344,123 +560,50 @@ void CmdSPop(CommandContext& ctx) {
   }
   std::string_view key = ctx.args[1];
   KeyGuard g(ctx.db(), key);
-  Entry** link = g.FindLink();
-  if (link == nullptr) {
+  StatusOr<std::optional<PopOneResult>> r = OpSPop(g);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!r->has_value()) {
     ctx.reply.Null();
     return;
   }
-  if (!Holds<SetObject>((*link))) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  SetObject* set = ValueAs<SetObject>(*link);
-  std::string m = set->PopRandom(RandomSeed());
-  bool emptied = set->Size() == 0;
-  if (emptied) g.shard().Delete(link);
-  ctx.reply.Bulk(m);
-  ctx.Propagate({"SREM", key, m});
+  const PopOneResult& p = **r;
+  ctx.reply.Bulk(p.member);
+  ctx.Propagate({"SREM", key, p.member});
   ctx.Changed(key, "spop", kNotifySet);
-  if (emptied) ctx.Changed(key, "del", kNotifyGeneric);
+  if (p.emptied) ctx.Changed(key, "del", kNotifyGeneric);
 }
 
 // SMOVE source destination member
 void CmdSMove(CommandContext& ctx) {
-  std::string_view src = ctx.args[1], dst = ctx.args[2], member = ctx.args[3];
+  std::string_view src = ctx.args[1], dst = ctx.args[2];
   storage::Database& db = ctx.db();
   storage::LockSet locks;
   LockKeys(locks, db, ctx.args.subspan(1, 2));
-  uint64_t hs = HashKey(src), hd = HashKey(dst);
-  storage::Shard& ss = db.ShardFor(hs);
-  storage::Shard& ds = db.ShardFor(hd);
-  Entry* se = ss.Find(src, hs);
-  Entry* de = ds.Find(dst, hd);
-  if (se == nullptr) {
-    ctx.reply.Integer(0);
-    return;
+  StatusOr<MoveResult> r =
+      OpSMove(Locked(db, src), Locked(db, dst), ctx.args[3], MaxIntsetEntries(ctx));
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (r->moved) {
+    ctx.Changed(src, "srem", kNotifySet);
+    if (r->src_emptied) ctx.Changed(src, "del", kNotifyGeneric);
+    ctx.PropagateAsIs();
+    // As Redis 7.0: a destination that already had the member is not touched
+    // (no "sadd" event, WATCH on it survives).
+    if (r->dst_added) ctx.Changed(dst, "sadd", kNotifySet);
   }
-  if (!Holds<SetObject>(se) || (de != nullptr && !Holds<SetObject>(de))) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  SetObject* sset = ValueAs<SetObject>(se);
-  if (se == de) {
-    // Same set: nothing moves; the reply only says whether it is a member.
-    ctx.reply.Integer(sset->Contains(member) ? 1 : 0);
-    return;
-  }
-  if (!sset->Remove(member)) {
-    ctx.reply.Integer(0);
-    return;
-  }
-  ctx.Changed(src, "srem", kNotifySet);
-  if (sset->Size() == 0) {
-    ss.Delete(ss.FindLink(src, hs, false));
-    ctx.Changed(src, "del", kNotifyGeneric);
-  }
-  SetObject* dset;
-  if (de == nullptr) {
-    auto obj = std::make_unique<SetObject>();
-    dset = obj.get();
-    ds.Add(EntryBuilder::Object(dst, ValueType::kSet, obj.release(), false, 0), hd);
-  } else {
-    dset = ValueAs<SetObject>(de);
-  }
-  bool added = dset->Add(member, MaxIntsetEntries(ctx));
-  ctx.PropagateAsIs();
-  // As Redis 7.0: a destination that already had the member is not touched
-  // (no "sadd" event, WATCH on it survives).
-  if (added) ctx.Changed(dst, "sadd", kNotifySet);
-  ctx.reply.Integer(1);
+  ctx.reply.Integer(r->reply);
 }
 
-// Calls fn(member) for each member of the intersection of `sets` (none null),
-// walking the smallest set; stops after `limit` members when limit > 0.
-template <typename Fn>
-void ForEachInIntersection(std::vector<SetObject*> sets, size_t limit, Fn fn) {
-  std::stable_sort(sets.begin(), sets.end(),
-                   [](const SetObject* a, const SetObject* b) { return a->Size() < b->Size(); });
-  const SetObject* first = sets[0];
-  size_t found = 0;
-  first->ForEach([&](std::string_view m) {
-    for (size_t j = 1; j < sets.size(); j++) {
-      if (sets[j] != first && !sets[j]->Contains(m)) return true;
-    }
-    fn(m);
-    found++;
-    return limit == 0 || found < limit;
-  });
-}
-
-bool AnyNull(const std::vector<SetObject*>& sets) {
-  return std::find(sets.begin(), sets.end(), nullptr) != sets.end();
-}
-
-// Stores `result` at dst (overwriting any value and TTL), or deletes dst when
-// the result is empty, then replies with the result's size.
-void StoreResult(CommandContext& ctx, storage::Database& db, std::string_view dst,
-                 std::unique_ptr<SetObject> result, const char* event) {
-  uint64_t h = HashKey(dst);
-  storage::Shard& sh = db.ShardFor(h);
-  Entry** link = sh.FindLink(dst, h, false);
-  if (result != nullptr && result->Size() > 0) {
-    int64_t n = int64_t(result->Size());
-    Entry* e = EntryBuilder::Object(dst, ValueType::kSet, result.release(), false, 0);
-    if (link != nullptr) {
-      sh.Overwrite(link, e);
-    } else {
-      sh.Add(e, h);
-    }
+// Notifies, propagates and replies for a *STORE command's result at dst.
+void ReplyStored(CommandContext& ctx, std::string_view dst, const StoreResult& r,
+                 const char* event) {
+  if (r.stored > 0) {
     ctx.PropagateAsIs();
     ctx.Changed(dst, event, kNotifySet);
-    ctx.reply.Integer(n);
-    return;
-  }
-  if (link != nullptr) {
-    sh.Delete(link, ctx.config().lazyfree_lazy_server_del());
+  } else if (r.deleted) {
     ctx.PropagateAsIs();
     ctx.Changed(dst, "del", kNotifyGeneric);
   }
-  ctx.reply.Integer(0);
+  ctx.reply.Integer(r.stored);
 }
 
 // SINTER key [key ...]
@@ -493,19 +636,21 @@ void CmdSInterCard(CommandContext& ctx) {
   }
   size_t nkeys = size_t(*numkeys);
   int64_t limit = 0;
-  for (size_t j = 2 + nkeys; j < ctx.args.size(); j++) {
-    if (EqualsIgnoreCase(ctx.args[j], "limit") && j + 1 < ctx.args.size()) {
-      auto v = ParseInt64(ctx.args[++j]);
+  ArgParser p(ctx.args, 2 + nkeys);
+  while (p.HasNext()) {
+    if (p.remaining() >= 2 && p.Check("LIMIT")) {
+      // As Redis 7.0, a LIMIT that is not an integer is "can't be negative" too.
+      auto v = ParseInt64(p.Next<std::string_view>());
       if (!v || *v < 0) {
-        ctx.Error(errors::kNegativeLimit);
-        return;
+        p.Fail(errors::kNegativeLimit);
+      } else {
+        limit = *v;
       }
-      limit = *v;
     } else {
-      ctx.Error(errors::kSyntax);
-      return;
+      p.Fail(errors::kSyntax);
     }
   }
+  if (!p.ok()) return ctx.Error(p.error());
   auto keys = ctx.args.subspan(2, nkeys);
   storage::Database& db = ctx.db();
   storage::LockSet locks;
@@ -530,70 +675,10 @@ void CmdSInterStore(CommandContext& ctx) {
   LockKeys(locks, db, keys, dst);
   std::vector<SetObject*> sets;
   if (!LookupSets(ctx, db, keys, &sets)) return;
-  std::unique_ptr<SetObject> result;
-  if (!AnyNull(sets)) {
-    result = std::make_unique<SetObject>();
-    size_t max = MaxIntsetEntries(ctx);
-    ForEachInIntersection(sets, 0, [&](std::string_view m) { result->Add(m, max); });
-  }
-  StoreResult(ctx, db, dst, std::move(result), "sinterstore");
-}
-
-// The union, or the difference sets[0] - sets[1] - ..., of sets (null = empty),
-// built by adding members to a fresh set so its encoding follows Redis's.
-std::unique_ptr<SetObject> UnionOrDiff(const std::vector<SetObject*>& sets, bool diff,
-                                       size_t max_intset) {
-  auto result = std::make_unique<SetObject>();
-  auto add = [&](std::string_view m) {
-    result->Add(m, max_intset);
-    return true;
-  };
-  if (!diff) {
-    for (const SetObject* s : sets) {
-      if (s != nullptr) s->ForEach(add);
-    }
-    return result;
-  }
-  const SetObject* first = sets[0];
-  if (first == nullptr) return result;
-  // Redis 7.0 picks between (1) testing each member of the first set against
-  // the others and (2) copying the first set and removing the others' members,
-  // by estimated work. The choice shows in the stored encoding: (2) converts
-  // to a hashtable whenever the first set alone would, even if the final
-  // result would fit an intset.
-  uint64_t work_test = 0, work_copy = 0;
-  for (const SetObject* s : sets) {
-    if (s == nullptr) continue;
-    work_test += first->Size();
-    work_copy += s->Size();
-  }
-  work_test /= 2;
-  if (work_test <= work_copy) {
-    std::vector<const SetObject*> others;
-    for (size_t j = 1; j < sets.size(); j++) {
-      if (sets[j] != nullptr) others.push_back(sets[j]);
-    }
-    // Largest first: a member is most likely to be found there.
-    std::stable_sort(others.begin(), others.end(),
-                     [](const SetObject* a, const SetObject* b) { return a->Size() > b->Size(); });
-    first->ForEach([&](std::string_view m) {
-      for (const SetObject* o : others) {
-        if (o->Contains(m)) return true;
-      }
-      result->Add(m, max_intset);
-      return true;
-    });
-    return result;
-  }
-  first->ForEach(add);
-  for (size_t j = 1; j < sets.size() && result->Size() > 0; j++) {
-    if (sets[j] == nullptr) continue;
-    sets[j]->ForEach([&](std::string_view m) {
-      result->Remove(m);
-      return result->Size() > 0;
-    });
-  }
-  return result;
+  StatusOr<StoreResult> r = OpSInterStore(Locked(db, dst), sets, MaxIntsetEntries(ctx),
+                                          ctx.config().lazyfree_lazy_server_del());
+  if (!r.ok()) return ctx.Error(r.status().message());
+  ReplyStored(ctx, dst, *r, "sinterstore");
 }
 
 // SUNION / SDIFF key [key ...] and SUNIONSTORE / SDIFFSTORE destination key [key ...]
@@ -605,12 +690,14 @@ void UnionDiffGeneric(CommandContext& ctx, bool diff, bool store) {
   LockKeys(locks, db, keys, store ? std::optional<std::string_view>(dst) : std::nullopt);
   std::vector<SetObject*> sets;
   if (!LookupSets(ctx, db, keys, &sets)) return;
-  std::unique_ptr<SetObject> result = UnionOrDiff(sets, diff, MaxIntsetEntries(ctx));
   if (!store) {
-    ReplyMembers(ctx, *result);
+    ReplyMembers(ctx, *UnionOrDiff(sets, diff, MaxIntsetEntries(ctx)));
     return;
   }
-  StoreResult(ctx, db, dst, std::move(result), diff ? "sdiffstore" : "sunionstore");
+  StatusOr<StoreResult> r = OpSUnionDiffStore(Locked(db, dst), sets, diff, MaxIntsetEntries(ctx),
+                                              ctx.config().lazyfree_lazy_server_del());
+  if (!r.ok()) return ctx.Error(r.status().message());
+  ReplyStored(ctx, dst, *r, diff ? "sdiffstore" : "sunionstore");
 }
 void CmdSUnion(CommandContext& ctx) { UnionDiffGeneric(ctx, false, false); }
 void CmdSUnionStore(CommandContext& ctx) { UnionDiffGeneric(ctx, false, true); }

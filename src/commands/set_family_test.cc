@@ -196,5 +196,49 @@ TEST_F(SetFamilyTest, StoreVariantsWithAnEmptyResult) {
                                                      "SDIFFSTORE dst2 missing"}));
 }
 
+TEST_F(SetFamilyTest, ArgumentErrorsComeBeforeWrongType) {
+  EXPECT_TRUE(IsInt(Run({"SADD", "st", "1", "2", "3"}), 3));
+  EXPECT_TRUE(IsStatus(Run({"SET", "s", "x"}), "OK"));
+  EXPECT_TRUE(IsError(Run({"SPOP", "st", "x"}), "ERR value is out of range, must be positive"));
+  EXPECT_TRUE(IsError(Run({"SPOP", "s", "-1"}), "ERR value is out of range, must be positive"));
+  EXPECT_TRUE(IsError(Run({"SPOP", "s", "1"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"SPOP", "s", "0"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"SPOP", "s"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsArray(Run({"SPOP", "missing", "0"}), {}));
+  EXPECT_TRUE(IsNil(Run({"SPOP", "missing"})));
+  EXPECT_TRUE(IsError(Run({"SPOP", "st", "1", "2"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"SINTERCARD", "1", "st", "LIMIT"}), "ERR syntax error"));
+  EXPECT_TRUE(IsInt(Run({"SINTERCARD", "1", "st", "LIMIT", "1", "LIMIT", "2"}), 2));
+  EXPECT_TRUE(IsError(Run({"SINTERCARD", "1", "s", "LIMIT", "-1"}), "ERR LIMIT can't be negative"));
+  EXPECT_TRUE(IsError(Run({"SINTERCARD", "1", "s", "LIMIT", "1"}), "WRONGTYPE"));
+  // A missing source answers 0 before the destination's type is looked at.
+  EXPECT_TRUE(IsInt(Run({"SMOVE", "missing", "s", "1"}), 0));
+  EXPECT_TRUE(IsError(Run({"SMOVE", "st", "s", "1"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"SMOVE", "s", "st", "1"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"SADD", "s", "1"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"SREM", "s", "1"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"SINTERSTORE", "d", "s"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"SUNIONSTORE", "d", "st", "s"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsInt(Run({"SREM", "missing", "1"}), 0));
+  EXPECT_TRUE(IsInt(Run({"SREM", "st", "9"}), 0));
+  EXPECT_EQ(LogCommands(), (std::vector<std::string>{"SADD st 1 2 3", "SET s x"}));
+}
+
+TEST_F(SetFamilyTest, StoreOverwritesAnyTypeAndAnEmptyResultDeletes) {
+  EXPECT_TRUE(IsStatus(Run({"SET", "s", "x"}), "OK"));
+  EXPECT_TRUE(IsInt(Run({"SADD", "a", "1", "2"}), 2));
+  EXPECT_TRUE(IsInt(Run({"SADD", "b", "2", "3"}), 2));
+  EXPECT_TRUE(IsInt(Run({"SINTERSTORE", "s", "a", "b"}), 1));
+  EXPECT_TRUE(IsArray(Run({"SMEMBERS", "s"}), {"2"}));
+  EXPECT_TRUE(IsInt(Run({"SDIFFSTORE", "s", "a", "b"}), 1));
+  EXPECT_TRUE(IsArray(Run({"SMEMBERS", "s"}), {"1"}));
+  EXPECT_TRUE(IsInt(Run({"SUNIONSTORE", "s", "a", "b"}), 3));
+  EXPECT_TRUE(IsInt(Run({"SUNIONSTORE", "s", "missing"}), 0));
+  EXPECT_TRUE(IsInt(Run({"EXISTS", "s"}), 0));
+  EXPECT_EQ(LogCommands(), (std::vector<std::string>{
+                               "SET s x", "SADD a 1 2", "SADD b 2 3", "SINTERSTORE s a b",
+                               "SDIFFSTORE s a b", "SUNIONSTORE s a b", "SUNIONSTORE s missing"}));
+}
+
 }  // namespace
 }  // namespace basalt::commands

@@ -15,10 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "commands/arg_parser.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/helpers.h"
+#include "common/status.h"
 #include "storage/hash_type.h"
 #include "storage/list_type.h"
 #include "storage/set_type.h"
@@ -78,59 +80,77 @@ bool ToScore(const std::string& s, double* out) {
   return *end == '\0' && errno != ERANGE && !std::isnan(*out);
 }
 
-void SortGeneric(CommandContext& ctx, bool readonly) {
+// The options of SORT and SORT_RO.
+struct SortOptions {
   std::string_view by, store;
   bool has_by = false, has_store = false, desc = false, alpha = false, dontsort = false;
   int64_t limit_start = 0, limit_count = -1;
   std::vector<std::string_view> gets;
-  auto& a = ctx.args;
-  for (size_t j = 2; j < a.size(); j++) {
-    size_t left = a.size() - j - 1;
-    if (EqualsIgnoreCase(a[j], "asc")) {
-      desc = false;
-    } else if (EqualsIgnoreCase(a[j], "desc")) {
-      desc = true;
-    } else if (EqualsIgnoreCase(a[j], "alpha")) {
-      alpha = true;
-    } else if (EqualsIgnoreCase(a[j], "limit") && left >= 2) {
-      auto s = IntArg(ctx, a[j + 1]);
-      if (!s) return;
-      auto c = IntArg(ctx, a[j + 2]);
-      if (!c) return;
-      limit_start = *s;
-      limit_count = *c;
-      j += 2;
-    } else if (!readonly && EqualsIgnoreCase(a[j], "store") && left >= 1) {
-      store = a[++j];
-      has_store = true;
-    } else if (EqualsIgnoreCase(a[j], "by") && left >= 1) {
-      by = a[++j];
-      has_by = true;
+};
+
+// Parses the options from args[2] on as Redis 7.0 does (the last ASC/DESC, BY
+// and STORE win; GETs accumulate; SORT_RO knows no STORE). On error replies
+// and returns false.
+bool ParseSortOptions(CommandContext& ctx, bool readonly, SortOptions* o) {
+  ArgParser p(ctx.args, 2);
+  while (p.HasNext()) {
+    if (p.Check("ASC")) {
+      o->desc = false;
+    } else if (p.Check("DESC")) {
+      o->desc = true;
+    } else if (p.Check("ALPHA")) {
+      o->alpha = true;
+    } else if (p.remaining() >= 3 && p.Check("LIMIT")) {
+      o->limit_start = p.Next<int64_t>();
+      o->limit_count = p.Next<int64_t>();
+    } else if (!readonly && p.remaining() >= 2 && p.Check("STORE")) {
+      o->store = p.Next<std::string_view>();
+      o->has_store = true;
+    } else if (p.remaining() >= 2 && p.Check("BY")) {
+      o->by = p.Next<std::string_view>();
+      o->has_by = true;
       // A pattern without '*' means "do not sort" (BY nosort).
-      if (by.find('*') == std::string_view::npos) dontsort = true;
-    } else if (EqualsIgnoreCase(a[j], "get") && left >= 1) {
-      gets.push_back(a[++j]);
+      if (o->by.find('*') == std::string_view::npos) o->dontsort = true;
+    } else if (p.remaining() >= 2 && p.Check("GET")) {
+      o->gets.push_back(p.Next<std::string_view>());
     } else {
-      ctx.Error(errors::kSyntax);
-      return;
+      p.Fail(errors::kSyntax);
     }
   }
-  storage::Database& db = ctx.db();
-  storage::LockSet locks;
-  locks.AddAll(db);
-  locks.Acquire();
-  Entry* src = FindLocked(db, a[1]);
+  if (!p.ok()) {
+    ctx.Error(p.error());
+    return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- Operations
+// What SORT does to the keyspace, apart from parsing and replying. Knows
+// nothing of RESP.
+
+struct SortResult {
+  // The sorted elements after LIMIT, or for each the values of the GET
+  // patterns; nullopt where a GET pattern designates nothing.
+  std::vector<std::optional<std::string>> values;
+  bool dst_deleted = false;  // STORE: an empty result deleted the destination
+};
+
+// Sorts the list, set or sorted set at key as `o` says, and with STORE writes
+// the result as a list at o.store (deleting it when the result is empty).
+// REQUIRES: every shard of db is locked (patterns may read any key).
+StatusOr<SortResult> OpSort(storage::Database& db, std::string_view key, SortOptions o,
+                            int64_t list_max_listpack_size) {
+  Entry* src = FindLocked(db, key);
   if (src != nullptr && !Holds<storage::ListObject>(src) && !Holds<storage::SetObject>(src) &&
       !Holds<storage::ZSetObject>(src)) {
-    ctx.Error(errors::kWrongType);
-    return;
+    return Status::Error(errors::kWrongType);
   }
   // A set has no order of its own: when the result is stored, sort it anyway
   // so that replicas and the AOF get the same list.
-  if (dontsort && src != nullptr && Holds<storage::SetObject>(src) && has_store) {
-    dontsort = false;
-    alpha = true;
-    has_by = false;
+  if (o.dontsort && src != nullptr && Holds<storage::SetObject>(src) && o.has_store) {
+    o.dontsort = false;
+    o.alpha = true;
+    o.has_by = false;
   }
   std::vector<Item> items;
   if (src != nullptr) {
@@ -149,34 +169,33 @@ void SortGeneric(CommandContext& ctx, bool readonly) {
         std::vector<storage::ZMemberScore> all;
         static_cast<storage::ZSetObject*>(src->obj())->AppendAll(&all);
         for (auto& ms : all) items.emplace_back(std::string(ms.member));
-        if (dontsort && desc) std::reverse(items.begin(), items.end());
+        if (o.dontsort && o.desc) std::reverse(items.begin(), items.end());
         break;
       }
       default:
         break;
     }
   }
-  if (!dontsort) {
+  if (!o.dontsort) {
     for (Item& it : items) {
       std::optional<std::string> byval;
-      if (has_by) {
-        byval = LookupByPattern(db, by, it.elem);
+      if (o.has_by) {
+        byval = LookupByPattern(db, o.by, it.elem);
       }
-      if (alpha) {
-        if (has_by) it.cmp = std::move(byval);
+      if (o.alpha) {
+        if (o.has_by) it.cmp = std::move(byval);
       } else {
-        const std::string* text = has_by ? (byval ? &*byval : nullptr) : &it.elem;
+        const std::string* text = o.has_by ? (byval ? &*byval : nullptr) : &it.elem;
         if (text != nullptr && !ToScore(*text, &it.score)) {
-          ctx.Error(errors::kSortScoreNotDouble);
-          return;
+          return Status::Error(errors::kSortScoreNotDouble);
         }
       }
     }
     auto cmp = [&](const Item& x, const Item& y) {
       int c;
-      if (!alpha) {
+      if (!o.alpha) {
         c = x.score < y.score ? -1 : x.score > y.score ? 1 : x.elem.compare(y.elem);
-      } else if (has_by) {
+      } else if (o.has_by) {
         if (!x.cmp || !y.cmp) {
           c = (x.cmp.has_value() == y.cmp.has_value()) ? 0 : (!x.cmp ? -1 : 1);
         } else {
@@ -187,31 +206,68 @@ void SortGeneric(CommandContext& ctx, bool readonly) {
       }
       if (c < 0) c = -1;
       if (c > 0) c = 1;
-      return desc ? c > 0 : c < 0;
+      return o.desc ? c > 0 : c < 0;
     };
     std::stable_sort(items.begin(), items.end(), cmp);
   }
   // LIMIT, with Redis's clamping.
   int64_t n = int64_t(items.size());
-  int64_t start = limit_start < 0 ? 0 : limit_start;
-  int64_t end = limit_count < 0 ? n - 1 : start + limit_count - 1;
+  int64_t start = o.limit_start < 0 ? 0 : o.limit_start;
+  int64_t end = o.limit_count < 0 ? n - 1 : start + o.limit_count - 1;
   if (start >= n) {
     start = n - 1;
     end = n - 2;
   }
   if (end >= n) end = n - 1;
-  std::vector<std::optional<std::string>> out;
+  SortResult r;
+  std::vector<std::optional<std::string>>& out = r.values;
   for (int64_t i = start; i <= end; i++) {
     const std::string& e = items[size_t(i)].elem;
-    if (gets.empty()) {
+    if (o.gets.empty()) {
       out.emplace_back(e);
     } else {
-      for (auto g : gets) out.push_back(LookupByPattern(db, g, e));
+      for (auto g : o.gets) out.push_back(LookupByPattern(db, g, e));
     }
   }
-  if (!has_store) {
-    ctx.reply.ArrayHeader(out.size());
-    for (const auto& v : out) {
+  if (!o.has_store) return r;
+  LockedKey dst = Locked(db, o.store);
+  Entry** dlink = dst.shard.FindLink(dst.key, dst.hash, false);
+  if (out.empty()) {
+    if (dlink != nullptr) {
+      dst.shard.Delete(dlink);
+      r.dst_deleted = true;
+    }
+    return r;
+  }
+  auto* list = new storage::ListObject(list_max_listpack_size);
+  for (const auto& v : out) list->PushBack(v ? std::string_view(*v) : std::string_view());
+  Entry* e = storage::EntryBuilder::Object(dst.key, ValueType::kList, list, false, 0);
+  if (dlink != nullptr) {
+    dst.shard.Overwrite(dlink, e);
+  } else {
+    dst.shard.Add(e, dst.hash);
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------- Handlers
+
+// SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]]
+//      [ASC | DESC] [ALPHA] [STORE destination]
+// SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]]
+//      [ASC | DESC] [ALPHA]
+void SortGeneric(CommandContext& ctx, bool readonly) {
+  SortOptions o;
+  if (!ParseSortOptions(ctx, readonly, &o)) return;
+  storage::Database& db = ctx.db();
+  storage::LockSet locks;
+  locks.AddAll(db);
+  locks.Acquire();
+  StatusOr<SortResult> r = OpSort(db, ctx.args[1], o, ctx.config().list_max_listpack_size());
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!o.has_store) {
+    ctx.reply.ArrayHeader(r->values.size());
+    for (const auto& v : r->values) {
       if (v) {
         ctx.reply.Bulk(*v);
       } else {
@@ -220,32 +276,19 @@ void SortGeneric(CommandContext& ctx, bool readonly) {
     }
     return;
   }
-  uint64_t hd = HashKey(store);
-  storage::Shard& ds = db.ShardFor(hd);
-  Entry** dlink = ds.FindLink(store, hd, false);
-  if (out.empty()) {
-    if (dlink != nullptr) {
-      ds.Delete(dlink);
-      ctx.Changed(store, "del", kNotifyGeneric);
-      ctx.PropagateAsIs();
-    }
-    ctx.reply.Integer(0);
-    return;
+  if (!r->values.empty()) {
+    ctx.Changed(o.store, "sortstore", kNotifyList);
+    ctx.PropagateAsIs();
+  } else if (r->dst_deleted) {
+    ctx.Changed(o.store, "del", kNotifyGeneric);
+    ctx.PropagateAsIs();
   }
-  auto* list = new storage::ListObject(ctx.config().list_max_listpack_size());
-  for (const auto& v : out) list->PushBack(v ? std::string_view(*v) : std::string_view());
-  Entry* e = storage::EntryBuilder::Object(store, ValueType::kList, list, false, 0);
-  if (dlink != nullptr) {
-    ds.Overwrite(dlink, e);
-  } else {
-    ds.Add(e, hd);
-  }
-  ctx.Changed(store, "sortstore", kNotifyList);
-  ctx.PropagateAsIs();
-  ctx.reply.Integer(int64_t(out.size()));
+  ctx.reply.Integer(int64_t(r->values.size()));
 }
 
+// SORT key ...
 void CmdSort(CommandContext& ctx) { SortGeneric(ctx, false); }
+// SORT_RO key ...
 void CmdSortRo(CommandContext& ctx) { SortGeneric(ctx, true); }
 
 }  // namespace

@@ -122,5 +122,22 @@ TEST_F(SortFamilyTest, SyntaxErrors) {
   EXPECT_TRUE(IsError(Run({"SORT", "l", "STORE"}), "ERR syntax error"));
 }
 
+TEST_F(SortFamilyTest, OptionErrorsComeBeforeWrongTypeAndTheLastOptionWins) {
+  EXPECT_TRUE(IsInt(Run({"RPUSH", "l", "3", "1", "2"}), 3));
+  EXPECT_TRUE(IsStatus(Run({"SET", "s", "x"}), "OK"));
+  EXPECT_TRUE(IsError(Run({"SORT", "l", "LIMIT", "0", "x"}),
+                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(IsError(Run({"SORT", "s", "LIMIT", "x", "1"}),
+                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(IsError(Run({"SORT", "s", "foo"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"SORT", "l", "GET"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"SORT", "s"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"SORT", "s", "STORE", "d"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsArray(Run({"SORT", "l", "limit", "0", "1", "limit", "1", "1"}), {"2"}));
+  EXPECT_TRUE(IsArray(Run({"SORT", "l", "alpha", "desc", "asc"}), {"1", "2", "3"}));
+  EXPECT_TRUE(IsArray(Run({"SORT", "l", "BY", "nosort"}), {"3", "1", "2"}));
+  EXPECT_EQ(LogCommands(), (std::vector<std::string>{"RPUSH l 3 1 2", "SET s x"}));
+}
+
 }  // namespace
 }  // namespace basalt::commands
