@@ -168,5 +168,9 @@ inline constexpr char kWithScoresByLex[] =
 inline std::string UnsupportedOption(std::string_view option) {
   return "ERR Unsupported option " + std::string(option);
 }
+// hll: "ERR Unknown PFDEBUG subcommand '<subcommand>'".
+inline std::string UnknownPfDebugSubcommand(std::string_view sub) {
+  return "ERR Unknown PFDEBUG subcommand '" + std::string(sub) + "'";
+}
 
 }  // namespace basalt::commands::errors
