@@ -6,13 +6,18 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <optional>
+#include <span>
+#include <string>
 #include <vector>
 
+#include "commands/arg_parser.h"
 #include "commands/bitops.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/helpers.h"
+#include "common/status.h"
 
 namespace basalt::commands {
 
@@ -307,10 +312,10 @@ struct WritableString {
   bool grown = false;  // created, or lengthened: a change even if no bit flips
 };
 
-// Wrong type -> replies WRONGTYPE and returns false. Mirrors what Redis does
-// before a bit write: the value is unshared into a raw string even when the
-// write turns out to change nothing.
-bool PrepareWrite(CommandContext& ctx, KeyGuard& g, size_t len, WritableString* out) {
+// Mirrors what Redis does before a bit write: the value is unshared into a
+// raw string even when the write turns out to change nothing. Another type is
+// WRONGTYPE.
+Status PrepareWrite(KeyGuard& g, size_t len, WritableString* out) {
   Entry** link = g.FindLink();
   if (link == nullptr) {
     HeapString* h = storage::NewHeapString("", len);
@@ -319,12 +324,9 @@ bool PrepareWrite(CommandContext& ctx, KeyGuard& g, size_t len, WritableString* 
     g.Add(EntryBuilder::HeapStr(g.key(), h, false, 0));
     out->h = h;
     out->grown = true;
-    return true;
+    return Status::Ok();
   }
-  if (!Holds<Entry>((*link))) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
+  if (!Holds<Entry>((*link))) return Status::Error(errors::kWrongType);
   Entry* e = MakeMutable(g, link, len);
   HeapString* h = e->heap_string();
   if (h->len < len) {
@@ -335,8 +337,130 @@ bool PrepareWrite(CommandContext& ctx, KeyGuard& g, size_t len, WritableString* 
     out->grown = true;
   }
   out->h = h;
-  return true;
+  return Status::Ok();
 }
+
+enum class FieldOpKind { kGet, kSet, kIncrBy };
+
+struct FieldOp {
+  FieldOpKind kind;
+  bitops::FieldType type;
+  uint64_t offset;
+  int64_t arg;  // SET value or INCRBY increment
+  bitops::Overflow overflow;
+};
+
+// ---------------------------------------------------------------- Operations
+// What each bitmap write does to the keyspace, apart from parsing, notifying,
+// propagating and replying: each takes a key whose shard lock the caller
+// holds (or the locked database) and already-parsed values, and returns what
+// the handler needs, or the error text from errors.h. None knows RESP.
+
+// What SETBIT did: the bit's previous value, and whether the string changed
+// (a bit flipped, or the string was created or lengthened).
+struct SetBitResult {
+  int old = 0;
+  bool changed = false;
+};
+
+// Sets the bit at offset of the string at key to value (0 or 1).
+StatusOr<SetBitResult> OpSetBit(KeyGuard& g, uint64_t offset, int value) {
+  WritableString w;
+  Status s = PrepareWrite(g, size_t(offset >> 3) + 1, &w);
+  if (!s.ok()) return s;
+  SetBitResult r;
+  r.old = bitops::SetBit(w.h->data(), offset, value);
+  r.changed = w.grown || r.old != value;
+  return r;
+}
+
+// What BITOP did to its destination.
+enum class BitOpChange { kNone, kStored, kDeleted };
+struct BitOpResult {
+  int64_t len = 0;  // the result's length in bytes
+  BitOpChange change = BitOpChange::kNone;
+};
+
+// Stores op over sources at dest: as a raw string without a TTL, as Redis's
+// BITOP stores it, or, when the result is empty, deletes dest (lazily when
+// `lazy`). Missing sources arrive as empty views.
+// REQUIRES: the shards of dest and the sources are locked.
+StatusOr<BitOpResult> OpBitOp(storage::Database& db, std::string_view dest, bitops::BitOpKind op,
+                              std::span<const std::string_view> sources, bool lazy) {
+  std::string result = bitops::BitOp(op, sources);
+  BitOpResult r;
+  r.len = int64_t(result.size());
+  uint64_t h = HashKey(dest);
+  storage::Shard& sh = db.ShardFor(h);
+  Entry** link = sh.FindLink(dest, h);
+  if (!result.empty()) {
+    HeapString* hs = storage::NewHeapString(result, result.size());
+    Entry* e = EntryBuilder::HeapStr(dest, hs, false, 0);
+    if (link != nullptr) {
+      sh.Overwrite(link, e);
+    } else {
+      sh.Add(e, h);
+    }
+    r.change = BitOpChange::kStored;
+  } else if (link != nullptr) {
+    sh.Delete(link, lazy);
+    r.change = BitOpChange::kDeleted;
+  }
+  return r;
+}
+
+// What BITFIELD's writes did: one reply per operation (nullopt: failed under
+// OVERFLOW FAIL), how many operations changed the string, and whether it was
+// created or grown.
+struct BitFieldResult {
+  std::vector<std::optional<int64_t>> replies;
+  int64_t changes = 0;
+  bool grown = false;
+};
+
+int64_t FieldValue(bitops::FieldType t, uint64_t raw) {
+  return t.is_signed ? bitops::ToSigned(raw, t.bits) : int64_t(raw);
+}
+
+// Runs BITFIELD's operations in order on the string at key, first making it
+// at least end_byte long. GET replies the field, SET its old value, INCRBY
+// its new value.
+StatusOr<BitFieldResult> OpBitField(KeyGuard& g, std::span<const FieldOp> ops, uint64_t end_byte) {
+  WritableString w;
+  Status st = PrepareWrite(g, size_t(end_byte), &w);
+  if (!st.ok()) return st;
+  std::string_view s(w.h->data(), w.h->len);
+  BitFieldResult res;
+  res.grown = w.grown;
+  res.replies.reserve(ops.size());
+  for (const FieldOp& op : ops) {
+    uint64_t old = bitops::GetField(s, op.offset, op.type.bits);
+    if (op.kind == FieldOpKind::kGet) {
+      res.replies.push_back(FieldValue(op.type, old));
+      continue;
+    }
+    bitops::FieldResult r;
+    if (op.kind == FieldOpKind::kSet) {
+      r = bitops::FieldSet(op.type, op.arg, op.overflow);
+    } else {
+      r = bitops::FieldIncr(op.type, FieldValue(op.type, old), op.arg, op.overflow);
+    }
+    if (r.failed) {
+      res.replies.push_back(std::nullopt);
+      continue;
+    }
+    uint64_t mask = op.type.bits == 64 ? ~uint64_t(0) : (uint64_t(1) << op.type.bits) - 1;
+    uint64_t raw = uint64_t(r.value) & mask;
+    bitops::SetField(w.h->data(), op.offset, op.type.bits, raw);
+    // Redis counts an operation as a change when it altered the field or
+    // when the string had to be created or grown for this command.
+    if (w.grown || raw != old) res.changes++;
+    res.replies.push_back(FieldValue(op.type, op.kind == FieldOpKind::kSet ? old : raw));
+  }
+  return res;
+}
+
+// ---------------------------------------------------------------- Handlers
 
 // SETBIT key offset value
 void CmdSetBit(CommandContext& ctx) {
@@ -348,15 +472,14 @@ void CmdSetBit(CommandContext& ctx) {
     return;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
-  WritableString w;
-  if (!PrepareWrite(ctx, g, size_t(*offset >> 3) + 1, &w)) return;
-  int old = bitops::SetBit(w.h->data(), *offset, int(*value));
+  StatusOr<SetBitResult> r = OpSetBit(g, *offset, int(*value));
+  if (!r.ok()) return ctx.Error(r.status().message());
   // Redis propagates and notifies only when the string actually changed.
-  if (w.grown || old != *value) {
+  if (r->changed) {
     ctx.PropagateAsIs();
     ctx.Changed(ctx.args[1], "setbit", kNotifyString);
   }
-  ctx.reply.Integer(old);
+  ctx.reply.Integer(r->old);
 }
 
 // GETBIT key offset
@@ -374,17 +497,11 @@ void CmdGetBit(CommandContext& ctx) {
   ctx.reply.Integer(bitops::GetBit(e->StringValue(buf), *offset));
 }
 
-// Parses BYTE | BIT; replies a syntax error otherwise.
-bool UnitArg(CommandContext& ctx, std::string_view arg, bool* bit_units) {
-  if (EqualsIgnoreCase(arg, "bit")) {
-    *bit_units = true;
-  } else if (EqualsIgnoreCase(arg, "byte")) {
-    *bit_units = false;
-  } else {
-    ctx.Error(errors::kSyntax);
-    return false;
-  }
-  return true;
+// Consumes BYTE | BIT (true for BIT); anything else is a syntax error.
+bool UnitArg(ArgParser& p) {
+  if (p.Check("BIT")) return true;
+  if (!p.Check("BYTE")) p.Fail(errors::kSyntax);
+  return false;
 }
 
 // BITCOUNT key [start end [BYTE | BIT]]
@@ -403,13 +520,12 @@ void CmdBitCount(CommandContext& ctx) {
   size_t argc = ctx.args.size();
   bitops::BitRange range;
   if (argc == 4 || argc == 5) {
-    auto start = IntArg(ctx, ctx.args[2]);
-    if (!start) return;
-    auto end = IntArg(ctx, ctx.args[3]);
-    if (!end) return;
-    bool bit_units = false;
-    if (argc == 5 && !UnitArg(ctx, ctx.args[4], &bit_units)) return;
-    range = bitops::ResolveRange(*start, *end, s.size(), bit_units, true);
+    ArgParser p(ctx.args, 2);
+    int64_t start = p.Next<int64_t>();
+    int64_t end = p.Next<int64_t>();
+    bool bit_units = p.HasNext() && UnitArg(p);
+    if (!p.ok()) return ctx.Error(p.error());
+    range = bitops::ResolveRange(start, end, s.size(), bit_units, true);
   } else if (argc == 2) {
     range = bitops::WholeRange(s.size());
   } else {
@@ -441,18 +557,22 @@ void CmdBitPos(CommandContext& ctx) {
   bool end_given = false;
   bitops::BitRange range;
   if (argc >= 4 && argc <= 6) {
-    auto start = IntArg(ctx, ctx.args[3]);
-    if (!start) return;
+    ArgParser p(ctx.args, 3);
+    int64_t start = p.Next<int64_t>();
+    // Redis checks BYTE | BIT before it parses end.
     bool bit_units = false;
-    if (argc == 6 && !UnitArg(ctx, ctx.args[5], &bit_units)) return;
+    if (p.ok() && argc == 6) {
+      ArgParser unit(ctx.args, 5);
+      bit_units = UnitArg(unit);
+      if (!unit.ok()) p.Fail(unit.error());
+    }
     int64_t end = -1;
     if (argc >= 5) {
-      auto v = IntArg(ctx, ctx.args[4]);
-      if (!v) return;
-      end = *v;
+      end = p.Next<int64_t>();
       end_given = true;
     }
-    range = bitops::ResolveRange(*start, end, s.size(), bit_units, false);
+    if (!p.ok()) return ctx.Error(p.error());
+    range = bitops::ResolveRange(start, end, s.size(), bit_units, false);
   } else if (argc == 3) {
     range = bitops::WholeRange(s.size());
   } else {
@@ -468,15 +588,15 @@ void CmdBitPos(CommandContext& ctx) {
 
 // BITOP AND | OR | XOR | NOT destkey key [key ...]
 void CmdBitOp(CommandContext& ctx) {
-  std::string_view opname = ctx.args[1];
-  bitops::BitOpKind op;
-  if (EqualsIgnoreCase(opname, "and")) {
+  ArgParser p(ctx.args, 1);
+  bitops::BitOpKind op = bitops::BitOpKind::kAnd;
+  if (p.Check("AND")) {
     op = bitops::BitOpKind::kAnd;
-  } else if (EqualsIgnoreCase(opname, "or")) {
+  } else if (p.Check("OR")) {
     op = bitops::BitOpKind::kOr;
-  } else if (EqualsIgnoreCase(opname, "xor")) {
+  } else if (p.Check("XOR")) {
     op = bitops::BitOpKind::kXor;
-  } else if (EqualsIgnoreCase(opname, "not")) {
+  } else if (p.Check("NOT")) {
     op = bitops::BitOpKind::kNot;
   } else {
     ctx.Error(errors::kSyntax);
@@ -492,6 +612,8 @@ void CmdBitOp(CommandContext& ctx) {
   for (size_t i = 2; i < ctx.args.size(); i++) locks.AddKey(db, ctx.args[i]);
   locks.Acquire();
 
+  // The sources are read (and counted as keyspace hits or misses) up to the
+  // first of another type.
   size_t nsrc = ctx.args.size() - 3;
   std::vector<std::array<char, 32>> bufs(nsrc);  // text of int-encoded sources
   std::vector<std::string_view> sources(nsrc);
@@ -507,42 +629,24 @@ void CmdBitOp(CommandContext& ctx) {
     }
     sources[i] = e->StringValue(bufs[i].data());
   }
-  std::string result = bitops::BitOp(op, sources);
-
-  uint64_t h = HashKey(dest);
-  storage::Shard& sh = db.ShardFor(h);
-  Entry** link = sh.FindLink(dest, h);
-  if (!result.empty()) {
-    // Stored as a raw string (no int or embstr encoding) and without a TTL,
-    // as Redis's BITOP stores it.
-    HeapString* hs = storage::NewHeapString(result, result.size());
-    Entry* e = EntryBuilder::HeapStr(dest, hs, false, 0);
-    if (link != nullptr) {
-      sh.Overwrite(link, e);
-    } else {
-      sh.Add(e, h);
-    }
-    ctx.PropagateAsIs();
-    ctx.Changed(dest, "set", kNotifyString);
-  } else if (link != nullptr) {
-    sh.Delete(link, ctx.config().lazyfree_lazy_server_del());
-    ctx.PropagateAsIs();
-    ctx.Changed(dest, "del", kNotifyGeneric);
+  StatusOr<BitOpResult> r = OpBitOp(db, dest, op, sources, ctx.config().lazyfree_lazy_server_del());
+  if (!r.ok()) return ctx.Error(r.status().message());
+  switch (r->change) {
+    case BitOpChange::kStored:
+      ctx.PropagateAsIs();
+      ctx.Changed(dest, "set", kNotifyString);
+      break;
+    case BitOpChange::kDeleted:
+      ctx.PropagateAsIs();
+      ctx.Changed(dest, "del", kNotifyGeneric);
+      break;
+    case BitOpChange::kNone:
+      // An empty result with no destination to delete changes nothing: Redis
+      // does not propagate it.
+      break;
   }
-  // An empty result with no destination to delete changes nothing: Redis
-  // does not propagate it.
-  ctx.reply.Integer(int64_t(result.size()));
+  ctx.reply.Integer(r->len);
 }
-
-enum class FieldOpKind { kGet, kSet, kIncrBy };
-
-struct FieldOp {
-  FieldOpKind kind;
-  bitops::FieldType type;
-  uint64_t offset;
-  int64_t arg;  // SET value or INCRBY increment
-  bitops::Overflow overflow;
-};
 
 // Parses the BITFIELD subcommands from args[2]; replies an error and returns
 // false on the first bad one. *writes tells whether any SET/INCRBY appeared,
@@ -550,63 +654,59 @@ struct FieldOp {
 bool ParseFieldOps(CommandContext& ctx, std::vector<FieldOp>* ops, bool* writes,
                    uint64_t* end_byte) {
   bitops::Overflow overflow = bitops::Overflow::kWrap;
-  const auto& a = ctx.args;
   *writes = false;
   *end_byte = 0;
-  for (size_t j = 2; j < a.size(); j++) {
-    size_t remaining = a.size() - j - 1;
-    std::string_view sub = a[j];
+  const int64_t max_bytes = ctx.config().proto_max_bulk_len();
+  ArgParser p(ctx.args, 2);
+  while (p.HasNext()) {
     FieldOp op{};
-    if (EqualsIgnoreCase(sub, "get") && remaining >= 2) {
+    // remaining() counts the subcommand itself.
+    if (p.remaining() >= 3 && p.Check("GET")) {
       op.kind = FieldOpKind::kGet;
-    } else if (EqualsIgnoreCase(sub, "set") && remaining >= 3) {
+    } else if (p.remaining() >= 4 && p.Check("SET")) {
       op.kind = FieldOpKind::kSet;
-    } else if (EqualsIgnoreCase(sub, "incrby") && remaining >= 3) {
+    } else if (p.remaining() >= 4 && p.Check("INCRBY")) {
       op.kind = FieldOpKind::kIncrBy;
-    } else if (EqualsIgnoreCase(sub, "overflow") && remaining >= 1) {
-      std::string_view how = a[++j];
-      if (EqualsIgnoreCase(how, "wrap")) {
+    } else if (p.remaining() >= 2 && p.Check("OVERFLOW")) {
+      if (p.Check("WRAP")) {
         overflow = bitops::Overflow::kWrap;
-      } else if (EqualsIgnoreCase(how, "sat")) {
+      } else if (p.Check("SAT")) {
         overflow = bitops::Overflow::kSat;
-      } else if (EqualsIgnoreCase(how, "fail")) {
+      } else if (p.Check("FAIL")) {
         overflow = bitops::Overflow::kFail;
       } else {
-        ctx.Error(errors::kOverflowTypeError);
-        return false;
+        p.Fail(errors::kOverflowTypeError);
       }
       continue;
     } else {
-      ctx.Error(errors::kSyntax);
-      return false;
+      p.Fail(errors::kSyntax);
+      break;
     }
-    auto type = bitops::ParseFieldType(a[j + 1]);
+    auto type = bitops::ParseFieldType(p.Next<std::string_view>());
     if (!type) {
-      ctx.Error(errors::kFieldTypeError);
-      return false;
+      p.Fail(errors::kFieldTypeError);
+      break;
     }
-    auto offset = OffsetArg(ctx, a[j + 2], type->bits);
-    if (!offset) return false;
+    auto offset = bitops::ParseBitOffset(p.Next<std::string_view>(), type->bits, max_bytes);
+    if (!offset) {
+      p.Fail(errors::kBitOffsetError);
+      break;
+    }
     op.type = *type;
     op.offset = *offset;
     op.overflow = overflow;
     if (op.kind != FieldOpKind::kGet) {
       *writes = true;
       *end_byte = std::max(*end_byte, ((op.offset + uint64_t(type->bits) - 1) >> 3) + 1);
-      auto v = IntArg(ctx, a[j + 3]);
-      if (!v) return false;
-      op.arg = *v;
-      j += 3;
-    } else {
-      j += 2;
+      op.arg = p.Next<int64_t>();
     }
     ops->push_back(op);
   }
+  if (!p.ok()) {
+    ctx.Error(p.error());
+    return false;
+  }
   return true;
-}
-
-void ReplyField(CommandContext& ctx, bitops::FieldType t, uint64_t raw) {
-  ctx.reply.Integer(t.is_signed ? bitops::ToSigned(raw, t.bits) : int64_t(raw));
 }
 
 // BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL]
@@ -624,54 +724,31 @@ void BitFieldGeneric(CommandContext& ctx, bool read_only_cmd) {
     char buf[32];
     std::string_view s = e == nullptr ? std::string_view() : e->StringValue(buf);
     ctx.reply.ArrayHeader(ops.size());
-    for (const FieldOp& op : ops)
-      ReplyField(ctx, op.type, bitops::GetField(s, op.offset, op.type.bits));
+    for (const FieldOp& op : ops) {
+      ctx.reply.Integer(FieldValue(op.type, bitops::GetField(s, op.offset, op.type.bits)));
+    }
     return;
   }
   if (read_only_cmd) {
     ctx.Error(errors::kBitfieldRoError);
     return;
   }
-  WritableString w;
-  if (!PrepareWrite(ctx, g, size_t(end_byte), &w)) return;
-  std::string_view s(w.h->data(), w.h->len);
-  int64_t changes = 0;
-  ctx.reply.ArrayHeader(ops.size());
-  for (const FieldOp& op : ops) {
-    uint64_t old = bitops::GetField(s, op.offset, op.type.bits);
-    if (op.kind == FieldOpKind::kGet) {
-      ReplyField(ctx, op.type, old);
-      continue;
-    }
-    bitops::FieldResult r;
-    if (op.kind == FieldOpKind::kSet) {
-      r = bitops::FieldSet(op.type, op.arg, op.overflow);
+  StatusOr<BitFieldResult> r = OpBitField(g, ops, end_byte);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  ctx.reply.ArrayHeader(r->replies.size());
+  for (const std::optional<int64_t>& v : r->replies) {
+    if (v) {
+      ctx.reply.Integer(*v);
     } else {
-      int64_t cur = op.type.is_signed ? bitops::ToSigned(old, op.type.bits) : int64_t(old);
-      r = bitops::FieldIncr(op.type, cur, op.arg, op.overflow);
-    }
-    if (r.failed) {
       ctx.reply.Null();
-      continue;
-    }
-    uint64_t mask = op.type.bits == 64 ? ~uint64_t(0) : (uint64_t(1) << op.type.bits) - 1;
-    uint64_t raw = uint64_t(r.value) & mask;
-    bitops::SetField(w.h->data(), op.offset, op.type.bits, raw);
-    // Redis counts an operation as a change when it altered the field or
-    // when the string had to be created or grown for this command.
-    if (w.grown || raw != old) changes++;
-    if (op.kind == FieldOpKind::kSet) {
-      ReplyField(ctx, op.type, old);
-    } else {
-      ReplyField(ctx, op.type, raw);
     }
   }
-  if (changes > 0) {
+  if (r->changes > 0) {
     ctx.PropagateAsIs();
     // Redis's dirty counter grows by one per changing operation.
-    ctx.host.AddDirty(changes - 1);
+    ctx.host.AddDirty(r->changes - 1);
     ctx.Changed(ctx.args[1], "setbit", kNotifyString);
-  } else if (w.grown) {
+  } else if (r->grown) {
     // Every write failed under OVERFLOW FAIL but the key was still created or
     // zero-padded. Redis neither propagates nor notifies here, leaving its
     // replicas without the key; we propagate so replicas and the AOF match.
@@ -679,7 +756,9 @@ void BitFieldGeneric(CommandContext& ctx, bool read_only_cmd) {
   }
 }
 
+// BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL] ...]
 void CmdBitField(CommandContext& ctx) { BitFieldGeneric(ctx, false); }
+// BITFIELD_RO key [GET encoding offset ...]
 void CmdBitFieldRo(CommandContext& ctx) { BitFieldGeneric(ctx, true); }
 
 }  // namespace

@@ -198,5 +198,39 @@ TEST_F(BitopsFamilyTest, BitOpNotArityAndOperations) {
   EXPECT_TRUE(IsError(Run({"BITOP", "AND", "dst", "s1", "l"}), "WRONGTYPE"));
 }
 
+TEST_F(BitopsFamilyTest, BitPosChecksTheUnitBeforeTheEnd) {
+  EXPECT_TRUE(IsStatus(Run({"SET", "s", "abc"}), "OK"));
+  // As Redis 7.0: start, then BYTE | BIT, then end.
+  EXPECT_TRUE(IsError(Run({"BITPOS", "s", "1", "0", "x", "FOO"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"BITPOS", "s", "1", "y", "x", "FOO"}),
+                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(IsError(Run({"BITPOS", "s", "1", "0", "x", "BIT"}),
+                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(IsError(Run({"BITCOUNT", "s", "x", "1", "FOO"}),
+                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(IsInt(Run({"BITCOUNT", "missing", "x", "1", "FOO"}), 0));
+}
+
+TEST_F(BitopsFamilyTest, BitFieldParseErrorsInOrder) {
+  EXPECT_TRUE(
+      IsError(Run({"BITFIELD", "s", "OVERFLOW", "FOO"}), "ERR Invalid OVERFLOW type specified"));
+  EXPECT_TRUE(IsError(Run({"BITFIELD", "s", "GET", "u8"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"BITFIELD", "s", "SET", "u8", "0", "x"}),
+                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(IsError(Run({"BITFIELD", "s", "GET", "i0", "0"}), "ERR Invalid bitfield type"));
+  EXPECT_TRUE(IsError(Run({"BITFIELD", "s", "GET", "u8", "-1"}),
+                      "ERR bit offset is not an integer or out of range"));
+  EXPECT_TRUE(IsInt(Run({"EXISTS", "s"}), 0));
+}
+
+TEST_F(BitopsFamilyTest, BitOpEmptyResultDeletesTheDestination) {
+  EXPECT_TRUE(IsStatus(Run({"SET", "d", "x"}), "OK"));
+  EXPECT_TRUE(IsInt(Run({"BITOP", "AND", "d", "missing1", "missing2"}), 0));
+  EXPECT_TRUE(IsInt(Run({"EXISTS", "d"}), 0));
+  EXPECT_TRUE(IsError(Run({"BITOP", "NAND", "d", "a"}), "ERR syntax error"));
+  EXPECT_TRUE(IsInt(Run({"LPUSH", "l", "a"}), 1));
+  EXPECT_TRUE(IsError(Run({"BITOP", "or", "d", "l"}), "WRONGTYPE"));
+}
+
 }  // namespace
 }  // namespace basalt::commands

@@ -163,4 +163,14 @@ inline constexpr char kZAddIncrPair[] = "ERR INCR option supports a single incre
 inline constexpr char kWithScoresByLex[] =
     "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
 
+// ops1
+// keys: "ERR Unsupported option <option>" (EXPIRE and its variants).
+inline std::string UnsupportedOption(std::string_view option) {
+  return "ERR Unsupported option " + std::string(option);
+}
+// hll: "ERR Unknown PFDEBUG subcommand '<subcommand>'".
+inline std::string UnknownPfDebugSubcommand(std::string_view sub) {
+  return "ERR Unknown PFDEBUG subcommand '" + std::string(sub) + "'";
+}
+
 }  // namespace basalt::commands::errors

@@ -13,12 +13,16 @@
 // PFDEBUG GETREG/TODENSE as is when they converted the value to dense.
 // Keyspace event: "pfadd" (class $) for PFADD and PFMERGE alike.
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
+#include "commands/arg_parser.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/helpers.h"
+#include "common/status.h"
 #include "storage/hyperloglog.h"
 
 namespace basalt::commands {
@@ -35,19 +39,13 @@ namespace hll = storage::hll;
 // once it exists.
 size_t SparseMaxBytes(CommandContext& ctx) { return size_t(ctx.config().hll_sparse_max_bytes()); }
 
-// Replies Redis's error and returns false unless e holds an HLL: another type
-// gets the generic WRONGTYPE, a string that is not an HLL the HLL-specific one.
-bool CheckHll(CommandContext& ctx, const Entry* e) {
-  if (!Holds<Entry>(e)) {
-    ctx.Error(errors::kWrongType);
-    return false;
-  }
+// Redis's error unless e holds an HLL: another type gets the generic
+// WRONGTYPE, a string that is not an HLL the HLL-specific one.
+Status CheckHll(const Entry* e) {
+  if (!Holds<Entry>(e)) return Status::Error(errors::kWrongType);
   char buf[32];
-  if (e->IsInt() || !hll::IsHll(e->StringValue(buf))) {
-    ctx.Error(errors::kNotHll);
-    return false;
-  }
-  return true;
+  if (e->IsInt() || !hll::IsHll(e->StringValue(buf))) return Status::Error(errors::kNotHll);
+  return Status::Ok();
 }
 
 std::string_view ValueOf(const Entry* e) {
@@ -117,39 +115,160 @@ Entry** FindIn(storage::Database& db, std::string_view key) {
   return db.ShardFor(h).FindLink(key, h);
 }
 
-// PFADD key [element [element ...]]
-void CmdPfAdd(CommandContext& ctx) {
-  KeyGuard g(ctx.db(), ctx.args[1]);
+// ---------------------------------------------------------------- Operations
+// What each HLL write does to the keyspace, apart from parsing, notifying,
+// propagating and replying: each takes a key whose shard lock the caller
+// holds (or the locked database) and already-parsed values, and returns what
+// the handler needs, or the error text (errors.h, or the HLL layer's
+// corruption error). None knows RESP.
+
+// Adds elements to the HLL at key (created empty when missing); returns the
+// number of changes Redis counts: one for a created key and one per element
+// that raised a register. Registers set before a corrupt run was met stay
+// set, exactly as Redis leaves them.
+StatusOr<int64_t> OpPfAdd(KeyGuard& g, std::span<const std::string_view> elements,
+                          size_t sparse_max_bytes) {
   Entry** link = g.FindLink();
-  // Redis counts a created key and each element that raised a register as
-  // one change each (rdb_changes_since_last_save, save points).
   int64_t updated = 0;
   if (link == nullptr) {
     link = AddEmptyHll(g.shard(), g.key(), g.hash());
     updated = 1;
   } else {
-    if (!CheckHll(ctx, *link)) return;
+    Status s = CheckHll(*link);
+    if (!s.ok()) return s;
     MakeMutable(g.shard(), link);
   }
   EntryBuffer b(g.shard(), link);
-  size_t max_bytes = SparseMaxBytes(ctx);
-  for (size_t i = 2; i < ctx.args.size(); i++) {
-    auto r = hll::Add(b, ctx.args[i], max_bytes);
-    if (!r.ok()) {
-      // Registers set before the corrupt run was met stay set, unpropagated,
-      // exactly as Redis leaves them.
-      ctx.Error(r.status().message());
-      return;
-    }
+  for (std::string_view element : elements) {
+    auto r = hll::Add(b, element, sparse_max_bytes);
+    if (!r.ok()) return r.status();
     updated += *r ? 1 : 0;
   }
-  if (updated > 0) {
-    hll::InvalidateCache(b.data());
+  if (updated > 0) hll::InvalidateCache(b.data());
+  return updated;
+}
+
+// What single-key PFCOUNT found: whether the key exists, the cardinality,
+// and whether it refreshed the cached value in the header (a change).
+struct PfCountResult {
+  bool found = false;
+  int64_t cardinality = 0;
+  bool refreshed = false;
+};
+
+// The cardinality of the HLL at key, from its cache when valid; otherwise
+// estimated and cached. The value is unshared into a raw string either way,
+// as Redis does.
+StatusOr<PfCountResult> OpPfCount(KeyGuard& g) {
+  Entry** link = g.FindLink();
+  PfCountResult r;
+  if (link == nullptr) return r;
+  r.found = true;
+  Status s = CheckHll(*link);
+  if (!s.ok()) return s;
+  Entry* e = MakeMutable(g.shard(), link);
+  std::string_view v = ValueOf(e);
+  if (hll::CacheValid(v)) {
+    r.cardinality = int64_t(hll::CachedCardinality(v));
+    return r;
+  }
+  auto est = hll::Estimate(v);
+  if (!est.ok()) return est.status();
+  hll::SetCachedCardinality(e->heap_string()->data(), *est);
+  r.cardinality = int64_t(*est);
+  r.refreshed = true;
+  return r;
+}
+
+// Stores the union `max` of PFMERGE's inputs at dest (created empty when
+// missing): dense when any input was, otherwise sparse until the register
+// updates (in index order, as Redis applies them) outgrow it.
+// REQUIRES: dest's shard is locked; an existing dest is an HLL.
+StatusOr<bool> OpPfMerge(storage::Database& db, std::string_view dest, const hll::Registers& max,
+                         bool any_dense, size_t sparse_max_bytes) {
+  uint64_t hash = HashKey(dest);
+  storage::Shard& shard = db.ShardFor(hash);
+  Entry** link = shard.FindLink(dest, hash);
+  if (link != nullptr) {
+    MakeMutable(shard, link);
+  } else {
+    link = AddEmptyHll(shard, dest, hash);
+  }
+  EntryBuffer b(shard, link);
+  if (any_dense) {
+    auto r = hll::ToDense(b);
+    if (!r.ok()) return r.status();
+  }
+  for (uint32_t i = 0; i < hll::kRegisters; i++) {
+    if (max[i] == 0) continue;
+    auto r = hll::SetRegister(b, i, max[i], sparse_max_bytes);
+    if (!r.ok()) return r.status();
+  }
+  hll::InvalidateCache(b.data());
+  return true;
+}
+
+enum class PfDebugSub { kGetReg, kToDense, kDecode, kEncoding, kUnknown };
+
+// What PFDEBUG found or did.
+struct PfDebugResult {
+  bool sparse = false;             // the encoding before any conversion
+  bool converted = false;          // GETREG, TODENSE: turned dense (a change)
+  std::vector<uint8_t> registers;  // GETREG
+  std::string decoded;             // DECODE
+};
+
+// PFDEBUG's work on the HLL at key: a missing key is "no such key"; the
+// value is unshared into a raw string before the subcommand runs (even an
+// unknown one, which the handler reports), as Redis does.
+StatusOr<PfDebugResult> OpPfDebug(KeyGuard& g, PfDebugSub sub) {
+  Entry** link = g.FindLink();
+  if (link == nullptr) return Status::Error(errors::kNoKey);
+  Status s = CheckHll(*link);
+  if (!s.ok()) return s;
+  MakeMutable(g.shard(), link);
+  EntryBuffer b(g.shard(), link);
+  PfDebugResult r;
+  r.sparse = hll::EncodingOf(b.view()) == hll::Encoding::kSparse;
+  switch (sub) {
+    case PfDebugSub::kGetReg:
+    case PfDebugSub::kToDense: {
+      auto converted = hll::ToDense(b);
+      if (!converted.ok()) return converted.status();
+      r.converted = *converted;
+      if (sub == PfDebugSub::kGetReg) {
+        const uint8_t* regs = reinterpret_cast<const uint8_t*>(b.data()) + hll::kHeaderSize;
+        r.registers.resize(hll::kRegisters);
+        for (uint32_t i = 0; i < hll::kRegisters; i++) r.registers[i] = hll::DenseGet(regs, i);
+      }
+      break;
+    }
+    case PfDebugSub::kDecode:
+      if (!r.sparse) return Status::Error(errors::kNotSparse);
+      r.decoded = hll::DecodeSparse(b.view());
+      break;
+    case PfDebugSub::kEncoding:
+    case PfDebugSub::kUnknown:
+      break;
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------- Handlers
+
+// PFADD key [element [element ...]]
+void CmdPfAdd(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StatusOr<int64_t> r = OpPfAdd(g, ctx.args.subspan(2), SparseMaxBytes(ctx));
+  if (!r.ok()) return ctx.Error(r.status().message());
+  // Redis counts a created key and each element that raised a register as
+  // one change each (rdb_changes_since_last_save, save points).
+  if (*r > 0) {
     ctx.PropagateAsIs();
-    ctx.host.AddDirty(updated - 1);
+    ctx.host.AddDirty(*r - 1);
     ctx.Changed(g.key(), "pfadd", kNotifyString);
   }
-  ctx.reply.Integer(updated > 0 ? 1 : 0);
+  ctx.reply.Integer(*r > 0 ? 1 : 0);
 }
 
 // PFCOUNT over several keys: the estimate of their union, nothing cached.
@@ -164,13 +283,12 @@ void PfCountUnion(CommandContext& ctx) {
     Entry** link = FindIn(db, ctx.args[i]);
     CountHit(ctx, ctx.args[i], link != nullptr);
     if (link == nullptr) continue;
-    if (!CheckHll(ctx, *link)) return;
-    char buf[32];
-    Status s = hll::MergeMax((*link)->StringValue(buf), max.get());
-    if (!s.ok()) {
-      ctx.Error(s.message());
-      return;
+    Status s = CheckHll(*link);
+    if (s.ok()) {
+      char buf[32];
+      s = hll::MergeMax((*link)->StringValue(buf), max.get());
     }
+    if (!s.ok()) return ctx.Error(s.message());
   }
   ctx.reply.Integer(int64_t(hll::EstimateRegisters(*max)));
 }
@@ -182,30 +300,17 @@ void CmdPfCount(CommandContext& ctx) {
     return;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry** link = g.FindLink();
-  CountHit(ctx, ctx.args[1], link != nullptr);
-  if (link == nullptr) {
-    ctx.reply.Integer(0);
-    return;
+  StatusOr<PfCountResult> r = OpPfCount(g);
+  // Only an existing key can fail: an error is a hit.
+  CountHit(ctx, ctx.args[1], !r.ok() || r->found);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (r->refreshed) {
+    ctx.PropagateAsIs();
+    // Redis marks the key modified (WATCH, client tracking) but publishes no
+    // keyspace event: class 0 matches no notify-keyspace-events flag.
+    ctx.Changed(g.key(), "", 0);
   }
-  if (!CheckHll(ctx, *link)) return;
-  Entry* e = MakeMutable(g.shard(), link);
-  std::string_view v = ValueOf(e);
-  if (hll::CacheValid(v)) {
-    ctx.reply.Integer(int64_t(hll::CachedCardinality(v)));
-    return;
-  }
-  auto est = hll::Estimate(v);
-  if (!est.ok()) {
-    ctx.Error(est.status().message());
-    return;
-  }
-  hll::SetCachedCardinality(e->heap_string()->data(), *est);
-  ctx.PropagateAsIs();
-  // Redis marks the key modified (WATCH, client tracking) but publishes no
-  // keyspace event: class 0 matches no notify-keyspace-events flag.
-  ctx.Changed(g.key(), "", 0);
-  ctx.reply.Integer(int64_t(*est));
+  ctx.reply.Integer(r->cardinality);
 }
 
 // PFMERGE destkey [sourcekey [sourcekey ...]]
@@ -214,53 +319,27 @@ void CmdPfMerge(CommandContext& ctx) {
   storage::LockSet locks;
   for (size_t i = 1; i < ctx.args.size(); i++) locks.AddKey(db, ctx.args[i]);
   locks.Acquire();
+  // The inputs are read (and counted as keyspace hits or misses) up to the
+  // first bad one; an existing destination is one of them.
   auto max = std::make_unique<hll::Registers>();
   max->fill(0);
   bool any_dense = false;
-  // An existing destination is one of the inputs.
   for (size_t i = 1; i < ctx.args.size(); i++) {
     Entry** link = FindIn(db, ctx.args[i]);
     CountHit(ctx, ctx.args[i], link != nullptr);
     if (link == nullptr) continue;
-    if (!CheckHll(ctx, *link)) return;
-    char buf[32];
-    std::string_view v = (*link)->StringValue(buf);
-    if (hll::EncodingOf(v) == hll::Encoding::kDense) any_dense = true;
-    Status s = hll::MergeMax(v, max.get());
-    if (!s.ok()) {
-      ctx.Error(s.message());
-      return;
+    Status s = CheckHll(*link);
+    if (s.ok()) {
+      char buf[32];
+      std::string_view v = (*link)->StringValue(buf);
+      if (hll::EncodingOf(v) == hll::Encoding::kDense) any_dense = true;
+      s = hll::MergeMax(v, max.get());
     }
+    if (!s.ok()) return ctx.Error(s.message());
   }
   std::string_view dest = ctx.args[1];
-  uint64_t hash = HashKey(dest);
-  storage::Shard& shard = db.ShardFor(hash);
-  Entry** link = shard.FindLink(dest, hash);
-  if (link != nullptr) {
-    MakeMutable(shard, link);
-  } else {
-    link = AddEmptyHll(shard, dest, hash);
-  }
-  EntryBuffer b(shard, link);
-  // The result is dense when any input was; otherwise it stays sparse until
-  // the register updates (in index order, as Redis applies them) outgrow it.
-  if (any_dense) {
-    auto r = hll::ToDense(b);
-    if (!r.ok()) {
-      ctx.Error(r.status().message());
-      return;
-    }
-  }
-  size_t max_bytes = SparseMaxBytes(ctx);
-  for (uint32_t i = 0; i < hll::kRegisters; i++) {
-    if ((*max)[i] == 0) continue;
-    auto r = hll::SetRegister(b, i, (*max)[i], max_bytes);
-    if (!r.ok()) {
-      ctx.Error(r.status().message());
-      return;
-    }
-  }
-  hll::InvalidateCache(b.data());
+  StatusOr<bool> r = OpPfMerge(db, dest, *max, any_dense, SparseMaxBytes(ctx));
+  if (!r.ok()) return ctx.Error(r.status().message());
   ctx.PropagateAsIs();
   ctx.Changed(dest, "pfadd", kNotifyString);
   ctx.reply.Ok();
@@ -268,42 +347,40 @@ void CmdPfMerge(CommandContext& ctx) {
 
 // PFDEBUG <GETREG | DECODE | ENCODING | TODENSE> key
 void CmdPfDebug(CommandContext& ctx) {
-  std::string_view sub = ctx.args[1];
-  KeyGuard g(ctx.db(), ctx.args[2]);
-  Entry** link = g.FindLink();
-  if (link == nullptr) {
-    ctx.Error(errors::kNoKey);
-    return;
+  std::string_view name = ctx.args[1];
+  ArgParser p(ctx.args, 1);
+  PfDebugSub sub = PfDebugSub::kUnknown;
+  if (p.Check("GETREG")) {
+    sub = PfDebugSub::kGetReg;
+  } else if (p.Check("TODENSE")) {
+    sub = PfDebugSub::kToDense;
+  } else if (p.Check("DECODE")) {
+    sub = PfDebugSub::kDecode;
+  } else if (p.Check("ENCODING")) {
+    sub = PfDebugSub::kEncoding;
   }
-  if (!CheckHll(ctx, *link)) return;
-  MakeMutable(g.shard(), link);
-  EntryBuffer b(g.shard(), link);
-  bool sparse = hll::EncodingOf(b.view()) == hll::Encoding::kSparse;
-  if (EqualsIgnoreCase(sub, "getreg") || EqualsIgnoreCase(sub, "todense")) {
-    bool getreg = EqualsIgnoreCase(sub, "getreg");
-    auto converted = hll::ToDense(b);
-    if (!converted.ok()) {
-      ctx.Error(converted.status().message());
-      return;
-    }
-    if (*converted) ctx.PropagateAsIs();
-    if (!getreg) {
-      ctx.reply.Integer(*converted ? 1 : 0);
-      return;
-    }
-    const uint8_t* regs = reinterpret_cast<const uint8_t*>(b.data()) + hll::kHeaderSize;
-    ctx.reply.ArrayHeader(hll::kRegisters);
-    for (uint32_t i = 0; i < hll::kRegisters; i++) ctx.reply.Integer(hll::DenseGet(regs, i));
-  } else if (EqualsIgnoreCase(sub, "decode")) {
-    if (!sparse) {
-      ctx.Error(errors::kNotSparse);
-      return;
-    }
-    ctx.reply.Bulk(hll::DecodeSparse(b.view()));
-  } else if (EqualsIgnoreCase(sub, "encoding")) {
-    ctx.reply.SimpleString(sparse ? "sparse" : "dense");
-  } else {
-    ctx.Error("ERR Unknown PFDEBUG subcommand '" + std::string(sub) + "'");
+  KeyGuard g(ctx.db(), ctx.args[2]);
+  StatusOr<PfDebugResult> r = OpPfDebug(g, sub);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  switch (sub) {
+    case PfDebugSub::kGetReg:
+      if (r->converted) ctx.PropagateAsIs();
+      ctx.reply.ArrayHeader(r->registers.size());
+      for (uint8_t reg : r->registers) ctx.reply.Integer(reg);
+      break;
+    case PfDebugSub::kToDense:
+      if (r->converted) ctx.PropagateAsIs();
+      ctx.reply.Integer(r->converted ? 1 : 0);
+      break;
+    case PfDebugSub::kDecode:
+      ctx.reply.Bulk(r->decoded);
+      break;
+    case PfDebugSub::kEncoding:
+      ctx.reply.SimpleString(r->sparse ? "sparse" : "dense");
+      break;
+    case PfDebugSub::kUnknown:
+      ctx.Error(errors::UnknownPfDebugSubcommand(name));
+      break;
   }
 }
 

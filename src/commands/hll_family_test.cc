@@ -140,5 +140,20 @@ TEST_F(HllFamilyTest, PfCountIsLoggedWhenItRefreshesTheCache) {
             (std::vector<std::string>{"PFADD h a b c", "PFCOUNT h", "PFMERGE h missing"}));
 }
 
+TEST_F(HllFamilyTest, PfDebugSubcommandsAndErrorOrder) {
+  // A missing key or a value of another kind wins over an unknown subcommand.
+  EXPECT_TRUE(IsError(Run({"PFDEBUG", "FOO", "missing"}), "ERR The specified key does not exist"));
+  EXPECT_TRUE(IsStatus(Run({"SET", "s", "abc"}), "OK"));
+  EXPECT_TRUE(IsError(Run({"PFDEBUG", "FOO", "s"}), kNotHll));
+  EXPECT_TRUE(IsInt(Run({"PFADD", "h", "a", "b"}), 1));
+  EXPECT_TRUE(IsError(Run({"PFDEBUG", "FOO", "h"}), "ERR Unknown PFDEBUG subcommand 'FOO'"));
+  EXPECT_TRUE(IsStatus(Run({"PFDEBUG", "ENCODING", "h"}), "sparse"));
+  EXPECT_TRUE(IsInt(Run({"PFDEBUG", "TODENSE", "h"}), 1));
+  EXPECT_TRUE(IsInt(Run({"PFDEBUG", "todense", "h"}), 0));
+  EXPECT_TRUE(IsStatus(Run({"PFDEBUG", "encoding", "h"}), "dense"));
+  EXPECT_TRUE(IsError(Run({"PFDEBUG", "DECODE", "h"}), "ERR HLL encoding is not sparse"));
+  EXPECT_TRUE(IsInt(Run({"PFCOUNT", "h"}), 2));
+}
+
 }  // namespace
 }  // namespace basalt::commands

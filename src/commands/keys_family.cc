@@ -2,7 +2,10 @@
 // PEXPIREAT TTL PTTL EXPIRETIME PEXPIRETIME PERSIST RENAME RENAMENX COPY MOVE
 // KEYS SCAN RANDOMKEY TOUCH SELECT SWAPDB DBSIZE FLUSHDB FLUSHALL.
 #include <cctype>
+#include <optional>
 #include <random>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "commands/arg_parser.h"
@@ -13,6 +16,7 @@
 #include "commands/watch_registry.h"
 #include "common/clock.h"
 #include "common/glob.h"
+#include "common/status.h"
 
 namespace basalt::commands {
 namespace {
@@ -20,26 +24,155 @@ namespace {
 using storage::Entry;
 using storage::EntryBuilder;
 
+// ---------------------------------------------------------------- Operations
+// What each write does to the keyspace, apart from parsing, notifying,
+// propagating and replying: each takes keys (or databases) whose shard locks
+// the caller holds and already-parsed values, and returns what the handler
+// needs, or the error text from errors.h. None knows RESP.
+
+// Deletes each of keys that exists (lazily: freed off-thread when large);
+// returns the ones deleted, in order. A key named twice is deleted once.
+// REQUIRES: the shards of every key are locked.
+StatusOr<std::vector<std::string_view>> OpDel(storage::Database& db,
+                                              std::span<const std::string_view> keys, bool lazy) {
+  std::vector<std::string_view> deleted;
+  for (std::string_view key : keys) {
+    uint64_t h = HashKey(key);
+    storage::Shard& sh = db.ShardFor(h);
+    Entry** link = sh.FindLink(key, h, false);
+    if (link == nullptr) continue;
+    sh.Delete(link, lazy);
+    deleted.push_back(key);
+  }
+  return deleted;
+}
+
+// EXPIRE's NX | XX | GT | LT.
+struct ExpireConditions {
+  bool nx = false, xx = false, gt = false, lt = false;
+};
+
+// What EXPIRE did.
+enum class ExpireOutcome { kNotSet, kSet, kDeleted };
+
+// Sets key's expire time to when_ms (absolute) if the conditions allow it; a
+// time not after now deletes the key instead (lazily when `lazy`), as Redis
+// does. A missing key, or one the conditions exclude (GT counts no TTL as
+// infinite, LT as larger than any time), is left alone.
+StatusOr<ExpireOutcome> OpExpire(KeyGuard& g, int64_t when_ms, ExpireConditions c, bool lazy) {
+  Entry** link = g.FindLink(false);
+  if (link == nullptr) return ExpireOutcome::kNotSet;
+  Entry* e = *link;
+  bool has = e->has_expire();
+  int64_t cur = has ? e->expire_ms() : 0;
+  if ((c.nx && has) || (c.xx && !has) || (c.gt && (!has || when_ms <= cur)) ||
+      (c.lt && has && when_ms >= cur)) {
+    return ExpireOutcome::kNotSet;
+  }
+  if (when_ms <= NowMs()) {
+    g.shard().Delete(link, lazy);
+    return ExpireOutcome::kDeleted;
+  }
+  storage::FreeEntryShell(g.shard().Swap(link, EntryBuilder::WithExpire(e, true, when_ms)));
+  return ExpireOutcome::kSet;
+}
+
+// Removes key's TTL; returns whether it had one.
+StatusOr<bool> OpPersist(KeyGuard& g) {
+  Entry** link = g.FindLink(false);
+  if (link == nullptr || !(*link)->has_expire()) return false;
+  storage::FreeEntryShell(g.shard().Swap(link, EntryBuilder::WithExpire(*link, false, 0)));
+  return true;
+}
+
+// Renames src to dst, replacing dst (deleted lazily when `lazy`) unless nx;
+// returns whether it renamed: not when src == dst, nor under nx when dst
+// exists. A missing src is "no such key", checked first.
+// REQUIRES: the shards of src and dst are locked.
+StatusOr<bool> OpRename(storage::Database& db, std::string_view src, std::string_view dst, bool nx,
+                        bool lazy) {
+  uint64_t hs = HashKey(src), hd = HashKey(dst);
+  storage::Shard& ss = db.ShardFor(hs);
+  storage::Shard& ds = db.ShardFor(hd);
+  Entry** slink = ss.FindLink(src, hs, false);
+  if (slink == nullptr) return Status::Error(errors::kNoSuchKey);
+  if (src == dst) return false;
+  Entry** dlink = ds.FindLink(dst, hd, false);
+  if (dlink != nullptr && nx) return false;
+  if (dlink != nullptr) ds.Delete(dlink, lazy);
+  // Re-find: deleting may have moved links within a shared shard.
+  slink = ss.FindLink(src, hs, false);
+  Entry* e = ss.Detach(slink);
+  Entry* moved = EntryBuilder::Rekey(e, dst);
+  storage::FreeEntryShell(e);
+  ds.Add(moved, hd);
+  return true;
+}
+
+// Copies src of sdb to dst of ddb, TTL included, replacing an existing dst
+// only with `replace`; returns whether it copied (not when src is missing).
+// REQUIRES: the shards of src in sdb and dst in ddb are locked.
+StatusOr<bool> OpCopy(storage::Database& sdb, std::string_view src, storage::Database& ddb,
+                      std::string_view dst, bool replace) {
+  uint64_t hs = HashKey(src), hd = HashKey(dst);
+  Entry* e = sdb.ShardFor(hs).Find(src, hs, false);
+  if (e == nullptr) return false;
+  storage::Shard& ds = ddb.ShardFor(hd);
+  Entry** dlink = ds.FindLink(dst, hd, false);
+  if (dlink != nullptr && !replace) return false;
+  Entry* copy = EntryBuilder::Clone(e, dst);
+  if (dlink != nullptr) {
+    ds.Overwrite(dlink, copy);
+  } else {
+    ds.Add(copy, hd);
+  }
+  return true;
+}
+
+// Moves key from sdb to ddb; returns whether it moved (not when the key is
+// missing from sdb or already in ddb).
+// REQUIRES: the key's shards in both databases are locked.
+StatusOr<bool> OpMove(storage::Database& sdb, storage::Database& ddb, std::string_view key) {
+  uint64_t h = HashKey(key);
+  storage::Shard& ss = sdb.ShardFor(h);
+  storage::Shard& ds = ddb.ShardFor(h);
+  Entry** slink = ss.FindLink(key, h, false);
+  if (slink == nullptr || ds.FindLink(key, h, false) != nullptr) return false;
+  ds.Add(ss.Detach(slink), h);
+  return true;
+}
+
+// Exchanges the contents of two databases.
+// REQUIRES: every shard of both is locked.
+StatusOr<bool> OpSwapDb(storage::Database& a, storage::Database& b) {
+  for (uint32_t s = 0; s < a.shard_count(); s++) a.shard(s).SwapContents(b.shard(s));
+  return true;
+}
+
+// Empties db (freeing off-thread when `async`).
+// REQUIRES: every shard of db is locked.
+StatusOr<bool> OpFlushDb(storage::Database& db, bool async) {
+  for (uint32_t s = 0; s < db.shard_count(); s++) db.shard(s).Clear(async);
+  return true;
+}
+
+// ---------------------------------------------------------------- Handlers
+
 // DEL key [key ...] / UNLINK key [key ...]
 void DelGeneric(CommandContext& ctx, bool lazy) {
   storage::Database& db = ctx.db();
   storage::LockSet locks;
   for (size_t i = 1; i < ctx.args.size(); i++) locks.AddKey(db, ctx.args[i]);
   locks.Acquire();
-  int64_t n = 0;
-  for (size_t i = 1; i < ctx.args.size(); i++) {
-    uint64_t h = HashKey(ctx.args[i]);
-    storage::Shard& sh = db.ShardFor(h);
-    Entry** link = sh.FindLink(ctx.args[i], h, false);
-    if (link == nullptr) continue;
-    sh.Delete(link, lazy);
-    ctx.Changed(ctx.args[i], "del", kNotifyGeneric);
-    n++;
-  }
-  if (n > 0) ctx.PropagateAsIs();
-  ctx.reply.Integer(n);
+  StatusOr<std::vector<std::string_view>> r = OpDel(db, ctx.args.subspan(1), lazy);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  for (std::string_view key : *r) ctx.Changed(key, "del", kNotifyGeneric);
+  if (!r->empty()) ctx.PropagateAsIs();
+  ctx.reply.Integer(int64_t(r->size()));
 }
+// DEL key [key ...]
 void CmdDel(CommandContext& ctx) { DelGeneric(ctx, ctx.config().lazyfree_lazy_user_del()); }
+// UNLINK key [key ...]
 void CmdUnlink(CommandContext& ctx) { DelGeneric(ctx, true); }
 
 // EXISTS key [key ...]
@@ -73,63 +206,61 @@ void CmdType(CommandContext& ctx) {
 
 // EXPIRE key seconds [NX | XX | GT | LT] (and PEXPIRE, EXPIREAT, PEXPIREAT)
 void ExpireGeneric(CommandContext& ctx, int64_t unit, bool relative) {
-  bool nx = false, xx = false, gt = false, lt = false;
-  for (size_t j = 3; j < ctx.args.size(); j++) {
-    std::string_view o = ctx.args[j];
-    if (EqualsIgnoreCase(o, "nx")) {
-      nx = true;
-    } else if (EqualsIgnoreCase(o, "xx")) {
-      xx = true;
-    } else if (EqualsIgnoreCase(o, "gt")) {
-      gt = true;
-    } else if (EqualsIgnoreCase(o, "lt")) {
-      lt = true;
+  ExpireConditions c;
+  ArgParser p(ctx.args, 3);
+  while (p.HasNext()) {
+    if (p.Check("NX")) {
+      c.nx = true;
+    } else if (p.Check("XX")) {
+      c.xx = true;
+    } else if (p.Check("GT")) {
+      c.gt = true;
+    } else if (p.Check("LT")) {
+      c.lt = true;
     } else {
-      ctx.Error("ERR Unsupported option " + std::string(o));
-      return;
+      p.Fail(errors::UnsupportedOption(p.Next<std::string_view>()));
     }
   }
-  if (nx && (xx || gt || lt)) {
+  if (!p.ok()) return ctx.Error(p.error());
+  if (c.nx && (c.xx || c.gt || c.lt)) {
     ctx.Error(errors::kExpireNxXxGtLt);
     return;
   }
-  if (gt && lt) {
+  if (c.gt && c.lt) {
     ctx.Error(errors::kGtLt);
     return;
   }
   auto when = ExpireArgToAbsMs(ctx, ctx.args[2], unit, relative, false);
   if (!when) return;
-  KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry** link = g.FindLink(false);
-  if (link == nullptr) {
-    ctx.reply.Integer(0);
-    return;
+  std::string_view key = ctx.args[1];
+  bool lazy = ctx.config().lazyfree_lazy_expire();
+  KeyGuard g(ctx.db(), key);
+  StatusOr<ExpireOutcome> r = OpExpire(g, *when, c, lazy);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  switch (*r) {
+    case ExpireOutcome::kNotSet:
+      ctx.reply.Integer(0);
+      return;
+    case ExpireOutcome::kDeleted:
+      ctx.Changed(key, "del", kNotifyGeneric);
+      ctx.Propagate({lazy ? "UNLINK" : "DEL", key});
+      break;
+    case ExpireOutcome::kSet: {
+      ctx.Changed(key, "expire", kNotifyGeneric);
+      char buf[24];
+      ctx.Propagate({"PEXPIREAT", key, std::string_view(buf, FormatInt64(*when, buf))});
+      break;
+    }
   }
-  Entry* e = *link;
-  bool has = e->has_expire();
-  int64_t cur = has ? e->expire_ms() : 0;
-  if ((nx && has) || (xx && !has) || (gt && (!has || *when <= cur)) ||
-      (lt && has && *when >= cur)) {
-    ctx.reply.Integer(0);
-    return;
-  }
-  if (*when <= NowMs()) {
-    bool lazy = ctx.config().lazyfree_lazy_expire();
-    g.shard().Delete(link, lazy);
-    ctx.Changed(ctx.args[1], "del", kNotifyGeneric);
-    ctx.Propagate({lazy ? "UNLINK" : "DEL", ctx.args[1]});
-    ctx.reply.Integer(1);
-    return;
-  }
-  storage::FreeEntryShell(g.shard().Swap(link, EntryBuilder::WithExpire(e, true, *when)));
-  ctx.Changed(ctx.args[1], "expire", kNotifyGeneric);
-  char buf[24];
-  ctx.Propagate({"PEXPIREAT", ctx.args[1], std::string_view(buf, FormatInt64(*when, buf))});
   ctx.reply.Integer(1);
 }
+// EXPIRE key seconds [NX | XX | GT | LT]
 void CmdExpire(CommandContext& ctx) { ExpireGeneric(ctx, 1000, true); }
+// PEXPIRE key milliseconds [NX | XX | GT | LT]
 void CmdPExpire(CommandContext& ctx) { ExpireGeneric(ctx, 1, true); }
+// EXPIREAT key unix-time-seconds [NX | XX | GT | LT]
 void CmdExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, 1000, false); }
+// PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]
 void CmdPExpireAt(CommandContext& ctx) { ExpireGeneric(ctx, 1, false); }
 
 // TTL / PTTL / EXPIRETIME / PEXPIRETIME key
@@ -148,20 +279,24 @@ void TtlGeneric(CommandContext& ctx, bool ms, bool absolute) {
   if (t < 0) t = 0;
   ctx.reply.Integer(ms ? t : (t + 500) / 1000);
 }
+// TTL key
 void CmdTtl(CommandContext& ctx) { TtlGeneric(ctx, false, false); }
+// PTTL key
 void CmdPTtl(CommandContext& ctx) { TtlGeneric(ctx, true, false); }
+// EXPIRETIME key
 void CmdExpireTime(CommandContext& ctx) { TtlGeneric(ctx, false, true); }
+// PEXPIRETIME key
 void CmdPExpireTime(CommandContext& ctx) { TtlGeneric(ctx, true, true); }
 
 // PERSIST key
 void CmdPersist(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry** link = g.FindLink(false);
-  if (link == nullptr || !(*link)->has_expire()) {
+  StatusOr<bool> r = OpPersist(g);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!*r) {
     ctx.reply.Integer(0);
     return;
   }
-  storage::FreeEntryShell(g.shard().Swap(link, EntryBuilder::WithExpire(*link, false, 0)));
   ctx.Changed(ctx.args[1], "persist", kNotifyGeneric);
   ctx.PropagateAsIs();
   ctx.reply.Integer(1);
@@ -175,62 +310,43 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   locks.AddKey(db, src);
   locks.AddKey(db, dst);
   locks.Acquire();
-  uint64_t hs = HashKey(src), hd = HashKey(dst);
-  storage::Shard& ss = db.ShardFor(hs);
-  storage::Shard& ds = db.ShardFor(hd);
-  Entry** slink = ss.FindLink(src, hs, false);
-  if (slink == nullptr) {
-    ctx.Error(errors::kNoSuchKey);
-    return;
+  StatusOr<bool> r = OpRename(db, src, dst, nx, ctx.config().lazyfree_lazy_server_del());
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (*r) {
+    ctx.Changed(src, "rename_from", kNotifyGeneric);
+    ctx.Changed(dst, "rename_to", kNotifyGeneric);
+    ctx.PropagateAsIs();
   }
-  if (src == dst) {
-    if (nx) {
-      ctx.reply.Integer(0);
-    } else {
-      ctx.reply.Ok();
-    }
-    return;
-  }
-  Entry** dlink = ds.FindLink(dst, hd, false);
-  if (dlink != nullptr && nx) {
-    ctx.reply.Integer(0);
-    return;
-  }
-  if (dlink != nullptr) ds.Delete(dlink, ctx.config().lazyfree_lazy_server_del());
-  // Re-find: deleting may have moved links within a shared shard.
-  slink = ss.FindLink(src, hs, false);
-  Entry* e = ss.Detach(slink);
-  Entry* moved = EntryBuilder::Rekey(e, dst);
-  storage::FreeEntryShell(e);
-  ds.Add(moved, hd);
-  ctx.Changed(src, "rename_from", kNotifyGeneric);
-  ctx.Changed(dst, "rename_to", kNotifyGeneric);
-  ctx.PropagateAsIs();
   if (nx) {
-    ctx.reply.Integer(1);
+    ctx.reply.Integer(*r ? 1 : 0);
   } else {
     ctx.reply.Ok();
   }
 }
+// RENAME key newkey
 void CmdRename(CommandContext& ctx) { RenameGeneric(ctx, false); }
+// RENAMENX key newkey
 void CmdRenameNx(CommandContext& ctx) { RenameGeneric(ctx, true); }
 
 // COPY source destination [DB destination-db] [REPLACE]
 void CmdCopy(CommandContext& ctx) {
   int dst_db = ctx.session.db();
   bool replace = false;
-  for (size_t j = 3; j < ctx.args.size(); j++) {
-    if (EqualsIgnoreCase(ctx.args[j], "replace")) {
+  ArgParser p(ctx.args, 3);
+  while (p.HasNext()) {
+    if (p.Check("REPLACE")) {
       replace = true;
-    } else if (EqualsIgnoreCase(ctx.args[j], "db") && j + 1 < ctx.args.size()) {
-      auto d = DbIndexArg(ctx, ctx.args[++j]);
-      if (!d) return;
-      dst_db = *d;
+    } else if (p.remaining() >= 2 && p.Check("DB")) {
+      int64_t d = p.Next<int64_t>();
+      if (p.ok() && (d < 0 || d >= ctx.host.keyspace().db_count())) {
+        p.Fail(errors::kDbIndexOutOfRange);
+      }
+      dst_db = int(d);
     } else {
-      ctx.Error(errors::kSyntax);
-      return;
+      p.Fail(errors::kSyntax);
     }
   }
+  if (!p.ok()) return ctx.Error(p.error());
   std::string_view src = ctx.args[1], dst = ctx.args[2];
   if (dst_db == ctx.session.db() && src == dst) {
     ctx.Error(errors::kSameObject);
@@ -242,23 +358,11 @@ void CmdCopy(CommandContext& ctx) {
   locks.AddKey(sdb, src);
   locks.AddKey(ddb, dst);
   locks.Acquire();
-  uint64_t hs = HashKey(src), hd = HashKey(dst);
-  Entry* e = sdb.ShardFor(hs).Find(src, hs, false);
-  if (e == nullptr) {
+  StatusOr<bool> r = OpCopy(sdb, src, ddb, dst, replace);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!*r) {
     ctx.reply.Integer(0);
     return;
-  }
-  storage::Shard& ds = ddb.ShardFor(hd);
-  Entry** dlink = ds.FindLink(dst, hd, false);
-  if (dlink != nullptr && !replace) {
-    ctx.reply.Integer(0);
-    return;
-  }
-  Entry* copy = EntryBuilder::Clone(e, dst);
-  if (dlink != nullptr) {
-    ds.Overwrite(dlink, copy);
-  } else {
-    ds.Add(copy, hd);
   }
   ctx.host.OnKeyChanged(dst_db, dst, "copy_to", kNotifyGeneric);
   ctx.PropagateAsIs();
@@ -280,15 +384,12 @@ void CmdMove(CommandContext& ctx) {
   locks.AddKey(sdb, key);
   locks.AddKey(ddb, key);
   locks.Acquire();
-  uint64_t h = HashKey(key);
-  storage::Shard& ss = sdb.ShardFor(h);
-  storage::Shard& ds = ddb.ShardFor(h);
-  Entry** slink = ss.FindLink(key, h, false);
-  if (slink == nullptr || ds.FindLink(key, h, false) != nullptr) {
+  StatusOr<bool> r = OpMove(sdb, ddb, key);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!*r) {
     ctx.reply.Integer(0);
     return;
   }
-  ds.Add(ss.Detach(slink), h);
   ctx.Changed(key, "move_from", kNotifyGeneric);
   ctx.host.OnKeyChanged(*d, key, "move_to", kNotifyGeneric);
   ctx.PropagateAsIs();
@@ -450,7 +551,8 @@ void CmdSwapDb(CommandContext& ctx) {
     };
     ctx.host.watches().TouchInDb(int(*a), exists_in_either);
     ctx.host.watches().TouchInDb(int(*b), exists_in_either);
-    for (uint32_t s = 0; s < da.shard_count(); s++) da.shard(s).SwapContents(dbb.shard(s));
+    StatusOr<bool> r = OpSwapDb(da, dbb);
+    if (!r.ok()) return ctx.Error(r.status().message());
     ctx.PropagateAsIs();
   }
   ctx.reply.Ok();
@@ -462,19 +564,16 @@ void CmdDbSize(CommandContext& ctx) { ctx.reply.Integer(int64_t(ctx.db().ApproxS
 // Parses the optional ASYNC|SYNC of FLUSHDB/FLUSHALL; nullopt after an error.
 std::optional<bool> FlushMode(CommandContext& ctx) {
   bool async = ctx.config().lazyfree_lazy_user_flush();
-  if (ctx.args.size() > 2) {
-    ctx.Error(errors::kSyntax);
-    return std::nullopt;
+  ArgParser p(ctx.args, 1);
+  if (p.Check("ASYNC")) {
+    async = true;
+  } else if (p.Check("SYNC")) {
+    async = false;
   }
-  if (ctx.args.size() == 2) {
-    if (EqualsIgnoreCase(ctx.args[1], "async")) {
-      async = true;
-    } else if (EqualsIgnoreCase(ctx.args[1], "sync")) {
-      async = false;
-    } else {
-      ctx.Error(errors::kSyntax);
-      return std::nullopt;
-    }
+  if (p.HasNext()) p.Fail(errors::kSyntax);
+  if (!p.ok()) {
+    ctx.Error(p.error());
+    return std::nullopt;
   }
   return async;
 }
@@ -497,7 +596,8 @@ void CmdFlushDb(CommandContext& ctx) {
   locks.AddAll(db);
   locks.Acquire();
   TouchExisting(ctx, db);
-  for (uint32_t s = 0; s < db.shard_count(); s++) db.shard(s).Clear(*async);
+  StatusOr<bool> r = OpFlushDb(db, *async);
+  if (!r.ok()) return ctx.Error(r.status().message());
   ctx.PropagateAsIs();
   ctx.reply.Ok();
 }
@@ -512,7 +612,8 @@ void CmdFlushAll(CommandContext& ctx) {
   locks.Acquire();
   for (int d = 0; d < ks.db_count(); d++) {
     TouchExisting(ctx, ks.db(d));
-    for (uint32_t s = 0; s < ks.db(d).shard_count(); s++) ks.db(d).shard(s).Clear(*async);
+    StatusOr<bool> r = OpFlushDb(ks.db(d), *async);
+    if (!r.ok()) return ctx.Error(r.status().message());
   }
   ctx.PropagateAsIs();
   locks.Release();

@@ -349,5 +349,21 @@ TEST_F(KeysFamilyTest, FlushDbAndSwapDbTouchWatchedKeys) {
   EXPECT_TRUE(IsBulk(Run({"GET", "w"}), "one"));
 }
 
+TEST_F(KeysFamilyTest, FlushModeAndCopyOptionErrors) {
+  EXPECT_TRUE(IsError(Run({"FLUSHDB", "FOO"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"FLUSHDB", "ASYNC", "SYNC"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"FLUSHALL", "SYNC", "x"}), "ERR syntax error"));
+  EXPECT_TRUE(IsStatus(Run({"SET", "k", "v"}), "OK"));
+  EXPECT_TRUE(IsStatus(Run({"FLUSHDB", "sync"}), "OK"));
+  EXPECT_TRUE(IsInt(Run({"EXISTS", "k"}), 0));
+  EXPECT_TRUE(IsStatus(Run({"SET", "k", "v"}), "OK"));
+  EXPECT_TRUE(IsError(Run({"COPY", "k", "c", "DB"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"COPY", "k", "c", "DB", "x", "FOO"}),
+                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(
+      IsError(Run({"EXPIRE", "k", "10", "NX", "FOO", "BAR"}), "ERR Unsupported option FOO"));
+  EXPECT_TRUE(IsError(Run({"EXPIRE", "k", "x", "FOO"}), "ERR Unsupported option FOO"));
+}
+
 }  // namespace
 }  // namespace basalt::commands

@@ -5,8 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
+#include <span>
+#include <string>
 #include <vector>
 
+#include "commands/arg_parser.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
@@ -31,16 +35,23 @@ void StoreString(KeyGuard& g, Entry** link, std::string_view value, bool has_exp
   }
 }
 
-// GET key
-void CmdGet(CommandContext& ctx) {
-  KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry* e;
-  if (!LookupForRead<Entry>(ctx, g, &e)) return;
-  if (e == nullptr) {
-    ctx.reply.Null();
-    return;
-  }
-  ReplyStringValue(ctx, e);
+// Turns a string entry into a heap-buffer string (in place for the table),
+// so APPEND/SETRANGE grow it in amortized O(1). Returns the new entry.
+Entry* MakeMutable(KeyGuard& g, Entry** link, size_t min_cap) {
+  Entry* e = *link;
+  if (e->encoding() == Encoding::kRawHeap) return e;
+  char buf[32];
+  std::string_view v = e->StringValue(buf);
+  storage::HeapString* h = storage::NewHeapString(v, min_cap);
+  Entry* n =
+      EntryBuilder::HeapStr(g.key(), h, e->has_expire(), e->has_expire() ? e->expire_ms() : 0);
+  g.shard().Overwrite(link, n);
+  return n;
+}
+
+std::string CopyValue(const Entry* e) {
+  char buf[32];
+  return std::string(e->StringValue(buf));
 }
 
 // The options SET and GETEX share, parsed as Redis 7.0 does.
@@ -53,40 +64,49 @@ struct SetOptions {
 enum Flag { kNX = 1, kXX = 2, kGET = 4, kKEEPTTL = 8, kPERSIST = 16, kEX = 32, kPX = 64,
             kEXAT = 128, kPXAT = 256 };
 
+// Parses SET's (is_set) or GETEX's options from args[first] on; on error
+// replies and returns false. A keyword that does not fit the ones before it
+// (NX after XX, KEEPTTL after EX, ...) is a syntax error, as in Redis; the
+// expire time is checked only once every option parsed.
 bool ParseSetOptions(CommandContext& ctx, size_t first, bool is_set, SetOptions* o) {
   int flags = 0;
   std::string_view expire_arg;
   const int kAnyExpire = kEX | kPX | kEXAT | kPXAT;
-  auto& a = ctx.args;
-  for (size_t j = first; j < a.size(); j++) {
-    std::string_view opt = a[j];
-    bool has_next = j + 1 < a.size();
-    if (is_set && EqualsIgnoreCase(opt, "nx") && !(flags & kXX)) {
+  ArgParser p(ctx.args, first);
+  // Consumes EX | PX | EXAT | PXAT and returns its flag, or 0.
+  auto expire_keyword = [&p]() -> int {
+    if (p.Check("EX")) return kEX;
+    if (p.Check("PX")) return kPX;
+    if (p.Check("EXAT")) return kEXAT;
+    if (p.Check("PXAT")) return kPXAT;
+    return 0;
+  };
+  while (p.HasNext()) {
+    int f = 0;
+    if (is_set && !(flags & kXX) && p.Check("NX")) {
       flags |= kNX;
-    } else if (is_set && EqualsIgnoreCase(opt, "xx") && !(flags & kNX)) {
+    } else if (is_set && !(flags & kNX) && p.Check("XX")) {
       flags |= kXX;
-    } else if (is_set && EqualsIgnoreCase(opt, "get")) {
+    } else if (is_set && p.Check("GET")) {
       flags |= kGET;
-    } else if (is_set && EqualsIgnoreCase(opt, "keepttl") && !(flags & (kPERSIST | kAnyExpire))) {
+    } else if (is_set && !(flags & (kPERSIST | kAnyExpire)) && p.Check("KEEPTTL")) {
       flags |= kKEEPTTL;
-    } else if (!is_set && EqualsIgnoreCase(opt, "persist") && !(flags & (kKEEPTTL | kAnyExpire))) {
+    } else if (!is_set && !(flags & (kKEEPTTL | kAnyExpire)) && p.Check("PERSIST")) {
       flags |= kPERSIST;
-    } else if (has_next && (EqualsIgnoreCase(opt, "ex") || EqualsIgnoreCase(opt, "px") ||
-                            EqualsIgnoreCase(opt, "exat") || EqualsIgnoreCase(opt, "pxat"))) {
-      int f = EqualsIgnoreCase(opt, "ex")   ? kEX
-              : EqualsIgnoreCase(opt, "px") ? kPX
-              : EqualsIgnoreCase(opt, "exat") ? kEXAT
-                                              : kPXAT;
+    } else if (p.remaining() >= 2 && (f = expire_keyword()) != 0) {
       if (flags & (kKEEPTTL | kPERSIST | (kAnyExpire & ~f))) {
-        ctx.Error(errors::kSyntax);
-        return false;
+        p.Fail(errors::kSyntax);
+      } else {
+        flags |= f;
+        expire_arg = p.Next<std::string_view>();
       }
-      flags |= f;
-      expire_arg = a[++j];
     } else {
-      ctx.Error(errors::kSyntax);
-      return false;
+      p.Fail(errors::kSyntax);
     }
+  }
+  if (!p.ok()) {
+    ctx.Error(p.error());
+    return false;
   }
   o->nx = flags & kNX;
   o->xx = flags & kXX;
@@ -104,30 +124,33 @@ bool ParseSetOptions(CommandContext& ctx, size_t first, bool is_set, SetOptions*
   return true;
 }
 
-// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds |
-//     EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]
-void CmdSet(CommandContext& ctx) {
-  SetOptions o;
-  if (ctx.args.size() > 3 && !ParseSetOptions(ctx, 3, true, &o)) return;
-  std::string_view key = ctx.args[1], value = ctx.args[2];
-  KeyGuard g(ctx.db(), key);
+// ---------------------------------------------------------------- Operations
+// What each write does to the keyspace, apart from parsing and replying: each
+// takes a key whose shard lock the caller holds (or a database whose shards
+// of the named keys it holds) and returns what the handler replies and
+// propagates, or the error; none knows RESP (the pattern for new commands: an
+// Op* per storage change, a Cmd* that parses, calls it, notifies, propagates
+// and replies).
+
+// What SET did: whether it stored the value and, with GET, the value it
+// replaced (nullopt: the key was missing).
+struct SetResult {
+  bool stored = false;
+  std::optional<std::string> old;
+};
+
+// Stores value at key as SET (and SETNX, SETEX, PSETEX, GETSET) does with
+// options o. With GET another type is WRONGTYPE, checked before NX/XX;
+// without it any value is replaced. KEEPTTL keeps the old expire time.
+StatusOr<SetResult> OpSet(KeyGuard& g, std::string_view value, const SetOptions& o) {
   Entry** link = g.FindLink();
   Entry* old = link ? *link : nullptr;
-  if (o.get) {
-    if (old != nullptr && !Holds<Entry>(old)) {
-      ctx.Error(errors::kWrongType);
-      return;
-    }
-    if (old == nullptr) {
-      ctx.reply.Null();
-    } else {
-      ReplyStringValue(ctx, old);
-    }
+  SetResult r;
+  if (o.get && old != nullptr) {
+    if (!Holds<Entry>(old)) return Status::Error(errors::kWrongType);
+    r.old = CopyValue(old);
   }
-  if ((o.nx && old != nullptr) || (o.xx && old == nullptr)) {
-    if (!o.get) ctx.reply.Null();
-    return;
-  }
+  if ((o.nx && old != nullptr) || (o.xx && old == nullptr)) return r;
   bool has_exp = o.has_expire;
   int64_t exp = o.expire_abs_ms;
   if (o.keepttl && old != nullptr && old->has_expire()) {
@@ -135,259 +158,130 @@ void CmdSet(CommandContext& ctx) {
     exp = old->expire_ms();
   }
   StoreString(g, link, value, has_exp, exp);
-  ctx.Changed(key, "set", kNotifyString);
-  if (o.has_expire) ctx.Changed(key, "expire", kNotifyGeneric);
-  if (o.has_expire) {
-    char buf[24];
-    std::string_view ms(buf, FormatInt64(exp, buf));
-    ctx.Propagate({"SET", key, value, "PXAT", ms});
-  } else if (o.keepttl) {
-    ctx.Propagate({"SET", key, value, "KEEPTTL"});
-  } else {
-    ctx.Propagate({"SET", key, value});
-  }
-  if (!o.get) ctx.reply.Ok();
+  r.stored = true;
+  return r;
 }
 
-// SETNX key value
-void CmdSetNx(CommandContext& ctx) {
-  KeyGuard g(ctx.db(), ctx.args[1]);
-  if (g.Find() != nullptr) {
-    ctx.reply.Integer(0);
-    return;
-  }
-  StoreString(g, nullptr, ctx.args[2], false, 0);
-  ctx.Changed(ctx.args[1], "set", kNotifyString);
-  ctx.Propagate({"SET", ctx.args[1], ctx.args[2]});
-  ctx.reply.Integer(1);
-}
+// What GETEX did to the key besides reading it.
+enum class GetExChange { kNone, kDeleted, kExpire, kPersist };
+struct GetExResult {
+  std::optional<std::string> value;  // nullopt: the key was missing
+  GetExChange change = GetExChange::kNone;
+};
 
-// SETEX key seconds value / PSETEX key milliseconds value
-void SetExGeneric(CommandContext& ctx, int64_t unit) {
-  auto ms = ExpireArgToAbsMs(ctx, ctx.args[2], unit, true, true);
-  if (!ms) return;
-  KeyGuard g(ctx.db(), ctx.args[1]);
-  StoreString(g, g.FindLink(), ctx.args[3], true, *ms);
-  ctx.Changed(ctx.args[1], "set", kNotifyString);
-  ctx.Changed(ctx.args[1], "expire", kNotifyGeneric);
-  char buf[24];
-  ctx.Propagate({"SET", ctx.args[1], ctx.args[3], "PXAT", std::string_view(buf, FormatInt64(*ms, buf))});
-  ctx.reply.Ok();
-}
-void CmdSetEx(CommandContext& ctx) { SetExGeneric(ctx, 1000); }
-void CmdPSetEx(CommandContext& ctx) { SetExGeneric(ctx, 1); }
-
-// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
-//     PXAT unix-time-milliseconds | PERSIST]
-void CmdGetEx(CommandContext& ctx) {
-  SetOptions o;
-  if (ctx.args.size() > 2 && !ParseSetOptions(ctx, 2, false, &o)) return;
-  KeyGuard g(ctx.db(), ctx.args[1]);
+// Reads the string at key and applies GETEX's expire option o: an expire
+// time in the past deletes the key, as Redis does; PERSIST changes only a
+// key that has a TTL.
+StatusOr<GetExResult> OpGetEx(KeyGuard& g, const SetOptions& o) {
   Entry** link = g.FindLink();
   Entry* e = link ? *link : nullptr;
-  CountHit(ctx, ctx.args[1], e != nullptr);
-  if (e == nullptr) {
-    ctx.reply.Null();
-    return;
-  }
-  if (!Holds<Entry>(e)) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  ReplyStringValue(ctx, e);
+  GetExResult r;
+  if (e == nullptr) return r;
+  if (!Holds<Entry>(e)) return Status::Error(errors::kWrongType);
+  r.value = CopyValue(e);
   if (o.has_expire) {
     if (o.expire_abs_ms <= NowMs()) {
-      // An expire time in the past deletes the key, as Redis does.
-      bool lazy = ctx.config().lazyfree_lazy_expire();
       g.shard().Delete(link);
-      ctx.Changed(ctx.args[1], "del", kNotifyGeneric);
-      ctx.Propagate({lazy ? "UNLINK" : "DEL", ctx.args[1]});
-      return;
+      r.change = GetExChange::kDeleted;
+      return r;
     }
-    Entry* old = g.shard().Swap(link, EntryBuilder::WithExpire(e, true, o.expire_abs_ms));
-    storage::FreeEntryShell(old);
-    ctx.Changed(ctx.args[1], "expire", kNotifyGeneric);
-    char buf[24];
-    ctx.Propagate({"PEXPIREAT", ctx.args[1], std::string_view(buf, FormatInt64(o.expire_abs_ms, buf))});
+    storage::FreeEntryShell(
+        g.shard().Swap(link, EntryBuilder::WithExpire(e, true, o.expire_abs_ms)));
+    r.change = GetExChange::kExpire;
   } else if (o.persist && e->has_expire()) {
-    Entry* old = g.shard().Swap(link, EntryBuilder::WithExpire(e, false, 0));
-    storage::FreeEntryShell(old);
-    ctx.Changed(ctx.args[1], "persist", kNotifyGeneric);
-    ctx.Propagate({"PERSIST", ctx.args[1]});
+    storage::FreeEntryShell(g.shard().Swap(link, EntryBuilder::WithExpire(e, false, 0)));
+    r.change = GetExChange::kPersist;
   }
+  return r;
 }
 
-// GETDEL key
-void CmdGetDel(CommandContext& ctx) {
-  KeyGuard g(ctx.db(), ctx.args[1]);
+// Deletes the string at key and returns its value (nullopt: missing).
+StatusOr<std::optional<std::string>> OpGetDel(KeyGuard& g) {
   Entry** link = g.FindLink();
   Entry* e = link ? *link : nullptr;
-  CountHit(ctx, ctx.args[1], e != nullptr);
-  if (e == nullptr) {
-    ctx.reply.Null();
-    return;
-  }
-  if (!Holds<Entry>(e)) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  ReplyStringValue(ctx, e);
+  if (e == nullptr) return std::optional<std::string>();
+  if (!Holds<Entry>(e)) return Status::Error(errors::kWrongType);
+  std::optional<std::string> value = CopyValue(e);
   g.shard().Delete(link);
-  ctx.Changed(ctx.args[1], "del", kNotifyGeneric);
-  ctx.Propagate({"DEL", ctx.args[1]});
+  return value;
 }
 
-// GETSET key value
-void CmdGetSet(CommandContext& ctx) {
-  KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry** link = g.FindLink();
-  Entry* e = link ? *link : nullptr;
-  CountHit(ctx, ctx.args[1], e != nullptr);
-  if (e != nullptr && !Holds<Entry>(e)) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  if (e == nullptr) {
-    ctx.reply.Null();
-  } else {
-    ReplyStringValue(ctx, e);
-  }
-  StoreString(g, link, ctx.args[2], false, 0);
-  ctx.Changed(ctx.args[1], "set", kNotifyString);
-  ctx.Propagate({"SET", ctx.args[1], ctx.args[2]});
-}
-
-// MGET key [key ...]
-void CmdMGet(CommandContext& ctx) {
-  storage::Database& db = ctx.db();
-  storage::LockSet locks;
-  for (size_t i = 1; i < ctx.args.size(); i++) locks.AddKey(db, ctx.args[i]);
-  locks.Acquire();
-  ctx.reply.ArrayHeader(ctx.args.size() - 1);
-  for (size_t i = 1; i < ctx.args.size(); i++) {
-    uint64_t h = HashKey(ctx.args[i]);
-    Entry* e = db.ShardFor(h).Find(ctx.args[i], h);
-    CountHit(ctx, ctx.args[i], e != nullptr);
-    if (e == nullptr || !Holds<Entry>(e)) {
-      ctx.reply.Null();
-    } else {
-      ReplyStringValue(ctx, e);
-    }
-  }
-}
-
-// MSET key value [key value ...] / MSETNX key value [key value ...]
-void MSetGeneric(CommandContext& ctx, bool nx) {
-  if (ctx.args.size() % 2 == 0) {
-    ctx.Error(errors::WrongArity(ctx.spec.name));
-    return;
-  }
-  storage::Database& db = ctx.db();
-  storage::LockSet locks;
-  for (size_t i = 1; i < ctx.args.size(); i += 2) locks.AddKey(db, ctx.args[i]);
-  locks.Acquire();
+// Stores each key/value pair of kvs (key, value, key, value, ...) without a
+// TTL; with nx, none when any of the keys exists. Returns whether it stored.
+// REQUIRES: the shards of every key are locked.
+StatusOr<bool> OpMSet(storage::Database& db, std::span<const std::string_view> kvs, bool nx) {
   if (nx) {
-    for (size_t i = 1; i < ctx.args.size(); i += 2) {
-      uint64_t h = HashKey(ctx.args[i]);
-      if (db.ShardFor(h).Find(ctx.args[i], h, false) != nullptr) {
-        ctx.reply.Integer(0);
-        return;
-      }
+    for (size_t i = 0; i < kvs.size(); i += 2) {
+      uint64_t h = HashKey(kvs[i]);
+      if (db.ShardFor(h).Find(kvs[i], h, false) != nullptr) return false;
     }
   }
-  for (size_t i = 1; i < ctx.args.size(); i += 2) {
-    std::string_view key = ctx.args[i];
+  for (size_t i = 0; i < kvs.size(); i += 2) {
+    std::string_view key = kvs[i];
     uint64_t h = HashKey(key);
     storage::Shard& sh = db.ShardFor(h);
     Entry** link = sh.FindLink(key, h, false);
-    Entry* e = EntryBuilder::String(key, ctx.args[i + 1], false, 0);
+    Entry* e = EntryBuilder::String(key, kvs[i + 1], false, 0);
     if (link != nullptr) {
       sh.Overwrite(link, e);
     } else {
       sh.Add(e, h);
     }
-    ctx.Changed(key, "set", kNotifyString);
-  }
-  if (nx) {
-    // MSETNX replicates as MSET: the existence check already happened here.
-    std::vector<std::string_view> cmd(ctx.args.begin(), ctx.args.end());
-    cmd[0] = "MSET";
-    ctx.Propagate(cmd);
-    ctx.reply.Integer(1);
-  } else {
-    ctx.PropagateAsIs();
-    ctx.reply.Ok();
-  }
-}
-void CmdMSet(CommandContext& ctx) { MSetGeneric(ctx, false); }
-void CmdMSetNx(CommandContext& ctx) { MSetGeneric(ctx, true); }
-
-bool CheckStringLength(CommandContext& ctx, uint64_t total) {
-  if (total > uint64_t(ctx.config().proto_max_bulk_len())) {
-    ctx.Error(errors::kStringTooLong);
-    return false;
   }
   return true;
 }
 
-// Turns a string entry into a heap-buffer string (in place for the table),
-// so APPEND/SETRANGE grow it in amortized O(1). Returns the new entry.
-Entry* MakeMutable(KeyGuard& g, Entry** link, size_t min_cap) {
-  Entry* e = *link;
-  if (e->encoding() == Encoding::kRawHeap) return e;
-  char buf[32];
-  std::string_view v = e->StringValue(buf);
-  storage::HeapString* h = storage::NewHeapString(v, min_cap);
-  Entry* n = EntryBuilder::HeapStr(g.key(), h, e->has_expire(), e->has_expire() ? e->expire_ms() : 0);
-  g.shard().Overwrite(link, n);
-  return n;
-}
-
-// APPEND key value
-void CmdAppend(CommandContext& ctx) {
-  KeyGuard g(ctx.db(), ctx.args[1]);
+// Appends add to the string at key (created when missing); returns the new
+// length. A result longer than max_len is refused.
+StatusOr<int64_t> OpAppend(KeyGuard& g, std::string_view add, uint64_t max_len) {
   Entry** link = g.FindLink();
-  std::string_view add = ctx.args[2];
   if (link == nullptr) {
     StoreString(g, nullptr, add, false, 0);
-    ctx.Changed(ctx.args[1], "append", kNotifyString);
-    ctx.PropagateAsIs();
-    ctx.reply.Integer(int64_t(add.size()));
-    return;
+    return int64_t(add.size());
   }
   Entry* e = *link;
-  if (!Holds<Entry>(e)) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
+  if (!Holds<Entry>(e)) return Status::Error(errors::kWrongType);
   char buf[32];
   size_t cur = e->StringValue(buf).size();
-  if (!CheckStringLength(ctx, cur + add.size())) return;
+  if (cur + add.size() > max_len) return Status::Error(errors::kStringTooLong);
   e = MakeMutable(g, link, cur + add.size());
   storage::HeapString* h = storage::GrowHeapString(e->heap_string(), cur + add.size());
   memcpy(h->data() + h->len, add.data(), add.size());
   h->len += add.size();
   e->set_heap_string(h);
-  ctx.Changed(ctx.args[1], "append", kNotifyString);
-  ctx.PropagateAsIs();
-  ctx.reply.Integer(int64_t(h->len));
+  return int64_t(h->len);
 }
 
-// STRLEN key
-void CmdStrlen(CommandContext& ctx) {
-  KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry* e;
-  if (!LookupForRead<Entry>(ctx, g, &e)) return;
+// Overwrites the string at key from byte offset on with value, zero-padding
+// (and creating the key) as needed; returns the new length. An empty value
+// changes nothing and returns the current length. A result longer than
+// max_len is refused.
+StatusOr<int64_t> OpSetRange(KeyGuard& g, uint64_t offset, std::string_view value,
+                             uint64_t max_len) {
+  Entry** link = g.FindLink();
+  Entry* e = link ? *link : nullptr;
+  if (e != nullptr && !Holds<Entry>(e)) return Status::Error(errors::kWrongType);
   char buf[32];
-  ctx.reply.Integer(e == nullptr ? 0 : int64_t(e->StringValue(buf).size()));
+  size_t cur = e == nullptr ? 0 : e->StringValue(buf).size();
+  if (value.empty()) return int64_t(cur);
+  if (offset + value.size() > max_len) return Status::Error(errors::kStringTooLong);
+  size_t need = std::max(cur, size_t(offset) + value.size());
+  if (e == nullptr) {
+    storage::HeapString* h = storage::NewHeapString("", need);
+    memset(h->data(), 0, need);
+    h->len = need;
+    memcpy(h->data() + offset, value.data(), value.size());
+    g.Add(EntryBuilder::HeapStr(g.key(), h, false, 0));
+  } else {
+    e = MakeMutable(g, link, need);
+    storage::HeapString* h = storage::GrowHeapString(e->heap_string(), need);
+    if (need > h->len) memset(h->data() + h->len, 0, need - h->len);
+    h->len = std::max(h->len, need);
+    memcpy(h->data() + offset, value.data(), value.size());
+    e->set_heap_string(h);
+  }
+  return int64_t(need);
 }
-
-// ---------------------------------------------------------------- Operations
-// What INCR* and INCRBYFLOAT do to the keyspace, apart from parsing and
-// replying: each takes a key whose shard lock the caller holds and returns
-// the new value or the error, and knows nothing of RESP (the pattern for new
-// commands: an Op* per storage change, a Cmd* that parses, calls it,
-// notifies, propagates and replies).
 
 // Adds delta to the integer at key (0 when missing), keeping its TTL.
 StatusOr<int64_t> OpIncrBy(KeyGuard& g, int64_t delta) {
@@ -449,6 +343,222 @@ StatusOr<std::string> OpIncrByFloat(KeyGuard& g, long double incr) {
 }
 
 // ---------------------------------------------------------------- Handlers
+
+void ReplyOptionalBulk(CommandContext& ctx, const std::optional<std::string>& v) {
+  if (v) {
+    ctx.reply.Bulk(*v);
+  } else {
+    ctx.reply.Null();
+  }
+}
+
+// GET key
+void CmdGet(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry* e;
+  if (!LookupForRead<Entry>(ctx, g, &e)) return;
+  if (e == nullptr) {
+    ctx.reply.Null();
+    return;
+  }
+  ReplyStringValue(ctx, e);
+}
+
+// SET key value [NX | XX] [GET] [EX seconds | PX milliseconds |
+//     EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]
+void CmdSet(CommandContext& ctx) {
+  SetOptions o;
+  if (!ParseSetOptions(ctx, 3, true, &o)) return;
+  std::string_view key = ctx.args[1], value = ctx.args[2];
+  KeyGuard g(ctx.db(), key);
+  StatusOr<SetResult> r = OpSet(g, value, o);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (o.get) ReplyOptionalBulk(ctx, r->old);
+  if (!r->stored) {
+    if (!o.get) ctx.reply.Null();
+    return;
+  }
+  ctx.Changed(key, "set", kNotifyString);
+  if (o.has_expire) ctx.Changed(key, "expire", kNotifyGeneric);
+  if (o.has_expire) {
+    char buf[24];
+    std::string_view ms(buf, FormatInt64(o.expire_abs_ms, buf));
+    ctx.Propagate({"SET", key, value, "PXAT", ms});
+  } else if (o.keepttl) {
+    ctx.Propagate({"SET", key, value, "KEEPTTL"});
+  } else {
+    ctx.Propagate({"SET", key, value});
+  }
+  if (!o.get) ctx.reply.Ok();
+}
+
+// SETNX key value
+void CmdSetNx(CommandContext& ctx) {
+  SetOptions o;
+  o.nx = true;
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StatusOr<SetResult> r = OpSet(g, ctx.args[2], o);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!r->stored) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  ctx.Changed(ctx.args[1], "set", kNotifyString);
+  ctx.Propagate({"SET", ctx.args[1], ctx.args[2]});
+  ctx.reply.Integer(1);
+}
+
+// SETEX key seconds value / PSETEX key milliseconds value
+void SetExGeneric(CommandContext& ctx, int64_t unit) {
+  auto ms = ExpireArgToAbsMs(ctx, ctx.args[2], unit, true, true);
+  if (!ms) return;
+  SetOptions o;
+  o.has_expire = true;
+  o.expire_abs_ms = *ms;
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StatusOr<SetResult> r = OpSet(g, ctx.args[3], o);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  ctx.Changed(ctx.args[1], "set", kNotifyString);
+  ctx.Changed(ctx.args[1], "expire", kNotifyGeneric);
+  char buf[24];
+  std::string_view when(buf, FormatInt64(*ms, buf));
+  ctx.Propagate({"SET", ctx.args[1], ctx.args[3], "PXAT", when});
+  ctx.reply.Ok();
+}
+// SETEX key seconds value
+void CmdSetEx(CommandContext& ctx) { SetExGeneric(ctx, 1000); }
+// PSETEX key milliseconds value
+void CmdPSetEx(CommandContext& ctx) { SetExGeneric(ctx, 1); }
+
+// GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
+//     PXAT unix-time-milliseconds | PERSIST]
+void CmdGetEx(CommandContext& ctx) {
+  SetOptions o;
+  if (!ParseSetOptions(ctx, 2, false, &o)) return;
+  std::string_view key = ctx.args[1];
+  KeyGuard g(ctx.db(), key);
+  StatusOr<GetExResult> r = OpGetEx(g, o);
+  // Only an existing key can be of the wrong type: an error is a hit.
+  CountHit(ctx, key, !r.ok() || r->value.has_value());
+  if (!r.ok()) return ctx.Error(r.status().message());
+  ReplyOptionalBulk(ctx, r->value);
+  switch (r->change) {
+    case GetExChange::kNone:
+      break;
+    case GetExChange::kDeleted:
+      ctx.Changed(key, "del", kNotifyGeneric);
+      ctx.Propagate({ctx.config().lazyfree_lazy_expire() ? "UNLINK" : "DEL", key});
+      break;
+    case GetExChange::kExpire: {
+      ctx.Changed(key, "expire", kNotifyGeneric);
+      char buf[24];
+      ctx.Propagate({"PEXPIREAT", key, std::string_view(buf, FormatInt64(o.expire_abs_ms, buf))});
+      break;
+    }
+    case GetExChange::kPersist:
+      ctx.Changed(key, "persist", kNotifyGeneric);
+      ctx.Propagate({"PERSIST", key});
+      break;
+  }
+}
+
+// GETDEL key
+void CmdGetDel(CommandContext& ctx) {
+  std::string_view key = ctx.args[1];
+  KeyGuard g(ctx.db(), key);
+  StatusOr<std::optional<std::string>> r = OpGetDel(g);
+  CountHit(ctx, key, !r.ok() || r->has_value());
+  if (!r.ok()) return ctx.Error(r.status().message());
+  ReplyOptionalBulk(ctx, *r);
+  if (!r->has_value()) return;
+  ctx.Changed(key, "del", kNotifyGeneric);
+  ctx.Propagate({"DEL", key});
+}
+
+// GETSET key value
+void CmdGetSet(CommandContext& ctx) {
+  std::string_view key = ctx.args[1];
+  SetOptions o;
+  o.get = true;
+  KeyGuard g(ctx.db(), key);
+  StatusOr<SetResult> r = OpSet(g, ctx.args[2], o);
+  CountHit(ctx, key, !r.ok() || r->old.has_value());
+  if (!r.ok()) return ctx.Error(r.status().message());
+  ReplyOptionalBulk(ctx, r->old);
+  ctx.Changed(key, "set", kNotifyString);
+  ctx.Propagate({"SET", key, ctx.args[2]});
+}
+
+// MGET key [key ...]
+void CmdMGet(CommandContext& ctx) {
+  storage::Database& db = ctx.db();
+  storage::LockSet locks;
+  for (size_t i = 1; i < ctx.args.size(); i++) locks.AddKey(db, ctx.args[i]);
+  locks.Acquire();
+  ctx.reply.ArrayHeader(ctx.args.size() - 1);
+  for (size_t i = 1; i < ctx.args.size(); i++) {
+    uint64_t h = HashKey(ctx.args[i]);
+    Entry* e = db.ShardFor(h).Find(ctx.args[i], h);
+    CountHit(ctx, ctx.args[i], e != nullptr);
+    if (e == nullptr || !Holds<Entry>(e)) {
+      ctx.reply.Null();
+    } else {
+      ReplyStringValue(ctx, e);
+    }
+  }
+}
+
+// MSET key value [key value ...] / MSETNX key value [key value ...]
+void MSetGeneric(CommandContext& ctx, bool nx) {
+  if (ctx.args.size() % 2 == 0) {
+    ctx.Error(errors::WrongArity(ctx.spec.name));
+    return;
+  }
+  storage::Database& db = ctx.db();
+  storage::LockSet locks;
+  for (size_t i = 1; i < ctx.args.size(); i += 2) locks.AddKey(db, ctx.args[i]);
+  locks.Acquire();
+  StatusOr<bool> r = OpMSet(db, ctx.args.subspan(1), nx);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!*r) {
+    ctx.reply.Integer(0);
+    return;
+  }
+  for (size_t i = 1; i < ctx.args.size(); i += 2) ctx.Changed(ctx.args[i], "set", kNotifyString);
+  if (nx) {
+    // MSETNX replicates as MSET: the existence check already happened here.
+    std::vector<std::string_view> cmd(ctx.args.begin(), ctx.args.end());
+    cmd[0] = "MSET";
+    ctx.Propagate(cmd);
+    ctx.reply.Integer(1);
+  } else {
+    ctx.PropagateAsIs();
+    ctx.reply.Ok();
+  }
+}
+// MSET key value [key value ...]
+void CmdMSet(CommandContext& ctx) { MSetGeneric(ctx, false); }
+// MSETNX key value [key value ...]
+void CmdMSetNx(CommandContext& ctx) { MSetGeneric(ctx, true); }
+
+// APPEND key value
+void CmdAppend(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StatusOr<int64_t> r = OpAppend(g, ctx.args[2], uint64_t(ctx.config().proto_max_bulk_len()));
+  if (!r.ok()) return ctx.Error(r.status().message());
+  ctx.Changed(ctx.args[1], "append", kNotifyString);
+  ctx.PropagateAsIs();
+  ctx.reply.Integer(*r);
+}
+
+// STRLEN key
+void CmdStrlen(CommandContext& ctx) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  Entry* e;
+  if (!LookupForRead<Entry>(ctx, g, &e)) return;
+  char buf[32];
+  ctx.reply.Integer(e == nullptr ? 0 : int64_t(e->StringValue(buf).size()));
+}
 
 // INCR/DECR/INCRBY/DECRBY: adds `delta` to the integer value of key.
 void IncrGeneric(CommandContext& ctx, int64_t delta) {
@@ -539,60 +649,36 @@ void CmdSetRange(CommandContext& ctx) {
   }
   std::string_view value = ctx.args[3];
   KeyGuard g(ctx.db(), ctx.args[1]);
-  Entry** link = g.FindLink();
-  Entry* e = link ? *link : nullptr;
-  if (e != nullptr && !Holds<Entry>(e)) {
-    ctx.Error(errors::kWrongType);
-    return;
+  StatusOr<int64_t> r =
+      OpSetRange(g, uint64_t(*offset), value, uint64_t(ctx.config().proto_max_bulk_len()));
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!value.empty()) {
+    ctx.Changed(ctx.args[1], "setrange", kNotifyString);
+    ctx.PropagateAsIs();
   }
-  char buf[32];
-  size_t cur = e == nullptr ? 0 : e->StringValue(buf).size();
-  if (value.empty()) {
-    ctx.reply.Integer(int64_t(cur));
-    return;
-  }
-  if (!CheckStringLength(ctx, uint64_t(*offset) + value.size())) return;
-  size_t need = std::max(cur, size_t(*offset) + value.size());
-  if (e == nullptr) {
-    storage::HeapString* h = storage::NewHeapString("", need);
-    memset(h->data(), 0, need);
-    h->len = need;
-    memcpy(h->data() + *offset, value.data(), value.size());
-    g.Add(EntryBuilder::HeapStr(g.key(), h, false, 0));
-  } else {
-    e = MakeMutable(g, link, need);
-    storage::HeapString* h = storage::GrowHeapString(e->heap_string(), need);
-    if (need > h->len) memset(h->data() + h->len, 0, need - h->len);
-    h->len = std::max(h->len, need);
-    memcpy(h->data() + *offset, value.data(), value.size());
-    e->set_heap_string(h);
-  }
-  ctx.Changed(ctx.args[1], "setrange", kNotifyString);
-  ctx.PropagateAsIs();
-  ctx.reply.Integer(int64_t(need));
+  ctx.reply.Integer(*r);
 }
 
 // LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
 void CmdLcs(CommandContext& ctx) {
   bool get_len = false, get_idx = false, with_len = false;
   int64_t min_len = 0;
-  for (size_t j = 3; j < ctx.args.size(); j++) {
-    std::string_view o = ctx.args[j];
-    if (EqualsIgnoreCase(o, "idx")) {
+  ArgParser p(ctx.args, 3);
+  while (p.HasNext()) {
+    if (p.Check("IDX")) {
       get_idx = true;
-    } else if (EqualsIgnoreCase(o, "len")) {
+    } else if (p.Check("LEN")) {
       get_len = true;
-    } else if (EqualsIgnoreCase(o, "withmatchlen")) {
+    } else if (p.Check("WITHMATCHLEN")) {
       with_len = true;
-    } else if (EqualsIgnoreCase(o, "minmatchlen") && j + 1 < ctx.args.size()) {
-      auto v = IntArg(ctx, ctx.args[++j]);
-      if (!v) return;
-      min_len = *v < 0 ? 0 : *v;
+    } else if (p.remaining() >= 2 && p.Check("MINMATCHLEN")) {
+      int64_t v = p.Next<int64_t>();
+      min_len = v < 0 ? 0 : v;
     } else {
-      ctx.Error(errors::kSyntax);
-      return;
+      p.Fail(errors::kSyntax);
     }
   }
+  if (!p.ok()) return ctx.Error(p.error());
   std::string a, b;
   {
     storage::Database& db = ctx.db();

@@ -58,5 +58,70 @@ TEST_F(StringFamilyTest, AppendAndStrlen) {
   EXPECT_TRUE(IsBulk(Run({"GETRANGE", "k", "1", "-2"}), "bc"));
 }
 
+TEST_F(StringFamilyTest, SetGetOnAnotherTypeIsWrongTypeBeforeNx) {
+  EXPECT_TRUE(IsInt(Run({"LPUSH", "l", "a"}), 1));
+  EXPECT_TRUE(IsError(Run({"SET", "l", "v", "GET", "NX"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"SET", "l", "v", "GET"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsStatus(Run({"SET", "l", "v"}), "OK"));
+  EXPECT_TRUE(IsBulk(Run({"SET", "l", "w", "GET", "XX"}), "v"));
+  EXPECT_TRUE(IsNil(Run({"SET", "m", "w", "GET", "XX"})));
+  EXPECT_TRUE(IsNil(Run({"GET", "m"})));
+}
+
+TEST_F(StringFamilyTest, GetExOptionsAndChanges) {
+  EXPECT_TRUE(IsError(Run({"GETEX", "k", "EX", "10", "PERSIST"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"GETEX", "k", "NX"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"GETEX", "k", "EX"}), "ERR syntax error"));
+  EXPECT_TRUE(IsNil(Run({"GETEX", "k", "EX", "10"})));
+  EXPECT_TRUE(IsStatus(Run({"SET", "k", "v"}), "OK"));
+  EXPECT_TRUE(IsBulk(Run({"GETEX", "k", "EX", "100"}), "v"));
+  EXPECT_TRUE(IsInt(Run({"TTL", "k"}), 100));
+  EXPECT_TRUE(IsBulk(Run({"GETEX", "k", "PERSIST"}), "v"));
+  EXPECT_TRUE(IsInt(Run({"TTL", "k"}), -1));
+  EXPECT_TRUE(IsBulk(Run({"GETEX", "k", "PXAT", "1"}), "v"));
+  EXPECT_TRUE(IsNil(Run({"GET", "k"})));
+  std::string log = Log();
+  EXPECT_NE(log.find("PEXPIREAT"), std::string::npos) << log;
+  EXPECT_NE(log.find("PERSIST"), std::string::npos) << log;
+  EXPECT_NE(log.find("DEL"), std::string::npos) << log;
+}
+
+TEST_F(StringFamilyTest, GetDelGetSetAndSetRange) {
+  EXPECT_TRUE(IsNil(Run({"GETDEL", "k"})));
+  EXPECT_TRUE(IsNil(Run({"GETSET", "k", "a"})));
+  EXPECT_TRUE(IsBulk(Run({"GETSET", "k", "b"}), "a"));
+  EXPECT_TRUE(IsBulk(Run({"GETDEL", "k"}), "b"));
+  EXPECT_TRUE(IsNil(Run({"GET", "k"})));
+  EXPECT_TRUE(IsInt(Run({"SETRANGE", "k", "2", ""}), 0));
+  EXPECT_TRUE(IsInt(Run({"EXISTS", "k"}), 0));
+  EXPECT_TRUE(IsInt(Run({"SETRANGE", "k", "2", "xy"}), 4));
+  EXPECT_TRUE(IsBulk(Run({"GET", "k"}), std::string_view("\0\0xy", 4)));
+  EXPECT_TRUE(IsError(Run({"SETRANGE", "k", "-1", "x"}), "ERR offset is out of range"));
+  EXPECT_TRUE(IsInt(Run({"LPUSH", "l", "a"}), 1));
+  EXPECT_TRUE(IsError(Run({"SETRANGE", "l", "0", ""}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"GETDEL", "l"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"APPEND", "l", "x"}), "WRONGTYPE"));
+}
+
+TEST_F(StringFamilyTest, MSetNxStoresNothingWhenAnyKeyExists) {
+  EXPECT_TRUE(IsInt(Run({"MSETNX", "a", "1", "b", "2"}), 1));
+  EXPECT_TRUE(IsInt(Run({"MSETNX", "c", "3", "a", "9"}), 0));
+  EXPECT_TRUE(IsNil(Run({"GET", "c"})));
+  EXPECT_TRUE(IsBulk(Run({"GET", "a"}), "1"));
+  EXPECT_TRUE(IsError(Run({"MSET", "a", "1", "b"}), "ERR wrong number of arguments for 'mset'"));
+  EXPECT_TRUE(IsStatus(Run({"MSET", "a", "5", "a", "6"}), "OK"));
+  EXPECT_TRUE(IsBulk(Run({"GET", "a"}), "6"));
+}
+
+TEST_F(StringFamilyTest, LcsOptionErrors) {
+  EXPECT_TRUE(IsStatus(Run({"SET", "s", "abc"}), "OK"));
+  EXPECT_TRUE(IsError(Run({"LCS", "s", "s", "MINMATCHLEN"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"LCS", "s", "s", "MINMATCHLEN", "x"}),
+                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(IsError(Run({"LCS", "s", "s", "LEN", "IDX"}),
+                      "ERR If you want both the length and indexes, please just use IDX."));
+  EXPECT_TRUE(IsInt(Run({"LCS", "s", "s", "len", "MINMATCHLEN", "-5"}), 3));
+}
+
 }  // namespace
 }  // namespace basalt::commands
