@@ -161,6 +161,11 @@ class ServerProcess:
             try:
                 with self.raw(timeout=1.0) as c:
                     reply = c.command('PING')
+                    if reply.startswith(b'-NOAUTH') and self.password is not None:
+                        # NOAUTH comes before LOADING: authenticate, then PING
+                        # again, so a server still loading its data is not ready.
+                        c.command('AUTH', self.password)
+                        reply = c.command('PING')
                 if reply == b'+PONG\r\n' or reply.startswith(b'-NOAUTH'):
                     return
                 last_err = 'PING replied %r' % (reply,)
