@@ -172,5 +172,16 @@ inline std::string UnsupportedOption(std::string_view option) {
 inline std::string UnknownPfDebugSubcommand(std::string_view sub) {
   return "ERR Unknown PFDEBUG subcommand '" + std::string(sub) + "'";
 }
+// ops3
+// zset, zset_range (the first four were in zset_ops.h)
+inline constexpr char kZMinMaxNotFloat[] = "ERR min or max is not a float";
+inline constexpr char kZLexRangeInvalid[] = "ERR min or max not valid string range item";
+inline constexpr char kZNaNResult[] = "ERR resulting score is not a number (NaN)";
+inline constexpr char kZWeightNotFloat[] = "ERR weight value is not a float";
+inline constexpr char kZLimitNeedsByScoreOrLex[] =
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
+// "ERR at least 1 input key is needed for '<name>' command" (ZUNION, ZINTER, ...)
+inline constexpr char kZInputKeyNeededPrefix[] = "ERR at least 1 input key is needed for '";
+inline constexpr char kZInputKeyNeededSuffix[] = "' command";
 
 }  // namespace basalt::commands::errors

@@ -3,13 +3,17 @@
 // propagation and keyspace events. The pop and move logic lives in
 // list_ops.{h,cc}, shared with the blocking commands (not registered here).
 #include <algorithm>
+#include <span>
+#include <string>
 #include <vector>
 
+#include "commands/arg_parser.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/helpers.h"
 #include "commands/list_ops.h"
+#include "common/status.h"
 #include "storage/list_type.h"
 
 namespace basalt::commands {
@@ -19,51 +23,183 @@ using storage::Entry;
 using storage::ListObject;
 using storage::ValueType;
 
-// Looks up a list for a write command (no hit/miss counting): list_ops's
-// LookupListForWrite, with the WRONGTYPE reply.
-bool LookupListWrite(CommandContext& ctx, KeyGuard& g, ListObject** out) {
-  *out = nullptr;
-  if (LookupListForWrite(Locked(g), out) == ListState::kWrongType) {
-    ctx.Error(errors::kWrongType);
-    return false;
+// ---------------------------------------------------------------- Operations
+// What each list write does to the keyspace, apart from parsing, propagating,
+// notifying and replying: each takes the key(s) whose shard locks the caller
+// holds and already-parsed arguments, and returns what the handler needs to
+// reply and propagate, or Redis's error. It knows nothing of RESP. The pop
+// and move operations (OpPop, OpMove) are in list_ops.h, shared with the
+// blocking commands.
+
+// The list at g's key: null when the key is missing, WRONGTYPE for another
+// type (looked up as a write: no keyspace hit/miss counting).
+StatusOr<ListObject*> FindList(KeyGuard& g) {
+  ListObject* l = nullptr;
+  if (LookupListForWrite(Locked(g), &l) == ListState::kWrongType) {
+    return Status::Error(errors::kWrongType);
   }
+  return l;
+}
+
+// Deletes the key of a list a command emptied; returns whether it did.
+bool DeleteIfEmpty(KeyGuard& g, const ListObject* l) {
+  if (l->Size() != 0) return false;
+  g.shard().Delete(g.FindLink(false));
   return true;
 }
 
-// Deletes the key of a list emptied by a command, firing "del".
-void DeleteIfEmpty(CommandContext& ctx, KeyGuard& g, ListObject* l) {
-  if (l->Size() != 0) return;
-  g.shard().Delete(g.FindLink(false));
-  ctx.Changed(g.key(), "del", kNotifyGeneric);
-}
-
-// LPUSH key element [element ...] / RPUSH ... / LPUSHX ... / RPUSHX ...
-void PushGeneric(CommandContext& ctx, ListEnd end, bool only_existing) {
-  KeyGuard g(ctx.db(), ctx.args[1]);
-  ListObject* l;
-  if (!LookupListWrite(ctx, g, &l)) return;
+// Pushes `elements` in order at `end` of the list at g's key, creating it
+// (with `fill` as its list-max-listpack-size) unless `only_existing`.
+// Returns the new length: 0 when `only_existing` and the key is missing
+// (nothing changed).
+StatusOr<int64_t> OpPush(KeyGuard& g, ListEnd end, bool only_existing,
+                         std::span<const std::string_view> elements, int64_t fill) {
+  StatusOr<ListObject*> found = FindList(g);
+  if (!found.ok()) return found.status();
+  ListObject* l = *found;
   if (l == nullptr) {
-    if (only_existing) {
-      ctx.reply.Integer(0);
-      return;
-    }
-    l = new ListObject(ctx.config().list_max_listpack_size());
+    if (only_existing) return int64_t{0};
+    l = new ListObject(fill);
     g.Add(storage::EntryBuilder::Object(g.key(), ValueType::kList, l, false, 0));
   }
-  for (size_t i = 2; i < ctx.args.size(); i++) {
+  for (std::string_view v : elements) {
     if (end == ListEnd::kLeft) {
-      l->PushFront(ctx.args[i]);
+      l->PushFront(v);
     } else {
-      l->PushBack(ctx.args[i]);
+      l->PushBack(v);
     }
   }
-  ctx.PropagateAsIs();
-  ctx.Changed(g.key(), end == ListEnd::kLeft ? "lpush" : "rpush", kNotifyList);
-  ctx.reply.Integer(int64_t(l->Size()));
+  return int64_t(l->Size());
 }
+
+// What LMPOP popped, and from which of its keys.
+struct ListMPop {
+  size_t index = 0;  // position in `keys` of the list popped from
+  ListPop pop;       // !pop.found: no key held a list
+};
+
+// Pops up to `count` (>= 1) elements from `end` of the first of `keys` that
+// holds a list (FindFirstList's scan: WRONGTYPE when a key of another type
+// comes first).
+StatusOr<ListMPop> OpLMPop(std::span<const LockedKey> keys, ListEnd end, int64_t count) {
+  ListMPop r;
+  switch (FindFirstList(keys, &r.index)) {
+    case ListState::kMissing:
+      return r;
+    case ListState::kWrongType:
+      return Status::Error(errors::kWrongType);
+    case ListState::kList:
+      break;
+  }
+  StatusOr<ListPop> pop = OpPop(keys[r.index], end, count);
+  if (!pop.ok()) return pop.status();
+  r.pop = std::move(*pop);
+  return r;
+}
+
+// Replaces the element at `index` (negative counts from the tail).
+Status OpLSet(KeyGuard& g, int64_t index, std::string_view element) {
+  StatusOr<ListObject*> found = FindList(g);
+  if (!found.ok()) return found.status();
+  ListObject* l = *found;
+  if (l == nullptr) return Status::Error(errors::kNoSuchKey);
+  size_t i;
+  if (!l->NormalizeIndex(index, &i)) return Status::Error(errors::kIndexOutOfRange);
+  l->Set(i, element);
+  return Status::Ok();
+}
+
+// Inserts `element` before or after the first `pivot`. Returns the new
+// length, 0 when the key is missing, -1 when the pivot is not found (0 and
+// -1 change nothing).
+StatusOr<int64_t> OpLInsert(KeyGuard& g, bool after, std::string_view pivot,
+                            std::string_view element) {
+  StatusOr<ListObject*> found = FindList(g);
+  if (!found.ok()) return found.status();
+  ListObject* l = *found;
+  if (l == nullptr) return int64_t{0};
+  if (!l->InsertAtPivot(pivot, element, after)) return int64_t{-1};
+  return int64_t(l->Size());
+}
+
+// What LREM removed.
+struct ListRem {
+  int64_t removed = 0;
+  bool deleted = false;  // the list was emptied and its key deleted
+};
+
+// Removes up to |count| elements equal to `element` (from the tail when
+// count < 0, all of them when 0).
+StatusOr<ListRem> OpLRem(KeyGuard& g, int64_t count, std::string_view element) {
+  StatusOr<ListObject*> found = FindList(g);
+  if (!found.ok()) return found.status();
+  ListRem r;
+  ListObject* l = *found;
+  if (l == nullptr) return r;
+  r.removed = int64_t(l->Remove(element, count));
+  if (r.removed > 0) r.deleted = DeleteIfEmpty(g, l);
+  return r;
+}
+
+// What LTRIM did.
+struct ListTrim {
+  bool found = false;    // the key held a list
+  size_t removed = 0;    // elements trimmed from both ends
+  bool deleted = false;  // the list was emptied and its key deleted
+};
+
+// Keeps only the elements from `start` to `stop` (inclusive, negative counts
+// from the tail).
+StatusOr<ListTrim> OpLTrim(KeyGuard& g, int64_t start, int64_t stop) {
+  StatusOr<ListObject*> found = FindList(g);
+  if (!found.ok()) return found.status();
+  ListTrim r;
+  ListObject* l = *found;
+  if (l == nullptr) return r;
+  r.found = true;
+  int64_t len = int64_t(l->Size());
+  int64_t s = start, e = stop;
+  if (s < 0) s += len;
+  if (e < 0) e += len;
+  if (s < 0) s = 0;
+  size_t front, back;
+  if (s > e || s >= len) {
+    front = size_t(len);
+    back = 0;
+  } else {
+    if (e >= len) e = len - 1;
+    front = size_t(s);
+    back = size_t(len - e - 1);
+  }
+  l->TrimEnds(front, back);
+  r.removed = front + back;
+  r.deleted = DeleteIfEmpty(g, l);
+  return r;
+}
+
+// ---------------------------------------------------------------- Handlers
+
+// LPUSH/RPUSH/LPUSHX/RPUSHX: pushes the elements at `end`; the X forms only
+// onto an existing list.
+void PushGeneric(CommandContext& ctx, ListEnd end, bool only_existing) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StatusOr<int64_t> len =
+      OpPush(g, end, only_existing, ctx.args.subspan(2), ctx.config().list_max_listpack_size());
+  if (!len.ok()) return ctx.Error(len.status().message());
+  // LPUSHX/RPUSHX on a missing key change nothing: no event, no propagation.
+  if (*len > 0) {
+    ctx.PropagateAsIs();
+    ctx.Changed(g.key(), PushEvent(end), kNotifyList);
+  }
+  ctx.reply.Integer(*len);
+}
+// LPUSH key element [element ...]
 void CmdLPush(CommandContext& ctx) { PushGeneric(ctx, ListEnd::kLeft, false); }
+// RPUSH key element [element ...]
 void CmdRPush(CommandContext& ctx) { PushGeneric(ctx, ListEnd::kRight, false); }
+// LPUSHX key element [element ...]
 void CmdLPushX(CommandContext& ctx) { PushGeneric(ctx, ListEnd::kLeft, true); }
+// RPUSHX key element [element ...]
 void CmdRPushX(CommandContext& ctx) { PushGeneric(ctx, ListEnd::kRight, true); }
 
 void ReplyElements(CommandContext& ctx, const std::vector<std::string>& items) {
@@ -71,26 +207,20 @@ void ReplyElements(CommandContext& ctx, const std::vector<std::string>& items) {
   for (const auto& s : items) ctx.reply.Bulk(s);
 }
 
-// LPOP key [count] / RPOP key [count]
+// LPOP/RPOP: pops one element, or up to `count` as an array.
 void PopGeneric(CommandContext& ctx, ListEnd end) {
-  if (ctx.args.size() > 3) {
-    ctx.Error(errors::WrongArity(ctx.spec.name));
-    return;
-  }
+  if (ctx.args.size() > 3) return ctx.Error(errors::WrongArity(ctx.spec.name));
   bool has_count = ctx.args.size() == 3;
   int64_t count = 1;
   if (has_count) {
     auto v = ParseInt64(ctx.args[2]);
-    if (!v || *v < 0) {
-      ctx.Error(errors::kPopCountError);
-      return;
-    }
+    if (!v || *v < 0) return ctx.Error(errors::kPopCountError);
     count = *v;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
-  ListObject* l;
-  if (!LookupListWrite(ctx, g, &l)) return;
-  if (l == nullptr) {
+  StatusOr<ListPop> r = OpPop(Locked(g), end, count);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!r->found) {
     if (has_count) {
       ctx.reply.NullArray();
     } else {
@@ -98,57 +228,46 @@ void PopGeneric(CommandContext& ctx, ListEnd end) {
     }
     return;
   }
-  if (count == 0) {
-    // LPOP key 0 changes nothing and is not propagated.
-    ctx.reply.ArrayHeader(0);
-    return;
+  // LPOP key 0 changes nothing and is not propagated.
+  if (!r->items.empty()) {
+    ctx.PropagateAsIs();
+    ctx.Changed(g.key(), PopEvent(end), kNotifyList);
+    if (r->deleted) ctx.Changed(g.key(), "del", kNotifyGeneric);
   }
-  std::vector<std::string> items;
-  PopElements(ctx, g, end, count, PopLog::kAsIs, &items);
   if (has_count) {
-    ReplyElements(ctx, items);
+    ReplyElements(ctx, r->items);
   } else {
-    ctx.reply.Bulk(items[0]);
+    ctx.reply.Bulk(r->items[0]);
   }
 }
+// LPOP key [count]
 void CmdLPop(CommandContext& ctx) { PopGeneric(ctx, ListEnd::kLeft); }
+// RPOP key [count]
 void CmdRPop(CommandContext& ctx) { PopGeneric(ctx, ListEnd::kRight); }
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void CmdLMPop(CommandContext& ctx) {
   auto numkeys = ParseInt64(ctx.args[1]);
-  if (!numkeys || *numkeys <= 0) {
-    ctx.Error(errors::kNumKeysError);
-    return;
-  }
+  if (!numkeys || *numkeys <= 0) return ctx.Error(errors::kNumKeysError);
   // The keys, then the direction: numkeys must leave room for it.
-  size_t where_idx = 2;
-  if (uint64_t(*numkeys) >= ctx.args.size() - 2) {
-    ctx.Error(errors::kSyntax);
-    return;
-  }
-  where_idx += size_t(*numkeys);
+  if (uint64_t(*numkeys) >= ctx.args.size() - 2) return ctx.Error(errors::kSyntax);
+  size_t where_idx = 2 + size_t(*numkeys);
   ListEnd end;
-  if (!ParseListEnd(ctx.args[where_idx], &end)) {
-    ctx.Error(errors::kSyntax);
-    return;
-  }
+  if (!ParseListEnd(ctx.args[where_idx], &end)) return ctx.Error(errors::kSyntax);
   int64_t count = 1;
   bool has_count = false;
-  for (size_t i = where_idx + 1; i < ctx.args.size(); i++) {
-    if (!has_count && EqualsIgnoreCase(ctx.args[i], "count") && i + 1 < ctx.args.size()) {
-      auto v = ParseInt64(ctx.args[++i]);
-      if (!v || *v <= 0) {
-        ctx.Error(errors::kCountError);
-        return;
-      }
-      count = *v;
+  ArgParser p(ctx.args, where_idx + 1);
+  while (p.HasNext()) {
+    if (!has_count && p.remaining() >= 2 && p.Check("COUNT")) {
+      auto v = ParseInt64(p.Next<std::string_view>());
+      if (!v || *v <= 0) p.Fail(errors::kCountError);
+      count = v.value_or(1);
       has_count = true;
     } else {
-      ctx.Error(errors::kSyntax);
-      return;
+      p.Fail(errors::kSyntax);
     }
   }
+  if (!p.ok()) return ctx.Error(p.error());
   storage::Database& db = ctx.db();
   auto keys = ctx.args.subspan(2, size_t(*numkeys));
   storage::LockSet locks;
@@ -157,22 +276,18 @@ void CmdLMPop(CommandContext& ctx) {
   std::vector<LockedKey> locked;
   locked.reserve(keys.size());
   for (auto k : keys) locked.push_back(Locked(db, k));
-  size_t idx = 0;
-  switch (FindFirstList(locked, &idx)) {
-    case ListState::kMissing:
-      ctx.reply.NullArray();
-      return;
-    case ListState::kWrongType:
-      ctx.Error(errors::kWrongType);
-      return;
-    case ListState::kList:
-      break;
-  }
-  std::vector<std::string> items;
-  PopElements(ctx, locked[idx], end, count, PopLog::kWithCount, &items);
+  StatusOr<ListMPop> r = OpLMPop(locked, end, count);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!r->pop.found) return ctx.reply.NullArray();
+  std::string_view key = keys[r->index];
+  char buf[24];
+  size_t n = FormatInt64(int64_t(r->pop.items.size()), buf);
+  ctx.Propagate({end == ListEnd::kLeft ? "LPOP" : "RPOP", key, std::string_view(buf, n)});
+  ctx.Changed(key, PopEvent(end), kNotifyList);
+  if (r->pop.deleted) ctx.Changed(key, "del", kNotifyGeneric);
   ctx.reply.ArrayHeader(2);
-  ctx.reply.Bulk(keys[idx]);
-  ReplyElements(ctx, items);
+  ctx.reply.Bulk(key);
+  ReplyElements(ctx, r->pop.items);
 }
 
 // LLEN key
@@ -182,7 +297,6 @@ void CmdLLen(CommandContext& ctx) {
   if (!LookupForRead<ListObject>(ctx, g, &l)) return;
   ctx.reply.Integer(l == nullptr ? 0 : int64_t(l->Size()));
 }
-
 // LRANGE key start stop
 void CmdLRange(CommandContext& ctx) {
   auto start = IntArg(ctx, ctx.args[2]);
@@ -238,20 +352,21 @@ void CmdLIndex(CommandContext& ctx) {
 // LSET key index element
 void CmdLSet(CommandContext& ctx) {
   KeyGuard g(ctx.db(), ctx.args[1]);
-  ListObject* l;
-  if (!LookupListWrite(ctx, g, &l)) return;
-  if (l == nullptr) {
-    ctx.Error(errors::kNoSuchKey);
-    return;
+  auto index = ParseInt64(ctx.args[2]);
+  if (!index) {
+    // The key's errors win over a bad index, as in Redis.
+    ListObject* l;
+    switch (LookupListForWrite(Locked(g), &l)) {
+      case ListState::kMissing:
+        return ctx.Error(errors::kNoSuchKey);
+      case ListState::kWrongType:
+        return ctx.Error(errors::kWrongType);
+      case ListState::kList:
+        return ctx.Error(errors::kNotInteger);
+    }
   }
-  auto index = IntArg(ctx, ctx.args[2]);
-  if (!index) return;
-  size_t i;
-  if (!l->NormalizeIndex(*index, &i)) {
-    ctx.Error(errors::kIndexOutOfRange);
-    return;
-  }
-  l->Set(i, ctx.args[3]);
+  Status st = OpLSet(g, *index, ctx.args[3]);
+  if (!st.ok()) return ctx.Error(st.message());
   ctx.PropagateAsIs();
   ctx.Changed(g.key(), "lset", kNotifyList);
   ctx.reply.Ok();
@@ -265,23 +380,16 @@ void CmdLInsert(CommandContext& ctx) {
   } else if (EqualsIgnoreCase(ctx.args[2], "before")) {
     after = false;
   } else {
-    ctx.Error(errors::kSyntax);
-    return;
+    return ctx.Error(errors::kSyntax);
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
-  ListObject* l;
-  if (!LookupListWrite(ctx, g, &l)) return;
-  if (l == nullptr) {
-    ctx.reply.Integer(0);
-    return;
+  StatusOr<int64_t> len = OpLInsert(g, after, ctx.args[3], ctx.args[4]);
+  if (!len.ok()) return ctx.Error(len.status().message());
+  if (*len > 0) {
+    ctx.PropagateAsIs();
+    ctx.Changed(g.key(), "linsert", kNotifyList);
   }
-  if (!l->InsertAtPivot(ctx.args[3], ctx.args[4], after)) {
-    ctx.reply.Integer(-1);
-    return;
-  }
-  ctx.PropagateAsIs();
-  ctx.Changed(g.key(), "linsert", kNotifyList);
-  ctx.reply.Integer(int64_t(l->Size()));
+  ctx.reply.Integer(*len);
 }
 
 // LREM key count element
@@ -289,19 +397,14 @@ void CmdLRem(CommandContext& ctx) {
   auto count = IntArg(ctx, ctx.args[2]);
   if (!count) return;
   KeyGuard g(ctx.db(), ctx.args[1]);
-  ListObject* l;
-  if (!LookupListWrite(ctx, g, &l)) return;
-  if (l == nullptr) {
-    ctx.reply.Integer(0);
-    return;
-  }
-  size_t removed = l->Remove(ctx.args[3], *count);
-  if (removed > 0) {
+  StatusOr<ListRem> r = OpLRem(g, *count, ctx.args[3]);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (r->removed > 0) {
     ctx.PropagateAsIs();
     ctx.Changed(g.key(), "lrem", kNotifyList);
-    DeleteIfEmpty(ctx, g, l);
+    if (r->deleted) ctx.Changed(g.key(), "del", kNotifyGeneric);
   }
-  ctx.reply.Integer(int64_t(removed));
+  ctx.reply.Integer(r->removed);
 }
 
 // LTRIM key start stop
@@ -311,32 +414,15 @@ void CmdLTrim(CommandContext& ctx) {
   auto stop = IntArg(ctx, ctx.args[3]);
   if (!stop) return;
   KeyGuard g(ctx.db(), ctx.args[1]);
-  ListObject* l;
-  if (!LookupListWrite(ctx, g, &l)) return;
-  if (l == nullptr) {
-    ctx.reply.Ok();
-    return;
+  StatusOr<ListTrim> r = OpLTrim(g, *start, *stop);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (r->found) {
+    // Redis fires "ltrim" even when nothing was removed, but only a change
+    // is propagated.
+    if (r->removed > 0) ctx.PropagateAsIs();
+    ctx.Changed(g.key(), "ltrim", kNotifyList);
+    if (r->deleted) ctx.Changed(g.key(), "del", kNotifyGeneric);
   }
-  int64_t len = int64_t(l->Size());
-  int64_t s = *start, e = *stop;
-  if (s < 0) s += len;
-  if (e < 0) e += len;
-  if (s < 0) s = 0;
-  size_t front, back;
-  if (s > e || s >= len) {
-    front = size_t(len);
-    back = 0;
-  } else {
-    if (e >= len) e = len - 1;
-    front = size_t(s);
-    back = size_t(len - e - 1);
-  }
-  l->TrimEnds(front, back);
-  // Redis fires "ltrim" even when nothing was removed, but only a change is
-  // propagated.
-  if (front + back > 0) ctx.PropagateAsIs();
-  ctx.Changed(g.key(), "ltrim", kNotifyList);
-  DeleteIfEmpty(ctx, g, l);
   ctx.reply.Ok();
 }
 
@@ -344,37 +430,28 @@ void CmdLTrim(CommandContext& ctx) {
 void CmdLPos(CommandContext& ctx) {
   int64_t rank = 1, count = 0, maxlen = 0;
   bool has_count = false;
-  for (size_t i = 3; i < ctx.args.size(); i++) {
-    std::string_view opt = ctx.args[i];
-    bool has_value = i + 1 < ctx.args.size();
-    if (EqualsIgnoreCase(opt, "rank") && has_value) {
-      auto v = IntArg(ctx, ctx.args[++i]);
-      if (!v) return;
-      if (*v == 0) {
-        ctx.Error(errors::kRankZero);
-        return;
-      }
-      rank = *v;
-    } else if (EqualsIgnoreCase(opt, "count") && has_value) {
-      auto v = ParseInt64(ctx.args[++i]);
-      if (!v || *v < 0) {
-        ctx.Error(errors::kCountNegative);
-        return;
-      }
-      count = *v;
+  // COUNT and MAXLEN report a value that is not an integer with the same
+  // text as a negative one.
+  auto non_negative = [](ArgParser& p, const char* error) {
+    auto v = ParseInt64(p.Next<std::string_view>());
+    if (!v || *v < 0) p.Fail(error);
+    return v.value_or(0);
+  };
+  ArgParser p(ctx.args, 3);
+  while (p.HasNext()) {
+    if (p.remaining() >= 2 && p.Check("RANK")) {
+      rank = p.Next<int64_t>();
+      if (p.ok() && rank == 0) p.Fail(errors::kRankZero);
+    } else if (p.remaining() >= 2 && p.Check("COUNT")) {
+      count = non_negative(p, errors::kCountNegative);
       has_count = true;
-    } else if (EqualsIgnoreCase(opt, "maxlen") && has_value) {
-      auto v = ParseInt64(ctx.args[++i]);
-      if (!v || *v < 0) {
-        ctx.Error(errors::kMaxLenNegative);
-        return;
-      }
-      maxlen = *v;
+    } else if (p.remaining() >= 2 && p.Check("MAXLEN")) {
+      maxlen = non_negative(p, errors::kMaxLenNegative);
     } else {
-      ctx.Error(errors::kSyntax);
-      return;
+      p.Fail(errors::kSyntax);
     }
   }
+  if (!p.ok()) return ctx.Error(p.error());
   KeyGuard g(ctx.db(), ctx.args[1]);
   ListObject* l;
   if (!LookupForRead<ListObject>(ctx, g, &l)) return;
@@ -389,7 +466,7 @@ void CmdLPos(CommandContext& ctx) {
   }
   if (has_count) {
     ctx.reply.ArrayHeader(found.size());
-    for (size_t p : found) ctx.reply.Integer(int64_t(p));
+    for (size_t pos : found) ctx.reply.Integer(int64_t(pos));
   } else if (found.empty()) {
     ctx.reply.Null();
   } else {
@@ -397,6 +474,8 @@ void CmdLPos(CommandContext& ctx) {
   }
 }
 
+// LMOVE/RPOPLPUSH: moves one element from `from` of the source list to `to`
+// of the destination list.
 void MoveGeneric(CommandContext& ctx, ListEnd from, ListEnd to) {
   std::string_view src = ctx.args[1], dst = ctx.args[2];
   storage::Database& db = ctx.db();
@@ -404,26 +483,22 @@ void MoveGeneric(CommandContext& ctx, ListEnd from, ListEnd to) {
   locks.AddKey(db, src);
   locks.AddKey(db, dst);
   locks.Acquire();
-  std::string value;
-  switch (MoveElement(ctx, Locked(db, src), Locked(db, dst), from, to, {}, &value)) {
-    case MoveResult::kNoSource:
-      ctx.reply.Null();
-      return;
-    case MoveResult::kWrongType:
-      ctx.Error(errors::kWrongType);
-      return;
-    case MoveResult::kMoved:
-      ctx.reply.Bulk(value);
-      return;
-  }
+  StatusOr<ListMove> r =
+      OpMove(Locked(db, src), Locked(db, dst), from, to, ctx.config().list_max_listpack_size());
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!r->moved) return ctx.reply.Null();
+  ctx.PropagateAsIs();
+  ctx.Changed(dst, PushEvent(to), kNotifyList);
+  ctx.Changed(src, PopEvent(from), kNotifyList);
+  if (r->src_deleted) ctx.Changed(src, "del", kNotifyGeneric);
+  ctx.reply.Bulk(r->value);
 }
 
 // LMOVE source destination LEFT|RIGHT LEFT|RIGHT
 void CmdLMove(CommandContext& ctx) {
   ListEnd from, to;
   if (!ParseListEnd(ctx.args[3], &from) || !ParseListEnd(ctx.args[4], &to)) {
-    ctx.Error(errors::kSyntax);
-    return;
+    return ctx.Error(errors::kSyntax);
   }
   MoveGeneric(ctx, from, to);
 }

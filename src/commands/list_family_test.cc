@@ -1,7 +1,7 @@
 // List commands in process: LPOS's RANK/COUNT/MAXLEN, LINSERT's missing
-// pivot, LRANGE's clamping, LMOVE on one key, LSET's errors, and blocking
-// pops inside MULTI, which answer at once and are logged as their
-// non-blocking forms. Expected replies are Redis 7.0.15's.
+// pivot, LRANGE's clamping, LMOVE on one key, LSET's errors, which error wins
+// when several apply, and blocking pops inside MULTI, which answer at once and
+// are logged as their non-blocking forms. Expected replies are Redis 7.0.15's.
 #include <string>
 #include <vector>
 
@@ -115,6 +115,34 @@ TEST_F(ListFamilyTest, LSetIndexErrors) {
   EXPECT_TRUE(IsStatus(Run({"LSET", "l", "-3", "first"}), "OK"));
   EXPECT_TRUE(IsStatus(Run({"LSET", "l", "2", "last"}), "OK"));
   EXPECT_TRUE(IsArray(Run({"LRANGE", "l", "0", "-1"}), {"first", "b", "last"}));
+}
+
+// Which error wins when several apply (the handlers parse first and the
+// operations report the key's errors; Redis 7.0.15's replies).
+TEST_F(ListFamilyTest, ErrorOrderOfParsedOptionsAndKeys) {
+  EXPECT_TRUE(IsInt(Run({"RPUSH", "l", "a", "b"}), 2));
+  EXPECT_TRUE(IsStatus(Run({"SET", "s", "x"}), "OK"));
+  // LSET: the key's errors before a bad index.
+  EXPECT_TRUE(IsError(Run({"LSET", "missing", "x", "y"}), "ERR no such key"));
+  EXPECT_TRUE(IsError(Run({"LSET", "s", "x", "y"}), "WRONGTYPE"));
+  // LPOS: options in order, the first error wins, before the key's type.
+  EXPECT_TRUE(IsError(Run({"LPOS", "l", "a", "COUNT", "abc"}), "ERR COUNT can't be negative"));
+  EXPECT_TRUE(IsError(Run({"LPOS", "l", "a", "MAXLEN", "abc"}), "ERR MAXLEN can't be negative"));
+  EXPECT_TRUE(IsError(Run({"LPOS", "l", "a", "RANK", "abc"}), "ERR value is not an integer"));
+  EXPECT_TRUE(
+      IsError(Run({"LPOS", "l", "a", "RANK", "0", "COUNT", "-1"}), "ERR RANK can't be zero"));
+  EXPECT_TRUE(IsError(Run({"LPOS", "l", "a", "COUNT", "-1", "RANK", "0"}), "ERR COUNT can't be"));
+  EXPECT_TRUE(IsError(Run({"LPOS", "s", "a", "RANK", "0"}), "ERR RANK can't be zero"));
+  // LMPOP's COUNT.
+  EXPECT_TRUE(IsError(Run({"LMPOP", "1", "l", "LEFT", "COUNT", "x"}),
+                      "ERR count should be greater than 0"));
+  EXPECT_TRUE(IsError(Run({"LMPOP", "1", "l", "LEFT", "COUNT", "0", "junk"}),
+                      "ERR count should be greater than 0"));
+  EXPECT_TRUE(
+      IsError(Run({"LMPOP", "1", "l", "LEFT", "COUNT", "1", "COUNT", "1"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"LMPOP", "1", "l", "LEFT", "COUNT"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"LMPOP", "2", "s", "l", "LEFT"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsInt(Run({"LLEN", "l"}), 2));
 }
 
 TEST_F(ListFamilyTest, PopWithCount) {

@@ -1,5 +1,8 @@
 #include "commands/list_ops.h"
 
+#include <iterator>
+
+#include "commands/errors.h"
 #include "storage/list_type.h"
 
 namespace basalt::commands {
@@ -39,19 +42,30 @@ ListState FindFirstList(std::span<const LockedKey> keys, size_t* index) {
   return ListState::kMissing;
 }
 
+StatusOr<ListPop> OpPop(const LockedKey& k, ListEnd end, int64_t count) {
+  ListPop pop;
+  Entry** link = k.shard.FindLink(k.key, k.hash);
+  if (link == nullptr) return pop;
+  if (!Holds<ListObject>(*link)) return Status::Error(errors::kWrongType);
+  pop.found = true;
+  if (count <= 0) return pop;
+  auto* list = ValueAs<ListObject>(*link);
+  if (end == ListEnd::kLeft) {
+    list->PopFront(size_t(count), &pop.items);
+  } else {
+    list->PopBack(size_t(count), &pop.items);
+  }
+  if (list->Size() == 0) {
+    k.shard.Delete(link);
+    pop.deleted = true;
+  }
+  return pop;
+}
+
 bool PopElements(CommandContext& ctx, const LockedKey& k, ListEnd end, int64_t count, PopLog log,
                  std::vector<std::string>* out) {
-  Entry** link = k.shard.FindLink(k.key, k.hash);
-  if (link == nullptr || !Holds<ListObject>((*link))) return false;
-  auto* list = static_cast<ListObject*>((*link)->obj());
-  size_t before = out->size();
-  size_t n = count < 1 ? 1 : size_t(count);
-  if (end == ListEnd::kLeft) {
-    list->PopFront(n, out);
-  } else {
-    list->PopBack(n, out);
-  }
-  size_t popped = out->size() - before;
+  StatusOr<ListPop> r = OpPop(k, end, count < 1 ? 1 : count);
+  if (!r.ok() || !r->found) return false;
   const char* cmd = end == ListEnd::kLeft ? "LPOP" : "RPOP";
   switch (log) {
     case PopLog::kAsIs:
@@ -62,56 +76,72 @@ bool PopElements(CommandContext& ctx, const LockedKey& k, ListEnd end, int64_t c
       break;
     case PopLog::kWithCount: {
       char buf[24];
-      ctx.Propagate({cmd, k.key, std::string_view(buf, FormatInt64(int64_t(popped), buf))});
+      size_t n = FormatInt64(int64_t(r->items.size()), buf);
+      ctx.Propagate({cmd, k.key, std::string_view(buf, n)});
       break;
     }
   }
-  ctx.Changed(k.key, end == ListEnd::kLeft ? "lpop" : "rpop", kNotifyList);
-  if (list->Size() == 0) {
-    k.shard.Delete(link);
-    ctx.Changed(k.key, "del", kNotifyGeneric);
-  }
+  ctx.Changed(k.key, PopEvent(end), kNotifyList);
+  if (r->deleted) ctx.Changed(k.key, "del", kNotifyGeneric);
+  out->insert(out->end(), std::make_move_iterator(r->items.begin()),
+              std::make_move_iterator(r->items.end()));
   return true;
 }
 
-MoveResult MoveElement(CommandContext& ctx, const LockedKey& src, const LockedKey& dst,
-                       ListEnd from, ListEnd to, std::span<const std::string_view> log_args,
-                       std::string* out) {
+StatusOr<ListMove> OpMove(const LockedKey& src, const LockedKey& dst, ListEnd from, ListEnd to,
+                          int64_t fill) {
+  ListMove m;
   ListObject* sl;
-  if (LookupListForWrite(src, &sl) != ListState::kList) {
-    Entry* e = src.shard.Find(src.key, src.hash, false);
-    return e == nullptr ? MoveResult::kNoSource : MoveResult::kWrongType;
+  switch (LookupListForWrite(src, &sl)) {
+    case ListState::kMissing:
+      return m;
+    case ListState::kWrongType:
+      return Status::Error(errors::kWrongType);
+    case ListState::kList:
+      break;
   }
   ListObject* dl = nullptr;
   bool same = &src.shard == &dst.shard && src.key == dst.key;
   if (same) {
     dl = sl;
   } else if (LookupListForWrite(dst, &dl) == ListState::kWrongType) {
-    return MoveResult::kWrongType;
+    return Status::Error(errors::kWrongType);
   }
-  *out = from == ListEnd::kLeft ? sl->PopFront() : sl->PopBack();
+  m.value = from == ListEnd::kLeft ? sl->PopFront() : sl->PopBack();
   if (dl == nullptr) {
-    dl = new ListObject(ctx.config().list_max_listpack_size());
+    dl = new ListObject(fill);
     // Adding to the table may move its buckets: src is looked up again below.
     dst.shard.Add(storage::EntryBuilder::Object(dst.key, ValueType::kList, dl, false, 0), dst.hash);
   }
   if (to == ListEnd::kLeft) {
-    dl->PushFront(*out);
+    dl->PushFront(m.value);
   } else {
-    dl->PushBack(*out);
+    dl->PushBack(m.value);
   }
+  m.moved = true;
+  if (sl->Size() == 0) {
+    Entry** link = src.shard.FindLink(src.key, src.hash, false);
+    src.shard.Delete(link);
+    m.src_deleted = true;
+  }
+  return m;
+}
+
+MoveResult MoveElement(CommandContext& ctx, const LockedKey& src, const LockedKey& dst,
+                       ListEnd from, ListEnd to, std::span<const std::string_view> log_args,
+                       std::string* out) {
+  StatusOr<ListMove> r = OpMove(src, dst, from, to, ctx.config().list_max_listpack_size());
+  if (!r.ok()) return MoveResult::kWrongType;
+  if (!r->moved) return MoveResult::kNoSource;
   if (log_args.empty()) {
     ctx.PropagateAsIs();
   } else {
     ctx.Propagate(log_args);
   }
-  ctx.Changed(dst.key, to == ListEnd::kLeft ? "lpush" : "rpush", kNotifyList);
-  ctx.Changed(src.key, from == ListEnd::kLeft ? "lpop" : "rpop", kNotifyList);
-  if (sl->Size() == 0) {
-    Entry** link = src.shard.FindLink(src.key, src.hash, false);
-    src.shard.Delete(link);
-    ctx.Changed(src.key, "del", kNotifyGeneric);
-  }
+  ctx.Changed(dst.key, PushEvent(to), kNotifyList);
+  ctx.Changed(src.key, PopEvent(from), kNotifyList);
+  if (r->src_deleted) ctx.Changed(src.key, "del", kNotifyGeneric);
+  *out = std::move(r->value);
   return MoveResult::kMoved;
 }
 

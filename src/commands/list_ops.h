@@ -5,6 +5,9 @@
 //
 // None of these functions replies to the client: they report what happened
 // and the caller writes the reply (or, for a blocked client, wakes it).
+// OpPop and OpMove only change the keyspace (the storage operations of LPOP,
+// RPOP, LMPOP, LMOVE and RPOPLPUSH); PopElements and MoveElement add the
+// write-log entry and the keyspace events, for the blocking commands.
 //
 // Thread-safety: every function REQUIRES the shard locks of the keys it is
 // given to be held by the caller (KeyGuard or storage::LockSet), and runs on
@@ -19,6 +22,7 @@
 
 #include "commands/command_context.h"
 #include "commands/helpers.h"
+#include "common/status.h"
 #include "storage/keyspace.h"
 
 namespace basalt::storage {
@@ -32,6 +36,10 @@ enum class ListEnd { kLeft, kRight };
 // Parses "LEFT" / "RIGHT" (any case).
 bool ParseListEnd(std::string_view s, ListEnd* out);
 
+// The keyspace events of a push and a pop at `end`.
+inline const char* PushEvent(ListEnd end) { return end == ListEnd::kLeft ? "lpush" : "rpush"; }
+inline const char* PopEvent(ListEnd end) { return end == ListEnd::kLeft ? "lpop" : "rpop"; }
+
 enum class ListState { kMissing, kList, kWrongType };
 // What `k` holds, looked up as a write command does (no keyspace hit/miss
 // counting). Sets *list when it is a list.
@@ -42,6 +50,18 @@ ListState LookupListForWrite(const LockedKey& k, storage::ListObject** list);
 // with kWrongType (even if a later key holds a list). On kList, *index is the
 // position in `keys` of the list found.
 ListState FindFirstList(std::span<const LockedKey> keys, size_t* index);
+
+// What OpPop took from a list.
+struct ListPop {
+  bool found = false;              // the key held a list
+  std::vector<std::string> items;  // in the order popped
+  bool deleted = false;            // the list was emptied and its key deleted
+};
+
+// Pops up to `count` (>= 0; 0 changes nothing) elements from `end` of the
+// list at `k`, deleting the key when emptied. WRONGTYPE when `k` holds
+// another type; !found, changing nothing, when it is missing.
+StatusOr<ListPop> OpPop(const LockedKey& k, ListEnd end, int64_t count);
 
 // How a pop is written to the write log (as Redis 7.0 propagates it).
 enum class PopLog {
@@ -67,6 +87,22 @@ enum class MoveResult {
   kNoSource,   // src holds no list: nothing changed (dst is not checked)
   kWrongType,  // src or dst holds another type: nothing changed
 };
+
+// What OpMove did.
+struct ListMove {
+  bool moved = false;        // false: src held no list, nothing changed
+  std::string value;         // the element moved
+  bool src_deleted = false;  // src was emptied and its key deleted
+};
+
+// LMOVE's storage operation: pops one element from `from` of the list at src
+// and pushes it at `to` of the list at dst (created with `fill` as its
+// list-max-listpack-size when missing; src and dst may be the same key).
+// WRONGTYPE, changing nothing, when src holds another type, or when src
+// holds a list and dst another type (a missing src is !moved before dst is
+// checked). REQUIRES: the shard locks of src and dst are held.
+StatusOr<ListMove> OpMove(const LockedKey& src, const LockedKey& dst, ListEnd from, ListEnd to,
+                          int64_t fill);
 
 // LMOVE: pops one element from `from` of the list at src and pushes it at
 // `to` of the list at dst (created if missing; src and dst may be the same

@@ -41,160 +41,194 @@ uint64_t Rng() {
   return rng();
 }
 
-// ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
-// ZINCRBY key increment member
-void ZAddGeneric(CommandContext& ctx, bool zincrby) {
-  int flags = zincrby ? ZSetObject::kAddIncr : 0;
-  bool ch = false;
-  size_t j = 2;
-  if (!zincrby) {
-    for (; j < ctx.args.size(); j++) {
-      std::string_view o = ctx.args[j];
-      if (EqualsIgnoreCase(o, "nx")) {
-        flags |= ZSetObject::kAddNX;
-      } else if (EqualsIgnoreCase(o, "xx")) {
-        flags |= ZSetObject::kAddXX;
-      } else if (EqualsIgnoreCase(o, "gt")) {
-        flags |= ZSetObject::kAddGT;
-      } else if (EqualsIgnoreCase(o, "lt")) {
-        flags |= ZSetObject::kAddLT;
-      } else if (EqualsIgnoreCase(o, "ch")) {
-        ch = true;
-      } else if (EqualsIgnoreCase(o, "incr")) {
-        flags |= ZSetObject::kAddIncr;
-      } else {
-        break;
-      }
-    }
-  }
-  size_t elements = ctx.args.size() - j;
-  if (elements % 2 != 0 || elements == 0) {
-    ctx.Error(errors::kSyntax);
-    return;
-  }
-  elements /= 2;
-  const bool nx = flags & ZSetObject::kAddNX, xx = flags & ZSetObject::kAddXX;
-  const bool gt = flags & ZSetObject::kAddGT, lt = flags & ZSetObject::kAddLT;
-  const bool incr = flags & ZSetObject::kAddIncr;
-  if (nx && xx) {
-    ctx.Error(errors::kXxNx);
-    return;
-  }
-  if ((gt && nx) || (lt && nx) || (gt && lt)) {
-    ctx.Error(errors::kZAddGtLtNx);
-    return;
-  }
-  if (incr && elements > 1) {
-    ctx.Error(errors::kZAddIncrPair);
-    return;
-  }
-  std::vector<double> scores(elements);
-  for (size_t i = 0; i < elements; i++) {
-    auto s = ParseZScore(ctx.args[j + 2 * i]);
-    if (!s) {
-      ctx.Error(errors::kNotFloat);
-      return;
-    }
-    scores[i] = *s;
-  }
-  std::string_view key = ctx.args[1];
-  KeyGuard g(ctx.db(), key);
+// ---------------------------------------------------------------- Operations
+// What each sorted-set write does to the keyspace, apart from parsing,
+// propagating, notifying and replying: each takes the key(s) whose shard
+// locks the caller holds and already-parsed arguments, and returns what the
+// handler needs to reply and propagate, or Redis's error. It knows nothing
+// of RESP. The pop and store operations (OpZPop, OpStoreZSet) are in
+// zset_ops.h, shared with zset_range.cc and the blocking commands.
+
+// One score-member pair of ZADD/ZINCRBY.
+struct ZAddItem {
+  double score;
+  std::string_view member;
+};
+
+// What ZADD/ZINCRBY did.
+struct ZAddResult {
+  int64_t added = 0, updated = 0;
+  int64_t processed = 0;  // members added, updated or left unchanged (not skipped)
+  double score = 0;       // the last member's score after the command (INCR's reply)
+};
+
+// Adds or updates `items` (at least one) in the sorted set at g's key with
+// ZSetObject's kAdd* `flags`, creating the set unless XX (its encoding
+// chosen by the first member's length, as Redis does). WRONGTYPE for another
+// type; kZNaNResult when INCR would make a score NaN (only INCR's single
+// pair can, so nothing has changed then).
+StatusOr<ZAddResult> OpZAdd(KeyGuard& g, int flags, std::span<const ZAddItem> items,
+                            const ZSetObject::Limits& limits) {
+  ZAddResult r;
   Entry* e = g.Find();
-  if (e != nullptr && !Holds<ZSetObject>(e)) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  ZSetObject::Limits limits = ZSetLimits(ctx);
+  if (e != nullptr && !Holds<ZSetObject>(e)) return Status::Error(errors::kWrongType);
   ZSetObject* z;
   if (e == nullptr) {
-    if (xx) {
-      if (incr) {
-        ctx.reply.Null();
-      } else {
-        ctx.reply.Integer(0);
-      }
-      return;
-    }
-    // As Redis: the encoding follows the first member's length.
-    z = new ZSetObject(ZSetObject::NeedsSkiplist(1, ctx.args[j + 1].size(), limits));
-    g.Add(EntryBuilder::Object(key, ValueType::kZSet, z, false, 0));
+    if (flags & ZSetObject::kAddXX) return r;
+    z = new ZSetObject(ZSetObject::NeedsSkiplist(1, items[0].member.size(), limits));
+    g.Add(EntryBuilder::Object(g.key(), ValueType::kZSet, z, false, 0));
   } else {
-    z = static_cast<ZSetObject*>(e->obj());
+    z = ValueAs<ZSetObject>(e);
   }
-  int64_t added = 0, updated = 0, processed = 0;
-  double score = 0;
-  bool nan = false;
-  for (size_t i = 0; i < elements; i++) {
-    switch (z->Add(ctx.args[j + 2 * i + 1], scores[i], flags, limits, &score)) {
+  for (const ZAddItem& item : items) {
+    switch (z->Add(item.member, item.score, flags, limits, &r.score)) {
       case ZSetObject::AddResult::kAdded:
-        added++;
-        processed++;
+        r.added++;
+        r.processed++;
         break;
       case ZSetObject::AddResult::kUpdated:
-        updated++;
-        processed++;
+        r.updated++;
+        r.processed++;
         break;
       case ZSetObject::AddResult::kUnchanged:
-        processed++;
+        r.processed++;
         break;
       case ZSetObject::AddResult::kSkipped:
         break;
       case ZSetObject::AddResult::kNaN:
-        nan = true;
-        break;
+        return Status::Error(errors::kZNaNResult);
     }
-    if (nan) break;
   }
-  if (added > 0 || updated > 0) {
+  return r;
+}
+
+// What ZREM removed.
+struct ZRemResult {
+  int64_t removed = 0;
+  bool deleted = false;  // the set was emptied and its key deleted
+};
+
+// Removes `members` from the sorted set at g's key.
+StatusOr<ZRemResult> OpZRem(KeyGuard& g, std::span<const std::string_view> members) {
+  ZRemResult r;
+  Entry** link = g.FindLink();
+  if (link == nullptr) return r;
+  if (!Holds<ZSetObject>(*link)) return Status::Error(errors::kWrongType);
+  auto* z = ValueAs<ZSetObject>(*link);
+  for (std::string_view m : members) {
+    if (z->Remove(m)) r.removed++;
+    if (z->Size() == 0) break;
+  }
+  if (z->Size() == 0) {
+    g.shard().Delete(link);
+    r.deleted = true;
+  }
+  return r;
+}
+
+// What ZMPOP popped, and from which of its keys.
+struct ZMPopResult {
+  size_t index = 0;  // position in `keys` of the set popped from
+  ZPop pop;          // !pop.found: no key held a sorted set
+};
+
+// Pops up to `count` (>= 1) members from the first of `keys` that holds a
+// sorted set (FindFirstZSet's scan: WRONGTYPE when a key of another type
+// comes first).
+StatusOr<ZMPopResult> OpZMPop(std::span<const LockedKey> keys, bool max, int64_t count) {
+  ZMPopResult r;
+  switch (FindFirstZSet(keys, &r.index)) {
+    case ZState::kMissing:
+      return r;
+    case ZState::kWrongType:
+      return Status::Error(errors::kWrongType);
+    case ZState::kZSet:
+      break;
+  }
+  StatusOr<ZPop> pop = OpZPop(keys[r.index], max, count);
+  if (!pop.ok()) return pop.status();
+  r.pop = std::move(*pop);
+  return r;
+}
+
+// ---------------------------------------------------------------- Handlers
+
+// ZADD/ZINCRBY: `flags` are ZSetObject's kAdd* flags, the pairs start at
+// args[first]; `ch` makes ZADD count updated members too.
+void ZAddGeneric(CommandContext& ctx, int flags, bool ch, size_t first) {
+  size_t elements = ctx.args.size() - first;
+  if (elements % 2 != 0 || elements == 0) return ctx.Error(errors::kSyntax);
+  elements /= 2;
+  const bool nx = flags & ZSetObject::kAddNX, xx = flags & ZSetObject::kAddXX;
+  const bool gt = flags & ZSetObject::kAddGT, lt = flags & ZSetObject::kAddLT;
+  const bool incr = flags & ZSetObject::kAddIncr;
+  if (nx && xx) return ctx.Error(errors::kXxNx);
+  if ((gt && nx) || (lt && nx) || (gt && lt)) return ctx.Error(errors::kZAddGtLtNx);
+  if (incr && elements > 1) return ctx.Error(errors::kZAddIncrPair);
+  std::vector<ZAddItem> items(elements);
+  for (size_t i = 0; i < elements; i++) {
+    auto s = ParseZScore(ctx.args[first + 2 * i]);
+    if (!s) return ctx.Error(errors::kNotFloat);
+    items[i] = ZAddItem{*s, ctx.args[first + 2 * i + 1]};
+  }
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StatusOr<ZAddResult> r = OpZAdd(g, flags, items, ZSetLimits(ctx));
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (r->added > 0 || r->updated > 0) {
     ctx.PropagateAsIs();
     // Redis counts one change per member added or updated.
-    if (added + updated > 1) ctx.host.AddDirty(added + updated - 1);
-    ctx.Changed(key, incr ? "zincr" : "zadd", kNotifyZSet);
+    if (r->added + r->updated > 1) ctx.host.AddDirty(r->added + r->updated - 1);
+    ctx.Changed(g.key(), incr ? "zincr" : "zadd", kNotifyZSet);
   }
-  if (nan) {
-    ctx.Error(kZNaNResult);
-  } else if (incr) {
-    if (processed > 0) {
-      ctx.reply.Double(score);
-    } else {
-      ctx.reply.Null();
-    }
+  if (!incr) return ctx.reply.Integer(ch ? r->added + r->updated : r->added);
+  if (r->processed > 0) {
+    ctx.reply.Double(r->score);
   } else {
-    ctx.reply.Integer(ch ? added + updated : added);
+    ctx.reply.Null();
   }
 }
-void CmdZAdd(CommandContext& ctx) { ZAddGeneric(ctx, false); }
-void CmdZIncrBy(CommandContext& ctx) { ZAddGeneric(ctx, true); }
+
+// ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
+void CmdZAdd(CommandContext& ctx) {
+  int flags = 0;
+  bool ch = false;
+  // The options come first, in any order; the first other argument is a score.
+  ArgParser p(ctx.args, 2);
+  for (;;) {
+    if (p.Check("NX")) {
+      flags |= ZSetObject::kAddNX;
+    } else if (p.Check("XX")) {
+      flags |= ZSetObject::kAddXX;
+    } else if (p.Check("GT")) {
+      flags |= ZSetObject::kAddGT;
+    } else if (p.Check("LT")) {
+      flags |= ZSetObject::kAddLT;
+    } else if (p.Check("CH")) {
+      ch = true;
+    } else if (p.Check("INCR")) {
+      flags |= ZSetObject::kAddIncr;
+    } else {
+      break;
+    }
+  }
+  ZAddGeneric(ctx, flags, ch, ctx.args.size() - p.remaining());
+}
+
+// ZINCRBY key increment member
+void CmdZIncrBy(CommandContext& ctx) { ZAddGeneric(ctx, ZSetObject::kAddIncr, false, 2); }
 
 // ZREM key member [member ...]
 void CmdZRem(CommandContext& ctx) {
-  std::string_view key = ctx.args[1];
-  KeyGuard g(ctx.db(), key);
-  Entry** link = g.FindLink();
-  if (link == nullptr) {
-    ctx.reply.Integer(0);
-    return;
-  }
-  if (!Holds<ZSetObject>((*link))) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  auto* z = static_cast<ZSetObject*>((*link)->obj());
-  int64_t deleted = 0;
-  for (size_t i = 2; i < ctx.args.size(); i++) {
-    if (z->Remove(ctx.args[i])) deleted++;
-    if (z->Size() == 0) break;
-  }
-  if (deleted > 0) {
+  KeyGuard g(ctx.db(), ctx.args[1]);
+  StatusOr<ZRemResult> r = OpZRem(g, ctx.args.subspan(2));
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (r->removed > 0) {
     ctx.PropagateAsIs();
-    if (deleted > 1) ctx.host.AddDirty(deleted - 1);
-    ctx.Changed(key, "zrem", kNotifyZSet);
-    if (z->Size() == 0) {
-      g.shard().Delete(link);
-      ctx.Changed(key, "del", kNotifyGeneric);
-    }
+    if (r->removed > 1) ctx.host.AddDirty(r->removed - 1);
+    ctx.Changed(g.key(), "zrem", kNotifyZSet);
+    if (r->deleted) ctx.Changed(g.key(), "del", kNotifyGeneric);
   }
-  ctx.reply.Integer(deleted);
+  ctx.reply.Integer(r->removed);
 }
 
 // ZCARD key
@@ -256,7 +290,7 @@ void CmdZRevRank(CommandContext& ctx) { RankGeneric(ctx, true); }
 void CmdZCount(CommandContext& ctx) {
   storage::ZScoreRange range;
   if (!ParseZScoreRange(ctx.args[2], ctx.args[3], &range)) {
-    ctx.Error(kZMinMaxNotFloat);
+    ctx.Error(errors::kZMinMaxNotFloat);
     return;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
@@ -269,7 +303,7 @@ void CmdZCount(CommandContext& ctx) {
 void CmdZLexCount(CommandContext& ctx) {
   storage::ZLexRange range;
   if (!ParseZLexRange(ctx.args[2], ctx.args[3], &range)) {
-    ctx.Error(kZLexRangeInvalid);
+    ctx.Error(errors::kZLexRangeInvalid);
     return;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
@@ -278,49 +312,53 @@ void CmdZLexCount(CommandContext& ctx) {
   ctx.reply.Integer(z ? int64_t(z->CountInLexRange(range)) : 0);
 }
 
-// ZPOPMIN key [count] / ZPOPMAX key [count]
-void PopGeneric(CommandContext& ctx, bool max) {
-  if (ctx.args.size() > 3) {
-    ctx.Error(errors::kSyntax);
-    return;
+// Propagates and notifies a pop OpZPop made from `key`; `log_count` writes
+// it to the write log as "ZPOPMIN|ZPOPMAX key <popped>" (ZMPOP), otherwise
+// as the client sent it.
+void PublishZPop(CommandContext& ctx, std::string_view key, bool max, const ZPop& pop,
+                 bool log_count) {
+  size_t n = pop.items.size();
+  if (log_count) {
+    char buf[24];
+    ctx.Propagate(
+        {max ? "ZPOPMAX" : "ZPOPMIN", key, std::string_view(buf, FormatInt64(int64_t(n), buf))});
+  } else {
+    ctx.PropagateAsIs();
   }
+  // Redis counts one change per member popped (rdb_changes_since_last_save).
+  if (n > 1) ctx.host.AddDirty(int64_t(n) - 1);
+  ctx.Changed(key, ZPopEvent(max), kNotifyZSet);
+  if (pop.deleted) ctx.Changed(key, "del", kNotifyGeneric);
+}
+
+// ZPOPMIN/ZPOPMAX: pops `count` (1 without the argument) members.
+void PopGeneric(CommandContext& ctx, bool max) {
+  if (ctx.args.size() > 3) return ctx.Error(errors::kSyntax);
   bool had_count = ctx.args.size() == 3;
   int64_t count = 1;
   if (had_count) {
     auto v = ParseInt64(ctx.args[2]);
-    if (!v || *v < 0) {
-      ctx.Error(errors::kPopCountError);
-      return;
-    }
+    if (!v || *v < 0) return ctx.Error(errors::kPopCountError);
     count = *v;
   }
   KeyGuard g(ctx.db(), ctx.args[1]);
-  ZState st = LookupZSetForWrite(Locked(g), nullptr);
-  if (st == ZState::kWrongType) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  std::vector<ZPopped> popped;
-  if (st == ZState::kZSet && count > 0) {
-    ZPopElements(ctx, Locked(g), max, count, ZPopLog::kAsIs, &popped);
-  }
-  ReplyZPopped(ctx, popped, had_count);
+  StatusOr<ZPop> r = OpZPop(Locked(g), max, count);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  // A missing key and ZPOPMIN key 0 change nothing and are not propagated.
+  if (!r->items.empty()) PublishZPop(ctx, g.key(), max, *r, false);
+  ReplyZPopped(ctx, r->items, had_count);
 }
+// ZPOPMIN key [count]
 void CmdZPopMin(CommandContext& ctx) { PopGeneric(ctx, false); }
+// ZPOPMAX key [count]
 void CmdZPopMax(CommandContext& ctx) { PopGeneric(ctx, true); }
 
 // ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]
 void CmdZMPop(CommandContext& ctx) {
   auto& a = ctx.args;
   auto numkeys = ParseInt64(a[1]);
-  if (!numkeys || *numkeys < 1) {
-    ctx.Error(errors::kNumKeysError);
-    return;
-  }
-  if (uint64_t(*numkeys) > a.size() - 3) {
-    ctx.Error(errors::kSyntax);
-    return;
-  }
+  if (!numkeys || *numkeys < 1) return ctx.Error(errors::kNumKeysError);
+  if (uint64_t(*numkeys) > a.size() - 3) return ctx.Error(errors::kSyntax);
   size_t where_idx = size_t(*numkeys) + 2;
   bool max;
   if (EqualsIgnoreCase(a[where_idx], "min")) {
@@ -328,28 +366,22 @@ void CmdZMPop(CommandContext& ctx) {
   } else if (EqualsIgnoreCase(a[where_idx], "max")) {
     max = true;
   } else {
-    ctx.Error(errors::kSyntax);
-    return;
+    return ctx.Error(errors::kSyntax);
   }
   int64_t count = 1;
-  size_t j = where_idx + 1;
-  if (j < a.size()) {
-    if (!EqualsIgnoreCase(a[j], "count") || j + 1 >= a.size()) {
-      ctx.Error(errors::kSyntax);
-      return;
-    }
-    auto c = ParseInt64(a[j + 1]);
-    if (!c || *c < 1) {
-      ctx.Error(errors::kCountError);
-      return;
-    }
-    count = *c;
-    j += 2;
-    if (j < a.size()) {
-      ctx.Error(errors::kSyntax);
-      return;
+  bool has_count = false;
+  ArgParser p(a, where_idx + 1);
+  while (p.HasNext()) {
+    if (!has_count && p.remaining() >= 2 && p.Check("COUNT")) {
+      auto c = ParseInt64(p.Next<std::string_view>());
+      if (!c || *c < 1) p.Fail(errors::kCountError);
+      count = c.value_or(1);
+      has_count = true;
+    } else {
+      p.Fail(errors::kSyntax);
     }
   }
+  if (!p.ok()) return ctx.Error(p.error());
   storage::Database& db = ctx.db();
   storage::LockSet locks;
   std::vector<LockedKey> keys;
@@ -358,19 +390,12 @@ void CmdZMPop(CommandContext& ctx) {
     keys.push_back(Locked(db, a[i]));
   }
   locks.Acquire();
-  size_t idx = 0;
-  ZState st = FindFirstZSet(keys, &idx);
-  if (st == ZState::kWrongType) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  if (st == ZState::kMissing) {
-    ctx.reply.NullArray();
-    return;
-  }
-  std::vector<ZPopped> popped;
-  ZPopElements(ctx, keys[idx], max, count, ZPopLog::kWithCount, &popped);
-  ReplyZMPop(ctx, keys[idx].key, popped);
+  StatusOr<ZMPopResult> r = OpZMPop(keys, max, count);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (!r->pop.found) return ctx.reply.NullArray();
+  std::string_view key = keys[r->index].key;
+  PublishZPop(ctx, key, max, r->pop, true);
+  ReplyZMPop(ctx, key, r->pop.items);
 }
 
 // Writes one ZRANDMEMBER element.
@@ -400,9 +425,7 @@ void CmdZRandMember(CommandContext& ctx) {
     return;
   }
   if (*count == INT64_MIN) {
-    ctx.Error(
-        "ERR value is out of range, value must between -9223372036854775807 and "
-        "9223372036854775807");
+    ctx.Error(errors::kCountOutOfRange);
     return;
   }
   if (a.size() > 4 || (a.size() == 4 && !EqualsIgnoreCase(a[3], "withscores"))) {
@@ -638,7 +661,7 @@ void SetOpGeneric(CommandContext& ctx, SetOp op, bool store, bool card_only) {
     return;
   }
   if (*numkeys < 1) {
-    ctx.Error("ERR at least 1 input key is needed for '" + ctx.spec.name + "' command");
+    ctx.Error(errors::kZInputKeyNeededPrefix + ctx.spec.name + errors::kZInputKeyNeededSuffix);
     return;
   }
   if (uint64_t(*numkeys) > a.size() - numkeys_idx - 1) {
@@ -671,20 +694,19 @@ void SetOpGeneric(CommandContext& ctx, SetOp op, bool store, bool card_only) {
   Aggregate agg = Aggregate::kSum;
   bool withscores = false;
   size_t limit = 0;
-  for (size_t j = first + n; j < a.size(); j++) {
-    size_t remaining = a.size() - j - 1;  // arguments after this one
-    if (op != SetOp::kDiff && !card_only && remaining >= n && EqualsIgnoreCase(a[j], "weights")) {
-      for (size_t i = 0; i < n; i++) {
-        auto w = ParseZScore(a[++j]);
-        if (!w) {
-          ctx.Error(kZWeightNotFloat);
-          return;
-        }
-        src[i].weight = *w;
+  // The options are parsed after the keys are looked up: a key of another
+  // type wins over a syntax error, as in Redis.
+  ArgParser p(a, first + n);
+  while (p.HasNext()) {
+    size_t after = p.remaining() - 1;  // arguments after this one
+    if (op != SetOp::kDiff && !card_only && after >= n && p.Check("WEIGHTS")) {
+      for (size_t i = 0; i < n && p.ok(); i++) {
+        auto w = ParseZScore(p.Next<std::string_view>());
+        if (!w) p.Fail(errors::kZWeightNotFloat);
+        src[i].weight = w.value_or(1);
       }
-    } else if (op != SetOp::kDiff && !card_only && remaining >= 1 &&
-               EqualsIgnoreCase(a[j], "aggregate")) {
-      std::string_view v = a[++j];
+    } else if (op != SetOp::kDiff && !card_only && after >= 1 && p.Check("AGGREGATE")) {
+      std::string_view v = p.Next<std::string_view>();
       if (EqualsIgnoreCase(v, "sum")) {
         agg = Aggregate::kSum;
       } else if (EqualsIgnoreCase(v, "min")) {
@@ -692,49 +714,59 @@ void SetOpGeneric(CommandContext& ctx, SetOp op, bool store, bool card_only) {
       } else if (EqualsIgnoreCase(v, "max")) {
         agg = Aggregate::kMax;
       } else {
-        ctx.Error(errors::kSyntax);
-        return;
+        p.Fail(errors::kSyntax);
       }
-    } else if (!store && !card_only && EqualsIgnoreCase(a[j], "withscores")) {
+    } else if (!store && !card_only && p.Check("WITHSCORES")) {
       withscores = true;
-    } else if (card_only && remaining >= 1 && EqualsIgnoreCase(a[j], "limit")) {
-      auto l = ParseInt64(a[++j]);
-      if (!l || *l < 0) {
-        ctx.Error(errors::kNegativeLimit);
-        return;
-      }
-      limit = size_t(*l);
+    } else if (card_only && after >= 1 && p.Check("LIMIT")) {
+      auto l = ParseInt64(p.Next<std::string_view>());
+      if (!l || *l < 0) p.Fail(errors::kNegativeLimit);
+      limit = size_t(l.value_or(0));
     } else {
-      ctx.Error(errors::kSyntax);
-      return;
+      p.Fail(errors::kSyntax);
     }
   }
+  if (!p.ok()) return ctx.Error(p.error());
 
   OwnedItems result = ComputeSetOp(std::move(src), op, agg, card_only ? limit : 0);
-  if (card_only) {
-    ctx.reply.Integer(int64_t(result.size()));
-    return;
-  }
+  if (card_only) return ctx.reply.Integer(int64_t(result.size()));
   std::vector<ZMemberScore> items;
   items.reserve(result.size());
   for (const auto& [m, s] : result) items.push_back(ZMemberScore{m, s});
-  if (!store) {
-    ReplyScored(ctx, items, withscores);
-    return;
+  if (!store) return ReplyScored(ctx, items, withscores);
+  std::string_view dst = a[1];
+  switch (OpStoreZSet(Locked(db, dst), items, ZSetLimits(ctx))) {
+    case ZStored::kUnchanged:
+      break;
+    case ZStored::kDeleted:
+      ctx.PropagateAsIs();
+      ctx.Changed(dst, "del", kNotifyGeneric);
+      break;
+    case ZStored::kStored:
+      ctx.PropagateAsIs();
+      ctx.Changed(dst,
+                  op == SetOp::kUnion   ? "zunionstore"
+                  : op == SetOp::kInter ? "zinterstore"
+                                        : "zdiffstore",
+                  kNotifyZSet);
+      break;
   }
-  const char* event = op == SetOp::kUnion   ? "zunionstore"
-                      : op == SetOp::kInter ? "zinterstore"
-                                            : "zdiffstore";
-  StoreZSetResult(ctx, Locked(db, a[1]), items, event);
   ctx.reply.Integer(int64_t(items.size()));
 }
 
+// ZUNION numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
 void CmdZUnion(CommandContext& ctx) { SetOpGeneric(ctx, SetOp::kUnion, false, false); }
+// ZINTER numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]
 void CmdZInter(CommandContext& ctx) { SetOpGeneric(ctx, SetOp::kInter, false, false); }
+// ZDIFF numkeys key [key ...] [WITHSCORES]
 void CmdZDiff(CommandContext& ctx) { SetOpGeneric(ctx, SetOp::kDiff, false, false); }
+// ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]
 void CmdZUnionStore(CommandContext& ctx) { SetOpGeneric(ctx, SetOp::kUnion, true, false); }
+// ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight ...] [AGGREGATE SUM|MIN|MAX]
 void CmdZInterStore(CommandContext& ctx) { SetOpGeneric(ctx, SetOp::kInter, true, false); }
+// ZDIFFSTORE destination numkeys key [key ...]
 void CmdZDiffStore(CommandContext& ctx) { SetOpGeneric(ctx, SetOp::kDiff, true, false); }
+// ZINTERCARD numkeys key [key ...] [LIMIT limit]
 void CmdZInterCard(CommandContext& ctx) { SetOpGeneric(ctx, SetOp::kInter, false, true); }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Sorted-set commands in process: ZADD's NX/XX/GT/LT/INCR/CH combinations
 // and their errors, scores that are not numbers, ZRANGE's BYSCORE/BYLEX/REV/
-// LIMIT forms, ZRANGESTORE, and which of these reach the write log.
+// LIMIT forms, ZRANGESTORE, which error wins when several apply, and which
+// of these reach the write log.
 // Expected replies are Redis 7.0.15's.
 #include <string>
 #include <vector>
@@ -150,6 +151,43 @@ TEST_F(ZSetFamilyTest, ZRangeOptionErrors) {
   EXPECT_TRUE(IsError(Run({"ZRANGE", "z", "0", "-1", "BYSCORE", "BYLEX"}), "ERR syntax error"));
   EXPECT_TRUE(IsError(Run({"ZRANGE", "z", "0", "-1", "WITHSCORES", "LIMIT"}), "ERR syntax error"));
   EXPECT_TRUE(IsError(Run({"ZRANGE", "z", "0", "-1", "FOO"}), "ERR syntax error"));
+}
+
+// Which error wins when several apply (the handlers parse their options
+// through ArgParser, first error first; Redis 7.0.15's replies).
+TEST_F(ZSetFamilyTest, OptionErrorOrder) {
+  EXPECT_TRUE(IsInt(Run({"ZADD", "z", "1", "a", "2", "b"}), 2));
+  EXPECT_TRUE(IsStatus(Run({"SET", "s", "x"}), "OK"));
+  EXPECT_TRUE(IsError(Run({"ZRANGE", "z", "0", "1", "LIMIT", "x", "0", "BYSCORE"}),
+                      "ERR value is not an integer or out of range"));
+  EXPECT_TRUE(
+      IsError(Run({"ZRANGE", "z", "0", "1", "FOO", "LIMIT", "x", "0"}), "ERR syntax error"));
+  // ZUNION & co. look their keys up before parsing the options.
+  EXPECT_TRUE(IsError(Run({"ZUNION", "1", "s", "FOO"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"ZUNION", "0", "z"}),
+                      "ERR at least 1 input key is needed for 'zunion' command"));
+  EXPECT_TRUE(IsError(Run({"ZUNIONSTORE", "d", "1", "z", "WEIGHTS", "x"}),
+                      "ERR weight value is not a float"));
+  EXPECT_TRUE(IsError(Run({"ZUNION", "1", "z", "AGGREGATE", "foo"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"ZDIFF", "1", "z", "WEIGHTS", "1"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"ZINTERCARD", "1", "z", "LIMIT", "-1"}), "ERR LIMIT can't be negative"));
+  EXPECT_TRUE(IsError(Run({"ZMPOP", "1", "z", "MIN", "COUNT", "0", "junk"}),
+                      "ERR count should be greater than 0"));
+  EXPECT_TRUE(
+      IsError(Run({"ZMPOP", "1", "z", "MIN", "COUNT", "1", "COUNT", "1"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"ZMPOP", "1", "z", "MIN", "COUNT"}), "ERR syntax error"));
+  EXPECT_TRUE(IsError(Run({"ZADD", "s", "XX", "1", "a"}), "WRONGTYPE"));
+  EXPECT_TRUE(IsError(Run({"ZADD", "s", "XX", "abc", "a"}), "ERR value is not a valid float"));
+  EXPECT_TRUE(IsInt(Run({"ZCARD", "z"}), 2));
+}
+
+// An empty ZUNIONSTORE result deletes a destination of any type.
+TEST_F(ZSetFamilyTest, ZUnionStoreEmptyResultDeletesDestination) {
+  EXPECT_TRUE(IsStatus(Run({"SET", "d", "x"}), "OK"));
+  EXPECT_TRUE(IsInt(Run({"ZUNIONSTORE", "d", "1", "missing"}), 0));
+  EXPECT_TRUE(IsInt(Run({"EXISTS", "d"}), 0));
+  EXPECT_TRUE(IsInt(Run({"ZUNIONSTORE", "d", "1", "missing"}), 0));
+  EXPECT_TRUE(IsInt(Run({"EXISTS", "d"}), 0));
 }
 
 TEST_F(ZSetFamilyTest, ZRangeStoreStoresDeletesAndOverwrites) {

@@ -5,6 +5,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <memory>
+
+#include "commands/errors.h"
 
 namespace basalt::commands {
 
@@ -100,7 +104,6 @@ ZSetObject::Limits ZSetLimits(CommandContext& ctx) {
                             size_t(std::max<int64_t>(value, 0))};
 }
 
-
 ZState LookupZSetForWrite(const LockedKey& k, ZSetObject** z) {
   Entry* e = k.shard.Find(k.key, k.hash);
   if (e == nullptr) return ZState::kMissing;
@@ -119,16 +122,19 @@ ZState FindFirstZSet(std::span<const LockedKey> keys, size_t* index) {
   return ZState::kMissing;
 }
 
-bool ZPopElements(CommandContext& ctx, const LockedKey& k, bool max, int64_t count, ZPopLog log,
-                  std::vector<ZPopped>* out) {
+StatusOr<ZPop> OpZPop(const LockedKey& k, bool max, int64_t count) {
+  ZPop pop;
   Entry** link = k.shard.FindLink(k.key, k.hash);
-  if (link == nullptr || !Holds<ZSetObject>((*link)) || count < 1) return false;
-  auto* z = static_cast<ZSetObject*>((*link)->obj());
+  if (link == nullptr) return pop;
+  if (!Holds<ZSetObject>(*link)) return Status::Error(errors::kWrongType);
+  pop.found = true;
+  if (count < 1) return pop;
+  auto* z = ValueAs<ZSetObject>(*link);
   size_t size = z->Size();
   size_t n = uint64_t(count) < size ? size_t(count) : size;
   auto it = z->AtRank(max ? size - 1 : 0);
   for (size_t i = 0; i < n && it.Valid(); i++) {
-    out->push_back(ZPopped{std::string(it.member()), it.score()});
+    pop.items.push_back(ZPopped{std::string(it.member()), it.score()});
     if (max) {
       it.Prev();
     } else {
@@ -140,6 +146,19 @@ bool ZPopElements(CommandContext& ctx, const LockedKey& k, bool max, int64_t cou
   } else {
     z->RemoveRangeByRank(0, n - 1);
   }
+  if (z->Size() == 0) {
+    k.shard.Delete(link);
+    pop.deleted = true;
+  }
+  return pop;
+}
+
+bool ZPopElements(CommandContext& ctx, const LockedKey& k, bool max, int64_t count, ZPopLog log,
+                  std::vector<ZPopped>* out) {
+  if (count < 1) return false;
+  StatusOr<ZPop> r = OpZPop(k, max, count);
+  if (!r.ok() || !r->found) return false;
+  size_t n = r->items.size();
   std::string_view cmd = max ? "ZPOPMAX" : "ZPOPMIN";
   switch (log) {
     case ZPopLog::kAsIs:
@@ -156,11 +175,10 @@ bool ZPopElements(CommandContext& ctx, const LockedKey& k, bool max, int64_t cou
   }
   // Redis counts one change per member popped (rdb_changes_since_last_save).
   if (n > 1) ctx.host.AddDirty(int64_t(n) - 1);
-  ctx.Changed(k.key, max ? "zpopmax" : "zpopmin", kNotifyZSet);
-  if (z->Size() == 0) {
-    k.shard.Delete(link);
-    ctx.Changed(k.key, "del", kNotifyGeneric);
-  }
+  ctx.Changed(k.key, ZPopEvent(max), kNotifyZSet);
+  if (r->deleted) ctx.Changed(k.key, "del", kNotifyGeneric);
+  out->insert(out->end(), std::make_move_iterator(r->items.begin()),
+              std::make_move_iterator(r->items.end()));
   return true;
 }
 
@@ -211,18 +229,16 @@ void ReplyScored(CommandContext& ctx, std::span<const storage::ZMemberScore> ite
   }
 }
 
-void StoreZSetResult(CommandContext& ctx, const LockedKey& dst,
-                     std::span<const storage::ZMemberScore> sorted, std::string_view event) {
+ZStored OpStoreZSet(const LockedKey& dst, std::span<const storage::ZMemberScore> sorted,
+                    const ZSetObject::Limits& limits) {
   // Build the new value first: `sorted` may point into the old value of dst.
   std::unique_ptr<ZSetObject> obj;
-  if (!sorted.empty()) obj = ZSetObject::FromSorted(sorted, ZSetLimits(ctx));
+  if (!sorted.empty()) obj = ZSetObject::FromSorted(sorted, limits);
   Entry** link = dst.shard.FindLink(dst.key, dst.hash);
   if (obj == nullptr) {
-    if (link == nullptr) return;
+    if (link == nullptr) return ZStored::kUnchanged;
     dst.shard.Delete(link);
-    ctx.PropagateAsIs();
-    ctx.Changed(dst.key, "del", kNotifyGeneric);
-    return;
+    return ZStored::kDeleted;
   }
   Entry* e = storage::EntryBuilder::Object(dst.key, ValueType::kZSet, obj.release(), false, 0);
   if (link != nullptr) {
@@ -230,8 +246,7 @@ void StoreZSetResult(CommandContext& ctx, const LockedKey& dst,
   } else {
     dst.shard.Add(e, dst.hash);
   }
-  ctx.PropagateAsIs();
-  ctx.Changed(dst.key, event, kNotifyZSet);
+  return ZStored::kStored;
 }
 
 KeySpec ZIndexKeySpec(int index, const char* flags) {

@@ -21,16 +21,11 @@
 
 #include "commands/command_context.h"
 #include "commands/helpers.h"
+#include "common/status.h"
 #include "storage/keyspace.h"
 #include "storage/zset_type.h"
 
 namespace basalt::commands {
-
-// --- Error texts specific to sorted sets (Redis 7.0, without the '-') ---
-inline constexpr char kZMinMaxNotFloat[] = "ERR min or max is not a float";
-inline constexpr char kZLexRangeInvalid[] = "ERR min or max not valid string range item";
-inline constexpr char kZNaNResult[] = "ERR resulting score is not a number (NaN)";
-inline constexpr char kZWeightNotFloat[] = "ERR weight value is not a float";
 
 // --- Parsing ---
 // A score argument (ZADD, ZINCRBY, WEIGHTS): the whole argument must be a
@@ -46,7 +41,6 @@ bool ParseZLexRange(std::string_view min, std::string_view max, storage::ZLexRan
 
 // The listpack limits from the server config.
 storage::ZSetObject::Limits ZSetLimits(CommandContext& ctx);
-
 
 enum class ZState { kMissing, kZSet, kWrongType };
 // What `k` holds, looked up as a write command does (no hit/miss counting).
@@ -70,9 +64,24 @@ enum class ZPopLog {
   kWithCount,  // "ZPOPMIN key <popped>" / "ZPOPMAX key <popped>" (ZMPOP / BZMPOP)
 };
 
-// Pops up to `count` (>= 1) members with the lowest scores (highest with
-// `max`) from the sorted set at `k`, appending them to *out in pop order.
-// Deletes the key when emptied; propagates as `log` says; fires
+// What OpZPop took from a sorted set.
+struct ZPop {
+  bool found = false;          // the key held a sorted set
+  std::vector<ZPopped> items;  // in pop order
+  bool deleted = false;        // the set was emptied and its key deleted
+};
+
+// The storage operation of ZPOPMIN/ZPOPMAX/ZMPOP: pops up to `count` (< 1
+// changes nothing) members with the lowest scores (highest with `max`) from
+// the sorted set at `k`, deleting the key when emptied. WRONGTYPE when `k`
+// holds another type; !found, changing nothing, when it is missing.
+StatusOr<ZPop> OpZPop(const LockedKey& k, bool max, int64_t count);
+
+// The keyspace event of a pop.
+inline const char* ZPopEvent(bool max) { return max ? "zpopmax" : "zpopmin"; }
+
+// OpZPop for the blocking commands: pops up to `count` (>= 1) members,
+// appending them to *out in pop order; propagates as `log` says; fires
 // "zpopmin"/"zpopmax" (then "del" when emptied). Returns false, changing
 // nothing, when `k` holds no sorted set (check the type first with
 // LookupZSetForWrite / FindFirstZSet).
@@ -90,12 +99,19 @@ void ReplyZMPop(CommandContext& ctx, std::string_view key, std::span<const ZPopp
 void ReplyScored(CommandContext& ctx, std::span<const storage::ZMemberScore> items,
                  bool withscores);
 
-// Stores `sorted` (ascending, no duplicates) as the sorted set at `dst`,
-// replacing whatever was there (and its TTL), or deletes `dst` when
-// `sorted` is empty; propagates the client's command and fires `event`
-// (or "del") when something changed. The caller replies.
-void StoreZSetResult(CommandContext& ctx, const LockedKey& dst,
-                     std::span<const storage::ZMemberScore> sorted, std::string_view event);
+// What OpStoreZSet did to the destination.
+enum class ZStored {
+  kUnchanged,  // nothing to store and dst was missing
+  kDeleted,    // nothing to store: dst was deleted
+  kStored,     // dst now holds the result
+};
+
+// The storage operation of ZUNIONSTORE/ZINTERSTORE/ZDIFFSTORE/ZRANGESTORE:
+// stores `sorted` (ascending, no duplicates) as the sorted set at `dst`,
+// replacing whatever was there (of any type, and its TTL), or deletes `dst`
+// when `sorted` is empty. `sorted` may point into dst's old value.
+ZStored OpStoreZSet(const LockedKey& dst, std::span<const storage::ZMemberScore> sorted,
+                    const storage::ZSetObject::Limits& limits);
 
 // --- Registration ---
 // Key specifications as Redis 7.0's COMMAND INFO reports them: one key at

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <vector>
 
+#include "commands/arg_parser.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/helpers.h"
 #include "commands/zset_ops.h"
+#include "common/status.h"
 
 namespace basalt::commands {
 namespace {
@@ -81,6 +83,62 @@ void CollectRange(const ZSetObject& z, const RangeQuery& q, std::vector<ZMemberS
   }
 }
 
+// ---------------------------------------------------------------- Operations
+// What ZRANGESTORE and ZREMRANGEBY* do to the keyspace, apart from parsing,
+// propagating, notifying and replying (see zset_family.cc).
+
+// Stores `items` (a range in reply order: descending when `reverse`) at dst
+// as ZRANGESTORE does. Redis builds the destination by inserting the
+// members in reply order into a set that starts as a listpack (unless a
+// rank range already exceeds zset-max-listpack-entries) and converts when
+// the next insert would exceed the limits; members inserted before that
+// lose a -0 score.
+ZStored OpZRangeStore(const LockedKey& dst, std::vector<ZMemberScore> items, bool rank_range,
+                      bool reverse, const ZSetObject::Limits& lim) {
+  size_t convert_at = items.size();
+  if (rank_range && items.size() > lim.max_entries) convert_at = 0;
+  for (size_t i = 0; i < convert_at; i++) {
+    if (i + 1 > lim.max_entries || items[i].member.size() > lim.max_value) convert_at = i;
+  }
+  for (size_t i = 0; i < convert_at; i++) {
+    if (items[i].score == 0) items[i].score = 0.0;
+  }
+  if (reverse) std::reverse(items.begin(), items.end());
+  return OpStoreZSet(dst, items, lim);
+}
+
+// What ZREMRANGEBY* removed.
+struct ZRemRangeResult {
+  size_t removed = 0;
+  bool deleted = false;  // the set was emptied and its key deleted
+};
+
+// Removes the members `q` selects (its type, and its start/end, score or lex
+// range; offset, limit and direction are not used) from the sorted set at
+// g's key.
+StatusOr<ZRemRangeResult> OpZRemRange(KeyGuard& g, const RangeQuery& q) {
+  ZRemRangeResult r;
+  Entry** link = g.FindLink();
+  if (link == nullptr) return r;
+  if (!Holds<ZSetObject>(*link)) return Status::Error(errors::kWrongType);
+  auto* z = ValueAs<ZSetObject>(*link);
+  if (q.type == RangeType::kRank) {
+    size_t s, e;
+    if (ClampRanks(q.start, q.end, z->Size(), &s, &e)) r.removed = z->RemoveRangeByRank(s, e);
+  } else if (q.type == RangeType::kScore) {
+    r.removed = z->RemoveRangeByScore(q.score);
+  } else {
+    r.removed = z->RemoveRangeByLex(q.lex);
+  }
+  if (z->Size() == 0) {
+    g.shard().Delete(link);
+    r.deleted = true;
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------- Handlers
+
 // The shared body of every ZRANGE form. `key_idx` is the source key's
 // position; `store` means ZRANGESTORE (destination at args[1]). A form
 // that fixes the range type or direction passes it; kAuto lets the
@@ -90,37 +148,28 @@ void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType ty
   size_t min_idx = key_idx + 1, max_idx = key_idx + 2;
   bool withscores = false, has_limit = false;
   RangeQuery q;
-  for (size_t j = key_idx + 3; j < a.size(); j++) {
-    size_t left = a.size() - j - 1;
-    if (!store && EqualsIgnoreCase(a[j], "withscores")) {
+  ArgParser p(a, key_idx + 3);
+  while (p.HasNext()) {
+    if (!store && p.Check("WITHSCORES")) {
       withscores = true;
-    } else if (left >= 2 && EqualsIgnoreCase(a[j], "limit")) {
-      auto off = IntArg(ctx, a[j + 1]);
-      if (!off) return;
-      auto lim = IntArg(ctx, a[j + 2]);
-      if (!lim) return;
-      q.offset = *off;
-      q.limit = *lim;
+    } else if (p.remaining() >= 3 && p.Check("LIMIT")) {
+      q.offset = p.Next<int64_t>();
+      q.limit = p.Next<int64_t>();
       has_limit = true;
-      j += 2;
-    } else if (dir == Direction::kAuto && EqualsIgnoreCase(a[j], "rev")) {
+    } else if (dir == Direction::kAuto && p.Check("REV")) {
       dir = Direction::kReverse;
-    } else if (type == RangeType::kAuto && EqualsIgnoreCase(a[j], "bylex")) {
+    } else if (type == RangeType::kAuto && p.Check("BYLEX")) {
       type = RangeType::kLex;
-    } else if (type == RangeType::kAuto && EqualsIgnoreCase(a[j], "byscore")) {
+    } else if (type == RangeType::kAuto && p.Check("BYSCORE")) {
       type = RangeType::kScore;
     } else {
-      ctx.Error(errors::kSyntax);
-      return;
+      p.Fail(errors::kSyntax);
     }
   }
+  if (!p.ok()) return ctx.Error(p.error());
   if (dir == Direction::kAuto) dir = Direction::kForward;
   if (type == RangeType::kAuto) type = RangeType::kRank;
-  if (has_limit && type == RangeType::kRank) {
-    ctx.Error(
-        "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
-    return;
-  }
+  if (has_limit && type == RangeType::kRank) return ctx.Error(errors::kZLimitNeedsByScoreOrLex);
   if (withscores && type == RangeType::kLex) {
     ctx.Error(errors::kWithScoresByLex);
     return;
@@ -141,13 +190,13 @@ void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType ty
     }
     case RangeType::kScore:
       if (!ParseZScoreRange(a[min_idx], a[max_idx], &q.score)) {
-        ctx.Error(kZMinMaxNotFloat);
+        ctx.Error(errors::kZMinMaxNotFloat);
         return;
       }
       break;
     case RangeType::kLex:
       if (!ParseZLexRange(a[min_idx], a[max_idx], &q.lex)) {
-        ctx.Error(kZLexRangeInvalid);
+        ctx.Error(errors::kZLexRangeInvalid);
         return;
       }
       break;
@@ -173,35 +222,32 @@ void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType ty
     return;
   }
   storage::LockSet locks;
-  locks.AddKey(db, a[1]);
+  std::string_view dst = a[1];
+  locks.AddKey(db, dst);
   locks.AddKey(db, key);
   locks.Acquire();
   uint64_t h = HashKey(key);
   Entry* e = db.ShardFor(h).Find(key, h);
   CountHit(ctx, key, e != nullptr);
   if (e != nullptr) {
-    if (!Holds<ZSetObject>(e)) {
-      ctx.Error(errors::kWrongType);
-      return;
-    }
-    CollectRange(*static_cast<const ZSetObject*>(e->obj()), q, &items);
+    if (!Holds<ZSetObject>(e)) return ctx.Error(errors::kWrongType);
+    CollectRange(*ValueAs<ZSetObject>(e), q, &items);
   }
-  // Redis builds the destination by inserting the members in reply order
-  // into a set that starts as a listpack (unless a rank range already
-  // exceeds zset-max-listpack-entries) and converts when the next insert
-  // would exceed the limits; members inserted before that lose a -0 score.
-  ZSetObject::Limits lim = ZSetLimits(ctx);
-  size_t convert_at = items.size();
-  if (type == RangeType::kRank && items.size() > lim.max_entries) convert_at = 0;
-  for (size_t i = 0; i < convert_at; i++) {
-    if (i + 1 > lim.max_entries || items[i].member.size() > lim.max_value) convert_at = i;
+  size_t stored = items.size();
+  switch (OpZRangeStore(Locked(db, dst), std::move(items), type == RangeType::kRank, q.reverse,
+                        ZSetLimits(ctx))) {
+    case ZStored::kUnchanged:
+      break;
+    case ZStored::kDeleted:
+      ctx.PropagateAsIs();
+      ctx.Changed(dst, "del", kNotifyGeneric);
+      break;
+    case ZStored::kStored:
+      ctx.PropagateAsIs();
+      ctx.Changed(dst, "zrangestore", kNotifyZSet);
+      break;
   }
-  for (size_t i = 0; i < convert_at; i++) {
-    if (items[i].score == 0) items[i].score = 0.0;
-  }
-  if (q.reverse) std::reverse(items.begin(), items.end());
-  StoreZSetResult(ctx, Locked(db, a[1]), items, "zrangestore");
-  ctx.reply.Integer(int64_t(items.size()));
+  ctx.reply.Integer(int64_t(stored));
 }
 
 // ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]
@@ -233,69 +279,44 @@ void CmdZRevRangeByLex(CommandContext& ctx) {
   ZRangeGeneric(ctx, 1, false, RangeType::kLex, Direction::kReverse);
 }
 
-// ZREMRANGEBYRANK key start stop / ZREMRANGEBYSCORE key min max /
-// ZREMRANGEBYLEX key min max
+// ZREMRANGEBYRANK/ZREMRANGEBYSCORE/ZREMRANGEBYLEX: removes the members of a
+// rank, score or lex range.
 void RemRangeGeneric(CommandContext& ctx, RangeType type) {
   auto& a = ctx.args;
-  int64_t start = 0, end = 0;
-  storage::ZScoreRange score;
-  storage::ZLexRange lex;
+  RangeQuery q;
+  q.type = type;
   const char* event;
   if (type == RangeType::kRank) {
     auto s = IntArg(ctx, a[2]);
     if (!s) return;
     auto e = IntArg(ctx, a[3]);
     if (!e) return;
-    start = *s;
-    end = *e;
+    q.start = *s;
+    q.end = *e;
     event = "zremrangebyrank";
   } else if (type == RangeType::kScore) {
-    if (!ParseZScoreRange(a[2], a[3], &score)) {
-      ctx.Error(kZMinMaxNotFloat);
-      return;
-    }
+    if (!ParseZScoreRange(a[2], a[3], &q.score)) return ctx.Error(errors::kZMinMaxNotFloat);
     event = "zremrangebyscore";
   } else {
-    if (!ParseZLexRange(a[2], a[3], &lex)) {
-      ctx.Error(kZLexRangeInvalid);
-      return;
-    }
+    if (!ParseZLexRange(a[2], a[3], &q.lex)) return ctx.Error(errors::kZLexRangeInvalid);
     event = "zremrangebylex";
   }
-  std::string_view key = a[1];
-  KeyGuard g(ctx.db(), key);
-  Entry** link = g.FindLink();
-  if (link == nullptr) {
-    ctx.reply.Integer(0);
-    return;
-  }
-  if (!Holds<ZSetObject>((*link))) {
-    ctx.Error(errors::kWrongType);
-    return;
-  }
-  auto* z = static_cast<ZSetObject*>((*link)->obj());
-  size_t removed = 0;
-  if (type == RangeType::kRank) {
-    size_t s, e;
-    if (ClampRanks(start, end, z->Size(), &s, &e)) removed = z->RemoveRangeByRank(s, e);
-  } else if (type == RangeType::kScore) {
-    removed = z->RemoveRangeByScore(score);
-  } else {
-    removed = z->RemoveRangeByLex(lex);
-  }
-  if (removed > 0) {
+  KeyGuard g(ctx.db(), a[1]);
+  StatusOr<ZRemRangeResult> r = OpZRemRange(g, q);
+  if (!r.ok()) return ctx.Error(r.status().message());
+  if (r->removed > 0) {
     ctx.PropagateAsIs();
-    if (removed > 1) ctx.host.AddDirty(int64_t(removed) - 1);
-    ctx.Changed(key, event, kNotifyZSet);
-    if (z->Size() == 0) {
-      g.shard().Delete(link);
-      ctx.Changed(key, "del", kNotifyGeneric);
-    }
+    if (r->removed > 1) ctx.host.AddDirty(int64_t(r->removed) - 1);
+    ctx.Changed(g.key(), event, kNotifyZSet);
+    if (r->deleted) ctx.Changed(g.key(), "del", kNotifyGeneric);
   }
-  ctx.reply.Integer(int64_t(removed));
+  ctx.reply.Integer(int64_t(r->removed));
 }
+// ZREMRANGEBYRANK key start stop
 void CmdZRemRangeByRank(CommandContext& ctx) { RemRangeGeneric(ctx, RangeType::kRank); }
+// ZREMRANGEBYSCORE key min max
 void CmdZRemRangeByScore(CommandContext& ctx) { RemRangeGeneric(ctx, RangeType::kScore); }
+// ZREMRANGEBYLEX key min max
 void CmdZRemRangeByLex(CommandContext& ctx) { RemRangeGeneric(ctx, RangeType::kLex); }
 
 }  // namespace
