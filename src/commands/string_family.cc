@@ -368,7 +368,8 @@ void CmdGet(CommandContext& ctx) {
 //     EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]
 void CmdSet(CommandContext& ctx) {
   SetOptions o;
-  if (!ParseSetOptions(ctx, 3, true, &o)) return;
+  // Plain SET (the hot case) has no options to parse.
+  if (ctx.args.size() > 3 && !ParseSetOptions(ctx, 3, true, &o)) return;
   std::string_view key = ctx.args[1], value = ctx.args[2];
   KeyGuard g(ctx.db(), key);
   StatusOr<SetResult> r = OpSet(g, value, o);
