@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "commands/arg_parser.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
@@ -160,10 +161,12 @@ bool ParseMPop(CommandContext& ctx, size_t first, bool (*where_ok)(std::string_v
     ctx.Error(errors::kSyntax);
     return false;
   }
+  // [COUNT count], once.
+  ArgParser p(ctx.args, where_idx + 1);
   bool have_count = false;
-  for (size_t j = where_idx + 1; j < ctx.args.size(); j++) {
-    if (!have_count && EqualsIgnoreCase(ctx.args[j], "count") && j + 1 < ctx.args.size()) {
-      auto c = ParseInt64(ctx.args[++j]);
+  while (p.HasNext()) {
+    if (!have_count && p.remaining() >= 2 && p.Check("count")) {
+      auto c = ParseInt64(p.Next<std::string_view>());
       if (!c || *c <= 0) {
         ctx.Error(errors::kCountError);
         return false;

@@ -61,9 +61,7 @@ void CmdAuth(CommandContext& ctx) {
     user = ctx.args[1];
     pass = ctx.args[2];
   } else if (ctx.config().requirepass().empty()) {
-    ctx.Error(
-        "ERR AUTH <password> called without any password configured for the default user. Are "
-        "you sure your configuration is correct?");
+    ctx.Error(errors::kAuthWithoutPassword);
     return;
   }
   if (!CheckPassword(ctx, user, pass)) {
@@ -121,15 +119,12 @@ void CmdHello(CommandContext& ctx) {
       SetName(ctx, ctx.args[j + 1]);
       j += 1;
     } else {
-      ctx.Error("ERR Syntax error in HELLO option '" + std::string(ctx.args[j]) + "'");
+      ctx.Error(errors::HelloSyntax(ctx.args[j]));
       return;
     }
   }
   if (!ctx.session.authenticated()) {
-    ctx.Error(
-        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
-        "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
-        "protocol version at the same time");
+    ctx.Error(errors::kHelloNoAuth);
     return;
   }
   ctx.session.set_resp(int(ver));
@@ -217,7 +212,7 @@ void CmdClientList(CommandContext& ctx) {
     if (EqualsIgnoreCase(ctx.args[j], "type") && j + 1 < ctx.args.size()) {
       type = ctx.args[++j];
       if (!KnownClientType(type)) {
-        ctx.Error("ERR Unknown client type '" + std::string(type) + "'");
+        ctx.Error(errors::UnknownClientType(type));
         return;
       }
     } else if (EqualsIgnoreCase(ctx.args[j], "id") && j + 1 < ctx.args.size()) {
@@ -303,7 +298,7 @@ void CmdClientKill(CommandContext& ctx) {
       id = uint64_t(*n);
     } else if (EqualsIgnoreCase(o, "type")) {
       if (!KnownClientType(v)) {
-        ctx.Error("ERR Unknown client type '" + std::string(v) + "'");
+        ctx.Error(errors::UnknownClientType(v));
         return;
       }
       type = v;
@@ -313,7 +308,7 @@ void CmdClientKill(CommandContext& ctx) {
       laddr = v;
     } else if (EqualsIgnoreCase(o, "user")) {
       if (v != "default") {
-        ctx.Error("ERR No such user '" + std::string(v) + "'");
+        ctx.Error(errors::NoSuchUser(v));
         return;
       }
       user = v;

@@ -184,4 +184,50 @@ inline constexpr char kZLimitNeedsByScoreOrLex[] =
 inline constexpr char kZInputKeyNeededPrefix[] = "ERR at least 1 input key is needed for '";
 inline constexpr char kZInputKeyNeededSuffix[] = "' command";
 
+// --- Texts that the connection, server, pub/sub, replication, WAIT and
+// sentinel families send (long ones and the ones built around an argument) ---
+inline constexpr char kAuthWithoutPassword[] =
+    "ERR AUTH <password> called without any password configured for the default user. Are "
+    "you sure your configuration is correct?";
+inline constexpr char kHelloNoAuth[] =
+    "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+    "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
+    "protocol version at the same time";
+inline constexpr char kObjectIdleTimeLfu[] =
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust.";
+inline constexpr char kObjectFreqNotLfu[] =
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+    "that when switching between policies at runtime LRU and LFU data will take some time to "
+    "adjust.";
+inline constexpr char kDebugNotAllowed[] =
+    "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
+    "can run it from a local connection, otherwise you need to set this option in the "
+    "configuration file, and then restart the server.";
+inline constexpr char kWaitOnReplica[] =
+    "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
+    "replica is configured to be writable (which is not the default) writes to replicas are "
+    "just local and are not propagated.";
+inline std::string HelloSyntax(std::string_view option) {
+  return "ERR Syntax error in HELLO option '" + std::string(option) + "'";
+}
+inline std::string UnknownClientType(std::string_view type) {
+  return "ERR Unknown client type '" + std::string(type) + "'";
+}
+inline std::string NoSuchUser(std::string_view user) {
+  return "ERR No such user '" + std::string(user) + "'";
+}
+inline std::string UnknownReplconfOption(std::string_view option) {
+  return "ERR Unrecognized REPLCONF option: " + std::string(option);
+}
+// "ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP."
+inline std::string SubcommandSyntax(std::string_view sub, std::string_view container) {
+  return "ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
+         "'. Try " + std::string(container) + " HELP.";
+}
+inline std::string SentinelDebugOption(std::string_view option) {
+  return "ERR Unknown option or number of arguments for SENTINEL DEBUG '" + std::string(option) +
+         "'";
+}
+
 }  // namespace basalt::commands::errors

@@ -104,8 +104,7 @@ void CmdSPublish(CommandContext& ctx) {
 
 void ChannelsGeneric(CommandContext& ctx, SubKind kind) {
   if (ctx.args.size() > 3) {
-    ctx.Error("ERR unknown subcommand or wrong number of arguments for '" +
-              std::string(ctx.args[1]) + "'. Try PUBSUB HELP.");
+    ctx.Error(errors::SubcommandSyntax(ctx.args[1], "PUBSUB"));
     return;
   }
   bool all = ctx.args.size() == 2;

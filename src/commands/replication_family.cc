@@ -38,7 +38,7 @@ void CmdReplconf(CommandContext& ctx) {
       // it applies, this one included. Never answered.
       return;
     } else {
-      ctx.Error("ERR Unrecognized REPLCONF option: " + std::string(opt));
+      ctx.Error(errors::UnknownReplconfOption(opt));
       return;
     }
   }

@@ -166,8 +166,7 @@ void CmdInfoCache(CommandContext& ctx) {
 void CmdDebug(CommandContext& ctx) {
   if (ctx.args.size() == 2) return ReplyFields(ctx, S(ctx).DebugPeriods());
   if (ctx.args.size() % 2 != 0) {
-    return ctx.Error("ERR Unknown option or number of arguments for SENTINEL DEBUG '" +
-                     Arg(ctx, ctx.args.size() - 1) + "'");
+    return ctx.Error(errors::SentinelDebugOption(Arg(ctx, ctx.args.size() - 1)));
   }
   for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
     Status st = S(ctx).SetDebugPeriod(ctx.args[i], ctx.args[i + 1]);

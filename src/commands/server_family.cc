@@ -425,10 +425,7 @@ void ObjectGeneric(CommandContext& ctx, int what) {
       break;
     case 2: {
       if (LfuPolicy(ctx)) {
-        ctx.Error(
-            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that "
-            "when switching between policies at runtime LRU and LFU data will take some time to "
-            "adjust.");
+        ctx.Error(errors::kObjectIdleTimeLfu);
         return;
       }
       ctx.reply.Integer(storage::IdleSeconds(e->lru()));
@@ -436,10 +433,7 @@ void ObjectGeneric(CommandContext& ctx, int what) {
     }
     case 3:
       if (!LfuPolicy(ctx)) {
-        ctx.Error(
-            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
-            "note that when switching between policies at runtime LRU and LFU data will take "
-            "some time to adjust.");
+        ctx.Error(errors::kObjectFreqNotLfu);
         return;
       }
       ctx.reply.Integer(storage::LfuDecayedCounter(e->lru()));
@@ -520,10 +514,7 @@ void CmdDebug(CommandContext& ctx) {
                ctx.session.address().starts_with("::1:");
   if (allowed == config::ProtectedConfigs::kNo ||
       (allowed == config::ProtectedConfigs::kLocal && !local)) {
-    ctx.Error(
-        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
-        "you can run it from a local connection, otherwise you need to set this option in the "
-        "configuration file, and then restart the server.");
+    ctx.Error(errors::kDebugNotAllowed);
     return;
   }
   std::string_view sub = ctx.args[1];
@@ -630,8 +621,7 @@ void CmdDebug(CommandContext& ctx) {
                     "HELP",
                     "    Print this help."});
   } else {
-    ctx.Error("ERR unknown subcommand or wrong number of arguments for '" + std::string(sub) +
-              "'. Try DEBUG HELP.");
+    ctx.Error(errors::SubcommandSyntax(sub, "DEBUG"));
   }
 }
 

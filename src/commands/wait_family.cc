@@ -18,10 +18,7 @@ namespace {
 // enough have or after `timeout` milliseconds (0: no limit).
 void CmdWait(CommandContext& ctx) {
   if (ctx.host.is_replica()) {
-    ctx.Error(
-        "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 "
-        "if a replica is configured to be writable (which is not the default) writes to "
-        "replicas are just local and are not propagated.");
+    ctx.Error(errors::kWaitOnReplica);
     return;
   }
   auto numreplicas = ParseInt64(ctx.args[1]);
