@@ -22,6 +22,7 @@
 #include "commands/errors.h"
 #include "common/glob.h"
 #include "common/numbers.h"
+#include "common/strings.h"
 
 namespace basalt::commands {
 
@@ -35,7 +36,7 @@ class ArgParser {
   size_t remaining() const { return pos_ < args_.size() ? args_.size() - pos_ : 0; }
   // Consumes the next argument if it is `keyword` (any case).
   bool Check(std::string_view keyword) {
-    if (!HasNext() || !EqualsNoCase(args_[pos_], keyword)) return false;
+    if (!HasNext() || !EqualsIgnoreCase(args_[pos_], keyword)) return false;
     pos_++;
     return true;
   }
@@ -53,16 +54,6 @@ class ArgParser {
   const std::string& error() const { return error_; }
 
  private:
-  static bool EqualsNoCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); i++) {
-      char x = a[i], y = b[i];
-      if (x >= 'A' && x <= 'Z') x = char(x + 32);
-      if (y >= 'A' && y <= 'Z') y = char(y + 32);
-      if (x != y) return false;
-    }
-    return true;
-  }
   bool Take(std::string_view* out) {
     if (!HasNext()) {
       Fail(errors::kSyntax);

@@ -15,6 +15,7 @@
 #include "commands/errors.h"
 #include "common/hash.h"
 #include "common/numbers.h"
+#include "common/strings.h"
 #include "config/config.h"
 #include "storage/hash_type.h"
 #include "storage/keyspace.h"
@@ -56,16 +57,6 @@ inline LockedKey Locked(storage::Database& db, std::string_view key) {
   return LockedKey{db.ShardFor(h), key, h};
 }
 
-inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = char(x + 32);
-    if (y >= 'A' && y <= 'Z') y = char(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // Parses an integer argument; on failure replies with Redis's error.
 inline std::optional<int64_t> IntArg(CommandContext& ctx, std::string_view s) {

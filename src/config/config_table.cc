@@ -18,6 +18,7 @@
 
 #include "common/numbers.h"
 #include "common/split_args.h"
+#include "common/strings.h"
 #include "config/config_internal.h"
 
 namespace basalt::config::config_internal {
@@ -287,16 +288,6 @@ Table BuildIndexedTable() {
 
 // ---- Parsing helpers ----
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::vector<std::string_view> Words(std::string_view s) {
   std::vector<std::string_view> out;
@@ -317,7 +308,7 @@ std::optional<uint64_t> ParseMemory(std::string_view s) {
   uint64_t mul = 1;
   size_t digits = s.size();
   auto ends_with = [&](std::string_view suf) {
-    return s.size() >= suf.size() && EqualsNoCase(s.substr(s.size() - suf.size()), suf);
+    return s.size() >= suf.size() && EqualsIgnoreCase(s.substr(s.size() - suf.size()), suf);
   };
   if (ends_with("kb")) {
     mul = 1024, digits -= 2;
@@ -409,11 +400,11 @@ StatusOr<Value> ParseClientOutputBufferLimit(std::span<const std::string> args, 
   std::vector<std::pair<size_t, std::array<std::string, 3>>> updates;
   for (size_t i = 0; i < args.size(); i += 4) {
     size_t cls;
-    if (EqualsNoCase(args[i], "normal")) {
+    if (EqualsIgnoreCase(args[i], "normal")) {
       cls = 0;
-    } else if (EqualsNoCase(args[i], "slave") || EqualsNoCase(args[i], "replica")) {
+    } else if (EqualsIgnoreCase(args[i], "slave") || EqualsIgnoreCase(args[i], "replica")) {
       cls = 1;
-    } else if (EqualsNoCase(args[i], "pubsub")) {
+    } else if (EqualsIgnoreCase(args[i], "pubsub")) {
       cls = 2;
     } else {
       return Status::Error("Invalid client class specified in buffer limit configuration.");
@@ -520,9 +511,9 @@ StatusOr<Value> ParseValue(const Spec& spec, std::span<const std::string> args, 
   const std::string& a0 = args.empty() ? empty : args[0];
   switch (spec.kind) {
     case Kind::kBool:
-      if (EqualsNoCase(a0, "yes")) {
+      if (EqualsIgnoreCase(a0, "yes")) {
         v.num = 1;
-      } else if (EqualsNoCase(a0, "no")) {
+      } else if (EqualsIgnoreCase(a0, "no")) {
         v.num = 0;
       } else {
         return Status::Error("argument must be 'yes' or 'no'");
@@ -568,7 +559,7 @@ StatusOr<Value> ParseValue(const Spec& spec, std::span<const std::string> args, 
     case Kind::kEnum: {
       auto words = Words(spec.enum_values);
       for (size_t i = 0; i < words.size(); i++) {
-        if (EqualsNoCase(a0, words[i])) {
+        if (EqualsIgnoreCase(a0, words[i])) {
           v.num = static_cast<int64_t>(i);
           return v;
         }
@@ -687,7 +678,7 @@ StatusOr<Value> ParseValue(const Spec& spec, std::span<const std::string> args, 
     }
     case Kind::kReplicaof: {
       if (args.size() != 2) return Status::Error("wrong number of arguments");
-      if (EqualsNoCase(args[0], "no") && EqualsNoCase(args[1], "one")) return v;
+      if (EqualsIgnoreCase(args[0], "no") && EqualsIgnoreCase(args[1], "one")) return v;
       auto port = ParseInt64(args[1]);
       if (!port || *port < 0 || *port > 65535) return Status::Error("Invalid master port");
       v.str = args[0] + " " + args[1];

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/split_args.h"
+#include "common/strings.h"
 
 namespace basalt::persistence {
 namespace {
@@ -16,16 +17,6 @@ constexpr size_t kLineBuffer = 1025;
 constexpr std::string_view kTooLong = "The AOF manifest file contains too long line";
 constexpr std::string_view kInvalid = "Invalid AOF manifest file format";
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool IsCSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
@@ -128,16 +119,16 @@ StatusOr<AofManifest> AofManifest::Parse(std::string_view text) {
     for (size_t i = 0; i < args->size(); i += 2) {
       const std::string& key = (*args)[i];
       const std::string& value = (*args)[i + 1];
-      if (EqualsNoCase(key, "file")) {
+      if (EqualsIgnoreCase(key, "file")) {
         // Files live in the AOF directory; a name must not lead out of it.
         if (value.find_first_of("/\\") != std::string::npos) {
           return LineError("File can't be a path, just a filename", line_no, line);
         }
         info.name = value;
         has_name = true;
-      } else if (EqualsNoCase(key, "seq")) {
+      } else if (EqualsIgnoreCase(key, "seq")) {
         info.seq = AtoLL(std::string_view(value).substr(0, value.find('\0')));
-      } else if (EqualsNoCase(key, "type")) {
+      } else if (EqualsIgnoreCase(key, "type")) {
         type = value.empty() ? '\0' : value[0];
       }
       // Other keys are ignored, so a newer version may add some.

@@ -11,11 +11,11 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
-#include "commands/helpers.h"
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/numbers.h"
+#include "common/strings.h"
 #include "config/config.h"
 #include "persistence/aof_writer.h"
 #include "replication/ack_tracker.h"
@@ -177,8 +177,8 @@ void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_vie
     Close();
     return;
   }
-  if (args.size() >= 2 && commands::EqualsIgnoreCase(args[0], "replconf") &&
-      commands::EqualsIgnoreCase(args[1], "getack")) {
+  if (args.size() >= 2 && EqualsIgnoreCase(args[0], "replconf") &&
+      EqualsIgnoreCase(args[1], "getack")) {
     primary_ack_asked_ = true;
   }
   std::lock_guard<std::mutex> apply(role.apply_mu());
