@@ -41,7 +41,7 @@ class Executor {
  public:
   // The host's configuration, write log and command table are passed
   // directly so the hot path makes no virtual call to reach them; they must
-  // outlive the executor (the host owns all four).
+  // outlive the executor (the host owns them and the executor).
   Executor(Host& host, config::Config& config, replication::WriteLog& log,
            const CommandTable& table)
       : host_(host), config_(config), log_(log), table_(table) {}
