@@ -247,8 +247,12 @@ void ExpireGeneric(CommandContext& ctx, int64_t unit, bool relative) {
       break;
     case ExpireOutcome::kSet: {
       ctx.Changed(key, "expire", kNotifyGeneric);
+      // As Redis: PEXPIREAT with the absolute time, the options as sent.
       char buf[24];
-      ctx.Propagate({"PEXPIREAT", key, std::string_view(buf, FormatInt64(*when, buf))});
+      std::vector<std::string_view> out = {"PEXPIREAT", key,
+                                           std::string_view(buf, FormatInt64(*when, buf))};
+      out.insert(out.end(), ctx.args.begin() + 3, ctx.args.end());
+      ctx.Propagate(out);
       break;
     }
   }
@@ -553,8 +557,9 @@ void CmdSwapDb(CommandContext& ctx) {
     ctx.host.watches().TouchInDb(int(*b), exists_in_either);
     StatusOr<bool> r = OpSwapDb(da, dbb);
     if (!r.ok()) return ctx.Error(r.status().message());
-    ctx.PropagateAsIs();
   }
+  // Swapping a database with itself changes nothing, yet Redis 7.0 logs it too.
+  ctx.PropagateAsIs();
   ctx.reply.Ok();
 }
 
