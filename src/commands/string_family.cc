@@ -373,6 +373,9 @@ void CmdSet(CommandContext& ctx) {
   std::string_view key = ctx.args[1], value = ctx.args[2];
   KeyGuard g(ctx.db(), key);
   StatusOr<SetResult> r = OpSet(g, value, o);
+  // GET reads the key as GET does: a keyspace hit or miss (an error means the
+  // key exists with another type).
+  if (o.get) CountHit(ctx, key, !r.ok() || r->old.has_value());
   if (!r.ok()) return ctx.Error(r.status().message());
   if (o.get) ReplyOptionalBulk(ctx, r->old);
   if (!r->stored) {

@@ -123,5 +123,19 @@ TEST_F(StringFamilyTest, LcsOptionErrors) {
   EXPECT_TRUE(IsInt(Run({"LCS", "s", "s", "len", "MINMATCHLEN", "-5"}), 3));
 }
 
+// SET ... GET counts a keyspace hit or miss as GET does; plain SET counts
+// nothing (checked against redis-server 7.0.15: hits 3, misses 1).
+TEST_F(StringFamilyTest, SetGetCountsKeyspaceHitsAndMisses) {
+  uint64_t hits = CurrentStats().hits.load(), misses = CurrentStats().misses.load();
+  EXPECT_TRUE(IsStatus(Run({"SET", "plain", "v"}), "OK"));
+  EXPECT_TRUE(IsNil(Run({"SET", "a", "v", "GET"})));
+  EXPECT_TRUE(IsBulk(Run({"SET", "a", "w", "GET"}), "v"));
+  EXPECT_TRUE(IsBulk(Run({"SET", "a", "x", "NX", "GET"}), "w"));
+  EXPECT_TRUE(IsInt(Run({"LPUSH", "l", "x"}), 1));
+  EXPECT_TRUE(IsError(Run({"SET", "l", "x", "GET"}), "WRONGTYPE"));
+  EXPECT_EQ(CurrentStats().hits.load() - hits, 3u);
+  EXPECT_EQ(CurrentStats().misses.load() - misses, 1u);
+}
+
 }  // namespace
 }  // namespace basalt::commands
