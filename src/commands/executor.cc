@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/numbers.h"
+#include "common/strings.h"
 #include "config/config.h"
 #include "protocol/reply_builder.h"
 #include "replication/write_log.h"
@@ -23,19 +24,12 @@
 namespace basalt::commands {
 namespace {
 
-// At most `max` bytes of s, stopping at a NUL as C string formatting does
-// (Redis's error texts are built that way).
-std::string Truncated(std::string_view s, size_t max) {
-  s = s.substr(0, std::min(s.size(), max));
-  return std::string(s.substr(0, std::min(s.size(), s.find('\0'))));
-}
-
 std::string UnknownCommand(std::span<const std::string_view> args) {
   std::string msg =
-      "ERR unknown command '" + Truncated(args[0], 128) + "', with args beginning with: ";
+      "ERR unknown command '" + CStringPrefix(args[0], 128) + "', with args beginning with: ";
   std::string rest;
   for (size_t i = 1; i < args.size() && rest.size() < 128; i++) {
-    rest += "'" + Truncated(args[i], 128 - rest.size()) + "' ";
+    rest += "'" + CStringPrefix(args[i], 128 - rest.size()) + "' ";
   }
   return msg + rest;
 }
@@ -121,7 +115,7 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
       for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
       return Reject(
           s, spec,
-          "ERR unknown subcommand '" + Truncated(args[1], 128) + "'. Try " + upper + " HELP.", rb);
+          "ERR unknown subcommand '" + CStringPrefix(args[1], 128) + "'. Try " + upper + " HELP.", rb);
     }
     spec = found;
   }

@@ -90,27 +90,15 @@ void CmdConfigHelp(CommandContext& ctx) {
 
 // ---- COMMAND ----
 
-std::vector<std::string_view> Words(std::string_view words) {
-  std::vector<std::string_view> items;
-  size_t p = 0;
-  while (p < words.size()) {
-    size_t e = words.find(' ', p);
-    if (e == std::string_view::npos) e = words.size();
-    if (e > p) items.push_back(words.substr(p, e - p));
-    p = e + 1;
-  }
-  return items;
-}
-
 void ReplyStatusSet(CommandContext& ctx, std::string_view words) {
-  std::vector<std::string_view> items = Words(words);
+  std::vector<std::string_view> items = SplitWords(words);
   ctx.reply.SetHeader(items.size());
   for (auto w : items) ctx.reply.SimpleString(w);
 }
 
 // Command tips: an array of bulk strings, as Redis sends them.
 void ReplyTips(CommandContext& ctx, std::string_view words) {
-  std::vector<std::string_view> items = Words(words);
+  std::vector<std::string_view> items = SplitWords(words);
   ctx.reply.ArrayHeader(items.size());
   for (auto w : items) ctx.reply.Bulk(w);
 }

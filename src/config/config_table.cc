@@ -288,19 +288,6 @@ Table BuildIndexedTable() {
 
 // ---- Parsing helpers ----
 
-
-std::vector<std::string_view> Words(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find(' ', i);
-    if (j == std::string_view::npos) j = s.size();
-    if (j > i) out.push_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 // Redis's memory syntax: decimal digits (possibly none, meaning 0) and an
 // optional case-insensitive unit b, k, kb, m, mb, g, gb. Overflow saturates,
 // as strtoull does in Redis.
@@ -557,7 +544,7 @@ StatusOr<Value> ParseValue(const Spec& spec, std::span<const std::string> args, 
       return v;
     }
     case Kind::kEnum: {
-      auto words = Words(spec.enum_values);
+      auto words = SplitWords(spec.enum_values);
       for (size_t i = 0; i < words.size(); i++) {
         if (EqualsIgnoreCase(a0, words[i])) {
           v.num = static_cast<int64_t>(i);
@@ -700,7 +687,7 @@ std::string FormatGet(const Spec& spec, const Value& v) {
     case Kind::kMemoryOrPercent:
       return v.num < 0 ? std::to_string(-v.num) + "%" : std::to_string(v.num);
     case Kind::kEnum: {
-      auto words = Words(spec.enum_values);
+      auto words = SplitWords(spec.enum_values);
       return v.num >= 0 && static_cast<size_t>(v.num) < words.size() ? std::string(words[v.num])
                                                                      : std::string();
     }

@@ -26,21 +26,10 @@
 
 namespace basalt::server {
 
-using config::Config;
-using config::MaxmemoryPolicy;
-using config::ProtectedConfigs;
-using config::SaveParam;
 namespace {
 constexpr size_t kReadChunk = 16 * 1024;
 // Output beyond this is released after a flush instead of kept for reuse.
 constexpr size_t kKeepOutputCapacity = 64 * 1024;
-
-// At most `max` bytes of s, stopping at a NUL as C string formatting does
-// (Redis's error texts are built that way).
-std::string Truncated(std::string_view s, size_t max) {
-  s = s.substr(0, std::min(s.size(), max));
-  return std::string(s.substr(0, std::min(s.size(), s.find('\0'))));
-}
 }  // namespace
 
 Client::Client(Server* server, Worker* worker, int fd_in, uint64_t id_in, std::string addr_in,
@@ -195,7 +184,7 @@ void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_vie
       last_log_ms.store(now, std::memory_order_relaxed);
       size_t end = out_.find('\r', mark);
       Log(LogLevel::kWarning, "Command '%s' received from MASTER failed: %s",
-          Truncated(args[0], 64).c_str(), out_.substr(mark + 1, end - mark - 1).c_str());
+          CStringPrefix(args[0], 64).c_str(), out_.substr(mark + 1, end - mark - 1).c_str());
     }
   }
   out_.resize(mark);  // the primary gets no replies, only ACKs

@@ -15,11 +15,6 @@
 #include "server/server.h"
 
 namespace basalt::server {
-
-using config::Config;
-using config::MaxmemoryPolicy;
-using config::ProtectedConfigs;
-using config::SaveParam;
 namespace {
 
 using storage::Entry;

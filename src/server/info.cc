@@ -23,7 +23,6 @@
 
 namespace basalt::server {
 
-using config::Config;
 namespace {
 
 std::string Human(double n) {

@@ -34,11 +34,6 @@
 
 namespace basalt::server {
 
-using config::Config;
-using config::MaxmemoryPolicy;
-using config::ProtectedConfigs;
-using config::SaveParam;
-
 // ---------------------------------------------------------------- Server
 
 Server::Server(std::unique_ptr<Config> config)
