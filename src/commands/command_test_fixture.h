@@ -21,6 +21,7 @@
 #include <initializer_list>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,7 +98,10 @@ class CommandTest : public ::testing::Test {
   // the executor and parses its reply.
   protocol::Reply Run(std::initializer_list<std::string_view> args) { return Run(session_, args); }
   protocol::Reply Run(Session& s, std::initializer_list<std::string_view> args) {
-    std::vector<std::string_view> v(args);
+    return Run(s, std::span<const std::string_view>(args.begin(), args.size()));
+  }
+  // For arguments built at run time.
+  protocol::Reply Run(Session& s, std::span<const std::string_view> v) {
     std::string out;
     protocol::ReplyBuilder rb(&out, 2);
     host_.executor().Dispatch(s, v, rb);

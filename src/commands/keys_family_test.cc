@@ -27,13 +27,7 @@ class KeysFamilyTest : public CommandTest {
     for (int rounds = 0; rounds < 1000; rounds++) {
       std::vector<std::string_view> args = {"SCAN", cursor};
       args.insert(args.end(), options.begin(), options.end());
-      std::string out;
-      protocol::ReplyBuilder rb(&out, 2);
-      host_.executor().Dispatch(session_, args, rb);
-      protocol::ReplyReader reader;
-      reader.Feed(out);
-      protocol::Reply r;
-      EXPECT_EQ(reader.Next(&r), protocol::ReplyReader::Result::kReply);
+      protocol::Reply r = Run(session_, args);
       if (r.type != protocol::Reply::Type::kArray || r.elements.size() != 2) {
         ADD_FAILURE() << "SCAN answered " << Show(r);
         break;

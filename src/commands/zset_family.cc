@@ -735,22 +735,10 @@ void SetOpGeneric(CommandContext& ctx, SetOp op, bool store, bool card_only) {
   for (const auto& [m, s] : result) items.push_back(ZMemberScore{m, s});
   if (!store) return ReplyScored(ctx, items, withscores);
   std::string_view dst = a[1];
-  switch (OpStoreZSet(Locked(db, dst), items, ZSetLimits(ctx))) {
-    case ZStored::kUnchanged:
-      break;
-    case ZStored::kDeleted:
-      ctx.PropagateAsIs();
-      ctx.Changed(dst, "del", kNotifyGeneric);
-      break;
-    case ZStored::kStored:
-      ctx.PropagateAsIs();
-      ctx.Changed(dst,
-                  op == SetOp::kUnion   ? "zunionstore"
-                  : op == SetOp::kInter ? "zinterstore"
-                                        : "zdiffstore",
-                  kNotifyZSet);
-      break;
-  }
+  FinishZStore(ctx, dst, OpStoreZSet(Locked(db, dst), items, ZSetLimits(ctx)),
+               op == SetOp::kUnion   ? "zunionstore"
+               : op == SetOp::kInter ? "zinterstore"
+                                     : "zdiffstore");
   ctx.reply.Integer(int64_t(items.size()));
 }
 

@@ -249,6 +249,22 @@ ZStored OpStoreZSet(const LockedKey& dst, std::span<const storage::ZMemberScore>
   return ZStored::kStored;
 }
 
+void FinishZStore(CommandContext& ctx, std::string_view dst, ZStored stored,
+                  std::string_view event) {
+  switch (stored) {
+    case ZStored::kUnchanged:
+      break;
+    case ZStored::kDeleted:
+      ctx.PropagateAsIs();
+      ctx.Changed(dst, "del", kNotifyGeneric);
+      break;
+    case ZStored::kStored:
+      ctx.PropagateAsIs();
+      ctx.Changed(dst, event, kNotifyZSet);
+      break;
+  }
+}
+
 KeySpec ZIndexKeySpec(int index, const char* flags) {
   KeySpec ks;
   ks.flags = flags;

@@ -113,6 +113,11 @@ enum class ZStored {
 ZStored OpStoreZSet(const LockedKey& dst, std::span<const storage::ZMemberScore> sorted,
                     const storage::ZSetObject::Limits& limits);
 
+// After a *STORE operation: propagates the command as sent and fires `event`
+// (or "del" when the destination was deleted); nothing when unchanged.
+void FinishZStore(CommandContext& ctx, std::string_view dst, ZStored stored,
+                  std::string_view event);
+
 // --- Registration ---
 // Key specifications as Redis 7.0's COMMAND INFO reports them: one key at
 // `index` ("RO ACCESS", "RW DELETE", ...), or keys counted by the argument

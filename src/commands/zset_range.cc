@@ -234,19 +234,10 @@ void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType ty
     CollectRange(*ValueAs<ZSetObject>(e), q, &items);
   }
   size_t stored = items.size();
-  switch (OpZRangeStore(Locked(db, dst), std::move(items), type == RangeType::kRank, q.reverse,
-                        ZSetLimits(ctx))) {
-    case ZStored::kUnchanged:
-      break;
-    case ZStored::kDeleted:
-      ctx.PropagateAsIs();
-      ctx.Changed(dst, "del", kNotifyGeneric);
-      break;
-    case ZStored::kStored:
-      ctx.PropagateAsIs();
-      ctx.Changed(dst, "zrangestore", kNotifyZSet);
-      break;
-  }
+  FinishZStore(ctx, dst,
+               OpZRangeStore(Locked(db, dst), std::move(items), type == RangeType::kRank,
+                             q.reverse, ZSetLimits(ctx)),
+               "zrangestore");
   ctx.reply.Integer(int64_t(stored));
 }
 
