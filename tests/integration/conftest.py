@@ -25,6 +25,7 @@ import pytest
 
 import servers
 from diff import Differ
+from helpers import missing_dependency
 # start_server (a context manager) and free_port are the helpers for tests that need
 # servers with special options; make_server below wraps start_server as a fixture.
 from servers import (ServerStartError, basalt_binary, free_port, oracle_binary,  # noqa: F401
@@ -86,7 +87,8 @@ def basalt_bin():
 def oracle_bin():
     path = oracle_binary()
     if not os.access(path, os.X_OK):
-        pytest.skip('oracle %s not installed' % path)
+        missing_dependency('oracle %s not installed (scripts/install-deps installs redis-server)'
+                           % path)
     return path
 
 

@@ -7,6 +7,7 @@ clients are in servers.py.
 
   wait_for(predicate, timeout=TIMEOUT, what='condition', *, interval, retry_on,
            detail, between, raise_on_timeout)
+  missing_dependency(reason)
   TIMEOUT, TRANSIENT_ERRORS
   parse_info(text), parse_info_sections(text)
   info(target, *sections), info_sections(target, *sections), info_text(target, *sections)
@@ -27,8 +28,10 @@ Timeouts are seconds as given; callers scale them for sanitized builds
 Stateless: callable from any thread, given a target no other thread uses.
 """
 
+import os
 import time
 
+import pytest
 import redis
 
 import servers
@@ -44,6 +47,14 @@ TRANSIENT_ERRORS = (redis.RedisError, OSError, ConnectionClosed, ReplyTimeout)
 
 
 # --- polling ---------------------------------------------------------------------
+
+def missing_dependency(reason):
+    """A test's dependency (a package scripts/install-deps installs) is missing:
+    under CI=true that is a failure, elsewhere a skip with the reason."""
+    if os.environ.get('CI') == 'true':
+        pytest.fail(reason)
+    pytest.skip(reason)
+
 
 def wait_for(predicate, timeout=TIMEOUT, what='condition', *, interval=0.05, retry_on=(),
              detail=None, between=None, raise_on_timeout=True):

@@ -366,7 +366,7 @@ def test_truncated_aof_tail_loads_with_aof_load_truncated_yes(make_server):
     assert os.path.getsize(path) == last
     shutdown(srv)
     if not os.access(REDIS_CHECK_AOF, os.X_OK):
-        pytest.skip('redis-check-aof not installed')
+        helpers.missing_dependency('redis-check-aof not installed (package redis-tools)')
     check = subprocess.run([REDIS_CHECK_AOF, manifest_path(srv.dir)], capture_output=True,
                            text=True, timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr

@@ -29,7 +29,7 @@ import threading
 import pytest
 
 import servers
-from helpers import TRANSIENT_ERRORS, wait_for
+from helpers import TRANSIENT_ERRORS, missing_dependency, wait_for
 from repl_util import crash
 from sentinel_util import CONVERT_TIMEOUT, MASTER, Topology, data_binary
 
@@ -37,13 +37,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENT_DIR = os.path.join(os.path.dirname(HERE), 'interop', 'ioredis')
 SCRIPT = os.path.join(CLIENT_DIR, 'sentinel_client.js')
 TIMEOUT = 30 * servers.TIME_SCALE
-
-
-def missing_dependency(reason):
-    # Under CI a dependency that failed to install is a failure, never a skip.
-    if os.environ.get('CI') == 'true':
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def node_or_skip():
