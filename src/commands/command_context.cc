@@ -18,7 +18,7 @@ void CommandContext::Propagate(std::span<const std::string_view> a) {
     // Inside EXEC: collected and appended as one MULTI ... EXEC unit.
     group->emplace_back(session.db(), std::vector<std::string>(a.begin(), a.end()));
   } else {
-    host.write_log().Append(session.db(), a);
+    log.Append(session.db(), a);
   }
   host.AddDirty(1);
 }

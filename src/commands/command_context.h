@@ -12,6 +12,9 @@
 #include "commands/session.h"
 #include "protocol/reply_builder.h"
 
+namespace basalt::replication {
+class WriteLog;
+}
 namespace basalt::storage {
 class Database;
 }
@@ -39,6 +42,10 @@ struct CommandContext {
   std::span<const std::string_view> args;
   protocol::ReplyBuilder& reply;
   const CommandSpec& spec;
+  // The host's configuration and write log, passed in by the executor so that
+  // reaching them costs no virtual call.
+  config::Config& cfg;
+  replication::WriteLog& log;
   bool failed = false;
 
   // Replies with an error and counts it (failed_calls, errorstats).
@@ -46,7 +53,7 @@ struct CommandContext {
   // The session's selected database.
   storage::Database& db();
   // The configuration (read it on every call: CONFIG SET changes it).
-  config::Config& config() { return host.config(); }
+  config::Config& config() { return cfg; }
   // The administration side, for CLIENT, REPLICAOF, SAVE, DEBUG, ...
   Admin& admin() { return host.admin(); }
   // Appends the command that reproduces a change to the write log and counts

@@ -152,7 +152,7 @@ void Executor::Execute(Session& s, const CommandSpec& spec, std::span<const std:
 
 void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
                    protocol::ReplyBuilder& rb, ThreadStats& stats) {
-  CommandContext ctx{host_, s, args, rb, spec};
+  CommandContext ctx{host_, s, args, rb, spec, config_, log_};
   s.last_cmd.store(&spec, std::memory_order_relaxed);
   int64_t start = MonotonicUs();
   int64_t log_before = log_.offset();

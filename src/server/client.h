@@ -44,8 +44,12 @@ using commands::ReplyMode;
 // Replication sees it as a replication::Connection (a replica's connection, or
 // the link to our primary) and, while it waits for replicas' acknowledgements,
 // as a replication::AckWaiter.
-class Client final : public EventHandler,
-                     public commands::Session,
+//
+// Session is the first base: the executor calls its hooks (OnWrite,
+// OnExecuted, ...) on every command, and at offset 0 they need no this-adjusting
+// thunk.
+class Client final : public commands::Session,
+                     public EventHandler,
                      public replication::Connection,
                      public replication::AckWaiter {
  public:

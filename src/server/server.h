@@ -70,7 +70,9 @@ using commands::ThreadStats;
 // and the executor use) and Admin (what CLIENT, REPLICAOF, SAVE, DEBUG, INFO
 // ... need); see commands/host.h. Its overrides are final, so calls through
 // Server itself are direct.
-class Server final : public storage::ExpiryListener, public commands::Host, public commands::Admin {
+// Host is the first base: the executor calls it on every command, and at
+// offset 0 its calls need no this-adjusting thunk.
+class Server final : public commands::Host, public commands::Admin, public storage::ExpiryListener {
  public:
   explicit Server(std::unique_ptr<Config> config);
   ~Server() override;
