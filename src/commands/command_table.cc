@@ -145,6 +145,7 @@ void DeriveTraits(CommandSpec& c) {
   t.select = n == "select";
   t.locks_all = n == "move" || n == "copy";
   t.redact_args = n == "auth" || n == "hello";
+  t.runs_script = is({"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"});
 }
 
 }  // namespace
@@ -178,6 +179,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterBitopsFamily(table);
   RegisterHllFamily(table);
   RegisterTransactionFamily(table);
+  RegisterScriptingFamily(table);
   RegisterPubsubFamily(table);
   RegisterBlockingFamily(table);
   RegisterSortFamily(table);

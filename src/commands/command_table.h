@@ -90,6 +90,7 @@ struct CommandSpec {
     bool select = false;               // SELECT (EXEC follows the db it selects)
     bool locks_all = false;            // EXEC locks every shard for it (MOVE, COPY)
     bool redact_args = false;          // AUTH, HELLO: the slow log hides the arguments
+    bool runs_script = false;          // EVAL*, FCALL*: EXEC takes the script gate first
   } traits;
 
   bool is_write() const { return flags & kWrite; }
@@ -141,6 +142,7 @@ void RegisterZSetFamily(CommandTable& table);
 void RegisterBitopsFamily(CommandTable& table);
 void RegisterHllFamily(CommandTable& table);
 void RegisterTransactionFamily(CommandTable& table);
+void RegisterScriptingFamily(CommandTable& table);
 void RegisterPubsubFamily(CommandTable& table);
 void RegisterBlockingFamily(CommandTable& table);
 void RegisterSortFamily(CommandTable& table);

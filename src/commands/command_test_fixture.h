@@ -29,6 +29,7 @@
 #include "commands/command_stats.h"
 #include "commands/command_table.h"
 #include "commands/executor.h"
+#include "scripting/runtime.h"
 #include "commands/host.h"
 #include "commands/session.h"
 #include "commands/slowlog.h"
@@ -57,6 +58,7 @@ class TestHost final : public Host {
   replication::WriteLog& write_log() override { return log_; }
   const CommandTable& commands() const override { return commands_; }
   Executor& executor() override { return executor_; }
+  scripting::Runtime& scripts() override { return scripts_; }
   WatchRegistry& watches() override { return watches_; }
   SlowLog& slowlog() override { return slowlog_; }
   std::mutex& registry_mu() override { return registry_mu_; }
@@ -85,7 +87,8 @@ class TestHost final : public Host {
   storage::Keyspace keyspace_;
   replication::WriteLog log_;
   CommandTable commands_;
-  Executor executor_{*this, *config_, log_, commands_};
+  scripting::Runtime scripts_;
+  Executor executor_{*this, *config_, log_, commands_, scripts_};
   WatchRegistry watches_;
   SlowLog slowlog_;
   std::mutex registry_mu_;

@@ -17,6 +17,25 @@ inline constexpr char kMasterDown[] =
     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 inline constexpr char kOom[] = "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr char kNotInMulti[] = "ERR Command not allowed inside a transaction";
+// Scripts.
+inline constexpr char kBusyScript[] =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+inline constexpr char kBusyFunction[] =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+inline constexpr char kScriptUnknownCommand[] = "ERR Unknown Redis command called from script";
+inline constexpr char kScriptWrongArity[] =
+    "ERR Wrong number of args calling Redis command from script";
+inline constexpr char kScriptNotAllowed[] = "ERR This Redis command is not allowed from script";
+inline constexpr char kScriptReadOnly[] =
+    "ERR Write commands are not allowed from read-only scripts.";
+inline constexpr char kNoScript[] = "NOSCRIPT No matching script. Please use EVAL.";
+inline constexpr char kNotBusy[] = "NOTBUSY No scripts in execution right now.";
+inline constexpr char kUnkillable[] =
+    "UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
+    "either wait the script termination or kill the server in a hard way using the SHUTDOWN "
+    "NOSAVE command.";
+inline constexpr char kNumkeysNegative[] = "ERR Number of keys can't be negative";
+inline constexpr char kNumkeysTooMany[] = "ERR Number of keys can't be greater than number of args";
 inline constexpr char kExecAbortPrevious[] =
     "EXECABORT Transaction discarded because of previous errors.";
 inline constexpr char kExecAbortPrefix[] = "EXECABORT Transaction discarded because of: ";

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "protocol/reply_builder.h"
 #include "replication/write_log.h"
+#include "scripting/runtime.h"
 #include "storage/keyspace.h"
 
 namespace basalt::commands {
@@ -60,6 +61,12 @@ bool Executor::Admit(Session& s, const CommandSpec& spec, std::string* refusal) 
   }
   const bool write = flags & kWrite;
   if (s.admitted()) {
+    // A script past busy-reply-threshold: only what may stop it runs.
+    if (scripts_.running() && !(flags & kAllowBusy) && scripts_.busy() &&
+        !scripts_.held_by_this_thread()) {
+      *refusal = scripts_.running_function() ? errors::kBusyFunction : errors::kBusyScript;
+      return false;
+    }
     if (!(flags & kLoading) && host_.loading()) {
       *refusal = errors::kLoading;
       return false;
@@ -150,6 +157,49 @@ void Executor::Execute(Session& s, const CommandSpec& spec, std::span<const std:
   Run(s, spec, args, rb, CurrentStats());
 }
 
+void Executor::ScriptCall(Session& s, ScriptRules& rules, std::span<const std::string_view> args,
+                          protocol::ReplyBuilder& rb) {
+  ThreadStats& stats = CurrentStats();
+  const CommandSpec* spec = table_.Find(args[0]);
+  if (spec == nullptr) return rb.Error(errors::kScriptUnknownCommand);
+  if (!spec->subcommands.empty() && args.size() >= 2) {
+    std::string sub(args[1]);
+    for (char& ch : sub) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    const CommandSpec* found = spec->FindSubcommand(sub);
+    if (found == nullptr) {
+      std::string upper = spec->name;
+      for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+      return rb.Error("ERR unknown subcommand '" + CStringPrefix(args[1], 128) + "'. Try " +
+                      upper + " HELP.");
+    }
+    spec = found;
+  }
+  int argc = int(args.size());
+  if ((spec->arity > 0 && argc != spec->arity) || argc < -spec->arity) {
+    return rb.Error(errors::kScriptWrongArity);
+  }
+  const uint32_t flags = spec->flags;
+  if (flags & kNoScript) return rb.Error(errors::kScriptNotAllowed);
+  const bool write = flags & kWrite;
+  if (write) {
+    if (rules.read_only) return rb.Error(errors::kScriptReadOnly);
+    if (host_.is_replica() && config_.replica_read_only() && !s.is_primary_link()) {
+      return rb.Error(errors::kReadOnlyReplica);
+    }
+    std::string why = host_.PersistenceWriteRefusal();
+    if (why.empty()) why = host_.ReplicasWriteRefusal();
+    if (!why.empty()) return rb.Error(why);
+  }
+  // At the memory limit a deny-oom command is refused only before the
+  // script's first write: a script cannot be stopped half-way.
+  if ((flags & kDenyOom) && rules.check_oom && !rules.wrote && config_.maxmemory() > 0 &&
+      !(host_.is_replica() && config_.replica_ignore_maxmemory()) && !host_.EvictIfNeeded()) {
+    return rb.Error(errors::kOom);
+  }
+  if (write) rules.wrote = true;
+  Run(s, *spec, args, rb, stats);
+}
+
 void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
                    protocol::ReplyBuilder& rb, ThreadStats& stats) {
   CommandContext ctx{host_, s, args, rb, spec, config_, log_};
@@ -159,7 +209,21 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
   // A running snapshot must see the old value of anything this command may
   // change in place (storage::SetWriteIntent).
   storage::SetWriteIntent(!(spec.flags & kReadOnly));
-  spec.handler(ctx);
+  if (s.admitted()) {
+    // A client's command waiting for a shard a busy script holds answers
+    // -BUSY instead of stalling its worker (storage::LockShardMutex).
+    size_t mark = rb.out()->size();
+    storage::SetLockWaitAbortable(true);
+    try {
+      spec.handler(ctx);
+    } catch (const storage::LockWaitAborted&) {
+      rb.out()->resize(mark);
+      ctx.Error(scripts_.running_function() ? errors::kBusyFunction : errors::kBusyScript);
+    }
+    storage::SetLockWaitAbortable(false);
+  } else {
+    spec.handler(ctx);
+  }
   storage::SetWriteIntent(false);
   if (spec.is_write()) s.wrote_ = true;
   // Inside EXEC the writes reach the log only when the transaction ends, so
@@ -175,13 +239,14 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
     if (log_now != log_before) s.woff_ = log_now;
   }
   if (s.is_loader()) return;  // AOF replay counts no statistics (as Redis)
+  // A script's calls count in commandstats; the slow log has the script.
   int64_t took = MonotonicUs() - start;
   CommandStat& cs = stats.cmd[spec.id];
   Bump(cs.calls);
   Bump(cs.usec, uint64_t(took));
   if (ctx.failed) Bump(cs.failed);
   int64_t threshold = config_.slowlog_log_slower_than();
-  if (threshold >= 0 && took >= threshold && !(spec.flags & kSkipSlowlog)) {
+  if (threshold >= 0 && took >= threshold && !(spec.flags & kSkipSlowlog) && !s.is_script()) {
     LogSlow(s, spec, args, took);
   }
   s.OnExecuted(spec, args);
@@ -299,6 +364,12 @@ void Executor::Exec(Session& s, protocol::ReplyBuilder& rb) {
     locks.Release();
     for (int d = 0; d < ks.db_count(); d++) locks.AddAll(ks.db(d));
   }
+  // A queued script enters the script gate; take it before the shard locks,
+  // as a script does, or this EXEC and a running script could wait for each
+  // other.
+  bool gate = std::any_of(cmds.begin(), cmds.end(),
+                          [](const Session::QueuedCommand& q) { return q.spec->traits.runs_script; });
+  if (gate) scripts_.Enter();
   locks.Acquire();
   storage::SetTransactionLocks(&locks.shards(), all);
   ExecLog log;
@@ -312,6 +383,7 @@ void Executor::Exec(Session& s, protocol::ReplyBuilder& rb) {
   if (!log.empty()) log_.AppendTransaction(log);
   storage::SetTransactionLocks(nullptr, false);
   locks.Release();
+  if (gate) scripts_.Leave();
   host_.watches().RemoveAll(&s);
 }
 

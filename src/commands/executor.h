@@ -28,6 +28,9 @@ class ReplyBuilder;
 namespace basalt::replication {
 class WriteLog;
 }
+namespace basalt::scripting {
+class Runtime;
+}
 
 namespace basalt::commands {
 
@@ -43,8 +46,8 @@ class Executor {
   // directly so the hot path makes no virtual call to reach them; they must
   // outlive the executor (the host owns them and the executor).
   Executor(Host& host, config::Config& config, replication::WriteLog& log,
-           const CommandTable& table)
-      : host_(host), config_(config), log_(log), table_(table) {}
+           const CommandTable& table, scripting::Runtime& scripts)
+      : host_(host), config_(config), log_(log), table_(table), scripts_(scripts) {}
 
   // Runs one request of `s` through every check and answers into rb.
   void Dispatch(Session& s, std::span<const std::string_view> args, protocol::ReplyBuilder& rb);
@@ -53,6 +56,21 @@ class Executor {
   // through here.
   void Execute(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
                protocol::ReplyBuilder& rb);
+
+  // --- Scripts ---
+  // What a running script may do, for ScriptCall.
+  struct ScriptRules {
+    bool read_only = false;     // EVAL_RO, FCALL_RO, `no-writes`
+    bool check_oom = true;      // no shebang flags: deny-oom commands refused at the limit
+    bool wrote = false;         // the script has written (OOM no longer checked)
+  };
+  // A script's redis.call: lookup, arity and the rules for scripts (no
+  // `noscript` commands, no writes from read-only scripts, READONLY,
+  // NOREPLICAS, MISCONF, OOM as Redis checks them inside a script), then the
+  // handler. `s` is the script's session (origin kScript), whose exec_log()
+  // collects the script's effects.
+  void ScriptCall(Session& s, ScriptRules& rules, std::span<const std::string_view> args,
+                  protocol::ReplyBuilder& rb);
 
   // --- Transactions ---
   void BeginMulti(Session& s);
@@ -78,6 +96,7 @@ class Executor {
   config::Config& config_;
   replication::WriteLog& log_;
   const CommandTable& table_;
+  scripting::Runtime& scripts_;
 };
 
 }  // namespace basalt::commands

@@ -33,6 +33,9 @@ class WriteLog;
 namespace basalt::sentinel {
 class Sentinel;
 }
+namespace basalt::scripting {
+class Runtime;
+}
 namespace basalt::storage {
 class Keyspace;
 }
@@ -143,6 +146,8 @@ class Host {
   virtual replication::WriteLog& write_log() = 0;
   virtual const CommandTable& commands() const = 0;
   virtual Executor& executor() = 0;
+  // Lua engines, the script gate and the running script's state.
+  virtual scripting::Runtime& scripts() = 0;
   virtual WatchRegistry& watches() = 0;
   virtual SlowLog& slowlog() = 0;
   // The mutex that guards every Session::name.

@@ -34,6 +34,7 @@ enum class Origin {
   kClient,   // a connection's own requests
   kLoader,   // AOF replay at start-up (DEBUG LOADAOF too)
   kPrimary,  // the replication stream from our primary
+  kScript,   // a script's redis.call (scripting_family.cc)
 };
 
 // Writes of a transaction, collected while EXEC runs: (db, command) pairs that
@@ -54,6 +55,7 @@ class Session {
   bool admitted() const { return origin_ == Origin::kClient; }
   bool is_loader() const { return origin_ == Origin::kLoader; }
   bool is_primary_link() const { return origin_ == Origin::kPrimary; }
+  bool is_script() const { return origin_ == Origin::kScript; }
 
   int db() const { return db_.load(std::memory_order_relaxed); }
   void set_db(int db) { db_.store(db, std::memory_order_relaxed); }
@@ -107,8 +109,13 @@ class Session {
   bool in_multi() const { return in_multi_; }
   bool has_watches() const { return !watched_.empty(); }
   void ClearWatches() { watched_.clear(); }
-  // While EXEC runs, writes are collected here instead of the write log.
+  // While EXEC (or a script) runs, writes are collected here instead of the
+  // write log.
   ExecLog* exec_log() { return exec_log_; }
+  void set_exec_log(ExecLog* log) { exec_log_ = log; }
+  // A command that is not itself a write (EVAL, FCALL) wrote: the reply waits
+  // as a write's does (Session::OnWrite).
+  void MarkWrote() { wrote_ = true; }
   // WAIT: the log offset after this session's last command that added to it.
   int64_t woff() const { return woff_; }
 

@@ -168,6 +168,8 @@ class Config {
   bool latency_tracking() const { return Num(kLatencyTracking) != 0; }
   int64_t slowlog_log_slower_than() const { return Num(kSlowlogLogSlowerThan); }  // us, -1 off
   int64_t slowlog_max_len() const { return Num(kSlowlogMaxLen); }
+  // Scripts: past this many ms, other clients get -BUSY and SCRIPT KILL works.
+  int64_t busy_reply_threshold() const { return Num(kBusyReplyThreshold); }
   // Keyspace notifications, canonical letters (e.g. "AKE"; "" = off).
   std::string notify_keyspace_events() const { return Str(kNotifyKeyspaceEvents); }
   // Memory limit and eviction.
@@ -276,6 +278,7 @@ class Config {
     kLazyfreeLazyUserFlush,
     kLatencyTracking,
     kSlowlogLogSlowerThan,
+    kBusyReplyThreshold,
     kSlowlogMaxLen,
     kActiveExpireEffort,
     kReplicaReadOnly,

@@ -151,7 +151,7 @@ std::vector<Spec> BuildTable() {
       Str("appendfilename", "", I, "appendonly.aof", C::kAppendfilename),
       Str("bgsave_cpulist", "", I, ""),
       Str("bio_cpulist", "", I, ""),
-      Int("busy-reply-threshold", "lua-time-limit", 0, "5000", 0, kLLMax),
+      Int("busy-reply-threshold", "lua-time-limit", 0, "5000", 0, kLLMax, C::kBusyReplyThreshold),
       Special("client-output-buffer-limit", "", Kind::kClientOutputBufferLimit, 0,
               "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", kStored),
       Bool("cluster-allow-pubsubshard-when-down", "", 0, true),

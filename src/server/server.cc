@@ -52,6 +52,7 @@ Server::Server(std::unique_ptr<Config> config)
   keyspace_ = std::make_unique<storage::Keyspace>(int(config_->databases()), shards);
   storage::Shard::SetListener(this);
   storage::Shard::SetLazyFreer(&lazy_freer_);
+  scripting::SetBusyRuntime(&scripts_);
   for (int i = 0; i < threads; i++) workers_.push_back(std::make_unique<Worker>(this, i));
   start_ms_ = NowMs();
   persistence_hooks_ = std::make_unique<PersistenceHooks>(*this);

@@ -31,6 +31,7 @@
 #include "replication/replica_session.h"
 #include "replication/write_log.h"
 #include "config/config.h"
+#include "scripting/runtime.h"
 #include "server/event_loop.h"
 #include "server/blocking.h"
 #include "server/pubsub.h"
@@ -91,6 +92,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   replication::WriteLog& write_log() final { return write_log_; }
   const commands::CommandTable& commands() const final { return commands_; }
   commands::Executor& executor() final { return executor_; }
+  scripting::Runtime& scripts() final { return scripts_; }
   commands::WatchRegistry& watches() final { return watches_; }
   commands::SlowLog& slowlog() final { return slowlog_; }
   std::mutex& registry_mu() final { return registry_mu_; }
@@ -242,7 +244,8 @@ class Server final : public commands::Host, public commands::Admin, public stora
   replication::WriteLog write_log_;
   storage::LazyFreer lazy_freer_;
   commands::CommandTable commands_;
-  commands::Executor executor_{*this, *config_, write_log_, commands_};
+  scripting::Runtime scripts_;
+  commands::Executor executor_{*this, *config_, write_log_, commands_, scripts_};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ThreadStats> other_stats_;
   struct Listener {

@@ -1,7 +1,10 @@
 #include "storage/keyspace.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
+#include <chrono>
+#include <thread>
 
 #include "storage/lazy_free.h"
 
@@ -320,6 +323,22 @@ bool ShardLess(const Shard* a, const Shard* b) {
 }
 thread_local const std::vector<Shard*>* t_held = nullptr;
 thread_local bool t_held_all = false;
+thread_local LockSet* t_grow = nullptr;
+thread_local bool t_abortable = false;
+// Out-of-order acquisitions in progress (a script growing its lock set).
+std::atomic<int> g_growing{0};
+std::atomic<bool (*)()> g_busy_probe{nullptr};
+
+// Whether the transaction on this thread holds s, or (growing) has just
+// acquired it.
+bool ClaimForTransaction(Shard* s) {
+  if (t_held_all) return true;
+  if (t_held == nullptr) return false;
+  if (std::binary_search(t_held->begin(), t_held->end(), s, ShardLess)) return true;
+  if (t_grow == nullptr) return false;
+  t_grow->Grow(s);
+  return true;
+}
 }  // namespace
 
 void SetTransactionLocks(const std::vector<Shard*>* held, bool all) {
@@ -333,6 +352,38 @@ bool HeldByTransaction(const Shard* s) {
   return std::binary_search(t_held->begin(), t_held->end(), s, ShardLess);
 }
 
+void SetGrowingTransaction(LockSet* set) {
+  t_grow = set;
+  t_held = set != nullptr ? &set->shards() : nullptr;
+  t_held_all = false;
+}
+
+void SetBusyProbe(bool (*busy)()) { g_busy_probe.store(busy); }
+void SetLockWaitAbortable(bool on) { t_abortable = on; }
+
+void LockShardMutex(Shard& s) {
+  if (s.mu.try_lock()) return;
+  bool (*busy)() = g_busy_probe.load(std::memory_order_relaxed);
+  if (!t_abortable || busy == nullptr) {
+    s.mu.lock();
+    return;
+  }
+  // Contended while scripting is possible: wait in slices, so that a script
+  // running past its busy threshold turns this wait into -BUSY.
+  for (int spins = 0; !s.mu.try_lock(); spins++) {
+    if (busy()) throw LockWaitAborted{};
+    if (spins < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+}
+
+ShardLock::ShardLock(Shard& s) : s_(&s), owned_(!ClaimForTransaction(&s)) {
+  if (owned_) LockShardMutex(s);
+}
+
 void LockSet::AddAll(Database& db) {
   for (uint32_t i = 0; i < db.shard_count(); i++) Add(&db.shard(i));
 }
@@ -340,11 +391,49 @@ void LockSet::AddAll(Database& db) {
 void LockSet::Acquire() {
   std::sort(shards_.begin(), shards_.end(), ShardLess);
   shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
-  for (Shard* s : shards_) {
-    if (HeldByTransaction(s)) continue;
-    s->mu.lock();
+  for (size_t i = 0; i < shards_.size(); i++) {
+    Shard* s = shards_[i];
+    if (ClaimForTransaction(s)) continue;
+    if (owned_.empty()) {
+      LockShardMutex(*s);
+      owned_.push_back(s);
+      continue;
+    }
+    // Holding earlier shards: never block while a script acquires out of
+    // order, or the two could wait for each other. Back off and start over.
+    bool restart = false;
+    while (!s->mu.try_lock()) {
+      if (g_growing.load(std::memory_order_acquire) > 0) {
+        for (auto it = owned_.rbegin(); it != owned_.rend(); ++it) (*it)->mu.unlock();
+        owned_.clear();
+        while (g_growing.load(std::memory_order_acquire) > 0) std::this_thread::yield();
+        restart = true;
+        break;
+      }
+      bool (*busy)() = g_busy_probe.load(std::memory_order_relaxed);
+      if (t_abortable && busy != nullptr && busy()) {
+        for (auto it = owned_.rbegin(); it != owned_.rend(); ++it) (*it)->mu.unlock();
+        owned_.clear();
+        throw LockWaitAborted{};
+      }
+      std::this_thread::yield();
+    }
+    if (restart) {
+      i = size_t(-1);  // the loop's ++ makes it 0
+      continue;
+    }
     owned_.push_back(s);
   }
+}
+
+void LockSet::Grow(Shard* s) {
+  if (!s->mu.try_lock()) {
+    g_growing.fetch_add(1, std::memory_order_acq_rel);
+    s->mu.lock();
+    g_growing.fetch_sub(1, std::memory_order_acq_rel);
+  }
+  shards_.insert(std::upper_bound(shards_.begin(), shards_.end(), s, ShardLess), s);
+  owned_.push_back(s);
 }
 
 void LockSet::Release() {

@@ -214,12 +214,32 @@ class Keyspace {
 void SetTransactionLocks(const std::vector<Shard*>* held, bool all);
 bool HeldByTransaction(const Shard* s);
 
+class LockSet;
+// A script holds the shards of the keys it declared and may touch others:
+// while `set` is installed (thread-local), a shard not yet held is acquired on
+// first use and kept until the set is released (two-phase locking, so the
+// script stays atomic). That acquisition is out of the global order, so it
+// announces itself: a LockSet waiting for a shard while holding others backs
+// off (releases and retries) while any such acquisition is pending. Only one
+// growing set may exist at a time (scripts run one at a time).
+void SetGrowingTransaction(LockSet* set);
+
+// While a script runs past its busy threshold, a client command waiting for a
+// shard the script holds gives up (throws LockWaitAborted) so its worker can
+// answer -BUSY instead of stalling; see SetLockWaitAbortable. `busy` is
+// polled while waiting; nullptr disables.
+struct LockWaitAborted {};
+void SetBusyProbe(bool (*busy)());
+// Whether lock waits on this thread may be aborted (client commands only:
+// never the loader's or the primary's stream). Thread-local.
+void SetLockWaitAbortable(bool on);
+// Locks s's mutex, honouring the abort rule above.
+void LockShardMutex(Shard& s);
+
 // Locks one shard for its lifetime (unless the running EXEC already holds it).
 class ShardLock {
  public:
-  explicit ShardLock(Shard& s) : s_(&s), owned_(!HeldByTransaction(&s)) {
-    if (owned_) s.mu.lock();
-  }
+  explicit ShardLock(Shard& s);
   ~ShardLock() {
     if (owned_) s_->mu.unlock();
   }
@@ -252,6 +272,8 @@ class LockSet {
   void AddAll(Database& db);
   void Acquire();
   void Release();
+  // Growing sets only: acquires s now (out of order) and keeps it.
+  void Grow(Shard* s);
 
  private:
   std::vector<Shard*> shards_;

@@ -1,0 +1,106 @@
+#include "scripting/runtime.h"
+
+#include <chrono>
+
+#include "common/clock.h"
+#include "storage/keyspace.h"
+
+namespace basalt::scripting {
+namespace {
+
+std::atomic<Runtime*> g_runtime{nullptr};
+
+bool BusyProbe() {
+  Runtime* r = g_runtime.load(std::memory_order_relaxed);
+  return r != nullptr && r->busy();
+}
+
+int64_t MonotonicMs() { return MonotonicUs() / 1000; }
+
+}  // namespace
+
+void SetBusyRuntime(Runtime* r) {
+  g_runtime.store(r);
+  storage::SetBusyProbe(r != nullptr ? &BusyProbe : nullptr);
+}
+
+Runtime::Runtime() : eval_(LuaEngine::Kind::kEval), functions_(LuaEngine::Kind::kFunctions) {
+  RefreshCounters();
+}
+
+Runtime::~Runtime() {
+  if (g_runtime.load() == this) SetBusyRuntime(nullptr);
+}
+
+bool Runtime::held_by_this_thread() const {
+  return gate_owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+}
+
+void Runtime::Enter() {
+  gate_.lock();
+  gate_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  gate_depth_++;
+}
+
+bool Runtime::EnterUnlessBusy() {
+  while (!gate_.try_lock()) {
+    if (busy()) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  gate_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  gate_depth_++;
+  return true;
+}
+
+void Runtime::Leave() {
+  if (--gate_depth_ == 0) gate_owner_.store(std::thread::id(), std::memory_order_relaxed);
+  gate_.unlock();
+}
+
+void Runtime::BeginRun(bool function, int64_t threshold_ms) {
+  function_.store(function, std::memory_order_relaxed);
+  wrote_.store(false, std::memory_order_relaxed);
+  kill_.store(false, std::memory_order_relaxed);
+  threshold_ms_.store(threshold_ms, std::memory_order_relaxed);
+  int64_t now = MonotonicMs();
+  run_start_ms_.store(now == 0 ? 1 : now, std::memory_order_release);
+}
+
+void Runtime::EndRun() {
+  run_start_ms_.store(0, std::memory_order_release);
+  kill_.store(false, std::memory_order_relaxed);
+  RefreshCounters();
+}
+
+bool Runtime::busy() const {
+  int64_t start = run_start_ms_.load(std::memory_order_acquire);
+  if (start == 0) return false;
+  return MonotonicMs() - start > threshold_ms_.load(std::memory_order_relaxed);
+}
+
+const char* Runtime::PollStop() {
+  if (abort_.load(std::memory_order_relaxed)) return "ERR Script killed by a server shutdown";
+  if (kill_.load(std::memory_order_relaxed)) {
+    return function_.load(std::memory_order_relaxed)
+               ? "ERR Script killed by user with FUNCTION KILL..."
+               : "ERR Script killed by user with SCRIPT KILL...";
+  }
+  return nullptr;
+}
+
+Runtime::KillResult Runtime::RequestKill(bool function) {
+  if (!running()) return KillResult::kNotBusy;
+  if (function_.load(std::memory_order_relaxed) != function) return KillResult::kWrongKind;
+  if (wrote()) return KillResult::kUnkillable;
+  kill_.store(true);
+  return KillResult::kKilled;
+}
+
+void Runtime::RefreshCounters() {
+  eval_memory.store(eval_.memory(), std::memory_order_relaxed);
+  functions_memory.store(functions_.memory(), std::memory_order_relaxed);
+  scripts_bytes.store(eval_.scripts_bytes(), std::memory_order_relaxed);
+  scripts_count.store(eval_.script_count(), std::memory_order_relaxed);
+}
+
+}  // namespace basalt::scripting
