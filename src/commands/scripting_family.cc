@@ -188,8 +188,11 @@ void RunScript(CommandContext& ctx, scripting::LuaEngine& engine, int ref, std::
   rt.EndRun();
   if (outer == nullptr) {
     // The effects reach the log while the shards are still held, so they are
-    // ordered with every conflicting write.
-    if (effects.size() == 1) {
+    // ordered with every conflicting write. A script stopped by SHUTDOWN
+    // NOSAVE logs nothing: the process is going away unsaved.
+    if (rt.aborting()) {
+      // nothing
+    } else if (effects.size() == 1) {
       std::vector<std::string_view> views(effects[0].second.begin(), effects[0].second.end());
       ctx.log.Append(effects[0].first, views);
     } else if (effects.size() > 1) {

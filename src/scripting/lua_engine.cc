@@ -50,6 +50,11 @@ LuaEngine* EngineOf(lua_State* L) {
   __builtin_unreachable();
 }
 
+// The redis table's own argument errors: "ERR <msg>", no position.
+[[noreturn]] void RaiseApiError(lua_State* L, const char* msg) {
+  RaiseErrorTable(L, std::string("ERR ") + msg);
+}
+
 void PushErrorTable(lua_State* L, std::string_view msg) {
   lua_newtable(L);
   lua_pushstring(L, "err");
@@ -168,8 +173,11 @@ int SafeSetmetatable(lua_State* L) {
 int SafeGetmetatable(lua_State* L) {
   luaL_checkany(L, 1);
   if (IsReadonly(L, 1)) {
-    lua_pushnil(L);
-    return 1;
+    // A proxy answers for the table behind it.
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__index");
+    lua_replace(L, 1);
+    lua_settop(L, 1);
   }
   if (!lua_getmetatable(L, 1)) {
     lua_pushnil(L);
@@ -196,6 +204,28 @@ int SafeLoadstring(lua_State* L) {
     return 2;
   }
   return 1;
+}
+
+// pcall: an error raised as {err=...} (redis.call's) is caught as its text.
+int SafePcall(lua_State* L) {
+  luaL_checkany(L, 1);
+  int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  if (status != 0) {
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "err");
+      if (lua_isstring(L, -1)) {
+        lua_replace(L, -2);
+      } else {
+        lua_pop(L, 1);
+      }
+    }
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  lua_insert(L, 1);
+  return lua_gettop(L);
 }
 
 // --- The redis table ---
@@ -262,7 +292,7 @@ int RedisCall(lua_State* L) { return GenericCall(L, true); }
 int RedisPcall(lua_State* L) { return GenericCall(L, false); }
 
 int RedisSha1hex(lua_State* L) {
-  if (lua_gettop(L) != 1) return luaL_error(L, "wrong number of arguments");
+  if (lua_gettop(L) != 1) RaiseApiError(L, "wrong number of arguments");
   size_t len;
   const char* s = lua_tolstring(L, 1, &len);
   std::string hex = Sha1Hex(std::string_view(s ? s : "", s ? len : 0));
@@ -272,7 +302,8 @@ int RedisSha1hex(lua_State* L) {
 
 int RedisErrorReply(lua_State* L) {
   if (lua_gettop(L) != 1 || lua_type(L, 1) != LUA_TSTRING) {
-    return luaL_error(L, "wrong number or type of arguments");
+    PushErrorTable(L, "ERR wrong number or type of arguments");
+    return 1;
   }
   size_t len;
   const char* s = lua_tolstring(L, 1, &len);
@@ -284,7 +315,8 @@ int RedisErrorReply(lua_State* L) {
 
 int RedisStatusReply(lua_State* L) {
   if (lua_gettop(L) != 1 || lua_type(L, 1) != LUA_TSTRING) {
-    return luaL_error(L, "wrong number or type of arguments");
+    PushErrorTable(L, "ERR wrong number or type of arguments");
+    return 1;
   }
   lua_newtable(L);
   lua_pushstring(L, "ok");
@@ -295,10 +327,10 @@ int RedisStatusReply(lua_State* L) {
 
 int RedisLog(lua_State* L) {
   int argc = lua_gettop(L);
-  if (argc < 2) return luaL_error(L, "redis.log() requires two arguments or more.");
-  if (!lua_isnumber(L, 1)) return luaL_error(L, "First argument must be a number (log level).");
+  if (argc < 2) RaiseApiError(L, "redis.log() requires two arguments or more.");
+  if (!lua_isnumber(L, 1)) RaiseApiError(L, "First argument must be a number (log level).");
   int level = int(lua_tonumber(L, 1));
-  if (level < 0 || level > 3) return luaL_error(L, "Invalid debug level.");
+  if (level < 0 || level > 3) RaiseApiError(L, "Invalid debug level.");
   std::string msg;
   for (int i = 2; i <= argc; i++) {
     size_t len;
@@ -313,20 +345,21 @@ int RedisLog(lua_State* L) {
 }
 
 int RedisSetresp(lua_State* L) {
-  if (lua_gettop(L) != 1) return luaL_error(L, "redis.setresp() requires one argument.");
+  if (lua_gettop(L) != 1) RaiseApiError(L, "redis.setresp() requires one argument.");
   int v = int(lua_tonumber(L, 1));
-  if (v != 2 && v != 3) return luaL_error(L, "RESP version must be 2 or 3.");
+  if (v != 2 && v != 3) RaiseApiError(L, "RESP version must be 2 or 3.");
   EngineOf(L)->set_resp(v);
   return 0;
 }
 
 int RedisSetRepl(lua_State* L) {
-  if (lua_gettop(L) != 1) return luaL_error(L, "redis.set_repl() requires one argument.");
+  // (Redis's text says "two" for its one argument.)
+  if (lua_gettop(L) != 1) RaiseApiError(L, "redis.set_repl() requires two arguments.");
   int flags = int(lua_tonumber(L, 1));
   if (flags < kReplNone || flags > kReplAll) {
-    return luaL_error(L,
-                      "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
-                      "REPL_NONE.");
+    RaiseApiError(L,
+                  "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
+                  "REPL_NONE.");
   }
   LuaEngine* e = EngineOf(L);
   if (e->host() != nullptr) {
@@ -517,6 +550,7 @@ void LuaEngine::Setup() {
   lua_register(L, "getmetatable", SafeGetmetatable);
   lua_register(L, "loadstring", SafeLoadstring);
   lua_register(L, "load", SafeLoadstring);
+  lua_register(L, "pcall", SafePcall);
   lua_getglobal(L, "math");
   SetFunction(L, "random", MathRandom);
   SetFunction(L, "randomseed", MathRandomseed);
@@ -606,6 +640,15 @@ void LuaEngine::Protect() {
   lua_pushcfunction(L, MissingGlobal);
   lua_rawset(L, -3);
   lua_setmetatable(L, globals);
+  // Methods on strings ("x"):len() find the same (protected) string table.
+  lua_pushstring(L, "");
+  if (lua_getmetatable(L, -1)) {
+    lua_pushstring(L, "__index");
+    lua_getfield(L, globals, "string");
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
   make_proxy(globals);
   // _G is the proxy, and so is the environment of everything compiled from
   // now on.

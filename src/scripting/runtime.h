@@ -63,6 +63,7 @@ class Runtime {
   KillResult RequestKill(bool function);
   // Shutdown: stop whatever runs, written or not.
   void RequestAbort() { abort_.store(true); }
+  bool aborting() const { return abort_.load(std::memory_order_relaxed); }
 
   // Counters for INFO (updated inside the gate, read anywhere).
   std::atomic<size_t> eval_memory{0}, functions_memory{0}, scripts_bytes{0}, scripts_count{0};

@@ -112,6 +112,9 @@ Status Server::Start() {
 
 void Server::RequestShutdown(ShutdownSave mode) {
   shutdown_save_.store(mode);
+  // SHUTDOWN NOSAVE stops a running script (it is the way out of a script
+  // that wrote and cannot be killed); its effects are not logged.
+  if (mode == ShutdownSave::kNoSave) scripts_.RequestAbort();
   RequestShutdown();
 }
 
