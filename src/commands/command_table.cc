@@ -145,7 +145,8 @@ void DeriveTraits(CommandSpec& c) {
   t.select = n == "select";
   t.locks_all = n == "move" || n == "copy";
   t.redact_args = n == "auth" || n == "hello";
-  t.runs_script = is({"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"});
+  t.runs_script =
+      is({"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "function", "script"});
 }
 
 }  // namespace
@@ -180,6 +181,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterHllFamily(table);
   RegisterTransactionFamily(table);
   RegisterScriptingFamily(table);
+  RegisterFunctionFamily(table);
   RegisterPubsubFamily(table);
   RegisterBlockingFamily(table);
   RegisterSortFamily(table);

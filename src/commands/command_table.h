@@ -90,7 +90,7 @@ struct CommandSpec {
     bool select = false;               // SELECT (EXEC follows the db it selects)
     bool locks_all = false;            // EXEC locks every shard for it (MOVE, COPY)
     bool redact_args = false;          // AUTH, HELLO: the slow log hides the arguments
-    bool runs_script = false;          // EVAL*, FCALL*: EXEC takes the script gate first
+    bool runs_script = false;          // EVAL*, FCALL*, FUNCTION, SCRIPT: EXEC takes the gate first
   } traits;
 
   bool is_write() const { return flags & kWrite; }
@@ -143,6 +143,7 @@ void RegisterBitopsFamily(CommandTable& table);
 void RegisterHllFamily(CommandTable& table);
 void RegisterTransactionFamily(CommandTable& table);
 void RegisterScriptingFamily(CommandTable& table);
+void RegisterFunctionFamily(CommandTable& table);
 void RegisterPubsubFamily(CommandTable& table);
 void RegisterBlockingFamily(CommandTable& table);
 void RegisterSortFamily(CommandTable& table);

@@ -95,6 +95,12 @@ class Bridge final : public scripting::ScriptHost {
 class GateGuard {
  public:
   explicit GateGuard(CommandContext& ctx) : rt_(ctx.host.scripts()) {
+    if (!ctx.session.admitted()) {
+      // The loader and the primary's stream wait; they are never refused.
+      rt_.Enter();
+      entered_ = true;
+      return;
+    }
     entered_ = rt_.EnterUnlessBusy();
     if (!entered_) {
       ctx.Error(rt_.running_function() ? errors::kBusyFunction : errors::kBusyScript);
@@ -231,6 +237,10 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
       return;
     }
     script = *loaded;
+  }
+  if (read_only && script->flags.shebang && !script->flags.no_writes) {
+    ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
+    return;
   }
   auto keys = ctx.args.subspan(3, size_t(numkeys));
   auto argv = ctx.args.subspan(3 + size_t(numkeys));

@@ -438,6 +438,15 @@ void SetNumber(lua_State* L, const char* name, lua_Number v) {
   lua_rawset(L, -3);
 }
 
+// Pushes the real globals table (behind the read-only _G proxy).
+void PushRealGlobals(lua_State* L) {
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  lua_getmetatable(L, -1);
+  lua_getfield(L, -1, "__index");
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
 void OpenLib(lua_State* L, const char* name, lua_CFunction open) {
   lua_pushcfunction(L, open);
   lua_pushstring(L, name);
@@ -698,6 +707,87 @@ void LuaEngine::FlushScripts() {
   scripts_.clear();
   scripts_bytes_ = 0;
   lua_gc(L_, LUA_GCCOLLECT, 0);
+}
+
+void LuaEngine::SetLoadApi(int (*register_function)(lua_State*)) {
+  lua_State* L = L_;
+  lua_newtable(L);
+  int t = lua_gettop(L);
+  SetFunction(L, "register_function", register_function);
+  SetFunction(L, "log", RedisLog);
+  SetFunction(L, "setresp", RedisSetresp);
+  SetNumber(L, "LOG_DEBUG", 0);
+  SetNumber(L, "LOG_VERBOSE", 1);
+  SetNumber(L, "LOG_NOTICE", 2);
+  SetNumber(L, "LOG_WARNING", 3);
+  lua_pushstring(L, "REDIS_VERSION");
+  lua_pushstring(L, kRedisCompatVersion);
+  lua_rawset(L, t);
+  PushRealGlobals(L);
+  lua_getfield(L, -1, "redis");
+  lua_getfield(L, -1, "REDIS_VERSION_NUM");
+  lua_setfield(L, t, "REDIS_VERSION_NUM");
+  lua_pop(L, 2);
+  // Anything else is missing, with the message a missing global gets.
+  lua_newtable(L);
+  lua_pushstring(L, "__index");
+  lua_pushcfunction(L, MissingGlobal);
+  lua_rawset(L, -3);
+  lua_setmetatable(L, t);
+  // Read-only, like every other library table.
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushstring(L, "__index");
+  lua_pushvalue(L, t);
+  lua_rawset(L, -3);
+  lua_pushstring(L, "__newindex");
+  lua_pushcfunction(L, ReadonlyNewindex);
+  lua_rawset(L, -3);
+  lua_setmetatable(L, -2);
+  lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyKey);
+  lua_pushvalue(L, -2);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "basalt.loadredis");
+  lua_pop(L, 1);
+}
+
+bool LuaEngine::RunLoader(ScriptHost& host, std::string* err) {
+  lua_State* L = L_;
+  int fn = lua_gettop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, "basalt.errh");
+  lua_insert(L, fn);  // errh at fn, the chunk above it
+  // The chunk sees the load-time redis table.
+  PushRealGlobals(L);
+  int globals = lua_gettop(L);
+  lua_getfield(L, globals, "redis");
+  int saved = lua_gettop(L);
+  lua_pushstring(L, "redis");
+  lua_getfield(L, LUA_REGISTRYINDEX, "basalt.loadredis");
+  lua_rawset(L, globals);
+  lua_pushvalue(L, fn + 1);
+  host_ = &host;
+  lua_sethook(L, Hook, LUA_MASKCOUNT, kHookInstructions);
+  int rc = lua_pcall(L, 0, 0, fn);
+  lua_sethook(L, Hook, LUA_MASKCOUNT, kHookInstructions);
+  host_ = nullptr;
+  bool ok = rc == 0;
+  if (!ok) {
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "err");
+      *err = lua_isstring(L, -1) ? lua_tostring(L, -1) : "ERR unknown error";
+      lua_pop(L, 1);
+    } else {
+      const char* m = lua_tostring(L, -1);
+      *err = m ? m : "unknown error";
+    }
+  }
+  lua_pushstring(L, "redis");
+  lua_pushvalue(L, saved);
+  lua_rawset(L, globals);
+  lua_settop(L, fn - 1);
+  return ok;
 }
 
 size_t LuaEngine::memory() const {

@@ -106,6 +106,15 @@ class LuaEngine {
   void Run(int ref, std::string_view name, bool fcall, std::span<const std::string_view> keys,
            std::span<const std::string_view> args, ScriptHost& host, protocol::ReplyBuilder& rb);
 
+  // --- FUNCTION libraries (kFunctions) ---
+  // Builds the `redis` table library code sees while it loads:
+  // register_function, log, setresp and the constants.
+  void SetLoadApi(int (*register_function)(lua_State*));
+  // Runs the compiled chunk on top of the stack in load mode (the load-time
+  // `redis` table, `host` polled for a timeout). Pops it. On failure *err
+  // gets the error text (e.g. "ERR user_function:2: ...").
+  bool RunLoader(ScriptHost& host, std::string* err);
+
   // Bytes the Lua state uses (used_memory_lua / used_memory_vm_functions).
   size_t memory() const;
 

@@ -101,6 +101,25 @@ void Runtime::RefreshCounters() {
   functions_memory.store(functions_.memory(), std::memory_order_relaxed);
   scripts_bytes.store(eval_.scripts_bytes(), std::memory_order_relaxed);
   scripts_count.store(eval_.script_count(), std::memory_order_relaxed);
+  functions_count.store(libraries_.function_count(), std::memory_order_relaxed);
+  libraries_count.store(libraries_.libraries().size(), std::memory_order_relaxed);
+}
+
+void Runtime::SetRunningCommand(std::string name, std::vector<std::string> command) {
+  std::lock_guard<std::mutex> lock(running_mu_);
+  running_name_ = std::move(name);
+  running_command_ = std::move(command);
+}
+
+bool Runtime::RunningCommand(std::string* name, std::vector<std::string>* command,
+                             int64_t* ms) const {
+  int64_t start = run_start_ms_.load(std::memory_order_acquire);
+  if (start == 0 || !function_.load(std::memory_order_relaxed)) return false;
+  std::lock_guard<std::mutex> lock(running_mu_);
+  *name = running_name_;
+  *command = running_command_;
+  *ms = MonotonicMs() - start;
+  return true;
 }
 
 }  // namespace basalt::scripting

@@ -20,6 +20,10 @@
 #include <mutex>
 #include <thread>
 
+#include <string>
+#include <vector>
+
+#include "scripting/function_library.h"
 #include "scripting/lua_engine.h"
 
 namespace basalt::scripting {
@@ -34,6 +38,9 @@ class Runtime {
   // REQUIRES: inside the gate.
   LuaEngine& eval() { return eval_; }
   LuaEngine& functions() { return functions_; }
+  FunctionLibraries& libraries() { return libraries_; }
+  // Any thread: the library codes (snapshots).
+  std::vector<std::string> LibraryCodes() const { return libraries_.Codes(); }
 
   // --- The gate (recursive on one thread: EXEC takes it before its shard
   // locks, and the EVAL it contains enters again). ---
@@ -67,11 +74,17 @@ class Runtime {
 
   // Counters for INFO (updated inside the gate, read anywhere).
   std::atomic<size_t> eval_memory{0}, functions_memory{0}, scripts_bytes{0}, scripts_count{0};
+  std::atomic<size_t> functions_count{0}, libraries_count{0};
+
+  // FUNCTION STATS: the running function's name and command (any thread).
+  void SetRunningCommand(std::string name, std::vector<std::string> command);
+  bool RunningCommand(std::string* name, std::vector<std::string>* command, int64_t* ms) const;
   void RefreshCounters();
 
  private:
   LuaEngine eval_;
   LuaEngine functions_;
+  FunctionLibraries libraries_{functions_};
   std::recursive_mutex gate_;
   std::atomic<std::thread::id> gate_owner_{};
   int gate_depth_ = 0;  // guarded by gate_
@@ -82,6 +95,9 @@ class Runtime {
   std::atomic<bool> wrote_{false};
   std::atomic<bool> kill_{false};
   std::atomic<bool> abort_{false};
+  mutable std::mutex running_mu_;
+  std::string running_name_;                 // guarded by running_mu_
+  std::vector<std::string> running_command_;  // guarded by running_mu_
 };
 
 // The process's runtime, for storage's lock-wait probe (set by its owner).
