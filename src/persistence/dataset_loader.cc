@@ -17,6 +17,7 @@
 #include "persistence/aof_reader.h"
 #include "persistence/aof_writer.h"
 #include "persistence/info_fields.h"
+#include "persistence/function_store.h"
 #include "persistence/rdb_loader.h"
 #include "persistence/server_hooks.h"
 #include "persistence/snapshot_file.h"
@@ -94,6 +95,17 @@ class KeyspaceLoader final : public RdbLoadHandler {
     if (progress_ != nullptr) progress_(base_ + bytes);
   }
 
+  // FUNCTION2 records: installed by the caller once the load is done and no
+  // shard lock is held.
+  Status OnFunction(std::string_view code) override {
+    if (GetFunctionStore() == nullptr) {
+      return Status::Error("RDB contains function libraries and nothing can load them");
+    }
+    functions_.emplace_back(code);
+    return Status::Ok();
+  }
+  std::vector<std::string>& functions() { return functions_; }
+
   uint64_t keys() const { return keys_; }
   uint64_t expired() const { return expired_; }
   const std::string& repl_id() const { return repl_id_; }
@@ -102,6 +114,7 @@ class KeyspaceLoader final : public RdbLoadHandler {
 
  private:
   storage::Keyspace& ks_;
+  std::vector<std::string> functions_;
   bool merge_;
   bool skip_expired_;
   std::function<void(uint64_t)> progress_;
@@ -178,6 +191,7 @@ Status DatasetLoader::LoadRdbFile(const std::string& path, bool merge, bool aof_
   Status st = LoadRdb(src, hooks_.keyspace().db_count(), RdbLimitsOf(hooks_.config()), loader);
   ::close(fd);
   if (!st.ok()) return Status::Error("Error loading " + path + ": " + st.message());
+  loaded_functions_ = std::move(loader.functions());
   if (loader.expired() > 0) {
     Log(LogLevel::kNotice, "Done loading RDB, keys loaded: %llu, keys expired: %llu.",
         (unsigned long long)loader.keys(), (unsigned long long)loader.expired());
@@ -213,6 +227,7 @@ Status DatasetLoader::LoadFromPrimary(RdbSource& src, uint64_t total, Replicatio
       0, hooks_.config().key_load_delay());
   Status st = LoadRdb(src, hooks_.keyspace().db_count(), RdbLimitsOf(hooks_.config()), loader);
   if (!st.ok()) EmptyKeyspace();
+  if (st.ok()) st = InstallFunctions(loader.functions(), true);
   EndLoading();
   loading_.store(false, std::memory_order_release);
   if (!st.ok()) return st;
@@ -222,6 +237,14 @@ Status DatasetLoader::LoadFromPrimary(RdbSource& src, uint64_t total, Replicatio
   Log(LogLevel::kNotice, "MASTER <-> REPLICA sync: %llu keys loaded",
       (unsigned long long)loader.keys());
   return Status::Ok();
+}
+
+Status DatasetLoader::InstallFunctions(std::vector<std::string>& codes, bool replace) {
+  FunctionStore* store = GetFunctionStore();
+  std::vector<std::string> taken;
+  taken.swap(codes);
+  if (store == nullptr || (taken.empty() && !replace)) return Status::Ok();
+  return store->Install(taken, replace);
 }
 
 Status DatasetLoader::Reload(bool flush, bool merge) {
@@ -238,6 +261,8 @@ Status DatasetLoader::Reload(bool flush, bool merge) {
   storage::SetTransactionLocks(&locks.shards(), true);
   Status st = LoadRdbFile(hooks_.config().dbfilename(), merge, false, nullptr);
   storage::SetTransactionLocks(nullptr, false);
+  locks.Release();
+  if (st.ok()) st = InstallFunctions(loaded_functions_, flush || !merge);
   if (!st.ok()) return Status::Error("ERR Error trying to load the RDB dump: " + st.message());
   return Status::Ok();
 }
@@ -272,6 +297,7 @@ Status DatasetLoader::LoadDataset() {
   BeginLoading(FileSize(path));
   ReplicationAux repl;
   Status st = LoadRdbFile(path, false, false, &repl);
+  if (st.ok()) st = InstallFunctions(loaded_functions_, true);
   EndLoading();
   hooks_.AddDirty(-hooks_.dirty());
   if (!st.ok()) return st;
@@ -412,6 +438,7 @@ Status DatasetLoader::LoadAofSet() {
       if (n == 5 && memcmp(magic, "REDIS", 5) == 0) {
         Log(LogLevel::kNotice, "Reading RDB base file on AOF loading...");
         st = LoadRdbFile(path, false, true, nullptr);
+        if (st.ok()) st = InstallFunctions(loaded_functions_, true);
       } else {
         st = ReplayAofCommands(path, m.incr.empty());
       }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -68,6 +69,9 @@ class DatasetLoader {
   // No manifest yet: an empty base, an incremental file, the manifest.
   Status CreateAofOnStart();
   void EmptyKeyspace();
+  // Hands the libraries of the RDB just loaded to the FunctionStore
+  // (replacing the current ones, or joining them); empties `codes`.
+  Status InstallFunctions(std::vector<std::string>& codes, bool replace);
   void BeginLoading(uint64_t total);
   // Records bytes loaded so far; logs the progress every 5 seconds.
   void NoteLoadProgress(uint64_t loaded);
@@ -75,6 +79,7 @@ class DatasetLoader {
 
   ServerHooks& hooks_;
   AofWriter& aof_;
+  std::vector<std::string> loaded_functions_;  // FUNCTION2 records of the last LoadRdbFile
   std::atomic<bool> loading_{false};
   std::atomic<int64_t> loading_start_ms_{0};
   std::atomic<uint64_t> loading_total_{0}, loading_loaded_{0};

@@ -99,9 +99,14 @@ Status LoadRdb(RdbSource& src, int db_count, const RdbLimits& limits, RdbLoadHan
         continue;
       case kRdbOpModuleAux:
         return AtOffset("RDB contains module data; Basalt does not support modules", record_offset);
-      case kRdbOpFunction2:
+      case kRdbOpFunction2: {
+        std::string code;
+        if (Status st = ReadString(src, &code); !st.ok()) return st;
+        if (Status st = handler.OnFunction(code); !st.ok()) return st;
+        continue;
+      }
       case kRdbOpFunctionPreGa:
-        return AtOffset("RDB contains functions; Basalt does not support functions yet",
+        return AtOffset("RDB contains functions in the pre-GA (7.0 release candidate) format",
                         record_offset);
       case kRdbOpEof:
         break;

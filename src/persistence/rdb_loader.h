@@ -36,6 +36,10 @@ class RdbLoadHandler {
   // Keys whose expire time has passed are delivered too: whether to drop
   // them (a primary does, a replica does not) is the caller's decision.
   virtual Status OnEntry(int db, storage::Entry* e, int64_t lru_idle_s, int lfu_freq) = 0;
+  // A FUNCTION2 record: one function library's code.
+  virtual Status OnFunction(std::string_view /*code*/) {
+    return Status::Error("RDB contains function libraries, which this load does not take");
+  }
   // Called about every kRdbProgressBytes of input.
   virtual void OnProgress(uint64_t /*bytes_read*/) {}
 };
@@ -44,8 +48,9 @@ constexpr uint64_t kRdbProgressBytes = uint64_t(2) << 20;
 
 // Reads a whole RDB stream: magic "REDIS" + 4-digit version (1..10 accepted),
 // opcodes, entries, EOF, and (version >= 5) the 8-byte checksum, verified when
-// non-zero. Empty collections are skipped, as Redis does. Function libraries,
-// module data and streams are rejected; so are database indexes >= db_count.
+// non-zero. Empty collections are skipped, as Redis does. Function libraries
+// go to the handler's OnFunction; module data, pre-GA function records and
+// streams are rejected; so are database indexes >= db_count.
 // Reads nothing past the checksum.
 Status LoadRdb(RdbSource& src, int db_count, const RdbLimits& limits, RdbLoadHandler& handler);
 

@@ -188,9 +188,16 @@ std::string Prefix() {
 
 TEST(RdbLoaderTest, UnsupportedAndUnknownRecords) {
   Collector c;
-  Status st = Load(Prefix() + std::string(1, char(kRdbOpFunction2)) + "xx", &c);
+  // A handler that takes no function libraries refuses a FUNCTION2 record;
+  // the pre-GA format is refused by the loader itself.
+  std::string fn = Prefix() + std::string(1, char(kRdbOpFunction2));
+  RdbEncoder fenc(&fn, false);
+  fenc.String("#!lua name=x");
+  Status st = Load(fn, &c);
+  EXPECT_EQ(st.message(), "RDB contains function libraries, which this load does not take");
+  st = Load(Prefix() + std::string(1, char(kRdbOpFunctionPreGa)) + "xx", &c);
   EXPECT_EQ(st.message(),
-            "RDB contains functions; Basalt does not support functions yet at offset 9");
+            "RDB contains functions in the pre-GA (7.0 release candidate) format at offset 9");
   st = Load(Prefix() + std::string(1, char(42)), &c);
   EXPECT_EQ(st.message(), "Unknown RDB type 42 at offset 9");
   st = Load(Prefix() + std::string(1, char(kRdbTypeStreamListpacks2)) + "\x01k", &c);

@@ -5,8 +5,10 @@
 #include "common/clock.h"
 #include "persistence/aof_commands.h"
 #include "persistence/crc64.h"
+#include "persistence/function_store.h"
 #include "persistence/rdb_format.h"
 #include "persistence/rdb_value.h"
+#include "replication/write_log.h"
 
 namespace basalt::persistence {
 namespace {
@@ -78,6 +80,7 @@ void Snapshot::Begin(
   }
   db_announced_.assign(size_t(keyspace_.db_count()), false);
   if (at_instant) aux_ = at_instant();
+  if (FunctionStore* store = GetFunctionStore()) functions_ = store->Codes();
   begun_ = true;
 }
 
@@ -254,6 +257,16 @@ Status Snapshot::Run(SnapshotSink& sink) {
   if (!options_.commands) {
     RdbEncoder enc(&out_, options_.compress);
     WriteRdbHeader(enc, aux_);
+    for (const std::string& code : functions_) {
+      enc.Byte(kRdbOpFunction2);
+      enc.String(code);
+    }
+  } else {
+    // A command-form AOF base loads the libraries first.
+    for (const std::string& code : functions_) {
+      std::string_view load[] = {"FUNCTION", "LOAD", code};
+      replication::WriteLog::EncodeCommand(load, &out_);
+    }
   }
   for (int d = 0; d < keyspace_.db_count(); d++) {
     storage::Database& db = keyspace_.db(d);

@@ -117,6 +117,7 @@ class Snapshot final : public storage::SnapshotCapture {
   storage::Keyspace& keyspace_;
   SnapshotOptions options_;
   std::vector<std::pair<std::string, std::string>> aux_;
+  std::vector<std::string> functions_;  // library codes at the instant
   std::vector<std::pair<uint64_t, uint64_t>> db_sizes_;  // keys, expires at the instant
   std::vector<bool> db_announced_;
   bool parity_ = false;

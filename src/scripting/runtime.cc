@@ -103,6 +103,11 @@ void Runtime::RefreshCounters() {
   scripts_count.store(eval_.script_count(), std::memory_order_relaxed);
   functions_count.store(libraries_.function_count(), std::memory_order_relaxed);
   libraries_count.store(libraries_.libraries().size(), std::memory_order_relaxed);
+  size_t bytes = 0;
+  for (const auto& [name, lib] : libraries_.libraries()) {
+    bytes += lib.code.size() + name.size() + 64 * (lib.functions.size() + 1);
+  }
+  functions_bytes.store(bytes, std::memory_order_relaxed);
 }
 
 void Runtime::SetRunningCommand(std::string name, std::vector<std::string> command) {

@@ -74,7 +74,7 @@ class Runtime {
 
   // Counters for INFO (updated inside the gate, read anywhere).
   std::atomic<size_t> eval_memory{0}, functions_memory{0}, scripts_bytes{0}, scripts_count{0};
-  std::atomic<size_t> functions_count{0}, libraries_count{0};
+  std::atomic<size_t> functions_count{0}, libraries_count{0}, functions_bytes{0};
 
   // FUNCTION STATS: the running function's name and command (any thread).
   void SetRunningCommand(std::string name, std::vector<std::string> command);

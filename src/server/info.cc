@@ -162,6 +162,24 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("allocator_resident", m.resident, true);
     w.Field("total_system_memory", TotalSystemMemory(), true);
     w.Field("total_system_memory_human", Human(double(TotalSystemMemory())));
+    {
+      scripting::Runtime& rt = s.scripts();
+      size_t eval_vm = rt.eval_memory.load(), fn_vm = rt.functions_memory.load();
+      size_t eval_scripts = rt.scripts_bytes.load(), fn_bytes = rt.functions_bytes.load();
+      w.Field("used_memory_lua", eval_vm, true);
+      w.Field("used_memory_vm_eval", eval_vm, true);
+      w.Field("used_memory_lua_human", Human(double(eval_vm)));
+      w.Field("used_memory_scripts_eval", eval_scripts, true);
+      w.Field("number_of_cached_scripts", rt.scripts_count.load(), true);
+      w.Field("number_of_functions", rt.functions_count.load(), true);
+      w.Field("number_of_libraries", rt.libraries_count.load(), true);
+      w.Field("used_memory_vm_functions", fn_vm, true);
+      w.Field("used_memory_vm_total", eval_vm + fn_vm, true);
+      w.Field("used_memory_vm_total_human", Human(double(eval_vm + fn_vm)));
+      w.Field("used_memory_functions", fn_bytes, true);
+      w.Field("used_memory_scripts", eval_scripts + fn_bytes, true);
+      w.Field("used_memory_scripts_human", Human(double(eval_scripts + fn_bytes)));
+    }
     std::string_view policy_name[] = {"maxmemory-policy"};
     w.Field("maxmemory", int64_t(cfg.maxmemory()));
     w.Field("maxmemory_human", Human(double(cfg.maxmemory())));

@@ -25,6 +25,7 @@
 #include "common/random.h"
 #include "persistence/aof_writer.h"
 #include "persistence/dataset_loader.h"
+#include "persistence/function_store.h"
 #include "persistence/save_jobs.h"
 #include "replication/ack_tracker.h"
 #include "replication/role.h"
@@ -53,6 +54,7 @@ Server::Server(std::unique_ptr<Config> config)
   storage::Shard::SetListener(this);
   storage::Shard::SetLazyFreer(&lazy_freer_);
   scripting::SetBusyRuntime(&scripts_);
+  persistence::SetFunctionStore(&function_store_);
   for (int i = 0; i < threads; i++) workers_.push_back(std::make_unique<Worker>(this, i));
   start_ms_ = NowMs();
   persistence_hooks_ = std::make_unique<PersistenceHooks>(*this);
@@ -86,6 +88,7 @@ Server::Server(std::unique_ptr<Config> config)
 }
 
 Server::~Server() {
+  persistence::SetFunctionStore(nullptr);
   if (sentinel_) sentinel_->Stop();
   replication_role_->Stop();
   for (auto& w : workers_) w->Join();

@@ -32,6 +32,7 @@
 #include "replication/write_log.h"
 #include "config/config.h"
 #include "scripting/runtime.h"
+#include "server/function_store.h"
 #include "server/event_loop.h"
 #include "server/blocking.h"
 #include "server/pubsub.h"
@@ -245,6 +246,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   storage::LazyFreer lazy_freer_;
   commands::CommandTable commands_;
   scripting::Runtime scripts_;
+  ScriptFunctionStore function_store_{scripts_};
   commands::Executor executor_{*this, *config_, write_log_, commands_, scripts_};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ThreadStats> other_stats_;
