@@ -149,8 +149,9 @@ async function lifecycle(opts, report, prefix) {
     // using(): automatic extension while the routine runs past the lock's duration.
     let contested = 'not tried';
     let aborted = false;
-    await ra.using([k('auto')], 700, {automaticExtensionThreshold: 300}, async (signal) => {
-      await sleep(1200);
+    // Extended when 1000 ms are left, so a busy machine has a second to do it.
+    await ra.using([k('auto')], 1500, {automaticExtensionThreshold: 1000}, async (signal) => {
+      await sleep(2500);
       aborted = signal.aborted;
       contested = await tryAcquire(rb, [k('auto')], 1000);
     });
@@ -159,10 +160,10 @@ async function lifecycle(opts, report, prefix) {
     report.equal('using() released its lock at the end', await a.exists(k('auto')), 0);
 
     // Expiry: a lock nobody releases expires, and another may take it.
-    const expiring = await ra.acquire([k('exp')], 200);
+    const expiring = await ra.acquire([k('exp')], 500);
     report.equal('a held lock is refused to another', await tryAcquire(rb, [k('exp')], 5000),
                  null);
-    await sleep(300);
+    await sleep(600);
     report.equal('the expired lock key is gone', await a.exists(k('exp')), 0);
     const taken = await tryAcquire(rb, [k('exp')], 5000);
     report.check('the expired lock is acquirable by another', taken !== null, taken);
