@@ -54,7 +54,10 @@ async function priorities(opts, report, connection, prefix, inspect) {
     await queue.obliterate({force: true});
     report.equal('keys left after obliterate (priority queue)',
                  (await inspect.keys(prefix + ':' + name + ':*')).sort(), []);
+    // A clean close is part of the workload: its errors propagate.
+    await queue.close();
   } finally {
+    // After a failure: close without waiting for running jobs, ignoring errors.
     if (worker) await worker.close(true).catch(() => {});
     await queue.close().catch(() => {});
   }
@@ -205,7 +208,11 @@ async function jobRun(opts, report, connection, prefix, inspect) {
     report.set('delayedWaitMs', waited);
     report.set('retryGapsMs', gaps);
     report.set('maxConcurrent', maxRunning);
+    await events.close();
+    await queue.close();
   } finally {
+    // After a failure: close without waiting for running jobs, ignoring errors (a second
+    // close() of a closed queue or QueueEvents is a no-op).
     if (worker) await worker.close(true).catch(() => {});
     await events.close().catch(() => {});
     await queue.close().catch(() => {});
