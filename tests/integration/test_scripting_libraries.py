@@ -6,6 +6,11 @@ only if every check held:
   bullmq_workload.js     BullMQ: jobs added, processed with concurrency, by priority,
                          delayed, retried with backoff, failed for good; job counts;
                          QueueEvents over the events stream; obliterate
+  beequeue_workload.js   Bee-Queue (through its own client, node_redis 3): jobs added
+                         (also pipelined), a stalled job recovered, processed with
+                         concurrency and none twice, delayed, retried with backoff, failed
+                         for good, progress and job events over pub/sub, checkHealth,
+                         removeOnSuccess, removeJob, destroy
   ratelimit_workload.js  rate-limiter-flexible (RateLimiterRedis): limits enforced under
                          concurrent consumes, the window, penalty, reward, get, delete,
                          blockDuration
@@ -14,7 +19,8 @@ only if every check held:
                          release of an expired lock
 Every workload runs against the server under test (Basalt) and against redis-server, which
 shows the workloads themselves are right. Against Basalt a workload is skipped while Basalt
-lacks a command it needs (needs_commands; BullMQ's scripts also write streams).
+lacks a command it needs (needs_commands; BullMQ's scripts also write streams, while
+Bee-Queue is lists, sets, sorted sets and hashes only).
 
 Skipped, with the reason, when node or the npm packages are missing (a failure under
 CI=true): scripts/install-deps runs `npm ci` in tests/interop/scripting and only warns when
@@ -40,6 +46,7 @@ SECONDS = int(60 * servers.TIME_SCALE)
 WORKLOADS = {
     'bullmq': ('bullmq_workload.js', 'bullmq',
                ('EVAL', 'EVALSHA', 'XADD', 'XREAD', 'XTRIM', 'BZPOPMIN')),
+    'bee-queue': ('beequeue_workload.js', 'bee-queue', ('EVALSHA', 'SCRIPT', 'BRPOPLPUSH')),
     'rate-limiter-flexible': ('ratelimit_workload.js', 'rate-limiter-flexible',
                               ('EVAL', 'EVALSHA')),
     'redlock': ('redlock_workload.js', 'redlock', ('EVAL', 'EVALSHA', 'SCRIPT')),
@@ -122,6 +129,14 @@ def test_scripting_library_workload(request, workload, impl):
                                     'completed': result['jobs'] - 1, 'failed': 1}
         assert result['delayedWaitMs'] >= 300
         assert len(result['retryGapsMs']) == 2
+    elif workload == 'bee-queue':
+        jobs = result['jobs']
+        assert result['health']['after'] == {'waiting': 0, 'active': 0, 'succeeded': jobs - 1,
+                                             'failed': 1, 'delayed': 0, 'newestJob': jobs - 1}
+        assert result['health']['before']['delayed'] == 1
+        assert result['delayedWaitMs'] >= 300
+        assert len(result['retryGapsMs']) == 2
+        assert result['maxConcurrent'] > 1
     elif workload == 'rate-limiter-flexible':
         allowed = [b for b in result['burst'] if b['allowed']]
         assert len(allowed) == 5 and len(result['burst']) == 8

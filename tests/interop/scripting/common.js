@@ -1,4 +1,4 @@
-// What the three workloads of tests/integration/test_scripting_libraries.py share: arguments,
+// What the workloads of tests/integration/test_scripting_libraries.py share: arguments,
 // the one JSON result line, checks that record what they compared, and a watchdog.
 //
 //   node <workload>.js HOST PORT [--seconds N]
@@ -140,4 +140,4 @@ function ready(client) {
   });
 }
 
-module.exports = {run, sleep, redisOptions, ready, errorText};
+module.exports = {run, sleep, redisOptions, ready, errorText, versionOf};
