@@ -25,6 +25,12 @@
 namespace basalt::commands {
 namespace {
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
 std::string UnknownCommand(std::span<const std::string_view> args) {
   std::string msg =
       "ERR unknown command '" + CStringPrefix(args[0], 128) + "', with args beginning with: ";
@@ -62,8 +68,9 @@ bool Executor::Admit(Session& s, const CommandSpec& spec, std::string* refusal) 
   const bool write = flags & kWrite;
   if (s.admitted()) {
     // A script past busy-reply-threshold: only what may stop it runs.
-    if (scripts_.running() && !(flags & kAllowBusy) && scripts_.busy() &&
-        !scripts_.held_by_this_thread()) {
+    // (Also on the script's own thread: its other connections are served
+    // from inside the script, scripting_family.cc.)
+    if (scripts_.running() && !(flags & kAllowBusy) && scripts_.busy()) {
       *refusal = scripts_.running_function() ? errors::kBusyFunction : errors::kBusyScript;
       return false;
     }
@@ -99,7 +106,10 @@ bool Executor::Admit(Session& s, const CommandSpec& spec, std::string* refusal) 
     return false;
   }
   if (cfg.maxmemory() > 0 && !(host_.is_replica() && cfg.replica_ignore_maxmemory()) &&
-      !host_.EvictIfNeeded() && (flags & kDenyOom)) {
+      !host_.EvictIfNeeded() &&
+      ((flags & kDenyOom) || (s.in_multi_ && !spec.traits.transaction_control))) {
+    // Inside MULTI every queued command is refused at the limit: the queue
+    // itself takes memory (Redis 7.0).
     *refusal = errors::kOom;
     return false;
   }
@@ -161,43 +171,43 @@ void Executor::ScriptCall(Session& s, ScriptRules& rules, std::span<const std::s
                           protocol::ReplyBuilder& rb) {
   ThreadStats& stats = CurrentStats();
   const CommandSpec* spec = table_.Find(args[0]);
-  if (spec == nullptr) return rb.Error(errors::kScriptUnknownCommand);
-  if (!spec->subcommands.empty() && args.size() >= 2) {
-    std::string sub(args[1]);
-    for (char& ch : sub) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-    const CommandSpec* found = spec->FindSubcommand(sub);
-    if (found == nullptr) {
-      std::string upper = spec->name;
-      for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
-      return rb.Error("ERR unknown subcommand '" + CStringPrefix(args[1], 128) + "'. Try " +
-                      upper + " HELP.");
-    }
-    spec = found;
+  // An unknown subcommand is an unknown command to a script.
+  if (spec != nullptr && !spec->subcommands.empty()) {
+    spec = args.size() >= 2 ? spec->FindSubcommand(Lower(args[1])) : nullptr;
   }
+  if (spec == nullptr) return ScriptReject(nullptr, errors::kScriptUnknownCommand, rb);
   int argc = int(args.size());
   if ((spec->arity > 0 && argc != spec->arity) || argc < -spec->arity) {
-    return rb.Error(errors::kScriptWrongArity);
+    return ScriptReject(spec, errors::kScriptWrongArity, rb);
   }
   const uint32_t flags = spec->flags;
-  if (flags & kNoScript) return rb.Error(errors::kScriptNotAllowed);
+  if (flags & kNoScript) return ScriptReject(spec, errors::kScriptNotAllowed, rb);
   const bool write = flags & kWrite;
   if (write) {
-    if (rules.read_only) return rb.Error(errors::kScriptReadOnly);
+    if (rules.read_only) return ScriptReject(spec, errors::kScriptReadOnly, rb);
     if (host_.is_replica() && config_.replica_read_only() && !s.is_primary_link()) {
-      return rb.Error(errors::kReadOnlyReplica);
+      return ScriptReject(spec, errors::kReadOnlyReplica, rb);
     }
     std::string why = host_.PersistenceWriteRefusal();
     if (why.empty()) why = host_.ReplicasWriteRefusal();
-    if (!why.empty()) return rb.Error(why);
+    if (!why.empty()) return ScriptReject(spec, why, rb);
   }
   // At the memory limit a deny-oom command is refused only before the
   // script's first write: a script cannot be stopped half-way.
   if ((flags & kDenyOom) && rules.check_oom && !rules.wrote && config_.maxmemory() > 0 &&
       !(host_.is_replica() && config_.replica_ignore_maxmemory()) && !host_.EvictIfNeeded()) {
-    return rb.Error(errors::kOom);
+    return ScriptReject(spec, errors::kOom, rb);
   }
   if (write) rules.wrote = true;
   Run(s, *spec, args, rb, stats);
+}
+
+void Executor::ScriptReject(const CommandSpec* spec, std::string_view msg,
+                            protocol::ReplyBuilder& rb) {
+  // Counted as Redis counts a refusal: rejected_calls and errorstats.
+  if (spec != nullptr) Bump(CurrentStats().cmd[spec->id].rejected);
+  host_.CountError(msg);
+  rb.Error(msg);
 }
 
 void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,

@@ -87,6 +87,7 @@ class Executor {
   // Whether spec may run for s now; if not, *refusal is the error to send.
   bool Admit(Session& s, const CommandSpec& spec, std::string* refusal);
   void Reject(Session& s, const CommandSpec* spec, std::string msg, protocol::ReplyBuilder& rb);
+  void ScriptReject(const CommandSpec* spec, std::string_view msg, protocol::ReplyBuilder& rb);
   void Run(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
            protocol::ReplyBuilder& rb, ThreadStats& stats);
   void LogSlow(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,

@@ -81,10 +81,6 @@ void FcallGeneric(CommandContext& ctx, bool read_only) {
     ctx.Error("ERR Function not found");
     return;
   }
-  if (read_only && !f->flags.no_writes) {
-    ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
-    return;
-  }
   rt.SetRunningCommand(f->name, std::vector<std::string>(ctx.args.begin(), ctx.args.end()));
   auto keys = ctx.args.subspan(3, size_t(numkeys));
   auto argv = ctx.args.subspan(3 + size_t(numkeys));

@@ -22,6 +22,7 @@
 #include "commands/helpers.h"
 #include "commands/host.h"
 #include "commands/session.h"
+#include "common/clock.h"
 #include "common/logging.h"
 #include "common/numbers.h"
 #include "common/strings.h"
@@ -79,7 +80,30 @@ class Bridge final : public scripting::ScriptHost {
     basalt::Log(LogLevel(level), "%.*s", int(message.size()), message.data());
   }
 
-  const char* Poll() override { return ctx_.host.scripts().PollStop(); }
+  const char* Poll() override {
+    scripting::Runtime& rt = ctx_.host.scripts();
+    if (rt.busy()) {
+      // Past the threshold, this worker's other connections are served every
+      // few milliseconds (with -BUSY, or SCRIPT KILL / FUNCTION STATS / ...).
+      int64_t now = MonotonicUs();
+      if (now - last_serve_us_ >= 2000) {
+        last_serve_us_ = now;
+        ctx_.session.ServeOthersWhileBusy();
+      }
+    }
+    return rt.PollStop();
+  }
+
+  int AclCheck(std::span<const std::string_view> args) override {
+    // Every user may run every command until ACL users exist (issue 15).
+    const CommandSpec* spec = ctx_.host.commands().Find(args[0]);
+    if (spec != nullptr && !spec->subcommands.empty()) {
+      std::string sub(args.size() > 1 ? args[1] : "");
+      for (char& c : sub) c = char(std::tolower(static_cast<unsigned char>(c)));
+      spec = spec->FindSubcommand(sub);
+    }
+    return spec == nullptr ? -1 : 1;
+  }
 
   bool wrote() const { return rules_.wrote; }
 
@@ -89,6 +113,7 @@ class Bridge final : public scripting::ScriptHost {
   Executor::ScriptRules rules_;
   ExecLog* effects_;
   ExecLog dropped_;  // writes made under redis.set_repl(redis.REPL_NONE)
+  int64_t last_serve_us_ = 0;
 };
 
 // Enters the script gate for this command, or answers -BUSY.
@@ -118,7 +143,7 @@ class GateGuard {
 
 // The checks a script with shebang flags gets before it runs (a script
 // without flags is checked command by command instead).
-bool AdmitFlaggedScript(CommandContext& ctx, const scripting::ScriptFlags& flags, bool read_only) {
+bool AdmitFlaggedScript(CommandContext& ctx, const scripting::ScriptFlags& flags) {
   if (!flags.shebang || !ctx.session.admitted()) return true;
   Host& host = ctx.host;
   const config::Config& cfg = ctx.config();
@@ -127,7 +152,9 @@ bool AdmitFlaggedScript(CommandContext& ctx, const scripting::ScriptFlags& flags
     ctx.Error(errors::kMasterDown);
     return false;
   }
-  if (flags.no_writes || read_only) return true;
+  // A script that may write (no `no-writes`) is checked as a write, even for
+  // EVAL_RO / FCALL_RO, which refuse it afterwards.
+  if (flags.no_writes) return true;
   if (host.is_replica() && cfg.replica_read_only()) {
     ctx.Error(errors::kReadOnlyReplica);
     return false;
@@ -170,7 +197,11 @@ void RunScript(CommandContext& ctx, scripting::LuaEngine& engine, int ref, std::
                const scripting::ScriptFlags& flags, bool read_only, bool fcall,
                std::span<const std::string_view> keys, std::span<const std::string_view> args) {
   scripting::Runtime& rt = ctx.host.scripts();
-  if (!AdmitFlaggedScript(ctx, flags, read_only)) return;
+  if (!AdmitFlaggedScript(ctx, flags)) return;
+  if (read_only && flags.shebang && !flags.no_writes) {
+    ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
+    return;
+  }
   Executor::ScriptRules rules;
   rules.read_only = read_only || flags.no_writes;
   rules.check_oom = !flags.shebang && ctx.session.admitted();
@@ -190,15 +221,22 @@ void RunScript(CommandContext& ctx, scripting::LuaEngine& engine, int ref, std::
   }
   Bridge bridge(ctx, session, rules, target);
   rt.BeginRun(fcall, ctx.config().busy_reply_threshold());
+  std::string* out = ctx.reply.out();
+  size_t mark = out->size();
   engine.Run(ref, name, fcall, keys, args, bridge, ctx.reply);
   rt.EndRun();
+  if (out->size() > mark && (*out)[mark] == '-' && !engine.error_counted()) {
+    // The script's own error (a runtime error, an error table it built):
+    // counted against EVAL/FCALL and in errorstats.
+    size_t eol = out->find('\r', mark);
+    ctx.failed = true;
+    ctx.host.CountError(std::string_view(*out).substr(mark + 1, eol - mark - 1));
+  }
   if (outer == nullptr) {
     // The effects reach the log while the shards are still held, so they are
-    // ordered with every conflicting write. A script stopped by SHUTDOWN
-    // NOSAVE logs nothing: the process is going away unsaved.
-    if (rt.aborting()) {
-      // nothing
-    } else if (effects.size() == 1) {
+    // ordered with every conflicting write. A script stopped half-way (an
+    // error, SCRIPT KILL before a write, shutdown) logs what it did.
+    if (effects.size() == 1) {
       std::vector<std::string_view> views(effects[0].second.begin(), effects[0].second.end());
       ctx.log.Append(effects[0].first, views);
     } else if (effects.size() > 1) {
@@ -237,10 +275,6 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
       return;
     }
     script = *loaded;
-  }
-  if (read_only && script->flags.shebang && !script->flags.no_writes) {
-    ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
-    return;
   }
   auto keys = ctx.args.subspan(3, size_t(numkeys));
   auto argv = ctx.args.subspan(3 + size_t(numkeys));
@@ -304,8 +338,7 @@ void CmdScriptKill(CommandContext& ctx) {
       ctx.Error(errors::kUnkillable);
       return;
     case R::kWrongKind:
-      ctx.Error("BUSY Redis is busy running a function. You can only call FUNCTION KILL or "
-                "SHUTDOWN NOSAVE.");
+      ctx.Error(errors::kBusyFunction);
       return;
     case R::kKilled:
       ctx.reply.Ok();

@@ -84,6 +84,9 @@ class Session {
   // ends at `log_offset`: a connection may hold its reply until the write is
   // durable or replicated.
   virtual void OnWrite(int64_t log_offset) {}
+  // While a script this session runs is past its busy threshold: serve the
+  // other connections of this thread (they get -BUSY, SCRIPT KILL works).
+  virtual void ServeOthersWhileBusy() {}
   // After every executed command (a connection parks a blocked command here).
   virtual void OnExecuted(const CommandSpec& spec, std::span<const std::string_view> args) {}
   // The peer's and the local address (CLIENT LIST/KILL, the slow log, DEBUG's

@@ -154,6 +154,7 @@ class LoadHost final : public ScriptHost {
   }
   const char* SetReplication(int) override { return nullptr; }
   void Log(int, std::string_view) override {}
+  int AclCheck(std::span<const std::string_view>) override { return -1; }
   const char* Poll() override {
     return MonotonicUs() / 1000 > deadline_ ? "ERR FUNCTION LOAD timeout" : nullptr;
   }

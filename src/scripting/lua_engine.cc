@@ -62,6 +62,14 @@ void PushErrorTable(lua_State* L, std::string_view msg) {
   lua_rawset(L, -3);
 }
 
+// An error a command already counted (errorstats, failed calls): the script's
+// reply carrying it on is not counted again.
+void MarkCounted(lua_State* L) {
+  lua_pushstring(L, "ignore_error_stats_update");
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+}
+
 // An error text as a script sees it: "-CODE msg" keeps its code, "-msg"
 // without a space and a bare "msg" get ERR; a trailing CRLF goes.
 std::string ScriptErrorText(std::string_view raw) {
@@ -206,14 +214,43 @@ int SafeLoadstring(lua_State* L) {
   return 1;
 }
 
+// next/pairs see through a read-only proxy to the table behind it.
+void ToRealTable(lua_State* L, int index) {
+  if (IsReadonly(L, index)) {
+    lua_getmetatable(L, index);
+    lua_getfield(L, -1, "__index");
+    lua_replace(L, index);
+    lua_pop(L, 1);
+  }
+}
+
+int SafeNext(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  ToRealTable(L, 1);
+  lua_settop(L, 2);
+  if (lua_next(L, 1)) return 2;
+  lua_pushnil(L);
+  return 1;
+}
+
+int SafePairs(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  ToRealTable(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));  // next
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  return 3;
+}
+
 // pcall: an error raised as {err=...} (redis.call's) is caught as its text.
 int SafePcall(lua_State* L) {
   luaL_checkany(L, 1);
   int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
   if (status != 0) {
     if (lua_istable(L, -1)) {
-      lua_getfield(L, -1, "err");
-      if (lua_isstring(L, -1)) {
+      lua_pushstring(L, "err");
+      lua_rawget(L, -2);
+      if (lua_type(L, -1) == LUA_TSTRING) {
         lua_replace(L, -2);
       } else {
         lua_pop(L, 1);
@@ -276,8 +313,9 @@ int GenericCall(lua_State* L, bool raise) {
     size_t end = reply.find("\r\n");
     std::string msg = ScriptErrorText(std::string_view(reply).substr(0, end));
     reply.clear();
-    if (raise) RaiseErrorTable(L, msg);
     PushErrorTable(L, msg);
+    MarkCounted(L);
+    if (raise) lua_error(L);
     return 1;
   }
   if (!PushReply(L, reply)) {
@@ -366,6 +404,19 @@ int RedisSetRepl(lua_State* L) {
     if (const char* err = e->host()->SetReplication(flags)) RaiseErrorTable(L, err);
   }
   return 0;
+}
+
+// redis.acl_check_cmd(command, ...): whether the script's user may run it.
+int RedisAclCheckCmd(lua_State* L) {
+  LuaEngine* e = EngineOf(L);
+  std::vector<std::string> storage;
+  const char* bad = CollectArgs(L, &storage);
+  if (bad != nullptr) RaiseApiError(L, bad);
+  std::vector<std::string_view> args(storage.begin(), storage.end());
+  int allowed = e->host() != nullptr ? e->host()->AclCheck(args) : -1;
+  if (allowed < 0) RaiseApiError(L, "Invalid command passed to redis.acl_check_cmd()");
+  lua_pushboolean(L, allowed);
+  return 1;
 }
 
 int RedisReplicateCommands(lua_State* L) {
@@ -492,10 +543,11 @@ StatusOr<ScriptFlags> ParseEvalShebang(std::string_view body) {
   ScriptFlags none;
   if (body.substr(0, 2) != "#!") return none;
   size_t eol = body.find('\n');
+  if (eol == std::string_view::npos) return Status::Error("ERR Invalid script shebang");
   std::string_view line = body.substr(0, eol);
   std::vector<std::string_view> parts = SplitWords(line);
   if (parts.empty() || parts[0] != "#!lua") {
-    std::string engine(parts.empty() ? line.substr(2) : parts[0].substr(2));
+    std::string engine(parts.empty() ? line : parts[0]);
     return Status::Error("ERR Unexpected engine in script shebang: " + engine);
   }
   std::vector<std::string_view> flags;
@@ -503,12 +555,13 @@ StatusOr<ScriptFlags> ParseEvalShebang(std::string_view body) {
     std::string_view p = parts[i];
     if (p.substr(0, 6) == "flags=") {
       std::string_view list = p.substr(6);
+      // "flags=" alone is no flags; "a,,b" and "a," name an empty flag.
       while (!list.empty()) {
         size_t comma = list.find(',');
-        std::string_view f = list.substr(0, comma);
-        if (!f.empty()) flags.push_back(f);
+        flags.push_back(list.substr(0, comma));
         if (comma == std::string_view::npos) break;
         list.remove_prefix(comma + 1);
+        if (list.empty()) flags.push_back(list);
       }
     } else {
       return Status::Error("ERR Unknown lua shebang option: " + std::string(p));
@@ -560,6 +613,11 @@ void LuaEngine::Setup() {
   lua_register(L, "loadstring", SafeLoadstring);
   lua_register(L, "load", SafeLoadstring);
   lua_register(L, "pcall", SafePcall);
+  lua_pushcfunction(L, SafeNext);
+  lua_pushvalue(L, -1);
+  lua_setglobal(L, "next");
+  lua_pushcclosure(L, SafePairs, 1);
+  lua_setglobal(L, "pairs");
   lua_getglobal(L, "math");
   SetFunction(L, "random", MathRandom);
   SetFunction(L, "randomseed", MathRandomseed);
@@ -576,6 +634,7 @@ void LuaEngine::Setup() {
   SetFunction(L, "setresp", RedisSetresp);
   SetFunction(L, "set_repl", RedisSetRepl);
   SetFunction(L, "replicate_commands", RedisReplicateCommands);
+  SetFunction(L, "acl_check_cmd", RedisAclCheckCmd);
   SetFunction(L, "breakpoint", RedisBreakpoint);
   SetFunction(L, "debug", RedisDebug);
   SetNumber(L, "LOG_DEBUG", 0);
@@ -775,8 +834,9 @@ bool LuaEngine::RunLoader(ScriptHost& host, std::string* err) {
   bool ok = rc == 0;
   if (!ok) {
     if (lua_istable(L, -1)) {
-      lua_getfield(L, -1, "err");
-      *err = lua_isstring(L, -1) ? lua_tostring(L, -1) : "ERR unknown error";
+      lua_pushstring(L, "err");
+      lua_rawget(L, -2);
+      *err = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "ERR unknown error";
       lua_pop(L, 1);
     } else {
       const char* m = lua_tostring(L, -1);
@@ -840,14 +900,25 @@ void LuaEngine::Run(int ref, std::string_view name, bool fcall,
   }
   int rc = lua_pcall(L, nargs, 1, errh);
   lua_sethook(L, Hook, LUA_MASKCOUNT, kHookInstructions);
+  error_counted_ = false;
+  if (lua_istable(L, -1)) {
+    // Raw reads: an error object's metamethods must not run unprotected.
+    lua_pushstring(L, "ignore_error_stats_update");
+    lua_rawget(L, -2);
+    error_counted_ = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
   if (rc == 0) {
     LuaToReply(L, -1, resp_, rb);
   } else if (lua_istable(L, -1)) {
     int t = lua_gettop(L);
-    lua_getfield(L, t, "err");
-    std::string msg = lua_isstring(L, -1) ? lua_tostring(L, -1) : "ERR unknown error";
-    lua_getfield(L, t, "source");
-    lua_getfield(L, t, "line");
+    lua_pushstring(L, "err");
+    lua_rawget(L, t);
+    std::string msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "ERR unknown error";
+    lua_pushstring(L, "source");
+    lua_rawget(L, t);
+    lua_pushstring(L, "line");
+    lua_rawget(L, t);
     if (lua_isstring(L, -2) && lua_isnumber(L, -1)) {
       msg += " script: " + std::string(name) + ", on " + lua_tostring(L, -2) + ":" +
              std::to_string(lua_tointeger(L, -1)) + ".";

@@ -65,6 +65,8 @@ class ScriptHost {
   virtual void Call(std::span<const std::string_view> args, int resp, std::string* reply) = 0;
   // redis.set_repl(flags): nullptr, or the error to raise in the script.
   virtual const char* SetReplication(int flags) = 0;
+  // redis.acl_check_cmd: 1 allowed, 0 not, -1 no such command.
+  virtual int AclCheck(std::span<const std::string_view> args) = 0;
   // redis.log(level, message); level 0..3 (debug, verbose, notice, warning).
   virtual void Log(int level, std::string_view message) = 0;
   // Polled every few thousand Lua instructions: nullptr to go on, or the
@@ -124,6 +126,9 @@ class LuaEngine {
   int resp() const { return resp_; }
   void set_resp(int v) { resp_ = v; }
   Kind kind() const { return kind_; }
+  // After Run: the error it answered was a command's, already counted in
+  // errorstats and failed calls (redis.call / redis.pcall).
+  bool error_counted() const { return error_counted_; }
 
  private:
   void Setup();
@@ -133,6 +138,7 @@ class LuaEngine {
   lua_State* L_ = nullptr;
   ScriptHost* host_ = nullptr;
   int resp_ = 2;
+  bool error_counted_ = false;
   std::unordered_map<std::string, Script> scripts_;
   size_t scripts_bytes_ = 0;
 };

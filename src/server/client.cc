@@ -57,6 +57,8 @@ void Client::OnEvent(uint32_t events) {
   if (!closed_) Flush();
 }
 
+void Client::ServeOthersWhileBusy() { worker_->loop().PollOnce(this); }
+
 void Client::ReadSome() {
   size_t want = std::max(kReadChunk, parser_.BytesWanted());
   // Drop consumed bytes before growing; the parser keeps offsets relative to

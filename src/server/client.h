@@ -77,6 +77,7 @@ class Client final : public commands::Session,
   }
   bool can_block() const override { return true; }
   void OnWrite(int64_t log_offset) override;
+  void ServeOthersWhileBusy() override;
   void OnExecuted(const commands::CommandSpec& spec,
                   std::span<const std::string_view> args) override;
   std::string_view address() const override { return addr; }

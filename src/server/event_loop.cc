@@ -88,6 +88,17 @@ void EventLoop::RunTimers() {
   }
 }
 
+void EventLoop::PollOnce(const EventHandler* skip) {
+  constexpr int kMaxEvents = 64;
+  epoll_event events[kMaxEvents];
+  int n = epoll_wait(epfd_, events, kMaxEvents, 0);
+  for (int i = 0; i < n; i++) {
+    auto* h = static_cast<EventHandler*>(events[i].data.ptr);
+    if (h == skip || h == &waker_) continue;
+    h->OnEvent(events[i].events);
+  }
+}
+
 void EventLoop::Run() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];

@@ -44,6 +44,11 @@ class EventLoop {
   void SetMaxWaitMs(int ms) { max_wait_ms_ = ms; }
 
   void Run();
+  // One non-blocking round of socket events, from inside a handler (a script
+  // past its busy threshold lets the worker's other connections get -BUSY):
+  // `skip` (the script's own connection) and cross-thread wake-ups are left
+  // for later, and no posted task or timer runs.
+  void PollOnce(const EventHandler* skip);
   void Stop();  // Thread-safe.
 
  private:

@@ -116,7 +116,7 @@ Status Server::Start() {
 void Server::RequestShutdown(ShutdownSave mode) {
   shutdown_save_.store(mode);
   // SHUTDOWN NOSAVE stops a running script (it is the way out of a script
-  // that wrote and cannot be killed); its effects are not logged.
+  // that wrote and cannot be killed).
   if (mode == ShutdownSave::kNoSave) scripts_.RequestAbort();
   RequestShutdown();
 }
@@ -148,6 +148,9 @@ void Server::WaitForShutdown() {
     if (fds[1].revents & POLLIN) break;
   }
   Log(LogLevel::kWarning, "User requested shutdown...");
+  // A script still running (an endless loop) would keep its worker from
+  // stopping: it ends now, with what it did so far logged.
+  scripts_.RequestAbort();
   replication_role_->Stop();
   for (auto& w : workers_) w->Join();
   // No client runs any more: what is saved now is final.
