@@ -177,7 +177,13 @@ void ToReply(lua_State* L, int index, int script_resp, protocol::ReplyBuilder& r
       if (rb.resp() >= 3) {
         std::string* out = rb.out();
         out->append("=").append(std::to_string(slen + 4)).append("\r\n");
-        out->append(f, flen < 3 ? flen : 3).append(":").append(s, slen).append("\r\n");
+        // Exactly three format bytes, as the length above counts: Redis's
+        // addReplyVerbatim reads the format as a C string and pads a short
+        // one with spaces.
+        std::string_view fmt(f, flen < 3 ? flen : 3);
+        fmt = fmt.substr(0, fmt.find('\0'));
+        out->append(fmt).append(3 - fmt.size(), ' ');
+        out->append(":").append(s, slen).append("\r\n");
       } else {
         rb.Bulk(std::string_view(s, slen));
       }
