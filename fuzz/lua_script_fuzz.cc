@@ -44,6 +44,17 @@
 // fuzz-seed: \x01\x04return redis.call('RAW', '*2\\r\\n:1\\r\\n$3\\r\\nabc\\r\\n')
 // fuzz-seed: \x00\x04local co = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(redis.call('PING')) end end) return {co(), co(), tostring(math.random())}
 // fuzz-seed: \x01\x04return {{verbatim_string={format='', string='ab'}}, {verbatim_string={format='m\\0x', string=''}}}
+// fuzz-seed: \x10\x04return {struct.unpack('<i2>I4bBhHlLfdc0s', ARGV[1])}, struct.size('!4i3'), struct.pack('<d', 1.5)\xff\x01\x02\x00\x00\x00\x05\x80\x81\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x20\x03abc
+// fuzz-seed: \x01\x04return {cmsgpack.unpack(ARGV[1])}\xff\x93\x01\xa1a\x82\xa1b\xc3\xa1c\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00\xdc\x00\x01\xc0
+// fuzz-seed: \x00\x04return cjson.encode(cjson.decode(ARGV[1]))\xff{"a":[1,2.5,{"b":null,"c":"\\u00e9"}],"d":true}
+// fuzz-seed: \x01\x04local t = {} local c = t for i = 1, 1100 do c[1] = {} c = c[1] end return t
+// fuzz-seed: \x03\x04return {redis.call('RAW', ARGV[1]), redis.pcall('RAW', ARGV[2])}\xff%2\r\n_\r\n:1\r\n~1\r\n#f\r\n*1\r\n\xff|1\r\n+a\r\n+b\r\n*-1\r\n
+// fuzz-seed: \x00\x04local ok, e = pcall(error, {err='X y'}) local ok2, e2 = pcall(error) return {tostring(ok), e, tostring(e2), redis.pcall(), pcall(redis.call, {}), loadstring(ARGV[1])()}\xffreturn 7
+// fuzz-seed: \x00\x04redis.log(redis.LOG_WARNING, 'w', 1, nil) redis.set_repl(redis.REPL_ALL) return {redis.sha1hex(''), pcall(redis.set_repl, redis.REPL_AOF), pcall(redis.setresp, 4), redis.REDIS_VERSION}
+// fuzz-seed: \x01\x04error({err='CUSTOM boom\r\nsecond line'})
+// fuzz-seed: \x02\x04return {{double=0/0}, {double=1/0}, {double=-1/0}, {big_number='1\r\n2'}, {ok='a\nb'}, {err=''}, 2^63, -2^63, 0/0, 3.99, {map={[1]=false, [true]={set={[2.5]=true}}}}}
+// fuzz-seed: \x00\x04local s = string.rep('ab', 4096) return {#string.format('%q', s), s:find('(a)(b)'), string.gsub('hello', 'l+', function(x) return redis.call('PING').ok end)}
+// fuzz-seed: \x00\x04return {pcall(redis.setresp, 0/0), pcall(redis.set_repl, -1e300), pcall(redis.log, 1e10, 'x'), pcall(redis.setresp, 3.5)}
 // clang-format on
 
 #include <algorithm>
