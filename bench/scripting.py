@@ -30,7 +30,7 @@ bench/persistence.py (BenchMain, RunSections, PrintReport).
 
 Environment (all optional): BASALT_SERVER, REDIS_SERVER, REDIS_BENCHMARK, ROUNDS (3),
 N_P16 (300000), N_P1 (60000), KEYSPACE (100000), BUSY_MS (1000), BUSY_SCRIPTS (3),
-BUSY_ROUNDS (2), BASALT_THREADS_MT (2), SERVER_CORE (0), CLIENT_CORE (1),
+BUSY_ROUNDS (3), BASALT_THREADS_MT (2), SERVER_CORE (0), CLIENT_CORE (1),
 PORTS (16700-16799), WRITE_DOCS=1, DOCS_FILE, JSON_OUT.
 """
 
@@ -93,7 +93,7 @@ class Settings:
         self.clients = 50
         self.busy_ms = EnvInt("BUSY_MS", 1000)
         self.busy_scripts = EnvInt("BUSY_SCRIPTS", 3)
-        self.busy_rounds = EnvInt("BUSY_ROUNDS", 2)
+        self.busy_rounds = EnvInt("BUSY_ROUNDS", 3)
         self.mt_threads = EnvInt("BASALT_THREADS_MT", 2)
         self.server_core = EnvStr("SERVER_CORE", "0")
         self.client_core = EnvStr("CLIENT_CORE", "1")
