@@ -277,7 +277,8 @@ bool Push(lua_State* L, Cursor& c, int depth) {
         lua_pushboolean(L, 0);
         return true;
       }
-      if (c.end - c.p < len + 2) return false;
+      // (Compared this way round so that a huge length cannot overflow.)
+      if (c.end - c.p < 2 || len > c.end - c.p - 2) return false;
       std::string_view body(c.p, size_t(len));
       c.p += len + 2;
       if (type == '$') {
