@@ -55,6 +55,7 @@
 // fuzz-seed: \x02\x04return {{double=0/0}, {double=1/0}, {double=-1/0}, {big_number='1\r\n2'}, {ok='a\nb'}, {err=''}, 2^63, -2^63, 0/0, 3.99, {map={[1]=false, [true]={set={[2.5]=true}}}}}
 // fuzz-seed: \x00\x04local s = string.rep('ab', 4096) return {#string.format('%q', s), s:find('(a)(b)'), string.gsub('hello', 'l+', function(x) return redis.call('PING').ok end)}
 // fuzz-seed: \x00\x04return {pcall(redis.setresp, 0/0), pcall(redis.set_repl, -1e300), pcall(redis.log, 1e10, 'x'), pcall(redis.setresp, 3.5)}
+// fuzz-seed: \x00\x04return {redis.pcall('RAW', ARGV[1]), redis.pcall('RAW', ARGV[2]), redis.pcall('RAW', ARGV[3])}\xff$9223372036854775807\r\nab\r\n\xff*9223372036854775807\r\n:1\r\n\xff$-1\r\n
 // clang-format on
 
 #include <algorithm>
