@@ -179,7 +179,13 @@ void ToReply(lua_State* L, int index, int script_resp, protocol::ReplyBuilder& r
       if (rb.resp() >= 3) {
         std::string* out = rb.out();
         out->append("=").append(std::to_string(slen + 4)).append("\r\n");
-        out->append(f, flen < 3 ? flen : 3).append(":").append(s, slen).append("\r\n");
+        // Exactly three format bytes, as the length above counts: Redis's
+        // addReplyVerbatim reads the format as a C string and pads a short
+        // one with spaces.
+        std::string_view fmt(f, flen < 3 ? flen : 3);
+        fmt = fmt.substr(0, fmt.find('\0'));
+        out->append(fmt).append(3 - fmt.size(), ' ');
+        out->append(":").append(s, slen).append("\r\n");
       } else {
         rb.Bulk(std::string_view(s, slen));
       }
@@ -273,7 +279,8 @@ bool Push(lua_State* L, Cursor& c, int depth) {
         lua_pushboolean(L, 0);
         return true;
       }
-      if (c.end - c.p < len + 2) return false;
+      // (Compared this way round so that a huge length cannot overflow.)
+      if (c.end - c.p < 2 || len > c.end - c.p - 2) return false;
       std::string_view body(c.p, size_t(len));
       c.p += len + 2;
       if (type == '$') {

@@ -50,6 +50,14 @@ LuaEngine* EngineOf(lua_State* L) {
   __builtin_unreachable();
 }
 
+// (int) of a Lua number as Redis's C cast gives it on x86-64, without the
+// undefined behaviour: NaN and values outside int's range become INT_MIN, which
+// every caller then rejects as out of range, as Redis does.
+int NumberToInt(lua_Number n) {
+  if (!(n > -2147483649.0 && n < 2147483648.0)) return INT32_MIN;
+  return int(n);
+}
+
 // The redis table's own argument errors: "ERR <msg>", no position.
 [[noreturn]] void RaiseApiError(lua_State* L, const char* msg) {
   RaiseErrorTable(L, std::string("ERR ") + msg);
@@ -367,7 +375,7 @@ int RedisLog(lua_State* L) {
   int argc = lua_gettop(L);
   if (argc < 2) RaiseApiError(L, "redis.log() requires two arguments or more.");
   if (!lua_isnumber(L, 1)) RaiseApiError(L, "First argument must be a number (log level).");
-  int level = int(lua_tonumber(L, 1));
+  int level = NumberToInt(lua_tonumber(L, 1));
   if (level < 0 || level > 3) RaiseApiError(L, "Invalid debug level.");
   std::string msg;
   for (int i = 2; i <= argc; i++) {
@@ -384,7 +392,7 @@ int RedisLog(lua_State* L) {
 
 int RedisSetresp(lua_State* L) {
   if (lua_gettop(L) != 1) RaiseApiError(L, "redis.setresp() requires one argument.");
-  int v = int(lua_tonumber(L, 1));
+  int v = NumberToInt(lua_tonumber(L, 1));
   if (v != 2 && v != 3) RaiseApiError(L, "RESP version must be 2 or 3.");
   EngineOf(L)->set_resp(v);
   return 0;
@@ -393,7 +401,7 @@ int RedisSetresp(lua_State* L) {
 int RedisSetRepl(lua_State* L) {
   // (Redis's text says "two" for its one argument.)
   if (lua_gettop(L) != 1) RaiseApiError(L, "redis.set_repl() requires two arguments.");
-  int flags = int(lua_tonumber(L, 1));
+  int flags = NumberToInt(lua_tonumber(L, 1));
   if (flags < kReplNone || flags > kReplAll) {
     RaiseApiError(L,
                   "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
