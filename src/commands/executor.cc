@@ -220,15 +220,25 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
   // change in place (storage::SetWriteIntent).
   storage::SetWriteIntent(!(spec.flags & kReadOnly));
   if (s.admitted()) {
-    // A client's command waiting for a shard a busy script holds answers
-    // -BUSY instead of stalling its worker (storage::LockShardMutex).
+    // A client's command that would wait for a shard while a script runs
+    // does not stall its worker (storage::LockShardMutex): it runs again
+    // later, or answers -BUSY once the script is past its threshold.
     size_t mark = rb.out()->size();
+    storage::BeginCommandLocks();
     storage::SetLockWaitAbortable(true);
     try {
       spec.handler(ctx);
-    } catch (const storage::LockWaitAborted&) {
+    } catch (const storage::LockWaitAborted& a) {
       rb.out()->resize(mark);
-      ctx.Error(scripts_.running_function() ? errors::kBusyFunction : errors::kBusyScript);
+      storage::SetLockWaitAbortable(false);
+      if (!a.retry) {
+        ctx.Error(scripts_.running_function() ? errors::kBusyFunction : errors::kBusyScript);
+      } else if (s.RetryLater()) {
+        storage::SetWriteIntent(false);
+        return;  // the connection runs it again; nothing happened
+      } else {
+        spec.handler(ctx);  // no connection to retry it: wait for the locks
+      }
     }
     storage::SetLockWaitAbortable(false);
   } else {
@@ -380,6 +390,8 @@ void Executor::Exec(Session& s, protocol::ReplyBuilder& rb) {
   bool gate = std::any_of(cmds.begin(), cmds.end(),
                           [](const Session::QueuedCommand& q) { return q.spec->traits.runs_script; });
   if (gate) scripts_.Enter();
+  // EXEC has already taken the queue: its lock wait is never abandoned.
+  storage::SetLockWaitAbortable(false);
   locks.Acquire();
   storage::SetTransactionLocks(&locks.shards(), all);
   ExecLog log;

@@ -87,6 +87,10 @@ class Session {
   // While a script this session runs is past its busy threshold: serve the
   // other connections of this thread (they get -BUSY, SCRIPT KILL works).
   virtual void ServeOthersWhileBusy() {}
+  // The command being dispatched waited for a shard while a script ran and
+  // gave up before doing anything: the connection runs it again later and
+  // returns true; false when it cannot (the command then waits).
+  virtual bool RetryLater() { return false; }
   // After every executed command (a connection parks a blocked command here).
   virtual void OnExecuted(const CommandSpec& spec, std::span<const std::string_view> args) {}
   // The peer's and the local address (CLIENT LIST/KILL, the slow log, DEBUG's

@@ -10,9 +10,10 @@ namespace {
 
 std::atomic<Runtime*> g_runtime{nullptr};
 
-bool BusyProbe() {
+int ScriptProbe() {
   Runtime* r = g_runtime.load(std::memory_order_relaxed);
-  return r != nullptr && r->busy();
+  if (r == nullptr || !r->running()) return 0;
+  return r->busy() ? 2 : 1;
 }
 
 int64_t MonotonicMs() { return MonotonicUs() / 1000; }
@@ -21,7 +22,7 @@ int64_t MonotonicMs() { return MonotonicUs() / 1000; }
 
 void SetBusyRuntime(Runtime* r) {
   g_runtime.store(r);
-  storage::SetBusyProbe(r != nullptr ? &BusyProbe : nullptr);
+  storage::SetScriptProbe(r != nullptr ? &ScriptProbe : nullptr);
 }
 
 Runtime::Runtime() : eval_(LuaEngine::Kind::kEval), functions_(LuaEngine::Kind::kFunctions) {

@@ -59,6 +59,12 @@ void Client::OnEvent(uint32_t events) {
 
 void Client::ServeOthersWhileBusy() { worker_->loop().PollOnce(this); }
 
+bool Client::RetryLater() {
+  if (!dispatching_input_) return false;
+  retry_ = true;
+  return true;
+}
+
 void Client::ReadSome() {
   size_t want = std::max(kReadChunk, parser_.BytesWanted());
   // Drop consumed bytes before growing; the parser keeps offsets relative to
@@ -136,8 +142,21 @@ void Client::ProcessInput() {
         break;
       }
     }
+    size_t start = in_pos_;
     in_pos_ += consumed;
+    dispatching_input_ = true;
     DispatchOne(args_);
+    dispatching_input_ = false;
+    if (retry_) {
+      // A script holds the shard: the request goes back in the buffer and
+      // is tried again on the next loop round, like a paused client's.
+      retry_ = false;
+      in_pos_ = start;
+      parser_.Reset();
+      paused_ = true;
+      worker_->PauseClient(this);
+      break;
+    }
     limits.auth_required = !authenticated();
     // A blocked command (or a WAIT) holds back the rest of the pipeline.
     if (blocked_ || waiting_replicas_) break;

@@ -78,6 +78,7 @@ class Client final : public commands::Session,
   bool can_block() const override { return true; }
   void OnWrite(int64_t log_offset) override;
   void ServeOthersWhileBusy() override;
+  bool RetryLater() override;
   void OnExecuted(const commands::CommandSpec& spec,
                   std::span<const std::string_view> args) override;
   std::string_view address() const override { return addr; }
@@ -187,6 +188,8 @@ class Client final : public commands::Session,
   bool close_after_reply_ = false;
   bool closed_ = false;
   bool paused_ = false;
+  bool dispatching_input_ = false;  // DispatchOne from ProcessInput: RetryLater may re-park
+  bool retry_ = false;              // the request goes back to the buffer
   bool want_write_ = false;
   bool processing_ = false;
   // Blocking state.

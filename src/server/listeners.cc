@@ -110,9 +110,24 @@ class Acceptor : public EventHandler {
     socklen_t llen = sizeof(local);
     getsockname(cfd, reinterpret_cast<sockaddr*>(&local), &llen);
     std::string peer = is_unix_ ? unix_path_ + ":0" : FormatAddr(sa, false, "");
-    auto* c = new Client(server_, worker_, cfd, server_->NextClientId(), peer,
-                         FormatAddr(local, is_unix_, unix_path_), is_unix_);
-    worker_->AddClient(c);
+    std::string local_addr = FormatAddr(local, is_unix_, unix_path_);
+    // EPOLLEXCLUSIVE tends to wake the same idle worker for every new
+    // connection; the worker with the fewest connections gets it instead, so
+    // the load (and a long script's stall) spreads over the cores.
+    Worker* target = worker_;
+    for (const auto& w : server_->workers()) {
+      if (w->connections() < target->connections()) target = w.get();
+    }
+    uint64_t id = server_->NextClientId();
+    if (target == worker_) {
+      worker_->AddClient(new Client(server_, worker_, cfd, id, peer, local_addr, is_unix_));
+      return;
+    }
+    Server* server = server_;
+    bool is_unix = is_unix_;
+    target->loop().Post([server, target, cfd, id, peer, local_addr, is_unix] {
+      target->AddClient(new Client(server, target, cfd, id, peer, local_addr, is_unix));
+    });
   }
 
   Server* server_;

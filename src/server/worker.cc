@@ -32,12 +32,13 @@ Worker::Worker(Server* server, int index)
 
 void Worker::AddClient(Client* c) {
   clients_[c->id] = c;
+  connections_.fetch_add(1, std::memory_order_relaxed);
   server_->Register(c);
   loop_.Add(c->fd, EPOLLIN, c);
 }
 
 void Worker::RetireClient(Client* c) {
-  clients_.erase(c->id);
+  if (clients_.erase(c->id) != 0) connections_.fetch_sub(1, std::memory_order_relaxed);
   std::erase(paused_, c);
   std::erase(pending_flush_, c);
   server_->ConnectionClosed();

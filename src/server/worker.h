@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <thread>
+#include <atomic>
 #include <unordered_map>
 #include <vector>
 
@@ -43,6 +44,8 @@ class Worker final : public replication::WorkerThread {
   // Flushes c at the end of this loop iteration (pub/sub deliveries).
   void ScheduleFlush(Client* c);
   size_t client_count() const { return clients_.size(); }
+  // Connections on this worker, readable from any thread (accept balancing).
+  int connections() const { return connections_.load(std::memory_order_relaxed); }
 
   void Start();
   void Join();
@@ -58,6 +61,7 @@ class Worker final : public replication::WorkerThread {
   EventLoop loop_;
   ThreadStats stats_;
   std::unordered_map<uint64_t, Client*> clients_;  // Owned; loop thread only.
+  std::atomic<int> connections_{0};
   std::vector<Client*> retired_;
   std::vector<Client*> paused_;
   std::vector<Client*> pending_flush_;

@@ -325,9 +325,22 @@ thread_local const std::vector<Shard*>* t_held = nullptr;
 thread_local bool t_held_all = false;
 thread_local LockSet* t_grow = nullptr;
 thread_local bool t_abortable = false;
+thread_local int t_locks_taken = 0;
 // Out-of-order acquisitions in progress (a script growing its lock set).
 std::atomic<int> g_growing{0};
-std::atomic<bool (*)()> g_busy_probe{nullptr};
+std::atomic<int (*)()> g_script_probe{nullptr};
+
+// While waiting for a contended shard: whether to give up now (throws).
+void MaybeAbortWait(int spins) {
+  if (!t_abortable) return;
+  int (*probe)() = g_script_probe.load(std::memory_order_relaxed);
+  if (probe == nullptr) return;
+  int state = probe();
+  if (state == 2) throw LockWaitAborted{false};
+  // A short wait is ordinary contention; a long one while a script runs is
+  // the script's: run the command again later rather than stall the worker.
+  if (state == 1 && t_locks_taken == 0 && spins >= 64) throw LockWaitAborted{true};
+}
 
 // Whether the transaction on this thread holds s, or (growing) has just
 // acquired it.
@@ -358,20 +371,20 @@ void SetGrowingTransaction(LockSet* set) {
   t_held_all = false;
 }
 
-void SetBusyProbe(bool (*busy)()) { g_busy_probe.store(busy); }
+void SetScriptProbe(int (*state)()) { g_script_probe.store(state); }
 void SetLockWaitAbortable(bool on) { t_abortable = on; }
+void BeginCommandLocks() { t_locks_taken = 0; }
 
 void LockShardMutex(Shard& s) {
   if (s.mu.try_lock()) return;
-  bool (*busy)() = g_busy_probe.load(std::memory_order_relaxed);
-  if (!t_abortable || busy == nullptr) {
+  int (*probe)() = g_script_probe.load(std::memory_order_relaxed);
+  if (!t_abortable || probe == nullptr || probe() == 0) {
     s.mu.lock();
     return;
   }
-  // Contended while scripting is possible: wait in slices, so that a script
-  // running past its busy threshold turns this wait into -BUSY.
+  // Contended while a script runs: wait in slices (MaybeAbortWait).
   for (int spins = 0; !s.mu.try_lock(); spins++) {
-    if (busy()) throw LockWaitAborted{};
+    MaybeAbortWait(spins);
     if (spins < 64) {
       std::this_thread::yield();
     } else {
@@ -381,7 +394,10 @@ void LockShardMutex(Shard& s) {
 }
 
 ShardLock::ShardLock(Shard& s) : s_(&s), owned_(!ClaimForTransaction(&s)) {
-  if (owned_) LockShardMutex(s);
+  if (owned_) {
+    LockShardMutex(s);
+    t_locks_taken++;
+  }
 }
 
 void LockSet::AddAll(Database& db) {
@@ -402,7 +418,7 @@ void LockSet::Acquire() {
     // Holding earlier shards: never block while a script acquires out of
     // order, or the two could wait for each other. Back off and start over.
     bool restart = false;
-    while (!s->mu.try_lock()) {
+    for (int spins = 0; !s->mu.try_lock(); spins++) {
       if (g_growing.load(std::memory_order_acquire) > 0) {
         for (auto it = owned_.rbegin(); it != owned_.rend(); ++it) (*it)->mu.unlock();
         owned_.clear();
@@ -410,11 +426,12 @@ void LockSet::Acquire() {
         restart = true;
         break;
       }
-      bool (*busy)() = g_busy_probe.load(std::memory_order_relaxed);
-      if (t_abortable && busy != nullptr && busy()) {
+      try {
+        MaybeAbortWait(spins);
+      } catch (const LockWaitAborted&) {
         for (auto it = owned_.rbegin(); it != owned_.rend(); ++it) (*it)->mu.unlock();
         owned_.clear();
-        throw LockWaitAborted{};
+        throw;
       }
       std::this_thread::yield();
     }
@@ -424,6 +441,7 @@ void LockSet::Acquire() {
     }
     owned_.push_back(s);
   }
+  t_locks_taken++;
 }
 
 void LockSet::Grow(Shard* s) {

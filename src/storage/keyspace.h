@@ -224,12 +224,19 @@ class LockSet;
 // growing set may exist at a time (scripts run one at a time).
 void SetGrowingTransaction(LockSet* set);
 
-// While a script runs past its busy threshold, a client command waiting for a
-// shard the script holds gives up (throws LockWaitAborted) so its worker can
-// answer -BUSY instead of stalling; see SetLockWaitAbortable. `busy` is
-// polled while waiting; nullptr disables.
-struct LockWaitAborted {};
-void SetBusyProbe(bool (*busy)());
+// While a script runs, a client command that would wait for a shard (most
+// likely one the script holds) gives up instead of stalling its worker: it
+// throws LockWaitAborted with retry=true when it has taken no lock yet (the
+// connection runs it again later), or retry=false once the script is past
+// its busy threshold (the answer is -BUSY). See SetLockWaitAbortable.
+// `state` returns 0 (no script), 1 (running) or 2 (past the threshold);
+// nullptr disables.
+struct LockWaitAborted {
+  bool retry;
+};
+void SetScriptProbe(int (*state)());
+// A command starts: no lock taken yet (for the retry rule). Thread-local.
+void BeginCommandLocks();
 // Whether lock waits on this thread may be aborted (client commands only:
 // never the loader's or the primary's stream). Thread-local.
 void SetLockWaitAbortable(bool on);
