@@ -183,8 +183,14 @@ void Executor::ScriptCall(Session& s, ScriptRules& rules, std::span<const std::s
   const uint32_t flags = spec->flags;
   if (flags & kNoScript) return ScriptReject(spec, errors::kScriptNotAllowed, rb);
   const bool write = flags & kWrite;
+  if (rules.read_only && (flags & (kWrite | kMayReplicate))) {
+    return ScriptReject(spec, errors::kScriptReadOnly, rb);  // PUBLISH too
+  }
+  if (!(flags & kStale) && host_.is_replica() && !host_.primary_link_up() &&
+      !config_.replica_serve_stale_data()) {
+    return ScriptReject(spec, "ERR Can not execute the command on a stale replica", rb);
+  }
   if (write) {
-    if (rules.read_only) return ScriptReject(spec, errors::kScriptReadOnly, rb);
     if (host_.is_replica() && config_.replica_read_only() && !s.is_primary_link()) {
       return ScriptReject(spec, errors::kReadOnlyReplica, rb);
     }

@@ -17,6 +17,7 @@
 #include "commands/scripting_family.h"
 #include "commands/session.h"
 #include "common/glob.h"
+#include "common/numbers.h"
 #include "common/strings.h"
 #include "protocol/reply_builder.h"
 #include "scripting/runtime.h"
@@ -71,16 +72,21 @@ bool ChangeLibraries(CommandContext& ctx, F change) {
 // FCALL function numkeys [key [key ...]] [arg [arg ...]]
 // FCALL_RO function numkeys [key [key ...]] [arg [arg ...]]
 void FcallGeneric(CommandContext& ctx, bool read_only) {
-  int64_t numkeys;
-  if (!ParseNumkeys(ctx, 2, &numkeys)) return;
   Gate gate(ctx);
   if (!gate.entered()) return;
   scripting::Runtime& rt = ctx.host.scripts();
+  // The function is looked up first, then the number of keys (Redis 7.0).
   const FunctionLibraries::Function* f = rt.libraries().Find(ctx.args[1]);
   if (f == nullptr) {
     ctx.Error("ERR Function not found");
     return;
   }
+  if (!ParseInt64(ctx.args[2])) {
+    ctx.Error("ERR Bad number of keys provided");
+    return;
+  }
+  int64_t numkeys;
+  if (!ParseNumkeys(ctx, 2, &numkeys)) return;
   rt.SetRunningCommand(f->name, std::vector<std::string>(ctx.args.begin(), ctx.args.end()));
   auto keys = ctx.args.subspan(3, size_t(numkeys));
   auto argv = ctx.args.subspan(3 + size_t(numkeys));
@@ -134,8 +140,8 @@ void CmdFunctionDelete(CommandContext& ctx) {
 // FUNCTION FLUSH [ASYNC|SYNC]
 void CmdFunctionFlush(CommandContext& ctx) {
   if (ctx.args.size() > 3) {
-    ctx.Error(
-        "ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.");
+    ctx.Error("ERR unknown subcommand or wrong number of arguments for '" +
+              CStringPrefix(ctx.args[1], 128) + "'. Try FUNCTION HELP.");
     return;
   }
   if (ctx.args.size() == 3 && !EqualsIgnoreCase(ctx.args[2], "async") &&
@@ -160,15 +166,11 @@ void CmdFunctionList(CommandContext& ctx) {
   std::string_view pattern;
   for (size_t i = 2; i < ctx.args.size(); i++) {
     std::string_view a = ctx.args[i];
-    if (EqualsIgnoreCase(a, "withcode")) {
+    if (EqualsIgnoreCase(a, "withcode") && !with_code) {
       with_code = true;
-    } else if (EqualsIgnoreCase(a, "libraryname")) {
+    } else if (EqualsIgnoreCase(a, "libraryname") && !have_pattern) {
       if (i + 1 >= ctx.args.size()) {
         ctx.Error("ERR library name argument was not given");
-        return;
-      }
-      if (have_pattern) {
-        ctx.Error("ERR library name argument was already given");
         return;
       }
       pattern = ctx.args[++i];
@@ -183,7 +185,7 @@ void CmdFunctionList(CommandContext& ctx) {
   const FunctionLibraries& libs = ctx.host.scripts().libraries();
   std::vector<const FunctionLibraries::Library*> shown;
   for (const auto& [name, lib] : libs.libraries()) {
-    if (have_pattern && !GlobMatch(pattern, name, false)) continue;
+    if (have_pattern && !GlobMatch(pattern, name, true)) continue;
     shown.push_back(&lib);
   }
   protocol::ReplyBuilder& rb = ctx.reply;
@@ -208,9 +210,17 @@ void CmdFunctionList(CommandContext& ctx) {
         rb.Null();
       }
       rb.Bulk("flags");
-      size_t n = f != nullptr ? f->flag_names.size() : 0;
-      rb.SetHeader(n);
-      for (size_t j = 0; j < n; j++) rb.Bulk(f->flag_names[j]);
+      // Status strings, in Redis's fixed order.
+      std::vector<const char*> flags;
+      if (f != nullptr) {
+        if (f->flags.no_writes) flags.push_back("no-writes");
+        if (f->flags.allow_oom) flags.push_back("allow-oom");
+        if (f->flags.allow_stale) flags.push_back("allow-stale");
+        if (f->flags.no_cluster) flags.push_back("no-cluster");
+        if (f->flags.allow_cross_slot_keys) flags.push_back("allow-cross-slot-keys");
+      }
+      rb.SetHeader(flags.size());
+      for (const char* fl : flags) rb.SimpleString(fl);
     }
     if (with_code) {
       rb.Bulk("library_code");
@@ -229,8 +239,8 @@ void CmdFunctionDump(CommandContext& ctx) {
 // FUNCTION RESTORE serialized-value [FLUSH|APPEND|REPLACE]
 void CmdFunctionRestore(CommandContext& ctx) {
   if (ctx.args.size() > 4) {
-    ctx.Error(
-        "ERR unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP.");
+    ctx.Error("ERR unknown subcommand or wrong number of arguments for '" +
+              CStringPrefix(ctx.args[1], 128) + "'. Try FUNCTION HELP.");
     return;
   }
   FunctionLibraries::RestorePolicy policy = FunctionLibraries::RestorePolicy::kAppend;
@@ -259,6 +269,10 @@ void CmdFunctionRestore(CommandContext& ctx) {
 // FUNCTION STATS
 void CmdFunctionStats(CommandContext& ctx) {
   scripting::Runtime& rt = ctx.host.scripts();
+  if (rt.running() && !rt.running_function() && rt.busy()) {
+    ctx.Error(errors::kBusyScript);  // an EVAL script, not a function, is running
+    return;
+  }
   protocol::ReplyBuilder& rb = ctx.reply;
   rb.MapHeader(2);
   rb.Bulk("running_script");

@@ -144,14 +144,17 @@ class GateGuard {
 // The checks a script with shebang flags gets before it runs (a script
 // without flags is checked command by command instead).
 bool AdmitFlaggedScript(CommandContext& ctx, const scripting::ScriptFlags& flags) {
-  if (!flags.shebang || !ctx.session.admitted()) return true;
+  if (!ctx.session.admitted()) return true;
   Host& host = ctx.host;
   const config::Config& cfg = ctx.config();
+  // A stale replica runs only scripts flagged allow-stale (none without a
+  // shebang).
   if (!flags.allow_stale && host.is_replica() && !host.primary_link_up() &&
       !cfg.replica_serve_stale_data()) {
     ctx.Error(errors::kMasterDown);
     return false;
   }
+  if (!flags.shebang) return true;
   // A script that may write (no `no-writes`) is checked as a write, even for
   // EVAL_RO / FCALL_RO, which refuse it afterwards.
   if (flags.no_writes) return true;
@@ -223,14 +226,25 @@ void RunScript(CommandContext& ctx, scripting::LuaEngine& engine, int ref, std::
   rt.BeginRun(fcall, ctx.config().busy_reply_threshold());
   std::string* out = ctx.reply.out();
   size_t mark = out->size();
+  int64_t frozen_before = t_frozen_now_ms;
+  if (frozen_before == 0) t_frozen_now_ms = NowMs();
   engine.Run(ref, name, fcall, keys, args, bridge, ctx.reply);
+  t_frozen_now_ms = frozen_before;
   rt.EndRun();
-  if (out->size() > mark && (*out)[mark] == '-' && !engine.error_counted()) {
-    // The script's own error (a runtime error, an error table it built):
-    // counted against EVAL/FCALL and in errorstats.
-    size_t eol = out->find('\r', mark);
+  if (rt.aborting()) {
+    // Stopped by a shutdown: like Redis, the caller gets no reply; its
+    // connection closes with the process.
+    out->resize(mark);
+    ctx.session.CloseAfterReply();
+  }
+  if (out->size() > mark && (*out)[mark] == '-') {
+    // An error reply fails the EVAL/FCALL; errorstats count it unless the
+    // command it came from already did (redis.call's errors).
     ctx.failed = true;
-    ctx.host.CountError(std::string_view(*out).substr(mark + 1, eol - mark - 1));
+    if (!engine.error_counted()) {
+      size_t eol = out->find('\r', mark);
+      ctx.host.CountError(std::string_view(*out).substr(mark + 1, eol - mark - 1));
+    }
   }
   if (outer == nullptr) {
     // The effects reach the log while the shards are still held, so they are

@@ -15,6 +15,7 @@
 #include "common/logging.h"
 #include "common/memory.h"
 #include "persistence/digest.h"
+#include "scripting/runtime.h"
 #include "storage/object.h"
 
 namespace basalt::commands {
@@ -676,6 +677,14 @@ void CmdLastSave(CommandContext& ctx) { ctx.reply.Integer(ctx.admin().lastsave()
 
 // SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 void CmdShutdown(CommandContext& ctx) {
+  // Past a script's busy threshold only SHUTDOWN NOSAVE gets through.
+  scripting::Runtime& rt = ctx.host.scripts();
+  if (rt.running() && rt.busy() &&
+      !(ctx.args.size() == 2 && !ctx.args[1].empty() &&
+        std::tolower(static_cast<unsigned char>(ctx.args[1][0])) == 'n')) {
+    ctx.Error(rt.running_function() ? errors::kBusyFunction : errors::kBusyScript);
+    return;
+  }
   bool save = false, nosave = false, abort_flag = false;
   for (size_t j = 1; j < ctx.args.size(); j++) {
     std::string_view o = ctx.args[j];

@@ -13,6 +13,10 @@ inline int64_t NowUs() {
   return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 inline int64_t NowMs() { return NowUs() / 1000; }
+// While a script runs, expiry on its thread uses the time frozen at the
+// script's start (Redis 7.0), so a key cannot expire half-way through; the
+// times commands compute (SET PX, PTTL) stay real. 0 = not frozen.
+inline thread_local int64_t t_frozen_now_ms = 0;
 inline int64_t MonotonicUs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

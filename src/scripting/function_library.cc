@@ -23,6 +23,25 @@ constexpr char kNameRule[] =
     "one character long";
 constexpr int64_t kLoadTimeoutMs = 500;
 
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Metadata words are separated by spaces, tabs and CRs (a CRLF line ending).
+std::vector<std::string_view> MetadataWords(std::string_view line) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) i++;
+    size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') i++;
+    if (i > start) out.push_back(line.substr(start, i - start));
+  }
+  return out;
+}
+
 bool ValidName(std::string_view n) {
   if (n.empty()) return false;
   for (char c : n) {
@@ -84,13 +103,13 @@ int RegisterFunction(lua_State* L) {
       }
       std::string key = lua_tostring(L, -2);
       if (key == "function_name") {
-        if (lua_type(L, -1) != LUA_TSTRING) {
+        if (!lua_isstring(L, -1)) {
           Raise(L, "ERR function_name argument given to redis.register_function must be a string");
         }
         f.name = lua_tostring(L, -1);
         have_name = true;
       } else if (key == "description") {
-        if (lua_type(L, -1) != LUA_TSTRING) {
+        if (!lua_isstring(L, -1)) {
           Raise(L, "ERR description argument given to redis.register_function must be a string");
         }
         f.description = lua_tostring(L, -1);
@@ -116,8 +135,12 @@ int RegisterFunction(lua_State* L) {
       }
       lua_pop(L, 1);
     }
+  } else if (argc == 1) {
+    Raise(L,
+          "ERR calling redis.register_function with a single argument is only applicable to "
+          "Lua table (representing named arguments).");
   } else if (argc == 2) {
-    if (lua_type(L, 1) != LUA_TSTRING) {
+    if (!lua_isstring(L, 1)) {
       Raise(L, "ERR first argument to redis.register_function must be a string");
     }
     if (lua_type(L, 2) != LUA_TFUNCTION) {
@@ -139,7 +162,7 @@ int RegisterFunction(lua_State* L) {
   if (!have_callback) fail("ERR redis.register_function must get a callback argument");
   if (!ValidName(f.name)) fail((std::string("ERR ") + kNameRule).c_str());
   for (const auto& p : *pending) {
-    if (p.name == f.name) fail("ERR Function already exists in the library");
+    if (Lower(p.name) == Lower(f.name)) fail("ERR Function already exists in the library");
   }
   pending->push_back(std::move(f));
   return 0;
@@ -173,15 +196,19 @@ FunctionLibraries::FunctionLibraries(LuaEngine& engine) : engine_(engine) {
 Status FunctionLibraries::Compile(std::string_view code, bool replace, Library* lib,
                                   std::vector<Function>* fns) {
   if (code.substr(0, 2) != "#!") return Status::Error("ERR Missing library metadata");
-  std::string_view first = code.substr(0, code.find('\n'));
-  std::vector<std::string_view> parts = SplitWords(first);
-  std::string_view engine = parts.empty() ? first.substr(2) : parts[0].substr(2);
-  if (engine != "lua") {
-    return Status::Error("ERR Engine '" + std::string(engine) + "' not found");
-  }
+  size_t eol = code.find('\n');
+  if (eol == std::string_view::npos) return Status::Error("ERR Invalid library metadata");
+  // The first word is "#!<engine>"; the rest are name=<library>.
+  std::vector<std::string_view> parts = MetadataWords(code.substr(0, eol));
+  if (parts.empty()) return Status::Error("ERR Invalid library metadata");
+  std::string_view engine = parts[0].substr(2);
   bool have_name = false;
   for (size_t i = 1; i < parts.size(); i++) {
-    if (parts[i].substr(0, 5) == "name=") {
+    if (Lower(parts[i].substr(0, 5)) == "name=") {
+      if (have_name) {
+        return Status::Error(
+            "ERR Invalid metadata value, name argument was given multiple times");
+      }
       lib->name = std::string(parts[i].substr(5));
       have_name = true;
     } else {
@@ -189,6 +216,9 @@ Status FunctionLibraries::Compile(std::string_view code, bool replace, Library* 
     }
   }
   if (!have_name) return Status::Error("ERR Library name was not given");
+  if (Lower(engine) != "lua") {
+    return Status::Error("ERR Engine '" + std::string(engine) + "' not found");
+  }
   if (!ValidName(lib->name)) return Status::Error(std::string("ERR ") + kNameRule);
   if (!replace && libraries_.count(lib->name) != 0) {
     return Status::Error("ERR Library '" + lib->name + "' already exists");
@@ -241,7 +271,7 @@ StatusOr<std::string> FunctionLibraries::Load(std::string_view code, bool replac
     return Status::Error("ERR Library '" + lib.name + "' already exists");
   }
   for (const auto& f : fns) {
-    auto it = functions_.find(f.name);
+    auto it = functions_.find(Lower(f.name));
     if (it != functions_.end() && it->second.library != lib.name) {
       drop();
       return Status::Error("ERR Function " + f.name + " already exists");
@@ -255,7 +285,7 @@ StatusOr<std::string> FunctionLibraries::Load(std::string_view code, bool replac
 
 void FunctionLibraries::Unref(const Library& lib) {
   for (const auto& fname : lib.functions) {
-    auto it = functions_.find(fname);
+    auto it = functions_.find(Lower(fname));
     if (it == functions_.end()) continue;
     luaL_unref(engine_.state(), LUA_REGISTRYINDEX, it->second.ref);
     functions_.erase(it);
@@ -268,7 +298,8 @@ void FunctionLibraries::Install(Library lib, std::vector<Function> fns) {
     Unref(existing->second);
     libraries_.erase(existing);
   }
-  for (auto& f : fns) functions_.emplace(f.name, std::move(f));
+  // Function names are case-insensitive (FCALL ECHO runs echo).
+  for (auto& f : fns) functions_.emplace(Lower(f.name), std::move(f));
   std::string name = lib.name;
   libraries_.emplace(std::move(name), std::move(lib));
 }
@@ -291,7 +322,7 @@ void FunctionLibraries::Flush() {
 }
 
 const FunctionLibraries::Function* FunctionLibraries::Find(std::string_view name) const {
-  auto it = functions_.find(std::string(name));
+  auto it = functions_.find(Lower(name));
   return it == functions_.end() ? nullptr : &it->second;
 }
 
@@ -338,6 +369,12 @@ Status FunctionLibraries::Restore(std::string_view payload, RestorePolicy policy
   for (const auto& code : codes) {
     StatusOr<std::string> r = Load(code, policy == RestorePolicy::kReplace);
     if (!r.ok()) {
+      // RESTORE's collision text has no quotes around the name.
+      std::string msg = r.status().message();
+      if (msg.starts_with("ERR Library '") && msg.ends_with("' already exists")) {
+        std::string name = msg.substr(13, msg.size() - 13 - 16);
+        r = Status::Error("ERR Library " + name + " already exists");
+      }
       // All or nothing: back to the libraries we had.
       (void)ReplaceAll(before);
       return r.status();

@@ -665,7 +665,11 @@ void LuaEngine::Setup() {
   lua_setglobal(L, "redis");
 
   lua_pushcfunction(L, ErrorHandler);
+  lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, "basalt.errh");
+  // Redis keeps its error handler as a global of this name; scripts that
+  // list the globals see it.
+  lua_setglobal(L, "__redis__err__handler");
 
   Protect();
   lua_sethook(L, Hook, LUA_MASKCOUNT, kHookInstructions);
@@ -782,7 +786,6 @@ void LuaEngine::SetLoadApi(int (*register_function)(lua_State*)) {
   int t = lua_gettop(L);
   SetFunction(L, "register_function", register_function);
   SetFunction(L, "log", RedisLog);
-  SetFunction(L, "setresp", RedisSetresp);
   SetNumber(L, "LOG_DEBUG", 0);
   SetNumber(L, "LOG_VERBOSE", 1);
   SetNumber(L, "LOG_NOTICE", 2);
@@ -816,8 +819,19 @@ void LuaEngine::SetLoadApi(int (*register_function)(lua_State*)) {
   lua_pushboolean(L, 1);
   lua_rawset(L, -3);
   lua_pop(L, 1);
-  lua_setfield(L, LUA_REGISTRYINDEX, "basalt.loadredis");
-  lua_pop(L, 1);
+  // Library code sees nothing but that table while it loads: the globals'
+  // reads go to this environment instead of the real globals.
+  lua_newtable(L);
+  lua_pushstring(L, "redis");
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  lua_newtable(L);
+  lua_pushstring(L, "__index");
+  lua_pushcfunction(L, MissingGlobal);
+  lua_rawset(L, -3);
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, "basalt.loadenv");
+  lua_pop(L, 2);
 }
 
 bool LuaEngine::RunLoader(ScriptHost& host, std::string* err) {
@@ -825,14 +839,16 @@ bool LuaEngine::RunLoader(ScriptHost& host, std::string* err) {
   int fn = lua_gettop(L);
   lua_getfield(L, LUA_REGISTRYINDEX, "basalt.errh");
   lua_insert(L, fn);  // errh at fn, the chunk above it
-  // The chunk sees the load-time redis table.
-  PushRealGlobals(L);
-  int globals = lua_gettop(L);
-  lua_getfield(L, globals, "redis");
+  // While it loads, global reads see only the load-time API: the globals
+  // proxy reads from the load environment instead of the real globals.
+  lua_getmetatable(L, LUA_GLOBALSINDEX);
+  int mt = lua_gettop(L);
+  lua_pushstring(L, "__index");
+  lua_rawget(L, mt);
   int saved = lua_gettop(L);
-  lua_pushstring(L, "redis");
-  lua_getfield(L, LUA_REGISTRYINDEX, "basalt.loadredis");
-  lua_rawset(L, globals);
+  lua_pushstring(L, "__index");
+  lua_getfield(L, LUA_REGISTRYINDEX, "basalt.loadenv");
+  lua_rawset(L, mt);
   lua_pushvalue(L, fn + 1);
   host_ = &host;
   lua_sethook(L, Hook, LUA_MASKCOUNT, kHookInstructions);
@@ -851,9 +867,9 @@ bool LuaEngine::RunLoader(ScriptHost& host, std::string* err) {
       *err = m ? m : "unknown error";
     }
   }
-  lua_pushstring(L, "redis");
+  lua_pushstring(L, "__index");
   lua_pushvalue(L, saved);
-  lua_rawset(L, globals);
+  lua_rawset(L, mt);
   lua_settop(L, fn - 1);
   return ok;
 }

@@ -81,18 +81,15 @@ bool Runtime::busy() const {
 
 const char* Runtime::PollStop() {
   if (abort_.load(std::memory_order_relaxed)) return "ERR Script killed by a server shutdown";
-  if (kill_.load(std::memory_order_relaxed)) {
-    return function_.load(std::memory_order_relaxed)
-               ? "ERR Script killed by user with FUNCTION KILL..."
-               : "ERR Script killed by user with SCRIPT KILL...";
-  }
+  // (Redis's text names SCRIPT KILL for FUNCTION KILL too.)
+  if (kill_.load(std::memory_order_relaxed)) return "ERR Script killed by user with SCRIPT KILL...";
   return nullptr;
 }
 
 Runtime::KillResult Runtime::RequestKill(bool function) {
   if (!running()) return KillResult::kNotBusy;
-  if (function_.load(std::memory_order_relaxed) != function) return KillResult::kWrongKind;
   if (wrote()) return KillResult::kUnkillable;
+  if (function_.load(std::memory_order_relaxed) != function) return KillResult::kWrongKind;
   kill_.store(true);
   return KillResult::kKilled;
 }

@@ -116,7 +116,7 @@ class Acceptor : public EventHandler {
     // the load (and a long script's stall) spreads over the cores.
     Worker* target = worker_;
     for (const auto& w : server_->workers()) {
-      if (w->connections() < target->connections()) target = w.get();
+      if (w->connections() < target->connections() && w->responsive()) target = w.get();
     }
     uint64_t id = server_->NextClientId();
     if (target == worker_) {

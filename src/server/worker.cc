@@ -75,6 +75,7 @@ void Worker::PauseClient(Client* c) {
 }
 
 void Worker::AfterEvents() {
+  last_round_us_.store(MonotonicUs(), std::memory_order_relaxed);
   // Replies released by replicas' acknowledgements leave with this round's
   // flushes (WAIT, synchronous replication).
   server_->ack_tracker().ServeWaiters(index_);

@@ -10,6 +10,8 @@
 #include <functional>
 #include <thread>
 #include <atomic>
+
+#include "common/clock.h"
 #include <unordered_map>
 #include <vector>
 
@@ -46,6 +48,10 @@ class Worker final : public replication::WorkerThread {
   size_t client_count() const { return clients_.size(); }
   // Connections on this worker, readable from any thread (accept balancing).
   int connections() const { return connections_.load(std::memory_order_relaxed); }
+  // Whether the loop went round recently (not inside a long script).
+  bool responsive() const {
+    return MonotonicUs() - last_round_us_.load(std::memory_order_relaxed) < 100000;
+  }
 
   void Start();
   void Join();
@@ -62,6 +68,7 @@ class Worker final : public replication::WorkerThread {
   ThreadStats stats_;
   std::unordered_map<uint64_t, Client*> clients_;  // Owned; loop thread only.
   std::atomic<int> connections_{0};
+  std::atomic<int64_t> last_round_us_{0};
   std::vector<Client*> retired_;
   std::vector<Client*> paused_;
   std::vector<Client*> pending_flush_;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/clock.h"
 #include "storage/lazy_free.h"
 
 namespace basalt::storage {
@@ -33,6 +34,7 @@ uint64_t NextRandom(uint64_t* state) {
 }
 
 int64_t NowMsCached() {
+  if (t_frozen_now_ms != 0) return t_frozen_now_ms;  // inside a script
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
