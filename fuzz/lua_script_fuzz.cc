@@ -388,6 +388,10 @@ class FakeHost : public ScriptHost {
   void Log(int level, std::string_view) override {
     Check(level >= 0 && level <= 3, "log level in range");
   }
+  int AclCheck(std::span<const std::string_view> args) override {
+    Check(!args.empty(), "acl_check_cmd has a command");
+    return args[0] == "nosuch" ? -1 : int(args.size() % 2);
+  }
   const char* Poll() override {
     polls_++;
     if (polls_ > budget_) return "ERR Script killed by user with SCRIPT KILL...";

@@ -200,8 +200,7 @@ void Executor::ScriptCall(Session& s, ScriptRules& rules, std::span<const std::s
   }
   // At the memory limit a deny-oom command is refused only before the
   // script's first write: a script cannot be stopped half-way.
-  if ((flags & kDenyOom) && rules.check_oom && !rules.wrote && config_.maxmemory() > 0 &&
-      !(host_.is_replica() && config_.replica_ignore_maxmemory()) && !host_.EvictIfNeeded()) {
+  if ((flags & kDenyOom) && rules.check_oom && !rules.wrote && rules.oom) {
     return ScriptReject(spec, errors::kOom, rb);
   }
   if (write) rules.wrote = true;

@@ -63,6 +63,8 @@ class Executor {
     bool read_only = false;     // EVAL_RO, FCALL_RO, `no-writes`
     bool check_oom = true;      // no shebang flags: deny-oom commands refused at the limit
     bool wrote = false;         // the script has written (OOM no longer checked)
+    bool oom = false;           // over maxmemory when the script started (Redis's
+                                // pre-command OOM state; nothing is evicted inside)
   };
   // A script's redis.call: lookup, arity and the rules for scripts (no
   // `noscript` commands, no writes from read-only scripts, READONLY,

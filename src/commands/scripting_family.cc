@@ -208,6 +208,13 @@ void RunScript(CommandContext& ctx, scripting::LuaEngine& engine, int ref, std::
   Executor::ScriptRules rules;
   rules.read_only = read_only || flags.no_writes;
   rules.check_oom = !flags.shebang && ctx.session.admitted();
+  if (rules.check_oom) {
+    // Decided once, before the script holds any shard (eviction locks them).
+    const config::Config& cfg = ctx.config();
+    rules.oom = cfg.maxmemory() > 0 &&
+                !(ctx.host.is_replica() && cfg.replica_ignore_maxmemory()) &&
+                !ctx.host.EvictIfNeeded();
+  }
 
   ScriptSession session(ctx.session);
   ExecLog effects;
@@ -289,6 +296,10 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
       return;
     }
     script = *loaded;
+    scripting::Runtime& rt = ctx.host.scripts();
+    if (engine.script_count() != rt.scripts_count.load(std::memory_order_relaxed)) {
+      rt.RefreshCounters();  // a new script in the cache
+    }
   }
   auto keys = ctx.args.subspan(3, size_t(numkeys));
   auto argv = ctx.args.subspan(3 + size_t(numkeys));
@@ -414,8 +425,8 @@ void RegisterScriptingFamily(CommandTable& t) {
     CommandSpec& s = t.Add(Spec(g, name, -3, flags, 0, 0, 0, "@slow @scripting", h));
     s.key_specs = {NumkeysSpec(ks_flags)};
   };
-  add("eval", common | kMayReplicate, CmdEval, "RW ACCESS UPDATE");
-  add("evalsha", common | kMayReplicate, CmdEvalSha, "RW ACCESS UPDATE");
+  add("eval", common, CmdEval, "RW ACCESS UPDATE");
+  add("evalsha", common, CmdEvalSha, "RW ACCESS UPDATE");
   add("eval_ro", common | kReadOnly, CmdEvalRo, "RO ACCESS");
   add("evalsha_ro", common | kReadOnly, CmdEvalShaRo, "RO ACCESS");
 

@@ -70,7 +70,10 @@ void Runtime::BeginRun(bool function, int64_t threshold_ms) {
 void Runtime::EndRun() {
   run_start_ms_.store(0, std::memory_order_release);
   kill_.store(false, std::memory_order_relaxed);
-  RefreshCounters();
+  // Only the Lua heaps change by running; the caches and libraries are
+  // counted where they change (RefreshCounters).
+  eval_memory.store(eval_.memory(), std::memory_order_relaxed);
+  functions_memory.store(functions_.memory(), std::memory_order_relaxed);
 }
 
 bool Runtime::busy() const {

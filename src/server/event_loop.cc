@@ -108,7 +108,9 @@ void EventLoop::Run() {
     int64_t wait_ms = max_wait_ms_;
     for (auto& t : timers_) wait_ms = std::min<int64_t>(wait_ms, (t.next_us - now + 999) / 1000);
     if (wait_ms < 0) wait_ms = 0;
+    handling_since_us_.store(0, std::memory_order_relaxed);
     int n = epoll_wait(epfd_, events, kMaxEvents, int(wait_ms));
+    handling_since_us_.store(MonotonicUs(), std::memory_order_relaxed);
     for (int i = 0; i < n; i++) {
       static_cast<EventHandler*>(events[i].data.ptr)->OnEvent(events[i].events);
     }

@@ -15,6 +15,8 @@
 #include <mutex>
 #include <vector>
 
+#include "common/clock.h"
+
 namespace basalt::server {
 
 class EventHandler {
@@ -49,6 +51,12 @@ class EventLoop {
   // `skip` (the script's own connection) and cross-thread wake-ups are left
   // for later, and no posted task or timer runs.
   void PollOnce(const EventHandler* skip);
+  // How long the loop has been inside its handlers without going back to
+  // epoll_wait (0 when waiting): a long script shows here. Any thread.
+  int64_t handling_for_us() const {
+    int64_t since = handling_since_us_.load(std::memory_order_relaxed);
+    return since == 0 ? 0 : MonotonicUs() - since;
+  }
   void Stop();  // Thread-safe.
 
  private:
@@ -69,6 +77,7 @@ class EventLoop {
   void RunTimers();
 
   int epfd_;
+  std::atomic<int64_t> handling_since_us_{0};
   int wakefd_;
   Waker waker_{this};
   std::mutex mu_;

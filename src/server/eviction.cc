@@ -90,7 +90,13 @@ bool Server::EvictIfNeeded() {
     }
     if (shard == nullptr) return false;  // nothing left to evict
     {
-      std::lock_guard<std::mutex> lock(shard->mu);
+      // A shard someone holds (a running script, a long EXEC) is skipped:
+      // eviction never waits, and never runs into a lock of its own thread.
+      std::unique_lock<std::mutex> lock(shard->mu, std::try_to_lock);
+      if (!lock.owns_lock()) {
+        if (++idle_rounds > 16) return false;
+        continue;
+      }
       Entry* best = nullptr;
       uint64_t best_score = 0;
       for (int i = 0; i < samples; i++) {

@@ -125,7 +125,9 @@ class Acceptor : public EventHandler {
     }
     Server* server = server_;
     bool is_unix = is_unix_;
+    target->NoteIncoming(1);  // counted now, so a burst spreads too
     target->loop().Post([server, target, cfd, id, peer, local_addr, is_unix] {
+      target->NoteIncoming(-1);
       target->AddClient(new Client(server, target, cfd, id, peer, local_addr, is_unix));
     });
   }

@@ -331,7 +331,9 @@ void Server::ActiveExpireCycle(int worker_index, int64_t budget_us) {
       for (;;) {
         std::pair<int, int> r;
         {
-          std::lock_guard<std::mutex> lock(sh.mu);
+          // A held shard (a running script) is left for the next cycle.
+          std::unique_lock<std::mutex> lock(sh.mu, std::try_to_lock);
+          if (!lock.owns_lock()) break;
           r = sh.ActiveExpireSample(20, now);
         }
         // Keep going on this shard while more than 10% of samples were expired.

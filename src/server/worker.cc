@@ -75,7 +75,6 @@ void Worker::PauseClient(Client* c) {
 }
 
 void Worker::AfterEvents() {
-  last_round_us_.store(MonotonicUs(), std::memory_order_relaxed);
   // Replies released by replicas' acknowledgements leave with this round's
   // flushes (WAIT, synchronous replication).
   server_->ack_tracker().ServeWaiters(index_);
@@ -162,7 +161,10 @@ void Worker::Cron() {
     storage::Database& db = server_->keyspace().db(int(d));
     for (uint32_t s = uint32_t(index_); s < db.shard_count(); s += uint32_t(server_->workers().size())) {
       storage::Shard& sh = db.shard(s);
-      std::lock_guard<std::mutex> lock(sh.mu);
+      // A shard someone holds (a running script) waits for the next tick:
+      // the cron never stalls the worker.
+      std::unique_lock<std::mutex> lock(sh.mu, std::try_to_lock);
+      if (!lock.owns_lock()) continue;
       sh.table().MaybeShrink();
       sh.table().RehashSteps(100);
     }

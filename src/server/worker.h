@@ -6,12 +6,10 @@
 // the worker's own thread (the loop thread), or before Start / after Join.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <thread>
-#include <atomic>
-
-#include "common/clock.h"
 #include <unordered_map>
 #include <vector>
 
@@ -47,11 +45,14 @@ class Worker final : public replication::WorkerThread {
   void ScheduleFlush(Client* c);
   size_t client_count() const { return clients_.size(); }
   // Connections on this worker, readable from any thread (accept balancing).
-  int connections() const { return connections_.load(std::memory_order_relaxed); }
-  // Whether the loop went round recently (not inside a long script).
-  bool responsive() const {
-    return MonotonicUs() - last_round_us_.load(std::memory_order_relaxed) < 100000;
+  // (incoming: handed over by another worker's acceptor, not added yet)
+  int connections() const {
+    return connections_.load(std::memory_order_relaxed) +
+           incoming_.load(std::memory_order_relaxed);
   }
+  void NoteIncoming(int delta) { incoming_.fetch_add(delta, std::memory_order_relaxed); }
+  // Whether the loop is not stuck in a handler (a long script).
+  bool responsive() const { return loop_.handling_for_us() < 100000; }
 
   void Start();
   void Join();
@@ -68,7 +69,7 @@ class Worker final : public replication::WorkerThread {
   ThreadStats stats_;
   std::unordered_map<uint64_t, Client*> clients_;  // Owned; loop thread only.
   std::atomic<int> connections_{0};
-  std::atomic<int64_t> last_round_us_{0};
+  std::atomic<int> incoming_{0};
   std::vector<Client*> retired_;
   std::vector<Client*> paused_;
   std::vector<Client*> pending_flush_;

@@ -339,9 +339,10 @@ void MaybeAbortWait(int spins) {
   if (probe == nullptr) return;
   int state = probe();
   if (state == 2) throw LockWaitAborted{false};
-  // A short wait is ordinary contention; a long one while a script runs is
-  // the script's: run the command again later rather than stall the worker.
-  if (state == 1 && t_locks_taken == 0 && spins >= 64) throw LockWaitAborted{true};
+  // While a script runs, a wait is most likely for the script: after a
+  // couple of tries the command goes back to its connection to run again
+  // later, rather than stall the worker (or yield it away on a busy box).
+  if (state == 1 && t_locks_taken == 0 && spins >= 2) throw LockWaitAborted{true};
 }
 
 // Whether the transaction on this thread holds s, or (growing) has just
