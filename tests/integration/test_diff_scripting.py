@@ -1,0 +1,733 @@
+"""Differential tests of Lua scripting (EVAL, EVALSHA, *_RO, SCRIPT) against redis-server.
+
+Every script runs on Basalt and on the oracle, in RESP2 and RESP3 (the differ
+fixture), and the reply bytes must be identical. Error replies from scripts
+carry the script's SHA1 ("script: <sha>, on @user_script:1."), so they are
+compared whole. The script cache survives FLUSHALL: tests that look at it
+start with SCRIPT FLUSH.
+
+Functions (FUNCTION / FCALL) are in test_diff_functions.py.
+"""
+
+import pytest
+
+from diff import skip_value, unordered, unordered_pairs
+
+pytestmark = pytest.mark.needs_commands('eval', 'evalsha', 'script')
+
+
+def ev(body, *args, numkeys=0):
+    """An EVAL step: EVAL body numkeys args..."""
+    return ['EVAL', body, numkeys] + list(args)
+
+
+def ev_ro(body, *args, numkeys=0):
+    return ['EVAL_RO', body, numkeys] + list(args)
+
+
+def sha1(body):
+    import hashlib
+    if isinstance(body, str):
+        body = body.encode()
+    return hashlib.sha1(body).hexdigest()
+
+
+# --- EVAL arguments --------------------------------------------------------
+
+
+def test_eval_numkeys_errors(differ):
+    differ([
+        ev('return 1', numkeys=-1),
+        ev('return 1', numkeys='-100'),
+        ev('return 1', 'a', numkeys=2),
+        ev('return 1', numkeys=1),
+        ev('return 1', numkeys='x'),
+        ev('return 1', numkeys='1.5'),
+        ev('return 1', numkeys=''),
+        ev('return 1', numkeys='99999999999999999999'),
+        ev('return 1', 'a', 'b', numkeys=2),
+        ev('return 1', 'a', 'b', numkeys='02'),
+        'EVAL',
+        'EVAL x',
+        ['EVALSHA', 'a' * 40],
+        ['EVALSHA', 'a' * 40, '-1'],
+        ['EVALSHA', 'a' * 40, '1'],
+        ['EVALSHA', 'a' * 40, 'x'],
+        ['EVAL_RO', 'return 1', '-1'],
+        ['EVAL_RO', 'return 1', '3', 'a'],
+        ['EVALSHA_RO', 'a' * 40, '-1'],
+    ])
+
+
+def test_eval_keys_and_argv(differ):
+    differ([
+        ev('return KEYS'),
+        ev('return ARGV'),
+        ev('return {#KEYS, #ARGV}'),
+        ev('return KEYS', 'k1', 'k2', 'a1', numkeys=2),
+        ev('return ARGV', 'k1', 'k2', 'a1', 'a2', numkeys=2),
+        ev('return {KEYS[1], ARGV[1], KEYS[3], ARGV[3]}', 'k1', 'a1', numkeys=1),
+        ev('return ARGV', '', b'\x00\xff\r\n', '123', '-1.5'),
+        ev('return type(ARGV[1])', '123'),
+        ev('return ARGV[1] + 1', '41'),
+        ev("return redis.call('SET', KEYS[1], ARGV[1])", 'k', 'v', numkeys=1),
+        ev("return redis.call('GET', KEYS[1])", 'k', numkeys=1),
+        ev("return redis.call('GET', 'k')"),
+        ['EVAL', 'return KEYS', '3', b'bin\x00', 'x', 'y'],
+        ['eval', 'return ARGV', '0', 'x'],
+        ['EvAl', 'return 1', '0'],
+    ])
+
+
+def test_evalsha_and_noscript(differ):
+    body = "return {KEYS[1], ARGV[1]}"
+    s = sha1(body)
+    differ([
+        'SCRIPT FLUSH',
+        ['EVALSHA', s, '1', 'k', 'a'],
+        ['EVALSHA_RO', s, '1', 'k', 'a'],
+        ['SCRIPT', 'LOAD', body],
+        ['EVALSHA', s, '1', 'k', 'a'],
+        ['EVALSHA', s.upper(), '1', 'k', 'a'],
+        ['EVALSHA', s[:20] + s[20:].upper(), '0'],
+        ['EVALSHA_RO', s, '1', 'k', 'a'],
+        ['EVALSHA', s[:39], '0'],
+        ['EVALSHA', s + '0', '0'],
+        ['EVALSHA', 'z' * 40, '0'],
+        ['EVALSHA', '', '0'],
+        ['EVALSHA', s, '2', 'k'],
+        # EVAL caches the script too: its sha runs afterwards.
+        ev('return 42'),
+        ['EVALSHA', sha1('return 42'), '0'],
+        'SCRIPT FLUSH',
+        ['EVALSHA', s, '1', 'k', 'a'],
+        ['EVALSHA', sha1('return 42'), '0'],
+    ])
+
+
+def test_eval_ro(differ):
+    differ([
+        'SET k v',
+        ev_ro("return redis.call('GET', KEYS[1])", 'k', numkeys=1),
+        ev_ro("return redis.call('SET', KEYS[1], 'x')", 'k', numkeys=1),
+        ev_ro("return redis.pcall('SET', KEYS[1], 'x')", 'k', numkeys=1),
+        ev_ro("return redis.call('DEL', 'k')"),
+        ev_ro("return redis.call('INCR', 'counter')"),
+        'GET k',
+        'EXISTS counter',
+        ev_ro("return redis.call('EXISTS', 'k')"),
+        ev_ro("return redis.call('PING')"),
+        ev_ro("return 1"),
+        # A write command that is a no-op is still refused.
+        ev_ro("return redis.call('DEL', 'nokey')"),
+        ['SCRIPT', 'LOAD', "return redis.call('SET', 'k', 'y')"],
+        ['EVALSHA_RO', sha1("return redis.call('SET', 'k', 'y')"), '0'],
+        ['EVALSHA', sha1("return redis.call('SET', 'k', 'y')"), '0'],
+        'GET k',
+    ])
+
+
+def test_scripts_in_multi(differ):
+    body = "return redis.call('INCR', KEYS[1])"
+    differ([
+        'SCRIPT FLUSH',
+        'MULTI',
+        ev(body, 'c', numkeys=1),
+        ev(body, 'c', numkeys=1),
+        ['SCRIPT', 'LOAD', body],
+        ['EVALSHA', sha1(body), '1', 'c'],
+        ev_ro("return redis.call('GET', KEYS[1])", 'c', numkeys=1),
+        ev("return redis.call('NOSUCH')"),
+        ev("error('boom')"),
+        'EXEC',
+        'GET c',
+        # Queue-time errors: EVAL with a bad arity aborts the transaction.
+        'MULTI',
+        ev(body, 'c', numkeys=1),
+        'EVAL',
+        'EXEC',
+        'GET c',
+        # NOSCRIPT is only found at EXEC time.
+        'MULTI',
+        ['EVALSHA', 'f' * 40, '0'],
+        ev(body, 'c', numkeys=1),
+        'EXEC',
+        # Bad numkeys is found at EXEC time too.
+        'MULTI',
+        ev('return 1', numkeys=5),
+        ev('return 1', numkeys=-1),
+        'EXEC',
+    ])
+
+
+# --- Shebang and flags -------------------------------------------------------
+
+
+def test_shebang_flags(differ):
+    differ([
+        'SET k v',
+        ev("#!lua\nreturn redis.call('GET', KEYS[1])", 'k', numkeys=1),
+        ev("#!lua flags=no-writes\nreturn redis.call('GET', KEYS[1])", 'k', numkeys=1),
+        ev("#!lua flags=no-writes\nreturn redis.call('SET', KEYS[1], 'x')", 'k', numkeys=1),
+        ev("#!lua flags=no-writes\nreturn redis.pcall('SET', KEYS[1], 'x')", 'k', numkeys=1),
+        ev("#!lua flags=allow-oom\nreturn redis.call('SET', KEYS[1], 'x')", 'k', numkeys=1),
+        ev("#!lua flags=allow-stale\nreturn 1"),
+        ev("#!lua flags=no-cluster\nreturn 1"),
+        ev("#!lua flags=allow-cross-slot-keys\nreturn redis.call('MGET', KEYS[1], KEYS[2])",
+           'k', 'other', numkeys=2),
+        ev("#!lua flags=no-writes,allow-oom,allow-stale,no-cluster,allow-cross-slot-keys\n"
+           "return 2"),
+        ev("#!lua flags=\nreturn 3"),
+        ev("#!lua flags=no-writes,\nreturn 4"),
+        ev("#!lua flags=bogus\nreturn 1"),
+        ev("#!lua flags=no-writes,bogus\nreturn 1"),
+        ev("#!lua name=mylib\nreturn 1"),
+        ev("#!lua foo=bar\nreturn 1"),
+        ev("#!lua flags=no-writes flags=allow-oom\nreturn 5"),
+        ev("#!lua\nreturn 6"),
+        ev("#!lua"),
+        ev("#!lua "),
+        ev("#!notlua\nreturn 1"),
+        ev("#!\nreturn 1"),
+        ev("#! lua\nreturn 1"),
+        ev("#!LUA\nreturn 1"),
+        ev("#!lua flags=no-writes\nreturn redis.call('DEL', 'k')"),
+        'GET k',
+        # A script with a shebang and no-writes may be run by EVAL_RO;
+        # without flags EVAL_RO still refuses writes.
+        ev_ro("#!lua flags=no-writes\nreturn redis.call('GET', 'k')"),
+        ev_ro("#!lua\nreturn redis.call('GET', 'k')"),
+        ev_ro("#!lua\nreturn redis.call('SET', 'k', 'z')"),
+        # Scripts without a shebang are always allowed to write.
+        ev("return redis.call('SET', 'k', 'w')"),
+        'GET k',
+    ])
+
+
+def test_shebang_line_numbers_in_errors(differ):
+    differ([
+        ev("#!lua\nerror('x')"),
+        ev("#!lua\n\n\nreturn nosuchglobal"),
+        ev("#!lua\nreturn +"),
+        ev("\n\nreturn +"),
+        ev("#!lua flags=no-writes\nlocal a = 1\nerror({err='CUSTOM at line 3'})"),
+    ])
+
+
+# --- Lua -> RESP conversions -------------------------------------------------
+
+
+def test_lua_numbers_to_resp(differ):
+    differ([
+        ev('return 0'),
+        ev('return 3.99'),
+        ev('return -3.5'),
+        ev('return -0.5'),
+        ev('return 0.5'),
+        ev('return 1e20'),
+        ev('return -1e20'),
+        ev('return 9007199254740993'),
+        ev('return 2^53'),
+        ev('return 9223372036854775807'),
+        ev('return -9223372036854775808'),
+        ev('return 1/0'),
+        ev('return -1/0'),
+        ev('return 0/0'),
+        ev('return {3.99, -2.5, 7}'),
+        ev('return tostring(3.99)'),
+        ev('return tostring(1e20)'),
+        ev('return tostring(1/3)'),
+        ev('return tostring(0/0)'),
+        ev('return tostring(1/0)'),
+        ev('return tostring(2^63)'),
+        ev("return tonumber('0x10')"),
+        ev("return tonumber('  12  ')"),
+        ev("return tonumber('1e3')"),
+        ev("return tonumber('abc')"),
+        ev("return string.format('%d %5.2f %s %q', 42, 3.14159, 'x', 'a\\nb')"),
+    ])
+
+
+def test_lua_strings_booleans_nil_to_resp(differ):
+    differ([
+        ev("return 'hello'"),
+        ev("return ''"),
+        ev("return 'a\\0b\\r\\nc'"),
+        ev("return string.rep('x', 1000)"),
+        ev('return true'),
+        ev('return false'),
+        ev('return nil'),
+        ev(''),
+        ev('local x = 1'),
+        ev('return'),
+        ev('return 1, 2'),
+        ev('return {true, false, nil}'),
+        ev('return {false, true}'),
+        ev("return {'a', 1, true, false}"),
+        ev('return function() end'),
+        ev('return {function() end, 1}'),
+        ev('return coroutine.create(function() end)'),
+    ])
+
+
+def test_lua_tables_to_resp(differ):
+    differ([
+        ev('return {}'),
+        ev('return {1, 2, 3}'),
+        ev("return {1, {2, {3, {'four'}}}, {}}"),
+        ev('return {1, 2, nil, 4}'),
+        ev('return {nil, 2}'),
+        ev('local t = {1, 2, 3}; t[5] = 5; return t'),
+        ev('local t = {}; t[2] = 2; return t'),
+        ev("return {1, 2, x = 'named'}"),
+        ev("return {x = 'only named'}"),
+        ev("return {1, {ok = 'inner status'}, {err = 'inner error'}}"),
+        ev("return {1, {err = 'ERR nested err'}, 3}"),
+        ev("return {{}, {{}}, {{{}}}}"),
+        ev("local t = {} for i = 1, 100 do t[i] = i * i end return t"),
+    ])
+
+
+def test_status_and_error_replies(differ):
+    differ([
+        ev("return {ok = 'fine'}"),
+        ev("return {ok = 'has space'}"),
+        ev("return {ok = ''}"),
+        ev("return {ok = 'a\\r\\nb'}"),
+        ev("return {ok = 42}"),
+        ev("return {err = 'plain message'}"),
+        ev("return {err = 'ERR with code'}"),
+        ev("return {err = 'MYCODE custom code'}"),
+        ev("return {err = ''}"),
+        ev("return {err = 'a\\r\\nb'}"),
+        ev("return {err = 42}"),
+        ev("return {err = 'x', ok = 'y'}"),
+        ev("return {ok = 'x', 1, 2}"),
+        ev("return redis.status_reply('STATUS')"),
+        ev("return redis.status_reply('')"),
+        ev("return redis.error_reply('my error')"),
+        ev("return redis.error_reply('ERR my error')"),
+        ev("return redis.error_reply('WRONGTYPE fake')"),
+        ev("return redis.error_reply('-ERR dash')"),
+        ev("return redis.error_reply('')"),
+        ev("return redis.error_reply()"),
+        ev("return redis.status_reply()"),
+        ev("return redis.error_reply(1, 2)"),
+        ev("return redis.error_reply({})"),
+        ev("return redis.status_reply(12)"),
+        ev("local t = redis.error_reply('E1 x') return {type(t), t.err}"),
+        ev("local t = redis.status_reply('S') return {type(t), t.ok}"),
+        # error() with a table raises a reply error as is.
+        ev("error({err = 'CODE raised'})"),
+        ev("error({err = 'raised without code'})"),
+        ev("error(redis.error_reply('FROMHELPER x'))"),
+        ev("error('plain string')"),
+        ev("error('ERR looks like code')"),
+        ev("error(42)"),
+        ev("error()"),
+        # error({}) and error({ok = ...}) crash redis-server 7.0.15 (a table
+        # without err raised as an error): not compared.
+    ])
+
+
+def test_setresp3_conversions(differ):
+    """Lua tables that only mean something under RESP3; RESP2 clients get
+    them downgraded. The differ runs this in both client protocols."""
+    differ([
+        ev("redis.setresp(3); return {map = {a = 1}}"),
+        ev("return {map = {a = 1}}"),
+        ev("redis.setresp(3); return {map = {}}"),
+        ev("redis.setresp(3); return {map = {k = {1, 2}}}"),
+        unordered_pairs(ev("redis.setresp(3); return {map = {a = 1, b = 'two', c = true}}")),
+        ev("redis.setresp(3); return {set = {x = true}}"),
+        ev("redis.setresp(3); return {set = {}}"),
+        unordered(ev("redis.setresp(3); return {set = {x = true, y = true, z = true}}")),
+        ev("redis.setresp(3); return {double = 3.14}"),
+        ev("redis.setresp(3); return {double = 3}"),
+        ev("redis.setresp(3); return {double = -0.5}"),
+        ev("redis.setresp(3); return {double = 1/0}"),
+        ev("redis.setresp(3); return {double = -1/0}"),
+        ev("redis.setresp(3); return {double = 1e300}"),
+        ev("redis.setresp(3); return {double = '2.5'}"),
+        ev("return {double = 3.14}"),
+        ev("redis.setresp(3); return {big_number = '123456789012345678901234567890'}"),
+        ev("redis.setresp(3); return {big_number = 12}"),
+        ev("return {big_number = '123'}"),
+        ev("redis.setresp(3); return {verbatim_string = {format = 'txt', string = 'hi'}}"),
+        ev("redis.setresp(3); return {verbatim_string = {format = 'mkd', string = ''}}"),
+        ev("return {verbatim_string = {format = 'txt', string = 'hi'}}"),
+        ev("redis.setresp(3); return true"),
+        ev("redis.setresp(3); return false"),
+        ev("redis.setresp(3); return nil"),
+        ev("redis.setresp(3); return {1, nil, 3}"),
+        ev("redis.setresp(3); return {true, false}"),
+        ev("redis.setresp(3); return {map = {a = {set = {b = true}}}}"),
+        ev("redis.setresp(3); return {{double = 1.5}, {big_number = '7'}}"),
+        ev("redis.setresp(2); return {map = {a = 1}}"),
+        ev("redis.setresp(2); return true"),
+        ev("redis.setresp(1)"),
+        ev("redis.setresp(4)"),
+        ev("redis.setresp()"),
+        ev("redis.setresp('3')"),
+        ev("redis.setresp(3, 3)"),
+    ])
+
+
+# --- RESP -> Lua conversions -------------------------------------------------
+
+
+def test_redis_call_replies_to_lua_resp2(differ):
+    differ([
+        'SET s hello',
+        'RPUSH l a b c',
+        'HSET h f v',
+        'SADD set m',
+        'ZADD z 1.5 m',
+        # integer
+        ev("local r = redis.call('INCR', 'n') return {type(r), r}"),
+        # bulk
+        ev("local r = redis.call('GET', 's') return {type(r), r}"),
+        # nil bulk -> false
+        ev("local r = redis.call('GET', 'nokey') return {type(r), tostring(r)}"),
+        ev("return redis.call('GET', 'nokey')"),
+        # nil array -> false
+        ev("local r = redis.call('BLPOP', 'nolist', 0) return {type(r), tostring(r)}"),
+        # status -> {ok=...}
+        ev("local r = redis.call('SET', 'x', 1) return {type(r), r.ok}"),
+        ev("local r = redis.call('PING') return {type(r), r.ok}"),
+        ev("return redis.call('PING')"),
+        ev("return redis.call('PING', 'msg')"),
+        # error -> {err=...} under pcall
+        ev("local r = redis.pcall('INCR', 's') return {type(r), r.err}"),
+        ev("return redis.pcall('INCR', 's')"),
+        # arrays
+        ev("local r = redis.call('LRANGE', 'l', 0, -1) return {type(r), #r, r[1], r[3]}"),
+        ev("return redis.call('LRANGE', 'l', 0, -1)"),
+        ev("return redis.call('LRANGE', 'nolist', 0, -1)"),
+        ev("return redis.call('HGETALL', 'h')"),
+        ev("return redis.call('SMEMBERS', 'set')"),
+        ev("local r = redis.call('ZSCORE', 'z', 'm') return {type(r), r}"),
+        ev("return redis.call('ZRANGE', 'z', 0, -1, 'WITHSCORES')"),
+        ev("return redis.call('MGET', 's', 'nokey', 'l')"),
+        ev("local r = redis.call('MGET', 's', 'nokey') return {type(r[2]), tostring(r[2])}"),
+        ev("return redis.call('EXISTS', 's', 'l', 'nokey')"),
+        ev("return redis.call('TYPE', 'z')"),
+        ev("return redis.call('HELLO')['proto']"),
+        ev("local r = redis.call('SCAN', 0, 'COUNT', 1000) return {r[1], #r[2]}"),
+        ev("return redis.call('INCRBYFLOAT', 'f', '1.5')"),
+        ev("return redis.call('HRANDFIELD', 'h', 1, 'WITHVALUES')"),
+        ev("return redis.call('ECHO', 'echo me')"),
+        ev("return redis.call('OBJECT', 'ENCODING', 'l')"),
+    ])
+
+
+def test_redis_call_replies_to_lua_resp3(differ):
+    """redis.setresp(3): commands answer in RESP3 inside the script, and the
+    converted values go back to the client in the client's protocol."""
+    differ([
+        'HSET h f v',
+        'SADD set m',
+        'ZADD z 1.5 m',
+        'SET s hello',
+        ev("redis.setresp(3); return redis.call('HGETALL', KEYS[1])", 'h', numkeys=1),
+        ev("redis.setresp(3); local r = redis.call('HGETALL', 'h') return {type(r), type(r.map), r.map.f}"),
+        ev("redis.setresp(3); return redis.call('HGETALL', 'nohash')"),
+        ev("redis.setresp(3); return redis.call('SMEMBERS', 'set')"),
+        ev("redis.setresp(3); local r = redis.call('SMEMBERS', 'set') return {type(r.set), tostring(r.set.m)}"),
+        ev("redis.setresp(3); return redis.call('SMEMBERS', 'noset')"),
+        ev("redis.setresp(3); return redis.call('ZSCORE', 'z', 'm')"),
+        ev("redis.setresp(3); local r = redis.call('ZSCORE', 'z', 'm') return {type(r), type(r.double), tostring(r.double)}"),
+        ev("redis.setresp(3); return redis.call('ZRANGE', 'z', 0, -1, 'WITHSCORES')"),
+        ev("redis.setresp(3); return redis.call('ZSCORE', 'z', 'nomember')"),
+        ev("redis.setresp(3); local r = redis.call('GET', 'nokey') return {type(r), tostring(r)}"),
+        ev("redis.setresp(3); return redis.call('GET', 'nokey')"),
+        ev("redis.setresp(3); return redis.call('GET', 's')"),
+        ev("redis.setresp(3); return redis.call('INCR', 'n')"),
+        ev("redis.setresp(3); return redis.call('PING')"),
+        ev("redis.setresp(3); return redis.pcall('INCR', 's')"),
+        ev("redis.setresp(3); return redis.call('SISMEMBER', 'set', 'm')"),
+        ev("redis.setresp(3); return redis.call('EXISTS', 's')"),
+        ev("redis.setresp(3); return redis.call('BLPOP', 'nolist', 0)"),
+        ev("redis.setresp(3); local r = redis.call('BLPOP', 'nolist', 0) return type(r)"),
+        # DEBUG (and so DEBUG PROTOCOL) is not allowed from scripts in 7.0.
+        ev("redis.setresp(3); return redis.call('DEBUG', 'PROTOCOL', 'bignum')"),
+        # INFO answers a verbatim string under RESP3 (its text differs
+        # between servers: only the conversion is compared).
+        ev("redis.setresp(3); local r = redis.call('INFO', 'keyspace') "
+           "return {type(r), type(r.verbatim_string), r.verbatim_string.format, "
+           "type(r.verbatim_string.string)}"),
+        ev("local r = redis.call('INFO', 'keyspace') return type(r)"),
+        # RESP3 doubles inside arrays and maps come to Lua as {double=n}.
+        ev("redis.setresp(3); local r = redis.call('ZRANGE', 'z', 0, -1, 'WITHSCORES') "
+           "return {type(r[1]), r[1][1], type(r[1][2]), tostring(r[1][2].double)}"),
+        ev("redis.setresp(3); return redis.call('ZRANDMEMBER', 'z', 1, 'WITHSCORES')"),
+        ev("redis.setresp(3); return redis.call('ZPOPMIN', 'nozset')"),
+        ev("redis.setresp(3); return redis.call('HRANDFIELD', 'h', 1, 'WITHVALUES')"),
+        ev("redis.setresp(3); return redis.call('ZRANGEBYSCORE', 'z', '-inf', '+inf', "
+           "'WITHSCORES')"),
+        ev("redis.setresp(3); return redis.call('MGET', 's', 'nokey')"),
+        ev("redis.setresp(3); local r = redis.call('MGET', 's', 'nokey') return {#r, type(r[2])}"),
+        ev("redis.setresp(3); return redis.call('INCRBYFLOAT', 'f', '2.5')"),
+        ev("redis.setresp(3); return redis.call('ZINCRBY', 'z', 1, 'm')"),
+        ev("redis.setresp(3); return redis.call('ZMSCORE', 'z', 'm', 'nomember')"),
+        # setresp only lasts for the script that calls it.
+        ev("return redis.call('HGETALL', 'h')"),
+    ])
+
+
+# --- Errors ------------------------------------------------------------------
+
+
+def test_compile_errors(differ):
+    differ([
+        ev('return +'),
+        ev('this is not lua'),
+        ev("return 'unfinished"),
+        ev('local function f( return 1'),
+        ev('return 1 end'),
+        ev('for i = 1 do end'),
+        ev('\n\nreturn +'),
+        ev('return {'),
+        ev('return [[unclosed'),
+        ev('x ='),
+        ev('\x00'),
+        ev('goto x'),
+        ['SCRIPT', 'LOAD', 'return +'],
+        ['SCRIPT', 'LOAD', '#!lua\nreturn +'],
+        ['SCRIPT', 'LOAD', '#!lua flags=bogus\nreturn 1'],
+        ev_ro('return +'),
+    ])
+
+
+def test_runtime_errors(differ):
+    differ([
+        ev("error('boom')"),
+        ev("local x = nil; return x.field"),
+        ev("return 1 + {}"),
+        ev("return #nil"),
+        ev("return ('x')()"),
+        ev("local t = setmetatable({}, {__index = function() error('in meta') end}) return t.x"),
+        ev("return string.rep()"),
+        ev("return tostring()"),
+        ev("local function f() return f() + 1 end return f()"),
+        ev("return assert(false)"),
+        ev("return assert(false, 'assert msg')"),
+        ev("return assert(nil, 'ERR assert with code')"),
+        ev("\n\nerror('on line 3')"),
+        ev("error('no position', 0)"),
+        ev("error('level 2', 2)"),
+        ev("return pcall(error, 'caught')"),
+        ev("local ok, e = pcall(error, 'caught') return {tostring(ok), e}"),
+        ev("local ok, e = pcall(function() local x = nil; return x.y end) return e"),
+    ])
+
+
+def test_redis_call_errors(differ):
+    differ([
+        'SET s str',
+        'RPUSH l a',
+        ev("return redis.call('NOSUCHCOMMAND')"),
+        ev("return redis.call('nosuchcommand', 'a')"),
+        ev("return redis.pcall('NOSUCHCOMMAND')"),
+        ev("return redis.call('GET')"),
+        ev("return redis.call('GET', 'a', 'b')"),
+        ev("return redis.pcall('GET')"),
+        ev("return redis.call('LPUSH', 's', 'x')"),
+        ev("return redis.call('GET', 'l')"),
+        ev("return redis.pcall('GET', 'l')"),
+        ev("return redis.call('INCR', 's')"),
+        ev("return redis.call('SET', 'k', 'v', 'EX', 'notanumber')"),
+        ev("return redis.call('SET', 'k', 'v', 'BADOPT')"),
+        ev("return redis.call('HSET', 'h', 'f')"),
+        ev("return redis.call('CONFIG', 'GET')"),
+        ev("return redis.call('CONFIG', 'NOSUCHSUB')"),
+        ev("return redis.call()"),
+        ev("return redis.pcall()"),
+        ev("return redis.call({})"),
+        ev("return redis.call('SET', 'k', {})"),
+        ev("return redis.call('SET', 'k', true)"),
+        ev("return redis.call('SET', 'k', nil)"),
+        ev("return redis.call('SET', 'k', function() end)"),
+        ev("return redis.pcall('SET', 'k', {})"),
+        ev("return redis.call(1)"),
+        ev("return redis.call('SET', 'k', 3.7)"),
+        'GET k',
+        ev("return redis.call('SET', 'k', -0.5)"),
+        'GET k',
+        ev("return redis.call('SET', 'k', 1e20)"),
+        'GET k',
+        ev("return redis.call('SET', 'k', 12)"),
+        'GET k',
+        # An error from redis.call stops the script: nothing after it runs.
+        ev("redis.call('SET', 'after', 1); redis.call('INCR', 's'); redis.call('SET', 'after', 2)"),
+        'GET after',
+        # pcall lets it continue and returns the error as a table.
+        ev("local e = redis.pcall('INCR', 's'); redis.call('SET', 'after', 3); return e"),
+        'GET after',
+        # The Lua error raised by redis.call, caught by pcall.
+        ev("local ok, e = pcall(redis.call, 'INCR', 's') "
+           "return {tostring(ok), type(e), type(e) == 'table' and e.err or e}"),
+        ev("local ok, e = pcall(redis.call, 'NOSUCH') "
+           "return {tostring(ok), type(e), type(e) == 'table' and e.err or e}"),
+        ev("local ok, e = pcall(redis.call) "
+           "return {tostring(ok), type(e), type(e) == 'table' and e.err or e}"),
+        ev("local ok, e = pcall(redis.call, 'SET', 'k', {}) "
+           "return {tostring(ok), type(e), type(e) == 'table' and e.err or e}"),
+        ev("return redis.pcall('INCR', 's').err"),
+        ev("return {err = redis.pcall('INCR', 's').err}"),
+        ev("error(redis.pcall('INCR', 's'))"),
+    ])
+
+
+def test_forbidden_commands_in_scripts(differ):
+    differ([
+        ev("return redis.call('SUBSCRIBE', 'ch')"),
+        ev("return redis.call('PSUBSCRIBE', 'ch*')"),
+        ev("return redis.call('SSUBSCRIBE', 'ch')"),
+        ev("return redis.call('UNSUBSCRIBE')"),
+        ev("return redis.call('MULTI')"),
+        ev("return redis.call('EXEC')"),
+        ev("return redis.call('DISCARD')"),
+        ev("return redis.call('WATCH', 'k')"),
+        ev("return redis.call('UNWATCH')"),
+        ev("return redis.call('EVAL', 'return 1', 0)"),
+        ev("return redis.call('EVALSHA', '%s', 0)" % ('a' * 40)),
+        ev("return redis.call('EVAL_RO', 'return 1', 0)"),
+        ev("return redis.call('FCALL', 'f', 0)"),
+        ev("return redis.call('SCRIPT', 'FLUSH')"),
+        ev("return redis.call('SCRIPT', 'EXISTS', 'x')"),
+        ev("return redis.call('FUNCTION', 'LIST')"),
+        ev("return redis.call('CLIENT', 'PAUSE', 10)"),
+        ev("return redis.call('SAVE')"),
+        ev("return redis.call('AUTH', 'x')"),
+        ev("return redis.call('HELLO', 3)"),
+        ev("return redis.call('RESET')"),
+        ev("return redis.call('MONITOR')"),
+        ev("return redis.call('SYNC')"),
+        ev("return redis.call('PSYNC', '?', -1)"),
+        ev("return redis.call('SHUTDOWN')"),
+        ev("return redis.call('CLIENT', 'KILL', 'ID', 1)"),
+        ev("return redis.call('CONFIG', 'GET', 'maxmemory')"),
+        ev("return redis.call('SELECT', 0)"),
+        ev("return redis.pcall('SUBSCRIBE', 'ch')"),
+        ev("return redis.pcall('MULTI')"),
+        ev("return redis.pcall('EVAL', 'return 1', 0)"),
+        ev_ro("return redis.call('SUBSCRIBE', 'ch')"),
+        'PING',
+    ])
+
+
+def test_blocking_commands_in_scripts(differ):
+    differ([
+        ev("return redis.call('BLPOP', 'nolist', 0)"),
+        ev("return redis.call('BRPOP', 'nolist', 10)"),
+        ev("return redis.call('BLMOVE', 'nolist', 'dst', 'LEFT', 'RIGHT', 0)"),
+        ev("return redis.call('BRPOPLPUSH', 'nolist', 'dst', 0)"),
+        ev("return redis.call('BZPOPMIN', 'nozset', 0)"),
+        ev("return redis.call('BZPOPMAX', 'nozset', 0)"),
+        ev("return redis.call('BLMPOP', 0, 1, 'nolist', 'LEFT')"),
+        ev("return redis.call('BZMPOP', 0, 1, 'nozset', 'MIN')"),
+        ev("return redis.call('XREAD', 'BLOCK', 0, 'STREAMS', 'nostream', '$')"),
+        ev("return redis.call('WAIT', 0, 0)"),
+        'RPUSH l a b',
+        ev("return redis.call('BLPOP', 'l', 0)"),
+        ev("return redis.call('BLMOVE', 'l', 'dst', 'LEFT', 'RIGHT', 0)"),
+        'LRANGE dst 0 -1',
+        'ZADD z 1 m',
+        ev("return redis.call('BZPOPMIN', 'z', 0)"),
+        ev("return redis.call('BLPOP', 'l', -1)"),
+        ev("return redis.call('BLPOP', 'l', 'x')"),
+    ])
+
+
+# --- SCRIPT command ----------------------------------------------------------
+
+
+def test_script_load_exists_flush(differ):
+    a, b = 'return 1', 'return 2'
+    differ([
+        'SCRIPT FLUSH',
+        ['SCRIPT', 'EXISTS', sha1(a), sha1(b), 'nosuchsha'],
+        ['SCRIPT', 'LOAD', a],
+        ['SCRIPT', 'LOAD', a],
+        ['script', 'load', b],
+        ['SCRIPT', 'EXISTS', sha1(a), sha1(b), 'nosuchsha', sha1(a).upper(), sha1('x')],
+        ['SCRIPT', 'EXISTS', sha1(a)],
+        'SCRIPT EXISTS',
+        'SCRIPT LOAD',
+        ['SCRIPT', 'LOAD', 'a', 'b'],
+        ['SCRIPT', 'LOAD', ''],
+        ['EVALSHA', sha1(''), '0'],
+        ['SCRIPT', 'LOAD', b'return "\x00\xff"'],
+        ['EVALSHA', sha1(b'return "\x00\xff"'), '0'],
+        'SCRIPT FLUSH',
+        ['SCRIPT', 'EXISTS', sha1(a), sha1(b)],
+        ['SCRIPT', 'LOAD', a],
+        'SCRIPT FLUSH ASYNC',
+        ['SCRIPT', 'EXISTS', sha1(a)],
+        ['SCRIPT', 'LOAD', a],
+        'SCRIPT FLUSH SYNC',
+        ['SCRIPT', 'EXISTS', sha1(a)],
+        'script flush async',
+        'SCRIPT FLUSH BAD',
+        'SCRIPT FLUSH SYNC ASYNC',
+        'SCRIPT FLUSH SYNC extra',
+        # FLUSHALL does not drop the script cache.
+        ['SCRIPT', 'LOAD', a],
+        'FLUSHALL',
+        ['SCRIPT', 'EXISTS', sha1(a)],
+        'SCRIPT FLUSH',
+    ])
+
+
+def test_script_kill_help_debug_unknown(differ):
+    differ([
+        'SCRIPT KILL',
+        'SCRIPT KILL extra',
+        'SCRIPT HELP',
+        'SCRIPT HELP extra',
+        'SCRIPT NOSUCHSUB',
+        'SCRIPT',
+        'script nosuchsub a b',
+        # SCRIPT DEBUG outside a debugging session: NO is accepted everywhere,
+        # YES/SYNC start the debugger (not exercised), a bad mode is an error.
+        'SCRIPT DEBUG NO',
+        'SCRIPT DEBUG BAD',
+        'SCRIPT DEBUG',
+        'FUNCTION KILL',
+    ])
+
+
+def test_script_debug_in_multi(differ):
+    differ([
+        'MULTI',
+        'SCRIPT DEBUG YES',
+        'EXEC',
+    ])
+
+
+def test_eval_side_effects_and_types(differ):
+    """Data written by a script is visible to normal commands with the right
+    types and encodings, and keys given to the script behave as usual."""
+    differ([
+        ev("redis.call('RPUSH', KEYS[1], 'a', 'b') redis.call('HSET', KEYS[2], 'f', 1) "
+           "redis.call('SADD', KEYS[3], 'm') redis.call('ZADD', KEYS[4], 2, 'z') "
+           "return redis.call('DBSIZE')", 'l', 'h', 's', 'z', numkeys=4),
+        'TYPE l', 'TYPE h', 'TYPE s', 'TYPE z',
+        'LRANGE l 0 -1', 'HGETALL h', 'SMEMBERS s', 'ZRANGE z 0 -1 WITHSCORES',
+        ev("redis.call('SET', 'e', 'v', 'EX', 100) return redis.call('TTL', 'e')"),
+        'TTL e',
+        ev("return redis.call('DEL', unpack(KEYS))", 'l', 'h', 's', 'z', numkeys=4),
+        'DBSIZE',
+        ev("redis.call('SELECT', 1) redis.call('SET', 'indb1', 'x') return redis.call('DBSIZE')"),
+        'EXISTS indb1',
+        'SELECT 1',
+        'GET indb1',
+        'FLUSHDB',
+        'SELECT 0',
+        ev("local t = {} for i = 1, 50 do t[i] = redis.call('INCR', 'c') end return t[50]"),
+        ev("return redis.call('TIME')[1] ~= nil"),
+        ev("return #redis.call('TIME')"),
+        skip_value(ev("return redis.call('TIME')")),
+        skip_value(ev("return redis.call('RANDOMKEY')")),
+    ])
