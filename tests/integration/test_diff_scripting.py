@@ -731,3 +731,66 @@ def test_eval_side_effects_and_types(differ):
         skip_value(ev("return redis.call('TIME')")),
         skip_value(ev("return redis.call('RANDOMKEY')")),
     ])
+
+
+@pytest.fixture
+def oom_servers(basalt_server, oracle_server):
+    """Resets maxmemory on both servers after a test that set it to 1 byte."""
+    yield
+    for srv in (basalt_server, oracle_server):
+        if srv.alive():
+            with srv.raw() as c:
+                c.command('CONFIG', 'SET', 'maxmemory', '0')
+
+
+def test_scripts_over_maxmemory(differ, oom_servers):
+    """With maxmemory 1 (always exceeded, noeviction): scripts without a
+    shebang run and only their write commands fail; shebang scripts that may
+    write are refused up front unless they are allow-oom."""
+    differ([
+        'SET k v',
+        'CONFIG SET maxmemory 1',
+        'SET k2 v',
+        ev("return redis.call('GET', 'k')"),
+        ev("return redis.call('SET', 'k3', 'v')"),
+        ev("return redis.pcall('SET', 'k3', 'v')"),
+        ev("return redis.call('DEL', 'k')"),
+        ev("#!lua\nreturn redis.call('GET', 'k')"),
+        ev("#!lua\nreturn 1"),
+        ev("#!lua flags=no-writes\nreturn redis.call('GET', 'k')"),
+        ev("#!lua flags=allow-oom\nreturn redis.call('SET', 'k4', 'v')"),
+        ev("#!lua flags=allow-oom\nreturn redis.call('GET', 'k4')"),
+        ev("#!lua flags=no-writes,allow-oom\nreturn redis.call('GET', 'k4')"),
+        ev_ro("return redis.call('GET', 'k')"),
+        ['SCRIPT', 'LOAD', "return redis.call('SET', 'k5', 'v')"],
+        ['EVALSHA', sha1("return redis.call('SET', 'k5', 'v')"), '0'],
+        'MULTI',
+        ev("return redis.call('GET', 'k')"),
+        ev("#!lua\nreturn 1"),
+        'EXEC',
+        'CONFIG SET maxmemory 0',
+        'SET k6 v',
+        'DBSIZE',
+    ])
+
+
+def test_protocol_switch_between_scripts(differ):
+    """The client protocol changes with HELLO between scripts; a script's
+    RESP3 reply follows the protocol of the client at the time."""
+    script = "redis.setresp(3) return {map = {a = 1}, set = {}}"
+    differ([
+        ev("redis.setresp(3) return {map = {a = {double = 1.5}}}"),
+        skip_value('HELLO 3'),
+        ev("redis.setresp(3) return {map = {a = {double = 1.5}}}"),
+        ev("return redis.call('GET', 'nokey')"),
+        ev(script),
+        skip_value('HELLO 2'),
+        ev("redis.setresp(3) return {map = {a = {double = 1.5}}}"),
+        ev("return redis.call('GET', 'nokey')"),
+        ev("redis.setresp(3) return redis.call('GET', 'nokey')"),
+        ev("redis.setresp(3) return true"),
+        skip_value('HELLO 3'),
+        ev("redis.setresp(3) return true"),
+        ev("return true"),
+        ev("return false"),
+    ])
