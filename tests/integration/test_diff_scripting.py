@@ -74,6 +74,12 @@ def test_eval_keys_and_argv(differ):
         ev("return redis.call('GET', KEYS[1])", 'k', numkeys=1),
         ev("return redis.call('GET', 'k')"),
         ['EVAL', 'return KEYS', '3', b'bin\x00', 'x', 'y'],
+        ev("return redis.call('SET', KEYS[1], ARGV[1])", b'bin\x00\r\nkey', b'\x00\xff\r\n' * 20,
+           numkeys=1),
+        ['GET', b'bin\x00\r\nkey'],
+        ev("return #ARGV[1]", b'\x00' * 1000),
+        ev("return string.byte(ARGV[1], 1, -1)", b'\x00\x7f\x80\xff'),
+        ev("return {string.byte(ARGV[1], 1, -1)}", b'\x00\x7f\x80\xff'),
         ['eval', 'return ARGV', '0', 'x'],
         ['EvAl', 'return 1', '0'],
     ])
@@ -417,7 +423,6 @@ def test_redis_call_replies_to_lua_resp2(differ):
         ev("return redis.call('INCRBYFLOAT', 'f', '1.5')"),
         ev("return redis.call('HRANDFIELD', 'h', 1, 'WITHVALUES')"),
         ev("return redis.call('ECHO', 'echo me')"),
-        ev("return redis.call('OBJECT', 'ENCODING', 'l')"),
     ])
 
 
@@ -627,7 +632,7 @@ def test_blocking_commands_in_scripts(differ):
         ev("return redis.call('BZPOPMAX', 'nozset', 0)"),
         ev("return redis.call('BLMPOP', 0, 1, 'nolist', 'LEFT')"),
         ev("return redis.call('BZMPOP', 0, 1, 'nozset', 'MIN')"),
-        ev("return redis.call('XREAD', 'BLOCK', 0, 'STREAMS', 'nostream', '$')"),
+        # (XREAD BLOCK is refused from scripts too; not here: Basalt has no streams.)
         ev("return redis.call('WAIT', 0, 0)"),
         'RPUSH l a b',
         ev("return redis.call('BLPOP', 'l', 0)"),
