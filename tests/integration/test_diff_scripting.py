@@ -12,6 +12,7 @@ Functions (FUNCTION / FCALL) are in test_diff_functions.py.
 import pytest
 
 from diff import skip_value, unordered, unordered_pairs
+from helpers import info
 
 pytestmark = pytest.mark.needs_commands('eval', 'evalsha', 'script')
 
@@ -799,3 +800,74 @@ def test_protocol_switch_between_scripts(differ):
         ev("return true"),
         ev("return false"),
     ])
+
+
+STATS_SCRIPT = [
+    ['SCRIPT', 'FLUSH'],
+    ['FUNCTION', 'FLUSH'],
+    ['CONFIG', 'RESETSTAT'],
+    ['SCRIPT', 'LOAD', 'return 1'],
+    ['SCRIPT', 'LOAD', 'return 2'],
+    ['EVAL', 'return 3', '0'],
+    ['EVAL', 'return 3', '0'],
+    ['EVALSHA', sha1('return 1'), '0'],
+    ['EVALSHA', 'f' * 40, '0'],
+    ['EVAL', "redis.call('SET', 'k', 1) return redis.call('GET', 'k')", '0'],
+    ['EVAL', "return redis.call('INCR', 'k')", '0'],
+    ['EVAL', "redis.call('SET', 's', 'x') return redis.call('INCR', 's')", '0'],
+    ['EVAL', "return redis.pcall('INCR', 's')", '0'],
+    ['EVAL', "return redis.call('NOSUCH')", '0'],
+    ['EVAL', "return redis.call('GET')", '0'],
+    ['EVAL', "error('x')", '0'],
+    ['EVAL', "return {err = 'MYERR returned'}", '0'],
+    ['EVAL', "return redis.error_reply('OTHER returned')", '0'],
+    ['EVAL', 'return +', '0'],
+    ['EVAL', 'return 1', '-1'],
+    ['EVAL_RO', "return redis.call('SET', 'k', 1)", '0'],
+    ['EVAL', "#!lua flags=no-writes\nreturn redis.call('DEL', 'k')", '0'],
+]
+
+
+@pytest.mark.needs_commands('function')
+def test_script_counters_in_info(basalt_server, oracle_server):
+    """INFO fields scripts move: cached scripts, functions and libraries,
+    per-command calls / failed_calls / rejected_calls (commands run from
+    scripts count too) and errorstats."""
+    lib = ('#!lua name=statlib\n'
+           'redis.register_function("f1", function() return redis.call("PING") end)\n'
+           'redis.register_function("f2", function() return redis.call("INCR", "s") end)')
+    script = STATS_SCRIPT + [
+        ['FUNCTION', 'LOAD', lib],
+        ['FCALL', 'f1', '0'],
+        ['FCALL', 'f2', '0'],
+        ['FCALL', 'nosuch', '0'],
+    ]
+    fields = ['number_of_cached_scripts', 'number_of_functions', 'number_of_libraries']
+    commands = ['eval', 'evalsha', 'eval_ro', 'fcall', 'set', 'get', 'incr', 'ping',
+                'script|load', 'function|load']
+
+    def counters(srv):
+        replies = []
+        with srv.raw() as c:
+            c.command('FLUSHALL')
+            for args in script:
+                replies.append(c.command(*args))
+        mem = info(srv, 'memory')
+        stats = info(srv, 'commandstats')
+        errs = info(srv, 'errorstats')
+        out = {f: mem.get(f) for f in fields}
+        for name in commands:
+            entry = stats.get('cmdstat_' + name, '')
+            out[name] = ','.join(p for p in entry.split(',') if not p.startswith('usec'))
+        out['errorstats'] = sorted(errs.items())
+        with srv.raw() as c:
+            c.command('FUNCTION', 'FLUSH')
+            c.command('SCRIPT', 'FLUSH')
+        return replies, out
+
+    got_replies, got = counters(basalt_server)
+    want_replies, want = counters(oracle_server)
+    assert got_replies == want_replies
+    for key in want:
+        assert got[key] == want[key], '%s: basalt %r, redis-server %r' % (key, got[key],
+                                                                          want[key])
