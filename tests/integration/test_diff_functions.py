@@ -12,6 +12,7 @@ not defined either).
 import pytest
 
 from diff import skip_value, unordered
+from test_diff_scripting import compare_script_counters
 
 pytestmark = pytest.mark.needs_commands('function', 'fcall', 'fcall_ro')
 
@@ -631,3 +632,33 @@ def test_functions_and_scripts_are_separate(differ):
         ['EVAL', "return redis.register_function", '0'],
         'SCRIPT FLUSH',
     ])
+
+
+def test_function_counters_in_info(basalt_server, oracle_server):
+    """number_of_functions / number_of_libraries, commandstats of FCALL and of
+    the commands functions run, errorstats."""
+    lib = ('#!lua name=statlib\n'
+           'redis.register_function("f1", function() return redis.call("PING") end)\n'
+           'redis.register_function("f2", function() return redis.call("INCR", "s") end)\n'
+           'redis.register_function{function_name = "f3", flags = {"no-writes"}, '
+           'callback = function() return redis.call("SET", "s", 1) end}')
+    script = [
+        ['FUNCTION', 'FLUSH'],
+        ['CONFIG', 'RESETSTAT'],
+        ['SET', 's', 'x'],
+        ['FUNCTION', 'LOAD', lib],
+        ['FUNCTION', 'LOAD', lib],
+        ['FUNCTION', 'LOAD', '#!lua name=other\nredis.register_function("o", function() end)'],
+        ['FCALL', 'f1', '0'],
+        ['FCALL', 'f2', '0'],
+        ['FCALL', 'f3', '0'],
+        ['FCALL', 'nosuch', '0'],
+        ['FCALL_RO', 'f2', '0'],
+        ['FCALL', 'o', '5'],
+    ]
+    compare_script_counters(basalt_server, oracle_server, script,
+                            ['number_of_functions', 'number_of_libraries'],
+                            ['fcall', 'fcall_ro', 'ping', 'incr', 'set', 'function|load'])
+    for srv in (basalt_server, oracle_server):
+        with srv.raw() as c:
+            c.command('FUNCTION', 'FLUSH')
