@@ -145,6 +145,7 @@ def test_script_kill_of_read_only_script(busy_servers):
     ])
 
 
+@pytest.mark.needs_commands('function', 'fcall')
 def test_function_kill(busy_servers):
     both(busy_servers, [
         (0, 'call', ['FUNCTION', 'LOAD', LOOP_LIB]),
@@ -168,6 +169,7 @@ def test_function_kill(busy_servers):
     ])
 
 
+@pytest.mark.needs_commands('function', 'fcall')
 def test_function_stats_of_running_function(busy_servers):
     """FUNCTION STATS names the running function and its command; only the
     duration differs."""
@@ -216,6 +218,7 @@ def test_unkillable_script_and_shutdown_nosave(dedicated_pair):
     ])
 
 
+@pytest.mark.needs_commands('function', 'fcall')
 def test_unkillable_function_and_shutdown_nosave(dedicated_pair):
     both(dedicated_pair, [
         (0, 'call', ['FUNCTION', 'LOAD', LOOP_LIB]),
