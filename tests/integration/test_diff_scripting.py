@@ -856,6 +856,6 @@ def compare_script_counters(basalt_server, oracle_server, script, fields, comman
     got_replies, got = counters(basalt_server)
     want_replies, want = counters(oracle_server)
     assert got_replies == want_replies
-    for key in want:
-        assert got[key] == want[key], '%s: basalt %r, redis-server %r' % (key, got[key],
-                                                                          want[key])
+    diffs = ['%s: basalt %r, redis-server %r' % (key, got[key], want[key])
+             for key in want if got[key] != want[key]]
+    assert not diffs, '\n'.join(diffs)
