@@ -185,28 +185,57 @@ def test_shebang_flags(differ):
         ev("#!lua flags=no-writes,allow-oom,allow-stale,no-cluster,allow-cross-slot-keys\n"
            "return 2"),
         ev("#!lua flags=\nreturn 3"),
+        ev("#!lua flags=no-writes flags=allow-oom\nreturn 5"),
+        ev("#!lua\nreturn 6"),
+        ev("#!lua flags=no-writes\nreturn redis.call('DEL', 'k')"),
+        'GET k',
+        # Scripts without a shebang are always allowed to write.
+        ev("return redis.call('SET', 'k', 'w')"),
+        'GET k',
+    ])
+
+
+def test_shebang_errors(differ):
+    differ([
         ev("#!lua flags=no-writes,\nreturn 4"),
         ev("#!lua flags=bogus\nreturn 1"),
         ev("#!lua flags=no-writes,bogus\nreturn 1"),
         ev("#!lua name=mylib\nreturn 1"),
         ev("#!lua foo=bar\nreturn 1"),
-        ev("#!lua flags=no-writes flags=allow-oom\nreturn 5"),
-        ev("#!lua\nreturn 6"),
+        # A shebang line needs its newline.
         ev("#!lua"),
         ev("#!lua "),
+        ev("#!lua flags=no-writes"),
+        ['SCRIPT', 'LOAD', '#!lua'],
+    ])
+
+
+def test_shebang_engine_errors(differ):
+    differ([
         ev("#!notlua\nreturn 1"),
         ev("#!\nreturn 1"),
         ev("#! lua\nreturn 1"),
         ev("#!LUA\nreturn 1"),
-        ev("#!lua flags=no-writes\nreturn redis.call('DEL', 'k')"),
-        'GET k',
-        # A script with a shebang and no-writes may be run by EVAL_RO;
-        # without flags EVAL_RO still refuses writes.
+        ['SCRIPT', 'LOAD', '#!notlua\nreturn 1'],
+    ])
+
+
+def test_eval_ro_and_shebang_flags(differ):
+    """With a shebang the flags decide: EVAL_RO runs a no-writes script and
+    refuses any other shebang script up front, even if it would only read;
+    without a shebang EVAL_RO runs the script and refuses writes inside it."""
+    differ([
+        'SET k x',
         ev_ro("#!lua flags=no-writes\nreturn redis.call('GET', 'k')"),
+        ev_ro("#!lua flags=no-writes\nreturn redis.call('SET', 'k', 'y')"),
         ev_ro("#!lua\nreturn redis.call('GET', 'k')"),
         ev_ro("#!lua\nreturn redis.call('SET', 'k', 'z')"),
-        # Scripts without a shebang are always allowed to write.
-        ev("return redis.call('SET', 'k', 'w')"),
+        ev_ro("#!lua flags=allow-oom\nreturn 1"),
+        ev_ro("#!lua flags=no-writes,allow-oom\nreturn 1"),
+        ev_ro("return redis.call('GET', 'k')"),
+        ['SCRIPT', 'LOAD', "#!lua\nreturn redis.call('GET', 'k')"],
+        ['EVALSHA_RO', sha1("#!lua\nreturn redis.call('GET', 'k')"), '0'],
+        ['EVALSHA', sha1("#!lua\nreturn redis.call('GET', 'k')"), '0'],
         'GET k',
     ])
 
@@ -767,13 +796,28 @@ def test_scripts_over_maxmemory(differ, oom_servers):
         ev_ro("return redis.call('GET', 'k')"),
         ['SCRIPT', 'LOAD', "return redis.call('SET', 'k5', 'v')"],
         ['EVALSHA', sha1("return redis.call('SET', 'k5', 'v')"), '0'],
+        'CONFIG SET maxmemory 0',
+        'SET k6 v',
+        'DBSIZE',
+    ])
+
+
+def test_scripts_over_maxmemory_in_multi(differ, oom_servers):
+    """Over maxmemory, scripts are refused when queued in MULTI (EVAL and
+    EVAL_RO are may-deny-oom, checked at queue time even for no-writes
+    scripts), which aborts the transaction."""
+    differ([
+        'SET k v',
+        'CONFIG SET maxmemory 1',
         'MULTI',
         ev("return redis.call('GET', 'k')"),
         ev("#!lua\nreturn 1"),
         'EXEC',
+        'MULTI',
+        ev("#!lua flags=no-writes\nreturn redis.call('GET', 'k')"),
+        ev_ro("return redis.call('GET', 'k')"),
+        'EXEC',
         'CONFIG SET maxmemory 0',
-        'SET k6 v',
-        'DBSIZE',
     ])
 
 

@@ -79,19 +79,26 @@ def test_script_effects_in_aof(make_server, oracle_bin):
     ])
 
 
-def test_set_repl_flags_in_aof(make_server, oracle_bin):
+def test_set_repl_all_and_none_in_aof(make_server, oracle_bin):
     compare_aof(make_server, oracle_bin, [
         ev("redis.set_repl(redis.REPL_NONE) redis.call('SET', 'none', 1)"),
-        ev("redis.set_repl(redis.REPL_AOF) redis.call('SET', 'aof', 1)"),
-        ev("redis.set_repl(redis.REPL_REPLICA) redis.call('SET', 'replica', 1)"),
-        ev("redis.set_repl(redis.REPL_SLAVE) redis.call('SET', 'slave', 1)"),
         ev("redis.set_repl(redis.REPL_ALL) redis.call('SET', 'all', 1)"),
         ev("redis.call('SET', 'x1', 1) redis.set_repl(redis.REPL_NONE) "
            "redis.call('SET', 'x2', 1) redis.set_repl(redis.REPL_ALL) redis.call('SET', 'x3', 1)"),
+        ev("redis.set_repl(redis.REPL_NONE) redis.call('SET', 'y1', 1) redis.call('DEL', 'all')"),
+        ev("redis.replicate_commands() redis.call('SET', 'rc', 1)"),
+        ['MGET', 'none', 'all', 'x1', 'x2', 'x3', 'y1'],
+    ])
+
+
+def test_set_repl_aof_or_replica_only_in_aof(make_server, oracle_bin):
+    compare_aof(make_server, oracle_bin, [
+        ev("redis.set_repl(redis.REPL_AOF) redis.call('SET', 'aof', 1)"),
+        ev("redis.set_repl(redis.REPL_REPLICA) redis.call('SET', 'replica', 1)"),
+        ev("redis.set_repl(redis.REPL_SLAVE) redis.call('SET', 'slave', 1)"),
         ev("redis.set_repl(redis.REPL_NONE) redis.call('SET', 'y1', 1) "
            "redis.set_repl(redis.REPL_AOF) redis.call('SET', 'y2', 1)"),
-        ev("redis.replicate_commands() redis.call('SET', 'rc', 1)"),
-        ['MGET', 'none', 'aof', 'replica', 'slave', 'all', 'x1', 'x2', 'x3', 'y1', 'y2'],
+        ['MGET', 'aof', 'replica', 'slave', 'y1', 'y2'],
     ])
 
 

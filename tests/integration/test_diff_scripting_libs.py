@@ -109,7 +109,7 @@ def test_math_random(differ):
     ])
 
 
-def test_redis_helpers(differ):
+def test_redis_sha1hex_and_version(differ):
     differ([
         ev("return redis.sha1hex('')"),
         ev("return redis.sha1hex('hello')"),
@@ -121,6 +121,11 @@ def test_redis_helpers(differ):
         ev("return redis.REDIS_VERSION"),
         ev("return redis.REDIS_VERSION_NUM"),
         ev("return type(redis.REDIS_VERSION_NUM)"),
+    ])
+
+
+def test_redis_log(differ):
+    differ([
         ev("return redis.log(redis.LOG_WARNING, 'warning from test')"),
         ev("return redis.log(redis.LOG_NOTICE, 'notice', 'several', 'parts', 1)"),
         ev("return redis.log(redis.LOG_VERBOSE, 'verbose')"),
@@ -131,14 +136,16 @@ def test_redis_helpers(differ):
         ev("return redis.log(99, 'bad level')"),
         ev("return redis.log(-1, 'bad level')"),
         ev("return redis.log('x', 'bad level')"),
+    ])
+
+
+def test_redis_set_repl_all_and_none(differ):
+    differ([
         ev("return redis.replicate_commands()"),
         ev("return type(redis.replicate_commands())"),
         ev("return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, "
            "redis.REPL_ALL}"),
         ev("redis.set_repl(redis.REPL_NONE) return redis.call('SET', 'a', 1)"),
-        ev("redis.set_repl(redis.REPL_AOF) return redis.call('SET', 'a', 2)"),
-        ev("redis.set_repl(redis.REPL_REPLICA) return redis.call('SET', 'a', 3)"),
-        ev("redis.set_repl(redis.REPL_SLAVE) return redis.call('SET', 'a', 4)"),
         ev("redis.set_repl(redis.REPL_ALL) return redis.call('SET', 'a', 5)"),
         ev("return redis.set_repl(redis.REPL_ALL)"),
         'GET a',
@@ -147,19 +154,44 @@ def test_redis_helpers(differ):
         ev("redis.set_repl()"),
         ev("redis.set_repl(1, 2)"),
         ev("redis.set_repl('x')"),
+    ])
+
+
+def test_redis_set_repl_aof_or_replica_only(differ):
+    """REPL_AOF / REPL_REPLICA (alias REPL_SLAVE) alone: redis-server accepts
+    them (the AOF side is checked in test_diff_scripting_aof.py)."""
+    differ([
+        ev("redis.set_repl(redis.REPL_AOF) return redis.call('SET', 'a', 2)"),
+        ev("redis.set_repl(redis.REPL_REPLICA) return redis.call('SET', 'a', 3)"),
+        ev("redis.set_repl(redis.REPL_SLAVE) return redis.call('SET', 'a', 4)"),
+        ev("redis.set_repl(redis.REPL_AOF + redis.REPL_REPLICA) "
+           "return redis.call('SET', 'a', 6)"),
+        'GET a',
+    ])
+
+
+def test_redis_debugger_stubs_and_misc(differ):
+    differ([
         ev("return redis.breakpoint()"),
         ev("return type(redis.breakpoint())"),
         ev("return redis.debug('x')"),
         ev("return type(redis.debug('x'))"),
         ev("return {redis.error_reply('E x').err, redis.status_reply('S').ok}"),
         ev("return redis.call('SET', 'a', 'v').ok"),
-        ev("return redis.acl_check_cmd('GET', 'k')"),
-        ev("return redis.acl_check_cmd('SET', 'k', 'v')"),
-        ev("return redis.acl_check_cmd('NOSUCHCOMMAND')"),
-        ev("return redis.acl_check_cmd()"),
         ev("return type(redis.setresp)"),
         ev("return type(redis.register_function)"),
         ev("return redis.register_function('f', function() end)"),
+    ])
+
+
+def test_redis_acl_check_cmd(differ):
+    differ([
+        ev("return redis.acl_check_cmd('GET', 'k')"),
+        ev("return redis.acl_check_cmd('SET', 'k', 'v')"),
+        ev("return redis.acl_check_cmd('get', 'k')"),
+        ev("return redis.acl_check_cmd('NOSUCHCOMMAND')"),
+        ev("return redis.acl_check_cmd()"),
+        ev("return redis.acl_check_cmd({})"),
     ])
 
 
