@@ -321,6 +321,11 @@ def test_lua_tables_to_resp(differ):
         ev("return {1, {err = 'ERR nested err'}, 3}"),
         ev("return {{}, {{}}, {{{}}}}"),
         ev("local t = {} for i = 1, 100 do t[i] = i * i end return t"),
+        ev("local t = {} for i = 1, 20000 do t[i] = i end return t"),
+        ev("local t = {} for i = 1, 20000 do t[i] = 'v' .. i end return #t"),
+        # 300 levels of nesting (deeper replies are beyond the test client's parser).
+        ev("local t = {} local c = t for i = 1, 300 do c[1] = {} c = c[1] end return t"),
+        ev("local t = {} local c = t for i = 1, 300 do c[1] = {i} c = c[1] end return t"),
     ])
 
 
@@ -554,6 +559,13 @@ def test_runtime_errors(differ):
         ev("return pcall(error, 'caught')"),
         ev("local ok, e = pcall(error, 'caught') return {tostring(ok), e}"),
         ev("local ok, e = pcall(function() local x = nil; return x.y end) return e"),
+        ev("local t = {} for i = 1, 7000 do t[i] = i end return redis.call('DEL', unpack(t))"),
+        ev("local t = {} for i = 1, 8000 do t[i] = i end return redis.call('DEL', unpack(t))"),
+        ev("local t = {} for i = 1, 100 do t[i] = 'k' .. i end "
+           "return #redis.call('MGET', unpack(t))"),
+        ev("return string.rep('x', -1)"),
+        ev("return ('x'):rep(3)"),
+        ev("return #string.rep('ab', 100000)"),
     ])
 
 
