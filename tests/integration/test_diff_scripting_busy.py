@@ -1,6 +1,8 @@
-"""Differential tests of long-running scripts and functions: BUSY replies,
+"""Differential tests that need two connections. Long-running scripts and
+functions: BUSY replies,
 SCRIPT KILL / FUNCTION KILL, FUNCTION STATS while a function runs, and the
-UNKILLABLE case ended by SHUTDOWN NOSAVE, against redis-server.
+UNKILLABLE case ended by SHUTDOWN NOSAVE; and scripts seen from another
+client: WATCH invalidation and keyspace notifications. Against redis-server.
 
 These need two connections (one runs the script, the other is refused with
 BUSY and kills it), so they run the same scenario on Basalt and on the oracle
@@ -229,3 +231,71 @@ def test_unkillable_function_and_shutdown_nosave(dedicated_pair):
         (1, 'call', ['SHUTDOWN', 'NOSAVE']),
         (0, 'recv', []),
     ])
+
+
+# --- Other two-connection scenarios: WATCH and keyspace notifications ----------
+
+
+@pytest.fixture
+def two_conn_servers(basalt, oracle, basalt_server, oracle_server):
+    yield basalt_server, oracle_server
+    for srv in (basalt_server, oracle_server):
+        restore_or_restart(srv)
+        if srv.alive():
+            with srv.raw(timeout=3) as c:
+                c.command('CONFIG', 'SET', 'notify-keyspace-events', '')
+
+
+def test_script_write_aborts_watchers(two_conn_servers):
+    """A key written by another client's script counts as modified for WATCH;
+    a script that only reads does not; a script run inside the watcher's own
+    transaction executes."""
+    both(two_conn_servers, [
+        (0, 'call', ['SET', 'k', '1']),
+        (0, 'call', ['WATCH', 'k']),
+        (1, 'call', ['EVAL', "return redis.call('GET', 'k')", '0']),
+        (0, 'call', ['MULTI']),
+        (0, 'call', ['EVAL', "return redis.call('INCR', 'k')", '0']),
+        (0, 'call', ['EXEC']),
+        (0, 'call', ['WATCH', 'k']),
+        (1, 'call', ['EVAL', "return redis.call('INCR', 'k')", '0']),
+        (0, 'call', ['MULTI']),
+        (0, 'call', ['EVAL', "return redis.call('INCR', 'k')", '0']),
+        (0, 'call', ['EXEC']),
+        (0, 'call', ['GET', 'k']),
+        (0, 'call', ['WATCH', 'k']),
+        (1, 'call', ['EVAL', "redis.call('SET', 'k', 'tmp') redis.call('DEL', 'k')", '0']),
+        (0, 'call', ['MULTI']),
+        (0, 'call', ['PING']),
+        (0, 'call', ['EXEC']),
+        (0, 'call', ['WATCH', 'k']),
+        (1, 'call', ['EVAL', "redis.call('DEL', 'nokey')", '0']),
+        (0, 'call', ['MULTI']),
+        (0, 'call', ['PING']),
+        (0, 'call', ['EXEC']),
+    ], setup=[['FLUSHALL']])
+
+
+def test_keyspace_notifications_from_scripts(two_conn_servers):
+    """Commands run by scripts and functions notify like the same commands
+    sent by a client, in order; a failing script still notifies what it did."""
+    steps = [
+        (0, 'call', ['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']),
+        (1, 'call', ['PSUBSCRIBE', '__key*@0__:*']),
+        (0, 'call', ['EVAL', "redis.call('SET', 'a', 1) redis.call('INCR', 'a') "
+                     "redis.call('RPUSH', 'l', 'x') redis.call('EXPIRE', 'a', 100) "
+                     "redis.call('DEL', 'l')", '0']),
+        (0, 'call', ['EVAL', "redis.call('SET', 'b', 1) redis.call('INCR', 'nonnum') "
+                     "error('stop')", '0']),
+        (0, 'call', ['SET', 'nonnum', 'x']),
+        (0, 'call', ['EVAL', "redis.call('SET', 'c', 1) return redis.call('INCR', 'nonnum')",
+                     '0']),
+        (0, 'call', ['EVAL', "return redis.call('GET', 'a')", '0']),
+        (0, 'call', ['PING']),
+    ]
+    # One pmessage per event (keyspace and keyevent for each of the 9 writes:
+    # set/incrby/rpush/expire/del, set/incrby, set, set), then PING as an end
+    # marker: an extra event would be read in its place.
+    steps += [(1, 'recv', [])] * 18
+    steps += [(1, 'call', ['PING'])]
+    both(two_conn_servers, steps, setup=[['FLUSHALL']])
