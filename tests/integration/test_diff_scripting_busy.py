@@ -1,15 +1,14 @@
-"""Differential tests that need two connections. Long-running scripts and
-functions: BUSY replies,
-SCRIPT KILL / FUNCTION KILL, FUNCTION STATS while a function runs, and the
-UNKILLABLE case ended by SHUTDOWN NOSAVE; and scripts seen from another
-client: WATCH invalidation and keyspace notifications. Against redis-server.
+"""Differential scripting tests that need two connections, against
+redis-server: long-running scripts and functions (BUSY replies, SCRIPT KILL /
+FUNCTION KILL, FUNCTION STATS while a function runs, UNKILLABLE ended by
+SHUTDOWN NOSAVE), and scripts seen from another client (WATCH invalidation,
+keyspace notifications).
 
-These need two connections (one runs the script, the other is refused with
-BUSY and kills it), so they run the same scenario on Basalt and on the oracle
-and compare every reply. busy-reply-threshold is lowered to 100 ms (on the
-shared servers with CONFIG SET, restored afterwards; on dedicated servers for
-the scenarios that end with SHUTDOWN NOSAVE). The looping scripts burn a
-core for well under a second each.
+Each scenario runs on Basalt and on the oracle and every reply is compared.
+For the busy ones busy-reply-threshold is lowered to 100 ms (on the shared
+servers with CONFIG SET, restored afterwards; on dedicated servers for the
+scenarios that end with SHUTDOWN NOSAVE). The looping scripts burn a core for
+well under a second each.
 """
 
 import time
