@@ -228,6 +228,24 @@ def test_register_function_forms(differ):
                         "callback = function() end}")),
         load(lib('e13', "redis.register_function{function_name = 'x', callback = 'x'}")),
         load(lib('e14', "redis.register_function({})")),
+        # description (shown by FUNCTION LIST; a number is taken as its string).
+        load(lib('d1', "redis.register_function{function_name = 'df', "
+                       "callback = function() return 1 end, description = 'my desc'}")),
+        load(lib('d2', "redis.register_function{function_name = 'df2', "
+                       "callback = function() return 1 end, description = 5}")),
+        load(lib('d3', "redis.register_function{function_name = 'df3', "
+                       "callback = function() return 1 end, description = {}}")),
+        'FUNCTION LIST LIBRARYNAME d1',
+        'FUNCTION LIST LIBRARYNAME d2',
+        # Functions registered in a loop, closures over the loop variable.
+        load(lib('loop', "for i = 1, 3 do redis.register_function('lf' .. i, "
+                         "function() return i end) end")),
+        ['FCALL', 'lf2', '0'],
+        # keys / args are fresh tables the function may change.
+        load(lib('kt', "redis.register_function('kt', function(keys, args) "
+                       "keys[1] = 'changed' args[5] = 'x' return {#keys, #args, keys[1]} end)")),
+        ['FCALL', 'kt', '1', 'k', 'a'],
+        ['FCALL', 'kt', '1', 'k', 'a'],
         # Function names.
         load(lib('n1', "redis.register_function('bad-name', function() end)")),
         load(lib('n2', "redis.register_function('', function() end)")),
@@ -523,6 +541,7 @@ def test_function_dump_restore(differ):
     dump_one = _oracle_dump(differ, [one])
     dump_none = _oracle_dump(differ, [])
     dump_one_v2 = _oracle_dump(differ, [one_v2])
+    dump_two_libs = _oracle_dump(differ, [one, two])
     with differ.oracle_server.raw() as c:
         c.command('SET', 'dumped', 'v')
         key_dump = c.call('DUMP', 'dumped')
@@ -559,6 +578,16 @@ def test_function_dump_restore(differ):
         ['FUNCTION', 'RESTORE', dump_one[:3] + bytes([dump_one[3] ^ 0x20]) + dump_one[4:]],
         'FUNCTION RESTORE',
         'FUNCTION DUMP extra',
+        # A payload whose libraries partly collide restores nothing.
+        'FUNCTION FLUSH',
+        load(two),
+        ['FUNCTION', 'RESTORE', dump_two_libs],
+        'FUNCTION LIST',
+        ['FCALL', 'fone', '0'],
+        ['FUNCTION', 'RESTORE', dump_two_libs, 'REPLACE'],
+        ['FCALL', 'fone', '0'],
+        'FUNCTION FLUSH',
+        ['FUNCTION', 'RESTORE', dump_one],
         # A key's DUMP payload (valid checksum) is not a function payload.
         ['FUNCTION', 'RESTORE', key_dump],
         ['RESTORE', 'k2', '0', dump_one],
