@@ -915,3 +915,20 @@ def compare_script_counters(basalt_server, oracle_server, script, fields, comman
     diffs = ['%s: basalt %r, redis-server %r' % (key, got[key], want[key])
              for key in want if got[key] != want[key]]
     assert not diffs, '\n'.join(diffs)
+
+
+def test_time_frozen_for_expiry_during_script(differ):
+    """Keys do not expire while a script runs (redis 7.0 evaluates expiry with
+    the time the script started), although TIME moves on."""
+    wait = ("local t = redis.call('TIME') local e = 0 "
+            "repeat local n = redis.call('TIME') "
+            "e = (n[1] - t[1]) * 1000000 + (n[2] - t[2]) until e > 5000 ")
+    differ([
+        ev("redis.call('SET', 'k', 'v', 'PX', 1) " + wait +
+           "return {redis.call('EXISTS', 'k'), redis.call('GET', 'k'), "
+           "redis.call('PTTL', 'k')}"),
+        'EXISTS k',
+        ev("redis.call('SET', 'k3', 'v', 'PX', 1) " + wait +
+           "return redis.call('INCR', 'k3')"),
+        'GET k3',
+    ])
