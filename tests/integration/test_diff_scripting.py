@@ -458,6 +458,9 @@ def test_redis_call_replies_to_lua_resp2(differ):
         ev("return redis.call('INCRBYFLOAT', 'f', '1.5')"),
         ev("return redis.call('HRANDFIELD', 'h', 1, 'WITHVALUES')"),
         ev("return redis.call('ECHO', 'echo me')"),
+        ev("return redis.call('get', 's')"),
+        ev("return redis.call('GeT', 's')"),
+        ev("return redis.pcall('gEt', 'l')"),
     ])
 
 
