@@ -298,3 +298,24 @@ def test_keyspace_notifications_from_scripts(two_conn_servers):
     steps += [(1, 'recv', [])] * 18
     steps += [(1, 'call', ['PING'])]
     both(two_conn_servers, steps, setup=[['FLUSHALL']])
+
+
+def test_publish_from_scripts(two_conn_servers):
+    """PUBLISH is allowed in scripts (not read-only ones); subscribers get the
+    messages in order, also from a script that fails afterwards, and the
+    script sees the receiver count."""
+    steps = [
+        (1, 'call', ['SUBSCRIBE', 'ch']),
+        (0, 'call', ['EVAL', "return {redis.call('PUBLISH', 'ch', 'one'), "
+                     "redis.call('PUBLISH', 'nobody', 'x'), redis.call('PUBLISH', 'ch', 'two')}",
+                     '0']),
+        (0, 'call', ['EVAL', "redis.call('PUBLISH', 'ch', 'three') error('after publish')", '0']),
+        (0, 'call', ['EVAL_RO', "return redis.call('PUBLISH', 'ch', 'ro')", '0']),
+        (0, 'call', ['EVAL', "#!lua flags=no-writes\nreturn redis.call('PUBLISH', 'ch', 'nw')",
+                     '0']),
+        # one, two, three (read-only scripts may not PUBLISH: it may replicate),
+        # then PING as the end marker.
+        (1, 'recv', []), (1, 'recv', []), (1, 'recv', []),
+        (1, 'call', ['PING']),
+    ]
+    both(two_conn_servers, steps, setup=[['FLUSHALL']])
