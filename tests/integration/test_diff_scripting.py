@@ -609,12 +609,35 @@ def test_script_counters_in_info(basalt_server, oracle_server):
 
 
 def compare_script_counters(basalt_server, oracle_server, script, fields, commands):
+    """Runs script on both servers and compares the INFO fields and the
+    commandstats of commands (usec left out) and errorstats at the end. On a
+    difference, the message also names the steps after which the counters
+    moved differently."""
+    def moved(srv, c):
+        """{'cmdstat_x.calls': n, ..., 'errorstat_ERR.count': n} (no usec)."""
+        stats = info(srv, 'commandstats')
+        errs = info(srv, 'errorstats')
+        out = {}
+        for k, v in list(stats.items()) + list(errs.items()):
+            if k == 'cmdstat_info':
+                continue
+            for part in v.split(','):
+                name, _, num = part.partition('=')
+                if not name.startswith('usec'):
+                    out[k + '.' + name] = int(num)
+        return out
+
     def counters(srv):
-        replies = []
+        replies, per_step = [], []
         with srv.raw() as c:
             c.command('FLUSHALL')
+            before = moved(srv, c)
             for args in script:
                 replies.append(c.command(*args))
+                after = moved(srv, c)
+                per_step.append(sorted('%s%+d' % (k, v - before.get(k, 0))
+                                       for k, v in after.items() if before.get(k, 0) != v))
+                before = after
         mem = info(srv, 'memory')
         stats = info(srv, 'commandstats')
         errs = info(srv, 'errorstats')
@@ -625,13 +648,19 @@ def compare_script_counters(basalt_server, oracle_server, script, fields, comman
         out['errorstats'] = sorted(errs.items())
         with srv.raw() as c:
             c.command('SCRIPT', 'FLUSH')
-        return replies, out
+        return replies, out, per_step
 
-    got_replies, got = counters(basalt_server)
-    want_replies, want = counters(oracle_server)
+    got_replies, got, got_steps = counters(basalt_server)
+    want_replies, want, want_steps = counters(oracle_server)
     assert got_replies == want_replies
     diffs = ['%s: basalt %r, redis-server %r' % (key, got[key], want[key])
              for key in want if got[key] != want[key]]
+    if diffs:
+        # What each step added to the counters, where the servers differ.
+        for args, g, w in zip(script, got_steps, want_steps):
+            if g != w:
+                diffs.append('after %r: basalt moved %r, redis-server moved %r'
+                             % ([a[:50] for a in args], g, w))
     assert not diffs, '\n'.join(diffs)
 
 
