@@ -71,8 +71,10 @@ def replicas(make_server, oracle_bin):
 
 
 def compare(got, want, steps):
-    for args, g, w in zip(steps, got, want):
-        assert g == w, 'at %s\n  basalt: %r\n  oracle: %r' % (describe(args), g, w)
+    """Every differing step is listed (each step is independent enough)."""
+    diffs = ['at %s\n  basalt: %r\n  oracle: %r' % (describe(args), g, w)
+             for args, g, w in zip(steps, got, want) if g != w]
+    assert not diffs, '%d differing steps:\n' % len(diffs) + '\n'.join(diffs)
 
 
 def test_scripts_on_a_disconnected_replica(replicas):
