@@ -183,8 +183,11 @@ void Executor::ScriptCall(Session& s, ScriptRules& rules, std::span<const std::s
   const uint32_t flags = spec->flags;
   if (flags & kNoScript) return ScriptReject(spec, errors::kScriptNotAllowed, rb);
   const bool write = flags & kWrite;
-  if (rules.read_only && (flags & (kWrite | kMayReplicate))) {
-    return ScriptReject(spec, errors::kScriptReadOnly, rb);  // PUBLISH too
+  // PUBLISH and SPUBLISH replicate too: refused in read-only scripts (Redis
+  // 7.0 does so without flagging them may-replicate in COMMAND INFO).
+  if (rules.read_only && ((flags & (kWrite | kMayReplicate)) || spec->name == "publish" ||
+                          spec->name == "spublish")) {
+    return ScriptReject(spec, errors::kScriptReadOnly, rb);
   }
   if (!(flags & kStale) && host_.is_replica() && !host_.primary_link_up() &&
       !config_.replica_serve_stale_data()) {
@@ -224,7 +227,8 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
   // A running snapshot must see the old value of anything this command may
   // change in place (storage::SetWriteIntent).
   storage::SetWriteIntent(!(spec.flags & kReadOnly));
-  if (s.admitted()) {
+  if (s.admitted() && s.exec_log_ == nullptr) {
+    // (Not inside EXEC: its queue is taken, it cannot be retried.)
     // A client's command that would wait for a shard while a script runs
     // does not stall its worker (storage::LockShardMutex): it runs again
     // later, or answers -BUSY once the script is past its threshold.
@@ -376,7 +380,8 @@ void Executor::Exec(Session& s, protocol::ReplyBuilder& rb) {
       if (d && *d >= 0 && *d < ks.db_count()) db_sim = int(*d);
       continue;
     }
-    bool touches_data = spec.flags & (kWrite | kReadOnly);
+    // A script may touch any key, declared or not: EXEC holds every shard.
+    bool touches_data = (spec.flags & (kWrite | kReadOnly)) || spec.traits.runs_script;
     if (!touches_data) continue;
     if (spec.first_key <= 0 || (spec.flags & kMovableKeys) || spec.traits.locks_all) {
       all = true;

@@ -166,9 +166,9 @@ void RegisterPubsubFamily(CommandTable& t) {
   t.Add(Spec(g, "punsubscribe", -1, sub_flags, 0, 0, 0, "@pubsub @slow", CmdPUnsubscribe));
   t.Add(Spec(g, "ssubscribe", -2, sub_flags, 1, -1, 1, "@pubsub @slow", CmdSSubscribe));
   t.Add(Spec(g, "sunsubscribe", -1, sub_flags, 1, -1, 1, "@pubsub @slow", CmdSUnsubscribe));
-  t.Add(Spec(g, "publish", 3, kPubSub | kLoading | kStale | kFast | kMayReplicate, 0, 0, 0, "@pubsub @fast",
+  t.Add(Spec(g, "publish", 3, kPubSub | kLoading | kStale | kFast, 0, 0, 0, "@pubsub @fast",
              CmdPublish));
-  t.Add(Spec(g, "spublish", 3, kPubSub | kLoading | kStale | kFast | kMayReplicate, 1, 1, 1, "@pubsub @fast",
+  t.Add(Spec(g, "spublish", 3, kPubSub | kLoading | kStale | kFast, 1, 1, 1, "@pubsub @fast",
              CmdSPublish));
   t.Add(Spec(g, "pubsub", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
   const CommandFlag f = kPubSub | kLoading | kStale;
