@@ -87,7 +87,7 @@ void FcallGeneric(CommandContext& ctx, bool read_only) {
   }
   int64_t numkeys;
   if (!ParseNumkeys(ctx, 2, &numkeys)) return;
-  rt.SetRunningCommand(f->name, std::vector<std::string>(ctx.args.begin(), ctx.args.end()));
+  rt.SetRunningCommand(f->name, ctx.args);
   auto keys = ctx.args.subspan(3, size_t(numkeys));
   auto argv = ctx.args.subspan(3 + size_t(numkeys));
   // Copy what the run needs: a FUNCTION command cannot run inside it, but
@@ -95,6 +95,7 @@ void FcallGeneric(CommandContext& ctx, bool read_only) {
   std::string name = f->name;
   scripting::ScriptFlags flags = f->flags;
   RunScript(ctx, rt.functions(), f->ref, name, flags, read_only, true, keys, argv);
+  rt.SetRunningCommand({}, {});
 }
 
 void CmdFcall(CommandContext& ctx) { FcallGeneric(ctx, false); }

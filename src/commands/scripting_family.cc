@@ -281,14 +281,14 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
   scripting::LuaEngine& engine = ctx.host.scripts().eval();
   const scripting::LuaEngine::Script* script;
   std::string sha;
+  std::string_view sha_view;
   if (by_sha) {
     script = engine.FindScript(ctx.args[1]);
     if (script == nullptr) {
       ctx.Error(errors::kNoScript);
       return;
     }
-    sha = std::string(ctx.args[1]);
-    for (char& c : sha) c = char(std::tolower(static_cast<unsigned char>(c)));
+    sha_view = script->sha;
   } else {
     auto loaded = engine.LoadScript(ctx.args[1], &sha);
     if (!loaded.ok()) {
@@ -296,6 +296,7 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
       return;
     }
     script = *loaded;
+    sha_view = script->sha;
     scripting::Runtime& rt = ctx.host.scripts();
     if (engine.script_count() != rt.scripts_count.load(std::memory_order_relaxed)) {
       rt.RefreshCounters();  // a new script in the cache
@@ -303,7 +304,7 @@ void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
   }
   auto keys = ctx.args.subspan(3, size_t(numkeys));
   auto argv = ctx.args.subspan(3 + size_t(numkeys));
-  RunScript(ctx, engine, script->ref, sha, script->flags, read_only, false, keys, argv);
+  RunScript(ctx, engine, script->ref, sha_view, script->flags, read_only, false, keys, argv);
 }
 
 void CmdEval(CommandContext& ctx) { EvalGeneric(ctx, false, false); }

@@ -277,20 +277,22 @@ int SafePcall(lua_State* L) {
 
 // Builds the argument vector of redis.call/pcall; on a bad argument returns
 // the error text.
+// The strings keep their capacity from call to call (storage is reused).
 const char* CollectArgs(lua_State* L, std::vector<std::string>* storage) {
   int argc = lua_gettop(L);
   if (argc == 0) return "Please specify at least one argument for this redis lib call";
-  storage->reserve(size_t(argc));
+  if (storage->size() < size_t(argc)) storage->resize(size_t(argc));
   for (int i = 1; i <= argc; i++) {
+    std::string& out = (*storage)[size_t(i - 1)];
     int t = lua_type(L, i);
     if (t == LUA_TNUMBER) {
       char buf[64];
       int n = std::snprintf(buf, sizeof(buf), "%.17g", double(lua_tonumber(L, i)));
-      storage->emplace_back(buf, size_t(n));
+      out.assign(buf, size_t(n));
     } else if (t == LUA_TSTRING) {
       size_t len;
       const char* s = lua_tolstring(L, i, &len);
-      storage->emplace_back(s, len);
+      out.assign(s, len);
     } else {
       return "Lua redis lib command arguments must be strings or integers";
     }
@@ -301,9 +303,10 @@ const char* CollectArgs(lua_State* L, std::vector<std::string>* storage) {
 int GenericCall(lua_State* L, bool raise) {
   LuaEngine* e = EngineOf(L);
   ScriptHost* host = e->host();
-  std::string reply;
+  std::string& reply = e->call_reply_;
+  reply.clear();
   {
-    std::vector<std::string> storage;
+    std::vector<std::string>& storage = e->call_args_;
     const char* bad = CollectArgs(L, &storage);
     if (bad != nullptr) {
       std::string msg = std::string("ERR ") + bad;
@@ -314,7 +317,8 @@ int GenericCall(lua_State* L, bool raise) {
     if (host == nullptr) {
       RaiseErrorTable(L, "ERR redis.call is not available here");
     }
-    std::vector<std::string_view> args(storage.begin(), storage.end());
+    std::vector<std::string_view>& args = e->call_views_;
+    args.assign(storage.begin(), storage.begin() + lua_gettop(L));
     host->Call(args, e->resp(), &reply);
   }
   if (!reply.empty() && reply[0] == '-') {
@@ -330,6 +334,11 @@ int GenericCall(lua_State* L, bool raise) {
     std::string msg = "ERR the command's reply could not be converted";
     reply.clear();
     RaiseErrorTable(L, msg);
+  }
+  // The buffers are reused; a huge reply or argument does not stay resident.
+  if (reply.capacity() > (64u << 10)) std::string().swap(reply);
+  for (std::string& a : e->call_args_) {
+    if (a.capacity() > (64u << 10)) std::string().swap(a);
   }
   return 1;
 }
@@ -741,7 +750,7 @@ void LuaEngine::Protect() {
 
 StatusOr<const LuaEngine::Script*> LuaEngine::LoadScript(std::string_view body, std::string* sha) {
   *sha = Sha1Hex(body);
-  auto it = scripts_.find(*sha);
+  auto it = scripts_.find(std::string_view(*sha));
   if (it != scripts_.end()) return &it->second;
   StatusOr<ScriptFlags> flags = ParseEvalShebang(body);
   if (!flags.ok()) return flags.status();
@@ -757,6 +766,7 @@ StatusOr<const LuaEngine::Script*> LuaEngine::LoadScript(std::string_view body, 
     return Status::Error("ERR Error compiling script (new function): " + err);
   }
   Script s;
+  s.sha = *sha;
   s.body = std::string(body);
   s.flags = *flags;
   s.ref = luaL_ref(L_, LUA_REGISTRYINDEX);
@@ -767,9 +777,9 @@ StatusOr<const LuaEngine::Script*> LuaEngine::LoadScript(std::string_view body, 
 
 const LuaEngine::Script* LuaEngine::FindScript(std::string_view sha) const {
   if (sha.size() != 40) return nullptr;
-  std::string lower(sha);
-  for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
-  auto it = scripts_.find(lower);
+  char lower[40];
+  for (size_t i = 0; i < 40; i++) lower[i] = char(std::tolower(static_cast<unsigned char>(sha[i])));
+  auto it = scripts_.find(std::string_view(lower, 40));
   return it == scripts_.end() ? nullptr : &it->second;
 }
 

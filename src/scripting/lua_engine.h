@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/status.h"
 
@@ -87,6 +88,7 @@ class LuaEngine {
 
   // --- EVAL scripts (kEval) ---
   struct Script {
+    std::string sha;  // lower-case hex
     std::string body;
     ScriptFlags flags;
     int ref = 0;  // the compiled function, in the Lua registry
@@ -139,7 +141,18 @@ class LuaEngine {
   ScriptHost* host_ = nullptr;
   int resp_ = 2;
   bool error_counted_ = false;
-  std::unordered_map<std::string, Script> scripts_;
+  // Looked up by string_view (EVALSHA's argument), no copy.
+  struct ShaHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, Script, ShaHash, std::equal_to<>> scripts_;
+ public:
+  // Reused by redis.call (one call at a time): arguments and reply.
+  std::vector<std::string> call_args_;
+  std::vector<std::string_view> call_views_;
+  std::string call_reply_;
+ private:
   size_t scripts_bytes_ = 0;
 };
 

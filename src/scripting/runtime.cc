@@ -69,6 +69,12 @@ void Runtime::BeginRun(bool function, int64_t threshold_ms) {
 
 void Runtime::EndRun() {
   run_start_ms_.store(0, std::memory_order_release);
+  if (function_.load(std::memory_order_relaxed)) {
+    // FUNCTION STATS stops seeing the caller's arguments before they go.
+    std::lock_guard<std::mutex> lock(running_mu_);
+    running_name_ = {};
+    running_command_ = {};
+  }
   kill_.store(false, std::memory_order_relaxed);
   // Only the Lua heaps change by running; the caches and libraries are
   // counted where they change (RefreshCounters).
@@ -111,10 +117,11 @@ void Runtime::RefreshCounters() {
   functions_bytes.store(bytes, std::memory_order_relaxed);
 }
 
-void Runtime::SetRunningCommand(std::string name, std::vector<std::string> command) {
+void Runtime::SetRunningCommand(std::string_view name,
+                                std::span<const std::string_view> command) {
   std::lock_guard<std::mutex> lock(running_mu_);
-  running_name_ = std::move(name);
-  running_command_ = std::move(command);
+  running_name_ = name;
+  running_command_ = command;
 }
 
 bool Runtime::RunningCommand(std::string* name, std::vector<std::string>* command,
@@ -122,8 +129,9 @@ bool Runtime::RunningCommand(std::string* name, std::vector<std::string>* comman
   int64_t start = run_start_ms_.load(std::memory_order_acquire);
   if (start == 0 || !function_.load(std::memory_order_relaxed)) return false;
   std::lock_guard<std::mutex> lock(running_mu_);
-  *name = running_name_;
-  *command = running_command_;
+  if (running_name_.empty()) return false;
+  *name = std::string(running_name_);
+  command->assign(running_command_.begin(), running_command_.end());
   *ms = MonotonicMs() - start;
   return true;
 }

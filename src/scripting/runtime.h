@@ -18,6 +18,8 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <span>
+#include <string_view>
 #include <thread>
 
 #include <string>
@@ -77,7 +79,8 @@ class Runtime {
   std::atomic<size_t> functions_count{0}, libraries_count{0}, functions_bytes{0};
 
   // FUNCTION STATS: the running function's name and command (any thread).
-  void SetRunningCommand(std::string name, std::vector<std::string> command);
+  // `command` must stay valid until EndRun (it is the caller's arguments).
+  void SetRunningCommand(std::string_view name, std::span<const std::string_view> command);
   bool RunningCommand(std::string* name, std::vector<std::string>* command, int64_t* ms) const;
   void RefreshCounters();
 
@@ -96,8 +99,8 @@ class Runtime {
   std::atomic<bool> kill_{false};
   std::atomic<bool> abort_{false};
   mutable std::mutex running_mu_;
-  std::string running_name_;                 // guarded by running_mu_
-  std::vector<std::string> running_command_;  // guarded by running_mu_
+  std::string_view running_name_;                  // guarded by running_mu_
+  std::span<const std::string_view> running_command_;  // guarded by running_mu_
 };
 
 // The process's runtime, for storage's lock-wait probe (set by its owner).
