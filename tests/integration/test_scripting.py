@@ -475,6 +475,44 @@ def test_script_effects_replicate_identically(make_server, kinds):
     assert replica.client().script_exists(sha) == [False]
 
 
+FN_LIB = ('#!lua name=repl_lib\n'
+          'redis.register_function("bump", function(keys, args) '
+          'redis.call("SET", keys[1], args[1]) return redis.call("INCR", keys[1]) end)\n'
+          'redis.register_function{function_name="peek", flags={"no-writes"}, '
+          'callback=function(keys) return redis.call("GET", keys[1]) end}')
+
+
+@pytest.mark.parametrize('kinds', PAIRS)
+def test_functions_replicate_both_ways(make_server, kinds):
+    """Libraries reach a replica in the full sync (RDB FUNCTION2 records) and
+    in the stream (FUNCTION LOAD/DELETE as sent); FCALL's effects replicate,
+    never the FCALL; with Redis 7.0 peers on either side."""
+    pk, rk = kinds
+    primary = start(make_server, pk)
+    pc = bclient(primary)
+    pc.execute_command('FUNCTION', 'LOAD', FN_LIB)            # before the sync: in the RDB
+    assert pc.execute_command('FCALL', 'bump', '1', 'f:a', '10') == 11
+    replica = start(make_server, rk, replicaof=primary)
+    wait_link_up(replica)
+    rc = replica.client()
+    wait_for(lambda: rc.execute_command('FCALL_RO', 'peek', '1', 'f:a') == '11',
+             what='the library and its data on the replica after the full sync')
+    pc.execute_command('FUNCTION', 'LOAD', 'REPLACE',
+                       FN_LIB.replace('"bump"', '"bump2"'))     # in the stream
+    assert pc.execute_command('FCALL', 'bump2', '1', 'f:b', '1') == 2
+    pc.execute_command('FUNCTION', 'LOAD', '#!lua name=extra\n'
+                       'redis.register_function("x", function() return 1 end)')
+    pc.execute_command('FUNCTION', 'DELETE', 'extra')
+    wait_synced(primary, replica)
+    rb = bclient(replica)
+    libs = {(l[1], tuple(sorted(f[1] for f in l[5])))
+            for l in rb.execute_command('FUNCTION', 'LIST')}
+    assert libs == {(b'repl_lib', (b'bump2', b'peek'))}, libs
+    assert rb.get('f:b') == b'2'
+    assert_identical(primary, replica)
+    assert rb.execute_command('FUNCTION', 'DUMP') == pc.execute_command('FUNCTION', 'DUMP')
+
+
 # --- 4. AOF --------------------------------------------------------------------------
 
 SCRIPT_IN_AOF = re.compile(rb'\$\d+\r\n(eval|evalsha|eval_ro|evalsha_ro|script)\r\n', re.I)
