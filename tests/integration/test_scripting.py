@@ -834,6 +834,8 @@ def test_huge_strings(pair):
         assert c.read_value() == b'ab' * 8 * 1024 * 1024
 
 
+@pytest.mark.skipif(servers.SANITIZED, reason='sanitizers reserve more address space than the '
+                    'limit this test sets (ASan/TSan builds cannot start under it)')
 def test_string_larger_than_the_process_may_allocate(make_server):
     """Under an address-space limit Lua's allocation fails: the script gets
     Redis's 'not enough memory' error and the server goes on."""
