@@ -222,9 +222,13 @@ async function mainQueue(opts, report, inspect) {
     report.check('retries at least the backoff apart', gaps.length === 2 &&
                  gaps.every((g) => g >= BACKOFF_MS), gaps, '>= ' + BACKOFF_MS + ' each');
 
-    // The events lag a little behind the MULTIs that publish them.
+    // The events lag a little behind the MULTIs that publish them, and the
+    // worker's own events behind the job promises: wait for both (the check
+    // below compares what was counted at that moment).
     const evDeadline = Date.now() + 5000;
-    while ((queueEvents.succeeded < total - 1 || queueEvents.failed < 1) &&
+    while ((queueEvents.succeeded < total - 1 || queueEvents.failed < 1 ||
+            (workerEvents.succeeded || 0) < total - 1 || (workerEvents.retrying || 0) < 4 ||
+            (workerEvents.failed || 0) < 5 || (workerEvents.fatal || 0) < 1) &&
            Date.now() < evDeadline) {
       await sleep(50);
     }
