@@ -124,9 +124,7 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
   const CommandSpec* spec = table_.Find(args[0]);
   if (spec == nullptr) return Reject(s, nullptr, UnknownCommand(args), rb);
   if (!spec->subcommands.empty() && args.size() >= 2) {
-    std::string sub(args[1]);
-    for (char& ch : sub) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-    const CommandSpec* found = spec->FindSubcommand(sub);
+    const CommandSpec* found = spec->FindSubcommand(Lower(args[1]));
     if (found == nullptr) {
       std::string upper = spec->name;
       for (char& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
@@ -170,11 +168,8 @@ void Executor::Execute(Session& s, const CommandSpec& spec, std::span<const std:
 void Executor::ScriptCall(Session& s, ScriptRules& rules, std::span<const std::string_view> args,
                           protocol::ReplyBuilder& rb) {
   ThreadStats& stats = CurrentStats();
-  const CommandSpec* spec = table_.Find(args[0]);
   // An unknown subcommand is an unknown command to a script.
-  if (spec != nullptr && !spec->subcommands.empty()) {
-    spec = args.size() >= 2 ? spec->FindSubcommand(Lower(args[1])) : nullptr;
-  }
+  const CommandSpec* spec = Resolve(args);
   if (spec == nullptr) return ScriptReject(nullptr, errors::kScriptUnknownCommand, rb);
   int argc = int(args.size());
   if ((spec->arity > 0 && argc != spec->arity) || argc < -spec->arity) {
@@ -208,6 +203,14 @@ void Executor::ScriptCall(Session& s, ScriptRules& rules, std::span<const std::s
   }
   if (write) rules.wrote = true;
   Run(s, *spec, args, rb, stats);
+}
+
+const CommandSpec* Executor::Resolve(std::span<const std::string_view> args) const {
+  const CommandSpec* spec = table_.Find(args[0]);
+  if (spec != nullptr && !spec->subcommands.empty()) {
+    spec = args.size() >= 2 ? spec->FindSubcommand(Lower(args[1])) : nullptr;
+  }
+  return spec;
 }
 
 void Executor::ScriptReject(const CommandSpec* spec, std::string_view msg,

@@ -73,6 +73,9 @@ class Executor {
   // collects the script's effects.
   void ScriptCall(Session& s, ScriptRules& rules, std::span<const std::string_view> args,
                   protocol::ReplyBuilder& rb);
+  // The command (or container subcommand) args name, or nullptr if none:
+  // what a script can call (redis.call, redis.acl_check_cmd).
+  const CommandSpec* Resolve(std::span<const std::string_view> args) const;
 
   // --- Transactions ---
   void BeginMulti(Session& s);

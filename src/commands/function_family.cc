@@ -28,28 +28,6 @@ namespace {
 
 using scripting::FunctionLibraries;
 
-// Enters the script gate, or answers -BUSY (clients only: the loader and the
-// primary's stream wait).
-class Gate {
- public:
-  explicit Gate(CommandContext& ctx) : rt_(ctx.host.scripts()) {
-    if (!ctx.session.admitted()) {
-      rt_.Enter();
-      entered_ = true;
-      return;
-    }
-    entered_ = rt_.EnterUnlessBusy();
-    if (!entered_) ctx.Error(rt_.running_function() ? errors::kBusyFunction : errors::kBusyScript);
-  }
-  ~Gate() {
-    if (entered_) rt_.Leave();
-  }
-  bool entered() const { return entered_; }
-
- private:
-  scripting::Runtime& rt_;
-  bool entered_ = false;
-};
 
 // Runs `change` with every shard locked and, when it succeeds, propagates the
 // command as given.
@@ -72,7 +50,7 @@ bool ChangeLibraries(CommandContext& ctx, F change) {
 // FCALL function numkeys [key [key ...]] [arg [arg ...]]
 // FCALL_RO function numkeys [key [key ...]] [arg [arg ...]]
 void FcallGeneric(CommandContext& ctx, bool read_only) {
-  Gate gate(ctx);
+  ScriptGate gate(ctx);
   if (!gate.entered()) return;
   scripting::Runtime& rt = ctx.host.scripts();
   // The function is looked up first, then the number of keys (Redis 7.0).
@@ -117,7 +95,7 @@ void CmdFunctionLoad(CommandContext& ctx) {
     ctx.Error("ERR Function code is missing");
     return;
   }
-  Gate gate(ctx);
+  ScriptGate gate(ctx);
   if (!gate.entered()) return;
   std::string name;
   bool ok = ChangeLibraries(ctx, [&]() -> Status {
@@ -131,7 +109,7 @@ void CmdFunctionLoad(CommandContext& ctx) {
 
 // FUNCTION DELETE library-name
 void CmdFunctionDelete(CommandContext& ctx) {
-  Gate gate(ctx);
+  ScriptGate gate(ctx);
   if (!gate.entered()) return;
   if (ChangeLibraries(ctx, [&] { return ctx.host.scripts().libraries().Delete(ctx.args[2]); })) {
     ctx.reply.Ok();
@@ -150,7 +128,7 @@ void CmdFunctionFlush(CommandContext& ctx) {
     ctx.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
     return;
   }
-  Gate gate(ctx);
+  ScriptGate gate(ctx);
   if (!gate.entered()) return;
   if (ChangeLibraries(ctx, [&] {
         ctx.host.scripts().libraries().Flush();
@@ -181,7 +159,7 @@ void CmdFunctionList(CommandContext& ctx) {
       return;
     }
   }
-  Gate gate(ctx);
+  ScriptGate gate(ctx);
   if (!gate.entered()) return;
   const FunctionLibraries& libs = ctx.host.scripts().libraries();
   std::vector<const FunctionLibraries::Library*> shown;
@@ -232,7 +210,7 @@ void CmdFunctionList(CommandContext& ctx) {
 
 // FUNCTION DUMP
 void CmdFunctionDump(CommandContext& ctx) {
-  Gate gate(ctx);
+  ScriptGate gate(ctx);
   if (!gate.entered()) return;
   ctx.reply.Bulk(ctx.host.scripts().libraries().Dump());
 }
@@ -259,7 +237,7 @@ void CmdFunctionRestore(CommandContext& ctx) {
       return;
     }
   }
-  Gate gate(ctx);
+  ScriptGate gate(ctx);
   if (!gate.entered()) return;
   if (ChangeLibraries(
           ctx, [&] { return ctx.host.scripts().libraries().Restore(ctx.args[2], policy); })) {
@@ -303,23 +281,7 @@ void CmdFunctionStats(CommandContext& ctx) {
 }
 
 // FUNCTION KILL
-void CmdFunctionKill(CommandContext& ctx) {
-  using R = scripting::Runtime::KillResult;
-  switch (ctx.host.scripts().RequestKill(true)) {
-    case R::kNotBusy:
-      ctx.Error(errors::kNotBusy);
-      return;
-    case R::kUnkillable:
-      ctx.Error(errors::kUnkillable);
-      return;
-    case R::kWrongKind:
-      ctx.Error(errors::kBusyScript);
-      return;
-    case R::kKilled:
-      ctx.reply.Ok();
-      return;
-  }
-}
+void CmdFunctionKill(CommandContext& ctx) { ReplyKill(ctx, true); }
 
 // FUNCTION HELP
 void CmdFunctionHelp(CommandContext& ctx) {
@@ -371,22 +333,11 @@ void CmdFunctionHelp(CommandContext& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.reply.ArrayHeader(std::size(kLines));
-  for (const char* l : kLines) ctx.reply.SimpleString(l);
+  ReplyLines(ctx, kLines);
 }
 
 void CmdContainer(CommandContext& ctx) { ctx.Error(errors::WrongArity(ctx.spec.name)); }
 
-KeySpec NumkeysSpec(const char* flags) {
-  KeySpec ks;
-  ks.flags = flags;
-  ks.begin_index = 2;
-  ks.keynum = true;
-  ks.keynumidx = 0;
-  ks.firstkey = 1;
-  ks.numstep = 1;
-  return ks;
-}
 
 }  // namespace
 

@@ -96,13 +96,7 @@ class Bridge final : public scripting::ScriptHost {
 
   int AclCheck(std::span<const std::string_view> args) override {
     // Every user may run every command until ACL users exist (issue 15).
-    const CommandSpec* spec = ctx_.host.commands().Find(args[0]);
-    if (spec != nullptr && !spec->subcommands.empty()) {
-      std::string sub(args.size() > 1 ? args[1] : "");
-      for (char& c : sub) c = char(std::tolower(static_cast<unsigned char>(c)));
-      spec = spec->FindSubcommand(sub);
-    }
-    return spec == nullptr ? -1 : 1;
+    return ctx_.host.executor().Resolve(args) == nullptr ? -1 : 1;
   }
 
   bool wrote() const { return rules_.wrote; }
@@ -116,30 +110,6 @@ class Bridge final : public scripting::ScriptHost {
   int64_t last_serve_us_ = 0;
 };
 
-// Enters the script gate for this command, or answers -BUSY.
-class GateGuard {
- public:
-  explicit GateGuard(CommandContext& ctx) : rt_(ctx.host.scripts()) {
-    if (!ctx.session.admitted()) {
-      // The loader and the primary's stream wait; they are never refused.
-      rt_.Enter();
-      entered_ = true;
-      return;
-    }
-    entered_ = rt_.EnterUnlessBusy();
-    if (!entered_) {
-      ctx.Error(rt_.running_function() ? errors::kBusyFunction : errors::kBusyScript);
-    }
-  }
-  ~GateGuard() {
-    if (entered_) rt_.Leave();
-  }
-  bool entered() const { return entered_; }
-
- private:
-  scripting::Runtime& rt_;
-  bool entered_ = false;
-};
 
 // The checks a script with shebang flags gets before it runs (a script
 // without flags is checked command by command instead).
@@ -177,6 +147,56 @@ bool AdmitFlaggedScript(CommandContext& ctx, const scripting::ScriptFlags& flags
 }
 
 }  // namespace
+
+ScriptGate::ScriptGate(CommandContext& ctx) : rt_(ctx.host.scripts()) {
+  if (!ctx.session.admitted()) {
+    // The loader and the primary's stream wait; they are never refused.
+    rt_.Enter();
+    entered_ = true;
+    return;
+  }
+  entered_ = rt_.EnterUnlessBusy();
+  if (!entered_) ctx.Error(rt_.running_function() ? errors::kBusyFunction : errors::kBusyScript);
+}
+
+ScriptGate::~ScriptGate() {
+  if (entered_) rt_.Leave();
+}
+
+KeySpec NumkeysSpec(const char* flags) {
+  KeySpec ks;
+  ks.flags = flags;
+  ks.begin_index = 2;
+  ks.keynum = true;
+  ks.keynumidx = 0;
+  ks.firstkey = 1;
+  ks.numstep = 1;
+  return ks;
+}
+
+void ReplyKill(CommandContext& ctx, bool function) {
+  using R = scripting::Runtime::KillResult;
+  switch (ctx.host.scripts().RequestKill(function)) {
+    case R::kNotBusy:
+      ctx.Error(errors::kNotBusy);
+      return;
+    case R::kUnkillable:
+      ctx.Error(errors::kUnkillable);
+      return;
+    case R::kWrongKind:
+      // The running one is of the other kind: its BUSY text names its KILL.
+      ctx.Error(function ? errors::kBusyScript : errors::kBusyFunction);
+      return;
+    case R::kKilled:
+      ctx.reply.Ok();
+      return;
+  }
+}
+
+void ReplyLines(CommandContext& ctx, std::span<const char* const> lines) {
+  ctx.reply.ArrayHeader(lines.size());
+  for (const char* l : lines) ctx.reply.SimpleString(l);
+}
 
 bool ParseNumkeys(CommandContext& ctx, size_t numkeys_index, int64_t* numkeys) {
   auto n = ParseInt64(ctx.args[numkeys_index]);
@@ -276,7 +296,7 @@ namespace {
 void EvalGeneric(CommandContext& ctx, bool by_sha, bool read_only) {
   int64_t numkeys;
   if (!ParseNumkeys(ctx, 2, &numkeys)) return;
-  GateGuard gate(ctx);
+  ScriptGate gate(ctx);
   if (!gate.entered()) return;
   scripting::LuaEngine& engine = ctx.host.scripts().eval();
   const scripting::LuaEngine::Script* script;
@@ -314,7 +334,7 @@ void CmdEvalShaRo(CommandContext& ctx) { EvalGeneric(ctx, true, true); }
 
 // SCRIPT LOAD script
 void CmdScriptLoad(CommandContext& ctx) {
-  GateGuard gate(ctx);
+  ScriptGate gate(ctx);
   if (!gate.entered()) return;
   std::string sha;
   auto loaded = ctx.host.scripts().eval().LoadScript(ctx.args[2], &sha);
@@ -328,7 +348,7 @@ void CmdScriptLoad(CommandContext& ctx) {
 
 // SCRIPT EXISTS sha1 [sha1 ...]
 void CmdScriptExists(CommandContext& ctx) {
-  GateGuard gate(ctx);
+  ScriptGate gate(ctx);
   if (!gate.entered()) return;
   scripting::LuaEngine& engine = ctx.host.scripts().eval();
   ctx.reply.ArrayHeader(ctx.args.size() - 2);
@@ -345,7 +365,7 @@ void CmdScriptFlush(CommandContext& ctx) {
     ctx.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
     return;
   }
-  GateGuard gate(ctx);
+  ScriptGate gate(ctx);
   if (!gate.entered()) return;
   // The cache is small next to a keyspace: both modes free it now.
   ctx.host.scripts().eval().FlushScripts();
@@ -354,23 +374,7 @@ void CmdScriptFlush(CommandContext& ctx) {
 }
 
 // SCRIPT KILL
-void CmdScriptKill(CommandContext& ctx) {
-  using R = scripting::Runtime::KillResult;
-  switch (ctx.host.scripts().RequestKill(false)) {
-    case R::kNotBusy:
-      ctx.Error(errors::kNotBusy);
-      return;
-    case R::kUnkillable:
-      ctx.Error(errors::kUnkillable);
-      return;
-    case R::kWrongKind:
-      ctx.Error(errors::kBusyFunction);
-      return;
-    case R::kKilled:
-      ctx.reply.Ok();
-      return;
-  }
-}
+void CmdScriptKill(CommandContext& ctx) { ReplyKill(ctx, false); }
 
 // SCRIPT DEBUG YES|SYNC|NO
 void CmdScriptDebug(CommandContext& ctx) {
@@ -398,26 +402,13 @@ void CmdScriptHelp(CommandContext& ctx) {
       "HELP",
       "    Prints this help.",
   };
-  ctx.reply.ArrayHeader(std::size(kLines));
-  for (const char* l : kLines) ctx.reply.SimpleString(l);
+  ReplyLines(ctx, kLines);
 }
 
 void CmdContainer(CommandContext& ctx) { ctx.Error(errors::WrongArity(ctx.spec.name)); }
 
-KeySpec NumkeysSpec(const char* flags) {
-  KeySpec ks;
-  ks.flags = flags;
-  ks.begin_index = 2;
-  ks.keynum = true;
-  ks.keynumidx = 0;
-  ks.firstkey = 1;
-  ks.numstep = 1;
-  return ks;
-}
 
 }  // namespace
-
-std::string Sha1Hex(std::string_view body) { return scripting::Sha1Hex(body); }
 
 void RegisterScriptingFamily(CommandTable& t) {
   const char* g = "scripting";

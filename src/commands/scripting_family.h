@@ -10,7 +10,12 @@
 #include <string>
 #include <string_view>
 
+#include "commands/command_table.h"
 #include "scripting/lua_engine.h"
+
+namespace basalt::scripting {
+class Runtime;
+}
 
 namespace basalt::commands {
 
@@ -28,6 +33,30 @@ void RunScript(CommandContext& ctx, scripting::LuaEngine& engine, int ref, std::
                const scripting::ScriptFlags& flags, bool read_only, bool fcall,
                std::span<const std::string_view> keys, std::span<const std::string_view> args);
 
-std::string Sha1Hex(std::string_view body);
+// Enters the script gate for the command in ctx, or answers -BUSY (a script
+// past its threshold runs on another thread). The loader and the primary's
+// stream wait instead. Leaves the gate on destruction.
+class ScriptGate {
+ public:
+  explicit ScriptGate(CommandContext& ctx);
+  ~ScriptGate();
+  ScriptGate(const ScriptGate&) = delete;
+  ScriptGate& operator=(const ScriptGate&) = delete;
+  bool entered() const { return entered_; }
+
+ private:
+  scripting::Runtime& rt_;
+  bool entered_ = false;
+};
+
+// The key specification of EVAL/FCALL-style commands: numkeys at index 2,
+// then the keys.
+KeySpec NumkeysSpec(const char* flags);
+
+// SCRIPT KILL (function=false) / FUNCTION KILL (function=true).
+void ReplyKill(CommandContext& ctx, bool function);
+
+// A HELP reply: one status line per entry.
+void ReplyLines(CommandContext& ctx, std::span<const char* const> lines);
 
 }  // namespace basalt::commands

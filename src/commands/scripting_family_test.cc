@@ -9,7 +9,7 @@
 
 #include "commands/command_stats.h"
 #include "commands/command_test_fixture.h"
-#include "commands/scripting_family.h"
+#include "scripting/lua_engine.h"
 #include "scripting/runtime.h"
 
 namespace basalt::commands {
@@ -42,7 +42,7 @@ TEST_F(ScriptingTest, NumkeysErrors) {
 TEST_F(ScriptingTest, ScriptCacheAndEvalsha) {
   protocol::Reply sha = Run({"SCRIPT", "LOAD", "return ARGV[1]"});
   ASSERT_EQ(sha.type, protocol::Reply::Type::kBulk);
-  EXPECT_EQ(sha.str, Sha1Hex("return ARGV[1]"));
+  EXPECT_EQ(sha.str, scripting::Sha1Hex("return ARGV[1]"));
   EXPECT_TRUE(IsBulk(Run({"EVALSHA", sha.str, "0", "v"}), "v"));
   std::string upper = sha.str;
   for (char& c : upper) c = char(std::toupper(static_cast<unsigned char>(c)));
@@ -61,7 +61,7 @@ TEST_F(ScriptingTest, ScriptCacheAndEvalsha) {
 TEST_F(ScriptingTest, CompileAndRuntimeErrors) {
   EXPECT_TRUE(IsError(Run({"EVAL", "return 1 +", "0"}),
                       "ERR Error compiling script (new function): user_script:1: "));
-  std::string sha = Sha1Hex("error('boom')");
+  std::string sha = scripting::Sha1Hex("error('boom')");
   protocol::Reply r = Run({"EVAL", "error('boom')", "0"});
   EXPECT_TRUE(IsError(r, "ERR user_script:1: boom script: " + sha + ", on @user_script:1."));
   EXPECT_TRUE(IsError(Run({"EVAL", "x = 1", "0"}), "ERR user_script:1: Attempt to modify a readonly table"));

@@ -54,7 +54,6 @@ class FunctionLibraries {
   void Flush();
   const Function* Find(std::string_view name) const;
   const std::map<std::string, Library>& libraries() const { return libraries_; }
-  const Function* function(const std::string& name) const { return Find(name); }
   size_t function_count() const { return functions_.size(); }
 
   // FUNCTION DUMP: one FUNCTION2 record per library, then the RDB version

@@ -165,6 +165,34 @@ int MissingGlobal(lua_State* L) {
                     name ? name : "?");
 }
 
+// Pushes a read-only proxy of the table at `real` (reads go through, writes
+// fail) and records it as read-only.
+void PushReadonlyProxy(lua_State* L, int real) {
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_pushstring(L, "__index");
+  lua_pushvalue(L, real);
+  lua_rawset(L, -3);
+  lua_pushstring(L, "__newindex");
+  lua_pushcfunction(L, ReadonlyNewindex);
+  lua_rawset(L, -3);
+  lua_setmetatable(L, -2);
+  lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyKey);
+  lua_pushvalue(L, -2);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+// Reading a missing key of the table at `index` fails as a missing global.
+void SetMissingIsError(lua_State* L, int index) {
+  lua_newtable(L);
+  lua_pushstring(L, "__index");
+  lua_pushcfunction(L, MissingGlobal);
+  lua_rawset(L, -3);
+  lua_setmetatable(L, index);
+}
+
 int SafeRawset(lua_State* L) {
   if (IsReadonly(L, 1)) RaiseReadonly(L);
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -692,24 +720,6 @@ void LuaEngine::Protect() {
   lua_newtable(L);  // the set of proxies
   lua_setfield(L, LUA_REGISTRYINDEX, kReadonlyKey);
 
-  auto make_proxy = [L](int real) {
-    // Pushes a proxy of the table at `real` and records it.
-    lua_newtable(L);
-    lua_newtable(L);
-    lua_pushstring(L, "__index");
-    lua_pushvalue(L, real);
-    lua_rawset(L, -3);
-    lua_pushstring(L, "__newindex");
-    lua_pushcfunction(L, ReadonlyNewindex);
-    lua_rawset(L, -3);
-    lua_setmetatable(L, -2);
-    lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyKey);
-    lua_pushvalue(L, -2);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
-  };
-
   lua_pushvalue(L, LUA_GLOBALSINDEX);
   int globals = lua_gettop(L);
   for (const char* lib : {"string", "table", "math", "coroutine", "redis", "cjson", "bit", "struct",
@@ -719,16 +729,12 @@ void LuaEngine::Protect() {
       lua_pop(L, 1);
       continue;
     }
-    make_proxy(lua_gettop(L));
+    PushReadonlyProxy(L, lua_gettop(L));
     lua_setfield(L, globals, lib);
     lua_pop(L, 1);
   }
   // Reads of missing globals fail.
-  lua_newtable(L);
-  lua_pushstring(L, "__index");
-  lua_pushcfunction(L, MissingGlobal);
-  lua_rawset(L, -3);
-  lua_setmetatable(L, globals);
+  SetMissingIsError(L, globals);
   // Methods on strings ("x"):len() find the same (protected) string table.
   lua_pushstring(L, "");
   if (lua_getmetatable(L, -1)) {
@@ -738,7 +744,7 @@ void LuaEngine::Protect() {
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  make_proxy(globals);
+  PushReadonlyProxy(L, globals);
   // _G is the proxy, and so is the environment of everything compiled from
   // now on.
   lua_pushstring(L, "_G");
@@ -808,38 +814,17 @@ void LuaEngine::SetLoadApi(int (*register_function)(lua_State*)) {
   lua_getfield(L, -1, "REDIS_VERSION_NUM");
   lua_setfield(L, t, "REDIS_VERSION_NUM");
   lua_pop(L, 2);
-  // Anything else is missing, with the message a missing global gets.
-  lua_newtable(L);
-  lua_pushstring(L, "__index");
-  lua_pushcfunction(L, MissingGlobal);
-  lua_rawset(L, -3);
-  lua_setmetatable(L, t);
-  // Read-only, like every other library table.
-  lua_newtable(L);
-  lua_newtable(L);
-  lua_pushstring(L, "__index");
-  lua_pushvalue(L, t);
-  lua_rawset(L, -3);
-  lua_pushstring(L, "__newindex");
-  lua_pushcfunction(L, ReadonlyNewindex);
-  lua_rawset(L, -3);
-  lua_setmetatable(L, -2);
-  lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyKey);
-  lua_pushvalue(L, -2);
-  lua_pushboolean(L, 1);
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
+  // Anything else is missing, with the message a missing global gets; and
+  // the table is read-only, like every other library table.
+  SetMissingIsError(L, t);
+  PushReadonlyProxy(L, t);
   // Library code sees nothing but that table while it loads: the globals'
   // reads go to this environment instead of the real globals.
   lua_newtable(L);
   lua_pushstring(L, "redis");
   lua_pushvalue(L, -3);
   lua_rawset(L, -3);
-  lua_newtable(L);
-  lua_pushstring(L, "__index");
-  lua_pushcfunction(L, MissingGlobal);
-  lua_rawset(L, -3);
-  lua_setmetatable(L, -2);
+  SetMissingIsError(L, lua_gettop(L));
   lua_setfield(L, LUA_REGISTRYINDEX, "basalt.loadenv");
   lua_pop(L, 2);
 }

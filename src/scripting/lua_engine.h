@@ -127,7 +127,6 @@ class LuaEngine {
   ScriptHost* host() const { return host_; }
   int resp() const { return resp_; }
   void set_resp(int v) { resp_ = v; }
-  Kind kind() const { return kind_; }
   // After Run: the error it answered was a command's, already counted in
   // errorstats and failed calls (redis.call / redis.pcall).
   bool error_counted() const { return error_counted_; }

@@ -33,30 +33,17 @@ Runtime::~Runtime() {
   if (g_runtime.load() == this) SetBusyRuntime(nullptr);
 }
 
-bool Runtime::held_by_this_thread() const {
-  return gate_owner_.load(std::memory_order_relaxed) == std::this_thread::get_id();
-}
-
-void Runtime::Enter() {
-  gate_.lock();
-  gate_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-  gate_depth_++;
-}
+void Runtime::Enter() { gate_.lock(); }
 
 bool Runtime::EnterUnlessBusy() {
   while (!gate_.try_lock()) {
     if (busy()) return false;
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
-  gate_owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-  gate_depth_++;
   return true;
 }
 
-void Runtime::Leave() {
-  if (--gate_depth_ == 0) gate_owner_.store(std::thread::id(), std::memory_order_relaxed);
-  gate_.unlock();
-}
+void Runtime::Leave() { gate_.unlock(); }
 
 void Runtime::BeginRun(bool function, int64_t threshold_ms) {
   function_.store(function, std::memory_order_relaxed);

@@ -51,7 +51,6 @@ class Runtime {
   // returns false then (the caller answers -BUSY). Waits otherwise.
   bool EnterUnlessBusy();
   void Leave();
-  bool held_by_this_thread() const;
 
   // --- The running script (called by the thread inside the gate) ---
   void BeginRun(bool function, int64_t threshold_ms);
@@ -89,8 +88,6 @@ class Runtime {
   LuaEngine functions_;
   FunctionLibraries libraries_{functions_};
   std::recursive_mutex gate_;
-  std::atomic<std::thread::id> gate_owner_{};
-  int gate_depth_ = 0;  // guarded by gate_
 
   std::atomic<int64_t> run_start_ms_{0};
   std::atomic<int64_t> threshold_ms_{0};
