@@ -184,6 +184,8 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterFunctionFamily(table);
   RegisterPubsubFamily(table);
   RegisterBlockingFamily(table);
+  RegisterStreamFamily(table);
+  RegisterStreamGroupFamily(table);
   RegisterSortFamily(table);
   RegisterPersistenceFamily(table);
   RegisterReplicationFamily(table);

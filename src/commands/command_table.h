@@ -146,6 +146,8 @@ void RegisterScriptingFamily(CommandTable& table);
 void RegisterFunctionFamily(CommandTable& table);
 void RegisterPubsubFamily(CommandTable& table);
 void RegisterBlockingFamily(CommandTable& table);
+void RegisterStreamFamily(CommandTable& table);
+void RegisterStreamGroupFamily(CommandTable& table);
 void RegisterSortFamily(CommandTable& table);
 void RegisterPersistenceFamily(CommandTable& table);
 void RegisterReplicationFamily(CommandTable& table);

@@ -21,6 +21,7 @@
 #include "storage/keyspace.h"
 #include "storage/list_type.h"
 #include "storage/set_type.h"
+#include "storage/stream_type.h"
 #include "storage/zset_type.h"
 
 namespace basalt::commands {
@@ -121,6 +122,10 @@ struct ValueTraits<storage::SetObject> : CollectionTraits<storage::SetObject> {
 template <>
 struct ValueTraits<storage::ZSetObject> : CollectionTraits<storage::ZSetObject> {
   static constexpr storage::ValueType kType = storage::ValueType::kZSet;
+};
+template <>
+struct ValueTraits<storage::StreamObject> : CollectionTraits<storage::StreamObject> {
+  static constexpr storage::ValueType kType = storage::ValueType::kStream;
 };
 
 // Whether e (non-null) holds a T.

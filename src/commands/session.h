@@ -80,6 +80,11 @@ class Session {
   // A blocking command found nothing: run it again when one of `keys`
   // changes, or time it out at deadline_ms (0 = never).
   virtual void BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms) {}
+  // With BlockOn: the arguments to run again on wake-up instead of the ones
+  // sent (XREAD resolves `$` to the stream's last ID at block time).
+  virtual void SetBlockedArgs(std::vector<std::string> args) {}
+  // True while a blocked command is being run again after a wake-up.
+  virtual bool retrying_blocked() const { return false; }
   // The command just run (outside EXEC) added to the write log, which now
   // ends at `log_offset`: a connection may hold its reply until the write is
   // durable or replicated.

@@ -193,6 +193,9 @@ class Config {
   int64_t zset_max_listpack_entries() const { return Num(kZsetMaxListpackEntries); }
   int64_t zset_max_listpack_value() const { return Num(kZsetMaxListpackValue); }
   int64_t hll_sparse_max_bytes() const { return Num(kHllSparseMaxBytes); }
+  // Stream nodes: byte and entry limits (0: unlimited).
+  int64_t stream_node_max_bytes() const { return Num(kStreamNodeMaxBytes); }
+  int64_t stream_node_max_entries() const { return Num(kStreamNodeMaxEntries); }
 
   // Persistence.
   bool appendonly() const { return Num(kAppendonly) != 0; }
@@ -314,6 +317,8 @@ class Config {
     kZsetMaxListpackEntries,
     kZsetMaxListpackValue,
     kHllSparseMaxBytes,
+    kStreamNodeMaxBytes,
+    kStreamNodeMaxEntries,
     kAppendonly,
     kAppendfsync,
     kRdbcompression,

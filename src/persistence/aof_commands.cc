@@ -9,6 +9,7 @@
 #include "storage/hash_type.h"
 #include "storage/list_type.h"
 #include "storage/set_type.h"
+#include "storage/stream_type.h"
 #include "storage/zset_type.h"
 
 namespace basalt::persistence {
@@ -63,6 +64,58 @@ std::string_view Score(double d, char* buf) {
   return std::string_view(buf, size_t(n));
 }
 
+void Command(std::initializer_list<std::string_view> args, std::string* out) {
+  Header('*', args.size(), out);
+  for (std::string_view a : args) Bulk(a, out);
+}
+
+// As Redis's rewrite: one XADD per entry (or "XADD key MAXLEN 0 0-1 x y" for
+// an empty stream), XSETID for the last ID and counters, then per group
+// XGROUP CREATE ... ENTRIESREAD, and per consumer its pending entries as
+// XCLAIM ... JUSTID FORCE, or XGROUP CREATECONSUMER when it has none.
+void AppendStreamCommands(std::string_view key, const storage::StreamObject& s,
+                          std::string* out) {
+  using storage::StreamID;
+  if (s.Size() > 0) {
+    s.Range(StreamID{}, StreamID::Max(), false,
+            [&](const StreamID& id, const storage::StreamObject::Fields& f) {
+              Header('*', 3 + f.size() * 2, out);
+              Bulk("XADD", out);
+              Bulk(key, out);
+              Bulk(id.ToString(), out);
+              for (const auto& [k, v] : f) {
+                Bulk(k, out);
+                Bulk(v, out);
+              }
+              return true;
+            });
+  } else {
+    Command({"XADD", key, "MAXLEN", "0", "0-1", "x", "y"}, out);
+  }
+  std::string added = std::to_string(s.entries_added());
+  Command({"XSETID", key, s.last_id().ToString(), "ENTRIESADDED", added, "MAXDELETEDID",
+           s.max_deleted_id().ToString()},
+          out);
+  for (const auto& [name, g] : s.groups()) {
+    std::string read = std::to_string(g.entries_read);
+    Command({"XGROUP", "CREATE", key, name, g.last_id.ToString(), "ENTRIESREAD", read}, out);
+    for (const auto& [cname, c] : g.consumers) {
+      if (c.pel.empty()) {
+        Command({"XGROUP", "CREATECONSUMER", key, name, cname}, out);
+        continue;
+      }
+      for (const StreamID& id : c.pel) {
+        const storage::StreamPending& p = g.pel.at(id);
+        std::string t = std::to_string(p.delivery_time);
+        std::string n = std::to_string(p.delivery_count);
+        Command({"XCLAIM", key, name, cname, "0", id.ToString(), "TIME", t, "RETRYCOUNT", n,
+                 "JUSTID", "FORCE"},
+                out);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void AppendSelectCommand(int db, std::string* out) {
@@ -112,6 +165,7 @@ void AppendEntryCommands(const storage::Entry& e, std::string* out) {
       break;
     }
     case storage::ValueType::kStream:
+      AppendStreamCommands(key, *static_cast<const storage::StreamObject*>(e.obj()), out);
       break;
   }
   if (e.has_expire()) {

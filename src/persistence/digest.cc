@@ -11,6 +11,7 @@
 #include "storage/list_type.h"
 #include "storage/object.h"
 #include "storage/set_type.h"
+#include "storage/stream_type.h"
 #include "storage/zset_type.h"
 
 namespace basalt::persistence {
@@ -137,13 +138,49 @@ void DigestContents(const Entry& e, Stream* s) {
       s->Hash128(sum.value());
       return;
     }
+    case ValueType::kStream: {
+      // Entries in ID order, the stream's IDs and counters, then the groups
+      // (by name) with their PELs and consumers.
+      const auto* st = static_cast<const storage::StreamObject*>(obj);
+      s->Bytes(&kTagStream, 1);
+      s->U64(st->Size());
+      auto id = [s](const storage::StreamID& i) {
+        s->U64(i.ms);
+        s->U64(i.seq);
+      };
+      st->Range(storage::StreamID{}, storage::StreamID::Max(), false,
+                [&](const storage::StreamID& i, const storage::StreamObject::Fields& f) {
+                  id(i);
+                  s->U64(f.size());
+                  for (const auto& [k, v] : f) {
+                    s->Str(k);
+                    s->Str(v);
+                  }
+                  return true;
+                });
+      id(st->last_id());
+      id(st->max_deleted_id());
+      s->U64(st->entries_added());
+      s->U64(st->groups().size());
+      for (const auto& [name, g] : st->groups()) {
+        s->Str(name);
+        id(g.last_id);
+        s->U64(uint64_t(g.entries_read));
+        s->U64(g.pel.size());
+        for (const auto& [pid, p] : g.pel) {
+          id(pid);
+          s->Str(p.consumer);
+          s->U64(p.delivery_count);
+          s->U64(uint64_t(p.delivery_time));
+        }
+        s->U64(g.consumers.size());
+        for (const auto& [cname, c] : g.consumers) s->Str(cname);
+      }
+      return;
+    }
     case ValueType::kString:
-    case ValueType::kStream:
       break;
   }
-  // Streams have no object type yet: only the tag and the element count.
-  s->Bytes(&kTagStream, 1);
-  s->U64(obj != nullptr ? obj->Size() : 0);
 }
 
 }  // namespace

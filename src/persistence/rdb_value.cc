@@ -1,5 +1,7 @@
 #include "persistence/rdb_value.h"
 
+#include "persistence/rdb_stream.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -417,6 +419,7 @@ void EncodeValuePayload(const Entry& e, RdbEncoder& enc) {
       EncodeHash(*static_cast<const HashObject*>(e.obj()), enc);
       return;
     case ValueType::kStream:
+      EncodeStream(*static_cast<const storage::StreamObject*>(e.obj()), enc);
       return;
   }
 }
@@ -487,7 +490,7 @@ StatusOr<Entry*> DecodeValueOrEmpty(uint8_t type, RdbSource& src, std::string_vi
       return src.Corrupt("Module values (RDB type " + std::to_string(type) + ") are not supported");
     case kRdbTypeStreamListpacks:
     case kRdbTypeStreamListpacks2:
-      return src.Corrupt("Stream values (RDB type " + std::to_string(type) + ") are not supported");
+      return DecodeStream(type, src, key, has_expire, expire_ms);
     default:
       return src.Corrupt("Unknown RDB type " + std::to_string(type));
   }

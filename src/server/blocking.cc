@@ -53,4 +53,22 @@ void BlockingRegistry::Signal(int db, std::string_view key) {
   });
 }
 
+void BlockingRegistry::SignalAll(int db, std::string_view key) {
+  if (queued_keys_.load(std::memory_order_relaxed) == 0) return;
+  std::vector<Waiter> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = queues_.find(Key(db, key));
+    if (it == queues_.end() || it->second.empty()) return;
+    all.assign(it->second.begin(), it->second.end());
+  }
+  for (const Waiter& head : all) {
+    Worker* w = head.worker;
+    uint64_t id = head.id;
+    w->loop().Post([w, id] {
+      if (Client* c = w->FindClient(id)) c->RetryBlocked();
+    });
+  }
+}
+
 }  // namespace basalt::server

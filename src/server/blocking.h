@@ -32,6 +32,9 @@ class BlockingRegistry {
   void Unblock(Client* c, int db, const std::vector<std::string>& keys);
   // Wakes the first waiter of (db, key), if any. Cheap when nobody blocks.
   void Signal(int db, std::string_view key);
+  // Wakes every waiter of (db, key): a stream write may serve all its
+  // XREAD readers, and a deleted stream or group ends XREADGROUP waits.
+  void SignalAll(int db, std::string_view key);
   size_t blocked_clients() const { return blocked_.load(std::memory_order_relaxed); }
 
  private:

@@ -331,13 +331,22 @@ void Client::BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms) 
   block_deadline_ms_ = deadline_ms;
 }
 
+void Client::SetBlockedArgs(std::vector<std::string> args) {
+  if (!blocked_) block_args_override_ = std::move(args);
+}
+
 void Client::FinishBlocking(const commands::CommandSpec& spec,
                             std::span<const std::string_view> args) {
   if (!block_requested_ || blocked_) return;
   // First time this command blocks: remember it to run it again on wake-up.
   blocked_ = true;
   blocked_spec_ = &spec;
-  blocked_args_.assign(args.begin(), args.end());
+  if (!block_args_override_.empty()) {
+    blocked_args_ = std::move(block_args_override_);
+    block_args_override_.clear();
+  } else {
+    blocked_args_.assign(args.begin(), args.end());
+  }
   blocked_shared_.store(true);
   server_->blocking().Block(this, blocked_db_, blocked_keys_);
   worker_->AddBlocked(this);

@@ -121,7 +121,8 @@ class Client final : public commands::Session,
   void BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms) override;
   bool blocked() const { return blocked_; }
   // True while a blocked command is being re-run after a wake-up.
-  bool retrying_blocked() const { return retrying_; }
+  bool retrying_blocked() const override { return retrying_; }
+  void SetBlockedArgs(std::vector<std::string> args) override;
   void RetryBlocked();
   // Ends the wait with a timeout (null) reply or with `error`.
   void UnblockWith(std::string_view error);
@@ -201,6 +202,7 @@ class Client final : public commands::Session,
   std::vector<std::string> blocked_keys_;
   const commands::CommandSpec* blocked_spec_ = nullptr;
   std::vector<std::string> blocked_args_;
+  std::vector<std::string> block_args_override_;  // SetBlockedArgs, until blocked
   int64_t obuf_soft_since_ms_ = 0;  // when the pending output first passed the soft limit
 
   // Input: bytes [in_pos_, in_len_) of in_buf_ are unconsumed.

@@ -312,6 +312,9 @@ void Server::OnKeyChanged(int db, std::string_view key, std::string_view event, 
       event == "move_to" || event == "copy_to") {
     blocking_.Signal(db, key);
   }
+  // Streams: every XREAD reader may be served; a deleted stream or group
+  // ends XREADGROUP waits with an error.
+  if ((cls & commands::kNotifyStream) || event == "del") blocking_.SignalAll(db, key);
 }
 
 void Server::ActiveExpireCycle(int worker_index, int64_t budget_us) {
