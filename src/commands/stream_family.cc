@@ -644,34 +644,31 @@ void ReplyEdgeEntry(CommandContext& ctx, const StreamObject& s, bool last) {
 
 // XINFO STREAM key [FULL [COUNT count]]
 void CmdXInfoStream(CommandContext& ctx) {
-  bool full = false;
-  int64_t count = 10;
-  if (ctx.args.size() > 3) {
-    if (!EqualsIgnoreCase(ctx.args[3], "full") ||
-        (ctx.args.size() != 4 && ctx.args.size() != 6)) {
-      ctx.Error(errors::kSyntax);
-      return;
-    }
-    full = true;
-    if (ctx.args.size() == 6) {
-      if (!EqualsIgnoreCase(ctx.args[4], "count")) {
-        ctx.Error(errors::kSyntax);
-        return;
-      }
-      auto v = ParseInt64(ctx.args[5]);
-      if (!v) {
-        ctx.Error(errors::kNotInteger);
-        return;
-      }
-      count = *v < 0 ? 0 : *v;
-    }
-  }
   KeyGuard g(ctx.db(), ctx.args[2]);
   StreamObject* s;
   if (!LookupForRead<StreamObject>(ctx, g, &s)) return;
   if (s == nullptr) {
     ctx.Error(errors::kNoSuchKey);
     return;
+  }
+  bool full = false;
+  int64_t count = 10;
+  size_t optc = ctx.args.size() - 3;
+  if (optc > 0) {
+    if ((optc != 1 && optc != 3) || !EqualsIgnoreCase(ctx.args[3], "full") ||
+        (optc == 3 && !EqualsIgnoreCase(ctx.args[4], "count"))) {
+      ctx.Error(errors::SubcommandSyntax(ctx.args[1], "XINFO"));
+      return;
+    }
+    full = true;
+    if (optc == 3) {
+      auto v = ParseInt64(ctx.args[5]);
+      if (!v) {
+        ctx.Error(errors::kNotInteger);
+        return;
+      }
+      count = *v < 0 ? 10 : *v;
+    }
   }
   std::vector<StreamID> masters;
   s->ForEachNode([&](const StreamID& m) { masters.push_back(m); });

@@ -138,7 +138,9 @@ void ServeGroupNew(CommandContext& ctx, std::string_view key, std::string_view g
 void ServeGroupHistory(CommandContext& ctx, StreamObject& s, StreamGroup& grp,
                        StreamConsumer& consumer, StreamID start, size_t count, int64_t now) {
   std::vector<StreamID> ids;
-  for (auto it = consumer.pel.lower_bound(start); it != consumer.pel.end(); ++it) {
+  // Like ">" reads, the ID given is exclusive.
+  bool any = start.Incr();
+  for (auto it = consumer.pel.lower_bound(start); any && it != consumer.pel.end(); ++it) {
     if (count != 0 && ids.size() >= count) break;
     ids.push_back(*it);
   }
@@ -190,9 +192,9 @@ void CmdXReadGeneric(CommandContext& ctx, bool xreadgroup) {
       streams_arg = i + 1;
       nstreams = args.size() - streams_arg;
       if (nstreams % 2 != 0) {
-        std::string name = xreadgroup ? "xreadgroup" : "xread";
-        return ctx.Error("ERR Unbalanced '" + name +
-                         "' list of streams: for each stream key an ID or '" +
+        std::string name = xreadgroup ? "XREADGROUP" : "XREAD";
+        return ctx.Error("ERR Unbalanced " + name +
+                         " list of streams: for each stream key an ID or '" +
                          (xreadgroup ? ">" : "$") + "' must be specified.");
       }
       nstreams /= 2;
