@@ -13,7 +13,7 @@
 // A failure aborts, which libFuzzer reports as a crash.
 //
 // clang-format off
-// fuzz-sources: src/persistence/crc64.cc src/persistence/rdb_format.cc src/persistence/rdb_value.cc src/persistence/rdb_loader.cc src/storage/entry.cc src/storage/hash_type.cc src/storage/list_type.cc src/storage/set_type.cc src/storage/zset_type.cc src/common/hash.cc src/common/numbers.cc
+// fuzz-sources: src/persistence/crc64.cc src/persistence/rdb_format.cc src/persistence/rdb_value.cc src/persistence/rdb_stream.cc src/storage/stream_type.cc src/persistence/rdb_loader.cc src/storage/entry.cc src/storage/hash_type.cc src/storage/list_type.cc src/storage/set_type.cc src/storage/zset_type.cc src/common/hash.cc src/common/numbers.cc
 // fuzz-libs: -I/usr/include/liblzf -llzf -lxxhash
 // fuzz-seed: \x00REDIS0010\xfa\x09redis-ver\x067.0.15\xfe\x00\xfb\x06\x01\xfc\x00\xd8\xc3\x2c\xbb\x03\x00\x00\x00\x01n\xc0\x2a\x12\x01\x6c\x01\x02\x0c\x0c\x00\x00\x00\x02\x00\x81a\x02\x01\x01\xff\x11\x01z\x0f\x0f\x00\x00\x00\x02\x00\x81m\x02\x83\x31\x2e\x35\x04\xff\x10\x01h\x0d\x0d\x00\x00\x00\x02\x00\x81f\x02\x81v\x02\xff\x02\x01s\x01\x01x\x00\x03str\x05hello\xfe\x02\xfb\x01\x00\x00\x06db2key\x02v2\xff\x00\x00\x00\x00\x00\x00\x00\x00
 // fuzz-seed: \x01\x12\x01\x02\x17\x17\x00\x00\x00\x05\x00\x81\x61\x02\x81\x62\x02\x01\x01\xdf\xfb\x02\xf2\xa0\x86\x01\x04\xff\x0a\x00\x46\x7a\x27\x11\x92\xae\xea\xbe
