@@ -396,6 +396,13 @@ void CmdXAdd(CommandContext& ctx) {
   ctx.Changed(ctx.args[1], "xadd", kNotifyStream);
   int64_t trimmed = DoTrim(s, a);
   if (trimmed > 0) ctx.Changed(ctx.args[1], "xtrim", kNotifyStream);
+  if (a.kind == TrimKind::kNone || !a.approx) {
+    // Logged as sent, with the generated ID.
+    std::vector<std::string_view> log(ctx.args.begin(), ctx.args.end());
+    log[a.id_idx] = idstr;
+    ctx.Propagate(std::span<const std::string_view>(log));
+    return;
+  }
   std::vector<std::string> log = TrimLogForm(ctx, a, *s);
   log[a.id_idx] = idstr;
   PropagateAll(ctx, {log});

@@ -190,10 +190,10 @@ void StreamObject::Append(StreamID id, const std::vector<std::string_view>& pair
     for (size_t i = 0; i < nf; i++) PutString(&node->buf, pairs[2 * i]);
     node->header_end = node->buf.size();
   }
-  std::vector<std::string_view> mf;
-  MasterFields(*node, &mf);
-  bool same = mf.size() == nf;
-  for (size_t i = 0; same && i < nf; i++) same = mf[i] == pairs[2 * i];
+  // Same fields as the master entry? (compared in place: no allocation)
+  size_t hoff = 0;
+  bool same = GetVarint(node->buf, &hoff) == nf;
+  for (size_t i = 0; same && i < nf; i++) same = GetString(node->buf, &hoff) == pairs[2 * i];
   std::string& b = node->buf;
   b.push_back(char(same ? kFlagSameFields : 0));
   PutVarint(&b, id.ms - master.ms);
