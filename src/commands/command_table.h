@@ -54,6 +54,7 @@ constexpr CommandFlag operator|(CommandFlag a, CommandFlag b) {
 
 // One key specification (COMMAND INFO "key specifications").
 struct KeySpec {
+  std::string notes;          // Redis's key-spec "notes", when it has some
   std::string flags;          // space separated, e.g. "RW ACCESS UPDATE"
   int begin_index = 1;        // begin_search type "index" (0 = keyword search)
   std::string keyword;        // begin_search type "keyword" when non-empty

@@ -128,7 +128,11 @@ std::string KeySpecFlags(std::string_view words) {
 
 void ReplyOneKeySpec(CommandContext& ctx, const KeySpec& ks) {
   auto& r = ctx.reply;
-  r.MapHeader(3);
+  r.MapHeader(ks.notes.empty() ? 3 : 4);
+  if (!ks.notes.empty()) {
+    r.Bulk("notes");
+    r.Bulk(ks.notes);
+  }
   r.Bulk("flags");
   ReplyStatusSet(ctx, KeySpecFlags(ks.flags));
   r.Bulk("begin_search");

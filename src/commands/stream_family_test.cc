@@ -97,7 +97,8 @@ TEST_F(StreamFamilyTest, GroupReadAckAndPropagation) {
   EXPECT_TRUE(IsError(Run({"XREADGROUP", "GROUP", "nog", "c", "STREAMS", "s", ">"}),
                       "NOGROUP No such key 's' or consumer group 'nog' in XREADGROUP with GROUP "
                       "option"));
-  EXPECT_TRUE(IsError(Run({"XREAD", "STREAMS", "s"}), "ERR Unbalanced XREAD list of streams"));
+  EXPECT_TRUE(IsError(Run({"XREAD", "STREAMS", "s", "t", "0"}),
+                      "ERR Unbalanced XREAD list of streams"));
 }
 
 TEST_F(StreamFamilyTest, ClaimAndAutoClaim) {

@@ -666,11 +666,12 @@ void CmdXPending(CommandContext& ctx) {
 // ------------------------------------------------------------ XCLAIM / XAUTOCLAIM
 
 // Moves a pending entry to consumer c (REQUIRES: c is in grp).
+// `fresh`: the entry was just created by FORCE and belongs to nobody yet.
 void AssignPending(StreamGroup& grp, const StreamID& id, StreamPending& p, std::string_view cname,
-                   StreamConsumer& c) {
-  if (p.consumer != cname) {
+                   StreamConsumer& c, bool fresh) {
+  if (fresh || p.consumer != cname) {
     auto old = grp.consumers.find(p.consumer);
-    if (!p.consumer.empty() && old != grp.consumers.end()) old->second.pel.erase(id);
+    if (!fresh && old != grp.consumers.end()) old->second.pel.erase(id);
     p.consumer = std::string(cname);
     c.pel.insert(id);
   }
@@ -767,7 +768,7 @@ void CmdXClaim(CommandContext& ctx) {
       bool created = false;
       consumer = FindOrCreateConsumer(ctx, args[1], *grp, cname, now, &created);
     }
-    AssignPending(*grp, id, p, cname, *consumer);
+    AssignPending(*grp, id, p, cname, *consumer, fresh);
     p.delivery_time = deliverytime;
     if (retrycount >= 0) {
       p.delivery_count = uint64_t(retrycount);
@@ -857,7 +858,7 @@ void CmdXAutoClaim(CommandContext& ctx) {
       bool created = false;
       consumer = FindOrCreateConsumer(ctx, args[1], *grp, cname, now, &created);
     }
-    AssignPending(*grp, id, p, cname, *consumer);
+    AssignPending(*grp, id, p, cname, *consumer, false);
     p.delivery_time = now;
     if (!justid) p.delivery_count++;
     claimed.push_back(id);
@@ -918,9 +919,12 @@ void RegisterStreamGroupFamily(CommandTable& t) {
       "nondeterministic_output";
   t.Add(Spec(g, "xclaim", -6, kWrite | kFast, 1, 1, 1, "@write @stream @fast", CmdXClaim)).tips =
       "nondeterministic_output";
-  t.Add(Spec(g, "xautoclaim", -6, kWrite | kFast, 1, 1, 1, "@write @stream @fast",
-             CmdXAutoClaim))
-      .tips = "nondeterministic_output";
+  {
+    CommandSpec& x = t.Add(Spec(g, "xautoclaim", -6, kWrite | kFast, 1, 1, 1,
+                                "@write @stream @fast", CmdXAutoClaim));
+    x.key_specs = {IndexSpec("RW DELETE", 1)};
+    x.tips = "nondeterministic_output";
+  }
   t.Add(Spec(g, "xgroup", -2, kNoFlags, 0, 0, 0, "@slow", CmdXGroupContainer));
   t.AddSub("xgroup", Spec(g, "create", -5, kWrite | kDenyOom, 2, 2, 1, "@write @stream @slow",
                           CmdXGroupCreate))

@@ -1,6 +1,7 @@
 #include "persistence/rdb_stream.h"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -259,6 +260,7 @@ StatusOr<storage::Entry*> DecodeStream(uint8_t type, RdbSource& src, std::string
     }
     uint64_t nconsumers;
     if (Status st = ReadLength(src, &nconsumers); !st.ok()) return st;
+    std::set<StreamID> assigned;
     for (uint64_t j = 0; j < nconsumers; j++) {
       std::string cname;
       if (Status st = ReadString(src, &cname); !st.ok()) return st;
@@ -271,7 +273,7 @@ StatusOr<storage::Entry*> DecodeStream(uint8_t type, RdbSource& src, std::string
         if (Status st = ReadRawId(src, &id); !st.ok()) return st;
         auto it = g.pel.find(id);
         if (it == g.pel.end()) return src.Corrupt("Consumer PEL entry not in the group PEL");
-        if (!it->second.consumer.empty()) return src.Corrupt("Duplicated consumer PEL entry");
+        if (!assigned.insert(id).second) return src.Corrupt("Duplicated consumer PEL entry");
         it->second.consumer = cname;
         c.pel.insert(id);
       }
@@ -279,9 +281,7 @@ StatusOr<storage::Entry*> DecodeStream(uint8_t type, RdbSource& src, std::string
         return src.Corrupt("Duplicated consumer name");
       }
     }
-    for (const auto& [id, p] : g.pel) {
-      if (p.consumer.empty()) return src.Corrupt("Group PEL entry without a consumer");
-    }
+    if (assigned.size() != g.pel.size()) return src.Corrupt("Group PEL entry without a consumer");
     if (!s->groups().emplace(std::move(name), std::move(g)).second) {
       return src.Corrupt("Duplicated consumer group name");
     }

@@ -342,6 +342,11 @@ def test_xclaim(differ):
         'XCLAIM s nog carol 0 1-0',
         'XCLAIM nokey g carol 0 1-0',
         'XCLAIM s g carol 0',
+        ['XCLAIM', 's', 'g', '', '0', '1-0', '4-0', 'FORCE', 'JUSTID'],
+        ['XREADGROUP', 'GROUP', 'g', '', 'STREAMS', 's', '0'],
+        'XPENDING s g',
+        ['XACK', 's', 'g', '1-0'],
+        'XPENDING s g',
         'XINFO CONSUMERS s nog',
     ])
 
@@ -492,3 +497,25 @@ def test_many_fields_and_binary(differ):
         ['XRANGE', 'b', '2', '+'],
         'XLEN b',
     ])
+
+
+STREAM_COMMANDS = ['xadd', 'xrange', 'xrevrange', 'xlen', 'xdel', 'xtrim', 'xread',
+                   'xreadgroup', 'xack', 'xpending', 'xclaim', 'xautoclaim', 'xsetid', 'xinfo',
+                   'xgroup']
+
+
+def test_command_info(raw_basalt, raw_oracle):
+    b, o = raw_basalt(), raw_oracle()
+    for name in STREAM_COMMANDS:
+        eb = b.call('COMMAND', 'INFO', name)[0]
+        eo = o.call('COMMAND', 'INFO', name)[0]
+        assert eb is not None, 'Basalt lacks %s' % name
+        # name, arity, flags, first/last/step, ACL categories, tips, key specs
+        assert eb[:9] == eo[:9], name
+        subs_b = sorted(s[:9] for s in eb[9]) if len(eb) > 9 else []
+        subs_o = sorted(s[:9] for s in eo[9]) if len(eo) > 9 else []
+        assert subs_b == subs_o, name
+    for args in (['XREAD', 'COUNT', '1', 'STREAMS', 'a', 'b', '0', '0'],
+                 ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'a', '>'],
+                 ['XINFO', 'STREAM', 'k'], ['XGROUP', 'CREATE', 'k', 'g', '$']):
+        assert b.call('COMMAND', 'GETKEYS', *args) == o.call('COMMAND', 'GETKEYS', *args)
