@@ -200,8 +200,9 @@ TEST(RdbLoaderTest, UnsupportedAndUnknownRecords) {
             "RDB contains functions in the pre-GA (7.0 release candidate) format at offset 9");
   st = Load(Prefix() + std::string(1, char(42)), &c);
   EXPECT_EQ(st.message(), "Unknown RDB type 42 at offset 9");
+  // A stream record cut short (streams themselves load: rdb_stream.cc).
   st = Load(Prefix() + std::string(1, char(kRdbTypeStreamListpacks2)) + "\x01k", &c);
-  EXPECT_NE(st.message().find("not supported"), std::string::npos) << st.message();
+  EXPECT_FALSE(st.ok());
   st = Load(Prefix() + std::string(1, char(kRdbOpModuleAux)), &c);
   EXPECT_NE(st.message().find("modules"), std::string::npos);
   std::string sel;
