@@ -28,6 +28,7 @@
 // fuzz-seed: \x06\x0e\x01\x12\x12\x00\x00\x00\x0d\x00\x00\x00\x02\x00\x00\x01a\x03\xc0\x07\x00\xff
 // fuzz-seed: \x06\x12\x02\x01\x05plain\x02\x0c\x0c\x00\x00\x00\x02\x00\x81x\x02\x09\x01\xff
 // fuzz-seed: \x06\x0c\x16\x16\x00\x00\x00\x13\x00\x00\x00\x04\x00\x00\x01m\x03\xfe\x05\x03\x01n\x03\xf3\xff
+// fuzz-seed: \x01\x13\x01\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x32\x32\x00\x00\x00\x13\x00\x01\x01\x01\x01\x01\x01\x81\x61\x02\x00\x01\x02\x01\x00\x01\x00\x01\x01\x01\x04\x01\x01\x01\x01\x01\xdf\xff\x02\x02\x01\x81\x61\x02\x02\x01\x81\x62\x02\x81\x78\x02\x08\x01\xff\x01\x02\x00\x01\x01\x02\x00\x02\x01\x01\x67\x00\x00\x81\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x01\x00\x00\x00\x00\x00\x00\x00\x01\x01\x01\x63\xff\x7c\x87\x4e\xa2\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x0a\x00\xda\xa4\x30\x18\xf6\x41\x13\x57
 // clang-format on
 
 #include <algorithm>
@@ -44,6 +45,7 @@
 #include "storage/hash_type.h"
 #include "storage/list_type.h"
 #include "storage/set_type.h"
+#include "storage/stream_type.h"
 #include "storage/zset_type.h"
 
 namespace {
@@ -121,8 +123,36 @@ std::string Contents(const Entry& e) {
       }
       break;
     }
-    case ValueType::kStream:
-      Check(false, "no streams");
+    case ValueType::kStream: {
+      auto* st = static_cast<const basalt::storage::StreamObject*>(e.obj());
+      Check(st->CheckInvariants(), "stream invariants");
+      size_t n = 0;
+      st->Range(basalt::storage::StreamID{}, basalt::storage::StreamID::Max(), false,
+                [&](const basalt::storage::StreamID& id, const auto& f) {
+                  add(id.ToString());
+                  for (const auto& [k, v] : f) {
+                    add(k);
+                    add(v);
+                  }
+                  n++;
+                  return true;
+                });
+      Check(n == st->Size(), "stream size");
+      add(st->last_id().ToString());
+      add(std::to_string(st->entries_added()));
+      for (const auto& [name, g] : st->groups()) {
+        add(name);
+        add(g.last_id.ToString());
+        add(std::to_string(g.entries_read));
+        for (const auto& [id, pe] : g.pel) {
+          add(id.ToString());
+          add(pe.consumer);
+          add(std::to_string(pe.delivery_count));
+          Check(g.consumers.count(pe.consumer) == 1, "PEL consumer exists");
+        }
+      }
+      break;
+    }
   }
   return out;
 }

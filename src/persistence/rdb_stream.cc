@@ -65,7 +65,9 @@ bool ItemInt(const PackedItem& it, int64_t* out) {
 }
 
 // Loads one node's listpack into s.
-Status LoadNodeListpack(RdbSource& src, StreamObject* s, StreamID master, std::string_view blob) {
+// *last: the greatest ID loaded so far (entries must ascend across nodes too).
+Status LoadNodeListpack(RdbSource& src, StreamObject* s, StreamID master, std::string_view blob,
+                        StreamID* last, bool* any) {
   std::vector<PackedItem> items;
   if (Status st = ParseListpack(blob, &items); !st.ok()) return src.Corrupt(st.message());
   if (items.empty()) return src.Corrupt("Empty listpack inside stream");
@@ -89,8 +91,8 @@ Status LoadNodeListpack(RdbSource& src, StreamObject* s, StreamID master, std::s
   int64_t seen_live = 0, seen_deleted = 0;
   std::vector<std::string> texts;
   std::vector<std::string_view> pairs;
-  StreamID prev;
-  bool have_prev = false;
+  StreamID prev = *last;
+  bool have_prev = *any;
   while (p < items.size()) {
     int64_t flags, msd, seqd;
     if (!next_int(&flags) || !next_int(&msd) || !next_int(&seqd)) {
@@ -126,6 +128,8 @@ Status LoadNodeListpack(RdbSource& src, StreamObject* s, StreamID master, std::s
     s->LoadEntry(id, del, pairs);
     (del ? seen_deleted : seen_live)++;
   }
+  *last = prev;
+  *any = have_prev;
   if (seen_live != live || seen_deleted != deleted) {
     return src.Corrupt("Stream listpack counts do not match its entries");
   }
@@ -202,7 +206,8 @@ StatusOr<storage::Entry*> DecodeStream(uint8_t type, RdbSource& src, std::string
   auto s = std::make_unique<StreamObject>();
   uint64_t nodes;
   if (Status st = ReadLength(src, &nodes); !st.ok()) return st;
-  StreamID prev_master;
+  StreamID prev_master, last_entry;
+  bool any_entry = false;
   for (uint64_t i = 0; i < nodes; i++) {
     std::string k, blob;
     if (Status st = ReadString(src, &k); !st.ok()) return st;
@@ -211,7 +216,10 @@ StatusOr<storage::Entry*> DecodeStream(uint8_t type, RdbSource& src, std::string
     StreamID master = DecodeId(k);
     if (i > 0 && !(prev_master < master)) return src.Corrupt("Stream nodes out of order");
     prev_master = master;
-    if (Status st = LoadNodeListpack(src, s.get(), master, blob); !st.ok()) return st;
+    if (Status st = LoadNodeListpack(src, s.get(), master, blob, &last_entry, &any_entry);
+        !st.ok()) {
+      return st;
+    }
   }
   uint64_t length;
   StreamID last, first, maxdel;
@@ -225,6 +233,7 @@ StatusOr<storage::Entry*> DecodeStream(uint8_t type, RdbSource& src, std::string
     if (Status st = ReadLength(src, &entries_added); !st.ok()) return st;
   }
   if (length != s->Size()) return src.Corrupt("Stream length does not match its entries");
+  if (any_entry && last < last_entry) return src.Corrupt("Stream last ID below its entries");
   if (!v2) {
     entries_added = length;
     first = StreamID{};
