@@ -13,6 +13,7 @@ persistence and replication interop with redis-server 7.0.
 - Replication both ways: after a workload with groups, claims and acks, the
   replica's XINFO STREAM FULL equals the primary's.
 - Bad input: huge and malformed IDs, very many fields; the server survives.
+- Keyspace events: the same sequence as redis-server for every stream write.
 
 Every test passes against redis-server too (BASALT_SERVER=/usr/bin/redis-server).
 """
@@ -341,3 +342,42 @@ def replicated(info):
     out[b'groups'] = [{k: v for k, v in g.items() if k not in (b'entries-read', b'lag')}
                       for g in info[b'groups']]
     return out
+
+
+# --- keyspace events ---------------------------------------------------------
+
+def events_of(srv, script):
+    """The keyevent notifications (event, key) the script fires, in order."""
+    c = srv.client()
+    c.config_set('notify-keyspace-events', 'KEA')
+    ps = c.pubsub()
+    ps.psubscribe('__keyevent@0__:*')
+    ps.subscribe('end')
+    subscribed = []
+    wait_for(lambda: subscribed.append(ps.get_message(timeout=0.1)) or
+             sum(1 for m in subscribed if m) == 2, what='subscriptions')
+    with srv.raw() as raw:
+        for args in script:
+            raw.call(*args.split(' '))
+        raw.call('PUBLISH', 'end', 'x')
+    out = []
+    while True:
+        m = ps.get_message(timeout=10)
+        assert m is not None, 'no end marker'
+        if m['type'] == 'message' and m['channel'] == 'end':
+            break
+        if m['type'] == 'pmessage':
+            out.append((m['channel'].split(':', 1)[1], m['data']))
+    ps.close()
+    return out
+
+
+def test_keyspace_events_match_redis(make_server):
+    script = ['XADD s 1-0 f v', 'XADD s MAXLEN 1 2-0 f v', 'XTRIM s MAXLEN 0', 'XDEL s 9-9',
+              'XADD s 3-0 f v', 'XDEL s 3-0', 'XGROUP CREATE s g $', 'XGROUP CREATE m g $ MKSTREAM',
+              'XGROUP CREATECONSUMER s g c', 'XGROUP SETID s g 0', 'XADD s 4-0 f v',
+              'XREADGROUP GROUP g c2 STREAMS s >', 'XCLAIM s g c3 0 4-0',
+              'XGROUP DELCONSUMER s g c', 'XGROUP DESTROY s g', 'XSETID s 9-0', 'DEL s']
+    got = events_of(make_server(), script)
+    want = events_of(make_server(binary=oracle_binary()), script)
+    assert got == want
