@@ -1,5 +1,6 @@
 #include "storage/stream_type.h"
 
+#include <climits>
 #include <cstring>
 
 namespace basalt::storage {
@@ -15,14 +16,6 @@ void PutVarint(std::string* out, uint64_t v) {
     v >>= 7;
   }
   out->push_back(char(uint8_t(v)));
-}
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    n++;
-  }
-  return n;
 }
 uint64_t GetVarint(const std::string& b, size_t* off) {
   uint64_t v = 0;
@@ -48,7 +41,84 @@ std::string_view GetString(const std::string& b, size_t* off) {
   return s;
 }
 
+// Size of one listpack element (encoding, data, backlen) as Redis encodes
+// it: canonical int64 text is stored as an integer.
+size_t LpBacklen(size_t l) {
+  return l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+}
+size_t LpIntSize(int64_t v) {
+  size_t l;
+  if (v >= 0 && v <= 127) {
+    l = 1;
+  } else if (v >= -4096 && v <= 4095) {
+    l = 2;
+  } else if (v >= -32768 && v <= 32767) {
+    l = 3;
+  } else if (v >= -8388608 && v <= 8388607) {
+    l = 4;
+  } else if (v >= INT32_MIN && v <= INT32_MAX) {
+    l = 5;
+  } else {
+    l = 9;
+  }
+  return l + LpBacklen(l);
+}
+bool LpCanonicalInt(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > 20) return false;
+  size_t i = 0;
+  bool neg = s[0] == '-';
+  if (neg) i = 1;
+  if (i >= s.size()) return false;
+  if (s[i] == '0' && (s.size() - i > 1 || neg)) return false;
+  uint64_t v = 0;
+  for (; i < s.size(); i++) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    uint64_t d = uint64_t(s[i] - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  if (neg) {
+    if (v > uint64_t(INT64_MAX) + 1) return false;
+    *out = v == uint64_t(INT64_MAX) + 1 ? INT64_MIN : -int64_t(v);
+  } else {
+    if (v > uint64_t(INT64_MAX)) return false;
+    *out = int64_t(v);
+  }
+  return true;
+}
+size_t LpStrSize(std::string_view s) {
+  int64_t v;
+  if (LpCanonicalInt(s, &v)) return LpIntSize(v);
+  size_t l = s.size() < 64 ? 1 + s.size() : s.size() < 4096 ? 2 + s.size() : 5 + s.size();
+  return l + LpBacklen(l);
+}
+
 }  // namespace
+
+size_t StreamObject::LpBytes(const Node& n) {
+  return 6 + 1 + LpIntSize(n.live) + LpIntSize(n.deleted) + n.lp_rest;
+}
+
+void StreamObject::LpAddMaster(Node* n, const std::vector<std::string_view>& fields) {
+  n->lp_rest += LpIntSize(int64_t(fields.size())) + LpIntSize(0);
+  for (auto f : fields) n->lp_rest += LpStrSize(f);
+}
+
+void StreamObject::LpAddEntry(Node* n, StreamID master, StreamID id, bool same,
+                              const std::vector<std::string_view>& pairs) {
+  size_t nf = pairs.size() / 2;
+  size_t b = LpIntSize(0) + LpIntSize(int64_t(id.ms - master.ms)) +
+             LpIntSize(int64_t(id.seq - master.seq));
+  if (same) {
+    for (size_t i = 0; i < nf; i++) b += LpStrSize(pairs[2 * i + 1]);
+    b += LpIntSize(int64_t(nf) + 3);
+  } else {
+    b += LpIntSize(int64_t(nf));
+    for (auto p : pairs) b += LpStrSize(p);
+    b += LpIntSize(2 * int64_t(nf) + 4);
+  }
+  n->lp_rest += b;
+}
 
 bool StreamID::Incr() {
   if (seq == UINT64_MAX) {
@@ -165,8 +235,10 @@ size_t StreamObject::Decode(const Node& n, const StreamID& master, size_t off, S
 void StreamObject::Append(StreamID id, const std::vector<std::string_view>& pairs,
                           const StreamLimits& lim) {
   size_t nf = pairs.size() / 2;
-  size_t approx = 8;
-  for (auto p : pairs) approx += p.size() + VarintSize(p.size());
+  // Redis compares the node's listpack bytes plus the raw field and value
+  // lengths with stream-node-max-bytes.
+  size_t totelelen = 0;
+  for (auto p : pairs) totelelen += p.size();
   Node* node = nullptr;
   StreamID master;
   if (!nodes_.empty()) {
@@ -174,7 +246,7 @@ void StreamObject::Append(StreamID id, const std::vector<std::string_view>& pair
     Node& last = it->second;
     size_t max_bytes = lim.max_bytes == 0 || lim.max_bytes > kMaxNodeBytes ? kMaxNodeBytes
                                                                            : lim.max_bytes;
-    if (last.buf.size() + approx >= max_bytes) {
+    if (LpBytes(last) + totelelen >= max_bytes) {
       TrimCapacity(&last.buf);
     } else if (lim.max_entries != 0 && last.live + last.deleted >= lim.max_entries) {
       TrimCapacity(&last.buf);
@@ -187,8 +259,13 @@ void StreamObject::Append(StreamID id, const std::vector<std::string_view>& pair
     master = id;
     node = &nodes_[id];
     PutVarint(&node->buf, nf);
-    for (size_t i = 0; i < nf; i++) PutString(&node->buf, pairs[2 * i]);
+    std::vector<std::string_view> mf;
+    for (size_t i = 0; i < nf; i++) {
+      PutString(&node->buf, pairs[2 * i]);
+      mf.push_back(pairs[2 * i]);
+    }
     node->header_end = node->buf.size();
+    LpAddMaster(node, mf);
   }
   // Same fields as the master entry? (compared in place: no allocation)
   size_t hoff = 0;
@@ -207,6 +284,7 @@ void StreamObject::Append(StreamID id, const std::vector<std::string_view>& pair
   } else {
     for (size_t i = 0; i < nf; i++) PutString(&b, pairs[2 * i + 1]);
   }
+  LpAddEntry(node, master, id, same, pairs);
   node->live++;
   length_++;
   if (length_ == 1) first_id_ = id;
@@ -467,6 +545,8 @@ void StreamObject::LoadNode(StreamID master, const std::vector<std::string>& mas
   PutVarint(&n.buf, master_fields.size());
   for (const auto& f : master_fields) PutString(&n.buf, f);
   n.header_end = n.buf.size();
+  std::vector<std::string_view> mf(master_fields.begin(), master_fields.end());
+  LpAddMaster(&n, mf);
 }
 
 void StreamObject::LoadEntry(StreamID id, bool deleted,
@@ -493,6 +573,7 @@ void StreamObject::LoadEntry(StreamID id, bool deleted,
   } else {
     for (size_t i = 0; i < nf; i++) PutString(&b, pairs[2 * i + 1]);
   }
+  LpAddEntry(&n, master, id, same, pairs);
   if (deleted) {
     n.deleted++;
   } else {

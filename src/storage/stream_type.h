@@ -167,7 +167,17 @@ class StreamObject : public Object {
     uint32_t live = 0;
     uint32_t deleted = 0;
     size_t header_end = 0;
+    // Bytes Redis's listpack for this node would take, less its header,
+    // terminator and the live/deleted counters: stream-node-max-bytes is
+    // checked against that size, so nodes close where Redis's close.
+    size_t lp_rest = 0;
   };
+  // Listpack bytes of the node as Redis would have it.
+  static size_t LpBytes(const Node& n);
+  // Adds to n.lp_rest the listpack bytes of one entry (or the master entry).
+  static void LpAddEntry(Node* n, StreamID master, StreamID id, bool same,
+                         const std::vector<std::string_view>& pairs);
+  static void LpAddMaster(Node* n, const std::vector<std::string_view>& fields);
   template <typename Trim>
   int64_t TrimGeneric(bool approx, int64_t limit, Trim keep_more);
   // Decodes the entry at buf offset `off`; returns the offset after it.

@@ -519,3 +519,20 @@ def test_command_info(raw_basalt, raw_oracle):
                  ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'a', '>'],
                  ['XINFO', 'STREAM', 'k'], ['XGROUP', 'CREATE', 'k', 'g', '$']):
         assert b.call('COMMAND', 'GETKEYS', *args) == o.call('COMMAND', 'GETKEYS', *args)
+
+
+def test_node_limits_and_dump_bytes(differ):
+    """Nodes close where Redis's close (stream-node-max-bytes counts listpack
+    bytes), so XINFO's radix-tree-keys and the DUMP payload are identical."""
+    script = ['CONFIG SET stream-node-max-bytes 300', 'CONFIG SET stream-node-max-entries 0']
+    for i in range(1, 60):
+        value = ('x' * (i * 7 % 90)) if i % 3 else str(i * 1000003 - 5000000)
+        fields = 'f %s' % value if i % 4 else 'g %s other -12' % value
+        script.append('XADD s %d-%d %s' % (i, i % 5, fields))
+    script += ['XINFO STREAM s', 'XDEL s 3-3 10-0', 'XTRIM s MAXLEN ~ 40', 'XINFO STREAM s',
+               'DUMP s',
+               'CONFIG SET stream-node-max-bytes 4096', 'CONFIG SET stream-node-max-entries 7']
+    for i in range(1, 30):
+        script.append('XADD t %d-0 a %d b %s' % (i, i, 'y' * i))
+    script += ['XINFO STREAM t', 'DUMP t', 'CONFIG SET stream-node-max-entries 100']
+    differ(script)
