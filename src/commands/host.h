@@ -118,8 +118,9 @@ class Admin {
 
   // --- Persistence ---
   virtual Status Save() = 0;
-  virtual StatusOr<std::string> Bgsave(bool schedule) = 0;
-  virtual StatusOr<std::string> BgRewriteAof() = 0;
+  // Inside EXEC (`in_exec`) the job is scheduled, not started, as Redis does.
+  virtual StatusOr<std::string> Bgsave(bool schedule, bool in_exec) = 0;
+  virtual StatusOr<std::string> BgRewriteAof(bool in_exec) = 0;
   virtual Status DebugReload(bool save, bool flush, bool merge) = 0;
   virtual int64_t lastsave() const = 0;
   // FLUSHALL: what a flush of everything means for saving (dirty, a save
@@ -156,6 +157,9 @@ class Host {
   // A key of database `db` changed: WATCH invalidation, the keyspace
   // notification, and waking clients blocked on it. REQUIRES: its shard lock.
   virtual void OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) = 0;
+  // Every key of database `db` may have changed at once (SWAPDB): wakes the
+  // clients blocked on its keys, which look again.
+  virtual void WakeBlockedInDb(int db) = 0;
   // Publishes a keyspace notification if notify-keyspace-events enables it.
   virtual void Notify(int db, std::string_view key, std::string_view event, uint32_t cls) = 0;
   // Counts an error reply (errorstats).

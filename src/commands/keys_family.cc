@@ -557,6 +557,9 @@ void CmdSwapDb(CommandContext& ctx) {
     ctx.host.watches().TouchInDb(int(*b), exists_in_either);
     StatusOr<bool> r = OpSwapDb(da, dbb);
     if (!r.ok()) return ctx.Error(r.status().message());
+    // A client blocked on a key that now exists in its database is served.
+    ctx.host.WakeBlockedInDb(int(*a));
+    ctx.host.WakeBlockedInDb(int(*b));
   }
   // Swapping a database with itself changes nothing, yet Redis 7.0 logs it too.
   ctx.PropagateAsIs();

@@ -32,6 +32,8 @@ class BlockingRegistry {
   void Unblock(Client* c, int db, const std::vector<std::string>& keys);
   // Wakes the first waiter of (db, key), if any. Cheap when nobody blocks.
   void Signal(int db, std::string_view key);
+  // Wakes the first waiter of every key of database db (SWAPDB).
+  void SignalDb(int db);
   size_t blocked_clients() const { return blocked_.load(std::memory_order_relaxed); }
 
  private:
