@@ -14,6 +14,7 @@
 #include "commands/watch_registry.h"
 #include "common/clock.h"
 #include "common/hash.h"
+#include "common/logging.h"
 #include "common/numbers.h"
 #include "common/strings.h"
 #include "config/config.h"
@@ -39,6 +40,11 @@ std::string UnknownCommand(std::span<const std::string_view> args) {
     rest += "'" + CStringPrefix(args[i], 128 - rest.size()) + "' ";
   }
   return msg + rest;
+}
+
+// "POST" or "Host:": the first word of an HTTP request or of its headers.
+bool IsHttpRequestLine(std::string_view cmd) {
+  return EqualsIgnoreCase(cmd, "post") || EqualsIgnoreCase(cmd, "host:");
 }
 
 }  // namespace
@@ -122,7 +128,19 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
   const bool counted = !s.is_loader();
   if (counted) Bump(stats.commands);
   const CommandSpec* spec = table_.Find(args[0]);
-  if (spec == nullptr) return Reject(s, nullptr, UnknownCommand(args), rb);
+  if (spec == nullptr) {
+    if (IsHttpRequestLine(args[0]) && s.is_connection()) {
+      // Someone sent HTTP to the data port (a browser, or a cross-protocol
+      // attack through one): no reply at all, the connection is dropped.
+      Log(LogLevel::kWarning,
+          "Possible cross-protocol attack: a client sent an HTTP request (%s) to the data "
+          "port; its connection is closed without a reply.",
+          std::string(args[0]).c_str());
+      s.DropConnection();
+      return;
+    }
+    return Reject(s, nullptr, UnknownCommand(args), rb);
+  }
   if (!spec->subcommands.empty() && args.size() >= 2) {
     const CommandSpec* found = spec->FindSubcommand(Lower(args[1]));
     if (found == nullptr) {
@@ -152,8 +170,17 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
       if (counted) Bump(stats.cmd[spec->id].rejected);
       return Reject(s, spec, errors::kNotInMulti, rb);
     }
-    s.queued_.push_back(
-        Session::QueuedCommand{spec, std::vector<std::string>(args.begin(), args.end())});
+    // Once EXEC is bound to fail (an error while queueing, or a watched key
+    // touched) nothing more is kept, as Redis does.
+    if (!s.multi_error_ && !s.watch_dirty_.load(std::memory_order_relaxed)) {
+      s.queued_.push_back(
+          Session::QueuedCommand{spec, std::vector<std::string>(args.begin(), args.end())});
+      // multi-mem as Redis counts it: argument bytes plus a pointer each.
+      size_t mem = s.multi_mem_shared.load(std::memory_order_relaxed);
+      for (std::string_view a : args) mem += a.size() + sizeof(void*);
+      s.multi_mem_shared.store(mem, std::memory_order_relaxed);
+    }
+    s.multi_shared.store(int(s.queued_.size()), std::memory_order_relaxed);
     rb.SimpleString("QUEUED");
     return;
   }
@@ -314,12 +341,16 @@ void Executor::BeginMulti(Session& s) {
   s.in_multi_ = true;
   s.multi_error_ = false;
   s.queued_.clear();
+  s.multi_shared.store(0, std::memory_order_relaxed);
+  s.multi_mem_shared.store(0, std::memory_order_relaxed);
 }
 
 void Executor::DiscardMulti(Session& s) {
   s.in_multi_ = false;
   s.multi_error_ = false;
   s.queued_.clear();
+  s.multi_shared.store(-1, std::memory_order_relaxed);
+  s.multi_mem_shared.store(0, std::memory_order_relaxed);
   host_.watches().RemoveAll(&s);
 }
 
@@ -371,6 +402,8 @@ void Executor::Exec(Session& s, protocol::ReplyBuilder& rb) {
   std::vector<Session::QueuedCommand> cmds;
   cmds.swap(s.queued_);
   s.in_multi_ = false;
+  s.multi_shared.store(-1, std::memory_order_relaxed);
+  s.multi_mem_shared.store(0, std::memory_order_relaxed);
   // Lock every shard the queued commands touch, in the global order, before
   // the first runs; commands without fixed key positions lock everything.
   storage::LockSet locks;

@@ -74,12 +74,19 @@ class Session {
   virtual void Flush() {}
   // Closes the connection once the current reply is written (QUIT, SHUTDOWN).
   virtual void CloseAfterReply() {}
+  // Closes the connection at the end of this round without writing the
+  // replies it still holds (an HTTP request sent to the data port).
+  virtual void DropConnection() {}
   // Whether a blocking command may wait here; if not it answers at once as if
   // it timed out (inside EXEC, in the AOF, in a script).
   virtual bool can_block() const { return false; }
   // A blocking command found nothing: run it again when one of `keys`
   // changes, or time it out at deadline_ms (0 = never).
   virtual void BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms) {}
+  // True while a blocked command runs again after one of its keys changed.
+  // Redis serves a woken client only from keys of the type it waits for: a
+  // key that now holds another type is passed over, not answered WRONGTYPE.
+  virtual bool retrying_blocked() const { return false; }
   // The command just run (outside EXEC) added to the write log, which now
   // ends at `log_offset`: a connection may hold its reply until the write is
   // durable or replicated.
@@ -147,6 +154,9 @@ class Session {
   std::atomic<const CommandSpec*> last_cmd{nullptr};
   std::atomic<bool> no_evict_{false};
   std::atomic<size_t> nsub{0}, npsub{0}, nssub{0};
+  // CLIENT LIST's multi=: commands queued since MULTI, -1 outside MULTI.
+  std::atomic<int> multi_shared{-1};
+  std::atomic<size_t> multi_mem_shared{0};  // multi-mem=
   // Set by any thread when a watched key changes.
   std::atomic<bool> watch_dirty_{false};
   // CLIENT SETNAME; guarded by the host's registry mutex.

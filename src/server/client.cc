@@ -90,8 +90,13 @@ void Client::ReadSome() {
     return;
   }
   in_len_ += size_t(n);
-  Bump(worker_->stats().net_in, uint64_t(n));
-  if (is_primary_link()) server_->replication_role().NoteRead(size_t(n));
+  Bump(worker_->stats().reads, 1);
+  if (is_primary_link()) {
+    Bump(worker_->stats().net_repl_in, uint64_t(n));
+    server_->replication_role().NoteRead(size_t(n));
+  } else {
+    Bump(worker_->stats().net_in, uint64_t(n));
+  }
   last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
   if (in_len_ - in_pos_ > size_t(server_->config().client_query_buffer_limit())) {
     Log(LogLevel::kWarning, "Closing client that reached max query buffer length (qbuf=%zu)",
@@ -399,6 +404,10 @@ void Client::UnblockWith(std::string_view error) {
 
 void Client::Flush() {
   if (closed_ || raw_transfer_) return;
+  if (drop_output_) {
+    Close();
+    return;
+  }
   // appendfsync always: a write's reply leaves only once the write is on
   // disk; the worker syncs once for all its clients after this round.
   if (durable_wait_ != 0 && out_pos_ < out_.size()) {
@@ -416,7 +425,10 @@ void Client::Flush() {
     ssize_t n = write(fd, out_.data() + out_pos_, limit - out_pos_);
     if (n > 0) {
       out_pos_ += size_t(n);
-      Bump(worker_->stats().net_out, uint64_t(n));
+      Bump(worker_->stats().writes, 1);
+      Bump(link_kind_.load(std::memory_order_relaxed) == 1 ? worker_->stats().net_repl_out
+                                                           : worker_->stats().net_out,
+           uint64_t(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -592,7 +604,10 @@ std::string Client::InfoLine() const {
   if (link_kind_.load() == 2) flags += "M";
   if (link_kind_.load() == 1) flags += "S";
   if (nsub.load() + npsub.load() + nssub.load() > 0) flags += "P";
+  int multi = multi_shared.load(std::memory_order_relaxed);
+  if (multi >= 0) flags += "x";
   if (blocked_shared_.load()) flags += "b";
+  if (watch_dirty_.load(std::memory_order_relaxed)) flags += "d";
   if (is_unix) flags += "U";
   if (flags.empty()) flags = "N";
   size_t qlen = qbuf_len.load(std::memory_order_relaxed);
@@ -600,14 +615,15 @@ std::string Client::InfoLine() const {
   char buf[1024];
   snprintf(buf, sizeof(buf),
            "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu "
-           "psub=%zu ssub=%zu multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
+           "psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=%zu rbs=%zu "
            "rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=default redir=-1 "
            "resp=%d",
            (unsigned long long)id, addr.c_str(), laddr.c_str(), fd, name.c_str(),
            (long long)((now - created_ms) / 1000),
            (long long)((now - last_interaction_ms.load(std::memory_order_relaxed)) / 1000),
-           flags.c_str(), db(), nsub.load(), npsub.load(), nssub.load(), qlen,
-           qcap > qlen ? qcap - qlen : 0, qcap, qlen, obuf_len.load(std::memory_order_relaxed),
+           flags.c_str(), db(), nsub.load(), npsub.load(), nssub.load(), multi, qlen,
+           qcap > qlen ? qcap - qlen : 0,
+           multi_mem_shared.load(std::memory_order_relaxed), qcap, qlen, obuf_len.load(std::memory_order_relaxed),
            qcap + sizeof(Client), cmd ? cmd->name.c_str() : "NULL",
            resp_shared_.load(std::memory_order_relaxed));
   return buf;

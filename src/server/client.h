@@ -66,6 +66,10 @@ class Client final : public commands::Session,
   // current loop iteration.
   void Close() override;
   void CloseAfterReply() override { close_after_reply_ = true; }
+  void DropConnection() override {
+    close_after_reply_ = true;
+    drop_output_ = true;
+  }
   bool closing() const override { return closed_; }
 
   // --- commands::Session ---
@@ -121,7 +125,7 @@ class Client final : public commands::Session,
   void BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms) override;
   bool blocked() const { return blocked_; }
   // True while a blocked command is being re-run after a wake-up.
-  bool retrying_blocked() const { return retrying_; }
+  bool retrying_blocked() const override { return retrying_; }
   void RetryBlocked();
   // Ends the wait with a timeout (null) reply or with `error`.
   void UnblockWith(std::string_view error);
@@ -186,6 +190,7 @@ class Client final : public commands::Session,
   Server* server_;
   Worker* worker_;
   bool close_after_reply_ = false;
+  bool drop_output_ = false;  // DropConnection: close without writing
   bool closed_ = false;
   bool paused_ = false;
   bool dispatching_input_ = false;  // DispatchOne from ProcessInput: RetryLater may re-park

@@ -165,8 +165,12 @@ bool Server::WaitForReplicas(commands::Session& s, int64_t numreplicas, int64_t 
 // ---------------------------------------------------------------- Persistence
 
 Status Server::Save() { return save_jobs_->Save(); }
-StatusOr<std::string> Server::Bgsave(bool schedule) { return save_jobs_->Bgsave(schedule); }
-StatusOr<std::string> Server::BgRewriteAof() { return save_jobs_->BgRewriteAof(); }
+StatusOr<std::string> Server::Bgsave(bool schedule, bool in_exec) {
+  return save_jobs_->Bgsave(schedule, in_exec);
+}
+StatusOr<std::string> Server::BgRewriteAof(bool in_exec) {
+  return save_jobs_->BgRewriteAof(in_exec);
+}
 // DEBUG RELOAD: save (unless !save), empty the keyspace (unless !flush), load
 // the file (replacing duplicates when merge).
 Status Server::DebugReload(bool save, bool flush, bool merge) {
