@@ -19,7 +19,9 @@
 #include "replication/ack_tracker.h"
 #include "replication/replica_session.h"
 #include "replication/role.h"
+#include "server/pubsub.h"
 #include "server/server.h"
+#include "server/worker.h"
 
 namespace basalt::server {
 
@@ -250,11 +252,15 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Section("Stats");
     w.Field("total_connections_received", s.total_connections());
     w.Field("total_commands_processed", s.SumStat(&ThreadStats::commands));
-    w.Field("instantaneous_ops_per_sec", s.instantaneous_ops());
+    w.Field("instantaneous_ops_per_sec", int64_t(s.instantaneous(Server::kInstOps)));
     w.Field("total_net_input_bytes", s.SumStat(&ThreadStats::net_in));
     w.Field("total_net_output_bytes", s.SumStat(&ThreadStats::net_out));
-    w.Field("total_net_repl_input_bytes", "0");
-    w.Field("total_net_repl_output_bytes", "0");
+    w.Field("total_net_repl_input_bytes", s.SumStat(&ThreadStats::net_repl_in));
+    w.Field("total_net_repl_output_bytes", s.SumStat(&ThreadStats::net_repl_out));
+    w.FieldF("instantaneous_input_kbps", s.instantaneous(Server::kInstNetIn) / 1024, 2);
+    w.FieldF("instantaneous_output_kbps", s.instantaneous(Server::kInstNetOut) / 1024, 2);
+    w.FieldF("instantaneous_input_repl_kbps", s.instantaneous(Server::kInstReplIn) / 1024, 2);
+    w.FieldF("instantaneous_output_repl_kbps", s.instantaneous(Server::kInstReplOut) / 1024, 2);
     w.Field("rejected_connections", s.rejected_connections());
     w.Field("sync_full", s.replication_role().sync_full.load());
     w.Field("sync_partial_ok", s.replication_role().sync_partial_ok.load());
@@ -262,17 +268,35 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("expired_keys", s.SumStat(&ThreadStats::expired));
     w.Field("expired_stale_perc", "0.00");
     w.Field("expired_time_cap_reached_count", "0");
+    w.Field("expire_cycle_cpu_milliseconds", s.SumStat(&ThreadStats::expire_cycle_us) / 1000);
     w.Field("evicted_keys", s.SumStat(&ThreadStats::evicted));
     w.Field("evicted_clients", "0");
+    w.Field("total_eviction_exceeded_time", s.eviction_exceeded_ms(true));
+    w.Field("current_eviction_exceeded_time", s.eviction_exceeded_ms(false));
     w.Field("keyspace_hits", s.SumStat(&ThreadStats::hits));
     w.Field("keyspace_misses", s.SumStat(&ThreadStats::misses));
-    w.Field("pubsub_channels", "0");
-    w.Field("pubsub_patterns", "0");
-    w.Field("pubsubshard_channels", "0");
+    w.Field("pubsub_channels", uint64_t(s.pubsub().Count(commands::SubKind::kChannel)));
+    w.Field("pubsub_patterns", uint64_t(s.pubsub().Count(commands::SubKind::kPattern)));
+    w.Field("pubsubshard_channels", uint64_t(s.pubsub().Count(commands::SubKind::kShard)));
+    // No fork, no MIGRATE connection cache, no defragmentation, no
+    // io-threads: those counters are truly zero.
     w.Field("latest_fork_usec", "0");
     w.Field("total_forks", "0");
-    w.Field("total_error_replies", errors);
+    w.Field("migrate_cached_sockets", "0");
+    w.Field("slave_expires_tracked_keys", "0");
+    w.Field("active_defrag_hits", "0");
+    w.Field("active_defrag_misses", "0");
+    w.Field("active_defrag_key_hits", "0");
+    w.Field("active_defrag_key_misses", "0");
+    w.Field("total_active_defrag_time", "0");
+    w.Field("current_active_defrag_time", "0");
     w.Field("unexpected_error_replies", "0");
+    w.Field("total_error_replies", errors);
+    w.Field("dump_payload_sanitizations", "0");
+    w.Field("total_reads_processed", s.SumStat(&ThreadStats::reads));
+    w.Field("total_writes_processed", s.SumStat(&ThreadStats::writes));
+    w.Field("io_threaded_reads_processed", "0");
+    w.Field("io_threaded_writes_processed", "0");
   }
   if (has("replication")) {
     replication::WriteLog& log = s.write_log();
@@ -342,6 +366,15 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.FieldF("used_cpu_user", secs(self.ru_utime), 6);
     w.FieldF("used_cpu_sys_children", secs(children.ru_stime), 6);
     w.FieldF("used_cpu_user_children", secs(children.ru_utime), 6);
+    // Redis's main thread runs every command; Basalt's worker threads do,
+    // so the *_main_thread figures are theirs, summed (sampled by their cron).
+    int64_t sys_us = 0, user_us = 0;
+    for (const auto& wk : s.workers()) {
+      sys_us += wk->cpu_sys_us();
+      user_us += wk->cpu_user_us();
+    }
+    w.FieldF("used_cpu_sys_main_thread", double(sys_us) / 1e6, 6);
+    w.FieldF("used_cpu_user_main_thread", double(user_us) / 1e6, 6);
   }
   if (has("modules")) w.Section("Modules");
   if (has("errorstats")) {

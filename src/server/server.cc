@@ -346,14 +346,28 @@ void Server::ActiveExpireCycle(int worker_index, int64_t budget_us) {
 }
 
 void Server::SampleOps() {
-  // Called by worker 0's cron; a simple per-period rate, like Redis's samples.
-  static int64_t last_ms = NowMs();
+  // Called by worker 0's cron: each figure's rate since the last sample,
+  // averaged over the last 16 samples.
   int64_t now = NowMs();
-  int64_t total = int64_t(SumStat(&ThreadStats::commands));
-  int64_t prev = stat_numcommands_at_last_sample_.exchange(total);
-  int64_t dt = now - last_ms;
-  last_ms = now;
-  if (dt > 0) instantaneous_ops_.store((total - prev) * 1000 / dt);
+  const int64_t totals[kInstCount] = {
+      int64_t(SumStat(&ThreadStats::commands)),    int64_t(SumStat(&ThreadStats::net_in)),
+      int64_t(SumStat(&ThreadStats::net_out)),     int64_t(SumStat(&ThreadStats::net_repl_in)),
+      int64_t(SumStat(&ThreadStats::net_repl_out))};
+  for (int i = 0; i < kInstCount; i++) {
+    InstantMetric& m = instant_[i];
+    int64_t dt = now - m.last_ms;
+    if (m.last_ms != 0 && dt > 0) {
+      // A CONFIG RESETSTAT in between makes the total go back: count from 0.
+      int64_t delta = totals[i] >= m.last_value ? totals[i] - m.last_value : totals[i];
+      m.samples[m.next] = double(delta) * 1000.0 / double(dt);
+      m.next = (m.next + 1) % 16;
+      double sum = 0;
+      for (double v : m.samples) sum += v;
+      m.rate.store(sum / 16, std::memory_order_relaxed);
+    }
+    m.last_value = totals[i];
+    m.last_ms = now;
+  }
 }
 
 uint64_t Server::SumStat(std::atomic<uint64_t> ThreadStats::*field) const {
@@ -383,6 +397,11 @@ void Server::ResetStats() {
     s.evicted = 0;
     s.net_in = 0;
     s.net_out = 0;
+    s.net_repl_in = 0;
+    s.net_repl_out = 0;
+    s.reads = 0;
+    s.writes = 0;
+    s.expire_cycle_us = 0;
     for (size_t i = 0; i < commands_.by_id().size(); i++) {
       s.cmd[i].calls = 0;
       s.cmd[i].usec = 0;

@@ -101,6 +101,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   // A key of database `db` changed (see CommandContext::Changed). Called with
   // the key's shard lock held.
   void OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) final;
+  void WakeBlockedInDb(int db) final { blocking_.SignalDb(db); }
   // Publishes a keyspace notification if notify-keyspace-events enables it.
   void Notify(int db, std::string_view key, std::string_view event, uint32_t cls) final;
   void CountError(std::string_view message) final;
@@ -134,8 +135,8 @@ class Server final : public commands::Host, public commands::Admin, public stora
   int64_t CountAcked(int64_t offset) final;
   bool WaitForReplicas(commands::Session& s, int64_t numreplicas, int64_t deadline_ms) final;
   Status Save() final;
-  StatusOr<std::string> Bgsave(bool schedule) final;
-  StatusOr<std::string> BgRewriteAof() final;
+  StatusOr<std::string> Bgsave(bool schedule, bool in_exec) final;
+  StatusOr<std::string> BgRewriteAof(bool in_exec) final;
   Status DebugReload(bool save, bool flush, bool merge) final;
   int64_t lastsave() const final;
   void AfterFlushAll() final;
@@ -202,7 +203,15 @@ class Server final : public commands::Host, public commands::Admin, public stora
   int64_t connected_clients() const { return connected_clients_.load(); }
   uint64_t total_connections() const { return total_connections_.load(); }
   uint64_t rejected_connections() const { return rejected_connections_.load(); }
-  int64_t instantaneous_ops() const { return instantaneous_ops_.load(); }
+  // INFO's instantaneous_* figures: per-second rates averaged over the last
+  // 16 cron samples, as Redis averages its.
+  enum Instant { kInstOps, kInstNetIn, kInstNetOut, kInstReplIn, kInstReplOut, kInstCount };
+  double instantaneous(Instant which) const {
+    return instant_[which].rate.load(std::memory_order_relaxed);
+  }
+  // INFO's total_/current_eviction_exceeded_time: ms spent above maxmemory
+  // that eviction could not bring down yet (all periods, or the current one).
+  int64_t eviction_exceeded_ms(bool total) const;
   ThreadStats& other_stats() { return *other_stats_; }
   uint64_t SumStat(std::atomic<uint64_t> ThreadStats::*field) const;
   std::map<std::string, uint64_t> ErrorStats();
@@ -229,8 +238,17 @@ class Server final : public commands::Host, public commands::Admin, public stora
   std::atomic<uint64_t> total_connections_{0};
   std::atomic<uint64_t> rejected_connections_{0};
   std::atomic<int64_t> connected_clients_{0};
-  std::atomic<int64_t> stat_numcommands_at_last_sample_{0};
-  std::atomic<int64_t> instantaneous_ops_{0};
+  struct InstantMetric {
+    int64_t last_value = 0;  // worker 0's cron only
+    int64_t last_ms = 0;
+    double samples[16] = {};
+    int next = 0;
+    std::atomic<double> rate{0};
+  };
+  InstantMetric instant_[kInstCount];
+  void NoteEvictionExceeded(bool over);
+  std::atomic<int64_t> eviction_over_since_ms_{0};  // 0: under the limit
+  std::atomic<int64_t> eviction_over_total_ms_{0};
   std::atomic<bool> active_expire_enabled_{true};
   Status Listen();
   StatusOr<std::vector<int>> OpenTcpListeners();

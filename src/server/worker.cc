@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 
@@ -116,6 +117,13 @@ void Worker::AfterEvents() {
 
 void Worker::Cron() {
   int64_t now = NowMs();
+  struct rusage ru;
+  if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+    cpu_user_us_.store(int64_t(ru.ru_utime.tv_sec) * 1000000 + ru.ru_utime.tv_usec,
+                       std::memory_order_relaxed);
+    cpu_sys_us_.store(int64_t(ru.ru_stime.tv_sec) * 1000000 + ru.ru_stime.tv_usec,
+                      std::memory_order_relaxed);
+  }
   if (index_ == 0) {
     storage::UpdateLruClock(now);
     server_->SampleOps();
@@ -155,7 +163,9 @@ void Worker::Cron() {
     // Redis's budget: 25% of a cron period, scaled by active-expire-effort.
     int64_t period_us = 1000000 / std::max<int64_t>(1, server_->config().hz());
     int64_t effort = server_->config().active_expire_effort();
+    int64_t start_us = MonotonicUs();
     server_->ActiveExpireCycle(index_, period_us * (25 + 2 * (effort - 1)) / 100);
+    commands::Bump(stats_.expire_cycle_us, uint64_t(MonotonicUs() - start_us));
   }
   for (uint32_t d = 0; d < uint32_t(server_->keyspace().db_count()); d++) {
     storage::Database& db = server_->keyspace().db(int(d));
