@@ -38,13 +38,18 @@ constexpr Range kLonRange{kLonMin, kLonMax};
 constexpr Range kLatRange{kLatMin, kLatMax};
 
 // The cell `dx` columns east and `dy` rows north of c, wrapping around at
-// the edges of the grid (as the published neighbour algorithm does).
+// the edges of the grid (as the published neighbour algorithm does). Only
+// a coordinate that moves is reduced to `step` bits: a point at exactly
+// longitude 180 or latitude 85.05112878 encodes one past the last index
+// (2^step), and Redis keeps that overflow bit in the unmoved coordinate.
 Cell Move(Cell c, int dx, int dy) {
   uint64_t sep = Deinterleave(c.bits);
   uint32_t mask = c.step >= 32 ? 0xFFFFFFFFu : (uint32_t(1) << c.step) - 1;
-  uint32_t lat = uint32_t(sep) + uint32_t(dy);
-  uint32_t lon = uint32_t(sep >> 32) + uint32_t(dx);
-  return Cell{Interleave(lat & mask, lon & mask), c.step};
+  uint32_t lat = uint32_t(sep);
+  uint32_t lon = uint32_t(sep >> 32);
+  if (dy != 0) lat = (lat + uint32_t(dy)) & mask;
+  if (dx != 0) lon = (lon + uint32_t(dx)) & mask;
+  return Cell{Interleave(lat, lon), c.step};
 }
 
 // How many halvings leave a cell comfortably larger than a search of
