@@ -462,6 +462,51 @@ def test_random_searches_listpack(differ):
     differ(_random_geo_script(7, 100, 80))
 
 
+def test_count_cuts_through_equal_distances(differ):
+    """Members sharing a place have equal distances: every COUNT, both orders,
+    so the partial sort's order of ties is compared at every cut."""
+    adds = []
+    for i in range(40):
+        adds += ['2.35', '48.85', 'a%02d' % i, '2.3505', '48.85', 'b%02d' % i,
+                 '2.36', '48.86', 'c%02d' % i]
+    script = [['GEOADD', 'ties'] + adds + ['2.34', '48.84', 'lone']]
+    for count in list(range(1, 20)) + [25, 39, 40, 41, 60, 79, 80, 81, 100, 119, 120, 121, 200]:
+        for order in ('ASC', 'DESC'):
+            script.append('GEOSEARCH ties FROMLONLAT 2.35 48.85 BYRADIUS 10 km %s COUNT %d'
+                          % (order, count))
+        script.append('GEORADIUS ties 2.355 48.855 10 km WITHDIST COUNT %d' % count)
+    script.append('GEOSEARCHSTORE d ties FROMLONLAT 2.35 48.85 BYRADIUS 10 km COUNT 50 DESC')
+    script.append('ZRANGE d 0 -1 WITHSCORES')
+    differ(script)
+
+
+def test_random_searches_near_poles_and_antimeridian(differ):
+    rnd = random.Random(11)
+    adds = []
+    for i in range(1500):
+        lon = rnd.choice([rnd.uniform(170, 180), rnd.uniform(-180, -170), rnd.uniform(-180, 180)])
+        lat = rnd.choice([rnd.uniform(75, 85.05112878), rnd.uniform(-85.05112878, -75),
+                          rnd.uniform(-10, 10)])
+        adds += ['%.7f' % lon, '%.7f' % lat, 'q%d' % i]
+    script = [['GEOADD', 'edge'] + adds]
+    for q in range(120):
+        lon = rnd.choice(['180', '-180', '179.99', '-179.99', '%.4f' % rnd.uniform(-180, 180)])
+        lat = rnd.choice(['85.05112878', '-85.05112878', '0', '80.5', '-66.1', '66.1',
+                          '%.4f' % rnd.uniform(-85, 85)])
+        unit = rnd.choice(['m', 'km', 'mi'])
+        r = '%.2f' % (10 ** rnd.uniform(2, 7.3) / {'m': 1, 'km': 1000, 'mi': 1609.34}[unit])
+        opts = rnd.choice([[], ['ASC'], ['DESC', 'COUNT', '7'], ['COUNT', '3', 'ANY']])
+        if rnd.random() < 0.5:
+            shape = ['BYRADIUS', r, unit]
+        else:
+            shape = ['BYBOX', r, '%.2f' % (float(r) * rnd.uniform(0.1, 4)), unit]
+        script.append(['GEOSEARCH', 'edge', 'FROMLONLAT', lon, lat] + shape + opts + ['WITHDIST'])
+        if q % 5 == 0:
+            script.append(['GEORADIUSBYMEMBER', 'edge', 'q%d' % rnd.randrange(1500), r, unit,
+                           'WITHCOORD', 'WITHHASH'] + opts)
+    differ(script)
+
+
 def test_command_info_fields(basalt_server, oracle_server):
     with basalt_server.raw() as b, oracle_server.raw() as o:
         for n in GEO_COMMANDS:
