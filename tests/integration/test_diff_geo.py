@@ -447,6 +447,7 @@ def _random_geo_script(seed, n_points, n_queries):
                 store.append('STOREDIST')
             script.append(['GEOSEARCHSTORE', 'dst', 'g'] + center + shape + store)
             script.append(['ZRANGE', 'dst', '0', '-1', 'WITHSCORES'])
+            script.append(['OBJECT', 'ENCODING', 'dst'])
         if q % 7 == 0 and center[0] == 'FROMLONLAT' and shape[0] == 'BYRADIUS':
             script.append(['GEORADIUS', 'g', center[1], center[2]] + shape[1:] + opts)
     return script
