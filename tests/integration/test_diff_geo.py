@@ -508,6 +508,33 @@ def test_random_searches_near_poles_and_antimeridian(differ):
     differ(script)
 
 
+def test_in_transactions_and_scripts(differ):
+    differ([
+        SICILY,
+        'MULTI',
+        'GEOADD Sicily 14 38 mid',
+        'GEORADIUS Sicily 15 37 200 km STORE d',
+        'GEOSEARCHSTORE e Sicily FROMMEMBER mid BYRADIUS 100 km STOREDIST',
+        'GEOSEARCH Sicily FROMMEMBER mid BYRADIUS 300 km ASC WITHDIST',
+        'ZRANGE e 0 -1 WITHSCORES',
+        'EXEC',
+        'MULTI',
+        'GEORADIUS_RO Sicily 15 37 200 km STORE d',
+        'GEOPOS Sicily mid',
+        'EXEC',
+        ['EVAL', "redis.call('GEOADD', KEYS[1], 15, 37, 'lua') "
+                 "return redis.call('GEORADIUS', KEYS[1], 15, 37, 100, 'km', 'WITHDIST', 'ASC')",
+         '1', 'Sicily'],
+        ['EVAL', "return redis.call('GEOSEARCHSTORE', KEYS[2], KEYS[1], 'FROMLONLAT', 15, 37, "
+                 "'BYRADIUS', 300, 'km', 'COUNT', 2)", '2', 'Sicily', 'f'],
+        ['EVAL', "return redis.call('GEOPOS', KEYS[1], 'lua', 'nosuch')", '1', 'Sicily'],
+        ['EVAL', "return redis.call('GEODIST', KEYS[1], 'lua', 'mid', 'km')", '1', 'Sicily'],
+        ['EVAL', "return redis.pcall('GEORADIUS_RO', KEYS[1], 15, 37, 1, 'km', 'STORE', 'x')",
+         '1', 'Sicily'],
+        'ZRANGE f 0 -1 WITHSCORES',
+    ])
+
+
 def test_command_info_fields(basalt_server, oracle_server):
     with basalt_server.raw() as b, oracle_server.raw() as o:
         for n in GEO_COMMANDS:
