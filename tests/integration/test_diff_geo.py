@@ -19,8 +19,9 @@ import random
 
 import pytest
 
-from helpers import info_int
-from resp_client import parse_reply
+from helpers import info_int, wait_link_up
+from repl_util import PAIRS, assert_identical, start
+from resp_client import RespError, parse_reply
 
 GEO_COMMANDS = ['geoadd', 'geodist', 'geohash', 'geopos', 'geosearch', 'geosearchstore',
                 'georadius', 'georadius_ro', 'georadiusbymember', 'georadiusbymember_ro']
@@ -670,3 +671,28 @@ def test_counters(basalt_server, oracle_server):
             return out
 
     assert stats(basalt_server) == stats(oracle_server)
+
+
+@pytest.mark.parametrize('pair', PAIRS)
+def test_replicated_both_ways(make_server, pair):
+    """GEO writes reach a replica of the other implementation unchanged (GEOADD
+    as ZADD, stores as sent), and the write-flagged GEORADIUS is refused on a
+    read-only replica while GEORADIUS_RO is served."""
+    pk, rk = pair
+    primary = start(make_server, pk)
+    replica = start(make_server, rk, replicaof=primary)
+    wait_link_up(replica)
+    with primary.raw() as c:
+        c.call(*SICILY.split(' '))
+        c.call('GEOADD', 'Sicily', 'CH', '14', '38', 'Palermo', '14.5', '37.5', 'mid')
+        c.call('GEORADIUS', 'Sicily', '15', '37', '200', 'km', 'STORE', 'd')
+        c.call('GEORADIUSBYMEMBER', 'Sicily', 'mid', '100', 'km', 'STOREDIST', 'e')
+        c.call('GEOSEARCHSTORE', 'f', 'Sicily', 'FROMLONLAT', '15', '37', 'BYBOX', '500', '500',
+               'km', 'COUNT', '2', 'DESC', 'STOREDIST')
+        c.call('GEOSEARCHSTORE', 'e', 'nokey', 'FROMLONLAT', '15', '37', 'BYRADIUS', '1', 'km')
+    assert_identical(primary, replica)
+    with replica.raw() as r:
+        refused = r.call('GEORADIUS', 'Sicily', '15', '37', '200', 'km')
+        assert isinstance(refused, RespError) and refused.message.startswith(b'READONLY')
+        assert r.call('GEORADIUS_RO', 'Sicily', '15', '37', '200', 'km', 'ASC') == [
+            b'Catania', b'mid', b'Palermo']
