@@ -553,6 +553,11 @@ def test_command_getkeys(differ):
         'COMMAND GETKEYS GEORADIUS k 0 0 1 km STOREDIST d',
         'COMMAND GETKEYS GEORADIUS k 0 0 1 km',
         'COMMAND GETKEYS GEORADIUSBYMEMBER k m 1 km STORE d',
+        'COMMAND GETKEYS GEORADIUS k 0 0 1 km STORE d STOREDIST e',
+        'COMMAND GETKEYS GEORADIUS k 0 0 1 km STORE d STORE e',
+        'COMMAND GETKEYS GEORADIUS k 0 0 1 km STORE',
+        'COMMAND GETKEYS GEORADIUS k 0 0 1 km storedist x',
+        'COMMAND GETKEYS GEORADIUS_RO k 0 0 1 km STORE d',
     ])
 
 
