@@ -179,6 +179,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterZSetFamily(table);
   RegisterBitopsFamily(table);
   RegisterHllFamily(table);
+  RegisterGeoFamily(table);
   RegisterTransactionFamily(table);
   RegisterScriptingFamily(table);
   RegisterFunctionFamily(table);

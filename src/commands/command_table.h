@@ -141,6 +141,7 @@ void RegisterSetFamily(CommandTable& table);
 void RegisterZSetFamily(CommandTable& table);
 void RegisterBitopsFamily(CommandTable& table);
 void RegisterHllFamily(CommandTable& table);
+void RegisterGeoFamily(CommandTable& table);
 void RegisterTransactionFamily(CommandTable& table);
 void RegisterScriptingFamily(CommandTable& table);
 void RegisterFunctionFamily(CommandTable& table);

@@ -102,6 +102,24 @@ inline constexpr char kNotSparse[] = "ERR HLL encoding is not sparse";
 inline constexpr char kPopCountError[] = "ERR value is out of range, must be positive";
 inline constexpr char kNumKeysError[] = "ERR numkeys should be greater than 0";
 inline constexpr char kCountError[] = "ERR count should be greater than 0";
+// GEO commands.
+inline constexpr char kGeoUnit[] = "ERR unsupported unit provided. please use M, KM, FT, MI";
+inline constexpr char kGeoNeedRadius[] = "ERR need numeric radius";
+inline constexpr char kGeoNeedWidth[] = "ERR need numeric width";
+inline constexpr char kGeoNeedHeight[] = "ERR need numeric height";
+inline constexpr char kGeoNegativeRadius[] = "ERR radius cannot be negative";
+inline constexpr char kGeoNegativeBox[] = "ERR height or width cannot be negative";
+inline constexpr char kGeoMemberDecode[] = "ERR could not decode requested zset member";
+inline constexpr char kGeoCountPositive[] = "ERR COUNT must be > 0";
+inline constexpr char kGeoAnyNeedsCount[] = "ERR the ANY argument requires COUNT argument";
+inline constexpr char kGeoStoreWith[] =
+    "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options";
+inline constexpr char kGeoSearchStoreWith[] =
+    "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options";
+// Followed by the command name as the client spelled it.
+inline constexpr char kGeoFromPrefix[] =
+    "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ";
+inline constexpr char kGeoByPrefix[] = "ERR exactly one of BYRADIUS and BYBOX can be specified for ";
 inline constexpr char kIndexOutOfRange[] = "ERR index out of range";
 inline constexpr char kRankZero[] =
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
