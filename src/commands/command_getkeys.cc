@@ -261,11 +261,13 @@ int NativeKeys(const CommandSpec& c, std::span<const std::string_view> args,
 
 }  // namespace
 
-bool RedisKeySpecs(std::string_view name, std::vector<KeySpec>* out) {
-  const char* const* names_end = kRedisCommandNames + kRedisCommandNameCount;
-  auto it = std::lower_bound(kRedisCommandNames, names_end, name,
-                             [](const char* a, std::string_view b) { return a < b; });
-  if (it == names_end || name != *it) return false;
+bool RedisCommandFacts(std::string_view name, std::vector<KeySpec>* out, std::string* tips) {
+  const CommandRow* end = kRedisCommands + kRedisCommandCount;
+  auto it = std::lower_bound(kRedisCommands, end, name, [](const CommandRow& a, std::string_view b) {
+    return std::string_view(a.name) < b;
+  });
+  if (it == end || name != it->name) return false;
+  *tips = it->tips;
   out->clear();
   for (size_t i = 0; i < kRedisKeySpecCount; i++) {
     const KeySpecRow& r = kRedisKeySpecs[i];

@@ -91,6 +91,47 @@ TEST_F(GetKeysTest, NotKeySpecsAreSkipped) {
   EXPECT_FALSE(CommandHasKeys(*spublish));
 }
 
+// Commands Basalt may not register yet: a spec with only Redis's facts.
+std::vector<std::string> RedisKeys(std::string name, std::vector<std::string_view> args) {
+  CommandSpec c;
+  c.name = name;
+  std::string tips;
+  EXPECT_TRUE(RedisCommandFacts(name, &c.key_specs, &tips)) << name;
+  c.redis_key_specs = true;
+  std::vector<KeyRef> refs;
+  if (!FindKeys(c, args, &refs)) return {"invalid"};
+  std::vector<std::string> out;
+  for (const KeyRef& r : refs) out.push_back(std::string(args[size_t(r.pos)]) + ":" +
+                                             std::string(r.flags));
+  return out;
+}
+
+TEST(GetKeysRedisOnly, KeywordSearchesAndProcedures) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(RedisKeys("xread", {"xread", "STREAMS", "a", "b", "0", "0"}),
+            (V{"a:RO access", "b:RO access"}));
+  EXPECT_EQ(RedisKeys("xread", {"xread", "STREAMS", "a", "b", "0"}), (V{"a:RO access"}));
+  EXPECT_EQ(RedisKeys("xread", {"xread", "COUNT", "streams", "STREAMS", "a", "0"}),
+            (V{"STREAMS:RO access"}));
+  EXPECT_EQ(RedisKeys("xreadgroup", {"xreadgroup", "GROUP", "streams", "streams", "STREAMS",
+                                     "a", ">"}),
+            (V{"a:RO access"}));
+  EXPECT_EQ(RedisKeys("georadius", {"georadius", "g", "0", "0", "1", "km", "STORE", "d1",
+                                    "STOREDIST", "d2"}),
+            (V{"g:RO access", "d1:OW update", "d2:OW update"}));
+  EXPECT_EQ(RedisKeys("georadius", {"georadius", "g", "0", "0", "1", "km", "STORE"}),
+            (V{"g:RO access"}));
+  // MIGRATE: KEYS is searched from the end (startfrom -2); the spec is
+  // INCOMPLETE, so once KEYS is found the procedure decides.
+  EXPECT_EQ(RedisKeys("migrate", {"migrate", "h", "1", "", "0", "100", "AUTH", "keys", "keys",
+                                  "a"}),
+            (V{"a:RW access delete"}));
+  EXPECT_EQ(RedisKeys("migrate", {"migrate", "h", "1", "", "0", "100", "KEYS"}),
+            (V{":RW access delete"}));
+  EXPECT_EQ(RedisKeys("migrate", {"migrate", "h", "1", "k", "0", "100", "KEYS", "a"}),
+            (V{"invalid"}));
+}
+
 TEST_F(GetKeysTest, ExecLocksWhatTheSpecsPlaceEvenWhenInvalid) {
   const CommandSpec* mset = table_.Find("mset");
   std::vector<std::string_view> args = {"mset", "a", "1", "b"};

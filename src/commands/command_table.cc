@@ -121,12 +121,12 @@ void CommandTable::Finalize() {
     auto* mc = const_cast<CommandSpec*>(c);
     mc->id = id++;
     DeriveTraits(*mc);
-    mc->redis_key_specs = RedisKeySpecs(mc->name, &mc->key_specs);
+    mc->redis_key_specs = RedisCommandFacts(mc->name, &mc->key_specs, &mc->tips);
     by_id_.push_back(c);
     for (const auto& s : c->subcommands) {
       s->id = id++;
       DeriveTraits(*s);
-      s->redis_key_specs = RedisKeySpecs(s->name, &s->key_specs);
+      s->redis_key_specs = RedisCommandFacts(s->name, &s->key_specs, &s->tips);
       by_id_.push_back(s.get());
     }
   }

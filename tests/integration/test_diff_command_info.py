@@ -22,7 +22,9 @@ from servers import target_is_basalt
 
 # (command or subcommand, element) pairs where Basalt's COMMAND INFO differs
 # from redis-server 7.0.15's, known and reported; element is one of ELEMENTS.
+# Subcommands: Basalt may lack some (COMMAND LIST tells), never add one.
 KNOWN_DIFFERENCES = {
+    ('select', 'acl'),  # Basalt: @keyspace @fast; Redis: @fast @connection
 }
 
 ELEMENTS = ['name', 'arity', 'flags', 'first_key', 'last_key', 'step', 'acl', 'tips',
@@ -88,7 +90,11 @@ def test_command_info_other_elements(basalt_server, oracle_server, common_names,
                 if what == 'key_specs':
                     continue
                 if what == 'subcommands':
+                    # Subcommands Basalt lacks are missing commands, not
+                    # metadata differences; one Redis lacks is a difference.
                     a, b = _subcommand_names(eb[i]), _subcommand_names(eo[i])
+                    a = sorted(set(a) - set(b))
+                    b = []
                 else:
                     a, b = eb[i], eo[i]
                 if a != b:
