@@ -1,3 +1,7 @@
+// Key search for COMMAND GETKEYS / GETKEYSANDFLAGS and EXEC's locking, and
+// the lookup of the generated Redis command facts (command_key_specs.h).
+#include "commands/command_key_specs.h"
+
 #include <strings.h>
 
 #include <algorithm>
@@ -5,8 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-
-#include "commands/command_key_specs.h"
 
 namespace basalt::commands {
 namespace {

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
-#include <strings.h>
 
 #include "commands/command_key_specs.h"
 #include "common/logging.h"
