@@ -11,8 +11,12 @@ shrinks as they are fixed).
 COMMAND GETKEYS and COMMAND GETKEYSANDFLAGS: a corpus of invocations of every
 keyed command (and the error cases), in RESP2 and RESP3. Groups whose
 commands Basalt does not implement yet are skipped (needs_commands) and run
-as soon as they exist.
+as soon as they exist. A seeded random mix of argument lists (keys, numkeys
+values, the keywords key searches look for) covers every command both
+servers have.
 """
+
+import random
 
 import pytest
 
@@ -251,3 +255,21 @@ def test_getkeys_subcommand_errors(differ):
         'COMMAND INFO command|getkeysandflags',
         'COMMAND INFO sort sort_ro set bitfield nosuch object|nosuch',
     ])
+
+
+# Tokens the random invocations are drawn from: keys, numbers (valid and
+# invalid numkeys), and the keywords the key searches look for.
+RANDOM_TOKENS = ['k', 'a', 'b', '0', '1', '2', '3', '-1', 'x', 'STORE', 'GET', 'BY', 'LIMIT',
+                 'STREAMS', 'KEYS', 'WEIGHTS', 'get', 'store', 'AUTH', 'COUNT', 'LEFT', '']
+
+
+def test_getkeys_random(differ, common_names):
+    """Seeded random argument lists for every command both servers have."""
+    rnd = random.Random(7)
+    script = []
+    for name in common_names:
+        for _ in range(15):
+            args = name.split('|') + [rnd.choice(RANDOM_TOKENS) for _ in range(rnd.randint(0, 8))]
+            script.append(['COMMAND', 'GETKEYS'] + args)
+            script.append(['COMMAND', 'GETKEYSANDFLAGS'] + args)
+    differ(script)
