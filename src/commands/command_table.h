@@ -61,6 +61,9 @@ struct KeySpec {
   bool keynum = false;        // find_keys "keynum" instead of "range"
   int lastkey = 0, keystep = 1, limit = 0;        // range
   int keynumidx = 0, firstkey = 1, numstep = 1;   // keynum
+  bool begin_unknown = false;  // begin_search type "unknown"
+  bool find_unknown = false;   // find_keys type "unknown"
+  std::string notes;           // COMMAND INFO "notes" when non-empty
 };
 
 struct CommandSpec {
@@ -79,6 +82,8 @@ struct CommandSpec {
   std::vector<std::unique_ptr<CommandSpec>> subcommands;
   const CommandSpec* parent = nullptr;
   int id = -1;  // dense index, for per-command statistics
+  // Set by Finalize() when key_specs are redis-server's (command_key_specs.cc).
+  bool redis_key_specs = false;
 
   // Derived by CommandTable::Finalize() from the (top-level) name, so the
   // executor's checks compare no strings per request.
@@ -95,7 +100,9 @@ struct CommandSpec {
 
   bool is_write() const { return flags & kWrite; }
   const CommandSpec* FindSubcommand(std::string_view lower_name) const;
-  // The key names among args (COMMAND GETKEYS), from the key specs or first/last/step.
+  // The key names among args (args[0] is the command name), as COMMAND GETKEYS
+  // finds them (command_getkeys.cc); when that finds the arguments invalid,
+  // still every key the key specs can place (EXEC locks them).
   std::vector<int> KeyPositions(std::span<const std::string_view> args) const;
 };
 
@@ -113,7 +120,8 @@ class CommandTable {
   const std::vector<const CommandSpec*>& all() const { return all_; }
   // Every command and subcommand, indexed by id.
   const std::vector<const CommandSpec*>& by_id() const { return by_id_; }
-  void Finalize();  // assigns ids; call once after registration
+  // Assigns ids and applies Redis's key specs; call once after registration.
+  void Finalize();
 
  private:
   // Heterogeneous lookup: Find() hashes a string_view without building a string.

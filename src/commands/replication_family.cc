@@ -85,7 +85,7 @@ void CmdRole(CommandContext& ctx) { ctx.admin().WriteRole(ctx.reply); }
 void RegisterReplicationFamily(CommandTable& t) {
   const char* g = "server";
   t.Add(Spec(g, "replconf", -1, kAdmin | kNoScript | kLoading | kStale | kAllowBusy, 0, 0, 0,
-             "@admin @slow", CmdReplconf));
+             "@admin @slow @dangerous", CmdReplconf));
   t.Add(Spec(g, "psync", -3, kAdmin | kNoScript | kNoAsyncLoading | kNoMulti, 0, 0, 0,
              "@admin @slow @dangerous", CmdPsync));
   t.Add(Spec(g, "sync", 1, kAdmin | kNoScript | kNoAsyncLoading | kNoMulti, 0, 0, 0,

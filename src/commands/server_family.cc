@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "commands/command_context.h"
+#include "commands/command_key_specs.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/helpers.h"
@@ -97,10 +98,10 @@ void ReplyStatusSet(CommandContext& ctx, std::string_view words) {
   for (auto w : items) ctx.reply.SimpleString(w);
 }
 
-// Command tips: an array of bulk strings, as Redis sends them.
+// Command tips: a set of bulk strings, as Redis sends them.
 void ReplyTips(CommandContext& ctx, std::string_view words) {
   std::vector<std::string_view> items = SplitWords(words);
-  ctx.reply.ArrayHeader(items.size());
+  ctx.reply.SetHeader(items.size());
   for (auto w : items) ctx.reply.Bulk(w);
 }
 
@@ -128,13 +129,21 @@ std::string KeySpecFlags(std::string_view words) {
 
 void ReplyOneKeySpec(CommandContext& ctx, const KeySpec& ks) {
   auto& r = ctx.reply;
-  r.MapHeader(3);
+  r.MapHeader(ks.notes.empty() ? 3 : 4);
+  if (!ks.notes.empty()) {
+    r.Bulk("notes");
+    r.Bulk(ks.notes);
+  }
   r.Bulk("flags");
   ReplyStatusSet(ctx, KeySpecFlags(ks.flags));
   r.Bulk("begin_search");
   r.MapHeader(2);
   r.Bulk("type");
-  if (ks.keyword.empty()) {
+  if (ks.begin_unknown) {
+    r.Bulk("unknown");
+    r.Bulk("spec");
+    r.MapHeader(0);
+  } else if (ks.keyword.empty()) {
     r.Bulk("index");
     r.Bulk("spec");
     r.MapHeader(1);
@@ -152,7 +161,11 @@ void ReplyOneKeySpec(CommandContext& ctx, const KeySpec& ks) {
   r.Bulk("find_keys");
   r.MapHeader(2);
   r.Bulk("type");
-  if (ks.keynum) {
+  if (ks.find_unknown) {
+    r.Bulk("unknown");
+    r.Bulk("spec");
+    r.MapHeader(0);
+  } else if (ks.keynum) {
     r.Bulk("keynum");
     r.Bulk("spec");
     r.MapHeader(3);
@@ -177,21 +190,21 @@ void ReplyOneKeySpec(CommandContext& ctx, const KeySpec& ks) {
 
 void ReplyKeySpecs(CommandContext& ctx, const CommandSpec& c) {
   if (!c.key_specs.empty()) {
-    ctx.reply.ArrayHeader(c.key_specs.size());
+    ctx.reply.SetHeader(c.key_specs.size());
     for (const KeySpec& ks : c.key_specs) ReplyOneKeySpec(ctx, ks);
     return;
   }
-  if (c.first_key <= 0) {
-    ctx.reply.ArrayHeader(0);
+  if (c.first_key <= 0 || c.redis_key_specs) {
+    ctx.reply.SetHeader(0);
     return;
   }
-  // Derived from first/last/step; flags describe the access in general terms.
+  // A command redis-server does not have: derived from first/last/step.
   KeySpec ks;
   ks.flags = (c.flags & kWrite) ? "RW UPDATE" : "RO ACCESS";
   ks.begin_index = c.first_key;
   ks.lastkey = c.last_key < 0 ? c.last_key : c.last_key - c.first_key;
   ks.keystep = c.step;
-  ctx.reply.ArrayHeader(1);
+  ctx.reply.SetHeader(1);
   ReplyOneKeySpec(ctx, ks);
 }
 
@@ -209,7 +222,7 @@ void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& c) {
   ReplyStatusSet(ctx, c.acl);
   ReplyTips(ctx, c.tips);
   ReplyKeySpecs(ctx, c);
-  r.ArrayHeader(c.subcommands.size());
+  r.SetHeader(c.subcommands.size());
   for (const auto& s : c.subcommands) ReplyCommandInfo(ctx, *s);
 }
 
@@ -324,8 +337,8 @@ void CmdCommandList(CommandContext& ctx) {
   for (auto n : names) ctx.reply.Bulk(n);
 }
 
-// COMMAND GETKEYS command [arg [arg ...]]
-void CmdCommandGetKeys(CommandContext& ctx) {
+// COMMAND GETKEYS | GETKEYSANDFLAGS command [arg [arg ...]]
+void CommandGetKeys(CommandContext& ctx, bool with_flags) {
   auto rest = ctx.args.subspan(2);
   const CommandSpec* c = ctx.host.commands().Find(rest[0]);
   if (c != nullptr && !c->subcommands.empty() && rest.size() >= 2) {
@@ -337,7 +350,7 @@ void CmdCommandGetKeys(CommandContext& ctx) {
     ctx.Error(errors::kGetKeysNoCommand);
     return;
   }
-  if (c->first_key <= 0 && c->key_specs.empty()) {
+  if (!CommandHasKeys(*c)) {
     ctx.Error(errors::kGetKeysNoKeys);
     return;
   }
@@ -346,14 +359,25 @@ void CmdCommandGetKeys(CommandContext& ctx) {
     ctx.Error(errors::kGetKeysArity);
     return;
   }
-  std::vector<int> pos = c->KeyPositions(rest);
-  if (pos.empty()) {
-    ctx.Error(errors::kGetKeysInvalid);
+  std::vector<KeyRef> keys;
+  if (!FindKeys(*c, rest, &keys)) {
+    if (c->flags & kNoMandatoryKeys) {
+      ctx.reply.ArrayHeader(0);
+    } else {
+      ctx.Error(errors::kGetKeysInvalid);
+    }
     return;
   }
-  ctx.reply.ArrayHeader(pos.size());
-  for (int p : pos) ctx.reply.Bulk(rest[size_t(p)]);
+  ctx.reply.ArrayHeader(keys.size());
+  for (const KeyRef& k : keys) {
+    if (with_flags) ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(rest[size_t(k.pos)]);
+    if (with_flags) ReplyStatusSet(ctx, KeySpecFlags(k.flags));
+  }
 }
+
+void CmdCommandGetKeys(CommandContext& ctx) { CommandGetKeys(ctx, false); }
+void CmdCommandGetKeysAndFlags(CommandContext& ctx) { CommandGetKeys(ctx, true); }
 
 void CmdCommandHelp(CommandContext& ctx) {
   ReplyHelp(ctx, {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -369,6 +393,8 @@ void CmdCommandHelp(CommandContext& ctx) {
                   "    Return documentation details about multiple commands.",
                   "GETKEYS <full-command>",
                   "    Return the keys from a full command.",
+                  "GETKEYSANDFLAGS <full-command>",
+                  "    Return the keys and the access flags from a full command.",
                   "HELP",
                   "    Print this help."});
 }
@@ -724,7 +750,8 @@ void RegisterServerFamily(CommandTable& t) {
       "nondeterministic_output request_policy:all_shards response_policy:special";
   t.Add(Spec(g, "time", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast", CmdTime)).tips =
       "nondeterministic_output";
-  t.Add(Spec(g, "lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast @dangerous", CmdLastSave))
+  t.Add(Spec(g, "lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, "@admin @fast @dangerous",
+             CmdLastSave))
       .tips = "nondeterministic_output";
   t.Add(Spec(g, "shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy, 0,
              0, 0, "@admin @slow @dangerous", CmdShutdown));
@@ -763,6 +790,7 @@ void RegisterServerFamily(CommandTable& t) {
   cmd("docs", -2, CmdCommandDocs);
   cmd("list", -2, CmdCommandList);
   cmd("getkeys", -4, CmdCommandGetKeys);
+  cmd("getkeysandflags", -4, CmdCommandGetKeysAndFlags);
   cmd("help", 2, CmdCommandHelp);
 
   t.Add(Spec(g, "object", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
