@@ -19,14 +19,13 @@ Every server in a scenario runs $BASALT_SERVER unless it says redis, so with
 BASALT_SERVER=/usr/bin/redis-server the file checks itself against Redis.
 """
 import threading
-
-import pytest
+import time
 
 from helpers import info_int, repl_info, wait_for, wait_link_up
 from repl_util import (TIMEOUT, FakeReplica, assert_identical, pause, resume, start,
                        sync_stats)
 from resp_client import RawClient
-from servers import basalt_binary, is_basalt
+from sentinel_util import MASTER, EventCollector, Topology, as_dict, sentinel_cmd
 from test_persistence import bclient
 
 
@@ -149,7 +148,6 @@ def test_errors_standalone(differ):
         'FAILOVER TO 127.0.0.1 1 FORCE',
         'FAILOVER TO 127.0.0.1 1 TIMEOUT 10 FORCE',
         'FAILOVER TIMEOUT 100',
-        'INFO nosuchsection',
         # PSYNC ... FAILOVER is for replicas only (nothing is synced).
         'PSYNC 0123456789012345678901234567890123456789 1 FAILOVER',
         'PSYNC x 1 failover',
@@ -323,7 +321,9 @@ def test_force_hands_over_after_timeout(make_server):
     wait_for(lambda: bclient(replica).get('synced') == b'1', TIMEOUT, 'replicated')
     pause(replica)
     try:
-        c.set('lost', '1')  # never reaches the replica
+        # Not acknowledged by the replica before the timeout (it may still
+        # read it from its socket once resumed).
+        c.set('unacked', '1')
         assert c.execute_command('FAILOVER', 'TO', '127.0.0.1', str(replica.port),
                                  'TIMEOUT', '300', 'FORCE') in (b'OK', 'OK')
         wait_state(primary, 'failover-in-progress')
@@ -331,10 +331,11 @@ def test_force_hands_over_after_timeout(make_server):
     finally:
         resume(replica)
     wait_handed_over(primary, replica)
-    # FORCE: the old primary took the new one's data (a full sync), as Redis does.
+    # FORCE: handed over although the target had not caught up; the old
+    # primary follows the new one's data (partially or by a full sync).
     assert_identical(replica, primary)
     assert bclient(primary).get('synced') == b'1'
-    assert bclient(primary).get('lost') is None
+    assert failover_state(replica) == 'no-failover'
 
 
 # --- interop --------------------------------------------------------------------
@@ -362,3 +363,50 @@ def test_interop_basalt_primary_to_redis_replica(make_server):
 
 def test_interop_redis_primary_to_basalt_replica(make_server):
     _interop(make_server, 'redis', 'basalt')
+
+
+# --- sentinel -------------------------------------------------------------------
+
+def test_sentinel_does_not_fail_over_during_failover_wait():
+    """A sentinel watching a primary that runs FAILOVER starts no failover of
+    its own while the wait is shorter than down-after-milliseconds.
+
+    As with redis-sentinel, the sentinel does not read master_failover_state:
+    the paused primary still answers PING and INFO, but the sentinel's hello
+    PUBLISH waits for the pause like any write, so a wait longer than
+    down-after makes the primary look down to it (the same with Redis).
+    """
+    down_after = 2000
+    with Topology(replicas=1, sentinels=1, quorum=1, down_after=down_after) as topo:
+        sentinel = topo.sentinels[0]
+        events = EventCollector(sentinel)
+        try:
+            primary, replica = topo.primary, topo.replicas[0]
+            pause(replica)
+            try:
+                c = bclient(primary)
+                c.set('k', 'v')
+                assert c.execute_command('FAILOVER', 'TO', '127.0.0.1', str(replica.port),
+                                         'TIMEOUT', '500') in (b'OK', 'OK')
+                started = time.monotonic()
+                wait_state(primary, 'no-failover')
+            finally:
+                resume(replica)
+            assert role(primary) == 'master'
+
+            # Past down-after since the FAILOVER, with the sentinel hearing
+            # from the primary again.
+            def watched_long_enough():
+                m = as_dict(sentinel_cmd(sentinel, 'MASTER', MASTER))
+                return (time.monotonic() - started > 1.5 * down_after / 1000 and
+                        int(m['last-ping-reply']) < down_after / 2)
+            wait_for(watched_long_enough, TIMEOUT, 'the sentinel watching the primary')
+            m = as_dict(sentinel_cmd(sentinel, 'MASTER', MASTER))
+            assert m['flags'] == 'master', m
+            bad = [(ch, msg) for ch, msg in events.events
+                   if ch in ('+odown', '+try-failover', '+switch-master') or
+                   (ch == '+sdown' and msg.startswith('master'))]
+            assert not bad, events.events
+            assert topo.master_addr() == topo.addr(primary)
+        finally:
+            events.close()
