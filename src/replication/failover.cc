@@ -44,6 +44,7 @@ Status Failover::Handle(const FailoverRequest& req) {
 
 Status Failover::Start(const FailoverRequest& req) {
   // The checks in Redis's order (their texts are what redis-server replies).
+  if (state() != State::kNone) return Status::Error("ERR FAILOVER already in progress.");
   if (role_.is_replica()) {
     return Status::Error("ERR FAILOVER is not valid when server is a replica.");
   }
@@ -53,7 +54,6 @@ Status Failover::Start(const FailoverRequest& req) {
     return Status::Error(
         "ERR FAILOVER with force option requires both a timeout and target HOST and IP.");
   }
-  if (state() != State::kNone) return Status::Error("ERR FAILOVER already in progress.");
   if (req.has_target) {
     const ReplicaSession* target = nullptr;
     for (const auto& r : replicas) {

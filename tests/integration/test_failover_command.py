@@ -21,7 +21,7 @@ BASALT_SERVER=/usr/bin/redis-server the file checks itself against Redis.
 import threading
 import time
 
-from helpers import info_int, repl_info, wait_for, wait_link_up
+from helpers import info_int, online_replicas, repl_info, wait_for, wait_link_up
 from repl_util import (TIMEOUT, FakeReplica, assert_identical, pause, resume, start,
                        sync_stats)
 from resp_client import RawClient
@@ -55,8 +55,9 @@ def topology(make_server, primary_kind, *replica_kinds):
     primary = start(make_server, primary_kind)
     replicas = [start(make_server, k, replicaof=primary) for k in replica_kinds]
     wait_link_up(*replicas, primary=primary)
-    wait_for(lambda: info_int(primary, 'replication', 'connected_slaves') == len(replicas),
-             TIMEOUT, 'replicas connected')
+    # Online: a valid FAILOVER TO target (Basalt: once it acknowledged its sync).
+    wait_for(lambda: online_replicas(primary) == len(replicas), TIMEOUT, 'replicas online',
+             detail=lambda: repl_info(primary))
     return primary, replicas
 
 
