@@ -223,6 +223,59 @@ def test_errors_with_replicas(make_server):
     assert got == want
 
 
+def pause_scenario(make_server, kind):
+    """What MULTI/EXEC, scripts and blocked clients get while a FAILOVER
+    waits (as under CLIENT PAUSE WRITE): reads and read-only scripts run,
+    writes, scripts that may write and an EXEC holding a write wait until
+    the failover ends (here by ABORT)."""
+    primary = start(make_server, kind)
+    fake = FakeReplica(primary)  # never acknowledges what follows
+    wait_for(lambda: info_int(primary, 'replication', 'connected_slaves') == 1, TIMEOUT,
+             'the fake replica counted')
+    out = []
+
+    def client(*cmds):
+        c = RawClient(primary.port, timeout=TIMEOUT)
+        for args in cmds:
+            c.send_command(*args)
+            out.append((' '.join(args), c.read_reply()))
+        return c
+
+    writer_multi = client(('MULTI',), ('SET', 'q', '1'))
+    reader_multi = client(('MULTI',), ('GET', 'q'))
+    blocked = client()
+    blocked.send_command('BLPOP', 'list', '0')
+    wait_for(lambda: info_int(primary, 'clients', 'blocked_clients') == 1, TIMEOUT,
+             'BLPOP blocked')
+    c = client(('SET', 'k', 'v'), ('FAILOVER', 'TIMEOUT', '60000'))
+    assert failover_state(primary) == 'waiting-for-sync'
+    writer_multi.send_command('EXEC')
+    script = RawClient(primary.port, timeout=TIMEOUT)
+    script.send_command('EVAL', "return redis.call('SET', 'e', '1')", '0')
+    pusher = RawClient(primary.port, timeout=TIMEOUT)
+    pusher.send_command('LPUSH', 'list', 'x')
+    # These run during the pause (their replies arrive now).
+    reader_multi.send_command('EXEC')
+    out.append(('read-only EXEC', reader_multi.read_reply()))
+    client(('EVAL_RO', "return redis.call('GET', 'k')", '0'), ('GET', 'q'), ('GET', 'e'),
+           ('LLEN', 'list'))
+    assert failover_state(primary) == 'waiting-for-sync'
+    c.send_command('FAILOVER', 'ABORT')
+    out.append(('FAILOVER ABORT', c.read_reply()))
+    for name, conn in (('EXEC with a write', writer_multi), ('EVAL', script),
+                       ('LPUSH', pusher), ('BLPOP', blocked)):
+        out.append((name, conn.read_reply()))
+    client(('GET', 'q'), ('GET', 'e'), ('LLEN', 'list'))
+    fake.close()
+    return out
+
+
+def test_pause_semantics_during_failover(make_server):
+    got = pause_scenario(make_server, 'basalt')
+    want = pause_scenario(make_server, 'redis')
+    assert got == want
+
+
 # --- the handoff ----------------------------------------------------------------
 
 def test_failover_to_replica_loses_no_acknowledged_write(make_server):
