@@ -436,6 +436,7 @@ def test_sentinel_does_not_fail_over_during_failover_wait():
         events = EventCollector(sentinel)
         try:
             primary, replica = topo.primary, topo.replicas[0]
+            wait_for(lambda: online_replicas(primary) == 1, TIMEOUT, 'replica online')
             pause(replica)
             try:
                 c = bclient(primary)
