@@ -1,5 +1,7 @@
 #include "replication/failover.h"
 
+#include <cstdint>
+
 #include "common/clock.h"
 #include "common/logging.h"
 #include "replication/ack_tracker.h"
@@ -67,7 +69,12 @@ Status Failover::Start(const FailoverRequest& req) {
   host_ = req.has_target ? req.host : "";
   port_ = req.has_target ? int(req.port) : 0;
   force_ = req.force;
-  end_ms_ = req.timeout_ms > 0 ? NowMs() + req.timeout_ms : 0;
+  int64_t now = NowMs();
+  end_ms_ = 0;
+  if (req.timeout_ms > 0) {
+    // A huge TIMEOUT means no deadline in practice (never an overflow).
+    end_ms_ = req.timeout_ms > INT64_MAX - now ? INT64_MAX : now + req.timeout_ms;
+  }
   Log(LogLevel::kNotice, "FAILOVER requested to %s.", TargetName().c_str());
   // As CLIENT PAUSE WRITE: the log stops growing, so a replica can catch up.
   hooks_.SetFailoverPause(true);
