@@ -187,6 +187,10 @@ def error_scenario(make_server, kind):
     assert run('FAILOVER', 'TIMEOUT', '60000') == b'+OK\r\n'
     assert failover_state(primary) == 'waiting-for-sync'
     assert role(primary) == 'master'
+    # Where the field sits in INFO replication: between the replicas and the ids.
+    keys = list(repl_info(primary))
+    at = keys.index('master_failover_state')
+    out.append(('INFO replication order', (keys[at - 1][:5], keys[at + 1])))
     for args in (['FAILOVER'], ['FAILOVER', 'FORCE'], ['FAILOVER', 'TO', '127.0.0.1', '1'],
                  ['FAILOVER', 'TIMEOUT', '0'], ['FAILOVER', 'ABORT', 'TIMEOUT', '5'],
                  ['REPLICAOF', '127.0.0.1', '1'], ['REPLICAOF', 'NO', 'ONE'],
