@@ -61,7 +61,8 @@ Status Failover::Start(const FailoverRequest& req) {
     for (const auto& r : replicas) {
       if (r->ip() == req.host && r->listening_port() == req.port) target = r.get();
     }
-    if (target == nullptr) return Status::Error("ERR FAILOVER target HOST and PORT is not a replica.");
+    if (target == nullptr)
+      return Status::Error("ERR FAILOVER target HOST and PORT is not a replica.");
     if (target->state() != ReplicaSession::State::kOnline) {
       return Status::Error("ERR FAILOVER target replica is not online.");
     }

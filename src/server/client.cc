@@ -144,8 +144,8 @@ void Client::ProcessInput() {
     // CLIENT PAUSE: leave the command in the buffer and retry when it ends.
     if (server_->paused_any()) {
       const commands::CommandSpec* spec = server_->commands().Find(args_[0]);
-      bool is_write = PausedByWritePause(spec) || (spec != nullptr && spec->traits.is_exec &&
-                                                   in_multi() && multi_pauses_);
+      bool is_write = PausedByWritePause(spec) ||
+                      (spec != nullptr && spec->traits.is_exec && in_multi() && multi_pauses_);
       if (spec != nullptr && server_->MustPause(is_write)) {
         parser_.Reset();
         paused_ = true;
