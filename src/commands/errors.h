@@ -162,6 +162,9 @@ inline constexpr char kBusyKey[] = "BUSYKEY Target key name already exists.";
 inline constexpr char kInvalidTtl[] = "ERR Invalid TTL value, must be >= 0";
 // replication
 inline constexpr char kInvalidMasterPort[] = "ERR Invalid master port";
+inline constexpr char kFailoverTimeout[] = "ERR FAILOVER timeout must be greater than 0";
+inline constexpr char kReplicaofDuringFailover[] = "ERR REPLICAOF not allowed while failing over.";
+inline constexpr char kSyncDuringFailover[] = "NOMASTERLINK Can't SYNC while failing over";
 // sentinel
 inline constexpr char kSentinelConfigGetSet[] =
     "ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.";

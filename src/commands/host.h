@@ -29,6 +29,7 @@ class ReplyBuilder;
 }
 namespace basalt::replication {
 class WriteLog;
+struct FailoverRequest;
 }
 namespace basalt::sentinel {
 class Sentinel;
@@ -107,6 +108,14 @@ class Admin {
   // REPLICAOF host port: the +OK text; REPLICAOF NO ONE: Promote().
   virtual std::string SetPrimary(std::string_view host, int port) = 0;
   virtual void Promote() = 0;
+  // FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: Ok for +OK, or the
+  // error to reply.
+  virtual Status Failover(const replication::FailoverRequest& req) = 0;
+  // PSYNC <replid> <offset> FAILOVER from s, before the PSYNC is served:
+  // promotes this replica (Ok), or the error to reply.
+  virtual Status AcceptFailoverPsync(Session& s, std::string_view replid) = 0;
+  // Whether a FAILOVER is under way (REPLICAOF and SYNC are refused).
+  virtual bool failover_active() const = 0;
   // ROLE's reply.
   virtual void WriteRole(protocol::ReplyBuilder& rb) = 0;
   // WAIT: how many replicas acknowledged `offset`.

@@ -27,6 +27,16 @@
 namespace basalt::server {
 
 namespace {
+
+// Whether CLIENT PAUSE WRITE (and FAILOVER's pause) holds a command back:
+// writes and may-replicate commands, and the scripts that may write (Redis
+// 7.0 flags EVAL, EVALSHA and FCALL may-replicate; their _RO forms run).
+bool PausedByWritePause(const commands::CommandSpec* spec) {
+  if (spec == nullptr) return false;
+  if (spec->flags & (commands::kWrite | commands::kMayReplicate)) return true;
+  const std::string& n = spec->name;
+  return n == "eval" || n == "evalsha" || n == "fcall";
+}
 constexpr size_t kReadChunk = 16 * 1024;
 // Output beyond this is released after a flush instead of kept for reuse.
 constexpr size_t kKeepOutputCapacity = 64 * 1024;
@@ -139,7 +149,8 @@ void Client::ProcessInput() {
     // CLIENT PAUSE: leave the command in the buffer and retry when it ends.
     if (server_->paused_any()) {
       const commands::CommandSpec* spec = server_->commands().Find(args_[0]);
-      bool is_write = spec != nullptr && (spec->flags & (commands::kWrite | commands::kMayReplicate));
+      bool is_write = PausedByWritePause(spec) ||
+                      (spec != nullptr && spec->traits.is_exec && in_multi() && multi_pauses_);
       if (spec != nullptr && server_->MustPause(is_write)) {
         parser_.Reset();
         paused_ = true;
@@ -149,9 +160,15 @@ void Client::ProcessInput() {
     }
     size_t start = in_pos_;
     in_pos_ += consumed;
+    bool queues_paused = in_multi() && PausedByWritePause(server_->commands().Find(args_[0]));
     dispatching_input_ = true;
     DispatchOne(args_);
     dispatching_input_ = false;
+    if (!in_multi()) {
+      multi_pauses_ = false;
+    } else if (queues_paused) {
+      multi_pauses_ = true;
+    }
     if (retry_) {
       // A script holds the shard: the request goes back in the buffer and
       // is tried again on the next loop round, like a paused client's.

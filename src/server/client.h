@@ -193,6 +193,9 @@ class Client final : public commands::Session,
   bool drop_output_ = false;  // DropConnection: close without writing
   bool closed_ = false;
   bool paused_ = false;
+  // The MULTI being queued holds a command that CLIENT PAUSE WRITE (and
+  // FAILOVER) hold back, so its EXEC waits too (as in Redis).
+  bool multi_pauses_ = false;
   bool dispatching_input_ = false;  // DispatchOne from ProcessInput: RetryLater may re-park
   bool retry_ = false;              // the request goes back to the buffer
   bool want_write_ = false;

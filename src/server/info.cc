@@ -17,6 +17,7 @@
 #include "persistence/info_fields.h"
 #include "persistence/save_jobs.h"
 #include "replication/ack_tracker.h"
+#include "replication/failover.h"
 #include "replication/replica_session.h"
 #include "replication/role.h"
 #include "server/pubsub.h"
@@ -345,7 +346,7 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     if (!repl.is_replica() && cfg.min_replicas_to_write() > 0 && cfg.min_replicas_max_lag() > 0) {
       w.Field("min_slaves_good_slaves", int64_t(s.ack_tracker().GoodReplicas()));
     }
-    w.Field("master_failover_state", "no-failover");
+    w.Field("master_failover_state", s.failover().state_name());
     w.Field("master_replid", repl.replid());
     w.Field("master_replid2", repl.replid2());
     w.Field("master_repl_offset", log.offset());

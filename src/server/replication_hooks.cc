@@ -77,4 +77,6 @@ StatusOr<std::string> ReplicationHooks::BgRewriteAof() {
   return server_.save_jobs().BgRewriteAof();
 }
 
+void ReplicationHooks::SetFailoverPause(bool on) { server_.SetFailoverPause(on); }
+
 }  // namespace basalt::server

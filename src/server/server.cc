@@ -28,6 +28,7 @@
 #include "persistence/function_store.h"
 #include "persistence/save_jobs.h"
 #include "replication/ack_tracker.h"
+#include "replication/failover.h"
 #include "replication/role.h"
 #include "server/client.h"
 #include "server/persistence_hooks.h"
@@ -71,6 +72,8 @@ Server::Server(std::unique_ptr<Config> config)
   replication_role_ = std::make_unique<replication::Role>(*replication_hooks_, replicas_);
   ack_tracker_ = std::make_unique<replication::AckTracker>(*replication_hooks_,
                                                            *replication_role_, replicas_);
+  failover_ = std::make_unique<replication::Failover>(*replication_hooks_, *replication_role_,
+                                                      replicas_, *ack_tracker_);
   config_->OnChange("repl-backlog-size", [this](const Config& c) {
     write_log_.ResizeBacklog(size_t(c.repl_backlog_size()));
   });
@@ -219,7 +222,17 @@ void Server::Unpause() {
   for (auto& w : workers_) w->loop().Post([] {});
 }
 
+void Server::SetFailoverPause(bool on) {
+  failover_pause_.store(on);
+  UpdateExpiryEnabled();
+  // Paused clients retry at their worker's next round.
+  if (!on) {
+    for (auto& w : workers_) w->loop().Post([] {});
+  }
+}
+
 bool Server::MustPause(bool is_write) const {
+  if (is_write && failover_pause_.load(std::memory_order_relaxed)) return true;
   int64_t until = pause_until_ms_.load(std::memory_order_relaxed);
   if (until == 0) return false;
   if (NowMs() >= until) {

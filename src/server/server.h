@@ -48,6 +48,8 @@ class SaveJobs;
 }
 namespace basalt::replication {
 class AckTracker;
+class Failover;
+struct FailoverRequest;
 class Role;
 }
 
@@ -131,6 +133,9 @@ class Server final : public commands::Host, public commands::Admin, public stora
   void StartSync(commands::Session& s, bool psync, std::string_view replid, int64_t offset) final;
   std::string SetPrimary(std::string_view host, int port) final;
   void Promote() final;
+  Status Failover(const replication::FailoverRequest& req) final;
+  Status AcceptFailoverPsync(commands::Session& s, std::string_view replid) final;
+  bool failover_active() const final;
   void WriteRole(protocol::ReplyBuilder& rb) final;
   int64_t CountAcked(int64_t offset) final;
   bool WaitForReplicas(commands::Session& s, int64_t numreplicas, int64_t deadline_ms) final;
@@ -174,13 +179,20 @@ class Server final : public commands::Host, public commands::Admin, public stora
   replication::ReplicaRegistry& replicas() { return replicas_; }
   // WAIT, min-replicas-*, synchronous replication.
   replication::AckTracker& ack_tracker() { return *ack_tracker_; }
+  // FAILOVER's state machine (worker 0's cron drives it).
+  replication::Failover& failover() { return *failover_; }
+  // FAILOVER's own pause of writes (ServerHooks::SetFailoverPause).
+  void SetFailoverPause(bool on);
   // What the replication objects reach the server through.
   replication::ServerHooks& replication_hooks();
 
   // --- CLIENT PAUSE ---
   // Whether a command with these flags must wait now.
   bool MustPause(bool is_write) const;
-  bool paused_any() const { return pause_until_ms_.load(std::memory_order_relaxed) != 0; }
+  bool paused_any() const {
+    return pause_until_ms_.load(std::memory_order_relaxed) != 0 ||
+           failover_pause_.load(std::memory_order_relaxed);
+  }
 
   // Applies maxmemory-policy / lfu-* to the storage layer's access tracking.
   void ApplyEvictionConfig();
@@ -287,6 +299,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
 
   std::atomic<int64_t> pause_until_ms_{0};
   std::atomic<bool> pause_all_{false};
+  std::atomic<bool> failover_pause_{false};  // FAILOVER: writes wait
 
   commands::SlowLog slowlog_;
   PubSub pubsub_;
@@ -310,6 +323,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   std::unique_ptr<ReplicationHooks> replication_hooks_;
   std::unique_ptr<replication::Role> replication_role_;
   std::unique_ptr<replication::AckTracker> ack_tracker_;
+  std::unique_ptr<replication::Failover> failover_;
   std::unique_ptr<sentinel::Sentinel> sentinel_;
   int shutdown_fd_ = -1;  // eventfd the main thread waits on with the signals
   size_t expire_cursor_ = 0;

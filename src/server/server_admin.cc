@@ -9,6 +9,7 @@
 #include "persistence/save_jobs.h"
 #include "protocol/reply_builder.h"
 #include "replication/ack_tracker.h"
+#include "replication/failover.h"
 #include "replication/replica_session.h"
 #include "replication/role.h"
 #include "server/client.h"
@@ -125,6 +126,15 @@ std::string Server::SetPrimary(std::string_view host, int port) {
 }
 
 void Server::Promote() { replication_role_->Promote(); }
+
+Status Server::Failover(const replication::FailoverRequest& req) { return failover_->Handle(req); }
+
+Status Server::AcceptFailoverPsync(commands::Session& s, std::string_view replid) {
+  Client* c = ConnectionOf(s);
+  return failover_->AcceptPsync(replid, c != nullptr ? c->InfoLine() : std::string());
+}
+
+bool Server::failover_active() const { return failover_->active(); }
 
 void Server::WriteRole(protocol::ReplyBuilder& rb) {
   if (replication_role_->is_replica()) {

@@ -13,6 +13,7 @@
 #include "persistence/aof_writer.h"
 #include "persistence/save_jobs.h"
 #include "replication/ack_tracker.h"
+#include "replication/failover.h"
 #include "replication/role.h"
 #include "server/client.h"
 #include "server/server.h"
@@ -134,13 +135,17 @@ void Worker::Cron() {
     int64_t period_ms = server_->config().repl_ping_replica_period() * 1000;
     if (now - server_->last_replica_ping_ms_ >= period_ms) {
       server_->last_replica_ping_ms_ = now;
-      if (server_->has_replicas() && !server_->replication_role().is_replica()) {
+      // Not during a FAILOVER: the PING would move the offset the replicas
+      // are catching up with (Redis skips it then too).
+      if (server_->has_replicas() && !server_->replication_role().is_replica() &&
+          !server_->failover().active()) {
         std::string_view ping[1] = {"PING"};
         server_->write_log().AppendStreamOnly(ping);
       }
     }
     // Good-replica counts, repl-timeout and output limits of replicas.
     server_->ack_tracker().Cron(now);
+    server_->failover().Cron();
     server_->UpdateExpiryEnabled();
   }
   server_->replication_role().CronOnWorker(*this);
