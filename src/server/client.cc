@@ -144,9 +144,15 @@ void Client::ProcessInput() {
     }
     size_t start = in_pos_;
     in_pos_ += consumed;
+    // CLIENT TRACKING: the table is held to tracking-table-max-keys before
+    // each command, and what writers queued for us goes before this reply.
+    if (server_->tracker().OverLimit()) server_->tracker().EnforceLimit();
+    DrainPushes();
     dispatching_input_ = true;
     DispatchOne(args_);
     dispatching_input_ = false;
+    // Our own writes' invalidations follow their reply.
+    DrainPushes();
     if (retry_) {
       // A script holds the shard: the request goes back in the buffer and
       // is tried again on the next loop round, like a paused client's.
@@ -171,6 +177,8 @@ void Client::ProcessInput() {
     }
   }
   processing_ = false;
+  // BCAST invalidations of this batch's writes, before the replies leave.
+  server_->tracker().FlushBroadcasts();
   UpdateSharedSizes();
   // REPLCONF GETACK: answered once the whole batch that carried it is
   // applied (the cron acknowledges once a second otherwise).
@@ -278,6 +286,34 @@ void Client::DispatchOne(std::span<const std::string_view> args) {
     set_reply_mode(ReplyMode::kSkipNext);
   }
   if (sync_offset_ != 0) HoldForReplicas(mark);
+  // CLIENT CACHING applies to the next command, or to a whole transaction.
+  if (tracking && !in_multi() && !EqualsIgnoreCase(args[0], "client")) tracking->caching = false;
+}
+
+void Client::QueuePush(std::string bytes) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(push_mu_);
+    first = push_queue_.empty();
+    push_queue_.append(bytes);
+    push_pending_.store(true, std::memory_order_release);
+  }
+  if (!first) return;
+  Worker* w = worker_;
+  uint64_t client_id = id;
+  w->loop().Post([w, client_id] {
+    if (Client* c = w->FindClient(client_id)) c->DrainPushes();
+  });
+}
+
+void Client::DrainPushesSlow() {
+  std::string bytes;
+  {
+    std::lock_guard<std::mutex> lock(push_mu_);
+    bytes.swap(push_queue_);
+    push_pending_.store(false, std::memory_order_relaxed);
+  }
+  if (!bytes.empty()) DeliverPush(bytes);
 }
 
 void Client::OnWrite(int64_t log_offset) {
@@ -481,6 +517,7 @@ void Client::Close() {
   }
   server_->watches().RemoveAll(this);
   server_->pubsub().UnsubscribeAll(this);
+  server_->tracker().ClientClosed(*this);
   if (blocked_) EndBlocking();
   // Out of the registry before the socket closes: once the peer sees the
   // close, CLIENT KILL/LIST must no longer find this client.
@@ -593,6 +630,12 @@ std::string Client::InfoLine() const {
   if (link_kind_.load() == 1) flags += "S";
   if (nsub.load() + npsub.load() + nssub.load() > 0) flags += "P";
   if (blocked_shared_.load()) flags += "b";
+  // tracking is created under the registry mutex, which the caller holds.
+  const commands::ClientTracking* t = tracking.get();
+  bool tracking_on = t != nullptr && t->on.load();
+  if (tracking_on) flags += "t";
+  if (tracking_on && t->broken_redirect.load()) flags += "R";
+  if (tracking_on && t->bcast.load()) flags += "B";
   if (is_unix) flags += "U";
   if (flags.empty()) flags = "N";
   size_t qlen = qbuf_len.load(std::memory_order_relaxed);
@@ -601,7 +644,7 @@ std::string Client::InfoLine() const {
   snprintf(buf, sizeof(buf),
            "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu "
            "psub=%zu ssub=%zu multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
-           "rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=default redir=-1 "
+           "rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=default redir=%lld "
            "resp=%d",
            (unsigned long long)id, addr.c_str(), laddr.c_str(), fd, name.c_str(),
            (long long)((now - created_ms) / 1000),
@@ -609,7 +652,7 @@ std::string Client::InfoLine() const {
            flags.c_str(), db(), nsub.load(), npsub.load(), nssub.load(), qlen,
            qcap > qlen ? qcap - qlen : 0, qcap, qlen, obuf_len.load(std::memory_order_relaxed),
            qcap + sizeof(Client), cmd ? cmd->name.c_str() : "NULL",
-           resp_shared_.load(std::memory_order_relaxed));
+           tracking_on ? (long long)t->redirect.load() : -1LL, resp_shared_.load(std::memory_order_relaxed));
   return buf;
 }
 
