@@ -825,3 +825,26 @@ def test_redis_py_resp2_redirect(basalt_server, oracle_server):
         tracked.close()
         p.close()
         r.close()
+
+
+def test_replica_applying_the_stream_invalidates(make_server, oracle_bin):
+    """A tracking client of a replica hears about keys its primary's stream
+    changes (Basalt and redis-server pairs)."""
+    from helpers import wait_link_up, wait_synced
+    for binary in (None, oracle_bin):
+        primary = make_server(binary=binary)
+        replica = make_server('--replicaof', '127.0.0.1', str(primary.port), binary=binary)
+        wait_link_up(replica)
+        with RawClient(primary.port) as p, RawClient(replica.port) as a:
+            p.command('SET', 'rk', '1')
+            wait_synced(primary, replica)
+            a.command('HELLO', '3')
+            a.command('CLIENT', 'TRACKING', 'on')
+            assert a.command('GET', 'rk') == b'$1\r\n1\r\n'
+            p.command('SET', 'rk', '2')
+            # Read with the socket's timeout: the replica applies the write
+            # whenever it arrives.
+            assert a.read_reply() == b'>2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nrk\r\n'
+            assert a.command('GET', 'rk') == b'$1\r\n2\r\n'
+            p.command('FLUSHALL')
+            assert a.read_reply() == b'>2\r\n$10\r\ninvalidate\r\n_\r\n'
