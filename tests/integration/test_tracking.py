@@ -848,3 +848,27 @@ def test_replica_applying_the_stream_invalidates(make_server, oracle_bin):
             assert a.command('GET', 'rk') == b'$1\r\n2\r\n'
             p.command('FLUSHALL')
             assert a.read_reply() == b'>2\r\n$10\r\ninvalidate\r\n_\r\n'
+
+
+def test_ioredis_resp2_redirect(basalt_server, oracle_server):
+    """ioredis (Node.js): a local cache kept by a tracking connection whose
+    invalidations go to a subscriber (tests/interop/ioredis/tracking_client.js)."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    from helpers import missing_dependency
+    client_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              'interop', 'ioredis')
+    node = shutil.which('node')
+    if node is None:
+        missing_dependency('node not installed (scripts/install-deps installs nodejs)')
+    if not os.path.isfile(os.path.join(client_dir, 'node_modules', 'ioredis', 'package.json')):
+        missing_dependency('ioredis not installed in tests/interop/ioredis (scripts/install-deps '
+                           'runs `npm ci` there)')
+    for srv in (oracle_server, basalt_server):
+        out = subprocess.run([node, 'tracking_client.js', '--port', str(srv.port)],
+                             cwd=client_dir, capture_output=True, text=True, timeout=60)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        assert result == {'invalidated': ['k1', 'k2'], 'cache': {'k3': 'v3'}, 'flush': True}, \
+            (srv.binary if hasattr(srv, 'binary') else srv, out.stdout, out.stderr)
