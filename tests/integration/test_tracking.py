@@ -577,6 +577,13 @@ def test_active_expiry(basalt_server, oracle_server):
             # Nobody touches the key: the expiry cycle deletes it and the
             # message arrives by itself (read with the socket's timeout).
             assert a.read_reply() == b'>2\r\n$10\r\ninvalidate\r\n*1\r\n$2\r\nex\r\n'
+        # BCAST: the SET is one change and the expiry cycle's deletion another.
+        with RawClient(srv.port) as a, RawClient(srv.port) as b:
+            a.command('HELLO', '3')
+            a.command('CLIENT', 'TRACKING', 'on', 'BCAST', 'PREFIX', 'bx')
+            assert b.command('SET', 'bx1', '1', 'PX', '50') == b'+OK\r\n'
+            assert a.read_reply() == b'>2\r\n$10\r\ninvalidate\r\n*1\r\n$3\r\nbx1\r\n'
+            assert a.read_reply() == b'>2\r\n$10\r\ninvalidate\r\n*1\r\n$3\r\nbx1\r\n'
 
 
 # ---------------------------------------------------------------- limits
