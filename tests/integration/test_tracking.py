@@ -879,3 +879,32 @@ def test_ioredis_resp2_redirect(basalt_server, oracle_server):
         result = json.loads(out.stdout.strip().splitlines()[-1])
         assert result == {'invalidated': ['k1', 'k2'], 'cache': {'k3': 'v3'}, 'flush': True}, \
             (srv.binary if hasattr(srv, 'binary') else srv, out.stdout, out.stderr)
+
+
+def test_debug_reload_is_a_flush(make_server, oracle_bin):
+    servers = [make_server('--enable-debug-command', 'yes', binary=b) for b in (None, oracle_bin)]
+    check(servers[0], servers[1], [
+        resp3('a'),
+        ('a', 'CLIENT TRACKING on'),
+        ('b', 'SET k v'),
+        ('a', 'GET k'),
+        ('b', 'DEBUG RELOAD'),
+        ('a', 'GET k'),
+    ])
+
+
+def test_full_sync_is_a_flush(make_server, oracle_bin):
+    """A replica that (re)syncs in full empties its dataset first: its
+    tracking clients get the flush message."""
+    from helpers import wait_link_up
+    for binary in (None, oracle_bin):
+        p1 = make_server(binary=binary)
+        p2 = make_server(binary=binary)
+        replica = make_server('--replicaof', '127.0.0.1', str(p1.port), binary=binary)
+        wait_link_up(replica)
+        with RawClient(replica.port) as a, RawClient(replica.port) as admin:
+            a.command('HELLO', '3')
+            a.command('CLIENT', 'TRACKING', 'on')
+            a.command('GET', 'k')
+            assert admin.command('REPLICAOF', '127.0.0.1', str(p2.port)).startswith(b'+OK')
+            assert a.read_reply() == b'>2\r\n$10\r\ninvalidate\r\n_\r\n'
