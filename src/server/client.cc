@@ -286,8 +286,11 @@ void Client::DispatchOne(std::span<const std::string_view> args) {
     set_reply_mode(ReplyMode::kSkipNext);
   }
   if (sync_offset_ != 0) HoldForReplicas(mark);
-  // CLIENT CACHING applies to the next command, or to a whole transaction.
-  if (tracking && !in_multi() && !EqualsIgnoreCase(args[0], "client")) tracking->caching = false;
+  // CLIENT CACHING applies to the next command, or to a whole transaction
+  // (and still to a command that will run again, RetryLater).
+  if (tracking && !retry_ && !in_multi() && !EqualsIgnoreCase(args[0], "client")) {
+    tracking->caching = false;
+  }
 }
 
 void Client::QueuePush(std::string bytes) {
@@ -395,6 +398,8 @@ void Client::RetryBlocked() {
   block_requested_ = false;
   std::vector<std::string_view> views(blocked_args_.begin(), blocked_args_.end());
   size_t mark = out_.size();
+  // Its writes are its own (CLIENT TRACKING NOLOOP), whoever woke it.
+  commands::CallerScope caller(this);
   server_->executor().Execute(*this, *blocked_spec_, views, reply_);
   if (sync_offset_ != 0) HoldForReplicas(mark);
   retrying_ = false;
