@@ -11,6 +11,7 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/tracking.h"
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/logging.h"

@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "commands/session.h"
-#include "commands/tracking.h"
 #include "protocol/reply_builder.h"
 #include "protocol/request_parser.h"
 #include "replication/ack_tracker.h"

@@ -1,5 +1,6 @@
 #include "server/tracking.h"
 
+#include <algorithm>
 #include <random>
 #include <utility>
 
