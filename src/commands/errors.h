@@ -270,4 +270,35 @@ inline std::string SentinelDebugOption(std::string_view option) {
          "'";
 }
 
+// CLIENT TRACKING / CACHING (client-side caching).
+inline constexpr char kTrackingOneRedirect[] =
+    "ERR A client can only redirect to a single other client";
+inline constexpr char kTrackingNoRedirectClient[] =
+    "ERR The client ID you want redirect to does not exist";
+inline constexpr char kTrackingPrefixNeedsBcast[] =
+    "ERR PREFIX option requires BCAST mode to be enabled";
+inline constexpr char kTrackingSwitchBcast[] =
+    "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and "
+    "then re-enabling it with a different mode.";
+inline constexpr char kTrackingOptBcast[] = "ERR OPTIN and OPTOUT are not compatible with BCAST";
+inline constexpr char kTrackingOptinOptout[] =
+    "ERR You can't specify both OPTIN mode and OPTOUT mode";
+inline constexpr char kTrackingSwitchOpt[] =
+    "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and "
+    "then re-enabling it with a different mode.";
+inline constexpr char kCachingNotTracking[] =
+    "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
+    "OPTOUT mode enabled";
+inline constexpr char kCachingYesNeedsOptin[] =
+    "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.";
+inline constexpr char kCachingNoNeedsOptout[] =
+    "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.";
+// CLIENT TRACKING ... BCAST PREFIX: two prefixes where one starts the other.
+inline std::string TrackingPrefixOverlap(std::string_view prefix, std::string_view other,
+                                         bool existing) {
+  return "ERR Prefix '" + std::string(prefix) + "' overlaps with " +
+         (existing ? "an existing" : "another provided") + " prefix '" + std::string(other) +
+         "'. Prefixes for a single client must not overlap.";
+}
+
 }  // namespace basalt::commands::errors

@@ -11,6 +11,7 @@
 #include "commands/host.h"
 #include "commands/session.h"
 #include "commands/slowlog.h"
+#include "commands/tracking.h"
 #include "commands/watch_registry.h"
 #include "common/clock.h"
 #include "common/hash.h"
@@ -125,6 +126,8 @@ bool Executor::Admit(Session& s, const CommandSpec& spec, std::string* refusal) 
 void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
                         protocol::ReplyBuilder& rb) {
   ThreadStats& stats = CurrentStats();
+  // EXEC's and a script's commands run for this connection (tracking, NOLOOP).
+  CallerScope caller(s.is_connection() ? &s : CurrentCaller());
   const bool counted = !s.is_loader();
   if (counted) Bump(stats.commands);
   const CommandSpec* spec = table_.Find(args[0]);
@@ -257,6 +260,17 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
   // A running snapshot must see the old value of anything this command may
   // change in place (storage::SetWriteIntent).
   storage::SetWriteIntent(!(spec.flags & kReadOnly));
+  // CLIENT TRACKING: the keys a tracking client reads are remembered before
+  // the command runs and again after it. A write on another thread between
+  // the two then either finds the key remembered (and invalidates it, the
+  // message following this reply) or happened before the read (which saw
+  // its value) and the second pass tracks the key again.
+  Session* reader = CurrentCaller();
+  TrackingHub* tracking = nullptr;
+  if (reader != nullptr && reader->tracking && ShouldRemember(*reader->tracking, spec)) {
+    tracking = host_.tracking();
+    if (tracking != nullptr) tracking->Remember(*reader, spec, args);
+  }
   if (s.admitted() && s.exec_log_ == nullptr) {
     // (Not inside EXEC: its queue is taken, it cannot be retried.)
     // A client's command that would wait for a shard while a script runs
@@ -284,6 +298,7 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
     spec.handler(ctx);
   }
   storage::SetWriteIntent(false);
+  if (tracking != nullptr) tracking->Remember(*reader, spec, args);
   if (spec.is_write()) s.wrote_ = true;
   // Inside EXEC the writes reach the log only when the transaction ends, so
   // the offsets replies wait for are taken by the EXEC itself.

@@ -47,6 +47,7 @@ class CommandTable;
 class Executor;
 class Session;
 class SlowLog;
+class TrackingHub;
 class WatchRegistry;
 enum class SubKind;
 
@@ -187,6 +188,9 @@ class Host {
   virtual bool EvictIfNeeded() = 0;
 
   virtual Admin& admin() = 0;
+  // Client-side caching (CLIENT TRACKING); null where there is none (the
+  // in-process test host).
+  virtual TrackingHub* tracking() { return nullptr; }
 };
 
 }  // namespace basalt::commands

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <span>
 #include <string>
@@ -22,6 +23,7 @@
 
 namespace basalt::commands {
 
+struct ClientTracking;
 struct CommandSpec;
 
 enum class ReplyMode { kOn, kOff, kSkip, kSkipNext };
@@ -161,6 +163,10 @@ class Session {
   std::atomic<bool> watch_dirty_{false};
   // CLIENT SETNAME; guarded by the host's registry mutex.
   std::string name;
+  // CLIENT TRACKING state (commands/tracking.h), created on first use. The
+  // pointer is the owner thread's; the object is shared with the server's
+  // tracking registry.
+  std::shared_ptr<ClientTracking> tracking;
 
  protected:
   // A connection that turns out to be our primary's link (REPLICAOF).

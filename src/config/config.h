@@ -178,6 +178,7 @@ class Config {
     return static_cast<MaxmemoryPolicy>(Num(kMaxmemoryPolicy));
   }
   int64_t maxmemory_samples() const { return Num(kMaxmemorySamples); }
+  int64_t tracking_table_max_keys() const { return Num(kTrackingTableMaxKeys); }
   int64_t maxmemory_eviction_tenacity() const { return Num(kMaxmemoryEvictionTenacity); }
   int64_t lfu_log_factor() const { return Num(kLfuLogFactor); }
   int64_t lfu_decay_time() const { return Num(kLfuDecayTime); }  // minutes
@@ -327,6 +328,7 @@ class Config {
     kAutoAofRewriteMinSize,
     kRdbSaveIncrementalFsync,
     kAofRewriteIncrementalFsync,
+    kTrackingTableMaxKeys,
     kNumSlotCount
   };
   enum StrSlot : int {

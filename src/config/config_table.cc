@@ -258,7 +258,7 @@ std::vector<Spec> BuildTable() {
       Int("tls-session-cache-size", "", 0, "20480", 0, kIntMax),
       Int("tls-session-cache-timeout", "", 0, "300", 0, kIntMax),
       Bool("tls-session-caching", "", 0, true),
-      Int("tracking-table-max-keys", "", 0, "1000000", 0, kLLMax),
+      Int("tracking-table-max-keys", "", 0, "1000000", 0, kLLMax, C::kTrackingTableMaxKeys),
       Int("zset-max-listpack-entries", "zset-max-ziplist-entries", 0, "128", 0, kLLMax,
           C::kZsetMaxListpackEntries),
       Mem("zset-max-listpack-value", "zset-max-ziplist-value", 0, "64", 0, kLLMax,

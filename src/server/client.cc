@@ -11,6 +11,7 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/tracking.h"
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/logging.h"
@@ -161,9 +162,15 @@ void Client::ProcessInput() {
     size_t start = in_pos_;
     in_pos_ += consumed;
     bool queues_paused = in_multi() && PausedByWritePause(server_->commands().Find(args_[0]));
+    // CLIENT TRACKING: the table is held to tracking-table-max-keys before
+    // each command, and what writers queued for us goes before this reply.
+    if (server_->tracker().OverLimit()) server_->tracker().EnforceLimit();
+    DrainPushes();
     dispatching_input_ = true;
     DispatchOne(args_);
     dispatching_input_ = false;
+    // Our own writes' invalidations follow their reply.
+    DrainPushes();
     if (!in_multi()) {
       multi_pauses_ = false;
     } else if (queues_paused) {
@@ -193,6 +200,8 @@ void Client::ProcessInput() {
     }
   }
   processing_ = false;
+  // BCAST invalidations of this batch's writes, before the replies leave.
+  server_->tracker().FlushBroadcasts();
   UpdateSharedSizes();
   // REPLCONF GETACK: answered once the whole batch that carried it is
   // applied (the cron acknowledges once a second otherwise).
@@ -300,6 +309,37 @@ void Client::DispatchOne(std::span<const std::string_view> args) {
     set_reply_mode(ReplyMode::kSkipNext);
   }
   if (sync_offset_ != 0) HoldForReplicas(mark);
+  // CLIENT CACHING applies to the next command, or to a whole transaction
+  // (and still to a command that will run again, RetryLater).
+  if (tracking && !retry_ && !in_multi() && !EqualsIgnoreCase(args[0], "client")) {
+    tracking->caching = false;
+  }
+}
+
+void Client::QueuePush(std::string bytes) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(push_mu_);
+    first = push_queue_.empty();
+    push_queue_.append(bytes);
+    push_pending_.store(true, std::memory_order_release);
+  }
+  if (!first) return;
+  Worker* w = worker_;
+  uint64_t client_id = id;
+  w->loop().Post([w, client_id] {
+    if (Client* c = w->FindClient(client_id)) c->DrainPushes();
+  });
+}
+
+void Client::DrainPushesSlow() {
+  std::string bytes;
+  {
+    std::lock_guard<std::mutex> lock(push_mu_);
+    bytes.swap(push_queue_);
+    push_pending_.store(false, std::memory_order_relaxed);
+  }
+  if (!bytes.empty()) DeliverPush(bytes);
 }
 
 void Client::OnWrite(int64_t log_offset) {
@@ -381,6 +421,8 @@ void Client::RetryBlocked() {
   block_requested_ = false;
   std::vector<std::string_view> views(blocked_args_.begin(), blocked_args_.end());
   size_t mark = out_.size();
+  // Its writes are its own (CLIENT TRACKING NOLOOP), whoever woke it.
+  commands::CallerScope caller(this);
   server_->executor().Execute(*this, *blocked_spec_, views, reply_);
   if (sync_offset_ != 0) HoldForReplicas(mark);
   retrying_ = false;
@@ -510,6 +552,7 @@ void Client::Close() {
   }
   server_->watches().RemoveAll(this);
   server_->pubsub().UnsubscribeAll(this);
+  server_->tracker().ClientClosed(*this);
   if (blocked_) EndBlocking();
   // Out of the registry before the socket closes: once the peer sees the
   // close, CLIENT KILL/LIST must no longer find this client.
@@ -624,6 +667,12 @@ std::string Client::InfoLine() const {
   int multi = multi_shared.load(std::memory_order_relaxed);
   if (multi >= 0) flags += "x";
   if (blocked_shared_.load()) flags += "b";
+  // tracking is created under the registry mutex, which the caller holds.
+  const commands::ClientTracking* t = tracking.get();
+  bool tracking_on = t != nullptr && t->on.load();
+  if (tracking_on) flags += "t";
+  if (tracking_on && t->broken_redirect.load()) flags += "R";
+  if (tracking_on && t->bcast.load()) flags += "B";
   if (watch_dirty_.load(std::memory_order_relaxed)) flags += "d";
   if (is_unix) flags += "U";
   if (flags.empty()) flags = "N";
@@ -633,15 +682,16 @@ std::string Client::InfoLine() const {
   snprintf(buf, sizeof(buf),
            "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu "
            "psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=%zu rbs=%zu "
-           "rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=default redir=-1 "
+           "rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=default redir=%lld "
            "resp=%d",
            (unsigned long long)id, addr.c_str(), laddr.c_str(), fd, name.c_str(),
            (long long)((now - created_ms) / 1000),
            (long long)((now - last_interaction_ms.load(std::memory_order_relaxed)) / 1000),
            flags.c_str(), db(), nsub.load(), npsub.load(), nssub.load(), multi, qlen,
            qcap > qlen ? qcap - qlen : 0,
-           multi_mem_shared.load(std::memory_order_relaxed), qcap, qlen, obuf_len.load(std::memory_order_relaxed),
-           qcap + sizeof(Client), cmd ? cmd->name.c_str() : "NULL",
+           multi_mem_shared.load(std::memory_order_relaxed), qcap, qlen,
+           obuf_len.load(std::memory_order_relaxed), qcap + sizeof(Client),
+           cmd ? cmd->name.c_str() : "NULL", tracking_on ? (long long)t->redirect.load() : -1LL,
            resp_shared_.load(std::memory_order_relaxed));
   return buf;
 }

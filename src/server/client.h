@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <span>
 #include <string>
@@ -149,6 +150,14 @@ class Client final : public commands::Session,
   // Appends a rendered message; enforces client-output-buffer-limit pubsub
   // and schedules a flush at the end of the loop iteration.
   void DeliverPush(std::string_view bytes);
+  // CLIENT TRACKING: queues a rendered invalidation from any thread; the
+  // owner writes it before its next command (DrainPushes) or from a posted
+  // task. REQUIRES: the server's registry mutex is held (this client is alive).
+  void QueuePush(std::string bytes);
+  // Owner thread: writes what QueuePush queued.
+  void DrainPushes() {
+    if (push_pending_.load(std::memory_order_acquire)) DrainPushesSlow();
+  }
 
   // --- Shared (read by other threads) ---
   const int fd;
@@ -186,6 +195,7 @@ class Client final : public commands::Session,
   // Applies one command of the primary's stream (raw: its bytes).
   void RunFromPrimary(std::vector<std::string_view>& args, std::string_view raw);
   void UpdateSharedSizes();
+  void DrainPushesSlow();
 
   Server* server_;
   Worker* worker_;
@@ -236,6 +246,10 @@ class Client final : public commands::Session,
   bool waiting_replicas_ = false;  // WAIT in progress
   int64_t wait_numreplicas_ = 0, wait_offset_ = 0, wait_deadline_ms_ = 0;
   bool ack_waiter_ = false;  // listed by the AckTracker for this worker
+  // QueuePush's messages, written by the owner thread.
+  std::mutex push_mu_;
+  std::string push_queue_;  // Guarded by push_mu_.
+  std::atomic<bool> push_pending_{false};
   std::string out_;       // pending output starts at out_pos_
   size_t out_pos_ = 0;
   protocol::ReplyBuilder reply_;

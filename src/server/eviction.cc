@@ -120,6 +120,7 @@ bool Server::EvictIfNeeded() {
       std::string_view args[2] = {lazy ? "UNLINK" : "DEL", key};
       write_log_.Append(shard->db(), args);
       TouchWatched(shard->db(), key);
+      tracking_.KeyChanged(key);
       Notify(shard->db(), key, "evicted", commands::kNotifyEvicted);
       Entry** link = shard->table().FindLink(key, HashKey(key));
       if (link != nullptr) shard->Delete(link, lazy);

@@ -146,7 +146,7 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("client_recent_max_input_buffer", "0");
     w.Field("client_recent_max_output_buffer", "0");
     w.Field("blocked_clients", int64_t(s.blocking().blocked_clients()));
-    w.Field("tracking_clients", "0");
+    w.Field("tracking_clients", s.tracker().clients());
     w.Field("clients_in_timeout_table", "0");
   }
   if (has("memory")) {
@@ -291,6 +291,9 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("active_defrag_key_misses", "0");
     w.Field("total_active_defrag_time", "0");
     w.Field("current_active_defrag_time", "0");
+    w.Field("tracking_total_keys", s.tracker().total_keys());
+    w.Field("tracking_total_items", s.tracker().total_items());
+    w.Field("tracking_total_prefixes", s.tracker().total_prefixes());
     w.Field("unexpected_error_replies", "0");
     w.Field("total_error_replies", errors);
     w.Field("dump_payload_sanitizations", "0");

@@ -253,6 +253,7 @@ void Server::OnNewKey(int db, std::string_view key) {
 
 void Server::OnExpired(int db, std::string_view key) {
   TouchWatched(db, key);
+  tracking_.KeyChanged(key);
   Notify(db, key, "expired", commands::kNotifyExpired);
   bool lazy = config_->lazyfree_lazy_expire();
   std::string_view args[2] = {lazy ? "UNLINK" : "DEL", key};
@@ -318,6 +319,7 @@ void Server::Notify(int db, std::string_view key, std::string_view event, uint32
 
 void Server::OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) {
   TouchWatched(db, key);
+  tracking_.KeyChanged(key);
   Notify(db, key, event, cls);
   // Lists and sorted sets may now serve a blocked client; so may a key that
   // arrived by RENAME, MOVE or COPY.

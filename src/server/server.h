@@ -26,6 +26,7 @@
 #include "commands/host.h"
 #include "commands/slowlog.h"
 #include "commands/watch_registry.h"
+#include "server/tracking.h"
 #include "common/status.h"
 #include "replication/connection.h"
 #include "replication/replica_session.h"
@@ -117,6 +118,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   // REQUIRES: the caller holds no shard lock. Defined in eviction.cc.
   bool EvictIfNeeded() final;
   commands::Admin& admin() final { return *this; }
+  commands::TrackingHub* tracking() final { return &tracking_; }
 
   // --- commands::Admin (server_admin.cc) ---
   void ForEachSession(const std::function<void(commands::Session&)>& fn) final;
@@ -169,6 +171,19 @@ class Server final : public commands::Host, public commands::Admin, public stora
     std::lock_guard<std::mutex> lock(registry_mu_);
     for (auto& [id, c] : registry_) fn(c);
   }
+  // Client `id`, or null. REQUIRES: registry_mu() is held (the client stays
+  // alive while it is).
+  Client* FindClientLocked(uint64_t id) {
+    auto it = registry_.find(id);
+    return it == registry_.end() ? nullptr : it->second;
+  }
+  // fn(client&) for every client. REQUIRES: registry_mu() is held.
+  template <typename Fn>
+  void ForEachClientLocked(Fn fn) {
+    for (auto& [id, c] : registry_) fn(*c);
+  }
+  // Client-side caching (CLIENT TRACKING).
+  Tracking& tracker() { return tracking_; }
   // Asks the owning worker to close client `id`. Thread-safe.
   void KillClient(Client* c);
 
@@ -296,6 +311,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   replication::ReplicaRegistry replicas_;
   int64_t last_replica_ping_ms_ = 0;  // worker 0's cron only
   commands::WatchRegistry watches_;
+  Tracking tracking_{this};
 
   std::atomic<int64_t> pause_until_ms_{0};
   std::atomic<bool> pause_all_{false};

@@ -188,6 +188,8 @@ Status Server::DebugReload(bool save, bool flush, bool merge) {
     Status st = save_jobs_->Save();
     if (!st.ok()) return st;
   }
+  // Emptying the dataset first is a flush to tracking clients (Redis).
+  if (flush) tracking_.Flushed();
   return dataset_loader_->Reload(flush, merge);
 }
 int64_t Server::lastsave() const { return save_jobs_->lastsave(); }

@@ -77,6 +77,8 @@ void Worker::PauseClient(Client* c) {
 }
 
 void Worker::AfterEvents() {
+  // BCAST invalidations of what this round changed (expiry, eviction, posted work).
+  server_->tracker().FlushBroadcasts();
   // Replies released by replicas' acknowledgements leave with this round's
   // flushes (WAIT, synchronous replication).
   server_->ack_tracker().ServeWaiters(index_);
@@ -162,6 +164,7 @@ void Worker::Cron() {
       c->Close();
     }
   }
+  if (server_->tracker().OverLimit()) server_->tracker().EnforceLimit();
   // Keep under maxmemory even when no write arrives (e.g. after CONFIG SET).
   if (server_->config().maxmemory() > 0) server_->EvictIfNeeded();
   if (server_->active_expire_enabled()) {
