@@ -188,6 +188,9 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterPersistenceFamily(table);
   RegisterReplicationFamily(table);
   RegisterWaitFamily(table);
+  RegisterMonitorFamily(table);
+  RegisterMemoryFamily(table);
+  RegisterDebugFamily(table);
   table.Finalize();
 }
 

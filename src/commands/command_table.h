@@ -150,5 +150,8 @@ void RegisterSortFamily(CommandTable& table);
 void RegisterPersistenceFamily(CommandTable& table);
 void RegisterReplicationFamily(CommandTable& table);
 void RegisterWaitFamily(CommandTable& table);
+void RegisterMonitorFamily(CommandTable& table);
+void RegisterMemoryFamily(CommandTable& table);
+void RegisterDebugFamily(CommandTable& table);
 
 }  // namespace basalt::commands

@@ -5,6 +5,7 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
+#include "commands/monitor.h"
 #include "commands/executor.h"
 #include "commands/helpers.h"
 #include "common/clock.h"
@@ -155,6 +156,7 @@ void CmdReset(CommandContext& ctx) {
   if (ctx.session.in_multi()) ctx.host.executor().DiscardMulti(ctx.session);
   ctx.host.executor().Unwatch(ctx.session);
   ctx.admin().pubsub().UnsubscribeAll(&ctx.session);
+  if (MonitorFeed* m = ctx.host.executor().monitors()) m->Remove(ctx.session);
   ctx.session.set_db(0);
   ctx.session.set_resp(2);
   ctx.session.set_reply_mode(ReplyMode::kOn);

@@ -91,6 +91,9 @@ class Session {
   // gave up before doing anything: the connection runs it again later and
   // returns true; false when it cannot (the command then waits).
   virtual bool RetryLater() { return false; }
+  // True while a blocked command runs again after a wake-up (MONITOR showed
+  // it when it first ran).
+  virtual bool reprocessing() const { return false; }
   // After every executed command (a connection parks a blocked command here).
   virtual void OnExecuted(const CommandSpec& spec, std::span<const std::string_view> args) {}
   // The peer's and the local address (CLIENT LIST/KILL, the slow log, DEBUG's
@@ -147,6 +150,8 @@ class Session {
   std::atomic<const CommandSpec*> last_cmd{nullptr};
   std::atomic<bool> no_evict_{false};
   std::atomic<size_t> nsub{0}, npsub{0}, nssub{0};
+  // In MONITOR mode (CLIENT LIST flag O); set on the owner thread.
+  std::atomic<bool> monitor{false};
   // Set by any thread when a watched key changes.
   std::atomic<bool> watch_dirty_{false};
   // CLIENT SETNAME; guarded by the host's registry mutex.

@@ -91,6 +91,9 @@ class Role {
   // REPLICAOF host port: the reply, "+OK" or "+OK Already connected...".
   std::string SetPrimary(const std::string& host, int port);
   // REPLICAOF NO ONE.
+  // DEBUG CHANGE-REPL-ID: a new replid and no replid2 (replicas can no
+  // longer continue either history), as Redis does.
+  void ChangeReplicationIds();
   void Promote();
   // Whether a replica's link to its primary is up (a primary: true).
   bool link_up() const;

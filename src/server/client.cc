@@ -323,6 +323,12 @@ void Client::DeliverPush(std::string_view bytes) {
   worker_->ScheduleFlush(this);
 }
 
+void Client::DeliverMonitor(std::string_view line) {
+  if (closed_) return;
+  out_.append(line);
+  worker_->ScheduleFlush(this);
+}
+
 void Client::BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms) {
   block_requested_ = true;
   if (blocked_) return;  // a retry that found nothing keeps its place
@@ -481,6 +487,7 @@ void Client::Close() {
   }
   server_->watches().RemoveAll(this);
   server_->pubsub().UnsubscribeAll(this);
+  server_->monitors().Remove(*this);
   if (blocked_) EndBlocking();
   // Out of the registry before the socket closes: once the peer sees the
   // close, CLIENT KILL/LIST must no longer find this client.
@@ -592,6 +599,7 @@ std::string Client::InfoLine() const {
   if (link_kind_.load() == 2) flags += "M";
   if (link_kind_.load() == 1) flags += "S";
   if (nsub.load() + npsub.load() + nssub.load() > 0) flags += "P";
+  if (monitor.load(std::memory_order_relaxed)) flags += "O";
   if (blocked_shared_.load()) flags += "b";
   if (is_unix) flags += "U";
   if (flags.empty()) flags = "N";

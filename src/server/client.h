@@ -79,6 +79,7 @@ class Client final : public commands::Session,
   void OnWrite(int64_t log_offset) override;
   void ServeOthersWhileBusy() override;
   bool RetryLater() override;
+  bool reprocessing() const override { return retrying_; }
   void OnExecuted(const commands::CommandSpec& spec,
                   std::span<const std::string_view> args) override;
   std::string_view address() const override { return addr; }
@@ -145,6 +146,9 @@ class Client final : public commands::Session,
   // Appends a rendered message; enforces client-output-buffer-limit pubsub
   // and schedules a flush at the end of the loop iteration.
   void DeliverPush(std::string_view bytes);
+  // Appends a MONITOR line and schedules a flush (normal client output
+  // limits, as Redis counts a monitor as a normal client).
+  void DeliverMonitor(std::string_view line);
 
   // --- Shared (read by other threads) ---
   const int fd;

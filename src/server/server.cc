@@ -21,6 +21,7 @@
 #include "commands/command_context.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/memory.h"
 #include "config/config.h"
 #include "common/random.h"
 #include "persistence/aof_writer.h"
@@ -44,6 +45,7 @@ Server::Server(std::unique_ptr<Config> config)
   } else {
     commands::RegisterAllFamilies(commands_);
   }
+  executor_.set_monitors(&monitors_);
   other_stats_ = std::make_unique<ThreadStats>(commands_.by_id().size() + 1);
   commands::SetSharedStats(other_stats_.get());
   int threads = int(config_->threads());
@@ -99,6 +101,10 @@ Server::~Server() {
 }
 
 Status Server::Start() {
+  // What the server takes before holding any data; the backlog is counted
+  // apart (MEMORY STATS replication.backlog), as Redis does.
+  size_t used = UsedMemory(), backlog = write_log_.backlog_size();
+  startup_memory_ = used > backlog ? used - backlog : used;
   Status st = Listen();
   if (!st.ok()) return st;
   // Signals are taken by the main thread through a signalfd (WaitForShutdown).

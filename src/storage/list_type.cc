@@ -267,6 +267,12 @@ size_t ListObject::MemoryUsage() const {
   return total;
 }
 
+size_t ListObject::UncompressedBytes() const {
+  size_t total = 0;
+  for (size_t i = 0; i < node_count(); i++) total += node(i).bytes();
+  return total;
+}
+
 std::unique_ptr<Object> ListObject::Clone() const {
   auto copy = std::make_unique<ListObject>(fill_);
   copy->nodes_.reserve(node_count());

@@ -74,6 +74,10 @@ class ListObject : public Object {
 
   int64_t fill() const { return fill_; }
   size_t node_count() const { return nodes_.size() - first_; }
+  // list-compress-depth this list applies (0: no node compressed).
+  int64_t compress_depth() const { return 0; }
+  // Bytes of encoded elements over all nodes (DEBUG OBJECT ql_uncompressed_size).
+  size_t UncompressedBytes() const;
 
   void PushFront(std::string_view v);
   void PushBack(std::string_view v);
