@@ -22,6 +22,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/memory.h"
+#include "common/numbers.h"
 #include "config/config.h"
 #include "common/random.h"
 #include "persistence/aof_writer.h"
@@ -33,6 +34,7 @@
 #include "server/client.h"
 #include "server/persistence_hooks.h"
 #include "server/replication_hooks.h"
+#include "storage/list_type.h"
 
 namespace basalt::server {
 
@@ -68,6 +70,14 @@ Server::Server(std::unique_ptr<Config> config)
     return save_jobs_->SetAppendOnly(c.appendonly());
   });
   config_->OnChange("appendfsync", [this](const Config&) { aof_writer_->ApplyFsyncPolicy(); });
+  // list-compress-depth applies to lists created from then on (as Redis).
+  auto apply_compress_depth = [](const Config& c) {
+    std::string_view name[] = {"list-compress-depth"};
+    auto v = ParseInt64(c.Get(name)[0].second);
+    storage::ListObject::SetCompressDepth(v ? *v : 0);
+  };
+  apply_compress_depth(*config_);
+  config_->OnChange("list-compress-depth", apply_compress_depth);
   run_id_ = RandomHex(40);
   replication_hooks_ = std::make_unique<ReplicationHooks>(*this);
   replication_role_ = std::make_unique<replication::Role>(*replication_hooks_, replicas_);
