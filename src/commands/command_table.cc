@@ -191,6 +191,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterMonitorFamily(table);
   RegisterMemoryFamily(table);
   RegisterDebugFamily(table);
+  RegisterLolwutFamily(table);
   table.Finalize();
 }
 

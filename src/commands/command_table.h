@@ -153,5 +153,6 @@ void RegisterWaitFamily(CommandTable& table);
 void RegisterMonitorFamily(CommandTable& table);
 void RegisterMemoryFamily(CommandTable& table);
 void RegisterDebugFamily(CommandTable& table);
+void RegisterLolwutFamily(CommandTable& table);
 
 }  // namespace basalt::commands

@@ -147,8 +147,11 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
   }
   // A monitor only watches: it may not read or write the keyspace (Redis
   // treats it as a replica here).
+  // (Redis counts PUBLISH and the script commands as may-replicate here.)
   if (s.monitor.load(std::memory_order_relaxed) &&
-      (spec->flags & (kWrite | kReadOnly | kMayReplicate))) {
+      ((spec->flags & (kWrite | kReadOnly | kMayReplicate)) ||
+       ((spec->flags & kSkipMonitor) && spec->traits.runs_script) || spec->name == "publish" ||
+       spec->name == "spublish")) {
     if (counted) Bump(stats.cmd[spec->id].rejected);
     return Reject(s, spec, errors::kMonitorKeyspace, rb);
   }
