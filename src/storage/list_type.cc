@@ -507,32 +507,51 @@ ListObject::Iterator ListObject::RBegin() const {
   return Iterator(this, Pos{last, size_t(PrevElement(n.buf + n.end) - n.buf)}, false, true);
 }
 
-std::string_view ListObject::Iterator::value() const {
-  return Decode(list_->node(pos_.node).buf + pos_.off);
+ListObject::Iterator::Iterator(const ListObject* list, Pos pos, bool forward, bool valid)
+    : list_(list), pos_(pos), forward_(forward), valid_(valid) {
+  if (valid_) Load(pos_.node);
 }
 
+void ListObject::Iterator::Load(size_t i) {
+  const Node& n = list_->stored(i);
+  if (n.raw == 0) {
+    buf_ = n.buf;
+    begin_ = n.begin;
+    end_ = n.end;
+    return;
+  }
+  scratch_.resize(n.raw);
+  unsigned int len = lzf_decompress(n.buf, unsigned(n.cap), scratch_.data(), unsigned(n.raw));
+  if (len != n.raw) abort();  // our own data: cannot happen
+  buf_ = scratch_.data();
+  begin_ = 0;
+  end_ = n.raw;
+}
+
+std::string_view ListObject::Iterator::value() const { return Decode(buf_ + pos_.off); }
+
 void ListObject::Iterator::Next() {
-  const Node* n = &list_->node(pos_.node);
   if (forward_) {
-    pos_.off += ElementSize(n->buf + pos_.off);
-    if (pos_.off == n->end) {
+    pos_.off += ElementSize(buf_ + pos_.off);
+    if (pos_.off == end_) {
       if (++pos_.node == list_->node_count()) {
         valid_ = false;
         return;
       }
-      pos_.off = list_->node(pos_.node).begin;
+      Load(pos_.node);
+      pos_.off = begin_;
     }
     return;
   }
-  if (pos_.off == n->begin) {
+  if (pos_.off == begin_) {
     if (pos_.node == 0) {
       valid_ = false;
       return;
     }
-    n = &list_->node(--pos_.node);
-    pos_.off = n->end;
+    Load(--pos_.node);
+    pos_.off = end_;
   }
-  pos_.off = size_t(PrevElement(n->buf + pos_.off) - n->buf);
+  pos_.off = size_t(PrevElement(buf_ + pos_.off) - buf_);
 }
 
 // ---- Middle edits ----

@@ -50,9 +50,15 @@ class ListObject : public Object {
     size_t off = 0;
   };
 
-  // Walks the elements from a position, forwards or backwards.
+  // Walks the elements from a position, forwards or backwards. A compressed
+  // node it passes through is decompressed into the iterator's own buffer
+  // (the list stays compressed), so an iterator is movable, not copyable.
   class Iterator {
    public:
+    Iterator(Iterator&&) = default;
+    Iterator& operator=(Iterator&&) = default;
+    Iterator(const Iterator&) = delete;
+    Iterator& operator=(const Iterator&) = delete;
     bool Valid() const { return valid_; }
     std::string_view value() const;  // REQUIRES: Valid()
     // The position of the current element, for Erase / InsertAt.
@@ -61,15 +67,18 @@ class ListObject : public Object {
 
    private:
     friend class ListObject;
-    Iterator(const ListObject* list, Pos pos, bool forward, bool valid)
-        : list_(list), pos_(pos), forward_(forward), valid_(valid) {}
+    Iterator(const ListObject* list, Pos pos, bool forward, bool valid);
+    // Points buf_, begin_ and end_ at node i's elements.
+    void Load(size_t i);
     const ListObject* list_;
     Pos pos_;
     bool forward_;
     bool valid_;
+    const uint8_t* buf_ = nullptr;
+    size_t begin_ = 0, end_ = 0;
+    std::vector<uint8_t> scratch_;  // a compressed node's elements
   };
 
-  // A new list takes the list-compress-depth set by SetCompressDepth.
   explicit ListObject(int64_t fill) : ListObject(fill, CompressDepth()) {}
   ListObject(int64_t fill, int64_t compress_depth);
   // list-compress-depth for lists created from now on (any thread).
