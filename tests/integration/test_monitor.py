@@ -86,14 +86,12 @@ def run_script(srv):
     """Runs SCRIPT (plus a blocked BLPOP) under a monitor; the normalized lines."""
     m = monitor(srv)
     c = RawClient(srv.port)
-    probe = srv.client()  # its own lines (INFO polling) are left out
-    probe.ping()
     names = {addr_of(c): 'client'}
     for cmd in SCRIPT:
         c.command(*cmd)
     # A blocked command is shown when it is called, not again when served.
     c.send_command('BLPOP', 'blist', '0')
-    wait_for(lambda: info_int(probe, 'blocked_clients') == 1, what='BLPOP blocked')
+    wait_for(lambda: info_int(srv, 'clients', 'blocked_clients') == 1, what='BLPOP blocked')
     pusher = RawClient(srv.port)
     names[addr_of(pusher)] = 'pusher'
     assert pusher.command('RPUSH', 'blist', 'v') == b':1\r\n'
@@ -102,7 +100,6 @@ def run_script(srv):
     lines = normalize(read_until(m, b'end-marker'), names)
     for conn in (c, pusher, m):
         conn.close()
-    probe.close()
     return [line for line in lines if ' client] ' in line or ' pusher] ' in line or
             ' lua] ' in line]
 
@@ -179,13 +176,13 @@ def test_monitor_inside_multi_refused(servers_pair):
 def test_client_list_flag_and_connected_clients(servers_pair):
     for srv in servers_pair:
         with RawClient(srv.port) as c:
-            before = info_int(srv.client(), 'connected_clients')
+            before = info_int(srv, 'clients', 'connected_clients')
             m = monitor(srv)
             r = srv.client()
             lines = r.execute_command('CLIENT', 'LIST').splitlines()
             mine = [line for line in lines if ('addr=%s ' % addr_of(m)) in line]
             assert len(mine) == 1 and ' flags=O ' in mine[0], lines
-            assert info_int(r, 'connected_clients') >= before + 1
+            assert info_int(srv, 'clients', 'connected_clients') >= before + 1
             m.command('RESET')
             lines = r.execute_command('CLIENT', 'LIST').splitlines()
             mine = [line for line in lines if ('addr=%s ' % addr_of(m)) in line]
