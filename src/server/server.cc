@@ -22,7 +22,6 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/memory.h"
-#include "common/numbers.h"
 #include "config/config.h"
 #include "common/random.h"
 #include "persistence/aof_writer.h"
@@ -72,9 +71,7 @@ Server::Server(std::unique_ptr<Config> config)
   config_->OnChange("appendfsync", [this](const Config&) { aof_writer_->ApplyFsyncPolicy(); });
   // list-compress-depth applies to lists created from then on (as Redis).
   auto apply_compress_depth = [](const Config& c) {
-    std::string_view name[] = {"list-compress-depth"};
-    auto v = ParseInt64(c.Get(name)[0].second);
-    storage::ListObject::SetCompressDepth(v ? *v : 0);
+    storage::ListObject::SetCompressDepth(c.list_compress_depth());
   };
   apply_compress_depth(*config_);
   config_->OnChange("list-compress-depth", apply_compress_depth);

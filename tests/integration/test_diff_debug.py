@@ -116,7 +116,7 @@ def test_debug_change_repl_id_changes_ids(dbg_basalt):
     assert c.execute_command('DEBUG', 'CHANGE-REPL-ID') in (True, 'OK', b'OK')
     after = c.info('replication')
     assert after['master_replid'] != before['master_replid']
-    assert after['master_replid2'] == '0' * 40
+    assert str(after['master_replid2']).strip('0') == ''  # redis-py reads 000... as 0
     c.close()
 
 
@@ -140,6 +140,7 @@ def test_debug_object_of_a_list(dbg_basalt, dbg_oracle):
     assert fields[0] == fields[1]
 
 
+@pytest.mark.basalt_only
 def test_debug_help_lists_what_it_answers(dbg_basalt):
     c = dbg_basalt.client()
     lines = c.execute_command('DEBUG', 'HELP')
@@ -149,6 +150,7 @@ def test_debug_help_lists_what_it_answers(dbg_basalt):
     c.close()
 
 
+@pytest.mark.basalt_only
 def test_debug_crash_subcommands_refused(dbg_basalt):
     with dbg_basalt.raw() as c:
         for sub in ('SEGFAULT', 'PANIC', 'ASSERT', 'OOM', 'RESTART', 'CRASH-AND-RECOVER'):
@@ -198,6 +200,7 @@ def test_memory_stats_shape_matches_redis(dbg_basalt, dbg_oracle):
         assert stats_dict(ours[b'db.3'])[b'overhead.hashtable.expires'] > 0
 
 
+@pytest.mark.basalt_only
 def test_memory_stats_figures_add_up(dbg_basalt):
     c = dbg_basalt.client()
     c.flushall()
@@ -231,7 +234,9 @@ def test_info_memory_fields_match_redis(dbg_basalt, dbg_oracle):
     mem = info_sections(dbg_basalt, 'memory')['memory']
     assert re.fullmatch(r'\d+\.\d\d%', mem['used_memory_peak_perc'])
     assert re.fullmatch(r'\d+\.\d\d%', mem['used_memory_dataset_perc'])
-    assert int(mem['mem_clients_normal']) > 0
+    if servers.target_is_basalt():
+        # (Redis updates it from its cron, so it can read 0 there.)
+        assert int(mem['mem_clients_normal']) > 0
 
 
 def test_memory_doctor_and_help(dbg_basalt, dbg_oracle):
@@ -253,6 +258,7 @@ def test_memory_errors_match(dbg):
 
 # --- LOLWUT --------------------------------------------------------------------
 
+@pytest.mark.basalt_only
 def test_lolwut(dbg_basalt, dbg_oracle):
     for resp, head in ((2, b'$'), (3, b'=')):
         for srv in (dbg_basalt, dbg_oracle):

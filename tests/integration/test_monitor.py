@@ -106,7 +106,7 @@ def run_script(srv):
 
 @pytest.fixture
 def servers_pair(make_server, oracle_bin):
-    basalt = make_server('--threads', '3')
+    basalt = make_server(threads=3)
     oracle = make_server(binary=oracle_bin)
     return basalt, oracle
 
@@ -209,7 +209,7 @@ def test_unix_socket_source(make_server, oracle_bin, tmp_path):
 def test_many_threads_every_line_in_client_order(make_server):
     """Clients spread over 4 workers, monitors on several of them: each
     monitor gets every line, and each client's lines in its command order."""
-    srv = make_server('--threads', '4')
+    srv = make_server(threads=4)
     monitors = [monitor(srv, timeout=30) for _ in range(3)]
     n_clients, n_cmds = 6, 200
     clients = [RawClient(srv.port, timeout=30) for _ in range(n_clients)]
