@@ -509,7 +509,19 @@ ListObject::Iterator ListObject::RBegin() const {
 
 ListObject::Iterator::Iterator(const ListObject* list, Pos pos, bool forward, bool valid)
     : list_(list), pos_(pos), forward_(forward), valid_(valid) {
-  if (valid_) Load(pos_.node);
+  if (!valid_) return;
+  // Compressed nodes ahead are decompressed into scratch_, one after the
+  // other: reserving room for all of them now means it never moves, so a
+  // value read earlier stays valid while the iterator lives (LRANGE collects
+  // views backwards before replying).
+  size_t need = 0;
+  if (forward_) {
+    for (size_t i = pos_.node; i < list_->node_count(); i++) need += list_->stored(i).raw;
+  } else {
+    for (size_t i = 0; i <= pos_.node; i++) need += list_->stored(i).raw;
+  }
+  if (need > 0) scratch_.reserve(need);
+  Load(pos_.node);
 }
 
 void ListObject::Iterator::Load(size_t i) {
@@ -520,10 +532,14 @@ void ListObject::Iterator::Load(size_t i) {
     end_ = n.end;
     return;
   }
-  scratch_.resize(n.raw);
-  unsigned int len = lzf_decompress(n.buf, unsigned(n.cap), scratch_.data(), unsigned(n.raw));
+  size_t at = scratch_.size();
+  scratch_.resize(at + n.raw);  // within the reserved room: no move
+  uint8_t* out = scratch_.data() + at;
+  unsigned int len = lzf_decompress(n.buf, unsigned(n.cap), out, unsigned(n.raw));
   if (len != n.raw) abort();  // our own data: cannot happen
-  buf_ = scratch_.data();
+  // Offsets as in the node once decompressed in place (begin 0), so pos()
+  // can be used for an edit (InsertAtPivot).
+  buf_ = out;
   begin_ = 0;
   end_ = n.raw;
 }

@@ -325,3 +325,67 @@ def test_compressed_list_survives_reload_and_redis_reads_it(make_server, oracle_
     assert o.llen('L') == len(items)
     assert o.lrange('L', 0, -1) == items
     o.close()
+
+
+# Lists with small nodes and compression on, driven through the commands and
+# compared with redis-server configured the same way.
+COMPRESSED_ARGS = ('--list-compress-depth', '1', '--list-max-listpack-size', '4',
+                   '--enable-debug-command', 'local')
+
+
+@pytest.fixture(scope='module')
+def cl_basalt(basalt_bin):
+    yield from servers.server_fixture(basalt_bin, *COMPRESSED_ARGS)
+
+
+@pytest.fixture(scope='module')
+def cl_oracle(oracle_bin):
+    yield from servers.server_fixture(oracle_bin, *COMPRESSED_ARGS)
+
+
+@pytest.fixture(params=[2, 3], ids=['resp2', 'resp3'])
+def cl(request, cl_basalt, cl_oracle):
+    return Differ(cl_basalt, cl_oracle, resp=request.param)
+
+
+def elem(i):
+    return 'element-%04d-%s' % (i, 'abc' * (i % 7))
+
+
+def test_compressed_list_commands_match_redis(cl):
+    import random
+    rng = random.Random(7)
+    script = [['RPUSH', 'L'] + [elem(i) for i in range(200)],
+              'CONFIG GET list-compress-depth', 'OBJECT ENCODING L']
+    for _ in range(300):
+        op = rng.randrange(12)
+        i = rng.randrange(-220, 220)
+        if op == 0:
+            script.append(['LINDEX', 'L', str(i)])
+        elif op == 1:
+            script.append(['LSET', 'L', str(i), elem(rng.randrange(1000))])
+        elif op == 2:
+            script.append(['LINSERT', 'L', rng.choice(['BEFORE', 'AFTER']),
+                           elem(rng.randrange(200)), elem(rng.randrange(1000))])
+        elif op == 3:
+            script.append(['LREM', 'L', str(rng.randrange(-2, 3)), elem(rng.randrange(200))])
+        elif op == 4:
+            script.append(['LPUSH', 'L', elem(rng.randrange(1000)), elem(rng.randrange(1000))])
+        elif op == 5:
+            script.append(['RPOP', 'L', str(rng.randrange(1, 4))])
+        elif op == 6:
+            script.append(['LPOS', 'L', elem(rng.randrange(200)), 'RANK', str(rng.choice([1, -1]))])
+        elif op == 7:
+            script.append(['LRANGE', 'L', str(i), str(i + rng.randrange(30))])
+        elif op == 8:
+            script.append(['LMOVE', 'L', 'M', rng.choice(['LEFT', 'RIGHT']),
+                           rng.choice(['LEFT', 'RIGHT'])])
+        elif op == 9:
+            script.append(['LTRIM', 'L', str(rng.randrange(3)), str(-1 - rng.randrange(3))])
+        elif op == 10:
+            script.append(['RPUSH', 'L'] + [elem(rng.randrange(1000)) for _ in range(10)])
+        else:
+            script.append(['LLEN', 'L'])
+    script += ['LRANGE L 0 -1', 'LRANGE M 0 -1', 'DEBUG RELOAD', 'LRANGE L 0 -1', 'LLEN L',
+               'COPY L L2', 'LRANGE L2 0 -1']
+    cl(script)
