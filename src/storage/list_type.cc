@@ -515,7 +515,9 @@ ListObject::Iterator::Iterator(const ListObject* list, Pos pos, bool forward, bo
   // value read earlier stays valid while the iterator lives (LRANGE collects
   // views backwards before replying).
   size_t need = 0;
-  if (forward_) {
+  if (list_->compress_ <= 0) {
+    // No node of this list is ever compressed.
+  } else if (forward_) {
     for (size_t i = pos_.node; i < list_->node_count(); i++) need += list_->stored(i).raw;
   } else {
     for (size_t i = 0; i <= pos_.node; i++) need += list_->stored(i).raw;
