@@ -151,6 +151,10 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterPersistenceFamily(table);
   RegisterReplicationFamily(table);
   RegisterWaitFamily(table);
+  RegisterMonitorFamily(table);
+  RegisterMemoryFamily(table);
+  RegisterDebugFamily(table);
+  RegisterLolwutFamily(table);
   table.Finalize();
 }
 

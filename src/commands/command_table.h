@@ -159,5 +159,9 @@ void RegisterSortFamily(CommandTable& table);
 void RegisterPersistenceFamily(CommandTable& table);
 void RegisterReplicationFamily(CommandTable& table);
 void RegisterWaitFamily(CommandTable& table);
+void RegisterMonitorFamily(CommandTable& table);
+void RegisterMemoryFamily(CommandTable& table);
+void RegisterDebugFamily(CommandTable& table);
+void RegisterLolwutFamily(CommandTable& table);
 
 }  // namespace basalt::commands

@@ -5,6 +5,7 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
+#include "commands/monitor.h"
 #include "commands/executor.h"
 #include "commands/helpers.h"
 #include "commands/tracking.h"
@@ -157,6 +158,7 @@ void CmdReset(CommandContext& ctx) {
   ctx.host.executor().Unwatch(ctx.session);
   ctx.admin().pubsub().UnsubscribeAll(&ctx.session);
   if (TrackingHub* t = ctx.host.tracking()) t->Disable(ctx.session);
+  if (MonitorFeed* m = ctx.host.executor().monitors()) m->Remove(ctx.session);
   ctx.session.set_db(0);
   ctx.session.set_resp(2);
   ctx.session.set_reply_mode(ReplyMode::kOn);

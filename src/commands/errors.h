@@ -17,6 +17,9 @@ inline constexpr char kMasterDown[] =
     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 inline constexpr char kOom[] = "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr char kNotInMulti[] = "ERR Command not allowed inside a transaction";
+// A MONITOR client sending a keyspace command; MONITOR inside EXEC.
+inline constexpr char kMonitorKeyspace[] = "ERR Replica can't interact with the keyspace";
+inline constexpr char kMonitorDenyBlocking[] = "ERR MONITOR isn't allowed for DENY BLOCKING client";
 // Scripts.
 inline constexpr char kBusyScript[] =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";

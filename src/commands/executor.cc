@@ -9,6 +9,7 @@
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/host.h"
+#include "commands/monitor.h"
 #include "commands/session.h"
 #include "commands/slowlog.h"
 #include "commands/tracking.h"
@@ -165,6 +166,16 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
     if (counted) Bump(stats.cmd[spec->id].rejected);
     return Reject(s, spec, std::move(refusal), rb);
   }
+  // A monitor only watches: it may not read or write the keyspace (Redis
+  // treats it as a replica here).
+  // (Redis counts PUBLISH and the script commands as may-replicate here.)
+  if (s.monitor.load(std::memory_order_relaxed) &&
+      ((spec->flags & (kWrite | kReadOnly | kMayReplicate)) ||
+       ((spec->flags & kSkipMonitor) && spec->traits.runs_script) || spec->name == "publish" ||
+       spec->name == "spublish")) {
+    if (counted) Bump(stats.cmd[spec->id].rejected);
+    return Reject(s, spec, errors::kMonitorKeyspace, rb);
+  }
   if (s.subscribed() && !spec->traits.subscribed_ok && s.resp() == 2) {
     return Reject(s, spec, errors::SubscribedContext(spec->name), rb);
   }
@@ -206,7 +217,9 @@ void Executor::ScriptCall(Session& s, ScriptRules& rules, std::span<const std::s
     return ScriptReject(spec, errors::kScriptWrongArity, rb);
   }
   const uint32_t flags = spec->flags;
-  if (flags & kNoScript) return ScriptReject(spec, errors::kScriptNotAllowed, rb);
+  if ((flags & kNoScript) && !deny_scripts_disabled_.load(std::memory_order_relaxed)) {
+    return ScriptReject(spec, errors::kScriptNotAllowed, rb);
+  }
   const bool write = flags & kWrite;
   // PUBLISH and SPUBLISH replicate too: refused in read-only scripts (Redis
   // 7.0 does so without flagging them may-replicate in COMMAND INFO).
@@ -271,6 +284,13 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
     tracking = host_.tracking();
     if (tracking != nullptr) tracking->Remember(*reader, spec, args);
   }
+  // Monitors see a script's command before the commands it calls (Redis
+  // feeds EVAL and FCALL from their handlers); every other command after it
+  // ran, so SELECT shows the database it selected.
+  if (monitors_ != nullptr && monitors_->active() && (spec.flags & kSkipMonitor) &&
+      spec.traits.runs_script && !s.is_loader() && !s.reprocessing()) {
+    FeedMonitors(s, spec, args);
+  }
   if (s.admitted() && s.exec_log_ == nullptr) {
     // (Not inside EXEC: its queue is taken, it cannot be retried.)
     // A client's command that would wait for a shard while a script runs
@@ -313,6 +333,10 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
     if (log_now != log_before) s.woff_ = log_now;
   }
   if (s.is_loader()) return;  // AOF replay counts no statistics (as Redis)
+  if (monitors_ != nullptr && monitors_->active() && !(spec.flags & (kSkipMonitor | kAdmin)) &&
+      !s.reprocessing()) {
+    FeedMonitors(s, spec, args);
+  }
   // A script's calls count in commandstats; the slow log has the script.
   int64_t took = MonotonicUs() - start;
   CommandStat& cs = stats.cmd[spec.id];
@@ -324,6 +348,11 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
     LogSlow(s, spec, args, took);
   }
   s.OnExecuted(spec, args);
+}
+
+void Executor::FeedMonitors(Session& s, const CommandSpec& spec,
+                            std::span<const std::string_view> args) {
+  monitors_->Feed(MonitorLine(NowUs(), s.db(), MonitorSource(s), spec, args));
 }
 
 void Executor::LogSlow(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,

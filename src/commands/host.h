@@ -69,6 +69,15 @@ class PubSubHub {
   virtual int64_t NumPat() = 0;
 };
 
+// Memory figures only the server knows (MEMORY STATS, INFO memory).
+struct ServerMemory {
+  size_t startup = 0;          // allocated once started, before any data
+  size_t clients_normal = 0;   // connections' buffers and state
+  size_t clients_replicas = 0;
+  size_t replica_output = 0;   // stream bytes replicas have yet to read
+  size_t aof_buffer = 0;
+};
+
 // How SHUTDOWN asked to stop.
 enum class ShutdownSave { kDefault, kSave, kNoSave };
 
@@ -143,6 +152,9 @@ class Admin {
   virtual void ResetStats() = 0;
   virtual void RequestShutdown(ShutdownSave mode) = 0;
   virtual void SetActiveExpire(bool on) = 0;
+  virtual ServerMemory MemoryFigures() = 0;
+  // DEBUG CHANGE-REPL-ID.
+  virtual void ChangeReplicationIds() = 0;
   // Sentinel mode only (null otherwise).
   virtual sentinel::Sentinel* sentinel() = 0;
 };

@@ -100,6 +100,9 @@ class Session {
   // gave up before doing anything: the connection runs it again later and
   // returns true; false when it cannot (the command then waits).
   virtual bool RetryLater() { return false; }
+  // True while a blocked command runs again after a wake-up (MONITOR showed
+  // it when it first ran).
+  virtual bool reprocessing() const { return false; }
   // After every executed command (a connection parks a blocked command here).
   virtual void OnExecuted(const CommandSpec& spec, std::span<const std::string_view> args) {}
   // The peer's and the local address (CLIENT LIST/KILL, the slow log, DEBUG's
@@ -159,6 +162,8 @@ class Session {
   // CLIENT LIST's multi=: commands queued since MULTI, -1 outside MULTI.
   std::atomic<int> multi_shared{-1};
   std::atomic<size_t> multi_mem_shared{0};  // multi-mem=
+  // In MONITOR mode (CLIENT LIST flag O); set on the owner thread.
+  std::atomic<bool> monitor{false};
   // Set by any thread when a watched key changes.
   std::atomic<bool> watch_dirty_{false};
   // CLIENT SETNAME; guarded by the host's registry mutex.

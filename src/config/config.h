@@ -190,6 +190,7 @@ class Config {
   int64_t hash_max_listpack_value() const { return Num(kHashMaxListpackValue); }
   // > 0: entries per list node; -1..-5: node size limit of 4/8/16/32/64 KB.
   int64_t list_max_listpack_size() const { return Num(kListMaxListpackSize); }
+  int64_t list_compress_depth() const { return Num(kListCompressDepth); }
   int64_t set_max_intset_entries() const { return Num(kSetMaxIntsetEntries); }
   int64_t zset_max_listpack_entries() const { return Num(kZsetMaxListpackEntries); }
   int64_t zset_max_listpack_value() const { return Num(kZsetMaxListpackValue); }
@@ -329,6 +330,7 @@ class Config {
     kRdbSaveIncrementalFsync,
     kAofRewriteIncrementalFsync,
     kTrackingTableMaxKeys,
+    kListCompressDepth,
     kNumSlotCount
   };
   enum StrSlot : int {

@@ -187,7 +187,7 @@ std::vector<Spec> BuildTable() {
       Bool("jemalloc-bg-thread", "", 0, true),
       Int("latency-monitor-threshold", "", 0, "0", 0, kLLMax),
       Special("latency-tracking-info-percentiles", "", Kind::kLatencyPercentiles, 0, "50 99 99.9"),
-      Int("list-compress-depth", "", 0, "0", 0, kIntMax),
+      Int("list-compress-depth", "", 0, "0", 0, kIntMax, C::kListCompressDepth),
       Int("list-max-listpack-size", "list-max-ziplist-size", 0, "-2", INT32_MIN, kIntMax,
           C::kListMaxListpackSize),
       Str("masterauth", "", 0, "", C::kMasterauth),

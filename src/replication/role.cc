@@ -166,6 +166,14 @@ std::unique_lock<std::mutex> Role::HoldApplyForRoleChange() {
   return apply;
 }
 
+void Role::ChangeReplicationIds() {
+  std::lock_guard<std::mutex> lock(mu_);
+  replid_ = RandomHex(40);
+  replid2_ = kNoReplid;
+  second_offset_ = -1;
+  Log(LogLevel::kWarning, "Changing replication IDs after receiving DEBUG change-repl-id");
+}
+
 void Role::ShiftReplidLocked() {
   replid2_ = replid_;
   second_offset_ = hooks_.write_log().offset() + 1;

@@ -98,6 +98,9 @@ class Role {
     return FailoverPsync(failover_psync_.load(std::memory_order_acquire));
   }
   // REPLICAOF NO ONE.
+  // DEBUG CHANGE-REPL-ID: a new replid and no replid2 (replicas can no
+  // longer continue either history), as Redis does.
+  void ChangeReplicationIds();
   void Promote();
   // Whether a replica's link to its primary is up (a primary: true).
   bool link_up() const;

@@ -385,6 +385,12 @@ void Client::DeliverPush(std::string_view bytes) {
   worker_->ScheduleFlush(this);
 }
 
+void Client::DeliverMonitor(std::string_view line) {
+  if (closed_) return;
+  out_.append(line);
+  worker_->ScheduleFlush(this);
+}
+
 void Client::BlockOn(const std::vector<std::string>& keys, int64_t deadline_ms) {
   block_requested_ = true;
   if (blocked_) return;  // a retry that found nothing keeps its place
@@ -553,6 +559,7 @@ void Client::Close() {
   server_->watches().RemoveAll(this);
   server_->pubsub().UnsubscribeAll(this);
   server_->tracker().ClientClosed(*this);
+  server_->monitors().Remove(*this);
   if (blocked_) EndBlocking();
   // Out of the registry before the socket closes: once the peer sees the
   // close, CLIENT KILL/LIST must no longer find this client.
@@ -661,6 +668,7 @@ std::string Client::InfoLine() const {
   int64_t now = NowMs();
   const commands::CommandSpec* cmd = last_cmd.load(std::memory_order_relaxed);
   std::string flags;
+  if (monitor.load(std::memory_order_relaxed)) flags += "O";
   if (link_kind_.load() == 2) flags += "M";
   if (link_kind_.load() == 1) flags += "S";
   if (nsub.load() + npsub.load() + nssub.load() > 0) flags += "P";

@@ -84,6 +84,7 @@ class Client final : public commands::Session,
   void OnWrite(int64_t log_offset) override;
   void ServeOthersWhileBusy() override;
   bool RetryLater() override;
+  bool reprocessing() const override { return retrying_; }
   void OnExecuted(const commands::CommandSpec& spec,
                   std::span<const std::string_view> args) override;
   std::string_view address() const override { return addr; }
@@ -158,6 +159,9 @@ class Client final : public commands::Session,
   void DrainPushes() {
     if (push_pending_.load(std::memory_order_acquire)) DrainPushesSlow();
   }
+  // Appends a MONITOR line and schedules a flush (normal client output
+  // limits, as Redis counts a monitor as a normal client).
+  void DeliverMonitor(std::string_view line);
 
   // --- Shared (read by other threads) ---
   const int fd;

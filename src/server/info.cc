@@ -9,6 +9,7 @@
 #include <set>
 
 #include "commands/helpers.h"
+#include "commands/memory_overview.h"
 #include "common/clock.h"
 #include "common/memory.h"
 #include "common/version.h"
@@ -150,19 +151,28 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("clients_in_timeout_table", "0");
   }
   if (has("memory")) {
-    MemoryStats m = ReadMemoryStats();
-    size_t peak = std::max(PeakMemory(), m.allocated);
+    // The same figures as MEMORY STATS (commands/memory_overview.h).
+    commands::MemoryOverview o = commands::ComputeMemoryOverview(s);
+    auto perc = [&](std::string_view k, double v) {
+      char buf[64];
+      snprintf(buf, sizeof(buf), "%.2f%%", v);
+      w.Field(k, buf);
+    };
     w.Section("Memory");
-    w.Field("used_memory", m.allocated, true);
-    w.Field("used_memory_human", Human(double(m.allocated)));
-    w.Field("used_memory_rss", m.rss, true);
-    w.Field("used_memory_rss_human", Human(double(m.rss)));
-    w.Field("used_memory_peak", peak, true);
-    w.Field("used_memory_peak_human", Human(double(peak)));
-    w.FieldF("used_memory_peak_perc", peak ? 100.0 * double(m.allocated) / double(peak) : 0, 2);
-    w.Field("allocator_allocated", m.allocated, true);
-    w.Field("allocator_active", m.active, true);
-    w.Field("allocator_resident", m.resident, true);
+    w.Field("used_memory", o.total_allocated, true);
+    w.Field("used_memory_human", Human(double(o.total_allocated)));
+    w.Field("used_memory_rss", o.rss, true);
+    w.Field("used_memory_rss_human", Human(double(o.rss)));
+    w.Field("used_memory_peak", o.peak_allocated, true);
+    w.Field("used_memory_peak_human", Human(double(o.peak_allocated)));
+    perc("used_memory_peak_perc", o.peak_percentage);
+    w.Field("used_memory_overhead", o.overhead_total, true);
+    w.Field("used_memory_startup", o.startup_allocated, true);
+    w.Field("used_memory_dataset", o.dataset, true);
+    perc("used_memory_dataset_perc", o.dataset_percentage);
+    w.Field("allocator_allocated", o.allocator_allocated, true);
+    w.Field("allocator_active", o.allocator_active, true);
+    w.Field("allocator_resident", o.allocator_resident, true);
     w.Field("total_system_memory", TotalSystemMemory(), true);
     w.Field("total_system_memory_human", Human(double(TotalSystemMemory())));
     {
@@ -187,9 +197,25 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("maxmemory", int64_t(cfg.maxmemory()));
     w.Field("maxmemory_human", Human(double(cfg.maxmemory())));
     w.Field("maxmemory_policy", cfg.Get(policy_name)[0].second);
-    w.FieldF("allocator_frag_ratio", m.allocated ? double(m.active) / double(m.allocated) : 0, 2);
-    w.FieldF("mem_fragmentation_ratio", m.allocated ? double(m.rss) / double(m.allocated) : 0, 2);
+    w.FieldF("allocator_frag_ratio", o.allocator_frag_ratio, 2);
+    w.Field("allocator_frag_bytes", int64_t(o.allocator_frag_bytes));
+    w.FieldF("allocator_rss_ratio", o.allocator_rss_ratio, 2);
+    w.Field("allocator_rss_bytes", int64_t(o.allocator_rss_bytes));
+    w.FieldF("rss_overhead_ratio", o.rss_overhead_ratio, 2);
+    w.Field("rss_overhead_bytes", int64_t(o.rss_overhead_bytes));
+    w.FieldF("mem_fragmentation_ratio", o.fragmentation, 2);
+    w.Field("mem_fragmentation_bytes", int64_t(o.fragmentation_bytes));
+    // What maxmemory does not count: the AOF buffer (Redis also leaves out
+    // replica output buffers; Basalt's limit counts them).
+    w.Field("mem_not_counted_for_evict", o.aof_buffer, true);
+    w.Field("mem_replication_backlog", o.replication_backlog, true);
+    w.Field("mem_total_replication_buffers", o.replication_buffers, true);
+    w.Field("mem_clients_slaves", o.clients_replicas, true);
+    w.Field("mem_clients_normal", o.clients_normal, true);
+    w.Field("mem_cluster_links", "0");
+    w.Field("mem_aof_buffer", o.aof_buffer, true);
     w.Field("mem_allocator", AllocatorName());
+    w.Field("active_defrag_running", "0");
     w.Field("lazyfree_pending_objects", s.lazy_freer().pending(), true);
     w.Field("lazyfreed_objects", s.lazy_freer().freed(), true);
   }

@@ -21,6 +21,7 @@
 #include "commands/command_context.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/memory.h"
 #include "config/config.h"
 #include "common/random.h"
 #include "persistence/aof_writer.h"
@@ -33,6 +34,7 @@
 #include "server/client.h"
 #include "server/persistence_hooks.h"
 #include "server/replication_hooks.h"
+#include "storage/list_type.h"
 
 namespace basalt::server {
 
@@ -45,6 +47,7 @@ Server::Server(std::unique_ptr<Config> config)
   } else {
     commands::RegisterAllFamilies(commands_);
   }
+  executor_.set_monitors(&monitors_);
   other_stats_ = std::make_unique<ThreadStats>(commands_.by_id().size() + 1);
   commands::SetSharedStats(other_stats_.get());
   int threads = int(config_->threads());
@@ -67,6 +70,12 @@ Server::Server(std::unique_ptr<Config> config)
     return save_jobs_->SetAppendOnly(c.appendonly());
   });
   config_->OnChange("appendfsync", [this](const Config&) { aof_writer_->ApplyFsyncPolicy(); });
+  // list-compress-depth applies to lists created from then on (as Redis).
+  auto apply_compress_depth = [](const Config& c) {
+    storage::ListObject::SetCompressDepth(c.list_compress_depth());
+  };
+  apply_compress_depth(*config_);
+  config_->OnChange("list-compress-depth", apply_compress_depth);
   run_id_ = RandomHex(40);
   replication_hooks_ = std::make_unique<ReplicationHooks>(*this);
   replication_role_ = std::make_unique<replication::Role>(*replication_hooks_, replicas_);
@@ -102,6 +111,10 @@ Server::~Server() {
 }
 
 Status Server::Start() {
+  // What the server takes before holding any data; the backlog is counted
+  // apart (MEMORY STATS replication.backlog), as Redis does.
+  size_t used = UsedMemory(), backlog = write_log_.backlog_size();
+  startup_memory_ = used > backlog ? used - backlog : used;
   Status st = Listen();
   if (!st.ok()) return st;
   // Signals are taken by the main thread through a signalfd (WaitForShutdown).

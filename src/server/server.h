@@ -36,6 +36,7 @@
 #include "server/function_store.h"
 #include "server/event_loop.h"
 #include "server/blocking.h"
+#include "server/monitors.h"
 #include "server/pubsub.h"
 #include "server/worker.h"
 #include "sentinel/sentinel.h"
@@ -127,6 +128,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   void Pause(int64_t until_ms, bool all) final;
   void Unpause() final;
   PubSub& pubsub() final { return pubsub_; }
+  Monitors& monitors() { return monitors_; }
   // Lock-free: whether any replica is connected (hot paths that only feed them).
   bool has_replicas() const final { return replicas_.any(); }
   void ReplconfListeningPort(commands::Session& s, int port) final;
@@ -153,6 +155,8 @@ class Server final : public commands::Host, public commands::Admin, public stora
   using ShutdownSave = commands::ShutdownSave;
   void RequestShutdown(ShutdownSave mode) final;
   void SetActiveExpire(bool on) final { active_expire_enabled_.store(on); }
+  commands::ServerMemory MemoryFigures() final;
+  void ChangeReplicationIds() final;
   // Sentinel mode only (null otherwise): the sentinel engine, set once by
   // main() before Start().
   sentinel::Sentinel* sentinel() final { return sentinel_.get(); }
@@ -319,6 +323,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
 
   commands::SlowLog slowlog_;
   PubSub pubsub_;
+  Monitors monitors_;
   BlockingRegistry blocking_;
   // notify-keyspace-events as flag bits (commands::NotifyClass | K | E).
   std::atomic<uint32_t> notify_flags_{0};
@@ -327,6 +332,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   std::map<std::string, uint64_t> error_stats_;  // Guarded by error_mu_.
 
   int64_t start_ms_;
+  size_t startup_memory_ = 0;  // allocated when Start() began (MEMORY STATS)
   // Declared in the order they depend on each other; destroyed in reverse
   // (the save jobs' thread first, then the AOF writer's).
   std::unique_ptr<PersistenceHooks> persistence_hooks_;

@@ -6,6 +6,7 @@
 #include "commands/session.h"
 #include "persistence/aof_writer.h"
 #include "persistence/dataset_loader.h"
+#include "persistence/info_fields.h"
 #include "persistence/save_jobs.h"
 #include "protocol/reply_builder.h"
 #include "replication/ack_tracker.h"
@@ -196,6 +197,30 @@ int64_t Server::lastsave() const { return save_jobs_->lastsave(); }
 void Server::AfterFlushAll() { save_jobs_->AfterFlushAll(); }
 
 // ---------------------------------------------------------------- INFO
+
+void Server::ChangeReplicationIds() { replication_role_->ChangeReplicationIds(); }
+
+commands::ServerMemory Server::MemoryFigures() {
+  commands::ServerMemory m;
+  m.startup = startup_memory_;
+  {
+    std::lock_guard<std::mutex> lock(registry_mu_);
+    for (auto& [id, c] : registry_) {
+      size_t bytes = sizeof(Client) + c->qbuf_cap.load(std::memory_order_relaxed) +
+                     c->obuf_len.load(std::memory_order_relaxed);
+      if (c->link_kind_.load(std::memory_order_relaxed) == 1) {
+        m.clients_replicas += bytes;
+        m.replica_output += c->obuf_len.load(std::memory_order_relaxed);
+      } else {
+        m.clients_normal += bytes;
+      }
+    }
+  }
+  persistence::InfoFields aof;
+  aof_writer().FillInfo(&aof);
+  m.aof_buffer = size_t(aof.aof_buffer_length);
+  return m;
+}
 
 std::string Server::Info(std::span<const std::string_view> sections) {
   return BuildInfo(*this, sections);
