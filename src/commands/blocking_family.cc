@@ -66,7 +66,7 @@ void BPopGeneric(CommandContext& ctx, ListEnd end) {
     std::vector<LockedKey> keys;
     for (auto k : names) keys.push_back(Locked(db, k));
     size_t idx = 0;
-    ListState st = FindFirstList(keys, &idx);
+    ListState st = FindFirstList(keys, &idx, ctx.session.retrying_blocked());
     if (st == ListState::kWrongType) {
       ctx.Error(errors::kWrongType);
       return;
@@ -103,7 +103,14 @@ void BMoveGeneric(CommandContext& ctx, ListEnd from, ListEnd to, std::string_vie
     locks.AddKey(db, dst);
     locks.Acquire();
     std::string moved;
-    switch (MoveElement(ctx, Locked(db, src), Locked(db, dst), from, to, log_args, &moved)) {
+    // A woken client waits on: a source that now holds another type is
+    // passed over (a destination of another type still answers WRONGTYPE).
+    storage::ListObject* unused;
+    bool src_other_type = ctx.session.retrying_blocked() &&
+                          LookupListForWrite(Locked(db, src), &unused) == ListState::kWrongType;
+    switch (src_other_type ? MoveResult::kNoSource
+                           : MoveElement(ctx, Locked(db, src), Locked(db, dst), from, to, log_args,
+                                         &moved)) {
       case MoveResult::kMoved:
         ctx.reply.Bulk(moved);
         return;
@@ -203,7 +210,7 @@ void CmdBLMPop(CommandContext& ctx) {
     std::vector<LockedKey> keys;
     for (auto k : a.keys) keys.push_back(Locked(db, k));
     size_t idx = 0;
-    ListState st = FindFirstList(keys, &idx);
+    ListState st = FindFirstList(keys, &idx, ctx.session.retrying_blocked());
     if (st == ListState::kWrongType) {
       ctx.Error(errors::kWrongType);
       return;
@@ -238,7 +245,7 @@ void BZPopGeneric(CommandContext& ctx, bool max) {
     std::vector<LockedKey> keys;
     for (auto k : names) keys.push_back(Locked(db, k));
     size_t idx = 0;
-    ZState st = FindFirstZSet(keys, &idx);
+    ZState st = FindFirstZSet(keys, &idx, ctx.session.retrying_blocked());
     if (st == ZState::kWrongType) {
       ctx.Error(errors::kWrongType);
       return;
@@ -277,7 +284,7 @@ void CmdBZMPop(CommandContext& ctx) {
     std::vector<LockedKey> keys;
     for (auto k : a.keys) keys.push_back(Locked(db, k));
     size_t idx = 0;
-    ZState st = FindFirstZSet(keys, &idx);
+    ZState st = FindFirstZSet(keys, &idx, ctx.session.retrying_blocked());
     if (st == ZState::kWrongType) {
       ctx.Error(errors::kWrongType);
       return;

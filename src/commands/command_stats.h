@@ -28,6 +28,11 @@ struct ThreadStats {
   explicit ThreadStats(size_t ncommands) : cmd(new CommandStat[ncommands]) {}
   std::atomic<uint64_t> commands{0}, hits{0}, misses{0}, expired{0}, evicted{0}, net_in{0},
       net_out{0};
+  // Bytes of the replication stream (from our primary, to our replicas),
+  // which Redis 7.0 counts apart from net_in/net_out; reads and writes on
+  // client sockets; microseconds spent in the active expiry cycle.
+  std::atomic<uint64_t> net_repl_in{0}, net_repl_out{0}, reads{0}, writes{0},
+      expire_cycle_us{0};
   std::unique_ptr<CommandStat[]> cmd;
 };
 

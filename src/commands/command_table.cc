@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
-#include <strings.h>
 
+#include "commands/command_key_specs.h"
 #include "common/logging.h"
 
 namespace basalt::commands {
@@ -43,45 +42,6 @@ const CommandSpec* CommandSpec::FindSubcommand(std::string_view lower_name) cons
     if (n == lower_name) return s.get();
   }
   return nullptr;
-}
-
-std::vector<int> CommandSpec::KeyPositions(std::span<const std::string_view> args) const {
-  std::vector<int> out;
-  int argc = int(args.size());
-  if (!key_specs.empty()) {
-    for (const KeySpec& ks : key_specs) {
-      int begin = -1;
-      if (ks.keyword.empty()) {
-        begin = ks.begin_index;
-      } else {
-        for (int i = ks.keyword_startfrom; i < argc; i++) {
-          if (strcasecmp(std::string(args[i]).c_str(), ks.keyword.c_str()) == 0) {
-            begin = i + 1;
-            break;
-          }
-        }
-      }
-      if (begin < 0 || begin >= argc) continue;
-      if (ks.keynum) {
-        int idx = begin + ks.keynumidx;
-        if (idx >= argc) continue;
-        long n = strtol(std::string(args[idx]).c_str(), nullptr, 10);
-        int first = begin + ks.firstkey;
-        for (long i = 0; i < n && first + i * ks.numstep < argc; i++) {
-          out.push_back(int(first + i * ks.numstep));
-        }
-      } else {
-        int last = ks.lastkey >= 0 ? begin + ks.lastkey : argc + ks.lastkey;
-        if (ks.lastkey < 0 && ks.limit > 1) last = begin + (argc - begin) / ks.limit - 1;
-        for (int i = begin; i <= last && i < argc; i += ks.keystep) out.push_back(i);
-      }
-    }
-    return out;
-  }
-  if (first_key <= 0) return out;
-  int last = last_key < 0 ? argc + last_key : last_key;
-  for (int i = first_key; i <= last && i < argc; i += std::max(step, 1)) out.push_back(i);
-  return out;
 }
 
 CommandSpec& CommandTable::Add(CommandSpec spec) {
@@ -159,10 +119,12 @@ void CommandTable::Finalize() {
     auto* mc = const_cast<CommandSpec*>(c);
     mc->id = id++;
     DeriveTraits(*mc);
+    mc->redis_key_specs = RedisCommandFacts(mc->name, &mc->key_specs, &mc->tips);
     by_id_.push_back(c);
     for (const auto& s : c->subcommands) {
       s->id = id++;
       DeriveTraits(*s);
+      s->redis_key_specs = RedisCommandFacts(s->name, &s->key_specs, &s->tips);
       by_id_.push_back(s.get());
     }
   }
@@ -179,6 +141,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterZSetFamily(table);
   RegisterBitopsFamily(table);
   RegisterHllFamily(table);
+  RegisterGeoFamily(table);
   RegisterTransactionFamily(table);
   RegisterScriptingFamily(table);
   RegisterFunctionFamily(table);
@@ -190,6 +153,10 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterPersistenceFamily(table);
   RegisterReplicationFamily(table);
   RegisterWaitFamily(table);
+  RegisterMonitorFamily(table);
+  RegisterMemoryFamily(table);
+  RegisterDebugFamily(table);
+  RegisterLolwutFamily(table);
   table.Finalize();
 }
 

@@ -54,7 +54,6 @@ constexpr CommandFlag operator|(CommandFlag a, CommandFlag b) {
 
 // One key specification (COMMAND INFO "key specifications").
 struct KeySpec {
-  std::string notes;          // Redis's key-spec "notes", when it has some
   std::string flags;          // space separated, e.g. "RW ACCESS UPDATE"
   int begin_index = 1;        // begin_search type "index" (0 = keyword search)
   std::string keyword;        // begin_search type "keyword" when non-empty
@@ -62,6 +61,9 @@ struct KeySpec {
   bool keynum = false;        // find_keys "keynum" instead of "range"
   int lastkey = 0, keystep = 1, limit = 0;        // range
   int keynumidx = 0, firstkey = 1, numstep = 1;   // keynum
+  bool begin_unknown = false;  // begin_search type "unknown"
+  bool find_unknown = false;   // find_keys type "unknown"
+  std::string notes;           // COMMAND INFO "notes" when non-empty
 };
 
 struct CommandSpec {
@@ -80,6 +82,8 @@ struct CommandSpec {
   std::vector<std::unique_ptr<CommandSpec>> subcommands;
   const CommandSpec* parent = nullptr;
   int id = -1;  // dense index, for per-command statistics
+  // Set by Finalize() when key_specs are redis-server's (command_key_specs.cc).
+  bool redis_key_specs = false;
 
   // Derived by CommandTable::Finalize() from the (top-level) name, so the
   // executor's checks compare no strings per request.
@@ -96,7 +100,9 @@ struct CommandSpec {
 
   bool is_write() const { return flags & kWrite; }
   const CommandSpec* FindSubcommand(std::string_view lower_name) const;
-  // The key names among args (COMMAND GETKEYS), from the key specs or first/last/step.
+  // The key names among args (args[0] is the command name), as COMMAND GETKEYS
+  // finds them (command_getkeys.cc); when that finds the arguments invalid,
+  // still every key the key specs can place (EXEC locks them).
   std::vector<int> KeyPositions(std::span<const std::string_view> args) const;
 };
 
@@ -114,7 +120,8 @@ class CommandTable {
   const std::vector<const CommandSpec*>& all() const { return all_; }
   // Every command and subcommand, indexed by id.
   const std::vector<const CommandSpec*>& by_id() const { return by_id_; }
-  void Finalize();  // assigns ids; call once after registration
+  // Assigns ids and applies Redis's key specs; call once after registration.
+  void Finalize();
 
  private:
   // Heterogeneous lookup: Find() hashes a string_view without building a string.
@@ -142,6 +149,7 @@ void RegisterSetFamily(CommandTable& table);
 void RegisterZSetFamily(CommandTable& table);
 void RegisterBitopsFamily(CommandTable& table);
 void RegisterHllFamily(CommandTable& table);
+void RegisterGeoFamily(CommandTable& table);
 void RegisterTransactionFamily(CommandTable& table);
 void RegisterScriptingFamily(CommandTable& table);
 void RegisterFunctionFamily(CommandTable& table);
@@ -153,5 +161,9 @@ void RegisterSortFamily(CommandTable& table);
 void RegisterPersistenceFamily(CommandTable& table);
 void RegisterReplicationFamily(CommandTable& table);
 void RegisterWaitFamily(CommandTable& table);
+void RegisterMonitorFamily(CommandTable& table);
+void RegisterMemoryFamily(CommandTable& table);
+void RegisterDebugFamily(CommandTable& table);
+void RegisterLolwutFamily(CommandTable& table);
 
 }  // namespace basalt::commands

@@ -66,6 +66,7 @@ class TestHost final : public Host {
   void OnKeyChanged(int db, std::string_view key, std::string_view, uint32_t) override {
     watches_.Touch(db, key);
   }
+  void WakeBlockedInDb(int) override {}
   void Notify(int, std::string_view, std::string_view, uint32_t) override {}
   void CountError(std::string_view) override { errors++; }
   bool loading() const override { return false; }

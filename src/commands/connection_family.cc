@@ -5,8 +5,10 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
+#include "commands/monitor.h"
 #include "commands/executor.h"
 #include "commands/helpers.h"
+#include "commands/tracking.h"
 #include "common/clock.h"
 #include "common/version.h"
 
@@ -155,6 +157,8 @@ void CmdReset(CommandContext& ctx) {
   if (ctx.session.in_multi()) ctx.host.executor().DiscardMulti(ctx.session);
   ctx.host.executor().Unwatch(ctx.session);
   ctx.admin().pubsub().UnsubscribeAll(&ctx.session);
+  if (TrackingHub* t = ctx.host.tracking()) t->Disable(ctx.session);
+  if (MonitorFeed* m = ctx.host.executor().monitors()) m->Remove(ctx.session);
   ctx.session.set_db(0);
   ctx.session.set_resp(2);
   ctx.session.set_reply_mode(ReplyMode::kOn);
@@ -459,6 +463,15 @@ void CmdClientHelp(CommandContext& ctx) {
       "    Control the replies sent to the current connection.",
       "UNBLOCK <clientid> [TIMEOUT|ERROR]",
       "    Unblock the specified blocked client.",
+      "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+      "         [OPTIN] [OPTOUT] [NOLOOP]",
+      "    Control server assisted client side caching.",
+      "TRACKINGINFO",
+      "    Report tracking status for the current connection.",
+      "CACHING (YES|NO)",
+      "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+      "GETREDIR",
+      "    Return the client ID we are redirecting to when tracking is enabled.",
       "HELP",
       "    Print this help.",
   };
@@ -507,6 +520,7 @@ void RegisterConnectionFamily(CommandTable& t) {
   sub("unblock", -3, kAdmin | kNoScript | kLoading | kStale, "@admin @slow @dangerous @connection",
       CmdClientUnblock);
   sub("help", 2, kLoading | kStale, "@slow @connection", CmdClientHelp);
+  RegisterClientTracking(t);
 }
 
 }  // namespace basalt::commands

@@ -17,6 +17,9 @@ inline constexpr char kMasterDown[] =
     "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
 inline constexpr char kOom[] = "OOM command not allowed when used memory > 'maxmemory'.";
 inline constexpr char kNotInMulti[] = "ERR Command not allowed inside a transaction";
+// A MONITOR client sending a keyspace command; MONITOR inside EXEC.
+inline constexpr char kMonitorKeyspace[] = "ERR Replica can't interact with the keyspace";
+inline constexpr char kMonitorDenyBlocking[] = "ERR MONITOR isn't allowed for DENY BLOCKING client";
 // Scripts.
 inline constexpr char kBusyScript[] =
     "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
@@ -102,6 +105,24 @@ inline constexpr char kNotSparse[] = "ERR HLL encoding is not sparse";
 inline constexpr char kPopCountError[] = "ERR value is out of range, must be positive";
 inline constexpr char kNumKeysError[] = "ERR numkeys should be greater than 0";
 inline constexpr char kCountError[] = "ERR count should be greater than 0";
+// GEO commands.
+inline constexpr char kGeoUnit[] = "ERR unsupported unit provided. please use M, KM, FT, MI";
+inline constexpr char kGeoNeedRadius[] = "ERR need numeric radius";
+inline constexpr char kGeoNeedWidth[] = "ERR need numeric width";
+inline constexpr char kGeoNeedHeight[] = "ERR need numeric height";
+inline constexpr char kGeoNegativeRadius[] = "ERR radius cannot be negative";
+inline constexpr char kGeoNegativeBox[] = "ERR height or width cannot be negative";
+inline constexpr char kGeoMemberDecode[] = "ERR could not decode requested zset member";
+inline constexpr char kGeoCountPositive[] = "ERR COUNT must be > 0";
+inline constexpr char kGeoAnyNeedsCount[] = "ERR the ANY argument requires COUNT argument";
+inline constexpr char kGeoStoreWith[] =
+    "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options";
+inline constexpr char kGeoSearchStoreWith[] =
+    "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options";
+// Followed by the command name as the client spelled it.
+inline constexpr char kGeoFromPrefix[] =
+    "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ";
+inline constexpr char kGeoByPrefix[] = "ERR exactly one of BYRADIUS and BYBOX can be specified for ";
 inline constexpr char kIndexOutOfRange[] = "ERR index out of range";
 inline constexpr char kRankZero[] =
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
@@ -144,6 +165,9 @@ inline constexpr char kBusyKey[] = "BUSYKEY Target key name already exists.";
 inline constexpr char kInvalidTtl[] = "ERR Invalid TTL value, must be >= 0";
 // replication
 inline constexpr char kInvalidMasterPort[] = "ERR Invalid master port";
+inline constexpr char kFailoverTimeout[] = "ERR FAILOVER timeout must be greater than 0";
+inline constexpr char kReplicaofDuringFailover[] = "ERR REPLICAOF not allowed while failing over.";
+inline constexpr char kSyncDuringFailover[] = "NOMASTERLINK Can't SYNC while failing over";
 // sentinel
 inline constexpr char kSentinelConfigGetSet[] =
     "ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.";
@@ -247,6 +271,37 @@ inline std::string SubcommandSyntax(std::string_view sub, std::string_view conta
 inline std::string SentinelDebugOption(std::string_view option) {
   return "ERR Unknown option or number of arguments for SENTINEL DEBUG '" + std::string(option) +
          "'";
+}
+
+// CLIENT TRACKING / CACHING (client-side caching).
+inline constexpr char kTrackingOneRedirect[] =
+    "ERR A client can only redirect to a single other client";
+inline constexpr char kTrackingNoRedirectClient[] =
+    "ERR The client ID you want redirect to does not exist";
+inline constexpr char kTrackingPrefixNeedsBcast[] =
+    "ERR PREFIX option requires BCAST mode to be enabled";
+inline constexpr char kTrackingSwitchBcast[] =
+    "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and "
+    "then re-enabling it with a different mode.";
+inline constexpr char kTrackingOptBcast[] = "ERR OPTIN and OPTOUT are not compatible with BCAST";
+inline constexpr char kTrackingOptinOptout[] =
+    "ERR You can't specify both OPTIN mode and OPTOUT mode";
+inline constexpr char kTrackingSwitchOpt[] =
+    "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and "
+    "then re-enabling it with a different mode.";
+inline constexpr char kCachingNotTracking[] =
+    "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
+    "OPTOUT mode enabled";
+inline constexpr char kCachingYesNeedsOptin[] =
+    "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.";
+inline constexpr char kCachingNoNeedsOptout[] =
+    "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.";
+// CLIENT TRACKING ... BCAST PREFIX: two prefixes where one starts the other.
+inline std::string TrackingPrefixOverlap(std::string_view prefix, std::string_view other,
+                                         bool existing) {
+  return "ERR Prefix '" + std::string(prefix) + "' overlaps with " +
+         (existing ? "an existing" : "another provided") + " prefix '" + std::string(other) +
+         "'. Prefixes for a single client must not overlap.";
 }
 
 }  // namespace basalt::commands::errors

@@ -9,11 +9,14 @@
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/host.h"
+#include "commands/monitor.h"
 #include "commands/session.h"
 #include "commands/slowlog.h"
+#include "commands/tracking.h"
 #include "commands/watch_registry.h"
 #include "common/clock.h"
 #include "common/hash.h"
+#include "common/logging.h"
 #include "common/numbers.h"
 #include "common/strings.h"
 #include "config/config.h"
@@ -39,6 +42,11 @@ std::string UnknownCommand(std::span<const std::string_view> args) {
     rest += "'" + CStringPrefix(args[i], 128 - rest.size()) + "' ";
   }
   return msg + rest;
+}
+
+// "POST" or "Host:": the first word of an HTTP request or of its headers.
+bool IsHttpRequestLine(std::string_view cmd) {
+  return EqualsIgnoreCase(cmd, "post") || EqualsIgnoreCase(cmd, "host:");
 }
 
 }  // namespace
@@ -119,10 +127,24 @@ bool Executor::Admit(Session& s, const CommandSpec& spec, std::string* refusal) 
 void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
                         protocol::ReplyBuilder& rb) {
   ThreadStats& stats = CurrentStats();
+  // EXEC's and a script's commands run for this connection (tracking, NOLOOP).
+  CallerScope caller(s.is_connection() ? &s : CurrentCaller());
   const bool counted = !s.is_loader();
   if (counted) Bump(stats.commands);
   const CommandSpec* spec = table_.Find(args[0]);
-  if (spec == nullptr) return Reject(s, nullptr, UnknownCommand(args), rb);
+  if (spec == nullptr) {
+    if (IsHttpRequestLine(args[0]) && s.is_connection()) {
+      // Someone sent HTTP to the data port (a browser, or a cross-protocol
+      // attack through one): no reply at all, the connection is dropped.
+      Log(LogLevel::kWarning,
+          "Possible cross-protocol attack: a client sent an HTTP request (%s) to the data "
+          "port; its connection is closed without a reply.",
+          std::string(args[0]).c_str());
+      s.DropConnection();
+      return;
+    }
+    return Reject(s, nullptr, UnknownCommand(args), rb);
+  }
   if (!spec->subcommands.empty() && args.size() >= 2) {
     const CommandSpec* found = spec->FindSubcommand(Lower(args[1]));
     if (found == nullptr) {
@@ -144,6 +166,16 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
     if (counted) Bump(stats.cmd[spec->id].rejected);
     return Reject(s, spec, std::move(refusal), rb);
   }
+  // A monitor only watches: it may not read or write the keyspace (Redis
+  // treats it as a replica here).
+  // (Redis counts PUBLISH and the script commands as may-replicate here.)
+  if (s.monitor.load(std::memory_order_relaxed) &&
+      ((spec->flags & (kWrite | kReadOnly | kMayReplicate)) ||
+       ((spec->flags & kSkipMonitor) && spec->traits.runs_script) || spec->name == "publish" ||
+       spec->name == "spublish")) {
+    if (counted) Bump(stats.cmd[spec->id].rejected);
+    return Reject(s, spec, errors::kMonitorKeyspace, rb);
+  }
   if (s.subscribed() && !spec->traits.subscribed_ok && s.resp() == 2) {
     return Reject(s, spec, errors::SubscribedContext(spec->name), rb);
   }
@@ -152,8 +184,17 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
       if (counted) Bump(stats.cmd[spec->id].rejected);
       return Reject(s, spec, errors::kNotInMulti, rb);
     }
-    s.queued_.push_back(
-        Session::QueuedCommand{spec, std::vector<std::string>(args.begin(), args.end())});
+    // Once EXEC is bound to fail (an error while queueing, or a watched key
+    // touched) nothing more is kept, as Redis does.
+    if (!s.multi_error_ && !s.watch_dirty_.load(std::memory_order_relaxed)) {
+      s.queued_.push_back(
+          Session::QueuedCommand{spec, std::vector<std::string>(args.begin(), args.end())});
+      // multi-mem as Redis counts it: argument bytes plus a pointer each.
+      size_t mem = s.multi_mem_shared.load(std::memory_order_relaxed);
+      for (std::string_view a : args) mem += a.size() + sizeof(void*);
+      s.multi_mem_shared.store(mem, std::memory_order_relaxed);
+    }
+    s.multi_shared.store(int(s.queued_.size()), std::memory_order_relaxed);
     rb.SimpleString("QUEUED");
     return;
   }
@@ -176,7 +217,9 @@ void Executor::ScriptCall(Session& s, ScriptRules& rules, std::span<const std::s
     return ScriptReject(spec, errors::kScriptWrongArity, rb);
   }
   const uint32_t flags = spec->flags;
-  if (flags & kNoScript) return ScriptReject(spec, errors::kScriptNotAllowed, rb);
+  if ((flags & kNoScript) && !deny_scripts_disabled_.load(std::memory_order_relaxed)) {
+    return ScriptReject(spec, errors::kScriptNotAllowed, rb);
+  }
   const bool write = flags & kWrite;
   // PUBLISH and SPUBLISH replicate too: refused in read-only scripts (Redis
   // 7.0 does so without flagging them may-replicate in COMMAND INFO).
@@ -230,6 +273,24 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
   // A running snapshot must see the old value of anything this command may
   // change in place (storage::SetWriteIntent).
   storage::SetWriteIntent(!(spec.flags & kReadOnly));
+  // CLIENT TRACKING: the keys a tracking client reads are remembered before
+  // the command runs and again after it. A write on another thread between
+  // the two then either finds the key remembered (and invalidates it, the
+  // message following this reply) or happened before the read (which saw
+  // its value) and the second pass tracks the key again.
+  Session* reader = CurrentCaller();
+  TrackingHub* tracking = nullptr;
+  if (reader != nullptr && reader->tracking && ShouldRemember(*reader->tracking, spec)) {
+    tracking = host_.tracking();
+    if (tracking != nullptr) tracking->Remember(*reader, spec, args);
+  }
+  // Monitors see a script's command before the commands it calls (Redis
+  // feeds EVAL and FCALL from their handlers); every other command after it
+  // ran, so SELECT shows the database it selected.
+  if (monitors_ != nullptr && monitors_->active() && (spec.flags & kSkipMonitor) &&
+      spec.traits.runs_script && !s.is_loader() && !s.reprocessing()) {
+    FeedMonitors(s, spec, args);
+  }
   if (s.admitted() && s.exec_log_ == nullptr) {
     // (Not inside EXEC: its queue is taken, it cannot be retried.)
     // A client's command that would wait for a shard while a script runs
@@ -257,6 +318,7 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
     spec.handler(ctx);
   }
   storage::SetWriteIntent(false);
+  if (tracking != nullptr) tracking->Remember(*reader, spec, args);
   if (spec.is_write()) s.wrote_ = true;
   // Inside EXEC the writes reach the log only when the transaction ends, so
   // the offsets replies wait for are taken by the EXEC itself.
@@ -271,6 +333,10 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
     if (log_now != log_before) s.woff_ = log_now;
   }
   if (s.is_loader()) return;  // AOF replay counts no statistics (as Redis)
+  if (monitors_ != nullptr && monitors_->active() && !(spec.flags & (kSkipMonitor | kAdmin)) &&
+      !s.reprocessing()) {
+    FeedMonitors(s, spec, args);
+  }
   // A script's calls count in commandstats; the slow log has the script.
   int64_t took = MonotonicUs() - start;
   CommandStat& cs = stats.cmd[spec.id];
@@ -282,6 +348,11 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
     LogSlow(s, spec, args, took);
   }
   s.OnExecuted(spec, args);
+}
+
+void Executor::FeedMonitors(Session& s, const CommandSpec& spec,
+                            std::span<const std::string_view> args) {
+  monitors_->Feed(MonitorLine(NowUs(), s.db(), MonitorSource(s), spec, args));
 }
 
 void Executor::LogSlow(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
@@ -314,12 +385,16 @@ void Executor::BeginMulti(Session& s) {
   s.in_multi_ = true;
   s.multi_error_ = false;
   s.queued_.clear();
+  s.multi_shared.store(0, std::memory_order_relaxed);
+  s.multi_mem_shared.store(0, std::memory_order_relaxed);
 }
 
 void Executor::DiscardMulti(Session& s) {
   s.in_multi_ = false;
   s.multi_error_ = false;
   s.queued_.clear();
+  s.multi_shared.store(-1, std::memory_order_relaxed);
+  s.multi_mem_shared.store(0, std::memory_order_relaxed);
   host_.watches().RemoveAll(&s);
 }
 
@@ -371,6 +446,8 @@ void Executor::Exec(Session& s, protocol::ReplyBuilder& rb) {
   std::vector<Session::QueuedCommand> cmds;
   cmds.swap(s.queued_);
   s.in_multi_ = false;
+  s.multi_shared.store(-1, std::memory_order_relaxed);
+  s.multi_mem_shared.store(0, std::memory_order_relaxed);
   // Lock every shard the queued commands touch, in the global order, before
   // the first runs; commands without fixed key positions lock everything.
   storage::LockSet locks;

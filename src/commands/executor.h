@@ -14,6 +14,7 @@
 // for a Session it owns.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -36,6 +37,7 @@ namespace basalt::commands {
 
 class CommandTable;
 class Host;
+class MonitorFeed;
 class Session;
 struct CommandSpec;
 struct ThreadStats;
@@ -57,7 +59,15 @@ class Executor {
   void Execute(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
                protocol::ReplyBuilder& rb);
 
+  // --- MONITOR ---
+  // The server's monitor registry (null in in-process tests: MONITOR is
+  // refused). Set once before any command runs.
+  void set_monitors(MonitorFeed* m) { monitors_ = m; }
+  MonitorFeed* monitors() const { return monitors_; }
+
   // --- Scripts ---
+  // DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call `noscript` commands.
+  void set_deny_scripts_disabled(bool v) { deny_scripts_disabled_.store(v); }
   // What a running script may do, for ScriptCall.
   struct ScriptRules {
     bool read_only = false;     // EVAL_RO, FCALL_RO, `no-writes`
@@ -95,6 +105,8 @@ class Executor {
   void ScriptReject(const CommandSpec* spec, std::string_view msg, protocol::ReplyBuilder& rb);
   void Run(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
            protocol::ReplyBuilder& rb, ThreadStats& stats);
+  // Sends the command to every monitor.
+  void FeedMonitors(Session& s, const CommandSpec& spec, std::span<const std::string_view> args);
   void LogSlow(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
                int64_t took_us);
 
@@ -103,6 +115,8 @@ class Executor {
   replication::WriteLog& log_;
   const CommandTable& table_;
   scripting::Runtime& scripts_;
+  MonitorFeed* monitors_ = nullptr;
+  std::atomic<bool> deny_scripts_disabled_{false};
 };
 
 }  // namespace basalt::commands

@@ -110,6 +110,21 @@ std::string_view TypeName(storage::ValueType t) {
   return "none";
 }
 
+std::string_view EncodingName(const storage::Entry* e) {
+  switch (e->encoding()) {
+    case storage::Encoding::kInt:
+      return "int";
+    case storage::Encoding::kEmbStr:
+      return "embstr";
+    case storage::Encoding::kRawInline:
+    case storage::Encoding::kRawHeap:
+      return "raw";
+    case storage::Encoding::kObject:
+      return e->obj()->EncodingName();
+  }
+  return "unknown";
+}
+
 CommandSpec Spec(const char* group, const char* name, int arity, CommandFlag flags, int first,
                  int last, int step, const char* acl, Handler h) {
   CommandSpec s;

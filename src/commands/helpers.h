@@ -171,6 +171,9 @@ std::string_view TypeName(storage::ValueType t);
 
 // A command table row: group, name, arity, flags ("write denyoom"), key
 // positions, ACL categories, handler.
+// OBJECT ENCODING's name for e's value ("int", "embstr", "raw", "quicklist", ...).
+std::string_view EncodingName(const storage::Entry* e);
+
 CommandSpec Spec(const char* group, const char* name, int arity, CommandFlag flags, int first,
                  int last, int step, const char* acl, Handler h);
 

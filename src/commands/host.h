@@ -29,6 +29,7 @@ class ReplyBuilder;
 }
 namespace basalt::replication {
 class WriteLog;
+struct FailoverRequest;
 }
 namespace basalt::sentinel {
 class Sentinel;
@@ -46,6 +47,7 @@ class CommandTable;
 class Executor;
 class Session;
 class SlowLog;
+class TrackingHub;
 class WatchRegistry;
 enum class SubKind;
 
@@ -65,6 +67,15 @@ class PubSubHub {
   virtual std::vector<std::string> Channels(SubKind kind, std::string_view pattern, bool all) = 0;
   virtual int64_t NumSub(SubKind kind, std::string_view channel) = 0;
   virtual int64_t NumPat() = 0;
+};
+
+// Memory figures only the server knows (MEMORY STATS, INFO memory).
+struct ServerMemory {
+  size_t startup = 0;          // allocated once started, before any data
+  size_t clients_normal = 0;   // connections' buffers and state
+  size_t clients_replicas = 0;
+  size_t replica_output = 0;   // stream bytes replicas have yet to read
+  size_t aof_buffer = 0;
 };
 
 // How SHUTDOWN asked to stop.
@@ -107,6 +118,14 @@ class Admin {
   // REPLICAOF host port: the +OK text; REPLICAOF NO ONE: Promote().
   virtual std::string SetPrimary(std::string_view host, int port) = 0;
   virtual void Promote() = 0;
+  // FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: Ok for +OK, or the
+  // error to reply.
+  virtual Status Failover(const replication::FailoverRequest& req) = 0;
+  // PSYNC <replid> <offset> FAILOVER from s, before the PSYNC is served:
+  // promotes this replica (Ok), or the error to reply.
+  virtual Status AcceptFailoverPsync(Session& s, std::string_view replid) = 0;
+  // Whether a FAILOVER is under way (REPLICAOF and SYNC are refused).
+  virtual bool failover_active() const = 0;
   // ROLE's reply.
   virtual void WriteRole(protocol::ReplyBuilder& rb) = 0;
   // WAIT: how many replicas acknowledged `offset`.
@@ -118,8 +137,9 @@ class Admin {
 
   // --- Persistence ---
   virtual Status Save() = 0;
-  virtual StatusOr<std::string> Bgsave(bool schedule) = 0;
-  virtual StatusOr<std::string> BgRewriteAof() = 0;
+  // Inside EXEC (`in_exec`) the job is scheduled, not started, as Redis does.
+  virtual StatusOr<std::string> Bgsave(bool schedule, bool in_exec) = 0;
+  virtual StatusOr<std::string> BgRewriteAof(bool in_exec) = 0;
   virtual Status DebugReload(bool save, bool flush, bool merge) = 0;
   virtual int64_t lastsave() const = 0;
   // FLUSHALL: what a flush of everything means for saving (dirty, a save
@@ -132,6 +152,9 @@ class Admin {
   virtual void ResetStats() = 0;
   virtual void RequestShutdown(ShutdownSave mode) = 0;
   virtual void SetActiveExpire(bool on) = 0;
+  virtual ServerMemory MemoryFigures() = 0;
+  // DEBUG CHANGE-REPL-ID.
+  virtual void ChangeReplicationIds() = 0;
   // Sentinel mode only (null otherwise).
   virtual sentinel::Sentinel* sentinel() = 0;
 };
@@ -156,6 +179,9 @@ class Host {
   // A key of database `db` changed: WATCH invalidation, the keyspace
   // notification, and waking clients blocked on it. REQUIRES: its shard lock.
   virtual void OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) = 0;
+  // Every key of database `db` may have changed at once (SWAPDB): wakes the
+  // clients blocked on its keys, which look again.
+  virtual void WakeBlockedInDb(int db) = 0;
   // Publishes a keyspace notification if notify-keyspace-events enables it.
   virtual void Notify(int db, std::string_view key, std::string_view event, uint32_t cls) = 0;
   // Counts an error reply (errorstats).
@@ -174,6 +200,9 @@ class Host {
   virtual bool EvictIfNeeded() = 0;
 
   virtual Admin& admin() = 0;
+  // Client-side caching (CLIENT TRACKING); null where there is none (the
+  // in-process test host).
+  virtual TrackingHub* tracking() { return nullptr; }
 };
 
 }  // namespace basalt::commands

@@ -13,6 +13,7 @@
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/helpers.h"
+#include "commands/tracking.h"
 #include "commands/watch_registry.h"
 #include "common/clock.h"
 #include "common/glob.h"
@@ -557,6 +558,9 @@ void CmdSwapDb(CommandContext& ctx) {
     ctx.host.watches().TouchInDb(int(*b), exists_in_either);
     StatusOr<bool> r = OpSwapDb(da, dbb);
     if (!r.ok()) return ctx.Error(r.status().message());
+    // A client blocked on a key that now exists in its database is served.
+    ctx.host.WakeBlockedInDb(int(*a));
+    ctx.host.WakeBlockedInDb(int(*b));
   }
   // Swapping a database with itself changes nothing, yet Redis 7.0 logs it too.
   ctx.PropagateAsIs();
@@ -603,6 +607,8 @@ void CmdFlushDb(CommandContext& ctx) {
   TouchExisting(ctx, db);
   StatusOr<bool> r = OpFlushDb(db, *async);
   if (!r.ok()) return ctx.Error(r.status().message());
+  // As Redis: every tracking client forgets everything, whatever the db.
+  if (TrackingHub* t = ctx.host.tracking()) t->Flushed();
   ctx.PropagateAsIs();
   ctx.reply.Ok();
 }
@@ -620,6 +626,7 @@ void CmdFlushAll(CommandContext& ctx) {
     StatusOr<bool> r = OpFlushDb(ks.db(d), *async);
     if (!r.ok()) return ctx.Error(r.status().message());
   }
+  if (TrackingHub* t = ctx.host.tracking()) t->Flushed();
   ctx.PropagateAsIs();
   locks.Release();
   // As Redis does: the running save ends and the now empty dataset is saved

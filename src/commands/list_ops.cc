@@ -31,11 +31,11 @@ ListState LookupListForWrite(const LockedKey& k, ListObject** list) {
   return ListState::kList;
 }
 
-ListState FindFirstList(std::span<const LockedKey> keys, size_t* index) {
+ListState FindFirstList(std::span<const LockedKey> keys, size_t* index, bool skip_wrong_type) {
   for (size_t i = 0; i < keys.size(); i++) {
     ListObject* l;
     ListState st = LookupListForWrite(keys[i], &l);
-    if (st == ListState::kMissing) continue;
+    if (st == ListState::kMissing || (skip_wrong_type && st == ListState::kWrongType)) continue;
     if (st == ListState::kList) *index = i;
     return st;
   }

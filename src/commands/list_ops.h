@@ -48,8 +48,10 @@ ListState LookupListForWrite(const LockedKey& k, storage::ListObject** list);
 // The first of `keys` that holds a list, as LMPOP/BLPOP/BLMPOP scan them:
 // keys that do not exist are skipped; a key of another type ends the scan
 // with kWrongType (even if a later key holds a list). On kList, *index is the
-// position in `keys` of the list found.
-ListState FindFirstList(std::span<const LockedKey> keys, size_t* index);
+// position in `keys` of the list found. With skip_wrong_type (a woken
+// blocked client) keys of another type are skipped like missing ones.
+ListState FindFirstList(std::span<const LockedKey> keys, size_t* index,
+                        bool skip_wrong_type = false);
 
 // What OpPop took from a list.
 struct ListPop {

@@ -31,7 +31,7 @@ void CmdBgsave(CommandContext& ctx) {
       return;
     }
   }
-  auto r = ctx.admin().Bgsave(schedule);
+  auto r = ctx.admin().Bgsave(schedule, ctx.session.exec_log() != nullptr);
   if (!r.ok()) {
     ctx.Error(r.status().message());
     return;
@@ -41,7 +41,7 @@ void CmdBgsave(CommandContext& ctx) {
 
 // BGREWRITEAOF
 void CmdBgRewriteAof(CommandContext& ctx) {
-  auto r = ctx.admin().BgRewriteAof();
+  auto r = ctx.admin().BgRewriteAof(ctx.session.exec_log() != nullptr);
   if (!r.ok()) {
     ctx.Error(r.status().message());
     return;

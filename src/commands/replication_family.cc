@@ -1,10 +1,11 @@
-// Replication commands: REPLCONF PSYNC SYNC ROLE REPLICAOF SLAVEOF.
+// Replication commands: REPLCONF PSYNC SYNC ROLE REPLICAOF SLAVEOF FAILOVER.
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/helpers.h"
 #include "common/numbers.h"
 #include "common/status.h"
+#include "replication/failover.h"
 
 namespace basalt::commands {
 namespace {
@@ -45,9 +46,16 @@ void CmdReplconf(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-// PSYNC replicationid offset: +CONTINUE from the backlog when the id and
-// offset allow it, a full resynchronization otherwise.
+// PSYNC replicationid offset [FAILOVER]: +CONTINUE from the backlog when the
+// id and offset allow it, a full resynchronization otherwise. FAILOVER (sent
+// by a primary handing over in a coordinated failover) first promotes this
+// replica, whose replid must be the one sent.
 void CmdPsync(CommandContext& ctx) {
+  if (ctx.args.size() > 3 && EqualsIgnoreCase(ctx.args[3], "failover")) {
+    Status st = ctx.admin().AcceptFailoverPsync(ctx.session, ctx.args[1]);
+    if (!st.ok()) return ctx.Error(st.message());
+  }
+  if (ctx.admin().failover_active()) return ctx.Error(errors::kSyncDuringFailover);
   Status st = ctx.admin().PrepareSync(ctx.session);
   if (!st.ok()) return ctx.Error(st.message());
   auto offset = ParseInt64(ctx.args[2]);
@@ -57,6 +65,7 @@ void CmdPsync(CommandContext& ctx) {
 
 // SYNC
 void CmdSync(CommandContext& ctx) {
+  if (ctx.admin().failover_active()) return ctx.Error(errors::kSyncDuringFailover);
   Status st = ctx.admin().PrepareSync(ctx.session);
   if (!st.ok()) return ctx.Error(st.message());
   ctx.admin().StartSync(ctx.session, false, "", 0);
@@ -64,6 +73,7 @@ void CmdSync(CommandContext& ctx) {
 
 // REPLICAOF host port | NO ONE (and its old name SLAVEOF)
 void CmdReplicaof(CommandContext& ctx) {
+  if (ctx.admin().failover_active()) return ctx.Error(errors::kReplicaofDuringFailover);
   if (EqualsIgnoreCase(ctx.args[1], "no") && EqualsIgnoreCase(ctx.args[2], "one")) {
     ctx.admin().Promote();
     ctx.reply.Ok();
@@ -80,12 +90,48 @@ void CmdReplicaof(CommandContext& ctx) {
 // ROLE
 void CmdRole(CommandContext& ctx) { ctx.admin().WriteRole(ctx.reply); }
 
+// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]
+// Each option at most once; ABORT with no other (redis-server answers a
+// syntax error otherwise). The state machine is replication/failover.h.
+void CmdFailover(CommandContext& ctx) {
+  replication::FailoverRequest req;
+  const auto& args = ctx.args;
+  for (size_t j = 1; j < args.size(); j++) {
+    std::string_view opt = args[j];
+    bool more1 = j + 1 < args.size(), more2 = j + 2 < args.size();
+    if (EqualsIgnoreCase(opt, "to") && more2 && !req.has_target && !req.abort) {
+      auto port = ParseInt64(args[j + 2]);
+      if (!port) return ctx.Error(errors::kNotInteger);
+      req.has_target = true;
+      req.host = std::string(args[j + 1]);
+      req.port = *port;
+      j += 2;
+    } else if (EqualsIgnoreCase(opt, "timeout") && more1 && req.timeout_ms == 0 && !req.abort) {
+      auto ms = ParseInt64(args[j + 1]);
+      if (!ms) return ctx.Error(errors::kNotInteger);
+      if (*ms <= 0) return ctx.Error(errors::kFailoverTimeout);
+      req.timeout_ms = *ms;
+      j++;
+    } else if (EqualsIgnoreCase(opt, "force") && !req.force && !req.abort) {
+      req.force = true;
+    } else if (EqualsIgnoreCase(opt, "abort") && !req.abort && !req.has_target && !req.force &&
+               req.timeout_ms == 0) {
+      req.abort = true;
+    } else {
+      return ctx.Error(errors::kSyntax);
+    }
+  }
+  Status st = ctx.admin().Failover(req);
+  if (!st.ok()) return ctx.Error(st.message());
+  ctx.reply.Ok();
+}
+
 }  // namespace
 
 void RegisterReplicationFamily(CommandTable& t) {
   const char* g = "server";
   t.Add(Spec(g, "replconf", -1, kAdmin | kNoScript | kLoading | kStale | kAllowBusy, 0, 0, 0,
-             "@admin @slow", CmdReplconf));
+             "@admin @slow @dangerous", CmdReplconf));
   t.Add(Spec(g, "psync", -3, kAdmin | kNoScript | kNoAsyncLoading | kNoMulti, 0, 0, 0,
              "@admin @slow @dangerous", CmdPsync));
   t.Add(Spec(g, "sync", 1, kAdmin | kNoScript | kNoAsyncLoading | kNoMulti, 0, 0, 0,
@@ -94,6 +140,8 @@ void RegisterReplicationFamily(CommandTable& t) {
              "@admin @slow @dangerous", CmdReplicaof));
   t.Add(Spec(g, "slaveof", 3, kAdmin | kNoScript | kStale | kNoAsyncLoading, 0, 0, 0,
              "@admin @slow @dangerous", CmdReplicaof));
+  t.Add(Spec(g, "failover", -1, kAdmin | kNoScript | kStale, 0, 0, 0, "@admin @slow @dangerous",
+             CmdFailover));
   t.Add(Spec(g, "role", 1, kNoScript | kLoading | kStale | kFast, 0, 0, 0,
              "@admin @fast @dangerous", CmdRole));
 }

@@ -1,11 +1,12 @@
-// Server commands: INFO CONFIG COMMAND DEBUG MEMORY OBJECT TIME LASTSAVE
-// SHUTDOWN.
+// Server commands: INFO CONFIG COMMAND OBJECT TIME LASTSAVE SHUTDOWN SLOWLOG
+// (DEBUG: debug_family.cc; MEMORY: memory_family.cc).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 
 #include "commands/command_context.h"
+#include "commands/command_key_specs.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
 #include "commands/helpers.h"
@@ -97,10 +98,10 @@ void ReplyStatusSet(CommandContext& ctx, std::string_view words) {
   for (auto w : items) ctx.reply.SimpleString(w);
 }
 
-// Command tips: an array of bulk strings, as Redis sends them.
+// Command tips: a set of bulk strings, as Redis sends them.
 void ReplyTips(CommandContext& ctx, std::string_view words) {
   std::vector<std::string_view> items = SplitWords(words);
-  ctx.reply.ArrayHeader(items.size());
+  ctx.reply.SetHeader(items.size());
   for (auto w : items) ctx.reply.Bulk(w);
 }
 
@@ -138,7 +139,11 @@ void ReplyOneKeySpec(CommandContext& ctx, const KeySpec& ks) {
   r.Bulk("begin_search");
   r.MapHeader(2);
   r.Bulk("type");
-  if (ks.keyword.empty()) {
+  if (ks.begin_unknown) {
+    r.Bulk("unknown");
+    r.Bulk("spec");
+    r.MapHeader(0);
+  } else if (ks.keyword.empty()) {
     r.Bulk("index");
     r.Bulk("spec");
     r.MapHeader(1);
@@ -156,7 +161,11 @@ void ReplyOneKeySpec(CommandContext& ctx, const KeySpec& ks) {
   r.Bulk("find_keys");
   r.MapHeader(2);
   r.Bulk("type");
-  if (ks.keynum) {
+  if (ks.find_unknown) {
+    r.Bulk("unknown");
+    r.Bulk("spec");
+    r.MapHeader(0);
+  } else if (ks.keynum) {
     r.Bulk("keynum");
     r.Bulk("spec");
     r.MapHeader(3);
@@ -181,21 +190,21 @@ void ReplyOneKeySpec(CommandContext& ctx, const KeySpec& ks) {
 
 void ReplyKeySpecs(CommandContext& ctx, const CommandSpec& c) {
   if (!c.key_specs.empty()) {
-    ctx.reply.ArrayHeader(c.key_specs.size());
+    ctx.reply.SetHeader(c.key_specs.size());
     for (const KeySpec& ks : c.key_specs) ReplyOneKeySpec(ctx, ks);
     return;
   }
-  if (c.first_key <= 0) {
-    ctx.reply.ArrayHeader(0);
+  if (c.first_key <= 0 || c.redis_key_specs) {
+    ctx.reply.SetHeader(0);
     return;
   }
-  // Derived from first/last/step; flags describe the access in general terms.
+  // A command redis-server does not have: derived from first/last/step.
   KeySpec ks;
   ks.flags = (c.flags & kWrite) ? "RW UPDATE" : "RO ACCESS";
   ks.begin_index = c.first_key;
   ks.lastkey = c.last_key < 0 ? c.last_key : c.last_key - c.first_key;
   ks.keystep = c.step;
-  ctx.reply.ArrayHeader(1);
+  ctx.reply.SetHeader(1);
   ReplyOneKeySpec(ctx, ks);
 }
 
@@ -213,7 +222,7 @@ void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& c) {
   ReplyStatusSet(ctx, c.acl);
   ReplyTips(ctx, c.tips);
   ReplyKeySpecs(ctx, c);
-  r.ArrayHeader(c.subcommands.size());
+  r.SetHeader(c.subcommands.size());
   for (const auto& s : c.subcommands) ReplyCommandInfo(ctx, *s);
 }
 
@@ -328,8 +337,8 @@ void CmdCommandList(CommandContext& ctx) {
   for (auto n : names) ctx.reply.Bulk(n);
 }
 
-// COMMAND GETKEYS command [arg [arg ...]]
-void CmdCommandGetKeys(CommandContext& ctx) {
+// COMMAND GETKEYS | GETKEYSANDFLAGS command [arg [arg ...]]
+void CommandGetKeys(CommandContext& ctx, bool with_flags) {
   auto rest = ctx.args.subspan(2);
   const CommandSpec* c = ctx.host.commands().Find(rest[0]);
   if (c != nullptr && !c->subcommands.empty() && rest.size() >= 2) {
@@ -341,7 +350,7 @@ void CmdCommandGetKeys(CommandContext& ctx) {
     ctx.Error(errors::kGetKeysNoCommand);
     return;
   }
-  if (c->first_key <= 0 && c->key_specs.empty()) {
+  if (!CommandHasKeys(*c)) {
     ctx.Error(errors::kGetKeysNoKeys);
     return;
   }
@@ -350,14 +359,25 @@ void CmdCommandGetKeys(CommandContext& ctx) {
     ctx.Error(errors::kGetKeysArity);
     return;
   }
-  std::vector<int> pos = c->KeyPositions(rest);
-  if (pos.empty()) {
-    ctx.Error(errors::kGetKeysInvalid);
+  std::vector<KeyRef> keys;
+  if (!FindKeys(*c, rest, &keys)) {
+    if (c->flags & kNoMandatoryKeys) {
+      ctx.reply.ArrayHeader(0);
+    } else {
+      ctx.Error(errors::kGetKeysInvalid);
+    }
     return;
   }
-  ctx.reply.ArrayHeader(pos.size());
-  for (int p : pos) ctx.reply.Bulk(rest[size_t(p)]);
+  ctx.reply.ArrayHeader(keys.size());
+  for (const KeyRef& k : keys) {
+    if (with_flags) ctx.reply.ArrayHeader(2);
+    ctx.reply.Bulk(rest[size_t(k.pos)]);
+    if (with_flags) ReplyStatusSet(ctx, KeySpecFlags(k.flags));
+  }
 }
+
+void CmdCommandGetKeys(CommandContext& ctx) { CommandGetKeys(ctx, false); }
+void CmdCommandGetKeysAndFlags(CommandContext& ctx) { CommandGetKeys(ctx, true); }
 
 void CmdCommandHelp(CommandContext& ctx) {
   ReplyHelp(ctx, {"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -373,26 +393,13 @@ void CmdCommandHelp(CommandContext& ctx) {
                   "    Return documentation details about multiple commands.",
                   "GETKEYS <full-command>",
                   "    Return the keys from a full command.",
+                  "GETKEYSANDFLAGS <full-command>",
+                  "    Return the keys and the access flags from a full command.",
                   "HELP",
                   "    Print this help."});
 }
 
 // ---- OBJECT ----
-
-std::string_view EncodingName(const Entry* e) {
-  switch (e->encoding()) {
-    case Encoding::kInt:
-      return "int";
-    case Encoding::kEmbStr:
-      return "embstr";
-    case Encoding::kRawInline:
-    case Encoding::kRawHeap:
-      return "raw";
-    case Encoding::kObject:
-      return e->obj()->EncodingName();
-  }
-  return "unknown";
-}
 
 bool LfuPolicy(CommandContext& ctx) {
   auto p = ctx.config().maxmemory_policy();
@@ -455,167 +462,6 @@ void CmdObjectHelp(CommandContext& ctx) {
                   "    <key>.",
                   "HELP",
                   "    Print this help."});
-}
-
-// ---- MEMORY ----
-
-// MEMORY USAGE key [SAMPLES count]
-void CmdMemoryUsage(CommandContext& ctx) {
-  if (ctx.args.size() == 5) {
-    if (!EqualsIgnoreCase(ctx.args[3], "samples")) {
-      ctx.Error(errors::kSyntax);
-      return;
-    }
-    if (!IntArg(ctx, ctx.args[4])) return;
-  } else if (ctx.args.size() != 3) {
-    ctx.Error(errors::kSyntax);
-    return;
-  }
-  KeyGuard g(ctx.db(), ctx.args[2]);
-  Entry* e = g.Find(false);
-  if (e == nullptr) {
-    ctx.reply.Null();
-    return;
-  }
-  // The entry's allocation(s) plus its share of the bucket array.
-  ctx.reply.Integer(int64_t(e->MemoryUsage() + sizeof(void*)));
-}
-
-void CmdMemoryMallocStats(CommandContext& ctx) { ctx.reply.Verbatim(MallocStatsText()); }
-void CmdMemoryPurge(CommandContext& ctx) {
-  PurgeAllocator();
-  ctx.reply.Ok();
-}
-void CmdMemoryHelp(CommandContext& ctx) {
-  ReplyHelp(ctx, {"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                  "MALLOC-STATS",
-                  "    Return internal statistics report from the memory allocator.",
-                  "PURGE",
-                  "    Attempt to purge dirty pages for reclamation by the allocator.",
-                  "USAGE <key> [SAMPLES <count>]",
-                  "    Return memory in bytes used by <key> and its value.",
-                  "HELP",
-                  "    Print this help."});
-}
-
-// ---- DEBUG ----
-
-// DEBUG SLEEP seconds | OBJECT key | SET-ACTIVE-EXPIRE 0|1 | HELP
-void CmdDebug(CommandContext& ctx) {
-  auto allowed = ctx.config().enable_debug_command();
-  bool local = ctx.session.unix_socket() || ctx.session.address().starts_with("127.") ||
-               ctx.session.address().starts_with("::1:");
-  if (allowed == config::ProtectedConfigs::kNo ||
-      (allowed == config::ProtectedConfigs::kLocal && !local)) {
-    ctx.Error(errors::kDebugNotAllowed);
-    return;
-  }
-  std::string_view sub = ctx.args[1];
-  if (EqualsIgnoreCase(sub, "sleep") && ctx.args.size() == 3) {
-    auto secs = ParseDouble(ctx.args[2]);
-    if (!secs) {
-      ctx.Error(errors::kNotFloat);
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(int64_t(*secs * 1e6)));
-    ctx.reply.Ok();
-  } else if (EqualsIgnoreCase(sub, "set-active-expire") && ctx.args.size() == 3) {
-    auto v = IntArg(ctx, ctx.args[2]);
-    if (!v) return;
-    ctx.admin().SetActiveExpire(*v != 0);
-    ctx.reply.Ok();
-  } else if (EqualsIgnoreCase(sub, "object") && ctx.args.size() == 3) {
-    KeyGuard g(ctx.db(), ctx.args[2]);
-    Entry* e = g.Find(false);
-    if (e == nullptr) {
-      ctx.Error(errors::kNoSuchKey);
-      return;
-    }
-    char val[32];
-    size_t len = Holds<Entry>(e) ? e->StringValue(val).size() : 0;
-    char buf[256];
-    snprintf(buf, sizeof(buf),
-             "Value at:%p refcount:1 encoding:%.*s serializedlength:%zu lru:%u "
-             "lru_seconds_idle:%u",
-             static_cast<void*>(e), int(EncodingName(e).size()), EncodingName(e).data(), len + 1,
-             e->lru(), storage::LruClock() - e->lru());
-    ctx.reply.SimpleString(buf);
-  } else if (EqualsIgnoreCase(sub, "reload")) {
-    bool save = true, flush = true, merge = false;
-    for (size_t j = 2; j < ctx.args.size(); j++) {
-      std::string_view o = ctx.args[j];
-      if (EqualsIgnoreCase(o, "merge")) {
-        merge = true;
-      } else if (EqualsIgnoreCase(o, "nosave")) {
-        save = false;
-      } else if (EqualsIgnoreCase(o, "noflush")) {
-        flush = false;
-      } else {
-        ctx.Error(errors::kDebugReloadOptions);
-        return;
-      }
-    }
-    Status st = ctx.admin().DebugReload(save, flush, merge);
-    if (!st.ok()) {
-      ctx.Error(st.message());
-      return;
-    }
-    Log(LogLevel::kNotice, "DB reloaded by DEBUG RELOAD");
-    ctx.reply.Ok();
-  } else if (EqualsIgnoreCase(sub, "digest") && ctx.args.size() == 2) {
-    storage::Keyspace& ks = ctx.host.keyspace();
-    storage::LockSet locks;
-    for (int d = 0; d < ks.db_count(); d++) locks.AddAll(ks.db(d));
-    locks.Acquire();
-    persistence::DatasetDigest digest;
-    for (int d = 0; d < ks.db_count(); d++) {
-      for (uint32_t s = 0; s < ks.db(d).shard_count(); s++) {
-        storage::Table& t = ks.db(d).shard(s).table();
-        uint64_t cursor = 0;
-        // Scan may repeat an entry while the table resizes; collect first.
-        std::vector<storage::Entry*> entries;
-        do {
-          cursor = t.Scan(cursor, [&](storage::Entry* e) { entries.push_back(e); });
-        } while (cursor != 0);
-        std::sort(entries.begin(), entries.end());
-        entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
-        for (storage::Entry* e : entries) digest.Add(d, *e);
-      }
-    }
-    ctx.reply.SimpleString(digest.Hex());
-  } else if (EqualsIgnoreCase(sub, "digest-value")) {
-    ctx.reply.ArrayHeader(ctx.args.size() - 2);
-    for (size_t j = 2; j < ctx.args.size(); j++) {
-      KeyGuard g(ctx.db(), ctx.args[j]);
-      storage::Entry* e = g.Find(false);
-      std::array<uint8_t, 20> d{};
-      if (e != nullptr) d = persistence::DigestValue(*e);
-      ctx.reply.SimpleString(persistence::DigestHex(d));
-    }
-  } else if (EqualsIgnoreCase(sub, "help")) {
-    ReplyHelp(ctx, {"DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                    "DIGEST",
-                    "    Output a hex signature representing the current DB content.",
-                    "DIGEST-VALUE <key> [<key> ...]",
-                    "    Output a hex signature of the values of all the specified keys.",
-                    "OBJECT <key>",
-                    "    Show low level info about the <key> and associated value.",
-                    "RELOAD [option ...]",
-                    "    Save the RDB on disk and reload it back to memory. Options: MERGE (keys",
-                    "    already in memory are replaced), NOFLUSH (do not empty the dataset first),",
-                    "    NOSAVE (load the existing RDB file without saving first).",
-                    "SET-ACTIVE-EXPIRE <0|1>",
-                    "    Setting it to 0 disables expiring keys in background when they are not",
-                    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back "
-                    "the",
-                    "    default.",
-                    "SLEEP <seconds>",
-                    "    Stop the server for <seconds>. Decimals allowed.",
-                    "HELP",
-                    "    Print this help."});
-  } else {
-    ctx.Error(errors::SubcommandSyntax(sub, "DEBUG"));
-  }
 }
 
 // SLOWLOG GET [count]
@@ -728,12 +574,11 @@ void RegisterServerFamily(CommandTable& t) {
       "nondeterministic_output request_policy:all_shards response_policy:special";
   t.Add(Spec(g, "time", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast", CmdTime)).tips =
       "nondeterministic_output";
-  t.Add(Spec(g, "lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast @dangerous", CmdLastSave))
+  t.Add(Spec(g, "lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, "@admin @fast @dangerous",
+             CmdLastSave))
       .tips = "nondeterministic_output";
   t.Add(Spec(g, "shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy, 0,
              0, 0, "@admin @slow @dangerous", CmdShutdown));
-  t.Add(Spec(g, "debug", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
-             "@admin @slow @dangerous", CmdDebug));
 
   t.Add(Spec(g, "slowlog", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
   t.AddSub("slowlog", Spec(g, "get", -2, kAdmin | kLoading | kStale, 0, 0, 0,
@@ -767,6 +612,7 @@ void RegisterServerFamily(CommandTable& t) {
   cmd("docs", -2, CmdCommandDocs);
   cmd("list", -2, CmdCommandList);
   cmd("getkeys", -4, CmdCommandGetKeys);
+  cmd("getkeysandflags", -4, CmdCommandGetKeysAndFlags);
   cmd("help", 2, CmdCommandHelp);
 
   t.Add(Spec(g, "object", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
@@ -780,11 +626,6 @@ void RegisterServerFamily(CommandTable& t) {
   t.AddSub("object", Spec("generic", "help", 2, kLoading | kStale, 0, 0, 0, "@keyspace @slow",
                           CmdObjectHelp));
 
-  t.Add(Spec(g, "memory", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
-  t.AddSub("memory", Spec(g, "usage", -3, kReadOnly, 2, 2, 1, "@read @slow", CmdMemoryUsage));
-  t.AddSub("memory", Spec(g, "malloc-stats", 2, kNoFlags, 0, 0, 0, "@slow", CmdMemoryMallocStats));
-  t.AddSub("memory", Spec(g, "purge", 2, kNoFlags, 0, 0, 0, "@slow", CmdMemoryPurge));
-  t.AddSub("memory", Spec(g, "help", 2, kLoading | kStale, 0, 0, 0, "@slow", CmdMemoryHelp));
 }
 
 }  // namespace basalt::commands

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <span>
 #include <string>
@@ -22,6 +23,7 @@
 
 namespace basalt::commands {
 
+struct ClientTracking;
 struct CommandSpec;
 
 enum class ReplyMode { kOn, kOff, kSkip, kSkipNext };
@@ -74,6 +76,9 @@ class Session {
   virtual void Flush() {}
   // Closes the connection once the current reply is written (QUIT, SHUTDOWN).
   virtual void CloseAfterReply() {}
+  // Closes the connection at the end of this round without writing the
+  // replies it still holds (an HTTP request sent to the data port).
+  virtual void DropConnection() {}
   // Whether a blocking command may wait here; if not it answers at once as if
   // it timed out (inside EXEC, in the AOF, in a script).
   virtual bool can_block() const { return false; }
@@ -83,7 +88,9 @@ class Session {
   // With BlockOn: the arguments to run again on wake-up instead of the ones
   // sent (XREAD resolves `$` to the stream's last ID at block time).
   virtual void SetBlockedArgs(std::vector<std::string> args) {}
-  // True while a blocked command is being run again after a wake-up.
+  // True while a blocked command runs again after one of its keys changed.
+  // Redis serves a woken client only from keys of the type it waits for: a
+  // key that now holds another type is passed over, not answered WRONGTYPE.
   virtual bool retrying_blocked() const { return false; }
   // The command just run (outside EXEC) added to the write log, which now
   // ends at `log_offset`: a connection may hold its reply until the write is
@@ -96,6 +103,9 @@ class Session {
   // gave up before doing anything: the connection runs it again later and
   // returns true; false when it cannot (the command then waits).
   virtual bool RetryLater() { return false; }
+  // True while a blocked command runs again after a wake-up (MONITOR showed
+  // it when it first ran).
+  virtual bool reprocessing() const { return false; }
   // After every executed command (a connection parks a blocked command here).
   virtual void OnExecuted(const CommandSpec& spec, std::span<const std::string_view> args) {}
   // The peer's and the local address (CLIENT LIST/KILL, the slow log, DEBUG's
@@ -152,10 +162,19 @@ class Session {
   std::atomic<const CommandSpec*> last_cmd{nullptr};
   std::atomic<bool> no_evict_{false};
   std::atomic<size_t> nsub{0}, npsub{0}, nssub{0};
+  // CLIENT LIST's multi=: commands queued since MULTI, -1 outside MULTI.
+  std::atomic<int> multi_shared{-1};
+  std::atomic<size_t> multi_mem_shared{0};  // multi-mem=
+  // In MONITOR mode (CLIENT LIST flag O); set on the owner thread.
+  std::atomic<bool> monitor{false};
   // Set by any thread when a watched key changes.
   std::atomic<bool> watch_dirty_{false};
   // CLIENT SETNAME; guarded by the host's registry mutex.
   std::string name;
+  // CLIENT TRACKING state (commands/tracking.h), created on first use. The
+  // pointer is the owner thread's; the object is shared with the server's
+  // tracking registry.
+  std::shared_ptr<ClientTracking> tracking;
 
  protected:
   // A connection that turns out to be our primary's link (REPLICAOF).

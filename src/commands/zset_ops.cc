@@ -112,10 +112,10 @@ ZState LookupZSetForWrite(const LockedKey& k, ZSetObject** z) {
   return ZState::kZSet;
 }
 
-ZState FindFirstZSet(std::span<const LockedKey> keys, size_t* index) {
+ZState FindFirstZSet(std::span<const LockedKey> keys, size_t* index, bool skip_wrong_type) {
   for (size_t i = 0; i < keys.size(); i++) {
     ZState st = LookupZSetForWrite(keys[i], nullptr);
-    if (st == ZState::kMissing) continue;
+    if (st == ZState::kMissing || (skip_wrong_type && st == ZState::kWrongType)) continue;
     if (st == ZState::kZSet) *index = i;
     return st;
   }

@@ -48,8 +48,10 @@ enum class ZState { kMissing, kZSet, kWrongType };
 ZState LookupZSetForWrite(const LockedKey& k, storage::ZSetObject** z);
 // The first of `keys` holding a sorted set, as ZMPOP/BZMPOP scan them:
 // missing keys are skipped; a key of another type ends the scan with
-// kWrongType. On kZSet, *index is the position in `keys`.
-ZState FindFirstZSet(std::span<const LockedKey> keys, size_t* index);
+// kWrongType (skipped instead with skip_wrong_type, for a woken blocked
+// client). On kZSet, *index is the position in `keys`.
+ZState FindFirstZSet(std::span<const LockedKey> keys, size_t* index,
+                     bool skip_wrong_type = false);
 
 // --- Pops ---
 struct ZPopped {

@@ -178,6 +178,7 @@ class Config {
     return static_cast<MaxmemoryPolicy>(Num(kMaxmemoryPolicy));
   }
   int64_t maxmemory_samples() const { return Num(kMaxmemorySamples); }
+  int64_t tracking_table_max_keys() const { return Num(kTrackingTableMaxKeys); }
   int64_t maxmemory_eviction_tenacity() const { return Num(kMaxmemoryEvictionTenacity); }
   int64_t lfu_log_factor() const { return Num(kLfuLogFactor); }
   int64_t lfu_decay_time() const { return Num(kLfuDecayTime); }  // minutes
@@ -189,6 +190,7 @@ class Config {
   int64_t hash_max_listpack_value() const { return Num(kHashMaxListpackValue); }
   // > 0: entries per list node; -1..-5: node size limit of 4/8/16/32/64 KB.
   int64_t list_max_listpack_size() const { return Num(kListMaxListpackSize); }
+  int64_t list_compress_depth() const { return Num(kListCompressDepth); }
   int64_t set_max_intset_entries() const { return Num(kSetMaxIntsetEntries); }
   int64_t zset_max_listpack_entries() const { return Num(kZsetMaxListpackEntries); }
   int64_t zset_max_listpack_value() const { return Num(kZsetMaxListpackValue); }
@@ -332,6 +334,8 @@ class Config {
     kAutoAofRewriteMinSize,
     kRdbSaveIncrementalFsync,
     kAofRewriteIncrementalFsync,
+    kTrackingTableMaxKeys,
+    kListCompressDepth,
     kNumSlotCount
   };
   enum StrSlot : int {

@@ -86,11 +86,11 @@ Status SaveJobs::Save() {
   return Status::Ok();
 }
 
-StatusOr<std::string> SaveJobs::Bgsave(bool schedule) {
+StatusOr<std::string> SaveJobs::Bgsave(bool schedule, bool in_exec) {
   std::unique_lock<std::mutex> lock(job_mu_);
   if (job_ == Job::kRdb) return Status::Error("ERR Background save already in progress");
-  if (job_ != Job::kNone) {
-    if (schedule) {
+  if (job_ != Job::kNone || in_exec) {
+    if (schedule || in_exec) {
       bgsave_scheduled_ = true;
       return std::string("Background saving scheduled");
     }
@@ -314,17 +314,20 @@ void SaveJobs::Cron() {
 
 // ---------------------------------------------------------------- AOF on/off, rewrite
 
-StatusOr<std::string> SaveJobs::BgRewriteAof() {
+StatusOr<std::string> SaveJobs::BgRewriteAof(bool in_exec) {
   std::unique_lock<std::mutex> lock(job_mu_);
   if (job_ == Job::kAofRewrite) {
     return Status::Error("ERR Background append only file rewriting already in progress");
   }
-  if (job_ != Job::kNone) {
-    rewrite_scheduled_ = true;
-    return std::string("Background append only file rewriting scheduled");
-  }
+  // Redis also rewrites with appendonly off; Basalt refuses it rather than
+  // scheduling a rewrite that would never run (docs/compatibility.md).
   if (!aof_.enabled()) {
     return Status::Error("ERR Background AOF rewrite is only possible while appendonly is on");
+  }
+  // Inside EXEC the job only starts after the transaction, as Redis does.
+  if (job_ != Job::kNone || in_exec) {
+    rewrite_scheduled_ = true;
+    return std::string("Background append only file rewriting scheduled");
   }
   StartJobLocked(lock, Job::kAofRewrite);
   if (job_ != Job::kAofRewrite) {

@@ -46,10 +46,11 @@ class SaveJobs {
 
   // SAVE: a snapshot written before returning.
   Status Save();
-  // BGSAVE [SCHEDULE]: the status reply text, or an error.
-  StatusOr<std::string> Bgsave(bool schedule);
-  // BGREWRITEAOF: the status reply text, or an error.
-  StatusOr<std::string> BgRewriteAof();
+  // BGSAVE [SCHEDULE]: the status reply text, or an error. Inside EXEC
+  // (`in_exec`) the save is scheduled for the cron, as Redis does.
+  StatusOr<std::string> Bgsave(bool schedule, bool in_exec = false);
+  // BGREWRITEAOF: the status reply text, or an error (scheduled in EXEC).
+  StatusOr<std::string> BgRewriteAof(bool in_exec = false);
   // A full sync to a replica: a snapshot whose start instant runs
   // `at_instant(offset)` (every shard locked), written to `sink` on the job
   // thread, then `done(status)` on that thread. Fails when another snapshot

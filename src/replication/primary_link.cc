@@ -165,6 +165,11 @@ void Role::Run() {
       ::close(sync_fd_);
       sync_fd_ = -1;
     }
+    if (!st.ok() && generation_.load() == gen &&
+        failover_psync_.load() == int(FailoverPsync::kPending)) {
+      // The handover of a FAILOVER failed before the target answered.
+      failover_psync_.store(int(FailoverPsync::kRejected));
+    }
     if (!st.ok() && !stop_ && generation_.load() == gen) {
       Log(LogLevel::kWarning, "Replication with MASTER %s:%d: %s", host.c_str(), port,
           st.message().c_str());
@@ -238,19 +243,33 @@ Status Role::SyncOnce(uint64_t gen, const std::string& host, int port) {
   int64_t my_offset;
   int my_db = stream_db();
   bool history;
+  bool failover;
   {
     std::lock_guard<std::mutex> lock(mu_);
     my_replid = replid_;
     my_offset = hooks_.write_log().offset();
     history = have_history_;
+    failover = generation_.load() == gen && failover_psync_.load() == int(FailoverPsync::kPending);
   }
   std::string psync_id = history ? my_replid : "?";
   std::string psync_off = history ? std::to_string(my_offset + 1) : "-1";
-  st = conn.Send({"PSYNC", psync_id, psync_off});
+  // A coordinated failover's handover: `PSYNC <replid> <offset> FAILOVER`
+  // makes the target promote itself before it answers (as Redis 6.2+).
+  st = failover ? conn.Send({"PSYNC", psync_id, psync_off, "FAILOVER"})
+                : conn.Send({"PSYNC", psync_id, psync_off});
   if (!st.ok()) return st;
   line = conn.ReadReply();
   if (!line.ok()) return line.status();
   const std::string& reply = line.value();
+  if (failover) {
+    bool accepted = reply.starts_with("+CONTINUE") || reply.starts_with("+FULLRESYNC");
+    int expected = int(FailoverPsync::kPending);
+    failover_psync_.compare_exchange_strong(
+        expected, int(accepted ? FailoverPsync::kAccepted : FailoverPsync::kRejected));
+    if (!accepted) {
+      return Status::Error("The failover target rejected the PSYNC FAILOVER request: " + reply);
+    }
+  }
   if (reply.starts_with("+CONTINUE")) {
     std::string new_id = reply.size() > 10 ? reply.substr(10) : "";
     {

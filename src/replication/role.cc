@@ -86,7 +86,7 @@ void Role::RestoreFromRdb(const std::string& replid, int64_t offset, int stream_
       replid.c_str(), (long long)offset);
 }
 
-std::string Role::SetPrimary(const std::string& host, int port) {
+std::string Role::SetPrimary(const std::string& host, int port, bool failover) {
   {
     std::unique_lock<std::mutex> apply = HoldApplyForRoleChange();
     std::lock_guard<std::mutex> lock(mu_);
@@ -102,6 +102,7 @@ std::string Role::SetPrimary(const std::string& host, int port) {
     host_ = host;
     port_ = port;
     generation_.fetch_add(1);
+    failover_psync_.store(int(failover ? FailoverPsync::kPending : FailoverPsync::kNone));
     DropPrimaryClientLocked();
     if (sync_fd_ >= 0) shutdown(sync_fd_, SHUT_RDWR);
     replica_.store(true, std::memory_order_release);
@@ -126,6 +127,7 @@ void Role::Promote() {
     host_.clear();
     port_ = 0;
     generation_.fetch_add(1);
+    failover_psync_.store(int(FailoverPsync::kNone));
     DropPrimaryClientLocked();
     if (sync_fd_ >= 0) shutdown(sync_fd_, SHUT_RDWR);
     ShiftReplidLocked();
@@ -162,6 +164,14 @@ std::unique_lock<std::mutex> Role::HoldApplyForRoleChange() {
     Log(LogLevel::kWarning, "REPLICAOF: the primary client is busy; switching without it");
   }
   return apply;
+}
+
+void Role::ChangeReplicationIds() {
+  std::lock_guard<std::mutex> lock(mu_);
+  replid_ = RandomHex(40);
+  replid2_ = kNoReplid;
+  second_offset_ = -1;
+  Log(LogLevel::kWarning, "Changing replication IDs after receiving DEBUG change-repl-id");
 }
 
 void Role::ShiftReplidLocked() {

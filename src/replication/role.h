@@ -89,8 +89,18 @@ class Role {
   bool is_replica() const { return replica_.load(std::memory_order_acquire); }
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   // REPLICAOF host port: the reply, "+OK" or "+OK Already connected...".
-  std::string SetPrimary(const std::string& host, int port);
+  // `failover`: the first PSYNC to the new primary carries FAILOVER, asking
+  // it to promote itself (FAILOVER's handover, failover.h).
+  std::string SetPrimary(const std::string& host, int port, bool failover = false);
+  // What became of the last PSYNC ... FAILOVER (any thread).
+  enum class FailoverPsync { kNone = 0, kPending = 1, kAccepted = 2, kRejected = 3 };
+  FailoverPsync failover_psync() const {
+    return FailoverPsync(failover_psync_.load(std::memory_order_acquire));
+  }
   // REPLICAOF NO ONE.
+  // DEBUG CHANGE-REPL-ID: a new replid and no replid2 (replicas can no
+  // longer continue either history), as Redis does.
+  void ChangeReplicationIds();
   void Promote();
   // Whether a replica's link to its primary is up (a primary: true).
   bool link_up() const;
@@ -176,6 +186,9 @@ class Role {
   std::atomic<int64_t> sync_read_{0};
   std::atomic<int64_t> last_io_ms_{0};
   std::atomic<int64_t> read_offset_{0};  // bytes read from the primary (offset)
+  // FailoverPsync; set to kPending by SetPrimary(..., true) under mu_, then
+  // by the link thread once the attempt got its answer.
+  std::atomic<int> failover_psync_{0};
   int64_t last_ack_ms_ = 0;              // primary client's worker only
   int64_t alone_since_ms_ = 0;           // worker 0's cron: a primary without replicas since
   std::thread thread_;

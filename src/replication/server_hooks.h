@@ -84,6 +84,11 @@ class ServerHooks {
                                  LoadedSnapshot* loaded) = 0;
   // BGREWRITEAOF (the AOF must hold the dataset just loaded).
   virtual StatusOr<std::string> BgRewriteAof() = 0;
+
+  // --- FAILOVER (failover.h) ---
+  // Pauses (or resumes) clients' writes as CLIENT PAUSE WRITE does, apart
+  // from any CLIENT PAUSE: CLIENT UNPAUSE does not end it.
+  virtual void SetFailoverPause(bool on) = 0;
 };
 
 }  // namespace basalt::replication

@@ -71,4 +71,18 @@ void BlockingRegistry::SignalAll(int db, std::string_view key) {
   }
 }
 
+void BlockingRegistry::SignalDb(int db) {
+  if (queued_keys_.load(std::memory_order_relaxed) == 0) return;
+  std::vector<std::string> keys;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [k, q] : queues_) {
+      int d;
+      std::memcpy(&d, k.data(), sizeof(d));
+      if (d == db) keys.push_back(k.substr(sizeof(d)));
+    }
+  }
+  for (const std::string& key : keys) Signal(db, key);
+}
+
 }  // namespace basalt::server

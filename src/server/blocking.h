@@ -35,6 +35,8 @@ class BlockingRegistry {
   // Wakes every waiter of (db, key): a stream write may serve all its
   // XREAD readers, and a deleted stream or group ends XREADGROUP waits.
   void SignalAll(int db, std::string_view key);
+  // Wakes the first waiter of every key of database db (SWAPDB).
+  void SignalDb(int db);
   size_t blocked_clients() const { return blocked_.load(std::memory_order_relaxed); }
 
  private:

@@ -11,6 +11,7 @@
 
 #include "commands/command_context.h"
 #include "commands/command_table.h"
+#include "commands/tracking.h"
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/logging.h"
@@ -27,6 +28,16 @@
 namespace basalt::server {
 
 namespace {
+
+// Whether CLIENT PAUSE WRITE (and FAILOVER's pause) holds a command back:
+// writes and may-replicate commands, and the scripts that may write (Redis
+// 7.0 flags EVAL, EVALSHA and FCALL may-replicate; their _RO forms run).
+bool PausedByWritePause(const commands::CommandSpec* spec) {
+  if (spec == nullptr) return false;
+  if (spec->flags & (commands::kWrite | commands::kMayReplicate)) return true;
+  const std::string& n = spec->name;
+  return n == "eval" || n == "evalsha" || n == "fcall";
+}
 constexpr size_t kReadChunk = 16 * 1024;
 // Output beyond this is released after a flush instead of kept for reuse.
 constexpr size_t kKeepOutputCapacity = 64 * 1024;
@@ -90,8 +101,13 @@ void Client::ReadSome() {
     return;
   }
   in_len_ += size_t(n);
-  Bump(worker_->stats().net_in, uint64_t(n));
-  if (is_primary_link()) server_->replication_role().NoteRead(size_t(n));
+  Bump(worker_->stats().reads, 1);
+  if (is_primary_link()) {
+    Bump(worker_->stats().net_repl_in, uint64_t(n));
+    server_->replication_role().NoteRead(size_t(n));
+  } else {
+    Bump(worker_->stats().net_in, uint64_t(n));
+  }
   last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
   if (in_len_ - in_pos_ > size_t(server_->config().client_query_buffer_limit())) {
     Log(LogLevel::kWarning, "Closing client that reached max query buffer length (qbuf=%zu)",
@@ -134,7 +150,8 @@ void Client::ProcessInput() {
     // CLIENT PAUSE: leave the command in the buffer and retry when it ends.
     if (server_->paused_any()) {
       const commands::CommandSpec* spec = server_->commands().Find(args_[0]);
-      bool is_write = spec != nullptr && (spec->flags & (commands::kWrite | commands::kMayReplicate));
+      bool is_write = PausedByWritePause(spec) ||
+                      (spec != nullptr && spec->traits.is_exec && in_multi() && multi_pauses_);
       if (spec != nullptr && server_->MustPause(is_write)) {
         parser_.Reset();
         paused_ = true;
@@ -144,9 +161,21 @@ void Client::ProcessInput() {
     }
     size_t start = in_pos_;
     in_pos_ += consumed;
+    bool queues_paused = in_multi() && PausedByWritePause(server_->commands().Find(args_[0]));
+    // CLIENT TRACKING: the table is held to tracking-table-max-keys before
+    // each command, and what writers queued for us goes before this reply.
+    if (server_->tracker().OverLimit()) server_->tracker().EnforceLimit();
+    DrainPushes();
     dispatching_input_ = true;
     DispatchOne(args_);
     dispatching_input_ = false;
+    // Our own writes' invalidations follow their reply.
+    DrainPushes();
+    if (!in_multi()) {
+      multi_pauses_ = false;
+    } else if (queues_paused) {
+      multi_pauses_ = true;
+    }
     if (retry_) {
       // A script holds the shard: the request goes back in the buffer and
       // is tried again on the next loop round, like a paused client's.
@@ -171,6 +200,8 @@ void Client::ProcessInput() {
     }
   }
   processing_ = false;
+  // BCAST invalidations of this batch's writes, before the replies leave.
+  server_->tracker().FlushBroadcasts();
   UpdateSharedSizes();
   // REPLCONF GETACK: answered once the whole batch that carried it is
   // applied (the cron acknowledges once a second otherwise).
@@ -278,6 +309,37 @@ void Client::DispatchOne(std::span<const std::string_view> args) {
     set_reply_mode(ReplyMode::kSkipNext);
   }
   if (sync_offset_ != 0) HoldForReplicas(mark);
+  // CLIENT CACHING applies to the next command, or to a whole transaction
+  // (and still to a command that will run again, RetryLater).
+  if (tracking && !retry_ && !in_multi() && !EqualsIgnoreCase(args[0], "client")) {
+    tracking->caching = false;
+  }
+}
+
+void Client::QueuePush(std::string bytes) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(push_mu_);
+    first = push_queue_.empty();
+    push_queue_.append(bytes);
+    push_pending_.store(true, std::memory_order_release);
+  }
+  if (!first) return;
+  Worker* w = worker_;
+  uint64_t client_id = id;
+  w->loop().Post([w, client_id] {
+    if (Client* c = w->FindClient(client_id)) c->DrainPushes();
+  });
+}
+
+void Client::DrainPushesSlow() {
+  std::string bytes;
+  {
+    std::lock_guard<std::mutex> lock(push_mu_);
+    bytes.swap(push_queue_);
+    push_pending_.store(false, std::memory_order_relaxed);
+  }
+  if (!bytes.empty()) DeliverPush(bytes);
 }
 
 void Client::OnWrite(int64_t log_offset) {
@@ -320,6 +382,12 @@ void Client::DeliverPush(std::string_view bytes) {
   } else {
     obuf_soft_since_ms_ = 0;
   }
+  worker_->ScheduleFlush(this);
+}
+
+void Client::DeliverMonitor(std::string_view line) {
+  if (closed_) return;
+  out_.append(line);
   worker_->ScheduleFlush(this);
 }
 
@@ -368,6 +436,8 @@ void Client::RetryBlocked() {
   block_requested_ = false;
   std::vector<std::string_view> views(blocked_args_.begin(), blocked_args_.end());
   size_t mark = out_.size();
+  // Its writes are its own (CLIENT TRACKING NOLOOP), whoever woke it.
+  commands::CallerScope caller(this);
   server_->executor().Execute(*this, *blocked_spec_, views, reply_);
   if (sync_offset_ != 0) HoldForReplicas(mark);
   retrying_ = false;
@@ -408,6 +478,10 @@ void Client::UnblockWith(std::string_view error) {
 
 void Client::Flush() {
   if (closed_ || raw_transfer_) return;
+  if (drop_output_) {
+    Close();
+    return;
+  }
   // appendfsync always: a write's reply leaves only once the write is on
   // disk; the worker syncs once for all its clients after this round.
   if (durable_wait_ != 0 && out_pos_ < out_.size()) {
@@ -425,7 +499,10 @@ void Client::Flush() {
     ssize_t n = write(fd, out_.data() + out_pos_, limit - out_pos_);
     if (n > 0) {
       out_pos_ += size_t(n);
-      Bump(worker_->stats().net_out, uint64_t(n));
+      Bump(worker_->stats().writes, 1);
+      Bump(link_kind_.load(std::memory_order_relaxed) == 1 ? worker_->stats().net_repl_out
+                                                           : worker_->stats().net_out,
+           uint64_t(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -490,6 +567,8 @@ void Client::Close() {
   }
   server_->watches().RemoveAll(this);
   server_->pubsub().UnsubscribeAll(this);
+  server_->tracker().ClientClosed(*this);
+  server_->monitors().Remove(*this);
   if (blocked_) EndBlocking();
   // Out of the registry before the socket closes: once the peer sees the
   // close, CLIENT KILL/LIST must no longer find this client.
@@ -598,10 +677,20 @@ std::string Client::InfoLine() const {
   int64_t now = NowMs();
   const commands::CommandSpec* cmd = last_cmd.load(std::memory_order_relaxed);
   std::string flags;
+  if (monitor.load(std::memory_order_relaxed)) flags += "O";
   if (link_kind_.load() == 2) flags += "M";
   if (link_kind_.load() == 1) flags += "S";
   if (nsub.load() + npsub.load() + nssub.load() > 0) flags += "P";
+  int multi = multi_shared.load(std::memory_order_relaxed);
+  if (multi >= 0) flags += "x";
   if (blocked_shared_.load()) flags += "b";
+  // tracking is created under the registry mutex, which the caller holds.
+  const commands::ClientTracking* t = tracking.get();
+  bool tracking_on = t != nullptr && t->on.load();
+  if (tracking_on) flags += "t";
+  if (tracking_on && t->broken_redirect.load()) flags += "R";
+  if (tracking_on && t->bcast.load()) flags += "B";
+  if (watch_dirty_.load(std::memory_order_relaxed)) flags += "d";
   if (is_unix) flags += "U";
   if (flags.empty()) flags = "N";
   size_t qlen = qbuf_len.load(std::memory_order_relaxed);
@@ -609,15 +698,17 @@ std::string Client::InfoLine() const {
   char buf[1024];
   snprintf(buf, sizeof(buf),
            "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu "
-           "psub=%zu ssub=%zu multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
-           "rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=default redir=-1 "
+           "psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=%zu rbs=%zu "
+           "rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=default redir=%lld "
            "resp=%d",
            (unsigned long long)id, addr.c_str(), laddr.c_str(), fd, name.c_str(),
            (long long)((now - created_ms) / 1000),
            (long long)((now - last_interaction_ms.load(std::memory_order_relaxed)) / 1000),
-           flags.c_str(), db(), nsub.load(), npsub.load(), nssub.load(), qlen,
-           qcap > qlen ? qcap - qlen : 0, qcap, qlen, obuf_len.load(std::memory_order_relaxed),
-           qcap + sizeof(Client), cmd ? cmd->name.c_str() : "NULL",
+           flags.c_str(), db(), nsub.load(), npsub.load(), nssub.load(), multi, qlen,
+           qcap > qlen ? qcap - qlen : 0,
+           multi_mem_shared.load(std::memory_order_relaxed), qcap, qlen,
+           obuf_len.load(std::memory_order_relaxed), qcap + sizeof(Client),
+           cmd ? cmd->name.c_str() : "NULL", tracking_on ? (long long)t->redirect.load() : -1LL,
            resp_shared_.load(std::memory_order_relaxed));
   return buf;
 }

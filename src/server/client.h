@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <span>
 #include <string>
@@ -66,6 +67,10 @@ class Client final : public commands::Session,
   // current loop iteration.
   void Close() override;
   void CloseAfterReply() override { close_after_reply_ = true; }
+  void DropConnection() override {
+    close_after_reply_ = true;
+    drop_output_ = true;
+  }
   bool closing() const override { return closed_; }
 
   // --- commands::Session ---
@@ -79,6 +84,7 @@ class Client final : public commands::Session,
   void OnWrite(int64_t log_offset) override;
   void ServeOthersWhileBusy() override;
   bool RetryLater() override;
+  bool reprocessing() const override { return retrying_; }
   void OnExecuted(const commands::CommandSpec& spec,
                   std::span<const std::string_view> args) override;
   std::string_view address() const override { return addr; }
@@ -146,6 +152,17 @@ class Client final : public commands::Session,
   // Appends a rendered message; enforces client-output-buffer-limit pubsub
   // and schedules a flush at the end of the loop iteration.
   void DeliverPush(std::string_view bytes);
+  // CLIENT TRACKING: queues a rendered invalidation from any thread; the
+  // owner writes it before its next command (DrainPushes) or from a posted
+  // task. REQUIRES: the server's registry mutex is held (this client is alive).
+  void QueuePush(std::string bytes);
+  // Owner thread: writes what QueuePush queued.
+  void DrainPushes() {
+    if (push_pending_.load(std::memory_order_acquire)) DrainPushesSlow();
+  }
+  // Appends a MONITOR line and schedules a flush (normal client output
+  // limits, as Redis counts a monitor as a normal client).
+  void DeliverMonitor(std::string_view line);
 
   // --- Shared (read by other threads) ---
   const int fd;
@@ -183,12 +200,17 @@ class Client final : public commands::Session,
   // Applies one command of the primary's stream (raw: its bytes).
   void RunFromPrimary(std::vector<std::string_view>& args, std::string_view raw);
   void UpdateSharedSizes();
+  void DrainPushesSlow();
 
   Server* server_;
   Worker* worker_;
   bool close_after_reply_ = false;
+  bool drop_output_ = false;  // DropConnection: close without writing
   bool closed_ = false;
   bool paused_ = false;
+  // The MULTI being queued holds a command that CLIENT PAUSE WRITE (and
+  // FAILOVER) hold back, so its EXEC waits too (as in Redis).
+  bool multi_pauses_ = false;
   bool dispatching_input_ = false;  // DispatchOne from ProcessInput: RetryLater may re-park
   bool retry_ = false;              // the request goes back to the buffer
   bool want_write_ = false;
@@ -230,6 +252,10 @@ class Client final : public commands::Session,
   bool waiting_replicas_ = false;  // WAIT in progress
   int64_t wait_numreplicas_ = 0, wait_offset_ = 0, wait_deadline_ms_ = 0;
   bool ack_waiter_ = false;  // listed by the AckTracker for this worker
+  // QueuePush's messages, written by the owner thread.
+  std::mutex push_mu_;
+  std::string push_queue_;  // Guarded by push_mu_.
+  std::atomic<bool> push_pending_{false};
   std::string out_;       // pending output starts at out_pos_
   size_t out_pos_ = 0;
   protocol::ReplyBuilder reply_;

@@ -53,7 +53,10 @@ bool Server::EvictIfNeeded() {
   int64_t maxmem = config_->maxmemory();
   if (maxmem <= 0) return true;
   size_t used = UsedMemory();
-  if (used <= size_t(maxmem)) return true;
+  if (used <= size_t(maxmem)) {
+    NoteEvictionExceeded(false);
+    return true;
+  }
   MaxmemoryPolicy policy = config_->maxmemory_policy();
   if (policy == MaxmemoryPolicy::kNoEviction) return false;
   bool volatile_only = VolatileOnly(policy);
@@ -117,6 +120,7 @@ bool Server::EvictIfNeeded() {
       std::string_view args[2] = {lazy ? "UNLINK" : "DEL", key};
       write_log_.Append(shard->db(), args);
       TouchWatched(shard->db(), key);
+      tracking_.KeyChanged(key);
       Notify(shard->db(), key, "evicted", commands::kNotifyEvicted);
       Entry** link = shard->table().FindLink(key, HashKey(key));
       if (link != nullptr) shard->Delete(link, lazy);
@@ -133,7 +137,27 @@ bool Server::EvictIfNeeded() {
   }
   // Out of time but made progress: let the command run, as Redis does, and
   // finish on the next call or in cron.
-  return freed > 0 || UsedMemory() <= size_t(maxmem);
+  bool under = UsedMemory() <= size_t(maxmem);
+  NoteEvictionExceeded(!under);
+  return freed > 0 || under;
+}
+
+void Server::NoteEvictionExceeded(bool over) {
+  int64_t since = eviction_over_since_ms_.load(std::memory_order_relaxed);
+  if (over) {
+    if (since == 0) {
+      int64_t zero = 0;
+      eviction_over_since_ms_.compare_exchange_strong(zero, NowMs());
+    }
+  } else if (since != 0 && eviction_over_since_ms_.compare_exchange_strong(since, 0)) {
+    eviction_over_total_ms_.fetch_add(NowMs() - since, std::memory_order_relaxed);
+  }
+}
+
+int64_t Server::eviction_exceeded_ms(bool total) const {
+  int64_t since = eviction_over_since_ms_.load(std::memory_order_relaxed);
+  int64_t current = since == 0 ? 0 : std::max<int64_t>(0, NowMs() - since);
+  return total ? eviction_over_total_ms_.load(std::memory_order_relaxed) + current : current;
 }
 
 }  // namespace basalt::server

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "commands/helpers.h"
+#include "commands/memory_overview.h"
 #include "common/clock.h"
 #include "common/memory.h"
 #include "common/version.h"
@@ -17,9 +18,12 @@
 #include "persistence/info_fields.h"
 #include "persistence/save_jobs.h"
 #include "replication/ack_tracker.h"
+#include "replication/failover.h"
 #include "replication/replica_session.h"
 #include "replication/role.h"
+#include "server/pubsub.h"
 #include "server/server.h"
+#include "server/worker.h"
 
 namespace basalt::server {
 
@@ -143,23 +147,32 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("client_recent_max_input_buffer", "0");
     w.Field("client_recent_max_output_buffer", "0");
     w.Field("blocked_clients", int64_t(s.blocking().blocked_clients()));
-    w.Field("tracking_clients", "0");
+    w.Field("tracking_clients", s.tracker().clients());
     w.Field("clients_in_timeout_table", "0");
   }
   if (has("memory")) {
-    MemoryStats m = ReadMemoryStats();
-    size_t peak = std::max(PeakMemory(), m.allocated);
+    // The same figures as MEMORY STATS (commands/memory_overview.h).
+    commands::MemoryOverview o = commands::ComputeMemoryOverview(s);
+    auto perc = [&](std::string_view k, double v) {
+      char buf[64];
+      snprintf(buf, sizeof(buf), "%.2f%%", v);
+      w.Field(k, buf);
+    };
     w.Section("Memory");
-    w.Field("used_memory", m.allocated, true);
-    w.Field("used_memory_human", Human(double(m.allocated)));
-    w.Field("used_memory_rss", m.rss, true);
-    w.Field("used_memory_rss_human", Human(double(m.rss)));
-    w.Field("used_memory_peak", peak, true);
-    w.Field("used_memory_peak_human", Human(double(peak)));
-    w.FieldF("used_memory_peak_perc", peak ? 100.0 * double(m.allocated) / double(peak) : 0, 2);
-    w.Field("allocator_allocated", m.allocated, true);
-    w.Field("allocator_active", m.active, true);
-    w.Field("allocator_resident", m.resident, true);
+    w.Field("used_memory", o.total_allocated, true);
+    w.Field("used_memory_human", Human(double(o.total_allocated)));
+    w.Field("used_memory_rss", o.rss, true);
+    w.Field("used_memory_rss_human", Human(double(o.rss)));
+    w.Field("used_memory_peak", o.peak_allocated, true);
+    w.Field("used_memory_peak_human", Human(double(o.peak_allocated)));
+    perc("used_memory_peak_perc", o.peak_percentage);
+    w.Field("used_memory_overhead", o.overhead_total, true);
+    w.Field("used_memory_startup", o.startup_allocated, true);
+    w.Field("used_memory_dataset", o.dataset, true);
+    perc("used_memory_dataset_perc", o.dataset_percentage);
+    w.Field("allocator_allocated", o.allocator_allocated, true);
+    w.Field("allocator_active", o.allocator_active, true);
+    w.Field("allocator_resident", o.allocator_resident, true);
     w.Field("total_system_memory", TotalSystemMemory(), true);
     w.Field("total_system_memory_human", Human(double(TotalSystemMemory())));
     {
@@ -184,9 +197,25 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("maxmemory", int64_t(cfg.maxmemory()));
     w.Field("maxmemory_human", Human(double(cfg.maxmemory())));
     w.Field("maxmemory_policy", cfg.Get(policy_name)[0].second);
-    w.FieldF("allocator_frag_ratio", m.allocated ? double(m.active) / double(m.allocated) : 0, 2);
-    w.FieldF("mem_fragmentation_ratio", m.allocated ? double(m.rss) / double(m.allocated) : 0, 2);
+    w.FieldF("allocator_frag_ratio", o.allocator_frag_ratio, 2);
+    w.Field("allocator_frag_bytes", int64_t(o.allocator_frag_bytes));
+    w.FieldF("allocator_rss_ratio", o.allocator_rss_ratio, 2);
+    w.Field("allocator_rss_bytes", int64_t(o.allocator_rss_bytes));
+    w.FieldF("rss_overhead_ratio", o.rss_overhead_ratio, 2);
+    w.Field("rss_overhead_bytes", int64_t(o.rss_overhead_bytes));
+    w.FieldF("mem_fragmentation_ratio", o.fragmentation, 2);
+    w.Field("mem_fragmentation_bytes", int64_t(o.fragmentation_bytes));
+    // What maxmemory does not count: the AOF buffer (Redis also leaves out
+    // replica output buffers; Basalt's limit counts them).
+    w.Field("mem_not_counted_for_evict", o.aof_buffer, true);
+    w.Field("mem_replication_backlog", o.replication_backlog, true);
+    w.Field("mem_total_replication_buffers", o.replication_buffers, true);
+    w.Field("mem_clients_slaves", o.clients_replicas, true);
+    w.Field("mem_clients_normal", o.clients_normal, true);
+    w.Field("mem_cluster_links", "0");
+    w.Field("mem_aof_buffer", o.aof_buffer, true);
     w.Field("mem_allocator", AllocatorName());
+    w.Field("active_defrag_running", "0");
     w.Field("lazyfree_pending_objects", s.lazy_freer().pending(), true);
     w.Field("lazyfreed_objects", s.lazy_freer().freed(), true);
   }
@@ -250,11 +279,15 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Section("Stats");
     w.Field("total_connections_received", s.total_connections());
     w.Field("total_commands_processed", s.SumStat(&ThreadStats::commands));
-    w.Field("instantaneous_ops_per_sec", s.instantaneous_ops());
+    w.Field("instantaneous_ops_per_sec", int64_t(s.instantaneous(Server::kInstOps)));
     w.Field("total_net_input_bytes", s.SumStat(&ThreadStats::net_in));
     w.Field("total_net_output_bytes", s.SumStat(&ThreadStats::net_out));
-    w.Field("total_net_repl_input_bytes", "0");
-    w.Field("total_net_repl_output_bytes", "0");
+    w.Field("total_net_repl_input_bytes", s.SumStat(&ThreadStats::net_repl_in));
+    w.Field("total_net_repl_output_bytes", s.SumStat(&ThreadStats::net_repl_out));
+    w.FieldF("instantaneous_input_kbps", s.instantaneous(Server::kInstNetIn) / 1024, 2);
+    w.FieldF("instantaneous_output_kbps", s.instantaneous(Server::kInstNetOut) / 1024, 2);
+    w.FieldF("instantaneous_input_repl_kbps", s.instantaneous(Server::kInstReplIn) / 1024, 2);
+    w.FieldF("instantaneous_output_repl_kbps", s.instantaneous(Server::kInstReplOut) / 1024, 2);
     w.Field("rejected_connections", s.rejected_connections());
     w.Field("sync_full", s.replication_role().sync_full.load());
     w.Field("sync_partial_ok", s.replication_role().sync_partial_ok.load());
@@ -262,17 +295,38 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("expired_keys", s.SumStat(&ThreadStats::expired));
     w.Field("expired_stale_perc", "0.00");
     w.Field("expired_time_cap_reached_count", "0");
+    w.Field("expire_cycle_cpu_milliseconds", s.SumStat(&ThreadStats::expire_cycle_us) / 1000);
     w.Field("evicted_keys", s.SumStat(&ThreadStats::evicted));
     w.Field("evicted_clients", "0");
+    w.Field("total_eviction_exceeded_time", s.eviction_exceeded_ms(true));
+    w.Field("current_eviction_exceeded_time", s.eviction_exceeded_ms(false));
     w.Field("keyspace_hits", s.SumStat(&ThreadStats::hits));
     w.Field("keyspace_misses", s.SumStat(&ThreadStats::misses));
-    w.Field("pubsub_channels", "0");
-    w.Field("pubsub_patterns", "0");
-    w.Field("pubsubshard_channels", "0");
+    w.Field("pubsub_channels", uint64_t(s.pubsub().Count(commands::SubKind::kChannel)));
+    w.Field("pubsub_patterns", uint64_t(s.pubsub().Count(commands::SubKind::kPattern)));
+    w.Field("pubsubshard_channels", uint64_t(s.pubsub().Count(commands::SubKind::kShard)));
+    // No fork, no MIGRATE connection cache, no defragmentation, no
+    // io-threads: those counters are truly zero.
     w.Field("latest_fork_usec", "0");
     w.Field("total_forks", "0");
-    w.Field("total_error_replies", errors);
+    w.Field("migrate_cached_sockets", "0");
+    w.Field("slave_expires_tracked_keys", "0");
+    w.Field("active_defrag_hits", "0");
+    w.Field("active_defrag_misses", "0");
+    w.Field("active_defrag_key_hits", "0");
+    w.Field("active_defrag_key_misses", "0");
+    w.Field("total_active_defrag_time", "0");
+    w.Field("current_active_defrag_time", "0");
+    w.Field("tracking_total_keys", s.tracker().total_keys());
+    w.Field("tracking_total_items", s.tracker().total_items());
+    w.Field("tracking_total_prefixes", s.tracker().total_prefixes());
     w.Field("unexpected_error_replies", "0");
+    w.Field("total_error_replies", errors);
+    w.Field("dump_payload_sanitizations", "0");
+    w.Field("total_reads_processed", s.SumStat(&ThreadStats::reads));
+    w.Field("total_writes_processed", s.SumStat(&ThreadStats::writes));
+    w.Field("io_threaded_reads_processed", "0");
+    w.Field("io_threaded_writes_processed", "0");
   }
   if (has("replication")) {
     replication::WriteLog& log = s.write_log();
@@ -321,7 +375,7 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     if (!repl.is_replica() && cfg.min_replicas_to_write() > 0 && cfg.min_replicas_max_lag() > 0) {
       w.Field("min_slaves_good_slaves", int64_t(s.ack_tracker().GoodReplicas()));
     }
-    w.Field("master_failover_state", "no-failover");
+    w.Field("master_failover_state", s.failover().state_name());
     w.Field("master_replid", repl.replid());
     w.Field("master_replid2", repl.replid2());
     w.Field("master_repl_offset", log.offset());
@@ -342,6 +396,15 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.FieldF("used_cpu_user", secs(self.ru_utime), 6);
     w.FieldF("used_cpu_sys_children", secs(children.ru_stime), 6);
     w.FieldF("used_cpu_user_children", secs(children.ru_utime), 6);
+    // Redis's main thread runs every command; Basalt's worker threads do,
+    // so the *_main_thread figures are theirs, summed (sampled by their cron).
+    int64_t sys_us = 0, user_us = 0;
+    for (const auto& wk : s.workers()) {
+      sys_us += wk->cpu_sys_us();
+      user_us += wk->cpu_user_us();
+    }
+    w.FieldF("used_cpu_sys_main_thread", double(sys_us) / 1e6, 6);
+    w.FieldF("used_cpu_user_main_thread", double(user_us) / 1e6, 6);
   }
   if (has("modules")) w.Section("Modules");
   if (has("errorstats")) {

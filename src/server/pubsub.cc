@@ -174,4 +174,9 @@ int64_t PubSub::NumPat() {
   return int64_t(patterns_.size());
 }
 
+size_t PubSub::Count(SubKind kind) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return MapFor(kind).size();
+}
+
 }  // namespace basalt::server

@@ -66,6 +66,8 @@ Status ReplicationHooks::LoadFromPrimary(int fd, uint64_t limit, uint64_t total,
                                          replication::LoadedSnapshot* loaded) {
   persistence::FdSource src(fd, limit, timeout_ms);
   persistence::ReplicationAux aux;
+  // A full sync empties the dataset: tracking clients forget everything (Redis).
+  server_.tracker().Flushed();
   Status st = server_.dataset_loader().LoadFromPrimary(src, total, &aux, std::move(progress));
   if (!st.ok()) return st;
   loaded->stream_db = aux.stream_db;
@@ -76,5 +78,7 @@ Status ReplicationHooks::LoadFromPrimary(int fd, uint64_t limit, uint64_t total,
 StatusOr<std::string> ReplicationHooks::BgRewriteAof() {
   return server_.save_jobs().BgRewriteAof();
 }
+
+void ReplicationHooks::SetFailoverPause(bool on) { server_.SetFailoverPause(on); }
 
 }  // namespace basalt::server

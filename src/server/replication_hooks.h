@@ -40,6 +40,7 @@ class ReplicationHooks final : public replication::ServerHooks {
                          std::function<void(uint64_t)> progress,
                          replication::LoadedSnapshot* loaded) override;
   StatusOr<std::string> BgRewriteAof() override;
+  void SetFailoverPause(bool on) override;
 
  private:
   Server& server_;

@@ -21,6 +21,7 @@
 #include "commands/command_context.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/memory.h"
 #include "config/config.h"
 #include "common/random.h"
 #include "persistence/aof_writer.h"
@@ -28,10 +29,12 @@
 #include "persistence/function_store.h"
 #include "persistence/save_jobs.h"
 #include "replication/ack_tracker.h"
+#include "replication/failover.h"
 #include "replication/role.h"
 #include "server/client.h"
 #include "server/persistence_hooks.h"
 #include "server/replication_hooks.h"
+#include "storage/list_type.h"
 
 namespace basalt::server {
 
@@ -44,6 +47,7 @@ Server::Server(std::unique_ptr<Config> config)
   } else {
     commands::RegisterAllFamilies(commands_);
   }
+  executor_.set_monitors(&monitors_);
   other_stats_ = std::make_unique<ThreadStats>(commands_.by_id().size() + 1);
   commands::SetSharedStats(other_stats_.get());
   int threads = int(config_->threads());
@@ -66,11 +70,19 @@ Server::Server(std::unique_ptr<Config> config)
     return save_jobs_->SetAppendOnly(c.appendonly());
   });
   config_->OnChange("appendfsync", [this](const Config&) { aof_writer_->ApplyFsyncPolicy(); });
+  // list-compress-depth applies to lists created from then on (as Redis).
+  auto apply_compress_depth = [](const Config& c) {
+    storage::ListObject::SetCompressDepth(c.list_compress_depth());
+  };
+  apply_compress_depth(*config_);
+  config_->OnChange("list-compress-depth", apply_compress_depth);
   run_id_ = RandomHex(40);
   replication_hooks_ = std::make_unique<ReplicationHooks>(*this);
   replication_role_ = std::make_unique<replication::Role>(*replication_hooks_, replicas_);
   ack_tracker_ = std::make_unique<replication::AckTracker>(*replication_hooks_,
                                                            *replication_role_, replicas_);
+  failover_ = std::make_unique<replication::Failover>(*replication_hooks_, *replication_role_,
+                                                      replicas_, *ack_tracker_);
   config_->OnChange("repl-backlog-size", [this](const Config& c) {
     write_log_.ResizeBacklog(size_t(c.repl_backlog_size()));
   });
@@ -99,6 +111,10 @@ Server::~Server() {
 }
 
 Status Server::Start() {
+  // What the server takes before holding any data; the backlog is counted
+  // apart (MEMORY STATS replication.backlog), as Redis does.
+  size_t used = UsedMemory(), backlog = write_log_.backlog_size();
+  startup_memory_ = used > backlog ? used - backlog : used;
   Status st = Listen();
   if (!st.ok()) return st;
   // Signals are taken by the main thread through a signalfd (WaitForShutdown).
@@ -219,7 +235,17 @@ void Server::Unpause() {
   for (auto& w : workers_) w->loop().Post([] {});
 }
 
+void Server::SetFailoverPause(bool on) {
+  failover_pause_.store(on);
+  UpdateExpiryEnabled();
+  // Paused clients retry at their worker's next round.
+  if (!on) {
+    for (auto& w : workers_) w->loop().Post([] {});
+  }
+}
+
 bool Server::MustPause(bool is_write) const {
+  if (is_write && failover_pause_.load(std::memory_order_relaxed)) return true;
   int64_t until = pause_until_ms_.load(std::memory_order_relaxed);
   if (until == 0) return false;
   if (NowMs() >= until) {
@@ -240,6 +266,7 @@ void Server::OnNewKey(int db, std::string_view key) {
 
 void Server::OnExpired(int db, std::string_view key) {
   TouchWatched(db, key);
+  tracking_.KeyChanged(key);
   Notify(db, key, "expired", commands::kNotifyExpired);
   bool lazy = config_->lazyfree_lazy_expire();
   std::string_view args[2] = {lazy ? "UNLINK" : "DEL", key};
@@ -305,6 +332,7 @@ void Server::Notify(int db, std::string_view key, std::string_view event, uint32
 
 void Server::OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) {
   TouchWatched(db, key);
+  tracking_.KeyChanged(key);
   Notify(db, key, event, cls);
   // Lists and sorted sets may now serve a blocked client; so may a key that
   // arrived by RENAME, MOVE or COPY.
@@ -349,14 +377,28 @@ void Server::ActiveExpireCycle(int worker_index, int64_t budget_us) {
 }
 
 void Server::SampleOps() {
-  // Called by worker 0's cron; a simple per-period rate, like Redis's samples.
-  static int64_t last_ms = NowMs();
+  // Called by worker 0's cron: each figure's rate since the last sample,
+  // averaged over the last 16 samples.
   int64_t now = NowMs();
-  int64_t total = int64_t(SumStat(&ThreadStats::commands));
-  int64_t prev = stat_numcommands_at_last_sample_.exchange(total);
-  int64_t dt = now - last_ms;
-  last_ms = now;
-  if (dt > 0) instantaneous_ops_.store((total - prev) * 1000 / dt);
+  const int64_t totals[kInstCount] = {
+      int64_t(SumStat(&ThreadStats::commands)),    int64_t(SumStat(&ThreadStats::net_in)),
+      int64_t(SumStat(&ThreadStats::net_out)),     int64_t(SumStat(&ThreadStats::net_repl_in)),
+      int64_t(SumStat(&ThreadStats::net_repl_out))};
+  for (int i = 0; i < kInstCount; i++) {
+    InstantMetric& m = instant_[i];
+    int64_t dt = now - m.last_ms;
+    if (m.last_ms != 0 && dt > 0) {
+      // A CONFIG RESETSTAT in between makes the total go back: count from 0.
+      int64_t delta = totals[i] >= m.last_value ? totals[i] - m.last_value : totals[i];
+      m.samples[m.next] = double(delta) * 1000.0 / double(dt);
+      m.next = (m.next + 1) % 16;
+      double sum = 0;
+      for (double v : m.samples) sum += v;
+      m.rate.store(sum / 16, std::memory_order_relaxed);
+    }
+    m.last_value = totals[i];
+    m.last_ms = now;
+  }
 }
 
 uint64_t Server::SumStat(std::atomic<uint64_t> ThreadStats::*field) const {
@@ -386,6 +428,11 @@ void Server::ResetStats() {
     s.evicted = 0;
     s.net_in = 0;
     s.net_out = 0;
+    s.net_repl_in = 0;
+    s.net_repl_out = 0;
+    s.reads = 0;
+    s.writes = 0;
+    s.expire_cycle_us = 0;
     for (size_t i = 0; i < commands_.by_id().size(); i++) {
       s.cmd[i].calls = 0;
       s.cmd[i].usec = 0;

@@ -26,6 +26,7 @@
 #include "commands/host.h"
 #include "commands/slowlog.h"
 #include "commands/watch_registry.h"
+#include "server/tracking.h"
 #include "common/status.h"
 #include "replication/connection.h"
 #include "replication/replica_session.h"
@@ -35,6 +36,7 @@
 #include "server/function_store.h"
 #include "server/event_loop.h"
 #include "server/blocking.h"
+#include "server/monitors.h"
 #include "server/pubsub.h"
 #include "server/worker.h"
 #include "sentinel/sentinel.h"
@@ -48,6 +50,8 @@ class SaveJobs;
 }
 namespace basalt::replication {
 class AckTracker;
+class Failover;
+struct FailoverRequest;
 class Role;
 }
 
@@ -101,6 +105,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   // A key of database `db` changed (see CommandContext::Changed). Called with
   // the key's shard lock held.
   void OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) final;
+  void WakeBlockedInDb(int db) final { blocking_.SignalDb(db); }
   // Publishes a keyspace notification if notify-keyspace-events enables it.
   void Notify(int db, std::string_view key, std::string_view event, uint32_t cls) final;
   void CountError(std::string_view message) final;
@@ -114,6 +119,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   // REQUIRES: the caller holds no shard lock. Defined in eviction.cc.
   bool EvictIfNeeded() final;
   commands::Admin& admin() final { return *this; }
+  commands::TrackingHub* tracking() final { return &tracking_; }
 
   // --- commands::Admin (server_admin.cc) ---
   void ForEachSession(const std::function<void(commands::Session&)>& fn) final;
@@ -122,6 +128,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   void Pause(int64_t until_ms, bool all) final;
   void Unpause() final;
   PubSub& pubsub() final { return pubsub_; }
+  Monitors& monitors() { return monitors_; }
   // Lock-free: whether any replica is connected (hot paths that only feed them).
   bool has_replicas() const final { return replicas_.any(); }
   void ReplconfListeningPort(commands::Session& s, int port) final;
@@ -130,12 +137,15 @@ class Server final : public commands::Host, public commands::Admin, public stora
   void StartSync(commands::Session& s, bool psync, std::string_view replid, int64_t offset) final;
   std::string SetPrimary(std::string_view host, int port) final;
   void Promote() final;
+  Status Failover(const replication::FailoverRequest& req) final;
+  Status AcceptFailoverPsync(commands::Session& s, std::string_view replid) final;
+  bool failover_active() const final;
   void WriteRole(protocol::ReplyBuilder& rb) final;
   int64_t CountAcked(int64_t offset) final;
   bool WaitForReplicas(commands::Session& s, int64_t numreplicas, int64_t deadline_ms) final;
   Status Save() final;
-  StatusOr<std::string> Bgsave(bool schedule) final;
-  StatusOr<std::string> BgRewriteAof() final;
+  StatusOr<std::string> Bgsave(bool schedule, bool in_exec) final;
+  StatusOr<std::string> BgRewriteAof(bool in_exec) final;
   Status DebugReload(bool save, bool flush, bool merge) final;
   int64_t lastsave() const final;
   void AfterFlushAll() final;
@@ -145,6 +155,8 @@ class Server final : public commands::Host, public commands::Admin, public stora
   using ShutdownSave = commands::ShutdownSave;
   void RequestShutdown(ShutdownSave mode) final;
   void SetActiveExpire(bool on) final { active_expire_enabled_.store(on); }
+  commands::ServerMemory MemoryFigures() final;
+  void ChangeReplicationIds() final;
   // Sentinel mode only (null otherwise): the sentinel engine, set once by
   // main() before Start().
   sentinel::Sentinel* sentinel() final { return sentinel_.get(); }
@@ -163,6 +175,19 @@ class Server final : public commands::Host, public commands::Admin, public stora
     std::lock_guard<std::mutex> lock(registry_mu_);
     for (auto& [id, c] : registry_) fn(c);
   }
+  // Client `id`, or null. REQUIRES: registry_mu() is held (the client stays
+  // alive while it is).
+  Client* FindClientLocked(uint64_t id) {
+    auto it = registry_.find(id);
+    return it == registry_.end() ? nullptr : it->second;
+  }
+  // fn(client&) for every client. REQUIRES: registry_mu() is held.
+  template <typename Fn>
+  void ForEachClientLocked(Fn fn) {
+    for (auto& [id, c] : registry_) fn(*c);
+  }
+  // Client-side caching (CLIENT TRACKING).
+  Tracking& tracker() { return tracking_; }
   // Asks the owning worker to close client `id`. Thread-safe.
   void KillClient(Client* c);
 
@@ -173,13 +198,20 @@ class Server final : public commands::Host, public commands::Admin, public stora
   replication::ReplicaRegistry& replicas() { return replicas_; }
   // WAIT, min-replicas-*, synchronous replication.
   replication::AckTracker& ack_tracker() { return *ack_tracker_; }
+  // FAILOVER's state machine (worker 0's cron drives it).
+  replication::Failover& failover() { return *failover_; }
+  // FAILOVER's own pause of writes (ServerHooks::SetFailoverPause).
+  void SetFailoverPause(bool on);
   // What the replication objects reach the server through.
   replication::ServerHooks& replication_hooks();
 
   // --- CLIENT PAUSE ---
   // Whether a command with these flags must wait now.
   bool MustPause(bool is_write) const;
-  bool paused_any() const { return pause_until_ms_.load(std::memory_order_relaxed) != 0; }
+  bool paused_any() const {
+    return pause_until_ms_.load(std::memory_order_relaxed) != 0 ||
+           failover_pause_.load(std::memory_order_relaxed);
+  }
 
   // Applies maxmemory-policy / lfu-* to the storage layer's access tracking.
   void ApplyEvictionConfig();
@@ -202,7 +234,15 @@ class Server final : public commands::Host, public commands::Admin, public stora
   int64_t connected_clients() const { return connected_clients_.load(); }
   uint64_t total_connections() const { return total_connections_.load(); }
   uint64_t rejected_connections() const { return rejected_connections_.load(); }
-  int64_t instantaneous_ops() const { return instantaneous_ops_.load(); }
+  // INFO's instantaneous_* figures: per-second rates averaged over the last
+  // 16 cron samples, as Redis averages its.
+  enum Instant { kInstOps, kInstNetIn, kInstNetOut, kInstReplIn, kInstReplOut, kInstCount };
+  double instantaneous(Instant which) const {
+    return instant_[which].rate.load(std::memory_order_relaxed);
+  }
+  // INFO's total_/current_eviction_exceeded_time: ms spent above maxmemory
+  // that eviction could not bring down yet (all periods, or the current one).
+  int64_t eviction_exceeded_ms(bool total) const;
   ThreadStats& other_stats() { return *other_stats_; }
   uint64_t SumStat(std::atomic<uint64_t> ThreadStats::*field) const;
   std::map<std::string, uint64_t> ErrorStats();
@@ -229,8 +269,17 @@ class Server final : public commands::Host, public commands::Admin, public stora
   std::atomic<uint64_t> total_connections_{0};
   std::atomic<uint64_t> rejected_connections_{0};
   std::atomic<int64_t> connected_clients_{0};
-  std::atomic<int64_t> stat_numcommands_at_last_sample_{0};
-  std::atomic<int64_t> instantaneous_ops_{0};
+  struct InstantMetric {
+    int64_t last_value = 0;  // worker 0's cron only
+    int64_t last_ms = 0;
+    double samples[16] = {};
+    int next = 0;
+    std::atomic<double> rate{0};
+  };
+  InstantMetric instant_[kInstCount];
+  void NoteEvictionExceeded(bool over);
+  std::atomic<int64_t> eviction_over_since_ms_{0};  // 0: under the limit
+  std::atomic<int64_t> eviction_over_total_ms_{0};
   std::atomic<bool> active_expire_enabled_{true};
   Status Listen();
   StatusOr<std::vector<int>> OpenTcpListeners();
@@ -266,12 +315,15 @@ class Server final : public commands::Host, public commands::Admin, public stora
   replication::ReplicaRegistry replicas_;
   int64_t last_replica_ping_ms_ = 0;  // worker 0's cron only
   commands::WatchRegistry watches_;
+  Tracking tracking_{this};
 
   std::atomic<int64_t> pause_until_ms_{0};
   std::atomic<bool> pause_all_{false};
+  std::atomic<bool> failover_pause_{false};  // FAILOVER: writes wait
 
   commands::SlowLog slowlog_;
   PubSub pubsub_;
+  Monitors monitors_;
   BlockingRegistry blocking_;
   // notify-keyspace-events as flag bits (commands::NotifyClass | K | E).
   std::atomic<uint32_t> notify_flags_{0};
@@ -280,6 +332,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   std::map<std::string, uint64_t> error_stats_;  // Guarded by error_mu_.
 
   int64_t start_ms_;
+  size_t startup_memory_ = 0;  // allocated when Start() began (MEMORY STATS)
   // Declared in the order they depend on each other; destroyed in reverse
   // (the save jobs' thread first, then the AOF writer's).
   std::unique_ptr<PersistenceHooks> persistence_hooks_;
@@ -292,6 +345,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   std::unique_ptr<ReplicationHooks> replication_hooks_;
   std::unique_ptr<replication::Role> replication_role_;
   std::unique_ptr<replication::AckTracker> ack_tracker_;
+  std::unique_ptr<replication::Failover> failover_;
   std::unique_ptr<sentinel::Sentinel> sentinel_;
   int shutdown_fd_ = -1;  // eventfd the main thread waits on with the signals
   size_t expire_cursor_ = 0;

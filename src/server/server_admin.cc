@@ -6,9 +6,11 @@
 #include "commands/session.h"
 #include "persistence/aof_writer.h"
 #include "persistence/dataset_loader.h"
+#include "persistence/info_fields.h"
 #include "persistence/save_jobs.h"
 #include "protocol/reply_builder.h"
 #include "replication/ack_tracker.h"
+#include "replication/failover.h"
 #include "replication/replica_session.h"
 #include "replication/role.h"
 #include "server/client.h"
@@ -126,6 +128,15 @@ std::string Server::SetPrimary(std::string_view host, int port) {
 
 void Server::Promote() { replication_role_->Promote(); }
 
+Status Server::Failover(const replication::FailoverRequest& req) { return failover_->Handle(req); }
+
+Status Server::AcceptFailoverPsync(commands::Session& s, std::string_view replid) {
+  Client* c = ConnectionOf(s);
+  return failover_->AcceptPsync(replid, c != nullptr ? c->InfoLine() : std::string());
+}
+
+bool Server::failover_active() const { return failover_->active(); }
+
 void Server::WriteRole(protocol::ReplyBuilder& rb) {
   if (replication_role_->is_replica()) {
     replication::ReplicaSideInfo info = replication_role_->Info();
@@ -165,8 +176,12 @@ bool Server::WaitForReplicas(commands::Session& s, int64_t numreplicas, int64_t 
 // ---------------------------------------------------------------- Persistence
 
 Status Server::Save() { return save_jobs_->Save(); }
-StatusOr<std::string> Server::Bgsave(bool schedule) { return save_jobs_->Bgsave(schedule); }
-StatusOr<std::string> Server::BgRewriteAof() { return save_jobs_->BgRewriteAof(); }
+StatusOr<std::string> Server::Bgsave(bool schedule, bool in_exec) {
+  return save_jobs_->Bgsave(schedule, in_exec);
+}
+StatusOr<std::string> Server::BgRewriteAof(bool in_exec) {
+  return save_jobs_->BgRewriteAof(in_exec);
+}
 // DEBUG RELOAD: save (unless !save), empty the keyspace (unless !flush), load
 // the file (replacing duplicates when merge).
 Status Server::DebugReload(bool save, bool flush, bool merge) {
@@ -174,12 +189,38 @@ Status Server::DebugReload(bool save, bool flush, bool merge) {
     Status st = save_jobs_->Save();
     if (!st.ok()) return st;
   }
+  // Emptying the dataset first is a flush to tracking clients (Redis).
+  if (flush) tracking_.Flushed();
   return dataset_loader_->Reload(flush, merge);
 }
 int64_t Server::lastsave() const { return save_jobs_->lastsave(); }
 void Server::AfterFlushAll() { save_jobs_->AfterFlushAll(); }
 
 // ---------------------------------------------------------------- INFO
+
+void Server::ChangeReplicationIds() { replication_role_->ChangeReplicationIds(); }
+
+commands::ServerMemory Server::MemoryFigures() {
+  commands::ServerMemory m;
+  m.startup = startup_memory_;
+  {
+    std::lock_guard<std::mutex> lock(registry_mu_);
+    for (auto& [id, c] : registry_) {
+      size_t bytes = sizeof(Client) + c->qbuf_cap.load(std::memory_order_relaxed) +
+                     c->obuf_len.load(std::memory_order_relaxed);
+      if (c->link_kind_.load(std::memory_order_relaxed) == 1) {
+        m.clients_replicas += bytes;
+        m.replica_output += c->obuf_len.load(std::memory_order_relaxed);
+      } else {
+        m.clients_normal += bytes;
+      }
+    }
+  }
+  persistence::InfoFields aof;
+  aof_writer().FillInfo(&aof);
+  m.aof_buffer = size_t(aof.aof_buffer_length);
+  return m;
+}
 
 std::string Server::Info(std::span<const std::string_view> sections) {
   return BuildInfo(*this, sections);

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 
@@ -12,6 +13,7 @@
 #include "persistence/aof_writer.h"
 #include "persistence/save_jobs.h"
 #include "replication/ack_tracker.h"
+#include "replication/failover.h"
 #include "replication/role.h"
 #include "server/client.h"
 #include "server/server.h"
@@ -75,6 +77,8 @@ void Worker::PauseClient(Client* c) {
 }
 
 void Worker::AfterEvents() {
+  // BCAST invalidations of what this round changed (expiry, eviction, posted work).
+  server_->tracker().FlushBroadcasts();
   // Replies released by replicas' acknowledgements leave with this round's
   // flushes (WAIT, synchronous replication).
   server_->ack_tracker().ServeWaiters(index_);
@@ -116,6 +120,13 @@ void Worker::AfterEvents() {
 
 void Worker::Cron() {
   int64_t now = NowMs();
+  struct rusage ru;
+  if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+    cpu_user_us_.store(int64_t(ru.ru_utime.tv_sec) * 1000000 + ru.ru_utime.tv_usec,
+                       std::memory_order_relaxed);
+    cpu_sys_us_.store(int64_t(ru.ru_stime.tv_sec) * 1000000 + ru.ru_stime.tv_usec,
+                      std::memory_order_relaxed);
+  }
   if (index_ == 0) {
     storage::UpdateLruClock(now);
     server_->SampleOps();
@@ -126,13 +137,17 @@ void Worker::Cron() {
     int64_t period_ms = server_->config().repl_ping_replica_period() * 1000;
     if (now - server_->last_replica_ping_ms_ >= period_ms) {
       server_->last_replica_ping_ms_ = now;
-      if (server_->has_replicas() && !server_->replication_role().is_replica()) {
+      // Not during a FAILOVER: the PING would move the offset the replicas
+      // are catching up with (Redis skips it then too).
+      if (server_->has_replicas() && !server_->replication_role().is_replica() &&
+          !server_->failover().active()) {
         std::string_view ping[1] = {"PING"};
         server_->write_log().AppendStreamOnly(ping);
       }
     }
     // Good-replica counts, repl-timeout and output limits of replicas.
     server_->ack_tracker().Cron(now);
+    server_->failover().Cron();
     server_->UpdateExpiryEnabled();
   }
   server_->replication_role().CronOnWorker(*this);
@@ -149,13 +164,16 @@ void Worker::Cron() {
       c->Close();
     }
   }
+  if (server_->tracker().OverLimit()) server_->tracker().EnforceLimit();
   // Keep under maxmemory even when no write arrives (e.g. after CONFIG SET).
   if (server_->config().maxmemory() > 0) server_->EvictIfNeeded();
   if (server_->active_expire_enabled()) {
     // Redis's budget: 25% of a cron period, scaled by active-expire-effort.
     int64_t period_us = 1000000 / std::max<int64_t>(1, server_->config().hz());
     int64_t effort = server_->config().active_expire_effort();
+    int64_t start_us = MonotonicUs();
     server_->ActiveExpireCycle(index_, period_us * (25 + 2 * (effort - 1)) / 100);
+    commands::Bump(stats_.expire_cycle_us, uint64_t(MonotonicUs() - start_us));
   }
   for (uint32_t d = 0; d < uint32_t(server_->keyspace().db_count()); d++) {
     storage::Database& db = server_->keyspace().db(int(d));

@@ -51,6 +51,9 @@ class Worker final : public replication::WorkerThread {
            incoming_.load(std::memory_order_relaxed);
   }
   void NoteIncoming(int delta) { incoming_.fetch_add(delta, std::memory_order_relaxed); }
+  // CPU time of this worker's thread, sampled by its cron (any thread).
+  int64_t cpu_user_us() const { return cpu_user_us_.load(std::memory_order_relaxed); }
+  int64_t cpu_sys_us() const { return cpu_sys_us_.load(std::memory_order_relaxed); }
   // Whether the loop is not stuck in a handler (a long script).
   bool responsive() const { return loop_.handling_for_us() < 100000; }
 
@@ -70,6 +73,7 @@ class Worker final : public replication::WorkerThread {
   std::unordered_map<uint64_t, Client*> clients_;  // Owned; loop thread only.
   std::atomic<int> connections_{0};
   std::atomic<int> incoming_{0};
+  std::atomic<int64_t> cpu_user_us_{0}, cpu_sys_us_{0};
   std::vector<Client*> retired_;
   std::vector<Client*> paused_;
   std::vector<Client*> pending_flush_;

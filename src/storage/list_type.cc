@@ -1,8 +1,11 @@
 #include "storage/list_type.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+
+#include <liblzf/lzf.h>
 
 namespace basalt::storage {
 namespace {
@@ -104,6 +107,63 @@ bool ListObject::Fits(size_t count, size_t bytes) const {
   if (count <= 1) return true;
   if (fill_ >= 0 && int64_t(count) > std::min(fill_, kMaxCountFill)) return false;
   return bytes <= MaxNodeBytes();
+}
+
+// Redis's rules: a node under 48 bytes is not worth compressing, and the
+// compressed form must save at least 8 bytes.
+constexpr size_t kMinCompressBytes = 48;
+constexpr size_t kMinCompressGain = 8;
+
+bool ListObject::Compress(Node& n) {
+  size_t raw = n.bytes();
+  if (n.raw != 0 || raw < kMinCompressBytes) return false;
+  size_t room = raw - kMinCompressGain;
+  uint8_t* out = static_cast<uint8_t*>(malloc(room));
+  unsigned int len = lzf_compress(n.buf + n.begin, unsigned(raw), out, unsigned(room));
+  if (len == 0) {
+    free(out);
+    return false;
+  }
+  uint8_t* fit = static_cast<uint8_t*>(realloc(out, len));
+  free(n.buf);
+  n.buf = fit != nullptr ? fit : out;
+  n.cap = len;
+  n.begin = n.end = 0;
+  n.raw = raw;
+  return true;
+}
+
+void ListObject::Decompress(Node& n) {
+  uint8_t* out = static_cast<uint8_t*>(malloc(n.raw));
+  unsigned int len = lzf_decompress(n.buf, unsigned(n.cap), out, unsigned(n.raw));
+  if (len != n.raw) abort();  // our own data: cannot happen
+  free(n.buf);
+  n.buf = out;
+  n.cap = n.raw;
+  n.begin = 0;
+  n.end = n.raw;
+  n.raw = 0;
+}
+
+void ListObject::Recompress() {
+  if (compress_ <= 0) return;
+  size_t n = node_count();
+  size_t depth = size_t(compress_);
+  if (n <= 2 * depth) return;
+  if (dirty_) {
+    for (size_t i = depth; i < n - depth; i++) Compress(nodes_[first_ + i]);
+    dirty_ = false;
+    return;
+  }
+  // Only the nodes that just crossed the depth can be raw.
+  Compress(nodes_[first_ + depth]);
+  Compress(nodes_[first_ + n - 1 - depth]);
+}
+
+size_t ListObject::compressed_nodes() const {
+  size_t k = 0;
+  for (size_t i = 0; i < node_count(); i++) k += stored(i).raw != 0;
+  return k;
 }
 
 void ListObject::FreeNode(Node& n) {
@@ -232,11 +292,12 @@ void ListObject::InsertNode(size_t i, Node n) {
     nodes_[--first_] = n;
     return;
   }
+  if (i < node_count()) dirty_ = true;  // a node in the middle
   nodes_.insert(nodes_.begin() + ptrdiff_t(first_ + i), n);
 }
 
 void ListObject::RemoveNode(size_t i) {
-  FreeNode(node(i));
+  FreeNode(nodes_[first_ + i]);
   if (i == 0) {
     first_++;
   } else {
@@ -255,7 +316,18 @@ void ListObject::RemoveNode(size_t i) {
 
 // ---- Construction ----
 
-ListObject::ListObject(int64_t fill) : fill_(fill) {}
+namespace {
+std::atomic<int64_t> g_compress_depth{0};
+}  // namespace
+
+void ListObject::SetCompressDepth(int64_t depth) {
+  g_compress_depth.store(depth, std::memory_order_relaxed);
+}
+
+int64_t ListObject::CompressDepth() { return g_compress_depth.load(std::memory_order_relaxed); }
+
+ListObject::ListObject(int64_t fill, int64_t compress_depth)
+    : fill_(fill), compress_(compress_depth) {}
 
 ListObject::~ListObject() {
   for (size_t i = first_; i < nodes_.size(); i++) free(nodes_[i].buf);
@@ -263,24 +335,40 @@ ListObject::~ListObject() {
 
 size_t ListObject::MemoryUsage() const {
   size_t total = sizeof(*this) + nodes_.capacity() * sizeof(Node);
-  for (size_t i = 0; i < node_count(); i++) total += node(i).cap;
+  for (size_t i = 0; i < node_count(); i++) total += stored(i).cap;
+  return total;
+}
+
+size_t ListObject::UncompressedBytes() const {
+  size_t total = 0;
+  for (size_t i = 0; i < node_count(); i++) {
+    total += stored(i).raw != 0 ? stored(i).raw : stored(i).bytes();
+  }
   return total;
 }
 
 std::unique_ptr<Object> ListObject::Clone() const {
-  auto copy = std::make_unique<ListObject>(fill_);
+  auto copy = std::make_unique<ListObject>(fill_, compress_);
   copy->nodes_.reserve(node_count());
   for (size_t i = 0; i < node_count(); i++) {
-    const Node& s = node(i);
+    const Node& s = stored(i);
     Node d;
-    d.cap = s.bytes();
-    d.buf = static_cast<uint8_t*>(malloc(d.cap));
-    memcpy(d.buf, s.buf + s.begin, d.cap);
-    d.begin = 0;
-    d.end = d.cap;
+    if (s.raw != 0) {
+      // Copied compressed, as it is.
+      d.cap = s.cap;
+      d.buf = static_cast<uint8_t*>(malloc(d.cap));
+      memcpy(d.buf, s.buf, d.cap);
+      d.raw = s.raw;
+    } else {
+      d.cap = s.bytes();
+      d.buf = static_cast<uint8_t*>(malloc(d.cap));
+      memcpy(d.buf, s.buf + s.begin, d.cap);
+      d.end = d.cap;
+    }
     d.count = s.count;
     copy->nodes_.push_back(d);
   }
+  copy->dirty_ = true;
   copy->size_ = size_;
   return copy;
 }
@@ -295,6 +383,7 @@ void ListObject::PushFront(std::string_view v) {
   Encode(v, n.buf + at);
   n.count++;
   size_++;
+  Recompress();
 }
 
 void ListObject::PushBack(std::string_view v) {
@@ -310,6 +399,7 @@ void ListObject::PushBack(std::string_view v) {
   Encode(v, n.buf + at);
   n.count++;
   size_++;
+  Recompress();
 }
 
 std::string ListObject::PopFront() {
@@ -320,6 +410,7 @@ std::string ListObject::PopFront() {
   n.count--;
   size_--;
   if (n.count == 0) RemoveNode(0);
+  Recompress();
   return out;
 }
 
@@ -333,6 +424,7 @@ std::string ListObject::PopBack() {
   n.count--;
   size_--;
   if (n.count == 0) RemoveNode(last);
+  Recompress();
   return out;
 }
 
@@ -364,12 +456,12 @@ ListObject::Pos ListObject::Locate(size_t i) const {
   size_t nodes = node_count();
   size_t ni = 0, k = 0;  // node and index within it
   if (i < size_ / 2) {
-    for (ni = 0; i >= node(ni).count; ni++) i -= node(ni).count;
+    for (ni = 0; i >= stored(ni).count; ni++) i -= stored(ni).count;
     k = i;
   } else {
     size_t j = size_ - 1 - i;  // index from the tail
-    for (ni = nodes - 1; j >= node(ni).count; ni--) j -= node(ni).count;
-    k = node(ni).count - 1 - j;
+    for (ni = nodes - 1; j >= stored(ni).count; ni--) j -= stored(ni).count;
+    k = stored(ni).count - 1 - j;
   }
   const Node& n = node(ni);
   if (k <= n.count / 2) {
@@ -394,12 +486,13 @@ void ListObject::Set(size_t i, std::string_view v) {
   size_t es = EncodedSize(v.size());
   if (es == old_size) {
     Encode(v, n.buf + p.off);
-    return;
+  } else {
+    size_t at = CloseGap(n, p.off, old_size);
+    at = OpenGap(n, at, es, false);
+    Encode(v, n.buf + at);
+    SplitIfNeeded(p.node);
   }
-  size_t at = CloseGap(n, p.off, old_size);
-  at = OpenGap(n, at, es, false);
-  Encode(v, n.buf + at);
-  SplitIfNeeded(p.node);
+  Recompress();
 }
 
 ListObject::Iterator ListObject::IteratorAt(size_t i, bool forward) const {
@@ -414,32 +507,69 @@ ListObject::Iterator ListObject::RBegin() const {
   return Iterator(this, Pos{last, size_t(PrevElement(n.buf + n.end) - n.buf)}, false, true);
 }
 
-std::string_view ListObject::Iterator::value() const {
-  return Decode(list_->node(pos_.node).buf + pos_.off);
+ListObject::Iterator::Iterator(const ListObject* list, Pos pos, bool forward, bool valid)
+    : list_(list), pos_(pos), forward_(forward), valid_(valid) {
+  if (!valid_) return;
+  // Compressed nodes ahead are decompressed into scratch_, one after the
+  // other: reserving room for all of them now means it never moves, so a
+  // value read earlier stays valid while the iterator lives (LRANGE collects
+  // views backwards before replying).
+  size_t need = 0;
+  if (list_->compress_ <= 0) {
+    // No node of this list is ever compressed.
+  } else if (forward_) {
+    for (size_t i = pos_.node; i < list_->node_count(); i++) need += list_->stored(i).raw;
+  } else {
+    for (size_t i = 0; i <= pos_.node; i++) need += list_->stored(i).raw;
+  }
+  if (need > 0) scratch_.reserve(need);
+  Load(pos_.node);
 }
 
+void ListObject::Iterator::Load(size_t i) {
+  const Node& n = list_->stored(i);
+  if (n.raw == 0) {
+    buf_ = n.buf;
+    begin_ = n.begin;
+    end_ = n.end;
+    return;
+  }
+  size_t at = scratch_.size();
+  scratch_.resize(at + n.raw);  // within the reserved room: no move
+  uint8_t* out = scratch_.data() + at;
+  unsigned int len = lzf_decompress(n.buf, unsigned(n.cap), out, unsigned(n.raw));
+  if (len != n.raw) abort();  // our own data: cannot happen
+  // Offsets as in the node once decompressed in place (begin 0), so pos()
+  // can be used for an edit (InsertAtPivot).
+  buf_ = out;
+  begin_ = 0;
+  end_ = n.raw;
+}
+
+std::string_view ListObject::Iterator::value() const { return Decode(buf_ + pos_.off); }
+
 void ListObject::Iterator::Next() {
-  const Node* n = &list_->node(pos_.node);
   if (forward_) {
-    pos_.off += ElementSize(n->buf + pos_.off);
-    if (pos_.off == n->end) {
+    pos_.off += ElementSize(buf_ + pos_.off);
+    if (pos_.off == end_) {
       if (++pos_.node == list_->node_count()) {
         valid_ = false;
         return;
       }
-      pos_.off = list_->node(pos_.node).begin;
+      Load(pos_.node);
+      pos_.off = begin_;
     }
     return;
   }
-  if (pos_.off == n->begin) {
+  if (pos_.off == begin_) {
     if (pos_.node == 0) {
       valid_ = false;
       return;
     }
-    n = &list_->node(--pos_.node);
-    pos_.off = n->end;
+    Load(--pos_.node);
+    pos_.off = end_;
   }
-  pos_.off = size_t(PrevElement(n->buf + pos_.off) - n->buf);
+  pos_.off = size_t(PrevElement(buf_ + pos_.off) - buf_);
 }
 
 // ---- Middle edits ----
@@ -519,8 +649,10 @@ bool ListObject::InsertAtPivot(std::string_view pivot, std::string_view v, bool 
     Pos p = it.pos();
     if (after) p.off += ElementSize(node(p.node).buf + p.off);
     InsertAt(p, v);
+    Recompress();
     return true;
   }
+  Recompress();
   return false;
 }
 
@@ -570,11 +702,15 @@ size_t ListObject::Remove(std::string_view v, int64_t count) {
     size_ -= doomed.size();
     removed += doomed.size();
   }
-  if (removed == 0) return 0;
+  if (removed == 0) {
+    Recompress();
+    return 0;
+  }
   for (size_t i = node_count(); i-- > 0;) {
-    if (node(i).count == 0) RemoveNode(i);
+    if (stored(i).count == 0) RemoveNode(i);
   }
   MergeAll();
+  Recompress();
   return removed;
 }
 
@@ -616,6 +752,7 @@ void ListObject::TrimEnds(size_t front, size_t back) {
     size_ -= back;
     back = 0;
   }
+  Recompress();
 }
 
 std::vector<size_t> ListObject::Positions(std::string_view v, size_t skip, size_t count,

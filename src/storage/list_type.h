@@ -17,8 +17,15 @@
 // Redis 7.0 always reports the encoding "quicklist" for a list, whatever its
 // size (listpack-encoded lists came with 7.2), so EncodingName() does too.
 //
-// The fill factor is fixed when the list is created (as Redis reads
-// list-max-listpack-size only when it creates a list).
+// The fill factor and the compression depth are fixed when the list is
+// created (as Redis reads list-max-listpack-size and list-compress-depth only
+// when it creates a list).
+//
+// Compression (list-compress-depth d > 0, as Redis's quicklist): every node
+// but the d nodes at each end is kept LZF-compressed when that saves space.
+// A node is decompressed when an operation reaches into it (counts are kept
+// outside the buffer, so walking past a node does not), and the nodes that
+// should be compressed are compressed again after every change of the list.
 //
 // Thread-safety: as every Object: touched only with its shard's lock held.
 // Views and iterators are invalidated by any mutation of the list.
@@ -43,9 +50,15 @@ class ListObject : public Object {
     size_t off = 0;
   };
 
-  // Walks the elements from a position, forwards or backwards.
+  // Walks the elements from a position, forwards or backwards. A compressed
+  // node it passes through is decompressed into the iterator's own buffer
+  // (the list stays compressed), so an iterator is movable, not copyable.
   class Iterator {
    public:
+    Iterator(Iterator&&) = default;
+    Iterator& operator=(Iterator&&) = default;
+    Iterator(const Iterator&) = delete;
+    Iterator& operator=(const Iterator&) = delete;
     bool Valid() const { return valid_; }
     std::string_view value() const;  // REQUIRES: Valid()
     // The position of the current element, for Erase / InsertAt.
@@ -54,15 +67,23 @@ class ListObject : public Object {
 
    private:
     friend class ListObject;
-    Iterator(const ListObject* list, Pos pos, bool forward, bool valid)
-        : list_(list), pos_(pos), forward_(forward), valid_(valid) {}
+    Iterator(const ListObject* list, Pos pos, bool forward, bool valid);
+    // Points buf_, begin_ and end_ at node i's elements.
+    void Load(size_t i);
     const ListObject* list_;
     Pos pos_;
     bool forward_;
     bool valid_;
+    const uint8_t* buf_ = nullptr;
+    size_t begin_ = 0, end_ = 0;
+    std::vector<uint8_t> scratch_;  // a compressed node's elements
   };
 
-  explicit ListObject(int64_t fill);
+  explicit ListObject(int64_t fill) : ListObject(fill, CompressDepth()) {}
+  ListObject(int64_t fill, int64_t compress_depth);
+  // list-compress-depth for lists created from now on (any thread).
+  static void SetCompressDepth(int64_t depth);
+  static int64_t CompressDepth();
   ~ListObject() override;
   ListObject(const ListObject&) = delete;
   ListObject& operator=(const ListObject&) = delete;
@@ -74,6 +95,12 @@ class ListObject : public Object {
 
   int64_t fill() const { return fill_; }
   size_t node_count() const { return nodes_.size() - first_; }
+  // list-compress-depth this list applies (0: no node compressed).
+  int64_t compress_depth() const { return compress_; }
+  // How many nodes are held compressed now.
+  size_t compressed_nodes() const;
+  // Bytes of encoded elements over all nodes (DEBUG OBJECT ql_uncompressed_size).
+  size_t UncompressedBytes() const;
 
   void PushFront(std::string_view v);
   void PushBack(std::string_view v);
@@ -120,12 +147,15 @@ class ListObject : public Object {
  private:
   // A node: a malloc'd buffer holding `count` encoded elements in
   // [begin, end), with free room before begin and after end.
+  // A compressed node (raw != 0) holds LZF data in buf[0, cap) standing for
+  // `raw` bytes of elements; begin/end are meaningless until decompressed.
   struct Node {
     uint8_t* buf = nullptr;
     size_t cap = 0;
     size_t begin = 0;
     size_t end = 0;
     size_t count = 0;
+    size_t raw = 0;
     size_t bytes() const { return end - begin; }
   };
 
@@ -149,8 +179,22 @@ class ListObject : public Object {
   // bytes that followed them now start. May shrink the buffer.
   static size_t CloseGap(Node& n, size_t at, size_t len);
 
-  Node& node(size_t i) { return nodes_[first_ + i]; }
-  const Node& node(size_t i) const { return nodes_[first_ + i]; }
+  // Node i, decompressed first if it was compressed.
+  Node& node(size_t i) const {
+    Node& n = nodes_[first_ + i];
+    if (n.raw != 0) {
+      Decompress(n);
+      dirty_ = true;
+    }
+    return n;
+  }
+  // Node i as it is (its count is always valid).
+  const Node& stored(size_t i) const { return nodes_[first_ + i]; }
+  static void Decompress(Node& n);
+  // Compresses n if that saves space; false if it stays as it is.
+  static bool Compress(Node& n);
+  // Compresses every node deeper than compress_ from both ends.
+  void Recompress();
   void InsertNode(size_t i, Node n);
   void RemoveNode(size_t i);
   // Position of a normalized index.
@@ -167,11 +211,16 @@ class ListObject : public Object {
   void MergeAll();
 
   int64_t fill_;
+  int64_t compress_;
   size_t size_ = 0;
   // The nodes live in nodes_[first_, nodes_.size()); room before first_
   // makes adding a node at the head O(1) amortized.
-  std::vector<Node> nodes_;
+  // (mutable: reading an element decompresses its node in place.)
+  mutable std::vector<Node> nodes_;
   size_t first_ = 0;
+  // A node that should be compressed may be raw (decompressed by a read, or
+  // created in the middle): the next Recompress looks at every node.
+  mutable bool dirty_ = false;
 };
 
 }  // namespace basalt::storage

@@ -192,11 +192,58 @@ TEST(ListObject, CloneIsDeep) {
   EXPECT_GT(lc->MemoryUsage(), 0u);
 }
 
+TEST(ListObject, CompressionSavesMemoryAndKeepsElements) {
+  // 100k similar elements, as a queue of job ids would hold.
+  auto fill_list = [](ListObject& l) {
+    for (int i = 0; i < 100000; i++) l.PushBack("job:" + std::to_string(i) + ":pending");
+  };
+  ListObject plain(-2, 0), packed(-2, 1);
+  fill_list(plain);
+  fill_list(packed);
+  EXPECT_EQ(plain.compressed_nodes(), 0u);
+  EXPECT_EQ(packed.compressed_nodes(), packed.node_count() - 2);
+  EXPECT_LT(packed.MemoryUsage() * 2, plain.MemoryUsage());
+  EXPECT_EQ(packed.UncompressedBytes(), plain.UncompressedBytes());
+  // Reads anywhere, and a copy made while nodes are compressed.
+  EXPECT_EQ(packed.At(50000), "job:50000:pending");
+  auto copy = packed.Clone();
+  auto* c = static_cast<ListObject*>(copy.get());
+  EXPECT_EQ(c->compress_depth(), 1);
+  EXPECT_EQ(c->At(99999), "job:99999:pending");
+  EXPECT_EQ(c->At(12345), "job:12345:pending");
+  EXPECT_TRUE(c->CheckInvariants());
+  // A change recompresses what reads decompressed.
+  packed.PushBack("last");
+  EXPECT_EQ(packed.compressed_nodes(), packed.node_count() - 2);
+  EXPECT_TRUE(packed.CheckInvariants());
+  EXPECT_EQ(packed.PopFront(), "job:0:pending");
+}
+
+TEST(ListObject, CompressDepthKeepsEndsRaw) {
+  ListObject l(4, 2);  // 4 elements per node
+  for (int i = 0; i < 40; i++) l.PushBack(std::string(40, char('a' + i % 26)));
+  // 10 nodes: 2 raw at each end, 6 compressed.
+  EXPECT_EQ(l.node_count(), 10u);
+  EXPECT_EQ(l.compressed_nodes(), 6u);
+  // Too small to be worth it: nothing compressed.
+  ListObject small(4, 1);
+  for (int i = 0; i < 40; i++) small.PushBack("x");
+  EXPECT_EQ(small.compressed_nodes(), 0u);
+  // Lists created after SetCompressDepth take the new depth.
+  ListObject::SetCompressDepth(3);
+  ListObject later(-2);
+  EXPECT_EQ(later.compress_depth(), 3);
+  ListObject::SetCompressDepth(0);
+}
+
 // Random operations against a std::deque model, across fill factors.
+// With compression depths 1 and 2 too: interior nodes compressed, every
+// operation still sees the same elements.
 TEST(ListObject, RandomizedAgainstModel) {
+  for (int64_t depth : {0, 1, 2})
   for (int64_t fill : {-5, -2, -1, 0, 1, 3, 16, 128}) {
-    std::mt19937_64 rng(uint64_t(fill + 100));
-    ListObject l(fill);
+    std::mt19937_64 rng(uint64_t(fill + 100 + depth * 1000));
+    ListObject l(fill, depth);
     std::deque<std::string> m;
     auto rand_value = [&]() {
       int kind = int(rng() % 10);
@@ -207,7 +254,7 @@ TEST(ListObject, RandomizedAgainstModel) {
     };
     for (int step = 0; step < 4000; step++) {
       int op = int(rng() % 13);
-      SCOPED_TRACE("fill " + std::to_string(fill) + " step " + std::to_string(step) + " op " +
+      SCOPED_TRACE("depth " + std::to_string(depth) + " fill " + std::to_string(fill) + " step " + std::to_string(step) + " op " +
                    std::to_string(op));
       switch (op) {
         case 0:

@@ -96,6 +96,36 @@ SCENARIOS = {
         ('read', 1)],
     'unblock': [
         ('send', 1, 'BLPOP', 'q', '0'), (0, 'CLIENT', 'UNBLOCK', '999999'), ('read', 1)],
+    # A key that ends the transaction as another type does not answer the
+    # woken client (no WRONGTYPE): it waits on and is served later.
+    'multi_push_then_retype': [
+        ('send', 1, 'BLPOP', 'l', '0'),
+        (0, 'MULTI'), (0, 'LPUSH', 'l', 'x'), (0, 'DEL', 'l'), (0, 'SET', 'l', 's'), (0, 'EXEC'),
+        (0, 'DEL', 'l'), (0, 'RPUSH', 'l', 'later'), ('read', 1)],
+    'multi_push_retype_other_key_served': [
+        ('send', 1, 'BLPOP', 'a', 'b', '0'),
+        (0, 'MULTI'), (0, 'RPUSH', 'a', 'v'), (0, 'DEL', 'a'), (0, 'SET', 'a', 's'),
+        (0, 'RPUSH', 'b', 'w'), (0, 'EXEC'), ('read', 1), (0, 'GET', 'a')],
+    'bzpop_retyped_waits': [
+        ('send', 1, 'BZPOPMIN', 'z', '0'),
+        (0, 'MULTI'), (0, 'ZADD', 'z', '1', 'a'), (0, 'DEL', 'z'), (0, 'RPUSH', 'z', 'l'),
+        (0, 'EXEC'), (0, 'DEL', 'z'), (0, 'ZADD', 'z', '2', 'b'), ('read', 1)],
+    'blmove_source_retyped_waits': [
+        ('send', 1, 'BLMOVE', 's', 'd', 'LEFT', 'LEFT', '0'),
+        (0, 'MULTI'), (0, 'RPUSH', 's', 'v'), (0, 'DEL', 's'), (0, 'SET', 's', 'x'), (0, 'EXEC'),
+        (0, 'DEL', 's'), (0, 'RPUSH', 's', 'ok'), ('read', 1), (0, 'LRANGE', 'd', '0', '-1')],
+    'blmove_destination_retyped_errors': [
+        ('send', 1, 'BLMOVE', 's', 'd', 'LEFT', 'LEFT', '0'),
+        (0, 'SET', 'd', 'x'), (0, 'RPUSH', 's', 'v'), ('read', 1), (0, 'LRANGE', 's', '0', '-1')],
+    'swapdb_wakes_blocked': [
+        (0, 'SELECT', '1'), (0, 'RPUSH', 'l', 'from1'), (0, 'ZADD', 'z', '1', 'm'),
+        (0, 'SELECT', '0'),
+        ('send', 1, 'BLPOP', 'l', '0'), ('send', 2, 'BZPOPMAX', 'z', '0'),
+        (0, 'SWAPDB', '0', '1'), ('read', 1), ('read', 2), (0, 'EXISTS', 'l', 'z')],
+    'brpoplpush_wake_touches_watch': [
+        (2, 'WATCH', 'dst', 'src'), ('send', 1, 'BRPOPLPUSH', 'src', 'dst', '0'),
+        (0, 'RPUSH', 'src', 'v'), ('read', 1),
+        (2, 'MULTI'), (2, 'PING'), (2, 'EXEC')],
 }
 
 

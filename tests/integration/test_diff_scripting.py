@@ -388,8 +388,7 @@ def test_forbidden_commands_in_scripts(differ):
         ev("return redis.call('AUTH', 'x')"),
         ev("return redis.call('HELLO', 3)"),
         ev("return redis.call('RESET')"),
-        # (MONITOR itself does not exist in Basalt yet, issue 14: "Unknown
-        # Redis command called from script" there, so it is not compared.)
+        ev("return redis.call('MONITOR')"),
         ev("return redis.call('SYNC')"),
         ev("return redis.call('PSYNC', '?', -1)"),
         ev("return redis.call('SHUTDOWN')"),

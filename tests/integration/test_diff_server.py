@@ -13,7 +13,7 @@ import pytest
 
 import servers
 from diff import Differ, skip_value, unordered_pairs
-from helpers import info_sections
+from helpers import info_sections, wait_for
 from resp_client import parse_reply
 
 # DEBUG is disabled by default in Redis 7; the DEBUG tests run on their own pair
@@ -116,6 +116,41 @@ def test_info_section_selection(basalt_server, oracle_server):
         assert 'commandstats' in info_sections(srv, 'all')
         with srv.raw() as c:
             assert c.command('INFO', 'nosuchsection') == b'$0\r\n\r\n'
+
+
+# Fields Redis 7.0 has that Basalt does not publish yet, with the reason.
+STATS_NOT_YET = {
+    'reply_buffer_shrinks', 'reply_buffer_expands',  # Redis's reply-buffer resizing
+}
+
+
+@pytest.mark.parametrize('section', ['stats', 'cpu'])
+def test_info_fields_and_order_match_oracle(basalt_server, oracle_server, section):
+    got = [f for f in info_sections(basalt_server, section)[section] if f not in STATS_NOT_YET]
+    want = [f for f in info_sections(oracle_server, section)[section] if f not in STATS_NOT_YET]
+    assert got == want
+
+
+def test_info_stats_counters_move(basalt_server):
+    srv = basalt_server
+    before = info_sections(srv, 'stats')['stats']
+    with srv.raw() as sub, srv.raw() as c:
+        sub.command('SUBSCRIBE', 'info-ch-1', 'info-ch-2')
+        sub.command('PSUBSCRIBE', 'info-pat-*')
+        st = info_sections(srv, 'stats')['stats']
+        assert int(st['pubsub_channels']) >= 2 and int(st['pubsub_patterns']) >= 1
+        # Traffic shows in the per-second rate within a few cron samples.
+        def busy_rate():
+            for _ in range(50):
+                c.command('SET', 'rate-key', 'x' * 4000)
+            return float(info_sections(srv, 'stats')['stats']['instantaneous_input_kbps']) > 0
+        wait_for(busy_rate, what='instantaneous_input_kbps > 0')
+    after = info_sections(srv, 'stats')['stats']
+    assert int(after['total_reads_processed']) > int(before['total_reads_processed'])
+    assert int(after['total_writes_processed']) > int(before['total_writes_processed'])
+    assert int(after['expire_cycle_cpu_milliseconds']) >= 0
+    wait_for(lambda: int(info_sections(srv, 'stats')['stats']['pubsub_channels']) == 0,
+             what='pubsub_channels back to 0 after the subscriber left')
 
 
 def test_info_stats_and_keyspace(basalt_server):

@@ -155,6 +155,19 @@ WATCH_SCENARIOS = {
         (1, ['SELECT', '1']), (1, ['SET', 'k', 'in1']), (0, ['WATCH', 'k']),
         (1, ['SWAPDB', '0', '1']), (0, ['MULTI']), (0, ['PING']), (0, ['EXEC']),
         (1, ['FLUSHALL'])],
+    'flushall_several_watched': [
+        (0, ['MSET', 'a', '1', 'b', '2']), (0, ['WATCH', 'a', 'b', 'nokey']), (1, ['FLUSHALL']),
+        (0, ['MULTI']), (0, ['PING']), (0, ['EXEC']),
+        (0, ['WATCH', 'nokey', 'other']), (1, ['FLUSHALL']),
+        (0, ['MULTI']), (0, ['PING']), (0, ['EXEC'])],
+    # Inside EXEC a background save or rewrite is only scheduled.
+    'bgsave_in_multi_is_scheduled': [
+        (0, ['MULTI']), (0, ['BGSAVE']), (0, ['EXEC'])],
+    'save_and_shutdown_refused_in_multi': [
+        (0, ['MULTI']), (0, ['SAVE']), (0, ['EXEC']),
+        (0, ['MULTI']), (0, ['SHUTDOWN']), (0, ['EXEC']),
+        (0, ['MULTI']), (0, ['CONFIG', 'SET', 'maxmemory', 'x']), (0, ['SET', 'a', '1']),
+        (0, ['EXEC']), (0, ['GET', 'a'])],
     'resp3_aborted_exec_is_null': [
         (0, ['HELLO', '3']), (0, ['WATCH', 'k']), (1, ['SET', 'k', 'x']),
         (0, ['MULTI']), (0, ['PING']), (0, ['EXEC'])],
@@ -201,3 +214,35 @@ def test_exec_is_atomic_across_threads(make_server):
     assert not errors, errors[:3]
     with srv.raw() as c:
         assert c.call('MGET', 'a', 'b') == [b'1200', b'1200']
+
+
+def client_list_fields(srv, queue_after_touch):
+    """CLIENT LIST's flags=, multi= and multi-mem= of a client in MULTI, seen
+    from another connection (another worker thread on Basalt)."""
+    import re
+    with srv.raw() as c0, srv.raw() as c1:
+        c0.command('FLUSHALL')
+        c0.command('CLIENT', 'SETNAME', 'txn')
+        out = []
+        if queue_after_touch:
+            c0.command('WATCH', 'k')
+            c1.command('SET', 'k', '1')
+        c0.command('MULTI')
+        c0.command('SET', 'a', 'b')
+        c0.command('GET', 'a')
+        listing = c1.call('CLIENT', 'LIST').decode()
+        line = [l for l in listing.split('\n') if 'name=txn' in l][0]
+        out.append(re.findall(r'\b(?:flags|multi|multi-mem)=\S+', line))
+        out.append(c0.command('EXEC'))
+        listing = c1.call('CLIENT', 'LIST').decode()
+        line = [l for l in listing.split('\n') if 'name=txn' in l][0]
+        out.append(re.findall(r'\b(?:flags|multi|multi-mem)=\S+', line))
+        return out
+
+
+@pytest.mark.parametrize('touched', [False, True])
+def test_client_list_shows_multi_state(basalt_server, oracle_server, touched):
+    got = client_list_fields(basalt_server, touched)
+    want = client_list_fields(oracle_server, touched)
+    assert want[0][1] == ('multi=0' if touched else 'multi=2')
+    assert got == want

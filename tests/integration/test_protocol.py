@@ -110,6 +110,36 @@ def test_protocol_errors(basalt_server, oracle_server, data):
         assert c.command('PING') == b'+PONG\r\n'
 
 
+HTTP_REQUESTS = [
+    b'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n',
+    b'POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n',
+    b'PING\r\nhost: example\r\n',
+]
+
+
+@pytest.mark.parametrize('data', HTTP_REQUESTS, ids=range(len(HTTP_REQUESTS)))
+def test_http_request_drops_connection(basalt_server, oracle_server, data):
+    # Redis answers nothing, not even the replies of the commands before the
+    # POST/Host: line, and closes (a possible cross-protocol attack).
+    got_b, closed_b = _exchange(basalt_server, data)
+    got_o, closed_o = _exchange(oracle_server, data)
+    assert (got_o, closed_o) == (b'', True)
+    assert (got_b, closed_b) == (got_o, closed_o)
+    with basalt_server.raw() as c:
+        assert c.command('PING') == b'+PONG\r\n'
+
+
+def test_long_inline_request_in_one_read(basalt_server, oracle_server):
+    # A complete inline line longer than 64 KB is executed by Redis 7.0 when
+    # its newline arrives with it; only a line still without its newline past
+    # 64 KB is a protocol error (PROTOCOL_ERRORS above).
+    data = b'ECHO ' + b'a' * 70000 + b'\r\n'
+    got_b, closed_b = _exchange(basalt_server, data)
+    got_o, closed_o = _exchange(oracle_server, data)
+    assert got_o == b'$70000\r\n' + b'a' * 70000 + b'\r\n' and not closed_o
+    assert (got_b, closed_b) == (got_o, closed_o)
+
+
 def test_huge_declared_bulk_is_not_an_error_yet(basalt_server, oracle_server):
     """A bulk of exactly proto-max-bulk-len waits for data; nothing is replied."""
     for srv in (basalt_server, oracle_server):

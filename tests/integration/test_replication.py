@@ -7,7 +7,7 @@ Basalt as a replica, WAIT and min-replicas are not built yet (issue 5).
 import threading
 import time
 
-from helpers import link_up, wait_for
+from helpers import link_up, wait_for, wait_synced
 from servers import oracle_binary
 from test_persistence import bclient, populate, snapshot
 
@@ -59,6 +59,25 @@ def test_redis_replica_of_basalt_full_sync_and_stream(make_server):
     role = pc.execute_command('ROLE')
     assert role[0] == b'master' and role[1] == offset
     assert role[2] == [[b'127.0.0.1', str(replica.port).encode(), str(offset).encode()]]
+    # The stream to the replica is counted apart from client traffic, as
+    # Redis 7.0 counts it.
+    stats = primary.client().info('stats')
+    assert stats['total_net_repl_output_bytes'] > 0
+    assert stats['total_net_repl_input_bytes'] == 0
+
+
+def test_replica_counts_its_primary_stream_as_repl_input(make_server):
+    primary = make_server()
+    replica = make_server('--replicaof', '127.0.0.1', str(primary.port))
+    wait_for(lambda: link_up(replica), what='master_link_status:up')
+    pc = bclient(primary)
+    for i in range(200):
+        pc.set('k%d' % i, 'v' * 100)
+    wait_synced(primary, replica)
+    stats = bclient(replica).info('stats')
+    # 200 SETs of 100-byte values arrived through the link, not from clients.
+    assert stats['total_net_repl_input_bytes'] > 200 * 100
+    assert stats['total_net_input_bytes'] < 200 * 100
 
 
 def test_replica_resyncs_after_its_link_drops(make_server):
