@@ -154,42 +154,6 @@ void ReplyCoordinate(CommandContext& ctx, double v) {
 
 // ---------------------------------------------------------------- GEOADD
 
-// What GEOADD (as the ZADD it becomes) did.
-struct GeoAddResult {
-  int64_t added = 0, updated = 0;
-};
-
-// Adds `items` (scores are geohashes) to the sorted set at g's key with
-// ZSetObject's kAddNX/kAddXX `flags`, creating it unless XX, exactly as ZADD
-// would. WRONGTYPE for another type.
-StatusOr<GeoAddResult> OpGeoAdd(KeyGuard& g, int flags, std::span<const ZMemberScore> items,
-                                const ZSetObject::Limits& limits) {
-  GeoAddResult r;
-  Entry* e = g.Find();
-  if (e != nullptr && !Holds<ZSetObject>(e)) return Status::Error(errors::kWrongType);
-  ZSetObject* z;
-  if (e == nullptr) {
-    if (flags & ZSetObject::kAddXX) return r;
-    z = new ZSetObject(ZSetObject::NeedsSkiplist(1, items[0].member.size(), limits));
-    g.Add(EntryBuilder::Object(g.key(), ValueType::kZSet, z, false, 0));
-  } else {
-    z = ValueAs<ZSetObject>(e);
-  }
-  for (const ZMemberScore& item : items) {
-    switch (z->Add(item.member, item.score, flags, limits)) {
-      case ZSetObject::AddResult::kAdded:
-        r.added++;
-        break;
-      case ZSetObject::AddResult::kUpdated:
-        r.updated++;
-        break;
-      default:
-        break;
-    }
-  }
-  return r;
-}
-
 // GEOADD key [NX | XX] [CH] longitude latitude member [longitude latitude member ...]
 void CmdGeoAdd(CommandContext& ctx) {
   auto& a = ctx.args;
@@ -210,21 +174,21 @@ void CmdGeoAdd(CommandContext& ctx) {
   const bool nx = flags & ZSetObject::kAddNX, xx = flags & ZSetObject::kAddXX;
   if ((a.size() - first) % 3 != 0 || (nx && xx)) return ctx.Error(errors::kSyntax);
   const size_t n = (a.size() - first) / 3;
-  std::vector<ZMemberScore> items(n);
+  std::vector<ZAddItem> items(n);
   std::vector<std::string> scores(n);
   for (size_t i = 0; i < n; i++) {
     auto xy = LonLatArg(ctx, &a[first + 3 * i]);
     if (!xy) return;
     geo::Cell c;
     geo::EncodeWgs84(xy->first, xy->second, geo::kStepMax, &c);
-    items[i] = ZMemberScore{a[first + 3 * i + 2], geo::ScoreOf(c)};
+    items[i] = ZAddItem{geo::ScoreOf(c), a[first + 3 * i + 2]};
     char buf[24];
     scores[i].assign(buf, FormatInt64(int64_t(c.bits), buf));
   }
   // The ZADD it becomes has no pair to add: ZADD's own syntax error.
   if (n == 0) return ctx.Error(errors::kSyntax);
   KeyGuard g(ctx.db(), a[1]);
-  StatusOr<GeoAddResult> r = OpGeoAdd(g, flags, items, ZSetLimits(ctx));
+  StatusOr<ZAddResult> r = OpZAdd(g, flags, items, ZSetLimits(ctx));
   if (!r.ok()) return ctx.Error(r.status().message());
   int64_t changed = r->added + r->updated;
   if (changed > 0) {

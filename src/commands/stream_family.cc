@@ -184,9 +184,9 @@ bool ParseAddTrim(CommandContext& ctx, bool xadd, AddTrimArgs* a) {
   for (; i < args.size(); i++) {
     size_t more = args.size() - 1 - i;
     std::string_view opt = args[i];
-    if (xadd && opt == "*") {
-      break;
-    } else if (EqualsIgnoreCase(opt, "maxlen") && more > 0) {
+    bool maxlen = EqualsIgnoreCase(opt, "maxlen");
+    if ((maxlen || EqualsIgnoreCase(opt, "minid")) && more > 0) {
+      // MAXLEN|MINID [=|~]: the strategy word, shared by both.
       if (a->kind != TrimKind::kNone) {
         ctx.Error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
         return false;
@@ -200,6 +200,10 @@ bool ParseAddTrim(CommandContext& ctx, bool xadd, AddTrimArgs* a) {
       } else if (more >= 2 && next == "=") {
         i++;
       }
+    }
+    if (xadd && opt == "*") {
+      break;
+    } else if (maxlen && more > 0) {
       auto v = ParseInt64(args[i + 1]);
       if (!v) {
         ctx.Error(errors::kNotInteger);
@@ -214,19 +218,6 @@ bool ParseAddTrim(CommandContext& ctx, bool xadd, AddTrimArgs* a) {
       a->kind = TrimKind::kMaxLen;
       a->value_idx = i;
     } else if (EqualsIgnoreCase(opt, "minid") && more > 0) {
-      if (a->kind != TrimKind::kNone) {
-        ctx.Error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
-        return false;
-      }
-      a->approx = false;
-      std::string_view next = args[i + 1];
-      if (more >= 2 && next == "~") {
-        a->approx = true;
-        a->approx_idx = i + 1;
-        i++;
-      } else if (more >= 2 && next == "=") {
-        i++;
-      }
       if (!StreamIdArg(ctx, args[i + 1], 0, true, &a->minid)) return false;
       i++;
       a->kind = TrimKind::kMinId;

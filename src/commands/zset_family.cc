@@ -49,58 +49,6 @@ uint64_t Rng() {
 // of RESP. The pop and store operations (OpZPop, OpStoreZSet) are in
 // zset_ops.h, shared with zset_range.cc and the blocking commands.
 
-// One score-member pair of ZADD/ZINCRBY.
-struct ZAddItem {
-  double score;
-  std::string_view member;
-};
-
-// What ZADD/ZINCRBY did.
-struct ZAddResult {
-  int64_t added = 0, updated = 0;
-  int64_t processed = 0;  // members added, updated or left unchanged (not skipped)
-  double score = 0;       // the last member's score after the command (INCR's reply)
-};
-
-// Adds or updates `items` (at least one) in the sorted set at g's key with
-// ZSetObject's kAdd* `flags`, creating the set unless XX (its encoding
-// chosen by the first member's length, as Redis does). WRONGTYPE for another
-// type; kZNaNResult when INCR would make a score NaN (only INCR's single
-// pair can, so nothing has changed then).
-StatusOr<ZAddResult> OpZAdd(KeyGuard& g, int flags, std::span<const ZAddItem> items,
-                            const ZSetObject::Limits& limits) {
-  ZAddResult r;
-  Entry* e = g.Find();
-  if (e != nullptr && !Holds<ZSetObject>(e)) return Status::Error(errors::kWrongType);
-  ZSetObject* z;
-  if (e == nullptr) {
-    if (flags & ZSetObject::kAddXX) return r;
-    z = new ZSetObject(ZSetObject::NeedsSkiplist(1, items[0].member.size(), limits));
-    g.Add(EntryBuilder::Object(g.key(), ValueType::kZSet, z, false, 0));
-  } else {
-    z = ValueAs<ZSetObject>(e);
-  }
-  for (const ZAddItem& item : items) {
-    switch (z->Add(item.member, item.score, flags, limits, &r.score)) {
-      case ZSetObject::AddResult::kAdded:
-        r.added++;
-        r.processed++;
-        break;
-      case ZSetObject::AddResult::kUpdated:
-        r.updated++;
-        r.processed++;
-        break;
-      case ZSetObject::AddResult::kUnchanged:
-        r.processed++;
-        break;
-      case ZSetObject::AddResult::kSkipped:
-        break;
-      case ZSetObject::AddResult::kNaN:
-        return Status::Error(errors::kZNaNResult);
-    }
-  }
-  return r;
-}
 
 // What ZREM removed.
 struct ZRemResult {

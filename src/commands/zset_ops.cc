@@ -13,6 +13,7 @@
 namespace basalt::commands {
 
 using storage::Entry;
+using storage::EntryBuilder;
 using storage::ValueType;
 using storage::ZSetObject;
 
@@ -284,6 +285,41 @@ KeySpec ZNumKeysSpec(int index, const char* flags) {
   ks.firstkey = 1;
   ks.numstep = 1;
   return ks;
+}
+
+StatusOr<ZAddResult> OpZAdd(KeyGuard& g, int flags, std::span<const ZAddItem> items,
+                            const ZSetObject::Limits& limits) {
+  ZAddResult r;
+  Entry* e = g.Find();
+  if (e != nullptr && !Holds<ZSetObject>(e)) return Status::Error(errors::kWrongType);
+  ZSetObject* z;
+  if (e == nullptr) {
+    if (flags & ZSetObject::kAddXX) return r;
+    z = new ZSetObject(ZSetObject::NeedsSkiplist(1, items[0].member.size(), limits));
+    g.Add(EntryBuilder::Object(g.key(), ValueType::kZSet, z, false, 0));
+  } else {
+    z = ValueAs<ZSetObject>(e);
+  }
+  for (const ZAddItem& item : items) {
+    switch (z->Add(item.member, item.score, flags, limits, &r.score)) {
+      case ZSetObject::AddResult::kAdded:
+        r.added++;
+        r.processed++;
+        break;
+      case ZSetObject::AddResult::kUpdated:
+        r.updated++;
+        r.processed++;
+        break;
+      case ZSetObject::AddResult::kUnchanged:
+        r.processed++;
+        break;
+      case ZSetObject::AddResult::kSkipped:
+        break;
+      case ZSetObject::AddResult::kNaN:
+        return Status::Error(errors::kZNaNResult);
+    }
+  }
+  return r;
 }
 
 }  // namespace basalt::commands

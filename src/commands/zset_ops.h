@@ -42,6 +42,28 @@ bool ParseZLexRange(std::string_view min, std::string_view max, storage::ZLexRan
 // The listpack limits from the server config.
 storage::ZSetObject::Limits ZSetLimits(CommandContext& ctx);
 
+// One score-member pair of ZADD/ZINCRBY.
+struct ZAddItem {
+  double score;
+  std::string_view member;
+};
+
+// What ZADD/ZINCRBY did.
+struct ZAddResult {
+  int64_t added = 0, updated = 0;
+  int64_t processed = 0;  // members added, updated or left unchanged (not skipped)
+  double score = 0;       // the last member's score after the command (INCR's reply)
+};
+
+// Adds or updates `items` (at least one) in the sorted set at g's key with
+// ZSetObject's kAdd* `flags`, creating the set unless XX (its encoding
+// chosen by the first member's length, as Redis does). WRONGTYPE for another
+// type; kZNaNResult when INCR would make a score NaN (only INCR's single
+// pair can, so nothing has changed then).
+// (GEOADD adds through it too.)
+StatusOr<ZAddResult> OpZAdd(KeyGuard& g, int flags, std::span<const ZAddItem> items,
+                            const storage::ZSetObject::Limits& limits);
+
 enum class ZState { kMissing, kZSet, kWrongType };
 // What `k` holds, looked up as a write command does (no hit/miss counting).
 // Sets *z when it is a sorted set.

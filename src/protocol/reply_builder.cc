@@ -13,6 +13,16 @@ size_t FormatDoubleTo(double d, char* buf) {
   return static_cast<size_t>(res.ptr - buf);
 }
 
+void AppendBulk(std::string* out, std::string_view s) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), s.size());
+  out->push_back('$');
+  out->append(buf, size_t(end - buf));
+  out->append("\r\n", 2);
+  out->append(s);
+  out->append("\r\n", 2);
+}
+
 std::string FormatDouble(double d) {
   char buf[kDoubleBufSize];
   return std::string(buf, FormatDoubleTo(d, buf));

@@ -26,6 +26,11 @@ inline constexpr size_t kDoubleBufSize = 32;
 size_t FormatDoubleTo(double d, char* buf);
 std::string FormatDouble(double d);
 
+// Appends `s` as a RESP bulk string ("$<len>\r\n<s>\r\n"), for messages
+// rendered once and sent to many connections (pub/sub, invalidations, and
+// the sentinel's requests).
+void AppendBulk(std::string* out, std::string_view s);
+
 class ReplyBuilder {
  public:
   explicit ReplyBuilder(std::string* out, int resp = 2) : out_(out), resp_(resp) {}

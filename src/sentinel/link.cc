@@ -12,6 +12,7 @@
 
 #include <cstring>
 
+#include "protocol/reply_builder.h"
 namespace basalt::sentinel {
 
 namespace {
@@ -48,13 +49,7 @@ bool ToSockaddr(const std::string& host, int port, bool resolve, sockaddr_storag
   return true;
 }
 
-void AppendBulk(std::string* out, const std::string& s) {
-  out->push_back('$');
-  out->append(std::to_string(s.size()));
-  out->append("\r\n");
-  out->append(s);
-  out->append("\r\n");
-}
+using protocol::AppendBulk;
 
 }  // namespace
 

@@ -5,20 +5,14 @@
 
 #include "common/glob.h"
 #include "common/numbers.h"
+#include "protocol/reply_builder.h"
 #include "server/client.h"
 #include "server/server.h"
 
 namespace basalt::server {
 namespace {
 
-void AppendBulk(std::string* out, std::string_view s) {
-  char buf[24];
-  out->push_back('$');
-  out->append(buf, FormatInt64(int64_t(s.size()), buf));
-  out->append("\r\n");
-  out->append(s);
-  out->append("\r\n");
-}
+using protocol::AppendBulk;
 
 // Renders a message/pmessage/smessage for RESP2 (array) or RESP3 (push).
 std::shared_ptr<const std::string> Render(bool resp3, std::string_view kind,

@@ -9,6 +9,7 @@
 #include "commands/session.h"
 #include "common/numbers.h"
 #include "config/config.h"
+#include "protocol/reply_builder.h"
 #include "server/client.h"
 #include "server/server.h"
 #include "server/worker.h"
@@ -29,14 +30,7 @@ bool Overlap(std::string_view a, std::string_view b) {
   return a.substr(0, n) == b.substr(0, n);
 }
 
-void AppendBulk(std::string* out, std::string_view s) {
-  char buf[24];
-  out->push_back('$');
-  out->append(buf, FormatInt64(int64_t(s.size()), buf));
-  out->append("\r\n");
-  out->append(s);
-  out->append("\r\n");
-}
+using protocol::AppendBulk;
 
 }  // namespace
 
