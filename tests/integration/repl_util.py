@@ -120,7 +120,23 @@ def _short(v):
 # --- processes ---------------------------------------------------------------
 
 def pause(srv):
+    """SIGSTOP, and returns only once every thread of the process has
+    stopped: on a loaded machine a thread can otherwise run on for a moment
+    (answer a GETACK, say) after kill() has returned."""
     os.kill(srv.proc.pid, signal.SIGSTOP)
+
+    def all_stopped():
+        task_dir = '/proc/%d/task' % srv.proc.pid
+        try:
+            for tid in os.listdir(task_dir):
+                with open('%s/%s/stat' % (task_dir, tid)) as f:
+                    # The state follows the parenthesised command name.
+                    if f.read().rsplit(')', 1)[1].split()[0] not in ('T', 't'):
+                        return False
+        except FileNotFoundError:
+            return True  # the process (or a thread) is gone: nothing runs
+        return True
+    wait_for(all_stopped, 10, 'every thread of pid %d stopped' % srv.proc.pid)
 
 
 def resume(srv):

@@ -12,7 +12,6 @@ SYNC_ROUNDS sets the rounds of the kill -9 test (default 3).
 import contextlib
 import os
 import random
-import signal
 import threading
 import time
 
@@ -21,6 +20,7 @@ import redis
 
 import servers
 from helpers import online_replicas, repl_info, wait_for, wait_link_up
+from repl_util import pause, resume
 from servers import basalt_binary, oracle_binary, start_server
 from test_persistence import bclient, snapshot
 
@@ -53,11 +53,11 @@ def replicate(make_server, primary, kind='redis', *args):
 @contextlib.contextmanager
 def stopped(srv):
     """The server's process is stopped (SIGSTOP) inside the block."""
-    os.kill(srv.proc.pid, signal.SIGSTOP)
+    pause(srv)
     try:
         yield
     finally:
-        os.kill(srv.proc.pid, signal.SIGCONT)
+        resume(srv)
 
 
 def error_text(fn, *args):
