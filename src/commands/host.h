@@ -179,8 +179,8 @@ class Host {
   // A key of database `db` changed: WATCH invalidation, the keyspace
   // notification, and waking clients blocked on it. REQUIRES: its shard lock.
   virtual void OnKeyChanged(int db, std::string_view key, std::string_view event, uint32_t cls) = 0;
-  // Every key of database `db` may have changed at once (SWAPDB): wakes the
-  // clients blocked on its keys, which look again.
+  // Every key of database `db` may have changed at once (SWAPDB, FLUSHDB,
+  // FLUSHALL): wakes the clients blocked on its keys, which look again.
   virtual void WakeBlockedInDb(int db) = 0;
   // Publishes a keyspace notification if notify-keyspace-events enables it.
   virtual void Notify(int db, std::string_view key, std::string_view event, uint32_t cls) = 0;

@@ -609,6 +609,7 @@ void CmdFlushDb(CommandContext& ctx) {
   if (!r.ok()) return ctx.Error(r.status().message());
   // As Redis: every tracking client forgets everything, whatever the db.
   if (TrackingHub* t = ctx.host.tracking()) t->Flushed();
+  ctx.host.WakeBlockedInDb(db.index());  // XREADGROUP waits end (stream gone)
   ctx.PropagateAsIs();
   ctx.reply.Ok();
 }
@@ -627,6 +628,7 @@ void CmdFlushAll(CommandContext& ctx) {
     if (!r.ok()) return ctx.Error(r.status().message());
   }
   if (TrackingHub* t = ctx.host.tracking()) t->Flushed();
+  for (int d = 0; d < ks.db_count(); d++) ctx.host.WakeBlockedInDb(d);
   ctx.PropagateAsIs();
   locks.Release();
   // As Redis does: the running save ends and the now empty dataset is saved

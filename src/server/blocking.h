@@ -35,16 +35,20 @@ class BlockingRegistry {
   // Wakes every waiter of (db, key): a stream write may serve all its
   // XREAD readers, and a deleted stream or group ends XREADGROUP waits.
   void SignalAll(int db, std::string_view key);
-  // Wakes the first waiter of every key of database db (SWAPDB).
+  // Wakes, for every key of database db, its first waiter and every stream
+  // reader (SWAPDB brought other values in; FLUSHDB/FLUSHALL removed them,
+  // which ends XREADGROUP waits whoever is ahead of them in the queue).
   void SignalDb(int db);
   size_t blocked_clients() const { return blocked_.load(std::memory_order_relaxed); }
 
  private:
   struct Waiter {
-    Client* client;
-    uint64_t id;
-    Worker* worker;
+    Client* client = nullptr;
+    uint64_t id = 0;
+    Worker* worker = nullptr;
+    bool stream = false;  // XREAD / XREADGROUP: not served in FIFO order
   };
+  static void Post(const Waiter& w);
   static std::string Key(int db, std::string_view key);
   std::mutex mu_;
   std::unordered_map<std::string, std::deque<Waiter>> queues_;  // Guarded by mu_.

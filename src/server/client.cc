@@ -420,6 +420,10 @@ void Client::FinishBlocking(const commands::CommandSpec& spec,
   worker_->AddBlocked(this);
 }
 
+bool Client::blocked_on_stream() const {
+  return blocked_spec_ != nullptr && blocked_spec_->name.starts_with("xread");
+}
+
 void Client::EndBlocking() {
   server_->blocking().Unblock(this, blocked_db_, blocked_keys_);
   worker_->RemoveBlocked(this);

@@ -223,6 +223,12 @@ class Client final : public commands::Session,
   int64_t block_deadline_ms_ = 0;
   std::vector<std::string> blocked_keys_;
   const commands::CommandSpec* blocked_spec_ = nullptr;
+
+ public:
+  // Blocked in XREAD / XREADGROUP (BlockingRegistry wakes those together).
+  bool blocked_on_stream() const;
+
+ private:
   std::vector<std::string> blocked_args_;
   std::vector<std::string> block_args_override_;  // SetBlockedArgs, until blocked
   int64_t obuf_soft_since_ms_ = 0;  // when the pending output first passed the soft limit

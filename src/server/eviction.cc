@@ -69,7 +69,15 @@ bool Server::EvictIfNeeded() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   size_t to_free = used - size_t(maxmem);
   size_t freed = 0;
+  // A round that finds no candidate (a shard busy on another thread, a
+  // sample that came back empty) is retried until the time budget is spent:
+  // a transient miss must not turn into -OOM while keys remain. The cap on
+  // idle rounds bounds a caller that itself holds every shard (EXEC).
   int idle_rounds = 0;
+  auto give_up = [&] {
+    ++idle_rounds;
+    return idle_rounds > 4096 || (idle_rounds > 16 && MonotonicUs() - start > budget_us);
+  };
   while (freed < to_free) {
     // A random non-empty shard of a random non-empty database.
     int ndb = keyspace_->db_count();
@@ -97,7 +105,7 @@ bool Server::EvictIfNeeded() {
       // eviction never waits, and never runs into a lock of its own thread.
       std::unique_lock<std::mutex> lock(shard->mu, std::try_to_lock);
       if (!lock.owns_lock()) {
-        if (++idle_rounds > 16) return false;
+        if (give_up()) break;
         continue;
       }
       Entry* best = nullptr;
@@ -112,7 +120,7 @@ bool Server::EvictIfNeeded() {
         }
       }
       if (best == nullptr) {
-        if (++idle_rounds > 16) return false;
+        if (give_up()) break;
         continue;
       }
       std::string key(best->key());
@@ -122,6 +130,7 @@ bool Server::EvictIfNeeded() {
       TouchWatched(shard->db(), key);
       tracking_.KeyChanged(key);
       Notify(shard->db(), key, "evicted", commands::kNotifyEvicted);
+      blocking_.SignalAll(shard->db(), key);  // an evicted stream ends XREADGROUP waits
       Entry** link = shard->table().FindLink(key, HashKey(key));
       if (link != nullptr) shard->Delete(link, lazy);
       freed += bytes;

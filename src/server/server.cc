@@ -268,6 +268,8 @@ void Server::OnExpired(int db, std::string_view key) {
   TouchWatched(db, key);
   tracking_.KeyChanged(key);
   Notify(db, key, "expired", commands::kNotifyExpired);
+  // An expired stream ends XREADGROUP waits, as DEL does.
+  blocking_.SignalAll(db, key);
   bool lazy = config_->lazyfree_lazy_expire();
   std::string_view args[2] = {lazy ? "UNLINK" : "DEL", key};
   write_log_.Append(db, args);

@@ -149,6 +149,39 @@ def test_xreadgroup_block_ends_when_stream_or_group_goes(make_server):
     assert 'the consumer group this client was blocked on no longer exists' in r.error
 
 
+@pytest.mark.parametrize('how', ['expire', 'flushdb', 'flushall', 'evict'])
+def test_xreadgroup_block_ends_when_stream_expires_or_is_flushed(make_server, how):
+    """Every way a stream can vanish ends XREADGROUP waits (Redis 7.0.15 does),
+    also for the consumers queued behind an XREAD reader of the same key, which
+    itself stays blocked."""
+    srv = make_server(threads=THREADS)
+    c = srv.client()
+    c.xgroup_create('s', 'g', id='$', mkstream=True)
+    [xread] = start_readers(srv, 1, 'XREAD', 'BLOCK', '0', 'STREAMS', 's', '$')
+    groups = start_readers(srv, 2, 'XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's',
+                           '>')
+    if how == 'expire':
+        c.pexpire('s', 1)
+    elif how == 'flushdb':
+        c.flushdb()
+    elif how == 'flushall':
+        c.flushall()
+    else:
+        c.config_set('maxmemory-policy', 'allkeys-random')
+        c.config_set('maxmemory', 1)
+        wait_for(lambda: not c.exists('s'), what='the stream evicted')
+        c.config_set('maxmemory', 0)
+    for r in groups:
+        r.join(10)
+        assert not r.is_alive()
+        assert 'UNBLOCKED the stream key no longer exists' in (r.error or ''), r.error
+    assert xread.is_alive()
+    assert blocked(srv) == 1
+    c.xadd('s', {'f': 'v'}, id='5-0')
+    xread.join(10)
+    assert xread.reply == [['s', [('5-0', {'f': 'v'})]]]
+
+
 def test_bad_input_survives(make_server):
     srv = make_server(threads=THREADS)
     raw = srv.raw()
