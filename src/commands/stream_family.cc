@@ -181,6 +181,20 @@ bool ParseAddTrim(CommandContext& ctx, bool xadd, AddTrimArgs* a) {
   const auto& args = ctx.args;
   size_t i = 2;
   bool limit_given = false;
+  // MAXLEN's and LIMIT's values: an integer, not negative.
+  auto non_negative = [&ctx](std::string_view arg, const char* what, int64_t* out) {
+    auto v = ParseInt64(arg);
+    if (!v) {
+      ctx.Error(errors::kNotInteger);
+      return false;
+    }
+    if (*v < 0) {
+      ctx.Error(std::string("ERR The ") + what + " argument must be >= 0.");
+      return false;
+    }
+    *out = *v;
+    return true;
+  };
   for (; i < args.size(); i++) {
     size_t more = args.size() - 1 - i;
     std::string_view opt = args[i];
@@ -204,16 +218,7 @@ bool ParseAddTrim(CommandContext& ctx, bool xadd, AddTrimArgs* a) {
     if (xadd && opt == "*") {
       break;
     } else if (maxlen && more > 0) {
-      auto v = ParseInt64(args[i + 1]);
-      if (!v) {
-        ctx.Error(errors::kNotInteger);
-        return false;
-      }
-      if (*v < 0) {
-        ctx.Error("ERR The MAXLEN argument must be >= 0.");
-        return false;
-      }
-      a->maxlen = *v;
+      if (!non_negative(args[i + 1], "MAXLEN", &a->maxlen)) return false;
       i++;
       a->kind = TrimKind::kMaxLen;
       a->value_idx = i;
@@ -223,16 +228,7 @@ bool ParseAddTrim(CommandContext& ctx, bool xadd, AddTrimArgs* a) {
       a->kind = TrimKind::kMinId;
       a->value_idx = i;
     } else if (EqualsIgnoreCase(opt, "limit") && more > 0) {
-      auto v = ParseInt64(args[i + 1]);
-      if (!v) {
-        ctx.Error(errors::kNotInteger);
-        return false;
-      }
-      if (*v < 0) {
-        ctx.Error("ERR The LIMIT argument must be >= 0.");
-        return false;
-      }
-      a->limit = *v;
+      if (!non_negative(args[i + 1], "LIMIT", &a->limit)) return false;
       limit_given = true;
       i++;
     } else if (xadd && EqualsIgnoreCase(opt, "nomkstream")) {

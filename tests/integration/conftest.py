@@ -9,6 +9,7 @@ Fixtures:
   basalt / oracle                fresh redis.Redis client per test (str replies),
                                  after FLUSHALL
   differ                         diff.Differ, parametrized over RESP2 and RESP3
+  debug_differ                   the same over a pair started with DEBUG enabled
   make_server                    factory: make_server(*args, binary=..., ...) starts
                                  a dedicated server, stopped after the test
   raw_basalt / raw_oracle        factories returning RawClient connections
@@ -172,6 +173,26 @@ def basalt(basalt_server):
 @pytest.fixture
 def oracle(oracle_server):
     yield from _client_fixture(oracle_server)
+
+
+# DEBUG is disabled by default in Redis 7; the DEBUG tests run on their own pair
+# of servers that allow it from loopback connections.
+DEBUG_ARGS = ('--enable-debug-command', 'local')
+
+
+@pytest.fixture(scope='module')
+def debug_basalt(basalt_bin):
+    yield from server_fixture(basalt_bin, *DEBUG_ARGS)
+
+
+@pytest.fixture(scope='module')
+def debug_oracle(oracle_bin):
+    yield from server_fixture(oracle_bin, *DEBUG_ARGS)
+
+
+@pytest.fixture(params=[2, 3], ids=['resp2', 'resp3'])
+def debug_differ(request, debug_basalt, debug_oracle):
+    return Differ(debug_basalt, debug_oracle, resp=request.param)
 
 
 @pytest.fixture(params=[2, 3], ids=['resp2', 'resp3'])

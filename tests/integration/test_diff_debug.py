@@ -14,29 +14,11 @@ import re
 import pytest
 
 import servers
-from diff import Differ, skip_value
+from diff import Differ
 from helpers import info_sections, wait_for
 
-DEBUG_ARGS = ('--enable-debug-command', 'local')
-
-
-@pytest.fixture(scope='module')
-def dbg_basalt(basalt_bin):
-    yield from servers.server_fixture(basalt_bin, *DEBUG_ARGS)
-
-
-@pytest.fixture(scope='module')
-def dbg_oracle(oracle_bin):
-    yield from servers.server_fixture(oracle_bin, *DEBUG_ARGS)
-
-
-@pytest.fixture(params=[2, 3], ids=['resp2', 'resp3'])
-def dbg(request, dbg_basalt, dbg_oracle):
-    return Differ(dbg_basalt, dbg_oracle, resp=request.param)
-
-
-def test_debug_populate(dbg):
-    dbg([
+def test_debug_populate(debug_differ):
+    debug_differ([
         'DEBUG POPULATE 3',
         'GET key:0', 'GET key:2', 'GET key:3', 'DBSIZE',
         'DEBUG POPULATE 2 p 12',
@@ -57,14 +39,14 @@ def test_debug_populate(dbg):
     ])
 
 
-def test_debug_protocol(dbg):
-    dbg(['DEBUG PROTOCOL %s' % t for t in (
+def test_debug_protocol(debug_differ):
+    debug_differ(['DEBUG PROTOCOL %s' % t for t in (
         'string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'attrib',
         'push', 'verbatim', 'true', 'false', 'STRING', 'nosuch')] + ['DEBUG PROTOCOL', 'PING'])
 
 
-def test_debug_misc_replies(dbg):
-    dbg([
+def test_debug_misc_replies(debug_differ):
+    debug_differ([
         'DEBUG CHANGE-REPL-ID',
         'DEBUG CHANGE-REPL-ID x',
         'DEBUG LOG hello-from-test',
@@ -100,8 +82,8 @@ def test_debug_misc_replies(dbg):
     ])
 
 
-def test_debug_set_disable_deny_scripts(dbg):
-    dbg([
+def test_debug_set_disable_deny_scripts(debug_differ):
+    debug_differ([
         "EVAL \"return redis.call('debug', 'sleep', '0')\" 0",
         'DEBUG SET-DISABLE-DENY-SCRIPTS 1',
         "EVAL \"return redis.call('debug', 'sleep', '0')\" 0",
@@ -110,8 +92,8 @@ def test_debug_set_disable_deny_scripts(dbg):
     ])
 
 
-def test_debug_change_repl_id_changes_ids(dbg_basalt):
-    c = dbg_basalt.client()
+def test_debug_change_repl_id_changes_ids(debug_basalt):
+    c = debug_basalt.client()
     before = c.info('replication')
     assert c.execute_command('DEBUG', 'CHANGE-REPL-ID') in (True, 'OK', b'OK')
     after = c.info('replication')
@@ -120,16 +102,16 @@ def test_debug_change_repl_id_changes_ids(dbg_basalt):
     c.close()
 
 
-def test_debug_log_reaches_server_log(dbg_basalt):
-    c = dbg_basalt.client()
+def test_debug_log_reaches_server_log(debug_basalt):
+    c = debug_basalt.client()
     c.execute_command('DEBUG', 'LOG', 'marker-7d1e')
-    wait_for(lambda: 'DEBUG LOG: marker-7d1e' in dbg_basalt.log_text(), what='log line')
+    wait_for(lambda: 'DEBUG LOG: marker-7d1e' in debug_basalt.log_text(), what='log line')
     c.close()
 
 
-def test_debug_object_of_a_list(dbg_basalt, dbg_oracle):
+def test_debug_object_of_a_list(debug_basalt, debug_oracle):
     fields = []
-    for srv in (dbg_basalt, dbg_oracle):
+    for srv in (debug_basalt, debug_oracle):
         c = srv.client()
         c.delete('ol')
         c.rpush('ol', *range(10))
@@ -141,8 +123,8 @@ def test_debug_object_of_a_list(dbg_basalt, dbg_oracle):
 
 
 @pytest.mark.basalt_only
-def test_debug_help_lists_what_it_answers(dbg_basalt):
-    c = dbg_basalt.client()
+def test_debug_help_lists_what_it_answers(debug_basalt):
+    c = debug_basalt.client()
     lines = c.execute_command('DEBUG', 'HELP')
     names = {ln.split(' ')[0] for ln in lines if not ln.startswith(' ')}
     for sub in ('POPULATE', 'PROTOCOL', 'CHANGE-REPL-ID', 'LOG', 'SLEEP', 'OBJECT', 'RELOAD'):
@@ -151,8 +133,8 @@ def test_debug_help_lists_what_it_answers(dbg_basalt):
 
 
 @pytest.mark.basalt_only
-def test_debug_crash_subcommands_refused(dbg_basalt):
-    with dbg_basalt.raw() as c:
+def test_debug_crash_subcommands_refused(debug_basalt):
+    with debug_basalt.raw() as c:
         for sub in ('SEGFAULT', 'PANIC', 'ASSERT', 'OOM', 'RESTART', 'CRASH-AND-RECOVER'):
             assert c.command('DEBUG', sub) == \
                 b'-ERR DEBUG %s is not supported by Basalt\r\n' % sub.encode()
@@ -180,8 +162,8 @@ def stats_dict(value):
     return dict(zip(value[0::2], value[1::2]))
 
 
-def test_memory_stats_shape_matches_redis(dbg_basalt, dbg_oracle):
-    for srv in (dbg_basalt, dbg_oracle):
+def test_memory_stats_shape_matches_redis(debug_basalt, debug_oracle):
+    for srv in (debug_basalt, debug_oracle):
         c = srv.client()
         c.flushall()
         c.execute_command('DEBUG', 'POPULATE', '1000')
@@ -189,8 +171,8 @@ def test_memory_stats_shape_matches_redis(dbg_basalt, dbg_oracle):
         c.set('in-db-3', 'v', ex=100)
         c.close()
     for resp in (2, 3):
-        ours = stats_dict(memory_stats(dbg_basalt, resp)[1])
-        theirs = stats_dict(memory_stats(dbg_oracle, resp)[1])
+        ours = stats_dict(memory_stats(debug_basalt, resp)[1])
+        theirs = stats_dict(memory_stats(debug_oracle, resp)[1])
         assert list(ours) == list(theirs)
         for k in ours:
             assert type(ours[k]) == type(theirs[k]), (k, ours[k], theirs[k])
@@ -201,11 +183,11 @@ def test_memory_stats_shape_matches_redis(dbg_basalt, dbg_oracle):
 
 
 @pytest.mark.basalt_only
-def test_memory_stats_figures_add_up(dbg_basalt):
-    c = dbg_basalt.client()
+def test_memory_stats_figures_add_up(debug_basalt):
+    c = debug_basalt.client()
     c.flushall()
     c.execute_command('DEBUG', 'POPULATE', '20000', 'key', '100')
-    s = {k.decode(): v for k, v in stats_dict(memory_stats(dbg_basalt)[1]).items()}
+    s = {k.decode(): v for k, v in stats_dict(memory_stats(debug_basalt)[1]).items()}
     assert s['keys.count'] == 20000
     assert s['total.allocated'] > s['startup.allocated'] > 0
     assert s['peak.allocated'] >= s['total.allocated']
@@ -220,18 +202,18 @@ def test_memory_stats_figures_add_up(dbg_basalt):
     assert s['keys.bytes-per-key'] >= 100
     assert 0 < float(s['dataset.percentage']) <= 100
     # INFO memory reports the same figures (taken a moment apart).
-    mem = info_sections(dbg_basalt, 'memory')['memory']
+    mem = info_sections(debug_basalt, 'memory')['memory']
     assert int(mem['used_memory_startup']) == s['startup.allocated']
     assert abs(int(mem['used_memory_dataset']) - s['dataset.bytes']) < 1 << 20
     c.flushall()
     c.close()
 
 
-def test_info_memory_fields_match_redis(dbg_basalt, dbg_oracle):
-    ours = list(info_sections(dbg_basalt, 'memory')['memory'])
-    theirs = list(info_sections(dbg_oracle, 'memory')['memory'])
+def test_info_memory_fields_match_redis(debug_basalt, debug_oracle):
+    ours = list(info_sections(debug_basalt, 'memory')['memory'])
+    theirs = list(info_sections(debug_oracle, 'memory')['memory'])
     assert ours == theirs
-    mem = info_sections(dbg_basalt, 'memory')['memory']
+    mem = info_sections(debug_basalt, 'memory')['memory']
     assert re.fullmatch(r'\d+\.\d\d%', mem['used_memory_peak_perc'])
     assert re.fullmatch(r'\d+\.\d\d%', mem['used_memory_dataset_perc'])
     if servers.target_is_basalt():
@@ -239,29 +221,29 @@ def test_info_memory_fields_match_redis(dbg_basalt, dbg_oracle):
         assert int(mem['mem_clients_normal']) > 0
 
 
-def test_memory_doctor_and_help(dbg_basalt, dbg_oracle):
+def test_memory_doctor_and_help(debug_basalt, debug_oracle):
     for resp, prefix in ((2, b'$'), (3, b'=')):
-        for srv in (dbg_basalt, dbg_oracle):
+        for srv in (debug_basalt, debug_oracle):
             with srv.raw() as c:
                 if resp == 3:
                     c.command('HELLO', '3')
                 assert c.command('MEMORY', 'DOCTOR').startswith(prefix)
-    c = dbg_basalt.client()
+    c = debug_basalt.client()
     help_lines = c.execute_command('MEMORY', 'HELP')
     assert {'DOCTOR', 'STATS', 'USAGE <key> [SAMPLES <count>]'} <= set(help_lines)
     c.close()
 
 
-def test_memory_errors_match(dbg):
-    dbg(['MEMORY STATS x', 'MEMORY DOCTOR x', 'MEMORY NOSUCH', 'MEMORY'])
+def test_memory_errors_match(debug_differ):
+    debug_differ(['MEMORY STATS x', 'MEMORY DOCTOR x', 'MEMORY NOSUCH', 'MEMORY'])
 
 
 # --- LOLWUT --------------------------------------------------------------------
 
 @pytest.mark.basalt_only
-def test_lolwut(dbg_basalt, dbg_oracle):
+def test_lolwut(debug_basalt, debug_oracle):
     for resp, head in ((2, b'$'), (3, b'=')):
-        for srv in (dbg_basalt, dbg_oracle):
+        for srv in (debug_basalt, debug_oracle):
             with srv.raw() as c:
                 if resp == 3:
                     c.command('HELLO', '3')
@@ -270,7 +252,7 @@ def test_lolwut(dbg_basalt, dbg_oracle):
                     b'-ERR value is not an integer or out of range\r\n'
                 assert c.command('LOLWUT', 'VERSION', '6', 'x') == \
                     b'-ERR value is not an integer or out of range\r\n'
-    c = dbg_basalt.client()
+    c = debug_basalt.client()
     plain = c.execute_command('LOLWUT')
     assert re.fullmatch(r'Basalt ver\. \d+\.\d+\.\d+\n', plain)
     art = c.execute_command('LOLWUT', 'VERSION', '6', '10', '3')

@@ -11,30 +11,9 @@ import time
 
 import pytest
 
-import servers
-from diff import Differ, skip_value, unordered_pairs
+from diff import skip_value, unordered_pairs
 from helpers import info_sections, wait_for
 from resp_client import parse_reply
-
-# DEBUG is disabled by default in Redis 7; the DEBUG tests run on their own pair
-# of servers that allow it from loopback connections.
-DEBUG_ARGS = ('--enable-debug-command', 'local')
-
-
-@pytest.fixture(scope='module')
-def debug_basalt(basalt_bin):
-    yield from servers.server_fixture(basalt_bin, *DEBUG_ARGS)
-
-
-@pytest.fixture(scope='module')
-def debug_oracle(oracle_bin):
-    yield from servers.server_fixture(oracle_bin, *DEBUG_ARGS)
-
-
-@pytest.fixture(params=[2, 3], ids=['resp2', 'resp3'])
-def debug_differ(request, debug_basalt, debug_oracle):
-    return Differ(debug_basalt, debug_oracle, resp=request.param)
-
 
 # --- INFO ------------------------------------------------------------------
 
