@@ -30,9 +30,11 @@ struct ThreadStats {
       net_out{0};
   // Bytes of the replication stream (from our primary, to our replicas),
   // which Redis 7.0 counts apart from net_in/net_out; reads and writes on
-  // client sockets; microseconds spent in the active expiry cycle.
+  // client sockets; microseconds spent in the active expiry cycle; client
+  // reply buffers given back once drained and grown past their size
+  // (INFO reply_buffer_shrinks / _expands).
   std::atomic<uint64_t> net_repl_in{0}, net_repl_out{0}, reads{0}, writes{0},
-      expire_cycle_us{0};
+      expire_cycle_us{0}, reply_shrinks{0}, reply_expands{0};
   std::unique_ptr<CommandStat[]> cmd;
 };
 

@@ -514,6 +514,12 @@ void Client::Flush() {
     Close();
     return;
   }
+  // The reply buffer grew past what it had (a big reply, a pipeline's worth):
+  // counted like Redis's reply buffer expansions.
+  if (out_.capacity() > reply_capacity_) {
+    if (reply_capacity_ != 0) Bump(worker_->stats().reply_expands, 1);
+    reply_capacity_ = out_.capacity();
+  }
   bool pending = out_pos_ < out_.size();
   // Only output the socket refused asks for EPOLLOUT, not held output.
   bool socket_full = out_pos_ < limit;
@@ -521,6 +527,8 @@ void Client::Flush() {
     out_pos_ = 0;
     if (out_.capacity() > kKeepOutputCapacity) {
       std::string().swap(out_);
+      reply_capacity_ = out_.capacity();
+      Bump(worker_->stats().reply_shrinks, 1);
     } else {
       out_.clear();
     }

@@ -263,6 +263,7 @@ class Client final : public commands::Session,
   std::string push_queue_;  // Guarded by push_mu_.
   std::atomic<bool> push_pending_{false};
   std::string out_;       // pending output starts at out_pos_
+  size_t reply_capacity_ = 0;  // out_'s capacity when last seen (reply_buffer_expands)
   size_t out_pos_ = 0;
   protocol::ReplyBuilder reply_;
   protocol::RequestParser parser_;

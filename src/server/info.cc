@@ -327,6 +327,8 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("total_writes_processed", s.SumStat(&ThreadStats::writes));
     w.Field("io_threaded_reads_processed", "0");
     w.Field("io_threaded_writes_processed", "0");
+    w.Field("reply_buffer_shrinks", s.SumStat(&ThreadStats::reply_shrinks));
+    w.Field("reply_buffer_expands", s.SumStat(&ThreadStats::reply_expands));
   }
   if (has("replication")) {
     replication::WriteLog& log = s.write_log();
