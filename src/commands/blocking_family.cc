@@ -303,18 +303,6 @@ void CmdBZMPop(CommandContext& ctx) {
   Block(ctx, std::vector<std::string>(a.keys.begin(), a.keys.end()), *deadline);
 }
 
-// Key spec for "timeout numkeys key ..." commands.
-KeySpec NumKeysSpec() {
-  KeySpec ks;
-  ks.flags = "RW ACCESS DELETE";
-  ks.begin_index = 2;
-  ks.keynum = true;
-  ks.keynumidx = 0;
-  ks.firstkey = 1;
-  ks.numstep = 1;
-  return ks;
-}
-
 }  // namespace
 
 void RegisterBlockingFamily(CommandTable& t) {
@@ -327,15 +315,13 @@ void RegisterBlockingFamily(CommandTable& t) {
   t.Add(Spec("list", "brpoplpush", 4, kWrite | kDenyOom | kNoScript | kBlocking, 1, 2, 1,
              "@write @list @slow @blocking", CmdBRPopLPush));
   t.Add(Spec("list", "blmpop", -5, kWrite | kBlocking | kMovableKeys, 0, 0, 0,
-             "@write @list @slow @blocking", CmdBLMPop))
-      .key_specs = {NumKeysSpec()};
+             "@write @list @slow @blocking", CmdBLMPop));
   t.Add(Spec("sorted_set", "bzpopmin", -3, kWrite | kNoScript | kBlocking | kFast, 1, -2, 1,
              "@write @sortedset @fast @blocking", CmdBZPopMin));
   t.Add(Spec("sorted_set", "bzpopmax", -3, kWrite | kNoScript | kBlocking | kFast, 1, -2, 1,
              "@write @sortedset @fast @blocking", CmdBZPopMax));
   t.Add(Spec("sorted_set", "bzmpop", -5, kWrite | kBlocking | kMovableKeys, 0, 0, 0,
-             "@write @sortedset @slow @blocking", CmdBZMPop))
-      .key_specs = {NumKeysSpec()};
+             "@write @sortedset @slow @blocking", CmdBZMPop));
 }
 
 }  // namespace basalt::commands

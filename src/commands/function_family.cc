@@ -344,32 +344,23 @@ void CmdContainer(CommandContext& ctx) { ctx.Error(errors::WrongArity(ctx.spec.n
 void RegisterFunctionFamily(CommandTable& t) {
   const char* g = "scripting";
   const CommandFlag common = kNoScript | kStale | kSkipMonitor | kNoMandatoryKeys | kMovableKeys;
-  t.Add(Spec(g, "fcall", -3, common, 0, 0, 0, "@slow @scripting", CmdFcall)).key_specs = {
-      NumkeysSpec("RW ACCESS UPDATE")};
-  t.Add(Spec(g, "fcall_ro", -3, common | kReadOnly, 0, 0, 0, "@slow @scripting", CmdFcallRo))
-      .key_specs = {NumkeysSpec("RO ACCESS")};
+  t.Add(Spec(g, "fcall", -3, common, 0, 0, 0, "@slow @scripting", CmdFcall));
+  t.Add(Spec(g, "fcall_ro", -3, common | kReadOnly, 0, 0, 0, "@slow @scripting", CmdFcallRo));
 
   t.Add(Spec(g, "function", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
   const char* w = "@write @slow @scripting";
   const char* r = "@slow @scripting";
   t.AddSub("function", Spec(g, "load", -3, kWrite | kDenyOom | kNoScript, 0, 0, 0, w,
-                            CmdFunctionLoad))
-      .tips = "request_policy:all_shards";
+                            CmdFunctionLoad));
   t.AddSub("function",
-           Spec(g, "delete", 3, kWrite | kNoScript, 0, 0, 0, w, CmdFunctionDelete))
-      .tips = "request_policy:all_shards response_policy:all_succeeded";
-  t.AddSub("function", Spec(g, "flush", -2, kWrite | kNoScript, 0, 0, 0, w, CmdFunctionFlush))
-      .tips = "request_policy:all_shards response_policy:all_succeeded";
-  t.AddSub("function", Spec(g, "list", -2, kNoScript, 0, 0, 0, r, CmdFunctionList)).tips =
-      "nondeterministic_output_order";
+           Spec(g, "delete", 3, kWrite | kNoScript, 0, 0, 0, w, CmdFunctionDelete));
+  t.AddSub("function", Spec(g, "flush", -2, kWrite | kNoScript, 0, 0, 0, w, CmdFunctionFlush));
+  t.AddSub("function", Spec(g, "list", -2, kNoScript, 0, 0, 0, r, CmdFunctionList));
   t.AddSub("function", Spec(g, "dump", 2, kNoScript, 0, 0, 0, r, CmdFunctionDump));
   t.AddSub("function", Spec(g, "restore", -3, kWrite | kDenyOom | kNoScript, 0, 0, 0, w,
-                            CmdFunctionRestore))
-      .tips = "request_policy:all_shards";
-  t.AddSub("function", Spec(g, "stats", 2, kNoScript | kAllowBusy, 0, 0, 0, r, CmdFunctionStats))
-      .tips = "nondeterministic_output request_policy:all_shards response_policy:special";
-  t.AddSub("function", Spec(g, "kill", 2, kNoScript | kAllowBusy, 0, 0, 0, r, CmdFunctionKill))
-      .tips = "request_policy:all_shards response_policy:one_succeeded";
+                            CmdFunctionRestore));
+  t.AddSub("function", Spec(g, "stats", 2, kNoScript | kAllowBusy, 0, 0, 0, r, CmdFunctionStats));
+  t.AddSub("function", Spec(g, "kill", 2, kNoScript | kAllowBusy, 0, 0, 0, r, CmdFunctionKill));
   t.AddSub("function", Spec(g, "help", 2, kLoading | kStale, 0, 0, 0, r, CmdFunctionHelp));
 }
 

@@ -702,42 +702,25 @@ void CmdGeoSearch(CommandContext& ctx) { GeoSearchGeneric(ctx, GeoCmd::kSearch);
 //   [ASC | DESC] [COUNT count [ANY]] [STOREDIST]
 void CmdGeoSearchStore(CommandContext& ctx) { GeoSearchGeneric(ctx, GeoCmd::kSearchStore); }
 
-// A STORE/STOREDIST destination found by keyword from argument `from`.
-KeySpec StoreKeySpec(const char* keyword, int from) {
-  KeySpec ks = ZIndexKeySpec(0, "OW UPDATE");
-  ks.keyword = keyword;
-  ks.keyword_startfrom = from;
-  return ks;
-}
-
 }  // namespace
 
 void RegisterGeoFamily(CommandTable& t) {
   const char* g = "geo";
   const char* read = "@read @geo @slow";
   const char* write = "@write @geo @slow";
-  auto one = [&](const char* name, int arity, CommandFlag flags, const char* acl, Handler h,
-                 const char* key_flags) -> CommandSpec& {
-    CommandSpec& c = t.Add(Spec(g, name, arity, flags, 1, 1, 1, acl, h));
-    c.key_specs = {ZIndexKeySpec(1, key_flags)};
-    return c;
+  auto one = [&](const char* name, int arity, CommandFlag flags, const char* acl, Handler h) {
+    t.Add(Spec(g, name, arity, flags, 1, 1, 1, acl, h));
   };
-  one("geoadd", -5, kWrite | kDenyOom, write, CmdGeoAdd, "RW UPDATE");
-  one("geodist", -4, kReadOnly, read, CmdGeoDist, "RO ACCESS");
-  one("geohash", -2, kReadOnly, read, CmdGeoHash, "RO ACCESS");
-  one("geopos", -2, kReadOnly, read, CmdGeoPos, "RO ACCESS");
-  one("geosearch", -7, kReadOnly, read, CmdGeoSearch, "RO ACCESS");
-  one("georadius_ro", -6, kReadOnly, read, CmdGeoRadiusRo, "RO ACCESS");
-  one("georadiusbymember_ro", -5, kReadOnly, read, CmdGeoRadiusByMemberRo, "RO ACCESS");
-  t.Add(Spec(g, "geosearchstore", -8, kWrite | kDenyOom, 1, 2, 1, write, CmdGeoSearchStore))
-      .key_specs = {ZIndexKeySpec(1, "OW UPDATE"), ZIndexKeySpec(2, "RO ACCESS")};
-  one("georadius", -6, kWrite | kDenyOom | kMovableKeys, write, CmdGeoRadius, "RO ACCESS")
-      .key_specs = {ZIndexKeySpec(1, "RO ACCESS"), StoreKeySpec("STORE", 6),
-                    StoreKeySpec("STOREDIST", 6)};
-  one("georadiusbymember", -5, kWrite | kDenyOom | kMovableKeys, write, CmdGeoRadiusByMember,
-      "RO ACCESS")
-      .key_specs = {ZIndexKeySpec(1, "RO ACCESS"), StoreKeySpec("STORE", 5),
-                    StoreKeySpec("STOREDIST", 5)};
+  one("geoadd", -5, kWrite | kDenyOom, write, CmdGeoAdd);
+  one("geodist", -4, kReadOnly, read, CmdGeoDist);
+  one("geohash", -2, kReadOnly, read, CmdGeoHash);
+  one("geopos", -2, kReadOnly, read, CmdGeoPos);
+  one("geosearch", -7, kReadOnly, read, CmdGeoSearch);
+  one("georadius_ro", -6, kReadOnly, read, CmdGeoRadiusRo);
+  one("georadiusbymember_ro", -5, kReadOnly, read, CmdGeoRadiusByMemberRo);
+  t.Add(Spec(g, "geosearchstore", -8, kWrite | kDenyOom, 1, 2, 1, write, CmdGeoSearchStore));
+  one("georadius", -6, kWrite | kDenyOom | kMovableKeys, write, CmdGeoRadius);
+  one("georadiusbymember", -5, kWrite | kDenyOom | kMovableKeys, write, CmdGeoRadiusByMember);
 }
 
 }  // namespace basalt::commands

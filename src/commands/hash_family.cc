@@ -407,24 +407,19 @@ void RegisterHashFamily(CommandTable& t) {
   t.Add(Spec(g, "hmset", -4, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @hash @fast", CmdHMSet));
   t.Add(Spec(g, "hget", 3, kReadOnly | kFast, 1, 1, 1, "@read @hash @fast", CmdHGet));
   t.Add(Spec(g, "hmget", -3, kReadOnly | kFast, 1, 1, 1, "@read @hash @fast", CmdHMGet));
-  t.Add(Spec(g, "hgetall", 2, kReadOnly, 1, 1, 1, "@read @hash @slow", CmdHGetAll)).tips =
-      "nondeterministic_output_order";
+  t.Add(Spec(g, "hgetall", 2, kReadOnly, 1, 1, 1, "@read @hash @slow", CmdHGetAll));
   t.Add(Spec(g, "hdel", -3, kWrite | kFast, 1, 1, 1, "@write @hash @fast", CmdHDel));
   t.Add(Spec(g, "hlen", 2, kReadOnly | kFast, 1, 1, 1, "@read @hash @fast", CmdHLen));
   t.Add(Spec(g, "hexists", 3, kReadOnly | kFast, 1, 1, 1, "@read @hash @fast", CmdHExists));
-  t.Add(Spec(g, "hkeys", 2, kReadOnly, 1, 1, 1, "@read @hash @slow", CmdHKeys)).tips =
-      "nondeterministic_output_order";
-  t.Add(Spec(g, "hvals", 2, kReadOnly, 1, 1, 1, "@read @hash @slow", CmdHVals)).tips =
-      "nondeterministic_output_order";
+  t.Add(Spec(g, "hkeys", 2, kReadOnly, 1, 1, 1, "@read @hash @slow", CmdHKeys));
+  t.Add(Spec(g, "hvals", 2, kReadOnly, 1, 1, 1, "@read @hash @slow", CmdHVals));
   t.Add(
       Spec(g, "hincrby", 4, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @hash @fast", CmdHIncrBy));
   t.Add(Spec(g, "hincrbyfloat", 4, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @hash @fast",
              CmdHIncrByFloat));
   t.Add(Spec(g, "hstrlen", 3, kReadOnly | kFast, 1, 1, 1, "@read @hash @fast", CmdHStrlen));
-  t.Add(Spec(g, "hrandfield", -2, kReadOnly, 1, 1, 1, "@read @hash @slow", CmdHRandField)).tips =
-      "nondeterministic_output";
-  t.Add(Spec(g, "hscan", -3, kReadOnly, 1, 1, 1, "@read @hash @slow", CmdHScan)).tips =
-      "nondeterministic_output";
+  t.Add(Spec(g, "hrandfield", -2, kReadOnly, 1, 1, 1, "@read @hash @slow", CmdHRandField));
+  t.Add(Spec(g, "hscan", -3, kReadOnly, 1, 1, 1, "@read @hash @slow", CmdHScan));
 }
 
 }  // namespace basalt::commands

@@ -661,24 +661,18 @@ void RegisterKeysFamily(CommandTable& t) {
   t.Add(Spec(g, "renamenx", 3, kWrite | kFast, 1, 2, 1, "@keyspace @write @fast", CmdRenameNx));
   t.Add(Spec(g, "copy", -3, kWrite | kDenyOom, 1, 2, 1, "@keyspace @write @slow", CmdCopy));
   t.Add(Spec(g, "move", 3, kWrite | kFast, 1, 1, 1, "@keyspace @write @fast", CmdMove));
-  t.Add(Spec(g, "keys", 2, kReadOnly, 0, 0, 0, "@keyspace @read @slow @dangerous", CmdKeys)).tips =
-      "request_policy:all_shards nondeterministic_output_order";
-  t.Add(Spec(g, "scan", -2, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdScan)).tips =
-      "nondeterministic_output request_policy:special";
-  t.Add(Spec(g, "randomkey", 1, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdRandomKey)).tips =
-      "request_policy:all_shards nondeterministic_output";
+  t.Add(Spec(g, "keys", 2, kReadOnly, 0, 0, 0, "@keyspace @read @slow @dangerous", CmdKeys));
+  t.Add(Spec(g, "scan", -2, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdScan));
+  t.Add(Spec(g, "randomkey", 1, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdRandomKey));
   t.Add(Spec("connection", "select", 2, kLoading | kStale | kFast, 0, 0, 0, "@keyspace @fast",
              CmdSelect));
   t.Add(Spec("server", "swapdb", 3, kWrite | kFast, 0, 0, 0, "@keyspace @write @fast @dangerous",
              CmdSwapDb));
-  t.Add(Spec("server", "dbsize", 1, kReadOnly | kFast, 0, 0, 0, "@keyspace @read @fast", CmdDbSize))
-      .tips = "request_policy:all_shards response_policy:agg_sum";
+  t.Add(Spec("server", "dbsize", 1, kReadOnly | kFast, 0, 0, 0, "@keyspace @read @fast", CmdDbSize));
   t.Add(Spec("server", "flushdb", -1, kWrite, 0, 0, 0, "@keyspace @write @slow @dangerous",
-             CmdFlushDb))
-      .tips = "request_policy:all_shards response_policy:all_succeeded";
+             CmdFlushDb));
   t.Add(Spec("server", "flushall", -1, kWrite, 0, 0, 0, "@keyspace @write @slow @dangerous",
-             CmdFlushAll))
-      .tips = "request_policy:all_shards response_policy:all_succeeded";
+             CmdFlushAll));
 }
 
 }  // namespace basalt::commands

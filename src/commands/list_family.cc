@@ -506,61 +506,31 @@ void CmdLMove(CommandContext& ctx) {
 // RPOPLPUSH source destination
 void CmdRPopLPush(CommandContext& ctx) { MoveGeneric(ctx, ListEnd::kRight, ListEnd::kLeft); }
 
-// Key specifications as COMMAND INFO reports them.
-KeySpec IndexKey(int index, const char* flags) {
-  KeySpec ks;
-  ks.flags = flags;
-  ks.begin_index = index;
-  ks.lastkey = 0;
-  ks.keystep = 1;
-  ks.limit = 0;
-  return ks;
-}
-
 }  // namespace
 
 void RegisterListFamily(CommandTable& t) {
   const char* g = "list";
   auto add = [&](const char* name, int arity, CommandFlag flags, int first, int last,
-                 const char* acl, Handler h, std::vector<KeySpec> specs) {
-    CommandSpec& c = t.Add(Spec(g, name, arity, flags, first, last, first > 0 ? 1 : 0, acl, h));
-    c.key_specs = std::move(specs);
-    return &c;
+                 const char* acl, Handler h) {
+    t.Add(Spec(g, name, arity, flags, first, last, first > 0 ? 1 : 0, acl, h));
   };
-  const char* kInsert = "RW INSERT";
-  const char* kPopSpec = "RW ACCESS DELETE";
-  add("lpush", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdLPush,
-      {IndexKey(1, kInsert)});
-  add("rpush", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdRPush,
-      {IndexKey(1, kInsert)});
-  add("lpushx", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdLPushX,
-      {IndexKey(1, kInsert)});
-  add("rpushx", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdRPushX,
-      {IndexKey(1, kInsert)});
-  add("lpop", -2, kWrite | kFast, 1, 1, "@write @list @fast", CmdLPop, {IndexKey(1, kPopSpec)});
-  add("rpop", -2, kWrite | kFast, 1, 1, "@write @list @fast", CmdRPop, {IndexKey(1, kPopSpec)});
-  add("llen", 2, kReadOnly | kFast, 1, 1, "@read @list @fast", CmdLLen, {IndexKey(1, "RO")});
-  add("lrange", 4, kReadOnly, 1, 1, "@read @list @slow", CmdLRange, {IndexKey(1, "RO ACCESS")});
-  add("lindex", 3, kReadOnly, 1, 1, "@read @list @slow", CmdLIndex, {IndexKey(1, "RO ACCESS")});
-  add("lset", 4, kWrite | kDenyOom, 1, 1, "@write @list @slow", CmdLSet,
-      {IndexKey(1, "RW UPDATE")});
-  add("linsert", 5, kWrite | kDenyOom, 1, 1, "@write @list @slow", CmdLInsert,
-      {IndexKey(1, kInsert)});
-  add("lrem", 4, kWrite, 1, 1, "@write @list @slow", CmdLRem, {IndexKey(1, "RW DELETE")});
-  add("ltrim", 4, kWrite, 1, 1, "@write @list @slow", CmdLTrim, {IndexKey(1, "RW DELETE")});
-  add("lpos", -3, kReadOnly, 1, 1, "@read @list @slow", CmdLPos, {IndexKey(1, "RO ACCESS")});
-  add("lmove", 5, kWrite | kDenyOom, 1, 2, "@write @list @slow", CmdLMove,
-      {IndexKey(1, kPopSpec), IndexKey(2, kInsert)});
-  add("rpoplpush", 3, kWrite | kDenyOom, 1, 2, "@write @list @slow", CmdRPopLPush,
-      {IndexKey(1, kPopSpec), IndexKey(2, kInsert)});
-  KeySpec numkeys;
-  numkeys.flags = kPopSpec;
-  numkeys.begin_index = 1;
-  numkeys.keynum = true;
-  numkeys.keynumidx = 0;
-  numkeys.firstkey = 1;
-  numkeys.numstep = 1;
-  add("lmpop", -4, kWrite | kMovableKeys, 0, 0, "@write @list @slow", CmdLMPop, {numkeys});
+  add("lpush", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdLPush);
+  add("rpush", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdRPush);
+  add("lpushx", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdLPushX);
+  add("rpushx", -3, kWrite | kDenyOom | kFast, 1, 1, "@write @list @fast", CmdRPushX);
+  add("lpop", -2, kWrite | kFast, 1, 1, "@write @list @fast", CmdLPop);
+  add("rpop", -2, kWrite | kFast, 1, 1, "@write @list @fast", CmdRPop);
+  add("llen", 2, kReadOnly | kFast, 1, 1, "@read @list @fast", CmdLLen);
+  add("lrange", 4, kReadOnly, 1, 1, "@read @list @slow", CmdLRange);
+  add("lindex", 3, kReadOnly, 1, 1, "@read @list @slow", CmdLIndex);
+  add("lset", 4, kWrite | kDenyOom, 1, 1, "@write @list @slow", CmdLSet);
+  add("linsert", 5, kWrite | kDenyOom, 1, 1, "@write @list @slow", CmdLInsert);
+  add("lrem", 4, kWrite, 1, 1, "@write @list @slow", CmdLRem);
+  add("ltrim", 4, kWrite, 1, 1, "@write @list @slow", CmdLTrim);
+  add("lpos", -3, kReadOnly, 1, 1, "@read @list @slow", CmdLPos);
+  add("lmove", 5, kWrite | kDenyOom, 1, 2, "@write @list @slow", CmdLMove);
+  add("rpoplpush", 3, kWrite | kDenyOom, 1, 2, "@write @list @slow", CmdRPopLPush);
+  add("lmpop", -4, kWrite | kMovableKeys, 0, 0, "@write @list @slow", CmdLMPop);
 }
 
 }  // namespace basalt::commands

@@ -163,8 +163,7 @@ void RegisterPersistenceFamily(CommandTable& t) {
              "@admin @slow @dangerous", CmdBgsave));
   t.Add(Spec(g, "bgrewriteaof", 1, kAdmin | kNoScript | kNoAsyncLoading, 0, 0, 0,
              "@admin @slow @dangerous", CmdBgRewriteAof));
-  t.Add(Spec("generic", "dump", 2, kReadOnly, 1, 1, 1, "@keyspace @read @slow", CmdDump)).tips =
-      "nondeterministic_output";
+  t.Add(Spec("generic", "dump", 2, kReadOnly, 1, 1, 1, "@keyspace @read @slow", CmdDump));
   t.Add(Spec("generic", "restore", -4, kWrite | kDenyOom, 1, 1, 1,
              "@keyspace @write @slow @dangerous", CmdRestore));
 }

@@ -163,17 +163,6 @@ ScriptGate::~ScriptGate() {
   if (entered_) rt_.Leave();
 }
 
-KeySpec NumkeysSpec(const char* flags) {
-  KeySpec ks;
-  ks.flags = flags;
-  ks.begin_index = 2;
-  ks.keynum = true;
-  ks.keynumidx = 0;
-  ks.firstkey = 1;
-  ks.numstep = 1;
-  return ks;
-}
-
 void ReplyKill(CommandContext& ctx, bool function) {
   using R = scripting::Runtime::KillResult;
   switch (ctx.host.scripts().RequestKill(function)) {
@@ -413,14 +402,13 @@ void CmdContainer(CommandContext& ctx) { ctx.Error(errors::WrongArity(ctx.spec.n
 void RegisterScriptingFamily(CommandTable& t) {
   const char* g = "scripting";
   const CommandFlag common = kNoScript | kStale | kSkipMonitor | kNoMandatoryKeys | kMovableKeys;
-  auto add = [&](const char* name, CommandFlag flags, Handler h, const char* ks_flags) {
-    CommandSpec& s = t.Add(Spec(g, name, -3, flags, 0, 0, 0, "@slow @scripting", h));
-    s.key_specs = {NumkeysSpec(ks_flags)};
+  auto add = [&](const char* name, CommandFlag flags, Handler h) {
+    t.Add(Spec(g, name, -3, flags, 0, 0, 0, "@slow @scripting", h));
   };
-  add("eval", common, CmdEval, "RW ACCESS UPDATE");
-  add("evalsha", common, CmdEvalSha, "RW ACCESS UPDATE");
-  add("eval_ro", common | kReadOnly, CmdEvalRo, "RO ACCESS");
-  add("evalsha_ro", common | kReadOnly, CmdEvalShaRo, "RO ACCESS");
+  add("eval", common, CmdEval);
+  add("evalsha", common, CmdEvalSha);
+  add("eval_ro", common | kReadOnly, CmdEvalRo);
+  add("evalsha_ro", common | kReadOnly, CmdEvalShaRo);
 
   t.Add(Spec(g, "script", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
   t.AddSub("script", Spec(g, "load", 3, kNoScript | kStale, 0, 0, 0, "@slow @scripting",

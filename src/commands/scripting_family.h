@@ -49,10 +49,6 @@ class ScriptGate {
   bool entered_ = false;
 };
 
-// The key specification of EVAL/FCALL-style commands: numkeys at index 2,
-// then the keys.
-KeySpec NumkeysSpec(const char* flags);
-
 // SCRIPT KILL (function=false) / FUNCTION KILL (function=true).
 void ReplyKill(CommandContext& ctx, bool function);
 

@@ -570,26 +570,20 @@ void CmdContainer(CommandContext& ctx) { ctx.Error(errors::WrongArity(ctx.spec.n
 
 void RegisterServerFamily(CommandTable& t) {
   const char* g = "server";
-  t.Add(Spec(g, "info", -1, kLoading | kStale, 0, 0, 0, "@slow @dangerous", CmdInfo)).tips =
-      "nondeterministic_output request_policy:all_shards response_policy:special";
-  t.Add(Spec(g, "time", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast", CmdTime)).tips =
-      "nondeterministic_output";
+  t.Add(Spec(g, "info", -1, kLoading | kStale, 0, 0, 0, "@slow @dangerous", CmdInfo));
+  t.Add(Spec(g, "time", 1, kLoading | kStale | kFast, 0, 0, 0, "@fast", CmdTime));
   t.Add(Spec(g, "lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, "@admin @fast @dangerous",
-             CmdLastSave))
-      .tips = "nondeterministic_output";
+             CmdLastSave));
   t.Add(Spec(g, "shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti | kAllowBusy, 0,
              0, 0, "@admin @slow @dangerous", CmdShutdown));
 
   t.Add(Spec(g, "slowlog", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));
   t.AddSub("slowlog", Spec(g, "get", -2, kAdmin | kLoading | kStale, 0, 0, 0,
-                           "@admin @slow @dangerous", CmdSlowlogGet))
-      .tips = "request_policy:all_nodes nondeterministic_output";
+                           "@admin @slow @dangerous", CmdSlowlogGet));
   t.AddSub("slowlog", Spec(g, "len", 2, kAdmin | kLoading | kStale, 0, 0, 0,
-                           "@admin @slow @dangerous", CmdSlowlogLen))
-      .tips = "request_policy:all_nodes response_policy:agg_sum nondeterministic_output";
+                           "@admin @slow @dangerous", CmdSlowlogLen));
   t.AddSub("slowlog", Spec(g, "reset", 2, kAdmin | kLoading | kStale, 0, 0, 0,
-                           "@admin @slow @dangerous", CmdSlowlogReset))
-      .tips = "request_policy:all_nodes response_policy:all_succeeded";
+                           "@admin @slow @dangerous", CmdSlowlogReset));
   t.AddSub("slowlog", Spec(g, "help", 2, kLoading | kStale, 0, 0, 0, "@slow", CmdSlowlogHelp));
 
   t.Add(Spec(g, "config", -2, kNoFlags, 0, 0, 0, "@slow", CmdContainer));

@@ -741,36 +741,21 @@ void RegisterSetFamily(CommandTable& t) {
   t.Add(Spec(g, "scard", 2, kReadOnly | kFast, 1, 1, 1, "@read @set @fast", CmdSCard));
   t.Add(Spec(g, "sismember", 3, kReadOnly | kFast, 1, 1, 1, "@read @set @fast", CmdSIsMember));
   t.Add(Spec(g, "smismember", -3, kReadOnly | kFast, 1, 1, 1, "@read @set @fast", CmdSMIsMember));
-  t.Add(Spec(g, "smembers", 2, kReadOnly, 1, 1, 1, "@read @set @slow", CmdSMembers)).tips =
-      "nondeterministic_output_order";
-  t.Add(Spec(g, "srandmember", -2, kReadOnly, 1, 1, 1, "@read @set @slow", CmdSRandMember)).tips =
-      "nondeterministic_output";
-  t.Add(Spec(g, "spop", -2, kWrite | kFast, 1, 1, 1, "@write @set @fast", CmdSPop)).tips =
-      "nondeterministic_output";
+  t.Add(Spec(g, "smembers", 2, kReadOnly, 1, 1, 1, "@read @set @slow", CmdSMembers));
+  t.Add(Spec(g, "srandmember", -2, kReadOnly, 1, 1, 1, "@read @set @slow", CmdSRandMember));
+  t.Add(Spec(g, "spop", -2, kWrite | kFast, 1, 1, 1, "@write @set @fast", CmdSPop));
   t.Add(Spec(g, "smove", 4, kWrite | kFast, 1, 2, 1, "@write @set @fast", CmdSMove));
-  t.Add(Spec(g, "sinter", -2, kReadOnly, 1, -1, 1, "@read @set @slow", CmdSInter)).tips =
-      "nondeterministic_output_order";
-  CommandSpec& card = t.Add(Spec(g, "sintercard", -3, kReadOnly | kMovableKeys, 0, 0, 0,
-                                 "@read @set @slow", CmdSInterCard));
-  KeySpec ks;
-  ks.flags = "RO ACCESS";
-  ks.begin_index = 1;
-  ks.keynum = true;
-  ks.keynumidx = 0;
-  ks.firstkey = 1;
-  ks.numstep = 1;
-  card.key_specs.push_back(ks);
+  t.Add(Spec(g, "sinter", -2, kReadOnly, 1, -1, 1, "@read @set @slow", CmdSInter));
+  t.Add(Spec(g, "sintercard", -3, kReadOnly | kMovableKeys, 0, 0, 0, "@read @set @slow",
+             CmdSInterCard));
   t.Add(
       Spec(g, "sinterstore", -3, kWrite | kDenyOom, 1, -1, 1, "@write @set @slow", CmdSInterStore));
-  t.Add(Spec(g, "sunion", -2, kReadOnly, 1, -1, 1, "@read @set @slow", CmdSUnion)).tips =
-      "nondeterministic_output_order";
+  t.Add(Spec(g, "sunion", -2, kReadOnly, 1, -1, 1, "@read @set @slow", CmdSUnion));
   t.Add(
       Spec(g, "sunionstore", -3, kWrite | kDenyOom, 1, -1, 1, "@write @set @slow", CmdSUnionStore));
-  t.Add(Spec(g, "sdiff", -2, kReadOnly, 1, -1, 1, "@read @set @slow", CmdSDiff)).tips =
-      "nondeterministic_output_order";
+  t.Add(Spec(g, "sdiff", -2, kReadOnly, 1, -1, 1, "@read @set @slow", CmdSDiff));
   t.Add(Spec(g, "sdiffstore", -3, kWrite | kDenyOom, 1, -1, 1, "@write @set @slow", CmdSDiffStore));
-  t.Add(Spec(g, "sscan", -3, kReadOnly, 1, 1, 1, "@read @set @slow", CmdSScan)).tips =
-      "nondeterministic_output";
+  t.Add(Spec(g, "sscan", -3, kReadOnly, 1, 1, 1, "@read @set @slow", CmdSScan));
 }
 
 }  // namespace basalt::commands

@@ -294,19 +294,10 @@ void CmdSortRo(CommandContext& ctx) { SortGeneric(ctx, true); }
 }  // namespace
 
 void RegisterSortFamily(CommandTable& t) {
-  KeySpec source;
-  source.flags = "RO ACCESS";
-  source.begin_index = 1;
-  KeySpec dest;
-  dest.flags = "OW UPDATE";
-  dest.keyword = "STORE";
-  dest.keyword_startfrom = 1;
   t.Add(Spec("generic", "sort", -2, kWrite | kDenyOom | kMovableKeys, 1, 1, 1,
-             "@write @set @sortedset @list @slow @dangerous", CmdSort))
-      .key_specs = {source, dest};
+             "@write @set @sortedset @list @slow @dangerous", CmdSort));
   t.Add(Spec("generic", "sort_ro", -2, kReadOnly | kMovableKeys, 1, 1, 1,
-             "@read @set @sortedset @list @slow @dangerous", CmdSortRo))
-      .key_specs = {source};
+             "@read @set @sortedset @list @slow @dangerous", CmdSortRo));
 }
 
 }  // namespace basalt::commands

@@ -815,52 +815,25 @@ void CmdXInfoHelp(CommandContext& ctx) {
 
 void CmdXInfoContainer(CommandContext& ctx) { ctx.Error(errors::WrongArity(ctx.spec.name)); }
 
-KeySpec IndexSpec(const char* flags, int index) {
-  KeySpec ks;
-  ks.flags = flags;
-  ks.begin_index = index;
-  return ks;
-}
-
 }  // namespace
 
 void RegisterStreamFamily(CommandTable& t) {
   const char* g = "stream";
-  {
-    CommandSpec& xadd = t.Add(
-        Spec(g, "xadd", -5, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @stream @fast", CmdXAdd));
-    xadd.key_specs = {IndexSpec("RW UPDATE", 1)};
-    xadd.key_specs[0].notes = "UPDATE instead of INSERT because of the optional trimming feature";
-    xadd.tips = "nondeterministic_output";
-  }
+  t.Add(Spec(g, "xadd", -5, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @stream @fast", CmdXAdd));
   t.Add(Spec(g, "xrange", -4, kReadOnly, 1, 1, 1, "@read @stream @slow", CmdXRange));
   t.Add(Spec(g, "xrevrange", -4, kReadOnly, 1, 1, 1, "@read @stream @slow", CmdXRevRange));
-  t.Add(Spec(g, "xlen", 2, kReadOnly | kFast, 1, 1, 1, "@read @stream @fast", CmdXLen))
-      .key_specs = {IndexSpec("RO", 1)};
-  t.Add(Spec(g, "xdel", -3, kWrite | kFast, 1, 1, 1, "@write @stream @fast", CmdXDel))
-      .key_specs = {IndexSpec("RW DELETE", 1)};
-  {
-    CommandSpec& xtrim = t.Add(Spec(g, "xtrim", -4, kWrite, 1, 1, 1, "@write @stream @slow",
-                                    CmdXTrim));
-    xtrim.key_specs = {IndexSpec("RW DELETE", 1)};
-    xtrim.tips = "nondeterministic_output";
-  }
+  t.Add(Spec(g, "xlen", 2, kReadOnly | kFast, 1, 1, 1, "@read @stream @fast", CmdXLen));
+  t.Add(Spec(g, "xdel", -3, kWrite | kFast, 1, 1, 1, "@write @stream @fast", CmdXDel));
+  t.Add(Spec(g, "xtrim", -4, kWrite, 1, 1, 1, "@write @stream @slow", CmdXTrim));
   t.Add(Spec(g, "xsetid", -3, kWrite | kDenyOom | kFast, 1, 1, 1, "@write @stream @fast",
-             CmdXSetId))
-      .key_specs = {IndexSpec("RW UPDATE", 1)};
+             CmdXSetId));
   t.Add(Spec(g, "xinfo", -2, kNoFlags, 0, 0, 0, "@slow", CmdXInfoContainer));
   t.AddSub("xinfo", Spec(g, "stream", -3, kReadOnly, 2, 2, 1, "@read @stream @slow",
-                         CmdXInfoStream))
-      .key_specs = {IndexSpec("RO ACCESS", 2)};
+                         CmdXInfoStream));
   t.AddSub("xinfo", Spec(g, "groups", 3, kReadOnly, 2, 2, 1, "@read @stream @slow",
-                         CmdXInfoGroups))
-      .key_specs = {IndexSpec("RO ACCESS", 2)};
-  {
-    CommandSpec& c = t.AddSub("xinfo", Spec(g, "consumers", 4, kReadOnly, 2, 2, 1,
-                                            "@read @stream @slow", CmdXInfoConsumers));
-    c.key_specs = {IndexSpec("RO ACCESS", 2)};
-    c.tips = "nondeterministic_output";
-  }
+                         CmdXInfoGroups));
+  t.AddSub("xinfo", Spec(g, "consumers", 4, kReadOnly, 2, 2, 1, "@read @stream @slow",
+                         CmdXInfoConsumers));
   t.AddSub("xinfo", Spec(g, "help", 2, kLoading | kStale, 0, 0, 0, "@stream @slow", CmdXInfoHelp));
 }
 

@@ -884,63 +884,30 @@ void CmdXAutoClaim(CommandContext& ctx) {
   PropagateAll(ctx, log);
 }
 
-KeySpec IndexSpec(const char* flags, int index) {
-  KeySpec ks;
-  ks.flags = flags;
-  ks.begin_index = index;
-  return ks;
-}
-
-KeySpec StreamsSpec(const char* flags, int startfrom) {
-  KeySpec ks;
-  ks.flags = flags;
-  ks.begin_index = 0;
-  ks.keyword = "STREAMS";
-  ks.keyword_startfrom = startfrom;
-  ks.lastkey = -1;
-  ks.keystep = 1;
-  ks.limit = 2;
-  return ks;
-}
-
 }  // namespace
 
 void RegisterStreamGroupFamily(CommandTable& t) {
   const char* g = "stream";
   t.Add(Spec(g, "xread", -4, kReadOnly | kBlocking | kMovableKeys, 0, 0, 0,
-             "@read @stream @slow @blocking", CmdXRead))
-      .key_specs = {StreamsSpec("RO ACCESS", 1)};
+             "@read @stream @slow @blocking", CmdXRead));
   t.Add(Spec(g, "xreadgroup", -7, kWrite | kBlocking | kMovableKeys, 0, 0, 0,
-             "@write @stream @slow @blocking", CmdXReadGroup))
-      .key_specs = {StreamsSpec("RO ACCESS", 4)};
-  t.Add(Spec(g, "xack", -4, kWrite | kFast, 1, 1, 1, "@write @stream @fast", CmdXAck))
-      .key_specs = {IndexSpec("RW UPDATE", 1)};
-  t.Add(Spec(g, "xpending", -3, kReadOnly, 1, 1, 1, "@read @stream @slow", CmdXPending)).tips =
-      "nondeterministic_output";
-  t.Add(Spec(g, "xclaim", -6, kWrite | kFast, 1, 1, 1, "@write @stream @fast", CmdXClaim)).tips =
-      "nondeterministic_output";
-  {
-    CommandSpec& x = t.Add(Spec(g, "xautoclaim", -6, kWrite | kFast, 1, 1, 1,
-                                "@write @stream @fast", CmdXAutoClaim));
-    x.key_specs = {IndexSpec("RW DELETE", 1)};
-    x.tips = "nondeterministic_output";
-  }
+             "@write @stream @slow @blocking", CmdXReadGroup));
+  t.Add(Spec(g, "xack", -4, kWrite | kFast, 1, 1, 1, "@write @stream @fast", CmdXAck));
+  t.Add(Spec(g, "xpending", -3, kReadOnly, 1, 1, 1, "@read @stream @slow", CmdXPending));
+  t.Add(Spec(g, "xclaim", -6, kWrite | kFast, 1, 1, 1, "@write @stream @fast", CmdXClaim));
+  t.Add(Spec(g, "xautoclaim", -6, kWrite | kFast, 1, 1, 1, "@write @stream @fast",
+             CmdXAutoClaim));
   t.Add(Spec(g, "xgroup", -2, kNoFlags, 0, 0, 0, "@slow", CmdXGroupContainer));
   t.AddSub("xgroup", Spec(g, "create", -5, kWrite | kDenyOom, 2, 2, 1, "@write @stream @slow",
-                          CmdXGroupCreate))
-      .key_specs = {IndexSpec("RW INSERT", 2)};
+                          CmdXGroupCreate));
   t.AddSub("xgroup", Spec(g, "setid", -5, kWrite, 2, 2, 1, "@write @stream @slow",
-                          CmdXGroupSetId))
-      .key_specs = {IndexSpec("RW UPDATE", 2)};
+                          CmdXGroupSetId));
   t.AddSub("xgroup", Spec(g, "destroy", 4, kWrite, 2, 2, 1, "@write @stream @slow",
-                          CmdXGroupDestroy))
-      .key_specs = {IndexSpec("RW DELETE", 2)};
+                          CmdXGroupDestroy));
   t.AddSub("xgroup", Spec(g, "createconsumer", 5, kWrite | kDenyOom, 2, 2, 1,
-                          "@write @stream @slow", CmdXGroupCreateConsumer))
-      .key_specs = {IndexSpec("RW INSERT", 2)};
+                          "@write @stream @slow", CmdXGroupCreateConsumer));
   t.AddSub("xgroup", Spec(g, "delconsumer", 5, kWrite, 2, 2, 1, "@write @stream @slow",
-                          CmdXGroupDelConsumer))
-      .key_specs = {IndexSpec("RW DELETE", 2)};
+                          CmdXGroupDelConsumer));
   t.AddSub("xgroup", Spec(g, "help", 2, kLoading | kStale, 0, 0, 0, "@stream @slow",
                           CmdXGroupHelp));
 }

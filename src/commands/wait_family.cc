@@ -55,8 +55,7 @@ void CmdWait(CommandContext& ctx) {
 }  // namespace
 
 void RegisterWaitFamily(CommandTable& t) {
-  t.Add(Spec("generic", "wait", 3, kNoScript, 0, 0, 0, "@slow @connection", CmdWait)).tips =
-      "request_policy:all_shards response_policy:agg_min";
+  t.Add(Spec("generic", "wait", 3, kNoScript, 0, 0, 0, "@slow @connection", CmdWait));
 }
 
 }  // namespace basalt::commands

@@ -714,42 +714,37 @@ void RegisterZSetFamily(CommandTable& t) {
   const char* read_slow = "@read @sortedset @slow";
   const char* write_slow = "@write @sortedset @slow";
   // One key at index 1.
-  auto one = [&](const char* name, int arity, CommandFlag flags, const char* acl, Handler h,
-                 const char* key_flags) -> CommandSpec& {
-    CommandSpec& c = t.Add(Spec(g, name, arity, flags, 1, 1, 1, acl, h));
-    c.key_specs = {ZIndexKeySpec(1, key_flags)};
-    return c;
+  auto one = [&](const char* name, int arity, CommandFlag flags, const char* acl,
+                 Handler h) -> CommandSpec& {
+    return t.Add(Spec(g, name, arity, flags, 1, 1, 1, acl, h));
   };
   // Keys after a numkeys argument at index 1.
-  auto numkeys = [&](const char* name, int arity, CommandFlag flags, const char* acl, Handler h,
-                     const char* key_flags) {
-    t.Add(Spec(g, name, arity, flags, 0, 0, 0, acl, h)).key_specs = {ZNumKeysSpec(1, key_flags)};
+  auto numkeys = [&](const char* name, int arity, CommandFlag flags, const char* acl, Handler h) {
+    t.Add(Spec(g, name, arity, flags, 0, 0, 0, acl, h));
   };
   // A destination, then numkeys at index 2.
   auto store = [&](const char* name, Handler h) {
-    t.Add(Spec(g, name, -4, kWrite | kDenyOom | kMovableKeys, 1, 1, 1, write_slow, h)).key_specs = {
-        ZIndexKeySpec(1, "OW UPDATE"), ZNumKeysSpec(2, "RO ACCESS")};
+    t.Add(Spec(g, name, -4, kWrite | kDenyOom | kMovableKeys, 1, 1, 1, write_slow, h));
   };
-  one("zadd", -4, kWrite | kDenyOom | kFast, write_fast, CmdZAdd, "RW UPDATE");
-  one("zincrby", 4, kWrite | kDenyOom | kFast, write_fast, CmdZIncrBy, "RW ACCESS UPDATE");
-  one("zrem", -3, kWrite | kFast, write_fast, CmdZRem, "RW DELETE");
-  one("zcard", 2, kReadOnly | kFast, read_fast, CmdZCard, "RO");
-  one("zscore", 3, kReadOnly | kFast, read_fast, CmdZScore, "RO ACCESS");
-  one("zmscore", -3, kReadOnly | kFast, read_fast, CmdZMScore, "RO ACCESS");
-  one("zrank", 3, kReadOnly | kFast, read_fast, CmdZRank, "RO ACCESS");
-  one("zrevrank", 3, kReadOnly | kFast, read_fast, CmdZRevRank, "RO ACCESS");
-  one("zcount", 4, kReadOnly | kFast, read_fast, CmdZCount, "RO ACCESS");
-  one("zlexcount", 4, kReadOnly | kFast, read_fast, CmdZLexCount, "RO ACCESS");
-  one("zpopmin", -2, kWrite | kFast, write_fast, CmdZPopMin, "RW ACCESS DELETE");
-  one("zpopmax", -2, kWrite | kFast, write_fast, CmdZPopMax, "RW ACCESS DELETE");
-  one("zrandmember", -2, kReadOnly, read_slow, CmdZRandMember, "RO ACCESS").tips =
-      "nondeterministic_output";
-  one("zscan", -3, kReadOnly, read_slow, CmdZScan, "RO ACCESS").tips = "nondeterministic_output";
-  numkeys("zmpop", -4, kWrite | kMovableKeys, write_slow, CmdZMPop, "RW ACCESS DELETE");
-  numkeys("zunion", -3, kReadOnly | kMovableKeys, read_slow, CmdZUnion, "RO ACCESS");
-  numkeys("zinter", -3, kReadOnly | kMovableKeys, read_slow, CmdZInter, "RO ACCESS");
-  numkeys("zdiff", -3, kReadOnly | kMovableKeys, read_slow, CmdZDiff, "RO ACCESS");
-  numkeys("zintercard", -3, kReadOnly | kMovableKeys, read_slow, CmdZInterCard, "RO ACCESS");
+  one("zadd", -4, kWrite | kDenyOom | kFast, write_fast, CmdZAdd);
+  one("zincrby", 4, kWrite | kDenyOom | kFast, write_fast, CmdZIncrBy);
+  one("zrem", -3, kWrite | kFast, write_fast, CmdZRem);
+  one("zcard", 2, kReadOnly | kFast, read_fast, CmdZCard);
+  one("zscore", 3, kReadOnly | kFast, read_fast, CmdZScore);
+  one("zmscore", -3, kReadOnly | kFast, read_fast, CmdZMScore);
+  one("zrank", 3, kReadOnly | kFast, read_fast, CmdZRank);
+  one("zrevrank", 3, kReadOnly | kFast, read_fast, CmdZRevRank);
+  one("zcount", 4, kReadOnly | kFast, read_fast, CmdZCount);
+  one("zlexcount", 4, kReadOnly | kFast, read_fast, CmdZLexCount);
+  one("zpopmin", -2, kWrite | kFast, write_fast, CmdZPopMin);
+  one("zpopmax", -2, kWrite | kFast, write_fast, CmdZPopMax);
+  one("zrandmember", -2, kReadOnly, read_slow, CmdZRandMember);
+  one("zscan", -3, kReadOnly, read_slow, CmdZScan);
+  numkeys("zmpop", -4, kWrite | kMovableKeys, write_slow, CmdZMPop);
+  numkeys("zunion", -3, kReadOnly | kMovableKeys, read_slow, CmdZUnion);
+  numkeys("zinter", -3, kReadOnly | kMovableKeys, read_slow, CmdZInter);
+  numkeys("zdiff", -3, kReadOnly | kMovableKeys, read_slow, CmdZDiff);
+  numkeys("zintercard", -3, kReadOnly | kMovableKeys, read_slow, CmdZInterCard);
   store("zunionstore", CmdZUnionStore);
   store("zinterstore", CmdZInterStore);
   store("zdiffstore", CmdZDiffStore);

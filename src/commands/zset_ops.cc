@@ -266,27 +266,6 @@ void FinishZStore(CommandContext& ctx, std::string_view dst, ZStored stored,
   }
 }
 
-KeySpec ZIndexKeySpec(int index, const char* flags) {
-  KeySpec ks;
-  ks.flags = flags;
-  ks.begin_index = index;
-  ks.lastkey = 0;
-  ks.keystep = 1;
-  ks.limit = 0;
-  return ks;
-}
-
-KeySpec ZNumKeysSpec(int index, const char* flags) {
-  KeySpec ks;
-  ks.flags = flags;
-  ks.begin_index = index;
-  ks.keynum = true;
-  ks.keynumidx = 0;
-  ks.firstkey = 1;
-  ks.numstep = 1;
-  return ks;
-}
-
 StatusOr<ZAddResult> OpZAdd(KeyGuard& g, int flags, std::span<const ZAddItem> items,
                             const ZSetObject::Limits& limits) {
   ZAddResult r;

@@ -143,12 +143,6 @@ void FinishZStore(CommandContext& ctx, std::string_view dst, ZStored stored,
                   std::string_view event);
 
 // --- Registration ---
-// Key specifications as Redis 7.0's COMMAND INFO reports them: one key at
-// `index` ("RO ACCESS", "RW DELETE", ...), or keys counted by the argument
-// at `index` (ZUNION, ZMPOP, ...).
-KeySpec ZIndexKeySpec(int index, const char* flags);
-KeySpec ZNumKeysSpec(int index, const char* flags);
-
 // Registered by RegisterZSetFamily: the ZRANGE family, ZRANGESTORE and the
 // ZREMRANGEBY* commands (zset_range.cc).
 void RegisterZSetRangeCommands(CommandTable& t);

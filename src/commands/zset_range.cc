@@ -317,22 +317,17 @@ void RegisterZSetRangeCommands(CommandTable& t) {
   const char* read = "@read @sortedset @slow";
   const char* write = "@write @sortedset @slow";
   auto add = [&](const char* name, int arity, CommandFlag flags, int last, const char* acl,
-                 Handler h, std::vector<KeySpec> specs) {
-    t.Add(Spec(g, name, arity, flags, 1, last, 1, acl, h)).key_specs = std::move(specs);
-  };
-  const KeySpec ro = ZIndexKeySpec(1, "RO ACCESS");
-  const KeySpec del = ZIndexKeySpec(1, "RW DELETE");
-  add("zrange", -4, kReadOnly, 1, read, CmdZRange, {ro});
-  add("zrangestore", -5, kWrite | kDenyOom, 2, write, CmdZRangeStore,
-      {ZIndexKeySpec(1, "OW UPDATE"), ZIndexKeySpec(2, "RO ACCESS")});
-  add("zrevrange", -4, kReadOnly, 1, read, CmdZRevRange, {ro});
-  add("zrangebyscore", -4, kReadOnly, 1, read, CmdZRangeByScore, {ro});
-  add("zrevrangebyscore", -4, kReadOnly, 1, read, CmdZRevRangeByScore, {ro});
-  add("zrangebylex", -4, kReadOnly, 1, read, CmdZRangeByLex, {ro});
-  add("zrevrangebylex", -4, kReadOnly, 1, read, CmdZRevRangeByLex, {ro});
-  add("zremrangebyrank", 4, kWrite, 1, write, CmdZRemRangeByRank, {del});
-  add("zremrangebyscore", 4, kWrite, 1, write, CmdZRemRangeByScore, {del});
-  add("zremrangebylex", 4, kWrite, 1, write, CmdZRemRangeByLex, {del});
+                 Handler h) { t.Add(Spec(g, name, arity, flags, 1, last, 1, acl, h)); };
+  add("zrange", -4, kReadOnly, 1, read, CmdZRange);
+  add("zrangestore", -5, kWrite | kDenyOom, 2, write, CmdZRangeStore);
+  add("zrevrange", -4, kReadOnly, 1, read, CmdZRevRange);
+  add("zrangebyscore", -4, kReadOnly, 1, read, CmdZRangeByScore);
+  add("zrevrangebyscore", -4, kReadOnly, 1, read, CmdZRevRangeByScore);
+  add("zrangebylex", -4, kReadOnly, 1, read, CmdZRangeByLex);
+  add("zrevrangebylex", -4, kReadOnly, 1, read, CmdZRevRangeByLex);
+  add("zremrangebyrank", 4, kWrite, 1, write, CmdZRemRangeByRank);
+  add("zremrangebyscore", 4, kWrite, 1, write, CmdZRemRangeByScore);
+  add("zremrangebylex", 4, kWrite, 1, write, CmdZRemRangeByLex);
 }
 
 }  // namespace basalt::commands
