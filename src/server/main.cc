@@ -76,7 +76,9 @@ int main(int argc, char** argv) {
   // take over argv's memory.
   const std::string argv0 = argv[0];
   basalt::server::SetTitleArgv0(argv0);
-  if (c.set_proc_title()) basalt::InitProcTitle(argc, argv);
+  // As Redis, CONFIG SET proc-title-template sets the title even with
+  // set-proc-title no (which only keeps the start-up title off).
+  basalt::InitProcTitle(argc, argv);
   if (c.daemonize()) {
     if (daemon(1, 0) != 0) {
       perror("daemon");
@@ -148,7 +150,7 @@ int main(int argc, char** argv) {
   server.config().OnApply("proc-title-template", [&server](const basalt::server::Config& cfg) {
     auto title = basalt::server::ExpandServerTitle(server, cfg.proc_title_template());
     if (!title.ok()) return title.status();
-    if (cfg.set_proc_title()) basalt::SetProcTitle(*title);
+    basalt::SetProcTitle(*title);
     return basalt::Status::Ok();
   });
   for (const char* name : {"oom-score-adj", "oom-score-adj-values"}) {

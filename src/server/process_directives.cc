@@ -247,12 +247,7 @@ void NotifySupervisor(const Config& c, const std::string& state) {
     return;
   }
   if (notify == nullptr || notify[0] == '\0') {
-    static std::atomic<bool> warned{false};
-    if (!warned.exchange(true)) {
-      Log(LogLevel::kWarning,
-          "systemd supervision requested or auto-detected, but NOTIFY_SOCKET environment "
-          "variable not found!");
-    }
+    Log(LogLevel::kWarning, "systemd supervision error: NOTIFY_SOCKET not found!");
     return;
   }
   sockaddr_un sa{};

@@ -103,7 +103,7 @@ void Server::QuiesceWorkers() {
   cv.wait(lock, [&] { return done == workers_.size(); });
 }
 
-bool Server::TryShutdown(int64_t flags, int signal_fd, bool from_signal, int signo) {
+bool Server::TryShutdown(int64_t flags, int signal_fd, bool from_signal, int /*signo*/) {
   Log(LogLevel::kWarning, "User requested shutdown...");
   // As Redis: a sentinel or a server still loading has nothing to save.
   if (sentinel_ != nullptr || loading()) {
@@ -113,15 +113,9 @@ bool Server::TryShutdown(int64_t flags, int signal_fd, bool from_signal, int sig
     shutdown_pause_.store(false);
     for (auto& w : workers_) w->loop().Post([] {});
   };
-  auto fail = [&](const char* why) {
-    if (from_signal) {
-      Log(LogLevel::kWarning,
-          "%s received but errors trying to shut down the server, check the logs for more "
-          "information",
-          signo == SIGINT ? "SIGINT" : "SIGTERM");
-    } else if (why != nullptr) {
-      Log(LogLevel::kWarning, "%s", why);
-    }
+  auto fail = [&]() {
+    Log(LogLevel::kWarning,
+        "Errors trying to shut down the server. Check the logs for more information.");
     unpause();
     FailShutdownWaiters();
     NotifySupervisor(*config_, "STATUS=Ready to accept connections");
@@ -208,7 +202,7 @@ bool Server::TryShutdown(int64_t flags, int signal_fd, bool from_signal, int sig
               (!(flags & Config::kShutdownNosave) && !config_->save().empty());
   Status st = save_jobs_->OnShutdown(save);
   if (!st.ok()) {
-    if (!(flags & Config::kShutdownForce)) return fail(nullptr);
+    if (!(flags & Config::kShutdownForce)) return fail();
     Log(LogLevel::kWarning, "Error trying to save the DB. Exit anyway (FORCE).");
   }
   return true;
