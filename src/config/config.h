@@ -138,7 +138,7 @@ class Config {
   std::string logfile() const { return Str(kLogfile); }
   int64_t databases() const { return Num(kDatabases); }
   int64_t threads() const { return Num(kThreads); }  // 0 = number of cores
-  // Process-level directives (see docs/configuration.md, "Process").
+  // Process-level directives (docs/compatibility.md, Configuration).
   bool syslog_enabled() const { return Num(kSyslogEnabled) != 0; }
   std::string syslog_ident() const { return Str(kSyslogIdent); }
   // Index into "user local0 ... local7".
@@ -297,7 +297,7 @@ class Config {
     kTcpKeepalive,
     kProtectedMode,
     kDaemonize,
-    // Process-level directives (process_directives in docs).
+    // Process-level directives.
     kSyslogEnabled,
     kSyslogFacility,
     kSupervised,

@@ -121,7 +121,7 @@ std::vector<Spec> BuildTable() {
       // Synchronous replication (docs/replication.md).
       Int("min-replicas-ack", "", 0, "0", 0, kIntMax, C::kMinReplicasAck),
       Int("min-replicas-ack-timeout", "", 0, "1000", 1, kIntMax, C::kMinReplicasAckTimeout),
-      // Process-level directives (docs/configuration.md "Process").
+      // Process-level directives (docs/compatibility.md, Configuration).
       Bool("syslog-enabled", "", I, false, C::kSyslogEnabled),
       Str("syslog-ident", "", I, "redis", C::kSyslogIdent),
       Enum("syslog-facility", "", I, "local0",

@@ -156,7 +156,8 @@ void ApplyEarlyProcessDirectives(Config& c) {
 
 void ShowStartupBanner(const Config& c, int port, bool sentinel) {
   const char* mode = sentinel ? "sentinel" : "standalone";
-  bool show = c.always_show_logo() || (c.logfile().empty() && isatty(STDOUT_FILENO));
+  bool show = c.always_show_logo() ||
+              (!c.syslog_enabled() && c.logfile().empty() && isatty(STDOUT_FILENO));
   if (!show) {
     Log(LogLevel::kNotice, "Running mode=%s, port=%d.", mode, port);
     return;

@@ -76,6 +76,7 @@ void Server::FailShutdownWaiters() {
   {
     std::lock_guard<std::mutex> lock(shutdown_mu_);
     waiters.swap(shutdown_waiters_);
+    shutdown_requested_ = false;  // a SHUTDOWN that came meanwhile fails with this one
     shutdown_in_progress_ = false;
     shutdown_abort_ = false;
   }

@@ -645,3 +645,22 @@ def test_set_proc_title_no_keeps_the_start_up_command_line():
         # As Redis: CONFIG SET proc-title-template still sets the title.
         srv.client().config_set('proc-title-template', '{title} x')
         assert title(srv.proc.pid) == BIN + ' x'
+
+
+def test_socket_mark_id_without_the_capability():
+    """Without CAP_NET_ADMIN (and CAP_NET_RAW) SO_MARK fails: the server still
+    serves, unmarked (Redis says nothing; Basalt logs a warning)."""
+    if shutil.which('setpriv') is None or shutil.which('ss') is None:
+        pytest.skip('needs setpriv and ss')
+    from servers import ServerProcess
+    srv = ServerProcess(BIN, ('--socket-mark-id', '42'),
+                        prefix=('setpriv', '--bounding-set=-net_admin,-net_raw'))
+    try:
+        srv.start()
+        with srv.raw() as c:
+            assert c.command('PING') == b'+PONG\r\n'
+            assert 'fwmark' not in fwmarks(srv.port)
+        if 'basalt' in os.path.basename(BIN):
+            assert 'Failed to set socket-mark-id 42' in srv.log_text()
+    finally:
+        finish(srv)
