@@ -76,7 +76,8 @@ Status SaveJobs::Save() {
   job_cv_.notify_all();
   if (!st.ok()) {
     Log(LogLevel::kWarning, "%s", st.message().c_str());
-    last_bgsave_ok_.store(false);
+    // As Redis's rdbSave: a failed foreground save (SAVE, the save at
+    // shutdown) leaves rdb_last_bgsave_status alone, so it brings no MISCONF.
     return Status::Error("ERR " + st.message());
   }
   Log(LogLevel::kNotice, "DB saved on disk");

@@ -161,20 +161,24 @@ bool Server::TryShutdown(int64_t flags, int signal_fd, bool from_signal, int /*s
         ssize_t ignored = read(shutdown_fd_, &v, sizeof(v));
         (void)ignored;
       }
-      std::lock_guard<std::mutex> lock(shutdown_mu_);
-      if (shutdown_abort_) {
+      bool aborted = false;
+      {
+        std::lock_guard<std::mutex> lock(shutdown_mu_);
+        aborted = shutdown_abort_;
+        if (!aborted && shutdown_requested_) {
+          // Another SHUTDOWN meanwhile: it joins this one; NOW ends the wait.
+          shutdown_requested_ = false;
+          flags |= shutdown_flags_ & (Config::kShutdownNow | Config::kShutdownForce);
+        }
+      }
+      if (aborted) {
         Log(LogLevel::kWarning, "Shutdown manually aborted.");
-        shutdown_requested_ = false;
         unpause();
-        FailShutdownWaiters();
+        FailShutdownWaiters();  // takes shutdown_mu_ itself
         NotifySupervisor(*config_, "STATUS=Ready to accept connections");
         return false;
       }
-      if (shutdown_requested_) {  // another SHUTDOWN meanwhile: NOW ends the wait
-        shutdown_requested_ = false;
-        flags |= shutdown_flags_ & (Config::kShutdownNow | Config::kShutdownForce);
-        if (flags & Config::kShutdownNow) break;
-      }
+      if (flags & Config::kShutdownNow) break;
     }
     auto late = lagging();
     int64_t end = write_log_.offset();
