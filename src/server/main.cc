@@ -191,6 +191,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   // Clients that connect while the dataset loads get -LOADING.
+  basalt::server::NotifySupervisor(server.config(), "STATUS=Loading the dataset...");
   st = server.dataset_loader().LoadAtStartup();
   if (!st.ok()) {
     Log(LogLevel::kWarning, "%s", st.message().c_str());
@@ -199,14 +200,12 @@ int main(int argc, char** argv) {
   }
   server.replication_role().Start();
   Log(LogLevel::kNotice, "Ready to accept connections");
-  // A replica tells its supervisor it is ready once it synced (the
-  // housekeeping of WaitForShutdown), as Redis does.
-  if (server.is_replica()) {
-    basalt::server::NotifySupervisor(server.config(),
-                                     "STATUS=Waiting for MASTER <-> REPLICA sync");
-  } else {
-    basalt::server::NotifySupervisorReady(server.config(), "Ready to accept connections");
-  }
+  // As Redis: READY at once; a replica says it waits for its sync (and the
+  // housekeeping of WaitForShutdown reports the sync's end).
+  basalt::server::NotifySupervisorReady(
+      server.config(), server.is_replica() ? "Ready to accept connections in read-only mode. "
+                                             "Waiting for MASTER <-> REPLICA sync"
+                                           : "Ready to accept connections");
   server.WaitForShutdown();
   if (!pidfile.empty()) unlink(pidfile.c_str());
   return 0;

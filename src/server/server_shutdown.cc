@@ -219,6 +219,7 @@ void Server::WaitForShutdown() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  bool sync_status_sent = false;
   for (;;) {
     // Housekeeping between requests: oom-score-adj follows the role.
     int64_t cls = replication_role_->is_replica() ? 1 : 0;
@@ -226,10 +227,11 @@ void Server::WaitForShutdown() {
       process_class_ = cls;
       (void)ApplyOomScoreAdj(*config_, int(cls));
     }
-    if (cls == 1 && replication_role_->link_up()) {
-      NotifySupervisorReady(*config_,
-                            "MASTER <-> REPLICA sync: Finished with success. Ready to accept "
-                            "connections in read-only mode.");
+    if (cls == 1 && !sync_status_sent && replication_role_->link_up()) {
+      sync_status_sent = true;  // Redis's text, "read-write" included
+      NotifySupervisor(*config_,
+                       "STATUS=MASTER <-> REPLICA sync: Finished with success. Ready to accept "
+                       "connections in read-write mode.");
     }
     pollfd fds[2] = {{sfd, POLLIN, 0}, {shutdown_fd_, POLLIN, 0}};
     int n = poll(fds, 2, 100);

@@ -350,6 +350,28 @@ def test_supervised_systemd_notifies_ready_and_stopping(monkeypatch, tmp_path):
         finish(srv)
 
 
+def test_supervised_systemd_replica_reports_its_sync(monkeypatch, tmp_path):
+    primary = launch(BIN)
+    path = str(tmp_path / 'notify.sock')
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(30)
+    monkeypatch.setenv('NOTIFY_SOCKET', path)
+    replica = launch(BIN, '--supervised', 'systemd', '--replicaof', '127.0.0.1',
+                     str(primary.port))
+    monkeypatch.delenv('NOTIFY_SOCKET')
+    try:
+        messages = []
+        while b'MASTER <-> REPLICA sync: Finished' not in b''.join(messages):
+            messages.append(sock.recv(4096))
+        ready = messages.index(b'READY=1\n')
+        assert any(b'Waiting for MASTER <-> REPLICA sync' in m for m in messages[:ready])
+    finally:
+        sock.close()
+        finish(replica)
+        finish(primary)
+
+
 def test_supervised_systemd_without_socket_warns(monkeypatch):
     monkeypatch.delenv('NOTIFY_SOCKET', raising=False)
     with start_server(BIN, '--supervised', 'systemd') as srv:
