@@ -686,3 +686,22 @@ def test_socket_mark_id_without_the_capability():
             assert 'Failed to set socket-mark-id 42' in srv.log_text()
     finally:
         finish(srv)
+
+
+def test_second_sigint_while_waiting_exits_at_once():
+    primary, replica = start_pair(shutdown_timeout=300)
+    try:
+        primary.client().set('x', '1')
+        wait_for(lambda: replica.client().get('x') == '1', 20, 'replicated')
+        pause(replica)
+        primary.client().set('y', '1')
+        primary.proc.send_signal(signal.SIGTERM)
+        wait_for(lambda: 'Waiting for replicas before shutting down' in primary.log_text(), 20,
+                 'the primary waits for its replica')
+        primary.proc.send_signal(signal.SIGINT)
+        assert stopped(primary) == 1
+        assert 'You insist... exiting now.' in primary.log_text()
+    finally:
+        resume(replica)
+        finish(primary)
+        finish(replica)
