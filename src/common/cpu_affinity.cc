@@ -30,8 +30,8 @@ std::optional<std::vector<int>> ParseCpuList(std::string_view list) {
   size_t start = 0;
   while (start <= list.size()) {
     size_t comma = list.find(',', start);
-    std::string_view item =
-        list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view item = list.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     int stride = 1;
     size_t colon = item.find(':');
     if (colon != std::string_view::npos) {

@@ -15,8 +15,8 @@ std::mutex g_title_mu;
 char* g_area = nullptr;  // Guarded by g_title_mu: start of argv[0]
 size_t g_area_len = 0;   // Guarded by g_title_mu: bytes usable, the final NUL included
 
-constexpr std::string_view kKnownVars[] = {"title",   "listen-addr", "server-mode", "port",
-                                           "tls-port", "unixsocket", "config-file"};
+constexpr std::string_view kKnownVars[] = {"title",    "listen-addr", "server-mode", "port",
+                                           "tls-port", "unixsocket",  "config-file"};
 
 }  // namespace
 

@@ -97,8 +97,9 @@ TEST(ProcessDirectivesTest, TemplateExpansion) {
   EXPECT_EQ(ExpandProcTitleTemplate("{unixsocket}", vars), "");
   EXPECT_FALSE(ExpandProcTitleTemplate("{title", vars));
   EXPECT_FALSE(ExpandProcTitleTemplate("{TITLE}", vars));
-  EXPECT_TRUE(IsKnownProcTitleTemplate("{title} {listen-addr} {server-mode} {port} {tls-port} "
-                                       "{unixsocket} {config-file}"));
+  EXPECT_TRUE(
+      IsKnownProcTitleTemplate("{title} {listen-addr} {server-mode} {port} {tls-port} "
+                               "{unixsocket} {config-file}"));
   EXPECT_FALSE(IsKnownProcTitleTemplate("{bad}"));
 }
 

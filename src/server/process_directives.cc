@@ -57,8 +57,7 @@ void CrashHandler(int sig, siginfo_t* info, void* /*ucontext*/) {
       snprintf(buf, sizeof(buf), "Sent by process %d (uid %d), not a fault of Basalt's code\n",
                int(info->si_pid), int(info->si_uid));
     } else {
-      snprintf(buf, sizeof(buf), "Fault address: %p (si_code %d)\n", info->si_addr,
-               info->si_code);
+      snprintf(buf, sizeof(buf), "Fault address: %p (si_code %d)\n", info->si_addr, info->si_code);
     }
     WriteStr(fd, buf);
   }
@@ -142,12 +141,10 @@ void ApplyEarlyProcessDirectives(Config& c) {
   SetSyslog(c.syslog_enabled(), c.syslog_ident(), SyslogFacility(c.syslog_facility()));
   g_memcheck.store(c.crash_memcheck_enabled());
   InstallCrashHandlers(c.crash_log_enabled());
-  c.OnChange("crash-log-enabled", [](const Config& cfg) {
-    InstallCrashHandlers(cfg.crash_log_enabled());
-  });
-  c.OnChange("crash-memcheck-enabled", [](const Config& cfg) {
-    g_memcheck.store(cfg.crash_memcheck_enabled());
-  });
+  c.OnChange("crash-log-enabled",
+             [](const Config& cfg) { InstallCrashHandlers(cfg.crash_log_enabled()); });
+  c.OnChange("crash-memcheck-enabled",
+             [](const Config& cfg) { g_memcheck.store(cfg.crash_memcheck_enabled()); });
   MaybeDisableThp(c.disable_thp());
   // Threads inherit the affinity of the thread that starts them: pinning
   // the main thread first pins every worker and control thread.
@@ -156,8 +153,8 @@ void ApplyEarlyProcessDirectives(Config& c) {
 
 void ShowStartupBanner(const Config& c, int port, bool sentinel) {
   const char* mode = sentinel ? "sentinel" : "standalone";
-  bool show = c.always_show_logo() ||
-              (!c.syslog_enabled() && c.logfile().empty() && isatty(STDOUT_FILENO));
+  bool show =
+      c.always_show_logo() || (!c.syslog_enabled() && c.logfile().empty() && isatty(STDOUT_FILENO));
   if (!show) {
     Log(LogLevel::kNotice, "Running mode=%s, port=%d.", mode, port);
     return;
@@ -317,8 +314,8 @@ bool ApplySocketMark(const Config& c, int fd) {
   uint32_t v = uint32_t(mark);
   if (setsockopt(fd, SOL_SOCKET, SO_MARK, &v, sizeof(v)) == 0) return true;
   if (!g_mark_warned.exchange(true)) {
-    Log(LogLevel::kWarning, "Failed to set socket-mark-id %u on a socket: %s%s", v,
-        strerror(errno), errno == EPERM ? " (SO_MARK needs CAP_NET_ADMIN)" : "");
+    Log(LogLevel::kWarning, "Failed to set socket-mark-id %u on a socket: %s%s", v, strerror(errno),
+        errno == EPERM ? " (SO_MARK needs CAP_NET_ADMIN)" : "");
   }
   return false;
 }
