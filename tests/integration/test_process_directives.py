@@ -326,13 +326,14 @@ def test_no_wait_for_replicas(how):
 
 # --------------------------------------------------------------- supervised
 
-def test_supervised_systemd_notifies_ready_and_stopping(monkeypatch, tmp_path):
+@pytest.mark.parametrize('mode', ['systemd', 'auto'])
+def test_supervised_systemd_notifies_ready_and_stopping(monkeypatch, tmp_path, mode):
     path = str(tmp_path / 'notify.sock')
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(path)
     sock.settimeout(30)
     monkeypatch.setenv('NOTIFY_SOCKET', path)
-    srv = launch(BIN, '--supervised', 'systemd')
+    srv = launch(BIN, '--supervised', mode)
     monkeypatch.delenv('NOTIFY_SOCKET')
     try:
         messages = []
@@ -601,20 +602,24 @@ def test_server_and_bio_cpulist():
         assert '0' in cpus.values()  # background (bio) threads
 
 
-def test_bgsave_cpulist_pins_the_snapshot():
+@pytest.mark.parametrize('job', ['bgsave', 'bgrewriteaof'])
+def test_snapshot_cpulists_pin_the_snapshot(job):
     need_two_cpus()
-    with start_server(BIN, '--server_cpulist', '1', '--bgsave_cpulist', '0',
+    directive = '--bgsave_cpulist' if job == 'bgsave' else '--aof_rewrite_cpulist'
+    with start_server(BIN, '--server_cpulist', '1', directive, '0', '--appendonly', 'yes',
                       '--rdb-key-save-delay', '100000') as srv:
         r = srv.client()
+        wait_for(lambda: r.info('persistence')['aof_rewrite_in_progress'] == 0, 30,
+                 'the first AOF rewrite ended')
         for i in range(50):
             r.set('k%d' % i, 'v')
-        r.bgsave()
+        r.execute_command(job.upper())
         pid = srv.proc.pid
         wait_for(lambda: any(tid != pid and v == '0' for tid, v in cpus_of(pid).items()), 20,
                  'a snapshot thread or child on CPU 0')
         r.config_set('rdb-key-save-delay', '0')
-        wait_for(lambda: r.info('persistence')['rdb_bgsave_in_progress'] == 0, 30,
-                 'the save ended')
+        field = 'rdb_bgsave_in_progress' if job == 'bgsave' else 'aof_rewrite_in_progress'
+        wait_for(lambda: r.info('persistence')[field] == 0, 30, 'the job ended')
 
 
 # --------------------------------------------------------------- socket mark
