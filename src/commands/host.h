@@ -78,9 +78,6 @@ struct ServerMemory {
   size_t aof_buffer = 0;
 };
 
-// How SHUTDOWN asked to stop.
-enum class ShutdownSave { kDefault, kSave, kNoSave };
-
 // The administration side of the server.
 class Admin {
  public:
@@ -150,7 +147,12 @@ class Admin {
   // The INFO text for these sections (all defaults when empty).
   virtual std::string Info(std::span<const std::string_view> sections) = 0;
   virtual void ResetStats() = 0;
-  virtual void RequestShutdown(ShutdownSave mode) = 0;
+  // SHUTDOWN with `flags` (config::Config::kShutdown* bits). The session gets
+  // no reply while the server stops; if the shutdown fails or is aborted it
+  // gets "-ERR Errors trying to SHUTDOWN. Check logs." and goes on.
+  virtual void RequestShutdown(Session& s, int64_t flags) = 0;
+  // SHUTDOWN ABORT: false when no shutdown is in progress.
+  virtual bool AbortShutdown() = 0;
   virtual void SetActiveExpire(bool on) = 0;
   virtual ServerMemory MemoryFigures() = 0;
   // DEBUG CHANGE-REPL-ID.

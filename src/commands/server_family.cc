@@ -536,13 +536,19 @@ void CmdShutdown(CommandContext& ctx) {
     return;
   }
   bool save = false, nosave = false, abort_flag = false;
+  int64_t flags = 0;
   for (size_t j = 1; j < ctx.args.size(); j++) {
     std::string_view o = ctx.args[j];
     if (EqualsIgnoreCase(o, "nosave")) {
       nosave = true;
+      flags |= config::Config::kShutdownNosave;
     } else if (EqualsIgnoreCase(o, "save")) {
       save = true;
-    } else if (EqualsIgnoreCase(o, "now") || EqualsIgnoreCase(o, "force")) {
+      flags |= config::Config::kShutdownSave;
+    } else if (EqualsIgnoreCase(o, "now")) {
+      flags |= config::Config::kShutdownNow;
+    } else if (EqualsIgnoreCase(o, "force")) {
+      flags |= config::Config::kShutdownForce;
     } else if (EqualsIgnoreCase(o, "abort")) {
       abort_flag = true;
     } else {
@@ -555,13 +561,16 @@ void CmdShutdown(CommandContext& ctx) {
     return;
   }
   if (abort_flag) {
-    ctx.Error(errors::kNoShutdownInProgress);
+    if (ctx.admin().AbortShutdown()) {
+      ctx.reply.Ok();
+    } else {
+      ctx.Error(errors::kNoShutdownInProgress);
+    }
     return;
   }
-  // The final save happens once every worker has stopped (Server::WaitForShutdown).
-  using Mode = ShutdownSave;
-  ctx.admin().RequestShutdown(save ? Mode::kSave : nosave ? Mode::kNoSave : Mode::kDefault);
-  ctx.session.CloseAfterReply();
+  // The session waits: the server exits, or the shutdown fails (a save
+  // error without FORCE) or is aborted and the session gets an error.
+  ctx.admin().RequestShutdown(ctx.session, flags);
 }
 
 void CmdContainer(CommandContext& ctx) { ctx.Error(errors::WrongArity(ctx.spec.name)); }

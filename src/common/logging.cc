@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +17,9 @@ std::atomic<int> g_level{int(LogLevel::kNotice)};
 std::atomic<char> g_role{'M'};
 std::mutex g_mu;
 int g_fd = STDOUT_FILENO;  // Guarded by g_mu.
+std::atomic<int> g_fd_copy{STDOUT_FILENO};  // g_fd for the crash report
+std::atomic<bool> g_syslog{false};
+std::string g_syslog_ident;  // must outlive openlog
 }  // namespace
 
 void SetLogOptions(LogLevel level, const std::string& path, char role) {
@@ -29,7 +33,25 @@ void SetLogOptions(LogLevel level, const std::string& path, char role) {
   }
   if (g_fd != STDOUT_FILENO && g_fd != fd) close(g_fd);
   g_fd = fd;
+  g_fd_copy.store(fd);
 }
+
+void SetSyslog(bool enabled, const std::string& ident, int facility) {
+  if (g_syslog.load()) closelog();
+  g_syslog.store(false);
+  if (!enabled) return;
+  g_syslog_ident = ident;
+  openlog(g_syslog_ident.c_str(), LOG_PID | LOG_NDELAY | LOG_NOWAIT, facility);
+  g_syslog.store(true);
+}
+
+void LogRaw(const std::string& text) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  ssize_t ignored = write(g_fd, text.data(), text.size());
+  (void)ignored;
+}
+
+int LogFd() { return g_fd_copy.load(); }
 
 void SetLogLevel(LogLevel level) { g_level.store(int(level)); }
 
@@ -53,6 +75,10 @@ void Log(LogLevel level, const char* fmt, ...) {
   int m = vsnprintf(line + n, sizeof(line) - size_t(n) - 1, fmt, ap);
   va_end(ap);
   size_t len = size_t(n) + (m < 0 ? 0 : std::min<size_t>(size_t(m), sizeof(line) - size_t(n) - 2));
+  if (g_syslog.load(std::memory_order_relaxed)) {
+    static const int kPrio[] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING};
+    syslog(kPrio[int(level)], "%.*s", int(len) - n, line + n);
+  }
   line[len++] = '\n';
   std::lock_guard<std::mutex> lock(g_mu);
   ssize_t ignored = write(g_fd, line, len);

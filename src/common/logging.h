@@ -16,5 +16,12 @@ void SetLogOptions(LogLevel level, const std::string& path, char role);
 void SetLogLevel(LogLevel level);
 bool LogEnabled(LogLevel level);
 void Log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+// syslog-enabled: every line logged also goes to syslog(3) with this ident
+// and facility (LOG_USER, LOG_LOCAL0, ...). Call before other threads log.
+void SetSyslog(bool enabled, const std::string& ident, int facility);
+// Writes `text` to the log as is (no prefix; the startup banner).
+void LogRaw(const std::string& text);
+// The log's file descriptor, for the crash report (async-signal context).
+int LogFd();
 
 }  // namespace basalt

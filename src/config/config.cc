@@ -99,6 +99,9 @@ Value Config::Impl::Current(const Config& c, const Spec& spec) {
     case Kind::kClientOutputBufferLimit:
       v.list = c.obuf_list_;
       break;
+    case Kind::kOomScoreAdjValues:
+      v.list = c.oom_values_;
+      break;
     default:
       v.str = c.strs_[spec.slot];
   }
@@ -129,6 +132,9 @@ void Config::Impl::Store(Config& c, const Spec& spec, const Value& v) {
         }
       }
       break;
+    case Kind::kOomScoreAdjValues:
+      c.oom_values_ = v.list;
+      break;
     default:
       c.strs_[spec.slot] = v.str;
   }
@@ -147,6 +153,13 @@ Config::~Config() = default;
 std::vector<std::string> Config::bind() const {
   std::lock_guard<std::mutex> l(mu_);
   return bind_;
+}
+
+std::vector<int64_t> Config::oom_score_adj_values() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<int64_t> out;
+  for (const std::string& w : oom_values_) out.push_back(std::strtoll(w.c_str(), nullptr, 10));
+  return out;
 }
 
 std::vector<SaveParam> Config::save() const {

@@ -138,6 +138,34 @@ class Config {
   std::string logfile() const { return Str(kLogfile); }
   int64_t databases() const { return Num(kDatabases); }
   int64_t threads() const { return Num(kThreads); }  // 0 = number of cores
+  // Process-level directives (docs/compatibility.md, Configuration).
+  bool syslog_enabled() const { return Num(kSyslogEnabled) != 0; }
+  std::string syslog_ident() const { return Str(kSyslogIdent); }
+  // Index into "user local0 ... local7".
+  int64_t syslog_facility() const { return Num(kSyslogFacility); }
+  enum class Supervised { kUpstart = 0, kSystemd = 1, kAuto = 2, kNo = 3 };  // enum order
+  Supervised supervised() const { return static_cast<Supervised>(Num(kSupervised)); }
+  bool always_show_logo() const { return Num(kAlwaysShowLogo) != 0; }
+  bool disable_thp() const { return Num(kDisableThp) != 0; }
+  bool crash_log_enabled() const { return Num(kCrashLogEnabled) != 0; }
+  bool crash_memcheck_enabled() const { return Num(kCrashMemcheckEnabled) != 0; }
+  bool set_proc_title() const { return Num(kSetProcTitle) != 0; }
+  std::string proc_title_template() const { return Str(kProcTitleTemplate); }
+  enum class OomScoreAdj { kNo = 0, kYes = 1, kRelative = 2, kAbsolute = 3 };  // enum order
+  OomScoreAdj oom_score_adj() const { return static_cast<OomScoreAdj>(Num(kOomScoreAdj)); }
+  // master, replica, bgchild.
+  std::vector<int64_t> oom_score_adj_values() const;
+  // SHUTDOWN flags a signal stands for: a set of kShutdown* bits (0 = default).
+  static constexpr int64_t kShutdownSave = 1, kShutdownNosave = 2, kShutdownNow = 4,
+                           kShutdownForce = 8;
+  int64_t shutdown_on_sigint() const { return Num(kShutdownOnSigint); }
+  int64_t shutdown_on_sigterm() const { return Num(kShutdownOnSigterm); }
+  int64_t shutdown_timeout() const { return Num(kShutdownTimeout); }  // seconds
+  int64_t socket_mark_id() const { return Num(kSocketMarkId); }      // 0 = none
+  std::string server_cpulist() const { return Str(kServerCpulist); }
+  std::string bgsave_cpulist() const { return Str(kBgsaveCpulist); }
+  std::string bio_cpulist() const { return Str(kBioCpulist); }
+  std::string aof_rewrite_cpulist() const { return Str(kAofRewriteCpulist); }
   int64_t shards_per_thread() const { return Num(kShardsPerThread); }
   ProtectedConfigs enable_protected_configs() const {
     return static_cast<ProtectedConfigs>(Num(kEnableProtectedConfigs));
@@ -269,6 +297,20 @@ class Config {
     kTcpKeepalive,
     kProtectedMode,
     kDaemonize,
+    // Process-level directives.
+    kSyslogEnabled,
+    kSyslogFacility,
+    kSupervised,
+    kAlwaysShowLogo,
+    kDisableThp,
+    kCrashLogEnabled,
+    kCrashMemcheckEnabled,
+    kSetProcTitle,
+    kOomScoreAdj,
+    kShutdownOnSigint,
+    kShutdownOnSigterm,
+    kShutdownTimeout,
+    kSocketMarkId,
     kLoglevel,
     kDatabases,
     kMaxclients,
@@ -342,6 +384,12 @@ class Config {
     kBindSourceAddr,
     kUnixsocket,
     kPidfile,
+    kSyslogIdent,
+    kProcTitleTemplate,
+    kServerCpulist,
+    kBgsaveCpulist,
+    kBioCpulist,
+    kAofRewriteCpulist,
     kLogfile,
     kRequirepass,
     kDir,
@@ -373,6 +421,7 @@ class Config {
   std::vector<std::string> bind_;       // Guarded by mu_
   std::vector<SaveParam> save_;         // Guarded by mu_
   std::vector<std::string> obuf_list_;  // Guarded by mu_: client-output-buffer-limit's words
+  std::vector<std::string> oom_values_;  // Guarded by mu_: oom-score-adj-values' words
   std::atomic<int64_t> obuf_[9];        // the same, as numbers: hard, soft, seconds per class
 
   std::mutex set_mu_;  // serializes Set() and Rewrite()

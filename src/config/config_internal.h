@@ -31,6 +31,7 @@ enum class Kind : uint8_t {
   kLatencyPercentiles,
   kNotifyKeyspaceEvents,
   kReplicaof,
+  kShutdownFlags,  // shutdown-on-sig*: default or a set of save|nosave|now|force
 };
 
 enum Flag : uint32_t {
@@ -43,6 +44,8 @@ enum Flag : uint32_t {
   kFilename = 1 << 6,       // dbfilename: must not contain '/'
   kClampHz = 1 << 7,        // hz: stored clamped to [1, 500]
   kPowerOfTwo = 1 << 8,     // shards-per-thread
+  kProcTitleTemplate = 1 << 16,  // proc-title-template: only known {variables}
+  kCpuList = 1 << 17,            // *_cpulist: "" or a list like 0,2,4-7 or 0-7:2
 };
 
 struct Spec {

@@ -16,7 +16,9 @@
 #include <optional>
 #include <unordered_map>
 
+#include "common/cpu_affinity.h"
 #include "common/numbers.h"
+#include "common/proc_title.h"
 #include "common/split_args.h"
 #include "common/strings.h"
 #include "config/config_internal.h"
@@ -78,7 +80,6 @@ std::vector<Spec> BuildTable() {
       Str("pidfile", "", I, "", C::kPidfile),
       Enum("loglevel", "", 0, "notice", "debug verbose notice warning", C::kLoglevel),
       Str("logfile", "", I, "", C::kLogfile),
-      Bool("syslog-enabled", "", I, false),
       Int("databases", "", I, "16", 1, kIntMax, C::kDatabases),
       Str("requirepass", "", 0, "", C::kRequirepass),
       Int("maxclients", "", 0, "10000", 1, kUIntMax, C::kMaxclients),
@@ -120,6 +121,30 @@ std::vector<Spec> BuildTable() {
       // Synchronous replication (docs/replication.md).
       Int("min-replicas-ack", "", 0, "0", 0, kIntMax, C::kMinReplicasAck),
       Int("min-replicas-ack-timeout", "", 0, "1000", 1, kIntMax, C::kMinReplicasAckTimeout),
+      // Process-level directives (docs/compatibility.md, Configuration).
+      Bool("syslog-enabled", "", I, false, C::kSyslogEnabled),
+      Str("syslog-ident", "", I, "redis", C::kSyslogIdent),
+      Enum("syslog-facility", "", I, "local0",
+           "user local0 local1 local2 local3 local4 local5 local6 local7", C::kSyslogFacility),
+      Enum("supervised", "", I, "no", "upstart systemd auto no", C::kSupervised),
+      Bool("always-show-logo", "", I, false, C::kAlwaysShowLogo),
+      Bool("disable-thp", "", I, true, C::kDisableThp),
+      Bool("crash-log-enabled", "", 0, true, C::kCrashLogEnabled),
+      Bool("crash-memcheck-enabled", "", 0, true, C::kCrashMemcheckEnabled),
+      Bool("set-proc-title", "", I, true, C::kSetProcTitle),
+      Str("proc-title-template", "", kProcTitleTemplate, "{title} {listen-addr} {server-mode}",
+          C::kProcTitleTemplate),
+      Enum("oom-score-adj", "", 0, "no", "no yes relative absolute", C::kOomScoreAdj),
+      Special("oom-score-adj-values", "", Kind::kOomScoreAdjValues, 0, "0 200 800", kStored),
+      Special("shutdown-on-sigint", "", Kind::kShutdownFlags, 0, "default", C::kShutdownOnSigint),
+      Special("shutdown-on-sigterm", "", Kind::kShutdownFlags, 0, "default",
+              C::kShutdownOnSigterm),
+      Int("shutdown-timeout", "", 0, "10", 0, kIntMax, C::kShutdownTimeout),
+      Int("socket-mark-id", "", I, "0", 0, kUIntMax, C::kSocketMarkId),
+      Str("server_cpulist", "", I | kCpuList, "", C::kServerCpulist),
+      Str("bgsave_cpulist", "", I | kCpuList, "", C::kBgsaveCpulist),
+      Str("bio_cpulist", "", I | kCpuList, "", C::kBioCpulist),
+      Str("aof_rewrite_cpulist", "", I | kCpuList, "", C::kAofRewriteCpulist),
 
       Bool("aof-load-truncated", "", 0, true, C::kAofLoadTruncated),
       Bool("aof-rewrite-incremental-fsync", "", 0, true, C::kAofRewriteIncrementalFsync),
@@ -143,14 +168,10 @@ std::vector<Spec> BuildTable() {
       Int("active-defrag-threshold-upper", "", 0, "100", 0, 1000),
       Bool("activedefrag", "", 0, false),
       Bool("activerehashing", "", 0, true),
-      Bool("always-show-logo", "", I, false),
       Bool("aof-disable-auto-gc", "", 0, false),
       Bool("aof-timestamp-enabled", "", 0, false),
-      Str("aof_rewrite_cpulist", "", I, ""),
       Str("appenddirname", "", I, "appendonlydir", C::kAppenddirname),
       Str("appendfilename", "", I, "appendonly.aof", C::kAppendfilename),
-      Str("bgsave_cpulist", "", I, ""),
-      Str("bio_cpulist", "", I, ""),
       Int("busy-reply-threshold", "lua-time-limit", 0, "5000", 0, kLLMax, C::kBusyReplyThreshold),
       Special("client-output-buffer-limit", "", Kind::kClientOutputBufferLimit, 0,
               "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", kStored),
@@ -172,9 +193,6 @@ std::vector<Spec> BuildTable() {
       Bool("cluster-replica-no-failover", "cluster-slave-no-failover", 0, false),
       Int("cluster-replica-validity-factor", "cluster-slave-validity-factor", 0, "10", 0, kIntMax),
       Bool("cluster-require-full-coverage", "", 0, true),
-      Bool("crash-log-enabled", "", 0, true),
-      Bool("crash-memcheck-enabled", "", 0, true),
-      Bool("disable-thp", "", I, true),
       Enum("enable-module-command", "", I, "no", "no yes local"),
       Int("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, "512", 0, kLLMax,
           C::kHashMaxListpackEntries),
@@ -197,9 +215,6 @@ std::vector<Spec> BuildTable() {
       Int("min-replicas-to-write", "min-slaves-to-write", 0, "0", 0, kIntMax,
           C::kMinReplicasToWrite),
       Bool("no-appendfsync-on-rewrite", "", 0, false),
-      Enum("oom-score-adj", "", 0, "no", "no yes relative absolute"),
-      Special("oom-score-adj-values", "", Kind::kOomScoreAdjValues, 0, "0 200 800"),
-      Str("proc-title-template", "", 0, "{title} {listen-addr} {server-mode}"),
       Enum("propagation-error-behavior", "", 0, "ignore", "ignore panic panic-on-replicas"),
       Bool("rdb-del-sync-files", "", 0, false),
       Mem("repl-backlog-size", "", 0, "1048576", 1, kLLMax, C::kReplBacklogSize),
@@ -225,19 +240,9 @@ std::vector<Spec> BuildTable() {
            C::kReplicaServeStaleData),
       Special("replicaof", "slaveof", Kind::kReplicaof, I, "", C::kReplicaof),
       Enum("sanitize-dump-payload", "", 0, "no", "no yes clients"),
-      Str("server_cpulist", "", I, ""),
       Int("set-max-intset-entries", "", 0, "512", 0, kLLMax, C::kSetMaxIntsetEntries),
-      Bool("set-proc-title", "", I, true),
-      Enum("shutdown-on-sigint", "", 0, "default", "default save nosave now force"),
-      Enum("shutdown-on-sigterm", "", 0, "default", "default save nosave now force"),
-      Int("shutdown-timeout", "", 0, "10", 0, kIntMax),
-      Int("socket-mark-id", "", I, "0", 0, kUIntMax),
       Mem("stream-node-max-bytes", "", 0, "4096", 0, kLLMax, C::kStreamNodeMaxBytes),
       Int("stream-node-max-entries", "", 0, "100", 0, kLLMax, C::kStreamNodeMaxEntries),
-      Enum("supervised", "", I, "no", "upstart systemd auto no"),
-      Enum("syslog-facility", "", I, "local0",
-           "user local0 local1 local2 local3 local4 local5 local6 local7"),
-      Str("syslog-ident", "", I, "redis"),
       Enum("tls-auth-clients", "", 0, "yes", "no yes optional"),
       Str("tls-ca-cert-dir", "", 0, ""),
       Str("tls-ca-cert-file", "", 0, ""),
@@ -458,6 +463,7 @@ bool Spec::multi_arg() const {
     case Kind::kClientOutputBufferLimit:
     case Kind::kOomScoreAdjValues:
     case Kind::kLatencyPercentiles:
+    case Kind::kShutdownFlags:
       return true;
     default:
       return false;
@@ -472,6 +478,7 @@ bool Spec::numeric() const {
     case Kind::kMemoryOrPercent:
     case Kind::kEnum:
     case Kind::kOctal:
+    case Kind::kShutdownFlags:
       return true;
     default:
       return false;
@@ -562,8 +569,36 @@ StatusOr<Value> ParseValue(const Spec& spec, std::span<const std::string> args, 
       if (spec.is(kFilename) && a0.find('/') != std::string::npos) {
         return Status::Error(std::string(spec.name) + " can't be a path, just a filename");
       }
+      if (spec.is(kProcTitleTemplate) && !IsKnownProcTitleTemplate(a0)) {
+        return Status::Error("template format is invalid or contains unknown variables");
+      }
+      if (spec.is(kCpuList) && !ParseCpuList(a0)) {
+        return Status::Error("invalid CPU list (expected e.g. 0,2,4-7 or 0-7:2)");
+      }
       v.str = a0;
       return v;
+    case Kind::kShutdownFlags: {
+      // Any of the words, OR-ed ("default" adds nothing); SAVE with NOSAVE is
+      // refused as SHUTDOWN refuses it.
+      static constexpr std::string_view kWords[] = {"default", "save", "nosave", "now", "force"};
+      for (const std::string& a : args) {
+        size_t k = 0;
+        while (k < 5 && !EqualsIgnoreCase(a, kWords[k])) k++;
+        if (k == 5) {
+          return Status::Error(
+              "argument(s) must be one of the following: default, save, nosave, now, force");
+        }
+        if (k > 0) v.num |= int64_t{1} << (k - 1);
+      }
+      if (args.empty()) {
+        return Status::Error(
+            "argument(s) must be one of the following: default, save, nosave, now, force");
+      }
+      if ((v.num & 3) == 3) {
+        return Status::Error("shutdown options SAVE and NOSAVE can't be used simultaneously");
+      }
+      return v;
+    }
     case Kind::kOctal: {
       auto n = a0.empty() ? std::nullopt : StrToLL(a0, 8);
       if (!n) return Status::Error("argument couldn't be parsed as an octal number");
@@ -690,6 +725,17 @@ std::string FormatGet(const Spec& spec, const Value& v) {
       auto words = SplitWords(spec.enum_values);
       return v.num >= 0 && static_cast<size_t>(v.num) < words.size() ? std::string(words[v.num])
                                                                      : std::string();
+    }
+    case Kind::kShutdownFlags: {
+      if (v.num == 0) return "default";
+      static constexpr std::string_view kFlagWords[] = {"save", "nosave", "now", "force"};
+      std::string out;
+      for (int k = 0; k < 4; k++) {
+        if (!(v.num & (int64_t{1} << k))) continue;
+        if (!out.empty()) out += ' ';
+        out += kFlagWords[k];
+      }
+      return out;
     }
     case Kind::kOctal: {
       char buf[32];

@@ -277,8 +277,15 @@ TEST(ConfigTest, LoadErrorReasons) {
       {"replicaof x", "wrong number of arguments"},
       {"replicaof a b", "Invalid master port"},
       {"lua-replicate-commands", "Bad directive or wrong number of arguments"},
-      {"syslog-enabled yes", "'syslog-enabled' other than 'no' is not supported by Basalt yet"},
-      {"oom-score-adj yes", "'oom-score-adj' other than 'no' is not supported by Basalt yet"},
+      {"cluster-enabled yes", "'cluster-enabled' other than 'no' is not supported by Basalt yet"},
+      {"activedefrag yes", "'activedefrag' other than 'no' is not supported by Basalt yet"},
+      {"shutdown-on-sigint save nosave",
+       "shutdown options SAVE and NOSAVE can't be used simultaneously"},
+      {"shutdown-on-sigterm later",
+       "argument(s) must be one of the following: default, save, nosave, now, force"},
+      {"proc-title-template \"{title} {nope}\"",
+       "template format is invalid or contains unknown variables"},
+      {"server_cpulist 3-1", "invalid CPU list (expected e.g. 0,2,4-7 or 0-7:2)"},
       {"notify-keyspace-events Q", "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."},
       {"maxmemory-clients 1gb",
        "'maxmemory-clients' other than '0' is not supported by Basalt yet"},
@@ -424,9 +431,9 @@ TEST(ConfigTest, SetErrorsAreRedisBytes) {
             "parameters");
   EXPECT_EQ(SetError(*c, {"port", "7311", "foo", "1"}),
             "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
-  EXPECT_EQ(SetError(*c, {"oom-score-adj", "yes"}),
-            "ERR CONFIG SET failed (possibly related to argument 'oom-score-adj') - "
-            "'oom-score-adj' other than 'no' is not supported by Basalt yet");
+  EXPECT_EQ(SetError(*c, {"activedefrag", "yes"}),
+            "ERR CONFIG SET failed (possibly related to argument 'activedefrag') - "
+            "'activedefrag' other than 'no' is not supported by Basalt yet");
   EXPECT_EQ(SetError(*c, {"replicaof", "a 1"}),
             "ERR CONFIG SET failed (possibly related to argument 'replicaof') - can't set "
             "immutable config");

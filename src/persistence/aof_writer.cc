@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/cpu_affinity.h"
 #include "common/logging.h"
 #include "config/config.h"
 #include "persistence/info_fields.h"
@@ -145,7 +146,10 @@ void AofWriter::StartThread() {
   std::lock_guard<std::mutex> lock(thread_mu_);
   if (thread_.joinable()) return;
   thread_stop_.store(false);
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    PinCurrentThread(hooks_.config().bio_cpulist(), "bio_cpulist");
+    Run();
+  });
 }
 
 void AofWriter::Stop() {

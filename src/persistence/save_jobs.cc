@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/clock.h"
+#include "common/cpu_affinity.h"
 #include "common/logging.h"
 #include "config/config.h"
 #include "persistence/aof_manifest.h"
@@ -75,7 +76,8 @@ Status SaveJobs::Save() {
   job_cv_.notify_all();
   if (!st.ok()) {
     Log(LogLevel::kWarning, "%s", st.message().c_str());
-    last_bgsave_ok_.store(false);
+    // As Redis's rdbSave: a failed foreground save (SAVE, the save at
+    // shutdown) leaves rdb_last_bgsave_status alone, so it brings no MISCONF.
     return Status::Error("ERR " + st.message());
   }
   Log(LogLevel::kNotice, "DB saved on disk");
@@ -163,6 +165,7 @@ void SaveJobs::StartJobLocked(std::unique_lock<std::mutex>& lock, Job job) {
     Log(LogLevel::kNotice, "Background saving started");
     job_thread_ = std::thread([this, raw, dirty_at_start, started = job_start_ms_] {
       const config::Config& cfg = hooks_.config();
+      PinCurrentThread(cfg.bgsave_cpulist(), "bgsave_cpulist");
       std::string tmp = "temp-" + std::to_string(getpid()) + "-bg.rdb";
       Status st = WriteSnapshotFile(*raw, tmp, cfg.dbfilename(), cfg.rdb_save_incremental_fsync());
       FinishJob(Job::kRdb, st, started, raw->peak_pending_bytes(), dirty_at_start);
@@ -170,6 +173,7 @@ void SaveJobs::StartJobLocked(std::unique_lock<std::mutex>& lock, Job job) {
   } else {
     Log(LogLevel::kNotice, "Background append only file rewriting started");
     job_thread_ = std::thread([this, raw, enabling, preamble, started = job_start_ms_] {
+      PinCurrentThread(hooks_.config().aof_rewrite_cpulist(), "aof_rewrite_cpulist");
       Status st = WriteRewrittenBase(*raw, enabling, preamble);
       FinishJob(Job::kAofRewrite, st, started, raw->peak_pending_bytes(), 0);
     });
@@ -217,6 +221,7 @@ Status SaveJobs::StartReplicaSync(std::function<void(int64_t)> at_instant,
   Snapshot* raw = snap.get();
   snapshot_ = std::move(snap);
   job_thread_ = std::thread([this, raw, sink, done, started = job_start_ms_] {
+    PinCurrentThread(hooks_.config().bgsave_cpulist(), "bgsave_cpulist");
     Status st = raw->Run(*sink);
     done(st);
     FinishJob(Job::kReplica, st, started, raw->peak_pending_bytes(), 0);

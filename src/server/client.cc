@@ -117,7 +117,7 @@ void Client::ReadSome() {
 }
 
 void Client::ProcessInput() {
-  if (processing_ || paused_ || blocked_ || waiting_replicas_) return;
+  if (processing_ || paused_ || blocked_ || waiting_replicas_ || waiting_shutdown_) return;
   processing_ = true;
   protocol::ParserLimits limits;
   limits.max_bulk_len = server_->config().proto_max_bulk_len();
@@ -188,7 +188,7 @@ void Client::ProcessInput() {
     }
     limits.auth_required = !authenticated();
     // A blocked command (or a WAIT) holds back the rest of the pipeline.
-    if (blocked_ || waiting_replicas_) break;
+    if (blocked_ || waiting_replicas_ || waiting_shutdown_) break;
   }
   if (in_pos_ == in_len_) {
     in_pos_ = 0;
@@ -616,6 +616,16 @@ void Client::WaitForReplicas(int64_t numreplicas, int64_t deadline_ms) {
   // As Redis: every WAIT that has to wait asks the replicas for an ACK.
   server_->ack_tracker().RequestAck(woff(), true);
   UpdateAckWaiter();
+}
+
+void Client::EndShutdownWait(std::string_view error) {
+  if (!waiting_shutdown_ || closed_) return;
+  waiting_shutdown_ = false;
+  server_->CountError(error);
+  reply_.Error(error);
+  Flush();
+  ProcessInput();
+  Flush();
 }
 
 void Client::EndReplicaWait(std::string_view error) {

@@ -140,6 +140,10 @@ class Client final : public commands::Session,
   // number that did.
   void WaitForReplicas(int64_t numreplicas, int64_t deadline_ms);
   bool waiting_for_replicas() const { return waiting_replicas_; }
+  // SHUTDOWN: the client reads nothing more until the shutdown ends it (the
+  // process exits) or fails, when EndShutdownWait answers `error` and goes on.
+  void WaitForShutdown() { waiting_shutdown_ = true; }
+  void EndShutdownWait(std::string_view error);
   // Acknowledgements moved or time passed (`acks`: each online replica's
   // acknowledged offset): releases held replies, replaces timed-out ones by
   // an error, ends a WAIT.
@@ -256,6 +260,7 @@ class Client final : public commands::Session,
   int64_t sync_offset_ = 0;        // a write under min-replicas-ack waits for this
   std::deque<AckHold> ack_holds_;  // oldest first
   bool waiting_replicas_ = false;  // WAIT in progress
+  bool waiting_shutdown_ = false;  // SHUTDOWN in progress
   int64_t wait_numreplicas_ = 0, wait_offset_ = 0, wait_deadline_ms_ = 0;
   bool ack_waiter_ = false;  // listed by the AckTracker for this worker
   // QueuePush's messages, written by the owner thread.

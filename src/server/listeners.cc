@@ -17,6 +17,7 @@
 
 #include "common/logging.h"
 #include "config/config.h"
+#include "server/process_directives.h"
 #include "server/client.h"
 #include "server/server.h"
 #include "server/worker.h"
@@ -95,6 +96,7 @@ class Acceptor : public EventHandler {
       return;
     }
     if (!is_unix_) {
+      ApplySocketMark(cfg, cfd);
       int one = 1;
       setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
       int64_t ka = cfg.tcp_keepalive();
@@ -161,6 +163,7 @@ StatusOr<std::vector<int>> Server::OpenTcpListeners() {
     if (fd < 0) return fail(std::string("socket: ") + strerror(errno));
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    ApplySocketMark(*config_, fd);
     sockaddr_storage sa{};
     socklen_t salen;
     bool ok;

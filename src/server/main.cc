@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/cpu_affinity.h"
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/version.h"
@@ -21,6 +22,8 @@
 #include "persistence/dataset_loader.h"
 #include "replication/role.h"
 #include "sentinel/sentinel.h"
+#include "common/proc_title.h"
+#include "server/process_directives.h"
 #include "server/pubsub.h"
 #include "server/server.h"
 
@@ -69,6 +72,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   basalt::server::Config& c = **cfg;
+  // {title} of proc-title-template is argv[0] as run; the title may then
+  // take over argv's memory.
+  const std::string argv0 = argv[0];
+  basalt::server::SetTitleArgv0(argv0);
+  // As Redis, CONFIG SET proc-title-template sets the title even with
+  // set-proc-title no (which only keeps the start-up title off).
+  basalt::InitProcTitle(argc, argv);
   if (c.daemonize()) {
     if (daemon(1, 0) != 0) {
       perror("daemon");
@@ -105,6 +115,7 @@ int main(int argc, char** argv) {
     sentinel = std::make_unique<basalt::sentinel::Sentinel>(std::move(*state), std::move(opts));
   }
   basalt::SetLogOptions(c.loglevel(), c.logfile(), sentinel_mode ? 'X' : 'M');
+  basalt::server::ApplyEarlyProcessDirectives(c);
   std::string dir = c.dir();
   if (!dir.empty() && chdir(dir.c_str()) != 0) {
     Log(LogLevel::kWarning, "Can't chdir to '%s': %s", dir.c_str(), strerror(errno));
@@ -116,7 +127,7 @@ int main(int argc, char** argv) {
     Log(LogLevel::kWarning,
         "Warning: no config file specified, using the default config. In order to specify a "
         "config file use %s /path/to/redis.conf",
-        argv[0]);
+        argv0.c_str());
   }
 
   // Every thread inherits this mask: SIGTERM/SIGINT reach only the main
@@ -126,7 +137,27 @@ int main(int argc, char** argv) {
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  // bio_cpulist: the lazy-free thread starts with the Server; it inherits the
+  // affinity of this thread, which then goes back to server_cpulist.
+  cpu_set_t main_cpus;
+  bool bio_pinned = false;
+  if (!c.bio_cpulist().empty() &&
+      pthread_getaffinity_np(pthread_self(), sizeof(main_cpus), &main_cpus) == 0) {
+    bio_pinned = basalt::PinCurrentThread(c.bio_cpulist(), "bio_cpulist");
+  }
   basalt::server::Server server(std::move(*cfg));
+  if (bio_pinned) pthread_setaffinity_np(pthread_self(), sizeof(main_cpus), &main_cpus);
+  server.config().OnApply("proc-title-template", [&server](const basalt::server::Config& cfg) {
+    auto title = basalt::server::ExpandServerTitle(server, cfg.proc_title_template());
+    if (!title.ok()) return title.status();
+    basalt::SetProcTitle(*title);
+    return basalt::Status::Ok();
+  });
+  for (const char* name : {"oom-score-adj", "oom-score-adj-values"}) {
+    server.config().OnApply(name, [&server](const basalt::server::Config& cfg) {
+      return basalt::server::ApplyOomScoreAdj(cfg, server.is_replica() ? 1 : 0);
+    });
+  }
   if (sentinel) {
     sentinel->set_publish([&server](std::string_view channel, std::string_view message) {
       server.pubsub().PublishFrom(basalt::server::SubKind::kChannel, channel, message, nullptr);
@@ -135,7 +166,7 @@ int main(int argc, char** argv) {
   }
   char exe[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  server.executable = n > 0 ? std::string(exe, size_t(n)) : std::string(argv[0]);
+  server.executable = n > 0 ? std::string(exe, size_t(n)) : argv0;
   basalt::Status st = server.Start();
   if (!st.ok()) {
     Log(LogLevel::kWarning, "%s", st.message().c_str());
@@ -143,20 +174,24 @@ int main(int argc, char** argv) {
   }
   std::string pidfile = server.config().pidfile();
   WritePidfile(pidfile);
+  basalt::server::ShowStartupBanner(server.config(), server.tcp_port_bound(),
+                                    server.sentinel() != nullptr);
+  basalt::server::UpdateProcessTitle(server);
   Log(LogLevel::kNotice, "Server initialized with %zu worker threads, %u shards per database",
       server.workers().size(), server.keyspace().shards_per_db());
   if (server.sentinel() != nullptr) {
-    Log(LogLevel::kNotice, "Running mode=sentinel, port=%d.", server.tcp_port_bound());
     st = server.sentinel()->Start();
     if (!st.ok()) {
       Log(LogLevel::kWarning, "%s", st.message().c_str());
       return 1;
     }
+    basalt::server::NotifySupervisorReady(server.config(), "Ready to accept connections");
     server.WaitForShutdown();
     if (!pidfile.empty()) unlink(pidfile.c_str());
     return 0;
   }
   // Clients that connect while the dataset loads get -LOADING.
+  basalt::server::NotifySupervisor(server.config(), "STATUS=Loading the dataset...");
   st = server.dataset_loader().LoadAtStartup();
   if (!st.ok()) {
     Log(LogLevel::kWarning, "%s", st.message().c_str());
@@ -165,6 +200,12 @@ int main(int argc, char** argv) {
   }
   server.replication_role().Start();
   Log(LogLevel::kNotice, "Ready to accept connections");
+  // As Redis: READY at once; a replica says it waits for its sync (and the
+  // housekeeping of WaitForShutdown reports the sync's end).
+  basalt::server::NotifySupervisorReady(
+      server.config(), server.is_replica() ? "Ready to accept connections in read-only mode. "
+                                             "Waiting for MASTER <-> REPLICA sync"
+                                           : "Ready to accept connections");
   server.WaitForShutdown();
   if (!pidfile.empty()) unlink(pidfile.c_str());
   return 0;

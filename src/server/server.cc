@@ -129,58 +129,6 @@ Status Server::Start() {
   return Status::Ok();
 }
 
-void Server::RequestShutdown(ShutdownSave mode) {
-  shutdown_save_.store(mode);
-  // SHUTDOWN NOSAVE stops a running script (it is the way out of a script
-  // that wrote and cannot be killed).
-  if (mode == ShutdownSave::kNoSave) scripts_.RequestAbort();
-  RequestShutdown();
-}
-
-void Server::RequestShutdown() {
-  uint64_t one = 1;
-  ssize_t ignored = write(shutdown_fd_, &one, sizeof(one));
-  (void)ignored;
-}
-
-void Server::WaitForShutdown() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-  pollfd fds[2] = {{sfd, POLLIN, 0}, {shutdown_fd_, POLLIN, 0}};
-  for (;;) {
-    int n = poll(fds, 2, -1);
-    if (n < 0 && errno == EINTR) continue;
-    if (fds[0].revents & POLLIN) {
-      signalfd_siginfo si;
-      ssize_t ignored = read(sfd, &si, sizeof(si));
-      (void)ignored;
-      Log(LogLevel::kWarning, "Received %s scheduling shutdown...",
-          si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-      break;
-    }
-    if (fds[1].revents & POLLIN) break;
-  }
-  Log(LogLevel::kWarning, "User requested shutdown...");
-  // A script still running (an endless loop) would keep its worker from
-  // stopping: it ends now, with what it did so far logged.
-  scripts_.RequestAbort();
-  replication_role_->Stop();
-  for (auto& w : workers_) w->Join();
-  // No client runs any more: what is saved now is final.
-  ShutdownSave mode = shutdown_save_.load();
-  bool save = mode == ShutdownSave::kSave ||
-              (mode == ShutdownSave::kDefault && !config_->save().empty());
-  (void)save_jobs_->OnShutdown(save);
-  lazy_freer_.Drain();
-  std::string path = config_->unixsocket();
-  if (!path.empty()) unlink(path.c_str());
-  close(sfd);
-  Log(LogLevel::kWarning, "Basalt is now ready to exit, bye bye...");
-}
-
 std::string Server::replid() const { return replication_role_->replid(); }
 
 replication::ServerHooks& Server::replication_hooks() { return *replication_hooks_; }
@@ -246,6 +194,7 @@ void Server::SetFailoverPause(bool on) {
 
 bool Server::MustPause(bool is_write) const {
   if (is_write && failover_pause_.load(std::memory_order_relaxed)) return true;
+  if (is_write && shutdown_pause_.load(std::memory_order_relaxed)) return true;
   int64_t until = pause_until_ms_.load(std::memory_order_relaxed);
   if (until == 0) return false;
   if (NowMs() >= until) {

@@ -86,10 +86,9 @@ class Server final : public commands::Host, public commands::Admin, public stora
   // Binds listeners and starts the workers. Returns an error if a listener
   // cannot be set up.
   Status Start();
-  // Blocks the calling thread until SIGTERM/SIGINT or SHUTDOWN, then stops.
+  // Blocks the calling thread until SIGTERM/SIGINT or SHUTDOWN succeeds, then
+  // stops. Meanwhile it runs the process housekeeping (oom-score-adj by role).
   void WaitForShutdown();
-  // Asks the main thread to shut down (SHUTDOWN command). Thread-safe.
-  void RequestShutdown();
 
   // --- commands::Host ---
   Config& config() final { return *config_; }
@@ -151,9 +150,9 @@ class Server final : public commands::Host, public commands::Admin, public stora
   void AfterFlushAll() final;
   std::string Info(std::span<const std::string_view> sections) final;
   void ResetStats() final;
-  // SHUTDOWN's save mode, read when the process stops.
-  using ShutdownSave = commands::ShutdownSave;
-  void RequestShutdown(ShutdownSave mode) final;
+  // SHUTDOWN (server_shutdown.cc): the main thread runs it.
+  void RequestShutdown(commands::Session& s, int64_t flags) final;
+  bool AbortShutdown() final;
   void SetActiveExpire(bool on) final { active_expire_enabled_.store(on); }
   commands::ServerMemory MemoryFigures() final;
   void ChangeReplicationIds() final;
@@ -210,7 +209,8 @@ class Server final : public commands::Host, public commands::Admin, public stora
   bool MustPause(bool is_write) const;
   bool paused_any() const {
     return pause_until_ms_.load(std::memory_order_relaxed) != 0 ||
-           failover_pause_.load(std::memory_order_relaxed);
+           failover_pause_.load(std::memory_order_relaxed) ||
+           shutdown_pause_.load(std::memory_order_relaxed);
   }
 
   // Applies maxmemory-policy / lfu-* to the storage layer's access tracking.
@@ -320,6 +320,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   std::atomic<int64_t> pause_until_ms_{0};
   std::atomic<bool> pause_all_{false};
   std::atomic<bool> failover_pause_{false};  // FAILOVER: writes wait
+  std::atomic<bool> shutdown_pause_{false};  // SHUTDOWN waiting/saving: writes wait
 
   commands::SlowLog slowlog_;
   PubSub pubsub_;
@@ -339,7 +340,18 @@ class Server final : public commands::Host, public commands::Admin, public stora
   std::unique_ptr<persistence::AofWriter> aof_writer_;
   std::unique_ptr<persistence::DatasetLoader> dataset_loader_;
   std::unique_ptr<persistence::SaveJobs> save_jobs_;
-  std::atomic<ShutdownSave> shutdown_save_{ShutdownSave::kDefault};
+  // SHUTDOWN requests (server_shutdown.cc). Guarded by shutdown_mu_.
+  std::mutex shutdown_mu_;
+  int64_t shutdown_flags_ = 0;             // of the latest request
+  bool shutdown_requested_ = false;        // a request not yet taken by the main thread
+  bool shutdown_in_progress_ = false;      // the main thread is running one
+  bool shutdown_abort_ = false;            // SHUTDOWN ABORT arrived
+  std::vector<std::pair<Worker*, uint64_t>> shutdown_waiters_;  // clients of SHUTDOWN
+  // One attempt: waits for replicas, saves. False if it failed or was aborted.
+  bool TryShutdown(int64_t flags, int signal_fd, bool from_signal, int signo);
+  void FailShutdownWaiters();
+  void QuiesceWorkers();
+  int64_t process_class_ = -1;  // oom-score-adj class last applied (main thread)
   std::atomic<int64_t> dirty_{0};
   std::string run_id_;
   std::unique_ptr<ReplicationHooks> replication_hooks_;
