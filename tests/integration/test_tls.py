@@ -679,3 +679,26 @@ def test_sentinel_failover_tls_only_data_nodes(certs, sentinel_kind):
             p.cleanup()
         shutil.rmtree(d, ignore_errors=True)
     assert not problems, problems
+
+
+# ------------------------------------------------------------ ioredis
+
+def test_ioredis_over_tls(tls_server, certs):
+    import json
+    from helpers import missing_dependency
+    client_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              'interop', 'ioredis')
+    node = shutil.which('node')
+    if node is None:
+        missing_dependency('node not installed (scripts/install-deps installs nodejs)')
+    if not os.path.isfile(os.path.join(client_dir, 'node_modules', 'ioredis', 'package.json')):
+        missing_dependency('ioredis not installed in tests/interop/ioredis (scripts/install-deps '
+                           'runs `npm ci` there)')
+    p = subprocess.run([node, os.path.join(client_dir, 'tls_client.js'), '--port',
+                        str(tls_server.tls_port), '--ca', certs['ca.crt'], '--cert',
+                        certs['client.crt'], '--key', certs['client.key']],
+                       capture_output=True, text=True, timeout=60)
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out == {'ping': 'PONG', 'get': 'hello', 'pipelined_ok': True, 'big_ok': True}, \
+        p.stdout + p.stderr
+    assert tls_server.client().get('ioredis:p999') == '999'
