@@ -702,3 +702,29 @@ def test_ioredis_over_tls(tls_server, certs):
     assert out == {'ping': 'PONG', 'get': 'hello', 'pipelined_ok': True, 'big_ok': True}, \
         p.stdout + p.stderr
     assert tls_server.client().get('ioredis:p999') == '999'
+
+
+@pytest.mark.parametrize('diskless', ['yes', 'no'])
+def test_full_sync_of_a_larger_dataset_over_tls(certs, diskless):
+    # Megabytes through the snapshot writer's TLS session (diskless: straight
+    # to the socket; disk: the file, then keep-alives and the length).
+    pport, rport = free_port(), free_port()
+    common = ('--tls-replication', 'yes', '--repl-diskless-sync-delay', '0')
+    with start_server(basalt_binary(), *tls_args(certs, pport, *common, '--repl-diskless-sync',
+                                                 diskless)) as primary:
+        p = primary.client()
+        pipe = p.pipeline(transaction=False)
+        for i in range(20000):
+            pipe.set('k%d' % i, 'v%d' % i)
+        for i in range(20):
+            pipe.set('big%d' % i, str(i) * (512 << 10))
+        pipe.execute()
+        with start_server(oracle_binary(), *tls_args(certs, rport, *common, '--replicaof',
+                                                     '127.0.0.1', str(pport))) as replica:
+            wait_for(lambda: info_field(replica, 'replication', 'master_link_status') == 'up',
+                     what='link up over TLS', detail=replica.log_tail)
+            r = replica.client()
+            p.set('after', 'sync')
+            wait_for(lambda: r.get('after') == 'sync', what='stream after the snapshot')
+            assert r.dbsize() == 20021
+            assert r.get('big19') == '19' * (512 << 10)
