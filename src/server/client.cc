@@ -69,13 +69,10 @@ void Client::OnEvent(uint32_t events) {
       if (events & (EPOLLHUP | EPOLLERR)) Close();
       return;
     }
-    if (!tls_handshaking()) {
-      // A TLS read may wait for the socket to be writable (and a write for
-      // it to be readable): both directions are retried on any event.
-    } else if (!ContinueHandshake()) {
-      return;
-    }
+    if (tls_handshaking() && !ContinueHandshake()) return;
   }
+  // A TLS read may wait for the socket to be writable (and a write for it to
+  // be readable): over TLS both directions are retried on any event.
   if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) || tls_ != nullptr) {
     ReadSome();
     if (!closed_) ProcessInput();
