@@ -728,3 +728,36 @@ def test_full_sync_of_a_larger_dataset_over_tls(certs, diskless):
             wait_for(lambda: r.get('after') == 'sync', what='stream after the snapshot')
             assert r.dbsize() == 20021
             assert r.get('big19') == '19' * (512 << 10)
+
+
+def test_many_concurrent_tls_clients_on_several_workers(certs):
+    # Handshakes and encryption run on each connection's own worker: many
+    # clients at once, spread over two workers, each pipelining.
+    tport = free_port()
+    with start_server(basalt_binary(), *tls_args(certs, tport), threads=2) as srv:
+        errors, done = [], []
+
+        def one(i):
+            try:
+                r = tls_client(certs, tport)
+                p = r.pipeline(transaction=False)
+                for j in range(300):
+                    p.rpush('list%d' % i, j)
+                p.lrange('list%d' % i, 0, -1)
+                out = p.execute()
+                if out[-1] != [str(j) for j in range(300)]:
+                    errors.append('bad reply on client %d' % i)
+                done.append(r)
+            except Exception as e:
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        listed = srv.client().execute_command('CLIENT', 'LIST').splitlines()
+        assert len([l for l in listed if 'laddr=127.0.0.1:%d' % tport in l]) >= 40
+        for r in done:
+            r.close()
