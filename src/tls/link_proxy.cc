@@ -143,7 +143,8 @@ StatusOr<int> StartClientLink(int fd, int handshake_timeout_ms, std::string peer
     std::lock_guard<std::mutex> l(g_names_mu);
     g_names[sv[0]] = {SockAddr(fd, true), SockAddr(fd, false)};
   }
-  std::thread(Pump, fd, sv[1], sv[0], std::move(t), handshake_timeout_ms, std::move(peer_name)).detach();
+  std::thread(Pump, fd, sv[1], sv[0], std::move(t), handshake_timeout_ms, std::move(peer_name))
+      .detach();
   return sv[0];
 }
 

@@ -95,8 +95,8 @@ StatusOr<CtxPtr> MakeContext(const TlsSettings& s, bool server, const std::strin
   // Old protocol versions are refused by OpenSSL 3's default security level;
   // asking for them explicitly lowers the minimum.
   SSL_CTX_set_min_proto_version(ctx.get(), 0);
-  SSL_CTX_set_options(ctx.get(), uint64_t(protocols) | SSL_OP_NO_COMPRESSION |
-                                     SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_options(ctx.get(),
+                      uint64_t(protocols) | SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   if (s.prefer_server_ciphers) SSL_CTX_set_options(ctx.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   // Writes resume with a buffer that may have moved (the output grows while
   // the socket is full) and may complete partially, as write(2) does.
@@ -208,7 +208,7 @@ std::string TlsSettings::FilesFingerprint() const {
   for (const std::string* f : {&cert_file, &key_file, &client_cert_file, &client_key_file,
                                &ca_cert_file, &ca_cert_dir, &dh_params_file}) {
     if (f->empty()) continue;
-    struct stat st{};
+    struct stat st {};
     // stat follows symlinks: a Kubernetes Secret swaps the `..data` link, so
     // the target's inode changes even when the path's own link does not.
     if (::stat(f->c_str(), &st) != 0) {
@@ -237,10 +237,10 @@ StatusOr<std::shared_ptr<TlsContexts>> TlsContexts::Build(const TlsSettings& s) 
   auto server = MakeContext(own, true, own.cert_file, own.key_file, &own.key_file_pass);
   if (!server.ok()) return server.status();
   bool own_client = !own.client_cert_file.empty() && !own.client_key_file.empty();
-  auto client = own_client ? MakeContext(own, false, own.client_cert_file, own.client_key_file,
-                                         &own.client_key_file_pass)
-                           : MakeContext(own, false, own.cert_file, own.key_file,
-                                         &own.key_file_pass);
+  auto client = own_client
+                    ? MakeContext(own, false, own.client_cert_file, own.client_key_file,
+                                  &own.client_key_file_pass)
+                    : MakeContext(own, false, own.cert_file, own.key_file, &own.key_file_pass);
   if (!client.ok()) return client.status();
   c->server_ = server.value().release();
   c->client_ = client.value().release();
@@ -262,9 +262,7 @@ void SetCurrent(std::shared_ptr<const TlsContexts> c) {
   g_current = std::move(c);
 }
 
-bool Wanted(const config::Config& cfg) {
-  return cfg.tls_port() != 0 || cfg.tls_replication();
-}
+bool Wanted(const config::Config& cfg) { return cfg.tls_port() != 0 || cfg.tls_replication(); }
 
 Status Reconfigure(const config::Config& cfg) {
   TlsSettings s = TlsSettings::FromConfig(cfg);

@@ -103,8 +103,10 @@ ssize_t Transport::Read(char* buf, size_t n) {
   if (!handshake_done_) {
     int h = Handshake();
     if (h <= 0) {
-      if (h == 0) errno = EAGAIN;
-      else errno = EPROTO;
+      if (h == 0)
+        errno = EAGAIN;
+      else
+        errno = EPROTO;
       return -1;
     }
   }
