@@ -162,7 +162,11 @@ void ReplicaSession::WaitTick() {
     // Redis's keep-alive while the primary prepares the sync: an empty line.
     last_keepalive_ms_ = now;
     if (auto t = conn_->tls_transport()) {
-      t->Write("\n", 1);
+      // Only into a socket with room (POLLOUT means several KB): a TLS record
+      // cut short would have to be retried with the same bytes, and the next
+      // write here is the snapshot's.
+      pollfd p{t->fd(), POLLOUT, 0};
+      if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT)) t->Write("\n", 1);
     } else {
       ssize_t ignored = ::write(conn_->socket_fd(), "\n", 1);
       (void)ignored;

@@ -761,3 +761,18 @@ def test_many_concurrent_tls_clients_on_several_workers(certs):
         assert len([l for l in listed if 'laddr=127.0.0.1:%d' % tport in l]) >= 40
         for r in done:
             r.close()
+
+
+def test_keepalives_over_tls_while_the_sync_waits(certs):
+    # repl-diskless-sync-delay: the primary waits before the snapshot and
+    # sends its keep-alive newlines meanwhile, through the TLS session.
+    pport, rport = free_port(), free_port()
+    with start_server(basalt_binary(), *tls_args(certs, pport, '--tls-replication', 'yes',
+                                                 '--repl-diskless-sync-delay', '3')) as primary:
+        primary.client().set('k', 'v')
+        with start_server(oracle_binary(), *tls_args(
+                certs, rport, '--tls-replication', 'yes', '--repl-diskless-sync-delay', '0',
+                '--replicaof', '127.0.0.1', str(pport))) as replica:
+            wait_for(lambda: info_field(replica, 'replication', 'master_link_status') == 'up',
+                     timeout=30, what='link up after the delayed sync', detail=replica.log_tail)
+            assert replica.client().get('k') == 'v'
