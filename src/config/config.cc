@@ -468,11 +468,13 @@ Status Config::Set(std::span<const std::string_view> args, bool local_client) {
     }
     return Status::Ok();
   };
+  // Every value is stored before the first applier runs (as Redis): an
+  // applier sees the whole change (tls-cert-file with its tls-key-file).
+  for (size_t k = 0; k < items.size(); k++) Impl::Store(*this, *items[k].spec, items[k].value);
   for (size_t k = 0; k < items.size(); k++) {
-    Impl::Store(*this, *items[k].spec, items[k].value);
     Status st = run_appliers(*items[k].spec);
     if (!st.ok()) {
-      for (size_t r = k + 1; r-- > 0;) Impl::Store(*this, *items[r].spec, items[r].old);
+      for (size_t r = items.size(); r-- > 0;) Impl::Store(*this, *items[r].spec, items[r].old);
       for (size_t r = 0; r <= k; r++) run_appliers(*items[r].spec);  // best effort, as Redis
       return SetFailed(items[k].name, st.message());
     }

@@ -276,6 +276,26 @@ class Config {
   // replicas acknowledged it (0: off), at most min-replicas-ack-timeout ms.
   int64_t min_replicas_ack() const { return Num(kMinReplicasAck); }
   int64_t min_replicas_ack_timeout() const { return Num(kMinReplicasAckTimeout); }  // ms
+  // TLS (src/tls/): tls-auth-clients is 0 no, 1 yes, 2 optional.
+  int64_t tls_port() const { return Num(kTlsPort); }
+  int64_t tls_auth_clients() const { return Num(kTlsAuthClients); }
+  bool tls_prefer_server_ciphers() const { return Num(kTlsPreferServerCiphers) != 0; }
+  bool tls_session_caching() const { return Num(kTlsSessionCaching) != 0; }
+  int64_t tls_session_cache_size() const { return Num(kTlsSessionCacheSize); }
+  int64_t tls_session_cache_timeout() const { return Num(kTlsSessionCacheTimeout); }
+  bool tls_replication() const { return Num(kTlsReplication) != 0; }
+  std::string tls_cert_file() const { return Str(kTlsCertFile); }
+  std::string tls_key_file() const { return Str(kTlsKeyFile); }
+  std::string tls_key_file_pass() const { return Str(kTlsKeyFilePass); }
+  std::string tls_client_cert_file() const { return Str(kTlsClientCertFile); }
+  std::string tls_client_key_file() const { return Str(kTlsClientKeyFile); }
+  std::string tls_client_key_file_pass() const { return Str(kTlsClientKeyFilePass); }
+  std::string tls_ca_cert_file() const { return Str(kTlsCaCertFile); }
+  std::string tls_ca_cert_dir() const { return Str(kTlsCaCertDir); }
+  std::string tls_dh_params_file() const { return Str(kTlsDhParamsFile); }
+  std::string tls_protocols() const { return Str(kTlsProtocols); }
+  std::string tls_ciphers() const { return Str(kTlsCiphers); }
+  std::string tls_ciphersuites() const { return Str(kTlsCiphersuites); }
   // client-output-buffer-limit of one class (0 = no limit). Lock-free.
   enum class ObufClass { kNormal = 0, kReplica = 1, kPubsub = 2 };
   struct ObufLimit {
@@ -378,6 +398,13 @@ class Config {
     kAofRewriteIncrementalFsync,
     kTrackingTableMaxKeys,
     kListCompressDepth,
+    kTlsPort,
+    kTlsAuthClients,
+    kTlsPreferServerCiphers,
+    kTlsSessionCaching,
+    kTlsSessionCacheSize,
+    kTlsSessionCacheTimeout,
+    kTlsReplication,
     kNumSlotCount
   };
   enum StrSlot : int {
@@ -401,6 +428,18 @@ class Config {
     kMasterauth,
     kMasteruser,
     kReplicaAnnounceIp,
+    kTlsCertFile,
+    kTlsKeyFile,
+    kTlsKeyFilePass,
+    kTlsClientCertFile,
+    kTlsClientKeyFile,
+    kTlsClientKeyFilePass,
+    kTlsCaCertFile,
+    kTlsCaCertDir,
+    kTlsDhParamsFile,
+    kTlsProtocols,
+    kTlsCiphers,
+    kTlsCiphersuites,
     kStrSlotCount
   };
 

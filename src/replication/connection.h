@@ -16,7 +16,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string_view>
+
+namespace basalt::tls {
+class Transport;
+}
 
 namespace basalt::replication {
 
@@ -44,6 +49,9 @@ class Connection {
   // --- Owner thread ---
   virtual uint64_t connection_id() const = 0;
   virtual int socket_fd() const = 0;
+  // The TLS layer over socket_fd(), or null for a plain socket: a snapshot
+  // written straight to the socket goes through it.
+  virtual std::shared_ptr<tls::Transport> tls_transport() const { return nullptr; }
   // The peer's address, "ip:port".
   virtual std::string_view address() const = 0;
   // Appends bytes to the output as they are (the replication stream, an ACK).

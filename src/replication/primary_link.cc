@@ -27,6 +27,7 @@
 #include "replication/connection.h"
 #include "replication/server_hooks.h"
 #include "replication/write_log.h"
+#include "tls/link_proxy.h"
 
 namespace basalt::replication {
 
@@ -37,6 +38,10 @@ namespace {
 std::string Errno() { return std::strerror(errno); }
 
 std::string SockName(int fd, bool peer) {
+  // Over tls-replication the socket is our end of the TLS link's pair: the
+  // names are the TCP connection's.
+  std::string link = tls::LinkAddress(fd, peer);
+  if (!link.empty()) return link;
   sockaddr_storage sa{};
   socklen_t len = sizeof(sa);
   int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len)
@@ -187,6 +192,15 @@ Status Role::SyncOnce(uint64_t gen, const std::string& host, int port) {
   if (!fd_or.ok())
     return Status::Error("Error condition on socket for SYNC: " + fd_or.status().message());
   int fd = fd_or.value();
+  if (cfg.tls_replication()) {
+    // tls-replication: the link's TLS runs on its own thread; this side
+    // talks clear text to it (see tls/link_proxy.h).
+    auto link = tls::StartClientLink(fd, timeout_ms, host + ":" + std::to_string(port));
+    if (!link.ok()) {
+      return Status::Error("Error condition on socket for SYNC: " + link.status().message());
+    }
+    fd = link.value();
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_ || generation_.load() != gen) {

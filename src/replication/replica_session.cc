@@ -17,6 +17,7 @@
 #include "replication/connection.h"
 #include "replication/role.h"
 #include "replication/server_hooks.h"
+#include "tls/transport.h"
 
 namespace basalt::replication {
 
@@ -33,7 +34,10 @@ namespace {
 // never leaves this writing to a reused fd.
 class ReplicaSink final : public FullSyncSink {
  public:
-  ReplicaSink(int fd, std::string disk_path) : fd_(dup(fd)), path_(std::move(disk_path)) {
+  // `tls`: the connection's TLS session, written through from this thread
+  // while the connection leaves it alone (raw transfer); it owns its socket.
+  ReplicaSink(int fd, std::shared_ptr<tls::Transport> tls, std::string disk_path)
+      : fd_(tls ? -1 : dup(fd)), tls_(std::move(tls)), path_(std::move(disk_path)) {
     if (!path_.empty()) {
       file_ = ::open(path_.c_str(), O_CREAT | O_TRUNC | O_RDWR | O_CLOEXEC, 0644);
     }
@@ -92,12 +96,14 @@ class ReplicaSink final : public FullSyncSink {
   }
 
   Status WriteAll(std::string_view bytes) {
+    if (tls_ != nullptr) return tls_->WriteFully(bytes, 60000, "replica");
     if (fd_ < 0) return Status::Error("dup failed");
     return WriteFully(fd_, bytes, 60000, "replica");
   }
 
  private:
   int fd_;
+  std::shared_ptr<tls::Transport> tls_;
   std::string path_;
   int file_ = -1;
   int64_t last_keepalive_ms_ = 0;
@@ -155,8 +161,16 @@ void ReplicaSession::WaitTick() {
   if (now - last_keepalive_ms_ >= 1000) {
     // Redis's keep-alive while the primary prepares the sync: an empty line.
     last_keepalive_ms_ = now;
-    ssize_t ignored = ::write(conn_->socket_fd(), "\n", 1);
-    (void)ignored;
+    if (auto t = conn_->tls_transport()) {
+      // Only into a socket with room (POLLOUT means several KB): a TLS record
+      // cut short would have to be retried with the same bytes, and the next
+      // write here is the snapshot's.
+      pollfd p{t->fd(), POLLOUT, 0};
+      if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT)) t->Write("\n", 1);
+    } else {
+      ssize_t ignored = ::write(conn_->socket_fd(), "\n", 1);
+      (void)ignored;
+    }
   }
 }
 
@@ -169,7 +183,7 @@ bool ReplicaSession::TryStartSnapshot() {
     path = "temp-repl-" + std::to_string(getpid()) + "-" +
            std::to_string(conn_->connection_id()) + ".rdb";
   }
-  auto sink = std::make_shared<ReplicaSink>(conn_->socket_fd(), path);
+  auto sink = std::make_shared<ReplicaSink>(conn_->socket_fd(), conn_->tls_transport(), path);
   std::weak_ptr<ReplicaSession> weak = weak_from_this();
   WorkerThread* worker = worker_;
   std::string replid = role_.replid();

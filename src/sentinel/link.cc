@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "protocol/reply_builder.h"
+#include "tls/link_proxy.h"
 namespace basalt::sentinel {
 
 namespace {
@@ -78,6 +79,12 @@ bool Link::Connect(const std::string& host, int port, bool resolve) {
   if (connect(fd, reinterpret_cast<sockaddr*>(&sa), len) != 0 && errno != EINPROGRESS) {
     close(fd);
     return false;
+  }
+  if (use_tls) {
+    // The TLS side runs on the link's own thread; this end is clear text.
+    auto link = tls::StartClientLink(fd, 10000, host + ":" + std::to_string(port));
+    if (!link.ok()) return false;
+    fd = link.value();
   }
   fd_ = fd;
   state_ = State::kConnecting;
@@ -177,6 +184,8 @@ void Link::Read() {
 
 std::string Link::LocalIp() const {
   if (fd_ < 0) return "";
+  std::string over_tls = tls::LinkAddress(fd_, false);
+  if (!over_tls.empty()) return over_tls.substr(0, over_tls.rfind(':'));
   sockaddr_storage sa;
   socklen_t len = sizeof(sa);
   if (getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0) return "";

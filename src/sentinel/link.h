@@ -38,6 +38,9 @@ class Link {
   Link(const Link&) = delete;
   Link& operator=(const Link&) = delete;
 
+  // Whether the next Connect() speaks TLS (tls/link_proxy.h); set before it.
+  bool use_tls = false;
+
   // Starts connecting to host:port (numeric address, or a name resolved with
   // getaddrinfo when resolve is true). Returns false if that failed at once.
   bool Connect(const std::string& host, int port, bool resolve);

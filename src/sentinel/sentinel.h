@@ -69,6 +69,9 @@ class Sentinel {
   struct Options {
     std::string config_file;  // rewritten on every state change; empty: none
     int port = 26379;         // our port, announced unless announce-port is set
+    // tls-replication: links to data nodes and sentinels use TLS (Redis's
+    // rule), and `port` is then the tls-port.
+    bool tls = false;
     // Delivers an event to the sentinel's subscribers (channel, message).
     std::function<void(std::string_view, std::string_view)> publish;
   };

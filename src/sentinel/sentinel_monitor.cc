@@ -84,6 +84,7 @@ void Sentinel::ReconnectIfNeeded(Instance* ri, int64_t now) {
     }
   };
   if (ri->cmd.closed()) {
+    ri->cmd.use_tls = options_.tls;
     if (ri->cmd.Connect(ri->ip, ri->port, global_.resolve_hostnames)) {
       ri->link_created = now;
       if (ri->act_ping_time == 0) ri->act_ping_time = now;
@@ -95,6 +96,7 @@ void Sentinel::ReconnectIfNeeded(Instance* ri, int64_t now) {
     }
   }
   if (data_node && ri->pubsub.closed()) {
+    ri->pubsub.use_tls = options_.tls;
     if (ri->pubsub.Connect(ri->ip, ri->port, global_.resolve_hostnames)) {
       ri->pubsub_created = now;
       ri->pubsub_last_activity = now;

@@ -24,6 +24,7 @@
 #include "replication/role.h"
 #include "server/server.h"
 #include "storage/keyspace.h"
+#include "tls/transport.h"
 
 namespace basalt::server {
 
@@ -44,7 +45,7 @@ constexpr size_t kKeepOutputCapacity = 64 * 1024;
 }  // namespace
 
 Client::Client(Server* server, Worker* worker, int fd_in, uint64_t id_in, std::string addr_in,
-               std::string laddr_in, bool unix_in)
+               std::string laddr_in, bool unix_in, std::shared_ptr<tls::Transport> tls)
     : commands::Session(id_in, commands::Origin::kClient, server->config().requirepass().empty()),
       fd(fd_in),
       addr(std::move(addr_in)),
@@ -54,18 +55,72 @@ Client::Client(Server* server, Worker* worker, int fd_in, uint64_t id_in, std::s
       last_interaction_ms(created_ms),
       server_(server),
       worker_(worker),
+      tls_(std::move(tls)),
       reply_(&out_, 2) {}
 
 Client::~Client() = default;
 
 void Client::OnEvent(uint32_t events) {
   if (closed_) return;
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+  if (tls_ != nullptr) {
+    // While a snapshot writer owns the TLS session, this thread leaves it
+    // alone; a hang-up ends the connection (the writer then fails).
+    if (raw_transfer_) {
+      if (events & (EPOLLHUP | EPOLLERR)) Close();
+      return;
+    }
+    if (tls_handshaking() && !ContinueHandshake()) return;
+  }
+  // A TLS read may wait for the socket to be writable (and a write for it to
+  // be readable): over TLS both directions are retried on any event.
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) || tls_ != nullptr) {
     ReadSome();
     if (!closed_) ProcessInput();
   }
   if (!closed_ && (events & EPOLLOUT)) want_write_ = true;
   if (!closed_) Flush();
+}
+
+bool Client::tls_handshaking() const { return tls_ != nullptr && !tls_->handshake_done(); }
+
+bool Client::ContinueHandshake() {
+  int h = tls_->Handshake();
+  if (h < 0) {
+    // Garbage, clear text or a refused certificate: the connection ends (as
+    // Redis, which logs it at verbose level).
+    Log(LogLevel::kVerbose, "Error accepting a client connection: %s (addr=%s laddr=%s)",
+        tls_->error().c_str(), addr.c_str(), laddr.c_str());
+    Close();
+    return false;
+  }
+  if (h == 0) {
+    uint32_t ev = tls_->wants_write() ? uint32_t(EPOLLIN | EPOLLOUT) : uint32_t(EPOLLIN);
+    worker_->loop().Modify(fd, ev, this);
+    want_write_ = tls_->wants_write();
+    return false;
+  }
+  last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
+  return true;
+}
+
+ssize_t Client::ReadSocket(char* buf, size_t n) {
+  if (tls_ == nullptr) return read(fd, buf, n);
+  return tls_->Read(buf, n);
+}
+
+ssize_t Client::WriteSocket(const char* buf, size_t n) {
+  if (tls_ == nullptr) return write(fd, buf, n);
+  return tls_->Write(buf, n);
+}
+
+void Client::set_raw_transfer(bool on) {
+  raw_transfer_ = on;
+  if (tls_ != nullptr && !closed_) {
+    // The snapshot writer uses the TLS session from its thread: no events
+    // here meanwhile (a hang-up is still reported).
+    worker_->loop().Modify(fd, on ? 0u : uint32_t(EPOLLIN), this);
+    want_write_ = false;
+  }
 }
 
 void Client::ServeOthersWhileBusy() { worker_->loop().PollOnce(this); }
@@ -94,7 +149,7 @@ void Client::ReadSome() {
     in_buf_ = std::move(bigger);
     in_cap_ = cap;
   }
-  ssize_t n = read(fd, in_buf_.get() + in_len_, in_cap_ - in_len_);
+  ssize_t n = ReadSocket(in_buf_.get() + in_len_, in_cap_ - in_len_);
   if (n <= 0) {
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     Close();
@@ -500,7 +555,7 @@ void Client::Flush() {
   // replicas' acknowledgements (OnReplicaAcks flushes again).
   size_t limit = ack_holds_.empty() ? out_.size() : ack_holds_.front().begin;
   while (out_pos_ < limit) {
-    ssize_t n = write(fd, out_.data() + out_pos_, limit - out_pos_);
+    ssize_t n = WriteSocket(out_.data() + out_pos_, limit - out_pos_);
     if (n > 0) {
       out_pos_ += size_t(n);
       Bump(worker_->stats().writes, 1);
@@ -521,8 +576,9 @@ void Client::Flush() {
     reply_capacity_ = out_.capacity();
   }
   bool pending = out_pos_ < out_.size();
-  // Only output the socket refused asks for EPOLLOUT, not held output.
-  bool socket_full = out_pos_ < limit;
+  // Only output the socket refused asks for EPOLLOUT, not held output (and
+  // a TLS read that must write first).
+  bool socket_full = out_pos_ < limit || (tls_ != nullptr && tls_->wants_write());
   if (!pending) {
     out_pos_ = 0;
     if (out_.capacity() > kKeepOutputCapacity) {
@@ -586,7 +642,14 @@ void Client::Close() {
   // close, CLIENT KILL/LIST must no longer find this client.
   server_->Unregister(this);
   worker_->loop().Remove(fd);
-  close(fd);
+  if (tls_ != nullptr) {
+    // The transport owns the socket: a snapshot writer still holding it
+    // keeps the number from being reused until it lets go.
+    if (!raw_transfer_) tls_->Shutdown();
+    tls_.reset();
+  } else {
+    close(fd);
+  }
   worker_->RetireClient(this);
 }
 

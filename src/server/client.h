@@ -32,6 +32,9 @@ struct CommandSpec;
 namespace basalt::replication {
 class ReplicaSession;
 }
+namespace basalt::tls {
+class Transport;
+}
 
 namespace basalt::server {
 
@@ -54,8 +57,10 @@ class Client final : public commands::Session,
                      public replication::Connection,
                      public replication::AckWaiter {
  public:
+  // `tls`: the connection came in on the tls-port; its handshake runs from
+  // the first events (null: a plain socket, read and written directly).
   Client(Server* server, Worker* worker, int fd, uint64_t id, std::string addr, std::string laddr,
-         bool is_unix);
+         bool is_unix, std::shared_ptr<tls::Transport> tls = nullptr);
   ~Client() override;
 
   void OnEvent(uint32_t events) override;
@@ -98,7 +103,8 @@ class Client final : public commands::Session,
   int socket_fd() const override { return fd; }
   // Replication: while a full sync streams the snapshot to this client's
   // socket from another thread, this client writes nothing itself.
-  void set_raw_transfer(bool on) override { raw_transfer_ = on; }
+  void set_raw_transfer(bool on) override;
+  std::shared_ptr<tls::Transport> tls_transport() const override { return tls_; }
   // Appends bytes to the output as they are (the replication stream).
   void AppendRaw(std::string_view bytes) override { out_.append(bytes); }
   void StartStream(std::string_view already_read) override;
@@ -118,6 +124,8 @@ class Client final : public commands::Session,
   int64_t durable_wait() const { return durable_wait_; }
   // True while the client waits for CLIENT PAUSE to end.
   bool paused() const { return paused_; }
+  // A TLS connection whose handshake has not completed yet.
+  bool tls_handshaking() const;
   void Resume();
 
   // --- Blocking commands (owner thread) ---
@@ -198,6 +206,12 @@ class Client final : public commands::Session,
   void FinishBlocking(const commands::CommandSpec& spec, std::span<const std::string_view> args);
   void EndBlocking();
   void ReadSome();
+  // A TLS connection's handshake step; false if the connection is closed or
+  // the handshake must wait for more events.
+  bool ContinueHandshake();
+  // read(2)/write(2) on the socket, or through TLS.
+  ssize_t ReadSocket(char* buf, size_t n);
+  ssize_t WriteSocket(const char* buf, size_t n);
   // Runs one request through the executor, then applies CLIENT REPLY and
   // holds the reply for replicas if the write asked for it.
   void DispatchOne(std::span<const std::string_view> args);
@@ -208,6 +222,9 @@ class Client final : public commands::Session,
 
   Server* server_;
   Worker* worker_;
+  // TLS (null for a plain connection). Shared with a full sync's snapshot
+  // writer, which writes through it while raw_transfer_ is set.
+  std::shared_ptr<tls::Transport> tls_;
   bool close_after_reply_ = false;
   bool drop_output_ = false;  // DropConnection: close without writing
   bool closed_ = false;

@@ -21,6 +21,8 @@
 #include "server/client.h"
 #include "server/server.h"
 #include "server/worker.h"
+#include "tls/tls_context.h"
+#include "tls/transport.h"
 
 namespace basalt::server {
 namespace {
@@ -58,8 +60,13 @@ bool IsLoopback(const sockaddr_storage& sa) {
 // has an Acceptor per listener; EPOLLEXCLUSIVE wakes one of them per burst.
 class Acceptor : public EventHandler {
  public:
-  Acceptor(Server* s, Worker* w, int fd, bool is_unix, std::string unix_path)
-      : server_(s), worker_(w), fd_(fd), is_unix_(is_unix), unix_path_(std::move(unix_path)) {}
+  Acceptor(Server* s, Worker* w, int fd, bool is_unix, std::string unix_path, bool tls)
+      : server_(s),
+        worker_(w),
+        fd_(fd),
+        is_unix_(is_unix),
+        tls_(tls),
+        unix_path_(std::move(unix_path)) {}
 
   void OnEvent(uint32_t) override {
     for (int i = 0; i < 64; i++) {
@@ -74,6 +81,28 @@ class Acceptor : public EventHandler {
  private:
   void Accepted(int cfd, const sockaddr_storage& sa) {
     Config& cfg = server_->config();
+    // The TLS side of a connection starts on its worker (the handshake is
+    // part of its event handling). The contexts are taken now: a reload
+    // later does not change this connection.
+    std::shared_ptr<tls::Transport> tls;
+    if (tls_) {
+      auto ctx = tls::Current();
+      if (ctx != nullptr) tls = tls::Transport::NewTls(cfd, std::move(ctx), true);
+      if (tls == nullptr) {
+        close(cfd);
+        return;
+      }
+      tls->set_owns_fd(true);
+    }
+    // On the TLS port a refusal cannot be written in clear text: the
+    // connection is closed (Redis writes it after the handshake).
+    auto refuse = [&](std::string_view msg) {
+      if (tls == nullptr) {
+        ssize_t ignored = write(cfd, msg.data(), msg.size());
+        (void)ignored;
+        close(cfd);
+      }
+    };
     if (!is_unix_ && cfg.protected_mode() && cfg.requirepass().empty() && !IsLoopback(sa)) {
       static const char kDenied[] =
           "-DENIED Basalt is running in protected mode because protected mode is enabled and no "
@@ -82,17 +111,13 @@ class Acceptor : public EventHandler {
           "or disable protected mode with 'CONFIG SET protected-mode no' from a local connection "
           "(CONFIG REWRITE makes it permanent), or start the server with '--protected-mode no'."
           "\r\n";
-      ssize_t ignored = write(cfd, kDenied, sizeof(kDenied) - 1);
-      (void)ignored;
-      close(cfd);
+      refuse(std::string_view(kDenied, sizeof(kDenied) - 1));
       server_->CountRejectedConnection();
       return;
     }
     if (!server_->AdmitConnection(cfg.maxclients())) {
       static const char kMsg[] = "-ERR max number of clients reached\r\n";
-      ssize_t ignored = write(cfd, kMsg, sizeof(kMsg) - 1);
-      (void)ignored;
-      close(cfd);
+      refuse(std::string_view(kMsg, sizeof(kMsg) - 1));
       return;
     }
     if (!is_unix_) {
@@ -122,15 +147,16 @@ class Acceptor : public EventHandler {
     }
     uint64_t id = server_->NextClientId();
     if (target == worker_) {
-      worker_->AddClient(new Client(server_, worker_, cfd, id, peer, local_addr, is_unix_));
+      worker_->AddClient(
+          new Client(server_, worker_, cfd, id, peer, local_addr, is_unix_, std::move(tls)));
       return;
     }
     Server* server = server_;
     bool is_unix = is_unix_;
     target->NoteIncoming(1);  // counted now, so a burst spreads too
-    target->loop().Post([server, target, cfd, id, peer, local_addr, is_unix] {
+    target->loop().Post([server, target, cfd, id, peer, local_addr, is_unix, tls] {
       target->NoteIncoming(-1);
-      target->AddClient(new Client(server, target, cfd, id, peer, local_addr, is_unix));
+      target->AddClient(new Client(server, target, cfd, id, peer, local_addr, is_unix, tls));
     });
   }
 
@@ -138,14 +164,14 @@ class Acceptor : public EventHandler {
   Worker* worker_;
   int fd_;
   bool is_unix_;
+  bool tls_;
   std::string unix_path_;
 };
 
 }  // namespace
 
-StatusOr<std::vector<int>> Server::OpenTcpListeners() {
+StatusOr<std::vector<int>> Server::OpenTcpListeners(int64_t port) {
   std::vector<int> fds;
-  int64_t port = config_->port();
   if (port == 0) return fds;
   std::vector<std::string> binds = config_->bind();
   if (binds.empty()) binds = {"*", "-::*"};
@@ -198,25 +224,26 @@ StatusOr<std::vector<int>> Server::OpenTcpListeners() {
   return fds;
 }
 
-void Server::AttachListener(int fd, bool is_unix, const std::string& path) {
+void Server::AttachListener(int fd, bool is_unix, const std::string& path, bool tls) {
   auto l = std::make_unique<Listener>();
   l->fd = fd;
   l->is_unix = is_unix;
+  l->tls = tls;
   for (auto& w : workers_) {
-    l->acceptors.push_back(std::make_unique<Acceptor>(this, w.get(), fd, is_unix, path));
+    l->acceptors.push_back(std::make_unique<Acceptor>(this, w.get(), fd, is_unix, path, tls));
     // epoll_ctl is thread-safe, so this works before and after the workers start.
     w->loop().Add(fd, EPOLLIN | EPOLLEXCLUSIVE, l->acceptors.back().get());
   }
   listeners_.push_back(std::move(l));
 }
 
-void Server::DetachTcpListeners() {
+void Server::DetachTcpListeners(bool tls) {
   // epoll_ctl is thread-safe, so every worker stops watching the socket now.
   // A worker already inside its acceptor sees EBADF (or, if the number was
   // reused, accepts from the new listener, which is just as good). Acceptors
   // stay allocated until the server ends: a few bytes per re-bind.
   for (auto& l : listeners_) {
-    if (l->is_unix || l->fd < 0) continue;
+    if (l->is_unix || l->fd < 0 || l->tls != tls) continue;
     for (auto& w : workers_) w->loop().Remove(l->fd);
     close(l->fd);
     l->fd = -1;
@@ -224,10 +251,20 @@ void Server::DetachTcpListeners() {
 }
 
 Status Server::Listen() {
-  auto fds = OpenTcpListeners();
+  auto fds = OpenTcpListeners(config_->port());
   if (!fds.ok()) return fds.status();
   for (int fd : *fds) AttachListener(fd, false, "");
   bound_port_ = int(config_->port());
+  if (tls::Wanted(*config_)) {
+    if (!tls::Reconfigure(*config_).ok()) {
+      return Status::Error("Failed to configure TLS. Check logs for more info.");
+    }
+  }
+  if (config_->tls_port() != 0) {
+    auto tls_fds = OpenTcpListeners(config_->tls_port());
+    if (!tls_fds.ok()) return tls_fds.status();
+    for (int fd : *tls_fds) AttachListener(fd, false, "", true);
+  }
   std::string path = config_->unixsocket();
   if (!path.empty()) {
     unlink(path.c_str());
@@ -250,6 +287,24 @@ Status Server::Listen() {
   for (const char* name : {"port", "bind"}) {
     config_->OnApply(name, [this](const Config&) { return Rebind(); });
   }
+  // Any tls-* change rebuilds the contexts (new connections get them; open
+  // ones keep theirs); tls-port and bind also re-bind the TLS listeners.
+  for (const char* name :
+       {"tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
+        "tls-client-key-file", "tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir",
+        "tls-dh-params-file", "tls-protocols", "tls-ciphers", "tls-ciphersuites",
+        "tls-auth-clients", "tls-prefer-server-ciphers", "tls-session-caching",
+        "tls-session-cache-size", "tls-session-cache-timeout", "tls-replication", "tls-port"}) {
+    config_->OnApply(name, [](const Config& c) {
+      if (tls::Wanted(c) && !tls::Reconfigure(c).ok()) {
+        return Status::Error("Unable to update TLS configuration. Check server logs.");
+      }
+      return Status::Ok();
+    });
+  }
+  for (const char* name : {"tls-port", "bind"}) {
+    config_->OnApply(name, [this](const Config&) { return RebindTls(); });
+  }
   return Status::Ok();
 }
 
@@ -258,14 +313,30 @@ Status Server::Rebind() {
   // On failure the CONFIG SET is rolled back, which calls Rebind again with
   // the previous values and reopens the previous listeners.
   std::lock_guard<std::mutex> lock(listen_mu_);
-  DetachTcpListeners();
-  auto fds = OpenTcpListeners();
+  DetachTcpListeners(false);
+  auto fds = OpenTcpListeners(config_->port());
   if (!fds.ok()) {
     Log(LogLevel::kWarning, "%s", fds.status().message().c_str());
     return Status::Error("Unable to listen on this port. Check server logs.");
   }
   for (int fd : *fds) AttachListener(fd, false, "");
   bound_port_ = int(config_->port());
+  return Status::Ok();
+}
+
+}  // namespace basalt::server
+
+namespace basalt::server {
+
+Status Server::RebindTls() {
+  std::lock_guard<std::mutex> lock(listen_mu_);
+  DetachTcpListeners(true);
+  auto fds = OpenTcpListeners(config_->tls_port());
+  if (!fds.ok()) {
+    Log(LogLevel::kWarning, "%s", fds.status().message().c_str());
+    return Status::Error("Unable to listen on this port. Check server logs.");
+  }
+  for (int fd : *fds) AttachListener(fd, false, "", true);
   return Status::Ok();
 }
 

@@ -112,6 +112,8 @@ int main(int argc, char** argv) {
     basalt::sentinel::Sentinel::Options opts;
     opts.config_file = c.config_file();
     opts.port = int(c.port());
+    opts.tls = c.tls_replication();
+    if (opts.tls && c.tls_port() != 0) opts.port = int(c.tls_port());
     sentinel = std::make_unique<basalt::sentinel::Sentinel>(std::move(*state), std::move(opts));
   }
   basalt::SetLogOptions(c.loglevel(), c.logfile(), sentinel_mode ? 'X' : 'M');

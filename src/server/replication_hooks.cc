@@ -34,7 +34,12 @@ replication::WorkerThread& ReplicationHooks::worker(size_t index) {
   return *server_.workers()[index];
 }
 
-int ReplicationHooks::listening_port() const { return server_.tcp_port_bound(); }
+int ReplicationHooks::listening_port() const {
+  // Over tls-replication a replica announces its TLS port (as Redis).
+  const config::Config& cfg = server_.config();
+  if (cfg.tls_replication() && cfg.tls_port() != 0) return int(cfg.tls_port());
+  return server_.tcp_port_bound();
+}
 void ReplicationHooks::UpdateExpiryEnabled() { server_.UpdateExpiryEnabled(); }
 
 replication::Connection* ReplicationHooks::AttachPrimaryClient(replication::WorkerThread& w, int fd,

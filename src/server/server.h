@@ -282,10 +282,13 @@ class Server final : public commands::Host, public commands::Admin, public stora
   std::atomic<int64_t> eviction_over_total_ms_{0};
   std::atomic<bool> active_expire_enabled_{true};
   Status Listen();
-  StatusOr<std::vector<int>> OpenTcpListeners();
-  void AttachListener(int fd, bool is_unix, const std::string& path);
-  void DetachTcpListeners();
+  // TCP listeners on `port` (0: none) for every bind address.
+  StatusOr<std::vector<int>> OpenTcpListeners(int64_t port);
+  void AttachListener(int fd, bool is_unix, const std::string& path, bool tls = false);
+  // Closes the TCP listeners of the plain (tls false) or the TLS port.
+  void DetachTcpListeners(bool tls);
   Status Rebind();
+  Status RebindTls();
   void ActiveExpireCycle(int worker_index, int64_t budget_us);
   void SampleOps();
 
@@ -302,6 +305,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   struct Listener {
     int fd = -1;  // -1 once detached
     bool is_unix = false;
+    bool tls = false;  // the tls-port: connections start with a TLS handshake
     std::vector<std::unique_ptr<EventHandler>> acceptors;  // one per worker
   };
   std::mutex listen_mu_;  // serializes re-binds

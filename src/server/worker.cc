@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "commands/command_stats.h"
 #include "common/clock.h"
@@ -17,6 +18,7 @@
 #include "replication/role.h"
 #include "server/client.h"
 #include "server/server.h"
+#include "tls/tls_context.h"
 
 namespace basalt::server {
 namespace {
@@ -37,6 +39,7 @@ void Worker::AddClient(Client* c) {
   connections_.fetch_add(1, std::memory_order_relaxed);
   server_->Register(c);
   loop_.Add(c->fd, EPOLLIN, c);
+  if (c->tls_handshaking()) tls_handshakes_.push_back({c->id, NowMs() + kTlsHandshakeTimeoutMs});
 }
 
 void Worker::RetireClient(Client* c) {
@@ -151,6 +154,8 @@ void Worker::Cron() {
     server_->UpdateExpiryEnabled();
   }
   server_->replication_role().CronOnWorker(*this);
+  if (!tls_handshakes_.empty()) ExpireTlsHandshakes(now);
+  if (index_ == 0) tls::ReloadIfFilesChanged(server_->config(), now);
   int64_t timeout = server_->config().timeout();
   if (timeout > 0) {
     std::vector<Client*> idle;
@@ -210,6 +215,21 @@ void Worker::Start() {
 void Worker::Join() {
   loop_.Stop();
   if (thread_.joinable()) thread_.join();
+}
+
+void Worker::ExpireTlsHandshakes(int64_t now) {
+  // A connection that has not finished its TLS handshake in time is closed:
+  // a client stalling half-way costs this worker nothing but a socket, and
+  // not for long.
+  std::erase_if(tls_handshakes_, [&](const std::pair<uint64_t, int64_t>& h) {
+    Client* c = FindClient(h.first);
+    if (c == nullptr || !c->tls_handshaking()) return true;
+    if (now < h.second) return false;
+    Log(LogLevel::kVerbose, "Closing a client whose TLS handshake timed out (addr=%s)",
+        c->addr.c_str());
+    c->Close();
+    return true;
+  });
 }
 
 }  // namespace basalt::server

@@ -65,6 +65,9 @@ class Worker final : public replication::WorkerThread {
  private:
   void Cron();
   void AfterEvents();
+  void ExpireTlsHandshakes(int64_t now);
+  // A TLS handshake not finished this long after the accept closes the connection.
+  static constexpr int64_t kTlsHandshakeTimeoutMs = 10000;
 
   Server* server_;
   int index_;
@@ -78,6 +81,8 @@ class Worker final : public replication::WorkerThread {
   std::vector<Client*> paused_;
   std::vector<Client*> pending_flush_;
   std::vector<Client*> blocked_;  // clients of this worker waiting on keys
+  // TLS connections still handshaking: client id and deadline (ms).
+  std::vector<std::pair<uint64_t, int64_t>> tls_handshakes_;
   std::thread thread_;
   friend class Client;
 };
