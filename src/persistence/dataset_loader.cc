@@ -170,6 +170,7 @@ void DatasetLoader::EndLoading() { hooks_.write_log().SetSuspended(false); }
 void DatasetLoader::FillInfo(InfoFields* i) const {
   // From the start of process until a file is opened there is nothing to
   // report; commands are refused all the same (loading()).
+  i->async_loading = async_loading_.load();
   i->loading = loading() && loading_start_ms_.load() != 0;
   if (!i->loading) return;
   int64_t now = NowMs();
@@ -258,9 +259,11 @@ Status DatasetLoader::LoadFromPrimarySwapdb(RdbSource& src, ReplicationAux* aux,
   // shard locks. A failed transfer leaves the current dataset as it was.
   storage::Keyspace& ks = hooks_.keyspace();
   auto shadow = std::make_unique<storage::Keyspace>(ks.db_count(), ks.shards_per_db());
+  async_loading_.store(true);
   KeyspaceLoader loader(*shadow, false, false, std::move(progress), 0,
                         hooks_.config().key_load_delay());
   Status st = LoadRdb(src, ks.db_count(), RdbLimitsOf(hooks_.config()), loader);
+  async_loading_.store(false);
   const bool lazy = hooks_.config().replica_lazy_flush();
   if (st.ok()) {
     storage::LockSet locks;

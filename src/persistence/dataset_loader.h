@@ -88,6 +88,7 @@ class DatasetLoader {
   AofWriter& aof_;
   std::vector<std::string> loaded_functions_;  // FUNCTION2 records of the last LoadRdbFile
   std::atomic<bool> loading_{false};
+  std::atomic<bool> async_loading_{false};  // LoadFromPrimarySwapdb runs (INFO async_loading)
   std::atomic<int64_t> loading_start_ms_{0};
   std::atomic<uint64_t> loading_total_{0}, loading_loaded_{0};
   int64_t last_progress_log_ms_ = 0;  // loading thread only

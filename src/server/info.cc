@@ -227,7 +227,7 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     auto ok = [](bool b) { return b ? "ok" : "err"; };
     w.Section("Persistence");
     w.Field("loading", p.loading ? "1" : "0");
-    w.Field("async_loading", "0");
+    w.Field("async_loading", p.async_loading ? "1" : "0");
     w.Field("current_cow_peak", p.current_cow_size);
     w.Field("current_cow_size", p.current_cow_size);
     w.Field("current_cow_size_age", "0");

@@ -226,6 +226,10 @@ def test_diskless_load_swapdb_serves_the_old_data_while_loading(make_server):
     # Read while it loads: the old dataset, no -LOADING.
     assert replica.client().get('old') == '1'
     assert replica.client().dbsize() == 1
+    wait_for(lambda: info(replica, 'persistence')['async_loading'] == '1', TIMEOUT,
+             'INFO async_loading:1', interval=0.01)
+    assert info(replica, 'persistence')['loading'] == '0'
+    assert replica.client().get('old') == '1'
     wait_link_up(replica, primary=primary)
     assert replica.client().get('old') is None
     assert replica.client().dbsize() == 2000
