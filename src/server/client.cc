@@ -94,6 +94,12 @@ void Client::ReadSome() {
     if (in_len_ > 0) memcpy(bigger.get(), in_buf_.get(), in_len_);
     in_buf_ = std::move(bigger);
     in_cap_ = cap;
+    // maxmemory-clients: a query buffer that grows is checked at once (Redis
+    // checks on every read), not only on the cron.
+    if (server_->config().maxmemory_clients_raw() != 0) {
+      qbuf_cap.store(in_cap_, std::memory_order_relaxed);
+      server_->EvictClientsIfNeeded();
+    }
   }
   ssize_t n = read(fd, in_buf_.get() + in_len_, in_cap_ - in_len_);
   if (n <= 0) {

@@ -6,8 +6,9 @@
 // connection object, its query buffer's capacity, the replies waiting in its
 // output buffer and its queued MULTI commands.
 //
-// Redis checks after every command; Basalt checks on worker 0's cron (hz
-// times a second), so a client may briefly hold more before it is closed.
+// Redis checks after every read and command; Basalt checks on worker 0's
+// cron (hz times a second) and whenever a query buffer grows, so a client
+// whose replies pile up may briefly hold more before it is closed.
 #include <algorithm>
 #include <cstdint>
 #include <utility>

@@ -192,7 +192,8 @@ class Server final : public commands::Host, public commands::Admin, public stora
   void KillClient(Client* c);
   // maxmemory-clients: while the normal and pubsub clients together use
   // that much memory, closes the biggest ones (not those with CLIENT
-  // NO-EVICT on). Worker 0's cron. Defined in client_eviction.cc.
+  // NO-EVICT on). Worker 0's cron and a growing query buffer (any worker;
+  // takes the registry mutex). Defined in client_eviction.cc.
   void EvictClientsIfNeeded();
   uint64_t evicted_clients() const { return evicted_clients_.load(); }
 
