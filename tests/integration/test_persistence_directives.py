@@ -85,6 +85,21 @@ def test_aof_without_timestamps_has_none(make_server):
     assert b'#TS:' in read_incr(srv)
 
 
+def test_aof_format_base_starts_with_a_timestamp(make_server):
+    srv = make_server('--appendonly', 'yes', '--aof-use-rdb-preamble', 'no',
+                      '--aof-timestamp-enabled', 'yes')
+    wait_rewrite_done(srv)
+    srv.client().set('a', '1')
+    srv.client().bgrewriteaof()
+    wait_rewrite_done(srv)
+    base = [l.split()[1] for l in manifest_lines(srv) if l.endswith('type b')][0]
+    with open(os.path.join(aof_dir(srv), base), 'rb') as f:
+        data = f.read()
+    assert re.match(rb'#TS:\d+\r\n\*', data), data[:80]
+    srv.restart()
+    assert srv.client().get('a') == '1'
+
+
 # --- aof-disable-auto-gc ------------------------------------------------------
 
 def history(srv):
