@@ -1,6 +1,7 @@
 #include "commands/executor.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <mutex>
 
@@ -18,6 +19,7 @@
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/numbers.h"
+#include "common/panic.h"
 #include "common/strings.h"
 #include "config/config.h"
 #include "protocol/reply_builder.h"
@@ -47,6 +49,25 @@ std::string UnknownCommand(std::span<const std::string_view> args) {
 // "POST" or "Host:": the first word of an HTTP request or of its headers.
 bool IsHttpRequestLine(std::string_view cmd) {
   return EqualsIgnoreCase(cmd, "post") || EqualsIgnoreCase(cmd, "host:");
+}
+
+// A write from the primary while this replica cannot persist (the MISCONF
+// state: a failed BGSAVE with stop-writes-on-bgsave-error, or a failed AOF
+// write). Redis 7.0's replica-ignore-disk-write-errors: "no" panics rather
+// than hold data its disk does not; "yes" applies it and warns (at most
+// every 10 seconds). PING is never a reason to panic.
+void CheckReplicaDiskError(Host& host, const config::Config& cfg, const CommandSpec& spec) {
+  if (host.PersistenceWriteRefusal().empty()) return;
+  if (!cfg.replica_ignore_disk_write_errors() && spec.name != "ping") {
+    Panic("Replica was unable to write command to disk.");
+  }
+  static std::atomic<int64_t> last_log_ms{0};
+  int64_t now = NowMs();
+  if (now - last_log_ms.load(std::memory_order_relaxed) >= 10000) {
+    last_log_ms.store(now, std::memory_order_relaxed);
+    Log(LogLevel::kWarning,
+        "Replica is applying a command even though it is unable to write to disk.");
+  }
 }
 
 }  // namespace
@@ -102,7 +123,10 @@ bool Executor::Admit(Session& s, const CommandSpec& spec, std::string* refusal) 
       }
     }
   }
-  if (s.is_primary_link()) return true;
+  if (s.is_primary_link()) {
+    if (spec.traits.misconf_gated) CheckReplicaDiskError(host_, config_, spec);
+    return true;
+  }
   const config::Config& cfg = config_;
   if (write && host_.is_replica() && cfg.replica_read_only()) {
     *refusal = errors::kReadOnlyReplica;

@@ -68,6 +68,7 @@ class Session {
   virtual int resp() const { return 2; }
   virtual void set_resp(int v) {}
   void set_no_evict(bool v) { no_evict_.store(v, std::memory_order_relaxed); }
+  bool no_evict() const { return no_evict_.load(std::memory_order_relaxed); }
 
   // --- Hooks a connection overrides (a detached session has no socket). ---
   // Whether this is a client connection (server::Client).

@@ -227,6 +227,8 @@ Status Config::Impl::ApplyLine(Config& c, const std::vector<std::string>& argv, 
   auto parsed = ParseValue(*spec, args, current, cwd);
   if (!parsed.ok()) return parsed.status();
   Value v = std::move(parsed).value();
+  Status supported = config_internal::CheckSupported(*spec, v);
+  if (!supported.ok()) return supported;
   if (spec->is(config_internal::kDefaultOnly) &&
       FormatGet(*spec, v) != FormatGet(*spec, DefaultValue(*spec))) {
     return Status::Error(config_internal::NotSupportedReason(*spec));
@@ -447,6 +449,8 @@ Status Config::Set(std::span<const std::string_view> args, bool local_client) {
     auto parsed = ParseValue(*it.spec, vargs, it.old, cwd);
     if (!parsed.ok()) return SetFailed(it.name, parsed.status().message());
     it.value = std::move(parsed).value();
+    Status supported = config_internal::CheckSupported(*it.spec, it.value);
+    if (!supported.ok()) return SetFailed(it.name, supported.message());
     if (it.spec->is(config_internal::kDefaultOnly) &&
         FormatGet(*it.spec, it.value) != FormatGet(*it.spec, DefaultValue(*it.spec))) {
       return SetFailed(it.name, config_internal::NotSupportedReason(*it.spec));

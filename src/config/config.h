@@ -307,6 +307,34 @@ class Config {
             obuf_[i + 2].load(std::memory_order_relaxed)};
   }
 
+  // Replication, persistence and memory directives of issue 14 (docs/compatibility.md).
+  bool repl_disable_tcp_nodelay() const { return Num(kReplDisableTcpNodelay) != 0; }
+  int64_t repl_diskless_sync_max_replicas() const { return Num(kReplDisklessSyncMaxReplicas); }
+  bool replica_lazy_flush() const { return Num(kReplicaLazyFlush) != 0; }
+  enum class DisklessLoad { kDisabled = 0, kOnEmptyDb = 1, kSwapdb = 2 };  // the enum's order
+  DisklessLoad repl_diskless_load() const {
+    return static_cast<DisklessLoad>(Num(kReplDisklessLoad));
+  }
+  enum class PropagationError { kIgnore = 0, kPanic = 1, kPanicOnReplicas = 2 };
+  PropagationError propagation_error_behavior() const {
+    return static_cast<PropagationError>(Num(kPropagationErrorBehavior));
+  }
+  bool replica_ignore_disk_write_errors() const { return Num(kReplicaIgnoreDiskWriteErrors) != 0; }
+  bool rdb_del_sync_files() const { return Num(kRdbDelSyncFiles) != 0; }
+  bool no_appendfsync_on_rewrite() const { return Num(kNoAppendfsyncOnRewrite) != 0; }
+  bool aof_disable_auto_gc() const { return Num(kAofDisableAutoGc) != 0; }
+  bool aof_timestamp_enabled() const { return Num(kAofTimestampEnabled) != 0; }
+  int64_t loading_process_events_interval_bytes() const {
+    return Num(kLoadingProcessEventsIntervalBytes);
+  }
+  bool activerehashing() const { return Num(kActiverehashing) != 0; }
+  // maxmemory-clients: bytes (> 0), a percentage of maxmemory (< 0: -percent), 0 off.
+  int64_t maxmemory_clients_raw() const { return Num(kMaxmemoryClients); }
+  enum class SanitizePayload { kNo = 0, kYes = 1, kClients = 2 };  // the enum's order
+  SanitizePayload sanitize_dump_payload() const {
+    return static_cast<SanitizePayload>(Num(kSanitizeDumpPayload));
+  }
+
   // Storage slots of the directives Basalt implements. Internal: used by the
   // directive table (config_table.cc) to say where a directive lives.
   enum NumSlot : int {
@@ -405,6 +433,28 @@ class Config {
     kTlsSessionCacheSize,
     kTlsSessionCacheTimeout,
     kTlsReplication,
+    // Issue 14: replication / persistence / memory.
+    kReplDisableTcpNodelay,
+    kReplDisklessSyncMaxReplicas,
+    kReplicaLazyFlush,
+    kReplDisklessLoad,
+    kPropagationErrorBehavior,
+    kReplicaIgnoreDiskWriteErrors,
+    kRdbDelSyncFiles,
+    kNoAppendfsyncOnRewrite,
+    kAofDisableAutoGc,
+    kAofTimestampEnabled,
+    kLoadingProcessEventsIntervalBytes,
+    kActiverehashing,
+    kActivedefrag,
+    kActiveDefragCycleMax,
+    kActiveDefragCycleMin,
+    kActiveDefragIgnoreBytes,
+    kActiveDefragMaxScanFields,
+    kActiveDefragThresholdLower,
+    kActiveDefragThresholdUpper,
+    kMaxmemoryClients,
+    kSanitizeDumpPayload,
     kNumSlotCount
   };
   enum StrSlot : int {

@@ -109,6 +109,9 @@ std::string Lower(std::string_view s);
 
 // The error text for a value Basalt does not implement.
 std::string NotSupportedReason(const Spec& spec);
+// Values an implemented directive still refuses (activedefrag yes without a
+// defrag-capable jemalloc); Ok otherwise.
+Status CheckSupported(const Spec& spec, const Value& v);
 
 // Where the lines being loaded come from, for the error report.
 struct Origin {

@@ -156,20 +156,21 @@ std::vector<Spec> BuildTable() {
       Bool("rdbchecksum", "", I, true, C::kRdbchecksum),
       Bool("rdbcompression", "", 0, true, C::kRdbcompression),
       Bool("stop-writes-on-bgsave-error", "", 0, true, C::kStopWritesOnBgsaveError),
-      // ---- Known to Redis 7.0, not implemented by Basalt yet: default only ----
+      // ---- The rest of Redis 7.0's directives, alphabetically. A row without a slot
+      // is not implemented by Basalt yet: only its default is accepted ----
       Enum("acl-pubsub-default", "", 0, "resetchannels", "allchannels resetchannels"),
       Str("aclfile", "", I, ""),
       Int("acllog-max-len", "", 0, "128", 0, kLLMax),
-      Int("active-defrag-cycle-max", "", 0, "25", 1, 99),
-      Int("active-defrag-cycle-min", "", 0, "1", 1, 99),
-      Mem("active-defrag-ignore-bytes", "", 0, "104857600", 1, kLLMax),
-      Int("active-defrag-max-scan-fields", "", 0, "1000", 1, kLLMax),
-      Int("active-defrag-threshold-lower", "", 0, "10", 0, 1000),
-      Int("active-defrag-threshold-upper", "", 0, "100", 0, 1000),
-      Bool("activedefrag", "", 0, false),
-      Bool("activerehashing", "", 0, true),
-      Bool("aof-disable-auto-gc", "", 0, false),
-      Bool("aof-timestamp-enabled", "", 0, false),
+      Int("active-defrag-cycle-max", "", 0, "25", 1, 99, C::kActiveDefragCycleMax),
+      Int("active-defrag-cycle-min", "", 0, "1", 1, 99, C::kActiveDefragCycleMin),
+      Mem("active-defrag-ignore-bytes", "", 0, "104857600", 1, kLLMax, C::kActiveDefragIgnoreBytes),
+      Int("active-defrag-max-scan-fields", "", 0, "1000", 1, kLLMax, C::kActiveDefragMaxScanFields),
+      Int("active-defrag-threshold-lower", "", 0, "10", 0, 1000, C::kActiveDefragThresholdLower),
+      Int("active-defrag-threshold-upper", "", 0, "100", 0, 1000, C::kActiveDefragThresholdUpper),
+      Bool("activedefrag", "", 0, false, C::kActivedefrag),
+      Bool("activerehashing", "", 0, true, C::kActiverehashing),
+      Bool("aof-disable-auto-gc", "", 0, false, C::kAofDisableAutoGc),
+      Bool("aof-timestamp-enabled", "", 0, false, C::kAofTimestampEnabled),
       Str("appenddirname", "", I, "appendonlydir", C::kAppenddirname),
       Str("appendfilename", "", I, "appendonly.aof", C::kAppendfilename),
       Int("busy-reply-threshold", "lua-time-limit", 0, "5000", 0, kLLMax, C::kBusyReplyThreshold),
@@ -210,20 +211,24 @@ std::vector<Spec> BuildTable() {
           C::kListMaxListpackSize),
       Str("masterauth", "", 0, "", C::kMasterauth),
       Str("masteruser", "", 0, "", C::kMasteruser),
-      Row("maxmemory-clients", "", Kind::kMemoryOrPercent, 0, "0", 0, kLLMax, "", -1),
+      Row("maxmemory-clients", "", Kind::kMemoryOrPercent, 0, "0", 0, kLLMax, "",
+          C::kMaxmemoryClients),
       Int("min-replicas-max-lag", "min-slaves-max-lag", 0, "10", 0, kIntMax, C::kMinReplicasMaxLag),
       Int("min-replicas-to-write", "min-slaves-to-write", 0, "0", 0, kIntMax,
           C::kMinReplicasToWrite),
-      Bool("no-appendfsync-on-rewrite", "", 0, false),
-      Enum("propagation-error-behavior", "", 0, "ignore", "ignore panic panic-on-replicas"),
-      Bool("rdb-del-sync-files", "", 0, false),
+      Bool("no-appendfsync-on-rewrite", "", 0, false, C::kNoAppendfsyncOnRewrite),
+      Enum("propagation-error-behavior", "", 0, "ignore", "ignore panic panic-on-replicas",
+           C::kPropagationErrorBehavior),
+      Bool("rdb-del-sync-files", "", 0, false, C::kRdbDelSyncFiles),
       Mem("repl-backlog-size", "", 0, "1048576", 1, kLLMax, C::kReplBacklogSize),
       Int("repl-backlog-ttl", "", 0, "3600", 0, kLLMax, C::kReplBacklogTtl),
-      Bool("repl-disable-tcp-nodelay", "", 0, false),
-      Enum("repl-diskless-load", "", 0, "disabled", "disabled on-empty-db swapdb"),
+      Bool("repl-disable-tcp-nodelay", "", 0, false, C::kReplDisableTcpNodelay),
+      Enum("repl-diskless-load", "", 0, "disabled", "disabled on-empty-db swapdb",
+           C::kReplDisklessLoad),
       Bool("repl-diskless-sync", "", 0, true, C::kReplDisklessSync),
       Int("repl-diskless-sync-delay", "", 0, "5", 0, kIntMax, C::kReplDisklessSyncDelay),
-      Int("repl-diskless-sync-max-replicas", "", 0, "0", 0, kIntMax),
+      Int("repl-diskless-sync-max-replicas", "", 0, "0", 0, kIntMax,
+          C::kReplDisklessSyncMaxReplicas),
       Int("repl-ping-replica-period", "repl-ping-slave-period", 0, "10", 1, kIntMax,
           C::kReplPingReplicaPeriod),
       Int("repl-timeout", "", 0, "60", 1, kIntMax, C::kReplTimeout),
@@ -231,15 +236,15 @@ std::vector<Spec> BuildTable() {
       Int("replica-announce-port", "slave-announce-port", 0, "0", 0, 65535,
           C::kReplicaAnnouncePort),
       Bool("replica-announced", "", 0, true, C::kReplicaAnnounced),
-      Bool("replica-ignore-disk-write-errors", "", 0, false),
+      Bool("replica-ignore-disk-write-errors", "", 0, false, C::kReplicaIgnoreDiskWriteErrors),
       Bool("replica-ignore-maxmemory", "slave-ignore-maxmemory", 0, true,
            C::kReplicaIgnoreMaxmemory),
-      Bool("replica-lazy-flush", "slave-lazy-flush", 0, false),
+      Bool("replica-lazy-flush", "slave-lazy-flush", 0, false, C::kReplicaLazyFlush),
       Int("replica-priority", "slave-priority", 0, "100", 0, kIntMax, C::kReplicaPriority),
       Bool("replica-serve-stale-data", "slave-serve-stale-data", 0, true,
            C::kReplicaServeStaleData),
       Special("replicaof", "slaveof", Kind::kReplicaof, I, "", C::kReplicaof),
-      Enum("sanitize-dump-payload", "", 0, "no", "no yes clients"),
+      Enum("sanitize-dump-payload", "", 0, "no", "no yes clients", C::kSanitizeDumpPayload),
       Int("set-max-intset-entries", "", 0, "512", 0, kLLMax, C::kSetMaxIntsetEntries),
       Mem("stream-node-max-bytes", "", 0, "4096", 0, kLLMax, C::kStreamNodeMaxBytes),
       Int("stream-node-max-entries", "", 0, "100", 0, kLLMax, C::kStreamNodeMaxEntries),
@@ -271,7 +276,8 @@ std::vector<Spec> BuildTable() {
       // Hidden in Redis: CONFIG GET finds them only by their exact name.
       Int("key-load-delay", "", H, "0", INT32_MIN, kIntMax, C::kKeyLoadDelay),
       Int("rdb-key-save-delay", "", H, "0", INT32_MIN, kIntMax, C::kRdbKeySaveDelay),
-      Int("loading-process-events-interval-bytes", "", H, "2097152", 1024, kIntMax),
+      Int("loading-process-events-interval-bytes", "", H, "2097152", 1024, kIntMax,
+          C::kLoadingProcessEventsIntervalBytes),
   };
 }
 
@@ -827,6 +833,18 @@ std::string Lower(std::string_view s) {
 std::string NotSupportedReason(const Spec& spec) {
   return "'" + std::string(spec.name) + "' other than '" + FormatGet(spec, DefaultValue(spec)) +
          "' is not supported by Basalt yet";
+}
+
+Status CheckSupported(const Spec& spec, const Value& v) {
+  // Basalt links Debian's stock jemalloc, which lacks the allocation hints
+  // active defragmentation needs: refuse it as a redis-server built without
+  // Redis's own jemalloc does (the tuning directives are kept and reported).
+  if (spec.name == "activedefrag" && v.num != 0) {
+    return Status::Error(
+        "Active defragmentation cannot be enabled: it requires a Redis server compiled with a "
+        "modified Jemalloc like the one shipped by default with the Redis source distribution");
+  }
+  return Status::Ok();
 }
 
 }  // namespace basalt::config::config_internal

@@ -287,8 +287,10 @@ TEST(ConfigTest, LoadErrorReasons) {
        "template format is invalid or contains unknown variables"},
       {"server_cpulist 3-1", "invalid CPU list (expected e.g. 0,2,4-7 or 0-7:2)"},
       {"notify-keyspace-events Q", "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."},
-      {"maxmemory-clients 1gb",
-       "'maxmemory-clients' other than '0' is not supported by Basalt yet"},
+      {"activedefrag yes",
+       "Active defragmentation cannot be enabled: it requires a Redis server compiled with a "
+       "modified Jemalloc like the one shipped by default with the Redis source distribution"},
+      {"maxmemory-clients 101%", "percentage argument must be less or equal to 100"},
       {"maxmemory x", "argument must be a memory value"},
       {"client-output-buffer-limit normal 1mb 1mb 60",
        "client-output-buffer-limit normal other than '0 0 0' is not supported by Basalt yet"},
@@ -442,6 +444,43 @@ TEST(ConfigTest, SetErrorsAreRedisBytes) {
             "immutable config");
   // Default values of unsupported directives are accepted.
   EXPECT_EQ(SetError(*c, {"maxmemory", "0", "appendfsync", "EVERYSEC", "appendonly", "no"}), "OK");
+}
+
+TEST(ConfigTest, Issue14DirectivesAreStored) {
+  auto c = MustLoad(
+      "repl-disable-tcp-nodelay yes\nrepl-diskless-sync-max-replicas 3\nslave-lazy-flush yes\n"
+      "repl-diskless-load on-empty-db\npropagation-error-behavior panic-on-replicas\n"
+      "replica-ignore-disk-write-errors yes\nrdb-del-sync-files yes\n"
+      "no-appendfsync-on-rewrite yes\naof-disable-auto-gc yes\naof-timestamp-enabled yes\n"
+      "loading-process-events-interval-bytes 4096\nactiverehashing no\n"
+      "active-defrag-cycle-max 50\nmaxmemory-clients 5%\nsanitize-dump-payload clients\n");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->repl_disable_tcp_nodelay());
+  EXPECT_EQ(c->repl_diskless_sync_max_replicas(), 3);
+  EXPECT_TRUE(c->replica_lazy_flush());
+  EXPECT_EQ(c->repl_diskless_load(), Config::DisklessLoad::kOnEmptyDb);
+  EXPECT_EQ(c->propagation_error_behavior(), Config::PropagationError::kPanicOnReplicas);
+  EXPECT_TRUE(c->replica_ignore_disk_write_errors());
+  EXPECT_TRUE(c->rdb_del_sync_files());
+  EXPECT_TRUE(c->no_appendfsync_on_rewrite());
+  EXPECT_TRUE(c->aof_disable_auto_gc());
+  EXPECT_TRUE(c->aof_timestamp_enabled());
+  EXPECT_EQ(c->loading_process_events_interval_bytes(), 4096);
+  EXPECT_FALSE(c->activerehashing());
+  EXPECT_EQ(GetOne(*c, "active-defrag-cycle-max"), "50");
+  EXPECT_EQ(c->maxmemory_clients_raw(), -5);
+  EXPECT_EQ(GetOne(*c, "maxmemory-clients"), "5%");
+  EXPECT_EQ(c->sanitize_dump_payload(), Config::SanitizePayload::kClients);
+  EXPECT_TRUE(Set(*c, {"maxmemory-clients", "1mb"}).ok());
+  EXPECT_EQ(c->maxmemory_clients_raw(), 1024 * 1024);
+  EXPECT_EQ(SetError(*c, {"activedefrag", "yes"}),
+            "ERR CONFIG SET failed (possibly related to argument 'activedefrag') - Active "
+            "defragmentation cannot be enabled: it requires a Redis server compiled with a "
+            "modified Jemalloc like the one shipped by default with the Redis source "
+            "distribution");
+  EXPECT_EQ(SetError(*c, {"repl-diskless-load", "swapdb"}), "OK");
+  EXPECT_EQ(c->repl_diskless_load(), Config::DisklessLoad::kSwapdb);
+  EXPECT_EQ(SetError(*c, {"activedefrag", "no"}), "OK");
 }
 
 TEST(ConfigTest, SetIsAllOrNothing) {

@@ -262,18 +262,40 @@ Status AofWriter::InstallRewrittenBase(const std::string& base_name, int64_t bas
   }
   m.base = AofFileInfo{base_name, base_seq, AofFileType::kBase};
   m.cur_base_seq = base_seq;
+  base_size_.store(FileSize(Path(base_name)));
+  incr_size_.store(FileSize(Path(m.incr.back().name)));
+  // aof-disable-auto-gc: the replaced files stay, listed as history (type h)
+  // in the manifest, until it is turned off again.
+  if (hooks_.config().aof_disable_auto_gc()) {
+    Status st = WriteManifest(m);
+    if (st.ok()) manifest_ = m;
+    return st;
+  }
+  return DropHistory(m);
+}
+
+Status AofWriter::DropHistory(AofManifest& m) {
   std::vector<AofFileInfo> old = m.history;
   m.history.clear();
   Status st = WriteManifest(m);
   if (!st.ok()) return st;
   manifest_ = m;
-  base_size_.store(FileSize(Path(base_name)));
-  incr_size_.store(FileSize(Path(m.incr.back().name)));
   for (const auto& f : old) {
     ::unlink(Path(f.name).c_str());
     Log(LogLevel::kNotice, "Removing the history file %s in the background", f.name.c_str());
   }
   return Status::Ok();
+}
+
+Status AofWriter::DeleteHistory() {
+  std::lock_guard<std::mutex> io(io_mu_);
+  if (fd_ < 0 || manifest_.history.empty()) return Status::Ok();
+  AofManifest m = manifest_;
+  return DropHistory(m);
+}
+
+bool AofWriter::FsyncSuspended() const {
+  return hooks_.config().no_appendfsync_on_rewrite() && snapshot_probe_ && snapshot_probe_();
 }
 
 // ---------------------------------------------------------------- writing
@@ -285,6 +307,17 @@ void AofWriter::ApplyFsyncPolicy() {
 
 void AofWriter::OnAppend(std::string_view bytes, int64_t end_offset) {
   std::lock_guard<std::mutex> lock(buf_mu_);
+  // aof-timestamp-enabled: a `#TS:<unix time>` annotation before the first
+  // command of each new second (Redis's point-in-time marks; loaders and
+  // redis-check-aof skip `#` lines). Only in the file: the replication
+  // stream is the log itself.
+  if (hooks_.config().aof_timestamp_enabled()) {
+    int64_t now = NowMs() / 1000;
+    if (now > last_ts_) {
+      last_ts_ = now;
+      buf_ += "#TS:" + std::to_string(now) + "\r\n";
+    }
+  }
   buf_.append(bytes);
   buf_end_offset_ = end_offset;
 }
@@ -352,7 +385,11 @@ void AofWriter::WaitDurable(int64_t offset) {
     if (!sync_leader_) {
       sync_leader_ = true;
       lock.unlock();
-      bool ok = Flush(true);
+      // no-appendfsync-on-rewrite: while a snapshot job runs, written
+      // counts as durable (Redis skips the fsync of `always` too).
+      const bool skip_fsync = FsyncSuspended();
+      bool ok = Flush(!skip_fsync);
+      if (ok && skip_fsync) durable_offset_.store(written_offset_.load());
       lock.lock();
       sync_leader_ = false;
       sync_cv_.notify_all();
@@ -398,8 +435,8 @@ void AofWriter::Run() {
       continue;
     }
     if (pending || !write_ok_.load() || fsync_now) {
-      bool need_sync =
-          policy == Config::Appendfsync::kEverysec && NowMs() - last_fsync_ms_.load() >= 1000;
+      bool need_sync = policy == Config::Appendfsync::kEverysec &&
+                       NowMs() - last_fsync_ms_.load() >= 1000 && !FsyncSuspended();
       Flush(need_sync);
     }
   }

@@ -25,6 +25,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -86,11 +87,18 @@ class AofWriter final : public replication::WriteLogTap {
   // The new base `base_name` (sequence `base_seq`) is written: the manifest
   // names it and the newest incremental file only; the old files are deleted.
   Status InstallRewrittenBase(const std::string& base_name, int64_t base_seq);
+  // aof-disable-auto-gc turned off: deletes the history files a rewrite
+  // kept while it was on, and drops them from the manifest.
+  Status DeleteHistory();
   // Base plus incremental size (auto-aof-rewrite-percentage).
   uint64_t base_size() const { return base_size_.load(); }
   uint64_t current_size() const { return base_size_.load() + incr_size_.load(); }
 
   // --- Durability ---
+  // no-appendfsync-on-rewrite: `probe` says whether a BGSAVE or rewrite is
+  // running (then no fsync). Set once before the AOF thread starts; called
+  // without this writer's locks held.
+  void SetSnapshotProbe(std::function<bool()> probe) { snapshot_probe_ = std::move(probe); }
   // CONFIG SET appendfsync.
   void ApplyFsyncPolicy();
   // appendfsync always: whether replies must wait for durability, and the
@@ -118,6 +126,10 @@ class AofWriter final : public replication::WriteLogTap {
   void Run();  // the AOF thread
   // Writes the buffered bytes (and fsyncs when asked). Takes io_mu_.
   bool Flush(bool fsync);
+  // no-appendfsync-on-rewrite is on and a snapshot job runs.
+  bool FsyncSuspended() const;
+  // Removes the history files of `m` and empties its list. REQUIRES: io_mu_.
+  Status DropHistory(AofManifest& m);
 
   ServerHooks& hooks_;
   std::atomic<bool> aof_on_{false};
@@ -132,10 +144,12 @@ class AofWriter final : public replication::WriteLogTap {
   mutable std::mutex buf_mu_;
   std::string buf_;             // Guarded by buf_mu_.
   int64_t buf_end_offset_ = 0;  // Guarded by buf_mu_.
-  mutable std::mutex io_mu_;    // serializes writes to the file
-  int fd_ = -1;                 // Guarded by io_mu_.
-  std::string unwritten_;       // Guarded by io_mu_: kept after a failed write
-  int64_t unwritten_end_ = 0;   // Guarded by io_mu_.
+  int64_t last_ts_ = 0;         // Guarded by buf_mu_: last #TS annotation (aof-timestamp-enabled)
+  std::function<bool()> snapshot_probe_;
+  mutable std::mutex io_mu_;   // serializes writes to the file
+  int fd_ = -1;                // Guarded by io_mu_.
+  std::string unwritten_;      // Guarded by io_mu_: kept after a failed write
+  int64_t unwritten_end_ = 0;  // Guarded by io_mu_.
   std::atomic<uint64_t> incr_size_{0};
   std::atomic<uint64_t> base_size_{0};
   std::atomic<int64_t> written_offset_{0};

@@ -140,12 +140,21 @@ void DatasetLoader::BeginLoading(uint64_t total) {
   last_progress_log_ms_ = NowMs();
   loading_total_.store(total);
   loading_loaded_.store(0);
+  loaded_exact_ = 0;
   loading_start_ms_.store(NowMs());  // last: INFO shows loading once this is set
   loading_.store(true);
   hooks_.write_log().SetSuspended(true);
 }
 
 void DatasetLoader::NoteLoadProgress(uint64_t loaded) {
+  // loading-process-events-interval-bytes: Redis stops loading every that
+  // many bytes to serve clients and publish its progress. Basalt's workers
+  // serve clients (-LOADING) all along; the progress INFO shows
+  // (loading_loaded_bytes) moves in steps of that size, as in Redis.
+  loaded_exact_ = loaded;
+  uint64_t step = uint64_t(hooks_.config().loading_process_events_interval_bytes());
+  uint64_t shown = loading_loaded_.load(std::memory_order_relaxed);
+  if (loaded >= shown && loaded - shown < step) return;
   loading_loaded_.store(loaded, std::memory_order_relaxed);
   int64_t now = NowMs();
   if (now - last_progress_log_ms_ < 5000) return;
@@ -161,6 +170,7 @@ void DatasetLoader::EndLoading() { hooks_.write_log().SetSuspended(false); }
 void DatasetLoader::FillInfo(InfoFields* i) const {
   // From the start of process until a file is opened there is nothing to
   // report; commands are refused all the same (loading()).
+  i->async_loading = async_loading_.load();
   i->loading = loading() && loading_start_ms_.load() != 0;
   if (!i->loading) return;
   int64_t now = NowMs();
@@ -187,7 +197,7 @@ Status DatasetLoader::LoadRdbFile(const std::string& path, bool merge, bool aof_
   FdSource src(fd);
   KeyspaceLoader loader(
       hooks_.keyspace(), merge, !aof_preamble, [this](uint64_t n) { NoteLoadProgress(n); },
-      loading_loaded_.load(), hooks_.config().key_load_delay());
+      loaded_exact_, hooks_.config().key_load_delay());
   Status st = LoadRdb(src, hooks_.keyspace().db_count(), RdbLimitsOf(hooks_.config()), loader);
   ::close(fd);
   if (!st.ok()) return Status::Error("Error loading " + path + ": " + st.message());
@@ -204,12 +214,12 @@ Status DatasetLoader::LoadRdbFile(const std::string& path, bool merge, bool aof_
   return Status::Ok();
 }
 
-void DatasetLoader::EmptyKeyspace() {
+void DatasetLoader::EmptyKeyspace(bool async) {
   storage::Keyspace& ks = hooks_.keyspace();
   for (int d = 0; d < ks.db_count(); d++) {
     for (uint32_t s = 0; s < ks.db(d).shard_count(); s++) {
       storage::ShardLock lock(ks.db(d).shard(s));
-      ks.db(d).shard(s).Clear(true);
+      ks.db(d).shard(s).Clear(async);
     }
   }
 }
@@ -217,7 +227,9 @@ void DatasetLoader::EmptyKeyspace() {
 Status DatasetLoader::LoadFromPrimary(RdbSource& src, uint64_t total, ReplicationAux* aux,
                                       std::function<void(uint64_t)> progress) {
   BeginLoading(total);
-  EmptyKeyspace();
+  // replica-lazy-flush: the old dataset is freed in the background.
+  const bool lazy = hooks_.config().replica_lazy_flush();
+  EmptyKeyspace(lazy);
   KeyspaceLoader loader(
       hooks_.keyspace(), false, false,
       [this, &progress](uint64_t n) {
@@ -226,7 +238,7 @@ Status DatasetLoader::LoadFromPrimary(RdbSource& src, uint64_t total, Replicatio
       },
       0, hooks_.config().key_load_delay());
   Status st = LoadRdb(src, hooks_.keyspace().db_count(), RdbLimitsOf(hooks_.config()), loader);
-  if (!st.ok()) EmptyKeyspace();
+  if (!st.ok()) EmptyKeyspace(lazy);
   if (st.ok()) st = InstallFunctions(loader.functions(), true);
   EndLoading();
   loading_.store(false, std::memory_order_release);
@@ -235,6 +247,54 @@ Status DatasetLoader::LoadFromPrimary(RdbSource& src, uint64_t total, Replicatio
   aux->offset = loader.repl_offset().empty() ? -1 : std::atoll(loader.repl_offset().c_str());
   aux->stream_db = loader.repl_stream_db();
   Log(LogLevel::kNotice, "MASTER <-> REPLICA sync: %llu keys loaded",
+      (unsigned long long)loader.keys());
+  return Status::Ok();
+}
+
+Status DatasetLoader::LoadFromPrimarySwapdb(RdbSource& src, ReplicationAux* aux,
+                                            std::function<void(uint64_t)> progress) {
+  // repl-diskless-load swapdb: the snapshot is parsed into a second dataset
+  // of the same shape while the current one keeps serving (no -LOADING);
+  // once it is complete, every shard's contents are swapped under all the
+  // shard locks. A failed transfer leaves the current dataset as it was.
+  storage::Keyspace& ks = hooks_.keyspace();
+  auto shadow = std::make_unique<storage::Keyspace>(ks.db_count(), ks.shards_per_db());
+  async_loading_.store(true);
+  KeyspaceLoader loader(*shadow, false, false, std::move(progress), 0,
+                        hooks_.config().key_load_delay());
+  Status st = LoadRdb(src, ks.db_count(), RdbLimitsOf(hooks_.config()), loader);
+  async_loading_.store(false);
+  const bool lazy = hooks_.config().replica_lazy_flush();
+  if (st.ok()) {
+    storage::LockSet locks;
+    for (int d = 0; d < ks.db_count(); d++) locks.AddAll(ks.db(d));
+    locks.Acquire();
+    for (int d = 0; d < ks.db_count(); d++) {
+      for (uint32_t i = 0; i < ks.db(d).shard_count(); i++) {
+        storage::Shard& loaded = shadow->db(d).shard(i);
+        std::lock_guard<std::mutex> guard(loaded.mu);  // private to this thread; for REQUIRES
+        ks.db(d).shard(i).SwapContents(loaded);
+      }
+    }
+    locks.Release();
+    st = InstallFunctions(loader.functions(), true);
+  } else {
+    Log(LogLevel::kWarning,
+        "Failed trying to load the MASTER synchronization DB from socket, "
+        "the current dataset is kept (repl-diskless-load swapdb)");
+  }
+  // The shadow now holds the old dataset (or the partial new one).
+  for (int d = 0; d < shadow->db_count(); d++) {
+    for (uint32_t i = 0; i < shadow->db(d).shard_count(); i++) {
+      std::lock_guard<std::mutex> guard(shadow->db(d).shard(i).mu);
+      shadow->db(d).shard(i).Clear(lazy);
+    }
+  }
+  if (!st.ok()) return st;
+  aux->replid = loader.repl_id();
+  aux->offset = loader.repl_offset().empty() ? -1 : std::atoll(loader.repl_offset().c_str());
+  aux->stream_db = loader.repl_stream_db();
+  Log(LogLevel::kNotice, "MASTER <-> REPLICA sync: %llu keys loaded, swapped in",
       (unsigned long long)loader.keys());
   return Status::Ok();
 }
@@ -344,7 +404,7 @@ Status DatasetLoader::ReplayAofCommands(const std::string& path, bool is_last) {
   std::unique_ptr<CommandReplayer> replayer = hooks_.NewCommandReplayer();
   std::vector<std::string> argv;
   std::vector<std::string_view> views;
-  uint64_t base = loading_loaded_.load();
+  uint64_t base = loaded_exact_;
   uint64_t multi_offset = 0;
   Status result = Status::Ok();
   for (;;) {

@@ -46,12 +46,19 @@ class DatasetLoader {
   Status LoadAtStartup();
   bool loading() const { return loading_.load(std::memory_order_acquire); }
 
-  // A replica's full sync: empties the keyspace and loads the primary's
-  // snapshot from `src` (clients get -LOADING meanwhile). `total` is its size
+  // A replica's full sync: empties the keyspace (in the background with
+  // replica-lazy-flush) and loads the primary's snapshot from `src` (the
+  // socket, or the file it was stored in; clients get -LOADING meanwhile). `total` is its size
   // when known (0: streamed). On failure the keyspace is left empty.
   // REQUIRES: the caller holds no shard lock.
   Status LoadFromPrimary(RdbSource& src, uint64_t total, ReplicationAux* aux,
                          std::function<void(uint64_t)> progress);
+
+  // repl-diskless-load swapdb: loads the snapshot from `src` into a second
+  // dataset while clients keep reading the current one, then swaps it in;
+  // on failure the current dataset is kept. REQUIRES: no shard lock.
+  Status LoadFromPrimarySwapdb(RdbSource& src, ReplicationAux* aux,
+                               std::function<void(uint64_t)> progress);
 
   // DEBUG RELOAD after its save: empties the keyspace (unless !flush) and
   // loads `dbfilename` (replacing duplicates when merge), every shard locked.
@@ -68,7 +75,7 @@ class DatasetLoader {
   Status ReplayAofCommands(const std::string& path, bool is_last);
   // No manifest yet: an empty base, an incremental file, the manifest.
   Status CreateAofOnStart();
-  void EmptyKeyspace();
+  void EmptyKeyspace(bool async);
   // Hands the libraries of the RDB just loaded to the FunctionStore
   // (replacing the current ones, or joining them); empties `codes`.
   Status InstallFunctions(std::vector<std::string>& codes, bool replace);
@@ -81,9 +88,11 @@ class DatasetLoader {
   AofWriter& aof_;
   std::vector<std::string> loaded_functions_;  // FUNCTION2 records of the last LoadRdbFile
   std::atomic<bool> loading_{false};
+  std::atomic<bool> async_loading_{false};  // LoadFromPrimarySwapdb runs (INFO async_loading)
   std::atomic<int64_t> loading_start_ms_{0};
   std::atomic<uint64_t> loading_total_{0}, loading_loaded_{0};
   int64_t last_progress_log_ms_ = 0;  // loading thread only
+  uint64_t loaded_exact_ = 0;  // loading thread only: loading_loaded_ before rounding to steps
 };
 
 }  // namespace basalt::persistence

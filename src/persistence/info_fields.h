@@ -13,6 +13,7 @@ namespace basalt::persistence {
 struct InfoFields {
   // DatasetLoader.
   bool loading = false;
+  bool async_loading = false;  // a swapdb full sync loads beside the served dataset
   int64_t loading_start_time = 0;
   uint64_t loading_total_bytes = 0, loading_loaded_bytes = 0;
   double loading_loaded_perc = 0;

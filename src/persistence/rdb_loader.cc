@@ -44,7 +44,9 @@ Status LoadRdb(RdbSource& src, int db_count, const RdbLimits& limits, RdbLoadHan
   int64_t expire_ms = 0;
   int64_t lru_idle = -1;
   int lfu_freq = -1;
-  uint64_t next_progress = kRdbProgressBytes;
+  const uint64_t progress_step =
+      limits.progress_bytes > 0 ? limits.progress_bytes : kRdbProgressBytes;
+  uint64_t next_progress = progress_step;
   std::string key, aux_key, aux_val;
   for (;;) {
     uint64_t record_offset = src.offset();
@@ -127,7 +129,7 @@ Status LoadRdb(RdbSource& src, int db_count, const RdbLimits& limits, RdbLoadHan
         lfu_freq = -1;
         if (src.offset() >= next_progress) {
           handler.OnProgress(src.offset());
-          next_progress = src.offset() + kRdbProgressBytes;
+          next_progress = src.offset() + progress_step;
         }
         continue;
       }

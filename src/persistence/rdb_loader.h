@@ -40,7 +40,7 @@ class RdbLoadHandler {
   virtual Status OnFunction(std::string_view /*code*/) {
     return Status::Error("RDB contains function libraries, which this load does not take");
   }
-  // Called about every kRdbProgressBytes of input.
+  // Called about every RdbLimits::progress_bytes of input.
   virtual void OnProgress(uint64_t /*bytes_read*/) {}
 };
 

@@ -535,6 +535,7 @@ RdbLimits RdbLimitsOf(const config::Config& c) {
   l.zset_max_listpack_entries = size_t(c.zset_max_listpack_entries());
   l.zset_max_listpack_value = size_t(c.zset_max_listpack_value());
   l.list_max_listpack_size = c.list_max_listpack_size();
+  l.progress_bytes = uint64_t(c.loading_process_events_interval_bytes());
   return l;
 }
 

@@ -36,6 +36,8 @@ struct RdbLimits {
   size_t set_max_intset_entries = 512;
   size_t zset_max_listpack_entries = 128, zset_max_listpack_value = 64;
   int64_t list_max_listpack_size = -2;
+  // How often a load reports its progress (loading-process-events-interval-bytes).
+  uint64_t progress_bytes = uint64_t(2) << 20;
 };
 // The limits in force under this configuration (its *-max-listpack-* and
 // set-max-intset-entries).

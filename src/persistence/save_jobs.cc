@@ -26,7 +26,9 @@ constexpr int64_t kBgsaveRetryDelayMs = 5000;
 }  // namespace
 
 SaveJobs::SaveJobs(ServerHooks& hooks, AofWriter& aof, const DatasetLoader& loader)
-    : hooks_(hooks), aof_(aof), loader_(loader), lastsave_(NowMs() / 1000) {}
+    : hooks_(hooks), aof_(aof), loader_(loader), lastsave_(NowMs() / 1000) {
+  aof_.SetSnapshotProbe([this] { return snapshot_running(); });
+}
 
 SaveJobs::~SaveJobs() {
   {

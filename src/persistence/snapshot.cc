@@ -262,6 +262,7 @@ Status Snapshot::Run(SnapshotSink& sink) {
       enc.String(code);
     }
   } else {
+    if (options_.timestamp) out_ += "#TS:" + std::to_string(NowMs() / 1000) + "\r\n";
     // A command-form AOF base loads the libraries first.
     for (const std::string& code : functions_) {
       std::string_view load[] = {"FUNCTION", "LOAD", code};

@@ -60,6 +60,9 @@ struct SnapshotOptions {
   // Write RESP commands instead of RDB (an AOF base with
   // aof-use-rdb-preamble no): no header, no checksum.
   bool commands = false;
+  // With `commands`: open with a `#TS:<unix time>` annotation
+  // (aof-timestamp-enabled, as Redis starts an AOF-format base).
+  bool timestamp = false;
 };
 
 class Snapshot final : public storage::SnapshotCapture {

@@ -55,6 +55,7 @@ Status FileSink::Write(std::string_view bytes) {
 SnapshotOptions SnapshotOptionsFor(const config::Config& config, bool aof_commands) {
   SnapshotOptions o;
   o.commands = aof_commands;
+  o.timestamp = aof_commands && config.aof_timestamp_enabled();
   o.compress = config.rdbcompression();
   o.checksum = config.rdbchecksum();
   o.key_delay = config.rdb_key_save_delay();

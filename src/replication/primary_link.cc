@@ -364,6 +364,7 @@ Status Role::FullSync(int fd, uint64_t gen, const std::string& replid, int64_t o
   // Our own replicas' data is about to be replaced: they resync after us.
   DisconnectReplicas();
   LoadedSnapshot loaded;
+  loaded.eof_mark = mark;
   Status st = hooks_.LoadFromPrimary(fd, limit, mark.empty() ? limit : 0, timeout_ms,
                                      [this](uint64_t n) {
                                        sync_read_.store(int64_t(n));

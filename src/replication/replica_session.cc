@@ -1,6 +1,8 @@
 #include "replication/replica_session.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -138,20 +140,26 @@ ReplicaSession::~ReplicaSession() = default;
 
 void ReplicaSession::StartFullSync(bool psync) {
   psync_ = psync;
-  waiting_ = true;
   // repl-diskless-sync-delay: Redis's pause before a diskless sync (there, to
   // let more replicas share one fork); kept so timing matches what is set.
-  if (hooks_.config().repl_diskless_sync()) {
-    not_before_ms_ = NowMs() + hooks_.config().repl_diskless_sync_delay() * 1000;
-  }
+  wait_since_ms_ = NowMs();
+  delay_released_ = false;
+  waiting_ = true;
   // From here on the snapshot (or keep-alives) own the socket's output.
   conn_->set_raw_transfer(true);
   if (!TryStartSnapshot()) {
     Log(LogLevel::kNotice, "Replica %s:%d asks for synchronization; %s", ip_.c_str(),
         listening_port(),
-        NowMs() < not_before_ms_ ? "delaying it by repl-diskless-sync-delay"
-                                 : "waiting for the running snapshot to end");
+        Delayed() ? "delaying it by repl-diskless-sync-delay"
+                  : "waiting for the running snapshot to end");
   }
+}
+
+bool ReplicaSession::Delayed() const {
+  // The delay in force now counts (CONFIG SET applies to replicas waiting).
+  const Config& cfg = hooks_.config();
+  if (!cfg.repl_diskless_sync() || delay_released_.load()) return false;
+  return NowMs() < wait_since_ms_.load() + cfg.repl_diskless_sync_delay() * 1000;
 }
 
 void ReplicaSession::WaitTick() {
@@ -175,7 +183,15 @@ void ReplicaSession::WaitTick() {
 }
 
 bool ReplicaSession::TryStartSnapshot() {
-  if (NowMs() < not_before_ms_ || hooks_.snapshot_running()) return false;
+  // repl-diskless-sync-max-replicas: enough replicas wait, no need to wait
+  // for more (Redis starts its one shared transfer then; here each replica
+  // has its own snapshot, taken one after the other).
+  int64_t max_waiting = hooks_.config().repl_diskless_sync_max_replicas();
+  if (max_waiting > 0 && Delayed() && replicas_.ReleaseWaitingIfAtLeast(max_waiting)) {
+    Log(LogLevel::kNotice, "%lld replicas wait: starting the sync before repl-diskless-sync-delay",
+        (long long)max_waiting);
+  }
+  if (Delayed() || hooks_.snapshot_running()) return false;
   std::string mark = RandomMark();
   bool disk = !hooks_.config().repl_diskless_sync();
   std::string path;
@@ -234,6 +250,7 @@ bool ReplicaSession::StartPartialSync(int64_t from, const std::string& replid) {
   // The backlog waits in pending_ for a Pump on this thread, which runs
   // after this command: the reply goes out first.
   conn_->AppendRaw("+CONTINUE " + replid + "\r\n");
+  ApplyNodelay();
   state_.store(State::kOnline);
   last_ack_ms_.store(NowMs());
   ack_offset_.store(from);
@@ -272,11 +289,19 @@ void ReplicaSession::TransferDone(bool ok, bool on_disk) {
   last_ack_ms_.store(NowMs());
 }
 
+void ReplicaSession::ApplyNodelay() {
+  // repl-disable-tcp-nodelay: fewer, bigger packets to the replica once the
+  // sync is over (Redis's trade of latency for bandwidth).
+  int on = hooks_.config().repl_disable_tcp_nodelay() ? 0 : 1;
+  setsockopt(conn_->socket_fd(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
 void ReplicaSession::GoOnline() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     online_ = true;
   }
+  ApplyNodelay();
   state_.store(State::kOnline);
   Log(LogLevel::kNotice, "Synchronization with replica %s:%d succeeded", ip_.c_str(),
       listening_port());
@@ -386,6 +411,17 @@ void ReplicaRegistry::Remove(ReplicaSession* r) {
   std::lock_guard<std::mutex> lock(mu_);
   std::erase_if(replicas_, [r](const auto& p) { return p.get() == r; });
   count_.store(replicas_.size(), std::memory_order_relaxed);
+}
+
+bool ReplicaRegistry::ReleaseWaitingIfAtLeast(int64_t max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t n = 0;
+  for (const auto& r : replicas_) n += r->waiting_.load() ? 1 : 0;
+  if (n < max) return false;
+  for (const auto& r : replicas_) {
+    if (r->waiting_.load()) r->delay_released_.store(true);
+  }
+  return true;
 }
 
 std::vector<std::shared_ptr<ReplicaSession>> ReplicaRegistry::List() const {

@@ -82,10 +82,15 @@ class ReplicaSession final : public WriteLogTap,
 
  private:
   bool TryStartSnapshot();
+  // repl-diskless-sync-delay still holds this full sync back.
+  bool Delayed() const;
   // Snapshot done (worker thread): go online, or drop the client on error.
   void TransferDone(bool ok, bool on_disk);
   // The replica acknowledged the snapshot: start streaming (worker thread).
   void GoOnline();
+  // TCP_NODELAY on the replica's socket as repl-disable-tcp-nodelay says.
+  void ApplyNodelay();
+  friend class ReplicaRegistry;  // ReleaseWaitingIfAtLeast reads waiting_
   // Moves the buffered stream into the connection's output (worker thread).
   void Pump();
   // client-output-buffer-limit replica: drops the session when the stream
@@ -100,11 +105,16 @@ class ReplicaSession final : public WriteLogTap,
   ReplicaRegistry& replicas_;
   Connection* conn_;  // worker thread; null once detached
   WorkerThread* worker_;
-  bool transfer_done_ = false;     // worker thread
-  bool waiting_ = false;           // worker thread: a full sync waits for its snapshot
+  bool transfer_done_ = false;  // worker thread
+  // A full sync waits for its snapshot (written by the worker thread, read by
+  // other sessions counting waiting replicas for repl-diskless-sync-max-replicas).
+  std::atomic<bool> waiting_{false};
   bool psync_ = true;              // worker thread
   int64_t last_keepalive_ms_ = 0;  // worker thread
-  int64_t not_before_ms_ = 0;      // worker thread: repl-diskless-sync-delay
+  // repl-diskless-sync-delay counts from wait_since_ms_; another session
+  // sets delay_released_ once repl-diskless-sync-max-replicas replicas wait.
+  std::atomic<int64_t> wait_since_ms_{0};
+  std::atomic<bool> delay_released_{false};
   std::string ip_;
   std::atomic<int> listening_port_{0};
   std::atomic<State> state_{State::kWaitBgsave};
@@ -127,6 +137,10 @@ class ReplicaRegistry {
   void Add(std::shared_ptr<ReplicaSession> r);
   void Remove(ReplicaSession* r);
   std::vector<std::shared_ptr<ReplicaSession>> List() const;
+  // repl-diskless-sync-max-replicas: when at least `max` replicas wait for a
+  // full sync, ends the repl-diskless-sync-delay of all of them; returns
+  // whether it did. Any thread.
+  bool ReleaseWaitingIfAtLeast(int64_t max);
   // Lock-free: whether any replica is connected (hot paths that only feed them).
   bool any() const { return count_.load(std::memory_order_relaxed) > 0; }
 

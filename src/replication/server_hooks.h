@@ -38,6 +38,7 @@ class FullSyncSink {
 
 // What loading the primary's snapshot leaves behind.
 struct LoadedSnapshot {
+  std::string eof_mark;   // in: the 40-byte mark ending a `$EOF:` transfer; "" for `$<len>`
   int stream_db = 0;      // the RDB aux field repl-stream-db
   std::string read_past;  // bytes the reader took from the socket past the snapshot
 };
@@ -79,6 +80,9 @@ class ServerHooks {
   // at most `limit` bytes, `total` when its size is known (0: streamed),
   // waiting up to `timeout_ms` for each read; `progress(bytes)` as it goes.
   // Clients get -LOADING meanwhile; on failure the keyspace is left empty.
+  // repl-diskless-load decides whether the snapshot is parsed from the
+  // socket or first stored in a file (then `loaded->eof_mark` is consumed
+  // and handed back at the start of `read_past`).
   virtual Status LoadFromPrimary(int fd, uint64_t limit, uint64_t total, int timeout_ms,
                                  std::function<void(uint64_t)> progress,
                                  LoadedSnapshot* loaded) = 0;

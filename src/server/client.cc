@@ -16,6 +16,7 @@
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/numbers.h"
+#include "common/panic.h"
 #include "common/strings.h"
 #include "config/config.h"
 #include "persistence/aof_writer.h"
@@ -148,6 +149,12 @@ void Client::ReadSome() {
     if (in_len_ > 0) memcpy(bigger.get(), in_buf_.get(), in_len_);
     in_buf_ = std::move(bigger);
     in_cap_ = cap;
+    // maxmemory-clients: a query buffer that grows is checked at once (Redis
+    // checks on every read), not only on the cron.
+    if (server_->config().maxmemory_clients_raw() != 0) {
+      qbuf_cap.store(in_cap_, std::memory_order_relaxed);
+      server_->EvictClientsIfNeeded();
+    }
   }
   ssize_t n = ReadSocket(in_buf_.get() + in_len_, in_cap_ - in_len_);
   if (n <= 0) {
@@ -285,6 +292,17 @@ void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_vie
   replication::Role::SetApplyingThread(false);
   storage::SetPrimaryContext(false);
   if (out_.size() > mark && out_[mark] == '-') {
+    // propagation-error-behavior: a command that fails on a read-only
+    // replica means its data differs from the primary's; "panic" and
+    // "panic-on-replicas" stop rather than go on diverging (Redis 7.0; a
+    // writable replica may hold keys of its own, so it never panics).
+    if (server_->config().propagation_error_behavior() !=
+            config::Config::PropagationError::kIgnore &&
+        server_->config().replica_read_only()) {
+      size_t end = out_.find('\r', mark);
+      Panic("This replica panicked sending an error to its master after processing the command '" +
+            CStringPrefix(args[0], 64) + "': " + out_.substr(mark + 1, end - mark - 1));
+    }
     static std::atomic<int64_t> last_log_ms{0};
     int64_t now = NowMs();
     if (now - last_log_ms.load(std::memory_order_relaxed) >= 1000) {
@@ -777,6 +795,7 @@ std::string Client::InfoLine() const {
   if (tracking_on && t->bcast.load()) flags += "B";
   if (watch_dirty_.load(std::memory_order_relaxed)) flags += "d";
   if (is_unix) flags += "U";
+  if (no_evict()) flags += "e";
   if (flags.empty()) flags = "N";
   size_t qlen = qbuf_len.load(std::memory_order_relaxed);
   size_t qcap = qbuf_cap.load(std::memory_order_relaxed);

@@ -227,7 +227,7 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     auto ok = [](bool b) { return b ? "ok" : "err"; };
     w.Section("Persistence");
     w.Field("loading", p.loading ? "1" : "0");
-    w.Field("async_loading", "0");
+    w.Field("async_loading", p.async_loading ? "1" : "0");
     w.Field("current_cow_peak", p.current_cow_size);
     w.Field("current_cow_size", p.current_cow_size);
     w.Field("current_cow_size_age", "0");
@@ -297,7 +297,7 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("expired_time_cap_reached_count", "0");
     w.Field("expire_cycle_cpu_milliseconds", s.SumStat(&ThreadStats::expire_cycle_us) / 1000);
     w.Field("evicted_keys", s.SumStat(&ThreadStats::evicted));
-    w.Field("evicted_clients", "0");
+    w.Field("evicted_clients", s.evicted_clients());
     w.Field("total_eviction_exceeded_time", s.eviction_exceeded_ms(true));
     w.Field("current_eviction_exceeded_time", s.eviction_exceeded_ms(false));
     w.Field("keyspace_hits", s.SumStat(&ThreadStats::hits));

@@ -1,11 +1,14 @@
 #include "server/persistence_hooks.h"
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "commands/command_table.h"
 #include "commands/executor.h"
 #include "commands/session.h"
+#include "common/panic.h"
+#include "config/config.h"
 #include "protocol/reply_builder.h"
 #include "replication/role.h"
 #include "server/server.h"
@@ -25,6 +28,16 @@ class AofCommandReplayer final : public persistence::CommandReplayer {
   }
   void Run(std::span<const std::string_view> args) override {
     server_.executor().Dispatch(session_, args, reply_);
+    // propagation-error-behavior panic: a command of the AOF that fails
+    // means the file does not reproduce the dataset it was written from.
+    if (!dropped_.empty() && dropped_[0] == '-' &&
+        server_.config().propagation_error_behavior() == config::Config::PropagationError::kPanic) {
+      size_t end = dropped_.find('\r');
+      Panic(
+          "This AOF-loading-client panicked sending an error to its server after processing "
+          "the command '" +
+          std::string(args[0]) + "': " + dropped_.substr(1, end - 1));
+    }
     dropped_.clear();
   }
   bool in_multi() const override { return session_.in_multi(); }

@@ -43,6 +43,11 @@ class ReplicationHooks final : public replication::ServerHooks {
   void SetFailoverPause(bool on) override;
 
  private:
+  // repl-diskless-load disabled: the snapshot goes to a file (then named
+  // `dbfilename`), which is then loaded.
+  Status LoadFromPrimaryViaFile(int fd, uint64_t limit, int timeout_ms,
+                                std::function<void(uint64_t)> progress,
+                                replication::LoadedSnapshot* loaded);
   Server& server_;
 };
 

@@ -70,6 +70,11 @@ Server::Server(std::unique_ptr<Config> config)
     return save_jobs_->SetAppendOnly(c.appendonly());
   });
   config_->OnChange("appendfsync", [this](const Config&) { aof_writer_->ApplyFsyncPolicy(); });
+  config_->OnChange("aof-disable-auto-gc", [this](const Config& c) {
+    if (c.aof_disable_auto_gc()) return;
+    Status st = aof_writer_->DeleteHistory();
+    if (!st.ok()) Log(LogLevel::kWarning, "Removing AOF history files: %s", st.message().c_str());
+  });
   // list-compress-depth applies to lists created from then on (as Redis).
   auto apply_compress_depth = [](const Config& c) {
     storage::ListObject::SetCompressDepth(c.list_compress_depth());

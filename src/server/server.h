@@ -189,6 +189,12 @@ class Server final : public commands::Host, public commands::Admin, public stora
   Tracking& tracker() { return tracking_; }
   // Asks the owning worker to close client `id`. Thread-safe.
   void KillClient(Client* c);
+  // maxmemory-clients: while the normal and pubsub clients together use
+  // that much memory, closes the biggest ones (not those with CLIENT
+  // NO-EVICT on). Worker 0's cron and a growing query buffer (any worker;
+  // takes the registry mutex). Defined in client_eviction.cc.
+  void EvictClientsIfNeeded();
+  uint64_t evicted_clients() const { return evicted_clients_.load(); }
 
   // --- Replication (src/replication/) ---
   // This server's role, replication ids and link to its primary.
@@ -268,6 +274,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   friend class Worker;
   std::atomic<uint64_t> total_connections_{0};
   std::atomic<uint64_t> rejected_connections_{0};
+  std::atomic<uint64_t> evicted_clients_{0};  // INFO evicted_clients
   std::atomic<int64_t> connected_clients_{0};
   struct InstantMetric {
     int64_t last_value = 0;  // worker 0's cron only

@@ -134,6 +134,7 @@ void Worker::Cron() {
     storage::UpdateLruClock(now);
     server_->SampleOps();
     server_->save_jobs().Cron();
+    server_->EvictClientsIfNeeded();
     // Replicas get a PING in the stream every repl-ping-replica-period, so
     // an idle primary still shows it is alive (a replica's replicas get its
     // primary's PINGs).
@@ -189,7 +190,9 @@ void Worker::Cron() {
       std::unique_lock<std::mutex> lock(sh.mu, std::try_to_lock);
       if (!lock.owns_lock()) continue;
       sh.table().MaybeShrink();
-      sh.table().RehashSteps(100);
+      // activerehashing: the cron moves a resizing table along even when no
+      // command touches it; off, only the shard's own operations do (Redis).
+      if (server_->config().activerehashing()) sh.table().RehashSteps(100);
     }
   }
 }
