@@ -665,7 +665,7 @@ void RegisterKeysFamily(CommandTable& t) {
       "nondeterministic_output request_policy:special";
   t.Add(Spec(g, "randomkey", 1, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdRandomKey)).tips =
       "request_policy:all_shards nondeterministic_output";
-  t.Add(Spec("connection", "select", 2, kLoading | kStale | kFast, 0, 0, 0, "@keyspace @fast",
+  t.Add(Spec("connection", "select", 2, kLoading | kStale | kFast, 0, 0, 0, "@fast @connection",
              CmdSelect));
   t.Add(Spec("server", "swapdb", 3, kWrite | kFast, 0, 0, 0, "@keyspace @write @fast @dangerous",
              CmdSwapDb));

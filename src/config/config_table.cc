@@ -132,9 +132,10 @@ std::vector<Spec> BuildTable() {
       Bool("rdbcompression", "", 0, true, C::kRdbcompression),
       Bool("stop-writes-on-bgsave-error", "", 0, true, C::kStopWritesOnBgsaveError),
       // ---- Known to Redis 7.0, not implemented by Basalt yet: default only ----
-      Enum("acl-pubsub-default", "", 0, "resetchannels", "allchannels resetchannels"),
-      Str("aclfile", "", I, ""),
-      Int("acllog-max-len", "", 0, "128", 0, kLLMax),
+      Enum("acl-pubsub-default", "", 0, "resetchannels", "allchannels resetchannels",
+           C::kAclPubsubDefault),
+      Str("aclfile", "", I, "", C::kAclfile),
+      Int("acllog-max-len", "", 0, "128", 0, kLLMax, C::kAcllogMaxLen),
       Int("active-defrag-cycle-max", "", 0, "25", 1, 99),
       Int("active-defrag-cycle-min", "", 0, "1", 1, 99),
       Mem("active-defrag-ignore-bytes", "", 0, "104857600", 1, kLLMax),
