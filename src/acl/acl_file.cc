@@ -21,6 +21,8 @@ std::string_view Trim(std::string_view s, std::string_view chars) {
   return s;
 }
 
+constexpr char kUnknownCommandReason[] = "Unknown command or category name in ACL";
+
 bool HasSpaceOrNul(std::string_view s) {
   for (char c : s) {
     if (c == '\0' || c == ' ' || (c >= '\t' && c <= '\r')) return true;
@@ -58,7 +60,7 @@ bool ParseAclText(const Catalog& cat, std::string_view file, std::string_view te
     }
     const std::string where = std::string(file) + ":" + std::to_string(linenum);
     if (argv[0] != "user" || argv.size() < 2) {
-      errors += where + " should start with user keyword. ";
+      errors += where + " should start with user keyword followed by the username. ";
       continue;
     }
     if (HasSpaceOrNul(argv[1])) {
@@ -79,16 +81,24 @@ bool ParseAclText(const Catalog& cat, std::string_view file, std::string_view te
       errors += where + ": Unmatched parenthesis in selector definition.";
       continue;
     }
+    // An unknown command or category is reported for every rule; any other
+    // error only once per line (it may explain the ones after it).
+    bool syntax_error = false;
     for (std::string& op : merged) {
       std::string_view o = Trim(op, "\t\r\n");
-      if (!u.Apply(cat, o, allchannels, &why)) {
+      if (u.Apply(cat, o, allchannels, &why)) continue;
+      if (why == kUnknownCommandReason) {
+        errors += where + ": Error in applying operation '" + std::string(o) + "': " + why + ". ";
+      } else if (!syntax_error) {
         errors += where + ": " + why + ". ";
-        break;
+        syntax_error = true;
       }
     }
     if (errors.empty()) users->push_back(std::move(u));
   }
   if (!errors.empty()) {
+    errors += "WARNING: ACL errors detected, no change to the previously active ACL rules was "
+              "performed";
     users->clear();
     *err = std::move(errors);
     return false;

@@ -222,8 +222,10 @@ TEST(AclFileTest, ParseErrorsAllOrNothing) {
             "on #" + HashPassword("p") + " ~* resetchannels -@all +@read");
   EXPECT_FALSE(ParseAclText(cat, "f.acl", "user a on +nocmd\nfoo\nuser a\n", false, &users, &err));
   EXPECT_EQ(err,
-            "f.acl:1: Unknown command or category name in ACL. f.acl:2 should start with user "
-            "keyword. WARNING: Duplicate user 'a' found on line 3. ");
+            "f.acl:1: Error in applying operation '+nocmd': Unknown command or category name in "
+            "ACL. f.acl:2 should start with user keyword followed by the username. WARNING: "
+            "Duplicate user 'a' found on line 3. WARNING: ACL errors detected, no change to the "
+            "previously active ACL rules was performed");
   EXPECT_TRUE(users.empty());
 }
 
