@@ -24,6 +24,15 @@ int CategoryIndex(std::string_view name);
 // "@write @string @slow" -> mask; unknown words are ignored.
 uint32_t CategoryMask(std::string_view acl_string);
 
+// Keys at fixed positions (a key spec with an index begin and a range
+// find, flags known in advance), so the check can place them without the
+// command layer's key search: from `first`, up to `last` (negative: from
+// the end; with `limit`, a share of what is left), every `step`.
+struct KeyRange {
+  int first = 1, last = 0, step = 1, limit = 0;
+  uint8_t perm = 0;  // KeyPerm bits the key needs
+};
+
 struct CatalogCommand {
   int id = -1;
   std::string fullname;  // lower case, "config|get" for a subcommand
@@ -35,6 +44,13 @@ struct CatalogCommand {
   // (SUBSCRIBE, SSUBSCRIBE) or a pattern (PSUBSCRIBE).
   enum Channels : uint8_t { kNoChannels, kFirstChannel, kAllChannels, kAllPatterns };
   Channels channels = kNoChannels;
+  // When every key is placed by key_ranges (most commands), the check needs
+  // no key search callback.
+  bool simple_keys = false;
+  std::vector<KeyRange> key_ranges;
+  // SET: its key is argument 1, written, and read too with GET (Redis's
+  // setGetKeys), placed without the key search on the hot path.
+  bool set_keys = false;
   std::vector<int> subs;  // subcommand ids of a container
 };
 

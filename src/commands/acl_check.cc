@@ -4,6 +4,7 @@
 // command runs, ScriptCall for redis.call/pcall). Commands whose keys the
 // check needs are searched with the key specs (command_getkeys.cc), only
 // for users that do not have allkeys.
+#include <algorithm>
 #include <mutex>
 
 #include "acl/acl_file.h"
@@ -15,6 +16,7 @@
 #include "commands/session.h"
 #include "commands/tracking.h"
 #include "common/clock.h"
+#include "common/strings.h"
 #include "config/config.h"
 
 namespace basalt::commands {
@@ -31,38 +33,101 @@ bool HasWord(std::string_view flags, std::string_view w) {
   return false;
 }
 
+uint8_t PermOf(std::string_view flags) {
+  uint8_t perm = 0;
+  if (HasWord(flags, "access")) perm |= acl::kPermRead;
+  if (HasWord(flags, "insert") || HasWord(flags, "delete") || HasWord(flags, "update")) {
+    perm |= acl::kPermWrite;
+  }
+  return perm;
+}
+
 // The request's keys with the permissions Redis derives from their key
 // spec flags (ACLSelectorCheckKey): access -> read; insert, delete,
-// update -> write. Searched on first use.
+// update -> write. Placed from the catalog's fixed ranges when it has
+// them, else searched with the key specs; on first use only. The result
+// lives in a per-thread buffer (no allocation per request): one check at a
+// time runs on a thread.
 class SpecKeys final : public acl::KeySource {
  public:
-  SpecKeys(const CommandSpec& spec, std::span<const std::string_view> args)
-      : spec_(spec), args_(args) {}
+  SpecKeys(const CommandSpec& spec, const acl::CatalogCommand& cc,
+           std::span<const std::string_view> args)
+      : spec_(spec), cc_(cc), args_(args) {}
   const std::vector<acl::KeyArg>& Keys() override {
+    static thread_local std::vector<acl::KeyArg> keys;
+    static thread_local std::vector<KeyRef> refs;
     if (!done_) {
       done_ = true;
-      std::vector<KeyRef> refs;
-      if (FindKeys(spec_, args_, &refs)) {
-        for (const KeyRef& r : refs) {
-          uint8_t perm = 0;
-          if (HasWord(r.flags, "access")) perm |= acl::kPermRead;
-          if (HasWord(r.flags, "insert") || HasWord(r.flags, "delete") ||
-              HasWord(r.flags, "update")) {
-            perm |= acl::kPermWrite;
-          }
-          keys_.push_back(acl::KeyArg{r.pos, perm});
+      keys.clear();
+      if (cc_.set_keys) {
+        uint8_t perm = acl::kPermWrite;
+        for (size_t i = 3; i < args_.size(); i++) {
+          if (EqualsIgnoreCase(args_[i], "get")) perm |= acl::kPermRead;
         }
+        keys.push_back(acl::KeyArg{1, perm});
+      } else if (cc_.simple_keys) {
+        Place(&keys);
+      } else if (FindKeys(spec_, args_, &refs)) {
+        for (const KeyRef& r : refs) keys.push_back(acl::KeyArg{r.pos, PermOf(r.flags)});
       }
     }
-    return keys_;
+    return keys;
   }
 
  private:
+  // KeysFromSpecs (command_getkeys.cc) for ranges known at start-up.
+  void Place(std::vector<acl::KeyArg>* out) const {
+    const int argc = int(args_.size());
+    for (const acl::KeyRange& r : cc_.key_ranges) {
+      int first = r.first, last;
+      if (r.last >= 0) {
+        last = first + r.last;
+      } else if (r.limit == 0) {
+        last = argc + r.last;
+      } else {
+        last = first + ((argc - first) / r.limit + r.last);
+      }
+      if (last >= argc || last < first || first >= argc) {
+        out->clear();  // invalid for the key search: no keys (as Redis)
+        return;
+      }
+      for (int i = first; i <= last; i += std::max(r.step, 1)) out->push_back({i, r.perm});
+    }
+  }
+
   const CommandSpec& spec_;
+  const acl::CatalogCommand& cc_;
   std::span<const std::string_view> args_;
   bool done_ = false;
-  std::vector<acl::KeyArg> keys_;
 };
+
+// Fills cc.key_ranges when every key of the command sits at a fixed place
+// (see SpecKeys::Place); leaves simple_keys false otherwise.
+void DeriveKeyRanges(const CommandSpec& c, acl::CatalogCommand* cc) {
+  // (Commands without key specs keep the key search: FindKeys.)
+  if (c.key_specs.empty()) return;
+  if (c.parent == nullptr && c.name == "set") {
+    cc->set_keys = true;
+    return;
+  }
+  if (c.flags & kMovableKeys) return;
+  for (const KeySpec& ks : c.key_specs) {
+    if (HasWord(ks.flags, "not_key")) continue;
+    if (ks.begin_unknown || !ks.keyword.empty() || ks.find_unknown || ks.keynum ||
+        HasWord(ks.flags, "incomplete") || HasWord(ks.flags, "variable_flags")) {
+      cc->key_ranges.clear();
+      return;
+    }
+    acl::KeyRange r;
+    r.first = ks.begin_index;
+    r.last = ks.lastkey;
+    r.step = ks.keystep;
+    r.limit = ks.limit;
+    r.perm = PermOf(ks.flags);
+    cc->key_ranges.push_back(r);
+  }
+  cc->simple_keys = true;
+}
 
 acl::CatalogCommand::Channels ChannelKind(const std::string& name) {
   if (name == "publish" || name == "spublish") return acl::CatalogCommand::kFirstChannel;
@@ -101,6 +166,7 @@ std::string Executor::InitAcl() {
     cc.categories = acl::CategoryMask(c->acl);
     cc.no_auth = c->flags & kNoAuth;
     cc.channels = c->parent == nullptr ? ChannelKind(c->name) : acl::CatalogCommand::kNoChannels;
+    DeriveKeyRanges(*c, &cc);
     cat.Add(std::move(cc));
   }
   acl_ = std::make_unique<acl::Registry>(std::move(cat));
@@ -202,8 +268,9 @@ bool Executor::AclAllowed(Session& s, const CommandSpec& spec,
   int pos = 0;
   acl::Denial d = acl::Denial::kCommand;
   if (u != nullptr) {
-    SpecKeys keys(spec, args);
-    d = u->Check(acl_->catalog().at(spec.id), args, &keys, &pos);
+    const acl::CatalogCommand& cc = acl_->catalog().at(spec.id);
+    SpecKeys keys(spec, cc, args);
+    d = u->Check(cc, args, &keys, &pos);
     if (d == acl::Denial::kNone) return true;
   }
   acl::LogEntry e;
@@ -265,10 +332,11 @@ bool Executor::AclFullKeyAccess(Session& s, const CommandSpec& spec,
   const acl::User* u = AclUser(s);
   if (u == nullptr) return false;
   if (u->unrestricted()) return true;
-  SpecKeys keys(spec, args);
+  const acl::CatalogCommand& cc = acl_->catalog().at(spec.id);
+  SpecKeys keys(spec, cc, args);
   for (const acl::Selector& sel : u->selectors()) {
     int pos = 0;
-    if (sel.Check(acl_->catalog().at(spec.id), args, &keys, &pos) != acl::Denial::kNone) continue;
+    if (sel.Check(cc, args, &keys, &pos) != acl::Denial::kNone) continue;
     if (sel.allkeys()) return true;
     for (const acl::KeyPattern& p : sel.key_patterns()) {
       if ((p.perm & acl::kPermRead) && p.pattern == "*") return true;
@@ -298,8 +366,9 @@ std::string Executor::AclDryRun(const acl::User& user, std::span<const std::stri
   *unknown = spec == nullptr;
   if (spec == nullptr) return "";
   int pos = 0;
-  SpecKeys keys(*spec, args);
-  acl::Denial d = user.Check(acl_->catalog().at(spec->id), args, &keys, &pos);
+  const acl::CatalogCommand& cc = acl_->catalog().at(spec->id);
+  SpecKeys keys(*spec, cc, args);
+  acl::Denial d = user.Check(cc, args, &keys, &pos);
   switch (d) {
     case acl::Denial::kNone:
       return "";

@@ -49,7 +49,9 @@ def clean_acl(basalt_server, oracle_server):
 
 def test_setuser_rule_forms(differ):
     differ([
-        'ACL SETUSER u1 on >p1 +get +@string -set ~foo %R~bar %W~baz %RW~qux &ch* +select|0',
+        'ACL SETUSER u1 on >p1 +get +@string -set ~foo %R~bar %W~baz %RW~qux &ch*',
+        'ACL SETUSER u20 -@all +select|0 +select|1 +SELECT|2 +select|1',
+        'ACL GETUSER u20',
         'ACL GETUSER u1',
         'ACL LIST',
         'ACL SETUSER u1 %R~foo',
