@@ -45,6 +45,15 @@ std::string PatternString(const KeyPattern& p) {
 
 }  // namespace
 
+KeyPattern::Kind PatternKind(std::string_view p) {
+  size_t special = p.find_first_of("*?[\\");
+  if (special == std::string_view::npos) return KeyPattern::kExact;
+  if (special == p.size() - 1 && p.back() == '*') return KeyPattern::kPrefix;
+  return KeyPattern::kGlob;
+}
+
+bool KeyPattern::GlobMatchSlow(std::string_view key) const { return GlobMatch(pattern, key); }
+
 std::string HashPassword(std::string_view s) {
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
@@ -208,7 +217,10 @@ bool Selector::Apply(const Catalog& cat, std::string_view op, std::string* err) 
         break;
       }
     }
-    if (!found) keys_.push_back(KeyPattern{std::move(pat), perm});
+    if (!found) {
+      KeyPattern::Kind kind = PatternKind(pat);
+      keys_.push_back(KeyPattern{std::move(pat), perm, kind});
+    }
     allkeys_ = false;
   } else if (op[0] == '&') {
     if (allchannels_) {
@@ -314,7 +326,7 @@ Denial Selector::Check(const CatalogCommand& cmd, std::span<const std::string_vi
       bool ok = false;
       for (const KeyPattern& p : keys_) {
         if ((p.perm & k.perm) != k.perm) continue;
-        if (GlobMatch(p.pattern, key)) {
+        if (p.Matches(key)) {
           ok = true;
           break;
         }

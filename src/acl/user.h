@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <span>
 #include <string>
@@ -31,7 +32,21 @@ enum class Denial { kNone = 0, kCommand = 1, kKey = 2, kAuth = 3, kChannel = 4 }
 struct KeyPattern {
   std::string pattern;
   uint8_t perm = kPermAll;
+  // How the pattern matches, decided once: a plain string compares, "abc*"
+  // compares a prefix, anything else is a glob.
+  enum Kind : uint8_t { kGlob, kExact, kPrefix };
+  Kind kind = kGlob;
+  bool Matches(std::string_view key) const {
+    if (kind == kPrefix) {
+      // (As Redis's matcher, a star never matches an empty key: "*" !~ "".)
+      const size_t n = pattern.size() - 1;
+      return !key.empty() && key.size() >= n && std::memcmp(key.data(), pattern.data(), n) == 0;
+    }
+    return kind == kExact ? key == pattern : GlobMatchSlow(key);
+  }
+  bool GlobMatchSlow(std::string_view key) const;
 };
+KeyPattern::Kind PatternKind(std::string_view pattern);
 
 // A key of a request: its argument position and the permissions its key
 // spec needs (ACCESS -> read; INSERT, DELETE, UPDATE -> write).

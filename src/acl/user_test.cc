@@ -185,6 +185,24 @@ TEST(AclUserTest, CheckCommandsKeysChannels) {
   EXPECT_EQ(u.Check(*cat.Find("auth"), au, nullptr, &pos), Denial::kNone);
 }
 
+TEST(AclUserTest, KeyPatternKindsMatchLikeGlobs) {
+  struct Case {
+    const char* pattern;
+    KeyPattern::Kind kind;
+  } cases[] = {{"", KeyPattern::kExact},     {"abc", KeyPattern::kExact},
+               {"abc*", KeyPattern::kPrefix}, {"*", KeyPattern::kPrefix},
+               {"a*c", KeyPattern::kGlob},    {"a?*", KeyPattern::kGlob},
+               {"a\\*", KeyPattern::kGlob},  {"[ab]*", KeyPattern::kGlob}};
+  for (const Case& c : cases) {
+    KeyPattern p{c.pattern, kPermAll, PatternKind(c.pattern)};
+    EXPECT_EQ(p.kind, c.kind) << c.pattern;
+    for (const char* key : {"", "a", "ab", "abc", "abcd", "a*", "xabc", "b1"}) {
+      KeyPattern g{c.pattern, kPermAll, KeyPattern::kGlob};
+      EXPECT_EQ(p.Matches(key), g.Matches(key)) << c.pattern << " vs " << key;
+    }
+  }
+}
+
 TEST(AclUserTest, SelectorsAnyMayAllow) {
   Catalog cat = TestCatalog();
   User u("u", false);
