@@ -252,3 +252,44 @@ def test_bad_aclfile_stops_startup(basalt_bin, oracle_bin, tmp_path, impl):
     rc, out = run_until_exit(binary, '--aclfile', str(acl))
     assert rc == 1, out
     assert 'Aborting Redis startup because of ACL errors' in out
+
+
+def _subscriber(srv, user, *subs):
+    r = srv.raw()
+    r.command('AUTH', user, 'pw')
+    for kind, name in subs:
+        r.command(kind, name)
+    return r
+
+
+def test_revoked_channels_drop_subscribers(basalt_server, oracle_server):
+    """ACL SETUSER closes the user's connections subscribed to a channel (or
+    pattern) the new rules refuse, and only those; compared with Redis."""
+    outcome = {}
+    for name, srv in (('basalt', basalt_server), ('oracle', oracle_server)):
+        admin = srv.client()
+        admin.execute_command('ACL', 'SETUSER', 'sub', 'on', '>pw', '+@all', '~*', '&*')
+        admin.execute_command('ACL', 'SETUSER', 'other', 'on', '>pw', '+@all', '~*', '&*')
+        a = _subscriber(srv, 'sub', ('SUBSCRIBE', 'news.1'))
+        b = _subscriber(srv, 'sub', ('SUBSCRIBE', 'sports'))
+        c = _subscriber(srv, 'sub', ('PSUBSCRIBE', 'news.*'))
+        d = _subscriber(srv, 'sub', ('PSUBSCRIBE', 'n*'))
+        e = _subscriber(srv, 'other', ('SUBSCRIBE', 'sports'))
+        admin.execute_command('ACL', 'SETUSER', 'sub', 'resetchannels', '&news.*')
+
+        def users():
+            return sorted(line.split(' user=')[1].split(' ')[0]
+                          + ':' + line.split(' sub=')[1].split(' ')[0]
+                          + ':' + line.split(' psub=')[1].split(' ')[0]
+                          for line in admin.execute_command('CLIENT', 'LIST').splitlines()
+                          if ' user=sub ' in line or ' user=other ' in line)
+        wait_for(lambda: len(users()) == 3, what='revoked subscribers to be closed')
+        outcome[name] = users()
+        pub = admin.execute_command('PUBLISH', 'news.1', 'm')
+        outcome[name + '-published'] = pub
+        for r in (a, b, c, d, e):
+            r.close()
+        admin.execute_command('ACL', 'DELUSER', 'sub', 'other')
+        admin.close()
+    assert outcome['basalt'] == outcome['oracle'] == ['other:1:0', 'sub:0:1', 'sub:1:0']
+    assert outcome['basalt-published'] == outcome['oracle-published'] == 2
