@@ -487,3 +487,22 @@ def test_client_list_user_and_kill_user(differ):
         'CLIENT KILL USER k SKIPME yes',
         'ACL WHOAMI',
     ])
+
+
+def test_acl_pubsub_default(differ):
+    try:
+        differ([
+            'CONFIG SET acl-pubsub-default allchannels',
+            'CONFIG GET acl-pubsub-default',
+            'ACL SETUSER p1 on',
+            'ACL SETUSER p2 on &x',
+            'ACL SETUSER p3 on resetchannels (+get)',
+            'ACL SETUSER p4 on >pw ~* &x reset',
+            'ACL LIST',
+            'CONFIG SET acl-pubsub-default resetchannels',
+            'ACL SETUSER p5 on (+get)',
+            'ACL LIST',
+            'CONFIG SET acl-pubsub-default nosuch',
+        ])
+    finally:
+        differ(['CONFIG SET acl-pubsub-default resetchannels'])
