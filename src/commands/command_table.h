@@ -165,5 +165,6 @@ void RegisterMonitorFamily(CommandTable& table);
 void RegisterMemoryFamily(CommandTable& table);
 void RegisterDebugFamily(CommandTable& table);
 void RegisterLolwutFamily(CommandTable& table);
+void RegisterAclFamily(CommandTable& table);
 
 }  // namespace basalt::commands

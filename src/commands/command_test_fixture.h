@@ -48,6 +48,7 @@ class TestHost final : public Host {
       : config_(config::Config::LoadFromString("").value()),
         keyspace_(int(config_->databases()), 16) {
     RegisterAllFamilies(commands_);
+    executor_.InitAcl();
     stats_ = std::make_unique<ThreadStats>(commands_.by_id().size() + 1);
     SetThreadStats(stats_.get());
   }

@@ -2,6 +2,7 @@
 // (ID SETNAME GETNAME LIST INFO KILL PAUSE UNPAUSE NO-EVICT REPLY HELP).
 #include <vector>
 
+#include "acl/registry.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
@@ -45,11 +46,25 @@ void CmdQuit(CommandContext& ctx) {
   ctx.session.CloseAfterReply();
 }
 
-// Checks a username/password pair against requirepass (the default user).
-bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view pass) {
-  std::string required = ctx.config().requirepass();
-  if (user != "default") return false;
-  return required.empty() || pass == required;
+// Authenticates the session as `user` if `pass` is right (AUTH, HELLO AUTH);
+// a failure goes to the ACL LOG with the command's name as typed.
+bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view pass) {
+  Executor& ex = ctx.host.executor();
+  if (ex.acl() == nullptr) {
+    std::string required = ctx.config().requirepass();
+    if (user != "default" || !(required.empty() || pass == required)) return false;
+    ctx.session.set_authenticated(true);
+    return true;
+  }
+  ex.acl()->SyncRequirepass(ctx.config().requirepass());
+  std::shared_ptr<const acl::User> u = ex.acl()->Authenticate(user, pass);
+  if (u == nullptr) {
+    ex.AclLogAuthFailure(ctx.session, user, ctx.args[0]);
+    return false;
+  }
+  ex.SetSessionUser(ctx.session, std::move(u));
+  ctx.session.set_authenticated(true);
+  return true;
 }
 
 // AUTH [username] password
@@ -62,15 +77,15 @@ void CmdAuth(CommandContext& ctx) {
   if (ctx.args.size() == 3) {
     user = ctx.args[1];
     pass = ctx.args[2];
-  } else if (ctx.config().requirepass().empty()) {
+  } else if (ctx.host.executor().AclDefaultOpen()) {
+    // (Redis: the two-argument form with a nopass default user.)
     ctx.Error(errors::kAuthWithoutPassword);
     return;
   }
-  if (!CheckPassword(ctx, user, pass)) {
+  if (!Authenticate(ctx, user, pass)) {
     ctx.Error(errors::kWrongPass);
     return;
   }
-  ctx.session.set_authenticated(true);
   ctx.reply.Ok();
 }
 
@@ -107,11 +122,10 @@ void CmdHello(CommandContext& ctx) {
   for (; j < ctx.args.size(); j++) {
     size_t left = ctx.args.size() - j - 1;
     if (EqualsIgnoreCase(ctx.args[j], "auth") && left >= 2) {
-      if (!CheckPassword(ctx, ctx.args[j + 1], ctx.args[j + 2])) {
+      if (!Authenticate(ctx, ctx.args[j + 1], ctx.args[j + 2])) {
         ctx.Error(errors::kWrongPass);
         return;
       }
-      ctx.session.set_authenticated(true);
       j += 2;
     } else if (EqualsIgnoreCase(ctx.args[j], "setname") && left >= 1) {
       if (!ValidClientName(ctx.args[j + 1])) {
@@ -163,7 +177,12 @@ void CmdReset(CommandContext& ctx) {
   ctx.session.set_resp(2);
   ctx.session.set_reply_mode(ReplyMode::kOn);
   ctx.session.set_no_evict(false);
-  ctx.session.set_authenticated(ctx.config().requirepass().empty());
+  Executor& ex = ctx.host.executor();
+  if (ex.acl() != nullptr) {
+    ex.acl()->SyncRequirepass(ctx.config().requirepass());
+    if (auto d = ex.acl()->Default()) ex.SetSessionUser(ctx.session, std::move(d));
+  }
+  ctx.session.set_authenticated(ex.AclDefaultOpen());
   SetName(ctx, "");
   ctx.reply.SimpleString("RESET");
 }
@@ -311,7 +330,8 @@ void CmdClientKill(CommandContext& ctx) {
     } else if (EqualsIgnoreCase(o, "laddr")) {
       laddr = v;
     } else if (EqualsIgnoreCase(o, "user")) {
-      if (v != "default") {
+      acl::Registry* reg = ctx.host.executor().acl();
+      if (reg != nullptr ? reg->Get(v) == nullptr : v != "default") {
         ctx.Error(errors::NoSuchUser(v));
         return;
       }
@@ -337,6 +357,7 @@ void CmdClientKill(CommandContext& ctx) {
     if (id != 0 && c.id != id) return;
     if (!addr.empty() && c.address() != addr) return;
     if (!laddr.empty() && c.local_address() != laddr) return;
+    if (!user.empty() && c.user_name != user) return;  // (registry mutex held)
     if (&c == &ctx.session) {
       if (skipme) return;
       kill_self = true;

@@ -186,6 +186,15 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
     return Reject(s, spec, errors::WrongArity(spec->name), rb);
   }
   std::string refusal;
+  // ACL: after NOAUTH and the MULTI refusal, before the other admission
+  // checks, as Redis orders them.
+  if (acl_ != nullptr && s.admitted() && (s.authenticated() || (spec->flags & kNoAuth)) &&
+      !(s.in_multi_ && (spec->flags & kNoMulti) && !spec->traits.transaction_control) &&
+      !AclAllowed(s, *spec, args, s.in_multi_ ? AclContext::kMulti : AclContext::kTopLevel,
+                  &refusal)) {
+    if (counted) Bump(stats.cmd[spec->id].rejected);
+    return Reject(s, spec, std::move(refusal), rb);
+  }
   if (!Admit(s, *spec, &refusal)) {
     if (counted) Bump(stats.cmd[spec->id].rejected);
     return Reject(s, spec, std::move(refusal), rb);
@@ -243,6 +252,12 @@ void Executor::ScriptCall(Session& s, ScriptRules& rules, std::span<const std::s
   const uint32_t flags = spec->flags;
   if ((flags & kNoScript) && !deny_scripts_disabled_.load(std::memory_order_relaxed)) {
     return ScriptReject(spec, errors::kScriptNotAllowed, rb);
+  }
+  if (acl_ != nullptr && !s.is_primary_link() && !s.is_loader()) {
+    std::string refusal;
+    if (!AclAllowed(s, *spec, args, AclContext::kScript, &refusal)) {
+      return ScriptReject(spec, refusal, rb);
+    }
   }
   const bool write = flags & kWrite;
   // PUBLISH and SPUBLISH replicate too: refused in read-only scripts (Redis
@@ -513,6 +528,14 @@ void Executor::Exec(Session& s, protocol::ReplyBuilder& rb) {
   rb.ArrayHeader(cmds.size());
   for (const auto& q : cmds) {
     std::vector<std::string_view> views(q.args.begin(), q.args.end());
+    // The user's rules may have changed since the command was queued.
+    std::string refusal;
+    if (acl_ != nullptr && s.admitted() &&
+        !AclAllowed(s, *q.spec, views, AclContext::kExec, &refusal)) {
+      host_.CountError(refusal);
+      rb.Error(refusal);
+      continue;
+    }
     Execute(s, *q.spec, views, rb);
   }
   s.exec_log_ = nullptr;

@@ -16,10 +16,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
+namespace basalt::acl {
+class Registry;
+class User;
+}
 namespace basalt::config {
 class Config;
 }
@@ -48,8 +53,8 @@ class Executor {
   // directly so the hot path makes no virtual call to reach them; they must
   // outlive the executor (the host owns them and the executor).
   Executor(Host& host, config::Config& config, replication::WriteLog& log,
-           const CommandTable& table, scripting::Runtime& scripts)
-      : host_(host), config_(config), log_(log), table_(table), scripts_(scripts) {}
+           const CommandTable& table, scripting::Runtime& scripts);
+  ~Executor();
 
   // Runs one request of `s` through every check and answers into rb.
   void Dispatch(Session& s, std::span<const std::string_view> args, protocol::ReplyBuilder& rb);
@@ -87,6 +92,39 @@ class Executor {
   // what a script can call (redis.call, redis.acl_check_cmd).
   const CommandSpec* Resolve(std::span<const std::string_view> args) const;
 
+  // --- ACL (acl_check.cc) ---
+  // Builds the ACL registry from the finalized command table, follows
+  // requirepass and loads the config's `user` lines or the aclfile. Call
+  // once at start-up, before any command runs; until then (and in sessions
+  // the ACL does not apply to) every command is allowed. Returns "" or the
+  // reason start-up must stop (Redis's texts).
+  std::string InitAcl();
+  acl::Registry* acl() const { return acl_.get(); }
+  // The session's user, re-read when the registry changed; null when it was
+  // deleted.
+  const acl::User* AclUser(Session& s);
+  // Whether a new connection starts authenticated: the default user is on
+  // and has nopass (or, before InitAcl, requirepass is empty).
+  bool AclDefaultOpen() const;
+  // Makes `user` the session's user (AUTH, HELLO AUTH, RESET).
+  void SetSessionUser(Session& s, std::shared_ptr<const acl::User> user);
+  // Whether s's user may run spec with args. If not, logs the refusal to
+  // the ACL LOG (context multi when queueing, lua in a script) and sets
+  // *refusal to the error Redis sends from that context.
+  enum class AclContext { kTopLevel, kMulti, kExec, kScript };
+  bool AclAllowed(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
+                  AclContext where, std::string* refusal);
+  // SORT BY/GET: some selector of s's user allows the command and every key
+  // for reading (allkeys, or a `*` pattern with read permission).
+  bool AclFullKeyAccess(Session& s, const CommandSpec& spec,
+                        std::span<const std::string_view> args);
+  // A failed AUTH / HELLO AUTH, for the ACL LOG (reason auth).
+  void AclLogAuthFailure(Session& s, std::string_view username, std::string_view object);
+  // Whether `user` may run args (ACL DRYRUN, redis.acl_check_cmd): "" if so,
+  // else the DRYRUN text. *unknown is set when no such command exists.
+  std::string AclDryRun(const acl::User& user, std::span<const std::string_view> args,
+                        bool* unknown);
+
   // --- Transactions ---
   void BeginMulti(Session& s);
   // EXEC: runs the queued commands atomically (every shard they touch locked
@@ -117,6 +155,7 @@ class Executor {
   scripting::Runtime& scripts_;
   MonitorFeed* monitors_ = nullptr;
   std::atomic<bool> deny_scripts_disabled_{false};
+  std::unique_ptr<acl::Registry> acl_;
 };
 
 }  // namespace basalt::commands

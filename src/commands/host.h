@@ -67,6 +67,12 @@ class PubSubHub {
   virtual std::vector<std::string> Channels(SubKind kind, std::string_view pattern, bool all) = 0;
   virtual int64_t NumSub(SubKind kind, std::string_view channel) = 0;
   virtual int64_t NumPat() = 0;
+  // The ids of the sessions with a subscription `keep` refuses (ACL: a
+  // user's channel rules shrank).
+  virtual std::vector<uint64_t> SubscribersFailing(
+      const std::function<bool(const Session&, SubKind, const std::string&)>& keep) {
+    return {};
+  }
 };
 
 // Memory figures only the server knows (MEMORY STATS, INFO memory).

@@ -664,7 +664,7 @@ void RegisterKeysFamily(CommandTable& t) {
   t.Add(Spec(g, "keys", 2, kReadOnly, 0, 0, 0, "@keyspace @read @slow @dangerous", CmdKeys));
   t.Add(Spec(g, "scan", -2, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdScan));
   t.Add(Spec(g, "randomkey", 1, kReadOnly, 0, 0, 0, "@keyspace @read @slow", CmdRandomKey));
-  t.Add(Spec("connection", "select", 2, kLoading | kStale | kFast, 0, 0, 0, "@keyspace @fast",
+  t.Add(Spec("connection", "select", 2, kLoading | kStale | kFast, 0, 0, 0, "@fast @connection",
              CmdSelect));
   t.Add(Spec("server", "swapdb", 3, kWrite | kFast, 0, 0, 0, "@keyspace @write @fast @dangerous",
              CmdSwapDb));

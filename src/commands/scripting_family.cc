@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "acl/user.h"
 #include "commands/arg_parser.h"
 #include "commands/command_context.h"
 #include "commands/command_table.h"
@@ -41,6 +42,10 @@ class ScriptSession final : public Session {
  public:
   explicit ScriptSession(const Session& caller) : Session(caller.id, Origin::kScript, true) {
     set_db(caller.db());
+    // The script runs as its caller's user (ACL checks in ScriptCall).
+    user_name = caller.user_name;
+    acl_user = caller.acl_user;
+    acl_gen = caller.acl_gen;
   }
   int resp() const override { return resp_; }
   void set_resp(int v) override { resp_ = v; }
@@ -95,8 +100,13 @@ class Bridge final : public scripting::ScriptHost {
   }
 
   int AclCheck(std::span<const std::string_view> args) override {
-    // Every user may run every command until ACL users exist (issue 15).
-    return ctx_.host.executor().Resolve(args) == nullptr ? -1 : 1;
+    Executor& ex = ctx_.host.executor();
+    if (ex.Resolve(args) == nullptr) return -1;
+    if (ex.acl() == nullptr || session_.is_primary_link()) return 1;
+    const acl::User* u = ex.AclUser(session_);
+    if (u == nullptr) return 0;
+    bool unknown = false;
+    return ex.AclDryRun(*u, args, &unknown).empty() ? 1 : 0;
   }
 
   bool wrote() const { return rules_.wrote; }

@@ -21,6 +21,10 @@
 #include <utility>
 #include <vector>
 
+namespace basalt::acl {
+class User;
+}
+
 namespace basalt::commands {
 
 struct ClientTracking;
@@ -176,6 +180,15 @@ class Session {
   // pointer is the owner thread's; the object is shared with the server's
   // tracking registry.
   std::shared_ptr<ClientTracking> tracking;
+  // ACL: the name of the user this session is authenticated as (CLIENT
+  // LIST user=, CLIENT KILL USER). Written by the owner thread under the
+  // host's registry mutex; the owner reads it without the lock.
+  std::string user_name = "default";
+  // The owner thread's copy of that user, re-read from the ACL registry
+  // when its generation moved (Executor::AclUser). A script's session
+  // shares its caller's.
+  std::shared_ptr<const acl::User> acl_user;
+  uint64_t acl_gen = 0;
 
  protected:
   // A connection that turns out to be our primary's link (REPLICAOF).

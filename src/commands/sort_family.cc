@@ -19,6 +19,7 @@
 #include "commands/command_context.h"
 #include "commands/command_table.h"
 #include "commands/errors.h"
+#include "commands/executor.h"
 #include "commands/helpers.h"
 #include "common/status.h"
 #include "storage/hash_type.h"
@@ -93,6 +94,15 @@ struct SortOptions {
 // and returns false.
 bool ParseSortOptions(CommandContext& ctx, bool readonly, SortOptions* o) {
   ArgParser p(ctx.args, 2);
+  // BY with a pattern and GET read other keys: only for a user who may read
+  // every key (Redis refuses them otherwise).
+  int full_access = -1;
+  auto full = [&] {
+    if (full_access < 0) {
+      full_access = ctx.host.executor().AclFullKeyAccess(ctx.session, ctx.spec, ctx.args);
+    }
+    return full_access == 1;
+  };
   while (p.HasNext()) {
     if (p.Check("ASC")) {
       o->desc = false;
@@ -110,9 +120,18 @@ bool ParseSortOptions(CommandContext& ctx, bool readonly, SortOptions* o) {
       o->by = p.Next<std::string_view>();
       o->has_by = true;
       // A pattern without '*' means "do not sort" (BY nosort).
-      if (o->by.find('*') == std::string_view::npos) o->dontsort = true;
+      if (o->by.find('*') == std::string_view::npos) {
+        o->dontsort = true;
+      } else if (!full()) {
+        ctx.Error("ERR BY option of SORT denied due to insufficient ACL permissions.");
+        return false;
+      }
     } else if (p.remaining() >= 2 && p.Check("GET")) {
       o->gets.push_back(p.Next<std::string_view>());
+      if (!full()) {
+        ctx.Error("ERR GET option of SORT denied due to insufficient ACL permissions.");
+        return false;
+      }
     } else {
       p.Fail(errors::kSyntax);
     }

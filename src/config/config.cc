@@ -185,9 +185,10 @@ Status Config::Impl::ApplyLine(Config& c, const std::vector<std::string>& argv, 
                                             : kBadDirective);
   }
   if (name == "user") {
-    return Status::Error(!values.empty()
-                             ? "ACL users (the 'user' directive) are not supported by Basalt yet"
-                             : kBadDirective);
+    // Checked and applied by the ACL at start-up (Executor::InitAcl).
+    if (values.empty()) return Status::Error(kBadDirective);
+    c.user_directives_.emplace_back(values.begin(), values.end());
+    return Status::Ok();
   }
   if (name == "loadmodule") {
     return Status::Error(!values.empty() ? "modules (loadmodule) are not supported by Basalt yet"

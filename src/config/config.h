@@ -110,6 +110,16 @@ class Config {
   const std::vector<std::vector<std::string>>& sentinel_directives() const {
     return sentinel_directives_;
   }
+  // The `user ...` lines of the config, in order, each split into its
+  // arguments (without the leading "user"); the ACL applies them at start-up.
+  const std::vector<std::vector<std::string>>& user_directives() const {
+    return user_directives_;
+  }
+  // CONFIG REWRITE writes the lines this returns as the `user` directives
+  // (the ACL's users when there is no aclfile, or none). Set once at start-up.
+  void SetUserLinesForRewrite(std::function<std::vector<std::string>()> fn) {
+    user_lines_ = std::move(fn);
+  }
 
   // Runs `fn` after every successful CONFIG SET that names directive `name`
   // (or its alias). REQUIRES: `name` is a known directive.
@@ -172,6 +182,10 @@ class Config {
   }
   // Clients and limits.
   std::string requirepass() const { return Str(kRequirepass); }
+  // ACL: acl-pubsub-default allchannels (new users may use every channel).
+  bool acl_pubsub_allchannels() const { return Num(kAclPubsubDefault) == 0; }
+  int64_t acllog_max_len() const { return Num(kAcllogMaxLen); }
+  std::string aclfile() const { return Str(kAclfile); }
   int64_t maxclients() const { return Num(kMaxclients); }
   int64_t proto_max_bulk_len() const { return Num(kProtoMaxBulkLen); }
   int64_t client_query_buffer_limit() const { return Num(kClientQueryBufferLimit); }
@@ -455,6 +469,8 @@ class Config {
     kActiveDefragThresholdUpper,
     kMaxmemoryClients,
     kSanitizeDumpPayload,
+    kAclPubsubDefault,
+    kAcllogMaxLen,
     kNumSlotCount
   };
   enum StrSlot : int {
@@ -490,6 +506,7 @@ class Config {
     kTlsProtocols,
     kTlsCiphers,
     kTlsCiphersuites,
+    kAclfile,
     kStrSlotCount
   };
 
@@ -518,6 +535,8 @@ class Config {
   std::string config_file_;
   bool sentinel_mode_ = false;
   std::vector<std::vector<std::string>> sentinel_directives_;
+  std::vector<std::vector<std::string>> user_directives_;
+  std::function<std::vector<std::string>()> user_lines_;
   // Keyed by canonical directive name. Written only before concurrent use.
   std::map<std::string, std::vector<std::function<void(const Config&)>>, std::less<>> on_change_;
   std::map<std::string, std::vector<std::function<Status(const Config&)>>, std::less<>> on_apply_;

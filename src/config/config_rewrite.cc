@@ -105,6 +105,23 @@ std::string Config::Impl::RewriteText(const Config& c, const std::string& old) {
     }
     for (; used < mine.size(); used++) lines[mine[used]].clear();  // no longer needed
   }
+  // ACL users: the current ones replace the `user` lines (none with an
+  // aclfile), as redis-server rewrites them.
+  if (c.user_lines_) {
+    std::vector<std::string> users = c.user_lines_();
+    auto uit = slots.find("user");
+    std::vector<size_t> none;
+    const std::vector<size_t>& mine = uit == slots.end() ? none : uit->second;
+    size_t used = 0;
+    for (std::string& u : users) {
+      if (used < mine.size()) {
+        lines[mine[used++]] = std::move(u);
+      } else {
+        appended.push_back(std::move(u));
+      }
+    }
+    for (; used < mine.size(); used++) lines[mine[used]].clear();
+  }
   if (!appended.empty()) {
     if (!has_marker) {
       lines.emplace_back();

@@ -158,9 +158,10 @@ std::vector<Spec> BuildTable() {
       Bool("stop-writes-on-bgsave-error", "", 0, true, C::kStopWritesOnBgsaveError),
       // ---- The rest of Redis 7.0's directives, alphabetically. A row without a slot
       // is not implemented by Basalt yet: only its default is accepted ----
-      Enum("acl-pubsub-default", "", 0, "resetchannels", "allchannels resetchannels"),
-      Str("aclfile", "", I, ""),
-      Int("acllog-max-len", "", 0, "128", 0, kLLMax),
+      Enum("acl-pubsub-default", "", 0, "resetchannels", "allchannels resetchannels",
+           C::kAclPubsubDefault),
+      Str("aclfile", "", I, "", C::kAclfile),
+      Int("acllog-max-len", "", 0, "128", 0, kLLMax, C::kAcllogMaxLen),
       Int("active-defrag-cycle-max", "", 0, "25", 1, 99, C::kActiveDefragCycleMax),
       Int("active-defrag-cycle-min", "", 0, "1", 1, 99, C::kActiveDefragCycleMin),
       Mem("active-defrag-ignore-bytes", "", 0, "104857600", 1, kLLMax, C::kActiveDefragIgnoreBytes),

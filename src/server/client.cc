@@ -47,7 +47,7 @@ constexpr size_t kKeepOutputCapacity = 64 * 1024;
 
 Client::Client(Server* server, Worker* worker, int fd_in, uint64_t id_in, std::string addr_in,
                std::string laddr_in, bool unix_in, std::shared_ptr<tls::Transport> tls)
-    : commands::Session(id_in, commands::Origin::kClient, server->config().requirepass().empty()),
+    : commands::Session(id_in, commands::Origin::kClient, server->executor().AclDefaultOpen()),
       fd(fd_in),
       addr(std::move(addr_in)),
       laddr(std::move(laddr_in)),
@@ -803,7 +803,7 @@ std::string Client::InfoLine() const {
   snprintf(buf, sizeof(buf),
            "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu "
            "psub=%zu ssub=%zu multi=%d qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=%zu rbs=%zu "
-           "rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=default redir=%lld "
+           "rbp=%zu obl=%zu oll=0 omem=0 tot-mem=%zu events=r cmd=%s user=%s redir=%lld "
            "resp=%d",
            (unsigned long long)id, addr.c_str(), laddr.c_str(), fd, name.c_str(),
            (long long)((now - created_ms) / 1000),
@@ -812,7 +812,7 @@ std::string Client::InfoLine() const {
            qcap > qlen ? qcap - qlen : 0,
            multi_mem_shared.load(std::memory_order_relaxed), qcap, qlen,
            obuf_len.load(std::memory_order_relaxed), qcap + sizeof(Client),
-           cmd ? cmd->name.c_str() : "NULL", tracking_on ? (long long)t->redirect.load() : -1LL,
+           cmd ? cmd->name.c_str() : "NULL", user_name.c_str(), tracking_on ? (long long)t->redirect.load() : -1LL,
            resp_shared_.load(std::memory_order_relaxed));
   return buf;
 }

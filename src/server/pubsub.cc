@@ -68,6 +68,23 @@ bool PubSub::Unsubscribe(commands::Session* s, SubKind kind, std::string_view na
   return true;
 }
 
+std::vector<uint64_t> PubSub::SubscribersFailing(
+    const std::function<bool(const commands::Session&, SubKind, const std::string&)>& keep) {
+  std::vector<uint64_t> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (SubKind k : {SubKind::kChannel, SubKind::kPattern, SubKind::kShard}) {
+    for (const auto& [name, clients] : MapFor(k)) {
+      for (const Client* c : clients) {
+        const commands::Session& s = *c;
+        if (!keep(s, k, name) && std::find(out.begin(), out.end(), s.id) == out.end()) {
+          out.push_back(s.id);
+        }
+      }
+    }
+  }
+  return out;
+}
+
 void PubSub::UnsubscribeAll(commands::Session* s) {
   for (SubKind k : {SubKind::kChannel, SubKind::kPattern, SubKind::kShard}) {
     for (const std::string& n : s->subscriptions(k)) Unsubscribe(s, k, n);

@@ -44,6 +44,9 @@ class PubSub final : public commands::PubSubHub {
   std::vector<std::string> Channels(SubKind kind, std::string_view pattern, bool all) override;
   int64_t NumSub(SubKind kind, std::string_view channel) override;
   int64_t NumPat() override;
+  std::vector<uint64_t> SubscribersFailing(
+      const std::function<bool(const commands::Session&, SubKind, const std::string&)>& keep)
+      override;
   // Distinct channels (or patterns, or shard channels) with a subscriber.
   size_t Count(SubKind kind);
   bool Active() const;  // any subscription at all (cheap pre-check)

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "commands/command_context.h"
@@ -48,6 +49,11 @@ Server::Server(std::unique_ptr<Config> config)
     commands::RegisterAllFamilies(commands_);
   }
   executor_.set_monitors(&monitors_);
+  if (std::string acl_error = executor_.InitAcl(); !acl_error.empty()) {
+    // Redis stops start-up on a bad `user` line or aclfile.
+    Log(LogLevel::kWarning, "%s", acl_error.c_str());
+    std::exit(1);
+  }
   other_stats_ = std::make_unique<ThreadStats>(commands_.by_id().size() + 1);
   commands::SetSharedStats(other_stats_.get());
   int threads = int(config_->threads());

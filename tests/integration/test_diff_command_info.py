@@ -27,9 +27,7 @@ from servers import target_is_basalt
 # (command or subcommand, element) pairs where Basalt's COMMAND INFO differs
 # from redis-server 7.0.15's, known and reported; element is one of ELEMENTS.
 # Subcommands: Basalt may lack some (COMMAND LIST tells), never add one.
-KNOWN_DIFFERENCES = {
-    ('select', 'acl'),  # Basalt: @keyspace @fast; Redis: @fast @connection
-}
+KNOWN_DIFFERENCES = set()
 
 ELEMENTS = ['name', 'arity', 'flags', 'first_key', 'last_key', 'step', 'acl', 'tips',
             'key_specs', 'subcommands']
