@@ -278,7 +278,6 @@ TEST(ConfigTest, LoadErrorReasons) {
       {"replicaof a b", "Invalid master port"},
       {"lua-replicate-commands", "Bad directive or wrong number of arguments"},
       {"cluster-enabled yes", "'cluster-enabled' other than 'no' is not supported by Basalt yet"},
-      {"activedefrag yes", "'activedefrag' other than 'no' is not supported by Basalt yet"},
       {"shutdown-on-sigint save nosave",
        "shutdown options SAVE and NOSAVE can't be used simultaneously"},
       {"shutdown-on-sigterm later",
@@ -433,9 +432,9 @@ TEST(ConfigTest, SetErrorsAreRedisBytes) {
             "parameters");
   EXPECT_EQ(SetError(*c, {"port", "7311", "foo", "1"}),
             "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
-  EXPECT_EQ(SetError(*c, {"activedefrag", "yes"}),
-            "ERR CONFIG SET failed (possibly related to argument 'activedefrag') - "
-            "'activedefrag' other than 'no' is not supported by Basalt yet");
+  EXPECT_EQ(SetError(*c, {"jemalloc-bg-thread", "no"}),
+            "ERR CONFIG SET failed (possibly related to argument 'jemalloc-bg-thread') - "
+            "'jemalloc-bg-thread' other than 'yes' is not supported by Basalt yet");
   EXPECT_EQ(SetError(*c, {"replicaof", "a 1"}),
             "ERR CONFIG SET failed (possibly related to argument 'replicaof') - can't set "
             "immutable config");
