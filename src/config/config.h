@@ -148,6 +148,10 @@ class Config {
   std::string logfile() const { return Str(kLogfile); }
   int64_t databases() const { return Num(kDatabases); }
   int64_t threads() const { return Num(kThreads); }  // 0 = number of cores
+  // Redis's I/O threads. Basalt's workers each read, run and write for their
+  // own connections; io-threads N (N > 1) sizes them when `threads` is auto.
+  int64_t io_threads() const { return Num(kIoThreads); }
+  bool io_threads_do_reads() const { return Num(kIoThreadsDoReads) != 0; }
   // Process-level directives (docs/compatibility.md, Configuration).
   bool syslog_enabled() const { return Num(kSyslogEnabled) != 0; }
   std::string syslog_ident() const { return Str(kSyslogIdent); }
@@ -407,6 +411,8 @@ class Config {
     kMinReplicasAck,
     kMinReplicasAckTimeout,
     kThreads,
+    kIoThreads,
+    kIoThreadsDoReads,
     kShardsPerThread,
     kEnableProtectedConfigs,
     kEnableDebugCommand,

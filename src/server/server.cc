@@ -57,6 +57,9 @@ Server::Server(std::unique_ptr<Config> config)
   other_stats_ = std::make_unique<ThreadStats>(commands_.by_id().size() + 1);
   commands::SetSharedStats(other_stats_.get());
   int threads = int(config_->threads());
+  // A redis.conf asking for io-threads N gets N workers (each does its own
+  // reads, commands and writes, so io-threads-do-reads has nothing to add).
+  if (threads <= 0 && config_->io_threads() > 1) threads = int(config_->io_threads());
   if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
   uint32_t shards = uint32_t(threads) * uint32_t(std::max<int64_t>(1, config_->shards_per_thread()));
   if (shards < 16) shards = 16;

@@ -17,6 +17,7 @@ import threading
 
 import pytest
 
+import servers
 from helpers import wait_for
 from repl_util import pause, resume
 from resp_client import ConnectionClosed
@@ -710,3 +711,17 @@ def test_second_sigint_while_waiting_exits_at_once():
         resume(replica)
         finish(primary)
         finish(replica)
+
+
+def test_io_threads_sizes_the_workers(make_server):
+    """io-threads N (N > 1) gives N worker threads when `threads` is auto; an
+    explicit `threads` wins. Both directives read back as set."""
+    srv = make_server('--io-threads', '3', '--io-threads-do-reads', 'yes')
+    c = srv.client()
+    assert c.config_get('io-threads') == {'io-threads': '3'}
+    assert c.config_get('io-threads-do-reads') == {'io-threads-do-reads': 'yes'}
+    if not servers.target_is_basalt():
+        return  # worker_threads is Basalt's own INFO field
+    assert c.info('server')['worker_threads'] == 3
+    srv2 = make_server('--io-threads', '3', threads=2)
+    assert srv2.client().info('server')['worker_threads'] == 2
