@@ -192,10 +192,10 @@ void CmdXReadGeneric(CommandContext& ctx, bool xreadgroup) {
       streams_arg = i + 1;
       nstreams = args.size() - streams_arg;
       if (nstreams % 2 != 0) {
-        std::string name = xreadgroup ? "XREADGROUP" : "XREAD";
-        return ctx.Error("ERR Unbalanced " + name +
-                         " list of streams: for each stream key an ID or '" +
-                         (xreadgroup ? ">" : "$") + "' must be specified.");
+        // Redis 7.0 sends XREAD's text for XREADGROUP too.
+        return ctx.Error(
+            "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
+            "specified.");
       }
       nstreams /= 2;
       break;

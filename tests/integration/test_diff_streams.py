@@ -536,3 +536,14 @@ def test_node_limits_and_dump_bytes(differ):
         script.append('XADD t %d-0 a %d b %s' % (i, i, 'y' * i))
     script += ['XINFO STREAM t', 'DUMP t', 'CONFIG SET stream-node-max-entries 100']
     differ(script)
+
+
+def test_xreadgroup_unbalanced_error(differ):
+    """Found by test_diff_grammar: Redis 7.0 answers XREAD's text for XREADGROUP."""
+    differ([
+        'XADD s 1-1 f v',
+        'XGROUP CREATE s g 0',
+        'XREADGROUP GROUP g c STREAMS s s >',
+        'XREADGROUP GROUP g c COUNT 1 NOACK STREAMS s 0 0',
+        'XREAD STREAMS s s 0',
+    ])
