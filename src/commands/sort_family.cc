@@ -145,6 +145,11 @@ StatusOr<SortResult> OpSort(storage::Database& db, std::string_view key, SortOpt
       !Holds<storage::ZSetObject>(src)) {
     return Status::Error(errors::kWrongType);
   }
+  // Redis turns a sorted set into its skiplist encoding before it sorts it,
+  // whatever the options (OBJECT ENCODING shows it afterwards).
+  if (src != nullptr && Holds<storage::ZSetObject>(src)) {
+    static_cast<storage::ZSetObject*>(src->obj())->ConvertToSkiplist();
+  }
   // A set has no order of its own: when the result is stored, sort it anyway
   // so that replicas and the AOF get the same list.
   if (o.dontsort && src != nullptr && Holds<storage::SetObject>(src) && o.has_store) {

@@ -98,3 +98,22 @@ def test_sort_getkeys(differ):
         'COMMAND GETKEYS SORT abc',
         'COMMAND GETKEYS SORT_RO abc',
     ])
+
+
+def test_sort_converts_zset_to_skiplist(differ):
+    """Found by test_diff_grammar: SORT (and SORT_RO) turn a sorted set into
+    its skiplist encoding, even when the sort itself fails."""
+    differ([
+        'ZADD z 1 a 2 b',
+        'OBJECT ENCODING z',
+        'SORT z ALPHA',
+        'OBJECT ENCODING z',
+        'ZADD z2 1 a',
+        'SORT_RO z2',
+        'OBJECT ENCODING z2',
+        'ZADD z3 1 1 2 2',
+        'SORT z3 BY nosort LIMIT 0 1',
+        'OBJECT ENCODING z3',
+        'ZADD z3 3 3',
+        'ZRANGE z3 0 -1 WITHSCORES',
+    ])
