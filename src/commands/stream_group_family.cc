@@ -413,12 +413,13 @@ bool GroupTarget(CommandContext& ctx, KeyGuard& g, bool mkstream, bool need_grou
 void CmdXGroupCreate(CommandContext& ctx) {
   bool mkstream = false;
   int64_t entries_read = storage::kInvalidEntriesRead;
-  if (ctx.args.size() > 8) return ctx.Error(errors::SubcommandSyntax(ctx.args[1], "XGROUP"));
+  // As in Redis: the options, then the key, then the argument count.
   if (!ParseGroupOptions(ctx, true, &mkstream, &entries_read)) return;
   KeyGuard g(ctx.db(), ctx.args[2]);
   StreamObject* s;
   StreamGroup* grp;
   if (!GroupTarget(ctx, g, mkstream, false, &s, &grp)) return;
+  if (ctx.args.size() > 8) return ctx.Error(errors::SubcommandSyntax(ctx.args[1], "XGROUP"));
   StreamID id;
   if (ctx.args[4] == "$") {
     id = s != nullptr ? s->last_id() : StreamID{};
@@ -442,16 +443,15 @@ void CmdXGroupCreate(CommandContext& ctx) {
 void CmdXGroupSetId(CommandContext& ctx) {
   bool mkstream = false;
   int64_t entries_read = storage::kInvalidEntriesRead;
-  if (ctx.args.size() != 5 && ctx.args.size() != 7) {
-    // Options are parsed first, as Redis does.
-    if (!ParseGroupOptions(ctx, false, &mkstream, &entries_read)) return;
-    return ctx.Error(errors::SubcommandSyntax(ctx.args[1], "XGROUP"));
-  }
+  // As in Redis: the options, then the key and group, then the argument count.
   if (!ParseGroupOptions(ctx, false, &mkstream, &entries_read)) return;
   KeyGuard g(ctx.db(), ctx.args[2]);
   StreamObject* s;
   StreamGroup* grp;
   if (!GroupTarget(ctx, g, false, true, &s, &grp)) return;
+  if (ctx.args.size() != 5 && ctx.args.size() != 7) {
+    return ctx.Error(errors::SubcommandSyntax(ctx.args[1], "XGROUP"));
+  }
   StreamID id;
   if (ctx.args[4] == "$") {
     id = s->last_id();

@@ -547,3 +547,27 @@ def test_xreadgroup_unbalanced_error(differ):
         'XREADGROUP GROUP g c COUNT 1 NOACK STREAMS s 0 0',
         'XREAD STREAMS s s 0',
     ])
+
+
+def test_xgroup_checks_options_key_then_arity(differ):
+    """Found by test_diff_grammar: XGROUP CREATE/SETID parse their options,
+    then look at the key (and SETID's group), and only then count arguments."""
+    differ([
+        'XGROUP CREATE k1 g1 1-1 MKSTREAM MKSTREAM ENTRIESREAD 1.5',
+        'XGROUP CREATE kq g 0 MKSTREAM MKSTREAM MKSTREAM MKSTREAM MKSTREAM',
+        'EXISTS kq',
+        'XGROUP CREATE kq g2 0 MKSTREAM ENTRIESREAD 1 ENTRIESREAD 2',
+        'XGROUP CREATE kq g2 0 ENTRIESREAD 1 ENTRIESREAD 2',
+        'XGROUP SETID kq g 0 ENTRIESREAD 1 ENTRIESREAD 2',
+        'XGROUP SETID kq g 0 ENTRIESREAD 1 ENTRIESREAD',
+        'XGROUP SETID kq g 0 MKSTREAM',
+        'XADD s 1-1 f v',
+        'XGROUP CREATE s g 0',
+        'XGROUP CREATE s g 0 MKSTREAM MKSTREAM MKSTREAM MKSTREAM',
+        'XGROUP SETID s nogroup 0 ENTRIESREAD 1 ENTRIESREAD 2',
+        'XGROUP SETID s g 0 ENTRIESREAD 1 ENTRIESREAD 2',
+        'XGROUP SETID s g 0 ENTRIESREAD x ENTRIESREAD 2',
+        'SET str v',
+        'XGROUP CREATE str g 0 MKSTREAM MKSTREAM MKSTREAM MKSTREAM',
+        'XGROUP SETID str g 0 ENTRIESREAD 1 ENTRIESREAD 2',
+    ])
