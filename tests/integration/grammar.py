@@ -227,6 +227,17 @@ SETUP = [
     ['SET', 'w_a', '3'], ['SET', 'w_b', '1'], ['HSET', 'h_a', 'f', 'x'],
 ]
 
+# Extra state for some groups, so their commands find something to act on.
+GROUP_SETUP = {
+    'generic': [['SET', 'k1', 'v'], ['RPUSH', 'k2', 'a', 'b']],
+    'stream': [['XADD', 'k1', '1-1', 'a', '1'], ['XADD', 'k1', '2-1', 'b', '2'],
+               ['XGROUP', 'CREATE', 'k1', 'g2', '0'], ['XADD', 'stm', '2-2', 'g', 'w'],
+               ['XADD', 'k2', '5-0', 'x', 'y'], ['XGROUP', 'CREATE', 'k2', 'g1', '0'],
+               ['XREADGROUP', 'GROUP', 'g1', 'c1', 'COUNT', '1', 'STREAMS', 'stm', '>']],
+}
+# Groups whose commands mostly want one pre-filled key.
+GROUP_KEY = {'stream': 'stm'}
+
 EDGE_INTS = ['9223372036854775807', '-9223372036854775808', '9223372036854775808', 'x', '1.5', '']
 SMALL_INTS = ['0', '1', '2', '3', '-1', '-2', '5', '10']
 MEMBERS = ['a', 'b', 'c', '1', '2', '-1', '3.5', '10', '']
@@ -249,14 +260,17 @@ RADII = ['100', '200', '200000', '0', '-1', '1000.5']
 class Generator:
     """Seeded invocations of one command (plus neighbours from its group)."""
 
-    def __init__(self, grammar, seed):
+    def __init__(self, grammar, seed, group=None):
         self.grammar = grammar
         self.r = random.Random(seed)
+        self.preferred_key = GROUP_KEY.get(group)
 
     # -- values ------------------------------------------------------------
 
     def key(self):
         r = self.r
+        if self.preferred_key and r.random() < 0.4:
+            return self.preferred_key
         return r.choice(TYPED_KEYS) if r.random() < 0.2 else r.choice(MAIN_KEYS)
 
     def integer(self, name):
@@ -449,19 +463,20 @@ def generate(grammar, cmd, steps=40, salt=0):
     its group (so there is state to act on), some MULTI/EXEC blocks, SELECT
     and SWAPDB now and then."""
     seed = seed_of(cmd, salt)
-    g = Generator(grammar, seed)
-    r = g.r
     group = grammar[cmd]['group']
+    g = Generator(grammar, seed, group)
+    r = g.r
     neighbours = sorted(n for n, d in grammar.items()
                         if d['group'] == group and exclusion(n) is None and n != cmd)
-    script = [Step(s) for s in SETUP]
+    setup = SETUP + GROUP_SETUP.get(group, [])
+    script = [Step(s) for s in setup]
 
     def one():
         name = cmd if (not neighbours or r.random() < 0.6) else r.choice(neighbours)
         inv = g.invocation(name)
         return Step(inv, mode_of(inv))
 
-    while len(script) < steps + len(SETUP):
+    while len(script) < steps + len(setup):
         roll = r.random()
         if roll < 0.08:
             body = []
