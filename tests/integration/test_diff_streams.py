@@ -571,3 +571,23 @@ def test_xgroup_checks_options_key_then_arity(differ):
         'XGROUP CREATE str g 0 MKSTREAM MKSTREAM MKSTREAM MKSTREAM',
         'XGROUP SETID str g 0 ENTRIESREAD 1 ENTRIESREAD 2',
     ])
+
+
+def test_xsetid_below_current_max_deleted(differ):
+    """Found by test_diff_grammar: Redis 7.0's XSETID checks the top item and a
+    MAXDELETEDID argument, not the stream's current max_deleted_entry_id."""
+    differ([
+        'XADD s 1-1 a 1',
+        'XADD s 2-1 a 1',
+        'XDEL s 2-1',
+        'XSETID s 0-1',
+        'XSETID s 1-5',
+        'XINFO STREAM s',
+        'XSETID s 2-0',
+        'XDEL s 1-1',
+        'XSETID s 0-1',
+        'XSETID s 2-0 MAXDELETEDID 3-0 ENTRIESADDED 5',
+        'XSETID s 2-1 ENTRIESADDED 1',
+        'XSETID s 1-1 MAXDELETEDID 0-0 ENTRIESADDED 5',
+        'XINFO STREAM s',
+    ])
