@@ -155,8 +155,10 @@ def mode_of(args):
     mode = MODES.get(name, EXACT)
     if name in ('sort', 'sort_ro'):
         low = [str(a).lower() for a in args]
-        if 'nosort' in low:
-            # BY nosort keeps a set's internal order, which is unspecified.
+        by = [low[i + 1] for i in range(len(low) - 1) if low[i] == 'by']
+        if any('*' not in p for p in by):
+            # BY without '*' (nosort, '#', ...) keeps a set's internal order,
+            # which is unspecified.
             mode = SKIP_VALUE
         elif 'by' in low and 'alpha' in low:
             # ALPHA BY leaves ties (equal or missing weights) in the order the
@@ -459,6 +461,25 @@ class Generator:
         return inv
 
 
+def bulk_step(r, group):
+    """A write past the listpack/intset limits, so the big encodings meet the
+    generated options too (zset scores all equal: lex ranges on a skiplist with
+    different scores depend on its random levels in Redis)."""
+    k = r.choice(MAIN_KEYS)
+    n = r.randint(130, 300)
+    if group == 'hash':
+        return ['HSET', k] + sum((['f%d' % j, str(j)] for j in range(n)), [])
+    if group == 'list':
+        return ['RPUSH', k] + ['e%d' % j for j in range(n)]
+    if group == 'set':
+        if r.random() < 0.5:
+            return ['SADD', k] + [str(j * 3) for j in range(n * 2)]
+        return ['SADD', k] + ['s%d' % j for j in range(n)]
+    if group == 'sorted-set':
+        return ['ZADD', k] + sum((['0', 'z%03d' % j] for j in range(n)), [])
+    return None
+
+
 def seed_of(name, salt=0):
     return zlib.crc32(('%s/%d' % (name, salt)).encode())
 
@@ -496,6 +517,8 @@ def generate(grammar, cmd, steps=40, salt=0):
             script.append(Step(['SELECT', r.choice(['0', '1', '0'])]))
         elif roll < 0.11:
             script.append(Step(['SWAPDB', '0', '1']))
+        elif roll < 0.13 and group in ('hash', 'list', 'set', 'sorted-set'):
+            script.append(Step(bulk_step(r, group)))
         else:
             script.append(one())
     return seed, script
