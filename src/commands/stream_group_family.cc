@@ -302,6 +302,39 @@ void CmdXReadGeneric(CommandContext& ctx, bool xreadgroup) {
     }
     if (serve[i]) served++;
   }
+  // A key named more than once with ">": Redis serves the occurrences in turn,
+  // so a later one gets only what the earlier ones left (nothing without
+  // COUNT), and is left out of the reply when that is nothing.
+  if (xreadgroup) {
+    std::vector<std::pair<std::string_view, uint64_t>> left;  // undelivered, per key
+    for (size_t i = 0; i < nstreams; i++) {
+      if (!serve[i] || !is_new[i]) continue;
+      std::string_view key = args[streams_arg + i];
+      bool named_again = false;
+      for (size_t j = 0; j < nstreams; j++) {
+        if (j != i && is_new[j] && args[streams_arg + j] == key) named_again = true;
+      }
+      if (!named_again) continue;
+      auto it = std::find_if(left.begin(), left.end(), [&](const auto& p) { return p.first == key; });
+      if (it == left.end()) {
+        uint64_t n = 0;
+        StreamID from = groups[i]->last_id;
+        from.Incr();
+        streams[i]->Range(from, StreamID::Max(), false, [&](const StreamID&, const auto&) {
+          n++;
+          return true;
+        });
+        left.emplace_back(key, n);
+        it = left.end() - 1;
+      }
+      if (it->second == 0) {
+        serve[i] = false;
+        served--;
+        continue;
+      }
+      it->second -= count > 0 ? std::min<uint64_t>(uint64_t(count), it->second) : it->second;
+    }
+  }
 
   if (served > 0) {
     int64_t now = NowMs();

@@ -591,3 +591,26 @@ def test_xsetid_below_current_max_deleted(differ):
         'XSETID s 1-1 MAXDELETEDID 0-0 ENTRIESADDED 5',
         'XINFO STREAM s',
     ])
+
+
+def test_xreadgroup_same_key_twice(differ):
+    """Found by test_diff_grammar: with a key named twice with '>', Redis
+    serves the occurrences in turn and leaves out one that gets nothing."""
+    differ([
+        'XADD s 1-1 a 1',
+        'XADD s 2-1 b 2',
+        'XADD s 3-1 c 3',
+        'XGROUP CREATE s g 0',
+        'XREADGROUP GROUP g c STREAMS s s > >',
+        'XADD s 4-1 d 4',
+        'XADD s 5-1 e 5',
+        'XADD s 6-1 f 6',
+        'XREADGROUP GROUP g c COUNT 2 STREAMS s s > >',
+        'XREADGROUP GROUP g c COUNT 1 STREAMS s s s > > >',
+        'XREADGROUP GROUP g c STREAMS s s > 0',
+        'XREADGROUP GROUP g c STREAMS s s 0 >',
+        'XADD s 7-1 g 7',
+        'XREADGROUP GROUP g c2 NOACK STREAMS s s > >',
+        'XPENDING s g',
+        'XREAD STREAMS s s 5-1 6-1',
+    ])
