@@ -20,6 +20,7 @@ looser comparison in MODES (the markers of diff.py).
 mismatch, raises with the seed, the script prefix and both replies.
 """
 
+import os
 import random
 import zlib
 
@@ -245,6 +246,9 @@ GROUP_SETUP = {
 # Groups whose commands mostly want one pre-filled key.
 GROUP_KEY = {'stream': 'stm'}
 
+# Share of invocations broken on purpose (GRAMMAR_MUTATE, to explore errors).
+MUTATE = float(os.environ.get('GRAMMAR_MUTATE', '0.08'))
+
 EDGE_INTS = ['9223372036854775807', '-9223372036854775808', '9223372036854775808', 'x', '1.5', '']
 SMALL_INTS = ['0', '1', '2', '3', '-1', '-2', '5', '10']
 MEMBERS = ['a', 'b', 'c', '1', '2', '-1', '3.5', '10', '']
@@ -456,7 +460,7 @@ class Generator:
 
     def invocation(self, cmd):
         inv = self.gen(cmd, self.grammar[cmd]['arguments'])
-        if self.r.random() < 0.08:
+        if self.r.random() < MUTATE:
             inv = self.mutate(inv)
         return inv
 

@@ -20,6 +20,7 @@ Environment, for exploring:
   GRAMMAR_ONLY=cmd[,cmd]   run only these commands
   GRAMMAR_STEPS=n          steps per command (default 40)
   GRAMMAR_SALT=n           another seed for every command (default 0)
+  GRAMMAR_MUTATE=f         share of invocations broken on purpose (default 0.08)
 """
 
 import os
