@@ -315,7 +315,8 @@ void CmdXReadGeneric(CommandContext& ctx, bool xreadgroup) {
         if (j != i && is_new[j] && args[streams_arg + j] == key) named_again = true;
       }
       if (!named_again) continue;
-      auto it = std::find_if(left.begin(), left.end(), [&](const auto& p) { return p.first == key; });
+      auto it =
+          std::find_if(left.begin(), left.end(), [&](const auto& p) { return p.first == key; });
       if (it == left.end()) {
         uint64_t n = 0;
         StreamID from = groups[i]->last_id;
