@@ -163,6 +163,8 @@ StatusOr<SortResult> OpSort(storage::Database& db, std::string_view key, SortOpt
       case ValueType::kList: {
         auto* l = static_cast<storage::ListObject*>(src->obj());
         for (auto it = l->Begin(); it.Valid(); it.Next()) items.emplace_back(std::string(it.value()));
+        // Unsorted, a list keeps its order, read from the tail with DESC (as Redis does).
+        if (o.dontsort && o.desc) std::reverse(items.begin(), items.end());
         break;
       }
       case ValueType::kSet: {

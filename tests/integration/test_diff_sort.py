@@ -117,3 +117,20 @@ def test_sort_converts_zset_to_skiplist(differ):
         'ZADD z3 3 3',
         'ZRANGE z3 0 -1 WITHSCORES',
     ])
+
+
+def test_sort_nosort_desc_list(differ):
+    """Found by test_diff_grammar: BY nosort on a list keeps its order, read
+    from the tail with DESC (LIMIT counts from there)."""
+    differ([
+        'RPUSH l a b c d',
+        'SORT l BY nosort DESC',
+        'SORT l BY nosort DESC LIMIT 1 2',
+        'SORT l BY nosort LIMIT 1 2',
+        'SORT l BY nosort DESC LIMIT -1 10',
+        'SORT l BY nosort DESC LIMIT 2 -1',
+        'SORT l BY k[0-1] DESC GET # GET w_*',
+        'SORT l BY nosort DESC STORE d',
+        'LRANGE d 0 -1',
+        'SORT_RO l BY nosort DESC',
+    ])
