@@ -154,19 +154,28 @@ NOT_IN_MULTI = {'object|refcount'}
 def mode_of(args):
     name = command_name(args)
     mode = MODES.get(name, EXACT)
-    if name in ('sort', 'sort_ro'):
-        low = [str(a).lower() for a in args]
-        by = [low[i + 1] for i in range(len(low) - 1) if low[i] == 'by']
-        if any('*' not in p for p in by):
-            # BY without '*' (nosort, '#', ...) keeps a set's internal order,
-            # which is unspecified.
-            mode = SKIP_VALUE
-        elif 'by' in low and 'alpha' in low:
-            # ALPHA BY leaves ties (equal or missing weights) in the order the
-            # elements came in, which for a set is its unspecified hash order;
-            # with LIMIT even the chosen elements differ.
-            mode = SKIP_VALUE if 'limit' in low else UNORDERED
+    if name in ('sort', 'sort_ro') and sort_order_unspecified(args):
+        # With LIMIT even the chosen elements may differ: only the shape counts
+        # (generate() drops LIMIT when GET patterns would make nils move).
+        mode = SKIP_VALUE if 'limit' in [str(a).lower() for a in args] else UNORDERED
     return mode
+
+
+def sort_order_unspecified(args):
+    """True if SORT's order may follow a set's hash order: BY without '*'
+    (nosort, '#', ...) keeps the set's order, and ALPHA BY leaves ties (equal
+    or missing weights) in the order the elements came in."""
+    low = [str(a).lower() for a in args]
+    by = [low[i + 1] for i in range(len(low) - 1) if low[i] == 'by']
+    return any('*' not in p for p in by) or (bool(by) and 'alpha' in low)
+
+
+def drop_limit(args):
+    out = list(args)
+    for i in range(len(out) - 2):
+        if str(out[i]).lower() == 'limit':
+            return out[:i] + out[i + 3:]
+    return out
 
 
 def command_name(args):
@@ -504,6 +513,9 @@ def generate(grammar, cmd, steps=40, salt=0):
     def one():
         name = cmd if (not neighbours or r.random() < 0.6) else r.choice(neighbours)
         inv = g.invocation(name)
+        if (name in ('sort', 'sort_ro') and sort_order_unspecified(inv)
+                and 'get' in [str(a).lower() for a in inv]):
+            inv = drop_limit(inv)
         return Step(inv, mode_of(inv))
 
     while len(script) < steps + len(setup):
