@@ -197,10 +197,11 @@ bool ZSetWhere(std::string_view w) {
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void CmdBLMPop(CommandContext& ctx) {
-  auto deadline = TimeoutArg(ctx, ctx.args[1]);
-  if (!deadline) return;
+  // Redis reads numkeys, the keys, the side and COUNT before the timeout.
   MPopArgs a;
   if (!ParseMPop(ctx, 2, ListWhere, &a)) return;
+  auto deadline = TimeoutArg(ctx, ctx.args[1]);
+  if (!deadline) return;
   ListEnd end = EqualsIgnoreCase(a.where, "left") ? ListEnd::kLeft : ListEnd::kRight;
   storage::Database& db = ctx.db();
   {
@@ -271,10 +272,11 @@ void CmdBZPopMax(CommandContext& ctx) { BZPopGeneric(ctx, true); }
 
 // BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
 void CmdBZMPop(CommandContext& ctx) {
-  auto deadline = TimeoutArg(ctx, ctx.args[1]);
-  if (!deadline) return;
+  // Redis reads numkeys, the keys, the side and COUNT before the timeout.
   MPopArgs a;
   if (!ParseMPop(ctx, 2, ZSetWhere, &a)) return;
+  auto deadline = TimeoutArg(ctx, ctx.args[1]);
+  if (!deadline) return;
   bool max = EqualsIgnoreCase(a.where, "max");
   storage::Database& db = ctx.db();
   {

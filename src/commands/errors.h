@@ -97,6 +97,8 @@ inline constexpr char kCountOutOfRange[] =
     "ERR value is out of range, value must between -9223372036854775807 and "
     "9223372036854775807";
 inline constexpr char kOutOfRange[] = "ERR value is out of range";
+inline constexpr char kIntOutOfRange[] =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 // hll
 inline constexpr char kNotHll[] = "WRONGTYPE Key is not a valid HyperLogLog string value.";
 inline constexpr char kNoKey[] = "ERR The specified key does not exist";

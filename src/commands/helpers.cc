@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 #include "common/clock.h"
@@ -12,6 +13,11 @@ std::optional<int> DbIndexArg(CommandContext& ctx, std::string_view s) {
   auto v = ParseInt64(s);
   if (!v) {
     ctx.Error(errors::kNotInteger);
+    return std::nullopt;
+  }
+  // Redis reads a DB index as a C int first: a value outside int's range has its own error.
+  if (*v < INT32_MIN || *v > INT32_MAX) {
+    ctx.Error(errors::kIntOutOfRange);
     return std::nullopt;
   }
   if (*v < 0 || *v >= ctx.host.keyspace().db_count()) {

@@ -343,7 +343,9 @@ void CmdCopy(CommandContext& ctx) {
       replace = true;
     } else if (p.remaining() >= 2 && p.Check("DB")) {
       int64_t d = p.Next<int64_t>();
-      if (p.ok() && (d < 0 || d >= ctx.host.keyspace().db_count())) {
+      if (p.ok() && (d < INT32_MIN || d > INT32_MAX)) {
+        p.Fail(errors::kIntOutOfRange);
+      } else if (p.ok() && (d < 0 || d >= ctx.host.keyspace().db_count())) {
         p.Fail(errors::kDbIndexOutOfRange);
       }
       dst_db = int(d);
@@ -503,16 +505,9 @@ void CmdRandomKey(CommandContext& ctx) {
 
 // SELECT index
 void CmdSelect(CommandContext& ctx) {
-  auto d = ParseInt64(ctx.args[1]);
-  if (!d) {
-    ctx.Error(errors::kNotInteger);
-    return;
-  }
-  if (*d < 0 || *d >= ctx.host.keyspace().db_count()) {
-    ctx.Error(errors::kDbIndexOutOfRange);
-    return;
-  }
-  ctx.session.set_db(int(*d));
+  auto d = DbIndexArg(ctx, ctx.args[1]);
+  if (!d) return;
+  ctx.session.set_db(*d);
   ctx.reply.Ok();
 }
 
@@ -528,12 +523,19 @@ bool LiveWithoutExpiring(storage::Database& db, std::string_view key) {
 
 // SWAPDB index1 index2
 void CmdSwapDb(CommandContext& ctx) {
-  auto a = ParseInt64(ctx.args[1]);
+  // Each index is read as a C int; anything else (not a number, or past int's
+  // range) names the argument.
+  auto as_int = [](std::string_view s) -> std::optional<int64_t> {
+    auto v = ParseInt64(s);
+    if (v && (*v < INT32_MIN || *v > INT32_MAX)) return std::nullopt;
+    return v;
+  };
+  auto a = as_int(ctx.args[1]);
   if (!a) {
     ctx.Error(errors::kInvalidFirstDbIndex);
     return;
   }
-  auto b = ParseInt64(ctx.args[2]);
+  auto b = as_int(ctx.args[2]);
   if (!b) {
     ctx.Error(errors::kInvalidSecondDbIndex);
     return;

@@ -164,6 +164,11 @@ StatusOr<SortResult> OpSort(storage::Database& db, std::string_view key, SortOpt
       !Holds<storage::ZSetObject>(src)) {
     return Status::Error(errors::kWrongType);
   }
+  // Redis turns a sorted set into its skiplist encoding before it sorts it,
+  // whatever the options (OBJECT ENCODING shows it afterwards).
+  if (src != nullptr && Holds<storage::ZSetObject>(src)) {
+    static_cast<storage::ZSetObject*>(src->obj())->ConvertToSkiplist();
+  }
   // A set has no order of its own: when the result is stored, sort it anyway
   // so that replicas and the AOF get the same list.
   if (o.dontsort && src != nullptr && Holds<storage::SetObject>(src) && o.has_store) {
@@ -177,6 +182,8 @@ StatusOr<SortResult> OpSort(storage::Database& db, std::string_view key, SortOpt
       case ValueType::kList: {
         auto* l = static_cast<storage::ListObject*>(src->obj());
         for (auto it = l->Begin(); it.Valid(); it.Next()) items.emplace_back(std::string(it.value()));
+        // Unsorted, a list keeps its order, read from the tail with DESC (as Redis does).
+        if (o.dontsort && o.desc) std::reverse(items.begin(), items.end());
         break;
       }
       case ValueType::kSet: {

@@ -547,10 +547,8 @@ void CmdXSetId(CommandContext& ctx) {
     ctx.Error(errors::kNoSuchKey);
     return;
   }
-  if (id < s->max_deleted_id()) {
-    ctx.Error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
-    return;
-  }
+  // Redis 7.0 compares the ID with the top item and a MAXDELETEDID given here,
+  // not with the stream's current max_deleted_entry_id.
   if (s->Size() > 0) {
     StreamID maxid;
     s->Range(StreamID{}, StreamID::Max(), true, [&](const StreamID& i, const auto&) {

@@ -192,10 +192,10 @@ void CmdXReadGeneric(CommandContext& ctx, bool xreadgroup) {
       streams_arg = i + 1;
       nstreams = args.size() - streams_arg;
       if (nstreams % 2 != 0) {
-        std::string name = xreadgroup ? "XREADGROUP" : "XREAD";
-        return ctx.Error("ERR Unbalanced " + name +
-                         " list of streams: for each stream key an ID or '" +
-                         (xreadgroup ? ">" : "$") + "' must be specified.");
+        // Redis 7.0 sends XREAD's text for XREADGROUP too.
+        return ctx.Error(
+            "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
+            "specified.");
       }
       nstreams /= 2;
       break;
@@ -301,6 +301,40 @@ void CmdXReadGeneric(CommandContext& ctx, bool xreadgroup) {
       serve[i] = true;
     }
     if (serve[i]) served++;
+  }
+  // A key named more than once with ">": Redis serves the occurrences in turn,
+  // so a later one gets only what the earlier ones left (nothing without
+  // COUNT), and is left out of the reply when that is nothing.
+  if (xreadgroup) {
+    std::vector<std::pair<std::string_view, uint64_t>> left;  // undelivered, per key
+    for (size_t i = 0; i < nstreams; i++) {
+      if (!serve[i] || !is_new[i]) continue;
+      std::string_view key = args[streams_arg + i];
+      bool named_again = false;
+      for (size_t j = 0; j < nstreams; j++) {
+        if (j != i && is_new[j] && args[streams_arg + j] == key) named_again = true;
+      }
+      if (!named_again) continue;
+      auto it =
+          std::find_if(left.begin(), left.end(), [&](const auto& p) { return p.first == key; });
+      if (it == left.end()) {
+        uint64_t n = 0;
+        StreamID from = groups[i]->last_id;
+        from.Incr();
+        streams[i]->Range(from, StreamID::Max(), false, [&](const StreamID&, const auto&) {
+          n++;
+          return true;
+        });
+        left.emplace_back(key, n);
+        it = left.end() - 1;
+      }
+      if (it->second == 0) {
+        serve[i] = false;
+        served--;
+        continue;
+      }
+      it->second -= count > 0 ? std::min<uint64_t>(uint64_t(count), it->second) : it->second;
+    }
   }
 
   if (served > 0) {
@@ -413,12 +447,13 @@ bool GroupTarget(CommandContext& ctx, KeyGuard& g, bool mkstream, bool need_grou
 void CmdXGroupCreate(CommandContext& ctx) {
   bool mkstream = false;
   int64_t entries_read = storage::kInvalidEntriesRead;
-  if (ctx.args.size() > 8) return ctx.Error(errors::SubcommandSyntax(ctx.args[1], "XGROUP"));
+  // As in Redis: the options, then the key, then the argument count.
   if (!ParseGroupOptions(ctx, true, &mkstream, &entries_read)) return;
   KeyGuard g(ctx.db(), ctx.args[2]);
   StreamObject* s;
   StreamGroup* grp;
   if (!GroupTarget(ctx, g, mkstream, false, &s, &grp)) return;
+  if (ctx.args.size() > 8) return ctx.Error(errors::SubcommandSyntax(ctx.args[1], "XGROUP"));
   StreamID id;
   if (ctx.args[4] == "$") {
     id = s != nullptr ? s->last_id() : StreamID{};
@@ -442,16 +477,15 @@ void CmdXGroupCreate(CommandContext& ctx) {
 void CmdXGroupSetId(CommandContext& ctx) {
   bool mkstream = false;
   int64_t entries_read = storage::kInvalidEntriesRead;
-  if (ctx.args.size() != 5 && ctx.args.size() != 7) {
-    // Options are parsed first, as Redis does.
-    if (!ParseGroupOptions(ctx, false, &mkstream, &entries_read)) return;
-    return ctx.Error(errors::SubcommandSyntax(ctx.args[1], "XGROUP"));
-  }
+  // As in Redis: the options, then the key and group, then the argument count.
   if (!ParseGroupOptions(ctx, false, &mkstream, &entries_read)) return;
   KeyGuard g(ctx.db(), ctx.args[2]);
   StreamObject* s;
   StreamGroup* grp;
   if (!GroupTarget(ctx, g, false, true, &s, &grp)) return;
+  if (ctx.args.size() != 5 && ctx.args.size() != 7) {
+    return ctx.Error(errors::SubcommandSyntax(ctx.args[1], "XGROUP"));
+  }
   StreamID id;
   if (ctx.args[4] == "$") {
     id = s->last_id();

@@ -59,6 +59,9 @@ struct SetOptions {
   bool nx = false, xx = false, get = false, keepttl = false, persist = false;
   bool has_expire = false;
   int64_t expire_abs_ms = 0;
+  // The expire option as parsed, before ResolveExpire turns it into expire_abs_ms.
+  int expire_flag = 0;
+  std::string_view expire_arg;
 };
 
 enum Flag { kNX = 1, kXX = 2, kGET = 4, kKEEPTTL = 8, kPERSIST = 16, kEX = 32, kPX = 64,
@@ -67,8 +70,11 @@ enum Flag { kNX = 1, kXX = 2, kGET = 4, kKEEPTTL = 8, kPERSIST = 16, kEX = 32, k
 // Parses SET's (is_set) or GETEX's options from args[first] on; on error
 // replies and returns false. A keyword that does not fit the ones before it
 // (NX after XX, KEEPTTL after EX, ...) is a syntax error, as in Redis; the
-// expire time is checked only once every option parsed.
-bool ParseSetOptions(CommandContext& ctx, size_t first, bool is_set, SetOptions* o) {
+// expire time is checked only once every option parsed (by ResolveExpire,
+// which resolve_expire=false leaves to the caller).
+bool ResolveExpire(CommandContext& ctx, SetOptions* o);
+bool ParseSetOptions(CommandContext& ctx, size_t first, bool is_set, SetOptions* o,
+                     bool resolve_expire = true) {
   int flags = 0;
   std::string_view expire_arg;
   const int kAnyExpire = kEX | kPX | kEXAT | kPXAT;
@@ -113,14 +119,21 @@ bool ParseSetOptions(CommandContext& ctx, size_t first, bool is_set, SetOptions*
   o->get = flags & kGET;
   o->keepttl = flags & kKEEPTTL;
   o->persist = flags & kPERSIST;
-  if (flags & kAnyExpire) {
-    bool seconds = flags & (kEX | kEXAT);
-    bool relative = flags & (kEX | kPX);
-    auto ms = ExpireArgToAbsMs(ctx, expire_arg, seconds ? 1000 : 1, relative, true);
-    if (!ms) return false;
-    o->has_expire = true;
-    o->expire_abs_ms = *ms;
-  }
+  o->expire_flag = flags & kAnyExpire;
+  o->expire_arg = expire_arg;
+  return resolve_expire ? ResolveExpire(ctx, o) : true;
+}
+
+// Checks the expire value ParseSetOptions kept and sets expire_abs_ms; on
+// error replies and returns false.
+bool ResolveExpire(CommandContext& ctx, SetOptions* o) {
+  if (o->expire_flag == 0) return true;
+  bool seconds = o->expire_flag & (kEX | kEXAT);
+  bool relative = o->expire_flag & (kEX | kPX);
+  auto ms = ExpireArgToAbsMs(ctx, o->expire_arg, seconds ? 1000 : 1, relative, true);
+  if (!ms) return false;
+  o->has_expire = true;
+  o->expire_abs_ms = *ms;
   return true;
 }
 
@@ -438,9 +451,18 @@ void CmdPSetEx(CommandContext& ctx) { SetExGeneric(ctx, 1); }
 //     PXAT unix-time-milliseconds | PERSIST]
 void CmdGetEx(CommandContext& ctx) {
   SetOptions o;
-  if (!ParseSetOptions(ctx, 2, false, &o)) return;
+  if (!ParseSetOptions(ctx, 2, false, &o, false)) return;
   std::string_view key = ctx.args[1];
   KeyGuard g(ctx.db(), key);
+  // As in Redis, the expire value is checked only once the key is known to
+  // hold a string: a missing key answers nil and another type WRONGTYPE first.
+  if (o.expire_flag != 0) {
+    Entry** link = g.FindLink();
+    if (link != nullptr && Holds<Entry>(*link) && !ResolveExpire(ctx, &o)) {
+      CountHit(ctx, key, true);
+      return;
+    }
+  }
   StatusOr<GetExResult> r = OpGetEx(g, o);
   // Only an existing key can be of the wrong type: an error is a hit.
   CountHit(ctx, key, !r.ok() || r->value.has_value());
@@ -665,24 +687,6 @@ void CmdSetRange(CommandContext& ctx) {
 
 // LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
 void CmdLcs(CommandContext& ctx) {
-  bool get_len = false, get_idx = false, with_len = false;
-  int64_t min_len = 0;
-  ArgParser p(ctx.args, 3);
-  while (p.HasNext()) {
-    if (p.Check("IDX")) {
-      get_idx = true;
-    } else if (p.Check("LEN")) {
-      get_len = true;
-    } else if (p.Check("WITHMATCHLEN")) {
-      with_len = true;
-    } else if (p.remaining() >= 2 && p.Check("MINMATCHLEN")) {
-      int64_t v = p.Next<int64_t>();
-      min_len = v < 0 ? 0 : v;
-    } else {
-      p.Fail(errors::kSyntax);
-    }
-  }
-  if (!p.ok()) return ctx.Error(p.error());
   std::string a, b;
   {
     storage::Database& db = ctx.db();
@@ -705,6 +709,25 @@ void CmdLcs(CommandContext& ctx) {
     if (ea) a = std::string(ea->StringValue(buf));
     if (eb) b = std::string(eb->StringValue(buf));
   }
+  // Redis checks the keys' types before it reads the options.
+  bool get_len = false, get_idx = false, with_len = false;
+  int64_t min_len = 0;
+  ArgParser p(ctx.args, 3);
+  while (p.HasNext()) {
+    if (p.Check("IDX")) {
+      get_idx = true;
+    } else if (p.Check("LEN")) {
+      get_len = true;
+    } else if (p.Check("WITHMATCHLEN")) {
+      with_len = true;
+    } else if (p.remaining() >= 2 && p.Check("MINMATCHLEN")) {
+      int64_t v = p.Next<int64_t>();
+      min_len = v < 0 ? 0 : v;
+    } else {
+      p.Fail(errors::kSyntax);
+    }
+  }
+  if (!p.ok()) return ctx.Error(p.error());
   if (get_idx && get_len) {
     ctx.Error(errors::kLcsLenAndIdx);
     return;

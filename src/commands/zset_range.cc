@@ -169,6 +169,12 @@ void ZRangeGeneric(CommandContext& ctx, size_t key_idx, bool store, RangeType ty
   if (!p.ok()) return ctx.Error(p.error());
   if (dir == Direction::kAuto) dir = Direction::kForward;
   if (type == RangeType::kAuto) type = RangeType::kRank;
+  // Redis tells "no LIMIT" by a count of -1, so LIMIT <any offset> -1 is
+  // accepted by a rank range (and its offset ignored).
+  if (has_limit && q.limit == -1 && type == RangeType::kRank) {
+    has_limit = false;
+    q.offset = 0;
+  }
   if (has_limit && type == RangeType::kRank) return ctx.Error(errors::kZLimitNeedsByScoreOrLex);
   if (withscores && type == RangeType::kLex) {
     ctx.Error(errors::kWithScoresByLex);

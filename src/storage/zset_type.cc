@@ -877,6 +877,14 @@ size_t ZSetObject::LpFirstInLexRange(const ZLexRange& r, bool reverse) const {
   if (r.IsEmpty() || lp_.empty()) return std::string::npos;
   std::string_view m;
   double s;
+  // As Redis does, a range is empty unless the last member is above its min
+  // and the first below its max. That matters only when the scores differ, so
+  // the members are not in lexicographic order (where Redis leaves the result
+  // undefined, but answers this way for a small set).
+  LpDecode(LpPrev(lp_.size()), &m, &s);
+  if (!r.AboveMin(m)) return std::string::npos;
+  LpDecode(0, &m, &s);
+  if (!r.BelowMax(m)) return std::string::npos;
   if (!reverse) {
     for (size_t off = 0; off < lp_.size(); off = LpNext(off)) {
       LpDecode(off, &m, &s);

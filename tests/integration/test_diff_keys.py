@@ -547,3 +547,27 @@ def test_scan_errors(differ):
         'SCAN 18446744073709551616',
         'SCAN',
     ])
+
+
+def test_db_index_outside_int_range(differ):
+    """Found by test_diff_grammar: a DB index beyond a C int has its own error
+    (SELECT, MOVE, COPY DB), and SWAPDB names the argument."""
+    differ([
+        'SET k v',
+        'SELECT 9223372036854775807',
+        'SELECT -2147483649',
+        'SELECT 2147483648',
+        'SELECT 16',
+        'MOVE k 99999999999',
+        'MOVE k -99999999999',
+        'MOVE k 16',
+        'COPY k k2 DB 99999999999',
+        'COPY k k2 DB 16',
+        'SWAPDB 99999999999 0',
+        'SWAPDB 0 99999999999',
+        'SWAPDB -9223372036854775808 0',
+        'SWAPDB -1 9223372036854775807',
+        'SWAPDB -1 0',
+        'SWAPDB 0 16',
+        'MULTI', 'SWAPDB 0 x', 'SELECT 2147483648', 'EXEC',
+    ])

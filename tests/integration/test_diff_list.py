@@ -749,3 +749,19 @@ def test_expired_list_is_gone(differ):
         'LRANGE l 0 -1',
         'TTL l',
     ])
+
+
+def test_blmpop_checks_timeout_last(differ):
+    """Found by test_diff_grammar: BLMPOP/BZMPOP read numkeys, keys, side and
+    COUNT before the timeout."""
+    differ([
+        'BLMPOP x 1 k LEFT COUNT 0',
+        'BLMPOP x 1 k BOGUS',
+        'BLMPOP x 0 k LEFT',
+        'BLMPOP x 1 k LEFT COUNT 1',
+        'BLMPOP BOGUS 0.01 2 k2 k1 RIGHT',
+        'BZMPOP x 1 k MIN COUNT 0',
+        'BZMPOP x 1 k BOGUS',
+        'BZMPOP x 1 k MIN',
+        'BLMPOP -1 1 k LEFT',
+    ])

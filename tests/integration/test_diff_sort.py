@@ -98,3 +98,39 @@ def test_sort_getkeys(differ):
         'COMMAND GETKEYS SORT abc',
         'COMMAND GETKEYS SORT_RO abc',
     ])
+
+
+def test_sort_converts_zset_to_skiplist(differ):
+    """Found by test_diff_grammar: SORT (and SORT_RO) turn a sorted set into
+    its skiplist encoding, even when the sort itself fails."""
+    differ([
+        'ZADD z 1 a 2 b',
+        'OBJECT ENCODING z',
+        'SORT z ALPHA',
+        'OBJECT ENCODING z',
+        'ZADD z2 1 a',
+        'SORT_RO z2',
+        'OBJECT ENCODING z2',
+        'ZADD z3 1 1 2 2',
+        'SORT z3 BY nosort LIMIT 0 1',
+        'OBJECT ENCODING z3',
+        'ZADD z3 3 3',
+        'ZRANGE z3 0 -1 WITHSCORES',
+    ])
+
+
+def test_sort_nosort_desc_list(differ):
+    """Found by test_diff_grammar: BY nosort on a list keeps its order, read
+    from the tail with DESC (LIMIT counts from there)."""
+    differ([
+        'RPUSH l a b c d',
+        'SORT l BY nosort DESC',
+        'SORT l BY nosort DESC LIMIT 1 2',
+        'SORT l BY nosort LIMIT 1 2',
+        'SORT l BY nosort DESC LIMIT -1 10',
+        'SORT l BY nosort DESC LIMIT 2 -1',
+        'SORT l BY k[0-1] DESC GET # GET w_*',
+        'SORT l BY nosort DESC STORE d',
+        'LRANGE d 0 -1',
+        'SORT_RO l BY nosort DESC',
+    ])

@@ -536,3 +536,81 @@ def test_node_limits_and_dump_bytes(differ):
         script.append('XADD t %d-0 a %d b %s' % (i, i, 'y' * i))
     script += ['XINFO STREAM t', 'DUMP t', 'CONFIG SET stream-node-max-entries 100']
     differ(script)
+
+
+def test_xreadgroup_unbalanced_error(differ):
+    """Found by test_diff_grammar: Redis 7.0 answers XREAD's text for XREADGROUP."""
+    differ([
+        'XADD s 1-1 f v',
+        'XGROUP CREATE s g 0',
+        'XREADGROUP GROUP g c STREAMS s s >',
+        'XREADGROUP GROUP g c COUNT 1 NOACK STREAMS s 0 0',
+        'XREAD STREAMS s s 0',
+    ])
+
+
+def test_xgroup_checks_options_key_then_arity(differ):
+    """Found by test_diff_grammar: XGROUP CREATE/SETID parse their options,
+    then look at the key (and SETID's group), and only then count arguments."""
+    differ([
+        'XGROUP CREATE k1 g1 1-1 MKSTREAM MKSTREAM ENTRIESREAD 1.5',
+        'XGROUP CREATE kq g 0 MKSTREAM MKSTREAM MKSTREAM MKSTREAM MKSTREAM',
+        'EXISTS kq',
+        'XGROUP CREATE kq g2 0 MKSTREAM ENTRIESREAD 1 ENTRIESREAD 2',
+        'XGROUP CREATE kq g2 0 ENTRIESREAD 1 ENTRIESREAD 2',
+        'XGROUP SETID kq g 0 ENTRIESREAD 1 ENTRIESREAD 2',
+        'XGROUP SETID kq g 0 ENTRIESREAD 1 ENTRIESREAD',
+        'XGROUP SETID kq g 0 MKSTREAM',
+        'XADD s 1-1 f v',
+        'XGROUP CREATE s g 0',
+        'XGROUP CREATE s g 0 MKSTREAM MKSTREAM MKSTREAM MKSTREAM',
+        'XGROUP SETID s nogroup 0 ENTRIESREAD 1 ENTRIESREAD 2',
+        'XGROUP SETID s g 0 ENTRIESREAD 1 ENTRIESREAD 2',
+        'XGROUP SETID s g 0 ENTRIESREAD x ENTRIESREAD 2',
+        'SET str v',
+        'XGROUP CREATE str g 0 MKSTREAM MKSTREAM MKSTREAM MKSTREAM',
+        'XGROUP SETID str g 0 ENTRIESREAD 1 ENTRIESREAD 2',
+    ])
+
+
+def test_xsetid_below_current_max_deleted(differ):
+    """Found by test_diff_grammar: Redis 7.0's XSETID checks the top item and a
+    MAXDELETEDID argument, not the stream's current max_deleted_entry_id."""
+    differ([
+        'XADD s 1-1 a 1',
+        'XADD s 2-1 a 1',
+        'XDEL s 2-1',
+        'XSETID s 0-1',
+        'XSETID s 1-5',
+        'XINFO STREAM s',
+        'XSETID s 2-0',
+        'XDEL s 1-1',
+        'XSETID s 0-1',
+        'XSETID s 2-0 MAXDELETEDID 3-0 ENTRIESADDED 5',
+        'XSETID s 2-1 ENTRIESADDED 1',
+        'XSETID s 1-1 MAXDELETEDID 0-0 ENTRIESADDED 5',
+        'XINFO STREAM s',
+    ])
+
+
+def test_xreadgroup_same_key_twice(differ):
+    """Found by test_diff_grammar: with a key named twice with '>', Redis
+    serves the occurrences in turn and leaves out one that gets nothing."""
+    differ([
+        'XADD s 1-1 a 1',
+        'XADD s 2-1 b 2',
+        'XADD s 3-1 c 3',
+        'XGROUP CREATE s g 0',
+        'XREADGROUP GROUP g c STREAMS s s > >',
+        'XADD s 4-1 d 4',
+        'XADD s 5-1 e 5',
+        'XADD s 6-1 f 6',
+        'XREADGROUP GROUP g c COUNT 2 STREAMS s s > >',
+        'XREADGROUP GROUP g c COUNT 1 STREAMS s s s > > >',
+        'XREADGROUP GROUP g c STREAMS s s > 0',
+        'XREADGROUP GROUP g c STREAMS s s 0 >',
+        'XADD s 7-1 g 7',
+        'XREADGROUP GROUP g c2 NOACK STREAMS s s > >',
+        'XPENDING s g',
+        'XREAD STREAMS s s 5-1 6-1',
+    ])

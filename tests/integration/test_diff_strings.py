@@ -636,3 +636,35 @@ def test_pttl_shape(differ):
         'SET p v',
         'PTTL p',
     ])
+
+
+def test_getex_checks_key_before_expire_value(differ):
+    """Found by test_diff_grammar: GETEX answers nil (missing key) or
+    WRONGTYPE before it looks at the expire value."""
+    differ([
+        'GETEX missing PXAT 0',
+        'GETEX missing EX -1',
+        'GETEX missing EX x',
+        'GETEX missing EX 1 PERSIST',
+        'RPUSH l a',
+        'GETEX l EX 0',
+        'GETEX l EX x',
+        'SET s v',
+        'GETEX s PXAT 0',
+        'GETEX s EX x',
+        'GETEX s EXAT -1',
+        'MULTI', 'GETEX missing EX 0', 'GETEX s EX 0', 'EXEC',
+    ])
+
+
+def test_lcs_checks_types_before_options(differ):
+    """Found by test_diff_grammar: LCS reports a non-string key before a bad option."""
+    differ([
+        'SET s abc',
+        'RPUSH l a',
+        'LCS s l MINMATCHLEN x',
+        'LCS s l BOGUS',
+        'LCS l l LEN IDX',
+        'LCS s missing MINMATCHLEN x',
+        'LCS s s BOGUS',
+    ])

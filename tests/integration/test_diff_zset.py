@@ -1442,3 +1442,42 @@ def test_propagation(basalt_server):
             delta = info_int(c, 'replication', 'master_repl_offset') - before
             want = 0 if expect is None else _resp_len(*(cmd if expect == 'same' else expect))
             assert delta == want, (cmd, delta, want)
+
+
+def test_zrange_limit_minus_one_by_rank(differ):
+    """Found by test_diff_grammar: LIMIT <offset> -1 means no limit, so a
+    rank range accepts it (and ignores the offset)."""
+    differ([
+        'ZADD z 1 a 2 b 3 c',
+        'ZRANGE z 0 -1 LIMIT 1 -1',
+        'ZRANGE z 0 -1 REV LIMIT 5 -1',
+        'ZRANGE z 0 -1 LIMIT 0 -2',
+        'ZRANGE z 1 + REV LIMIT 10 -1',
+        'ZRANGESTORE d z 0 -1 LIMIT 1 -1',
+        'ZRANGE d 0 -1',
+        'HSET h a 1',
+        'ZRANGE h 0 10 LIMIT 2 -1',
+        'ZRANGE h 0 10 LIMIT 2 3',
+    ])
+
+
+def test_lex_range_outside_first_and_last(differ):
+    """Found by test_diff_grammar: with different scores the members are not
+    in lexicographic order; Redis treats a range as empty unless the last
+    member is above min and the first below max."""
+    differ([
+        'ZADD z 1 a 2 b 2 c 10 1',
+        'ZLEXCOUNT z [b +',
+        'ZRANGEBYLEX z [b +',
+        'ZREVRANGEBYLEX z + [b',
+        'ZRANGE z [b + BYLEX',
+        'ZRANGE z - (a BYLEX',
+        'ZLEXCOUNT z - [0',
+        'ZREMRANGEBYLEX z [b +',
+        'ZCARD z',
+        'ZADD y 1 b 2 a',
+        'ZRANGEBYLEX y - [a',
+        'ZRANGEBYLEX y [b +',
+        'ZREMRANGEBYLEX y - [a',
+        'ZRANGE y 0 -1',
+    ])
