@@ -7,20 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/socket_util.h"
+
 namespace basalt::replication {
-namespace {
-
-// Waits for `events` on fd; false on timeout or error.
-bool Wait(int fd, short events, int timeout_ms) {
-  pollfd p{fd, events, 0};
-  for (;;) {
-    int r = poll(&p, 1, timeout_ms);
-    if (r < 0 && errno == EINTR) continue;
-    return r > 0;
-  }
-}
-
-}  // namespace
 
 Status WriteFully(int fd, std::string_view bytes, int timeout_ms, std::string_view peer) {
   while (!bytes.empty()) {
@@ -31,7 +20,7 @@ Status WriteFully(int fd, std::string_view bytes, int timeout_ms, std::string_vi
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) {
-      if (!Wait(fd, POLLOUT, timeout_ms)) {
+      if (!WaitReady(fd, POLLOUT, timeout_ms)) {
         return Status::Error("Timeout writing to the " + std::string(peer));
       }
       continue;
@@ -53,7 +42,7 @@ Status ReadFully(int fd, size_t n, std::string* out, int timeout_ms, std::string
     if (r == 0) return Status::Error("Connection closed by the " + std::string(peer));
     if (errno == EINTR) continue;
     if (errno == EAGAIN) {
-      if (!Wait(fd, POLLIN, timeout_ms)) {
+      if (!WaitReady(fd, POLLIN, timeout_ms)) {
         return Status::Error("Timeout reading from the " + std::string(peer));
       }
       continue;

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/numbers.h"
+#include "common/socket_util.h"
 #include "common/split_args.h"
 #include "config/config.h"
 #include "replication/blocking_io.h"
@@ -42,23 +43,7 @@ std::string SockName(int fd, bool peer) {
   // names are the TCP connection's.
   std::string link = tls::LinkAddress(fd, peer);
   if (!link.empty()) return link;
-  sockaddr_storage sa{};
-  socklen_t len = sizeof(sa);
-  int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len)
-                : getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  if (rc != 0) return "?:0";
-  char host[INET6_ADDRSTRLEN] = {0};
-  int port = 0;
-  if (sa.ss_family == AF_INET) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&sa);
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-    port = ntohs(in->sin_port);
-    return std::string(host) + ":" + std::to_string(port);
-  }
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(&sa);
-  inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-  port = ntohs(in6->sin6_port);
-  return std::string(host) + ":" + std::to_string(port);
+  return SocketAddress(fd, peer);
 }
 
 // The handshake's blocking conversation with the primary: one command out,

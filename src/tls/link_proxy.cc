@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "common/socket_util.h"
 #include "tls/tls_context.h"
 #include "tls/transport.h"
 
@@ -22,26 +23,6 @@ namespace {
 
 std::mutex g_names_mu;
 std::map<int, std::pair<std::string, std::string>> g_names;  // Guarded by g_names_mu.
-
-std::string SockAddr(int fd, bool peer) {
-  sockaddr_storage sa{};
-  socklen_t len = sizeof(sa);
-  int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len)
-                : getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  if (rc != 0) return "?:0";
-  char host[INET6_ADDRSTRLEN] = {0};
-  if (sa.ss_family == AF_INET) {
-    auto* in = reinterpret_cast<sockaddr_in*>(&sa);
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-    return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
-  }
-  if (sa.ss_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(&sa);
-    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-    return std::string(host) + ":" + std::to_string(ntohs(in6->sin6_port));
-  }
-  return "?:0";
-}
 
 constexpr size_t kChunk = 64 * 1024;
 constexpr size_t kMaxBuffered = 1 << 20;
@@ -117,7 +98,6 @@ void Pump(int net, int local, int caller_end, std::unique_ptr<Transport> t, int 
   ::close(local);
   t.reset();  // owns `net`
 }
-
 }  // namespace
 
 StatusOr<int> StartClientLink(int fd, int handshake_timeout_ms, std::string peer_name) {
@@ -141,7 +121,7 @@ StatusOr<int> StartClientLink(int fd, int handshake_timeout_ms, std::string peer
   t->set_owns_fd(true);
   {
     std::lock_guard<std::mutex> l(g_names_mu);
-    g_names[sv[0]] = {SockAddr(fd, true), SockAddr(fd, false)};
+    g_names[sv[0]] = {SocketAddress(fd, true), SocketAddress(fd, false)};
   }
   std::thread(Pump, fd, sv[1], sv[0], std::move(t), handshake_timeout_ms, std::move(peer_name))
       .detach();

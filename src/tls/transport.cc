@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "common/clock.h"
+#include "common/socket_util.h"
 #include "tls/tls_context.h"
 
 namespace basalt::tls {
@@ -23,16 +24,6 @@ std::string ErrorQueue() {
   ERR_error_string_n(e, buf, sizeof(buf));
   return buf;
 }
-
-bool WaitFor(int fd, short events, int timeout_ms) {
-  pollfd p{fd, events, 0};
-  for (;;) {
-    int r = poll(&p, 1, timeout_ms);
-    if (r < 0 && errno == EINTR) continue;
-    return r > 0;
-  }
-}
-
 }  // namespace
 
 std::unique_ptr<Transport> Transport::NewTls(int fd, std::shared_ptr<const TlsContexts> ctx,
@@ -184,7 +175,7 @@ Status Transport::WriteFully(std::string_view bytes, int timeout_ms, std::string
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) {
-      if (!WaitFor(fd_, wants_write_ ? POLLOUT : POLLIN, timeout_ms)) {
+      if (!WaitReady(fd_, wants_write_ ? POLLOUT : POLLIN, timeout_ms)) {
         return Status::Error("Timeout writing to the " + std::string(peer));
       }
       continue;
@@ -202,7 +193,7 @@ Status Transport::HandshakeBlocking(int timeout_ms) {
     if (h == 1) return Status::Ok();
     if (h < 0) return Status::Error("TLS handshake failed: " + error_);
     int64_t left = deadline - MonotonicUs() / 1000;
-    if (left <= 0 || !WaitFor(fd_, wants_write_ ? POLLOUT : POLLIN, int(left))) {
+    if (left <= 0 || !WaitReady(fd_, wants_write_ ? POLLOUT : POLLIN, int(left))) {
       return Status::Error("TLS handshake timed out");
     }
   }

@@ -25,7 +25,8 @@ import random
 import zlib
 
 from diff import EXACT, SKIP_VALUE, UNORDERED, UNORDERED_PAIRS, Step, compare
-from resp_client import ConnectionClosed, RawClient, ReplyTimeout
+from diff import _read  # one reply, or a note saying why there was none
+from resp_client import RawClient
 
 # ---------------------------------------------------------------------------
 # What is not generated, and why.
@@ -545,16 +546,6 @@ def generate(grammar, cmd, steps=40, salt=0):
 
 class GrammarMismatch(AssertionError):
     pass
-
-
-def _read(client, args):
-    try:
-        client.send_command(*args)
-        return client.read_reply()
-    except ReplyTimeout:
-        return b'<no reply: timeout>'
-    except (ConnectionClosed, OSError) as e:
-        return ('<connection closed: %s>' % e).encode()
 
 
 def _fmt(raw):
