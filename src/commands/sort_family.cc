@@ -239,10 +239,13 @@ StatusOr<SortResult> OpSort(storage::Database& db, std::string_view key, SortOpt
   // LIMIT, with Redis's clamping.
   int64_t n = int64_t(items.size());
   int64_t start = o.limit_start < 0 ? 0 : o.limit_start;
-  int64_t end = o.limit_count < 0 ? n - 1 : start + o.limit_count - 1;
+  int64_t end;
   if (start >= n) {
     start = n - 1;
     end = n - 2;
+  } else {
+    // start < n here, so a count clamped to n cannot overflow.
+    end = o.limit_count < 0 ? n - 1 : start + std::min(o.limit_count, n) - 1;
   }
   if (end >= n) end = n - 1;
   SortResult r;

@@ -745,7 +745,8 @@ void CmdXClaim(CommandContext& ctx) {
     } else if (EqualsIgnoreCase(opt, "idle") && more > 0) {
       auto v = ParseInt64(args[++j]);
       if (!v) return ctx.Error("ERR Invalid IDLE option argument for XCLAIM");
-      deliverytime = now - *v;
+      // Wraps as Redis's subtraction does; out-of-range times become now below.
+      deliverytime = int64_t(uint64_t(now) - uint64_t(*v));
     } else if (EqualsIgnoreCase(opt, "time") && more > 0) {
       auto v = ParseInt64(args[++j]);
       if (!v) return ctx.Error("ERR Invalid TIME option argument for XCLAIM");

@@ -17,6 +17,8 @@ def test_sort_numeric_and_alpha(differ):
         'SORT l LIMIT 4 100',
         'SORT l LIMIT 10 2',
         'SORT l LIMIT 0 -1',
+        'SORT l LIMIT 2 9223372036854775807',  # start + count overflows
+        'SORT l LIMIT 9223372036854775807 9223372036854775807',
         'SORT_RO l DESC LIMIT 0 3',
         'RPUSH bad 1 x 2',
         'SORT bad',

@@ -332,6 +332,9 @@ def test_xclaim(differ):
         'XCLAIM s g carol 0 4-0 LASTID 10-0 JUSTID',
         'XINFO GROUPS s',
         'XCLAIM s g carol 0 4-0 TIME 1 JUSTID',
+        # Idle times at the ends of the range (the subtraction from now wraps).
+        'XCLAIM s g carol 0 4-0 IDLE -9223372036854775808 JUSTID',
+        'XCLAIM s g carol 0 4-0 IDLE 9223372036854775807 JUSTID',
         'XCLAIM s g carol x 1-0',
         'XCLAIM s g carol 0 1-0 IDLE x',
         'XCLAIM s g carol 0 1-0 TIME x',
