@@ -64,6 +64,9 @@ void Server::RequestShutdown(commands::Session& s, int64_t flags) {
 bool Server::AbortShutdown() {
   std::lock_guard<std::mutex> lock(shutdown_mu_);
   if (!shutdown_in_progress_) return false;
+  // Over at once, as Redis's (synchronous) ABORT: a second ABORT right after
+  // answers "No shutdown in progress" even before the main thread wakes.
+  shutdown_in_progress_ = false;
   shutdown_abort_ = true;
   uint64_t one = 1;
   ssize_t ignored = write(shutdown_fd_, &one, sizeof(one));

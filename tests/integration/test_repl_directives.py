@@ -206,10 +206,10 @@ def test_rdb_del_sync_files(make_server):
     assert dump_exists(kept)
 
 
-def slow_swapdb_replica(make_server, keys=2000, size=10, delay_us=2000):
+def slow_swapdb_replica(make_server, keys=2000, size=10, delay_us=2000, primary_args=()):
     """A primary with `keys` keys, and a replica holding old=1 that loads its
     snapshot with repl-diskless-load swapdb, `delay_us` per key."""
-    primary = make_server('--enable-debug-command', 'yes')
+    primary = make_server('--enable-debug-command', 'yes', *primary_args)
     primary.client().execute_command('DEBUG', 'POPULATE', str(keys), 'new', str(size))
     replica = make_server('--repl-diskless-load', 'swapdb', '--key-load-delay', str(delay_us))
     replica.client().set('old', '1')
@@ -237,8 +237,12 @@ def test_diskless_load_swapdb_serves_the_old_data_while_loading(make_server):
 
 
 def test_diskless_load_swapdb_keeps_the_old_data_on_failure(make_server):
-    # More than the socket buffers hold, so the transfer is cut short.
-    primary, replica = slow_swapdb_replica(make_server, keys=20000, size=3000, delay_us=100)
+    # The primary writes a key every 2 ms (6 MB uncompressed in about 4 s,
+    # sent as it goes in 1 MB pieces), so killing it cuts the transfer short,
+    # however fast the replica reads.
+    primary, replica = slow_swapdb_replica(make_server, keys=2000, size=3000, delay_us=100,
+                                           primary_args=('--rdb-key-save-delay', '2000',
+                                                         '--rdbcompression', 'no'))
     primary.proc.kill()
     primary.proc.wait()
     wait_for(lambda: repl_info(replica).get('master_sync_in_progress') == '0', TIMEOUT,
