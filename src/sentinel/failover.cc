@@ -29,15 +29,16 @@ int64_t Desync() {
   return int64_t(rng() % 1000);
 }
 
-// The name the data node knows `command` by (sentinel rename-command).
-std::string Mapped(const Master* m, const std::string& command) {
+std::string Mapped(const Master* m, const std::string& command) { return MappedCommand(m, command); }
+
+}  // namespace
+
+std::string MappedCommand(const Master* m, const std::string& command) {
   for (const RenamedCommand& r : m->config.renamed_commands) {
     if (strcasecmp(r.from.c_str(), command.c_str()) == 0) return r.to;
   }
   return command;
 }
-
-}  // namespace
 
 bool Sentinel::SendReplicaOf(Instance* ri, const std::string& host, int port) {
   if (!ri->cmd.connected()) return false;
@@ -51,12 +52,12 @@ bool Sentinel::SendReplicaOf(Instance* ri, const std::string& host, int port) {
   // In one transaction, as redis-sentinel sends it: the role change, its
   // persistence, and the disconnection of clients that may still be talking
   // to the node in its old role.
-  ri->cmd.Send({Mapped(m, "MULTI")});
-  ri->cmd.Send(replicaof);
-  ri->cmd.Send({Mapped(m, "CONFIG"), "REWRITE"});
-  ri->cmd.Send({Mapped(m, "CLIENT"), "KILL", "TYPE", "normal"});
-  ri->cmd.Send({Mapped(m, "CLIENT"), "KILL", "TYPE", "pubsub"});
-  ri->cmd.Send({Mapped(m, "EXEC")});
+  ri->cmd.Send({Mapped(m, "MULTI")}, LogIfRefused(ri, "MULTI"));
+  ri->cmd.Send(replicaof, LogIfRefused(ri, "SLAVEOF"));
+  ri->cmd.Send({Mapped(m, "CONFIG"), "REWRITE"}, LogIfRefused(ri, "CONFIG REWRITE"));
+  ri->cmd.Send({Mapped(m, "CLIENT"), "KILL", "TYPE", "normal"}, LogIfRefused(ri, "CLIENT KILL"));
+  ri->cmd.Send({Mapped(m, "CLIENT"), "KILL", "TYPE", "pubsub"}, LogIfRefused(ri, "CLIENT KILL"));
+  ri->cmd.Send({Mapped(m, "EXEC")}, LogIfRefused(ri, "EXEC"));
   // Read the new role right away instead of at the next INFO period: this is
   // what lets the promotion be noticed within a round trip.
   RequestInfo(ri);

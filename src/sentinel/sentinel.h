@@ -158,6 +158,12 @@ class Sentinel {
   std::string VoteLeader(Master* m, uint64_t req_epoch, const std::string& req_runid,
                          uint64_t* leader_epoch);
   bool SendReplicaOf(Instance* ri, const std::string& host, int port);
+  // A reply callback that logs a refusal of `command` by ri (NOPERM,
+  // WRONGPASS, NOAUTH, an unknown or renamed command) with the ACL rules a
+  // sentinel needs, so that a sentinel user without them does not stop
+  // failovers silently.
+  std::function<void(const protocol::Reply&)> LogIfRefused(Instance* ri, std::string command);
+  void LogRefusal(Instance* ri, const std::string& command, const protocol::Reply& r);
   void ResetMaster(Master* m, bool keep_sentinels);
   void ChangeMasterAddress(Master* m, const std::string& host, int port);
   Master* FindMasterByAddr(std::string_view ip, int port);

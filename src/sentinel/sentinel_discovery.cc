@@ -45,7 +45,7 @@ void Sentinel::SendHello(Instance* ri) {
                         "," + std::to_string(addr->port) + "," +
                         std::to_string(m->config.config_epoch);
   ri->last_pub_time = Now();
-  ri->cmd.Send({"PUBLISH", kHelloChannel, payload});
+  ri->cmd.Send({"PUBLISH", kHelloChannel, payload}, LogIfRefused(ri, "PUBLISH"));
 }
 
 void Sentinel::ProcessHello(std::string_view message) {

@@ -29,6 +29,7 @@ enum InstanceFlag : uint32_t {
   kFlagReconfInprog = 1u << 9,
   kFlagReconfDone = 1u << 10,
   kFlagForceFailover = 1u << 11,
+  kFlagScriptKillSent = 1u << 12,  // SCRIPT KILL sent to a BUSY node (cleared on -sdown)
 };
 
 enum class FailoverState {
@@ -86,6 +87,10 @@ struct Instance {
   // Replica reconfiguration during a failover.
   int64_t reconf_sent_time = 0;
 
+  // When a refused command (NOPERM, WRONGPASS...) was last logged: once a
+  // minute at most.
+  int64_t last_refusal_log = 0;
+
   // Sentinels: the leader this sentinel voted for, and in which epoch.
   std::string leader;
   uint64_t leader_epoch = 0;
@@ -111,5 +116,8 @@ struct Master : Instance {
   int64_t failover_delay_logged = 0;
   Instance* promoted = nullptr;
 };
+
+// The name the data node knows `command` by (sentinel rename-command).
+std::string MappedCommand(const Master* m, const std::string& command);
 
 }  // namespace basalt::sentinel

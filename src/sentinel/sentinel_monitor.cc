@@ -78,9 +78,9 @@ void Sentinel::ReconnectIfNeeded(Instance* ri, int64_t now) {
   auto auth = [&](Link& l) {
     if (pass.empty()) return;
     if (user.empty()) {
-      l.Send({"AUTH", pass});
+      l.Send({"AUTH", pass}, LogIfRefused(ri, "AUTH"));
     } else {
-      l.Send({"AUTH", user, pass});
+      l.Send({"AUTH", user, pass}, LogIfRefused(ri, "AUTH"));
     }
   };
   if (ri->cmd.closed()) {
@@ -90,7 +90,10 @@ void Sentinel::ReconnectIfNeeded(Instance* ri, int64_t now) {
       if (ri->act_ping_time == 0) ri->act_ping_time = now;
       ri->info_pending = false;
       auth(ri->cmd);
-      if (data_node) ri->cmd.Send({"CLIENT", "SETNAME", client_name + "-cmd"});
+      if (data_node) {
+        ri->cmd.Send({"CLIENT", "SETNAME", client_name + "-cmd"},
+                     LogIfRefused(ri, "CLIENT SETNAME"));
+      }
       // The first PING goes out at once: it is what clears act_ping_time.
       ri->pinged_on_link = false;
     }
@@ -101,8 +104,9 @@ void Sentinel::ReconnectIfNeeded(Instance* ri, int64_t now) {
       ri->pubsub_created = now;
       ri->pubsub_last_activity = now;
       auth(ri->pubsub);
-      ri->pubsub.Send({"CLIENT", "SETNAME", client_name + "-pubsub"});
-      ri->pubsub.Send({"SUBSCRIBE", kHelloChannel});
+      ri->pubsub.Send({"CLIENT", "SETNAME", client_name + "-pubsub"},
+                      LogIfRefused(ri, "CLIENT SETNAME"));
+      ri->pubsub.Send({"SUBSCRIBE", kHelloChannel}, LogIfRefused(ri, "SUBSCRIBE"));
       ri->pubsub.on_message = [this, ri](const protocol::Reply& r) {
         ri->pubsub_last_activity = Now();
         if (r.type != protocol::Reply::Type::kArray || r.elements.size() != 3) return;
@@ -140,7 +144,11 @@ void Sentinel::RequestInfo(Instance* ri) {
   ri->info_pending = true;
   ri->cmd.Send({"INFO"}, [this, ri](const protocol::Reply& r) {
     ri->info_pending = false;
-    if (r.type == protocol::Reply::Type::kBulk) OnInfoReply(ri, r.str);
+    if (r.type == protocol::Reply::Type::kBulk) {
+      OnInfoReply(ri, r.str);
+    } else {
+      LogRefusal(ri, "INFO", r);
+    }
   });
 }
 
@@ -151,7 +159,46 @@ void Sentinel::OnPingReply(Instance* ri, const protocol::Reply& r, int64_t now) 
   if (valid) {
     ri->last_avail_time = now;
     ri->act_ping_time = 0;
+  } else if (r.is_error() && r.str.starts_with("BUSY") && (ri->flags & kFlagSDown) &&
+             !(ri->flags & kFlagScriptKillSent)) {
+    // A script that keeps a node busy past down-after: try to end it, as
+    // redis-sentinel does (once per down period).
+    ri->flags |= kFlagScriptKillSent;
+    ri->cmd.Send({MappedCommand(ri->master, "SCRIPT"), "KILL"}, LogIfRefused(ri, "SCRIPT KILL"));
+  } else {
+    LogRefusal(ri, "PING", r);
   }
+}
+
+std::function<void(const protocol::Reply&)> Sentinel::LogIfRefused(Instance* ri,
+                                                                   std::string command) {
+  return [this, ri, command = std::move(command)](const protocol::Reply& r) {
+    LogRefusal(ri, command, r);
+  };
+}
+
+void Sentinel::LogRefusal(Instance* ri, const std::string& command, const protocol::Reply& r) {
+  if (!r.is_error()) return;
+  const std::string& e = r.str;
+  bool refused = e.starts_with("NOPERM") || e.starts_with("WRONGPASS") ||
+                 e.starts_with("NOAUTH") || e.starts_with("ERR unknown command") ||
+                 e.starts_with("ERR AUTH");
+  if (!refused) return;
+  int64_t now = Now();
+  if (ri->last_refusal_log != 0 && now - ri->last_refusal_log < 60000) return;
+  ri->last_refusal_log = now;
+  std::string addr = ri->ip + ":" + std::to_string(ri->port);
+  if (ri->is_sentinel()) {
+    Log(LogLevel::kWarning,
+        "Sentinel %s refused %s from this sentinel: %s. Sentinels authenticate to each other "
+        "with sentinel-user / sentinel-pass (docs/sentinel.md)",
+        addr.c_str(), command.c_str(), e.c_str());
+    return;
+  }
+  Log(LogLevel::kWarning,
+      "%s refused %s from this sentinel: %s. Failovers need it: the data nodes' ACL user for "
+      "sentinels (sentinel auth-user) needs at least: %s (docs/sentinel.md)",
+      addr.c_str(), command.c_str(), e.c_str(), kSentinelAclRules);
 }
 
 // ------------------------------------------------------------ down states
@@ -183,7 +230,7 @@ void Sentinel::CheckSubjectivelyDown(Instance* ri, int64_t now) {
     }
   } else if (ri->flags & kFlagSDown) {
     Event(LogLevel::kWarning, "-sdown", ri, "");
-    ri->flags &= ~kFlagSDown;
+    ri->flags &= ~(kFlagSDown | kFlagScriptKillSent);
   }
 }
 
