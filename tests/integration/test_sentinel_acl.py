@@ -9,7 +9,10 @@ silently: Basalt's sentinel logs the refusal with the rules it needs.
 Data nodes are Basalt and redis-server (the rules hold for both); sentinels
 are Basalt's and redis-sentinel for the positive case.
 """
+import threading
+
 import pytest
+import redis
 
 import sentinel_util as su
 from helpers import TRANSIENT_ERRORS, wait_for
@@ -152,3 +155,39 @@ def test_missing_rule_is_logged_not_silent():
         for srv in (replica, primary):
             srv.stop()
             srv.cleanup()
+
+
+@pytest.mark.parametrize('kind', SENTINEL_KINDS)
+def test_busy_script_is_killed_by_the_sentinel(kind):
+    """A script that keeps the primary BUSY past down-after gets SCRIPT KILL
+    from the sentinel (user sentinel: +script|kill), as redis-sentinel does."""
+    primary, reps = nodes(basalt_binary(), SENTINEL_RULES, replicas=0)
+    s = su.launch_sentinel(su.sentinel_binary(kind), [su.Monitor(
+        MASTER, '127.0.0.1', primary.port, 1, down_after=1000,
+        extra=['auth-user sentinel', 'auth-pass %s' % SENTINEL_PASS])])
+    outcome = {}
+
+    def busy():
+        try:
+            outcome['reply'] = primary.client().eval('while true do end', 0)
+        except redis.ResponseError as e:
+            outcome['error'] = str(e)
+    t = threading.Thread(target=busy, daemon=True)
+    try:
+        wait_for(lambda: discovered(s, 0), what='the sentinel connected',
+                 retry_on=TRANSIENT_ERRORS)
+        t.start()
+        t.join(20)
+        assert not t.is_alive(), 'the script was not killed'
+        assert 'Script killed by user' in outcome.get('error', ''), outcome
+        assert primary.client().ping()
+    finally:
+        if t.is_alive():
+            try:
+                primary.client().script_kill()
+            except redis.RedisError:
+                pass
+        s.stop()
+        s.cleanup()
+        primary.stop()
+        primary.cleanup()
