@@ -614,6 +614,27 @@ std::vector<std::string> User::FlagNames() const {
   return out;
 }
 
+std::vector<std::string> User::Rules(const Catalog& cat) const {
+  std::vector<std::string> out = FlagNames();
+  for (const std::string& p : passwords_) out.push_back("#" + p);
+  for (const Selector& s : selectors_) {
+    std::string d = s.Describe(cat);
+    if (!s.root()) {
+      out.push_back("(" + d + ")");
+      continue;
+    }
+    // Patterns and command rules hold no spaces (SETUSER refuses them).
+    size_t p = 0;
+    while (p < d.size()) {
+      size_t sp = d.find(' ', p);
+      if (sp == std::string::npos) sp = d.size();
+      if (sp > p) out.push_back(d.substr(p, sp - p));
+      p = sp + 1;
+    }
+  }
+  return out;
+}
+
 std::string User::Describe(const Catalog& cat) const {
   std::string res;
   for (const std::string& f : FlagNames()) res += f + " ";

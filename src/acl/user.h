@@ -149,6 +149,9 @@ class User {
   bool ChannelAllowed(std::string_view channel, bool is_pattern) const;
 
   std::string Describe(const Catalog& cat) const;  // ACL LIST without "user <name> "
+  // The same rules as separate SETUSER arguments (a selector is one
+  // "(...)" argument): after "reset" they rebuild this user exactly.
+  std::vector<std::string> Rules(const Catalog& cat) const;
   std::vector<std::string> FlagNames() const;
 
   const std::string& name() const { return name_; }

@@ -9,6 +9,7 @@
 
 #include "acl/acl_file.h"
 #include "acl/registry.h"
+#include "acl/user.h"
 #include "commands/command_key_specs.h"
 #include "commands/command_table.h"
 #include "commands/executor.h"
@@ -18,6 +19,7 @@
 #include "common/clock.h"
 #include "common/strings.h"
 #include "config/config.h"
+#include "replication/write_log.h"
 
 namespace basalt::commands {
 namespace {
@@ -156,6 +158,34 @@ Executor::Executor(Host& host, config::Config& config, replication::WriteLog& lo
 
 Executor::~Executor() = default;
 
+void Executor::ReplicateUsers(std::span<const std::string> names) {
+  if (!config_.acl_replicate_users() || acl_ == nullptr) return;
+  for (const std::string& name : names) {
+    std::vector<std::string> cmd = {"ACL"};
+    if (std::shared_ptr<const acl::User> u = acl_->Get(name)) {
+      // Not "reset": it would also set sanitize-payload, which a user
+      // created without it does not have.
+      cmd.insert(cmd.end(),
+                 {"SETUSER", name, "resetpass", "resetkeys", "resetchannels", "clearselectors",
+                  "-@all"});
+      std::vector<std::string> rules = u->Rules(acl_->catalog());
+      cmd.insert(cmd.end(), rules.begin(), rules.end());
+    } else {
+      cmd.insert(cmd.end(), {"DELUSER", name});
+    }
+    std::vector<std::string_view> args(cmd.begin(), cmd.end());
+    log_.AppendStreamOnly(args);
+  }
+}
+
+void Executor::ReplicateAllUsers() {
+  if (!config_.acl_replicate_users() || acl_ == nullptr) return;
+  acl_->SyncRequirepass(config_.requirepass());
+  std::vector<std::string> names;
+  for (const auto& u : acl_->All()) names.push_back(u->name());
+  ReplicateUsers(names);
+}
+
 std::string Executor::InitAcl() {
   acl::Catalog cat;
   for (const CommandSpec* c : table_.by_id()) {
@@ -172,8 +202,11 @@ std::string Executor::InitAcl() {
   acl_ = std::make_unique<acl::Registry>(std::move(cat));
   acl::Registry* reg = acl_.get();
   reg->SyncRequirepass(config_.requirepass());
-  config_.OnChange("requirepass",
-                   [reg](const config::Config& c) { reg->SyncRequirepass(c.requirepass()); });
+  config_.OnChange("requirepass", [this, reg](const config::Config& c) {
+    reg->SyncRequirepass(c.requirepass());
+    std::string d[] = {"default"};
+    ReplicateUsers(d);
+  });
   config::Config* cfg = &config_;
   config_.SetUserLinesForRewrite([reg, cfg]() {
     return cfg->aclfile().empty() ? acl::UserLines(*reg) : std::vector<std::string>();

@@ -98,6 +98,8 @@ void CmdAclSetUser(CommandContext& ctx) {
     return;
   }
   if (old != nullptr) KillRevokedSubscribers(ctx, name);
+  std::string names[] = {std::string(name)};
+  ctx.host.executor().ReplicateUsers(names);
   ctx.reply.Ok();
 }
 
@@ -156,6 +158,7 @@ void CmdAclDelUser(CommandContext& ctx) {
     if (Acl(ctx).Get(n) != nullptr) gone.emplace_back(n);
   }
   int deleted = Acl(ctx).DelUsers(names);
+  ctx.host.executor().ReplicateUsers(gone);
   KillUsersClients(ctx, gone);
   ctx.reply.Integer(deleted);
 }
@@ -351,6 +354,8 @@ void CmdAclLoad(CommandContext& ctx) {
   for (const std::string& n : names) {
     if (reg.Get(n) == nullptr) gone.push_back(n);
   }
+  ctx.host.executor().ReplicateUsers(gone);
+  ctx.host.executor().ReplicateAllUsers();
   KillUsersClients(ctx, gone);
   ctx.reply.Ok();
 }

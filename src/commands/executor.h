@@ -100,6 +100,14 @@ class Executor {
   // reason start-up must stop (Redis's texts).
   std::string InitAcl();
   acl::Registry* acl() const { return acl_.get(); }
+  // acl-replicate-users: replicas get each named user as ACL SETUSER <name>
+  // resetpass resetkeys resetchannels clearselectors -@all <rules>, or ACL
+  // DELUSER if it is gone; in the replication stream
+  // only (not the AOF). Nothing when the directive is off.
+  void ReplicateUsers(std::span<const std::string> names);
+  // Every user, as above: the start of a replica's stream (full or partial
+  // sync), so a replica that missed changes or restarted has them all.
+  void ReplicateAllUsers();
   // The session's user, re-read when the registry changed; null when it was
   // deleted.
   const acl::User* AclUser(Session& s);

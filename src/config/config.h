@@ -294,6 +294,8 @@ class Config {
   // replicas acknowledged it (0: off), at most min-replicas-ack-timeout ms.
   int64_t min_replicas_ack() const { return Num(kMinReplicasAck); }
   int64_t min_replicas_ack_timeout() const { return Num(kMinReplicasAckTimeout); }  // ms
+  // Replicas carry this primary's ACL users (docs/replication.md).
+  bool acl_replicate_users() const { return Num(kAclReplicateUsers) != 0; }
   // TLS (src/tls/): tls-auth-clients is 0 no, 1 yes, 2 optional.
   int64_t tls_port() const { return Num(kTlsPort); }
   int64_t tls_auth_clients() const { return Num(kTlsAuthClients); }
@@ -410,6 +412,7 @@ class Config {
     kMinReplicasMaxLag,
     kMinReplicasAck,
     kMinReplicasAckTimeout,
+    kAclReplicateUsers,
     kThreads,
     kIoThreads,
     kIoThreadsDoReads,

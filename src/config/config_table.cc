@@ -121,6 +121,8 @@ std::vector<Spec> BuildTable() {
       // Synchronous replication (docs/replication.md).
       Int("min-replicas-ack", "", 0, "0", 0, kIntMax, C::kMinReplicasAck),
       Int("min-replicas-ack-timeout", "", 0, "1000", 1, kIntMax, C::kMinReplicasAckTimeout),
+      // Replicas carry the primary's ACL users (docs/replication.md).
+      Bool("acl-replicate-users", "", 0, false, C::kAclReplicateUsers),
       // Process-level directives (docs/compatibility.md, Configuration).
       Bool("syslog-enabled", "", I, false, C::kSyslogEnabled),
       Str("syslog-ident", "", I, "redis", C::kSyslogIdent),

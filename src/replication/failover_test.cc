@@ -43,6 +43,7 @@ class FakeHooks final : public ServerHooks {
     paused = on;
     pause_calls++;
   }
+  void ReplicaStreamStarted() override {}
 
   bool paused = false;
   int pause_calls = 0;

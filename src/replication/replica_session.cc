@@ -228,6 +228,7 @@ bool ReplicaSession::TryStartSnapshot() {
         });
       });
   if (!st.ok()) return false;  // another snapshot started first: wait more
+  hooks_.ReplicaStreamStarted();  // its tap is in: it sees what this appends
   waiting_ = false;
   state_.store(State::kSendBulk);
   Log(LogLevel::kNotice, "Replica %s:%d asks for synchronization; starting a %s full sync",
@@ -250,6 +251,7 @@ bool ReplicaSession::StartPartialSync(int64_t from, const std::string& replid) {
   // The backlog waits in pending_ for a Pump on this thread, which runs
   // after this command: the reply goes out first.
   conn_->AppendRaw("+CONTINUE " + replid + "\r\n");
+  hooks_.ReplicaStreamStarted();
   ApplyNodelay();
   state_.store(State::kOnline);
   last_ack_ms_.store(NowMs());

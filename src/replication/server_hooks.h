@@ -93,6 +93,12 @@ class ServerHooks {
   // Pauses (or resumes) clients' writes as CLIENT PAUSE WRITE does, apart
   // from any CLIENT PAUSE: CLIENT UNPAUSE does not end it.
   virtual void SetFailoverPause(bool on) = 0;
+
+  // --- Replica streams ---
+  // A replica's stream has just started (full sync instant passed, or a
+  // partial sync accepted): the server appends what every replica must be
+  // told anew (acl-replicate-users: the ACL users).
+  virtual void ReplicaStreamStarted() = 0;
 };
 
 }  // namespace basalt::replication

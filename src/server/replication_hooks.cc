@@ -238,4 +238,6 @@ StatusOr<std::string> ReplicationHooks::BgRewriteAof() {
 
 void ReplicationHooks::SetFailoverPause(bool on) { server_.SetFailoverPause(on); }
 
+void ReplicationHooks::ReplicaStreamStarted() { server_.executor().ReplicateAllUsers(); }
+
 }  // namespace basalt::server

@@ -41,6 +41,7 @@ class ReplicationHooks final : public replication::ServerHooks {
                          replication::LoadedSnapshot* loaded) override;
   StatusOr<std::string> BgRewriteAof() override;
   void SetFailoverPause(bool on) override;
+  void ReplicaStreamStarted() override;
 
  private:
   // repl-diskless-load disabled: the snapshot goes to a file (then named
