@@ -15,6 +15,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "acl/registry.h"
+#include "acl/user.h"
+#include "commands/executor.h"
 #include "common/logging.h"
 #include "config/config.h"
 #include "server/process_directives.h"
@@ -103,7 +106,15 @@ class Acceptor : public EventHandler {
         close(cfd);
       }
     };
-    if (!is_unix_ && cfg.protected_mode() && cfg.requirepass().empty() && !IsLoopback(sa)) {
+    // Protected mode: while the default user needs no password (requirepass
+    // or ACL rules alike), only loopback clients are let in, as Redis 7.0.
+    auto default_user_open = [&] {
+      acl::Registry* reg = server_->executor().acl();
+      if (reg == nullptr) return cfg.requirepass().empty();
+      std::shared_ptr<const acl::User> u = reg->Default();
+      return u != nullptr && u->nopass();
+    };
+    if (!is_unix_ && cfg.protected_mode() && !IsLoopback(sa) && default_user_open()) {
       static const char kDenied[] =
           "-DENIED Basalt is running in protected mode because protected mode is enabled and no "
           "password is set for the default user. In this mode connections are only accepted "

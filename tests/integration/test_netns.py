@@ -130,3 +130,48 @@ def test_replica_link_survives_partition(net_factory, kind):
     for srv in (primary, replica):
         srv.cleanup()  # Kept on disk if it crashed.
     assert crashes == [None] * len(started)
+
+
+@pytest.mark.parametrize('kind', ['basalt', 'redis'])
+def test_protected_mode_follows_the_default_users_password(net_factory, kind):
+    """protected-mode: a client that is not on loopback is refused while the
+    default user needs no password, whether the password comes from
+    requirepass or from ACL rules (Redis 7.0's rule); loopback always gets in."""
+    binary = basalt_binary() if kind == 'basalt' else oracle_binary()
+    net = net_factory(['node'])
+    srv = net['node'].server(binary, '--bind', net['node'].address, '127.0.0.1')
+    srv.start()
+    try:
+        def local(*args):
+            rc, out = net['node'].run(['/usr/bin/redis-cli', '--no-auth-warning', '-h',
+                                       '127.0.0.1', '-p', srv.port, *args])
+            assert rc == 0, out
+            return out.strip()
+
+        def remote_first_reply(*cmd):
+            c = net.raw(srv.host, srv.port)
+            try:
+                return c.command(*cmd)
+            finally:
+                c.close()
+
+        assert local('CONFIG', 'SET', 'protected-mode', 'yes') == 'OK'
+        assert remote_first_reply('PING').startswith(b'-DENIED ')
+        # A password for the default user through ACL rules opens the door.
+        assert local('ACL', 'SETUSER', 'default', '>acl-pw') == 'OK'
+        assert remote_first_reply('PING').startswith(b'-NOAUTH')
+        assert remote_first_reply('AUTH', 'acl-pw') == b'+OK\r\n'
+        # nopass again: refused again.
+        assert local('--user', 'default', '--pass', 'acl-pw', 'ACL', 'SETUSER', 'default',
+                     'nopass') == 'OK'
+        assert remote_first_reply('PING').startswith(b'-DENIED ')
+        # requirepass works the same way; loopback is never refused.
+        assert local('CONFIG', 'SET', 'requirepass', 'rp') == 'OK'
+        assert remote_first_reply('AUTH', 'rp') == b'+OK\r\n'
+        assert local('-a', 'rp', 'CONFIG', 'SET', 'requirepass', '') == 'OK'
+        assert remote_first_reply('PING').startswith(b'-DENIED ')
+        assert local('PING') == 'PONG'
+    finally:
+        srv.stop(check=False)
+    assert srv.check_crash() is None
+    srv.cleanup()
