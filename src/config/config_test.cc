@@ -127,9 +127,9 @@ TEST(ConfigTest, EveryRedisDirectiveIsKnown) {
   std::string_view all[] = {"*"};
   auto r = c->Get(all);
   // 192 names (aliases included) in redis-server 7.0.15's CONFIG GET *,
-  // plus threads, shards-per-thread, min-replicas-ack and
-  // min-replicas-ack-timeout.
-  EXPECT_EQ(r.size(), 196u);
+  // plus threads, shards-per-thread, min-replicas-ack,
+  // min-replicas-ack-timeout, metrics-port, metrics-bind and readyz-max-lag.
+  EXPECT_EQ(r.size(), 199u);
 }
 
 // ---- Loading files ----
