@@ -508,7 +508,8 @@ def test_abuse_does_not_disturb_scrapes_or_the_data_path(make_server):
             assert time.monotonic() - t0 < 2 * T
         assert http_get(port, '/healthz') == (200, 'ok\n')
 
-        # The slowloris connections are closed at the request deadline (5 s).
+        # The slowloris connections are closed: pushed out by newer connections
+        # past the cap, or at the request deadline (5 s).
         t0 = time.monotonic()
         for s in loris:
             s.settimeout(15 * T)
@@ -526,6 +527,19 @@ def test_abuse_does_not_disturb_scrapes_or_the_data_path(make_server):
     assert loop.slowest < 1.0 * T, loop.slowest
     assert srv.client().ping()
     assert http_get(port, '/metrics')[0] == 200
+
+
+def test_unfinished_request_is_closed_at_its_deadline(make_server):
+    srv = start_basalt(make_server)
+    s = open_socket(srv.metrics_port)
+    t0 = time.monotonic()
+    s.sendall(b'GET /metrics HTTP/1.1\r\nHost: x\r\n')  # never finished
+    s.settimeout(20 * T)
+    assert read_reply(s) == b''
+    elapsed = time.monotonic() - t0
+    assert 4.5 <= elapsed < 10 * T, elapsed
+    s.close()
+    assert http_get(srv.metrics_port, '/healthz') == (200, 'ok\n')
 
 
 def _send_quietly(s, data):
