@@ -12,6 +12,7 @@
 #include "commands/slowlog.h"
 #include "common/clock.h"
 #include "server/server.h"
+#include "server/worker.h"
 
 namespace basalt::server {
 
@@ -353,6 +354,43 @@ void AddSentinel(Exposition& e,
   }
 }
 
+// Basalt's own families: the worker threads' load, and INFO fields only
+// Basalt has.
+void AddBasaltOwn(Exposition& e,
+                  const std::unordered_map<std::string_view, std::string_view>& fields,
+                  const NonInfoFigures& extra) {
+  const std::string p = "basalt_";
+  for (const auto& [field, help] : {
+           std::pair<const char*, const char*>{"shards_per_db", "Keyspace shards per database."},
+           {"current_save_keys_processed", "Keys written by the snapshot in progress."},
+       }) {
+    auto it = fields.find(field);
+    if (it == fields.end()) continue;
+    if (auto v = ParseValue(it->second)) e.Add(p + field, G, help, "", *v);
+  }
+  if (extra.workers.empty()) return;
+  e.Add(p + "worker_threads", G, "Worker threads (event loops).", "",
+        double(extra.workers.size()));
+  for (size_t i = 0; i < extra.workers.size(); i++) {
+    const WorkerFigures& w = extra.workers[i];
+    std::string id = std::to_string(i);
+    std::string l = Labels({{"worker", id}});
+    e.Add(p + "worker_connections", G, "Connections owned by a worker thread.", l,
+          double(w.connections));
+    e.Add(p + "worker_commands_total", C, "Commands run on a worker thread.", l,
+          double(w.commands));
+    const char* cpu_help = "CPU time of a worker thread (sampled once a second).";
+    e.Add(p + "worker_cpu_seconds_total", C, cpu_help, Labels({{"mode", "system"}, {"worker", id}}),
+          w.cpu_sys_s);
+    e.Add(p + "worker_cpu_seconds_total", C, cpu_help, Labels({{"mode", "user"}, {"worker", id}}),
+          w.cpu_user_s);
+    e.Add(p + "worker_handler_running_seconds", G,
+          "How long the command or task a worker runs now has been running (0: waiting for "
+          "events); a large value is a worker stuck in a long script or command.",
+          l, w.handler_running_s);
+  }
+}
+
 }  // namespace
 
 std::string RenderMetricsFromInfo(std::string_view info, const NonInfoFigures& extra) {
@@ -517,6 +555,7 @@ std::string RenderMetricsFromInfo(std::string_view info, const NonInfoFigures& e
     }
   }
   if (extra.sentinel_mode) AddSentinel(e, lines, extra);
+  AddBasaltOwn(e, fields, extra);
   return e.Finish();
 }
 
@@ -539,6 +578,15 @@ std::string RenderMetrics(Server& s) {
     extra.slowlog_last_duration_s = double(last[0].duration_us) / 1e6;
   }
   extra.now_s = NowMs() / 1000;
+  for (const auto& w : s.workers()) {
+    WorkerFigures f;
+    f.connections = w->connections();
+    f.cpu_user_s = double(w->cpu_user_us()) / 1e6;
+    f.cpu_sys_s = double(w->cpu_sys_us()) / 1e6;
+    f.commands = w->stats().commands.load(std::memory_order_relaxed);
+    f.handler_running_s = double(w->loop().handling_for_us()) / 1e6;
+    extra.workers.push_back(f);
+  }
   if (sentinel::Sentinel* sentinel = s.sentinel()) {
     extra.sentinel_mode = true;
     info += "\r\n# Sentinel\r\n" + sentinel->InfoSection();

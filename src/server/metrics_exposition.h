@@ -4,6 +4,9 @@
 // written for the exporter work unchanged. docs/observability.md lists what
 // is published and what is left out, and why.
 //
+// Basalt's own families, prefixed basalt_, follow (per worker thread: load,
+// CPU, connections, a handler running long).
+//
 // How: the exporter turns INFO fields into metrics; so does this, from the
 // server's own INFO text (BuildInfo, every section), plus the few figures the
 // exporter reads elsewhere (CONFIG GET maxclients/maxmemory/io-threads and
@@ -43,6 +46,13 @@ struct SentinelPrimaryFigures {
   bool quorum_ok = false;
   std::string quorum_message;  // CKQUORUM's reply text
 };
+// Basalt's own per-worker figures (basalt_worker_*{worker}).
+struct WorkerFigures {
+  int64_t connections = 0;
+  double cpu_user_s = 0, cpu_sys_s = 0;
+  uint64_t commands = 0;
+  double handler_running_s = 0;  // how long the current handler has run (0: idle)
+};
 struct NonInfoFigures {
   int64_t databases = 16;
   int64_t maxclients = 0;
@@ -53,6 +63,7 @@ struct NonInfoFigures {
   double slowlog_last_duration_s = 0;
   int64_t now_s = 0;
   bool sentinel_mode = false;
+  std::vector<WorkerFigures> workers;
   std::vector<SentinelPrimaryFigures> sentinel_primaries;
 };
 std::string RenderMetricsFromInfo(std::string_view info, const NonInfoFigures& extra);

@@ -271,6 +271,13 @@ def test_values_match_the_state(pair):
     [(_, slave, lag)] = got['redis_connected_slave_lag_seconds']['samples']
     assert slave == {'slave_ip': '127.0.0.1', 'slave_port': str(br.port),
                      'slave_state': 'online'}, slave
+    # Basalt's own: per worker thread.
+    workers = int(value(got, 'basalt_worker_threads'))
+    assert workers >= 1
+    assert len(got['basalt_worker_connections']['samples']) == workers
+    assert sum(v for _, _, v in got['basalt_worker_commands_total']['samples']) >= 7
+    assert {l['mode'] for _, l, _ in got['basalt_worker_cpu_seconds_total']['samples']} == {
+        'user', 'system'}
     replica = parse_exposition(basalt_metrics(br))
     assert value(replica, 'redis_master_link_up', master_host='127.0.0.1',
                  master_port=bp.port) == 1
