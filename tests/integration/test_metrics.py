@@ -372,6 +372,30 @@ def test_healthz_and_routing(make_server):
         c.config_set('metrics-port', '1')
 
 
+def test_healthz_fails_while_a_worker_is_stuck(make_server):
+    """A script that runs 3 s holds its worker: /healthz says which one, then
+    recovers; /metrics keeps answering meanwhile."""
+    srv = start_basalt(make_server, threads=2)
+    busy = ("local s = tonumber(redis.call('TIME')[1]) "
+            "while tonumber(redis.call('TIME')[1]) < s + 3 do end return 1")
+    done = []
+    runner = threading.Thread(
+        target=lambda: done.append(srv.client(socket_timeout=30 * T).eval(busy, 0)), daemon=True)
+    runner.start()
+    seen = []
+
+    def stuck():
+        seen.append(http_get(srv.metrics_port, '/healthz'))
+        return seen[-1][0] == 503
+    wait_for(stuck, 10 * T, '/healthz to fail', detail=lambda: seen[-3:])
+    assert re.fullmatch(r'event loop of worker [01] did not respond within 1000 ms\n',
+                        seen[-1][1]), seen[-1]
+    assert http_get(srv.metrics_port, '/metrics')[0] == 200
+    runner.join(30 * T)
+    assert done == [1]
+    assert http_get(srv.metrics_port, '/healthz') == (200, 'ok\n')
+
+
 def poll_probe(port, until, timeout=60 * T):
     """Polls /readyz until `until(status, body)`; returns every (status, body) seen."""
     seen = []
