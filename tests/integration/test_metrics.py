@@ -438,6 +438,12 @@ def test_readyz_while_replica_in_full_sync(make_server):
     assert 'replica in full sync\n' in reasons, seen[:10]
     assert reasons <= {'replica in full sync\n', 'master_link_down\n'}, reasons
     assert replica.client().dbsize() == 3000
+    # Lag beyond readyz-max-lag (seconds since the primary was last heard).
+    replica.client().config_set('readyz-max-lag', 0)
+    seen = poll_probe(replica.metrics_port, lambda s, b: s == 503, timeout=30 * T)
+    assert re.fullmatch(r'replica lag \d+ s > readyz-max-lag 0 s\n', seen[-1][1]), seen[-1]
+    replica.client().config_set('readyz-max-lag', 30)
+    assert http_get(replica.metrics_port, '/readyz') == (200, 'ok\n')
     # The link goes down: not ready, with the reason.
     primary.stop()
     seen = poll_probe(replica.metrics_port, lambda s, b: s == 503, timeout=30 * T)
