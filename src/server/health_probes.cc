@@ -79,6 +79,9 @@ ProbeResult CheckReady(Server& s) {
     return NotOk("replica in full sync");
   }
   if (s.loading()) return NotOk("loading");
+  // Configured as a replica but replication not started yet (start-up, before
+  // the load ends): not a writable primary.
+  if (!s.is_replica() && !s.config().replicaof().empty()) return NotOk("master_link_down");
   if (s.is_replica()) {
     replication::ReplicaSideInfo ri = s.replication_role().Info();
     if (ri.sync_in_progress) return NotOk("replica in full sync");
