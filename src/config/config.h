@@ -214,6 +214,12 @@ class Config {
   bool latency_tracking() const { return Num(kLatencyTracking) != 0; }
   int64_t slowlog_log_slower_than() const { return Num(kSlowlogLogSlowerThan); }  // us, -1 off
   int64_t slowlog_max_len() const { return Num(kSlowlogMaxLen); }
+  // The metrics / health endpoint (server/metrics_endpoint.h): port (0: off),
+  // address, and the largest replica lag (seconds since the primary was last
+  // heard) /readyz accepts.
+  int64_t metrics_port() const { return Num(kMetricsPort); }
+  std::string metrics_bind() const { return Str(kMetricsBind); }
+  int64_t readyz_max_lag() const { return Num(kReadyzMaxLag); }
   // Scripts: past this many ms, other clients get -BUSY and SCRIPT KILL works.
   int64_t busy_reply_threshold() const { return Num(kBusyReplyThreshold); }
   // Keyspace notifications, canonical letters (e.g. "AKE"; "" = off).
@@ -480,6 +486,8 @@ class Config {
     kSanitizeDumpPayload,
     kAclPubsubDefault,
     kAcllogMaxLen,
+    kMetricsPort,
+    kReadyzMaxLag,
     kNumSlotCount
   };
   enum StrSlot : int {
@@ -516,6 +524,7 @@ class Config {
     kTlsCiphers,
     kTlsCiphersuites,
     kAclfile,
+    kMetricsBind,
     kStrSlotCount
   };
 

@@ -118,6 +118,11 @@ std::vector<Spec> BuildTable() {
       Int("lfu-log-factor", "", 0, "10", 0, kIntMax, C::kLfuLogFactor),
       Int("lfu-decay-time", "", 0, "1", 0, kIntMax, C::kLfuDecayTime),
       Int("shards-per-thread", "", I | kPowerOfTwo, "8", 1, 1024, C::kShardsPerThread),
+      // The metrics / health HTTP port (docs/observability.md); 0: off. Not
+      // re-bound at runtime.
+      Int("metrics-port", "", I, "0", 0, 65535, C::kMetricsPort),
+      Str("metrics-bind", "", I, "127.0.0.1", C::kMetricsBind),
+      Int("readyz-max-lag", "", 0, "30", 0, kIntMax, C::kReadyzMaxLag),
       // Synchronous replication (docs/replication.md).
       Int("min-replicas-ack", "", 0, "0", 0, kIntMax, C::kMinReplicasAck),
       Int("min-replicas-ack-timeout", "", 0, "1000", 1, kIntMax, C::kMinReplicasAckTimeout),

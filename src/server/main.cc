@@ -22,6 +22,7 @@
 #include "persistence/dataset_loader.h"
 #include "replication/role.h"
 #include "sentinel/sentinel.h"
+#include "server/metrics_endpoint.h"
 #include "common/proc_title.h"
 #include "server/process_directives.h"
 #include "server/pubsub.h"
@@ -170,6 +171,14 @@ int main(int argc, char** argv) {
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   server.executable = n > 0 ? std::string(exe, size_t(n)) : argv0;
   basalt::Status st = server.Start();
+  if (!st.ok()) {
+    Log(LogLevel::kWarning, "%s", st.message().c_str());
+    return 1;
+  }
+  // Before the dataset loads, so /readyz can say "loading". Declared after
+  // the server: destroyed (stopped) before it.
+  basalt::server::MetricsEndpoint metrics(server);
+  st = metrics.Start();
   if (!st.ok()) {
     Log(LogLevel::kWarning, "%s", st.message().c_str());
     return 1;
