@@ -14,9 +14,10 @@ import threading
 import time
 
 import pytest
+import redis
 
 from diff import skip_value, unordered_pairs
-from helpers import info_sections
+from helpers import info_sections, wait_for
 
 
 @pytest.fixture
@@ -381,3 +382,44 @@ def test_samples_from_every_worker_are_recorded(make_server):
     for k in clients:
         k.close()
     c.close()
+
+
+def _event_names(srv):
+    c = srv.client()
+    names = {e[0] for e in c.execute_command('LATENCY', 'LATEST')}
+    c.close()
+    return names
+
+
+def test_expire_cycle_and_eviction_events(pair):
+    """The active expiry cycle and eviction report Redis's event names."""
+    script = "for i=0,tonumber(ARGV[1])-1 do redis.call('pexpire','key:'..i,1) end"
+    for srv in pair:
+        c = srv.client()
+        c.flushall()
+        c.config_set('latency-monitor-threshold', 1)
+        c.execute_command('DEBUG', 'POPULATE', 200000)
+        c.eval(script, 0, 200000)
+        wait_for(lambda: c.dbsize() == 0, what='keys expired', timeout=30)
+        wait_for(lambda: 'expire-cycle' in _event_names(srv), what='expire-cycle', timeout=10)
+        # Eviction without a time budget: one call evicts down to the limit.
+        c.execute_command('DEBUG', 'POPULATE', 200000)
+        c.config_set('maxmemory-eviction-tenacity', 100)
+        c.config_set('maxmemory-policy', 'allkeys-random')
+        used = c.info('memory')['used_memory']
+        c.config_set('maxmemory', used * 3 // 4)
+        try:
+            try:
+                c.set('trigger', 'x')
+            except redis.exceptions.ResponseError as e:
+                # Evicting may not bring the allocator's figure under the
+                # limit at once; the eviction ran all the same.
+                assert str(e).startswith('OOM'), e
+            wait_for(lambda: 'eviction-cycle' in _event_names(srv), what='eviction-cycle',
+                     timeout=10)
+        finally:
+            c.config_set('maxmemory', 0)
+            c.config_set('maxmemory-policy', 'noeviction')
+            c.config_set('maxmemory-eviction-tenacity', 10)
+            c.flushall()
+        c.close()
