@@ -84,9 +84,10 @@ std::string DrawChart(const std::vector<LatencyMonitor::Sample>& all, int64_t no
   std::vector<std::string> labels;
   size_t label_rows = 0;
   for (size_t c = 0; c < samples.size(); c++) {
-    int level = hi == lo ? 0
-                         : int(std::lround(double(samples[c].ms - lo) / double(hi - lo) *
-                                           double(levels - 1)));
+    int level =
+        hi == lo
+            ? 0
+            : int(std::lround(double(samples[c].ms - lo) / double(hi - lo) * double(levels - 1)));
     int top = level / 3;  // cell index from the bottom
     rows[size_t(kRows - 1 - top)][c] = kTop[level % 3];
     for (int r = 0; r < top; r++) rows[size_t(kRows - 1 - r)][c] = '|';
@@ -160,8 +161,8 @@ std::string DoctorReport(const config::Config& cfg) {
     out += std::to_string(++n) + ". " + e.name + ": " + std::to_string(e.samples.size()) +
            " latency spike" + (e.samples.size() == 1 ? "" : "s") + " in the last " +
            std::to_string(span + 1) + " s (average " + Fixed(avg, 0) + " ms, mean deviation " +
-           Fixed(dev, 0) + " ms, one every " + Fixed(period, 2) + " s). Highest ever: " +
-           std::to_string(e.max_ms) + " ms.\n";
+           Fixed(dev, 0) + " ms, one every " + Fixed(period, 2) +
+           " s). Highest ever: " + std::to_string(e.max_ms) + " ms.\n";
     commands |= e.name == "command";
     fast |= e.name == "fast-command";
     expiry |= e.name.starts_with("expire");
@@ -172,38 +173,44 @@ std::string DoctorReport(const config::Config& cfg) {
   if (commands || fast) {
     int64_t slowlog = cfg.slowlog_log_slower_than();
     if (slowlog < 0 || slowlog > threshold * 1000) {
-      out += "- The slow log does not keep commands as slow as these spikes (its threshold, "
-             "slowlog-log-slower-than, is " +
-             std::to_string(slowlog) +
-             " us). CONFIG SET slowlog-log-slower-than " + std::to_string(threshold * 1000) +
-             " makes it record them.\n";
+      out +=
+          "- The slow log does not keep commands as slow as these spikes (its threshold, "
+          "slowlog-log-slower-than, is " +
+          std::to_string(slowlog) + " us). CONFIG SET slowlog-log-slower-than " +
+          std::to_string(threshold * 1000) + " makes it record them.\n";
     }
-    out += "- SLOWLOG GET names the slow commands and their arguments; INFO commandstats and "
-           "INFO latencystats show which commands cost the most per call.\n";
+    out +=
+        "- SLOWLOG GET names the slow commands and their arguments; INFO commandstats and "
+        "INFO latencystats show which commands cost the most per call.\n";
   }
   if (commands) {
-    out += "- Commands that walk a whole collection or keyspace (KEYS, SMEMBERS or HGETALL of a "
-           "large value, SORT, big ranges, DEL of a large value) run in O(N): prefer SCAN and "
-           "its relatives, smaller values, and UNLINK for deletes.\n";
+    out +=
+        "- Commands that walk a whole collection or keyspace (KEYS, SMEMBERS or HGETALL of a "
+        "large value, SORT, big ranges, DEL of a large value) run in O(N): prefer SCAN and "
+        "its relatives, smaller values, and UNLINK for deletes.\n";
   }
   if (fast) {
-    out += "- Commands flagged fast (constant or logarithmic time) were slow too: the process "
-           "was likely kept off the CPU (an overloaded host, swapping, transparent huge pages "
-           "or another process competing for the cores).\n";
+    out +=
+        "- Commands flagged fast (constant or logarithmic time) were slow too: the process "
+        "was likely kept off the CPU (an overloaded host, swapping, transparent huge pages "
+        "or another process competing for the cores).\n";
   }
   if (expiry) {
-    out += "- The active expiry cycle was slow: many keys expiring in the same second (or big "
-           "values expiring) cost time. Spread the expiry times, or turn on "
-           "lazyfree-lazy-expire.\n";
+    out +=
+        "- The active expiry cycle was slow: many keys expiring in the same second (or big "
+        "values expiring) cost time. Spread the expiry times, or turn on "
+        "lazyfree-lazy-expire.\n";
   }
   if (eviction) {
-    out += "- Eviction under maxmemory was slow: evicting large values blocks; turn on "
-           "lazyfree-lazy-eviction, or give the server more headroom below maxmemory.\n";
+    out +=
+        "- Eviction under maxmemory was slow: evicting large values blocks; turn on "
+        "lazyfree-lazy-eviction, or give the server more headroom below maxmemory.\n";
   }
   if (aof) {
-    out += "- Writes or fsyncs of the append-only file were slow: the disk is busy or slow. "
-           "Check its latency, move the AOF to a faster device, or trade durability with "
-           "appendfsync everysec (or no-appendfsync-on-rewrite yes).\n";
+    out +=
+        "- Writes or fsyncs of the append-only file were slow: the disk is busy or slow. "
+        "Check its latency, move the AOF to a faster device, or trade durability with "
+        "appendfsync everysec (or no-appendfsync-on-rewrite yes).\n";
   }
   return out;
 }
@@ -290,8 +297,7 @@ void RegisterLatencyFamily(CommandTable& t) {
   t.Add(Spec(g, "latency", -2, kNoFlags, 0, 0, 0, "@slow", CmdLatencyContainer));
   t.AddSub("latency", Spec(g, "doctor", 2, admin, 0, 0, 0, acl, CmdLatencyDoctor));
   t.AddSub("latency", Spec(g, "graph", 3, admin, 0, 0, 0, acl, CmdLatencyGraph));
-  t.AddSub("latency", Spec(g, "help", 2, kLoading | kStale, 0, 0, 0, "@slow",
-                           CmdLatencyHelp));
+  t.AddSub("latency", Spec(g, "help", 2, kLoading | kStale, 0, 0, 0, "@slow", CmdLatencyHelp));
   t.AddSub("latency", Spec(g, "histogram", -2, admin, 0, 0, 0, acl, CmdLatencyHistogram));
   t.AddSub("latency", Spec(g, "history", 3, admin, 0, 0, 0, acl, CmdLatencyHistory));
   t.AddSub("latency", Spec(g, "latest", 2, admin, 0, 0, 0, acl, CmdLatencyLatest));

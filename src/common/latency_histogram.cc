@@ -45,8 +45,7 @@ int64_t LatencyDistribution::ValueAtPercentile(double percentile) const {
   for (int i = 0; i < LatencyHistogram::kSlots; i++) {
     seen += counts_[size_t(i)];
     if (seen >= rank) {
-      return percentile == 0.0 ? LatencyHistogram::SlotLowest(i)
-                               : LatencyHistogram::SlotHighest(i);
+      return percentile == 0.0 ? LatencyHistogram::SlotLowest(i) : LatencyHistogram::SlotHighest(i);
     }
   }
   return LatencyHistogram::SlotHighest(LatencyHistogram::kSlots - 1);
@@ -60,8 +59,8 @@ std::vector<std::pair<int64_t, uint64_t>> LatencyDistribution::PowerOfTwoSteps()
   for (int64_t level = 1024;; level *= 2) {
     // A power of two is the lowest value of its slot; the step counts every
     // sample up to that slot's highest value.
-    int slot = level >= (int64_t{1} << 30) ? LatencyHistogram::kSlots
-                                           : LatencyHistogram::SlotOf(level);
+    int slot =
+        level >= (int64_t{1} << 30) ? LatencyHistogram::kSlots : LatencyHistogram::SlotOf(level);
     int last = slot < LatencyHistogram::kSlots ? slot : LatencyHistogram::kSlots - 1;
     for (; next <= last; next++) cumulative += counts_[size_t(next)];
     if (cumulative > reported) {

@@ -55,7 +55,7 @@ class LatencyHistogram {
   static int SlotOf(int64_t ns) {
     if (ns < 256) return int(ns);
     int e = 63 - __builtin_clzll(uint64_t(ns));  // 2^e <= ns < 2^(e+1), e >= 8
-    int shift = e - 7;                            // slot width is 2^shift
+    int shift = e - 7;                           // slot width is 2^shift
     return shift * 128 + int(ns >> shift);
   }
   static int64_t SlotLowest(int slot);

@@ -51,8 +51,8 @@ TEST(LatencyMonitorTest, ResetNamedOrAll) {
 TEST(LatencyMonitorTest, ThresholdGatesRecording) {
   LatencyMonitor& p = LatencyMonitor::Process();
   p.Reset({});
-  RecordLatency("command", 50, 0);   // monitoring off
-  RecordLatency("command", 4, 5);    // under the threshold
+  RecordLatency("command", 50, 0);  // monitoring off
+  RecordLatency("command", 4, 5);   // under the threshold
   EXPECT_TRUE(p.All().empty());
   RecordLatency("command", 5, 5);
   ASSERT_EQ(p.All().size(), 1u);
