@@ -157,6 +157,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterMemoryFamily(table);
   RegisterDebugFamily(table);
   RegisterLolwutFamily(table);
+  RegisterLatencyFamily(table);
   RegisterAclFamily(table);
   table.Finalize();
 }

@@ -165,6 +165,7 @@ void RegisterMonitorFamily(CommandTable& table);
 void RegisterMemoryFamily(CommandTable& table);
 void RegisterDebugFamily(CommandTable& table);
 void RegisterLolwutFamily(CommandTable& table);
+void RegisterLatencyFamily(CommandTable& table);
 void RegisterAclFamily(CommandTable& table);
 
 }  // namespace basalt::commands

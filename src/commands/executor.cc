@@ -17,6 +17,7 @@
 #include "commands/watch_registry.h"
 #include "common/clock.h"
 #include "common/hash.h"
+#include "common/latency_monitor.h"
 #include "common/logging.h"
 #include "common/numbers.h"
 #include "common/panic.h"
@@ -382,6 +383,11 @@ void Executor::Run(Session& s, const CommandSpec& spec, std::span<const std::str
   Bump(cs.calls);
   Bump(cs.usec, uint64_t(took));
   if (ctx.failed) Bump(cs.failed);
+  // INFO latencystats / LATENCY HISTOGRAM, and the latency monitor's
+  // "command" / "fast-command" events (Redis's names).
+  if (config_.latency_tracking()) RecordCommandLatency(stats, cs, took);
+  RecordLatency((spec.flags & kFast) ? "fast-command" : "command", took / 1000,
+                config_.latency_monitor_threshold());
   int64_t threshold = config_.slowlog_log_slower_than();
   if (threshold >= 0 && took >= threshold && !(spec.flags & kSkipSlowlog) && !s.is_script()) {
     LogSlow(s, spec, args, took);

@@ -47,6 +47,7 @@ class CommandTable;
 class Executor;
 class Session;
 class SlowLog;
+struct ThreadStats;
 class TrackingHub;
 class WatchRegistry;
 enum class SubKind;
@@ -153,6 +154,9 @@ class Admin {
   // The INFO text for these sections (all defaults when empty).
   virtual std::string Info(std::span<const std::string_view> sections) = 0;
   virtual void ResetStats() = 0;
+  // Runs fn for every thread's statistics slot (the workers' and the shared
+  // one), for readers that merge them (LATENCY HISTOGRAM).
+  virtual void ForEachThreadStats(const std::function<void(const ThreadStats&)>& fn) = 0;
   // SHUTDOWN with `flags` (config::Config::kShutdown* bits). The session gets
   // no reply while the server stops; if the shutdown fails or is aborted it
   // gets "-ERR Errors trying to SHUTDOWN. Check logs." and goes on.

@@ -102,6 +102,9 @@ Value Config::Impl::Current(const Config& c, const Spec& spec) {
     case Kind::kOomScoreAdjValues:
       v.list = c.oom_values_;
       break;
+    case Kind::kLatencyPercentiles:
+      v.list = c.latency_percentiles_;
+      break;
     default:
       v.str = c.strs_[spec.slot];
   }
@@ -135,6 +138,9 @@ void Config::Impl::Store(Config& c, const Spec& spec, const Value& v) {
     case Kind::kOomScoreAdjValues:
       c.oom_values_ = v.list;
       break;
+    case Kind::kLatencyPercentiles:
+      c.latency_percentiles_ = v.list;
+      break;
     default:
       c.strs_[spec.slot] = v.str;
   }
@@ -160,6 +166,11 @@ std::vector<int64_t> Config::oom_score_adj_values() const {
   std::vector<int64_t> out;
   for (const std::string& w : oom_values_) out.push_back(std::strtoll(w.c_str(), nullptr, 10));
   return out;
+}
+
+std::vector<std::string> Config::latency_tracking_info_percentiles() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return latency_percentiles_;
 }
 
 std::vector<SaveParam> Config::save() const {

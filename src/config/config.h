@@ -212,6 +212,10 @@ class Config {
   bool lazyfree_lazy_user_flush() const { return Num(kLazyfreeLazyUserFlush) != 0; }
   // Observability.
   bool latency_tracking() const { return Num(kLatencyTracking) != 0; }
+  // latency-tracking-info-percentiles, as CONFIG GET spells each one ("99.9").
+  std::vector<std::string> latency_tracking_info_percentiles() const;
+  // Events at least this long (ms) reach the latency monitor; 0 = off.
+  int64_t latency_monitor_threshold() const { return Num(kLatencyMonitorThreshold); }
   int64_t slowlog_log_slower_than() const { return Num(kSlowlogLogSlowerThan); }  // us, -1 off
   int64_t slowlog_max_len() const { return Num(kSlowlogMaxLen); }
   // The metrics / health endpoint (server/metrics_endpoint.h): port (0: off),
@@ -398,6 +402,7 @@ class Config {
     kLazyfreeLazyUserDel,
     kLazyfreeLazyUserFlush,
     kLatencyTracking,
+    kLatencyMonitorThreshold,
     kSlowlogLogSlowerThan,
     kBusyReplyThreshold,
     kSlowlogMaxLen,
@@ -546,6 +551,7 @@ class Config {
   std::vector<SaveParam> save_;         // Guarded by mu_
   std::vector<std::string> obuf_list_;  // Guarded by mu_: client-output-buffer-limit's words
   std::vector<std::string> oom_values_;  // Guarded by mu_: oom-score-adj-values' words
+  std::vector<std::string> latency_percentiles_;  // Guarded by mu_
   std::atomic<int64_t> obuf_[9];        // the same, as numbers: hard, soft, seconds per class
 
   std::mutex set_mu_;  // serializes Set() and Rewrite()

@@ -10,6 +10,7 @@
 
 #include "common/clock.h"
 #include "common/cpu_affinity.h"
+#include "common/latency_monitor.h"
 #include "common/logging.h"
 #include "config/config.h"
 #include "persistence/info_fields.h"
@@ -323,6 +324,10 @@ void AofWriter::OnAppend(std::string_view bytes, int64_t end_offset) {
 }
 
 bool AofWriter::Flush(bool do_fsync) {
+  // For the latency monitor (read before io_mu_: the probe takes the save
+  // jobs' lock, which is never taken inside io_mu_).
+  const int64_t latency_threshold = hooks_.config().latency_monitor_threshold();
+  const bool job_running = latency_threshold > 0 && snapshot_probe_ && snapshot_probe_();
   std::lock_guard<std::mutex> io(io_mu_);
   // Before a new incremental file is listed in the manifest, nothing may go
   // into it (a restart would not read it); the bytes wait in the buffer.
@@ -339,6 +344,7 @@ bool AofWriter::Flush(bool do_fsync) {
   bool ok = true;
   std::string err;
   size_t done = 0;
+  const int64_t write_start = latency_threshold > 0 && !unwritten_.empty() ? MonotonicUs() : 0;
   while (done < unwritten_.size()) {
     ssize_t n = ::write(fd_, unwritten_.data() + done, unwritten_.size() - done);
     if (n < 0) {
@@ -349,12 +355,26 @@ bool AofWriter::Flush(bool do_fsync) {
     }
     done += size_t(n);
   }
+  if (write_start != 0) {
+    // Redis's events for a write(2) of the AOF: "aof-write" always, and
+    // whether a snapshot or rewrite job ran meanwhile ("aof-write-active-child",
+    // Redis's forked child) or not ("aof-write-alone").
+    int64_t ms = (MonotonicUs() - write_start) / 1000;
+    RecordLatency("aof-write", ms, latency_threshold);
+    RecordLatency(job_running ? "aof-write-active-child" : "aof-write-alone", ms, latency_threshold);
+  }
   incr_size_.fetch_add(done);
   unwritten_.erase(0, done);
   int64_t written = unwritten_end_ - int64_t(unwritten_.size());
   written_offset_.store(written);
   if (ok && do_fsync) {
-    if (fdatasync(fd_) != 0) {
+    const int64_t sync_start = latency_threshold > 0 ? MonotonicUs() : 0;
+    const bool sync_failed = fdatasync(fd_) != 0;
+    if (latency_threshold > 0 &&
+        hooks_.config().appendfsync() == Config::Appendfsync::kAlways) {
+      RecordLatency("aof-fsync-always", (MonotonicUs() - sync_start) / 1000, latency_threshold);
+    }
+    if (sync_failed) {
       ok = false;
       err = ErrnoText();
     } else {

@@ -9,6 +9,7 @@
 
 #include "commands/command_context.h"
 #include "common/clock.h"
+#include "common/latency_monitor.h"
 #include "common/logging.h"
 #include "common/memory.h"
 #include "config/config.h"
@@ -66,6 +67,7 @@ bool Server::EvictIfNeeded() {
   int64_t tenacity = config_->maxmemory_eviction_tenacity();
   int64_t budget_us = tenacity >= 100 ? INT64_MAX : 50 * tenacity + 1;
   int64_t start = MonotonicUs();
+  const int64_t latency_threshold = config_->latency_monitor_threshold();
   thread_local std::mt19937_64 rng(std::random_device{}());
   size_t to_free = used - size_t(maxmem);
   size_t freed = 0;
@@ -131,8 +133,13 @@ bool Server::EvictIfNeeded() {
       tracking_.KeyChanged(key);
       Notify(shard->db(), key, "evicted", commands::kNotifyEvicted);
       blocking_.SignalAll(shard->db(), key);  // an evicted stream ends XREADGROUP waits
+      // Redis's "eviction-del": the time to delete one evicted key.
+      int64_t del_start = latency_threshold > 0 ? MonotonicUs() : 0;
       Entry** link = shard->table().FindLink(key, HashKey(key));
       if (link != nullptr) shard->Delete(link, lazy);
+      if (latency_threshold > 0) {
+        RecordLatency("eviction-del", (MonotonicUs() - del_start) / 1000, latency_threshold);
+      }
       freed += bytes;
       NoteMemoryFreed(bytes);
       ThreadStats& st = CurrentStats();
@@ -144,6 +151,8 @@ bool Server::EvictIfNeeded() {
     }
     if (MonotonicUs() - start > budget_us) break;
   }
+  // Redis's "eviction-cycle": one call's whole eviction work.
+  RecordLatency("eviction-cycle", (MonotonicUs() - start) / 1000, latency_threshold);
   // Out of time but made progress: let the command run, as Redis does, and
   // finish on the next call or in cron.
   bool under = UsedMemory() <= size_t(maxmem);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "commands/helpers.h"
+#include "commands/latency_stats.h"
 #include "commands/memory_overview.h"
 #include "common/clock.h"
 #include "common/memory.h"
@@ -434,6 +435,18 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
                calls ? double(usec) / double(calls) : 0.0, (unsigned long long)rejected,
                (unsigned long long)failed);
       w.Field("cmdstat_" + all[i]->name, buf);
+    }
+  }
+  if (has("latencystats")) {
+    // Percentiles of each called command's latency histogram (latency-tracking).
+    w.Section("Latencystats");
+    if (cfg.latency_tracking()) {
+      std::vector<std::string> percentiles = cfg.latency_tracking_info_percentiles();
+      for (const commands::CommandLatency& c :
+           commands::CollectCommandLatencies(s, s.commands().by_id())) {
+        w.Field("latency_percentiles_usec_" + c.spec->name,
+                commands::FormatLatencyPercentiles(c.dist, percentiles));
+      }
     }
   }
   if (has("cluster")) {

@@ -379,6 +379,11 @@ void Server::CountError(std::string_view message) {
   error_stats_[code]++;
 }
 
+void Server::ForEachThreadStats(const std::function<void(const ThreadStats&)>& fn) {
+  fn(*other_stats_);
+  for (auto& w : workers_) fn(w->stats());
+}
+
 std::map<std::string, uint64_t> Server::ErrorStats() {
   std::lock_guard<std::mutex> lock(error_mu_);
   return error_stats_;
@@ -403,6 +408,8 @@ void Server::ResetStats() {
       s.cmd[i].usec = 0;
       s.cmd[i].rejected = 0;
       s.cmd[i].failed = 0;
+      LatencyHistogram* h = s.cmd[i].hist.load(std::memory_order_acquire);
+      if (h != nullptr) h->Reset();
     }
   };
   reset(*other_stats_);

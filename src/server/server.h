@@ -150,6 +150,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   void AfterFlushAll() final;
   std::string Info(std::span<const std::string_view> sections) final;
   void ResetStats() final;
+  void ForEachThreadStats(const std::function<void(const ThreadStats&)>& fn) final;
   // SHUTDOWN (server_shutdown.cc): the main thread runs it.
   void RequestShutdown(commands::Session& s, int64_t flags) final;
   bool AbortShutdown() final;

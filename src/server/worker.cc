@@ -9,6 +9,7 @@
 
 #include "commands/command_stats.h"
 #include "common/clock.h"
+#include "common/latency_monitor.h"
 #include "common/logging.h"
 #include "config/config.h"
 #include "persistence/aof_writer.h"
@@ -179,7 +180,9 @@ void Worker::Cron() {
     int64_t effort = server_->config().active_expire_effort();
     int64_t start_us = MonotonicUs();
     server_->ActiveExpireCycle(index_, period_us * (25 + 2 * (effort - 1)) / 100);
-    commands::Bump(stats_.expire_cycle_us, uint64_t(MonotonicUs() - start_us));
+    int64_t took_us = MonotonicUs() - start_us;
+    commands::Bump(stats_.expire_cycle_us, uint64_t(took_us));
+    RecordLatency("expire-cycle", took_us / 1000, server_->config().latency_monitor_threshold());
   }
   for (uint32_t d = 0; d < uint32_t(server_->keyspace().db_count()); d++) {
     storage::Database& db = server_->keyspace().db(int(d));
