@@ -116,6 +116,15 @@ std::string MallocStatsText() {
 #endif
 }
 
+bool SetAllocatorBackgroundThread(bool on) {
+#ifdef BASALT_HAVE_JEMALLOC
+  return mallctl("background_thread", nullptr, nullptr, &on, sizeof(on)) == 0;
+#else
+  (void)on;
+  return false;
+#endif
+}
+
 void PurgeAllocator() {
 #ifdef BASALT_HAVE_JEMALLOC
   char cmd[64];

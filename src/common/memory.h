@@ -25,5 +25,8 @@ size_t PeakMemory();
 std::string AllocatorName();
 std::string MallocStatsText();
 void PurgeAllocator();
+// jemalloc's background purging threads on or off (jemalloc-bg-thread).
+// False when the allocator is not jemalloc or refused.
+bool SetAllocatorBackgroundThread(bool on);
 
 }  // namespace basalt

@@ -306,6 +306,7 @@ class Config {
   int64_t min_replicas_ack_timeout() const { return Num(kMinReplicasAckTimeout); }  // ms
   // Replicas carry this primary's ACL users (docs/replication.md).
   bool acl_replicate_users() const { return Num(kAclReplicateUsers) != 0; }
+  bool jemalloc_bg_thread() const { return Num(kJemallocBgThread) != 0; }
   // TLS (src/tls/): tls-auth-clients is 0 no, 1 yes, 2 optional.
   int64_t tls_port() const { return Num(kTlsPort); }
   int64_t tls_auth_clients() const { return Num(kTlsAuthClients); }
@@ -424,6 +425,7 @@ class Config {
     kMinReplicasAck,
     kMinReplicasAckTimeout,
     kAclReplicateUsers,
+    kJemallocBgThread,
     kThreads,
     kIoThreads,
     kIoThreadsDoReads,
@@ -530,6 +532,7 @@ class Config {
     kTlsCiphersuites,
     kAclfile,
     kMetricsBind,
+    kIgnoreWarnings,
     kStrSlotCount
   };
 

@@ -433,9 +433,9 @@ TEST(ConfigTest, SetErrorsAreRedisBytes) {
             "parameters");
   EXPECT_EQ(SetError(*c, {"port", "7311", "foo", "1"}),
             "ERR Unknown option or number of arguments for CONFIG SET - 'foo'");
-  EXPECT_EQ(SetError(*c, {"jemalloc-bg-thread", "no"}),
-            "ERR CONFIG SET failed (possibly related to argument 'jemalloc-bg-thread') - "
-            "'jemalloc-bg-thread' other than 'yes' is not supported by Basalt yet");
+  EXPECT_EQ(SetError(*c, {"cluster-require-full-coverage", "no"}),
+            "ERR CONFIG SET failed (possibly related to argument 'cluster-require-full-coverage') "
+            "- 'cluster-require-full-coverage' other than 'yes' is not supported by Basalt yet");
   EXPECT_EQ(SetError(*c, {"replicaof", "a 1"}),
             "ERR CONFIG SET failed (possibly related to argument 'replicaof') - can't set "
             "immutable config");

@@ -18,6 +18,7 @@
 
 #include "common/cpu_affinity.h"
 #include "common/logging.h"
+#include "common/memory.h"
 #include "common/proc_title.h"
 #include "common/version.h"
 #include "server/server.h"
@@ -146,6 +147,14 @@ void ApplyEarlyProcessDirectives(Config& c) {
   c.OnChange("crash-memcheck-enabled",
              [](const Config& cfg) { g_memcheck.store(cfg.crash_memcheck_enabled()); });
   MaybeDisableThp(c.disable_thp());
+  // After daemonizing (threads do not survive a fork), as Redis does.
+  auto bg_thread = [](const Config& cfg) {
+    if (!SetAllocatorBackgroundThread(cfg.jemalloc_bg_thread())) {
+      Log(LogLevel::kVerbose, "jemalloc-bg-thread: the allocator has no background threads");
+    }
+  };
+  bg_thread(c);
+  c.OnChange("jemalloc-bg-thread", bg_thread);
   // Threads inherit the affinity of the thread that starts them: pinning
   // the main thread first pins every worker and control thread.
   PinCurrentThread(c.server_cpulist(), "server_cpulist");

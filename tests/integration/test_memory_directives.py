@@ -41,6 +41,8 @@ DIRECTIVES = [
     ('active-defrag-threshold-upper', ['90', '100']),
     ('maxmemory-clients', ['10mb', '5%', '0']),
     ('sanitize-dump-payload', ['yes', 'clients', 'no']),
+    ('jemalloc-bg-thread', ['no', 'yes']),
+    ('ignore-warnings', ['ARM64-COW-BUG', '']),
 ]
 
 BAD = [
@@ -95,6 +97,37 @@ def test_activedefrag_refused_like_redis_without_its_jemalloc():
         assert 'Active defragmentation cannot be enabled' in out, out
     with servers.start_server(basalt_binary(), '--activedefrag', 'no') as srv:
         assert srv.client().config_get('activedefrag') == {'activedefrag': 'no'}
+
+
+def _thread_names(pid):
+    names = []
+    for tid in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/comm' % (pid, tid)) as f:
+                names.append(f.read().strip())
+        except OSError:
+            pass  # the thread ended meanwhile
+    return names
+
+
+@pytest.mark.parametrize('kind', ['basalt', 'redis'])
+def test_jemalloc_bg_thread_starts_and_stops_the_purging_threads(make_server, kind):
+    # Both link Debian's jemalloc; its background threads are named
+    # jemalloc_bg_thd. (Sanitizer builds of Basalt use another allocator.)
+    if kind == 'basalt' and (servers.SANITIZED or not is_basalt(basalt_binary())):
+        pytest.skip('a jemalloc build of Basalt')
+    srv = make_server(binary=None if kind == 'basalt' else oracle_binary())
+    pid = srv.proc.pid
+    c = srv.client()
+    wait_for(lambda: 'jemalloc_bg_thd' in _thread_names(pid), TIMEOUT,
+             'jemalloc background threads (jemalloc-bg-thread yes, the default)',
+             detail=lambda: _thread_names(pid))
+    assert c.config_set('jemalloc-bg-thread', 'no')
+    wait_for(lambda: 'jemalloc_bg_thd' not in _thread_names(pid), TIMEOUT,
+             'the background threads gone', detail=lambda: _thread_names(pid))
+    assert c.config_set('jemalloc-bg-thread', 'yes')
+    wait_for(lambda: 'jemalloc_bg_thd' in _thread_names(pid), TIMEOUT,
+             'the background threads back', detail=lambda: _thread_names(pid))
 
 
 def test_config_rewrite_keeps_the_values(make_server, tmp_path):
