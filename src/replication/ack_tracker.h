@@ -100,7 +100,9 @@ class AckTracker {
   uint64_t refused_min_replicas_to_write() const {
     return refused_to_write_.load(std::memory_order_relaxed);
   }
-  uint64_t refused_min_replicas_ack() const { return refused_sync_.load(std::memory_order_relaxed); }
+  uint64_t refused_min_replicas_ack() const {
+    return refused_sync_.load(std::memory_order_relaxed);
+  }
   // Replies held under min-replicas-ack: released once acknowledged, or
   // replaced by the timeout error; and the time they waited in total.
   // Counted by the waiter (server::Client) on its worker thread.
