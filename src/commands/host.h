@@ -204,6 +204,7 @@ class Host {
   // MISCONF: writes refused after a failed background save; "" if allowed.
   virtual std::string PersistenceWriteRefusal() const = 0;
   // NOREPLICAS: min-replicas-to-write / min-replicas-ack not met; "" if allowed.
+  // Asked where a write is admitted: a refusal is counted (metrics).
   virtual std::string ReplicasWriteRefusal() const = 0;
   virtual bool is_replica() const = 0;
   virtual bool primary_link_up() const = 0;

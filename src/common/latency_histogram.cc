@@ -75,4 +75,33 @@ std::vector<std::pair<int64_t, uint64_t>> LatencyDistribution::PowerOfTwoSteps()
   return out;
 }
 
+std::vector<uint64_t> LatencyDistribution::CumulativeCounts(
+    std::span<const int64_t> bounds_ns) const {
+  std::vector<uint64_t> out;
+  out.reserve(bounds_ns.size());
+  uint64_t cumulative = 0;
+  int next = 0;  // the first slot not yet summed
+  for (int64_t bound : bounds_ns) {
+    int64_t ns = bound < LatencyHistogram::kMinNs ? LatencyHistogram::kMinNs : bound;
+    int last =
+        ns > LatencyHistogram::kMaxNs ? LatencyHistogram::kSlots - 1 : LatencyHistogram::SlotOf(ns);
+    if (last >= LatencyHistogram::kSlots) last = LatencyHistogram::kSlots - 1;
+    for (; !counts_.empty() && next <= last; next++) cumulative += counts_[size_t(next)];
+    out.push_back(cumulative);
+  }
+  return out;
+}
+
+double LatencyDistribution::ApproxSumNs() const {
+  double sum = 0;
+  for (size_t i = 0; i < counts_.size(); i++) {
+    if (counts_[i] == 0) continue;
+    double mid = (double(LatencyHistogram::SlotLowest(int(i))) +
+                  double(LatencyHistogram::SlotHighest(int(i)))) /
+                 2;
+    sum += mid * double(counts_[i]);
+  }
+  return sum;
+}
+
 }  // namespace basalt

@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -82,6 +83,13 @@ class LatencyDistribution {
   // highest value of the step's slot in whole microseconds and the number
   // of samples up to it; only steps whose count grew, up to the last sample.
   std::vector<std::pair<int64_t, uint64_t>> PowerOfTwoSteps() const;
+  // Prometheus histogram buckets: for each bound (ns, ascending), the number
+  // of samples at or below it, counting every slot up to the bound's own
+  // whole (so a bucket may hold samples up to 1/128 above its bound).
+  std::vector<uint64_t> CumulativeCounts(std::span<const int64_t> bounds_ns) const;
+  // The sum of the samples in ns, each taken as its slot's midpoint (within
+  // 1/256 of the true sum).
+  double ApproxSumNs() const;
 
  private:
   std::vector<uint64_t> counts_;  // kSlots long once a histogram was added

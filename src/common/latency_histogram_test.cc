@@ -125,4 +125,23 @@ TEST(LatencyHistogramTest, ResetEmpties) {
 }
 
 }  // namespace
+TEST(LatencyHistogramTest, CumulativeCountsForPrometheusBuckets) {
+  // Whole microseconds fall in the bucket of their bound (1 us, 2 us, ...).
+  LatencyHistogram h;
+  h.RecordUs(0);  // clamped to 1 ns
+  h.RecordUs(1);
+  h.RecordUs(2);
+  h.RecordUs(3);
+  h.RecordUs(1000);
+  h.RecordUs(5000000);  // clamped to 1 s
+  LatencyDistribution d;
+  d.Add(h);
+  const int64_t bounds[] = {1000, 2000, 4000, 1024000, 1048576000};
+  EXPECT_EQ(d.CumulativeCounts(bounds), (std::vector<uint64_t>{2, 3, 4, 5, 6}));
+  EXPECT_EQ(LatencyDistribution().CumulativeCounts(bounds), (std::vector<uint64_t>(5, 0)));
+  // The sum is within 1/256 of 1 + 1000 + 2000 + 3000 + 1e6 + 1e9 ns.
+  double sum = 1 + 1000 + 2000 + 3000 + 1e6 + 1e9;
+  EXPECT_NEAR(d.ApproxSumNs(), sum, sum / 256);
+}
+
 }  // namespace basalt

@@ -55,7 +55,7 @@ bool AckTracker::sync_enabled() const {
   return hooks_.config().min_replicas_ack() > 0 && !role_.is_replica();
 }
 
-std::string AckTracker::WriteRefusal() const {
+std::string AckTracker::WriteRefusal(bool count) const {
   const Config& cfg = hooks_.config();
   int64_t to_write = cfg.min_replicas_to_write();
   int64_t sync = cfg.min_replicas_ack();
@@ -64,11 +64,15 @@ std::string AckTracker::WriteRefusal() const {
   if (role_.is_replica()) return {};
   // Redis ignores min-replicas-to-write while min-replicas-max-lag is 0.
   if (to_write > 0 && cfg.min_replicas_max_lag() > 0 && GoodReplicas() < to_write) {
+    if (count) refused_to_write_.fetch_add(1, std::memory_order_relaxed);
     return kNoReplicas;
   }
   // Synchronous mode refuses before applying anything when the write could
   // not be acknowledged in time anyway.
-  if (sync > 0 && OnlineReplicas() < sync) return kNoReplicas;
+  if (sync > 0 && OnlineReplicas() < sync) {
+    if (count) refused_sync_.fetch_add(1, std::memory_order_relaxed);
+    return kNoReplicas;
+  }
   return {};
 }
 

@@ -84,14 +84,39 @@ class AckTracker {
   // --- Gates (any thread; two relaxed loads when both features are off) ---
   // The error (without '-') a write must be refused with now, or "": too few
   // good replicas for min-replicas-to-write, or fewer online replicas than
-  // min-replicas-ack. Never refuses on a replica.
-  std::string WriteRefusal() const;
+  // min-replicas-ack. Never refuses on a replica. `count`: the write is
+  // refused for it (the refusal counters below move); false for a probe.
+  std::string WriteRefusal(bool count = false) const;
   // Whether a write's reply must wait for min-replicas-ack acknowledgements.
   bool sync_enabled() const;
   // Replicas online and acknowledged within min-replicas-max-lag (INFO's
   // min_slaves_good_slaves); refreshed by Cron and by every ACK.
   int GoodReplicas() const { return good_.load(std::memory_order_relaxed); }
   int OnlineReplicas() const { return online_.load(std::memory_order_relaxed); }
+
+  // --- Figures for INFO-less metrics (any thread; relaxed, cumulative) ---
+  // Writes refused because fewer than min-replicas-to-write replicas were
+  // good, or (synchronous mode) fewer than min-replicas-ack were online.
+  uint64_t refused_min_replicas_to_write() const {
+    return refused_to_write_.load(std::memory_order_relaxed);
+  }
+  uint64_t refused_min_replicas_ack() const {
+    return refused_sync_.load(std::memory_order_relaxed);
+  }
+  // Replies held under min-replicas-ack: released once acknowledged, or
+  // replaced by the timeout error; and the time they waited in total.
+  // Counted by the waiter (server::Client) on its worker thread.
+  void NoteSyncAcked(int64_t waited_us) {
+    sync_acked_.fetch_add(1, std::memory_order_relaxed);
+    sync_wait_us_.fetch_add(uint64_t(waited_us > 0 ? waited_us : 0), std::memory_order_relaxed);
+  }
+  void NoteSyncTimeout(int64_t waited_us) {
+    sync_timeouts_.fetch_add(1, std::memory_order_relaxed);
+    sync_wait_us_.fetch_add(uint64_t(waited_us > 0 ? waited_us : 0), std::memory_order_relaxed);
+  }
+  uint64_t sync_acked() const { return sync_acked_.load(std::memory_order_relaxed); }
+  uint64_t sync_timeouts() const { return sync_timeouts_.load(std::memory_order_relaxed); }
+  uint64_t sync_wait_us() const { return sync_wait_us_.load(std::memory_order_relaxed); }
 
   // --- Counting (any thread) ---
   // Online replicas whose acknowledged offset is at least `offset`.
@@ -139,6 +164,12 @@ class AckTracker {
   std::atomic<bool> getack_wanted_{false};
   // Log offset before the last GETACK sent: an ACK answering it covers this.
   std::atomic<int64_t> getack_covers_{-1};
+  // The figures above (mutable: WriteRefusal is a const query that counts).
+  mutable std::atomic<uint64_t> refused_to_write_{0};
+  mutable std::atomic<uint64_t> refused_sync_{0};
+  std::atomic<uint64_t> sync_acked_{0};
+  std::atomic<uint64_t> sync_timeouts_{0};
+  std::atomic<uint64_t> sync_wait_us_{0};
 };
 
 }  // namespace basalt::replication

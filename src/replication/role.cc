@@ -98,6 +98,7 @@ std::string Role::SetPrimary(const std::string& host, int port, bool failover) {
       // may have it (a promoted sibling's replid2) and continue partially.
       have_history_ = true;
       stream_db_.store(0);
+      role_changes.fetch_add(1, std::memory_order_relaxed);
     }
     host_ = host;
     port_ = port;
@@ -132,6 +133,7 @@ void Role::Promote() {
     if (sync_fd_ >= 0) shutdown(sync_fd_, SHUT_RDWR);
     ShiftReplidLocked();
     replica_.store(false, std::memory_order_release);
+    role_changes.fetch_add(1, std::memory_order_relaxed);
     // The next write selects its database: replicas continuing from here
     // may be in any database.
     hooks_.write_log().SetReplicaMode(false);

@@ -110,6 +110,11 @@ class Role {
   // Whether a PSYNC <replid> <psync_offset> can continue from the backlog.
   bool CanContinue(std::string_view replid, int64_t psync_offset) const;
   std::atomic<uint64_t> sync_full{0}, sync_partial_ok{0}, sync_partial_err{0};
+  // Role changes since start: promotions (REPLICAOF NO ONE, a FAILOVER's
+  // target) and demotions (REPLICAOF host port from a primary). Basalt's own
+  // figure (basalt_role_changes_total), so an alert can say a failover
+  // happened.
+  std::atomic<uint64_t> role_changes{0};
   // Closes every replica's connection (they reconnect and resync).
   void DisconnectReplicas();
 

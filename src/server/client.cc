@@ -729,8 +729,12 @@ void Client::OnReplicaAcks(std::span<const int64_t> acks, int64_t now_ms) {
   bool released = false;
   while (!ack_holds_.empty()) {
     AckHold& h = ack_holds_.front();
+    // Time held, for the metrics (millisecond resolution: the hold's start
+    // is its deadline minus its timeout).
+    int64_t waited_us = (now_ms - (h.deadline_ms - h.timeout_ms)) * 1000;
     if (replication::CountAckedAtLeast(acks, h.offset) < h.needed) {
       if (now_ms < h.deadline_ms) break;
+      server_->ack_tracker().NoteSyncTimeout(waited_us);
       // Too late: the write stays applied here, but its client must not take
       // it as replicated. Only a write's own reply is replaced.
       std::string msg = replication::SyncTimeoutError(h.needed, h.timeout_ms);
@@ -742,6 +746,8 @@ void Client::OnReplicaAcks(std::span<const int64_t> acks, int64_t now_ms) {
         ack_holds_[i].begin = ack_holds_[i].begin - old_len + wire.size();
         ack_holds_[i].end = ack_holds_[i].end - old_len + wire.size();
       }
+    } else {
+      server_->ack_tracker().NoteSyncAcked(waited_us);
     }
     ack_holds_.pop_front();
     released = true;

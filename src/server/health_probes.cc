@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "replication/ack_tracker.h"
 #include "replication/role.h"
 #include "sentinel/sentinel.h"
 #include "server/server.h"
@@ -95,7 +96,8 @@ ProbeResult CheckReady(Server& s) {
   }
   if (s.failover_active()) return NotOk("failover in progress");
   std::string refusal = s.PersistenceWriteRefusal();
-  if (refusal.empty()) refusal = s.ReplicasWriteRefusal();
+  // Asked of the tracker directly: a probe is not a refused write.
+  if (refusal.empty()) refusal = s.ack_tracker().WriteRefusal();
   if (!refusal.empty()) return NotOk("writes refused: " + refusal);
   return ProbeResult{true, "ok"};
 }

@@ -9,8 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include "commands/command_table.h"
+#include "commands/latency_stats.h"
 #include "commands/slowlog.h"
 #include "common/clock.h"
+#include "replication/ack_tracker.h"
+#include "replication/role.h"
 #include "server/server.h"
 #include "server/worker.h"
 
@@ -18,7 +22,7 @@ namespace basalt::server {
 
 namespace {
 
-enum class Type { kGauge, kCounter, kSummary };
+enum class Type { kGauge, kCounter, kSummary, kHistogram };
 
 // One INFO field published as one unlabelled metric (the name without the
 // "redis_" prefix). `scale` converts units (microseconds to seconds).
@@ -179,7 +183,8 @@ const FieldMetric kFieldMetrics[] = {
 // Families in name order, each with its HELP, TYPE and samples.
 class Exposition {
  public:
-  // `suffix`: "_sum" / "_count" for a summary's series, else empty.
+  // `suffix`: "_sum" / "_count" for a summary's or a histogram's series,
+  // "_bucket" for a histogram's buckets, else empty.
   void Add(const std::string& name, Type type, std::string_view help, std::string labels,
            double value, std::string_view suffix = {}) {
     Family& f = families_[name];
@@ -222,6 +227,7 @@ class Exposition {
       case Type::kGauge: return " gauge";
       case Type::kCounter: return " counter";
       case Type::kSummary: return " summary";
+      case Type::kHistogram: return " histogram";
     }
     return " untyped";
   }
@@ -391,6 +397,61 @@ void AddBasaltOwn(Exposition& e,
   }
 }
 
+// ---- Basalt's own: per-command latency histograms (issue 16, part 4) ----
+
+// The bound of bucket i in microseconds: 2^i (1 us .. 2^20 us).
+int64_t CommandLatencyBoundUs(int i) { return int64_t{1} << i; }
+
+// basalt_command_latency_seconds{cmd}: a Prometheus histogram per command
+// called since start (or since CONFIG RESETSTAT), from the same histograms
+// as INFO latencystats and LATENCY HISTOGRAM.
+void AddCommandLatencyHistograms(Exposition& e, const NonInfoFigures& extra) {
+  const std::string name = "basalt_command_latency_seconds";
+  const char* help =
+      "Command latency (time in the command's handler, as INFO latencystats) per command.";
+  for (const CommandLatencyFigures& c : extra.command_latencies) {
+    for (int i = 0; i < kCommandLatencyBuckets && i < int(c.buckets.size()); i++) {
+      char le[32];
+      auto r = std::to_chars(le, le + sizeof(le), double(CommandLatencyBoundUs(i)) / 1e6);
+      e.Add(name, Type::kHistogram, help,
+            Labels({{"cmd", c.cmd}, {"le", std::string_view(le, size_t(r.ptr - le))}}),
+            double(c.buckets[size_t(i)]), "_bucket");
+    }
+    e.Add(name, Type::kHistogram, help, Labels({{"cmd", c.cmd}, {"le", "+Inf"}}), double(c.count),
+          "_bucket");
+    std::string l = Labels({{"cmd", c.cmd}});
+    e.Add(name, Type::kHistogram, help, l, c.sum_s, "_sum");
+    e.Add(name, Type::kHistogram, help, l, double(c.count), "_count");
+  }
+}
+
+// ---- Basalt's own: synchronous replication and role changes (issue 16) ----
+
+void AddReplicationFigures(Exposition& e, const NonInfoFigures& extra) {
+  const ReplicationFigures& r = extra.replication;
+  if (!r.present) return;
+  const std::string p = "basalt_";
+  e.Add(p + "role_changes_total", C,
+        "Role changes since start: promotions to primary and demotions to replica.", "",
+        double(r.role_changes));
+  const char* refused_help =
+      "Writes refused with NOREPLICAS before applying, by the directive not met.";
+  e.Add(p + "replicas_write_refusals_total", C, refused_help,
+        Labels({{"reason", "min-replicas-ack"}}), double(r.refused_min_replicas_ack));
+  e.Add(p + "replicas_write_refusals_total", C, refused_help,
+        Labels({{"reason", "min-replicas-to-write"}}), double(r.refused_min_replicas_to_write));
+  e.Add(p + "sync_replication_acked_writes_total", C,
+        "Write replies held under min-replicas-ack and released once acknowledged.", "",
+        double(r.sync_acked));
+  e.Add(p + "sync_replication_timeouts_total", C,
+        "Write replies held under min-replicas-ack and replaced by the timeout error.", "",
+        double(r.sync_timeouts));
+  e.Add(p + "sync_replication_wait_seconds_total", C,
+        "Time write replies were held under min-replicas-ack, acknowledged or timed out "
+        "(millisecond resolution).",
+        "", r.sync_wait_s);
+}
+
 }  // namespace
 
 std::string RenderMetricsFromInfo(std::string_view info, const NonInfoFigures& extra) {
@@ -556,8 +617,47 @@ std::string RenderMetricsFromInfo(std::string_view info, const NonInfoFigures& e
   }
   if (extra.sentinel_mode) AddSentinel(e, lines, extra);
   AddBasaltOwn(e, fields, extra);
+  AddCommandLatencyHistograms(e, extra);
+  AddReplicationFigures(e, extra);
   return e.Finish();
 }
+
+namespace {
+
+// ---- Collection of Basalt's own figures that INFO does not carry ----
+
+std::vector<CommandLatencyFigures> CollectCommandLatencyFigures(Server& s) {
+  std::vector<CommandLatencyFigures> out;
+  int64_t bounds_ns[kCommandLatencyBuckets];
+  for (int i = 0; i < kCommandLatencyBuckets; i++) {
+    bounds_ns[i] = CommandLatencyBoundUs(i) * 1000;
+  }
+  for (const commands::CommandLatency& c :
+       commands::CollectCommandLatencies(s, s.commands().by_id())) {
+    CommandLatencyFigures f;
+    f.cmd = c.spec->name;
+    f.buckets = c.dist.CumulativeCounts(bounds_ns);
+    f.count = c.dist.total();
+    f.sum_s = c.dist.ApproxSumNs() / 1e9;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+ReplicationFigures CollectReplicationFigures(Server& s) {
+  ReplicationFigures r;
+  r.present = true;
+  r.role_changes = s.replication_role().role_changes.load(std::memory_order_relaxed);
+  replication::AckTracker& t = s.ack_tracker();
+  r.refused_min_replicas_to_write = t.refused_min_replicas_to_write();
+  r.refused_min_replicas_ack = t.refused_min_replicas_ack();
+  r.sync_acked = t.sync_acked();
+  r.sync_timeouts = t.sync_timeouts();
+  r.sync_wait_s = double(t.sync_wait_us()) / 1e6;
+  return r;
+}
+
+}  // namespace
 
 std::string RenderMetrics(Server& s) {
   // A sentinel has the sections its INFO shows (sentinel_family.cc), and
@@ -587,6 +687,9 @@ std::string RenderMetrics(Server& s) {
     f.handler_running_s = double(w->loop().handling_for_us()) / 1e6;
     extra.workers.push_back(f);
   }
+  // As INFO latencystats: only while latency-tracking is on.
+  if (s.config().latency_tracking()) extra.command_latencies = CollectCommandLatencyFigures(s);
+  if (s.sentinel() == nullptr) extra.replication = CollectReplicationFigures(s);
   if (sentinel::Sentinel* sentinel = s.sentinel()) {
     extra.sentinel_mode = true;
     info += "\r\n# Sentinel\r\n" + sentinel->InfoSection();

@@ -5,7 +5,8 @@
 // is published and what is left out, and why.
 //
 // Basalt's own families, prefixed basalt_, follow (per worker thread: load,
-// CPU, connections, a handler running long).
+// CPU, connections, a handler running long; per-command latency histograms;
+// synchronous-replication acknowledgements and refusals; role changes).
 //
 // How: the exporter turns INFO fields into metrics; so does this, from the
 // server's own INFO text (BuildInfo, every section), plus the few figures the
@@ -53,6 +54,28 @@ struct WorkerFigures {
   uint64_t commands = 0;
   double handler_running_s = 0;  // how long the current handler has run (0: idle)
 };
+// Basalt's own per-command latency histogram
+// (basalt_command_latency_seconds{cmd}): the bucket bounds, in microseconds,
+// are powers of two from 1 us to 2^20 us (~1.05 s; durations are clamped to
+// 1 s), then +Inf.
+inline constexpr int kCommandLatencyBuckets = 21;
+struct CommandLatencyFigures {
+  std::string cmd;                // Redis's name, as in redis_commands_total{cmd}
+  std::vector<uint64_t> buckets;  // cumulative, one per bound (kCommandLatencyBuckets)
+  uint64_t count = 0;             // the +Inf bucket
+  double sum_s = 0;
+};
+// Basalt's own replication figures (a primary's synchronous mode, and role
+// changes); absent in sentinel mode.
+struct ReplicationFigures {
+  bool present = false;
+  uint64_t role_changes = 0;
+  uint64_t refused_min_replicas_to_write = 0;
+  uint64_t refused_min_replicas_ack = 0;
+  uint64_t sync_acked = 0;
+  uint64_t sync_timeouts = 0;
+  double sync_wait_s = 0;
+};
 struct NonInfoFigures {
   int64_t databases = 16;
   int64_t maxclients = 0;
@@ -64,6 +87,8 @@ struct NonInfoFigures {
   int64_t now_s = 0;
   bool sentinel_mode = false;
   std::vector<WorkerFigures> workers;
+  std::vector<CommandLatencyFigures> command_latencies;
+  ReplicationFigures replication;
   std::vector<SentinelPrimaryFigures> sentinel_primaries;
 };
 std::string RenderMetricsFromInfo(std::string_view info, const NonInfoFigures& extra);

@@ -86,5 +86,44 @@ TEST(MetricsExpositionTest, LatencystatsBecomeASummary) {
       << m;
 }
 
+TEST(MetricsExpositionTest, CommandLatencyHistogram) {
+  NonInfoFigures extra;
+  CommandLatencyFigures get;
+  get.cmd = "get";
+  get.buckets.assign(kCommandLatencyBuckets, 3);
+  get.buckets[0] = 1;
+  get.count = 4;
+  get.sum_s = 1.5;
+  extra.command_latencies.push_back(get);
+  std::string m = RenderMetricsFromInfo("", extra);
+  EXPECT_NE(m.find("# TYPE basalt_command_latency_seconds histogram\n"
+                   "basalt_command_latency_seconds_bucket{cmd=\"get\",le=\"1e-06\"} 1\n"
+                   "basalt_command_latency_seconds_bucket{cmd=\"get\",le=\"2e-06\"} 3\n"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("basalt_command_latency_seconds_bucket{cmd=\"get\",le=\"1.048576\"} 3\n"
+                   "basalt_command_latency_seconds_bucket{cmd=\"get\",le=\"+Inf\"} 4\n"
+                   "basalt_command_latency_seconds_sum{cmd=\"get\"} 1.5\n"
+                   "basalt_command_latency_seconds_count{cmd=\"get\"} 4\n"),
+            std::string::npos)
+      << m;
+}
+
+TEST(MetricsExpositionTest, ReplicationFigures) {
+  NonInfoFigures extra;
+  EXPECT_EQ(RenderMetricsFromInfo("", extra).find("basalt_role_changes_total"),
+            std::string::npos);  // absent: sentinel mode
+  extra.replication.present = true;
+  extra.replication.role_changes = 2;
+  extra.replication.refused_min_replicas_ack = 5;
+  extra.replication.sync_timeouts = 1;
+  std::string m = RenderMetricsFromInfo("", extra);
+  EXPECT_NE(m.find("# TYPE basalt_role_changes_total counter\nbasalt_role_changes_total 2\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("basalt_replicas_write_refusals_total{reason=\"min-replicas-ack\"} 5\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("basalt_sync_replication_timeouts_total 1\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace basalt::server

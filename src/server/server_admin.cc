@@ -45,7 +45,10 @@ std::string Server::PersistenceWriteRefusal() const {
   std::string refusal = save_jobs_->WriteRefusal();
   return refusal.empty() ? aof_writer_->WriteRefusal() : refusal;
 }
-std::string Server::ReplicasWriteRefusal() const { return ack_tracker_->WriteRefusal(); }
+// Called where a write is admitted or refused: a refusal counts (metrics).
+std::string Server::ReplicasWriteRefusal() const {
+  return ack_tracker_->WriteRefusal(/*count=*/true);
+}
 bool Server::is_replica() const { return replication_role_->is_replica(); }
 bool Server::primary_link_up() const { return replication_role_->link_up(); }
 

@@ -24,7 +24,9 @@ import threading
 import time
 
 import pytest
+import redis
 
+import repl_util
 import sentinel_util as su
 import servers
 from helpers import info_text, missing_dependency, online_replicas, wait_for, wait_link_up, wait_synced
@@ -605,3 +607,92 @@ def _send_quietly(s, data):
         s.sendall(data)
     except OSError:
         pass  # The server closed first: fine, it answered or dropped us.
+
+
+# --- Basalt's own: latency histograms, synchronous replication, role changes ----------
+
+def histogram_series(families, family, cmd):
+    """(buckets {le: count}, sum, count) of one command's histogram."""
+    assert families[family]['type'] == 'histogram', families[family]['type']
+    buckets, total, count = {}, None, None
+    for name, labels, v in families[family]['samples']:
+        if labels.get('cmd') != cmd:
+            continue
+        if name == family + '_bucket':
+            buckets[labels['le']] = v
+        elif name == family + '_sum':
+            total = v
+        elif name == family + '_count':
+            count = v
+    return buckets, total, count
+
+
+def test_command_latency_histogram(make_server):
+    srv = start_basalt(make_server)
+    c = srv.client()
+    fam = 'basalt_command_latency_seconds'
+    before = parse_exposition(basalt_metrics(srv))
+    assert not any(l.get('cmd') == 'hset' for _, l, _ in before.get(fam, {'samples': []})[
+        'samples']), 'a command never called has no series'
+    for i in range(37):
+        c.hset('h', 'f%d' % i, i)
+    got = parse_exposition(basalt_metrics(srv))
+    buckets, total, count = histogram_series(got, fam, 'hset')
+    assert count == 37, (count, buckets)
+    assert buckets['+Inf'] == 37
+    bounds = sorted((float(le), v) for le, v in buckets.items())
+    assert len(bounds) == 22, bounds  # 1 us .. 2^20 us, +Inf
+    assert bounds[0][0] == 1e-06 and bounds[-2][0] == 1.048576, bounds
+    counts = [v for _, v in bounds]
+    assert counts == sorted(counts), 'buckets are cumulative: %r' % bounds
+    assert 0 < total < 37 * 1.0, total
+    # Same samples as INFO latencystats and commandstats.
+    assert value(got, 'redis_commands_total', cmd='hset') == 37
+
+
+def test_sync_replication_and_role_change_counters(make_server):
+    p = start_basalt(make_server, '--min-replicas-ack', '1', '--min-replicas-ack-timeout',
+                     str(int(300 * T)))
+    r = start_basalt(make_server, '--replicaof', '127.0.0.1', str(p.port))
+    wait_link_up(r, primary=p)
+    wait_for(lambda: online_replicas(p) == 1, 10 * T, 'replica online')
+    c = p.client()
+
+    def figures(srv):
+        f = parse_exposition(basalt_metrics(srv))
+        return (value(f, 'basalt_sync_replication_acked_writes_total'),
+                value(f, 'basalt_sync_replication_timeouts_total'),
+                value(f, 'basalt_replicas_write_refusals_total', reason='min-replicas-ack'),
+                value(f, 'basalt_sync_replication_wait_seconds_total'),
+                value(f, 'basalt_role_changes_total'))
+
+    assert figures(p) == (0, 0, 0, 0, 0)
+    for i in range(5):
+        c.set('k%d' % i, i)  # each reply waits for the replica's acknowledgement
+    acked, timeouts, refused, waited, changes = figures(p)
+    assert (acked, timeouts, refused, changes) == (5, 0, 0, 0)
+    # A replica that stops acknowledging: the held write times out.
+    repl_util.pause(r)
+    try:
+        with pytest.raises(redis.ResponseError, match='NOREPLICAS'):
+            c.set('late', 1)
+    finally:
+        repl_util.resume(r)
+    acked, timeouts, refused, waited2, _ = figures(p)
+    assert (acked, timeouts, refused) == (5, 1, 0)
+    assert waited2 >= waited + 0.25 * T, (waited, waited2)
+    # More replicas asked for than are online: refused before applying.
+    c.config_set('min-replicas-ack', 2)
+    with pytest.raises(redis.ResponseError, match='NOREPLICAS'):
+        c.set('refused', 1)
+    assert figures(p)[2] == 1
+    # /readyz asks the same question without counting a refusal.
+    assert http_get(p.metrics_port, '/readyz')[0] == 503
+    assert figures(p)[2] == 1
+    # A promotion counts as a role change on the promoted node only.
+    c.config_set('min-replicas-ack', 0)
+    r.client().replicaof('no', 'one')
+    assert figures(r)[4] == 1
+    assert figures(p)[4] == 0
+    r.client().replicaof('127.0.0.1', str(p.port))
+    assert figures(r)[4] == 2
