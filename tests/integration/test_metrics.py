@@ -51,10 +51,6 @@ EXCLUDED_PREFIXES = {
     'process_': 'CPU, memory and file descriptors of the exporter process, not of the server',
     'promhttp_': 'the exporter\'s HTTP handler statistics',
 }
-# Excluded only while Basalt's INFO lacks the section behind it.
-LATENCY_FAMILY = 'redis_latency_percentiles_usec'
-LATENCY_REASON = ('from INFO latencystats, which Basalt does not have yet (issue 16 part 3); '
-                  'the mapping exists and publishes it once the section does')
 
 
 # --- HTTP and the exposition format --------------------------------------------------
@@ -144,8 +140,6 @@ def excluded(name, basalt_info):
     for prefix, why in EXCLUDED_PREFIXES.items():
         if name.startswith(prefix):
             return why
-    if name == LATENCY_FAMILY and 'latency_percentiles_usec_' not in basalt_info:
-        return LATENCY_REASON
     return None
 
 
@@ -235,7 +229,7 @@ def test_exporter_name_parity(pair):
         for name, fam in sorted(want.items()):
             why = excluded(name, basalt_info)
             if why:
-                assert name not in got or name == LATENCY_FAMILY, name
+                assert name not in got, name
                 continue
             if name not in got:
                 report.append('%s: %s missing' % (role, name))
