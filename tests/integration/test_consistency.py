@@ -2,6 +2,7 @@
 RESULT / REPORT and scripts/basalt-check, between a Basalt primary and its
 replicas, under a concurrent write load.
 """
+import http.client
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 import redis
 
 from helpers import online_replicas, wait_for, wait_link_up, wait_synced
-from servers import oracle_binary
+from servers import free_port, oracle_binary
 
 CHECK = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                      'scripts', 'basalt-check')
@@ -39,8 +40,9 @@ def populate(c, n=20000):
     c.execute_command('SELECT', 0)
 
 
-def start_nodes(make_server, replicas=2, oracle_replicas=0):
-    primary = make_server('--enable-debug-command', 'local', threads=2)
+def start_nodes(make_server, replicas=2, oracle_replicas=0, metrics_port=None):
+    extra = ('--metrics-port', str(metrics_port)) if metrics_port else ()
+    primary = make_server('--enable-debug-command', 'local', *extra, threads=2)
     populate(primary.client())
     reps = [make_server('--replicaof', '127.0.0.1', str(primary.port), threads=2)
             for _ in range(replicas)]
@@ -134,6 +136,36 @@ def test_changed_deleted_and_extra_keys_found_down_to_the_key(make_server):
     info = primary.client().info('consistency')
     assert info['consistency_last_check_status'] == 'differences'
     assert info['consistency_last_check_differing_keys'] == 4
+
+
+def metric(port, name):
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+    try:
+        conn.request('GET', '/metrics')
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    for line in text.splitlines():
+        if line.startswith(name + ' '):
+            return float(line.split()[1])
+    return None
+
+
+def test_outcome_in_metrics(make_server):
+    mport = free_port()
+    primary, reps = start_nodes(make_server, replicas=1, metrics_port=mport)
+    assert metric(mport, 'basalt_consistency_check_differences') is None
+    assert run_check(primary)[0] == 0
+    assert metric(mport, 'basalt_consistency_check_differences') == 0
+    assert metric(mport, 'basalt_consistency_check_last_success_timestamp_seconds') > 0
+    assert metric(mport, 'basalt_consistency_checks_total') == 1
+    bad = reps[0].client()
+    bad.config_set('replica-read-only', 'no')
+    bad.set('key:1', 'drifted')
+    bad.set('key:2', 'drifted')
+    assert run_check(primary)[0] == 1
+    assert metric(mport, 'basalt_consistency_check_differences') == 2
+    assert metric(mport, 'basalt_consistency_check_differing_ranges') >= 1
 
 
 def test_changed_value_without_writes(make_server):
