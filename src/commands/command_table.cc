@@ -158,6 +158,7 @@ void RegisterAllFamilies(CommandTable& table) {
   RegisterDebugFamily(table);
   RegisterLolwutFamily(table);
   RegisterLatencyFamily(table);
+  RegisterConsistencyFamily(table);
   RegisterAclFamily(table);
   table.Finalize();
 }

@@ -166,6 +166,7 @@ void RegisterMemoryFamily(CommandTable& table);
 void RegisterDebugFamily(CommandTable& table);
 void RegisterLolwutFamily(CommandTable& table);
 void RegisterLatencyFamily(CommandTable& table);
+void RegisterConsistencyFamily(CommandTable& table);
 void RegisterAclFamily(CommandTable& table);
 
 }  // namespace basalt::commands

@@ -13,10 +13,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -40,10 +42,14 @@ class Runtime;
 namespace basalt::storage {
 class Keyspace;
 }
+namespace basalt::persistence {
+class EntryVisitor;
+}
 
 namespace basalt::commands {
 
 class CommandTable;
+class ConsistencyStore;
 class Executor;
 class Session;
 class SlowLog;
@@ -113,6 +119,20 @@ class Admin {
   // REPLCONF listening-port / ack from the replica behind s.
   virtual void ReplconfListeningPort(Session& s, int port) = 0;
   virtual void ReplconfAck(Session& s, int64_t offset) = 0;
+  // REPLCONF capa <capa> from the replica behind s (Basalt replicas announce
+  // "basalt": they understand the consistency check's marker).
+  virtual void ReplconfCapa(Session& s, std::string_view capa) = 0;
+  // Every replica connection ("ip:listening-port", announced capa basalt).
+  virtual std::vector<std::pair<std::string, bool>> ReplicaPeers() = 0;
+
+  // --- Consistency check (docs/consistency.md) ---
+  virtual ConsistencyStore& consistency() = 0;
+  // A digest-only point-in-time snapshot (persistence::SaveJobs::StartDigest):
+  // `at_instant(offset)` runs with every shard locked; `done` on the job
+  // thread. Fails when another snapshot runs.
+  virtual Status StartDigest(std::function<void(int64_t offset)> at_instant,
+                             std::shared_ptr<persistence::EntryVisitor> visitor,
+                             std::function<void(Status)> done) = 0;
   // SYNC/PSYNC, first step: refuses (NOMASTERLINK, already syncing) or
   // writes s's pending replies out so they precede the snapshot.
   virtual Status PrepareSync(Session& s) = 0;

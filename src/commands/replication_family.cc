@@ -26,7 +26,11 @@ void CmdReplconf(CommandContext& ctx) {
         return;
       }
       ctx.admin().ReplconfListeningPort(ctx.session, int(*port));
-    } else if (EqualsIgnoreCase(opt, "ip-address") || EqualsIgnoreCase(opt, "capa") ||
+    } else if (EqualsIgnoreCase(opt, "capa")) {
+      // Accepted: Basalt always streams diskless (capa eof); "basalt" marks
+      // a replica that understands the consistency check's marker.
+      ctx.admin().ReplconfCapa(ctx.session, val);
+    } else if (EqualsIgnoreCase(opt, "ip-address") ||
                EqualsIgnoreCase(opt, "rdb-only") || EqualsIgnoreCase(opt, "rdb-filter-only")) {
       // Accepted: Basalt always streams diskless (capa eof) and has no filters.
     } else if (EqualsIgnoreCase(opt, "ack")) {

@@ -231,10 +231,52 @@ Status SaveJobs::StartReplicaSync(std::function<void(int64_t)> at_instant,
   return Status::Ok();
 }
 
+Status SaveJobs::StartDigest(std::function<void(int64_t)> at_instant,
+                             std::shared_ptr<EntryVisitor> visitor,
+                             std::function<void(Status)> done) {
+  std::unique_lock<std::mutex> lock(job_mu_);
+  if (job_ != Job::kNone) return Status::Error("another snapshot is in progress");
+  if (job_thread_.joinable()) {
+    job_thread_.join();
+    job_finished_ = false;
+  }
+  job_ = Job::kDigest;
+  lock.unlock();
+  SnapshotOptions options;
+  options.visitor = visitor.get();
+  auto snap = std::make_unique<Snapshot>(hooks_.keyspace(), options);
+  auto hold = hooks_.HoldReplicationApply();
+  snap->Begin([&] {
+    at_instant(hooks_.write_log().offset());
+    return std::vector<std::pair<std::string, std::string>>{};
+  });
+  if (hold.owns_lock()) hold.unlock();
+
+  lock.lock();
+  job_start_ms_ = NowMs();
+  Snapshot* raw = snap.get();
+  snapshot_ = std::move(snap);
+  job_thread_ = std::thread([this, raw, visitor, done, started = job_start_ms_] {
+    PinCurrentThread(hooks_.config().bgsave_cpulist(), "bgsave_cpulist");
+    class Discard final : public SnapshotSink {
+     public:
+      Status Write(std::string_view) override { return Status::Ok(); }
+    } sink;
+    Status st = raw->Run(sink);
+    done(st);
+    FinishJob(Job::kDigest, st, started, raw->peak_pending_bytes(), 0);
+  });
+  return Status::Ok();
+}
+
 void SaveJobs::FinishJob(Job job, Status result, int64_t started_ms, uint64_t cow,
                          int64_t dirty_at_start) {
   int64_t took = (NowMs() - started_ms) / 1000;
-  if (job == Job::kReplica) {
+  if (job == Job::kDigest) {
+    if (!result.ok()) {
+      Log(LogLevel::kWarning, "Consistency digest failed: %s", result.message().c_str());
+    }
+  } else if (job == Job::kReplica) {
     if (!result.ok()) {
       Log(LogLevel::kWarning, "Full sync to a replica failed: %s", result.message().c_str());
     }

@@ -57,7 +57,14 @@ class SaveJobs {
   // runs.
   Status StartReplicaSync(std::function<void(int64_t offset)> at_instant,
                           std::shared_ptr<SnapshotSink> sink, std::function<void(Status)> done);
-  // Whether a snapshot job (save, rewrite or full sync) runs now.
+  // A digest-only snapshot (the consistency check): entries of the instant
+  // go to `visitor` (see EntryVisitor); `at_instant(offset)` runs with every
+  // shard locked and the replication apply held, then the walk runs on the
+  // job thread and `done(status)` on that thread. Fails when another
+  // snapshot runs (a save point or BGSAVE waits for it instead).
+  Status StartDigest(std::function<void(int64_t offset)> at_instant,
+                     std::shared_ptr<EntryVisitor> visitor, std::function<void(Status)> done);
+  // Whether a snapshot job (save, rewrite, full sync or digest) runs now.
   bool snapshot_running() const;
   // CONFIG SET appendonly: on starts the rewrite that creates the AOF (after
   // the running job, if any); off cancels a rewrite and stops the writer.
@@ -82,7 +89,7 @@ class SaveJobs {
   void FillInfo(InfoFields* info) const;
 
  private:
-  enum class Job { kNone, kRdb, kAofRewrite, kReplica };
+  enum class Job { kNone, kRdb, kAofRewrite, kReplica, kDigest };
 
   // Begins a snapshot of `job` kind. REQUIRES: `lock` holds job_mu_ and no
   // job runs; it is released around the start instant and held again after.

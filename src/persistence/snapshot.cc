@@ -104,6 +104,11 @@ void Snapshot::Encode(const storage::Entry& e, RdbEncoder& enc) const {
 
 void Snapshot::Capture(int db, const storage::Entry& e) {
   if (discarding()) return;
+  if (options_.visitor != nullptr) {
+    options_.visitor->Visit(db, e);
+    captured_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   thread_local std::string buf;
   buf.clear();
   RdbEncoder enc(&buf, options_.compress);
@@ -211,8 +216,12 @@ void Snapshot::WalkShard(storage::Shard& shard) {
           if (e->snap_mark() == parity_) return;
           e->set_snap_mark(parity_);
           if (discarding()) return;
-          SelectDb(shard.db());
-          Encode(*e, enc);
+          if (options_.visitor != nullptr) {
+            options_.visitor->Visit(shard.db(), *e);
+          } else {
+            SelectDb(shard.db());
+            Encode(*e, enc);
+          }
           keys_.fetch_add(1, std::memory_order_relaxed);
           entries++;
         });
@@ -239,8 +248,12 @@ void Snapshot::WalkRetired() {
       RdbEncoder enc(&out_, options_.compress);
       table->Clear([&](storage::Entry* e) {
         if (e->snap_mark() != parity_ && !discarding()) {
-          SelectDb(db);
-          Encode(*e, enc);
+          if (options_.visitor != nullptr) {
+            options_.visitor->Visit(db, *e);
+          } else {
+            SelectDb(db);
+            Encode(*e, enc);
+          }
           keys_.fetch_add(1, std::memory_order_relaxed);
           Flush(false);
         }
@@ -254,7 +267,9 @@ void Snapshot::WalkRetired() {
 Status Snapshot::Run(SnapshotSink& sink) {
   ran_ = true;
   sink_ = &sink;
-  if (!options_.commands) {
+  if (options_.visitor != nullptr) {
+    // Digest-only: no header, no functions, no bytes at all.
+  } else if (!options_.commands) {
     RdbEncoder enc(&out_, options_.compress);
     WriteRdbHeader(enc, aux_);
     for (const std::string& code : functions_) {
@@ -297,7 +312,7 @@ Status Snapshot::Run(SnapshotSink& sink) {
   }
   DrainCaptured();
   WalkRetired();
-  if (options_.commands) {
+  if (options_.commands || options_.visitor != nullptr) {
     Flush(true);
   } else if (!discarding()) {
     WriteRdbEof(&out_);

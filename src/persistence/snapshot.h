@@ -45,6 +45,17 @@ class SnapshotSink {
   virtual Status Write(std::string_view bytes) = 0;
 };
 
+// Receives every entry of a digest-only snapshot (SnapshotOptions::visitor)
+// instead of RDB bytes: the consistency check digests the dataset of one
+// instant this way. Visit runs on the walker thread and on writers' threads
+// (an entry captured before its change), always with the entry's shard
+// locked, so it must be thread-safe and quick.
+class EntryVisitor {
+ public:
+  virtual ~EntryVisitor() = default;
+  virtual void Visit(int db, const storage::Entry& e) = 0;
+};
+
 struct SnapshotOptions {
   bool compress = true;   // rdbcompression
   bool checksum = true;   // rdbchecksum
@@ -63,6 +74,9 @@ struct SnapshotOptions {
   // With `commands`: open with a `#TS:<unix time>` annotation
   // (aof-timestamp-enabled, as Redis starts an AOF-format base).
   bool timestamp = false;
+  // Digest-only: entries go to this visitor, no bytes to the sink (which
+  // gets nothing). Not owned; outlives the snapshot.
+  EntryVisitor* visitor = nullptr;
 };
 
 class Snapshot final : public storage::SnapshotCapture {

@@ -233,7 +233,7 @@ Status Role::SyncOnce(uint64_t gen, const std::string& host, int port) {
     line = conn.ReadReply();
     if (!line.ok()) return line.status();
   }
-  st = conn.Send({"REPLCONF", "capa", "eof", "capa", "psync2"});
+  st = conn.Send({"REPLCONF", "capa", "eof", "capa", "psync2", "capa", "basalt"});
   if (!st.ok()) return st;
   line = conn.ReadReply();
   if (!line.ok()) return line.status();

@@ -69,6 +69,10 @@ class ReplicaSession final : public WriteLogTap,
   std::string ip() const { return ip_; }
   int listening_port() const { return listening_port_.load(); }
   void set_listening_port(int p) { listening_port_.store(p); }
+  // REPLCONF capa basalt: the replica is Basalt (it understands stream-only
+  // commands of Basalt's own, the consistency check's marker).
+  bool basalt() const { return basalt_.load(); }
+  void set_basalt(bool on) { basalt_.store(on); }
   State state() const { return state_.load(); }
   int64_t ack_offset() const { return ack_offset_.load(); }
   int64_t last_ack_ms() const { return last_ack_ms_.load(); }
@@ -117,6 +121,7 @@ class ReplicaSession final : public WriteLogTap,
   std::atomic<bool> delay_released_{false};
   std::string ip_;
   std::atomic<int> listening_port_{0};
+  std::atomic<bool> basalt_{false};
   std::atomic<State> state_{State::kWaitBgsave};
   std::atomic<int64_t> ack_offset_{0};
   std::atomic<int64_t> last_ack_ms_{0};

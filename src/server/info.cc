@@ -94,6 +94,7 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
       for (const char* d : kDefault) want.insert(d);
       want.insert("commandstats");
       want.insert("latencystats");
+      want.insert("consistency");
       everything = true;
     } else {
       want.insert(lower);
@@ -448,6 +449,11 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
                 commands::FormatLatencyPercentiles(c.dist, percentiles));
       }
     }
+  }
+  if (has("consistency")) {
+    // Basalt only: the consistency check's passes and last outcome.
+    w.Section("Consistency");
+    out.append(s.consistency().InfoFields());
   }
   if (has("cluster")) {
     w.Section("Cluster");

@@ -452,6 +452,44 @@ void AddReplicationFigures(Exposition& e, const NonInfoFigures& extra) {
         "", r.sync_wait_s);
 }
 
+// The consistency check (INFO consistency; docs/consistency.md): the last
+// recorded outcome, published once a check was recorded.
+void AddConsistency(Exposition& e,
+                    const std::unordered_map<std::string_view, std::string_view>& fields) {
+  auto num = [&](std::string_view k) -> std::optional<double> {
+    auto it = fields.find(k);
+    if (it == fields.end()) return std::nullopt;
+    return ParseValue(it->second);
+  };
+  const std::string p = "basalt_consistency_";
+  if (auto v = num("consistency_digest_passes")) {
+    e.Add(p + "digest_passes_total", C, "Digest passes this node ran for consistency checks.",
+          "", *v);
+  }
+  if (auto v = num("consistency_checks")) {
+    e.Add(p + "checks_total", C, "Consistency checks recorded on this primary.", "", *v);
+  }
+  auto keys = num("consistency_last_check_differing_keys");
+  auto ranges = num("consistency_last_check_differing_ranges");
+  if (!keys || !ranges) return;
+  // Keys when the drill-down listed them, else the differing ranges.
+  e.Add(p + "check_differences", G,
+        "Differences the last consistency check found between this primary and its replicas "
+        "(differing keys, or differing ranges when no key was listed).",
+        "", *keys > 0 ? *keys : *ranges);
+  e.Add(p + "check_differing_ranges", G,
+        "Hash ranges whose digests differed in the last consistency check.", "", *ranges);
+  if (auto v = num("consistency_last_check_replicas_skipped")) {
+    e.Add(p + "check_replicas_skipped", G,
+          "Replicas the last consistency check could not compare.", "", *v);
+  }
+  if (auto v = num("consistency_last_success_time")) {
+    e.Add(p + "check_last_success_timestamp_seconds", G,
+          "Unix time of the last consistency check that found no difference (0: none yet).",
+          "", *v);
+  }
+}
+
 }  // namespace
 
 std::string RenderMetricsFromInfo(std::string_view info, const NonInfoFigures& extra) {
@@ -619,6 +657,7 @@ std::string RenderMetricsFromInfo(std::string_view info, const NonInfoFigures& e
   AddBasaltOwn(e, fields, extra);
   AddCommandLatencyHistograms(e, extra);
   AddReplicationFigures(e, extra);
+  AddConsistency(e, fields);
   return e.Finish();
 }
 

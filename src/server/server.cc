@@ -49,6 +49,7 @@ Server::Server(std::unique_ptr<Config> config)
     commands::RegisterAllFamilies(commands_);
   }
   executor_.set_monitors(&monitors_);
+  InitConsistency();
   if (std::string acl_error = executor_.InitAcl(); !acl_error.empty()) {
     // Redis stops start-up on a bad `user` line or aclfile.
     Log(LogLevel::kWarning, "%s", acl_error.c_str());

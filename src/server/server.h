@@ -22,6 +22,7 @@
 
 #include "commands/command_stats.h"
 #include "commands/command_table.h"
+#include "commands/consistency.h"
 #include "commands/executor.h"
 #include "commands/host.h"
 #include "commands/slowlog.h"
@@ -132,6 +133,14 @@ class Server final : public commands::Host, public commands::Admin, public stora
   bool has_replicas() const final { return replicas_.any(); }
   void ReplconfListeningPort(commands::Session& s, int port) final;
   void ReplconfAck(commands::Session& s, int64_t offset) final;
+  // server_consistency.cc
+  void InitConsistency();
+  void ReplconfCapa(commands::Session& s, std::string_view capa) final;
+  std::vector<std::pair<std::string, bool>> ReplicaPeers() final;
+  commands::ConsistencyStore& consistency() final { return consistency_; }
+  Status StartDigest(std::function<void(int64_t offset)> at_instant,
+                     std::shared_ptr<persistence::EntryVisitor> visitor,
+                     std::function<void(Status)> done) final;
   Status PrepareSync(commands::Session& s) final;
   void StartSync(commands::Session& s, bool psync, std::string_view replid, int64_t offset) final;
   std::string SetPrimary(std::string_view host, int port) final;
@@ -325,6 +334,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   std::atomic<uint64_t> next_client_id_{1};
 
   replication::ReplicaRegistry replicas_;
+  commands::ConsistencyStore consistency_;
   int64_t last_replica_ping_ms_ = 0;  // worker 0's cron only
   commands::WatchRegistry watches_;
   Tracking tracking_{this};

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "commands/session.h"
+#include "common/logging.h"
 #include "persistence/aof_writer.h"
 #include "persistence/dataset_loader.h"
 #include "persistence/info_fields.h"
@@ -108,7 +109,13 @@ void Server::StartSync(commands::Session& s, bool psync, std::string_view replid
   Client* c = ConnectionOf(s);
   if (c == nullptr) return;
   replication::Role& role = *replication_role_;
-  if (psync) {
+  // CONSISTENCY RESYNC asked for a full sync of this replica (drifted data).
+  const replication::ReplicaSession& rs = SessionOf(*this, *c);
+  const bool forced =
+      consistency_.TakeForcedFullSync(rs.ip() + ":" + std::to_string(rs.listening_port()));
+  if (forced) Log(LogLevel::kNotice, "Replica %s:%d takes a full sync (consistency repair)",
+                  rs.ip().c_str(), rs.listening_port());
+  if (psync && !forced) {
     if (role.CanContinue(replid, offset) &&
         SessionOf(*this, *c).StartPartialSync(offset - 1, role.replid())) {
       role.sync_partial_ok.fetch_add(1);
