@@ -624,13 +624,7 @@ std::vector<std::string> User::Rules(const Catalog& cat) const {
       continue;
     }
     // Patterns and command rules hold no spaces (SETUSER refuses them).
-    size_t p = 0;
-    while (p < d.size()) {
-      size_t sp = d.find(' ', p);
-      if (sp == std::string::npos) sp = d.size();
-      if (sp > p) out.push_back(d.substr(p, sp - p));
-      p = sp + 1;
-    }
+    for (std::string_view w : SplitWords(d)) out.emplace_back(w);
   }
   return out;
 }

@@ -198,17 +198,23 @@ Status SaveJobs::WriteRewrittenBase(Snapshot& snap, bool enabling, bool preamble
   return st;
 }
 
-Status SaveJobs::StartReplicaSync(std::function<void(int64_t)> at_instant,
-                                  std::shared_ptr<SnapshotSink> sink,
-                                  std::function<void(Status)> done) {
-  std::unique_lock<std::mutex> lock(job_mu_);
+Status SaveJobs::ClaimSlot(Job job) {
+  std::lock_guard<std::mutex> lock(job_mu_);
   if (job_ != Job::kNone) return Status::Error("another snapshot is in progress");
   if (job_thread_.joinable()) {
     job_thread_.join();
     job_finished_ = false;
   }
-  job_ = Job::kReplica;
-  lock.unlock();
+  job_ = job;
+  return Status::Ok();
+}
+
+Status SaveJobs::StartReplicaSync(std::function<void(int64_t)> at_instant,
+                                  std::shared_ptr<SnapshotSink> sink,
+                                  std::function<void(Status)> done) {
+  Status claimed = ClaimSlot(Job::kReplica);
+  if (!claimed.ok()) return claimed;
+  std::unique_lock<std::mutex> lock(job_mu_, std::defer_lock);
   auto snap = std::make_unique<Snapshot>(hooks_.keyspace(), SnapshotOptionsFor(hooks_.config()));
   auto hold = hooks_.HoldReplicationApply();
   snap->Begin([&] {
@@ -234,14 +240,9 @@ Status SaveJobs::StartReplicaSync(std::function<void(int64_t)> at_instant,
 Status SaveJobs::StartDigest(std::function<void(int64_t)> at_instant,
                              std::shared_ptr<EntryVisitor> visitor,
                              std::function<void(Status)> done) {
-  std::unique_lock<std::mutex> lock(job_mu_);
-  if (job_ != Job::kNone) return Status::Error("another snapshot is in progress");
-  if (job_thread_.joinable()) {
-    job_thread_.join();
-    job_finished_ = false;
-  }
-  job_ = Job::kDigest;
-  lock.unlock();
+  Status claimed = ClaimSlot(Job::kDigest);
+  if (!claimed.ok()) return claimed;
+  std::unique_lock<std::mutex> lock(job_mu_, std::defer_lock);
   SnapshotOptions options;
   options.visitor = visitor.get();
   auto snap = std::make_unique<Snapshot>(hooks_.keyspace(), options);

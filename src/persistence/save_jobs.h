@@ -94,6 +94,9 @@ class SaveJobs {
   // Begins a snapshot of `job` kind. REQUIRES: `lock` holds job_mu_ and no
   // job runs; it is released around the start instant and held again after.
   void StartJobLocked(std::unique_lock<std::mutex>& lock, Job job);
+  // Takes the job slot for `job` (joining a finished job's thread), or says
+  // another snapshot runs. Takes job_mu_ itself.
+  Status ClaimSlot(Job job);
   // The rewrite job thread's work after the start instant.
   Status WriteRewrittenBase(Snapshot& snap, bool enabling, bool preamble);
   void FinishJob(Job job, Status result, int64_t started_ms, uint64_t cow, int64_t dirty_at_start);
