@@ -3,7 +3,7 @@
 // report. A config that loaded must round-trip through CONFIG GET / SET:
 // every value CONFIG GET * shows is accepted back by CONFIG SET (immutable and
 // protected directives aside), and setting them changes nothing.
-// fuzz-sources: src/config/config.cc src/config/config_table.cc src/config/config_rewrite.cc src/common/glob.cc src/common/split_args.cc src/common/cpu_affinity.cc src/common/proc_title.cc src/common/config_file.cc src/common/numbers.cc
+// fuzz-sources: src/config/config.cc src/config/config_table.cc src/config/config_rewrite.cc src/common/glob.cc src/common/split_args.cc src/common/cpu_affinity.cc src/common/proc_title.cc src/common/config_file.cc src/common/numbers.cc src/common/logging.cc
 // fuzz-seed: port 7000\nbind 127.0.0.1 -::1\nsave 900 1 300 10\nmaxmemory 1gb\n
 // fuzz-seed: client-output-buffer-limit replica 256mb 64mb 60\noom-score-adj-values 0 200 800\n
 // fuzz-seed: notify-keyspace-events KEA\nlatency-tracking-info-percentiles 50 99.9\nrequirepass "a b\\x00"\n
