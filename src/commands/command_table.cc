@@ -63,13 +63,40 @@ CommandSpec& CommandTable::AddSub(std::string_view parent, CommandSpec spec) {
 
 const CommandSpec* CommandTable::Find(std::string_view name) const {
   char buf[64];
-  if (name.size() >= sizeof(buf)) return nullptr;
+  if (name.size() >= sizeof(buf)) {
+    // (Only a name given by rename-command can be this long.)
+    if (renames_.empty()) return nullptr;
+    std::string lower(name);
+    for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+    auto it = map_.find(lower);
+    return it == map_.end() ? nullptr : it->second.get();
+  }
   for (size_t i = 0; i < name.size(); i++) {
     char c = name[i];
     buf[i] = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
   }
   auto it = map_.find(std::string_view(buf, name.size()));
   return it == map_.end() ? nullptr : it->second.get();
+}
+
+std::string CommandTable::Rename(std::string_view from, std::string_view to) {
+  std::string f(from), t(to);
+  for (char& c : f) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : t) c = char(std::tolower(static_cast<unsigned char>(c)));
+  auto it = map_.find(f);
+  // (A subcommand cannot be renamed: "config|get" is not a top-level name.)
+  if (it == map_.end()) return "No such command in rename-command";
+  if (!t.empty() && map_.find(t) != map_.end()) return "Target command name already exists";
+  std::unique_ptr<CommandSpec> spec = std::move(it->second);
+  map_.erase(it);
+  if (t.empty()) {
+    all_.erase(std::remove(all_.begin(), all_.end(), spec.get()), all_.end());
+    renamed_away_.push_back(std::move(spec));
+  } else {
+    map_.emplace(t, std::move(spec));
+  }
+  renames_.emplace_back(std::move(f), std::move(t));
+  return "";
 }
 
 CommandSpec* CommandTable::FindMutable(std::string_view name) {

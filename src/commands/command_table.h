@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace basalt::commands {
@@ -117,6 +118,15 @@ class CommandTable {
   CommandSpec* FindMutable(std::string_view name);
   // Start-up only (before Finalize): drops every command not named in `keep`.
   void RetainOnly(std::span<const std::string_view> keep);
+  // Start-up only (after Finalize, before other threads use the table): the
+  // `rename-command from to` directive. The top-level command `from` is
+  // found as `to` from then on and no longer as `from`; with `to` empty it
+  // is found no more (the spec, its id and its name stay, so COMMAND INFO
+  // and the stats still call it by its own name, as Redis does). Returns
+  // Redis's error text, or "" when done.
+  std::string Rename(std::string_view from, std::string_view to);
+  // The renames applied so far, in order, lower case.
+  const std::vector<std::pair<std::string, std::string>>& renames() const { return renames_; }
   const std::vector<const CommandSpec*>& all() const { return all_; }
   // Every command and subcommand, indexed by id.
   const std::vector<const CommandSpec*>& by_id() const { return by_id_; }
@@ -132,6 +142,8 @@ class CommandTable {
   std::unordered_map<std::string, std::unique_ptr<CommandSpec>, NameHash, std::equal_to<>> map_;
   std::vector<const CommandSpec*> all_;
   std::vector<const CommandSpec*> by_id_;
+  std::vector<std::pair<std::string, std::string>> renames_;
+  std::vector<std::unique_ptr<CommandSpec>> renamed_away_;  // renamed to "": kept for by_id_
 };
 
 std::vector<std::string_view> FlagNames(uint32_t flags);

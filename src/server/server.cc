@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 
 #include "commands/command_context.h"
@@ -47,6 +48,13 @@ Server::Server(std::unique_ptr<Config> config)
     commands::RegisterSentinelFamilies(commands_);
   } else {
     commands::RegisterAllFamilies(commands_);
+  }
+  for (const config::CommandRename& r : config_->command_renames()) {
+    if (std::string err = commands_.Rename(r.from, r.to); !err.empty()) {
+      // As a bad config line: Redis checks rename-command while loading.
+      fprintf(stderr, "%s%s\n", r.where.c_str(), err.c_str());
+      std::exit(1);
+    }
   }
   executor_.set_monitors(&monitors_);
   InitConsistency();
