@@ -1,5 +1,7 @@
 #include "acl/registry.h"
 
+#include <iterator>
+
 #include "common/clock.h"
 
 namespace basalt::acl {
@@ -14,6 +16,8 @@ const char* ReasonName(Denial d) {
       return "channel";
     case Denial::kAuth:
       return "auth";
+    case Denial::kTlsCert:
+      return "tls-cert";
     default:
       return "unknown";
   }
@@ -109,6 +113,9 @@ void Registry::SyncRequirepass(const std::string& requirepass) {
 }
 
 void Registry::AddLog(LogEntry e, size_t max_len) {
+  if (size_t(e.reason) < std::size(denied_)) {
+    denied_[size_t(e.reason)].fetch_add(1, std::memory_order_relaxed);
+  }
   std::lock_guard<std::mutex> lock(log_mu_);
   // A repeat of one of the last 10 entries within a minute is counted
   // into it (and moved to the front), as Redis does.

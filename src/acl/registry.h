@@ -76,6 +76,21 @@ class Registry {
   std::vector<LogEntry> LogEntries(size_t count) const;
   void ResetLog();
 
+  // --- INFO stats ---
+  // Refusals by reason since start (every AddLog, repeats included): Redis
+  // 7.2's acl_access_denied_auth / _cmd / _key / _channel, and Valkey's
+  // acl_access_denied_tls_cert.
+  uint64_t denied(Denial d) const {
+    return denied_[size_t(d)].load(std::memory_order_relaxed);
+  }
+  // Connections closed by max-auth-failures-per-connection.
+  void CountAuthLimitDisconnection() {
+    auth_limit_disconnections_.fetch_add(1, std::memory_order_relaxed);
+  }
+  uint64_t auth_limit_disconnections() const {
+    return auth_limit_disconnections_.load(std::memory_order_relaxed);
+  }
+
  private:
   Catalog catalog_;
   mutable std::shared_mutex mu_;
@@ -85,6 +100,8 @@ class Registry {
   std::string requirepass_;  // Guarded by pass_mu_: the value last applied
   mutable std::mutex log_mu_;
   std::vector<LogEntry> log_;  // Guarded by log_mu_; newest first
+  std::atomic<uint64_t> denied_[6] = {};  // by Denial
+  std::atomic<uint64_t> auth_limit_disconnections_{0};
 };
 
 }  // namespace basalt::acl

@@ -26,7 +26,8 @@ enum KeyPerm : uint8_t { kPermRead = 1, kPermWrite = 2, kPermAll = 3 };
 
 // Why a command was refused, ordered as Redis orders them when several
 // selectors fail (the highest wins).
-enum class Denial { kNone = 0, kCommand = 1, kKey = 2, kAuth = 3, kChannel = 4 };
+// (kTlsCert, only in the ACL LOG: a client certificate's CN named no user.)
+enum class Denial { kNone = 0, kCommand = 1, kKey = 2, kAuth = 3, kChannel = 4, kTlsCert = 5 };
 
 struct KeyPattern {
   std::string pattern;

@@ -393,6 +393,27 @@ void Executor::AclLogAuthFailure(Session& s, std::string_view username, std::str
   acl_->AddLog(std::move(e), size_t(std::max<int64_t>(0, config_.acllog_max_len())));
 }
 
+void Executor::AuthenticateByCertificate(Session& s, std::string_view cn) {
+  if (acl_ == nullptr) return;
+  std::shared_ptr<const acl::User> u = acl_->Get(cn);
+  if (u != nullptr && u->enabled()) {
+    SetSessionUser(s, std::move(u));
+    s.set_authenticated(true);
+    return;
+  }
+  acl::LogEntry e;
+  e.reason = acl::Denial::kTlsCert;
+  e.context = acl::LogContext::kTopLevel;
+  e.object = std::string(cn);
+  e.username = std::string(cn);
+  e.ctime_ms = NowMs();
+  {
+    std::lock_guard<std::mutex> lock(host_.registry_mu());
+    e.client_info = s.InfoLine();
+  }
+  acl_->AddLog(std::move(e), size_t(std::max<int64_t>(0, config_.acllog_max_len())));
+}
+
 std::string Executor::AclDryRun(const acl::User& user, std::span<const std::string_view> args,
                                 bool* unknown) {
   const CommandSpec* spec = Resolve(args);

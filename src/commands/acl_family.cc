@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <utility>
 
 #include "acl/acl_file.h"
 #include "acl/registry.h"
@@ -346,17 +347,31 @@ void CmdAclLoad(CommandContext& ctx) {
     ctx.Error("ERR " + err);
     return;
   }
-  std::vector<std::string> names;
-  for (const auto& u : reg.All()) names.push_back(u->name());
+  std::vector<std::pair<std::string, std::string>> before;  // name, ACL LIST form
+  for (const auto& u : reg.All()) before.emplace_back(u->name(), u->Describe(reg.catalog()));
   reg.ReplaceAll(std::move(users));
-  // Every connection re-reads its user; the ones whose user is gone close.
-  std::vector<std::string> gone;
-  for (const std::string& n : names) {
-    if (reg.Get(n) == nullptr) gone.push_back(n);
+  // Connections of users that are gone or changed close (redis-server 7.0
+  // closes those of every user but default, changed or not); the default
+  // user's stay, except subscribers to channels its new rules refuse.
+  std::vector<std::string> gone, closing;
+  bool default_changed = false;
+  for (const auto& [name, was] : before) {
+    std::shared_ptr<const acl::User> now = reg.Get(name);
+    if (now == nullptr) {
+      gone.push_back(name);
+      closing.push_back(name);
+    } else if (now->Describe(reg.catalog()) != was) {
+      if (name == "default") {
+        default_changed = true;
+      } else {
+        closing.push_back(name);
+      }
+    }
   }
   ctx.host.executor().ReplicateUsers(gone);
   ctx.host.executor().ReplicateAllUsers();
-  KillUsersClients(ctx, gone);
+  KillUsersClients(ctx, closing);
+  if (default_changed) KillRevokedSubscribers(ctx, "default");
   ctx.reply.Ok();
 }
 

@@ -67,6 +67,17 @@ bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view p
   return true;
 }
 
+// The WRONGPASS reply; past max-auth-failures-per-connection failures the
+// connection closes after it.
+void RefuseAuth(CommandContext& ctx) {
+  ctx.Error(errors::kWrongPass);
+  int64_t limit = ctx.config().max_auth_failures_per_connection();
+  if (limit > 0 && ++ctx.session.auth_failures >= uint64_t(limit) && !ctx.session.is_script()) {
+    ctx.session.CloseAfterReply();
+    if (acl::Registry* reg = ctx.host.executor().acl()) reg->CountAuthLimitDisconnection();
+  }
+}
+
 // AUTH [username] password
 void CmdAuth(CommandContext& ctx) {
   if (ctx.args.size() > 3) {
@@ -83,7 +94,7 @@ void CmdAuth(CommandContext& ctx) {
     return;
   }
   if (!Authenticate(ctx, user, pass)) {
-    ctx.Error(errors::kWrongPass);
+    RefuseAuth(ctx);
     return;
   }
   ctx.reply.Ok();
@@ -123,7 +134,7 @@ void CmdHello(CommandContext& ctx) {
     size_t left = ctx.args.size() - j - 1;
     if (EqualsIgnoreCase(ctx.args[j], "auth") && left >= 2) {
       if (!Authenticate(ctx, ctx.args[j + 1], ctx.args[j + 2])) {
-        ctx.Error(errors::kWrongPass);
+        RefuseAuth(ctx);
         return;
       }
       j += 2;

@@ -128,6 +128,10 @@ class Executor {
                         std::span<const std::string_view> args);
   // A failed AUTH / HELLO AUTH, for the ACL LOG (reason auth).
   void AclLogAuthFailure(Session& s, std::string_view username, std::string_view object);
+  // tls-auth-clients-user CN, after the handshake: the session becomes the
+  // enabled user the certificate's CN names; otherwise it stays as it was
+  // and the ACL LOG gets a "tls-cert" entry (as Valkey 8.1).
+  void AuthenticateByCertificate(Session& s, std::string_view cn);
   // Whether `user` may run args (ACL DRYRUN, redis.acl_check_cmd): "" if so,
   // else the DRYRUN text. *unknown is set when no such command exists.
   std::string AclDryRun(const acl::User& user, std::span<const std::string_view> args,

@@ -189,6 +189,8 @@ class Session {
   // shares its caller's.
   std::shared_ptr<const acl::User> acl_user;
   uint64_t acl_gen = 0;
+  // Failed AUTH / HELLO AUTH on this connection (max-auth-failures-per-connection).
+  uint32_t auth_failures = 0;
 
  protected:
   // A connection that turns out to be our primary's link (REPLICAOF).

@@ -192,8 +192,10 @@ Status Config::Impl::ApplyLine(Config& c, const std::vector<std::string>& argv, 
                                             : kBadDirective);
   }
   if (name == "rename-command") {
-    return Status::Error(values.size() == 2 ? "rename-command is not supported by Basalt yet"
-                                            : kBadDirective);
+    // Checked and applied against the command table at start-up (Server).
+    if (values.size() != 2) return Status::Error(kBadDirective);
+    c.command_renames_.push_back(CommandRename{values[0], values[1], ""});
+    return Status::Ok();
   }
   if (name == "user") {
     // Checked and applied by the ACL at start-up (Executor::InitAcl).
@@ -274,8 +276,12 @@ Status Config::Impl::LoadText(Config& c, std::string_view text, const Origin& or
           FatalError(origin, lineno, line, "Unbalanced quotes in configuration line"));
     }
     if (argv->empty()) continue;
+    size_t renames = c.command_renames_.size();
     Status st = ApplyLine(c, *argv, &save_seen);
     if (!st.ok()) return Status::Error(FatalError(origin, lineno, line, st.message()));
+    if (c.command_renames_.size() > renames) {
+      c.command_renames_.back().where = FatalError(origin, lineno, line, "");
+    }
   }
   return Status::Ok();
 }

@@ -49,6 +49,14 @@ struct SaveParam {
   bool operator==(const SaveParam&) const = default;
 };
 
+// One `rename-command <from> <to>` line (`to` empty: the command is gone).
+struct CommandRename {
+  std::string from, to;
+  // The start of the fatal config error for this line (file, line number,
+  // the line), to which the caller appends the reason.
+  std::string where;
+};
+
 // enable-protected-configs: who may CONFIG SET directives such as dir/dbfilename.
 enum class ProtectedConfigs { kNo = 0, kYes = 1, kLocal = 2 };
 // maxmemory-policy, in the order of the directive's enum values.
@@ -115,6 +123,9 @@ class Config {
   const std::vector<std::vector<std::string>>& user_directives() const {
     return user_directives_;
   }
+  // The `rename-command` lines, in order; the server applies them to its
+  // command table at start-up (they are not CONFIG parameters).
+  const std::vector<CommandRename>& command_renames() const { return command_renames_; }
   // CONFIG REWRITE writes the lines this returns as the `user` directives
   // (the ACL's users when there is no aclfile, or none). Set once at start-up.
   void SetUserLinesForRewrite(std::function<std::vector<std::string>()> fn) {
@@ -306,10 +317,14 @@ class Config {
   int64_t min_replicas_ack_timeout() const { return Num(kMinReplicasAckTimeout); }  // ms
   // Replicas carry this primary's ACL users (docs/replication.md).
   bool acl_replicate_users() const { return Num(kAclReplicateUsers) != 0; }
+  // Failed authentications a connection may make before it is closed (0: any).
+  int64_t max_auth_failures_per_connection() const { return Num(kMaxAuthFailuresPerConnection); }
   bool jemalloc_bg_thread() const { return Num(kJemallocBgThread) != 0; }
   // TLS (src/tls/): tls-auth-clients is 0 no, 1 yes, 2 optional.
   int64_t tls_port() const { return Num(kTlsPort); }
   int64_t tls_auth_clients() const { return Num(kTlsAuthClients); }
+  // tls-auth-clients-user CN: a client certificate's CN names its ACL user.
+  bool tls_auth_clients_user_cn() const { return Num(kTlsAuthClientsUser) == 1; }
   bool tls_prefer_server_ciphers() const { return Num(kTlsPreferServerCiphers) != 0; }
   bool tls_session_caching() const { return Num(kTlsSessionCaching) != 0; }
   int64_t tls_session_cache_size() const { return Num(kTlsSessionCacheSize); }
@@ -425,6 +440,8 @@ class Config {
     kMinReplicasAck,
     kMinReplicasAckTimeout,
     kAclReplicateUsers,
+    kMaxAuthFailuresPerConnection,
+    kTlsAuthClientsUser,
     kJemallocBgThread,
     kThreads,
     kIoThreads,
@@ -563,6 +580,7 @@ class Config {
   bool sentinel_mode_ = false;
   std::vector<std::vector<std::string>> sentinel_directives_;
   std::vector<std::vector<std::string>> user_directives_;
+  std::vector<CommandRename> command_renames_;
   std::function<std::vector<std::string>()> user_lines_;
   // Keyed by canonical directive name. Written only before concurrent use.
   std::map<std::string, std::vector<std::function<void(const Config&)>>, std::less<>> on_change_;

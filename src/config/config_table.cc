@@ -128,6 +128,10 @@ std::vector<Spec> BuildTable() {
       Int("min-replicas-ack-timeout", "", 0, "1000", 1, kIntMax, C::kMinReplicasAckTimeout),
       // Replicas carry the primary's ACL users (docs/replication.md).
       Bool("acl-replicate-users", "", 0, false, C::kAclReplicateUsers),
+      // A connection is closed after this many failed AUTH / HELLO AUTH
+      // attempts (0: no limit, as Redis). Counted in INFO stats.
+      Int("max-auth-failures-per-connection", "", 0, "0", 0, kIntMax,
+          C::kMaxAuthFailuresPerConnection),
       // Process-level directives (docs/compatibility.md, Configuration).
       Bool("syslog-enabled", "", I, false, C::kSyslogEnabled),
       Str("syslog-ident", "", I, "redis", C::kSyslogIdent),
@@ -258,6 +262,9 @@ std::vector<Spec> BuildTable() {
       Mem("stream-node-max-bytes", "", 0, "4096", 0, kLLMax, C::kStreamNodeMaxBytes),
       Int("stream-node-max-entries", "", 0, "100", 0, kLLMax, C::kStreamNodeMaxEntries),
       Enum("tls-auth-clients", "", 0, "yes", "no yes optional", C::kTlsAuthClients),
+      // As Valkey 8.1: CN authenticates a TLS client as the ACL user named by
+      // its certificate's Common Name (docs/compatibility.md, TLS).
+      Enum("tls-auth-clients-user", "", 0, "off", "off CN", C::kTlsAuthClientsUser),
       Str("tls-ca-cert-dir", "", 0, "", C::kTlsCaCertDir),
       Str("tls-ca-cert-file", "", 0, "", C::kTlsCaCertFile),
       Str("tls-cert-file", "", 0, "", C::kTlsCertFile),

@@ -128,9 +128,10 @@ TEST(ConfigTest, EveryRedisDirectiveIsKnown) {
   auto r = c->Get(all);
   // 192 names (aliases included) in redis-server 7.0.15's CONFIG GET *,
   // plus threads, shards-per-thread, min-replicas-ack,
-  // min-replicas-ack-timeout, acl-replicate-users, metrics-port, metrics-bind
-  // and readyz-max-lag.
-  EXPECT_EQ(r.size(), 200u);
+  // min-replicas-ack-timeout, acl-replicate-users, metrics-port, metrics-bind,
+  // readyz-max-lag, max-auth-failures-per-connection and
+  // tls-auth-clients-user.
+  EXPECT_EQ(r.size(), 202u);
 }
 
 // ---- Loading files ----
@@ -175,6 +176,22 @@ TEST(ConfigTest, MemoryUnits) {
   EXPECT_EQ(c->proto_max_bulk_len(), 1073741824);
   c = MustLoad("proto-max-bulk-len 2097152b\n");
   EXPECT_EQ(c->proto_max_bulk_len(), 2097152);
+}
+
+TEST(ConfigTest, RenameCommandLinesAreKeptForTheServer) {
+  auto c = MustLoad("port 7000\nrename-command CONFIG xconfig\nrename-command flushall \"\"\n");
+  ASSERT_EQ(c->command_renames().size(), 2u);
+  EXPECT_EQ(c->command_renames()[0].from, "CONFIG");
+  EXPECT_EQ(c->command_renames()[0].to, "xconfig");
+  EXPECT_EQ(c->command_renames()[1].from, "flushall");
+  EXPECT_EQ(c->command_renames()[1].to, "");
+  EXPECT_EQ(c->command_renames()[1].where,
+            "*** FATAL CONFIG FILE ERROR (Basalt) ***\n"
+            "Reading the configuration, at line 3\n"
+            ">>> 'rename-command flushall \"\"'\n");
+  // Not a CONFIG parameter (as Redis).
+  std::string_view pat[] = {"rename-command"};
+  EXPECT_TRUE(c->Get(pat).empty());
 }
 
 TEST(ConfigTest, SaveLinesAccumulateLikeRedis) {
@@ -273,7 +290,6 @@ TEST(ConfigTest, LoadErrorReasons) {
       {"sentinel monitor m 127.0.0.1 6379 2", "sentinel directive while not in sentinel mode"},
       {"include /etc/other.conf", "include is not supported by Basalt yet"},
       {"include", "Bad directive or wrong number of arguments"},
-      {"rename-command FLUSHALL \"\"", "rename-command is not supported by Basalt yet"},
       {"rename-command a", "Bad directive or wrong number of arguments"},
       {"replicaof x", "wrong number of arguments"},
       {"replicaof a b", "Invalid master port"},

@@ -101,6 +101,10 @@ bool Client::ContinueHandshake() {
     return false;
   }
   last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
+  if (server_->config().tls_auth_clients_user_cn()) {
+    std::string cn = tls_->PeerCommonName();
+    if (!cn.empty()) server_->executor().AuthenticateByCertificate(*this, cn);
+  }
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "acl/registry.h"
 #include "commands/helpers.h"
 #include "commands/latency_stats.h"
 #include "commands/memory_overview.h"
@@ -331,6 +332,16 @@ std::string BuildInfo(Server& s, std::span<const std::string_view> sections) {
     w.Field("io_threaded_writes_processed", "0");
     w.Field("reply_buffer_shrinks", s.SumStat(&ThreadStats::reply_shrinks));
     w.Field("reply_buffer_expands", s.SumStat(&ThreadStats::reply_expands));
+    // After 7.0's fields: Redis 7.2's ACL refusal counters, then Basalt's
+    // max-auth-failures-per-connection disconnections.
+    if (const acl::Registry* reg = s.executor().acl()) {
+      w.Field("acl_access_denied_auth", reg->denied(acl::Denial::kAuth));
+      w.Field("acl_access_denied_cmd", reg->denied(acl::Denial::kCommand));
+      w.Field("acl_access_denied_key", reg->denied(acl::Denial::kKey));
+      w.Field("acl_access_denied_channel", reg->denied(acl::Denial::kChannel));
+      w.Field("acl_access_denied_tls_cert", reg->denied(acl::Denial::kTlsCert));
+      w.Field("auth_failure_limit_disconnections", reg->auth_limit_disconnections());
+    }
   }
   if (has("replication")) {
     replication::WriteLog& log = s.write_log();

@@ -197,17 +197,19 @@ StatusOr<std::string> ExpandServerTitle(Server& server, const std::string& tmpl)
   auto vars = [&](std::string_view name) -> std::optional<std::string> {
     if (name == "title") return argv0;
     if (name == "listen-addr") {
-      if (port != 0) {
+      // The TCP port, else the TLS port, else the unix socket.
+      int64_t p = port != 0 ? port : c.tls_port();
+      if (p != 0) {
         std::vector<std::string> binds = c.bind();
         std::string addr = binds.empty() ? "*" : binds[0];
         if (!addr.empty() && addr[0] == '-') addr.erase(0, 1);
-        return addr + ":" + std::to_string(port);
+        return addr + ":" + std::to_string(p);
       }
       return c.unixsocket();
     }
     if (name == "server-mode") return std::string(c.sentinel_mode() ? "[sentinel]" : "");
     if (name == "port") return std::to_string(port);
-    if (name == "tls-port") return std::string("0");
+    if (name == "tls-port") return std::to_string(c.tls_port());
     if (name == "unixsocket") return c.unixsocket();
     if (name == "config-file") {
       return c.config_file().empty() ? std::string("-") : c.config_file();

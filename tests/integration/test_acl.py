@@ -293,3 +293,96 @@ def test_revoked_channels_drop_subscribers(basalt_server, oracle_server):
         admin.close()
     assert outcome['basalt'] == outcome['oracle'] == ['other:1:0', 'sub:0:1', 'sub:1:0']
     assert outcome['basalt-published'] == outcome['oracle-published'] == 2
+
+
+def _client_users(admin):
+    """'user:sub' for every connection but the admin's own, sorted."""
+    out = []
+    for line in admin.execute_command('CLIENT', 'LIST').splitlines():
+        if ' cmd=client|list ' in line:
+            continue
+        out.append(line.split(' user=')[1].split(' ')[0] + ':'
+                   + line.split(' sub=')[1].split(' ')[0])
+    return sorted(out)
+
+
+@pytest.mark.basalt_only('redis-server 7.0 closes every non-default connection on ACL LOAD')
+def test_acl_load_closes_changed_and_removed_users_only(make_server, tmp_path):
+    """ACL LOAD closes the connections of users it removed or changed; those
+    of unchanged users stay; the default user's stay, except subscribers to
+    channels its new rules refuse (docs/compatibility.md, ACL)."""
+    path = str(tmp_path / 'users.acl')
+    users = ('user default on nopass ~* &* +@all\n'
+             'user same on >pw ~* &* +@all\n'
+             'user changed on >pw ~* &* +@all\n'
+             'user removed on >pw ~* &* +@all\n')
+    open(path, 'w').write(users)
+    srv = make_server('--aclfile', path)
+    admin = srv.client()
+    keep = [_subscriber(srv, 'same'), _subscriber(srv, 'changed'), _subscriber(srv, 'removed')]
+    d1, d2 = srv.raw(), srv.raw()
+    d1.command('SUBSCRIBE', 'news')
+    d2.command('SUBSCRIBE', 'alerts')
+    assert _client_users(admin) == ['changed:0', 'default:1', 'default:1', 'removed:0',
+                                    'same:0']
+    open(path, 'w').write('user default on nopass ~* resetchannels &alerts +@all\n'
+                          'user same on >pw ~* &* +@all\n'
+                          'user changed on >pw ~* &* +@all -flushall\n')
+    assert admin.execute_command('ACL', 'LOAD') == 'OK'
+    wait_for(lambda: _client_users(admin) == ['default:1', 'same:0'],
+             what='the connections of changed and removed users, and the revoked '
+                  'subscriber, to close')
+    assert keep[0].command('PING') == b'+PONG\r\n'
+    for r in keep + [d1, d2]:
+        r.close()
+
+
+@pytest.mark.basalt_only('max-auth-failures-per-connection is Basalt\'s own')
+def test_auth_failure_limit_closes_the_connection(make_server):
+    srv = make_server('--requirepass', 'secret', '--max-auth-failures-per-connection', '3')
+    admin = srv.client(password='secret')
+
+    def stats():
+        st = admin.info('stats')
+        return st['acl_access_denied_auth'], st['auth_failure_limit_disconnections']
+    assert stats() == (0, 0)
+    with srv.raw() as c:
+        for attempt in range(3):
+            assert c.command('AUTH', 'wrong').startswith(b'-WRONGPASS'), attempt
+        # The third failure closed the connection.
+        with pytest.raises(Exception):
+            c.command('AUTH', 'secret')
+    assert stats() == (3, 1)
+    # HELLO AUTH counts too; a success in between does not reset the count.
+    with srv.raw() as c:
+        assert c.command('HELLO', '2', 'AUTH', 'default', 'x').startswith(b'-WRONGPASS')
+        assert c.command('AUTH', 'secret') == b'+OK\r\n'
+        assert c.command('AUTH', 'nope', 'x').startswith(b'-WRONGPASS')
+        assert c.command('PING') == b'+PONG\r\n'
+        assert c.command('AUTH', 'y').startswith(b'-WRONGPASS')
+        with pytest.raises(Exception):
+            c.command('PING')
+    assert stats() == (6, 2)
+    # 0 (the default) never closes; the limit can change at runtime.
+    admin.config_set('max-auth-failures-per-connection', 0)
+    with srv.raw() as c:
+        for _ in range(10):
+            assert c.command('AUTH', 'wrong').startswith(b'-WRONGPASS')
+        assert c.command('AUTH', 'secret') == b'+OK\r\n'
+    assert stats() == (16, 2)
+
+
+@pytest.mark.basalt_only('Redis 7.0 has no acl_access_denied_* fields (7.2 does)')
+def test_acl_denied_counters_in_info(make_server):
+    srv = make_server()
+    admin = srv.client()
+    admin.execute_command('ACL', 'SETUSER', 'u', 'on', '>pw', '-@all', '+get', '+publish',
+                          '~k*', '&ch')
+    u = srv.client(username='u', password='pw')
+    for call in (lambda: u.set('k', 'v'), lambda: u.get('other'),
+                 lambda: u.get('other2'), lambda: u.publish('nope', 'm')):
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            call()
+    st = admin.info('stats')
+    assert (st['acl_access_denied_cmd'], st['acl_access_denied_key'],
+            st['acl_access_denied_channel']) == (1, 2, 1)

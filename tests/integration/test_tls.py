@@ -213,6 +213,46 @@ def test_auth_clients_modes(tls_server, certs):
                             "- argument(s) must be one of the following: no, yes, optional")
 
 
+@pytest.mark.skipif(not target_is_basalt(), reason='tls-auth-clients-user is newer than 7.0')
+def test_auth_clients_user_cn(certs):
+    """tls-auth-clients-user CN (as Valkey 8.1): the client certificate's CN
+    names the ACL user the connection is authenticated as; a CN naming no
+    enabled user leaves it unauthenticated, counted and in the ACL LOG."""
+    tport = free_port()
+    with start_server(basalt_binary(), *tls_args(certs, tport), '--requirepass', 'pw',
+                      '--tls-auth-clients-user', 'CN', threads=1) as srv:
+        admin = srv.client(password='pw')
+        assert admin.config_get('tls-auth-clients-user') == {'tls-auth-clients-user': 'CN'}
+        admin.execute_command('ACL', 'SETUSER', 'client-one', 'on', 'nopass', '-@all',
+                              '+acl|whoami', '+get', '~k*')
+        r = tls_client(certs, tport)
+        assert r.execute_command('ACL', 'WHOAMI') == 'client-one'
+        assert r.get('k1') is None
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            r.set('k1', 'v')
+        r.close()
+        # Disabled: the CN names no usable user.
+        admin.execute_command('ACL', 'SETUSER', 'client-one', 'off')
+        r = tls_client(certs, tport)
+        with pytest.raises(redis.AuthenticationError):
+            r.execute_command('ACL', 'WHOAMI')
+        r.close()
+        assert admin.info('stats')['acl_access_denied_tls_cert'] == 1
+        entry = admin.execute_command('ACL', 'LOG', '1')[0]
+        fields = dict(zip(entry[::2], entry[1::2]))
+        assert (fields['reason'], fields['username'], fields['object']) == \
+            ('tls-cert', 'client-one', 'client-one')
+        # off: the certificate names nobody.
+        admin.execute_command('ACL', 'SETUSER', 'client-one', 'on')
+        admin.config_set('tls-auth-clients-user', 'off')
+        r = tls_client(certs, tport)
+        with pytest.raises(redis.AuthenticationError):
+            r.execute_command('ACL', 'WHOAMI')
+        r.close()
+        with pytest.raises(redis.ResponseError):
+            admin.config_set('tls-auth-clients-user', 'SAN')
+
+
 def test_port_zero_tls_only(certs):
     tport = free_port()
     d = tempfile.mkdtemp(prefix='basalt-tls-')
