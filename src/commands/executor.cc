@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <iterator>
 #include <mutex>
 
 #include "commands/command_context.h"
@@ -88,6 +89,33 @@ void Executor::Reject(Session& s, const CommandSpec* spec, std::string msg,
   // A command refused while queueing dooms the transaction (EXECABORT).
   if (s.in_multi_) s.multi_error_ = true;
 }
+
+namespace {
+
+// Writes refused by the server's state get a log line for operators: at most
+// one per reason every 10 s, with the number refused since the last line.
+void LogRefusedWrite(std::string_view refusal, const CommandSpec& spec) {
+  static constexpr std::string_view kReasons[] = {"MISCONF", "NOREPLICAS", "READONLY", "OOM",
+                                                  "MASTERDOWN"};
+  static std::atomic<uint64_t> refused[std::size(kReasons)];
+  static std::atomic<int64_t> last_ms[std::size(kReasons)];
+  std::string_view code = refusal.substr(0, refusal.find(' '));
+  size_t i = 0;
+  while (i < std::size(kReasons) && kReasons[i] != code) i++;
+  if (i == std::size(kReasons)) return;
+  refused[i].fetch_add(1, std::memory_order_relaxed);
+  int64_t now = NowMs(), last = last_ms[i].load(std::memory_order_relaxed);
+  if (now - last < 10000 || !last_ms[i].compare_exchange_strong(last, now)) return;
+  uint64_t n = refused[i].exchange(0, std::memory_order_relaxed);
+  const std::string& name = spec.parent != nullptr ? spec.parent->name : spec.name;
+  std::string_view text = refusal.substr(0, std::min<size_t>(refusal.size(), 200));
+  LogEvent(LogLevel::kWarning, "write_refused",
+           {{"reason", std::string(code)}, {"count", std::to_string(n)}, {"command", name}},
+           "%llu write(s) refused since the last report (last: %s): %.*s",
+           (unsigned long long)n, name.c_str(), int(text.size()), text.data());
+}
+
+}  // namespace
 
 bool Executor::Admit(Session& s, const CommandSpec& spec, std::string* refusal) {
   const uint32_t flags = spec.flags;
@@ -198,6 +226,7 @@ void Executor::Dispatch(Session& s, std::span<const std::string_view> args,
   }
   if (!Admit(s, *spec, &refusal)) {
     if (counted) Bump(stats.cmd[spec->id].rejected);
+    if (spec->is_write() || spec->traits.is_exec) LogRefusedWrite(refusal, *spec);
     return Reject(s, spec, std::move(refusal), rb);
   }
   // A monitor only watches: it may not read or write the keyspace (Redis

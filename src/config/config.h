@@ -156,6 +156,10 @@ class Config {
   bool daemonize() const { return Num(kDaemonize) != 0; }
   std::string pidfile() const { return Str(kPidfile); }
   LogLevel loglevel() const { return static_cast<LogLevel>(Num(kLoglevel)); }
+  LogFormat log_format() const { return static_cast<LogFormat>(Num(kLogFormat)); }
+  LogTimestamp log_timestamp_format() const {
+    return static_cast<LogTimestamp>(Num(kLogTimestampFormat));
+  }
   std::string logfile() const { return Str(kLogfile); }
   int64_t databases() const { return Num(kDatabases); }
   int64_t threads() const { return Num(kThreads); }  // 0 = number of cores
@@ -442,6 +446,8 @@ class Config {
     kAclReplicateUsers,
     kMaxAuthFailuresPerConnection,
     kTlsAuthClientsUser,
+    kLogFormat,
+    kLogTimestampFormat,
     kJemallocBgThread,
     kThreads,
     kIoThreads,

@@ -79,6 +79,10 @@ std::vector<Spec> BuildTable() {
       Bool("daemonize", "", I, false, C::kDaemonize),
       Str("pidfile", "", I, "", C::kPidfile),
       Enum("loglevel", "", 0, "notice", "debug verbose notice warning", C::kLoglevel),
+      // Valkey 8.1's log line formats (common/logging.h).
+      Enum("log-format", "", 0, "legacy", "legacy logfmt", C::kLogFormat),
+      Enum("log-timestamp-format", "", 0, "legacy", "legacy iso8601 milliseconds",
+           C::kLogTimestampFormat),
       Str("logfile", "", I, "", C::kLogfile),
       Int("databases", "", I, "16", 1, kIntMax, C::kDatabases),
       Str("requirepass", "", 0, "", C::kRequirepass),

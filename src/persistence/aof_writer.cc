@@ -384,12 +384,14 @@ bool AofWriter::Flush(bool do_fsync) {
   }
   if (!ok) {
     if (write_ok_.exchange(false)) {
-      Log(LogLevel::kWarning, "Error writing to the AOF file: %s", err.c_str());
+      LogEvent(LogLevel::kWarning, "persistence_error", {{"kind", "aof_write"}, {"error", err}},
+               "Error writing to the AOF file: %s", err.c_str());
     }
     std::lock_guard<std::mutex> lock(buf_mu_);
     write_error_ = err;
   } else if (!write_ok_.load() && unwritten_.empty()) {
-    Log(LogLevel::kWarning, "AOF write error looks solved, Redis can write again.");
+    LogEvent(LogLevel::kWarning, "persistence_recovered", {{"kind", "aof_write"}},
+             "AOF write error looks solved, Redis can write again.");
     write_ok_.store(true);
   }
   return ok;

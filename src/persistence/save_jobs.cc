@@ -77,7 +77,8 @@ Status SaveJobs::Save() {
   job_ = Job::kNone;
   job_cv_.notify_all();
   if (!st.ok()) {
-    Log(LogLevel::kWarning, "%s", st.message().c_str());
+    LogEvent(LogLevel::kWarning, "persistence_error",
+             {{"kind", "save"}, {"error", st.message()}}, "%s", st.message().c_str());
     // As Redis's rdbSave: a failed foreground save (SAVE, the save at
     // shutdown) leaves rdb_last_bgsave_status alone, so it brings no MISCONF.
     return Status::Error("ERR " + st.message());
@@ -289,7 +290,8 @@ void SaveJobs::FinishJob(Job job, Status result, int64_t started_ms, uint64_t co
       rdb_saves_.fetch_add(1);
     } else {
       Log(LogLevel::kWarning, "%s", result.message().c_str());
-      Log(LogLevel::kWarning, "Background saving error");
+      LogEvent(LogLevel::kWarning, "persistence_error",
+               {{"kind", "bgsave"}, {"error", result.message()}}, "Background saving error");
     }
     last_bgsave_ok_.store(result.ok());
     last_bgsave_time_sec_.store(took);
@@ -300,7 +302,9 @@ void SaveJobs::FinishJob(Job job, Status result, int64_t started_ms, uint64_t co
       Log(LogLevel::kNotice, "Background AOF rewrite finished successfully");
       aof_rewrites_.fetch_add(1);
     } else {
-      Log(LogLevel::kWarning, "Background AOF rewrite failed: %s", result.message().c_str());
+      LogEvent(LogLevel::kWarning, "persistence_error",
+               {{"kind", "aof_rewrite"}, {"error", result.message()}},
+               "Background AOF rewrite failed: %s", result.message().c_str());
     }
     last_rewrite_ok_.store(result.ok());
     last_rewrite_time_sec_.store(took);

@@ -76,7 +76,8 @@ Status Failover::Start(const FailoverRequest& req) {
     // A huge TIMEOUT means no deadline in practice (never an overflow).
     end_ms_ = req.timeout_ms > INT64_MAX - now ? INT64_MAX : now + req.timeout_ms;
   }
-  Log(LogLevel::kNotice, "FAILOVER requested to %s.", TargetName().c_str());
+  LogEvent(LogLevel::kNotice, "failover", {{"step", "requested"}, {"target", TargetName()}},
+           "FAILOVER requested to %s.", TargetName().c_str());
   // As CLIENT PAUSE WRITE: the log stops growing, so a replica can catch up.
   hooks_.SetFailoverPause(true);
   state_.store(int(State::kWaitForSync), std::memory_order_release);
@@ -95,8 +96,11 @@ Status Failover::AcceptPsync(std::string_view replid, std::string_view client) {
   // REPLICAOF NO ONE: our replid moves to replid2, valid up to our offset,
   // so the requester (whose replid it is) continues from there.
   role_.Promote();
-  Log(LogLevel::kNotice, "MASTER MODE enabled (failover request from '%.*s')", int(client.size()),
-      client.data());
+  LogEvent(LogLevel::kNotice, "role_change",
+           {{"from", "replica"}, {"to", "master"}, {"cause", "failover"},
+            {"requester", std::string(client)}},
+           "MASTER MODE enabled (failover request from '%.*s')", int(client.size()),
+           client.data());
   return Status::Ok();
 }
 
@@ -113,8 +117,9 @@ void Failover::Cron() {
   }
   switch (role_.failover_psync()) {
     case Role::FailoverPsync::kAccepted:
-      Log(LogLevel::kNotice, "Failover target %s accepted the handover; failover complete.",
-          TargetName().c_str());
+      LogEvent(LogLevel::kNotice, "failover", {{"step", "complete"}, {"target", TargetName()}},
+               "Failover target %s accepted the handover; failover complete.",
+               TargetName().c_str());
       ClearLocked();
       return;
     case Role::FailoverPsync::kRejected:
@@ -142,14 +147,16 @@ void Failover::CheckSyncedLocked() {
     break;
   }
   if (!host.empty()) {
-    Log(LogLevel::kNotice, "Failover target %s:%d is synced, failing over.", host.c_str(), port);
+    LogEvent(LogLevel::kNotice, "failover",
+             {{"step", "handover"}, {"target", host + ":" + std::to_string(port)}},
+             "Failover target %s:%d is synced, failing over.", host.c_str(), port);
     BeginHandoverLocked(host, port);
     return;
   }
   if (end_ms_ != 0 && NowMs() >= end_ms_) {
     if (force_) {
-      Log(LogLevel::kNotice, "FAILOVER to %s: timeout reached, forcing the failover.",
-          TargetName().c_str());
+      LogEvent(LogLevel::kNotice, "failover", {{"step", "forced"}, {"target", TargetName()}},
+               "FAILOVER to %s: timeout reached, forcing the failover.", TargetName().c_str());
       BeginHandoverLocked(host_, port_);
     } else {
       AbortLocked("Replica never caught up before timeout");
@@ -177,7 +184,9 @@ void Failover::ClearLocked() {
 
 void Failover::AbortLocked(const char* why) {
   if (state() == State::kNone) return;
-  Log(LogLevel::kNotice, "FAILOVER to %s aborted: %s", TargetName().c_str(), why);
+  LogEvent(LogLevel::kNotice, "failover",
+           {{"step", "aborted"}, {"target", TargetName()}, {"reason", why}},
+           "FAILOVER to %s aborted: %s", TargetName().c_str(), why);
   // Handing over had begun: take the primary role back (our data is intact).
   if (state() == State::kInProgress && role_.is_replica()) role_.Promote();
   ClearLocked();

@@ -282,9 +282,10 @@ Status Role::SyncOnce(uint64_t gen, const std::string& host, int port) {
       }
     }
     if (new_id.size() == 40 && new_id != my_replid) DisconnectReplicas();
-    Log(LogLevel::kNotice,
-        "Successful partial resynchronization with master; MASTER <-> "
-        "REPLICA sync: Master accepted a Partial Resynchronization.");
+    LogEvent(LogLevel::kNotice, "resync",
+             {{"side", "replica"}, {"kind", "partial"}, {"primary", host + ":" + std::to_string(port)}},
+             "Successful partial resynchronization with master; MASTER <-> "
+             "REPLICA sync: Master accepted a Partial Resynchronization.");
     AttachPrimaryClient(fd, gen, "", my_db);
     return Status::Ok();
   }
@@ -296,7 +297,10 @@ Status Role::SyncOnce(uint64_t gen, const std::string& host, int port) {
     }
     auto off = ParseInt64(parts[2]);
     if (!off || *off < 0) return Status::Error("Bad +FULLRESYNC offset: '" + reply + "'");
-    Log(LogLevel::kNotice, "Full resync from master: %s:%lld", parts[1].c_str(), (long long)*off);
+    LogEvent(LogLevel::kNotice, "resync",
+             {{"side", "replica"}, {"kind", "full"}, {"primary", host + ":" + std::to_string(port)},
+              {"replid", parts[1]}, {"offset", parts[2]}},
+             "Full resync from master: %s:%lld", parts[1].c_str(), (long long)*off);
     std::string leftover;
     int db = 0;
     st = FullSync(fd, gen, parts[1], *off, &leftover, &db);

@@ -41,7 +41,12 @@ void Role::Start() {
     replica_.store(true);
     state_ = LinkState::kConnect;
     hooks_.write_log().SetReplicaMode(true);
-    Log(LogLevel::kNotice, "Connecting to MASTER %s:%d", host.c_str(), port);
+    LogEvent(LogLevel::kNotice, "role_change",
+             {{"from", "master"},
+              {"to", "replica"},
+              {"primary", host + ":" + std::to_string(port)},
+              {"cause", "config"}},
+             "Connecting to MASTER %s:%d", host.c_str(), port);
   }
   hooks_.UpdateExpiryEnabled();
   thread_ = std::thread([this] { Run(); });
@@ -87,12 +92,14 @@ void Role::RestoreFromRdb(const std::string& replid, int64_t offset, int stream_
 }
 
 std::string Role::SetPrimary(const std::string& host, int port, bool failover) {
+  bool was_replica = false;
   {
     std::unique_lock<std::mutex> apply = HoldApplyForRoleChange();
     std::lock_guard<std::mutex> lock(mu_);
     if (replica_.load() && host_ == host && port_ == port) {
       return "OK Already connected to specified master";
     }
+    was_replica = replica_.load();
     if (!replica_.load()) {
       // A primary turned replica offers its own history: the new primary
       // may have it (a promoted sibling's replid2) and continue partially.
@@ -113,7 +120,12 @@ std::string Role::SetPrimary(const std::string& host, int port, bool failover) {
   }
   hooks_.config().set_replicaof(host + " " + std::to_string(port));
   hooks_.UpdateExpiryEnabled();
-  Log(LogLevel::kNotice, "Connecting to MASTER %s:%d", host.c_str(), port);
+  LogEvent(LogLevel::kNotice, "role_change",
+           {{"from", was_replica ? "replica" : "master"},
+            {"to", "replica"},
+            {"primary", host + ":" + std::to_string(port)},
+            {"cause", failover ? "failover" : "replicaof"}},
+           "Connecting to MASTER %s:%d", host.c_str(), port);
   // Our replicas follow the new history from us (partially where they can).
   DisconnectReplicas();
   cv_.notify_all();
@@ -138,10 +150,15 @@ void Role::Promote() {
     // may be in any database.
     hooks_.write_log().SetReplicaMode(false);
     state_ = LinkState::kNone;
-    Log(LogLevel::kNotice,
-        "MASTER MODE enabled (user request); new replication ID %s, "
-        "previous ID %s valid up to offset %lld",
-        replid_.c_str(), replid2_.c_str(), (long long)second_offset_);
+    LogEvent(LogLevel::kNotice, "role_change",
+             {{"from", "replica"},
+              {"to", "master"},
+              {"replid", replid_},
+              {"replid2", replid2_},
+              {"offset", std::to_string(second_offset_)}},
+             "MASTER MODE enabled (user request); new replication ID %s, "
+             "previous ID %s valid up to offset %lld",
+             replid_.c_str(), replid2_.c_str(), (long long)second_offset_);
   }
   hooks_.config().set_replicaof("");
   hooks_.UpdateExpiryEnabled();
@@ -224,12 +241,22 @@ ReplicaSideInfo Role::Info() const {
 }
 
 bool Role::CanContinue(std::string_view replid, int64_t psync_offset) const {
+  return WhyNotContinue(replid, psync_offset).empty();
+}
+
+std::string Role::WhyNotContinue(std::string_view replid, int64_t psync_offset) const {
   WriteLog& log = hooks_.write_log();
   std::lock_guard<std::mutex> lock(mu_);
-  if (replid != replid_ && (replid != replid2_ || psync_offset > second_offset_)) return false;
+  if (replid == "?") return "the replica has no history";
+  if (replid != replid_ && replid != replid2_) return "replication id mismatch";
+  if (replid != replid_ && psync_offset > second_offset_) {
+    return "offset past the previous replication id's end";
+  }
   int64_t from = psync_offset - 1;
   int64_t end = log.offset();
-  return from <= end && from >= end - int64_t(log.backlog_histlen());
+  if (from > end) return "offset ahead of this node";
+  if (from < end - int64_t(log.backlog_histlen())) return "offset no longer in the backlog";
+  return "";
 }
 
 void Role::SetApplyingThread(bool on) { t_applying = on; }

@@ -109,6 +109,8 @@ class Role {
   // --- Primary side ---
   // Whether a PSYNC <replid> <psync_offset> can continue from the backlog.
   bool CanContinue(std::string_view replid, int64_t psync_offset) const;
+  // Why it cannot ("" when it can), for the log.
+  std::string WhyNotContinue(std::string_view replid, int64_t psync_offset) const;
   std::atomic<uint64_t> sync_full{0}, sync_partial_ok{0}, sync_partial_err{0};
   // Role changes since start: promotions (REPLICAOF NO ONE, a FAILOVER's
   // target) and demotions (REPLICAOF host port from a primary). Basalt's own

@@ -179,7 +179,9 @@ void Sentinel::Run() {
 // ------------------------------------------------------------ events
 
 void Sentinel::EventText(LogLevel level, std::string_view type, const std::string& text) {
-  Log(level, "%.*s %s", int(type.size()), type.data(), text.c_str());
+  // In logfmt: event=sentinel type=+switch-master detail="mymaster ...".
+  LogEvent(level, "sentinel", {{"type", std::string(type)}, {"detail", text}}, "%.*s %s",
+           int(type.size()), type.data(), text.c_str());
   if (level != LogLevel::kDebug && options_.publish) options_.publish(type, text);
 }
 

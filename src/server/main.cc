@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
     sentinel = std::make_unique<basalt::sentinel::Sentinel>(std::move(*state), std::move(opts));
   }
   basalt::SetLogOptions(c.loglevel(), c.logfile(), sentinel_mode ? 'X' : 'M');
+  basalt::SetLogFormat(c.log_format(), c.log_timestamp_format());
   basalt::server::ApplyEarlyProcessDirectives(c);
   std::string dir = c.dir();
   if (!dir.empty() && chdir(dir.c_str()) != 0) {

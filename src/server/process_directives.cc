@@ -162,8 +162,10 @@ void ApplyEarlyProcessDirectives(Config& c) {
 
 void ShowStartupBanner(const Config& c, int port, bool sentinel) {
   const char* mode = sentinel ? "sentinel" : "standalone";
-  bool show =
-      c.always_show_logo() || (!c.syslog_enabled() && c.logfile().empty() && isatty(STDOUT_FILENO));
+  // (Never in logfmt: a log pipeline reads lines only.)
+  bool show = c.log_format() == LogFormat::kLegacy &&
+              (c.always_show_logo() ||
+               (!c.syslog_enabled() && c.logfile().empty() && isatty(STDOUT_FILENO)));
   if (!show) {
     Log(LogLevel::kNotice, "Running mode=%s, port=%d.", mode, port);
     return;

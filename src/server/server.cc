@@ -115,6 +115,11 @@ Server::Server(std::unique_ptr<Config> config)
     config_->OnChange(name, [this](const Config&) { ApplyEvictionConfig(); });
   }
   config_->OnChange("loglevel", [](const Config& c) { SetLogLevel(c.loglevel()); });
+  for (const char* name : {"log-format", "log-timestamp-format"}) {
+    config_->OnChange(name, [](const Config& c) {
+      SetLogFormat(c.log_format(), c.log_timestamp_format());
+    });
+  }
   ApplyNotifyConfig();
   config_->OnChange("notify-keyspace-events", [this](const Config&) { ApplyNotifyConfig(); });
   config_->OnChange("slowlog-max-len", [this](const Config& c) {

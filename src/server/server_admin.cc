@@ -113,18 +113,28 @@ void Server::StartSync(commands::Session& s, bool psync, std::string_view replid
   const replication::ReplicaSession& rs = SessionOf(*this, *c);
   const bool forced =
       consistency_.TakeForcedFullSync(rs.ip() + ":" + std::to_string(rs.listening_port()));
-  if (forced) Log(LogLevel::kNotice, "Replica %s:%d takes a full sync (consistency repair)",
-                  rs.ip().c_str(), rs.listening_port());
+  const std::string who = rs.ip() + ":" + std::to_string(rs.listening_port());
+  std::string why = forced ? "consistency repair" : !psync ? "SYNC (no PSYNC)" : "";
   if (psync && !forced) {
-    if (role.CanContinue(replid, offset) &&
-        SessionOf(*this, *c).StartPartialSync(offset - 1, role.replid())) {
+    why = role.WhyNotContinue(replid, offset);
+    if (why.empty() && SessionOf(*this, *c).StartPartialSync(offset - 1, role.replid())) {
       role.sync_partial_ok.fetch_add(1);
       c->link_kind_.store(1);
       replicas_.Add(c->replica_session());
+      LogEvent(LogLevel::kNotice, "resync",
+               {{"side", "primary"}, {"kind", "partial"}, {"replica", who},
+                {"offset", std::to_string(offset)}},
+               "Replica %s continues partially from offset %lld", who.c_str(),
+               (long long)offset);
       return;
     }
+    if (why.empty()) why = "the backlog moved on meanwhile";
     if (replid != "?") role.sync_partial_err.fetch_add(1);
   }
+  LogEvent(LogLevel::kNotice, "resync",
+           {{"side", "primary"}, {"kind", "full"}, {"replica", who}, {"reason", why},
+            {"requested_replid", std::string(replid)}, {"requested_offset", std::to_string(offset)}},
+           "Replica %s takes a full sync: %s", who.c_str(), why.c_str());
   SessionOf(*this, *c).StartFullSync(psync);
   role.sync_full.fetch_add(1);
   c->link_kind_.store(1);
