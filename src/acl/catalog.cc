@@ -1,6 +1,8 @@
 #include "acl/catalog.h"
 
+#include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include "common/strings.h"
 
@@ -37,6 +39,28 @@ std::string Lower(std::string_view s) {
 }  // namespace
 
 void Catalog::Add(CatalogCommand c) {
+  c.quick_keys.clear();
+  c.quick_min_args = c.quick_args_range = 0;
+  bool fixed = c.simple_keys;
+  for (const KeyRange& r : c.key_ranges) fixed = fixed && r.last >= 0;
+  if (fixed) {
+    // Every range is valid once the last key is there; before, PlaceKeys
+    // finds none (so the quick check leaves those requests to it).
+    int max_pos = 0;
+    for (const KeyRange& r : c.key_ranges) {
+      const int last = r.first + r.last;
+      max_pos = std::max(max_pos, last);
+      for (int i = r.first; i <= last; i += std::max(r.step, 1)) {
+        c.quick_keys.push_back(KeyArg{i, r.perm});
+      }
+    }
+    c.quick_min_args = size_t(max_pos) + 1;
+    c.quick_args_range = std::numeric_limits<size_t>::max() - c.quick_min_args + 1;
+  } else if (c.set_keys) {
+    c.quick_keys.push_back(KeyArg{1, kPermWrite});  // SET k v: no GET option
+    c.quick_min_args = 3;
+    c.quick_args_range = 1;
+  }
   size_t id = size_t(c.id);
   if (by_id_.size() <= id) by_id_.resize(id + 1);
   by_name_[Lower(c.fullname)] = c.id;

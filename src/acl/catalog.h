@@ -24,6 +24,15 @@ int CategoryIndex(std::string_view name);
 // "@write @string @slow" -> mask; unknown words are ignored.
 uint32_t CategoryMask(std::string_view acl_string);
 
+enum KeyPerm : uint8_t { kPermRead = 1, kPermWrite = 2, kPermAll = 3 };
+
+// A key of a request: its argument position and the permissions its key
+// spec needs (ACCESS -> read; INSERT, DELETE, UPDATE -> write).
+struct KeyArg {
+  int pos;
+  uint8_t perm;
+};
+
 // Keys at fixed positions (a key spec with an index begin and a range
 // find, flags known in advance), so the check can place them without the
 // command layer's key search: from `first`, up to `last` (negative: from
@@ -48,6 +57,13 @@ struct CatalogCommand {
   // no key search callback.
   bool simple_keys = false;
   std::vector<KeyRange> key_ranges;
+  // The keys as PlaceKeys places them, ready for a request with n
+  // arguments where n - quick_min_args < quick_args_range (unsigned: fewer
+  // arguments wrap round): derived by Catalog::Add when no key range
+  // depends on the argument count (GET's or HSET's key: any n from the last
+  // key's position on), and for SET without options (n == 3). Range 0: none.
+  std::vector<KeyArg> quick_keys;
+  size_t quick_min_args = 0, quick_args_range = 0;
   // SET: its key is argument 1, written, and read too with GET (Redis's
   // setGetKeys), placed without the key search on the hot path.
   bool set_keys = false;

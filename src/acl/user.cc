@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 
@@ -99,6 +100,48 @@ bool MergeSelectorArgs(std::span<const std::string_view> in, std::vector<std::st
   return true;
 }
 
+// ---------------------------------------------------------------- Keys
+
+void KeyArgs::PushSlow(KeyArg k) {
+  if (heap_.empty()) heap_.assign(inline_, inline_ + kInline);
+  heap_.push_back(k);
+  n_++;
+}
+
+void PlaceKeys(const CatalogCommand& cmd, std::span<const std::string_view> args, KeyArgs* out) {
+  if (args.size() - cmd.quick_min_args < cmd.quick_args_range) {
+    for (const KeyArg& k : cmd.quick_keys) out->push_back(k);
+    return;
+  }
+  if (cmd.set_keys) {
+    // Redis's setGetKeys: the key is written, and read too with GET.
+    uint8_t perm = kPermWrite;
+    for (size_t i = 3; i < args.size(); i++) {
+      if (EqualsIgnoreCase(args[i], "get")) perm |= kPermRead;
+    }
+    out->push_back(KeyArg{1, perm});
+    return;
+  }
+  if (!cmd.simple_keys) return;
+  // KeysFromSpecs (commands/command_getkeys.cc) for ranges known at start-up.
+  const int argc = int(args.size());
+  for (const KeyRange& r : cmd.key_ranges) {
+    int first = r.first, last;
+    if (r.last >= 0) {
+      last = first + r.last;
+    } else if (r.limit == 0) {
+      last = argc + r.last;
+    } else {
+      last = first + ((argc - first) / r.limit + r.last);
+    }
+    if (last >= argc || last < first || first >= argc) {
+      out->clear();  // invalid for the key search: no keys (as Redis)
+      return;
+    }
+    for (int i = first; i <= last; i += std::max(r.step, 1)) out->push_back(KeyArg{i, r.perm});
+  }
+}
+
 // ---------------------------------------------------------------- Selector
 
 Selector::Selector(bool root, bool allchannels) : root_(root), allchannels_(allchannels) {}
@@ -162,6 +205,12 @@ void Selector::CountCategory(const Catalog& cat, int ci, int* on, int* off) cons
 }
 
 bool Selector::Apply(const Catalog& cat, std::string_view op, std::string* err) {
+  bool ok = ApplyRule(cat, op, err);
+  Reindex(cat);
+  return ok;
+}
+
+bool Selector::ApplyRule(const Catalog& cat, std::string_view op, std::string* err) {
   const size_t n = cat.size();
   if (EqualsIgnoreCase(op, "allkeys") || EqualsIgnoreCase(op, "~*")) {
     allkeys_ = true;
@@ -308,6 +357,60 @@ bool Selector::ChannelAllowed(std::string_view channel, bool is_pattern) const {
   return false;
 }
 
+bool Selector::KeyAllowedSlow(std::string_view key, uint8_t perm) const {
+  for (const KeyPattern& p : keys_) {
+    if ((p.perm & perm) == perm && p.Matches(key)) return true;
+  }
+  return false;
+}
+
+void Selector::Reindex(const Catalog& cat) {
+  by_first_.clear();
+  heads_.clear();
+  for (uint64_t& m : with_perm_) m = 0;
+  word_keys_ = 0;
+  BuildKeyIndex();
+  quick_.assign(cat.size(), kQuickNo);
+  const uint8_t with_keys = allkeys_          ? kQuickAnyKeys
+                            : !heads_.empty() ? kQuickIndexedKeys
+                                              : kQuickSlowKeys;
+  for (size_t id = 0; id < cat.size(); id++) {
+    if (!cat.valid(int(id)) || !CommandBit(int(id))) continue;
+    if (!allchannels_ && cat.at(int(id)).channels != CatalogCommand::kNoChannels) continue;
+    quick_[id] = with_keys;
+  }
+}
+
+void Selector::BuildKeyIndex() {
+  if (keys_.empty() || keys_.size() > 64) return;  // (more: KeyAllowedSlow)
+  by_first_.assign(256, 0);
+  heads_.resize(keys_.size());
+  for (size_t i = 0; i < keys_.size(); i++) {
+    const KeyPattern& p = keys_[i];
+    const uint64_t bit = uint64_t(1) << i;
+    for (int perm = 0; perm <= kPermAll; perm++) {
+      if ((p.perm & perm) == perm) with_perm_[perm] |= bit;
+    }
+    // A plain string or a prefix starts with its own first byte; "*" and
+    // globs may match any (a glob's first byte may be special).
+    const size_t literal = p.kind == KeyPattern::kExact    ? p.pattern.size()
+                           : p.kind == KeyPattern::kPrefix ? p.pattern.size() - 1
+                                                           : 0;
+    if (literal > 0) {
+      by_first_[static_cast<unsigned char>(p.pattern[0])] |= bit;
+    } else if (p.kind != KeyPattern::kExact) {  // ("" matches only "")
+      for (uint64_t& m : by_first_) m |= bit;
+    }
+    const std::string_view prefix = std::string_view(p.pattern).substr(0, literal);
+    if (p.kind == KeyPattern::kPrefix && literal <= 8 && prefix.find('\0') == prefix.npos) {
+      WordPrefix& h = heads_[i];
+      h.head = Head8(prefix);
+      h.mask = literal == 8 ? ~uint64_t(0) : (uint64_t(1) << (8 * literal)) - 1;
+      word_keys_ |= bit;
+    }
+  }
+}
+
 Denial Selector::Check(const CatalogCommand& cmd, std::span<const std::string_view> args,
                        KeySource* keys, int* pos) const {
   if (!allcommands_ && !cmd.no_auth && !CommandBit(cmd.id)) {
@@ -322,16 +425,7 @@ Denial Selector::Check(const CatalogCommand& cmd, std::span<const std::string_vi
   }
   if (!allkeys_ && keys != nullptr) {
     for (const KeyArg& k : keys->Keys()) {
-      std::string_view key = args[size_t(k.pos)];
-      bool ok = false;
-      for (const KeyPattern& p : keys_) {
-        if ((p.perm & k.perm) != k.perm) continue;
-        if (p.Matches(key)) {
-          ok = true;
-          break;
-        }
-      }
-      if (!ok) {
+      if (!KeyAllowed(args[size_t(k.pos)], k.perm)) {
         *pos = k.pos;
         return Denial::kKey;
       }
@@ -582,6 +676,28 @@ Denial User::Check(const CatalogCommand& cmd, std::span<const std::string_view> 
   }
   *pos = last;
   return relevant;
+}
+
+bool User::QuickAllowsSlow(const CatalogCommand& cmd,
+                           std::span<const std::string_view> args) const {
+  const bool placed = cmd.set_keys || cmd.simple_keys;
+  KeyArgs keys;
+  PlaceKeys(cmd, args, &keys);
+  for (const Selector& s : selectors_) {
+    // The command bit and channels (no keys given: never kSlow).
+    if (s.QuickCheck(cmd, args, {}) != Selector::Quick::kYes) continue;
+    if (s.allkeys()) return true;
+    if (!placed) continue;  // (the key search: Check)
+    bool ok = true;
+    for (const KeyArg& k : keys.span()) {
+      if (!s.KeyAllowed(args[size_t(k.pos)], k.perm)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return true;
+  }
+  return false;
 }
 
 bool User::ChannelAllowed(std::string_view channel, bool is_pattern) const {

@@ -46,7 +46,7 @@ Catalog TestCatalog() {
 class StaticKeys : public KeySource {
  public:
   explicit StaticKeys(std::vector<KeyArg> k) : k_(std::move(k)) {}
-  const std::vector<KeyArg>& Keys() override { return k_; }
+  std::span<const KeyArg> Keys() override { return k_; }
 
  private:
   std::vector<KeyArg> k_;
@@ -215,6 +215,108 @@ TEST(AclUserTest, SelectorsAnyMayAllow) {
   EXPECT_EQ(u.Check(*cat.Find("set"), seta, &k, &pos), Denial::kKey);
   ASSERT_EQ(Set(u, cat, {"clearselectors"}), "");
   EXPECT_EQ(u.Check(*cat.Find("set"), setb, &k, &pos), Denial::kCommand);
+}
+
+// Check, with the keys PlaceKeys places, against a plain reading of the
+// rules (every pattern through KeyPattern::Matches); and QuickAllows never
+// says yes where Check does not, but does for the usual prefix patterns.
+TEST(AclUserTest, QuickAllowsAgreesWithCheck) {
+  Catalog cat;
+  auto add = [&](const char* name, std::vector<KeyRange> ranges, bool set_keys = false) {
+    CatalogCommand cc;
+    cc.id = int(cat.size());
+    cc.fullname = name;
+    cc.categories = CategoryMask("@read @write");
+    cc.simple_keys = !set_keys;
+    cc.set_keys = set_keys;
+    cc.key_ranges = std::move(ranges);
+    cat.Add(cc);
+  };
+  add("get", {{1, 0, 1, 0, kPermRead}});
+  add("set", {}, true);
+  add("mget", {{1, -1, 1, 0, kPermRead}});
+  add("hset", {{1, 0, 1, 0, kPermWrite}});
+  add("copy", {{1, 0, 1, 0, kPermRead}, {2, 0, 1, 0, kPermWrite}});
+  add("ping", {});
+
+  const std::vector<std::vector<std::string_view>> users = {
+      {"on", "+@all", "~session:*", "%R~cache:*", "%W~queue:*", "~key:*"},
+      {"on", "+get", "+set", "+mget", "~k", "~longprefix:*", "%R~*"},
+      {"on", "+@all", "~a?c", "~[xy]*", "~exact", "%W~", "~12345678*"},
+      {"on", "+get", "~key:*", "(+set %W~k*)", "(+hset ~*)"},
+      {"on", "+@all", "resetkeys"},
+      {"on", "+@all", "allkeys"},
+  };
+  const std::vector<std::string_view> keys = {
+      "",        "k",         "kk",        "key:",        "key:1",         "key:000012345",
+      "cache:1", "queue:abc", "session:",  "session:xyz", "sessionX",      "longprefix:123",
+      "longpre", "abc",       "aXc",       "x",           "yyyyyyyyyy",    "exact",
+      "exactly", "12345678",  "123456789", "1234567",     "other-key-name"};
+  const std::vector<std::vector<std::string_view>> shapes = {{"get", "$"},
+                                                             {"set", "$", "v"},
+                                                             {"set", "$", "v", "GET"},
+                                                             {"mget", "$", "key:1"},
+                                                             {"hset", "$", "f", "v"},
+                                                             {"copy", "key:1", "$"},
+                                                             {"copy", "$", "$"},
+                                                             {"ping"}};
+
+  int quick_yes = 0;
+  for (const auto& rules : users) {
+    User u("u", false);
+    std::string err;
+    ASSERT_TRUE(u.ApplyAll(cat, rules, false, &err)) << err;
+    for (const auto& shape : shapes) {
+      for (std::string_view key : keys) {
+        std::vector<std::string_view> args = shape;
+        for (std::string_view& a : args) {
+          if (a == "$") a = key;
+        }
+        const CatalogCommand& cmd = *cat.Find(args[0]);
+        KeyArgs placed;
+        PlaceKeys(cmd, args, &placed);
+        std::vector<KeyArg> list(placed.span().begin(), placed.span().end());
+        StaticKeys source(list);
+        int pos = 0;
+        const bool allowed = u.Check(cmd, args, &source, &pos) == Denial::kNone;
+
+        bool expected = false;
+        for (const Selector& s : u.selectors()) {
+          if (!s.CommandBit(cmd.id)) continue;
+          bool ok = true;
+          for (const KeyArg& k : list) {
+            if (s.allkeys()) break;
+            bool any = false;
+            for (const KeyPattern& p : s.key_patterns()) {
+              any = any || ((p.perm & k.perm) == k.perm && p.Matches(args[size_t(k.pos)]));
+            }
+            ok = ok && any;
+          }
+          expected = expected || ok;
+        }
+        const std::string what = std::string(rules.back()) + " / " + std::string(args[0]) + " " +
+                                 std::string(key) + " " + std::to_string(args.size());
+        EXPECT_EQ(allowed, expected) << what;
+        const bool quick = u.QuickAllows(cmd, args);
+        EXPECT_TRUE(!quick || allowed) << what;
+        quick_yes += quick;
+      }
+    }
+  }
+  EXPECT_GT(quick_yes, 100);
+
+  // The usual case is decided quickly, short keys included.
+  User r("r", false);
+  std::string err;
+  std::vector<std::string_view> rules = users[0];
+  ASSERT_TRUE(r.ApplyAll(cat, rules, false, &err)) << err;
+  for (std::string_view key : {"key:1", "key:000012345", "session:", "cache:zz"}) {
+    std::vector<std::string_view> get = {"get", key};
+    EXPECT_TRUE(r.QuickAllows(*cat.Find("get"), get)) << key;
+  }
+  std::vector<std::string_view> set = {"set", "queue:1", "v"}, bad = {"set", "cache:1", "v"};
+  EXPECT_TRUE(r.QuickAllows(*cat.Find("set"), set));
+  EXPECT_FALSE(r.QuickAllows(*cat.Find("set"), bad));
 }
 
 TEST(AclUserTest, ResetAndCategories) {

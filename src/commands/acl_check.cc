@@ -47,64 +47,39 @@ uint8_t PermOf(std::string_view flags) {
 // The request's keys with the permissions Redis derives from their key
 // spec flags (ACLSelectorCheckKey): access -> read; insert, delete,
 // update -> write. Placed from the catalog's fixed ranges when it has
-// them, else searched with the key specs; on first use only. The result
-// lives in a per-thread buffer (no allocation per request): one check at a
-// time runs on a thread.
+// them (acl::PlaceKeys), else searched with the key specs; on first use
+// only.
 class SpecKeys final : public acl::KeySource {
  public:
   SpecKeys(const CommandSpec& spec, const acl::CatalogCommand& cc,
            std::span<const std::string_view> args)
       : spec_(spec), cc_(cc), args_(args) {}
-  const std::vector<acl::KeyArg>& Keys() override {
-    static thread_local std::vector<acl::KeyArg> keys;
-    static thread_local std::vector<KeyRef> refs;
+  std::span<const acl::KeyArg> Keys() override {
     if (!done_) {
       done_ = true;
-      keys.clear();
-      if (cc_.set_keys) {
-        uint8_t perm = acl::kPermWrite;
-        for (size_t i = 3; i < args_.size(); i++) {
-          if (EqualsIgnoreCase(args_[i], "get")) perm |= acl::kPermRead;
+      if (cc_.set_keys || cc_.simple_keys) {
+        acl::PlaceKeys(cc_, args_, &keys_);
+      } else {
+        // (A per-thread buffer: one check at a time runs on a thread.)
+        static thread_local std::vector<KeyRef> refs;
+        if (FindKeys(spec_, args_, &refs)) {
+          for (const KeyRef& r : refs) keys_.push_back(acl::KeyArg{r.pos, PermOf(r.flags)});
         }
-        keys.push_back(acl::KeyArg{1, perm});
-      } else if (cc_.simple_keys) {
-        Place(&keys);
-      } else if (FindKeys(spec_, args_, &refs)) {
-        for (const KeyRef& r : refs) keys.push_back(acl::KeyArg{r.pos, PermOf(r.flags)});
       }
     }
-    return keys;
+    return keys_.span();
   }
 
  private:
-  // KeysFromSpecs (command_getkeys.cc) for ranges known at start-up.
-  void Place(std::vector<acl::KeyArg>* out) const {
-    const int argc = int(args_.size());
-    for (const acl::KeyRange& r : cc_.key_ranges) {
-      int first = r.first, last;
-      if (r.last >= 0) {
-        last = first + r.last;
-      } else if (r.limit == 0) {
-        last = argc + r.last;
-      } else {
-        last = first + ((argc - first) / r.limit + r.last);
-      }
-      if (last >= argc || last < first || first >= argc) {
-        out->clear();  // invalid for the key search: no keys (as Redis)
-        return;
-      }
-      for (int i = first; i <= last; i += std::max(r.step, 1)) out->push_back({i, r.perm});
-    }
-  }
-
   const CommandSpec& spec_;
   const acl::CatalogCommand& cc_;
   std::span<const std::string_view> args_;
   bool done_ = false;
+  acl::KeyArgs keys_;
 };
 
 // Fills cc.key_ranges when every key of the command sits at a fixed place
-// (see SpecKeys::Place); leaves simple_keys false otherwise.
+// (see acl::PlaceKeys); leaves simple_keys false otherwise.
 void DeriveKeyRanges(const CommandSpec& c, acl::CatalogCommand* cc) {
   // (Commands without key specs keep the key search: FindKeys.)
   if (c.key_specs.empty()) return;
@@ -297,7 +272,17 @@ bool Executor::AclAllowed(Session& s, const CommandSpec& spec,
                           std::string* refusal) {
   if (acl_ == nullptr) return true;
   const acl::User* u = AclUser(s);
-  if (u != nullptr && u->unrestricted()) return true;
+  // (The rest out of line, so that this stays small and QuickAllows is
+  // inlined here: it runs for every command of a restricted user.)
+  if (u != nullptr && (u->unrestricted() || u->QuickAllows(acl_->catalog().at(spec.id), args))) {
+    return true;
+  }
+  return AclCheckFully(s, spec, args, u, where, refusal);
+}
+
+bool Executor::AclCheckFully(Session& s, const CommandSpec& spec,
+                             std::span<const std::string_view> args, const acl::User* u,
+                             AclContext where, std::string* refusal) {
   int pos = 0;
   acl::Denial d = acl::Denial::kCommand;
   if (u != nullptr) {

@@ -149,6 +149,10 @@ class Executor {
  private:
   // Whether EXEC now would run a queued write (min-replicas gates it).
   static bool QueuedWrites(const Session& s);
+  // AclAllowed past its quick yes: the full check for u (null: the user
+  // was deleted), the ACL LOG entry and the refusal text.
+  bool AclCheckFully(Session& s, const CommandSpec& spec, std::span<const std::string_view> args,
+                     const acl::User* u, AclContext where, std::string* refusal);
   // Whether spec may run for s now; if not, *refusal is the error to send.
   bool Admit(Session& s, const CommandSpec& spec, std::string* refusal);
   void Reject(Session& s, const CommandSpec* spec, std::string msg, protocol::ReplyBuilder& rb);
