@@ -38,7 +38,15 @@ void PutLe64(uint64_t v, uint8_t* out) {
 // An XXH3-128 stream with length-prefixed fields.
 class Stream {
  public:
-  explicit Stream(uint64_t seed) { XXH3_128bits_reset_withSeed(&state_, seed); }
+  explicit Stream(uint64_t seed) {
+    // A state on the stack must be initialized before a seeded reset: that
+    // reset skips deriving the seed's secret when the (garbage) state already
+    // names the same seed, and then hashes with whatever secret bytes the
+    // stack held. The digest of one value then depended on what ran on the
+    // thread before it (seen as false differences in the consistency check).
+    XXH3_INITSTATE(&state_);
+    XXH3_128bits_reset_withSeed(&state_, seed);
+  }
   void Bytes(const void* p, size_t n) { XXH3_128bits_update(&state_, p, n); }
   void U64(uint64_t v) {
     uint8_t b[8];
