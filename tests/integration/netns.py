@@ -242,6 +242,7 @@ class Net:
         self.nodes = {}
         self._namespaces = []  # Created so far, in creation order.
         self._cuts = set()  # frozenset({name_a, name_b}) per cut link.
+        self._loss = {}  # node name -> drop probability (impair)
         self._closed = False
         atexit.register(self.close)
         try:
@@ -375,8 +376,28 @@ class Net:
             if other is not node:
                 self.partition(node, other)
 
+    def impair(self, node, loss):
+        """Random packet loss on node's eth0, both directions: each packet in
+        or out is dropped with probability `loss` (real loss: TCP
+        retransmits). `tc netem` is not used: kernels without sch_netem (this
+        workplace's) have no latency emulation; tests add latency with
+        delay_proxy.py. Stays until close(), also across heal()."""
+        node = self._node(node)
+        self._loss[node.name] = loss
+        self._add_loss(node, loss)
+
+    def _add_loss(self, node, loss):
+        if self.firewall == 'iptables':
+            for chain, iface in (('INPUT', '-i'), ('OUTPUT', '-o')):
+                self._fw(node, 'iptables', '-w', '-A', chain, iface, 'eth0', '-m', 'statistic',
+                         '--mode', 'random', '--probability', '%.4f' % loss, '-j', 'DROP')
+        else:
+            for chain, iface in (('in', 'iifname'), ('out', 'oifname')):
+                self._fw(node, 'nft', 'add', 'rule', 'inet', 'bnet', chain, iface, 'eth0',
+                         'numgen', 'random', 'mod', '10000', '<', str(int(loss * 10000)), 'drop')
+
     def heal(self):
-        """Removes every cut."""
+        """Removes every cut (impairments stay)."""
         touched = {name for key in self._cuts for name in key}
         for name in sorted(touched):
             node = self.nodes[name]
@@ -386,6 +407,8 @@ class Net:
             else:
                 self._fw(node, 'nft', 'flush', 'chain', 'inet', 'bnet', 'in')
                 self._fw(node, 'nft', 'flush', 'chain', 'inet', 'bnet', 'out')
+            if name in self._loss:
+                self._add_loss(node, self._loss[name])
         self._cuts.clear()
 
     @property
