@@ -239,6 +239,7 @@ class Config {
   int64_t metrics_port() const { return Num(kMetricsPort); }
   std::string metrics_bind() const { return Str(kMetricsBind); }
   int64_t readyz_max_lag() const { return Num(kReadyzMaxLag); }
+  bool metrics_tls() const { return Num(kMetricsTls) != 0; }
   // Scripts: past this many ms, other clients get -BUSY and SCRIPT KILL works.
   int64_t busy_reply_threshold() const { return Num(kBusyReplyThreshold); }
   // Keyspace notifications, canonical letters (e.g. "AKE"; "" = off).
@@ -518,6 +519,7 @@ class Config {
     kAcllogMaxLen,
     kMetricsPort,
     kReadyzMaxLag,
+    kMetricsTls,
     kNumSlotCount
   };
   enum StrSlot : int {

@@ -126,6 +126,8 @@ std::vector<Spec> BuildTable() {
       // re-bound at runtime.
       Int("metrics-port", "", I, "0", 0, 65535, C::kMetricsPort),
       Str("metrics-bind", "", I, "127.0.0.1", C::kMetricsBind),
+      // The endpoint speaks HTTPS with the server's TLS certificate.
+      Bool("metrics-tls", "", I, false, C::kMetricsTls),
       Int("readyz-max-lag", "", 0, "30", 0, kIntMax, C::kReadyzMaxLag),
       // Synchronous replication (docs/replication.md).
       Int("min-replicas-ack", "", 0, "0", 0, kIntMax, C::kMinReplicasAck),

@@ -129,9 +129,9 @@ TEST(ConfigTest, EveryRedisDirectiveIsKnown) {
   // 192 names (aliases included) in redis-server 7.0.15's CONFIG GET *,
   // plus threads, shards-per-thread, min-replicas-ack,
   // min-replicas-ack-timeout, acl-replicate-users, metrics-port, metrics-bind,
-  // readyz-max-lag, max-auth-failures-per-connection, and Valkey's
-  // tls-auth-clients-user, log-format and log-timestamp-format.
-  EXPECT_EQ(r.size(), 204u);
+  // readyz-max-lag, metrics-tls, max-auth-failures-per-connection, and
+  // Valkey's tls-auth-clients-user, log-format and log-timestamp-format.
+  EXPECT_EQ(r.size(), 205u);
 }
 
 // ---- Loading files ----

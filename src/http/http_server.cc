@@ -11,9 +11,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "common/clock.h"
+#include "tls/tls_context.h"
+#include "tls/transport.h"
 
 namespace basalt::http {
 
@@ -47,6 +50,20 @@ struct HttpServer::Conn {
   std::string in;
   std::string out;
   size_t out_pos = 0;
+  std::unique_ptr<tls::Transport> tls;  // null: plain HTTP
+
+  ssize_t Read(char* buf, size_t n) { return tls ? tls->Read(buf, n) : read(fd, buf, n); }
+  ssize_t Write(const char* buf, size_t n) {
+    return tls ? tls->Write(buf, n) : send(fd, buf, n, MSG_NOSIGNAL);
+  }
+  // What poll() waits for.
+  short Events() const {
+    if (tls && (!tls->handshake_done() || state != State::kWriting)) {
+      return short(POLLIN | (tls->wants_write() ? POLLOUT : 0));
+    }
+    if (tls && state == State::kWriting && !tls->wants_write()) return POLLIN | POLLOUT;
+    return state == State::kWriting ? POLLOUT : POLLIN;
+  }
 };
 
 HttpServer::HttpServer(Options options, Handler handler)
@@ -55,6 +72,10 @@ HttpServer::HttpServer(Options options, Handler handler)
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
+  if (options_.tls && tls::Current() == nullptr) {
+    return Status::Error("metrics endpoint: metrics-tls needs the TLS settings (tls-port, "
+                         "tls-cert-file, tls-key-file)");
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -129,6 +150,14 @@ void HttpServer::AcceptAll(std::vector<Conn>& conns, int64_t now_ms) {
     }
     Conn c;
     c.fd = fd;
+    if (options_.tls) {
+      std::shared_ptr<const tls::TlsContexts> ctx = tls::Current();
+      if (ctx != nullptr) c.tls = tls::Transport::NewTls(fd, std::move(ctx), true);
+      if (c.tls == nullptr) {
+        close(fd);
+        continue;
+      }
+    }
     c.accepted_ms = now_ms;
     c.deadline_ms = now_ms + options_.request_timeout_ms;
     conns.push_back(std::move(c));
@@ -150,9 +179,15 @@ void HttpServer::Respond(Conn& c, const Request* req, const Response& r) {
 }
 
 bool HttpServer::OnEvents(Conn& c, short revents, int64_t now_ms) {
-  if (c.state != Conn::State::kWriting && (revents & (POLLIN | POLLHUP | POLLERR))) {
+  if (c.tls && !c.tls->handshake_done()) {
+    int h = c.tls->Handshake();
+    if (h < 0) return false;  // garbage, clear text, a refused certificate
+    if (h == 0) return true;
+  }
+  if (c.state != Conn::State::kWriting &&
+      (revents & (POLLIN | POLLHUP | POLLERR) || c.tls != nullptr)) {
     char buf[kReadChunk];
-    ssize_t n = read(c.fd, buf, sizeof(buf));
+    ssize_t n = c.Read(buf, sizeof(buf));
     if (n == 0) return false;  // the client is gone (or done, while draining)
     if (n < 0) return errno == EAGAIN || errno == EINTR;
     if (c.state == Conn::State::kDraining) return true;
@@ -176,12 +211,13 @@ bool HttpServer::OnEvents(Conn& c, short revents, int64_t now_ms) {
   }
   if (c.state == Conn::State::kWriting) {
     while (c.out_pos < c.out.size()) {
-      ssize_t n = send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
+      ssize_t n = c.Write(c.out.data() + c.out_pos, c.out.size() - c.out_pos);
       if (n < 0) return errno == EAGAIN || errno == EINTR;
       c.out_pos += size_t(n);
     }
     // Sent: half-close, then drop what the client may still be sending, so
     // closing does not reset the connection before it read the response.
+    if (c.tls) c.tls->Shutdown();
     shutdown(c.fd, SHUT_WR);
     c.out.clear();
     c.out.shrink_to_fit();
@@ -201,7 +237,7 @@ void HttpServer::Run() {
     fds.push_back({listen_fd_, POLLIN, 0});
     int64_t next_deadline = now + 1000;
     for (const Conn& c : conns) {
-      fds.push_back({c.fd, short(c.state == Conn::State::kWriting ? POLLOUT : POLLIN), 0});
+      fds.push_back({c.fd, c.Events(), 0});
       next_deadline = std::min(next_deadline, c.deadline_ms);
     }
     int timeout = int(std::max<int64_t>(0, next_deadline - now));

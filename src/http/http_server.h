@@ -9,7 +9,9 @@
 // (max_head_bytes, then 431), the whole request must arrive within
 // request_timeout_ms (slowloris), at most max_connections are open (a new
 // one pushes out the oldest still sending its head), malformed input gets
-// 400 and a close.
+// 400 and a close. With `tls`, every connection is TLS (the server's
+// current certificates, tls::Current(), taken at accept: a rotation applies
+// to the next connection); the handshake counts in the same deadline.
 //
 // Thread-safety: Start() and Stop() from one controlling thread; the handler
 // runs on the server's thread, one request at a time, so a slow handler
@@ -40,6 +42,7 @@ struct Options {
   size_t max_head_bytes = 8192;
   int request_timeout_ms = 5000;  // from accept to the end of the response
   int max_connections = 64;
+  bool tls = false;  // HTTPS with tls::Current()'s server context
 };
 
 class HttpServer {

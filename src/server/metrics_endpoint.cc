@@ -29,6 +29,7 @@ Status MetricsEndpoint::Start() {
   http::Options opts;
   opts.bind = cfg.metrics_bind();
   opts.port = int(cfg.metrics_port());
+  opts.tls = cfg.metrics_tls();
   Server* s = &server_;
   http_ = std::make_unique<http::HttpServer>(opts, [s](const http::Request& req) {
     bool known = req.path == "/metrics" || req.path == "/healthz" || req.path == "/readyz";
@@ -47,8 +48,8 @@ Status MetricsEndpoint::Start() {
     http_.reset();
     return st;
   }
-  Log(LogLevel::kNotice, "Metrics endpoint listening on %s:%d (/metrics, /healthz, /readyz)",
-      opts.bind.c_str(), http_->port());
+  Log(LogLevel::kNotice, "Metrics endpoint listening on %s:%d (%s: /metrics, /healthz, /readyz)",
+      opts.bind.c_str(), http_->port(), opts.tls ? "HTTPS" : "HTTP");
   return Status::Ok();
 }
 

@@ -723,6 +723,48 @@ def test_sentinel_failover_tls_only_data_nodes(certs, sentinel_kind):
 
 # ------------------------------------------------------------ ioredis
 
+@pytest.mark.skipif(not target_is_basalt(), reason='the metrics endpoint is Basalt\'s own')
+def test_metrics_endpoint_over_tls(certs):
+    """metrics-tls yes: /metrics, /healthz and /readyz over HTTPS with the
+    server's certificate, client certificates as tls-auth-clients says; plain
+    HTTP on that port gets no answer."""
+    import http.client
+    tport, mport = free_port(), free_port()
+    with start_server(basalt_binary(), *tls_args(certs, tport), '--metrics-port', mport,
+                      '--metrics-tls', 'yes') as srv:
+        def get(path, cert='client'):
+            ctx = ssl_context(certs, cert=cert)
+            conn = http.client.HTTPSConnection('127.0.0.1', mport, context=ctx, timeout=10)
+            try:
+                conn.request('GET', path)
+                r = conn.getresponse()
+                return r.status, r.read().decode()
+            finally:
+                conn.close()
+        status, body = get('/metrics')
+        assert status == 200 and 'redis_up 1' in body
+        assert get('/healthz') == (200, 'ok\n')
+        assert get('/readyz') == (200, 'ok\n')
+        # tls-auth-clients yes (the default): no client certificate, no answer.
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            get('/metrics', cert=None)
+        srv.client().config_set('tls-auth-clients', 'no')
+        assert get('/healthz', cert=None) == (200, 'ok\n')
+        # Clear text on the HTTPS port: closed, nothing that parses as HTTP.
+        with socket.create_connection(('127.0.0.1', mport), timeout=10) as s:
+            s.sendall(b'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n')
+            try:
+                data = s.recv(4096)
+            except ConnectionResetError:
+                data = b''
+            assert not data.startswith(b'HTTP/'), data
+        assert srv.client().config_get('metrics-tls') == {'metrics-tls': 'yes'}
+    # Without TLS settings the endpoint refuses to start (and so does the server).
+    rc, out = run_until_exit(basalt_binary(), '--metrics-port', free_port(), '--metrics-tls',
+                             'yes')
+    assert rc != 0 and 'metrics-tls needs the TLS settings' in out, out
+
+
 def test_ioredis_over_tls(tls_server, certs):
     import json
     from helpers import missing_dependency
