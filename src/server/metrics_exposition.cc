@@ -17,6 +17,7 @@
 #include "replication/role.h"
 #include "server/server.h"
 #include "server/worker.h"
+#include "storage/keyspace.h"
 
 namespace basalt::server {
 
@@ -657,6 +658,14 @@ std::string RenderMetricsFromInfo(std::string_view info, const NonInfoFigures& e
   AddBasaltOwn(e, fields, extra);
   AddCommandLatencyHistograms(e, extra);
   AddReplicationFigures(e, extra);
+  if (extra.shard_locks) {
+    e.Add("basalt_shard_lock_waits_total", C,
+          "Shard-lock acquisitions that found the lock held and waited for it.", "",
+          double(extra.shard_lock_waits));
+    e.Add("basalt_shard_lock_wait_seconds_total", C,
+          "Time spent waiting for held shard locks, summed over every wait.", "",
+          extra.shard_lock_wait_s);
+  }
   AddConsistency(e, fields);
   return e.Finish();
 }
@@ -728,7 +737,13 @@ std::string RenderMetrics(Server& s) {
   }
   // As INFO latencystats: only while latency-tracking is on.
   if (s.config().latency_tracking()) extra.command_latencies = CollectCommandLatencyFigures(s);
-  if (s.sentinel() == nullptr) extra.replication = CollectReplicationFigures(s);
+  if (s.sentinel() == nullptr) {
+    extra.replication = CollectReplicationFigures(s);
+    storage::LockWaitStats waits = storage::ShardLockWaits();
+    extra.shard_locks = true;
+    extra.shard_lock_waits = waits.waits;
+    extra.shard_lock_wait_s = double(waits.wait_us) / 1e6;
+  }
   if (sentinel::Sentinel* sentinel = s.sentinel()) {
     extra.sentinel_mode = true;
     info += "\r\n# Sentinel\r\n" + sentinel->InfoSection();

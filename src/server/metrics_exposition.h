@@ -90,6 +90,10 @@ struct NonInfoFigures {
   std::vector<CommandLatencyFigures> command_latencies;
   ReplicationFigures replication;
   std::vector<SentinelPrimaryFigures> sentinel_primaries;
+  // Shard-lock contention (storage::ShardLockWaits); absent in sentinel mode.
+  bool shard_locks = false;
+  uint64_t shard_lock_waits = 0;
+  double shard_lock_wait_s = 0;
 };
 std::string RenderMetricsFromInfo(std::string_view info, const NonInfoFigures& extra);
 

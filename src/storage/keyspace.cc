@@ -378,22 +378,48 @@ void SetScriptProbe(int (*state)()) { g_script_probe.store(state); }
 void SetLockWaitAbortable(bool on) { t_abortable = on; }
 void BeginCommandLocks() { t_locks_taken = 0; }
 
+namespace {
+std::atomic<uint64_t> g_lock_waits{0};
+std::atomic<uint64_t> g_lock_wait_us{0};
+
+// Counts one contended acquisition from `since_us` (when it was first
+// refused) to now.
+void CountLockWait(int64_t since_us) {
+  g_lock_waits.fetch_add(1, std::memory_order_relaxed);
+  g_lock_wait_us.fetch_add(uint64_t(std::max<int64_t>(0, MonotonicUs() - since_us)),
+                           std::memory_order_relaxed);
+}
+}  // namespace
+
+LockWaitStats ShardLockWaits() {
+  return LockWaitStats{g_lock_waits.load(std::memory_order_relaxed),
+                       g_lock_wait_us.load(std::memory_order_relaxed)};
+}
+
 void LockShardMutex(Shard& s) {
   if (s.mu.try_lock()) return;
+  const int64_t since = MonotonicUs();
   int (*probe)() = g_script_probe.load(std::memory_order_relaxed);
   if (!t_abortable || probe == nullptr || probe() == 0) {
     s.mu.lock();
+    CountLockWait(since);
     return;
   }
   // Contended while a script runs: wait in slices (MaybeAbortWait).
   for (int spins = 0; !s.mu.try_lock(); spins++) {
-    MaybeAbortWait(spins);
+    try {
+      MaybeAbortWait(spins);
+    } catch (const LockWaitAborted&) {
+      CountLockWait(since);
+      throw;
+    }
     if (spins < 64) {
       std::this_thread::yield();
     } else {
       std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
   }
+  CountLockWait(since);
 }
 
 ShardLock::ShardLock(Shard& s) : s_(&s), owned_(!ClaimForTransaction(&s)) {
@@ -421,7 +447,9 @@ void LockSet::Acquire() {
     // Holding earlier shards: never block while a script acquires out of
     // order, or the two could wait for each other. Back off and start over.
     bool restart = false;
+    int64_t since = -1;  // when the lock was first refused
     for (int spins = 0; !s->mu.try_lock(); spins++) {
+      if (since < 0) since = MonotonicUs();
       if (g_growing.load(std::memory_order_acquire) > 0) {
         for (auto it = owned_.rbegin(); it != owned_.rend(); ++it) (*it)->mu.unlock();
         owned_.clear();
@@ -434,10 +462,12 @@ void LockSet::Acquire() {
       } catch (const LockWaitAborted&) {
         for (auto it = owned_.rbegin(); it != owned_.rend(); ++it) (*it)->mu.unlock();
         owned_.clear();
+        CountLockWait(since);
         throw;
       }
       std::this_thread::yield();
     }
+    if (since >= 0) CountLockWait(since);
     if (restart) {
       i = size_t(-1);  // the loop's ++ makes it 0
       continue;

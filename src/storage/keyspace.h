@@ -243,6 +243,15 @@ void SetLockWaitAbortable(bool on);
 // Locks s's mutex, honouring the abort rule above.
 void LockShardMutex(Shard& s);
 
+// Shard-lock contention since start, for the metrics: acquisitions that did
+// not get the lock at the first try, and the time they waited. Only the
+// contended path pays (a clock read before and after).
+struct LockWaitStats {
+  uint64_t waits = 0;
+  uint64_t wait_us = 0;
+};
+LockWaitStats ShardLockWaits();
+
 // Locks one shard for its lifetime (unless the running EXEC already holds it).
 class ShardLock {
  public:

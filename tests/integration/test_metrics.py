@@ -690,3 +690,33 @@ def test_sync_replication_and_role_change_counters(make_server):
     assert figures(p)[4] == 0
     r.client().replicaof('127.0.0.1', str(p.port))
     assert figures(r)[4] == 2
+
+
+def test_shard_lock_wait_counters(make_server):
+    """A script holding its key's shard for ~1 s while a client on the other
+    worker thread asks for the same key: the wait is counted and timed."""
+    srv = start_basalt(make_server, threads=2)
+
+    def figures():
+        f = parse_exposition(basalt_metrics(srv))
+        return (value(f, 'basalt_shard_lock_waits_total'),
+                value(f, 'basalt_shard_lock_wait_seconds_total'))
+    waits0, secs0 = figures()
+    busy = ("local s = redis.call('TIME') local t0 = s[1] * 1000000 + s[2] "
+            "while true do local n = redis.call('TIME') "
+            "if n[1] * 1000000 + n[2] - t0 > 1000000 then break end end "
+            "return redis.call('SET', KEYS[1], 'done')")
+    holder = srv.client(socket_timeout=30 * T)
+    other = srv.client(socket_timeout=30 * T)
+    # One connection per worker: connections go to the least loaded one.
+    assert holder.ping() and other.ping()
+    runner = threading.Thread(target=lambda: holder.eval(busy, 1, 'hot'), daemon=True)
+    runner.start()
+    time.sleep(0.2 * T)
+    assert other.get('hot') == 'done'  # it waited for the script
+    runner.join(30 * T)
+    waits, secs = figures()
+    assert waits > waits0, (waits0, waits)
+    # (A client command meeting a script's shard is put back and retried:
+    # each attempt counts, the time between attempts does not.)
+    assert secs > secs0, (secs0, secs)
