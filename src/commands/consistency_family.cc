@@ -134,6 +134,18 @@ void CmdConsistencyStart(CommandContext& ctx) {
         " are not Basalt (no REPLCONF capa basalt) and cannot receive the check's marker; "
         "detach them or check with DEBUG DIGEST while writes are paused");
   }
+  // Chained replicas: a Basalt replica forwards the marker to its own
+  // replicas, so none below may be redis-server either.
+  std::string via;
+  for (const auto& [addr, n] : ctx.admin().ForeignBelowPeers()) {
+    via += (via.empty() ? "" : ",") + addr + " (" + std::to_string(n) + ")";
+  }
+  if (!via.empty()) {
+    return ctx.Error("ERR consistency check refused: replica(s) " + via +
+                     " have replicas below them that are not Basalt and cannot receive the "
+                     "check's marker; detach them or check with DEBUG DIGEST while writes "
+                     "are paused");
+  }
   std::string id = ctx.admin().consistency().NextId();
   std::vector<std::string> marker = {"CONSISTENCY", "MARK", id, std::to_string(range_count)};
   for (uint32_t r : detail) marker.push_back(std::to_string(r));

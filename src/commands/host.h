@@ -119,11 +119,16 @@ class Admin {
   // REPLCONF listening-port / ack from the replica behind s.
   virtual void ReplconfListeningPort(Session& s, int port) = 0;
   virtual void ReplconfAck(Session& s, int64_t offset) = 0;
+  // REPLCONF ACK ... BASALT-FOREIGN <n> from a Basalt replica.
+  virtual void ReplconfForeignBelow(Session& s, int64_t n) = 0;
   // REPLCONF capa <capa> from the replica behind s (Basalt replicas announce
   // "basalt": they understand the consistency check's marker).
   virtual void ReplconfCapa(Session& s, std::string_view capa) = 0;
   // Every replica connection ("ip:listening-port", announced capa basalt).
   virtual std::vector<std::pair<std::string, bool>> ReplicaPeers() = 0;
+  // The Basalt replicas that report replicas which are not Basalt below
+  // them ("ip:listening-port" -> how many).
+  virtual std::vector<std::pair<std::string, int64_t>> ForeignBelowPeers() = 0;
 
   // --- Consistency check (docs/consistency.md) ---
   virtual ConsistencyStore& consistency() = 0;

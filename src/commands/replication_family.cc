@@ -34,9 +34,16 @@ void CmdReplconf(CommandContext& ctx) {
                EqualsIgnoreCase(opt, "rdb-only") || EqualsIgnoreCase(opt, "rdb-filter-only")) {
       // Accepted: Basalt always streams diskless (capa eof) and has no filters.
     } else if (EqualsIgnoreCase(opt, "ack")) {
-      // From a replica: its processed offset. Never answered.
+      // From a replica: its processed offset. Never answered. A Basalt
+      // replica adds BASALT-FOREIGN <n> (non-Basalt replicas below it).
       auto off = ParseInt64(val);
       if (off) ctx.admin().ReplconfAck(ctx.session, *off);
+      for (size_t k = j + 2; k + 1 < ctx.args.size(); k += 2) {
+        if (!EqualsIgnoreCase(ctx.args[k], "basalt-foreign")) continue;
+        if (auto n = ParseInt64(ctx.args[k + 1]); n && *n >= 0) {
+          ctx.admin().ReplconfForeignBelow(ctx.session, *n);
+        }
+      }
       return;
     } else if (EqualsIgnoreCase(opt, "getack")) {
       // From our primary: the primary client acknowledges after every batch

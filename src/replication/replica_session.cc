@@ -431,4 +431,11 @@ std::vector<std::shared_ptr<ReplicaSession>> ReplicaRegistry::List() const {
   return replicas_;
 }
 
+int64_t ReplicaRegistry::ForeignReplicas() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t n = 0;
+  for (const auto& r : replicas_) n += r->basalt() ? r->foreign_below() : 1;
+  return n;
+}
+
 }  // namespace basalt::replication

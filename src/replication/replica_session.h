@@ -73,6 +73,10 @@ class ReplicaSession final : public WriteLogTap,
   // commands of Basalt's own, the consistency check's marker).
   bool basalt() const { return basalt_.load(); }
   void set_basalt(bool on) { basalt_.store(on); }
+  // Replicas that are not Basalt somewhere below this (Basalt) replica, as
+  // it last reported with its ACK (REPLCONF ACK <off> BASALT-FOREIGN <n>).
+  int64_t foreign_below() const { return foreign_below_.load(); }
+  void set_foreign_below(int64_t n) { foreign_below_.store(n); }
   State state() const { return state_.load(); }
   int64_t ack_offset() const { return ack_offset_.load(); }
   int64_t last_ack_ms() const { return last_ack_ms_.load(); }
@@ -122,6 +126,7 @@ class ReplicaSession final : public WriteLogTap,
   std::string ip_;
   std::atomic<int> listening_port_{0};
   std::atomic<bool> basalt_{false};
+  std::atomic<int64_t> foreign_below_{0};
   std::atomic<State> state_{State::kWaitBgsave};
   std::atomic<int64_t> ack_offset_{0};
   std::atomic<int64_t> last_ack_ms_{0};
@@ -146,6 +151,9 @@ class ReplicaRegistry {
   // full sync, ends the repl-diskless-sync-delay of all of them; returns
   // whether it did. Any thread.
   bool ReleaseWaitingIfAtLeast(int64_t max);
+  // Replicas that are not Basalt among and below ours: the direct ones
+  // without capa basalt plus what the Basalt ones report below them.
+  int64_t ForeignReplicas() const;
   // Lock-free: whether any replica is connected (hot paths that only feed them).
   bool any() const { return count_.load(std::memory_order_relaxed) > 0; }
 

@@ -320,9 +320,15 @@ void Role::ExpireBacklog(bool alone) {
 }
 
 void Role::SendAck(Connection* c) {
-  char num[24];
+  char num[24], foreign[24];
   size_t n = FormatInt64(hooks_.write_log().offset(), num);
-  std::string_view args[3] = {"REPLCONF", "ACK", std::string_view(num, n)};
+  // BASALT-FOREIGN <n>: replicas below us that are not Basalt, so our
+  // primary's consistency check can refuse to send them its marker. A
+  // redis-server primary ignores what follows the offset of an ACK.
+  last_foreign_sent_ = replicas_.ForeignReplicas();
+  size_t f = FormatInt64(last_foreign_sent_, foreign);
+  std::string_view args[5] = {"REPLCONF", "ACK", std::string_view(num, n), "BASALT-FOREIGN",
+                              std::string_view(foreign, f)};
   std::string out;
   WriteLog::EncodeCommand(args, &out);
   c->AppendRaw(out);
@@ -349,7 +355,11 @@ void Role::CronOnWorker(WorkerThread& w) {
     c->Close();
     return;
   }
-  if (now - last_ack_ms_ >= 1000) SendAck(c);
+  // A change below us (a replica that is not Basalt attached or gone) is
+  // reported at once rather than with the next second's ACK.
+  int64_t foreign = 0;
+  for (const auto& r : replicas) foreign += r->basalt() ? r->foreign_below() : 1;
+  if (now - last_ack_ms_ >= 1000 || foreign != last_foreign_sent_) SendAck(c);
 }
 
 }  // namespace basalt::replication

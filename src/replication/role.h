@@ -197,6 +197,7 @@ class Role {
   // by the link thread once the attempt got its answer.
   std::atomic<int> failover_psync_{0};
   int64_t last_ack_ms_ = 0;              // primary client's worker only
+  int64_t last_foreign_sent_ = 0;        // primary client's worker only: BASALT-FOREIGN sent
   int64_t alone_since_ms_ = 0;           // worker 0's cron: a primary without replicas since
   std::thread thread_;
 };

@@ -133,10 +133,12 @@ class Server final : public commands::Host, public commands::Admin, public stora
   bool has_replicas() const final { return replicas_.any(); }
   void ReplconfListeningPort(commands::Session& s, int port) final;
   void ReplconfAck(commands::Session& s, int64_t offset) final;
+  void ReplconfForeignBelow(commands::Session& s, int64_t n) final;
   // server_consistency.cc
   void InitConsistency();
   void ReplconfCapa(commands::Session& s, std::string_view capa) final;
   std::vector<std::pair<std::string, bool>> ReplicaPeers() final;
+  std::vector<std::pair<std::string, int64_t>> ForeignBelowPeers() final;
   commands::ConsistencyStore& consistency() final { return consistency_; }
   Status StartDigest(std::function<void(int64_t offset)> at_instant,
                      std::shared_ptr<persistence::EntryVisitor> visitor,

@@ -90,6 +90,11 @@ void Server::ReplconfAck(commands::Session& s, int64_t offset) {
   if (c != nullptr && c->replica_session()) c->replica_session()->Ack(offset);
 }
 
+void Server::ReplconfForeignBelow(commands::Session& s, int64_t n) {
+  Client* c = ConnectionOf(s);
+  if (c != nullptr && c->replica_session()) c->replica_session()->set_foreign_below(n);
+}
+
 Status Server::PrepareSync(commands::Session& s) {
   Client* c = ConnectionOf(s);
   if (c == nullptr) return Status::Error("ERR SYNC needs a client connection");

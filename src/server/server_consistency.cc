@@ -45,6 +45,16 @@ std::vector<std::pair<std::string, bool>> Server::ReplicaPeers() {
   return out;
 }
 
+std::vector<std::pair<std::string, int64_t>> Server::ForeignBelowPeers() {
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const auto& r : replicas_.List()) {
+    if (r->basalt() && r->foreign_below() > 0) {
+      out.emplace_back(r->ip() + ":" + std::to_string(r->listening_port()), r->foreign_below());
+    }
+  }
+  return out;
+}
+
 Status Server::StartDigest(std::function<void(int64_t offset)> at_instant,
                            std::shared_ptr<persistence::EntryVisitor> visitor,
                            std::function<void(Status)> done) {

@@ -257,3 +257,33 @@ def test_replica_refuses_start(make_server):
     primary, reps = start_nodes(make_server, replicas=1)
     with pytest.raises(redis.ResponseError, match='runs on a primary'):
         reps[0].client().execute_command('CONSISTENCY', 'START')
+
+
+def test_redis_server_replica_behind_a_basalt_replica_refuses_the_check(make_server):
+    """A Basalt replica forwards the marker to its own replicas: with a
+    redis-server one chained below, the primary learns it from the replica's
+    ACKs (BASALT-FOREIGN) and refuses, as for a direct one."""
+    primary, reps = start_nodes(make_server, replicas=1)
+    chained = make_server('--replicaof', '127.0.0.1', str(reps[0].port), binary=oracle_binary())
+    wait_link_up(chained, primary=reps[0])
+    c = primary.client()
+
+    def refused():
+        try:
+            c.execute_command('CONSISTENCY', 'START')
+        except redis.ResponseError as e:
+            return 'have replicas below them that are not Basalt' in str(e)
+        return False
+    # (The count travels with the replica's next ACK, within a cron tick: a
+    # check started in between still sends its marker down.)
+    wait_for(refused, what='the chained redis-server replica to be reported')
+    errors_before = chained.client().info('stats')['total_error_replies']
+    rc, report = run_check(primary)
+    assert rc == 2 and '127.0.0.1:%d (1)' % reps[0].port in report['error'], report
+    c.set('after-refusal', 'yes')
+    wait_for(lambda: chained.client().get('after-refusal') == 'yes',
+             what='the chain to keep replicating')
+    assert chained.client().info('stats')['total_error_replies'] == errors_before
+    # Detached: the check runs again.
+    chained.client().execute_command('REPLICAOF', 'NO', 'ONE')
+    wait_for(lambda: not refused(), what='the report to clear')
