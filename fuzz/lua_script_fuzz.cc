@@ -42,6 +42,7 @@
 // fuzz-seed: \x00\x04#!lua flags=no-writes\nreturn redis.call('LRANGE', 'a', 'nil', 'c')
 // fuzz-seed: \x04\x04local s = string.rep('x', 1024) for i = 1, 20 do s = s .. s end return #s
 // fuzz-seed: \x01\x04return redis.call('RAW', '*2\\r\\n:1\\r\\n$3\\r\\nabc\\r\\n')
+// fuzz-seed: \x01\x04return redis.pcall('RAW', '|9223372036854775807\\r\\n+a\\r\\n+b\\r\\n:1\\r\\n')
 // fuzz-seed: \x00\x04local co = coroutine.wrap(function() for i = 1, 3 do coroutine.yield(redis.call('PING')) end end) return {co(), co(), tostring(math.random())}
 // fuzz-seed: \x01\x04return {{verbatim_string={format='', string='ab'}}, {verbatim_string={format='m\\0x', string=''}}}
 // fuzz-seed: \x10\x04return {struct.unpack('<i2>I4bBhHlLfdc0s', ARGV[1])}, struct.size('!4i3'), struct.pack('<d', 1.5)\xff\x01\x02\x00\x00\x00\x05\x80\x81\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x20\x03abc

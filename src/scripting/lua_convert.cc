@@ -359,8 +359,9 @@ bool Push(lua_State* L, Cursor& c, int depth) {
       int64_t n;
       if (!ParseLong(line, &n) || n < 0) return false;
       int top = lua_gettop(L);
-      for (int64_t i = 0; i < 2 * n; i++) {
-        if (!Push(L, c, depth + 1)) return false;
+      // (n pairs; no 2 * n: a huge n from the wire must not overflow.)
+      for (int64_t i = 0; i < n; i++) {
+        if (!Push(L, c, depth + 1) || !Push(L, c, depth + 1)) return false;
       }
       lua_settop(L, top);
       return Push(L, c, depth);
