@@ -7,7 +7,7 @@ PYTHON    ?= /usr/bin/python3
 JOBS      ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication bench-failover bench-scripting ha-demo soak-persistence soak-replication soak-sentinel clean
+.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication bench-failover bench-scripting ha-demo soak-persistence soak-replication soak-sentinel image clean
 
 deps:
 	@bash scripts/install-deps
@@ -113,6 +113,14 @@ soak-replication: build
 	SYNC_ROUNDS=$(SYNC_ROUNDS) BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_replication_sync.py \
 	  -k kill9
+
+# The container image without a daemon or registry: buildah assembles build/basalt-server,
+# its libraries, tini and the entrypoint into an OCI archive, then the archive is unpacked and
+# run (chroot, unshare) as a check. Needs root. Not part of `make test`. With a daemon, use the
+# Dockerfile instead (docs/operations.md, "The image").
+image: build
+	@bash scripts/install-deps image
+	BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server bash scripts/build-image-offline $(abspath $(BUILD_DIR))/basalt-image.oci.tar
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR)
