@@ -68,14 +68,18 @@ sync "$dir/$name" "$dir/$name.sha256" 2>/dev/null || sync
 size=$(wc -c <"$dir/$name")
 echo "basalt-backup: done: $name $size bytes sha256 $digest"
 
+# Oldest first (the names sort by time, and so does the glob): remove all but
+# the newest $keep.
+prune() {
+  [ -e "$1" ] || return 0
+  excess=$(($# - keep))
+  for old in "$@"; do
+    [ "$excess" -gt 0 ] || break
+    echo "basalt-backup: removing ${old##*/} (keeping the newest $keep)"
+    rm -f "$old" "$old.sha256"
+    excess=$((excess - 1))
+  done
+}
 if [ "$keep" -gt 0 ]; then
-  # Oldest first (the names sort by time); remove all but the newest $keep.
-  count=$(ls -1 "$dir" | grep -c '^dump-.*\.rdb$' || true)
-  if [ "$count" -gt "$keep" ]; then
-    ls -1 "$dir" | grep '^dump-.*\.rdb$' | sort | head -n "$((count - keep))" |
-      while read -r old; do
-        echo "basalt-backup: removing $old (keeping the newest $keep)"
-        rm -f "$dir/$old" "$dir/$old.sha256"
-      done
-  fi
+  prune "$dir"/dump-*.rdb
 fi

@@ -82,10 +82,10 @@ if [ -z "$namespace" ] && [ -r /var/run/secrets/kubernetes.io/serviceaccount/nam
 fi
 namespace=${namespace:-default}
 
-for v in data_port sentinel_port sentinel_count quorum; do
-  eval "val=\$$v"
-  is_uint "$val" || die "$v must be a number, got '$val'"
-done
+is_uint "$data_port" || die "BASALT_DATA_PORT_NUM must be a number, got '$data_port'"
+is_uint "$sentinel_port" || die "BASALT_SENTINEL_PORT_NUM must be a number, got '$sentinel_port'"
+is_uint "$sentinel_count" || die "BASALT_SENTINEL_COUNT must be a number, got '$sentinel_count'"
+is_uint "$quorum" || die "BASALT_QUORUM must be a number, got '$quorum'"
 
 # Replaces every occurrence of $2 by $3 in $1; the result in $subst_out.
 subst_all() {
@@ -156,9 +156,12 @@ identity() {
   if [ -n "$limit" ]; then
     is_uint "$limit" || die "BASALT_MEMORY_LIMIT_BYTES must be a number of bytes, got '$limit'"
     percent=${BASALT_MAXMEMORY_PERCENT:-90}
-    is_uint "$percent" && [ "$percent" -le 100 ] ||
+    if ! is_uint "$percent" || [ "$percent" -gt 100 ]; then
       die "BASALT_MAXMEMORY_PERCENT must be 0..100, got '$percent'"
-    # Divide first: a limit near 2^63 must not overflow.
+    fi
+    # Divide first: a limit near 2^63 (no limit set: the node's memory) must
+    # not overflow; the remainder's share is added back.
+    # shellcheck disable=SC2017
     maxmemory=$((limit / 100 * percent + limit % 100 * percent / 100))
   fi
 
