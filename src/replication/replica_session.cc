@@ -159,6 +159,11 @@ bool ReplicaSession::Delayed() const {
   // The delay in force now counts (CONFIG SET applies to replicas waiting).
   const Config& cfg = hooks_.config();
   if (!cfg.repl_diskless_sync() || delay_released_.load()) return false;
+  // Synchronous mode with fewer replicas online than min-replicas-ack: every
+  // write now waits for a replica, so the delay would only stretch the time
+  // the primary cannot acknowledge anything (right after a failover, say).
+  // Each replica gets its own forkless snapshot; there is nothing to share.
+  if (cfg.min_replicas_ack() > 0 && replicas_.OnlineCount() < cfg.min_replicas_ack()) return false;
   return NowMs() < wait_since_ms_.load() + cfg.repl_diskless_sync_delay() * 1000;
 }
 
@@ -429,6 +434,13 @@ bool ReplicaRegistry::ReleaseWaitingIfAtLeast(int64_t max) {
 std::vector<std::shared_ptr<ReplicaSession>> ReplicaRegistry::List() const {
   std::lock_guard<std::mutex> lock(mu_);
   return replicas_;
+}
+
+int64_t ReplicaRegistry::OnlineCount() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t n = 0;
+  for (const auto& r : replicas_) n += r->state() == ReplicaSession::State::kOnline ? 1 : 0;
+  return n;
 }
 
 int64_t ReplicaRegistry::ForeignReplicas() const {

@@ -151,6 +151,8 @@ class ReplicaRegistry {
   // full sync, ends the repl-diskless-sync-delay of all of them; returns
   // whether it did. Any thread.
   bool ReleaseWaitingIfAtLeast(int64_t max);
+  // Replicas whose stream is online (past their sync). Any thread.
+  int64_t OnlineCount() const;
   // Replicas that are not Basalt among and below ours: the direct ones
   // without capa basalt plus what the Basalt ones report below them.
   int64_t ForeignReplicas() const;
