@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "common/status.h"
+
 namespace basalt {
 
 // "ip:port" of the socket's own end (peer = false) or of its peer; "?:0" when
@@ -13,5 +15,10 @@ std::string SocketAddress(int fd, bool peer);
 // Waits up to timeout_ms for `events` (POLLIN, POLLOUT) on fd, retrying on
 // EINTR. False on timeout or error.
 bool WaitReady(int fd, short events, int timeout_ms);
+
+// A TCP connection to host:port (a name is resolved; each address is tried in
+// turn, each for up to timeout_ms). The socket is non-blocking, close-on-exec
+// and TCP_NODELAY. Blocking: for threads that talk to one peer at a time.
+StatusOr<int> ConnectTcp(const std::string& host, int port, int timeout_ms);
 
 }  // namespace basalt

@@ -240,6 +240,12 @@ class Config {
   std::string metrics_bind() const { return Str(kMetricsBind); }
   int64_t readyz_max_lag() const { return Num(kReadyzMaxLag); }
   bool metrics_tls() const { return Num(kMetricsTls) != 0; }
+  // Primary discovery at start-up (server/startup_discovery.h): sentinels
+  // "host:port ..." ("" = off), the monitored name, and how long (seconds)
+  // to keep asking when none answers before starting as configured.
+  std::string primary_discovery_sentinels() const { return Str(kPrimaryDiscoverySentinels); }
+  std::string primary_discovery_name() const { return Str(kPrimaryDiscoveryName); }
+  int64_t primary_discovery_timeout() const { return Num(kPrimaryDiscoveryTimeout); }
   // Scripts: past this many ms, other clients get -BUSY and SCRIPT KILL works.
   int64_t busy_reply_threshold() const { return Num(kBusyReplyThreshold); }
   // Keyspace notifications, canonical letters (e.g. "AKE"; "" = off).
@@ -520,6 +526,7 @@ class Config {
     kMetricsPort,
     kReadyzMaxLag,
     kMetricsTls,
+    kPrimaryDiscoveryTimeout,
     kNumSlotCount
   };
   enum StrSlot : int {
@@ -558,6 +565,8 @@ class Config {
     kAclfile,
     kMetricsBind,
     kIgnoreWarnings,
+    kPrimaryDiscoverySentinels,
+    kPrimaryDiscoveryName,
     kStrSlotCount
   };
 

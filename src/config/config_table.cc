@@ -129,6 +129,11 @@ std::vector<Spec> BuildTable() {
       // The endpoint speaks HTTPS with the server's TLS certificate.
       Bool("metrics-tls", "", I, false, C::kMetricsTls),
       Int("readyz-max-lag", "", 0, "30", 0, kIntMax, C::kReadyzMaxLag),
+      // Start-up: ask these sentinels who the primary is before serving
+      // (sentinel/primary_discovery.h, docs/operations.md).
+      Str("primary-discovery-sentinels", "", 0, "", C::kPrimaryDiscoverySentinels),
+      Str("primary-discovery-name", "", 0, "mymaster", C::kPrimaryDiscoveryName),
+      Int("primary-discovery-timeout", "", 0, "30", 0, 3600, C::kPrimaryDiscoveryTimeout),
       // Synchronous replication (docs/replication.md).
       Int("min-replicas-ack", "", 0, "0", 0, kIntMax, C::kMinReplicasAck),
       Int("min-replicas-ack-timeout", "", 0, "1000", 1, kIntMax, C::kMinReplicasAckTimeout),

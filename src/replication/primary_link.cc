@@ -36,8 +36,6 @@ using config::Config;
 
 namespace {
 
-std::string Errno() { return std::strerror(errno); }
-
 std::string SockName(int fd, bool peer) {
   // Over tls-replication the socket is our end of the TLS link's pair: the
   // names are the TCP connection's.
@@ -90,42 +88,6 @@ class Conn {
   int timeout_ms_;
 };
 
-StatusOr<int> ConnectTo(const std::string& host, int port, int timeout_ms) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  std::string service = std::to_string(port);
-  int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
-  if (rc != 0) return Status::Error(std::string("Can't resolve ") + host + ": " + gai_strerror(rc));
-  std::string err = "no address";
-  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      err = Errno();
-      continue;
-    }
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      int r = poll(&p, 1, timeout_ms);
-      int so_error = 0;
-      socklen_t len = sizeof(so_error);
-      if (r > 0 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error == 0) {
-        freeaddrinfo(res);
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        return fd;
-      }
-      err = r == 0 ? "connection timed out" : std::strerror(so_error ? so_error : errno);
-    } else {
-      err = Errno();
-    }
-    ::close(fd);
-  }
-  freeaddrinfo(res);
-  return Status::Error(err);
-}
-
 bool IsIgnorableAuthReply(const std::string& line) {
   // Redis's replica goes on when the primary asks for a password it was not
   // given: the PSYNC then fails with a clear error.
@@ -173,7 +135,7 @@ void Role::Run() {
 Status Role::SyncOnce(uint64_t gen, const std::string& host, int port) {
   const Config& cfg = hooks_.config();
   int timeout_ms = int(std::min<int64_t>(cfg.repl_timeout(), 3600)) * 1000;
-  auto fd_or = ConnectTo(host, port, timeout_ms);
+  auto fd_or = ConnectTcp(host, port, timeout_ms);
   if (!fd_or.ok())
     return Status::Error("Error condition on socket for SYNC: " + fd_or.status().message());
   int fd = fd_or.value();

@@ -27,6 +27,7 @@
 #include "server/process_directives.h"
 #include "server/pubsub.h"
 #include "server/server.h"
+#include "server/startup_discovery.h"
 
 namespace {
 
@@ -204,6 +205,12 @@ int main(int argc, char** argv) {
   }
   // Clients that connect while the dataset loads get -LOADING.
   basalt::server::NotifySupervisor(server.config(), "STATUS=Loading the dataset...");
+  // Before the load: the sentinels may say this node is to be a replica.
+  st = basalt::server::DiscoverPrimaryAtStartup(server.config());
+  if (!st.ok()) {
+    Log(LogLevel::kWarning, "%s", st.message().c_str());
+    return 1;
+  }
   st = server.dataset_loader().LoadAtStartup();
   if (!st.ok()) {
     Log(LogLevel::kWarning, "%s", st.message().c_str());

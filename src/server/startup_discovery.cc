@@ -1,0 +1,94 @@
+#include "server/startup_discovery.h"
+
+#include <chrono>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/logging.h"
+#include "sentinel/primary_discovery.h"
+
+namespace basalt::server {
+
+namespace {
+
+constexpr int kAskTimeoutMs = 1000;
+
+std::string Addr(const sentinel::HostPort& a) { return a.first + ":" + std::to_string(a.second); }
+
+std::string Configured(const config::Config& cfg) {
+  std::string r = cfg.replicaof();
+  return r.empty() ? "as a primary" : "as a replica of " + r;
+}
+
+}  // namespace
+
+Status DiscoverPrimaryAtStartup(config::Config& cfg) {
+  std::string list = cfg.primary_discovery_sentinels();
+  if (list.empty()) return Status::Ok();
+  auto sentinels = sentinel::ParseSentinelList(list);
+  if (!sentinels.ok()) {
+    return Status::Error("primary-discovery-sentinels: " + sentinels.status().message());
+  }
+  const std::string name = cfg.primary_discovery_name();
+  const int own_port =
+      int(cfg.replica_announce_port() != 0 ? cfg.replica_announce_port() : cfg.port());
+  const int64_t deadline = MonotonicUs() / 1000 + cfg.primary_discovery_timeout() * 1000;
+  Log(LogLevel::kNotice, "Primary discovery: asking %zu sentinels who the primary of '%s' is",
+      sentinels->size(), name.c_str());
+  for (int attempt = 0;; attempt++) {
+    sentinel::DiscoveryResult r = sentinel::AskSentinels(*sentinels, name, kAskTimeoutMs);
+    for (const auto& a : r.answers) {
+      if (!a.reachable && attempt == 0) {
+        Log(LogLevel::kNotice, "Primary discovery: sentinel %s: %s", Addr(a.sentinel).c_str(),
+            a.error.c_str());
+      }
+    }
+    if (r.kind == sentinel::DiscoveryResult::Kind::kPrimary) {
+      if (sentinel::IsThisNode(r.primary, own_port, cfg.replica_announce_ip())) {
+        if (!cfg.replicaof().empty()) {
+          Log(LogLevel::kWarning,
+              "Primary discovery: the sentinels name this node (%s, epoch %llu) as the primary "
+              "of '%s': starting as a primary, not as a replica of %s",
+              Addr(r.primary).c_str(), (unsigned long long)r.config_epoch, name.c_str(),
+              cfg.replicaof().c_str());
+          cfg.set_replicaof("");
+        } else {
+          Log(LogLevel::kNotice,
+              "Primary discovery: the sentinels name this node as the primary of '%s' "
+              "(epoch %llu)",
+              name.c_str(), (unsigned long long)r.config_epoch);
+        }
+        return Status::Ok();
+      }
+      std::string want = r.primary.first + " " + std::to_string(r.primary.second);
+      LogEvent(LogLevel::kNotice, "primary_discovery",
+               {{"primary", Addr(r.primary)},
+                {"epoch", std::to_string(r.config_epoch)},
+                {"sentinels", std::to_string(r.agreeing)},
+                {"configured", cfg.replicaof()}},
+               "Primary discovery: %d sentinel(s) name %s the primary of '%s' (epoch %llu): "
+               "starting as its replica%s",
+               r.agreeing, Addr(r.primary).c_str(), name.c_str(),
+               (unsigned long long)r.config_epoch,
+               cfg.replicaof() == want ? "" : (" (configured " + Configured(cfg) + ")").c_str());
+      cfg.set_replicaof(want);
+      return Status::Ok();
+    }
+    if (r.kind == sentinel::DiscoveryResult::Kind::kUnknownMaster) {
+      Log(LogLevel::kNotice,
+          "Primary discovery: the sentinels monitor no primary named '%s': starting %s",
+          name.c_str(), Configured(cfg).c_str());
+      return Status::Ok();
+    }
+    if (MonotonicUs() / 1000 >= deadline) {
+      Log(LogLevel::kWarning,
+          "Primary discovery: no sentinel answered within primary-discovery-timeout (%llds): "
+          "starting %s",
+          (long long)cfg.primary_discovery_timeout(), Configured(cfg).c_str());
+      return Status::Ok();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+}  // namespace basalt::server

@@ -1,0 +1,227 @@
+"""Primary discovery at start-up (`primary-discovery-sentinels`).
+
+A data node configured with sentinel addresses asks them who the primary is
+before it serves anything (clients get -LOADING meanwhile) and starts as a
+replica of that primary, whatever its own config says; so a primary that was
+failed over and comes back (restarted, or under a new address) never serves
+writes as a second primary.
+
+The choice between answers is tested with scripted sentinels (FakeSentinel,
+a socket server answering SENTINEL MASTER and GET-MASTER-ADDR-BY-NAME as
+told); the restart of a failed-over primary with real sentinels.
+"""
+import socket
+import threading
+import time
+
+import pytest
+import redis
+
+import servers
+from helpers import TRANSIENT_ERRORS, repl_info, wait_for
+from sentinel_util import Topology
+
+SCALE = servers.TIME_SCALE
+
+
+class FakeSentinel:
+    """Answers SENTINEL MASTER <name> / GET-MASTER-ADDR-BY-NAME <name> with a
+    fixed primary (host, port) and config epoch, or "no such master" when
+    primary is None. Counts the questions it got."""
+
+    def __init__(self, primary, epoch=0, name='mymaster'):
+        self.primary = primary
+        self.epoch = epoch
+        self.name = name
+        self.asked = 0
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def addr(self):
+        return '127.0.0.1:%d' % self.port
+
+    def _reply(self, args):
+        words = [a.decode() for a in args]
+        if len(words) == 3 and words[0].upper() == 'SENTINEL' and words[2] == self.name:
+            sub = words[1].upper()
+            if self.primary is None:
+                return b'-ERR No such master with that name\r\n' if sub == 'MASTER' else b'*-1\r\n'
+            host, port = self.primary
+            if sub == 'MASTER':
+                fields = ['name', self.name, 'ip', host, 'port', str(port),
+                          'flags', 'master', 'config-epoch', str(self.epoch)]
+                return b'*%d\r\n' % len(fields) + b''.join(
+                    b'$%d\r\n%s\r\n' % (len(f), f.encode()) for f in fields)
+            if sub == 'GET-MASTER-ADDR-BY-NAME':
+                h, p = host.encode(), str(port).encode()
+                return b'*2\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n' % (len(h), h, len(p), p)
+        return b'-ERR unexpected\r\n'
+
+    def _serve(self):
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._client, args=(conn,), daemon=True).start()
+
+    def _client(self, conn):
+        buf = b''
+        with conn:
+            while True:
+                data = conn.recv(4096)
+                if not data:
+                    return
+                buf += data
+                while True:
+                    args, rest = parse_command(buf)
+                    if args is None:
+                        break
+                    buf = rest
+                    self.asked += 1
+                    conn.sendall(self._reply(args))
+
+    def close(self):
+        self._stop = True
+        self.sock.close()
+
+
+def parse_command(buf):
+    """One RESP array of bulk strings from buf: (args, rest) or (None, buf)."""
+    if not buf.startswith(b'*') or b'\r\n' not in buf:
+        return None, buf
+    line, rest = buf.split(b'\r\n', 1)
+    args = []
+    for _ in range(int(line[1:])):
+        if b'\r\n' not in rest:
+            return None, buf
+        hdr, rest = rest.split(b'\r\n', 1)
+        n = int(hdr[1:])
+        if len(rest) < n + 2:
+            return None, buf
+        args.append(rest[:n])
+        rest = rest[n + 2:]
+    return args, rest
+
+
+@pytest.fixture
+def fakes():
+    made = []
+
+    def make(*a, **kw):
+        f = FakeSentinel(*a, **kw)
+        made.append(f)
+        return f
+    yield make
+    for f in made:
+        f.close()
+
+
+def discovery_args(sentinels, timeout=5):
+    return ['--primary-discovery-sentinels', ' '.join(s.addr() for s in sentinels),
+            '--primary-discovery-timeout', str(timeout)]
+
+
+def test_starts_as_replica_of_the_primary_the_sentinels_name(fakes):
+    binary = servers.basalt_binary()
+    with servers.start_server(binary) as primary:
+        s = fakes((primary.host, primary.port), epoch=3)
+        # Configured as a primary (no replicaof): the sentinels win.
+        with servers.start_server(binary, *discovery_args([s])) as node:
+            info = repl_info(node)
+            assert info['role'] == 'slave'
+            assert (info['master_host'], int(info['master_port'])) == (primary.host, primary.port)
+            with pytest.raises(redis.ReadOnlyError):
+                node.client().set('k', 'v')
+            wait_for(lambda: repl_info(node)['master_link_status'] == 'up', 20 * SCALE,
+                     'the replica link', retry_on=TRANSIENT_ERRORS)
+            assert s.asked >= 2
+            assert 'Primary discovery' in node.log_text()
+
+
+def test_highest_config_epoch_wins(fakes):
+    binary = servers.basalt_binary()
+    with servers.start_server(binary) as old, servers.start_server(binary) as new:
+        # Two sentinels missed the failover (epoch 1), one saw it (epoch 2).
+        stale1 = fakes((old.host, old.port), epoch=1)
+        stale2 = fakes((old.host, old.port), epoch=1)
+        fresh = fakes((new.host, new.port), epoch=2)
+        with servers.start_server(binary, *discovery_args([stale1, stale2, fresh])) as node:
+            info = repl_info(node)
+            assert (info['role'], int(info['master_port'])) == ('slave', new.port)
+
+
+def test_named_as_the_primary_overrides_a_stale_replicaof(fakes):
+    binary = servers.basalt_binary()
+    with servers.start_server(binary) as other:
+        port = servers.free_port()
+        s = fakes(('127.0.0.1', port), epoch=5)
+        args = discovery_args([s]) + ['--replicaof', other.host, str(other.port)]
+        with servers.start_server(binary, *args, port=port) as node:
+            assert repl_info(node)['role'] == 'master'
+            assert node.client().set('k', 'v')
+            assert 'name this node' in node.log_text()
+
+
+def test_unknown_master_starts_as_configured(fakes):
+    binary = servers.basalt_binary()
+    s = fakes(None)
+    with servers.start_server(binary, *discovery_args([s])) as node:
+        assert repl_info(node)['role'] == 'master'
+        assert 'monitor no primary named' in node.log_text()
+
+
+def test_no_sentinel_answers_starts_as_configured_after_the_timeout():
+    binary = servers.basalt_binary()
+    dead = servers.free_port()
+    t0 = time.monotonic()
+    args = ['--primary-discovery-sentinels', '127.0.0.1:%d' % dead,
+            '--primary-discovery-timeout', '1']
+    with servers.start_server(binary, *args) as node:
+        assert time.monotonic() - t0 >= 1.0
+        assert repl_info(node)['role'] == 'master'
+        assert 'no sentinel answered' in node.log_text()
+
+
+def test_bad_sentinel_list_is_refused():
+    rc, out = servers.run_until_exit(servers.basalt_binary(),
+                                     '--primary-discovery-sentinels', 'nohostport')
+    assert rc not in (0, None), out
+    assert 'primary-discovery-sentinels' in out, out
+
+
+def test_failed_over_primary_restarts_as_a_replica():
+    """Real sentinels: the old primary, killed and failed over, restarts with
+    its old config (a primary) plus discovery, on its old address and then
+    on a new one: from its first answer on it is a replica of the new
+    primary and never acknowledges a write."""
+    with Topology(replicas=2, sentinels=3, quorum=2, down_after=1000) as topo:
+        old = topo.primary
+        old_addr = topo.addr(old)
+        old.proc.kill()
+        old.proc.wait(timeout=30)
+        new = topo.wait_failover(old_addr)
+        sentinels = ' '.join('%s:%d' % a for a in topo.sentinel_addrs())
+        old.extra_args += ['--primary-discovery-sentinels', sentinels]
+        old.start()
+        info = repl_info(old)
+        assert info['role'] == 'slave', info
+        assert int(info['master_port']) == new.port
+        with pytest.raises(redis.ReadOnlyError):
+            old.client().set('k', 'v')
+        old.stop()
+        # The same node rescheduled under a new address (port).
+        moved = servers.ServerProcess(old.binary, old.extra_args)
+        try:
+            moved.start()
+            info = repl_info(moved)
+            assert (info['role'], int(info['master_port'])) == ('slave', new.port)
+            wait_for(lambda: repl_info(moved)['master_link_status'] == 'up', 20 * SCALE,
+                     'the moved node to replicate', retry_on=TRANSIENT_ERRORS)
+        finally:
+            moved.stop()
+            moved.cleanup()
