@@ -246,6 +246,9 @@ class Config {
   std::string primary_discovery_sentinels() const { return Str(kPrimaryDiscoverySentinels); }
   std::string primary_discovery_name() const { return Str(kPrimaryDiscoveryName); }
   int64_t primary_discovery_timeout() const { return Num(kPrimaryDiscoveryTimeout); }
+  // A primary shutting down (unless NOW) pauses writes, waits for a replica
+  // to catch up and asks the sentinels to fail over to it before it exits.
+  bool shutdown_handover() const { return Num(kShutdownHandover) != 0; }
   // Scripts: past this many ms, other clients get -BUSY and SCRIPT KILL works.
   int64_t busy_reply_threshold() const { return Num(kBusyReplyThreshold); }
   // Keyspace notifications, canonical letters (e.g. "AKE"; "" = off).
@@ -527,6 +530,7 @@ class Config {
     kReadyzMaxLag,
     kMetricsTls,
     kPrimaryDiscoveryTimeout,
+    kShutdownHandover,
     kNumSlotCount
   };
   enum StrSlot : int {

@@ -134,6 +134,9 @@ std::vector<Spec> BuildTable() {
       Str("primary-discovery-sentinels", "", 0, "", C::kPrimaryDiscoverySentinels),
       Str("primary-discovery-name", "", 0, "mymaster", C::kPrimaryDiscoveryName),
       Int("primary-discovery-timeout", "", 0, "30", 0, 3600, C::kPrimaryDiscoveryTimeout),
+      // SIGTERM/SHUTDOWN of a primary: hand over through the sentinels first
+      // (server/shutdown_handover.h).
+      Bool("shutdown-handover", "", 0, false, C::kShutdownHandover),
       // Synchronous replication (docs/replication.md).
       Int("min-replicas-ack", "", 0, "0", 0, kIntMax, C::kMinReplicasAck),
       Int("min-replicas-ack-timeout", "", 0, "1000", 1, kIntMax, C::kMinReplicasAckTimeout),

@@ -182,6 +182,31 @@ DiscoveryResult AskSentinels(const std::vector<HostPort>& sentinels, std::string
   return ChooseAnswer(std::move(answers));
 }
 
+Status RequestFailover(const std::vector<HostPort>& sentinels, std::string_view name,
+                       int timeout_ms) {
+  std::string errors;
+  for (const auto& s : sentinels) {
+    std::string why;
+    auto fd = ConnectTcp(s.first, s.second, timeout_ms);
+    if (fd.ok()) {
+      std::string req;
+      AppendCommand({"SENTINEL", "FAILOVER", name}, &req);
+      std::vector<protocol::Reply> replies;
+      Status st = Exchange(*fd, req, 1, timeout_ms, &replies);
+      ::close(*fd);
+      if (st.ok() && (replies[0].type == protocol::Reply::Type::kStatus ||
+                      replies[0].str.starts_with("INPROG"))) {
+        return Status::Ok();
+      }
+      why = st.ok() ? replies[0].str : st.message();
+    } else {
+      why = fd.status().message();
+    }
+    errors += (errors.empty() ? "" : "; ") + s.first + ":" + std::to_string(s.second) + ": " + why;
+  }
+  return Status::Error(errors.empty() ? "no sentinel" : errors);
+}
+
 bool IsThisNode(const HostPort& addr, int own_port, const std::string& announce_ip) {
   if (addr.second != own_port) return false;
   if (!announce_ip.empty() && addr.first == announce_ip) return true;

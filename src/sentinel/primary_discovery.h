@@ -60,6 +60,12 @@ DiscoveryResult AskSentinels(const std::vector<HostPort>& sentinels, std::string
 // The choice alone, over answers already collected (unit-tested).
 DiscoveryResult ChooseAnswer(std::vector<DiscoveryAnswer> answers);
 
+// Asks the sentinels, in turn, for SENTINEL FAILOVER <name> until one
+// accepts (+OK, or -INPROG: one is already running). A planned handover:
+// the caller has paused writes and seen its replicas catch up first.
+Status RequestFailover(const std::vector<HostPort>& sentinels, std::string_view name,
+                       int timeout_ms);
+
 // Whether host:port names this process: the port is `own_port` and the host
 // is `announce_ip` (when set) or resolves to an address of this machine.
 bool IsThisNode(const HostPort& addr, int own_port, const std::string& announce_ip);

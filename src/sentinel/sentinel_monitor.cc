@@ -125,6 +125,14 @@ void Sentinel::SendPeriodic(Instance* ri, int64_t now) {
                            ri->master_link_down_time > 0)) {
     info_period = 1000;
   }
+  // During our failover, the replica being promoted and those being
+  // re-pointed are read every 100 ms: the failover ends (and clients reading
+  // SENTINEL MASTERS see the new primary) as soon as their links are up,
+  // not up to a second later.
+  if ((m->flags & kFlagFailoverInProgress) &&
+      (ri->flags & (kFlagPromoted | kFlagReconfSent | kFlagReconfInprog))) {
+    info_period = 100;
+  }
   int64_t ping_period = std::min(ping_period_, m->config.down_after_ms);
   if (!ri->is_sentinel() && (ri->info_refresh == 0 || now - ri->info_refresh > info_period)) {
     RequestInfo(ri);

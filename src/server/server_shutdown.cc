@@ -25,6 +25,7 @@
 #include "server/client.h"
 #include "server/process_directives.h"
 #include "server/server.h"
+#include "server/shutdown_handover.h"
 
 namespace basalt::server {
 namespace {
@@ -195,6 +196,30 @@ bool Server::TryShutdown(int64_t flags, int signal_fd, bool from_signal, int /*s
     size_t total = replicas_.List().size();
     Log(LogLevel::kNotice, "%zu of %zu replicas are in sync when shutting down.",
         total - std::min(total, late.size()), total);
+  }
+
+  // shutdown-handover: with writes paused and a replica holding the whole
+  // stream, the sentinels promote it before this primary exits.
+  if (!(flags & Config::kShutdownNow) && config_->shutdown_handover() &&
+      !replication_role_->is_replica() && !replicas_.List().empty()) {
+    shutdown_pause_.store(true);
+    QuiesceWorkers();
+    int64_t deadline = MonotonicUs() / 1000 + std::max<int64_t>(timeout_s, 1) * 1000;
+    auto in_sync = [this] {
+      int64_t end = write_log_.offset();
+      for (auto& r : replicas_.List()) {
+        if (r->state() == replication::ReplicaSession::State::kOnline && r->ack_offset() == end)
+          return true;
+      }
+      return false;
+    };
+    ack_tracker_->RequestAck(write_log_.offset(), true);
+    while (!in_sync() && MonotonicUs() / 1000 < deadline) usleep(2000);
+    if (!in_sync()) {
+      Log(LogLevel::kWarning, "shutdown-handover: no replica caught up; exiting without one");
+    } else {
+      HandOverToReplica(*config_, deadline);
+    }
   }
 
   // No write runs from here on; then the final save. A script still running

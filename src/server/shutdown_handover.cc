@@ -1,0 +1,50 @@
+#include "server/shutdown_handover.h"
+
+#include <chrono>
+#include <thread>
+
+#include "common/clock.h"
+#include "common/logging.h"
+#include "sentinel/primary_discovery.h"
+
+namespace basalt::server {
+
+bool HandOverToReplica(const config::Config& cfg, int64_t deadline_ms) {
+  auto sentinels = sentinel::ParseSentinelList(cfg.primary_discovery_sentinels());
+  if (!sentinels.ok()) {
+    Log(LogLevel::kWarning,
+        "shutdown-handover: no usable primary-discovery-sentinels (%s): shutting down without "
+        "a handover",
+        sentinels.status().message().c_str());
+    return false;
+  }
+  const std::string name = cfg.primary_discovery_name();
+  const int own_port =
+      int(cfg.replica_announce_port() != 0 ? cfg.replica_announce_port() : cfg.port());
+  int64_t start = MonotonicUs() / 1000;
+  Status st = sentinel::RequestFailover(*sentinels, name, 1000);
+  if (!st.ok()) {
+    Log(LogLevel::kWarning, "shutdown-handover: no sentinel accepted SENTINEL FAILOVER %s: %s",
+        name.c_str(), st.message().c_str());
+    return false;
+  }
+  LogEvent(LogLevel::kNotice, "failover", {{"step", "handover"}, {"cause", "shutdown"}},
+           "shutdown-handover: the sentinels fail '%s' over before this primary exits",
+           name.c_str());
+  while (MonotonicUs() / 1000 < deadline_ms) {
+    sentinel::DiscoveryResult r = sentinel::AskSentinels(*sentinels, name, 500);
+    if (r.kind == sentinel::DiscoveryResult::Kind::kPrimary &&
+        !sentinel::IsThisNode(r.primary, own_port, cfg.replica_announce_ip())) {
+      Log(LogLevel::kNotice, "shutdown-handover: the sentinels name %s:%d the primary after %lld ms",
+          r.primary.first.c_str(), r.primary.second,
+          (long long)(MonotonicUs() / 1000 - start));
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  Log(LogLevel::kWarning,
+      "shutdown-handover: the sentinels still name this node after shutdown-timeout; exiting");
+  return false;
+}
+
+}  // namespace basalt::server
