@@ -2,11 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
-#include <netinet/tcp.h>
-#include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -41,7 +41,6 @@ bool WaitReady(int fd, short events, int timeout_ms) {
     return r > 0;
   }
 }
-
 
 StatusOr<int> ConnectTcp(const std::string& host, int port, int timeout_ms) {
   addrinfo hints{};

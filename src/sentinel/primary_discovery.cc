@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -12,6 +13,7 @@
 #include "common/numbers.h"
 #include "common/socket_util.h"
 #include "protocol/reply_reader.h"
+#include "tls/link_proxy.h"
 
 namespace basalt::sentinel {
 
@@ -62,10 +64,18 @@ Status Exchange(int fd, const std::string& request, size_t n, int timeout_ms,
   return Status::Ok();
 }
 
-DiscoveryAnswer AskOne(const HostPort& s, std::string_view name, int timeout_ms) {
+// A connection to the sentinel: plain, or TLS through the link thread of
+// tls/link_proxy.h (this side then speaks clear text to it).
+StatusOr<int> Dial(const HostPort& s, int timeout_ms, bool tls) {
+  auto fd = ConnectTcp(s.first, s.second, timeout_ms);
+  if (!fd.ok() || !tls) return fd;
+  return tls::StartClientLink(*fd, timeout_ms, s.first + ":" + std::to_string(s.second));
+}
+
+DiscoveryAnswer AskOne(const HostPort& s, std::string_view name, int timeout_ms, bool tls) {
   DiscoveryAnswer a;
   a.sentinel = s;
-  auto fd = ConnectTcp(s.first, s.second, timeout_ms);
+  auto fd = Dial(s, timeout_ms, tls);
   if (!fd.ok()) {
     a.error = fd.status().message();
     return a;
@@ -73,8 +83,9 @@ DiscoveryAnswer AskOne(const HostPort& s, std::string_view name, int timeout_ms)
   std::string req;
   AppendCommand({"SENTINEL", "MASTER", name}, &req);
   AppendCommand({"SENTINEL", "GET-MASTER-ADDR-BY-NAME", name}, &req);
+  AppendCommand({"SENTINEL", "REPLICAS", name}, &req);
   std::vector<protocol::Reply> replies;
-  Status st = Exchange(*fd, req, 2, timeout_ms, &replies);
+  Status st = Exchange(*fd, req, 3, timeout_ms, &replies);
   ::close(*fd);
   if (!st.ok()) {
     a.error = st.message();
@@ -99,6 +110,18 @@ DiscoveryAnswer AskOne(const HostPort& s, std::string_view name, int timeout_ms)
     if (master.elements[i].str == "config-epoch") {
       auto e = ParseInt64(master.elements[i + 1].str);
       if (e && *e >= 0) a.config_epoch = uint64_t(*e);
+    }
+  }
+  if (replies[2].type == protocol::Reply::Type::kArray) {
+    for (const auto& r : replies[2].elements) {
+      for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {
+        if (r.elements[i].str != "flags") continue;
+        const std::string& f = r.elements[i + 1].str;
+        bool down = f.find("s_down") != std::string::npos ||
+                    f.find("o_down") != std::string::npos ||
+                    f.find("disconnected") != std::string::npos;
+        if (!down) a.live_replicas++;
+      }
     }
   }
   if (addr.type == protocol::Reply::Type::kArray && addr.elements.size() == 2) {
@@ -166,28 +189,33 @@ DiscoveryResult ChooseAnswer(std::vector<DiscoveryAnswer> answers) {
     r.primary = *best;
     r.config_epoch = best_epoch;
     r.agreeing = votes[*best];
+    for (const auto& a : answers) {
+      if (a.reachable && a.known && a.config_epoch == best_epoch && a.primary == *best) {
+        r.live_replicas = std::max(r.live_replicas, a.live_replicas);
+      }
+    }
   } else {
-    r.kind = any_reachable ? DiscoveryResult::Kind::kUnknownMaster
-                           : DiscoveryResult::Kind::kNoAnswer;
+    r.kind =
+        any_reachable ? DiscoveryResult::Kind::kUnknownMaster : DiscoveryResult::Kind::kNoAnswer;
   }
   r.answers = std::move(answers);
   return r;
 }
 
 DiscoveryResult AskSentinels(const std::vector<HostPort>& sentinels, std::string_view name,
-                             int timeout_ms) {
+                             int timeout_ms, bool tls) {
   std::vector<DiscoveryAnswer> answers;
   answers.reserve(sentinels.size());
-  for (const auto& s : sentinels) answers.push_back(AskOne(s, name, timeout_ms));
+  for (const auto& s : sentinels) answers.push_back(AskOne(s, name, timeout_ms, tls));
   return ChooseAnswer(std::move(answers));
 }
 
 Status RequestFailover(const std::vector<HostPort>& sentinels, std::string_view name,
-                       int timeout_ms) {
+                       int timeout_ms, bool tls) {
   std::string errors;
   for (const auto& s : sentinels) {
     std::string why;
-    auto fd = ConnectTcp(s.first, s.second, timeout_ms);
+    auto fd = Dial(s, timeout_ms, tls);
     if (fd.ok()) {
       std::string req;
       AppendCommand({"SENTINEL", "FAILOVER", name}, &req);

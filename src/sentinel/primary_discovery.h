@@ -34,7 +34,8 @@ struct DiscoveryAnswer {
   bool known = false;      // it monitors a primary of that name
   HostPort primary;        // when known: the address it gives clients
   uint64_t config_epoch = 0;
-  std::string error;  // when !reachable
+  int live_replicas = 0;  // replicas it sees up (not s_down/o_down/disconnected)
+  std::string error;      // when !reachable
 };
 
 struct DiscoveryResult {
@@ -46,16 +47,18 @@ struct DiscoveryResult {
   Kind kind = Kind::kNoAnswer;
   HostPort primary;
   uint64_t config_epoch = 0;
-  int agreeing = 0;  // sentinels naming `primary` at that epoch
+  int agreeing = 0;       // sentinels naming `primary` at that epoch
+  int live_replicas = 0;  // the most any of those sentinels sees up
   std::vector<DiscoveryAnswer> answers;
 };
 
 // Asks every sentinel once, each within timeout_ms per step. The primary
 // named under the highest configuration epoch wins (a sentinel that missed
 // a failover still has the older epoch); among equal epochs the address more
-// sentinels give, then the first sentinel's.
+// sentinels give, then the first sentinel's. tls: over TLS (the node's
+// client certificate), as with tls-replication.
 DiscoveryResult AskSentinels(const std::vector<HostPort>& sentinels, std::string_view name,
-                             int timeout_ms);
+                             int timeout_ms, bool tls);
 
 // The choice alone, over answers already collected (unit-tested).
 DiscoveryResult ChooseAnswer(std::vector<DiscoveryAnswer> answers);
@@ -64,7 +67,7 @@ DiscoveryResult ChooseAnswer(std::vector<DiscoveryAnswer> answers);
 // accepts (+OK, or -INPROG: one is already running). A planned handover:
 // the caller has paused writes and seen its replicas catch up first.
 Status RequestFailover(const std::vector<HostPort>& sentinels, std::string_view name,
-                       int timeout_ms);
+                       int timeout_ms, bool tls);
 
 // Whether host:port names this process: the port is `own_port` and the host
 // is `announce_ip` (when set) or resolves to an address of this machine.

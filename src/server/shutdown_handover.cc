@@ -22,7 +22,7 @@ bool HandOverToReplica(const config::Config& cfg, int64_t deadline_ms) {
   const int own_port =
       int(cfg.replica_announce_port() != 0 ? cfg.replica_announce_port() : cfg.port());
   int64_t start = MonotonicUs() / 1000;
-  Status st = sentinel::RequestFailover(*sentinels, name, 1000);
+  Status st = sentinel::RequestFailover(*sentinels, name, 1000, cfg.tls_replication());
   if (!st.ok()) {
     Log(LogLevel::kWarning, "shutdown-handover: no sentinel accepted SENTINEL FAILOVER %s: %s",
         name.c_str(), st.message().c_str());
@@ -32,12 +32,13 @@ bool HandOverToReplica(const config::Config& cfg, int64_t deadline_ms) {
            "shutdown-handover: the sentinels fail '%s' over before this primary exits",
            name.c_str());
   while (MonotonicUs() / 1000 < deadline_ms) {
-    sentinel::DiscoveryResult r = sentinel::AskSentinels(*sentinels, name, 500);
+    sentinel::DiscoveryResult r =
+        sentinel::AskSentinels(*sentinels, name, 500, cfg.tls_replication());
     if (r.kind == sentinel::DiscoveryResult::Kind::kPrimary &&
         !sentinel::IsThisNode(r.primary, own_port, cfg.replica_announce_ip())) {
-      Log(LogLevel::kNotice, "shutdown-handover: the sentinels name %s:%d the primary after %lld ms",
-          r.primary.first.c_str(), r.primary.second,
-          (long long)(MonotonicUs() / 1000 - start));
+      Log(LogLevel::kNotice,
+          "shutdown-handover: the sentinels name %s:%d the primary after %lld ms",
+          r.primary.first.c_str(), r.primary.second, (long long)(MonotonicUs() / 1000 - start));
       return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -1,6 +1,8 @@
 #include "server/startup_discovery.h"
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "common/clock.h"
@@ -20,6 +22,49 @@ std::string Configured(const config::Config& cfg) {
   return r.empty() ? "as a primary" : "as a replica of " + r;
 }
 
+// Whether the data dir holds a dataset to load: a non-empty RDB file or a
+// non-empty file in the AOF directory. An empty volume holds neither.
+bool HasDataFiles(const config::Config& cfg) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(cfg.dbfilename(), ec);
+  if (!ec && size > 0) return true;
+  for (const auto& e : std::filesystem::directory_iterator(cfg.appenddirname(), ec)) {
+    std::error_code ec2;
+    if (e.is_regular_file(ec2) && e.file_size(ec2) > 0) return true;
+  }
+  return false;
+}
+
+// Named the primary with an empty data dir while the sentinels see replicas
+// up: those hold the data. Serving as the primary would make them sync the
+// emptiness, so the sentinels are asked to promote one of them first (the
+// node is still -LOADING: no replica can sync from it meanwhile). Returns
+// the new primary, or an error when no failover happened by the deadline.
+StatusOr<sentinel::HostPort> StepAsideWhenEmpty(const config::Config& cfg,
+                                                const std::vector<sentinel::HostPort>& sentinels,
+                                                const std::string& name, int own_port,
+                                                int64_t deadline) {
+  bool asked = false;
+  while (MonotonicUs() / 1000 < deadline) {
+    if (!asked) {
+      Status st = sentinel::RequestFailover(sentinels, name, kAskTimeoutMs, cfg.tls_replication());
+      asked = st.ok();
+      if (!asked) {
+        Log(LogLevel::kWarning, "Primary discovery: SENTINEL FAILOVER %s: %s", name.c_str(),
+            st.message().c_str());
+      }
+    }
+    sentinel::DiscoveryResult r =
+        sentinel::AskSentinels(sentinels, name, kAskTimeoutMs, cfg.tls_replication());
+    if (r.kind == sentinel::DiscoveryResult::Kind::kPrimary &&
+        !sentinel::IsThisNode(r.primary, own_port, cfg.replica_announce_ip())) {
+      return r.primary;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(asked ? 50 : 500));
+  }
+  return Status::Error("the sentinels did not fail over to a replica in time");
+}
+
 }  // namespace
 
 Status DiscoverPrimaryAtStartup(config::Config& cfg) {
@@ -36,7 +81,8 @@ Status DiscoverPrimaryAtStartup(config::Config& cfg) {
   Log(LogLevel::kNotice, "Primary discovery: asking %zu sentinels who the primary of '%s' is",
       sentinels->size(), name.c_str());
   for (int attempt = 0;; attempt++) {
-    sentinel::DiscoveryResult r = sentinel::AskSentinels(*sentinels, name, kAskTimeoutMs);
+    sentinel::DiscoveryResult r =
+        sentinel::AskSentinels(*sentinels, name, kAskTimeoutMs, cfg.tls_replication());
     for (const auto& a : r.answers) {
       if (!a.reachable && attempt == 0) {
         Log(LogLevel::kNotice, "Primary discovery: sentinel %s: %s", Addr(a.sentinel).c_str(),
@@ -44,7 +90,22 @@ Status DiscoverPrimaryAtStartup(config::Config& cfg) {
       }
     }
     if (r.kind == sentinel::DiscoveryResult::Kind::kPrimary) {
-      if (sentinel::IsThisNode(r.primary, own_port, cfg.replica_announce_ip())) {
+      if (sentinel::IsThisNode(r.primary, own_port, cfg.replica_announce_ip()) &&
+          r.live_replicas > 0 && !HasDataFiles(cfg)) {
+        Log(LogLevel::kWarning,
+            "Primary discovery: the sentinels name this node the primary of '%s', but it has no "
+            "data and they see %d replica(s) up: asking them to promote a replica instead",
+            name.c_str(), r.live_replicas);
+        // A failover takes a few seconds at most; give it that even when
+        // primary-discovery-timeout is short.
+        int64_t until = std::max(deadline, MonotonicUs() / 1000 + 15000);
+        auto moved = StepAsideWhenEmpty(cfg, *sentinels, name, own_port, until);
+        if (!moved.ok()) {
+          return Status::Error("Primary discovery: refusing to start as an empty primary: " +
+                               moved.status().message());
+        }
+        r.primary = *moved;
+      } else if (sentinel::IsThisNode(r.primary, own_port, cfg.replica_announce_ip())) {
         if (!cfg.replicaof().empty()) {
           Log(LogLevel::kWarning,
               "Primary discovery: the sentinels name this node (%s, epoch %llu) as the primary "

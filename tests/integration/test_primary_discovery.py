@@ -10,6 +10,8 @@ The choice between answers is tested with scripted sentinels (FakeSentinel,
 a socket server answering SENTINEL MASTER and GET-MASTER-ADDR-BY-NAME as
 told); the restart of a failed-over primary with real sentinels.
 """
+import os
+import shutil
 import socket
 import threading
 import time
@@ -225,3 +227,38 @@ def test_failed_over_primary_restarts_as_a_replica():
         finally:
             moved.stop()
             moved.cleanup()
+
+
+def test_empty_primary_steps_aside_for_a_replica_with_the_data():
+    """The primary's pod comes back at once on an empty volume, before the
+    sentinels noticed it was gone (down-after 5 s): they still name it the
+    primary. Serving as one would make the replicas sync the emptiness; with
+    discovery it asks the sentinels to promote a replica first and joins it,
+    and every key survives."""
+    with Topology(replicas=2, sentinels=3, quorum=2, down_after=5000,
+                  data_args=['--appendonly', 'yes']) as topo:
+        old = topo.primary
+        old_addr = topo.addr(old)
+        c = old.client()
+        for i in range(500):
+            c.set('key:%d' % i, i)
+        assert c.execute_command('WAIT', 2, 5000) == 2
+        sentinels = ' '.join('%s:%d' % a for a in topo.sentinel_addrs())
+        old.proc.kill()
+        old.proc.wait(timeout=30)
+        for name in os.listdir(old.dir):
+            if name != 'server.log':
+                shutil.rmtree(os.path.join(old.dir, name), ignore_errors=True)
+                if os.path.exists(os.path.join(old.dir, name)):
+                    os.remove(os.path.join(old.dir, name))
+        old.extra_args += ['--primary-discovery-sentinels', sentinels]
+        old.ready_timeout = 40 * SCALE
+        old.start()
+        assert topo.master_addr() != old_addr
+        info = repl_info(old)
+        assert info['role'] == 'slave', info
+        new = topo.wait_failover(old_addr)
+        assert new.client().dbsize() == 500
+        wait_for(lambda: old.client().dbsize() == 500, 20 * SCALE, 'the old node to resync',
+                 retry_on=TRANSIENT_ERRORS)
+        assert 'it has no data' in old.log_text()
