@@ -206,7 +206,8 @@ int main(int argc, char** argv) {
   // Clients that connect while the dataset loads get -LOADING.
   basalt::server::NotifySupervisor(server.config(), "STATUS=Loading the dataset...");
   // Before the load: the sentinels may say this node is to be a replica.
-  st = basalt::server::DiscoverPrimaryAtStartup(server.config());
+  st = basalt::server::DiscoverPrimaryAtStartup(
+      server.config(), basalt::server::AnnouncedPort(server.config(), server.tcp_port_bound()));
   if (!st.ok()) {
     Log(LogLevel::kWarning, "%s", st.message().c_str());
     return 1;

@@ -26,6 +26,7 @@
 #include "server/process_directives.h"
 #include "server/server.h"
 #include "server/shutdown_handover.h"
+#include "server/startup_discovery.h"
 
 namespace basalt::server {
 namespace {
@@ -218,7 +219,7 @@ bool Server::TryShutdown(int64_t flags, int signal_fd, bool from_signal, int /*s
     if (!in_sync()) {
       Log(LogLevel::kWarning, "shutdown-handover: no replica caught up; exiting without one");
     } else {
-      HandOverToReplica(*config_, deadline);
+      HandOverToReplica(*config_, AnnouncedPort(*config_, tcp_port_bound()), deadline);
     }
   }
 

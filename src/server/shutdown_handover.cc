@@ -9,7 +9,7 @@
 
 namespace basalt::server {
 
-bool HandOverToReplica(const config::Config& cfg, int64_t deadline_ms) {
+bool HandOverToReplica(const config::Config& cfg, int own_port, int64_t deadline_ms) {
   auto sentinels = sentinel::ParseSentinelList(cfg.primary_discovery_sentinels());
   if (!sentinels.ok()) {
     Log(LogLevel::kWarning,
@@ -19,8 +19,6 @@ bool HandOverToReplica(const config::Config& cfg, int64_t deadline_ms) {
     return false;
   }
   const std::string name = cfg.primary_discovery_name();
-  const int own_port =
-      int(cfg.replica_announce_port() != 0 ? cfg.replica_announce_port() : cfg.port());
   int64_t start = MonotonicUs() / 1000;
   Status st = sentinel::RequestFailover(*sentinels, name, 1000, cfg.tls_replication());
   if (!st.ok()) {

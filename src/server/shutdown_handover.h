@@ -17,6 +17,7 @@
 namespace basalt::server {
 
 // True when the sentinels named another primary by deadline_ms (monotonic).
-bool HandOverToReplica(const config::Config& cfg, int64_t deadline_ms);
+// own_port: AnnouncedPort (server/startup_discovery.h).
+bool HandOverToReplica(const config::Config& cfg, int own_port, int64_t deadline_ms);
 
 }  // namespace basalt::server

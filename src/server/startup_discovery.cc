@@ -67,7 +67,13 @@ StatusOr<sentinel::HostPort> StepAsideWhenEmpty(const config::Config& cfg,
 
 }  // namespace
 
-Status DiscoverPrimaryAtStartup(config::Config& cfg) {
+int AnnouncedPort(const config::Config& cfg, int tcp_port_bound) {
+  if (cfg.replica_announce_port() != 0) return int(cfg.replica_announce_port());
+  if (cfg.tls_replication() && cfg.tls_port() != 0) return int(cfg.tls_port());
+  return tcp_port_bound;
+}
+
+Status DiscoverPrimaryAtStartup(config::Config& cfg, int own_port) {
   std::string list = cfg.primary_discovery_sentinels();
   if (list.empty()) return Status::Ok();
   auto sentinels = sentinel::ParseSentinelList(list);
@@ -75,8 +81,6 @@ Status DiscoverPrimaryAtStartup(config::Config& cfg) {
     return Status::Error("primary-discovery-sentinels: " + sentinels.status().message());
   }
   const std::string name = cfg.primary_discovery_name();
-  const int own_port =
-      int(cfg.replica_announce_port() != 0 ? cfg.replica_announce_port() : cfg.port());
   const int64_t deadline = MonotonicUs() / 1000 + cfg.primary_discovery_timeout() * 1000;
   Log(LogLevel::kNotice, "Primary discovery: asking %zu sentinels who the primary of '%s' is",
       sentinels->size(), name.c_str());

@@ -19,7 +19,13 @@
 
 namespace basalt::server {
 
-// An error only for an unusable sentinel list (the caller exits).
-Status DiscoverPrimaryAtStartup(config::Config& cfg);
+// The port this node is known by to sentinels and replicas: replica-announce-
+// port, else tls-port over tls-replication (as a replica announces it), else
+// the plain port bound.
+int AnnouncedPort(const config::Config& cfg, int tcp_port_bound);
+
+// own_port: AnnouncedPort. An error only for an unusable sentinel list or
+// an empty node the sentinels would not replace (the caller exits).
+Status DiscoverPrimaryAtStartup(config::Config& cfg, int own_port);
 
 }  // namespace basalt::server

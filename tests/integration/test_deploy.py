@@ -25,7 +25,7 @@
    and ready. The overlays' configs must be accepted as well: sync and
    production (a lone primary under min-replicas-ack is not ready), and tls
    as in the pods, TLS only, the sentinel watching the primary over TLS
-   (primary discovery does not speak TLS yet: that part is an xfail).
+   and the data node's primary discovery asking it over TLS.
    The entrypoint keeps the role across restarts as documented.
 
 KUBECTL_COMPAT=/path/to/kubectl renders everything with a second kubectl too
@@ -720,9 +720,6 @@ def test_tls_overlay_runs_tls_only(rendered, basalt_bin, workdir):
                  'the sentinel ready (watching the primary over TLS)',
                  detail=lambda: _http_get(sentinel_metrics, '/readyz'))
         log = node.log_text()
-    if 'no sentinel answered' in log:
-        pytest.xfail('primary discovery does not speak TLS yet: the data node got no answer '
-                     'from the TLS-only sentinel and started as configured')
     assert 'name this node as the primary' in log, log
 
 
