@@ -147,6 +147,8 @@ class Admin {
   // REPLICAOF host port: the +OK text; REPLICAOF NO ONE: Promote().
   virtual std::string SetPrimary(std::string_view host, int port) = 0;
   virtual void Promote() = 0;
+  // FENCE ms (replication::Role::Fence): false when this node is a primary.
+  virtual bool Fence(int64_t ms) = 0;
   // FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: Ok for +OK, or the
   // error to reply.
   virtual Status Failover(const replication::FailoverRequest& req) = 0;

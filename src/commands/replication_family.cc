@@ -30,8 +30,8 @@ void CmdReplconf(CommandContext& ctx) {
       // Accepted: Basalt always streams diskless (capa eof); "basalt" marks
       // a replica that understands the consistency check's marker.
       ctx.admin().ReplconfCapa(ctx.session, val);
-    } else if (EqualsIgnoreCase(opt, "ip-address") ||
-               EqualsIgnoreCase(opt, "rdb-only") || EqualsIgnoreCase(opt, "rdb-filter-only")) {
+    } else if (EqualsIgnoreCase(opt, "ip-address") || EqualsIgnoreCase(opt, "rdb-only") ||
+               EqualsIgnoreCase(opt, "rdb-filter-only")) {
       // Accepted: Basalt always streams diskless (capa eof) and has no filters.
     } else if (EqualsIgnoreCase(opt, "ack")) {
       // From a replica: its processed offset. Never answered. A Basalt
@@ -98,6 +98,17 @@ void CmdReplicaof(CommandContext& ctx) {
   ctx.reply.SimpleString(ctx.admin().SetPrimary(ctx.args[1], int(*port)));
 }
 
+// FENCE milliseconds (Basalt): a replica stops applying its primary's stream
+// until REPLICAOF, a promotion or the time passes (0 lifts it). Sent by a
+// Basalt sentinel to every replica before it reads their offsets to choose
+// the one to promote (docs/failover.md, "The fence").
+void CmdFence(CommandContext& ctx) {
+  auto ms = ParseInt64(ctx.args[1]);
+  if (!ms || *ms < 0) return ctx.Error(errors::kNotInteger);
+  if (!ctx.admin().Fence(*ms)) return ctx.Error("ERR FENCE is only valid on a replica");
+  ctx.reply.Ok();
+}
+
 // ROLE
 void CmdRole(CommandContext& ctx) { ctx.admin().WriteRole(ctx.reply); }
 
@@ -153,6 +164,8 @@ void RegisterReplicationFamily(CommandTable& t) {
              "@admin @slow @dangerous", CmdReplicaof));
   t.Add(Spec(g, "failover", -1, kAdmin | kNoScript | kStale, 0, 0, 0, "@admin @slow @dangerous",
              CmdFailover));
+  t.Add(Spec(g, "fence", 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0,
+             "@admin @slow @dangerous", CmdFence));
   t.Add(Spec(g, "role", 1, kNoScript | kLoading | kStale | kFast, 0, 0, 0,
              "@admin @fast @dangerous", CmdRole));
 }

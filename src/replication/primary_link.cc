@@ -2,8 +2,6 @@
 // handshake (PING, AUTH, REPLCONF, PSYNC), a full sync's snapshot loaded
 // from the socket, and the socket handed over to worker 0 as the primary
 // client. See role.h.
-#include "replication/role.h"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -26,6 +24,7 @@
 #include "config/config.h"
 #include "replication/blocking_io.h"
 #include "replication/connection.h"
+#include "replication/role.h"
 #include "replication/server_hooks.h"
 #include "replication/write_log.h"
 #include "tls/link_proxy.h"
@@ -102,6 +101,15 @@ bool IsIgnorableAuthReply(const std::string& line) {
 void Role::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
+    if (fenced_until_ms_ != 0) {
+      int64_t now = NowMs();
+      if (now < fenced_until_ms_) {
+        cv_.wait_for(lock, std::chrono::milliseconds(fenced_until_ms_ - now));
+        continue;
+      }
+      fenced_until_ms_ = 0;
+      Log(LogLevel::kNotice, "FENCE expired: reconnecting to the primary");
+    }
     if (host_.empty() || attached_) {
       cv_.wait(lock);
       continue;
@@ -244,10 +252,11 @@ Status Role::SyncOnce(uint64_t gen, const std::string& host, int port) {
       }
     }
     if (new_id.size() == 40 && new_id != my_replid) DisconnectReplicas();
-    LogEvent(LogLevel::kNotice, "resync",
-             {{"side", "replica"}, {"kind", "partial"}, {"primary", host + ":" + std::to_string(port)}},
-             "Successful partial resynchronization with master; MASTER <-> "
-             "REPLICA sync: Master accepted a Partial Resynchronization.");
+    LogEvent(
+        LogLevel::kNotice, "resync",
+        {{"side", "replica"}, {"kind", "partial"}, {"primary", host + ":" + std::to_string(port)}},
+        "Successful partial resynchronization with master; MASTER <-> "
+        "REPLICA sync: Master accepted a Partial Resynchronization.");
     AttachPrimaryClient(fd, gen, "", my_db);
     return Status::Ok();
   }
@@ -260,8 +269,11 @@ Status Role::SyncOnce(uint64_t gen, const std::string& host, int port) {
     auto off = ParseInt64(parts[2]);
     if (!off || *off < 0) return Status::Error("Bad +FULLRESYNC offset: '" + reply + "'");
     LogEvent(LogLevel::kNotice, "resync",
-             {{"side", "replica"}, {"kind", "full"}, {"primary", host + ":" + std::to_string(port)},
-              {"replid", parts[1]}, {"offset", parts[2]}},
+             {{"side", "replica"},
+              {"kind", "full"},
+              {"primary", host + ":" + std::to_string(port)},
+              {"replid", parts[1]},
+              {"offset", parts[2]}},
              "Full resync from master: %s:%lld", parts[1].c_str(), (long long)*off);
     std::string leftover;
     int db = 0;
@@ -278,7 +290,7 @@ Status Role::SyncOnce(uint64_t gen, const std::string& host, int port) {
 }
 
 Status Role::FullSync(int fd, uint64_t gen, const std::string& replid, int64_t offset,
-                             std::string* leftover, int* stream_db) {
+                      std::string* leftover, int* stream_db) {
   const Config& cfg = hooks_.config();
   int timeout_ms = int(std::min<int64_t>(cfg.repl_timeout(), 3600)) * 1000;
   Conn conn(fd, timeout_ms);
@@ -316,12 +328,13 @@ Status Role::FullSync(int fd, uint64_t gen, const std::string& replid, int64_t o
   DisconnectReplicas();
   LoadedSnapshot loaded;
   loaded.eof_mark = mark;
-  Status st = hooks_.LoadFromPrimary(fd, limit, mark.empty() ? limit : 0, timeout_ms,
-                                     [this](uint64_t n) {
-                                       sync_read_.store(int64_t(n));
-                                       last_io_ms_.store(NowMs());
-                                     },
-                                     &loaded);
+  Status st = hooks_.LoadFromPrimary(
+      fd, limit, mark.empty() ? limit : 0, timeout_ms,
+      [this](uint64_t n) {
+        sync_read_.store(int64_t(n));
+        last_io_ms_.store(NowMs());
+      },
+      &loaded);
   if (!st.ok())
     return Status::Error("Failed trying to load the MASTER synchronization DB: " + st.message());
   if (!mark.empty()) {

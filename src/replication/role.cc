@@ -96,9 +96,11 @@ std::string Role::SetPrimary(const std::string& host, int port, bool failover) {
   {
     std::unique_lock<std::mutex> apply = HoldApplyForRoleChange();
     std::lock_guard<std::mutex> lock(mu_);
-    if (replica_.load() && host_ == host && port_ == port) {
+    // A fenced replica re-pointed at the same primary reconnects.
+    if (replica_.load() && host_ == host && port_ == port && fenced_until_ms_ == 0) {
       return "OK Already connected to specified master";
     }
+    fenced_until_ms_ = 0;
     was_replica = replica_.load();
     if (!replica_.load()) {
       // A primary turned replica offers its own history: the new primary
@@ -137,6 +139,7 @@ void Role::Promote() {
     std::unique_lock<std::mutex> apply = HoldApplyForRoleChange();
     std::lock_guard<std::mutex> lock(mu_);
     if (!replica_.load()) return;
+    fenced_until_ms_ = 0;
     host_.clear();
     port_ = 0;
     generation_.fetch_add(1);
@@ -183,6 +186,37 @@ std::unique_lock<std::mutex> Role::HoldApplyForRoleChange() {
     Log(LogLevel::kWarning, "REPLICAOF: the primary client is busy; switching without it");
   }
   return apply;
+}
+
+bool Role::Fence(int64_t ms) {
+  {
+    std::unique_lock<std::mutex> apply = HoldApplyForRoleChange();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!replica_.load()) return false;
+    if (ms <= 0) {
+      fenced_until_ms_ = 0;
+    } else {
+      // Under the apply lock: the command being applied (if any) is done and
+      // nothing more of this stream applies (RunFromPrimary checks the
+      // generation with the lock held).
+      fenced_until_ms_ = NowMs() + ms;
+      generation_.fetch_add(1);
+      DropPrimaryClientLocked();
+      if (sync_fd_ >= 0) shutdown(sync_fd_, SHUT_RDWR);
+      state_ = LinkState::kConnect;
+      if (link_down_since_ms_ == 0) link_down_since_ms_ = NowMs();
+    }
+  }
+  cv_.notify_all();
+  if (ms > 0) {
+    LogEvent(LogLevel::kNotice, "fence", {{"ms", std::to_string(ms)}},
+             "FENCE: no longer applying the primary's stream for up to %lld ms (until REPLICAOF "
+             "or a promotion); continuing partially from offset %lld afterwards",
+             (long long)ms, (long long)hooks_.write_log().offset());
+  } else {
+    Log(LogLevel::kNotice, "FENCE lifted: reconnecting to the primary");
+  }
+  return true;
 }
 
 void Role::ChangeReplicationIds() {

@@ -102,6 +102,11 @@ class Role {
   // longer continue either history), as Redis does.
   void ChangeReplicationIds();
   void Promote();
+  // FENCE ms: the failover fence (docs/failover.md). A replica stops applying
+  // its primary's stream at once and does not reconnect until REPLICAOF, a
+  // promotion, or `ms` milliseconds pass; ms <= 0 lifts it. Its replid and
+  // offset stay, so it later continues partially. False when a primary.
+  bool Fence(int64_t ms);
   // Whether a replica's link to its primary is up (a primary: true).
   bool link_up() const;
   ReplicaSideInfo Info() const;
@@ -180,6 +185,8 @@ class Role {
   // Bumped by every REPLICAOF (written under mu_): a primary client or sync
   // attempt of an older generation stops.
   std::atomic<uint64_t> generation_{0};
+  // FENCE: no (re)connection before this NowMs(); 0: not fenced. Guarded by mu_.
+  int64_t fenced_until_ms_ = 0;
   bool stop_ = false;                   // Guarded by mu_.
   LinkState state_ = LinkState::kNone;  // Guarded by mu_.
   int sync_fd_ = -1;                    // Guarded by mu_: socket of the attempt in progress

@@ -29,7 +29,9 @@ int64_t Desync() {
   return int64_t(rng() % 1000);
 }
 
-std::string Mapped(const Master* m, const std::string& command) { return MappedCommand(m, command); }
+std::string Mapped(const Master* m, const std::string& command) {
+  return MappedCommand(m, command);
+}
 
 }  // namespace
 
@@ -170,7 +172,28 @@ Status Sentinel::Failover(std::string_view name) {
   return Status::Ok();
 }
 
+void Sentinel::SendFence(Instance* ri, int64_t ms) {
+  if (!ri->cmd.connected()) return;
+  // Not LogIfRefused: a redis-server replica has no FENCE, which is no
+  // misconfiguration, and its once-a-minute slot belongs to SLAVEOF & co.
+  ri->cmd.Send({Mapped(ri->master, "FENCE"), std::to_string(ms)},
+               [this, ri, ms](const protocol::Reply& r) {
+                 if (!r.is_error() || ms == 0) return;
+                 Log(LogLevel::kNotice,
+                     "Replica %s:%d was not fenced: %s (a redis-server replica, or a sentinel "
+                     "user without +fence: docs/failover.md)",
+                     ri->ip.c_str(), ri->port, r.str.c_str());
+               });
+}
+
 void Sentinel::AbortFailover(Master* m) {
+  // Lift the fences of an election we won: the replicas go back to the
+  // primary (which may be fine after all) rather than wait for them to expire.
+  if (m->failover_state >= FailoverState::kSelectReplica) {
+    for (auto& r : m->replicas) {
+      if (r.get() != m->promoted) SendFence(r.get(), 0);
+    }
+  }
   m->flags &= ~(kFlagFailoverInProgress | kFlagForceFailover);
   m->failover_state = FailoverState::kNone;
   m->failover_state_change_time = Now();
@@ -223,9 +246,13 @@ void Sentinel::FailoverWaitStart(Master* m, int64_t now) {
   m->failover_state = FailoverState::kSelectReplica;
   m->failover_state_change_time = now;
   Event(LogLevel::kWarning, "+failover-state-select-slave", m, "");
-  // Fresh offsets for the choice: ask every replica now rather than waiting
-  // for the next INFO period.
-  for (auto& r : m->replicas) RequestInfo(r.get());
+  // The fence: every replica stops applying the old primary's stream (a
+  // primary cut off from us may still be streaming to them), so the offsets
+  // read next are final and the most advanced replica holds every write a
+  // replica acknowledged. Then fresh offsets for the choice, asked on the same
+  // link after the fence.
+  for (auto& r : m->replicas) SendFence(r.get(), m->config.failover_timeout_ms);
+  for (auto& r : m->replicas) RequestInfo(r.get(), true);
 }
 
 Instance* Sentinel::SelectReplica(Master* m, int64_t now, bool require_fresh_info) {
@@ -265,7 +292,7 @@ void Sentinel::FailoverSelectReplica(Master* m, int64_t now) {
   bool waiting = false;
   for (auto& r : m->replicas) {
     if (r->cmd.connected() && !(r->flags & kFlagSDown) &&
-        r->info_refresh < m->failover_state_change_time) {
+        r->info_asked_at < m->failover_state_change_time) {
       waiting = true;
     }
   }

@@ -139,7 +139,11 @@ class Sentinel {
   void OnPingReply(Instance* ri, const protocol::Reply& r, int64_t now);
   void OnInfoReply(Instance* ri, const std::string& info);
   // Sends INFO unless one is pending; the reply goes to OnInfoReply.
-  void RequestInfo(Instance* ri);
+  // force: send even with one in flight (its answer may predate a fence).
+  void RequestInfo(Instance* ri, bool force = false);
+  // FENCE <ms> to a replica (docs/failover.md); a redis-server replica
+  // refuses it (logged) and is simply not fenced.
+  void SendFence(Instance* ri, int64_t ms);
   bool MasterLooksSane(const Master* m, int64_t now) const;
   static bool NoDownFor(const Instance* ri, int64_t ms, int64_t now);
   void OnHello(std::string_view message);

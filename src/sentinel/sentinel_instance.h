@@ -70,6 +70,7 @@ struct Instance {
   int64_t info_refresh = 0;  // when the last INFO reply arrived
   std::string info;          // that reply
   bool info_pending = false;
+  int64_t info_asked_at = 0;  // when the INFO of the last reply was sent
 
   // From INFO.
   bool role_is_master = true;

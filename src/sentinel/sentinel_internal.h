@@ -21,7 +21,7 @@ inline constexpr size_t kMaxPendingCommands = 100;
 // tests/integration/test_sentinel_acl.py fails over with exactly these).
 inline constexpr const char* kSentinelAclRules =
     "on >password allchannels +multi +slaveof +ping +exec +subscribe +config|rewrite +role "
-    "+publish +info +client|setname +client|kill +script|kill";
+    "+publish +info +client|setname +client|kill +script|kill +fence";
 
 // Milliseconds on the monotonic clock.
 inline int64_t Now() { return MonotonicUs() / 1000; }

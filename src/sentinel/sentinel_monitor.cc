@@ -147,11 +147,13 @@ void Sentinel::SendPeriodic(Instance* ri, int64_t now) {
   if (now - ri->last_pub_time > publish_period_) SendHello(ri);
 }
 
-void Sentinel::RequestInfo(Instance* ri) {
-  if (!ri->cmd.connected() || ri->info_pending) return;
+void Sentinel::RequestInfo(Instance* ri, bool force) {
+  if (!ri->cmd.connected() || (ri->info_pending && !force)) return;
   ri->info_pending = true;
-  ri->cmd.Send({"INFO"}, [this, ri](const protocol::Reply& r) {
+  int64_t asked = Now();
+  ri->cmd.Send({"INFO"}, [this, ri, asked](const protocol::Reply& r) {
     ri->info_pending = false;
+    ri->info_asked_at = std::max(ri->info_asked_at, asked);
     if (r.type == protocol::Reply::Type::kBulk) {
       OnInfoReply(ri, r.str);
     } else {
@@ -188,9 +190,8 @@ std::function<void(const protocol::Reply&)> Sentinel::LogIfRefused(Instance* ri,
 void Sentinel::LogRefusal(Instance* ri, const std::string& command, const protocol::Reply& r) {
   if (!r.is_error()) return;
   const std::string& e = r.str;
-  bool refused = e.starts_with("NOPERM") || e.starts_with("WRONGPASS") ||
-                 e.starts_with("NOAUTH") || e.starts_with("ERR unknown command") ||
-                 e.starts_with("ERR AUTH");
+  bool refused = e.starts_with("NOPERM") || e.starts_with("WRONGPASS") || e.starts_with("NOAUTH") ||
+                 e.starts_with("ERR unknown command") || e.starts_with("ERR AUTH");
   if (!refused) return;
   int64_t now = Now();
   if (ri->last_refusal_log != 0 && now - ri->last_refusal_log < 60000) return;

@@ -289,6 +289,11 @@ void Client::RunFromPrimary(std::vector<std::string_view>& args, std::string_vie
     primary_ack_asked_ = true;
   }
   std::lock_guard<std::mutex> apply(role.apply_mu());
+  if (role.generation() != primary_gen_) {
+    // Changed while this command waited for the lock (REPLICAOF, FENCE).
+    Close();
+    return;
+  }
   size_t mark = out_.size();
   storage::SetPrimaryContext(true);
   replication::Role::SetApplyingThread(true);

@@ -147,6 +147,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   void StartSync(commands::Session& s, bool psync, std::string_view replid, int64_t offset) final;
   std::string SetPrimary(std::string_view host, int port) final;
   void Promote() final;
+  bool Fence(int64_t ms) final;
   Status Failover(const replication::FailoverRequest& req) final;
   Status AcceptFailoverPsync(commands::Session& s, std::string_view replid) final;
   bool failover_active() const final;

@@ -153,6 +153,8 @@ std::string Server::SetPrimary(std::string_view host, int port) {
 
 void Server::Promote() { replication_role_->Promote(); }
 
+bool Server::Fence(int64_t ms) { return replication_role_->Fence(ms); }
+
 Status Server::Failover(const replication::FailoverRequest& req) { return failover_->Handle(req); }
 
 Status Server::AcceptFailoverPsync(commands::Session& s, std::string_view replid) {

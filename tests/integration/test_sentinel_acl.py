@@ -17,7 +17,7 @@ import redis
 import sentinel_util as su
 from helpers import TRANSIENT_ERRORS, wait_for
 from sentinel_util import MASTER, as_dict
-from servers import ServerProcess, basalt_binary, oracle_binary, target_is_basalt
+from servers import ServerProcess, basalt_binary, is_basalt, oracle_binary, target_is_basalt
 
 ADMIN_PASS = 'admin-pw'
 SENTINEL_PASS = 'sentinel-pw'
@@ -44,6 +44,8 @@ def sentinel_q(s, *args):
 
 
 def data_node(binary, sentinel_rules, replica_of=None):
+    if is_basalt(binary):
+        sentinel_rules += ' +fence'  # Basalt's failover fence (docs/sentinel.md)
     args = ['--requirepass', ADMIN_PASS,
             '--user', 'sentinel', *sentinel_rules.split(),
             '--user', 'replicator', *REPLICA_RULES.split()]

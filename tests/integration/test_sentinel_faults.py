@@ -11,6 +11,9 @@ sentinel-aware client (sentinel_drill.DrillWriter), and one fault:
   partition       each process in its own network namespace (netns.py); the
                   primary is cut from the replicas and sentinels, not from the
                   clients; healed once failed over
+  partition_from_sentinels
+                  the same, but cut from the sentinels only: it keeps its
+                  replicas until the elected sentinel fences them
 
 After the failover, the recovery and the old primary's return as a replica
 of the new one, replication settles and every acknowledged write is read
@@ -126,6 +129,13 @@ def partition(topo, old, ctx):
     return net.heal
 
 
+def partition_from_sentinels(topo, old, ctx):
+    net = ctx['net']
+    name = ctx['node_names'][topo.data_nodes.index(old)]
+    net.isolate(name, from_nodes=ctx['sentinel_names'])  # Replicas and clients still reach it.
+    return net.heal
+
+
 def diagnosis(topo, old):
     """What the old primary and the sentinels say, with their logs' tails."""
     out = []
@@ -195,7 +205,9 @@ def drill_round(topo, fault, mode, rnd, ctx, context=None):
             'The sentinels promoted a replica that was behind the other one.'
             if report.promoted_most_advanced() is False else
             'The promoted replica was the most advanced one.')
-        assert not report.split.after_fault, (
+        # Cut from the sentinels only, the old primary keeps its replicas and
+        # may acknowledge writes until the leader's fence; they must survive.
+        assert ctx.get('replicas_reachable') or not report.split.after_fault, (
             'the old primary acknowledged %d writes sent after the fault, e.g. %r\n%s' % (
                 len(report.split.after_fault), report.split.after_fault[:3], report.summary()))
         assert not report.split.after_new, report.summary()
@@ -277,5 +289,22 @@ def test_partition_primary_from_replicas_and_sentinels(mode, net):
     data_factory, sentinel_factory = sentinel_util.netns_factories(net, data_names,
                                                                    sentinel_names)
     run_drill(partition, mode, ctx={'net': net, 'node_names': data_names},
+              context=net.client_side, data_factory=data_factory,
+              sentinel_factory=sentinel_factory)
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_partition_primary_from_sentinels_only(mode, net):
+    """The case the fence is for (docs/failover.md): the sentinels lose the
+    primary while its replicas do not, so it goes on streaming to them and,
+    in synchronous mode, acknowledging writes until the elected sentinel
+    fences the replicas. Every write acknowledged before that must be on the
+    promoted replica."""
+    data_names, sentinel_names = ['d0', 'd1', 'd2'], ['s0', 's1', 's2']
+    data_factory, sentinel_factory = sentinel_util.netns_factories(net, data_names,
+                                                                   sentinel_names)
+    run_drill(partition_from_sentinels, mode,
+              ctx={'net': net, 'node_names': data_names, 'sentinel_names': sentinel_names,
+                   'replicas_reachable': True},
               context=net.client_side, data_factory=data_factory,
               sentinel_factory=sentinel_factory)
