@@ -113,6 +113,7 @@ DiscoveryAnswer AskOne(const HostPort& s, std::string_view name, int timeout_ms,
     }
   }
   if (replies[2].type == protocol::Reply::Type::kArray) {
+    a.known_replicas = int(replies[2].elements.size());
     for (const auto& r : replies[2].elements) {
       for (size_t i = 0; i + 1 < r.elements.size(); i += 2) {
         if (r.elements[i].str != "flags") continue;
@@ -192,6 +193,7 @@ DiscoveryResult ChooseAnswer(std::vector<DiscoveryAnswer> answers) {
     for (const auto& a : answers) {
       if (a.reachable && a.known && a.config_epoch == best_epoch && a.primary == *best) {
         r.live_replicas = std::max(r.live_replicas, a.live_replicas);
+        r.known_replicas = std::max(r.known_replicas, a.known_replicas);
       }
     }
   } else {

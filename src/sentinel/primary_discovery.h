@@ -34,8 +34,9 @@ struct DiscoveryAnswer {
   bool known = false;      // it monitors a primary of that name
   HostPort primary;        // when known: the address it gives clients
   uint64_t config_epoch = 0;
-  int live_replicas = 0;  // replicas it sees up (not s_down/o_down/disconnected)
-  std::string error;      // when !reachable
+  int known_replicas = 0;  // replicas it knows (SENTINEL REPLICAS)
+  int live_replicas = 0;   // of those, up (not s_down/o_down/disconnected)
+  std::string error;       // when !reachable
 };
 
 struct DiscoveryResult {
@@ -47,8 +48,9 @@ struct DiscoveryResult {
   Kind kind = Kind::kNoAnswer;
   HostPort primary;
   uint64_t config_epoch = 0;
-  int agreeing = 0;       // sentinels naming `primary` at that epoch
-  int live_replicas = 0;  // the most any of those sentinels sees up
+  int agreeing = 0;        // sentinels naming `primary` at that epoch
+  int known_replicas = 0;  // the most any of those sentinels knows
+  int live_replicas = 0;   // the most any of those sentinels sees up
   std::vector<DiscoveryAnswer> answers;
 };
 

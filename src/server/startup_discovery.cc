@@ -35,18 +35,20 @@ bool HasDataFiles(const config::Config& cfg) {
   return false;
 }
 
-// Named the primary with an empty data dir while the sentinels see replicas
-// up: those hold the data. Serving as the primary would make them sync the
-// emptiness, so the sentinels are asked to promote one of them first (the
-// node is still -LOADING: no replica can sync from it meanwhile). Returns
-// the new primary, or an error when no failover happened by the deadline.
+// Named the primary with an empty data dir while the sentinels know replicas:
+// those hold the data. Serving as the primary would make them sync the
+// emptiness, so once the sentinels see one of them up (in a cold start of
+// every pod they come up meanwhile) they are asked to promote one (the node
+// is still -LOADING: no replica can sync from it meanwhile). Returns the new
+// primary, or an error when no failover happened by the deadline.
 StatusOr<sentinel::HostPort> StepAsideWhenEmpty(const config::Config& cfg,
                                                 const std::vector<sentinel::HostPort>& sentinels,
                                                 const std::string& name, int own_port,
                                                 int64_t deadline) {
   bool asked = false;
+  int live = 0;
   while (MonotonicUs() / 1000 < deadline) {
-    if (!asked) {
+    if (!asked && live > 0) {
       Status st = sentinel::RequestFailover(sentinels, name, kAskTimeoutMs, cfg.tls_replication());
       asked = st.ok();
       if (!asked) {
@@ -60,9 +62,11 @@ StatusOr<sentinel::HostPort> StepAsideWhenEmpty(const config::Config& cfg,
         !sentinel::IsThisNode(r.primary, own_port, cfg.replica_announce_ip())) {
       return r.primary;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(asked ? 50 : 500));
+    live = r.live_replicas;
+    std::this_thread::sleep_for(std::chrono::milliseconds(asked ? 50 : 200));
   }
-  return Status::Error("the sentinels did not fail over to a replica in time");
+  return Status::Error(live == 0 ? "no replica came up to take over in time"
+                                 : "the sentinels did not fail over to a replica in time");
 }
 
 }  // namespace
@@ -95,11 +99,11 @@ Status DiscoverPrimaryAtStartup(config::Config& cfg, int own_port) {
     }
     if (r.kind == sentinel::DiscoveryResult::Kind::kPrimary) {
       if (sentinel::IsThisNode(r.primary, own_port, cfg.replica_announce_ip()) &&
-          r.live_replicas > 0 && !HasDataFiles(cfg)) {
+          r.known_replicas > 0 && !HasDataFiles(cfg)) {
         Log(LogLevel::kWarning,
             "Primary discovery: the sentinels name this node the primary of '%s', but it has no "
-            "data and they see %d replica(s) up: asking them to promote a replica instead",
-            name.c_str(), r.live_replicas);
+            "data and they know %d replica(s): asking them to promote one instead",
+            name.c_str(), r.known_replicas);
         // A failover takes a few seconds at most; give it that even when
         // primary-discovery-timeout is short.
         int64_t until = std::max(deadline, MonotonicUs() / 1000 + 15000);

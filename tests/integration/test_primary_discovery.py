@@ -21,6 +21,7 @@ import redis
 
 import servers
 from helpers import TRANSIENT_ERRORS, repl_info, wait_for
+from sentinel_drill import wait_stable
 from sentinel_util import Topology
 
 SCALE = servers.TIME_SCALE
@@ -262,3 +263,54 @@ def test_empty_primary_steps_aside_for_a_replica_with_the_data():
         wait_for(lambda: old.client().dbsize() == 500, 20 * SCALE, 'the old node to resync',
                  retry_on=TRANSIENT_ERRORS)
         assert 'it has no data' in old.log_text()
+
+
+@pytest.mark.parametrize('empty_primary', [False, True], ids=['volumes_kept', 'primary_volume_lost'])
+def test_cold_start_of_every_data_node(empty_primary):
+    """Every data node killed and restarted at once (a node pool replaced, a
+    power cut), the sentinels still up and naming the last primary. With its
+    volume the primary comes back as the primary and the others as its
+    replicas; without it, it makes the sentinels promote a replica that has
+    the data. Either way no key is lost and nobody syncs an empty dataset."""
+    with Topology(replicas=2, sentinels=3, quorum=2, down_after=5000,
+                  data_args=['--appendonly', 'yes', '--appendfsync', 'always']) as topo:
+        old = topo.primary
+        old_addr = topo.addr(old)
+        c = old.client()
+        for i in range(300):
+            c.set('key:%d' % i, i)
+        assert c.execute_command('WAIT', 2, 5000) == 2
+        sentinels = ' '.join('%s:%d' % a for a in topo.sentinel_addrs())
+        for n in topo.data_nodes:
+            n.proc.kill()
+        for n in topo.data_nodes:
+            n.proc.wait(timeout=30)
+            n.extra_args += ['--primary-discovery-sentinels', sentinels]
+            n.ready_timeout = 40 * SCALE
+        if empty_primary:
+            for name in os.listdir(old.dir):
+                if name != 'server.log':
+                    path = os.path.join(old.dir, name)
+                    shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+        errors = []
+
+        def start(n):
+            try:
+                n.start()
+            except Exception as e:  # Reported below.
+                errors.append(e)
+        threads = [threading.Thread(target=start, args=(n,)) for n in topo.data_nodes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60 * SCALE)
+        assert not errors, errors
+        final = wait_stable(topo)
+        if empty_primary:
+            assert topo.addr(final) != old_addr
+            assert 'it has no data' in old.log_text()
+        else:
+            assert final is old
+        for n in topo.data_nodes:
+            wait_for(lambda: n.client().dbsize() == 300, 30 * SCALE,
+                     'node %d to hold every key' % n.port, retry_on=TRANSIENT_ERRORS)
