@@ -7,7 +7,7 @@ PYTHON    ?= /usr/bin/python3
 JOBS      ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication bench-failover bench-scripting ha-demo soak-persistence soak-replication soak-sentinel image clean
+.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication bench-failover bench-k8s bench-scripting ha-demo soak-persistence soak-replication soak-sentinel image clean
 
 deps:
 	@bash scripts/install-deps
@@ -82,6 +82,11 @@ bench-replication: build
 # redis-server + redis-sentinel against Basalt + Basalt's sentinel (~1 min).
 bench-failover: build
 	BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server bash bench/failover
+
+# Kubernetes membership scenarios (planned restart, stale primary, empty volume),
+# Basalt and Redis + Sentinel side by side (~2 min; docs/benchmarks.md).
+bench-k8s: build
+	BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server $(PYTHON) bench/k8s_scenarios.py
 
 # Lua scripting side by side with Redis: EVALSHA/FCALL of a rate limiter (ops/s, CPU per
 # request) and GETs from other connections while a script runs (~3 min).
