@@ -118,6 +118,9 @@ class Admin {
   virtual bool is_replica() const = 0;
   // REPLCONF listening-port / ack from the replica behind s.
   virtual void ReplconfListeningPort(Session& s, int port) = 0;
+  // REPLCONF ip-address (a replica's replica-announce-ip): the address INFO,
+  // ROLE and the sentinels see for it. Ignored once the replica syncs.
+  virtual void ReplconfIpAddress(Session& s, std::string_view ip) = 0;
   virtual void ReplconfAck(Session& s, int64_t offset) = 0;
   // REPLCONF ACK ... BASALT-FOREIGN <n> from a Basalt replica.
   virtual void ReplconfForeignBelow(Session& s, int64_t n) = 0;

@@ -30,8 +30,9 @@ void CmdReplconf(CommandContext& ctx) {
       // Accepted: Basalt always streams diskless (capa eof); "basalt" marks
       // a replica that understands the consistency check's marker.
       ctx.admin().ReplconfCapa(ctx.session, val);
-    } else if (EqualsIgnoreCase(opt, "ip-address") || EqualsIgnoreCase(opt, "rdb-only") ||
-               EqualsIgnoreCase(opt, "rdb-filter-only")) {
+    } else if (EqualsIgnoreCase(opt, "ip-address")) {
+      ctx.admin().ReplconfIpAddress(ctx.session, val);
+    } else if (EqualsIgnoreCase(opt, "rdb-only") || EqualsIgnoreCase(opt, "rdb-filter-only")) {
       // Accepted: Basalt always streams diskless (capa eof) and has no filters.
     } else if (EqualsIgnoreCase(opt, "ack")) {
       // From a replica: its processed offset. Never answered. A Basalt

@@ -67,6 +67,9 @@ class ReplicaSession final : public WriteLogTap,
 
   // For INFO / ROLE (any thread).
   std::string ip() const { return ip_; }
+  // REPLCONF ip-address, during the handshake only (before PSYNC publishes
+  // the session to other threads).
+  void set_announced_ip(std::string ip) { ip_ = std::move(ip); }
   int listening_port() const { return listening_port_.load(); }
   void set_listening_port(int p) { listening_port_.store(p); }
   // REPLCONF capa basalt: the replica is Basalt (it understands stream-only

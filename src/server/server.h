@@ -132,6 +132,7 @@ class Server final : public commands::Host, public commands::Admin, public stora
   // Lock-free: whether any replica is connected (hot paths that only feed them).
   bool has_replicas() const final { return replicas_.any(); }
   void ReplconfListeningPort(commands::Session& s, int port) final;
+  void ReplconfIpAddress(commands::Session& s, std::string_view ip) final;
   void ReplconfAck(commands::Session& s, int64_t offset) final;
   void ReplconfForeignBelow(commands::Session& s, int64_t n) final;
   // server_consistency.cc

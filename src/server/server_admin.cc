@@ -85,6 +85,13 @@ void Server::ReplconfListeningPort(commands::Session& s, int port) {
   if (Client* c = ConnectionOf(s)) SessionOf(*this, *c).set_listening_port(port);
 }
 
+void Server::ReplconfIpAddress(commands::Session& s, std::string_view ip) {
+  Client* c = ConnectionOf(s);
+  // Only during the handshake: from PSYNC on other threads read the address.
+  if (c == nullptr || c->link_kind_.load() != 0 || ip.empty()) return;
+  SessionOf(*this, *c).set_announced_ip(std::string(ip));
+}
+
 void Server::ReplconfAck(commands::Session& s, int64_t offset) {
   Client* c = ConnectionOf(s);
   if (c != nullptr && c->replica_session()) c->replica_session()->Ack(offset);

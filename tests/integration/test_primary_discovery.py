@@ -22,7 +22,7 @@ import redis
 import servers
 from helpers import TRANSIENT_ERRORS, repl_info, wait_for
 from sentinel_drill import wait_stable
-from sentinel_util import Topology
+from sentinel_util import Monitor, Topology, as_dict, launch_sentinel
 
 SCALE = servers.TIME_SCALE
 
@@ -314,3 +314,66 @@ def test_cold_start_of_every_data_node(empty_primary):
         for n in topo.data_nodes:
             wait_for(lambda: n.client().dbsize() == 300, 30 * SCALE,
                      'node %d to hold every key' % n.port, retry_on=TRANSIENT_ERRORS)
+
+
+def test_stable_names_through_a_failover():
+    """Nodes announced and monitored by name, as pods are by their headless
+    DNS names (here `localhost`, the one name this machine resolves):
+    replicas announce it (replica-announce-ip), the sentinels resolve and
+    announce names (resolve-hostnames, announce-hostnames), so clients and
+    re-pointed replicas get the name, not an address that changes when a pod
+    is rescheduled; and a node that restarts finds the primary by name."""
+    binary = servers.basalt_binary()
+    name_args = ['--replica-announce-ip', 'localhost']
+    nodes = [servers.ServerProcess(binary, name_args).start()]
+    sentinels = []
+    try:
+        for _ in range(2):
+            nodes.append(servers.ServerProcess(
+                binary, name_args + ['--replicaof', 'localhost', str(nodes[0].port)]).start())
+        for n in nodes[1:]:
+            wait_for(lambda: repl_info(n)['master_link_status'] == 'up', 20 * SCALE,
+                     'replica linked', retry_on=TRANSIENT_ERRORS)
+        options = ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes']
+        for _ in range(3):
+            sentinels.append(launch_sentinel(
+                servers.basalt_binary(), [Monitor('mymaster', 'localhost', nodes[0].port, 2,
+                                                  down_after=1000)], options))
+
+        def master_addr(s):
+            return tuple(v.decode() if isinstance(v, bytes) else v for v in
+                         s.client().execute_command('SENTINEL', 'GET-MASTER-ADDR-BY-NAME',
+                                                    'mymaster'))
+
+        def replicas_known():
+            reps = [as_dict(r) for r in sentinels[0].client().execute_command(
+                'SENTINEL', 'REPLICAS', 'mymaster')]
+            return len(reps) == 2 and all(r['ip'] == 'localhost' for r in reps)
+        wait_for(replicas_known, 30 * SCALE, 'the sentinels to know the replicas by name',
+                 retry_on=TRANSIENT_ERRORS)
+        old = nodes[0]
+        old.proc.kill()
+        old.proc.wait(timeout=30)
+
+        def switched():
+            addrs = {master_addr(s) for s in sentinels}
+            return len(addrs) == 1 and addrs.pop() != ('localhost', str(old.port))
+        wait_for(switched, 30 * SCALE, 'the sentinels to name a new primary',
+                 retry_on=TRANSIENT_ERRORS)
+        host, port = master_addr(sentinels[0])
+        assert host == 'localhost'
+        new = next(n for n in nodes if n.port == int(port))
+        other = next(n for n in nodes[1:] if n is not new)
+        wait_for(lambda: repl_info(other).get('master_host') == 'localhost' and
+                 int(repl_info(other)['master_port']) == new.port, 30 * SCALE,
+                 'the sibling re-pointed by name', retry_on=TRANSIENT_ERRORS)
+        old.extra_args += ['--primary-discovery-sentinels',
+                           ' '.join('localhost:%d' % s.port for s in sentinels)]
+        old.start()
+        info = repl_info(old)
+        assert (info['role'], info['master_host'], int(info['master_port'])) == (
+            'slave', 'localhost', new.port)
+    finally:
+        for p in sentinels + nodes:
+            p.stop()
+            p.cleanup()

@@ -402,3 +402,25 @@ def test_replica_ignore_disk_write_errors(make_server):
         replica.client().set('x', 1)
     # No save at shutdown into the removed directory.
     replica.client().config_set('save', '')
+
+
+# --- replica-announce-ip / REPLCONF ip-address -----------------------------------
+
+@pytest.mark.parametrize('replica_kind', ['basalt', 'redis'])
+def test_replica_announce_ip_is_what_the_primary_shows(make_server, replica_kind):
+    """The primary lists a replica under the address it announced (INFO
+    slaveN, ROLE; what sentinels learn it by), whichever server the replica
+    is. A name, as pods announce their stable DNS names."""
+    primary = make_server()
+    binary = basalt_binary() if replica_kind == 'basalt' else servers.oracle_binary()
+    replica = launch(binary, '--replica-announce-ip', 'localhost')
+    try:
+        replicaof(replica, primary)
+        wait_link_up(replica, primary=primary)
+        slave = dict(p.split('=', 1) for p in repl_info(primary)['slave0'].split(','))
+        assert slave['ip'] == 'localhost'
+        role = primary.client().execute_command('ROLE')
+        assert [r[0] for r in role[2]] == ['localhost']
+    finally:
+        replica.stop()
+        replica.cleanup()
