@@ -7,7 +7,7 @@ PYTHON    ?= /usr/bin/python3
 JOBS      ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication bench-failover bench-k8s bench-scripting ha-demo soak-persistence soak-replication soak-sentinel image clean
+.PHONY: deps configure build run test unit-test integration-test test-asan test-tsan fuzz fuzz-long bench bench-persistence bench-replication bench-failover bench-k8s bench-scripting ha-demo soak-persistence soak-replication soak-sentinel soak-k8s image clean
 
 deps:
 	@bash scripts/install-deps
@@ -103,6 +103,25 @@ SENTINEL_ROUNDS ?= 10
 soak-sentinel: build
 	SENTINEL_DRILL_ROUNDS=$(SENTINEL_ROUNDS) BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_sentinel_faults.py
+
+# Membership soak (issue 17): RTO_ROUNDS kill -9 rounds in one topology, the
+# sentinels-only partition drill SENTINEL_ROUNDS times, and the discovery,
+# handover, fence and cold-start scenarios K8S_REPEAT times.
+RTO_ROUNDS ?= 20
+K8S_REPEAT ?= 5
+soak-k8s: build
+	@rc=0; \
+	RTO_ROUNDS=$(RTO_ROUNDS) BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server \
+	  $(PYTHON) -m pytest -q -s -p no:cacheprovider tests/integration/test_failover_rto.py || rc=1; \
+	SENTINEL_DRILL_ROUNDS=$(SENTINEL_ROUNDS) BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_sentinel_faults.py \
+	  -k partition_primary_from_sentinels_only || rc=1; \
+	for i in $$(seq $(K8S_REPEAT)); do \
+	  BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server $(PYTHON) -m pytest -q -p no:cacheprovider \
+	    tests/integration/test_primary_discovery.py tests/integration/test_shutdown_handover.py \
+	    tests/integration/test_fence.py || rc=1; \
+	done; \
+	exit $$rc
 
 # Crash soak: kill -9 under an appendfsync-always write load, CRASH_ROUNDS times.
 CRASH_ROUNDS ?= 100

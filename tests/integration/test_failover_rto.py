@@ -14,11 +14,13 @@ the primary with SIGKILL and measures, from the kill:
 In synchronous mode the new primary acknowledges nothing until a replica is
 attached to it, so a sibling that waited out the diskless-sync delay for a
 full resync used to hold every write for 5 s more (issue 17, part 0). Every
-round, the first after start included, must recover within RTO_BOUND. The
+round, the first after start included, must recover within RTO_BOUND (RTO_ROUNDS
+rounds, default 3; `make soak-k8s` runs more). The
 bound is looser than the 2 s target (docs/benchmarks.md has the measured
 figures, from bench/failover) so that a loaded CI machine does not fail it,
 yet far below the 5 s the delay would add.
 """
+import os
 import time
 
 import pytest
@@ -31,7 +33,7 @@ from sentinel_util import Topology
 SCALE = servers.TIME_SCALE
 DOWN_AFTER_MS = 1000
 RTO_BOUND = 3.0 * SCALE
-ROUNDS = 3
+ROUNDS = int(os.environ.get('RTO_ROUNDS', '3'))
 DEPLOYED = ['--repl-diskless-sync-delay', '5', '--enable-debug-command', 'yes']
 
 
