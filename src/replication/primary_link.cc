@@ -2,6 +2,8 @@
 // handshake (PING, AUTH, REPLCONF, PSYNC), a full sync's snapshot loaded
 // from the socket, and the socket handed over to worker 0 as the primary
 // client. See role.h.
+#include "replication/role.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -24,7 +26,6 @@
 #include "config/config.h"
 #include "replication/blocking_io.h"
 #include "replication/connection.h"
-#include "replication/role.h"
 #include "replication/server_hooks.h"
 #include "replication/write_log.h"
 #include "tls/link_proxy.h"

@@ -345,11 +345,17 @@ def test_stable_names_through_a_failover():
                          s.client().execute_command('SENTINEL', 'GET-MASTER-ADDR-BY-NAME',
                                                     'mymaster'))
 
-        def replicas_known():
-            reps = [as_dict(r) for r in sentinels[0].client().execute_command(
-                'SENTINEL', 'REPLICAS', 'mymaster')]
-            return len(reps) == 2 and all(r['ip'] == 'localhost' for r in reps)
-        wait_for(replicas_known, 30 * SCALE, 'the sentinels to know the replicas by name',
+        def topology_known():
+            for s in sentinels:
+                c = s.client()
+                reps = [as_dict(r) for r in c.execute_command('SENTINEL', 'REPLICAS', 'mymaster')]
+                m = as_dict(c.execute_command('SENTINEL', 'MASTER', 'mymaster'))
+                if not (len(reps) == 2 and all(r['ip'] == 'localhost' for r in reps) and
+                        int(m['num-other-sentinels']) == 2):
+                    return False
+            return True
+        wait_for(topology_known, 30 * SCALE,
+                 'every sentinel to know the replicas by name and the other sentinels',
                  retry_on=TRANSIENT_ERRORS)
         old = nodes[0]
         old.proc.kill()
