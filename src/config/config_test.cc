@@ -130,8 +130,9 @@ TEST(ConfigTest, EveryRedisDirectiveIsKnown) {
   // plus threads, shards-per-thread, min-replicas-ack,
   // min-replicas-ack-timeout, acl-replicate-users, metrics-port, metrics-bind,
   // readyz-max-lag, metrics-tls, max-auth-failures-per-connection, and
-  // Valkey's tls-auth-clients-user, log-format and log-timestamp-format.
-  EXPECT_EQ(r.size(), 205u);
+  // Valkey's tls-auth-clients-user, log-format and log-timestamp-format, and
+  // primary-discovery-sentinels, -name, -timeout and shutdown-handover.
+  EXPECT_EQ(r.size(), 209u);
 }
 
 // ---- Loading files ----

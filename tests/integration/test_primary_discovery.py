@@ -230,6 +230,24 @@ def test_failed_over_primary_restarts_as_a_replica():
             moved.cleanup()
 
 
+def load_and_replicate(topo, n):
+    """n keys on the primary, acknowledged by both replicas; returns the
+    sentinels' addresses as primary-discovery-sentinels takes them."""
+    c = topo.primary.client()
+    for i in range(n):
+        c.set('key:%d' % i, i)
+    assert c.execute_command('WAIT', 2, 5000) == 2
+    return ' '.join('%s:%d' % a for a in topo.sentinel_addrs())
+
+
+def wipe_volume(node):
+    """Everything in the node's dir but its log: an empty volume."""
+    for name in os.listdir(node.dir):
+        if name != 'server.log':
+            path = os.path.join(node.dir, name)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+
+
 def test_empty_primary_steps_aside_for_a_replica_with_the_data():
     """The primary's pod comes back at once on an empty volume, before the
     sentinels noticed it was gone (down-after 5 s): they still name it the
@@ -240,18 +258,10 @@ def test_empty_primary_steps_aside_for_a_replica_with_the_data():
                   data_args=['--appendonly', 'yes']) as topo:
         old = topo.primary
         old_addr = topo.addr(old)
-        c = old.client()
-        for i in range(500):
-            c.set('key:%d' % i, i)
-        assert c.execute_command('WAIT', 2, 5000) == 2
-        sentinels = ' '.join('%s:%d' % a for a in topo.sentinel_addrs())
+        sentinels = load_and_replicate(topo, 500)
         old.proc.kill()
         old.proc.wait(timeout=30)
-        for name in os.listdir(old.dir):
-            if name != 'server.log':
-                shutil.rmtree(os.path.join(old.dir, name), ignore_errors=True)
-                if os.path.exists(os.path.join(old.dir, name)):
-                    os.remove(os.path.join(old.dir, name))
+        wipe_volume(old)
         old.extra_args += ['--primary-discovery-sentinels', sentinels]
         old.ready_timeout = 40 * SCALE
         old.start()
@@ -276,11 +286,7 @@ def test_cold_start_of_every_data_node(empty_primary):
                   data_args=['--appendonly', 'yes', '--appendfsync', 'always']) as topo:
         old = topo.primary
         old_addr = topo.addr(old)
-        c = old.client()
-        for i in range(300):
-            c.set('key:%d' % i, i)
-        assert c.execute_command('WAIT', 2, 5000) == 2
-        sentinels = ' '.join('%s:%d' % a for a in topo.sentinel_addrs())
+        sentinels = load_and_replicate(topo, 300)
         for n in topo.data_nodes:
             n.proc.kill()
         for n in topo.data_nodes:
@@ -288,10 +294,7 @@ def test_cold_start_of_every_data_node(empty_primary):
             n.extra_args += ['--primary-discovery-sentinels', sentinels]
             n.ready_timeout = 40 * SCALE
         if empty_primary:
-            for name in os.listdir(old.dir):
-                if name != 'server.log':
-                    path = os.path.join(old.dir, name)
-                    shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+            wipe_volume(old)
         errors = []
 
         def start(n):
