@@ -117,7 +117,7 @@ soak-k8s: build
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_sentinel_faults.py \
 	  -k partition_primary_from_sentinels_only || rc=1; \
 	for i in $$(seq $(K8S_REPEAT)); do \
-	  BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server $(PYTHON) -m pytest -q -p no:cacheprovider \
+	  K8S_SOAK=1 BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server $(PYTHON) -m pytest -q -p no:cacheprovider \
 	    tests/integration/test_primary_discovery.py tests/integration/test_shutdown_handover.py \
 	    tests/integration/test_fence.py || rc=1; \
 	done; \
