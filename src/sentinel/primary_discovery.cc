@@ -72,25 +72,31 @@ StatusOr<int> Dial(const HostPort& s, int timeout_ms, bool tls) {
   return tls::StartClientLink(*fd, timeout_ms, s.first + ":" + std::to_string(s.second));
 }
 
+// One conversation: connects, sends `request`, reads `n` replies, closes.
+StatusOr<std::vector<protocol::Reply>> Call(const HostPort& s, const std::string& request,
+                                            size_t n, int timeout_ms, bool tls) {
+  auto fd = Dial(s, timeout_ms, tls);
+  if (!fd.ok()) return fd.status();
+  std::vector<protocol::Reply> replies;
+  Status st = Exchange(*fd, request, n, timeout_ms, &replies);
+  ::close(*fd);
+  if (!st.ok()) return st;
+  return replies;
+}
+
 DiscoveryAnswer AskOne(const HostPort& s, std::string_view name, int timeout_ms, bool tls) {
   DiscoveryAnswer a;
   a.sentinel = s;
-  auto fd = Dial(s, timeout_ms, tls);
-  if (!fd.ok()) {
-    a.error = fd.status().message();
-    return a;
-  }
   std::string req;
   AppendCommand({"SENTINEL", "MASTER", name}, &req);
   AppendCommand({"SENTINEL", "GET-MASTER-ADDR-BY-NAME", name}, &req);
   AppendCommand({"SENTINEL", "REPLICAS", name}, &req);
-  std::vector<protocol::Reply> replies;
-  Status st = Exchange(*fd, req, 3, timeout_ms, &replies);
-  ::close(*fd);
-  if (!st.ok()) {
-    a.error = st.message();
+  auto got = Call(s, req, 3, timeout_ms, tls);
+  if (!got.ok()) {
+    a.error = got.status().message();
     return a;
   }
+  const std::vector<protocol::Reply>& replies = *got;
   const protocol::Reply& master = replies[0];
   const protocol::Reply& addr = replies[1];
   if (master.is_error() && master.str.starts_with("ERR No such master")) {
@@ -216,22 +222,14 @@ Status RequestFailover(const std::vector<HostPort>& sentinels, std::string_view 
                        int timeout_ms, bool tls) {
   std::string errors;
   for (const auto& s : sentinels) {
-    std::string why;
-    auto fd = Dial(s, timeout_ms, tls);
-    if (fd.ok()) {
-      std::string req;
-      AppendCommand({"SENTINEL", "FAILOVER", name}, &req);
-      std::vector<protocol::Reply> replies;
-      Status st = Exchange(*fd, req, 1, timeout_ms, &replies);
-      ::close(*fd);
-      if (st.ok() && (replies[0].type == protocol::Reply::Type::kStatus ||
-                      replies[0].str.starts_with("INPROG"))) {
-        return Status::Ok();
-      }
-      why = st.ok() ? replies[0].str : st.message();
-    } else {
-      why = fd.status().message();
+    std::string req;
+    AppendCommand({"SENTINEL", "FAILOVER", name}, &req);
+    auto got = Call(s, req, 1, timeout_ms, tls);
+    if (got.ok() && ((*got)[0].type == protocol::Reply::Type::kStatus ||
+                     (*got)[0].str.starts_with("INPROG"))) {
+      return Status::Ok();
     }
+    std::string why = got.ok() ? (*got)[0].str : got.status().message();
     errors += (errors.empty() ? "" : "; ") + s.first + ":" + std::to_string(s.second) + ": " + why;
   }
   return Status::Error(errors.empty() ? "no sentinel" : errors);
