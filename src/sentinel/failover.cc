@@ -142,6 +142,17 @@ void Sentinel::StartFailoverIfNeeded(Master* m, int64_t now) {
   m->failover_start_time = now + Desync();
 }
 
+bool Sentinel::PromotionInProgress() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& m : masters_) {
+    if ((m->flags & kFlagFailoverInProgress) &&
+        m->failover_state >= FailoverState::kSendReplicaOfNoOne) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Status Sentinel::Failover(std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   Master* m = nullptr;

@@ -99,6 +99,10 @@ class Sentinel {
   IsMasterDownReply IsMasterDownByAddr(std::string_view ip, int port, uint64_t req_epoch,
                                        std::string_view req_runid);
   Status Failover(std::string_view name);
+  // Whether this sentinel leads a failover past the point of no return: a
+  // replica was (or is being) told REPLICAOF NO ONE, and the other sentinels
+  // learn the new primary only when this one finishes (shutdown waits).
+  bool PromotionInProgress();
   int64_t Reset(std::string_view pattern);
   // The CKQUORUM status text, or its -NOQUORUM error.
   StatusOr<std::string> CkQuorum(std::string_view name);

@@ -15,7 +15,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/logging.h"
@@ -128,6 +130,17 @@ bool Server::TryShutdown(int64_t flags, int signal_fd, bool from_signal, int /*s
     return false;
   };
   NotifySupervisor(*config_, "STOPPING=1");
+
+  // A sentinel that has promoted a replica finishes that failover first:
+  // until it announces the new primary, the other sentinels do not know of
+  // it, and the promoted replica would be an orphan they turn back.
+  if (sentinel_ != nullptr && !(flags & Config::kShutdownNow) && sentinel_->PromotionInProgress()) {
+    Log(LogLevel::kNotice, "Finishing the failover in progress before shutting down.");
+    int64_t deadline = MonotonicUs() / 1000 + config_->shutdown_timeout() * 1000;
+    while (sentinel_->PromotionInProgress() && MonotonicUs() / 1000 < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
 
   // Replicas first: give lagging ones up to shutdown-timeout to catch up.
   int64_t timeout_s = config_->shutdown_timeout();
