@@ -21,6 +21,7 @@
 #   @POD_FQDN@       <pod>.<its headless service>.<ns>.svc.<domain>
 #   @PRIMARY_FQDN@   the data StatefulSet's pod 0 (the first primary)
 #   @DATA_PORT@ @SENTINEL_PORT@
+#   @DATA_DIR@       BASALT_DATA_DIR (/data): where the volume is mounted
 #   @SENTINELS@      "host:port host:port ..." of every sentinel pod
 #   @MASTER_NAME@ @QUORUM@
 #   @MAXMEMORY@      BASALT_MAXMEMORY_PERCENT (90) % of BASALT_MEMORY_LIMIT_BYTES
@@ -114,7 +115,7 @@ emit_line() {
                   "POD_FQDN=$pod_fqdn" "PRIMARY_FQDN=$primary_fqdn" \
                   "DATA_PORT=$data_port" "SENTINEL_PORT=$sentinel_port" \
                   "SENTINELS=$sentinels" "MASTER_NAME=$master_name" "QUORUM=$quorum" \
-                  "MAXMEMORY=$maxmemory" "THREADS=$threads"; do
+                  "MAXMEMORY=$maxmemory" "THREADS=$threads" "DATA_DIR=$data_dir"; do
         subst_all "$line" "@${pair%%=*}@" "${pair#*=}"
         line=$subst_out
       done

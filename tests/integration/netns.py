@@ -54,6 +54,7 @@ NAME_PREFIX = 'bnet-'
 _NAME_RE = re.compile(r'^bnet-(\d+)-\d+-')
 _CLONE_NEWNET = 0x40000000
 _NETNS_DIR = '/run/netns'
+_ETC_NETNS_DIR = '/etc/netns'  # Per-namespace /etc files (set_hosts).
 
 _seq = itertools.count(1)
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -246,6 +247,7 @@ class Net:
         self._cuts = set()  # frozenset({name_a, name_b}) per cut link.
         self._loss = {}  # node name -> drop probability (impair)
         self._closed = False
+        self._next_host_index = len(names) + 1  # readdress() hands out from here.
         atexit.register(self.close)
         try:
             self.switch_ns = self._add_ns('sw')
@@ -413,6 +415,42 @@ class Net:
                 self._add_loss(node, self._loss[name])
         self._cuts.clear()
 
+    # --- addresses and names ----------------------------------------------------
+
+    def readdress(self, node):
+        """Gives node a new address on the bridge, as a rescheduled pod gets a
+        new IP: the old one is gone at once (connections to it hang, as to a
+        vanished pod) and the partitions made so far stop matching it.
+        Returns the new address."""
+        node = self._node(node)
+        if self._next_host_index >= CLIENT_HOST_INDEX:
+            raise NetError('no addresses left on %s' % (SUBNET % self.subnet_index))
+        address = '10.213.%d.%d' % (self.subnet_index, self._next_host_index)
+        self._next_host_index += 1
+        self._ip(node.ns, 'addr', 'flush', 'dev', 'eth0')
+        self._ip(node.ns, 'addr', 'add', address + '/24', 'dev', 'eth0')
+        node.address = address
+        return address
+
+    def set_hosts(self, names):
+        """Publishes {host name: address} as every namespace's /etc/hosts, as
+        a cluster DNS would: `ip netns exec <ns>` (how node processes start)
+        bind-mounts /etc/netns/<ns>/hosts over /etc/hosts, and glibc reads
+        the file at each lookup, so running processes see changes at once.
+        The files are rewritten in place (a bind mount keeps the inode); a
+        name not listed does not resolve (resolv.conf points at a loopback
+        port where nothing answers). Call it before starting processes."""
+        text = '127.0.0.1 localhost\n' + ''.join(
+            '%s %s\n' % (address, name) for name, address in sorted(names.items()))
+        for ns in self._namespaces:
+            d = os.path.join(_ETC_NETNS_DIR, ns)
+            os.makedirs(d, exist_ok=True)
+            for fname, body in (('hosts', text), ('resolv.conf', 'nameserver 127.0.0.1\n')):
+                with open(os.path.join(d, fname), 'a+') as f:
+                    f.seek(0)
+                    f.truncate()
+                    f.write(body)
+
     @property
     def cuts(self):
         """The cut links, as sorted (name, name) pairs."""
@@ -452,6 +490,7 @@ def _delete_ns(ns):
             os.kill(pid, 9)
         except ProcessLookupError:
             pass
+    shutil.rmtree(os.path.join(_ETC_NETNS_DIR, ns), ignore_errors=True)
     rc, out = _run(['ip', 'netns', 'del', ns], check=False)
     if rc != 0 and os.path.exists(os.path.join(_NETNS_DIR, ns)):
         return 'ip netns del %s: %s' % (ns, out.strip())

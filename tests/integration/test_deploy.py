@@ -44,20 +44,18 @@ import urllib.error
 import urllib.request
 
 import pytest
-import yaml
 
 from helpers import missing_dependency, wait_for, wait_link_up
+from kube_render import (ENTRYPOINT, KUSTOMIZE_ROOT, NAMESPACE,
+                         find as _find, kubectl as _kubectl, one as _one, pod_env as _pod_env,
+                         quantity as _quantity, render as _render,
+                         statefulset as _statefulset, templates as _templates)
 from servers import free_port, start_server
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-KUSTOMIZE_ROOT = os.path.join(REPO, 'deploy', 'kubernetes')
-ENTRYPOINT = os.path.join(REPO, 'deploy', 'docker', 'entrypoint.sh')
 OVERLAYS = ['base', 'overlays/sync', 'overlays/tls', 'overlays/production',
             'overlays/backup', 'overlays/monitoring']
 # Add-ons render only their own objects; they are checked together with the base.
 ADDONS = {'overlays/backup', 'overlays/monitoring'}
-ALLOWED_WARNING = re.compile(r"^# Warning: '(bases|patchesStrategicMerge)' is deprecated\.")
-NAMESPACE = 'shop'
 KNOWN_KINDS = {
     ('v1', 'ConfigMap'), ('v1', 'Service'), ('v1', 'PersistentVolumeClaim'),
     ('v1', 'Namespace'), ('apps/v1', 'StatefulSet'), ('policy/v1', 'PodDisruptionBudget'),
@@ -69,38 +67,10 @@ DNS1123 = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')
 
 # --- rendering ---------------------------------------------------------------------
 
-def _kubectl():
-    path = shutil.which('kubectl')
-    if path is None:
-        missing_dependency('kubectl not installed (scripts/install-deps installs kubernetes-client)')
-    return path
-
-
-def _render(kubectl, overlay):
-    p = subprocess.run([kubectl, 'kustomize', os.path.join(KUSTOMIZE_ROOT, overlay)],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-    err = p.stderr.decode()
-    assert p.returncode == 0, '%s kustomize %s failed:\n%s' % (kubectl, overlay, err)
-    unexpected = [ln for ln in err.splitlines() if ln.strip() and not ALLOWED_WARNING.match(ln)]
-    assert not unexpected, '%s kustomize %s warned:\n%s' % (kubectl, overlay, '\n'.join(unexpected))
-    return [d for d in yaml.safe_load_all(p.stdout) if d]
-
-
 @pytest.fixture(scope='module')
 def rendered():
     kubectl = _kubectl()
     return {o: _render(kubectl, o) for o in OVERLAYS}
-
-
-def _find(objs, kind, name=None):
-    out = [o for o in objs if o['kind'] == kind and (name is None or o['metadata']['name'] == name)]
-    return out
-
-
-def _one(objs, kind, name):
-    found = _find(objs, kind, name)
-    assert len(found) == 1, 'expected one %s %s, found %d' % (kind, name, len(found))
-    return found[0]
 
 
 def _with_base(rendered, overlay):
@@ -384,56 +354,6 @@ def test_backup_cronjob(rendered):
 
 
 # --- 3. the configs run --------------------------------------------------------------
-
-def _quantity(q):
-    """A Kubernetes quantity ('1Gi', '512M', '100m', '2') as a float."""
-    q = str(q)
-    units = {'Ki': 2**10, 'Mi': 2**20, 'Gi': 2**30, 'Ti': 2**40, 'k': 1e3, 'M': 1e6, 'G': 1e9,
-             'T': 1e12, 'm': 1e-3}
-    for u, f in units.items():
-        if q.endswith(u):
-            return float(q[:-len(u)]) * f
-    return float(q)
-
-
-def _pod_env(container, pod_name):
-    """The container's environment as the kubelet would give it to pod_name."""
-    env = {}
-    res = container['resources']
-    for e in container.get('env', []):
-        if 'value' in e:
-            env[e['name']] = e['value']
-            continue
-        src = e['valueFrom']
-        if 'fieldRef' in src:
-            env[e['name']] = {'metadata.name': pod_name,
-                              'metadata.namespace': NAMESPACE}[src['fieldRef']['fieldPath']]
-        elif 'resourceFieldRef' in src:
-            kind, _, what = src['resourceFieldRef']['resource'].partition('.')
-            value = _quantity(res[kind][what]) / _quantity(src['resourceFieldRef'].get('divisor', 1))
-            env[e['name']] = str(int(-(-value // 1)))  # rounded up, as the kubelet does
-        else:
-            raise AssertionError('unexpected env source %r' % src)
-    return env
-
-
-def _statefulset(objs, name):
-    sts = _one(objs, 'StatefulSet', name)
-    return sts, sts['spec']['template']['spec']['containers'][0]
-
-
-def _templates(objs, sts, into):
-    """Writes the ConfigMap mounted at /etc/basalt by sts into the directory into."""
-    spec = sts['spec']['template']['spec']
-    container = spec['containers'][0]
-    vol = [m['name'] for m in container['volumeMounts'] if m['mountPath'] == '/etc/basalt'][0]
-    cm_name = [v for v in spec['volumes'] if v['name'] == vol][0]['configMap']['name']
-    os.makedirs(into, exist_ok=True)
-    for key, text in _one(objs, 'ConfigMap', cm_name)['data'].items():
-        with open(os.path.join(into, key), 'w') as f:
-            f.write(text)
-    return into
-
 
 def _entrypoint(mode, objs, sts_name, ordinal, workdir, **extra_env):
     """Runs the entrypoint's render-<mode> for pod <sts_name>-<ordinal> into
