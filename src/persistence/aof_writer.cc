@@ -218,7 +218,7 @@ Status AofWriter::SwitchIncrAtInstant(int64_t seq, int64_t offset) {
   });
   if (!aof_on_.load()) {
     aof_on_.store(true);
-    sync_replies_.store(hooks_.config().appendfsync() == Config::Appendfsync::kAlways);
+    ApplyFsyncPolicy();
   }
   return Status::Ok();
 }
@@ -303,7 +303,17 @@ bool AofWriter::FsyncSuspended() const {
 
 void AofWriter::ApplyFsyncPolicy() {
   bool always = hooks_.config().appendfsync() == Config::Appendfsync::kAlways;
-  sync_replies_.store(aof_on_.load() && always);
+  fsync_replies_.store(always);
+  sync_replies_.store(aof_on_.load());
+}
+
+bool AofWriter::IsDurable(int64_t offset) const {
+  if (fsync_replies_.load(std::memory_order_relaxed)) return durable_offset_.load() >= offset;
+  // everysec and no: in the kernel is enough (a crash of the process loses
+  // nothing; an fsync comes within a second, or when the kernel likes).
+  // Replies do not wait while no file takes the bytes (the AOF is being
+  // enabled) or after a failed write (the error refuses later writes).
+  return written_offset_.load() >= offset || !incr_ready_.load() || !write_ok_.load();
 }
 
 void AofWriter::OnAppend(std::string_view bytes, int64_t end_offset) {
@@ -399,7 +409,8 @@ bool AofWriter::Flush(bool do_fsync) {
 
 void AofWriter::WaitDurable(int64_t offset) {
   std::unique_lock<std::mutex> lock(sync_mu_);
-  while (aof_on_.load() && durable_offset_.load() < offset) {
+  while (aof_on_.load() && !IsDurable(offset)) {
+    const bool fsync_wanted = fsync_replies_.load();
     if (!incr_ready_.load()) {
       sync_cv_.wait_for(lock, std::chrono::milliseconds(1));
       continue;
@@ -409,13 +420,13 @@ void AofWriter::WaitDurable(int64_t offset) {
       lock.unlock();
       // no-appendfsync-on-rewrite: while a snapshot job runs, written
       // counts as durable (Redis skips the fsync of `always` too).
-      const bool skip_fsync = FsyncSuspended();
+      const bool skip_fsync = !fsync_wanted || FsyncSuspended();
       bool ok = Flush(!skip_fsync);
-      if (ok && skip_fsync) durable_offset_.store(written_offset_.load());
+      if (ok && skip_fsync && fsync_wanted) durable_offset_.store(written_offset_.load());
       lock.lock();
       sync_leader_ = false;
       sync_cv_.notify_all();
-      if (!ok) {
+      if (!ok && fsync_wanted) {
         Log(LogLevel::kWarning,
             "Can't recover from AOF write error when the AOF fsync policy is 'always'. "
             "Exiting...");

@@ -5,11 +5,12 @@
 // in-memory buffer under the log's lock, so the AOF holds exactly the
 // replication stream. A background thread (the AOF thread) writes the buffer
 // to the current incremental file every few milliseconds and fsyncs it once
-// per second (everysec) or never (no). Under `always`, a worker holds the
-// replies of its clients' writes until their log offset is on disk: the
-// first worker to need a sync writes and fsyncs everything buffered so far
-// (covering every connection's writes of that round), the others wait for it
-// (group commit; WaitDurable).
+// per second (everysec) or never (no). A worker holds the replies of its
+// clients' writes until their log offset is written to the file (everysec,
+// no; as Redis, so that a killed process loses no acknowledged write) or on
+// disk (always): the first worker to need it writes (and fsyncs) everything
+// buffered so far, covering every connection's writes of that round, and the
+// others wait for it (group commit; WaitDurable).
 //
 // A rewrite (run by SaveJobs) switches to a new incremental file at its
 // snapshot's start instant (SwitchIncrAtInstant), lists it in the manifest
@@ -101,12 +102,15 @@ class AofWriter final : public replication::WriteLogTap {
   void SetSnapshotProbe(std::function<bool()> probe) { snapshot_probe_ = std::move(probe); }
   // CONFIG SET appendfsync.
   void ApplyFsyncPolicy();
-  // appendfsync always: whether replies must wait for durability, and the
-  // wait itself (group commit). WaitDurable returns once every log byte up to
-  // `offset` is on disk (or the AOF was turned off).
+  // Whether replies to writes wait for the AOF (whenever it is on), and the
+  // wait itself (group commit: the first waiter writes for everyone).
+  // WaitDurable returns once every log byte up to `offset` is on disk under
+  // appendfsync always, or written to the file (in the kernel) under
+  // everysec and no, as Redis writes the AOF before it replies: a killed
+  // process loses no acknowledged write. Also returns when the AOF is off.
   bool sync_replies() const { return sync_replies_.load(std::memory_order_relaxed); }
   void WaitDurable(int64_t offset);
-  bool IsDurable(int64_t offset) const { return durable_offset_.load() >= offset; }
+  bool IsDurable(int64_t offset) const;
 
   // Non-empty when writes must be refused with this -MISCONF error (the last
   // write to the file failed).
@@ -139,6 +143,7 @@ class AofWriter final : public replication::WriteLogTap {
   int old_fd_ = -1;            // Guarded by io_mu_: incr file before a switch
   std::string old_unwritten_;  // Guarded by io_mu_: its last bytes
   std::atomic<bool> sync_replies_{false};
+  std::atomic<bool> fsync_replies_{false};  // appendfsync always
   std::string aof_dir_;   // absolute, set before a file is opened
   AofManifest manifest_;  // Guarded by io_mu_.
   mutable std::mutex buf_mu_;

@@ -425,7 +425,8 @@ void Client::DrainPushesSlow() {
 }
 
 void Client::OnWrite(int64_t log_offset) {
-  // appendfsync always: the reply waits until the write is on disk.
+  // AOF on: the reply waits until the write is in the file (on disk under
+  // appendfsync always).
   if (server_->aof_writer().sync_replies()) durable_wait_ = log_offset;
   // min-replicas-ack: the reply waits for the replicas (DispatchOne).
   if (admitted() && server_->ack_tracker().sync_enabled()) sync_offset_ = log_offset;
@@ -568,8 +569,9 @@ void Client::Flush() {
     Close();
     return;
   }
-  // appendfsync always: a write's reply leaves only once the write is on
-  // disk; the worker syncs once for all its clients after this round.
+  // AOF on: a write's reply leaves only once the write is in the file (on
+  // disk under always); the worker writes once for all its clients after
+  // this round.
   if (durable_wait_ != 0 && out_pos_ < out_.size()) {
     if (server_->aof_writer().sync_replies() &&
         !server_->aof_writer().IsDurable(durable_wait_)) {

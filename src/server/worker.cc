@@ -89,8 +89,8 @@ void Worker::AfterEvents() {
   if (!pending_flush_.empty()) {
     std::vector<Client*> flush;
     flush.swap(pending_flush_);
-    // Group commit: one sync covers every write of this round (and of other
-    // workers' rounds that overlap it).
+    // Group commit: one AOF write (and fsync under always) covers every
+    // write of this round (and of other workers' rounds that overlap it).
     int64_t wait = 0;
     for (Client* c : flush) wait = std::max(wait, c->durable_wait());
     if (wait > 0) server_->aof_writer().WaitDurable(wait);
