@@ -67,7 +67,7 @@ def _getaddrinfo(host, *args, **kw):
     if isinstance(host, bytes):
         host = host.decode()
     if isinstance(host, str) and host.endswith('.svc.' + DOMAIN):
-        for cluster in _active:
+        for cluster in reversed(_active):  # The newest deployment first.
             address = cluster.resolve(host)
             if address:
                 return _real_getaddrinfo(address, *args, **kw)
@@ -563,7 +563,12 @@ def check(cluster, writer, probes, max_primaries):
         assert not lost, '%s lacks %d acknowledged writes, e.g. %s\n%s' % (
             pod.name, len(lost), lost[:5], cluster.describe())
         sizes[pod.name] = c.dbsize()
-    assert len(set(sizes.values())) == 1, 'data pods differ: %r' % sizes
+    if len(set(sizes.values())) != 1:
+        keysets = {p.name: set(p.client(5.0).keys('*')) for p in cluster.data}
+        union = set().union(*keysets.values())
+        diff = {name: sorted(union - ks)[:10] for name, ks in keysets.items()}
+        raise AssertionError('data pods differ: %r; missing per pod: %r\n%s'
+                             % (sizes, diff, cluster.describe()))
     runs = probes.runs()
     assert 1 <= len(runs) <= max_primaries, 'writes acknowledged by %r (at most %d primaries ' \
         'one after the other expected)\n%s' % (runs, max_primaries, cluster.describe())
