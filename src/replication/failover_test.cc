@@ -44,6 +44,7 @@ class FakeHooks final : public ServerHooks {
     pause_calls++;
   }
   void ReplicaStreamStarted() override {}
+  void WaitPersisted(int64_t) override {}
 
   bool paused = false;
   int pause_calls = 0;

@@ -355,7 +355,11 @@ void Role::ExpireBacklog(bool alone) {
 
 void Role::SendAck(Connection* c) {
   char num[24], foreign[24];
-  size_t n = FormatInt64(hooks_.write_log().offset(), num);
+  // What we acknowledge is in our AOF first (as Redis writes its AOF before
+  // the ACK leaves): synchronous mode counts this replica's copy.
+  const int64_t offset = hooks_.write_log().offset();
+  hooks_.WaitPersisted(offset);
+  size_t n = FormatInt64(offset, num);
   // BASALT-FOREIGN <n>: replicas below us that are not Basalt, so our
   // primary's consistency check can refuse to send them its marker. A
   // redis-server primary ignores what follows the offset of an ACK.

@@ -99,6 +99,13 @@ class ServerHooks {
   // partial sync accepted): the server appends what every replica must be
   // told anew (acl-replicate-users: the ACL users).
   virtual void ReplicaStreamStarted() = 0;
+
+  // --- Persistence ---
+  // Returns once the AOF (when on) holds the log up to `offset`: written to
+  // the file, fsynced under appendfsync always. A replica calls it before it
+  // acknowledges an offset, so that an acknowledged write survives a kill of
+  // the replica as it survives one of the primary.
+  virtual void WaitPersisted(int64_t offset) = 0;
 };
 
 }  // namespace basalt::replication

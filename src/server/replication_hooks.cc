@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "config/config.h"
+#include "persistence/aof_writer.h"
 #include "persistence/dataset_loader.h"
 #include "persistence/rdb_format.h"
 #include "persistence/save_jobs.h"
@@ -239,5 +240,10 @@ StatusOr<std::string> ReplicationHooks::BgRewriteAof() {
 void ReplicationHooks::SetFailoverPause(bool on) { server_.SetFailoverPause(on); }
 
 void ReplicationHooks::ReplicaStreamStarted() { server_.executor().ReplicateAllUsers(); }
+
+void ReplicationHooks::WaitPersisted(int64_t offset) {
+  persistence::AofWriter& aof = server_.aof_writer();
+  if (aof.sync_replies()) aof.WaitDurable(offset);
+}
 
 }  // namespace basalt::server

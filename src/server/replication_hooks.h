@@ -42,6 +42,7 @@ class ReplicationHooks final : public replication::ServerHooks {
   StatusOr<std::string> BgRewriteAof() override;
   void SetFailoverPause(bool on) override;
   void ReplicaStreamStarted() override;
+  void WaitPersisted(int64_t offset) override;
 
  private:
   // repl-diskless-load disabled: the snapshot goes to a file (then named

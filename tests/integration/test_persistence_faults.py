@@ -264,6 +264,32 @@ def test_writes_acked_right_after_first_aof_start_survive_kill(make_server):
     assert not lost, '%d of %d acked writes lost, first %s' % (len(lost), len(acked), lost[:5])
 
 
+@pytest.mark.parametrize('policy', ['always', 'everysec'])
+def test_replica_acknowledges_only_what_its_aof_holds(make_server, policy):
+    # WAIT (and synchronous mode) count a replica's acknowledgement; the
+    # replica writes its AOF before the ACK leaves, so killing it right after
+    # loses nothing it acknowledged.
+    for rnd in range(4):
+        primary = make_server()
+        replica = make_server('--appendonly', 'yes', '--appendfsync', policy,
+                              '--replicaof', '127.0.0.1', str(primary.port))
+        helpers.wait_link_up(replica, primary=primary)
+        c = primary.client()
+        n = 0
+        for batch in range(20):
+            pipe = c.pipeline(transaction=False)
+            for _ in range(100):
+                n += 1
+                pipe.set('k:%d' % n, n)
+            pipe.execute()
+            assert c.execute_command('WAIT', 1, 5000) == 1
+        kill9(replica)
+        kill9(primary)
+        replica.start()
+        got = replica.client().dbsize()
+        assert got == n, 'round %d: the replica acknowledged %d keys and kept %d' % (rnd, n, got)
+
+
 # --- 2. appendfsync everysec: kill -9 ----------------------------------------------
 
 
