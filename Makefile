@@ -106,9 +106,11 @@ soak-sentinel: build
 
 # Membership soak (issue 17): RTO_ROUNDS kill -9 rounds in one topology, the
 # sentinels-only partition drill SENTINEL_ROUNDS times, and the discovery,
-# handover, fence and cold-start scenarios K8S_REPEAT times.
+# handover, fence and cold-start scenarios K8S_REPEAT times, and the
+# Kubernetes harness scenarios (test_k8s_harness.py) K8S_ROUNDS times each.
 RTO_ROUNDS ?= 20
 K8S_REPEAT ?= 5
+K8S_ROUNDS ?= 10
 soak-k8s: build
 	@rc=0; \
 	RTO_ROUNDS=$(RTO_ROUNDS) BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server \
@@ -121,6 +123,8 @@ soak-k8s: build
 	    tests/integration/test_primary_discovery.py tests/integration/test_shutdown_handover.py \
 	    tests/integration/test_fence.py || rc=1; \
 	done; \
+	K8S_SOAK_ROUNDS=$(K8S_ROUNDS) BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration/test_k8s_harness.py || rc=1; \
 	exit $$rc
 
 # Crash soak: kill -9 under an appendfsync-always write load, CRASH_ROUNDS times.

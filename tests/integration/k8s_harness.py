@@ -30,6 +30,13 @@ cluster"): down-after-milliseconds (5000 in the base) through one more
 sentinel-*.conf fragment, so that scenarios are short; pods write their logs
 to files in the work directory.
 
+kind='redis' runs the same pods with redis-server and redis-sentinel 7.0
+instead, as the baseline of bench/k8s_harness_compare.py: the entrypoint
+renders the same files, and a wrapper drops the directives Redis does not
+have (the probes' port, primary discovery, the handover, synchronous mode,
+threads) before it execs Redis. Readiness is then what Redis charts probe:
+PING, and a replica's link up.
+
 Checking (Cluster.check): every write a client was told succeeded is still
 there on the final primary and every replica, including the probes that
 write straight to every pod every 100 ms; and those probes show the pods
@@ -58,6 +65,20 @@ HEADLESS = {DATA_STS: 'basalt-headless', SENTINEL_STS: 'basalt-sentinel-headless
 DOMAIN = 'cluster.local'
 MASTER_NAME = 'mymaster'
 ERRORS = (redis.exceptions.RedisError, OSError)
+
+# kind='redis': the "binary" the entrypoint execs. It removes Basalt's own
+# directives from the rendered file (in place: Redis's CONFIG REWRITE writes
+# to it) and execs redis-server, or redis-sentinel for a sentinel.conf.
+REDIS_WRAPPER = r"""#!/bin/sh
+set -eu
+conf=$1
+shift
+sed -i -E '/^[[:space:]]*(metrics-port|metrics-bind|readyz-max-lag|primary-discovery-[a-z]+|shutdown-handover|threads|min-replicas-ack|min-replicas-ack-timeout)[[:space:]]/d' "$conf"
+case "$conf" in
+  *sentinel.conf) exec "$REDIS_SENTINEL_BIN" "$conf" "$@" ;;
+  *) exec "$REDIS_SERVER_BIN" "$conf" "$@" ;;
+esac
+"""
 
 _active = []  # Clusters whose names the test process resolves (the getaddrinfo hook).
 _real_getaddrinfo = socket.getaddrinfo
@@ -129,6 +150,11 @@ class Pod:
         env.update(BASALT_TEMPLATE_DIR=self.template_dir, BASALT_DATA_DIR=self.volume,
                    BASALT_SERVER_BIN=self.cluster.binary,
                    BASALT_SENTINEL_BIN='/nonexistent/basalt-sentinel')
+        if self.cluster.kind == 'redis':
+            env.update(BASALT_SERVER_BIN=self.cluster.wrapper,
+                       BASALT_SENTINEL_BIN=self.cluster.wrapper,
+                       REDIS_SERVER_BIN=self.cluster.binary,
+                       REDIS_SENTINEL_BIN=self.cluster.sentinel_binary)
         mode = 'server' if self.sts == DATA_STS else 'sentinel'
         self.starts += 1
         with open(self.log_path, 'ab') as log:
@@ -165,6 +191,8 @@ class Pod:
         """The readiness probe, as the kubelet sends it: GET on the pod's address."""
         if not self.running:
             return False
+        if self.cluster.kind == 'redis':
+            return self._redis_ready()
         try:
             with self.cluster.net.connect(self.address, self.metrics_port, timeout=1.0) as s:
                 s.sendall(b'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' % (self.ready_path.encode(),
@@ -172,6 +200,18 @@ class Pod:
                 head = s.recv(64)
             return head.split(b' ')[1:2] == [b'200']
         except OSError:
+            return False
+
+    def _redis_ready(self):
+        try:
+            c = self.client(1.0)
+            if not c.ping():
+                return False
+            if self.sts == DATA_STS:
+                r = c.info('replication')
+                return r.get('role') == 'master' or r.get('master_link_status') == 'up'
+            return True
+        except ERRORS:
             return False
 
     def client(self, timeout=2.0):
@@ -196,10 +236,18 @@ class Cluster:
     Pods in ordinal order; cluster.pod('basalt-1') finds one.
     """
 
-    def __init__(self, workdir, binary, overlay='overlays/sync', down_after_ms=2000):
+    def __init__(self, workdir, binary, overlay='overlays/sync', down_after_ms=2000,
+                 kind='basalt', sentinel_binary=None):
         netns.skip_unless_available()
         self.workdir = workdir
         self.binary = binary
+        self.kind = kind
+        if kind == 'redis':
+            self.sentinel_binary = sentinel_binary or shutil.which('redis-sentinel')
+            self.wrapper = os.path.join(workdir, 'redis-pod')
+            with open(self.wrapper, 'w') as f:
+                f.write(REDIS_WRAPPER)
+            os.chmod(self.wrapper, 0o755)
         objs = render(kubectl(), overlay)
         self.pods = {}
         self.events = []  # (time, text): what the cluster did, for failure messages.
@@ -457,6 +505,7 @@ class Writer(threading.Thread):
         self.acked = []  # n of each acknowledged SET w:<n>
         self.ack_times = []
         self.errors = 0
+        self.stopped_at = None
         self.stop_event = threading.Event()
 
     def run(self):
@@ -479,12 +528,17 @@ class Writer(threading.Thread):
                 time.sleep(self.interval)
 
     def longest_gap(self, since=0.0):
-        times = [t for t in self.ack_times if t >= since]
-        return max((b - a for a, b in zip(times, times[1:])), default=0.0)
+        """The longest time without an acknowledged write from `since` until
+        the writer stopped (or now)."""
+        end = self.stopped_at or time.monotonic()
+        times = [since] + [t for t in self.ack_times if t >= since] + [end]
+        return max(b - a for a, b in zip(times, times[1:]))
 
     def stop(self):
         self.stop_event.set()
         self.join(10)
+        if self.stopped_at is None:
+            self.stopped_at = time.monotonic()
 
 
 class Probes(threading.Thread):
