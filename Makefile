@@ -84,9 +84,11 @@ bench-failover: build
 	BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server bash bench/failover
 
 # Kubernetes membership scenarios (planned restart, stale primary, empty volume),
-# Basalt and Redis + Sentinel side by side (~2 min; docs/benchmarks.md).
+# then the harness's six scenarios in network namespaces (root), Basalt and
+# Redis + Sentinel side by side (~2 + ~5 min; docs/benchmarks.md).
 bench-k8s: build
 	BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server $(PYTHON) bench/k8s_scenarios.py
+	BASALT_SERVER=$(abspath $(BUILD_DIR))/basalt-server $(PYTHON) bench/k8s_harness_compare.py
 
 # Lua scripting side by side with Redis: EVALSHA/FCALL of a rate limiter (ops/s, CPU per
 # request) and GETs from other connections while a script runs (~3 min).
