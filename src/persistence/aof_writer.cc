@@ -311,9 +311,11 @@ bool AofWriter::IsDurable(int64_t offset) const {
   if (fsync_replies_.load(std::memory_order_relaxed)) return durable_offset_.load() >= offset;
   // everysec and no: in the kernel is enough (a crash of the process loses
   // nothing; an fsync comes within a second, or when the kernel likes).
-  // Replies do not wait while no file takes the bytes (the AOF is being
-  // enabled) or after a failed write (the error refuses later writes).
-  return written_offset_.load() >= offset || !incr_ready_.load() || !write_ok_.load();
+  // Replies do not wait after a failed write (later writes are refused), nor
+  // while a rewrite switches files (from its instant until its thread lists
+  // the new file, a few ms; a failed switch would otherwise hold them for
+  // good): a kill in that window can lose those replies' writes.
+  return written_offset_.load() >= offset || !write_ok_.load() || !incr_ready_.load();
 }
 
 void AofWriter::OnAppend(std::string_view bytes, int64_t end_offset) {
