@@ -146,6 +146,8 @@ class Pod:
     def start(self):
         assert not self.running, '%s already runs' % self.name
         env = {'PATH': os.environ['PATH']}
+        # Sanitizer builds (make test-asan/test-tsan) read their options here.
+        env.update({k: v for k, v in os.environ.items() if k.endswith('SAN_OPTIONS')})
         env.update(self.env)
         env.update(BASALT_TEMPLATE_DIR=self.template_dir, BASALT_DATA_DIR=self.volume,
                    BASALT_SERVER_BIN=self.cluster.binary,
