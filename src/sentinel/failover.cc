@@ -144,9 +144,17 @@ void Sentinel::StartFailoverIfNeeded(Master* m, int64_t now) {
 
 bool Sentinel::PromotionInProgress() {
   std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = Now();
   for (auto& m : masters_) {
-    if ((m->flags & kFlagFailoverInProgress) &&
-        m->failover_state >= FailoverState::kSendReplicaOfNoOne) {
+    if (!(m->flags & kFlagFailoverInProgress)) continue;
+    // Promoted: the switch must be announced.
+    if (m->failover_state >= FailoverState::kReconfReplicas) return true;
+    // REPLICAOF NO ONE sent or about to be: the promotion shows in the
+    // replica's INFO within a few hundred ms (it is read every 100 ms during
+    // a failover); one that does not come within 1 s (the replica refused,
+    // say) is not worth holding the shutdown for.
+    if (m->failover_state >= FailoverState::kSendReplicaOfNoOne &&
+        now - m->failover_state_change_time < 1000) {
       return true;
     }
   }

@@ -100,8 +100,9 @@ class Sentinel {
                                        std::string_view req_runid);
   Status Failover(std::string_view name);
   // Whether this sentinel leads a failover past the point of no return: a
-  // replica was (or is being) told REPLICAOF NO ONE, and the other sentinels
-  // learn the new primary only when this one finishes (shutdown waits).
+  // replica was promoted (or was told REPLICAOF NO ONE less than 1 s ago),
+  // and the other sentinels learn the new primary only when this one
+  // finishes (shutdown waits).
   bool PromotionInProgress();
   int64_t Reset(std::string_view pattern);
   // The CKQUORUM status text, or its -NOQUORUM error.
