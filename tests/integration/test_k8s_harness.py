@@ -11,6 +11,7 @@ Short here; `make soak-k8s` repeats them (K8S_SOAK_ROUNDS).
 """
 
 import os
+import re
 import threading
 import time
 
@@ -70,6 +71,20 @@ def _load(cluster, seconds=1.0):
     return writer, probes
 
 
+def _log_size(pod):
+    return os.path.getsize(pod.log_path)
+
+
+def _assert_handed_over(pod, log_from):
+    """The switch was the pod's handover at SIGTERM (in its log from byte
+    log_from on), not a failover after down-after. How long writes stopped
+    is a figure of bench/k8s_harness_compare.py, not a test's."""
+    with open(pod.log_path, 'rb') as f:
+        f.seek(log_from)
+        log = f.read().decode('utf-8', 'replace')
+    assert re.search(r'shutdown-handover: [23] of 3 sentinels name', log), pod.log_tail()
+
+
 def _role(pod):
     return pod.client(2.0).execute_command('ROLE')[0]
 
@@ -79,7 +94,7 @@ def test_primary_pod_deleted_comes_back_with_a_new_address_as_a_replica(cluster,
     writer, probes = _load(cluster)
     old = cluster.primary()
     old_address = old.address
-    t0 = time.monotonic()
+    log_from = _log_size(old)
     status = cluster.delete_pod(old)  # SIGTERM: the handover, then a new address
     assert status == 0, 'the primary exited with %s\n%s' % (status, old.log_tail())
     assert old.address != old_address
@@ -89,8 +104,7 @@ def test_primary_pod_deleted_comes_back_with_a_new_address_as_a_replica(cluster,
     assert _role(old) == 'slave'
     time.sleep(0.5)
     check(cluster, writer, probes, max_primaries=2)
-    # The handover kept writes flowing: well under the 2 s down-after.
-    assert writer.longest_gap(since=t0) < 1.5, writer.longest_gap(since=t0)
+    _assert_handed_over(old, log_from)
 
 
 @pytest.mark.parametrize('round_', range(ROUNDS))
@@ -139,9 +153,11 @@ def test_primary_restarted_with_an_empty_volume(cluster, round_):
     old.kill()
     old.wipe_volume()
     cluster.recreate(old)  # at once: the sentinels still name it the primary
-    new = cluster.primary(other_than=old)
+    cluster.primary(other_than=old)  # a replica, with the data, is promoted
     cluster.wait_ready([old])
     assert _role(old) == 'slave'
+    with open(old.log_path) as f:
+        assert 'it has no data' in f.read(), 'the empty-primary guard did not act'
     time.sleep(0.5)
     check(cluster, writer, probes, max_primaries=2)
 
@@ -161,14 +177,14 @@ def test_rolling_upgrade_under_write_load(cluster, round_):
         info = pod.client().info('replication')
         assert info['master_link_status'] == 'up'
         assert cluster.primary() is primary  # replicas first: no switch yet
-    t0 = time.monotonic()
+    log_from = _log_size(primary)
     assert cluster.delete_pod(primary) == 0, primary.log_tail()
     assert cluster.primary() is not primary
     cluster.wait_ready()
     assert all(p.starts == starts[p.name] + 1 for p in cluster.data)
     time.sleep(0.5)
     check(cluster, writer, probes, max_primaries=2)
-    assert writer.longest_gap(since=t0) < 1.5, writer.longest_gap(since=t0)
+    _assert_handed_over(primary, log_from)
 
 
 @pytest.fixture
