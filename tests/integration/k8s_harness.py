@@ -56,8 +56,8 @@ import redis.sentinel
 
 import netns
 from helpers import wait_for
-from kube_render import (ENTRYPOINT, NAMESPACE, kubectl, pod_env, render, statefulset,
-                         templates)
+from kube_render import (ENTRYPOINT, NAMESPACE, kubectl, pod_env, port_number, render,
+                         statefulset, templates)
 
 DATA_STS = 'basalt'
 SENTINEL_STS = 'basalt-sentinel'
@@ -96,33 +96,27 @@ def _getaddrinfo(host, *args, **kw):
     return _real_getaddrinfo(host, *args, **kw)
 
 
-def _port(container, name_or_number):
-    if isinstance(name_or_number, int):
-        return name_or_number
-    for p in container.get('ports', []):
-        if p.get('name') == name_or_number:
-            return p['containerPort']
-    raise KeyError('container has no port %r' % name_or_number)
-
-
 class Pod:
     """One pod of a StatefulSet: a stable name, a volume, a changing address."""
 
-    def __init__(self, cluster, sts, ordinal, container, grace, template_dir):
+    def __init__(self, cluster, sts_obj, ordinal, template_dir):
+        sts = sts_obj['metadata']['name']
+        pod_template = sts_obj['spec']['template']
+        container = pod_template['spec']['containers'][0]
         self.cluster = cluster
         self.sts = sts
         self.ordinal = ordinal
         self.name = '%s-%d' % (sts, ordinal)
         self.fqdn = '%s.%s.%s.svc.%s' % (self.name, HEADLESS[sts], NAMESPACE, DOMAIN)
         self.env = pod_env(container, self.name)
-        self.grace = grace
+        self.grace = pod_template['spec'].get('terminationGracePeriodSeconds', 30)
         self.template_dir = template_dir
         self.volume = os.path.join(cluster.workdir, 'pv-' + self.name)
         os.makedirs(self.volume, exist_ok=True)
         self.log_path = os.path.join(cluster.workdir, self.name + '.log')
         ready = container['readinessProbe']['httpGet']
         self.ready_path = ready['path']
-        self.metrics_port = _port(container, ready['port'])
+        self.metrics_port = port_number(pod_template, ready['port'])
         if sts == DATA_STS:
             self.port = int(self.env.get('BASALT_DATA_PORT_NUM', 6379))
         else:
@@ -257,20 +251,20 @@ class Cluster:
         self._eviction_lock = threading.Lock()
         layout = []
         for sts_name in (DATA_STS, SENTINEL_STS):
-            sts, container = statefulset(objs, sts_name)
+            sts, _ = statefulset(objs, sts_name)
             tpl = templates(objs, sts, os.path.join(workdir, 'tpl-' + sts_name))
-            grace = sts['spec']['template']['spec'].get('terminationGracePeriodSeconds', 30)
-            layout.append((sts_name, sts['spec']['replicas'], container, grace, tpl))
-        with open(os.path.join(layout[1][4], 'sentinel-zz-harness.conf'), 'w') as f:
+            layout.append((sts, tpl))
+        with open(os.path.join(layout[1][1], 'sentinel-zz-harness.conf'), 'w') as f:
             f.write('# k8s_harness: shorter failure detection than the base, for short drills.\n'
                     'sentinel down-after-milliseconds %s %d\n' % (MASTER_NAME, down_after_ms))
         self.down_after_ms = down_after_ms
-        names = ['%s-%d' % (s, i) for s, n, _, _, _ in layout for i in range(n)]
+        names = ['%s-%d' % (s['metadata']['name'], i) for s, _ in layout
+                 for i in range(s['spec']['replicas'])]
         self.net = netns.Net(names)
         try:
-            for sts_name, n, container, grace, tpl in layout:
-                for i in range(n):
-                    pod = Pod(self, sts_name, i, container, grace, tpl)
+            for sts, tpl in layout:
+                for i in range(sts['spec']['replicas']):
+                    pod = Pod(self, sts, i, tpl)
                     self.pods[pod.name] = pod
             self.data = [p for p in self.pods.values() if p.sts == DATA_STS]
             self.sentinels = [p for p in self.pods.values() if p.sts == SENTINEL_STS]

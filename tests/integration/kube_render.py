@@ -82,6 +82,25 @@ def pod_env(container, pod_name, namespace=NAMESPACE):
     return env
 
 
+def container_ports(template):
+    """{port name or number: the port's entry} over a pod template's containers."""
+    ports = {}
+    for c in template['spec']['containers']:
+        for p in c.get('ports', []):
+            ports[p['containerPort']] = p
+            if 'name' in p:
+                ports[p['name']] = p
+    return ports
+
+
+def port_number(template, port):
+    """A probe's or Service's port (a name or a number) -> the container port."""
+    ports = container_ports(template)
+    assert port in ports, 'port %r is not a declared container port (%s)' % (
+        port, sorted(map(str, ports)))
+    return ports[port]['containerPort']
+
+
 def statefulset(objs, name):
     """(the StatefulSet, its first container)."""
     sts = one(objs, 'StatefulSet', name)

@@ -47,7 +47,9 @@ import pytest
 
 from helpers import missing_dependency, wait_for, wait_link_up
 from kube_render import (ENTRYPOINT, KUSTOMIZE_ROOT, NAMESPACE,
-                         find as _find, kubectl as _kubectl, one as _one, pod_env as _pod_env,
+                         find as _find,
+                         kubectl as _kubectl, one as _one, pod_env as _pod_env,
+                         port_number as _port_number,
                          quantity as _quantity, render as _render,
                          statefulset as _statefulset, templates as _templates)
 from servers import free_port, start_server
@@ -137,24 +139,6 @@ def _workloads(objs):
 
 def _matches(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
-
-
-def _container_ports(template):
-    ports = {}
-    for c in template['spec']['containers']:
-        for p in c.get('ports', []):
-            ports[p['containerPort']] = p
-            if 'name' in p:
-                ports[p['name']] = p
-    return ports
-
-
-def _port_number(template, port):
-    """A probe's or Service's port (a name or a number) -> the container port."""
-    ports = _container_ports(template)
-    assert port in ports, 'port %r is not a declared container port (%s)' % (
-        port, sorted(map(str, ports)))
-    return ports[port]['containerPort']
 
 
 def _probes(container):

@@ -89,6 +89,14 @@ def _role(pod):
     return pod.client(2.0).execute_command('ROLE')[0]
 
 
+def _rejoined_then_check(cluster, pod, writer, probes):
+    """The former primary pod is back, ready and a replica; then check()."""
+    cluster.wait_ready([pod])
+    assert _role(pod) == 'slave'
+    time.sleep(0.5)
+    check(cluster, writer, probes, max_primaries=2)
+
+
 @pytest.mark.parametrize('round_', range(ROUNDS))
 def test_primary_pod_deleted_comes_back_with_a_new_address_as_a_replica(cluster, round_):
     writer, probes = _load(cluster)
@@ -100,10 +108,7 @@ def test_primary_pod_deleted_comes_back_with_a_new_address_as_a_replica(cluster,
     assert old.address != old_address
     new = cluster.primary()
     assert new is not old
-    cluster.wait_ready([old])
-    assert _role(old) == 'slave'
-    time.sleep(0.5)
-    check(cluster, writer, probes, max_primaries=2)
+    _rejoined_then_check(cluster, old, writer, probes)
     _assert_handed_over(old, log_from)
 
 
@@ -119,10 +124,7 @@ def test_primary_machine_lost_pod_rescheduled_with_a_new_address(cluster, round_
     assert new is not old
     spare = next(m for m in cluster.machines if m != old.machine)
     cluster.recreate(old, machine=spare)
-    cluster.wait_ready([old])
-    assert _role(old) == 'slave'
-    time.sleep(0.5)
-    check(cluster, writer, probes, max_primaries=2)
+    _rejoined_then_check(cluster, old, writer, probes)
 
 
 @pytest.mark.parametrize('round_', range(ROUNDS))
@@ -154,12 +156,9 @@ def test_primary_restarted_with_an_empty_volume(cluster, round_):
     old.wipe_volume()
     cluster.recreate(old)  # at once: the sentinels still name it the primary
     cluster.primary(other_than=old)  # a replica, with the data, is promoted
-    cluster.wait_ready([old])
-    assert _role(old) == 'slave'
+    _rejoined_then_check(cluster, old, writer, probes)
     with open(old.log_path) as f:
         assert 'it has no data' in f.read(), 'the empty-primary guard did not act'
-    time.sleep(0.5)
-    check(cluster, writer, probes, max_primaries=2)
 
 
 @pytest.mark.parametrize('round_', range(ROUNDS))
